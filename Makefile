@@ -1,0 +1,39 @@
+# The commands README.md names. `make run` and `make test` work on a fresh machine.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+
+.PHONY: install catalogs run test demo translations bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/pybabel compile --use-fuzzy -d parro/translations --statistics
+	touch $@
+
+# Compile the catalogs every time: a pulled .po must never run with a stale .mo.
+catalogs: install
+	@$(BIN)/pybabel compile -d parro/translations -q
+
+run: install catalogs
+	$(FLASK) setup
+	PARRO_DEMO=true $(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install catalogs
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+demo: install catalogs
+	$(FLASK) demo
+
+# Re-extract the user-facing strings; then fill in the English msgstr's in
+# parro/translations/en/LC_MESSAGES/messages.po (Dutch is the source language).
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o parro/translations/messages.pot --no-location --omit-header .
+	$(BIN)/pybabel update -i parro/translations/messages.pot -d parro/translations --no-fuzzy-matching --omit-header
+
+clean:
+	rm -rf $(VENV)

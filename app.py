@@ -1,0 +1,3 @@
+from parro import create_app
+
+app = create_app()

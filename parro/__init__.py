@@ -1,0 +1,106 @@
+"""parro: school and parent communication that a school runs itself."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, redirect, url_for
+from sqlalchemy import text
+
+from .config import ROOT, Defaults, secret_key
+from .extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    instance = os.environ.get("PARRO_INSTANCE_PATH") or str(ROOT / "instance")
+    app = Flask(
+        __name__,
+        instance_path=os.path.abspath(instance),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("PARRO")
+    if test_config:
+        app.config.update(test_config)
+    _derive_config(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from . import i18n, layout, security
+
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    i18n.init_app(app)
+    security.init_app(app)
+    layout.init_app(app)
+
+    from . import errors, mail as outbox
+
+    errors.init_app(app)
+    outbox.init_app(app)
+
+    from .admin import bp as admin_bp
+    from .auth import bp as auth_bp
+    from .feed import bp as feed_bp
+    from .students import bp as students_bp
+
+    for bp in (auth_bp, admin_bp, feed_bp, students_bp):
+        app.register_blueprint(bp)
+    if app.config["DEMO"] and not app.config["MAIL_SERVER"]:
+        from .devmail import bp as devmail_bp
+
+        app.register_blueprint(devmail_bp)
+
+    from . import cli
+
+    cli.init_app(app)
+
+    @app.get("/")
+    def home():
+        """Send the user to their groups."""
+        return redirect(url_for("feed.index"))
+
+    @app.get("/healthz")
+    @limiter.exempt
+    def healthz():
+        """Answer 200 when the database answers."""
+        db.session.execute(text("SELECT 1"))
+        return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+    if app.config["PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    return app
+
+
+def _derive_config(app: Flask) -> None:
+    cfg = app.config
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not cfg.get("SECRET_KEY"):
+        cfg["SECRET_KEY"] = secret_key(Path(app.instance_path))
+    cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"] or (
+        f"sqlite:///{Path(app.instance_path) / 'parro.sqlite3'}"
+    )
+    cfg.setdefault("MEDIA_PATH", str(Path(app.instance_path) / "media"))
+    cfg.setdefault("MAIL_DIR", str(Path(app.instance_path) / "mail"))
+    cfg["MAIL_SERVER"] = cfg["MAIL_SERVER"] or None
+    secure = cfg["BASE_URL"].startswith("https://")
+    cfg["HTTPS"] = secure
+    # The __Host- prefix makes browsers refuse the cookie unless it is Secure,
+    # host-only and for path /: nothing on another subdomain can plant or read it.
+    cfg["SESSION_COOKIE_SECURE"] = secure
+    cfg["SESSION_COOKIE_NAME"] = "__Host-parro" if secure else cfg["SESSION_COOKIE_NAME"]
+    cfg["AUTH_COOKIE_NAME"] = "__Host-parro_auth" if secure else "parro_auth"
+    cfg["PREFERRED_URL_SCHEME"] = "https" if secure else "http"

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from flask import render_template
+from flask_login import current_user, login_required
+
+from .. import policy
+from . import bp
+
+
+@bp.before_request
+@login_required
+def _admins_only():
+    policy.require(policy.can_administer(current_user))
+
+
+@bp.route("/")
+def index():
+    """Show the administration overview."""
+    return render_template("admin/index.html", year=policy.current_year())

@@ -1,0 +1,55 @@
+"""Password hashing (argon2) and the rules a new password must meet."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from flask import current_app
+from flask_babel import gettext as _
+from zxcvbn import zxcvbn
+
+
+def _hasher() -> PasswordHasher:
+    ext = current_app.extensions
+    if "parro_hasher" not in ext:
+        ext["parro_hasher"] = PasswordHasher(**current_app.config["PASSWORD_HASH"])
+    return ext["parro_hasher"]
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def _dummy_hash() -> str:
+    ext = current_app.extensions
+    if "parro_dummy_hash" not in ext:
+        ext["parro_dummy_hash"] = hash_password("not a password, only for timing")
+    return ext["parro_dummy_hash"]
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    """Check a password. Unknown accounts cost the same time as known ones."""
+    try:
+        return _hasher().verify(stored_hash or _dummy_hash(), password) and bool(stored_hash)
+    except (VerifyMismatchError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    return _hasher().check_needs_rehash(stored_hash)
+
+
+def password_problem(password: str, user_inputs: list[str] = ()) -> str | None:
+    """Why this password will not do, in the user's language, or None when it will."""
+    cfg = current_app.config
+    if len(password) < cfg["PASSWORD_MIN_LENGTH"]:
+        return _("Kies een wachtwoord van minstens %(n)d tekens.", n=cfg["PASSWORD_MIN_LENGTH"])
+    if len(password) > cfg["PASSWORD_MAX_LENGTH"]:
+        return _("Kies een wachtwoord van hoogstens %(n)d tekens.", n=cfg["PASSWORD_MAX_LENGTH"])
+    # zxcvbn ships its word lists (common passwords, names, keyboard patterns).
+    if zxcvbn(password[:100], user_inputs=[u for u in user_inputs if u])["score"] < 3:
+        return _(
+            "Dit wachtwoord is te makkelijk te raden. "
+            "Een zin van vier losse woorden is sterk en goed te onthouden."
+        )
+    return None

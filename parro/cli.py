@@ -1,0 +1,55 @@
+"""flask --app app <command>: setup, demo, mail send."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from .extensions import db
+from .models import School
+
+
+def init_app(app: Flask) -> None:
+    @app.cli.command("setup")
+    def setup():
+        """Apply migrations; load the demo school into an empty database."""
+        upgrade()
+        if db.session.scalar(select(School.id)) is None:
+            from .demo import create_demo
+
+            create_demo()
+            click.echo("Demo school loaded.")
+        from .demo import print_logins
+
+        print_logins()
+
+    @app.cli.command("demo")
+    def demo():
+        """Load the demo school (into an empty database)."""
+        from .demo import create_demo, print_logins
+
+        if db.session.scalar(select(School.id)) is not None:
+            raise click.ClickException("The database already holds a school; demo needs an empty one.")
+        create_demo()
+        print_logins()
+
+    mail_group = click.Group("mail", help="The mail outbox.")
+    app.cli.add_command(mail_group)
+
+    @mail_group.command("send")
+    @click.option("--loop", is_flag=True, help="Keep running, checking every 10 seconds.")
+    def mail_send(loop):
+        """Deliver the queued mail that is due (for cron or a worker)."""
+        import time
+
+        from .mail import send_all
+
+        while True:
+            sent, failed = send_all()
+            if sent or failed or not loop:
+                click.echo(f"{sent} sent, {failed} failed (will be retried)")
+            if not loop:
+                break
+            time.sleep(10)

@@ -1,0 +1,80 @@
+"""Defaults. instance/config.py and PARRO_* environment variables override them.
+
+`PARRO_MAIL_PORT=587` sets `MAIL_PORT`; values are parsed as JSON where they can
+be (numbers, true/false), as Flask's `from_prefixed_env` does.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Defaults:
+    # DATABASE_URL, SECRET_KEY and MEDIA_PATH are filled in by create_app when unset.
+    DATABASE_URL: str | None = None
+    BASE_URL = "http://127.0.0.1:5000"
+    TIMEZONE = "Europe/Amsterdam"
+    SCHOOL_PHONE = ""
+    DEMO = False
+
+    # Mail: with no MAIL_SERVER, mails are written to instance/mail/ as .eml files.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "parro@localhost"
+    MAIL_TIMEOUT = 20  # seconds, for every SMTP socket operation
+    MAIL_SENDER_THREAD = True  # deliver the outbox from a thread in each web process
+    MAIL_MAX_ATTEMPTS = 12
+
+    # Accounts and sessions
+    INVITATION_DAYS = 7
+    PASSWORD_RESET_MINUTES = 60
+    PASSWORD_MIN_LENGTH = 10
+    PASSWORD_MAX_LENGTH = 128
+    PASSWORD_HASH = {}  # argon2 parameters; tests lower them
+    SESSION_IDLE_MINUTES = 12 * 60  # without "remember me"
+    SESSION_ADMIN_IDLE_MINUTES = 30  # admins, whatever they chose
+    SESSION_REMEMBER_DAYS = 90  # with "remember me"
+    SESSION_TOUCH_SECONDS = 300  # last use is written at most this often
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_LOGIN_ACCOUNT = "10 per 15 minutes"
+    RATELIMIT_LOGIN_IP = "50 per 15 minutes"
+    RATELIMIT_HEADERS_ENABLED = False
+    PROXY_FIX = False  # set to the number of proxies in front (e.g. 1 for nginx)
+
+    # Flask / extensions
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SESSION_COOKIE_NAME = "parro"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the browser session
+    BABEL_DEFAULT_LOCALE = "nl"
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024  # a CSV import travels as a form field
+    TEMPLATES_AUTO_RELOAD = None
+
+
+def secret_key(instance_path: Path) -> str:
+    """Read the generated secret key from the instance folder, creating it once."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        # Written aside and linked into place, so that two workers starting at
+        # once agree on one key and never read a half-written file.
+        tmp = path.with_name(f"secret_key.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()

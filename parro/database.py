@@ -1,0 +1,80 @@
+"""Database plumbing: SQLite pragmas and transactions, UTC timestamps."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime, timezone
+
+from flask import has_request_context, request
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.types import TypeDecorator
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_immediate: ContextVar[bool] = ContextVar("immediate", default=False)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores UTC without a zone (same on SQLite and PostgreSQL), returns aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect):
+        return value.replace(tzinfo=timezone.utc) if value is not None else None
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_connect(dbapi_connection, connection_record):
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    # We emit BEGIN ourselves (below); pysqlite's own transaction handling would
+    # start every transaction as DEFERRED, and a deferred reader that later writes
+    # fails at once with "database is locked" instead of waiting its turn.
+    dbapi_connection.isolation_level = None
+    cur = dbapi_connection.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute("PRAGMA synchronous = NORMAL")
+    cur.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn):
+    if conn.dialect.name != "sqlite":
+        return
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_immediate() else "BEGIN")
+
+
+def _wants_immediate() -> bool:
+    """Writers start with BEGIN IMMEDIATE: POST requests, CLI and background work."""
+    if _immediate.get():
+        return True
+    if has_request_context():
+        return request.method not in ("GET", "HEAD", "OPTIONS")
+    return True
+
+
+@contextmanager
+def writing():
+    """Make the next transaction a writer's, also inside a GET request.
+
+    Call with no transaction open (commit first): SQLite takes the write lock
+    when the transaction begins.
+    """
+    token = _immediate.set(True)
+    try:
+        yield
+    finally:
+        _immediate.reset(token)

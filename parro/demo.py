@@ -1,0 +1,169 @@
+"""The demo school: a fictional primary school to click through.
+
+Later features add their demo content here, to the same school. The fixed
+logins below stay stable; tests and the README rely on them.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+import click
+
+from .auth.passwords import hash_password
+from .clock import now, today
+from .extensions import db
+from .models import (
+    Group,
+    Guardianship,
+    Membership,
+    Role,
+    School,
+    SchoolYear,
+    Student,
+    TeacherAssignment,
+    User,
+)
+
+PASSWORD = "demo-wachtwoord"
+
+LOGINS = [
+    ("admin@example.org", "Administratie", "admin"),
+    ("juf.anna@example.org", "Anna de Boer", "teacher, groep 3 (with Bram)"),
+    ("meester.bram@example.org", "Bram Visser", "teacher, groep 3 (with Anna)"),
+    ("ouder.jansen@example.org", "Eva Jansen", "guardian: Sem (groep 3), Lotte (groep 6)"),
+    ("ouder.dekker@example.org", "Mark Dekker", "guardian: Noah (groep 5)"),
+]
+
+# Teachers per grade; two names is a job-sharing pair.
+TEACHERS = {
+    1: [("juf.ellen", "Ellen Smit"), ("juf.fatima", "Fatima El Amrani")],
+    2: [("juf.greet", "Greet Mulder")],
+    3: [("juf.anna", "Anna de Boer"), ("meester.bram", "Bram Visser")],
+    4: [("meester.hans", "Hans Bos")],
+    5: [("juf.ilse", "Ilse Vermeulen")],
+    6: [("meester.joost", "Joost de Graaf"), ("juf.karin", "Karin Peters")],
+    7: [("meester.lars", "Lars van Dijk")],
+    8: [("juf.marit", "Marit Hoekstra")],
+}
+
+FIRST_NAMES = (
+    "Emma Julia Mila Tess Sophie Zoë Sara Nora Yara Eva Liv Saar Noor Lauren Fenna Olivia "
+    "Anna Lina Nina Roos Fleur Isa Sanne Maud Hanna Daan Sem Lucas Levi Finn Milan Bram "
+    "Luuk Noud Jesse Thijs Mees Ruben Adam Jayden Mohamed Amir Sven Stijn Gijs Teun Ties "
+    "Cas Olivier Hugo Siem Jens"
+).split()
+LAST_NAMES = (
+    "de Jong|Jansen|de Vries|van den Berg|van Dijk|Bakker|Janssen|Visser|Smit|Meijer|de Boer|"
+    "Mulder|de Groot|Bos|Vos|Peters|Hendriks|van Leeuwen|Dekker|Brouwer|de Wit|Dijkstra|Smits|"
+    "de Graaf|van der Meer|van der Linden|Kok|Jacobs|de Haan|Vermeulen|van den Heuvel|"
+    "van der Veen|van den Broek|de Bruijn|de Bruin|van der Heijden|Schouten|van Beek|Willems|"
+    "van Vliet|van de Ven|Hoekstra|Maas|Verhoeven|Koster|van Dam|van der Wal|Prins|Blom|"
+    "Huisman|Peeters|El Idrissi|Yilmaz|Öztürk|Nguyen|Şahin|Bouzid"
+).split("|")
+PARENT_NAMES = "Eva Mark Sanne Tom Linda Peter Fatma Ahmed Anouk Jeroen Mirjam Kees Ilse Rik".split()
+
+
+def school_year_of(day: date) -> tuple[str, date, date]:
+    start_year = day.year if day.month >= 8 else day.year - 1
+    return (
+        f"{start_year}-{start_year + 1}",
+        date(start_year, 8, 1),
+        date(start_year + 1, 7, 31),
+    )
+
+
+def create_demo() -> School:
+    """Create the demo school in an empty database."""
+    rng = random.Random(2026)
+    pw = hash_password(PASSWORD)
+    moment = now()
+
+    def user(email, name, role, active=True):
+        u = User(email=email, name=name, role=role, password_hash=pw if active else None,
+                 active=active, activated_at=moment if active else None)
+        db.session.add(u)
+        return u
+
+    school = School(
+        name="Basisschool De Regenboog",
+        phone="010 123 45 67",
+        email="administratie@example.org",
+        leave_info=(
+            "Verlof vraagt u aan bij de directie, met het formulier op de website van de school."
+        ),
+        code_of_conduct=CODE_OF_CONDUCT,
+    )
+    name, starts, ends = school_year_of(today())
+    year = SchoolYear(school=school, name=name, starts_on=starts, ends_on=ends, is_current=True)
+    db.session.add_all([school, year])
+
+    user("admin@example.org", "Administratie", Role.ADMIN)
+    groups: dict[int, Group] = {}
+    for grade in range(1, 9):
+        groups[grade] = Group(year=year, name=f"Groep {grade}", grade=grade)
+        for login, tname in TEACHERS[grade]:
+            t = user(f"{login}@example.org", tname, Role.TEACHER)
+            db.session.add(TeacherAssignment(user=t, group=groups[grade]))
+
+    numbers = iter(range(10001, 20000))
+
+    def student(first, last, grade):
+        s = Student(school=school, student_number=str(next(numbers)), first_name=first,
+                    last_name=last)
+        db.session.add(s)
+        db.session.add(Membership(student=s, group=groups[grade], year=year))
+        return s
+
+    # The fixed families first.
+    jansen = user("ouder.jansen@example.org", "Eva Jansen", Role.GUARDIAN)
+    dekker = user("ouder.dekker@example.org", "Mark Dekker", Role.GUARDIAN)
+    for first, grade in (("Sem", 3), ("Lotte", 6)):
+        db.session.add(Guardianship(user=jansen, student=student(first, "Jansen", grade)))
+    db.session.add(Guardianship(user=dekker, student=student("Noah", "Dekker", 5)))
+
+    # Then families with one to three children spread over the groups.
+    counts = {g: 0 for g in groups}
+    counts[3] += 1
+    counts[6] += 1
+    counts[5] += 1
+    family = 0
+    while min(counts.values()) < 24:
+        family += 1
+        last = rng.choice(LAST_NAMES)
+        open_grades = [g for g, c in counts.items() if c < 26]
+        kids = rng.sample(open_grades, k=min(len(open_grades), rng.choice([1, 1, 2, 2, 3])))
+        parents = []
+        for p in range(rng.choice([1, 2, 2])):
+            # About one in ten has not accepted the invitation yet.
+            active = rng.random() > 0.1
+            parents.append(
+                user(f"ouder{family}{'ab'[p]}@example.org",
+                     f"{rng.choice(PARENT_NAMES)} {last}", Role.GUARDIAN, active)
+            )
+        for grade in kids:
+            s = student(rng.choice(FIRST_NAMES), last, grade)
+            counts[grade] += 1
+            for parent in parents:
+                db.session.add(Guardianship(user=parent, student=s))
+    db.session.commit()
+    return school
+
+
+def print_logins() -> None:
+    click.echo("")
+    click.echo("parro demo — http://127.0.0.1:5000  (password for all: %s)" % PASSWORD)
+    for email, name, what in LOGINS:
+        click.echo(f"  {email:<28} {what}")
+    click.echo("")
+
+
+CODE_OF_CONDUCT = """\
+Wij gaan in parro positief en respectvol met elkaar om. Schelden, discrimineren, \
+bedreigen en seksueel getinte communicatie zijn niet toegestaan.
+Foto's en filmpjes uit parro deelt u niet met anderen: geen screenshots, niets op \
+sociale media. Alle rechten van tekst en beeld liggen bij de school.
+parro is niet bedoeld voor gesprekken over de ontwikkeling van uw kind: die voeren \
+we graag persoonlijk of telefonisch.
+Leerkrachten lezen berichten op hun werkdagen tussen 8.00 en 16.30 uur, niet tijdens de lessen."""

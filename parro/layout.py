@@ -1,0 +1,50 @@
+"""What every page's layout needs: the school, the language, the navigation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from flask import Flask, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from . import policy
+from .extensions import db
+from .models import School
+
+
+@dataclass
+class NavItem:
+    endpoint: str
+    label: object
+    allowed: Callable = lambda user: True
+
+
+# Features add their section here, in the order users see them.
+NAV = [
+    NavItem("feed.index", _l("Groepen")),
+    NavItem("admin.index", _l("Beheer"), policy.can_administer),
+]
+
+
+def current_school() -> School | None:
+    return db.session.scalar(select(School).limit(1))
+
+
+def init_app(app: Flask) -> None:
+    @app.context_processor
+    def layout():
+        items = []
+        if current_user.is_authenticated:
+            for item in NAV:
+                if item.allowed(current_user):
+                    prefix = item.endpoint.split(".")[0]
+                    items.append({
+                        "url": url_for(item.endpoint),
+                        "label": item.label,
+                        "active": (request.blueprint or "") == prefix,
+                    })
+        return {"school": current_school(), "nav_items": items, "current_locale": str(get_locale())}

@@ -1,0 +1,132 @@
+"""The school's structure: years, groups, students and who belongs where."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import now
+from ..database import UTCDateTime
+from ..extensions import db
+
+
+class School(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    colour: Mapped[str] = mapped_column(String(7), default="#1f6f8b")
+    # Shown on the absence form: how to request leave (verlof), text or a link.
+    leave_info: Mapped[str] = mapped_column(Text, default="")
+    code_of_conduct: Mapped[str] = mapped_column(Text, default="")
+
+    years: Mapped[list[SchoolYear]] = relationship(back_populates="school")
+
+
+class SchoolYear(db.Model):
+    __table_args__ = (
+        UniqueConstraint("school_id", "name"),
+        # At most one current year per school.
+        Index(
+            "uq_school_year_current",
+            "school_id",
+            unique=True,
+            sqlite_where=text("is_current"),
+            postgresql_where=text("is_current"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    name: Mapped[str] = mapped_column(String(20))  # "2026-2027"
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    school: Mapped[School] = relationship(back_populates="years")
+    groups: Mapped[list[Group]] = relationship(
+        back_populates="year", order_by="Group.grade, Group.name"
+    )
+
+
+class Group(db.Model):
+    __tablename__ = "school_group"  # "group" is a reserved word in SQL
+    __table_args__ = (UniqueConstraint("school_year_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_year_id: Mapped[int] = mapped_column(ForeignKey("school_year.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))  # "Groep 3", "Groep 5/6"
+    grade: Mapped[int | None] = mapped_column(Integer)  # 1..8; moved up at rollover
+
+    year: Mapped[SchoolYear] = relationship(back_populates="groups")
+    memberships: Mapped[list[Membership]] = relationship(back_populates="group")
+    teacher_assignments: Mapped[list[TeacherAssignment]] = relationship(
+        back_populates="group", cascade="all, delete-orphan"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Student(db.Model):
+    __table_args__ = (UniqueConstraint("school_id", "student_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    # The key of the student administration system; imports match on it.
+    student_number: Mapped[str] = mapped_column(String(40))
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(120))  # with tussenvoegsel: "de Vries"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    school: Mapped[School] = relationship()
+    memberships: Mapped[list[Membership]] = relationship(back_populates="student")
+    guardianships: Mapped[list[Guardianship]] = relationship(  # noqa: F821
+        back_populates="student", cascade="all, delete-orphan"
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class Membership(db.Model):
+    """A student in a group for one school year; last year's rows are the archive."""
+
+    __table_args__ = (UniqueConstraint("student_id", "school_year_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("school_group.id"), index=True)
+    # Denormalised from the group so the database can hold "one group per year".
+    school_year_id: Mapped[int] = mapped_column(ForeignKey("school_year.id"))
+
+    student: Mapped[Student] = relationship(back_populates="memberships")
+    group: Mapped[Group] = relationship(back_populates="memberships")
+    year: Mapped[SchoolYear] = relationship()
+
+
+class TeacherAssignment(db.Model):
+    __table_args__ = (UniqueConstraint("user_id", "group_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("school_group.id"), index=True)
+
+    user: Mapped[User] = relationship(back_populates="teacher_assignments")  # noqa: F821
+    group: Mapped[Group] = relationship(back_populates="teacher_assignments")

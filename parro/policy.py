@@ -1,0 +1,171 @@
+"""Who may see and do what. Views ask here; nothing else decides.
+
+Every function takes the user first (an anonymous user is allowed) and answers
+from the current school year: a guardian sees a group only while one of their
+children is in it this year, a teacher acts for the groups assigned this year.
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, g
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Group, Guardianship, Membership, SchoolYear, Student, TeacherAssignment, User
+
+
+def current_year() -> SchoolYear | None:
+    if "current_year" not in g:
+        g.current_year = db.session.scalar(select(SchoolYear).where(SchoolYear.is_current))
+    return g.current_year
+
+
+def _year_id() -> int | None:
+    year = current_year()
+    return year.id if year else None
+
+
+def is_admin(user: User) -> bool:
+    return user.is_authenticated and user.is_admin
+
+
+def is_staff(user: User) -> bool:
+    return user.is_authenticated and user.is_staff
+
+
+def taught_group_ids(user: User) -> set[int]:
+    """Ids of the groups this teacher is assigned to in the current year."""
+    if not user.is_authenticated or not user.is_staff:
+        return set()
+    key = f"taught_{user.id}"
+    if key not in g:
+        g.setdefault(
+            key,
+            set(
+                db.session.scalars(
+                    select(TeacherAssignment.group_id)
+                    .join(Group)
+                    .where(TeacherAssignment.user_id == user.id, Group.school_year_id == _year_id())
+                )
+            ),
+        )
+    return g.get(key)
+
+
+def child_group_ids(user: User) -> set[int]:
+    """Ids of the groups a guardian's children are in this year."""
+    if not user.is_authenticated or not user.is_guardian:
+        return set()
+    key = f"child_groups_{user.id}"
+    if key not in g:
+        g.setdefault(
+            key,
+            set(
+                db.session.scalars(
+                    select(Membership.group_id)
+                    .join(Guardianship, Guardianship.student_id == Membership.student_id)
+                    .where(Guardianship.user_id == user.id, Membership.school_year_id == _year_id())
+                )
+            ),
+        )
+    return g.get(key)
+
+
+def visible_group_ids(user: User) -> set[int]:
+    if not user.is_authenticated:
+        return set()
+    if user.is_admin:
+        return set(
+            db.session.scalars(select(Group.id).where(Group.school_year_id == _year_id()))
+        )
+    if user.is_teacher:
+        return taught_group_ids(user)
+    return child_group_ids(user)
+
+
+def visible_groups(user: User) -> list[Group]:
+    """The groups of this year the user may read, in school order."""
+    ids = visible_group_ids(user)
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(select(Group).where(Group.id.in_(ids)).order_by(Group.grade, Group.name))
+    )
+
+
+def can_see_group(user: User, group: Group) -> bool:
+    return group.id in visible_group_ids(user)
+
+
+def teaches(user: User, group: Group) -> bool:
+    return group.id in taught_group_ids(user)
+
+
+def children(user: User) -> list[Student]:
+    """A guardian's children, whatever group they are in."""
+    if not user.is_authenticated or not user.is_guardian:
+        return []
+    return list(
+        db.session.scalars(
+            select(Student)
+            .join(Guardianship)
+            .where(Guardianship.user_id == user.id)
+            .order_by(Student.first_name)
+        )
+    )
+
+
+def is_guardian_of(user: User, student: Student) -> bool:
+    if not user.is_authenticated or not user.is_guardian:
+        return False
+    return (
+        db.session.scalar(
+            select(Guardianship.id).where(
+                Guardianship.user_id == user.id, Guardianship.student_id == student.id
+            )
+        )
+        is not None
+    )
+
+
+def current_group_of(student: Student) -> Group | None:
+    return db.session.scalar(
+        select(Group)
+        .join(Membership)
+        .where(Membership.student_id == student.id, Membership.school_year_id == _year_id())
+    )
+
+
+def teaches_student(user: User, student: Student) -> bool:
+    group = current_group_of(student)
+    return group is not None and teaches(user, group)
+
+
+def can_view_student(user: User, student: Student) -> bool:
+    return is_admin(user) or teaches_student(user, student) or is_guardian_of(user, student)
+
+
+def can_see_guardian_contacts(user: User, student: Student) -> bool:
+    """Email addresses of a child's guardians: staff only, never other guardians."""
+    return is_admin(user) or teaches_student(user, student)
+
+
+def can_invite_guardian(user: User, student: Student) -> bool:
+    return is_admin(user) or teaches_student(user, student)
+
+
+def can_administer(user: User) -> bool:
+    """Years, groups, students, staff, guardians, imports, rollover."""
+    return is_admin(user)
+
+
+def can_use_mail_viewer(user: User) -> bool:
+    """The development mail viewer: demo mode without a mail server only."""
+    cfg = current_app.config
+    return bool(cfg["DEMO"]) and not cfg["MAIL_SERVER"]
+
+
+def require(allowed: bool) -> None:
+    """Stop the request with 403 unless allowed."""
+    if not allowed:
+        abort(403)

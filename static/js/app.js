@@ -1,0 +1,2 @@
+// The little JavaScript parro needs; everything works without it.
+"use strict";

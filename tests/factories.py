@@ -1,0 +1,114 @@
+"""Factories with sensible defaults: make_guardian(child=student) and friends."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+from parro.auth.passwords import hash_password
+from parro.clock import now
+from parro.extensions import db
+from parro.models import (
+    Group,
+    Guardianship,
+    Membership,
+    Role,
+    School,
+    SchoolYear,
+    Student,
+    TeacherAssignment,
+    User,
+)
+
+PASSWORD = "een lang en sterk wachtwoord"
+_seq = itertools.count(1)
+
+
+def make_school(name="Basisschool De Test") -> School:
+    school = db.session.query(School).first()
+    if school is None:
+        school = School(name=name, phone="010 000 00 00")
+        db.session.add(school)
+        db.session.flush()
+    return school
+
+
+def current_year() -> SchoolYear:
+    year = db.session.query(SchoolYear).filter_by(is_current=True).first()
+    if year is None:
+        year = make_year("2026-2027", current=True)
+    return year
+
+
+def make_year(name="2026-2027", current=False, starts_on=None, ends_on=None) -> SchoolYear:
+    first = int(name[:4])
+    year = SchoolYear(
+        school=make_school(),
+        name=name,
+        starts_on=starts_on or date(first, 8, 1),
+        ends_on=ends_on or date(first + 1, 7, 31),
+        is_current=current,
+    )
+    db.session.add(year)
+    db.session.flush()
+    return year
+
+
+def make_group(name=None, grade=3, year=None) -> Group:
+    n = next(_seq)
+    group = Group(year=year or current_year(), name=name or f"Groep {grade} ({n})", grade=grade)
+    db.session.add(group)
+    db.session.flush()
+    return group
+
+
+def make_student(group=None, first_name=None, last_name="Tester", number=None) -> Student:
+    n = next(_seq)
+    student = Student(
+        school=make_school(),
+        student_number=number or f"S{n:05d}",
+        first_name=first_name or f"Kind{n}",
+        last_name=last_name,
+    )
+    db.session.add(student)
+    if group is not None:
+        db.session.add(Membership(student=student, group=group, year=group.year))
+    db.session.flush()
+    return student
+
+
+def make_user(role=Role.GUARDIAN, email=None, name=None, password=PASSWORD, active=True,
+              locale="nl") -> User:
+    n = next(_seq)
+    user = User(
+        email=email or f"{role.value}{n}@example.org",
+        name=name or f"{role.value.title()} {n}",
+        role=role,
+        password_hash=hash_password(password) if password else None,
+        active=active,
+        activated_at=now() if active else None,
+        locale=locale,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_admin(**kw) -> User:
+    return make_user(Role.ADMIN, **kw)
+
+
+def make_teacher(group=None, groups=(), **kw) -> User:
+    teacher = make_user(Role.TEACHER, **kw)
+    for g in ([group] if group else []) + list(groups):
+        db.session.add(TeacherAssignment(user=teacher, group=g))
+    db.session.flush()
+    return teacher
+
+
+def make_guardian(child=None, children=(), **kw) -> User:
+    guardian = make_user(Role.GUARDIAN, **kw)
+    for c in ([child] if child else []) + list(children):
+        db.session.add(Guardianship(user=guardian, student=c))
+    db.session.flush()
+    return guardian

@@ -1,0 +1,69 @@
+"""Helpers for tests: logging in, counting queries, reading pages."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+from flask import current_app
+from sqlalchemy import event
+
+from parro.extensions import db
+from parro.models import UserSession
+from parro.security import hash_token, new_token
+
+
+def login_as(client, user) -> None:
+    """Give this test client a logged-in session for `user` (as /login would)."""
+    token = new_token()
+    db.session.add(UserSession(token_hash=hash_token(token), user_id=user.id))
+    db.session.commit()
+    client.set_cookie(current_app.config["AUTH_COOKIE_NAME"], token)
+
+
+def logout(client) -> None:
+    client.delete_cookie(current_app.config["AUTH_COOKIE_NAME"])
+
+
+class QueryCounter:
+    def __init__(self):
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def __repr__(self) -> str:
+        return f"{self.count} queries:\n" + "\n".join(self.statements)
+
+
+@contextmanager
+def count_queries():
+    """Count the SQL statements run inside the block (transaction control excluded)."""
+    counter = QueryCounter()
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)", statement, re.I):
+            counter.statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield counter
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def text_of(response) -> str:
+    """The page's text without tags and with collapsed white space."""
+    html = response.get_data(as_text=True)
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()

@@ -1,0 +1,84 @@
+"""Every route, requested as every role, answers what the policy says.
+
+Adding a route without a row here fails test_every_route_is_listed. A row names
+the method, the URL arguments (from the World) and the status per role; the
+roles go from least to most privileged, so a POST that changes something runs
+last for the roles allowed to do it. Every response is also checked for the
+security headers.
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import url_for
+
+from .helpers import login_as, logout
+from .test_security_headers import assert_security_headers
+from .world import ROLES, build_world
+
+LOGIN = 302  # anonymous users are sent to the login page
+ALL = dict.fromkeys(ROLES, 200)
+
+
+def only(*allowed, ok=200, denied=403, anonymous=LOGIN):
+    return {
+        role: (ok if role in allowed else (anonymous if role == "anonymous" else denied))
+        for role in ROLES
+    }
+
+
+def signed_in(ok=200):
+    return only(*ROLES[1:], ok=ok)
+
+
+# endpoint: (method, url arguments from the world, expected status per role, form data)
+ROUTES = {
+    "static": ("GET", lambda w: {"filename": "css/app.css"}, ALL, None),
+    "healthz": ("GET", lambda w: {}, ALL, None),
+    "home": ("GET", lambda w: {}, dict.fromkeys(ROLES, 302), None),
+    "auth.login": ("GET", lambda w: {}, {**dict.fromkeys(ROLES, 303), "anonymous": 200}, None),
+    "auth.logout": ("POST", lambda w: {}, dict.fromkeys(ROLES, 303), {}),
+    "auth.account": ("GET", lambda w: {}, signed_in(), None),
+    "feed.index": ("GET", lambda w: {}, signed_in(), None),
+    "feed.group": (
+        "GET",
+        lambda w: {"group_id": w.group.id},
+        only("guardian", "teacher", "admin"),
+        None,
+    ),
+    "students.show": (
+        "GET",
+        lambda w: {"student_id": w.student.id},
+        only("guardian", "teacher", "admin"),
+        None,
+    ),
+    "admin.index": ("GET", lambda w: {}, only("admin"), None),
+}
+
+
+def test_every_route_is_listed(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = sorted(endpoints - ROUTES.keys())
+    stale = sorted(ROUTES.keys() - endpoints)
+    assert not missing, f"routes without a row in the authorization table: {missing}"
+    assert not stale, f"rows for routes that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("endpoint", sorted(ROUTES))
+def test_route_answers_each_role_as_the_policy_says(app, client, endpoint):
+    method, url_args, expected, data = ROUTES[endpoint]
+    world = build_world()
+    with app.test_request_context():
+        url = url_for(endpoint, **url_args(world))
+    got = {}
+    for role in ROLES:
+        logout(client)
+        user = world.user(role)
+        if user is not None:
+            login_as(client, user)
+        response = client.open(url, method=method, data=data)
+        got[role] = response.status_code
+        assert_security_headers(response)
+        if response.status_code == LOGIN and role == "anonymous" and endpoint != "home":
+            assert "/login" in response.headers["Location"]
+    assert got == expected, f"{method} {url}"
