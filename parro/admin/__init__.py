@@ -2,4 +2,6 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
 
-from . import views  # noqa: E402,F401
+# views: the overview; school: years, groups, students, import, rollover;
+# people: staff, guardians, invitations.
+from . import people, school, views  # noqa: E402,F401

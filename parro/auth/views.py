@@ -63,7 +63,8 @@ def login():
         db.session.commit()
         # One answer for unknown, wrong and disabled: no account enumeration.
         error = _("Dit e-mailadres en wachtwoord horen niet bij elkaar. Probeer het opnieuw.")
-    return render_template("auth/login.html", form=form, error=error)
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form, error=error), status
 
 
 @bp.post("/logout")

@@ -1,0 +1,3 @@
+"""Administration of staff and guardians."""
+
+from . import bp  # noqa: F401

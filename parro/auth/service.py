@@ -1,0 +1,1 @@
+"""Invitations, activation and other account work beyond a single query."""
