@@ -72,8 +72,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     @app.get("/healthz")
     @limiter.exempt
     def healthz():
-        """Answer 200 when the database answers."""
-        db.session.execute(text("SELECT 1"))
+        """Answer 200 when the database answers, 503 when it does not."""
+        try:
+            db.session.execute(text("SELECT 1"))
+        except Exception:
+            app.logger.exception("health check: database does not answer")
+            return "database unavailable", 503, {"Content-Type": "text/plain; charset=utf-8"}
         return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
     if app.config["PROXY_FIX"]:

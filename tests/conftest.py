@@ -80,8 +80,9 @@ def make_app(_schema):
 
     yield factory
     clock.set_now(None)
-    if apps:
-        with apps[0].app_context():
+    ours = [a for a in apps if a.config["DATABASE_URL"] == database_url()]
+    if ours:
+        with ours[0].app_context():
             db.session.remove()
             _empty_all_tables()
             db.engine.dispose()

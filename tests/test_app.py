@@ -1,0 +1,114 @@
+"""Configuration, database settings, health and the layout."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from pathlib import Path
+
+from sqlalchemy import text
+
+from parro import create_app
+from parro.extensions import db
+
+from .factories import make_admin, make_guardian, make_student, make_group
+from .helpers import login_as, text_of
+
+
+def test_prefixed_environment_variables_override_defaults(monkeypatch, make_app):
+    monkeypatch.setenv("PARRO_MAIL_PORT", "587")
+    monkeypatch.setenv("PARRO_MAIL_USE_TLS", "true")
+    monkeypatch.setenv("PARRO_BASE_URL", "https://parro.school.nl")
+    monkeypatch.setenv("PARRO_TIMEZONE", "Europe/Brussels")
+    app = create_app({"DATABASE_URL": "sqlite://", "MAIL_SENDER_THREAD": False})
+    assert app.config["MAIL_PORT"] == 587
+    assert app.config["MAIL_USE_TLS"] is True
+    assert app.config["BASE_URL"] == "https://parro.school.nl"
+    assert app.config["TIMEZONE"] == "Europe/Brussels"
+
+
+def test_instance_config_file_is_read(tmp_path, monkeypatch):
+    (tmp_path / "config.py").write_text('SCHOOL_PHONE = "070 123 45 67"\n')
+    monkeypatch.setenv("PARRO_INSTANCE_PATH", str(tmp_path))
+    app = create_app({"DATABASE_URL": "sqlite://", "MAIL_SENDER_THREAD": False})
+    assert app.config["SCHOOL_PHONE"] == "070 123 45 67"
+
+
+def test_default_database_is_a_sqlite_file_in_the_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("PARRO_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("PARRO_DATABASE_URL", raising=False)
+    app = create_app({"MAIL_SENDER_THREAD": False})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'parro.sqlite3'}"
+
+
+def test_secret_key_is_generated_once_and_kept_private(tmp_path, monkeypatch):
+    monkeypatch.setenv("PARRO_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("PARRO_SECRET_KEY", raising=False)
+    first = create_app({"DATABASE_URL": "sqlite://", "MAIL_SENDER_THREAD": False})
+    second = create_app({"DATABASE_URL": "sqlite://", "MAIL_SENDER_THREAD": False})
+    key_file = Path(tmp_path) / "secret_key"
+    assert len(first.config["SECRET_KEY"]) >= 64
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"] == key_file.read_text()
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    monkeypatch.setenv("PARRO_INSTANCE_PATH", str(tmp_path / "other"))
+    third = create_app({"DATABASE_URL": "sqlite://", "MAIL_SENDER_THREAD": False})
+    assert third.config["SECRET_KEY"] != first.config["SECRET_KEY"]
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(app):
+    if db.engine.dialect.name != "sqlite":
+        return
+    with db.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+
+
+def test_concurrent_writers_wait_instead_of_failing(app, make_client):
+    """Twenty browsers saving at the same moment: every save lands, none fails."""
+    admin = make_admin()
+    db.session.commit()
+    clients = [make_client() for _ in range(20)]
+    for c in clients:
+        login_as(c, admin)
+    statuses = []
+    barrier = threading.Barrier(len(clients))
+
+    def save(c, i):
+        barrier.wait()
+        statuses.append(c.post("/account", data={"name": f"Naam {i}", "locale": "nl"}).status_code)
+
+    threads = [threading.Thread(target=save, args=(c, i)) for i, c in enumerate(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [303] * len(clients)
+    db.session.expire_all()
+    assert admin.name.startswith("Naam ")
+
+
+def test_healthz_answers_when_the_database_does(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "ok"
+
+
+def test_healthz_says_503_when_the_database_is_gone(make_app, tmp_path):
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/missing-dir/none.sqlite3")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+
+
+def test_navigation_shows_administration_to_admins_only(app, make_client):
+    group = make_group()
+    guardian = make_guardian(child=make_student(group))
+    admin = make_admin()
+    db.session.commit()
+    as_admin, as_guardian = make_client(), make_client()
+    login_as(as_admin, admin)
+    login_as(as_guardian, guardian)
+    assert "Beheer" in text_of(as_admin.get("/groepen/"))
+    page = text_of(as_guardian.get("/groepen/"))
+    assert "Groepen" in page and "Beheer" not in page
