@@ -14,10 +14,18 @@ from .extensions import db
 from .models import Group, Guardianship, Membership, SchoolYear, Student, TeacherAssignment, User
 
 
+def _per_request(key: str, compute):
+    """Compute once per request: a page asks the same question many times."""
+    if key not in g:
+        setattr(g, key, compute())
+    return getattr(g, key)
+
+
 def current_year() -> SchoolYear | None:
-    if "current_year" not in g:
-        g.current_year = db.session.scalar(select(SchoolYear).where(SchoolYear.is_current))
-    return g.current_year
+    return _per_request(
+        "current_year",
+        lambda: db.session.scalar(select(SchoolYear).where(SchoolYear.is_current)),
+    )
 
 
 def _year_id() -> int | None:
@@ -37,38 +45,32 @@ def taught_group_ids(user: User) -> set[int]:
     """Ids of the groups this teacher is assigned to in the current year."""
     if not user.is_authenticated or not user.is_staff:
         return set()
-    key = f"taught_{user.id}"
-    if key not in g:
-        g.setdefault(
-            key,
-            set(
-                db.session.scalars(
-                    select(TeacherAssignment.group_id)
-                    .join(Group)
-                    .where(TeacherAssignment.user_id == user.id, Group.school_year_id == _year_id())
-                )
-            ),
-        )
-    return g.get(key)
+    return _per_request(
+        f"taught_{user.id}",
+        lambda: set(
+            db.session.scalars(
+                select(TeacherAssignment.group_id)
+                .join(Group)
+                .where(TeacherAssignment.user_id == user.id, Group.school_year_id == _year_id())
+            )
+        ),
+    )
 
 
 def child_group_ids(user: User) -> set[int]:
     """Ids of the groups a guardian's children are in this year."""
     if not user.is_authenticated or not user.is_guardian:
         return set()
-    key = f"child_groups_{user.id}"
-    if key not in g:
-        g.setdefault(
-            key,
-            set(
-                db.session.scalars(
-                    select(Membership.group_id)
-                    .join(Guardianship, Guardianship.student_id == Membership.student_id)
-                    .where(Guardianship.user_id == user.id, Membership.school_year_id == _year_id())
-                )
-            ),
-        )
-    return g.get(key)
+    return _per_request(
+        f"child_groups_{user.id}",
+        lambda: set(
+            db.session.scalars(
+                select(Membership.group_id)
+                .join(Guardianship, Guardianship.student_id == Membership.student_id)
+                .where(Guardianship.user_id == user.id, Membership.school_year_id == _year_id())
+            )
+        ),
+    )
 
 
 def visible_group_ids(user: User) -> set[int]:
