@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import Group, Guardianship, Membership, SchoolYear, Student, TeacherAssignment, User
+from .models import UserSession
 
 
 def current_year() -> SchoolYear | None:
@@ -157,6 +158,11 @@ def can_invite_guardian(user: User, student: Student) -> bool:
 def can_administer(user: User) -> bool:
     """Years, groups, students, staff, guardians, imports, rollover."""
     return is_admin(user)
+
+
+def can_end_session(user: User, user_session: UserSession) -> bool:
+    """A user may log out their own devices, nobody else's."""
+    return user.is_authenticated and user_session.user_id == user.id
 
 
 def can_use_mail_viewer(user: User) -> bool:
