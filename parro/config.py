@@ -51,6 +51,9 @@ class Defaults:
     RATELIMIT_RESET_EMAIL = "3 per 15 minutes"  # password-reset mails to one address
     RATELIMIT_RESET_IP = "20 per 15 minutes"
     RATELIMIT_HEADERS_ENABLED = False
+    # When Redis is unreachable, log it and let requests through: a broken limiter
+    # must not lock every family out of the login page.
+    RATELIMIT_SWALLOW_ERRORS = True
     PROXY_FIX = False  # set to the number of proxies in front (e.g. 1 for nginx)
 
     # Flask / extensions

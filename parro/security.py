@@ -6,8 +6,8 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import Flask, Response, current_app, g, request, session
-from flask_login import AnonymousUserMixin
+from flask import Flask, Response, current_app, g, redirect, request, session
+from flask_login import AnonymousUserMixin, login_url
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload
 
@@ -162,6 +162,16 @@ class Anonymous(AnonymousUserMixin):
 login_manager.anonymous_user = Anonymous
 login_manager.login_view = "auth.login"
 login_manager.login_message = None  # the login page itself says what to do
+
+
+@login_manager.unauthorized_handler
+def _to_login():
+    if request.headers.get("HX-Request"):
+        # htmx would put the login page inside a fragment; the whole page goes there
+        # instead, and back to the page the user was on afterwards.
+        back = request.headers.get("HX-Current-URL") or request.url
+        return Response(status=401, headers={"HX-Redirect": login_url("auth.login", back)})
+    return redirect(login_url("auth.login", request.url))
 
 
 # -- headers ------------------------------------------------------------------

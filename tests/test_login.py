@@ -371,3 +371,15 @@ def test_the_flask_session_is_renewed_at_login(app, client):
     log_in(client, "ouder@example.org")
     cookie = client.get_cookie("parro")
     assert cookie is None or cookie.value != before
+
+
+def test_an_htmx_request_after_the_session_ended_sends_the_whole_page_to_login(app, client):
+    response = client.get(
+        "/account",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/groepen/3"},
+    )
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login?next=%2Fgroepen%2F3"
+    plain = client.get("/account")
+    assert plain.status_code == 302
+    assert plain.headers["Location"] == "/login?next=%2Faccount"

@@ -161,3 +161,14 @@ def test_pages_are_not_limited(app, make_client):
     for _ in range(5):
         assert client.get("/login").status_code == 200
         assert client.get("/wachtwoord-vergeten").status_code == 200
+
+
+def test_an_unreachable_redis_does_not_lock_everyone_out(app, make_app, make_client):
+    make_guardian(email="ouder@example.org")
+    db.session.commit()
+    client = make_client(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    try:
+        assert log_in(client, "ouder@example.org", "geraden").status_code == 422
+        assert log_in(client, "ouder@example.org").status_code == 303
+    finally:
+        make_app()  # the limiter is shared: give it a storage that answers for the teardown
