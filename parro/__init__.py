@@ -9,8 +9,8 @@ from flask import Flask, redirect, url_for
 from sqlalchemy import text
 
 from .config import ROOT, Defaults, secret_key
+# Flask-Mail is not imported as `mail`: importing the module parro.mail rebinds that name here.
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
-# Not imported as `mail`: importing the module parro.mail rebinds that name in this package.
 from .extensions import mail as flask_mail
 
 

@@ -11,8 +11,16 @@ from flask import abort, current_app, g
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Group, Guardianship, Membership, SchoolYear, Student, TeacherAssignment, User
-from .models import UserSession
+from .models import (
+    Group,
+    Guardianship,
+    Membership,
+    SchoolYear,
+    Student,
+    TeacherAssignment,
+    User,
+    UserSession,
+)
 
 
 def current_year() -> SchoolYear | None:

@@ -58,9 +58,9 @@ def test_a_post_without_token_changes_nothing(app, make_client):
     login_as(client, user)
     response = client.post("/account", data={"name": "Aanvaller", "locale": "en"})
     assert response.status_code == 400
+    new = "een ander lang wachtwoord"
     response = client.post(
-        "/account/wachtwoord",
-        data={"current": PASSWORD, "password": "een ander lang wachtwoord", "confirm": "een ander lang wachtwoord"},
+        "/account/wachtwoord", data={"current": PASSWORD, "password": new, "confirm": new}
     )
     assert response.status_code == 400
     response = client.post("/logout")

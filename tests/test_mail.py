@@ -103,7 +103,9 @@ def deliver(app) -> tuple[int, int]:
 def add_mails(n: int, recipient="ouder{}@example.org") -> None:
     for i in range(n):
         db.session.add(
-            OutboxMail(recipient=recipient.format(i), subject=f"Bericht {i}", body_text=f"Tekst {i}")
+            OutboxMail(
+                recipient=recipient.format(i), subject=f"Bericht {i}", body_text=f"Tekst {i}"
+            )
         )
     db.session.commit()
 

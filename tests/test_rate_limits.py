@@ -157,7 +157,9 @@ def test_reset_requests_from_one_ip_are_limited(app, make_client, storage):
 
 
 def test_pages_are_not_limited(app, make_client):
-    client = make_client(RATELIMIT_LOGIN_IP="1 per 15 minutes", RATELIMIT_RESET_IP="1 per 15 minutes")
+    client = make_client(
+        RATELIMIT_LOGIN_IP="1 per 15 minutes", RATELIMIT_RESET_IP="1 per 15 minutes"
+    )
     for _ in range(5):
         assert client.get("/login").status_code == 200
         assert client.get("/wachtwoord-vergeten").status_code == 200

@@ -23,8 +23,14 @@ from ..security import (
 )
 from . import bp
 from .devices import describe
-from .forms import AccountForm, ChangePasswordForm, EmptyForm, ForgotPasswordForm, LoginForm
-from .forms import NewPasswordForm
+from .forms import (
+    AccountForm,
+    ChangePasswordForm,
+    EmptyForm,
+    ForgotPasswordForm,
+    LoginForm,
+    NewPasswordForm,
+)
 from .passwords import hash_password, needs_rehash, verify_password
 from .reset import UNKNOWN, USED, complete_reset, find_reset, request_reset
 
@@ -44,11 +50,17 @@ def _failed(response) -> bool:
 
 def safe_next(target: str | None) -> str:
     """Only local paths: a login link must not send anyone to another site."""
-    if target and target.isprintable():
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
-            if not target.startswith("//"):
-                return target
+    # "//host", "///host" and "/\host" are other sites to a browser; so is a
+    # path with a tab or newline in it, which browsers drop before reading it.
+    local = (
+        target
+        and target.isprintable()
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+    )
+    if local and not urlsplit(target).netloc:
+        return target
     return url_for("feed.index")
 
 
