@@ -242,3 +242,15 @@ def test_devices_get_readable_names(app):
         assert describe(edge) == "Edge op Windows"
         assert describe("") == "Onbekend apparaat"
         assert describe("curl/8.5.0") == "Onbekend apparaat"
+
+
+def test_fields_carry_only_meaningful_aria_attributes(app, make_client):
+    make_guardian(email="ouder@example.org")
+    db.session.commit()
+    client = browser(make_client, "ouder@example.org")
+    html = client.get("/account/wachtwoord").get_data(as_text=True)
+    assert '="None"' not in html
+    assert 'aria-describedby="password-hint"' in html
+    html = change(client, new="kort").get_data(as_text=True)
+    assert 'aria-invalid="true"' in html
+    assert 'aria-describedby="password-hint password-error"' in html
