@@ -222,7 +222,7 @@ def test_a_server_that_never_answers_does_not_hang_the_sender(app, sender_for):
 @pytest.mark.parametrize("round_", range(2))
 def test_two_senders_at_once_send_every_mail_once(app, smtp, sender_for, round_):
     add_mails(24)
-    smtp.inbox.delay = 0.01
+    smtp.inbox.delay = 0.05  # long enough for both senders to get a turn on a busy machine
     sender = sender_for(smtp.port)
     barrier = threading.Barrier(2)
     counts, errors = [], []
