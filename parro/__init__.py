@@ -9,7 +9,9 @@ from flask import Flask, redirect, url_for
 from sqlalchemy import text
 
 from .config import ROOT, Defaults, secret_key
-from .extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
+# Flask-Mail is not imported as `mail`: importing the module parro.mail rebinds that name here.
+from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+from .extensions import mail as flask_mail
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -31,7 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    mail.init_app(app)
+    flask_mail.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 from flask_migrate import upgrade
 from sqlalchemy import select
 
@@ -35,7 +36,8 @@ def init_app(app: Flask) -> None:
         create_demo()
         print_logins()
 
-    mail_group = click.Group("mail", help="The mail outbox.")
+    # An AppGroup, so that its commands run inside the app context.
+    mail_group = AppGroup("mail", help="The mail outbox.")
     app.cli.add_command(mail_group)
 
     @mail_group.command("send")

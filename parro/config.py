@@ -32,6 +32,8 @@ class Defaults:
     MAIL_TIMEOUT = 20  # seconds, for every SMTP socket operation
     MAIL_SENDER_THREAD = True  # deliver the outbox from a thread in each web process
     MAIL_MAX_ATTEMPTS = 12
+    # Flask-Mail would stay silent whenever TESTING is on; the outbox decides what is sent.
+    MAIL_SUPPRESS_SEND = False
 
     # Accounts and sessions
     INVITATION_DAYS = 7
@@ -46,7 +48,12 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_LOGIN_ACCOUNT = "10 per 15 minutes"
     RATELIMIT_LOGIN_IP = "50 per 15 minutes"
+    RATELIMIT_RESET_EMAIL = "3 per 15 minutes"  # password-reset mails to one address
+    RATELIMIT_RESET_IP = "20 per 15 minutes"
     RATELIMIT_HEADERS_ENABLED = False
+    # When Redis is unreachable, log it and let requests through: a broken limiter
+    # must not lock every family out of the login page.
+    RATELIMIT_SWALLOW_ERRORS = True
     PROXY_FIX = False  # set to the number of proxies in front (e.g. 1 for nginx)
 
     # Flask / extensions

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
@@ -19,6 +20,13 @@ MESSAGES = {
         _l("Te veel pogingen"),
         _l("U heeft het te vaak geprobeerd. Wacht een kwartier en probeer het dan opnieuw."),
     ),
+    "csrf": (
+        _l("Formulier verlopen"),
+        _l(
+            "Dit formulier was verlopen of kwam niet van deze pagina. Er is niets opgeslagen. "
+            "Ga terug, laad de pagina opnieuw en probeer het nog eens."
+        ),
+    ),
     500: (
         _l("Er ging iets mis"),
         _l("Er ging bij ons iets mis. Er is niets opgeslagen; probeer het later opnieuw."),
@@ -26,8 +34,8 @@ MESSAGES = {
 }
 
 
-def _render(code: int):
-    title, text = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
+def _render(code: int, kind=None):
+    title, text = MESSAGES.get(kind or code, MESSAGES[500] if code >= 500 else MESSAGES[400])
     template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
     return render_template(template, code=code, title=title, text=text), code
 
@@ -38,7 +46,7 @@ def init_app(app: Flask) -> None:
         if exc.code is None or exc.code < 400:
             return exc
         # The CSRF error says why (an expired form), which helps users retry.
-        return _render(exc.code)
+        return _render(exc.code, "csrf" if isinstance(exc, CSRFError) else None)
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception):

@@ -2,9 +2,10 @@
 
 queue_mail() adds a row; nothing talks to a mail server inside a request. The
 sender claims due rows (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's single
-writer does the same), delivers them outside any transaction and marks each
-one sent, or schedules a retry with back-off. Several processes may run a
-sender at once: a claim is a lease, so every mail goes out once.
+writer does the same), delivers them over one SMTP connection outside any
+transaction and marks each one sent, or schedules a retry with back-off.
+Several processes may run a sender at once: a claim is a lease, so every mail
+goes out once.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from __future__ import annotations
 import logging
 import smtplib
 import threading
+from contextlib import nullcontext
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app
 from flask_babel import force_locale
-from flask_mail import Connection, Message
+from flask_mail import BadHeaderError, Connection, Message
 from sqlalchemy import event, or_, select
 
 from .clock import now
@@ -26,7 +28,8 @@ from .models import OutboxMail
 
 log = logging.getLogger(__name__)
 
-CLAIM = timedelta(minutes=5)
+# A claim is a lease: a sender that died gives its mails back after this.
+CLAIM = timedelta(minutes=15)
 BATCH = 20
 
 
@@ -35,15 +38,17 @@ def queue_mail(recipient: str, subject, template: str, locale: str = "nl", **con
 
     Everything is rendered in the recipient's language: pass the subject as a
     lazy string (`_l("Welkom bij {school}")`); `{name}` fields are filled from
-    the context.
+    the context. Templates get only this context and `base_url`, not the page
+    layout's, so mail can also be queued outside a request (CLI, sender thread).
     """
+    env = current_app.jinja_env
     with force_locale(locale):
         context.setdefault("base_url", current_app.config["BASE_URL"].rstrip("/"))
-        body_text = render_template(f"email/{template}.txt", **context)
+        body_text = env.get_template(f"email/{template}.txt").render(context)
         html_name = f"email/{template}.html"
         body_html = (
-            render_template(html_name, **context)
-            if html_name in current_app.jinja_env.list_templates()
+            env.get_template(html_name).render(context)
+            if html_name in env.list_templates()
             else None
         )
         subject = str(subject).format(**context)
@@ -94,22 +99,30 @@ def claim_due(limit: int = BATCH) -> list[int]:
     return ids
 
 
-def _deliver(row: OutboxMail) -> None:
-    cfg = current_app.config
-    msg = Message(
+def _message(row: OutboxMail) -> Message:
+    return Message(
         subject=row.subject,
         recipients=[row.recipient],
         body=row.body_text,
         html=row.body_html,
-        sender=cfg["MAIL_DEFAULT_SENDER"],
+        sender=current_app.config["MAIL_DEFAULT_SENDER"],
     )
-    if cfg["MAIL_SERVER"]:
-        with _TimeoutConnection(current_app.extensions["mail"]) as conn:
-            conn.send(msg)
+
+
+def _connection():
+    """One SMTP connection for a batch, or none when mail goes to .eml files."""
+    if current_app.config["MAIL_SERVER"]:
+        return _TimeoutConnection(current_app.extensions["mail"])
+    return nullcontext()
+
+
+def _deliver(conn: Connection | None, mail_id: int, message: Message) -> None:
+    if conn is not None:
+        conn.send(message)
     else:
-        folder = Path(cfg["MAIL_DIR"])
+        folder = Path(current_app.config["MAIL_DIR"])
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{row.id:08d}.eml").write_bytes(msg.as_bytes())
+        (folder / f"{mail_id:08d}.eml").write_bytes(message.as_bytes())
 
 
 def backoff(attempts: int) -> timedelta:
@@ -117,31 +130,68 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** (attempts - 1), 360))
 
 
-def send_pending(limit: int = BATCH) -> tuple[int, int]:
-    """Deliver what is due. Returns (sent, failed) for this round."""
-    sent = failed = 0
-    for mail_id in claim_due(limit):
-        row = db.session.get(OutboxMail, mail_id)
-        try:
-            _deliver(row)
-        except Exception as exc:  # any failure: keep the mail, try again later
-            failed += 1
-            row.attempts += 1
-            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            row.claimed_until = None
-            if row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
-                row.failed_at = now()
-                log.error("mail %s to %s given up: %s", row.id, row.recipient, row.last_error)
-            else:
-                row.next_attempt_at = now() + backoff(row.attempts)
-                log.warning("mail %s to %s failed, retrying: %s", row.id, row.recipient, exc)
+# The server refused this one mail; the connection is still good for the next.
+_REFUSED = (
+    smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError, BadHeaderError
+)
+
+
+def _permanent(exc: Exception) -> bool:
+    """A 5xx answer (no such mailbox, ...) will not change by trying again."""
+    if isinstance(exc, BadHeaderError):
+        return True
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
+
+
+def _record(mail_id: int, error: Exception | None) -> None:
+    """Write down how one delivery went, in a short transaction of its own."""
+    row = db.session.get(OutboxMail, mail_id)
+    row.attempts += 1
+    row.claimed_until = None
+    if error is None:
+        row.sent_at = now()
+    else:
+        row.last_error = f"{type(error).__name__}: {error}"[:2000]
+        if _permanent(error) or row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+            row.failed_at = now()
+            log.error("mail %s to %s given up: %s", row.id, row.recipient, row.last_error)
         else:
-            sent += 1
-            row.attempts += 1
-            row.sent_at = now()
-            row.claimed_until = None
-        db.session.commit()
-    return sent, failed
+            row.next_attempt_at = now() + backoff(row.attempts)
+            log.warning("mail %s to %s failed, will retry: %s", row.id, row.recipient, error)
+    db.session.commit()
+
+
+def send_pending(limit: int = BATCH) -> tuple[int, int]:
+    """Deliver what is due over one connection. Returns (sent, failed) for this round."""
+    ids = claim_due(limit)
+    if not ids:
+        return 0, 0
+    query = select(OutboxMail).where(OutboxMail.id.in_(ids)).order_by(OutboxMail.id)
+    mails = [(row.id, _message(row)) for row in db.session.scalars(query)]
+    # No transaction stays open while we talk to the mail server: on SQLite it
+    # would hold the write lock, and every request that writes would wait.
+    db.session.rollback()
+    results: dict[int, Exception | None] = {}
+    try:
+        with _connection() as conn:
+            for mail_id, message in mails:
+                try:
+                    _deliver(conn, mail_id, message)
+                except _REFUSED as exc:
+                    results[mail_id] = exc
+                else:
+                    results[mail_id] = None
+                _record(mail_id, results[mail_id])
+    except Exception as exc:  # no server, a timeout, a broken connection: the rest waits
+        db.session.rollback()
+        for mail_id, _ in mails:
+            if mail_id not in results:
+                results[mail_id] = exc
+                _record(mail_id, exc)
+    sent = sum(1 for error in results.values() if error is None)
+    return sent, len(results) - sent
 
 
 def send_all() -> tuple[int, int]:
@@ -157,50 +207,71 @@ def send_all() -> tuple[int, int]:
 
 # -- the background sender ----------------------------------------------------
 
-_wake = threading.Event()
-_started = False
-_start_lock = threading.Lock()
+
+class Sender:
+    """A thread in the web process that delivers the outbox.
+
+    It wakes when a transaction that queued mail commits, and every 30 seconds
+    for retries that have come due.
+    """
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self.thread is None:
+                self.wake.set()  # mail may be waiting from before this process
+                self.thread = threading.Thread(target=self._run, name="outbox", daemon=True)
+                self.thread.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        self.stopping.set()
+        self.wake.set()
+        if self.thread is not None:
+            self.thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self.stopping.is_set():
+            self.wake.wait(timeout=30)
+            self.wake.clear()
+            if self.stopping.is_set():
+                break
+            with self.app.app_context():
+                try:
+                    send_all()
+                except Exception:  # the loop must survive a database hiccup
+                    log.exception("outbox sender round failed")
+                    db.session.rollback()
+                finally:
+                    db.session.remove()
 
 
 def _wake_after_commit() -> None:
+    sender = current_app.extensions.get("parro_outbox")
     session = db.session()
-    if not session.info.get("mail_wake_hooked"):
-        session.info["mail_wake_hooked"] = True
+    if sender is None or session.info.get("mail_wake_hooked"):
+        return
+    session.info["mail_wake_hooked"] = True
 
-        @event.listens_for(session, "after_commit", once=True)
-        def _after_commit(s):
-            s.info.pop("mail_wake_hooked", None)
-            _wake.set()
-
-
-def _sender_loop(app: Flask) -> None:
-    while True:
-        _wake.wait(timeout=30)
-        _wake.clear()
-        with app.app_context():
-            try:
-                send_all()
-            except Exception:  # the loop must survive a database hiccup
-                log.exception("outbox sender round failed")
-                db.session.rollback()
-            finally:
-                db.session.remove()
+    @event.listens_for(session, "after_commit", once=True)
+    def _after_commit(s):
+        s.info.pop("mail_wake_hooked", None)
+        sender.wake.set()
 
 
 def init_app(app: Flask) -> None:
     if not app.config["MAIL_SENDER_THREAD"]:
         return
+    sender = app.extensions["parro_outbox"] = Sender(app)
 
     @app.before_request
     def _start_sender():
         # Started on the first request, so CLI commands and gunicorn's master
         # never run one; each worker process gets its own.
-        global _started
-        if _started:
-            return
-        with _start_lock:
-            if not _started:
-                threading.Thread(
-                    target=_sender_loop, args=(app,), name="outbox", daemon=True
-                ).start()
-                _started = True
+        if sender.thread is None:
+            sender.start()

@@ -11,7 +11,16 @@ from flask import abort, current_app, g
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Group, Guardianship, Membership, SchoolYear, Student, TeacherAssignment, User
+from .models import (
+    Group,
+    Guardianship,
+    Membership,
+    SchoolYear,
+    Student,
+    TeacherAssignment,
+    User,
+    UserSession,
+)
 
 
 def _per_request(key: str, compute):
@@ -159,6 +168,11 @@ def can_invite_guardian(user: User, student: Student) -> bool:
 def can_administer(user: User) -> bool:
     """Years, groups, students, staff, guardians, imports, rollover."""
     return is_admin(user)
+
+
+def can_end_session(user: User, user_session: UserSession) -> bool:
+    """A user may log out their own devices, nobody else's."""
+    return user.is_authenticated and user_session.user_id == user.id
 
 
 def can_use_mail_viewer(user: User) -> bool:

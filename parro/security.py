@@ -6,8 +6,8 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import Flask, Response, current_app, g, request
-from flask_login import AnonymousUserMixin
+from flask import Flask, Response, current_app, g, redirect, request, session
+from flask_login import AnonymousUserMixin, login_url
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload
 
@@ -42,8 +42,17 @@ def idle_limit(user: User, remember: bool) -> timedelta:
     return timedelta(minutes=cfg["SESSION_IDLE_MINUTES"])
 
 
+def is_live(row: UserSession, moment=None) -> bool:
+    """Has this session been used recently enough to still count?"""
+    return (moment or now()) - row.last_seen_at <= idle_limit(row.user, row.remember)
+
+
 def start_session(user: User, remember: bool) -> None:
     """Log the user in on this browser: a new session row and its cookie."""
+    # Sessions that idled out are only rows now; tidy them when their owner comes back.
+    for row in db.session.scalars(select(UserSession).where(UserSession.user_id == user.id)):
+        if not is_live(row):
+            db.session.delete(row)
     token = new_token()
     db.session.add(
         UserSession(
@@ -54,6 +63,8 @@ def start_session(user: User, remember: bool) -> None:
             ip=(request.remote_addr or "")[:45],
         )
     )
+    # The Flask session (CSRF token, flashes) starts afresh with every login.
+    session.clear()
     g.set_auth_cookie = (token, remember and not user.is_admin)
 
 
@@ -62,12 +73,42 @@ def end_session() -> None:
     token = request.cookies.get(current_app.config["AUTH_COOKIE_NAME"])
     if token:
         db.session.execute(delete(UserSession).where(UserSession.token_hash == hash_token(token)))
+    session.clear()
     g.set_auth_cookie = None
 
 
 def end_all_sessions(user: User) -> None:
+    """Log the user out everywhere (password changed or reset, account disabled)."""
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     g.set_auth_cookie = None
+
+
+def end_other_sessions(user: User) -> None:
+    """Log the user out on every other browser; this one stays logged in."""
+    db.session.execute(
+        delete(UserSession).where(
+            UserSession.user_id == user.id, UserSession.id != current_session_id()
+        )
+    )
+
+
+def renew_session(user: User) -> None:
+    """After a password change: every session ends, this browser gets a fresh one."""
+    current = db.session.get(UserSession, current_session_id())
+    remember = current.remember if current else False
+    end_all_sessions(user)
+    start_session(user, remember)
+
+
+def live_sessions(user: User) -> list[UserSession]:
+    """The user's sessions that have not idled out, most recently used first."""
+    rows = db.session.scalars(
+        select(UserSession)
+        .where(UserSession.user_id == user.id)
+        .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+    )
+    moment = now()
+    return [row for row in rows if is_live(row, moment)]
 
 
 def current_session_id() -> int | None:
@@ -94,7 +135,8 @@ def load_user_from_cookie(req) -> User | None:
         return None
     user = row.user
     moment = now()
-    if not user.is_active or moment - row.last_seen_at > idle_limit(user, row.remember):
+    if not user.is_active or not is_live(row, moment):
+        g.set_auth_cookie = None  # the browser may forget it too
         return None
     if (moment - row.last_seen_at).total_seconds() > current_app.config["SESSION_TOUCH_SECONDS"]:
         _touch(row.id, moment)
@@ -120,6 +162,16 @@ class Anonymous(AnonymousUserMixin):
 login_manager.anonymous_user = Anonymous
 login_manager.login_view = "auth.login"
 login_manager.login_message = None  # the login page itself says what to do
+
+
+@login_manager.unauthorized_handler
+def _to_login():
+    if request.headers.get("HX-Request"):
+        # htmx would put the login page inside a fragment; the whole page goes there
+        # instead, and back to the page the user was on afterwards.
+        back = request.headers.get("HX-Current-URL") or request.url
+        return Response(status=401, headers={"HX-Redirect": login_url("auth.login", back)})
+    return redirect(login_url("auth.login", request.url))
 
 
 # -- headers ------------------------------------------------------------------

@@ -67,3 +67,17 @@ def text_of(response) -> str:
     html = response.get_data(as_text=True)
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def fetch(statement) -> list:
+    """Rows for a query in the test's own context, detached, with its transaction ended.
+
+    Outside a request every SQLite transaction is a writer's (BEGIN IMMEDIATE), so
+    a read left open would make the next request that writes wait for the lock.
+    """
+    db.session.expire_all()
+    rows = list(db.session.scalars(statement))
+    for row in rows:
+        db.session.expunge(row)
+    db.session.rollback()
+    return rows

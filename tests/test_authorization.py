@@ -12,6 +12,10 @@ from __future__ import annotations
 import pytest
 from flask import url_for
 
+from parro.extensions import db
+from parro.models import OutboxMail, UserSession
+from parro.security import hash_token, new_token
+
 from .helpers import login_as, logout
 from .test_security_headers import assert_security_headers
 from .world import ROLES, build_world
@@ -31,6 +35,21 @@ def signed_in(ok=200):
     return only(*ROLES[1:], ok=ok)
 
 
+def _admin_device(w) -> dict:
+    """Another logged-in device of the admin's, which only the admin may log out."""
+    row = UserSession(token_hash=hash_token(new_token()), user_id=w.admin.id)
+    db.session.add(row)
+    db.session.commit()
+    return {"session_id": row.id}
+
+
+def _queued_mail(w) -> dict:
+    mail = OutboxMail(recipient="ouder@example.org", subject="Welkom", body_text="Hallo")
+    db.session.add(mail)
+    db.session.commit()
+    return {"mail_id": mail.id}
+
+
 # endpoint: (method, url arguments from the world, expected status per role, form data)
 ROUTES = {
     "static": ("GET", lambda w: {"filename": "css/app.css"}, ALL, None),
@@ -39,6 +58,16 @@ ROUTES = {
     "auth.login": ("GET", lambda w: {}, {**dict.fromkeys(ROLES, 303), "anonymous": 200}, None),
     "auth.logout": ("POST", lambda w: {}, dict.fromkeys(ROLES, 303), {}),
     "auth.account": ("GET", lambda w: {}, signed_in(), None),
+    "auth.change_password": ("GET", lambda w: {}, signed_in(), None),
+    "auth.end_device": ("POST", _admin_device, only("admin", ok=303), {}),
+    "auth.end_other_devices": ("POST", lambda w: {}, signed_in(ok=303), {}),
+    "auth.forgot_password": ("GET", lambda w: {}, ALL, None),
+    # An unknown link: a page that says so, for everyone.
+    "auth.reset_password": ("GET", lambda w: {"token": "x" * 43}, dict.fromkeys(ROLES, 404), None),
+    # The mail viewer exists in demo mode without a mail server; invited people
+    # follow their link from it before they have an account.
+    "devmail.index": ("GET", lambda w: {}, ALL, None),
+    "devmail.show": ("GET", _queued_mail, ALL, None),
     "feed.index": ("GET", lambda w: {}, signed_in(), None),
     "feed.group": (
         "GET",

@@ -2,7 +2,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from .passwords import password_problem
 
 
 class LoginForm(FlaskForm):
@@ -31,6 +33,8 @@ def email_field(label=None, **kw):
             Email(_l("Dit is geen geldig e-mailadres."), check_deliverability=False),
             Length(max=254),
         ],
+        # Phones like to add a space after an address picked from the keyboard.
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
         render_kw={"autocomplete": "email", "autocapitalize": "none", "spellcheck": "false"},
         **kw,
     )
@@ -44,4 +48,43 @@ class AccountForm(FlaskForm):
     )
     locale = SelectField(
         _l("Taal"), choices=[SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")]
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = email_field()
+
+
+class NewPasswordForm(FlaskForm):
+    """A new password, typed twice, checked against the rules and the user's own details."""
+
+    password = PasswordField(
+        _l("Nieuw wachtwoord"),
+        validators=[DataRequired(_l("Kies een nieuw wachtwoord."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Nieuw wachtwoord nogmaals"),
+        validators=[
+            DataRequired(_l("Typ het nieuwe wachtwoord nog een keer.")),
+            EqualTo("password", _l("De twee wachtwoorden zijn niet gelijk.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+    def __init__(self, *args, user_inputs=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user_inputs = list(user_inputs)
+
+    def validate_password(self, field):
+        problem = password_problem(field.data, self.user_inputs)
+        if problem:
+            raise ValidationError(problem)
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current = PasswordField(
+        _l("Huidig wachtwoord"),
+        validators=[DataRequired(_l("Vul uw huidige wachtwoord in.")), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from flask import current_app
@@ -39,15 +41,45 @@ def needs_rehash(stored_hash: str) -> bool:
     return _hasher().check_needs_rehash(stored_hash)
 
 
+def _squash(value: str) -> str:
+    return re.sub(r"[\W_]+", "", value.lower())
+
+
+def _personal_words(user_inputs) -> tuple[list[str], list[str]]:
+    """What zxcvbn should know about the user, and what the password may not contain.
+
+    A whole email address, its part before the @ and a full name of two or more
+    words are refused outright; single words (a first name) only weaken the score.
+    """
+    words, forbidden = [], []
+    for value in (u for u in user_inputs if u):
+        value = value.strip().lower()
+        words.append(value)
+        words.extend(w for w in re.split(r"[\W_]+", value) if len(w) > 2)
+        local = value.split("@")[0]
+        if "@" in value:
+            forbidden += [value, local]
+        elif len(value.split()) > 1:
+            forbidden.append(value)
+    return words, [f for f in map(_squash, forbidden) if len(f) >= 4]
+
+
 def password_problem(password: str, user_inputs: list[str] = ()) -> str | None:
-    """Why this password will not do, in the user's language, or None when it will."""
+    """Why this password will not do, in the user's language, or None when it will.
+
+    `user_inputs` are the user's email address and name.
+    """
     cfg = current_app.config
     if len(password) < cfg["PASSWORD_MIN_LENGTH"]:
         return _("Kies een wachtwoord van minstens %(n)d tekens.", n=cfg["PASSWORD_MIN_LENGTH"])
     if len(password) > cfg["PASSWORD_MAX_LENGTH"]:
         return _("Kies een wachtwoord van hoogstens %(n)d tekens.", n=cfg["PASSWORD_MAX_LENGTH"])
+    words, forbidden = _personal_words(user_inputs)
+    if any(f in _squash(password) for f in forbidden):
+        return _("Gebruik niet uw naam of e-mailadres in uw wachtwoord.")
     # zxcvbn ships its word lists (common passwords, names, keyboard patterns).
-    if zxcvbn(password[:100], user_inputs=[u for u in user_inputs if u])["score"] < 3:
+    # It refuses more than 72 characters; a passphrase that long is judged by its start.
+    if zxcvbn(password[:72], user_inputs=words)["score"] < 3:
         return _(
             "Dit wachtwoord is te makkelijk te raden. "
             "Een zin van vier losse woorden is sterk en goed te onthouden."

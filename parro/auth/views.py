@@ -8,37 +8,70 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from .. import policy
+from ..clock import now
 from ..extensions import db, limiter
-from ..models import LoginEvent, User
+from ..models import LoginEvent, User, UserSession
 from ..models.user import normalize_email
-from ..security import end_session, start_session
+from ..security import (
+    current_session_id,
+    end_other_sessions,
+    end_session,
+    live_sessions,
+    renew_session,
+    start_session,
+)
 from . import bp
-from .forms import AccountForm, EmptyForm, LoginForm
+from .devices import describe
+from .forms import (
+    AccountForm,
+    ChangePasswordForm,
+    EmptyForm,
+    ForgotPasswordForm,
+    LoginForm,
+    NewPasswordForm,
+)
 from .passwords import hash_password, needs_rehash, verify_password
+from .reset import UNKNOWN, USED, complete_reset, find_reset, request_reset
 
 
-def _account_key() -> str:
-    return "login:" + normalize_email(request.form.get("email", ""))[:254]
+def _config(name: str):
+    return lambda: current_app.config[name]
+
+
+def _email_key(prefix: str):
+    return lambda: f"{prefix}:" + normalize_email(request.form.get("email", ""))[:254]
 
 
 def _failed(response) -> bool:
+    # Only failed attempts count: a family sharing one IP can log in all evening.
     return response.status_code != 303
 
 
 def safe_next(target: str | None) -> str:
     """Only local paths: a login link must not send anyone to another site."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
-            return target
+    # "//host", "///host" and "/\host" are other sites to a browser; so is a
+    # path with a tab or newline in it, which browsers drop before reading it.
+    local = (
+        target
+        and target.isprintable()
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+    )
+    if local and not urlsplit(target).netloc:
+        return target
     return url_for("feed.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_IP"], methods=["POST"],
-               deduct_when=_failed)
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_ACCOUNT"], methods=["POST"],
-               key_func=_account_key, deduct_when=_failed)
+@limiter.limit(_config("RATELIMIT_LOGIN_IP"), methods=["POST"], deduct_when=_failed)
+@limiter.limit(
+    _config("RATELIMIT_LOGIN_ACCOUNT"),
+    methods=["POST"],
+    key_func=_email_key("login"),
+    deduct_when=_failed,
+)
 def login():
     """Log in with email and password."""
     if current_user.is_authenticated:
@@ -73,7 +106,71 @@ def logout():
     if EmptyForm().validate_on_submit():
         end_session()
         db.session.commit()
+        flash(_("U bent uitgelogd."), "success")
     return redirect(url_for("auth.login"), 303)
+
+
+# -- password reset -----------------------------------------------------------
+
+
+@bp.route("/wachtwoord-vergeten", methods=["GET", "POST"])
+@limiter.limit(_config("RATELIMIT_RESET_IP"), methods=["POST"])
+@limiter.limit(_config("RATELIMIT_RESET_EMAIL"), methods=["POST"], key_func=_email_key("reset"))
+def forgot_password():
+    """Ask for an email with a link to choose a new password."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        request_reset(form.email.data)
+        db.session.commit()
+        # The same answer for every address: nobody learns who has an account.
+        flash(
+            _(
+                "Als %(email)s bij ons bekend is, ontvangt u binnen enkele minuten een e-mail "
+                "met een link om een nieuw wachtwoord te kiezen. Kijk ook in uw map met "
+                "ongewenste e-mail.",
+                email=normalize_email(form.email.data),
+            ),
+            "success",
+        )
+        return redirect(url_for("auth.login"), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/forgot_password.html", form=form), status
+
+
+@bp.route("/wachtwoord-herstellen/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password with the link from the reset email."""
+    reset, problem = find_reset(token)
+    if problem is None:
+        user = reset.user
+        form = NewPasswordForm(user_inputs=[user.email, user.name])
+        if form.validate_on_submit():
+            if complete_reset(reset, form.password.data):
+                db.session.commit()
+                flash(
+                    _("Uw nieuwe wachtwoord is opgeslagen. Log hiermee in."), "success"
+                )
+                return redirect(url_for("auth.login"), 303)
+            db.session.rollback()
+            problem = USED
+        else:
+            status = 422 if request.method == "POST" else 200
+            return render_template("auth/reset_password.html", form=form), status
+    status = 404 if problem == UNKNOWN else 410
+    return render_template("auth/reset_invalid.html", problem=problem), status
+
+
+# -- the user's own account ---------------------------------------------------
+
+
+def _account_page(form, status=200):
+    return render_template(
+        "auth/account.html",
+        form=form,
+        sessions=live_sessions(current_user),
+        current_session_id=current_session_id(),
+        describe=describe,
+    ), status
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -88,4 +185,61 @@ def account():
         with force_locale(current_user.locale):
             flash(_("Uw gegevens zijn opgeslagen."), "success")
         return redirect(url_for("auth.account"), 303)
-    return render_template("auth/account.html", form=form)
+    return _account_page(form, 422 if request.method == "POST" else 200)
+
+
+@bp.route("/account/wachtwoord", methods=["GET", "POST"])
+@login_required
+@limiter.limit(
+    _config("RATELIMIT_LOGIN_ACCOUNT"),
+    methods=["POST"],
+    key_func=lambda: f"password:{getattr(current_user, 'id', '')}",
+    exempt_when=lambda: not current_user.is_authenticated,
+    deduct_when=_failed,
+)
+def change_password():
+    """Change the password; every other device is logged out."""
+    form = ChangePasswordForm(user_inputs=[current_user.email, current_user.name])
+    if form.validate_on_submit():
+        if verify_password(current_user.password_hash, form.current.data):
+            current_user.password_hash = hash_password(form.password.data)
+            current_user.password_changed_at = now()
+            renew_session(current_user)
+            db.session.commit()
+            flash(
+                _("Uw wachtwoord is gewijzigd. Op andere apparaten bent u uitgelogd."),
+                "success",
+            )
+            return redirect(url_for("auth.account"), 303)
+        form.current.errors.append(_("Dit is niet uw huidige wachtwoord."))
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/change_password.html", form=form), status
+
+
+@bp.post("/account/apparaten/<int:session_id>/uitloggen")
+@login_required
+def end_device(session_id: int):
+    """Log out one of the user's devices."""
+    row = db.get_or_404(UserSession, session_id)
+    policy.require(policy.can_end_session(current_user, row))
+    if EmptyForm().validate_on_submit():
+        if row.id == current_session_id():
+            end_session()
+            db.session.commit()
+            flash(_("U bent uitgelogd."), "success")
+            return redirect(url_for("auth.login"), 303)
+        db.session.delete(row)
+        db.session.commit()
+        flash(_("Dat apparaat is uitgelogd."), "success")
+    return redirect(url_for("auth.account"), 303)
+
+
+@bp.post("/account/apparaten/andere-uitloggen")
+@login_required
+def end_other_devices():
+    """Log out every device except this one."""
+    if EmptyForm().validate_on_submit():
+        end_other_sessions(current_user)
+        db.session.commit()
+        flash(_("U bent op alle andere apparaten uitgelogd."), "success")
+    return redirect(url_for("auth.account"), 303)
