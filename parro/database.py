@@ -58,20 +58,25 @@ def _sqlite_begin(conn):
 
 
 def _wants_immediate() -> bool:
-    """Writers start with BEGIN IMMEDIATE: POST requests, CLI and background work."""
+    """Writers start with BEGIN IMMEDIATE: POST requests, and code inside writing().
+
+    Outside a request (CLI, background threads, tests) transactions are deferred
+    unless wrapped in writing(): a read there must not hold the write lock.
+    """
     if _immediate.get():
         return True
     if has_request_context():
         return request.method not in ("GET", "HEAD", "OPTIONS")
-    return True
+    return False
 
 
 @contextmanager
 def writing():
-    """Make the next transaction a writer's, also inside a GET request.
+    """Make the next transaction a writer's: in a GET request, a CLI command or a thread.
 
     Call with no transaction open (commit first): SQLite takes the write lock
-    when the transaction begins.
+    when the transaction begins. Code that reads and then writes while others
+    write too (the mail sender, the session touch) needs it.
     """
     token = _immediate.set(True)
     try:

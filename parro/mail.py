@@ -23,6 +23,7 @@ from flask_mail import BadHeaderError, Connection, Message
 from sqlalchemy import event, or_, select
 
 from .clock import now
+from .database import writing
 from .extensions import db
 from .models import OutboxMail
 
@@ -78,6 +79,11 @@ class _TimeoutConnection(Connection):
 
 def claim_due(limit: int = BATCH) -> list[int]:
     """Take up to `limit` due mails for this sender and commit the claim."""
+    with writing():
+        return _claim(limit)
+
+
+def _claim(limit: int) -> list[int]:
     moment = now()
     query = (
         select(OutboxMail)
@@ -147,6 +153,11 @@ def _permanent(exc: Exception) -> bool:
 
 def _record(mail_id: int, error: Exception | None) -> None:
     """Write down how one delivery went, in a short transaction of its own."""
+    with writing():
+        _record_result(mail_id, error)
+
+
+def _record_result(mail_id: int, error: Exception | None) -> None:
     row = db.session.get(OutboxMail, mail_id)
     row.attempts += 1
     row.claimed_until = None

@@ -72,8 +72,7 @@ def text_of(response) -> str:
 def fetch(statement) -> list:
     """Rows for a query in the test's own context, detached, with its transaction ended.
 
-    Outside a request every SQLite transaction is a writer's (BEGIN IMMEDIATE), so
-    a read left open would make the next request that writes wait for the lock.
+    Handy when the test goes on to make requests: nothing stays loaded or open.
     """
     db.session.expire_all()
     rows = list(db.session.scalars(statement))
