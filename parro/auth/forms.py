@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 
 class LoginForm(FlaskForm):
@@ -31,6 +31,8 @@ def email_field(label=None, **kw):
             Email(_l("Dit is geen geldig e-mailadres."), check_deliverability=False),
             Length(max=254),
         ],
+        # Pasted addresses often carry a space at either end.
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
         render_kw={"autocomplete": "email", "autocapitalize": "none", "spellcheck": "false"},
         **kw,
     )
@@ -44,4 +46,39 @@ class AccountForm(FlaskForm):
     )
     locale = SelectField(
         _l("Taal"), choices=[SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")]
+    )
+
+
+# -- invitations and activation ------------------------------------------------
+
+LANGUAGES = [SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")]
+
+
+def language_field(label=None):
+    return SelectField(label or _l("Taal"), choices=LANGUAGES, default="nl")
+
+
+class ActivationForm(FlaskForm):
+    accept = BooleanField(
+        _l("Ik houd me aan deze afspraken"),
+        validators=[DataRequired(_l("U kunt parro pas gebruiken als u de afspraken accepteert."))],
+    )
+    name = StringField(
+        _l("Uw naam"),
+        validators=[DataRequired(_l("Vul uw naam in.")), Length(max=120)],
+        render_kw={"autocomplete": "name"},
+    )
+    locale = language_field()
+    password = PasswordField(
+        _l("Kies een wachtwoord"),
+        validators=[DataRequired(_l("Kies een wachtwoord.")), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    password_again = PasswordField(
+        _l("Herhaal het wachtwoord"),
+        validators=[
+            DataRequired(_l("Vul het wachtwoord nog een keer in.")),
+            EqualTo("password", _l("De twee wachtwoorden zijn niet gelijk.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
     )
