@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from parro import clock
+from parro.auth import service
 from parro.extensions import db
 from parro.models import Guardianship, Invitation, OutboxMail, Role, User
 
@@ -330,3 +331,13 @@ def test_two_teachers_of_one_group_both_see_pending_invitations(app, client):
     invite(client, student, "ouder2@example.org")
     login_as(client, bram)
     assert "ouder2@example.org" in text_of(client.get(f"/leerlingen/{student.id}"))
+
+
+def test_a_guardian_does_not_see_an_invited_co_parents_address(app, client):
+    """An invited account has no name yet; its email must not stand in for one."""
+    w = build_world()
+    service.invite_guardian(w.student, "papa.geheim@example.org", w.admin)
+    login_as(client, w.guardian)
+    page = client.get(f"/leerlingen/{w.student.id}")
+    assert "papa.geheim" not in page.get_data(as_text=True)
+    assert "naam nog niet bekend" in text_of(page)

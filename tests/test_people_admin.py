@@ -79,7 +79,8 @@ def test_staff_invite_with_bad_input_changes_nothing(app, client):
     login_as(client, w.admin)
     before = db.session.scalar(select(func.count()).select_from(User))
     for data, message in (
-        ({"name": "X", "email": "geen-adres", "role": "teacher"}, "Dit is geen geldig e-mailadres."),
+        ({"name": "X", "email": "geen-adres", "role": "teacher"},
+         "Dit is geen geldig e-mailadres."),
         ({"name": "", "email": "a@example.org", "role": "teacher"}, "Vul de naam in."),
         ({"name": "X", "email": "GUARDIAN@example.org", "role": "teacher"},
          "Er is al een account met dit e-mailadres."),
@@ -327,3 +328,41 @@ def test_people_pages_are_for_admins_only(app, client):
     response = post(client, f"/beheer/accounts/{w.guardian.id}/uitschakelen")
     assert response.status_code == 403
     assert not reload(w.guardian.id).disabled
+
+
+def test_guardian_list_costs_the_same_for_a_longer_page(app, make_app):
+    from sqlalchemy import event
+
+    browser_app = make_app()
+    client = browser_app.test_client()
+    with browser_app.app_context():
+        engine = db.engine  # the browser app's own engine: count what its requests run
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    admin = make_admin()
+    group = make_group()
+    db.session.commit()
+    login_as(client, admin)
+
+    def queries_for_page() -> int:
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert client.get("/beheer/ouders").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len(statements)
+
+    def add_families(n):
+        for _ in range(n):
+            make_guardian(children=[make_student(group), make_student(group)], active=False,
+                          password=None)
+        db.session.commit()
+
+    add_families(2)
+    few = queries_for_page()
+    add_families(10)
+    assert queries_for_page() == few

@@ -72,7 +72,8 @@ def _invite_message(result: service.InviteResult, student: Student) -> tuple[str
         return _("%(email)s is al gekoppeld aan %(child)s. Er is niets veranderd.",
                  email=email, child=child), "info"
     return _(
-        "De uitnodiging is verstuurd naar %(email)s. De link in de e-mail is %(days)d dagen geldig.",
+        "De uitnodiging is verstuurd naar %(email)s. "
+        "De link in de e-mail is %(days)d dagen geldig.",
         email=email, days=current_app.config["INVITATION_DAYS"],
     ), "success"
 
@@ -96,6 +97,6 @@ def resend_invitation(student_id: int, user_id: int):
         except service.AccountError as exc:
             flash(str(exc), "error")
         else:
-            flash(_("Er is een nieuwe uitnodiging verstuurd naar %(email)s. Eerdere links werken niet meer.",
-                    email=guardian.email), "success")
+            flash(_("Er is een nieuwe uitnodiging verstuurd naar %(email)s. "
+                    "Eerdere links werken niet meer.", email=guardian.email), "success")
     return redirect(url_for("students.show", student_id=student.id), 303)
