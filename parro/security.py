@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 
 from flask import Flask, Response, current_app, g, redirect, request, session
-from flask_login import AnonymousUserMixin, login_url
+from flask_login import AnonymousUserMixin, current_user, login_url
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload
 
@@ -80,7 +80,10 @@ def end_session() -> None:
 def end_all_sessions(user: User) -> None:
     """Log the user out everywhere (password changed or reset, account disabled)."""
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
-    g.set_auth_cookie = None
+    # Only the user's own browser loses its cookie: an admin who disables
+    # someone else stays logged in.
+    if getattr(current_user, "id", None) == user.id:
+        g.set_auth_cookie = None
 
 
 def end_other_sessions(user: User) -> None:

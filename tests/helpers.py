@@ -80,3 +80,32 @@ def fetch(statement) -> list:
         db.session.expunge(row)
     db.session.rollback()
     return rows
+
+
+def mails_to(email: str):
+    """The outbox rows for this address, oldest first."""
+    from sqlalchemy import select
+
+    from parro.models import OutboxMail
+
+    db.session.expire_all()
+    mails = list(
+        db.session.scalars(
+            select(OutboxMail).where(OutboxMail.recipient == email).order_by(OutboxMail.id)
+        )
+    )
+    # End the read: on SQLite a test whose snapshot is older than the app's
+    # last write could not write afterwards ("database is locked").
+    for mail in mails:
+        db.session.expunge(mail)
+    db.session.commit()
+    return mails
+
+
+def activation_path(email: str) -> str:
+    """The path of the activation link in the newest mail to this address."""
+    mails = mails_to(email)
+    assert mails, f"no mail to {email}"
+    match = re.search(r"https?://[^/\s]+(/activeren/[A-Za-z0-9_-]+)", mails[-1].body_text)
+    assert match, f"no activation link in: {mails[-1].body_text}"
+    return match.group(1)

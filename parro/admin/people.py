@@ -1,3 +1,235 @@
-"""Administration of staff and guardians."""
+"""Administration of staff and guardians: invitations, roles, disabling accounts."""
 
-from . import bp  # noqa: F401
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import exists, func, or_, select, tuple_
+from sqlalchemy.orm import selectinload
+
+from .. import policy
+from ..auth import service
+from ..auth.forms import EmptyForm
+from ..extensions import db
+from ..models import Guardianship, Invitation, Role, Student, TeacherAssignment, User
+from . import bp
+from .people_forms import GuardianSearchForm, RoleForm, StaffInviteForm
+
+PAGE_SIZE = 50
+
+
+def _me() -> User:
+    return current_user._get_current_object()
+
+
+def _account(user_id: int) -> User:
+    return db.get_or_404(User, user_id)
+
+
+def _back_to(user: User):
+    if user.is_guardian:
+        return redirect(url_for("admin.guardian", user_id=user.id), 303)
+    return redirect(url_for("admin.staff"), 303)
+
+
+# -- staff ----------------------------------------------------------------------
+
+
+@bp.route("/medewerkers")
+def staff():
+    """List teachers and admins, with the form to invite one."""
+    return _staff_page(StaffInviteForm())
+
+
+def _staff_page(form: StaffInviteForm):
+    people = list(
+        db.session.scalars(
+            select(User)
+            .where(User.role.in_([Role.ADMIN, Role.TEACHER]))
+            .options(selectinload(User.teacher_assignments).joinedload(TeacherAssignment.group))
+            .order_by(User.name, User.id)
+        )
+    )
+    year = policy.current_year()
+    groups = {
+        u.id: [a.group.name for a in u.teacher_assignments
+               if year is not None and a.group.school_year_id == year.id]
+        for u in people
+    }
+    return render_template(
+        "admin/staff.html",
+        people=people,
+        groups=groups,
+        latest=service.latest_invitations(u.id for u in people if not u.active),
+        role_forms={u.id: RoleForm(formdata=None, role=u.role.value) for u in people},
+        form=form,
+    )
+
+
+@bp.post("/medewerkers")
+def invite_staff():
+    """Invite a teacher or an admin."""
+    form = StaffInviteForm()
+    if form.validate_on_submit():
+        try:
+            user = service.invite_staff(
+                form.email.data, form.name.data, Role(form.role.data), _me(), form.locale.data
+            )
+        except service.AccountError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            flash(_("De uitnodiging is verstuurd naar %(email)s.", email=user.email), "success")
+            return redirect(url_for("admin.staff"), 303)
+    return _staff_page(form), 422
+
+
+@bp.post("/accounts/<int:user_id>/rol")
+def change_role(user_id: int):
+    """Make a staff member a teacher or an admin."""
+    user = _account(user_id)
+    form = RoleForm()
+    if form.validate_on_submit():
+        try:
+            service.change_role(user, Role(form.role.data), _me())
+        except service.AccountError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("De rol van %(name)s is gewijzigd.", name=user.display_name), "success")
+    else:
+        flash(_("Kies een rol."), "error")
+    return _back_to(user)
+
+
+# -- any account ------------------------------------------------------------------
+
+
+@bp.post("/accounts/<int:user_id>/uitschakelen")
+def disable_account(user_id: int):
+    """Disable an account: it can no longer log in and is logged out everywhere."""
+    return _set_disabled(_account(user_id), True)
+
+
+@bp.post("/accounts/<int:user_id>/inschakelen")
+def enable_account(user_id: int):
+    """Enable a disabled account again."""
+    return _set_disabled(_account(user_id), False)
+
+
+def _set_disabled(user: User, disabled: bool):
+    if EmptyForm().validate_on_submit():
+        try:
+            service.set_disabled(user, disabled, _me())
+        except service.AccountError as exc:
+            flash(str(exc), "error")
+        else:
+            if disabled:
+                flash(_("Het account van %(name)s is uitgeschakeld en overal uitgelogd.",
+                        name=user.display_name), "success")
+            else:
+                flash(_("Het account van %(name)s is weer ingeschakeld.", name=user.display_name),
+                      "success")
+    return _back_to(user)
+
+
+@bp.post("/accounts/<int:user_id>/uitnodiging")
+def resend_invitation(user_id: int):
+    """Send an account a fresh activation link."""
+    user = _account(user_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            service.resend_invitation(user, _me())
+        except service.AccountError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Er is een nieuwe uitnodiging verstuurd naar %(email)s. "
+                    "Eerdere links werken niet meer.", email=user.email), "success")
+    return _back_to(user)
+
+
+# -- guardians --------------------------------------------------------------------
+
+
+@bp.route("/ouders")
+def guardians():
+    """Search and list guardian accounts, a page at a time."""
+    form = GuardianSearchForm(request.args)
+    q = (form.q.data or "").strip() if form.validate() else ""
+    query = select(User).where(User.role == Role.GUARDIAN)
+    if q:
+        child_name = Student.first_name + " " + Student.last_name
+        query = query.where(
+            or_(
+                User.name.icontains(q, autoescape=True),
+                User.email.icontains(q, autoescape=True),
+                exists()
+                .where(Guardianship.user_id == User.id, Guardianship.student_id == Student.id)
+                .where(child_name.icontains(q, autoescape=True)),
+            )
+        )
+    # Paginate by key (name, id), never by OFFSET: page 40 costs what page 1 costs.
+    after = db.session.get(User, request.args.get("na", type=int) or 0)
+    if after is not None:
+        query = query.where(tuple_(User.name, User.id) > tuple_(after.name, after.id))
+    people = list(
+        db.session.scalars(
+            query.options(selectinload(User.guardianships).joinedload(Guardianship.student))
+            .order_by(User.name, User.id)
+            .limit(PAGE_SIZE + 1)
+        )
+    )
+    has_next = len(people) > PAGE_SIZE
+    people = people[:PAGE_SIZE]
+    return render_template(
+        "admin/guardians.html",
+        form=form,
+        q=q,
+        people=people,
+        latest=service.latest_invitations(u.id for u in people if not u.active),
+        next_after=people[-1].id if has_next else None,
+        first_page=after is None,
+        never_invited=db.session.scalar(
+            select(func.count()).select_from(service.never_invited_guardians().subquery())
+        ),
+    )
+
+
+@bp.post("/ouders/uitnodigen")
+def invite_all_guardians():
+    """Invite every guardian account that was never invited."""
+    if EmptyForm().validate_on_submit():
+        count = service.invite_all_guardians(_me())
+        if count:
+            flash(ngettext("Er is %(num)d uitnodiging verstuurd.",
+                           "Er zijn %(num)d uitnodigingen verstuurd.", count), "success")
+        else:
+            flash(_("Alle ouders hebben al een uitnodiging gekregen."), "info")
+    return redirect(url_for("admin.guardians"), 303)
+
+
+@bp.route("/ouders/<int:user_id>")
+def guardian(user_id: int):
+    """Show a guardian: children, account status and invitations."""
+    user = _account(user_id)
+    if not user.is_guardian:
+        abort(404)
+    children = [
+        (gs.student, policy.current_group_of(gs.student))
+        for gs in sorted(user.guardianships, key=lambda gs: gs.student.full_name)
+    ]
+    invitations = list(
+        db.session.scalars(
+            select(Invitation)
+            .where(Invitation.user_id == user.id)
+            .options(selectinload(Invitation.invited_by))
+            .order_by(Invitation.id.desc())
+        )
+    )
+    return render_template(
+        "admin/guardian.html",
+        user=user,
+        children=children,
+        invitations=invitations,
+        days=current_app.config["INVITATION_DAYS"],
+    )

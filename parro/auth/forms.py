@@ -33,7 +33,7 @@ def email_field(label=None, **kw):
             Email(_l("Dit is geen geldig e-mailadres."), check_deliverability=False),
             Length(max=254),
         ],
-        # Phones like to add a space after an address picked from the keyboard.
+        # Phones and pasted addresses often carry a space at either end.
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
         render_kw={"autocomplete": "email", "autocapitalize": "none", "spellcheck": "false"},
         **kw,
@@ -87,4 +87,39 @@ class ChangePasswordForm(NewPasswordForm):
         _l("Huidig wachtwoord"),
         validators=[DataRequired(_l("Vul uw huidige wachtwoord in.")), Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
+    )
+
+
+# -- invitations and activation ------------------------------------------------
+
+LANGUAGES = [SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")]
+
+
+def language_field(label=None):
+    return SelectField(label or _l("Taal"), choices=LANGUAGES, default="nl")
+
+
+class ActivationForm(FlaskForm):
+    accept = BooleanField(
+        _l("Ik houd me aan deze afspraken"),
+        validators=[DataRequired(_l("U kunt parro pas gebruiken als u de afspraken accepteert."))],
+    )
+    name = StringField(
+        _l("Uw naam"),
+        validators=[DataRequired(_l("Vul uw naam in.")), Length(max=120)],
+        render_kw={"autocomplete": "name"},
+    )
+    locale = language_field()
+    password = PasswordField(
+        _l("Kies een wachtwoord"),
+        validators=[DataRequired(_l("Kies een wachtwoord.")), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    password_again = PasswordField(
+        _l("Herhaal het wachtwoord"),
+        validators=[
+            DataRequired(_l("Vul het wachtwoord nog een keer in.")),
+            EqualTo("password", _l("De twee wachtwoorden zijn niet gelijk.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
     )

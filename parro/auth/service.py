@@ -1,1 +1,306 @@
-"""Invitations, activation and other account work beyond a single query."""
+"""Invitations, activation and other account work beyond a single query.
+
+Each function does its work in the caller's request and commits once at the
+end, so an action writes everything (account, link, invitation, mail) or
+nothing. Refusals raise AccountError before anything is written.
+"""
+
+from __future__ import annotations
+
+import enum
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..clock import now
+from ..extensions import db
+from ..mail import queue_mail
+from ..models import Guardianship, Invitation, Role, School, Student, User
+from ..models.user import normalize_email
+from ..security import end_all_sessions, hash_token, new_token
+from .passwords import hash_password
+
+
+class AccountError(Exception):
+    """A refusal to show the user (already translated)."""
+
+
+class Outcome(enum.Enum):
+    INVITED = "invited"  # an activation link was sent
+    CHILD_ADDED = "child_added"  # an active account got this child; they were told
+    ALREADY_LINKED = "already_linked"  # nothing to do
+
+
+@dataclass
+class InviteResult:
+    user: User
+    outcome: Outcome
+    created: bool = False
+
+
+@contextmanager
+def _no_double_accounts():
+    """Two people inviting the same address at the same moment: one wins, one is told."""
+    try:
+        yield
+    except IntegrityError:
+        db.session.rollback()
+        raise AccountError(
+            _("Iemand anders deed dit net tegelijk met u. Kijk of het gelukt is, "
+              "en probeer het anders opnieuw.")
+        ) from None
+
+
+def _school() -> School | None:
+    return db.session.scalar(select(School).limit(1))
+
+
+def _user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def _revoke_open_invitations(user: User, except_id: int | None = None) -> None:
+    moment = now()
+    query = update(Invitation).where(
+        Invitation.user_id == user.id,
+        Invitation.used_at.is_(None),
+        Invitation.revoked_at.is_(None),
+    )
+    if except_id is not None:
+        query = query.where(Invitation.id != except_id)
+    db.session.execute(query.values(revoked_at=moment))
+
+
+def _send_invitation(user: User, invited_by: User | None, student: Student | None) -> Invitation:
+    """Revoke the user's earlier open links, make a new one and queue the mail."""
+    _revoke_open_invitations(user)
+    token = new_token()
+    invitation = Invitation(
+        user=user,
+        student=student,
+        invited_by=invited_by,
+        token_hash=hash_token(token),
+        expires_at=now() + timedelta(days=current_app.config["INVITATION_DAYS"]),
+    )
+    db.session.add(invitation)
+    school = _school()
+    children = (
+        [gs.student.first_name for gs in user.guardianships] if user.is_guardian else []
+    )
+    queue_mail(
+        user.email,
+        _l("Uw uitnodiging voor {school_name}"),
+        "invitation",
+        locale=user.locale,
+        user=user,
+        school_name=school.name if school else "parro",
+        inviter=invited_by.display_name if invited_by else None,
+        children=children,
+        token=token,
+        expires_at=invitation.expires_at,
+    )
+    return invitation
+
+
+def _link(user: User, student: Student) -> bool:
+    """Make the user a guardian of the student; False when they already were."""
+    if any(gs.student_id == student.id for gs in user.guardianships):
+        return False
+    user.guardianships.append(Guardianship(student=student))
+    return True
+
+
+def invite_guardian(student: Student, email: str, invited_by: User, locale: str | None = None
+                    ) -> InviteResult:
+    """Invite a guardian of `student`, or add the child to the account they already have."""
+    user = _user_by_email(email)
+    if user is not None and user.is_staff:
+        raise AccountError(
+            _("Dit e-mailadres hoort bij een medewerker van de school. "
+              "Een ouder heeft een eigen e-mailadres nodig.")
+        )
+    if user is not None and user.disabled:
+        raise AccountError(
+            _("Het account van dit e-mailadres is uitgeschakeld. "
+              "De administratie kan het weer inschakelen.")
+        )
+    with _no_double_accounts():
+        created = user is None
+        if created:
+            user = User(email=email, role=Role.GUARDIAN, active=False, locale=locale or "nl")
+            db.session.add(user)
+        linked = _link(user, student)
+        if user.active:
+            if not linked:
+                return InviteResult(user, Outcome.ALREADY_LINKED)
+            school = _school()
+            queue_mail(
+                user.email,
+                _l("{child} is toegevoegd aan uw account"),
+                "child_added",
+                locale=user.locale,
+                user=user,
+                child=student.first_name,
+                school_name=school.name if school else "parro",
+                inviter=invited_by.display_name,
+            )
+            db.session.commit()
+            return InviteResult(user, Outcome.CHILD_ADDED)
+        if locale:
+            user.locale = locale  # not activated yet: the inviter knows their language best
+        db.session.flush()
+        _send_invitation(user, invited_by, student)
+        db.session.commit()
+    return InviteResult(user, Outcome.INVITED, created=created)
+
+
+def invite_staff(email: str, name: str, role: Role, invited_by: User, locale: str = "nl") -> User:
+    """Create a teacher or admin account and send its activation link."""
+    if role not in (Role.TEACHER, Role.ADMIN):
+        raise ValueError(role)
+    if _user_by_email(email) is not None:
+        raise AccountError(
+            _("Er is al een account met dit e-mailadres. "
+              "Staat het nog niet actief? Verstuur de uitnodiging dan opnieuw.")
+        )
+    with _no_double_accounts():
+        user = User(email=email, name=name.strip(), role=role, active=False, locale=locale)
+        db.session.add(user)
+        db.session.flush()
+        _send_invitation(user, invited_by, None)
+        db.session.commit()
+    return user
+
+
+def resend_invitation(user: User, invited_by: User) -> Invitation:
+    """Send a fresh activation link; earlier links stop working."""
+    if user.active:
+        raise AccountError(_("Dit account is al geactiveerd. De ouder of medewerker kan inloggen."))
+    if user.disabled:
+        raise AccountError(_("Dit account is uitgeschakeld. Schakel het eerst weer in."))
+    latest = db.session.scalar(
+        select(Invitation).where(Invitation.user_id == user.id).order_by(Invitation.id.desc())
+    )
+    invitation = _send_invitation(user, invited_by, latest.student if latest else None)
+    db.session.commit()
+    return invitation
+
+
+def never_invited_guardians():
+    """Guardian accounts that never got a link (the CSV import makes these)."""
+    return (
+        select(User)
+        .where(
+            User.role == Role.GUARDIAN,
+            User.active.is_(False),
+            User.disabled.is_(False),
+            ~exists().where(Invitation.user_id == User.id),
+        )
+        .order_by(User.id)
+    )
+
+
+def invite_all_guardians(invited_by: User) -> int:
+    """Invite every guardian account that was never invited; returns how many."""
+    users = list(db.session.scalars(never_invited_guardians()))
+    for user in users:
+        _send_invitation(user, invited_by, None)
+    db.session.commit()
+    return len(users)
+
+
+# -- activation -----------------------------------------------------------------
+
+
+def find_invitation(token: str) -> Invitation | None:
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
+
+
+def invitation_problem(invitation: Invitation | None) -> str | None:
+    """Why this link cannot be used: 'unknown', 'used', 'revoked', 'expired', or None."""
+    if invitation is None or invitation.user.disabled:
+        return "unknown"
+    if invitation.used_at is not None or invitation.user.active:
+        return "used"
+    if invitation.revoked_at is not None:
+        return "revoked"
+    if now() >= invitation.expires_at:
+        return "expired"
+    return None
+
+
+def activate(invitation: Invitation, name: str, locale: str, password: str) -> bool:
+    """Use the invitation: set name, language and password and open the account.
+
+    Returns False when the link was used or revoked meanwhile (two clicks at
+    once): only one request can mark it used. The caller commits, together
+    with the new session.
+    """
+    moment = now()
+    marked = db.session.execute(
+        update(Invitation)
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(used_at=moment),
+        execution_options={"synchronize_session": False},
+    )
+    if marked.rowcount != 1:
+        db.session.rollback()
+        return False
+    user = invitation.user
+    _revoke_open_invitations(user, except_id=invitation.id)
+    user.name = name.strip()
+    user.locale = locale
+    user.password_hash = hash_password(password)
+    user.active = True
+    user.activated_at = moment
+    user.password_changed_at = moment
+    return True
+
+
+# -- administration -------------------------------------------------------------
+
+
+def latest_invitations(user_ids) -> dict[int, Invitation]:
+    """The newest invitation of each of these users, by user id (one query)."""
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    latest: dict[int, Invitation] = {}
+    rows = db.session.scalars(
+        select(Invitation).where(Invitation.user_id.in_(ids)).order_by(Invitation.id)
+    )
+    for invitation in rows:
+        latest[invitation.user_id] = invitation
+    return latest
+
+
+def change_role(user: User, role: Role, changed_by: User) -> None:
+    """Make a staff member a teacher or an admin."""
+    if user.id == changed_by.id:
+        raise AccountError(_("U kunt uw eigen rol niet wijzigen. Vraag een andere beheerder."))
+    if not user.is_staff or role not in (Role.TEACHER, Role.ADMIN):
+        raise AccountError(_("Alleen medewerkers kunnen leerkracht of beheerder zijn."))
+    user.role = role
+    db.session.commit()
+
+
+def set_disabled(user: User, disabled: bool, changed_by: User) -> None:
+    """Disable an account (every session ends at once) or enable it again."""
+    if user.id == changed_by.id:
+        raise AccountError(_("U kunt uw eigen account niet uitschakelen."))
+    user.disabled = disabled
+    if disabled:
+        end_all_sessions(user)
+    db.session.commit()

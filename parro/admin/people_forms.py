@@ -1,0 +1,39 @@
+"""Forms of the staff and guardian administration."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SearchField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from ..auth.forms import email_field, language_field
+
+
+def role_field():
+    return SelectField(
+        _l("Rol"),
+        choices=[SelectChoice("teacher", _l("Leerkracht")), SelectChoice("admin", _l("Beheerder"))],
+        default="teacher",
+    )
+
+
+class StaffInviteForm(FlaskForm):
+    name = StringField(
+        _l("Naam"), validators=[DataRequired(_l("Vul de naam in.")), Length(max=120)]
+    )
+    email = email_field()
+    role = role_field()
+    locale = language_field(_l("Taal van de uitnodiging"))
+
+
+class RoleForm(FlaskForm):
+    role = role_field()
+
+
+class GuardianSearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    q = SearchField(
+        _l("Zoek op naam, e-mailadres of kind"), validators=[Length(max=100)]
+    )
