@@ -166,6 +166,7 @@ def report_sick(user: User, student: Student, email_receipt: bool) -> AbsenceRep
             _("Vandaag (%(day)s) is de school dicht (%(why)s). U hoeft uw kind niet ziek te melden.",
               day=long_date(today), why=closed),
         )
+    _remember_receipt_choice(user, email_receipt)
     report = AbsenceReport(
         student=student,
         kind=AbsenceKind.SICK,
@@ -175,7 +176,6 @@ def report_sick(user: User, student: Student, email_receipt: bool) -> AbsenceRep
         after_cutoff=is_after_cutoff(),
     )
     db.session.add(report)
-    _remember_receipt_choice(user, email_receipt)
     try:
         db.session.flush()
     except IntegrityError:
