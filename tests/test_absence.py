@@ -58,12 +58,19 @@ class CommittingClient(FlaskClient):
 
 @pytest.fixture
 def make_client(make_app, app):
+    apps = []
+
     def factory(**overrides):
         client_app = make_app(**overrides)
         client_app.test_client_class = CommittingClient
+        apps.append(client_app)
         return client_app.test_client()
 
-    return factory
+    yield factory
+    # Each app has its own connection pool; on a shared PostgreSQL server they add up.
+    for client_app in apps:
+        with client_app.app_context():
+            db.engine.dispose()
 
 
 def seen(response) -> str:
@@ -166,6 +173,9 @@ def test_sick_report_before_the_cutoff_reaches_the_teacher(family, client, make_
     page = seen(client.get("/absentie/"))
     assert "Sem is ziek gemeld voor vandaag" in page
     assert "na 08:30" not in page
+    # Once is enough: the form is gone for today.
+    assert "Sem is vandaag al ziek gemeld." in page
+    assert "Ziek melden voor vandaag" not in page
 
     teacher = make_client()
     login_as(teacher, family.anna)
@@ -321,6 +331,20 @@ def test_bad_appointments_are_refused_with_a_clear_message(family, client, chang
     assert response.status_code == 422
     assert message in seen(response)
     assert "Controleer de velden hieronder." in seen(response)
+    assert reports() == []
+
+
+def test_a_wrong_date_and_a_wrong_time_are_both_named(family, client):
+    login_as(client, family.eva)
+    response = appointment(client, family.sem, family.reasons["Tandarts"], day="2026-09-14",
+                           start="11:00", end="10:00")
+    assert response.status_code == 422
+    errors = re.findall(r'<p class="error" id="appt-(\w+)-error">([^<]*)</p>',
+                        response.get_data(as_text=True))
+    assert [(name, html.unescape(text)[:40]) for name, text in errors] == [
+        ("day", "Een afspraak geeft u uiterlijk de school"),
+        ("ends_at", "De eindtijd moet na de begintijd liggen."),
+    ]
     assert reports() == []
 
 

@@ -54,6 +54,10 @@ class AppointmentForm(_ChildForm):
         render_kw={"rows": 3},
     )
 
+    def validate_ends_at(self, field):
+        if field.data and self.starts_at.data and field.data <= self.starts_at.data:
+            raise ValidationError(_l("De eindtijd moet na de begintijd liggen."))
+
 
 class FilterForm(FlaskForm):
     """The office's filters; a GET form, so no CSRF token."""

@@ -193,6 +193,26 @@ def report_sick(user: User, student: Student, email_receipt: bool) -> AbsenceRep
     return report
 
 
+def appointment_day_problem(day: date) -> str | None:
+    """Why an appointment cannot be reported for `day` today, or None."""
+    today = clock.today()
+    if day < today:
+        return _("Deze datum is al voorbij. Kies een datum in de toekomst.")
+    earliest = earliest_appointment_day()
+    if day < earliest:
+        return _("Een afspraak geeft u uiterlijk de schooldag ervoor door. De eerste dag die nu "
+                 "nog kan is %(day)s. Is de afspraak eerder? Bel dan de school.",
+                 day=long_date(earliest))
+    if day > today + timedelta(days=max_days_ahead()):
+        return _("Zo ver vooruit kunt u nog niets doorgeven. Kies een datum binnen %(n)s dagen.",
+                 n=max_days_ahead())
+    closed = closed_reason(day)
+    if closed:
+        return _("Op %(day)s is de school dicht (%(why)s). Kies een schooldag.",
+                 day=long_date(day), why=closed)
+    return None
+
+
 def report_appointment(
     user: User,
     student: Student,
@@ -204,30 +224,9 @@ def report_appointment(
     email_receipt: bool,
 ) -> AbsenceReport:
     """Report an appointment and commit; AbsenceError when the rules refuse."""
-    today = clock.today()
-    if day < today:
-        raise AbsenceError("day", _("Deze datum is al voorbij. Kies een datum in de toekomst."))
-    earliest = earliest_appointment_day()
-    if day < earliest:
-        raise AbsenceError(
-            "day",
-            _("Een afspraak geeft u uiterlijk de schooldag ervoor door. De eerste dag die nu nog "
-              "kan is %(day)s. Is de afspraak eerder? Bel dan de school.",
-              day=long_date(earliest)),
-        )
-    if day > today + timedelta(days=max_days_ahead()):
-        raise AbsenceError(
-            "day",
-            _("Zo ver vooruit kunt u nog niets doorgeven. Kies een datum binnen %(n)s dagen.",
-              n=max_days_ahead()),
-        )
-    closed = closed_reason(day)
-    if closed:
-        raise AbsenceError(
-            "day",
-            _("Op %(day)s is de school dicht (%(why)s). Kies een schooldag.",
-              day=long_date(day), why=closed),
-        )
+    problem = appointment_day_problem(day)
+    if problem:
+        raise AbsenceError("day", problem)
     if ends_at <= starts_at:
         raise AbsenceError("ends_at", _("De eindtijd moet na de begintijd liggen."))
     if reason is None or not reason.active:

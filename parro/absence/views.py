@@ -31,9 +31,13 @@ def _guardian_forms(children, sick=None, appointment=None):
 def _guardian_page(children, sick, appointment, status=200):
     upcoming, earlier = service.reports_of_children(current_user)
     today = clock.today()
+    sick_today = {
+        r.student_id for r in upcoming if r.day == today and r.is_sick and not r.is_withdrawn
+    }
     return render_template(
         "absence/index.html",
         children=children,
+        sick_today=sick_today,
         sick_form=sick,
         appointment_form=appointment,
         upcoming=upcoming,
@@ -124,6 +128,11 @@ def report_appointment():
         else:
             _confirm(report)
             return redirect(url_for("absence.index"), 303)
+    elif appointment.day.data and not appointment.day.errors:
+        # Say everything at once: a wrong date next to a wrong time.
+        problem = service.appointment_day_problem(appointment.day.data)
+        if problem:
+            appointment.day.errors = [*appointment.day.errors, problem]
     return _guardian_page(children, sick, appointment, status=422)
 
 
