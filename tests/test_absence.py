@@ -135,7 +135,7 @@ def test_guardian_page_explains_the_rules_and_leave(family, client):
     # Leave is not something to choose.
     assert "Verlof" not in [r.name for r in family.reasons.values()]
     assert "Sem Jansen" in page
-    assert 'name="sick-student" value="%d"' % family.sem.id in response.get_data(as_text=True)
+    assert f'name="sick-student" value="{family.sem.id}"' in response.get_data(as_text=True)
 
 
 def test_guardian_with_two_children_chooses_one(family, client):
@@ -313,8 +313,8 @@ def test_dutch_ways_of_writing_dates_and_times_are_understood(family, client):
     "change, message",
     [
         ({"day": "2026-09-11"}, "Deze datum is al voorbij."),
-        ({"day": "2026-09-14"}, "Een afspraak geeft u uiterlijk de schooldag ervoor door. "
-                                "De eerste dag die nu nog kan is dinsdag 15 september."),
+        ({"day": "2026-09-14"}, ("Een afspraak geeft u uiterlijk de schooldag ervoor door. "
+                                 "De eerste dag die nu nog kan is dinsdag 15 september.")),
         ({"day": "2026-09-19"}, "Op zaterdag 19 september is de school dicht (weekend)."),
         ({"day": "2027-09-14"}, "Zo ver vooruit kunt u nog niets doorgeven."),
         ({"day": "2026-02-31"}, "Vul een datum in, bijvoorbeeld 14-09-2026."),

@@ -72,8 +72,12 @@ class FilterForm(FlaskForm):
         _l("Tot en met"), format=DATE_FORMATS, validators=[Optional()],
         invalid_value_message=BAD_DATE,
     )
-    group = SelectField(_l("Groep"), coerce=str, default="", invalid_choice_message=_l("Kies een groep."))
-    reason = SelectField(_l("Reden"), coerce=str, default="", invalid_choice_message=_l("Kies een reden."))
+    group = SelectField(
+        _l("Groep"), coerce=str, default="", invalid_choice_message=_l("Kies een groep.")
+    )
+    reason = SelectField(
+        _l("Reden"), coerce=str, default="", invalid_choice_message=_l("Kies een reden.")
+    )
     withdrawn = BooleanField(_l("Ook ingetrokken meldingen tonen"))
 
     def validate_date_to(self, field):

@@ -163,8 +163,8 @@ def report_sick(user: User, student: Student, email_receipt: bool) -> AbsenceRep
     if closed:
         raise AbsenceError(
             "student",
-            _("Vandaag (%(day)s) is de school dicht (%(why)s). U hoeft uw kind niet ziek te melden.",
-              day=long_date(today), why=closed),
+            _("Vandaag (%(day)s) is de school dicht (%(why)s). "
+              "U hoeft uw kind niet ziek te melden.", day=long_date(today), why=closed),
         )
     _remember_receipt_choice(user, email_receipt)
     report = AbsenceReport(
@@ -519,7 +519,9 @@ def export_csv(rows: list[tuple[AbsenceReport, Group | None]]) -> str:
 
 def all_reasons() -> list[AbsenceReason]:
     return list(
-        db.session.scalars(select(AbsenceReason).order_by(AbsenceReason.position, AbsenceReason.name))
+        db.session.scalars(
+            select(AbsenceReason).order_by(AbsenceReason.position, AbsenceReason.name)
+        )
     )
 
 

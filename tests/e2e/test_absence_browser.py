@@ -81,7 +81,9 @@ def test_guardian_reports_sick_and_the_teacher_sees_it(app, absence_server, abse
     make_teacher(group, name="Anna de Boer", email="anna@example.org")
     for name in ("Huisarts", "Tandarts"):
         make_reason(name)
-    group.year.school.leave_info = "Verlof vraagt u aan bij de directie, met het formulier op de website."
+    group.year.school.leave_info = (
+        "Verlof vraagt u aan bij de directie, met het formulier op de website."
+    )
     db.session.commit()  # and no transaction of ours stays open while the server writes
 
     # The teacher opens her overview first; it will update by itself.
@@ -124,8 +126,10 @@ def test_guardian_reports_sick_and_the_teacher_sees_it(app, absence_server, abse
     p.get_by_role("button", name="Afspraak doorgeven").click()
     errors = p.locator("#afspraak .error").all_inner_texts()
     assert errors == [
-        "Een afspraak geeft u uiterlijk de schooldag ervoor door. De eerste dag die nu nog kan "
-        "is dinsdag 15 september. Is de afspraak eerder? Bel dan de school.",
+        (
+            "Een afspraak geeft u uiterlijk de schooldag ervoor door. De eerste dag die nu nog "
+            "kan is dinsdag 15 september. Is de afspraak eerder? Bel dan de school."
+        ),
         "De eindtijd moet na de begintijd liggen.",
     ]
     shot(p, "absence-guardian-error-360")
