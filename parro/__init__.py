@@ -50,12 +50,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     outbox.init_app(app)
 
+    from .absence import bp as absence_bp
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .feed import bp as feed_bp
     from .students import bp as students_bp
 
-    for bp in (auth_bp, admin_bp, feed_bp, students_bp):
+    for bp in (auth_bp, admin_bp, feed_bp, students_bp, absence_bp):
         app.register_blueprint(bp)
     if app.config["DEMO"] and not app.config["MAIL_SERVER"]:
         from .devmail import bp as devmail_bp
@@ -68,7 +69,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.get("/")
     def home():
-        """Send the user to their groups."""
+        """Show a teacher their morning overview; send everyone else to their groups."""
+        from flask_login import current_user
+
+        if current_user.is_authenticated and current_user.is_teacher:
+            from .absence.views import teacher_home
+
+            return teacher_home()
         return redirect(url_for("feed.index"))
 
     @app.get("/healthz")

@@ -56,6 +56,12 @@ class Defaults:
     RATELIMIT_SWALLOW_ERRORS = True
     PROXY_FIX = False  # set to the number of proxies in front (e.g. 1 for nginx)
 
+    # Absence (absentie): sick reports until this local time reach the teacher before
+    # lessons; appointments at least this many school days ahead ("the day before").
+    ABSENCE_SICK_CUTOFF = "08:30"
+    ABSENCE_APPOINTMENT_MIN_SCHOOL_DAYS = 1
+    ABSENCE_APPOINTMENT_MAX_DAYS_AHEAD = 180
+
     # Flask / extensions
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SESSION_COOKIE_NAME = "parro"

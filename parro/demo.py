@@ -148,6 +148,7 @@ def create_demo() -> School:
             for parent in parents:
                 db.session.add(Guardianship(user=parent, student=s))
     db.session.commit()
+    add_absence_demo(school)
     return school
 
 
@@ -167,3 +168,70 @@ sociale media. Alle rechten van tekst en beeld liggen bij de school.
 parro is niet bedoeld voor gesprekken over de ontwikkeling van uw kind: die voeren \
 we graag persoonlijk of telefonisch.
 Leerkrachten lezen berichten op hun werkdagen tussen 8.00 en 16.30 uur, niet tijdens de lessen."""
+
+
+def add_absence_demo(school: School) -> None:
+    """Absences in groep 3: sick today (on a school day), appointments today and next school day.
+
+    Sem Jansen is left free to report sick in the demo; his mother has an appointment
+    for him on the next school day, which she can still withdraw.
+    """
+    from datetime import datetime, time, timedelta
+
+    from sqlalchemy import select
+
+    from .absence import service
+    from .clock import local_now, school_tz
+    from .models import AbsenceKind, AbsenceReason, AbsenceReport
+
+    service.ensure_default_reasons()
+    reasons = {r.name: r for r in db.session.scalars(select(AbsenceReason))}
+    group = db.session.scalar(
+        select(Group).join(SchoolYear).where(SchoolYear.school_id == school.id, Group.grade == 3)
+    )
+    pupils = list(
+        db.session.scalars(
+            select(Student)
+            .join(Membership)
+            .where(Membership.group_id == group.id, Student.first_name != "Sem")
+            .order_by(Student.id)
+        )
+    )
+    sem = db.session.scalar(select(Student).where(Student.first_name == "Sem"))
+
+    def guardian_of(student):
+        return db.session.scalar(
+            select(User).join(Guardianship).where(Guardianship.student_id == student.id)
+        )
+
+    def at(day, hh, mm):
+        moment = datetime.combine(day, time(hh, mm), tzinfo=school_tz())
+        return min(moment, local_now())
+
+    day = today()
+    following = service.next_school_day(day)
+    yesterday = day - timedelta(days=1)
+    rows = []
+    if service.is_school_day(day):
+        for pupil, when in ((pupils[0], (7, 42)), (pupils[1], (8, 5))):
+            rows.append(AbsenceReport(student=pupil, kind=AbsenceKind.SICK, day=day,
+                                      reported_at=at(day, *when)))
+        rows.append(AbsenceReport(
+            student=pupils[2], kind=AbsenceKind.APPOINTMENT, day=day, starts_at=time(10, 30),
+            ends_at=time(11, 45), reason=reasons["Orthodontist"],
+            reported_at=at(yesterday, 19, 10), note="Hij komt na de afspraak terug op school.",
+        ))
+    rows.append(AbsenceReport(
+        student=pupils[3], kind=AbsenceKind.APPOINTMENT, day=following, starts_at=time(8, 30),
+        ends_at=time(9, 30), reason=reasons["Tandarts"], reported_at=at(day, 7, 15),
+    ))
+    rows.append(AbsenceReport(
+        student=sem, kind=AbsenceKind.APPOINTMENT, day=following, starts_at=time(13, 0),
+        ends_at=time(14, 30), reason=reasons["Huisarts"], reported_at=at(day, 7, 20),
+    ))
+    for row in rows:
+        row.reported_by = guardian_of(row.student)
+        row.after_cutoff = row.kind == AbsenceKind.SICK and row.reported_at.astimezone(
+            school_tz()).time() >= service.sick_cutoff()
+        db.session.add(row)
+    db.session.commit()

@@ -27,6 +27,7 @@ class NavItem:
 NAV = [
     NavItem("feed.index", _l("Groepen")),
     NavItem("admin.index", _l("Beheer"), policy.can_administer),
+    NavItem("absence.index", _l("Absentie")),
 ]
 
 

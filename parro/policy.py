@@ -181,6 +181,52 @@ def can_use_mail_viewer(user: User) -> bool:
     return bool(cfg["DEMO"]) and not cfg["MAIL_SERVER"]
 
 
+# -- absence (absentie) ---------------------------------------------------------
+
+
+def is_guardian(user: User) -> bool:
+    return user.is_authenticated and user.is_guardian
+
+
+def reportable_children(user: User) -> list[Student]:
+    """A guardian's children who are in a group this year: those they can report absent."""
+    if not is_guardian(user):
+        return []
+    return list(
+        db.session.scalars(
+            select(Student)
+            .join(Guardianship)
+            .join(Membership, Membership.student_id == Student.id)
+            .where(Guardianship.user_id == user.id, Membership.school_year_id == _year_id())
+            .order_by(Student.first_name)
+        )
+    )
+
+
+def can_report_absence(user: User, student: Student) -> bool:
+    """Sick reports and appointments: a guardian, for their own child in a group this year."""
+    return is_guardian_of(user, student) and current_group_of(student) is not None
+
+
+def can_withdraw_absence(user: User, report) -> bool:
+    """Any guardian of the child may withdraw (whether it still may be is the service's rule)."""
+    return is_guardian_of(user, report.student)
+
+
+def can_see_absences_of_group(user: User, group: Group) -> bool:
+    return is_admin(user) or teaches(user, group)
+
+
+def can_see_absence_overview(user: User) -> bool:
+    """The morning overview of the user's groups: teachers and the office."""
+    return is_staff(user)
+
+
+def can_manage_absences(user: User) -> bool:
+    """All absences, the CSV export, the reasons and the closed days: the office."""
+    return is_admin(user)
+
+
 def require(allowed: bool) -> None:
     """Stop the request with 403 unless allowed."""
     if not allowed:

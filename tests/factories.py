@@ -112,3 +112,49 @@ def make_guardian(child=None, children=(), **kw) -> User:
         db.session.add(Guardianship(user=guardian, student=c))
     db.session.flush()
     return guardian
+
+
+# -- absence --------------------------------------------------------------------
+
+
+def make_reason(name=None, active=True):
+    from parro.models import AbsenceReason
+
+    reason = AbsenceReason(name=name or f"Reden {next(_seq)}", position=next(_seq), active=active)
+    db.session.add(reason)
+    db.session.flush()
+    return reason
+
+
+def make_absence(student, day=None, by=None, reason=None, starts_at=None, ends_at=None,
+                 note="", **kw):
+    """A sick report (no reason given) or an appointment (reason or times given)."""
+    from datetime import time
+
+    from parro.clock import today
+    from parro.models import AbsenceKind, AbsenceReport
+
+    appointment = reason is not None or starts_at is not None
+    report = AbsenceReport(
+        student=student,
+        kind=AbsenceKind.APPOINTMENT if appointment else AbsenceKind.SICK,
+        day=day or today(),
+        starts_at=(starts_at or time(10, 0)) if appointment else None,
+        ends_at=(ends_at or time(11, 30)) if appointment else None,
+        reason=(reason or make_reason()) if appointment else None,
+        note=note,
+        reported_by=by,
+        **kw,
+    )
+    db.session.add(report)
+    db.session.flush()
+    return report
+
+
+def make_holiday(starts_on, ends_on=None, name="Vakantie"):
+    from parro.models import SchoolHoliday
+
+    holiday = SchoolHoliday(name=name, starts_on=starts_on, ends_on=ends_on or starts_on)
+    db.session.add(holiday)
+    db.session.flush()
+    return holiday

@@ -9,14 +9,18 @@ security headers.
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from flask import url_for
 
+from parro import clock
 from parro.extensions import db
 from parro.models import OutboxMail, UserSession
 from parro.security import hash_token, new_token
 
-from .factories import PASSWORD, make_guardian
+from .factories import PASSWORD, make_absence, make_guardian, make_holiday, make_reason
 from .helpers import activation_path, login_as, logout
 from .test_security_headers import assert_security_headers
 from .world import ROLES, build_world
@@ -80,7 +84,12 @@ ACTIVATION = {"accept": "y", "name": "Nieuwe Ouder", "locale": "nl",
 ROUTES = {
     "static": ("GET", lambda w: {"filename": "css/app.css"}, ALL, None),
     "healthz": ("GET", lambda w: {}, ALL, None),
-    "home": ("GET", lambda w: {}, dict.fromkeys(ROLES, 302), None),
+    "home": (
+        "GET",
+        lambda w: {},
+        {**dict.fromkeys(ROLES, 302), "teacher_other": 200, "teacher": 200},
+        None,
+    ),
     "auth.login": ("GET", lambda w: {}, {**dict.fromkeys(ROLES, 303), "anonymous": 200}, None),
     "auth.logout": ("POST", lambda w: {}, dict.fromkeys(ROLES, 303), {}),
     "auth.account": ("GET", lambda w: {}, signed_in(), None),
@@ -156,6 +165,80 @@ ROUTES = {
 }
 
 
+# -- absence: on a Monday before the morning cut-off, so reporting and withdrawing work.
+ABSENCE_MORNING = datetime(2026, 9, 14, 7, 30, tzinfo=ZoneInfo("Europe/Amsterdam"))
+
+
+def _absence_morning(w, **args):
+    clock.set_now(ABSENCE_MORNING)
+    return args
+
+
+def _with_committed(w, **objects):
+    _absence_morning(w)
+    db.session.commit()
+    return {name: obj.id for name, obj in objects.items()}
+
+
+def _appointment_data(w):
+    reason = make_reason("Tandarts")
+    db.session.commit()
+    return {"appt-student": w.student.id, "appt-day": "2026-09-16", "appt-starts_at": "10:00",
+            "appt-ends_at": "11:00", "appt-reason": reason.id, "appt-note": "Beugel"}
+
+
+ADMIN_POST = only("admin", ok=303)
+ROUTES.update({
+    "absence.index": (
+        "GET",
+        _absence_morning,
+        {**only("guardian_other", "guardian"), "teacher_other": 302, "teacher": 302, "admin": 302},
+        None,
+    ),
+    "absence.report_sick": (
+        "POST",
+        _absence_morning,
+        {**only("guardian", ok=303), "guardian_other": 422},
+        lambda w: {"sick-student": w.student.id},
+    ),
+    "absence.report_appointment": (
+        "POST",
+        _absence_morning,
+        {**only("guardian", ok=303), "guardian_other": 422},
+        _appointment_data,
+    ),
+    "absence.withdraw": (
+        "POST",
+        lambda w: _with_committed(
+            w, report_id=make_absence(w.student, day=date(2026, 9, 16), by=w.guardian,
+                                      reason=make_reason())
+        ),
+        only("guardian", ok=303),
+        {},
+    ),
+    "absence.overview": ("GET", _absence_morning, only("teacher_other", "teacher", "admin"), None),
+    "absence.office": ("GET", _absence_morning, only("admin"), None),
+    "absence.export": ("GET", _absence_morning, only("admin"), None),
+    "absence.settings": ("GET", _absence_morning, only("admin"), None),
+    "absence.add_reason": ("POST", _absence_morning, ADMIN_POST, {"name": "Logopedie"}),
+    "absence.toggle_reason": (
+        "POST", lambda w: _with_committed(w, reason_id=make_reason()), ADMIN_POST, {}
+    ),
+    "absence.add_holiday": (
+        "POST",
+        _absence_morning,
+        ADMIN_POST,
+        {"name": "Studiedag", "starts_on": "2026-10-02", "ends_on": "2026-10-02"},
+    ),
+    "absence.delete_holiday": (
+        "POST",
+        lambda w: _with_committed(w, holiday_id=make_holiday(date(2026, 10, 2))),
+        ADMIN_POST,
+        {},
+    ),
+})
+
+
 def test_every_route_is_listed(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     listed = {key.split("#")[0] for key in ROUTES}
@@ -171,6 +254,8 @@ def test_route_answers_each_role_as_the_policy_says(app, client, endpoint):
     world = build_world()
     with app.test_request_context():
         url = url_for(endpoint.split("#")[0], **url_args(world))
+    if callable(data):
+        data = data(world)
     got = {}
     for role in ROLES:
         logout(client)

@@ -1,5 +1,12 @@
 """All models, one module per aggregate."""
 
+from .absence import (
+    AbsenceKind,
+    AbsencePreference,
+    AbsenceReason,
+    AbsenceReport,
+    SchoolHoliday,
+)
 from .outbox import OutboxMail
 from .school import Group, Membership, School, SchoolYear, Student, TeacherAssignment
 from .user import (
@@ -13,6 +20,11 @@ from .user import (
 )
 
 __all__ = [
+    "AbsenceKind",
+    "AbsencePreference",
+    "AbsenceReason",
+    "AbsenceReport",
+    "SchoolHoliday",
     "Group",
     "Guardianship",
     "Invitation",

@@ -1,0 +1,108 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+DATE_FORMATS = ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"]
+TIME_FORMATS = ["%H:%M", "%H.%M"]
+BAD_DATE = _l("Vul een datum in, bijvoorbeeld 14-09-2026.")
+BAD_TIME = _l("Vul een tijd in, bijvoorbeeld 10:30.")
+
+
+class _ChildForm(FlaskForm):
+    """The child is one of the guardian's own; the view fills in the choices."""
+
+    student = SelectField(_l("Kind"), coerce=int, validate_choice=False)
+    email_receipt = BooleanField(_l("Stuur mij een bevestiging per e-mail"))
+
+    def validate_student(self, field):
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("Kies een van uw eigen kinderen."))
+
+
+class SickForm(_ChildForm):
+    pass
+
+
+class AppointmentForm(_ChildForm):
+    day = DateField(
+        _l("Datum"),
+        format=DATE_FORMATS,
+        validators=[InputRequired(_l("Vul de datum van de afspraak in."))],
+        invalid_value_message=BAD_DATE,
+    )
+    starts_at = TimeField(
+        _l("Van"),
+        format=TIME_FORMATS,
+        validators=[InputRequired(_l("Vul in hoe laat uw kind weggaat."))],
+        invalid_value_message=BAD_TIME,
+    )
+    ends_at = TimeField(
+        _l("Tot"),
+        format=TIME_FORMATS,
+        validators=[InputRequired(_l("Vul in hoe laat uw kind terug is."))],
+        invalid_value_message=BAD_TIME,
+    )
+    reason = SelectField(
+        _l("Reden"),
+        coerce=int,
+        invalid_choice_message=_l("Kies een reden uit de lijst."),
+    )
+    note = TextAreaField(
+        _l("Toelichting voor de leerkracht (niet verplicht)"),
+        validators=[Optional(), Length(max=500, message=_l("Houd het kort: hooguit 500 tekens."))],
+        render_kw={"rows": 3},
+    )
+
+    def validate_ends_at(self, field):
+        if field.data and self.starts_at.data and field.data <= self.starts_at.data:
+            raise ValidationError(_l("De eindtijd moet na de begintijd liggen."))
+
+
+class FilterForm(FlaskForm):
+    """The office's filters; a GET form, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    date_from = DateField(
+        _l("Van"), format=DATE_FORMATS, validators=[Optional()], invalid_value_message=BAD_DATE
+    )
+    date_to = DateField(
+        _l("Tot en met"), format=DATE_FORMATS, validators=[Optional()],
+        invalid_value_message=BAD_DATE,
+    )
+    group = SelectField(
+        _l("Groep"), coerce=str, default="", invalid_choice_message=_l("Kies een groep.")
+    )
+    reason = SelectField(
+        _l("Reden"), coerce=str, default="", invalid_choice_message=_l("Kies een reden.")
+    )
+    withdrawn = BooleanField(_l("Ook ingetrokken meldingen tonen"))
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("De einddatum ligt voor de begindatum."))
+
+
+class ReasonForm(FlaskForm):
+    name = StringField(
+        _l("Nieuwe reden"),
+        validators=[DataRequired(_l("Vul een reden in.")), Length(max=60)],
+    )
+
+
+class HolidayForm(FlaskForm):
+    name = StringField(
+        _l("Naam"),
+        validators=[DataRequired(_l("Vul een naam in, bijvoorbeeld Herfstvakantie.")),
+                    Length(max=80)],
+    )
+    starts_on = DateField(
+        _l("Eerste dag"), format=DATE_FORMATS,
+        validators=[InputRequired(_l("Vul de eerste dag in."))], invalid_value_message=BAD_DATE,
+    )
+    ends_on = DateField(
+        _l("Laatste dag"), format=DATE_FORMATS,
+        validators=[InputRequired(_l("Vul de laatste dag in."))], invalid_value_message=BAD_DATE,
+    )

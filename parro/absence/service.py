@@ -1,0 +1,591 @@
+"""Absence reports: the school calendar, the rules for reporting, the overviews, the export.
+
+The rules come from the school documents: a sick report covers one school day
+and is made again each day; it reaches the teacher before lessons when it comes
+in before the cut-off (ABSENCE_SICK_CUTOFF, default 08:30), because on the day
+itself the teacher looks only in the morning. Appointments are reported at least
+ABSENCE_APPOINTMENT_MIN_SCHOOL_DAYS school days ahead (default 1: the school day
+before). Leave (verlof) goes through the direction, never through this form.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from flask import current_app, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from .. import clock, policy
+from ..extensions import db
+from ..mail import queue_mail
+from ..models import (
+    AbsenceKind,
+    AbsencePreference,
+    AbsenceReason,
+    AbsenceReport,
+    Group,
+    Membership,
+    SchoolHoliday,
+    Student,
+    User,
+)
+
+DEFAULT_REASONS = ("Huisarts", "Tandarts", "Ziekenhuis", "Orthodontist", "Overig")
+WEEKEND = 5  # Saturday is weekday 5
+
+
+class AbsenceError(Exception):
+    """A report the rules refuse; `field` names the form field the message belongs to."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+# -- configuration ------------------------------------------------------------
+
+
+def sick_cutoff() -> time:
+    value = current_app.config["ABSENCE_SICK_CUTOFF"]
+    if isinstance(value, time):
+        return value
+    return datetime.strptime(str(value).strip().replace(".", ":"), "%H:%M").time()
+
+
+def min_school_days() -> int:
+    return int(current_app.config["ABSENCE_APPOINTMENT_MIN_SCHOOL_DAYS"])
+
+
+def max_days_ahead() -> int:
+    return int(current_app.config["ABSENCE_APPOINTMENT_MAX_DAYS_AHEAD"])
+
+
+# -- the school calendar ------------------------------------------------------
+
+
+def holidays_between(first: date, last: date) -> list[SchoolHoliday]:
+    return list(
+        db.session.scalars(
+            select(SchoolHoliday)
+            .where(SchoolHoliday.starts_on <= last, SchoolHoliday.ends_on >= first)
+            .order_by(SchoolHoliday.starts_on)
+        )
+    )
+
+
+def closed_reason(day: date, holidays: list[SchoolHoliday] | None = None) -> str | None:
+    """Why the school is closed on `day` ("weekend" or the holiday's name), or None."""
+    if day.weekday() >= WEEKEND:
+        return _("weekend")
+    if holidays is None:
+        holidays = holidays_between(day, day)
+    for holiday in holidays:
+        if holiday.starts_on <= day <= holiday.ends_on:
+            return holiday.name
+    return None
+
+
+def is_school_day(day: date) -> bool:
+    return closed_reason(day) is None
+
+
+def school_day_after(day: date, count: int = 1) -> date:
+    """The `count`-th school day after `day`; with 0, `day` itself if the school is open."""
+    horizon = 800  # days; a calendar closed for longer than this is a mistake
+    holidays = holidays_between(day, day + timedelta(days=horizon))
+    current, left = day, count
+    for _step in range(horizon):
+        if left <= 0 and closed_reason(current, holidays) is None:
+            return current
+        current += timedelta(days=1)
+        if closed_reason(current, holidays) is None:
+            left -= 1
+    return current
+
+
+def next_school_day(day: date) -> date:
+    return school_day_after(day, 1)
+
+
+def earliest_appointment_day() -> date:
+    """The first day an appointment may be reported for, today."""
+    return school_day_after(clock.today(), min_school_days())
+
+
+def is_after_cutoff() -> bool:
+    return clock.local_now().time() >= sick_cutoff()
+
+
+def long_date(day: date) -> str:
+    return format_date(day, "EEEE d MMMM")
+
+
+# -- reporting ----------------------------------------------------------------
+
+
+def wants_receipt(user: User) -> bool:
+    pref = db.session.get(AbsencePreference, user.id)
+    return bool(pref and pref.email_receipt)
+
+
+def _remember_receipt_choice(user: User, email_receipt: bool) -> None:
+    pref = db.session.get(AbsencePreference, user.id)
+    if pref is None:
+        db.session.add(AbsencePreference(user_id=user.id, email_receipt=email_receipt))
+    else:
+        pref.email_receipt = email_receipt
+
+
+def active_sick_report(student: Student, day: date) -> AbsenceReport | None:
+    return db.session.scalar(
+        select(AbsenceReport).where(
+            AbsenceReport.student_id == student.id,
+            AbsenceReport.day == day,
+            AbsenceReport.kind == AbsenceKind.SICK,
+            AbsenceReport.withdrawn_at.is_(None),
+        )
+    )
+
+
+def report_sick(user: User, student: Student, email_receipt: bool) -> AbsenceReport:
+    """Report `student` sick for today and commit; AbsenceError when the rules refuse."""
+    today = clock.today()
+    closed = closed_reason(today)
+    if closed:
+        raise AbsenceError(
+            "student",
+            _("Vandaag (%(day)s) is de school dicht (%(why)s). "
+              "U hoeft uw kind niet ziek te melden.", day=long_date(today), why=closed),
+        )
+    _remember_receipt_choice(user, email_receipt)
+    report = AbsenceReport(
+        student=student,
+        kind=AbsenceKind.SICK,
+        day=today,
+        reported_by=user,
+        reported_at=clock.now(),
+        after_cutoff=is_after_cutoff(),
+    )
+    db.session.add(report)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The unique index on (child, day) for sick reports: someone was first.
+        db.session.rollback()
+        if active_sick_report(student, today) is None:
+            raise
+        raise AbsenceError(
+            "student",
+            _("%(child)s is vandaag al ziek gemeld. U hoeft niets meer te doen.",
+              child=student.first_name),
+        ) from None
+    _send_receipt(user, report)
+    db.session.commit()
+    return report
+
+
+def appointment_day_problem(day: date) -> str | None:
+    """Why an appointment cannot be reported for `day` today, or None."""
+    today = clock.today()
+    if day < today:
+        return _("Deze datum is al voorbij. Kies een datum in de toekomst.")
+    earliest = earliest_appointment_day()
+    if day < earliest:
+        return _("Een afspraak geeft u uiterlijk de schooldag ervoor door. De eerste dag die nu "
+                 "nog kan is %(day)s. Is de afspraak eerder? Bel dan de school.",
+                 day=long_date(earliest))
+    if day > today + timedelta(days=max_days_ahead()):
+        return _("Zo ver vooruit kunt u nog niets doorgeven. Kies een datum binnen %(n)s dagen.",
+                 n=max_days_ahead())
+    closed = closed_reason(day)
+    if closed:
+        return _("Op %(day)s is de school dicht (%(why)s). Kies een schooldag.",
+                 day=long_date(day), why=closed)
+    return None
+
+
+def report_appointment(
+    user: User,
+    student: Student,
+    day: date,
+    starts_at: time,
+    ends_at: time,
+    reason: AbsenceReason | None,
+    note: str,
+    email_receipt: bool,
+) -> AbsenceReport:
+    """Report an appointment and commit; AbsenceError when the rules refuse."""
+    problem = appointment_day_problem(day)
+    if problem:
+        raise AbsenceError("day", problem)
+    if ends_at <= starts_at:
+        raise AbsenceError("ends_at", _("De eindtijd moet na de begintijd liggen."))
+    if reason is None or not reason.active:
+        raise AbsenceError("reason", _("Kies een reden uit de lijst."))
+    report = AbsenceReport(
+        student=student,
+        kind=AbsenceKind.APPOINTMENT,
+        day=day,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reason=reason,
+        note=note.strip(),
+        reported_by=user,
+        reported_at=clock.now(),
+    )
+    db.session.add(report)
+    _remember_receipt_choice(user, email_receipt)
+    db.session.flush()
+    _send_receipt(user, report)
+    db.session.commit()
+    return report
+
+
+def _send_receipt(user: User, report: AbsenceReport) -> None:
+    if not wants_receipt(user):
+        return
+    from ..layout import current_school
+
+    school = current_school()
+    queue_mail(
+        user.email,
+        _l("Bevestiging: absentie van {child} doorgegeven"),
+        "absence_receipt",
+        locale=user.locale,
+        child=report.student.first_name,
+        student=report.student,
+        report=report,
+        name=user.display_name,
+        url=url_for("absence.index"),
+        school_name=school.name if school else "",
+    )
+
+
+def can_still_withdraw(report: AbsenceReport) -> bool:
+    """A future report, or today's before the cut-off; never a withdrawn one."""
+    if report.is_withdrawn:
+        return False
+    today = clock.today()
+    return report.day > today or (report.day == today and not is_after_cutoff())
+
+
+def withdraw(user: User, report: AbsenceReport) -> None:
+    """Withdraw a report and commit; it stays, marked with who and when."""
+    if not can_still_withdraw(report):
+        if report.is_withdrawn:
+            raise AbsenceError("", _("Deze melding was al ingetrokken."))
+        raise AbsenceError(
+            "",
+            _("Deze melding kan niet meer worden ingetrokken: de schooldag is al begonnen. "
+              "Bel de school als er iets niet klopt."),
+        )
+    result = db.session.execute(
+        update(AbsenceReport)
+        .where(AbsenceReport.id == report.id, AbsenceReport.withdrawn_at.is_(None))
+        .values(withdrawn_at=clock.now(), withdrawn_by_id=user.id)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise AbsenceError("", _("Deze melding was al ingetrokken."))
+    db.session.commit()
+
+
+# -- what people see ----------------------------------------------------------
+
+
+def _load():
+    return (
+        joinedload(AbsenceReport.student),
+        joinedload(AbsenceReport.reason),
+        joinedload(AbsenceReport.reported_by),
+        joinedload(AbsenceReport.withdrawn_by),
+    )
+
+
+def reports_of_children(user: User, past_days: int = 30) -> tuple[list, list]:
+    """A guardian's reports about their children: (today and later, earlier ones)."""
+    today = clock.today()
+    ids = [s.id for s in policy.children(user)]
+    if not ids:
+        return [], []
+    rows = list(
+        db.session.scalars(
+            select(AbsenceReport)
+            .options(*_load())
+            .where(
+                AbsenceReport.student_id.in_(ids),
+                AbsenceReport.day >= today - timedelta(days=past_days),
+            )
+            .order_by(AbsenceReport.day, AbsenceReport.starts_at, AbsenceReport.id)
+        )
+    )
+    upcoming = [r for r in rows if r.day >= today]
+    earlier = [r for r in reversed(rows) if r.day < today]
+    return upcoming, earlier
+
+
+@dataclass
+class GroupDay:
+    group: Group
+    reports: list[AbsenceReport]
+
+
+def absences_on(day: date, groups: list[Group], kinds=tuple(AbsenceKind)) -> list[GroupDay]:
+    """The reports on `day` for each of `groups` (this year's members), withdrawn ones left out."""
+    if not groups:
+        return []
+    year = policy.current_year()
+    rows = db.session.execute(
+        select(AbsenceReport, Membership.group_id)
+        .join(
+            Membership,
+            and_(
+                Membership.student_id == AbsenceReport.student_id,
+                Membership.school_year_id == (year.id if year else None),
+            ),
+        )
+        .join(Student, Student.id == AbsenceReport.student_id)
+        .options(joinedload(AbsenceReport.reason), joinedload(AbsenceReport.student))
+        .where(
+            Membership.group_id.in_([g.id for g in groups]),
+            AbsenceReport.day == day,
+            AbsenceReport.kind.in_(list(kinds)),
+            AbsenceReport.withdrawn_at.is_(None),
+        )
+        .order_by(AbsenceReport.starts_at.nulls_first(), Student.first_name, Student.last_name)
+    ).all()
+    per_group: dict[int, list[AbsenceReport]] = {g.id: [] for g in groups}
+    for report, group_id in rows:
+        per_group[group_id].append(report)
+    return [GroupDay(g, per_group[g.id]) for g in groups]
+
+
+def teacher_overview(user: User) -> dict:
+    """Today's absences and the next school day's appointments for the user's groups."""
+    groups = [g for g in policy.visible_groups(user) if policy.can_see_absences_of_group(user, g)]
+    today = clock.today()
+    following = next_school_day(today)
+    return {
+        "groups": groups,
+        "today": today,
+        "today_closed": closed_reason(today),
+        "today_groups": absences_on(today, groups),
+        "next_day": following,
+        "next_is_tomorrow": following == today + timedelta(days=1),
+        "next_groups": absences_on(following, groups, kinds=(AbsenceKind.APPOINTMENT,)),
+        "cutoff": sick_cutoff(),
+        "updated_at": clock.now(),
+    }
+
+
+# -- the office ---------------------------------------------------------------
+
+
+SICK_FILTER = "sick"
+SEARCH_LIMIT = 500
+
+
+def search(
+    date_from: date | None,
+    date_to: date | None,
+    group_id: int | None = None,
+    reason: str = "",
+    include_withdrawn: bool = False,
+    limit: int | None = None,
+) -> list[tuple[AbsenceReport, Group | None]]:
+    """All reports matching the filters, with the child's group this year, in date order.
+
+    `reason` is "" (all), "sick", or the id of an appointment reason.
+    """
+    year = policy.current_year()
+    query = (
+        select(AbsenceReport, Group)
+        .join(Student, Student.id == AbsenceReport.student_id)
+        .outerjoin(
+            Membership,
+            and_(
+                Membership.student_id == AbsenceReport.student_id,
+                Membership.school_year_id == (year.id if year else None),
+            ),
+        )
+        .outerjoin(Group, Group.id == Membership.group_id)
+        .options(*_load())
+        .order_by(
+            AbsenceReport.day,
+            Group.grade,
+            Group.name,
+            Student.last_name,
+            Student.first_name,
+            AbsenceReport.starts_at.nulls_first(),
+            AbsenceReport.id,
+        )
+    )
+    if date_from:
+        query = query.where(AbsenceReport.day >= date_from)
+    if date_to:
+        query = query.where(AbsenceReport.day <= date_to)
+    if group_id:
+        query = query.where(Membership.group_id == group_id)
+    if reason == SICK_FILTER:
+        query = query.where(AbsenceReport.kind == AbsenceKind.SICK)
+    elif reason:
+        query = query.where(AbsenceReport.reason_id == int(reason))
+    if not include_withdrawn:
+        query = query.where(AbsenceReport.withdrawn_at.is_(None))
+    if limit:
+        query = query.limit(limit)
+    return [(report, group) for report, group in db.session.execute(query).all()]
+
+
+CSV_COLUMNS = (
+    "leerlingnummer",
+    "naam",
+    "groep",
+    "datum",
+    "van",
+    "tot",
+    "reden",
+    "gemeld_door",
+    "gemeld_op",
+)
+
+
+def _cell(value: str) -> str:
+    # A cell starting with = + - @ would run as a formula in a spreadsheet
+    # (a guardian chooses their own name): a leading apostrophe keeps it text.
+    if value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
+
+
+def export_csv(rows: list[tuple[AbsenceReport, Group | None]]) -> str:
+    """The absences as CSV for the student administration system.
+
+    The format is stable; a change is a new column at the end, never a moved one.
+
+    - Encoding UTF-8 with a byte order mark (so Excel shows ë and Ş), lines end in CRLF.
+    - Separator: semicolon (;), as Dutch Excel expects. Fields that contain a
+      semicolon, a double quote or a line break are enclosed in double quotes,
+      and a double quote inside is doubled (RFC 4180): `"Zoë ""Zo"" de Wit; jr."`.
+    - One header row, then one row per report, ordered by date, group, name, start time.
+      Withdrawn reports are not exported.
+    - Columns:
+      leerlingnummer  the student number of the student administration system
+      naam            first name and last name, as in parro
+      groep           the child's group this school year (empty if none)
+      datum           the day of the absence, YYYY-MM-DD
+      van, tot        HH:MM (24 hours, school time) for an appointment; both empty for
+                      sick, which means the whole day
+      reden           "Ziek" for a sick report, otherwise the appointment reason as the
+                      school named it ("Huisarts", "Tandarts" ...)
+      gemeld_door     the name of the guardian who reported it (empty if the account is gone)
+      gemeld_op       when it was reported, YYYY-MM-DD HH:MM in the school's time zone
+    - A text cell that would start with =, +, - or @ gets a leading apostrophe (')
+      so that no spreadsheet runs it as a formula.
+    """
+    tz = clock.school_tz()
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for report, group in rows:
+        writer.writerow(
+            [
+                _cell(report.student.student_number),
+                _cell(report.student.full_name),
+                _cell(group.name if group else ""),
+                report.day.isoformat(),
+                report.starts_at.strftime("%H:%M") if report.starts_at else "",
+                report.ends_at.strftime("%H:%M") if report.ends_at else "",
+                "Ziek" if report.is_sick else _cell(report.reason.name if report.reason else ""),
+                _cell(report.reported_by.display_name if report.reported_by else ""),
+                report.reported_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            ]
+        )
+    return out.getvalue()
+
+
+# -- what the office configures -----------------------------------------------
+
+
+def all_reasons() -> list[AbsenceReason]:
+    return list(
+        db.session.scalars(
+            select(AbsenceReason).order_by(AbsenceReason.position, AbsenceReason.name)
+        )
+    )
+
+
+def active_reasons() -> list[AbsenceReason]:
+    return [r for r in all_reasons() if r.active]
+
+
+def ensure_default_reasons() -> None:
+    """Give a school without any reasons the usual ones (the migration does the same)."""
+    if db.session.scalar(select(AbsenceReason.id).limit(1)) is None:
+        for position, name in enumerate(DEFAULT_REASONS):
+            db.session.add(AbsenceReason(name=name, position=position))
+        db.session.flush()
+
+
+def add_reason(name: str) -> AbsenceReason:
+    name = " ".join(name.split())
+    if name.casefold() in ("ziek", "sick"):
+        raise AbsenceError(
+            "name", _("Ziek is er altijd al: ouders kiezen het met de knop Ziek melden.")
+        )
+    existing = db.session.scalar(
+        select(AbsenceReason).where(func.lower(AbsenceReason.name) == name.lower())
+    )
+    if existing is not None:
+        raise AbsenceError("name", _("Deze reden bestaat al."))
+    position = (db.session.scalar(select(func.max(AbsenceReason.position))) or 0) + 1
+    reason = AbsenceReason(name=name, position=position)
+    db.session.add(reason)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise AbsenceError("name", _("Deze reden bestaat al.")) from None
+    return reason
+
+
+def set_reason_active(reason: AbsenceReason, active: bool) -> None:
+    reason.active = active
+    db.session.commit()
+
+
+def add_holiday(name: str, starts_on: date, ends_on: date) -> SchoolHoliday:
+    if ends_on < starts_on:
+        raise AbsenceError("ends_on", _("De laatste dag mag niet voor de eerste dag liggen."))
+    if (ends_on - starts_on).days > 366:
+        raise AbsenceError("ends_on", _("Een periode van meer dan een jaar kan niet."))
+    holiday = SchoolHoliday(name=" ".join(name.split()), starts_on=starts_on, ends_on=ends_on)
+    db.session.add(holiday)
+    db.session.commit()
+    return holiday
+
+
+def delete_holiday(holiday: SchoolHoliday) -> None:
+    db.session.delete(holiday)
+    db.session.commit()
+
+
+def upcoming_holidays() -> list[SchoolHoliday]:
+    today = clock.today()
+    return list(
+        db.session.scalars(
+            select(SchoolHoliday)
+            .where(SchoolHoliday.ends_on >= today - timedelta(days=60))
+            .order_by(SchoolHoliday.starts_on)
+        )
+    )

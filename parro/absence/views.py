@@ -1,0 +1,345 @@
+from __future__ import annotations
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import clock, policy
+from ..auth.forms import EmptyForm
+from ..extensions import db
+from ..models import AbsenceReason, AbsenceReport, SchoolHoliday, Student
+from . import bp, service
+from .forms import AppointmentForm, FilterForm, HolidayForm, ReasonForm, SickForm
+
+
+def _child_choices(children: list[Student]) -> list[tuple[int, str]]:
+    return [(c.id, c.full_name) for c in children]
+
+
+def _guardian_forms(children, sick=None, appointment=None):
+    receipt = service.wants_receipt(current_user)
+    if sick is None:
+        sick = SickForm(prefix="sick", formdata=None, email_receipt=receipt)
+    if appointment is None:
+        appointment = AppointmentForm(prefix="appt", formdata=None, email_receipt=receipt)
+    for form in (sick, appointment):
+        form.student.choices = _child_choices(children)
+    appointment.reason.choices = [(r.id, r.name) for r in service.active_reasons()]
+    return sick, appointment
+
+
+def _guardian_page(children, sick, appointment, status=200):
+    upcoming, earlier = service.reports_of_children(current_user)
+    today = clock.today()
+    sick_today = {
+        r.student_id for r in upcoming if r.day == today and r.is_sick and not r.is_withdrawn
+    }
+    return render_template(
+        "absence/index.html",
+        children=children,
+        sick_today=sick_today,
+        sick_form=sick,
+        appointment_form=appointment,
+        upcoming=upcoming,
+        earlier=earlier,
+        today=today,
+        today_closed=service.closed_reason(today),
+        after_cutoff=service.is_after_cutoff(),
+        cutoff=service.sick_cutoff(),
+        earliest=service.earliest_appointment_day(),
+        min_days=service.min_school_days(),
+        can_withdraw=service.can_still_withdraw,
+        withdraw_form=EmptyForm(),
+    ), status
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Show a guardian the absence forms and their reports; send staff to their overview."""
+    if policy.can_manage_absences(current_user):
+        return redirect(url_for("absence.office"))
+    if policy.can_see_absence_overview(current_user):
+        return redirect(url_for("absence.overview"))
+    policy.require(policy.is_guardian(current_user))
+    children = policy.reportable_children(current_user)
+    sick, appointment = _guardian_forms(children)
+    return _guardian_page(children, sick, appointment)
+
+
+def _submitted_child(form) -> Student | None:
+    """The child the form names, if it is the guardian's own (else the form says so)."""
+    if not form.validate_on_submit():
+        return None
+    student = db.session.get(Student, form.student.data)
+    if student is None or not policy.can_report_absence(current_user, student):
+        form.student.errors.append(_("Kies een van uw eigen kinderen."))
+        return None
+    return student
+
+
+def _form_error(form, error: service.AbsenceError) -> None:
+    field = getattr(form, error.field, None) or form.student
+    # Errors from validate() are a tuple or list depending on the field; make it a list.
+    field.errors = [*field.errors, error.message]
+
+
+@bp.post("/ziek")
+@login_required
+def report_sick():
+    """Report a child sick for today."""
+    policy.require(policy.is_guardian(current_user))
+    children = policy.reportable_children(current_user)
+    sick, appointment = _guardian_forms(children, sick=SickForm(prefix="sick"))
+    student = _submitted_child(sick)
+    if student is not None:
+        try:
+            report = service.report_sick(current_user, student, sick.email_receipt.data)
+        except service.AbsenceError as error:
+            _form_error(sick, error)
+        else:
+            _confirm(report)
+            return redirect(url_for("absence.index"), 303)
+    return _guardian_page(children, sick, appointment, status=422)
+
+
+@bp.post("/afspraak")
+@login_required
+def report_appointment():
+    """Report an appointment on a later school day."""
+    policy.require(policy.is_guardian(current_user))
+    children = policy.reportable_children(current_user)
+    sick, appointment = _guardian_forms(children, appointment=AppointmentForm(prefix="appt"))
+    student = _submitted_child(appointment)
+    if student is not None:
+        try:
+            report = service.report_appointment(
+                current_user,
+                student,
+                day=appointment.day.data,
+                starts_at=appointment.starts_at.data,
+                ends_at=appointment.ends_at.data,
+                reason=db.session.get(AbsenceReason, appointment.reason.data),
+                note=appointment.note.data or "",
+                email_receipt=appointment.email_receipt.data,
+            )
+        except service.AbsenceError as error:
+            _form_error(appointment, error)
+        else:
+            _confirm(report)
+            return redirect(url_for("absence.index"), 303)
+    elif appointment.day.data and not appointment.day.errors:
+        # Say everything at once: a wrong date next to a wrong time.
+        problem = service.appointment_day_problem(appointment.day.data)
+        if problem:
+            appointment.day.errors = [*appointment.day.errors, problem]
+    return _guardian_page(children, sick, appointment, status=422)
+
+
+def _confirm(report: AbsenceReport) -> None:
+    child = report.student.first_name
+    if report.is_sick:
+        flash(_("Dank u wel. %(child)s is ziek gemeld voor vandaag. Beterschap!", child=child),
+              "success")
+        if report.after_cutoff:
+            flash(
+                _("Let op: het is na %(time)s. De leerkracht ziet uw melding misschien pas na "
+                  "de lessen. Is het dringend? Bel dan de school.",
+                  time=service.sick_cutoff().strftime("%H:%M")),
+                "warning",
+            )
+    else:
+        flash(
+            _("Dank u wel. De afspraak van %(child)s op %(day)s van %(start)s tot %(end)s is "
+              "doorgegeven aan de leerkracht.",
+              child=child, day=service.long_date(report.day),
+              start=report.starts_at.strftime("%H:%M"), end=report.ends_at.strftime("%H:%M")),
+            "success",
+        )
+    if service.wants_receipt(current_user):
+        flash(_("U krijgt ook een bevestiging per e-mail."), "info")
+
+
+@bp.post("/<int:report_id>/intrekken")
+@login_required
+def withdraw(report_id: int):
+    """Withdraw a report that has not started yet."""
+    report = db.get_or_404(AbsenceReport, report_id)
+    policy.require(policy.can_withdraw_absence(current_user, report))
+    if EmptyForm().validate_on_submit():
+        try:
+            service.withdraw(current_user, report)
+        except service.AbsenceError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("De melding is ingetrokken."), "success")
+    return redirect(url_for("absence.index"), 303)
+
+
+@bp.route("/overzicht")
+@login_required
+def overview():
+    """Show today's absences and the next school day's appointments of the user's groups."""
+    policy.require(policy.can_see_absence_overview(current_user))
+    data = service.teacher_overview(current_user)
+    if request.htmx and not request.htmx.boosted:
+        return render_template("absence/_today.html", **data)
+    return render_template("absence/overview.html", **data)
+
+
+def teacher_home():
+    """The teacher's home page: the morning overview and their groups."""
+    return render_template("home.html", **service.teacher_overview(current_user))
+
+
+# -- the office ---------------------------------------------------------------
+
+
+def _filter_form() -> FilterForm:
+    today = clock.today()
+    form = FilterForm(formdata=request.args if request.args else None,
+                      date_from=today, date_to=today)
+    year = policy.current_year()
+    groups = year.groups if year else []
+    form.group.choices = [("", _("Alle groepen"))] + [(str(g.id), g.name) for g in groups]
+    form.reason.choices = (
+        [("", _("Alle redenen")), (service.SICK_FILTER, _("Ziek"))]
+        + [(str(r.id), r.name) for r in service.all_reasons()]
+    )
+    return form
+
+
+def _search(form: FilterForm, limit=None):
+    return service.search(
+        form.date_from.data,
+        form.date_to.data,
+        group_id=int(form.group.data) if form.group.data else None,
+        reason=form.reason.data or "",
+        include_withdrawn=form.withdrawn.data,
+        limit=limit,
+    )
+
+
+@bp.route("/administratie")
+@login_required
+def office():
+    """List all absences with filters for the office."""
+    policy.require(policy.can_manage_absences(current_user))
+    form = _filter_form()
+    if request.args and not form.validate():
+        return render_template("absence/office.html", form=form, rows=None), 422
+    rows = _search(form, limit=service.SEARCH_LIMIT + 1)
+    return render_template(
+        "absence/office.html",
+        form=form,
+        rows=rows[: service.SEARCH_LIMIT],
+        truncated=len(rows) > service.SEARCH_LIMIT,
+        limit=service.SEARCH_LIMIT,
+        export_args=request.args.to_dict(),
+    )
+
+
+@bp.route("/administratie/export.csv")
+@login_required
+def export():
+    """Download the filtered absences as CSV for the student administration system."""
+    policy.require(policy.can_manage_absences(current_user))
+    form = _filter_form()
+    if request.args and not form.validate():
+        return render_template("absence/office.html", form=form, rows=None), 422
+    body = service.export_csv(_search(form))
+    start = form.date_from.data.isoformat() if form.date_from.data else "begin"
+    end = form.date_to.data.isoformat() if form.date_to.data else "eind"
+    return Response(
+        body.encode("utf-8"),
+        mimetype="text/csv",
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="absenties_{start}_{end}.csv"',
+        },
+    )
+
+
+def _settings_page(reason_form=None, holiday_form=None, status=200):
+    return render_template(
+        "absence/settings.html",
+        reasons=service.all_reasons(),
+        holidays=service.upcoming_holidays(),
+        reason_form=reason_form or ReasonForm(formdata=None),
+        holiday_form=holiday_form or HolidayForm(formdata=None),
+        button_form=EmptyForm(),
+    ), status
+
+
+@bp.route("/beheer")
+@login_required
+def settings():
+    """Show the appointment reasons and the days the school is closed."""
+    policy.require(policy.can_manage_absences(current_user))
+    return _settings_page()
+
+
+@bp.post("/beheer/redenen")
+@login_required
+def add_reason():
+    """Add an appointment reason guardians can choose."""
+    policy.require(policy.can_manage_absences(current_user))
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            reason = service.add_reason(form.name.data)
+        except service.AbsenceError as error:
+            form.name.errors = [*form.name.errors, error.message]
+        else:
+            flash(_("De reden %(name)s is toegevoegd.", name=reason.name), "success")
+            return redirect(url_for("absence.settings"), 303)
+    return _settings_page(reason_form=form, status=422)
+
+
+@bp.post("/beheer/redenen/<int:reason_id>")
+@login_required
+def toggle_reason(reason_id: int):
+    """Hide a reason from the form, or offer it again."""
+    policy.require(policy.can_manage_absences(current_user))
+    reason = db.get_or_404(AbsenceReason, reason_id)
+    if EmptyForm().validate_on_submit():
+        service.set_reason_active(reason, not reason.active)
+        if reason.active:
+            flash(_("Ouders kunnen %(name)s weer kiezen.", name=reason.name), "success")
+        else:
+            flash(_("%(name)s staat niet meer in de lijst voor ouders. Eerdere meldingen houden "
+                    "deze reden.", name=reason.name), "success")
+    return redirect(url_for("absence.settings"), 303)
+
+
+@bp.post("/beheer/vrije-dagen")
+@login_required
+def add_holiday():
+    """Add days the school is closed."""
+    policy.require(policy.can_manage_absences(current_user))
+    form = HolidayForm()
+    if form.validate_on_submit():
+        try:
+            holiday = service.add_holiday(form.name.data, form.starts_on.data, form.ends_on.data)
+        except service.AbsenceError as error:
+            field = getattr(form, error.field)
+            field.errors = [*field.errors, error.message]
+        else:
+            flash(_("%(name)s is toegevoegd: de school is dan dicht.", name=holiday.name),
+                  "success")
+            return redirect(url_for("absence.settings"), 303)
+    return _settings_page(holiday_form=form, status=422)
+
+
+@bp.post("/beheer/vrije-dagen/<int:holiday_id>/verwijderen")
+@login_required
+def delete_holiday(holiday_id: int):
+    """Remove closed days."""
+    policy.require(policy.can_manage_absences(current_user))
+    holiday = db.get_or_404(SchoolHoliday, holiday_id)
+    if EmptyForm().validate_on_submit():
+        name = holiday.name
+        service.delete_holiday(holiday)
+        flash(_("%(name)s is verwijderd.", name=name), "success")
+    return redirect(url_for("absence.settings"), 303)
+

@@ -1,0 +1,125 @@
+"""Absence: sick reports and appointments, the reasons to choose from, closed days."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import now
+from ..database import UTCDateTime
+from ..extensions import db
+
+
+class AbsenceKind(enum.StrEnum):
+    SICK = "sick"  # a whole school day, today only
+    APPOINTMENT = "appointment"  # a time range on a later school day, with a reason
+
+
+class AbsenceReason(db.Model):
+    """A reason for an appointment ("Huisarts", "Tandarts" ...), kept by the office.
+
+    Sick is not a reason but a kind of its own. A reason that is no longer offered
+    is hidden, never deleted, so older reports keep theirs.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AbsenceReport(db.Model):
+    """One child absent on one day: sick (all day) or an appointment (from–to).
+
+    A withdrawn report stays, with who withdrew it and when.
+    """
+
+    __table_args__ = (
+        # One sick report per child per day; a withdrawn one makes room for a new one.
+        Index(
+            "uq_absence_report_sick_day",
+            "student_id",
+            "day",
+            unique=True,
+            sqlite_where=text("kind = 'SICK' AND withdrawn_at IS NULL"),
+            postgresql_where=text("kind = 'SICK' AND withdrawn_at IS NULL"),
+        ),
+        Index("ix_absence_report_day", "day"),
+        Index("ix_absence_report_student_day", "student_id", "day"),
+        CheckConstraint(
+            "(kind = 'SICK' AND starts_at IS NULL AND ends_at IS NULL AND reason_id IS NULL)"
+            " OR (kind = 'APPOINTMENT' AND starts_at < ends_at AND reason_id IS NOT NULL)",
+            name="kind_fields",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))
+    kind: Mapped[AbsenceKind] = mapped_column(Enum(AbsenceKind, native_enum=False, length=12))
+    day: Mapped[date] = mapped_column(Date)
+    # Wall-clock times at school; both empty for a sick day.
+    starts_at: Mapped[time | None] = mapped_column(Time)
+    ends_at: Mapped[time | None] = mapped_column(Time)
+    reason_id: Mapped[int | None] = mapped_column(ForeignKey("absence_reason.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    reported_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # Reported after the morning cut-off: the teacher may not have seen it before lessons.
+    after_cutoff: Mapped[bool] = mapped_column(Boolean, default=False)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+
+    student: Mapped[Student] = relationship()  # noqa: F821
+    reason: Mapped[AbsenceReason | None] = relationship()
+    reported_by: Mapped[User | None] = relationship(foreign_keys=[reported_by_id])  # noqa: F821
+    withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])  # noqa: F821
+
+    @property
+    def is_sick(self) -> bool:
+        return self.kind == AbsenceKind.SICK
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+
+class AbsencePreference(db.Model):
+    """A guardian's choice to get an email receipt for every report."""
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    email_receipt: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SchoolHoliday(db.Model):
+    """Days the school is closed besides weekends: holidays, study days."""
+
+    __table_args__ = (CheckConstraint("starts_on <= ends_on", name="range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    starts_on: Mapped[date] = mapped_column(Date, index=True)
+    ends_on: Mapped[date] = mapped_column(Date, index=True)
