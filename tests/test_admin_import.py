@@ -443,3 +443,26 @@ def test_a_5000_row_file_through_the_pages(app, admin_client):
     assert response.status_code == 303
     assert time.perf_counter() - start < 30
     assert db.session.scalar(select(func.count()).select_from(Student)) == 5000
+
+
+def test_a_student_created_by_someone_else_during_the_import_stops_it(app, monkeypatch):
+    """The database refuses the duplicate; the admin gets a fresh preview, nothing is half-written."""
+    year = current_year()
+    school = year.school
+    db.session.commit()
+    data = csv("1;Sem;Jansen;Groep 3;Eva;eva@example.org;;", "2;Noor;Bakker;Groep 3;;;;")
+    digest = service.import_plan(data, year).digest()
+    real = service._write_plan
+
+    def racing(plan, existing, year, school_):
+        # What a concurrent request commits just before our inserts.
+        db.session.add(Student(school=school, student_number="2", first_name="N",
+                               last_name="B"))
+        db.session.flush()
+        real(plan, existing, year, school_)
+
+    monkeypatch.setattr(service, "_write_plan", racing)
+    with pytest.raises(service.StalePlan) as stale:
+        service.apply_import(data, year, digest)
+    assert stale.value.plan.count("new") == 2
+    assert snapshot()["students"] == [] and snapshot()["users"] == []

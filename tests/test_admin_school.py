@@ -24,6 +24,13 @@ from .helpers import count_queries, login_as, text_of
 pytest_plugins = ["tests.admin_helpers"]
 
 
+def assert_dutch(response) -> None:
+    """No English default message of WTForms slipped through."""
+    text = text_of(response)
+    for english in ("Field", "field", "Invalid", "Not a valid", "required", "must be"):
+        assert english not in text, text
+
+
 def count(model) -> int:
     db.session.expire_all()
     return db.session.scalar(select(func.count()).select_from(model))
@@ -75,7 +82,8 @@ def test_the_first_save_creates_the_school(app, admin_client):
         ("colour", "#12345g", "Schrijf de kleur als #rrggbb"),
         ("name", "  ", "Vul de naam van de school in."),
         ("email", "administratie@", "Dit is geen geldig e-mailadres."),
-        ("phone", "0" * 41, ""),
+        ("phone", "0" * 41, "Dit mag hoogstens 40 tekens lang zijn."),
+        ("leave_info", "x" * 2001, "Dit mag hoogstens 2000 tekens lang zijn."),
     ],
 )
 def test_bad_school_details_are_refused_and_nothing_changes(app, admin_client, field, value,
@@ -85,6 +93,7 @@ def test_bad_school_details_are_refused_and_nothing_changes(app, admin_client, f
     response = admin_client.post("/beheer/school", data={**SCHOOL, field: value})
     assert response.status_code == 422
     assert message in text_of(response)
+    assert_dutch(response)
     assert 'aria-invalid="true"' in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.scalar(select(School)).name == "Basisschool De Test"
@@ -146,6 +155,7 @@ def test_bad_years_are_refused_with_a_clear_message(app, admin_client, data, mes
     response = admin_client.post("/beheer/jaren/nieuw", data=form)
     assert response.status_code == 422
     assert message in text_of(response)
+    assert_dutch(response)
     assert count(SchoolYear) == 1
 
 
@@ -271,9 +281,9 @@ def test_a_group_without_grade(app, admin_client):
     [
         ({"name": "groep 3"}, "Er is in 2026-2027 al een groep met de naam groep 3."),
         ({"name": ""}, "Vul de naam van de groep in."),
-        ({"name": "x" * 61}, ""),
+        ({"name": "x" * 61}, "Dit mag hoogstens 60 tekens lang zijn."),
         ({"grade": "9"}, "Kies een van de mogelijkheden."),
-        ({"grade": "drie"}, ""),
+        ({"grade": "drie"}, "Kies een van de mogelijkheden."),
     ],
 )
 def test_bad_groups_are_refused(app, admin_client, data, message):
@@ -283,6 +293,7 @@ def test_bad_groups_are_refused(app, admin_client, data, message):
                                  data={"name": "Groep 4", "grade": "4", **data})
     assert response.status_code == 422
     assert message in text_of(response)
+    assert_dutch(response)
     assert count(Group) == 1
 
 
@@ -340,6 +351,7 @@ def test_a_guardian_or_nobody_cannot_be_assigned_as_teacher(app, admin_client):
                                      data={"teacher": value})
         assert response.status_code == 422
         assert "Kies een leerkracht." in text_of(response)
+        assert_dutch(response)
     assert count(TeacherAssignment) == 0
 
 

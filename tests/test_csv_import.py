@@ -106,7 +106,7 @@ def test_a_value_over_several_lines_is_an_unclosed_quote():
 def test_an_unclosed_quote_in_a_big_file_is_reported_at_its_line():
     lines = ["1;Anna;Smit;3;;;;", '2;"Sem;Jansen;3;;;;'] + [
         f"{n};Kind;Tester;3;;;;" for n in range(3, 9000)]
-    rows, problems = read(csv(*lines))
+    _, problems = read(csv(*lines))
     assert [(p.line, str(p.message)) for p in problems] == [
         (3, "Deze regel kan niet worden gelezen. Controleer de aanhalingstekens.")]
 

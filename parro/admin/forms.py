@@ -33,10 +33,15 @@ from wtforms.validators import (
 from .csv_import import MAX_BYTES
 
 INVALID_CHOICE = _l("Kies een van de mogelijkheden.")
+TOO_LONG = _l("Dit mag hoogstens %(max)d tekens lang zijn.")
 INVALID_DATE = _l("Vul een datum in, bijvoorbeeld 1-8-2027.")
 GRADES = [SelectChoice("", _l("geen (bijvoorbeeld een combinatiegroep)"))] + [
     SelectChoice(str(n), str(n)) for n in range(1, 9)
 ]
+
+
+def max_length(n: int) -> Length:
+    return Length(max=n, message=TOO_LONG)
 
 
 def optional_int(value) -> int | None:
@@ -58,16 +63,16 @@ def date_field(label):
 class SchoolForm(FlaskForm):
     name = StringField(
         _l("Naam van de school"),
-        validators=[DataRequired(_l("Vul de naam van de school in.")), Length(max=120)],
+        validators=[DataRequired(_l("Vul de naam van de school in.")), max_length(120)],
     )
-    phone = StringField(_l("Telefoonnummer"), validators=[Optional(), Length(max=40)],
+    phone = StringField(_l("Telefoonnummer"), validators=[Optional(), max_length(40)],
                         render_kw={"autocomplete": "tel", "type": "tel"})
     email = EmailField(
         _l("E-mailadres"),
         validators=[
             Optional(),
             Email(_l("Dit is geen geldig e-mailadres."), check_deliverability=False),
-            Length(max=254),
+            max_length(254),
         ],
         render_kw={"autocapitalize": "none", "spellcheck": "false"},
     )
@@ -81,8 +86,8 @@ class SchoolForm(FlaskForm):
             ),
         ],
     )
-    leave_info = TextAreaField(_l("Verlof aanvragen"), validators=[Length(max=2000)])
-    code_of_conduct = TextAreaField(_l("Gedragscode"), validators=[Length(max=10000)])
+    leave_info = TextAreaField(_l("Verlof aanvragen"), validators=[max_length(2000)])
+    code_of_conduct = TextAreaField(_l("Gedragscode"), validators=[max_length(10000)])
 
 
 class YearForm(FlaskForm):
@@ -126,16 +131,17 @@ class RolloverForm(YearForm):
 class GroupForm(FlaskForm):
     name = StringField(
         _l("Naam"),
-        validators=[DataRequired(_l("Vul de naam van de groep in.")), Length(max=60)],
+        validators=[DataRequired(_l("Vul de naam van de groep in.")), max_length(60)],
         render_kw={"placeholder": "Groep 3"},
     )
     grade = SelectField(_l("Leerjaar"), choices=GRADES, coerce=optional_int,
-                        invalid_choice_message=INVALID_CHOICE)
+                        invalid_choice_message=INVALID_CHOICE, invalid_value_message=INVALID_CHOICE)
 
 
 class AssignTeacherForm(FlaskForm):
     teacher = SelectField(_l("Leerkracht"), coerce=optional_int,
-                          invalid_choice_message=_l("Kies een leerkracht."))
+                          invalid_choice_message=_l("Kies een leerkracht."),
+                          invalid_value_message=_l("Kies een leerkracht."))
 
     def validate_teacher(self, field):
         if field.data is None:
@@ -145,26 +151,28 @@ class AssignTeacherForm(FlaskForm):
 class StudentForm(FlaskForm):
     student_number = StringField(
         _l("Leerlingnummer"),
-        validators=[DataRequired(_l("Vul het leerlingnummer in.")), Length(max=40)],
+        validators=[DataRequired(_l("Vul het leerlingnummer in.")), max_length(40)],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     first_name = StringField(
-        _l("Voornaam"), validators=[DataRequired(_l("Vul de voornaam in.")), Length(max=80)],
+        _l("Voornaam"), validators=[DataRequired(_l("Vul de voornaam in.")), max_length(80)],
         render_kw={"autocomplete": "off"},
     )
     last_name = StringField(
         _l("Achternaam"),
-        validators=[DataRequired(_l("Vul de achternaam in.")), Length(max=120)],
+        validators=[DataRequired(_l("Vul de achternaam in.")), max_length(120)],
         render_kw={"autocomplete": "off"},
     )
 
 
 class NewStudentForm(StudentForm):
-    group = SelectField(_l("Groep"), coerce=optional_int, invalid_choice_message=INVALID_CHOICE)
+    group = SelectField(_l("Groep"), coerce=optional_int, invalid_choice_message=INVALID_CHOICE,
+                        invalid_value_message=INVALID_CHOICE)
 
 
 class PlaceStudentForm(FlaskForm):
-    group = SelectField(_l("Groep"), coerce=optional_int, invalid_choice_message=INVALID_CHOICE)
+    group = SelectField(_l("Groep"), coerce=optional_int, invalid_choice_message=INVALID_CHOICE,
+                        invalid_value_message=INVALID_CHOICE)
 
     def validate_group(self, field):
         if field.data is None:
@@ -177,7 +185,7 @@ class StudentSearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = SearchField(_l("Zoek op naam of leerlingnummer"), validators=[Length(max=100)])
+    q = SearchField(_l("Zoek op naam of leerlingnummer"), validators=[max_length(100)])
     groep = SelectField(_l("Groep"), validate_choice=False)
 
 
@@ -187,7 +195,8 @@ class ImportForm(FlaskForm):
         validators=[FileRequired(_l("Kies een CSV-bestand."))],
         render_kw={"accept": ".csv,text/csv"},
     )
-    year = SelectField(_l("Schooljaar"), coerce=optional_int, invalid_choice_message=INVALID_CHOICE)
+    year = SelectField(_l("Schooljaar"), coerce=optional_int, invalid_choice_message=INVALID_CHOICE,
+                       invalid_value_message=INVALID_CHOICE)
 
     def validate_file(self, field):
         stream = field.data.stream

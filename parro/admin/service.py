@@ -444,6 +444,19 @@ def apply_import(data: bytes, year: SchoolYear, digest: str) -> csv_import.Plan:
     if plan.digest() != digest:
         raise StalePlan(plan)
 
+    try:
+        _write_plan(plan, existing, year, school)
+        db.session.commit()
+    except IntegrityError:
+        # Another import or admin created the same student or account at this moment.
+        db.session.rollback()
+        raise StalePlan(import_plan(data, year)) from None
+    return plan
+
+
+def _write_plan(plan: csv_import.Plan, existing: csv_import.Existing, year: SchoolYear,
+                school: School) -> None:
+    """The plan's inserts and updates, a statement (or a batch) per kind, never per row."""
     group_ids = {key: g.id for key, g in existing.groups.items()}
     if plan.new_groups:
         created = db.session.execute(
@@ -512,8 +525,6 @@ def apply_import(data: bytes, year: SchoolYear, digest: str) -> csv_import.Plan:
             insert(Guardianship.__table__),
             [{"user_id": uid, "student_id": sid, "created_at": moment} for uid, sid in links],
         )
-    db.session.commit()
-    return plan
 
 
 def import_years() -> list[SchoolYear]:
@@ -620,9 +631,9 @@ def start_new_year(name: str, starts: date, ends: date, move_groups: bool,
     if plan.clashes:
         raise Invalid(None, CLASH_MESSAGE)
     year = SchoolYear(school=school, name=name, starts_on=starts, ends_on=ends, is_current=False)
-    db.session.add(year)
-    db.session.flush()
-    if move_groups:
+    try:
+        db.session.add(year)
+        db.session.flush()
         table = Membership.__table__
         for move in plan.moves:
             group = Group(year=year, name=move.new_name, grade=move.new_grade)
@@ -636,7 +647,11 @@ def start_new_year(name: str, starts: date, ends: date, move_groups: bool,
                     ),
                 )
             )
-    if move_groups and make_it_current:
-        _set_current(year)
-    _commit("name", _l("Er is al een schooljaar %(name)s.", name=name))
+        if move_groups and make_it_current:
+            _set_current(year)
+        db.session.commit()
+    except IntegrityError:
+        # A second click, or another admin, created the year at the same moment.
+        db.session.rollback()
+        raise Invalid("name", _l("Er is al een schooljaar %(name)s.", name=name)) from None
     return year
