@@ -114,8 +114,8 @@ def test_the_preview_shows_what_will_happen_and_writes_nothing(app, admin_client
     assert "Nieuwe groepen 1: 4B (leerjaar 4)" in text
     assert "Nieuwe ouderaccounts 3" in text
     assert "Ouders gekoppeld aan een kind 4" in text
-    assert "Zoë de Vries 1001 nieuwe leerling Groep 3" in text
-    assert "Emre, Can Öztürk 1002 nieuwe leerling 4B" in text
+    assert "Zoë de Vries 1001 nieuwe leerling Groep 3 nieuw ouderaccount" in text
+    assert "Emre, Can Öztürk 1002 nieuwe leerling 4B (nieuwe groep)" in text
     assert "nieuw ouderaccount: Anna de Vries (anna.devries@example.org)" in text
     assert "ouder gekoppeld: ayse@example.org" in text  # line 4: the account line 3 creates
     assert "De import verstuurt geen uitnodigingen" in text
@@ -466,3 +466,23 @@ def test_a_student_created_by_someone_else_during_the_import_stops_it(app, monke
         service.apply_import(data, year, digest)
     assert stale.value.plan.count("new") == 2
     assert snapshot()["students"] == [] and snapshot()["users"] == []
+
+
+def test_a_file_just_under_the_size_limit_survives_the_round_trip(app, admin_client):
+    """The confirm carries the file back in a form field; it must fit the form size limit."""
+    current_year()
+    rows, size = [], len(HEADER) + 2
+    n = 0
+    while True:
+        line = (f"{80000 + n};{'Voornaam' * 9};{'Achternaam' * 11};Groep {1 + n % 8};"
+                f"{'Ouder' * 22};ouder{n}@example.org;{'Ouder' * 22};tweede{n}@example.org")
+        if size + len(line) + 2 > 1_000_000:
+            break
+        rows.append(line)
+        size += len(line) + 2
+        n += 1
+    data = csv(*rows)
+    assert 990_000 < len(data) <= 1_000_000
+    response = import_file(admin_client, data)
+    assert response.status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(Student)) == len(rows)
