@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
+import base64
+from pathlib import Path
 
 import pytest
 from flask import url_for
@@ -26,6 +28,7 @@ from .test_security_headers import assert_security_headers
 from .world import ROLES, build_world
 
 LOGIN = 302  # anonymous users are sent to the login page
+IMPORT_CSV = Path(__file__).parent / "data" / "leerlingen.csv"
 ALL = dict.fromkeys(ROLES, 200)
 
 
@@ -80,7 +83,22 @@ ACTIVATION = {"accept": "y", "name": "Nieuwe Ouder", "locale": "nl",
               "password": PASSWORD, "password_again": PASSWORD}
 
 # A second method of one endpoint gets its own row under "endpoint#METHOD".
-# endpoint: (method, url arguments from the world, expected status per role, form data)
+
+def _import_confirm_data(w):
+    """A realistic confirm of the CSV import: the previewed file, year and plan digest."""
+    from parro.admin import service
+
+    data = IMPORT_CSV.read_bytes()
+    year = w.group.year
+    return {
+        "content": base64.b64encode(data).decode(),
+        "year": str(year.id),
+        "digest": service.import_plan(data, year).digest(),
+    }
+
+
+# endpoint: (method, url arguments from the world, expected status per role,
+#            form data: a dict, or a function of the world that returns one)
 ROUTES = {
     "static": ("GET", lambda w: {"filename": "css/app.css"}, ALL, None),
     "healthz": ("GET", lambda w: {}, ALL, None),
@@ -162,6 +180,44 @@ ROUTES = {
     "admin.guardians": ("GET", lambda w: {}, only("admin"), None),
     "admin.invite_all_guardians": ("POST", lambda w: {}, only("admin", ok=303), {}),
     "admin.guardian": ("GET", lambda w: {"user_id": w.guardian.id}, only("admin"), None),
+    # school structure (parro/admin/school.py)
+    "admin.school_settings": ("GET", lambda w: {}, only("admin"), None),
+    "admin.years": ("GET", lambda w: {}, only("admin"), None),
+    "admin.year_new": ("GET", lambda w: {}, only("admin"), None),
+    "admin.year_edit": ("GET", lambda w: {"year_id": w.group.school_year_id}, only("admin"), None),
+    "admin.year_make_current": (
+        "POST", lambda w: {"year_id": w.group.school_year_id}, only("admin", ok=303), {},
+    ),
+    "admin.groups": ("GET", lambda w: {}, only("admin"), None),
+    "admin.group_new": ("GET", lambda w: {"year_id": w.group.school_year_id}, only("admin"), None),
+    "admin.group_edit": ("GET", lambda w: {"group_id": w.group.id}, only("admin"), None),
+    "admin.group_assign": (
+        "POST", lambda w: {"group_id": w.group.id}, only("admin", ok=303),
+        lambda w: {"teacher": str(w.teacher_other.id)},
+    ),
+    "admin.group_unassign": (
+        "POST", lambda w: {"group_id": w.group.id, "user_id": w.teacher.id},
+        only("admin", ok=303), {},
+    ),
+    "admin.group_delete": ("POST", lambda w: {"group_id": w.group.id}, only("admin", ok=303), {}),
+    "admin.students": ("GET", lambda w: {}, only("admin"), None),
+    "admin.student_new": ("GET", lambda w: {}, only("admin"), None),
+    "admin.student_edit": ("GET", lambda w: {"student_id": w.student.id}, only("admin"), None),
+    "admin.student_place": (
+        "POST", lambda w: {"student_id": w.student.id}, only("admin", ok=303),
+        lambda w: {"group": str(w.other_group.id)},
+    ),
+    "admin.student_remove": (
+        "POST", lambda w: {"student_id": w.student.id}, only("admin", ok=303), {},
+    ),
+    "admin.import_upload": ("GET", lambda w: {}, only("admin"), None),
+    "admin.import_confirm": ("POST", lambda w: {}, only("admin", ok=303), _import_confirm_data),
+    "admin.rollover": ("GET", lambda w: {}, only("admin"), None),
+    "admin.rollover_confirm": (
+        "POST", lambda w: {}, only("admin", ok=303),
+        {"name": "2027-2028", "starts_on": "2027-08-01", "ends_on": "2028-07-31",
+         "mode": "move", "make_current": "y"},
+    ),
 }
 
 

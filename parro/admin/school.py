@@ -1,3 +1,503 @@
-"""Administration of school years, groups, students, the CSV import and the rollover."""
+"""Administration of the school, school years, groups, students, the CSV import and the rollover.
 
-from . import bp  # noqa: F401
+Every route here is admin-only: the blueprint's before_request asks the policy.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms.fields.choices import SelectChoice
+
+from ..auth.forms import EmptyForm
+from ..extensions import db
+from ..models import Group, SchoolYear, Student, User
+from . import bp, service
+from .forms import (
+    AssignTeacherForm,
+    GroupForm,
+    ImportConfirmForm,
+    ImportForm,
+    NewStudentForm,
+    PlaceStudentForm,
+    RolloverForm,
+    SchoolForm,
+    StudentForm,
+    StudentSearchForm,
+    YearForm,
+)
+
+
+def _show_error(form, exc: service.Invalid) -> None:
+    """Put the service's message at its field, or above the form."""
+    if exc.field and exc.field in form:
+        form[exc.field].errors = [*form[exc.field].errors, exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+def _status() -> int:
+    return 422 if request.method == "POST" else 200
+
+
+def _year_label(year: SchoolYear) -> str:
+    return f"{year.name} ({_('huidig')})" if year.is_current else year.name
+
+
+def _group_choices(year: SchoolYear | None, empty_label=None) -> list[SelectChoice]:
+    choices = [SelectChoice("", empty_label)] if empty_label else []
+    if year is not None:
+        choices += [SelectChoice(str(r.group.id), r.group.name) for r in service.year_groups(year)]
+    return choices
+
+
+def _group_of_year(group_id: int | None, year: SchoolYear | None) -> Group | None:
+    group = db.session.get(Group, group_id) if group_id else None
+    if group is None or year is None or group.school_year_id != year.id:
+        return None
+    return group
+
+
+# -- the school -------------------------------------------------------------------
+
+
+@bp.route("/school", methods=["GET", "POST"])
+def school_settings():
+    """Show and change the school's name, contact details, leave info and code of conduct."""
+    school = service.the_school()
+    form = SchoolForm(obj=school, data=None if school else {"colour": "#1f6f8b"})
+    if form.validate_on_submit():
+        service.save_school(form.name.data, form.phone.data, form.email.data, form.colour.data,
+                            form.leave_info.data, form.code_of_conduct.data)
+        flash(_("De gegevens van de school zijn opgeslagen."), "success")
+        return redirect(url_for("admin.school_settings"), 303)
+    return render_template("admin/school.html", form=form), _status()
+
+
+# -- school years -----------------------------------------------------------------
+
+
+@bp.get("/jaren")
+def years():
+    """List the school years."""
+    return render_template("admin/years.html", years=service.all_years(), form=EmptyForm())
+
+
+@bp.route("/jaren/nieuw", methods=["GET", "POST"])
+def year_new():
+    """Create a school year."""
+    form = YearForm()
+    if request.method == "GET":
+        defaults = service.next_year_defaults(service.current_year())
+        if defaults:
+            form.name.data, form.starts_on.data, form.ends_on.data = defaults
+    if form.validate_on_submit():
+        try:
+            year = service.create_year(form.name.data, form.starts_on.data, form.ends_on.data)
+        except service.Invalid as exc:
+            _show_error(form, exc)
+        else:
+            flash(_("Schooljaar %(name)s is aangemaakt.", name=year.name), "success")
+            return redirect(url_for("admin.years"), 303)
+    return render_template("admin/year_form.html", form=form, year=None), _status()
+
+
+@bp.route("/jaren/<int:year_id>", methods=["GET", "POST"])
+def year_edit(year_id: int):
+    """Change a school year's name or dates."""
+    year = db.get_or_404(SchoolYear, year_id)
+    form = YearForm(obj=year)
+    if form.validate_on_submit():
+        try:
+            service.update_year(year, form.name.data, form.starts_on.data, form.ends_on.data)
+        except service.Invalid as exc:
+            _show_error(form, exc)
+        else:
+            flash(_("Schooljaar %(name)s is opgeslagen.", name=year.name), "success")
+            return redirect(url_for("admin.years"), 303)
+    return render_template("admin/year_form.html", form=form, year=year), _status()
+
+
+@bp.post("/jaren/<int:year_id>/huidig")
+def year_make_current(year_id: int):
+    """Make this the current school year."""
+    year = db.get_or_404(SchoolYear, year_id)
+    if EmptyForm().validate_on_submit():
+        service.make_current(year)
+        flash(_("%(name)s is nu het huidige schooljaar. Ouders en leerkrachten zien de groepen "
+                "van dit jaar.", name=year.name), "success")
+    return redirect(url_for("admin.years"), 303)
+
+
+# -- groups -------------------------------------------------------------------------
+
+
+@bp.get("/groepen")
+def groups():
+    """List the groups of a school year with their teachers and number of students."""
+    years = service.all_years()
+    year = next((y for y in years if y.id == request.args.get("jaar", type=int)), None)
+    year = year or next((y for y in years if y.is_current), None) or (years[0] if years else None)
+    return render_template(
+        "admin/groups.html",
+        years=years,
+        year=year,
+        rows=service.year_groups(year) if year else [],
+        form=EmptyForm(),
+    )
+
+
+@bp.route("/jaren/<int:year_id>/groepen/nieuw", methods=["GET", "POST"])
+def group_new(year_id: int):
+    """Create a group in a school year."""
+    year = db.get_or_404(SchoolYear, year_id)
+    form = GroupForm()
+    if form.validate_on_submit():
+        try:
+            group = service.create_group(year, form.name.data, form.grade.data)
+        except service.Invalid as exc:
+            _show_error(form, exc)
+        else:
+            flash(_("%(name)s is aangemaakt. Koppel nu de leerkrachten.", name=group.name),
+                  "success")
+            return redirect(url_for("admin.group_edit", group_id=group.id), 303)
+    return render_template("admin/group_new.html", form=form, year=year), _status()
+
+
+def _render_group(group: Group, form=None, assign=None, status=200):
+    assign = assign or AssignTeacherForm(formdata=None)
+    assign.teacher.choices = [SelectChoice("", _l("Kies een leerkracht"))] + [
+        SelectChoice(str(u.id), f"{u.display_name} ({u.email})")
+        for u in service.assignable_teachers(group)
+    ]
+    return render_template(
+        "admin/group.html",
+        group=group,
+        form=form or GroupForm(formdata=None, obj=group),
+        assign=assign,
+        teachers=[a.user for a in group.teacher_assignments],
+        students=service.group_students(group),
+        button=EmptyForm(),
+    ), status
+
+
+@bp.route("/groepen/<int:group_id>", methods=["GET", "POST"])
+def group_edit(group_id: int):
+    """Show a group: rename it, its teachers and its students."""
+    group = db.get_or_404(Group, group_id)
+    form = GroupForm(obj=group)
+    if form.validate_on_submit():
+        try:
+            service.update_group(group, form.name.data, form.grade.data)
+        except service.Invalid as exc:
+            _show_error(form, exc)
+        else:
+            flash(_("%(name)s is opgeslagen.", name=group.name), "success")
+            return redirect(url_for("admin.group_edit", group_id=group.id), 303)
+    return _render_group(group, form=form, status=_status())
+
+
+@bp.post("/groepen/<int:group_id>/leerkrachten")
+def group_assign(group_id: int):
+    """Assign a teacher to the group."""
+    group = db.get_or_404(Group, group_id)
+    form = AssignTeacherForm()
+    form.teacher.choices = [SelectChoice("", "")] + [
+        SelectChoice(str(u.id), u.email) for u in service.assignable_teachers(group)
+    ]
+    if form.validate_on_submit():
+        teacher = db.session.get(User, form.teacher.data)
+        try:
+            service.assign_teacher(group, teacher)
+        except service.Invalid as exc:
+            _show_error(form, exc)
+        else:
+            flash(_("%(teacher)s is gekoppeld aan %(group)s.", teacher=teacher.display_name,
+                    group=group.name), "success")
+            return redirect(url_for("admin.group_edit", group_id=group.id), 303)
+    return _render_group(group, assign=form, status=422)
+
+
+@bp.post("/groepen/<int:group_id>/leerkrachten/<int:user_id>/ontkoppelen")
+def group_unassign(group_id: int, user_id: int):
+    """Take a teacher off the group."""
+    group = db.get_or_404(Group, group_id)
+    teacher = db.get_or_404(User, user_id)
+    if EmptyForm().validate_on_submit():
+        service.unassign_teacher(group, teacher)
+        flash(_("%(teacher)s is niet meer gekoppeld aan %(group)s.",
+                teacher=teacher.display_name, group=group.name), "success")
+    return redirect(url_for("admin.group_edit", group_id=group.id), 303)
+
+
+@bp.post("/groepen/<int:group_id>/verwijderen")
+def group_delete(group_id: int):
+    """Delete an empty group."""
+    group = db.get_or_404(Group, group_id)
+    year_id, name = group.school_year_id, group.name
+    if EmptyForm().validate_on_submit():
+        try:
+            service.delete_group(group)
+        except service.Invalid as exc:
+            flash(str(exc.message), "error")
+            return redirect(url_for("admin.group_edit", group_id=group.id), 303)
+        flash(_("%(name)s is verwijderd.", name=name), "success")
+    return redirect(url_for("admin.groups", jaar=year_id), 303)
+
+
+# -- students -----------------------------------------------------------------------
+
+
+@bp.get("/leerlingen")
+def students():
+    """List students by group, or find them by name or student number."""
+    year = service.current_year()
+    form = StudentSearchForm(request.args)
+    form.groep.choices = [SelectChoice("", _l("Alle leerlingen"))] + _group_choices(year) + [
+        SelectChoice("geen", _l("Dit schooljaar in geen groep"))
+    ]
+    form.validate()
+    q = (form.q.data or "")[:100]
+    page = service.find_students(year, q=q, group=form.groep.data or "",
+                                 after=request.args.get("na", type=int))
+    more_url = None
+    if page.next_after:
+        more_url = url_for("admin.students", q=q or None, groep=form.groep.data or None,
+                           na=page.next_after)
+    return render_template("admin/students.html", form=form, page=page, year=year,
+                           more_url=more_url, first_page="na" not in request.args)
+
+
+@bp.route("/leerlingen/nieuw", methods=["GET", "POST"])
+def student_new():
+    """Add a student, optionally in a group of the current year."""
+    year = service.current_year()
+    form = NewStudentForm()
+    form.group.choices = _group_choices(year, _l("Nog geen groep"))
+    if request.method == "GET":
+        form.group.data = request.args.get("groep", type=int)
+    if form.validate_on_submit():
+        try:
+            student = service.create_student(
+                form.student_number.data, form.first_name.data, form.last_name.data,
+                _group_of_year(form.group.data, year),
+            )
+        except service.Invalid as exc:
+            _show_error(form, exc)
+        else:
+            flash(_("%(name)s is toegevoegd.", name=student.full_name), "success")
+            return redirect(url_for("admin.student_edit", student_id=student.id), 303)
+    return render_template("admin/student_new.html", form=form, year=year), _status()
+
+
+def _render_student(student: Student, form=None, place=None, status=200):
+    year = service.current_year()
+    membership = service.membership_in(student, year) if year else None
+    place = place or PlaceStudentForm(formdata=None)
+    place.group.choices = _group_choices(year, _l("Kies een groep"))
+    if place.group.data is None and membership is not None:
+        place.group.data = membership.group_id
+    return render_template(
+        "admin/student.html",
+        student=student,
+        year=year,
+        membership=membership,
+        form=form or StudentForm(formdata=None, obj=student),
+        place=place,
+        history=service.student_history(student),
+        button=EmptyForm(),
+    ), status
+
+
+@bp.route("/leerlingen/<int:student_id>", methods=["GET", "POST"])
+def student_edit(student_id: int):
+    """Show a student for the administration: number, names, group, history."""
+    student = db.get_or_404(Student, student_id)
+    form = StudentForm(obj=student)
+    if form.validate_on_submit():
+        try:
+            service.update_student(student, form.student_number.data, form.first_name.data,
+                                   form.last_name.data)
+        except service.Invalid as exc:
+            _show_error(form, exc)
+        else:
+            flash(_("De gegevens van %(name)s zijn opgeslagen.", name=student.full_name),
+                  "success")
+            return redirect(url_for("admin.student_edit", student_id=student.id), 303)
+    return _render_student(student, form=form, status=_status())
+
+
+@bp.post("/leerlingen/<int:student_id>/groep")
+def student_place(student_id: int):
+    """Move the student to another group of the current year (or place them in one)."""
+    student = db.get_or_404(Student, student_id)
+    year = service.current_year()
+    form = PlaceStudentForm()
+    form.group.choices = _group_choices(year, _l("Kies een groep"))
+    if form.validate_on_submit():
+        group = _group_of_year(form.group.data, year)
+        try:
+            service.place_student(student, group)
+        except service.Invalid as exc:
+            _show_error(form, exc)
+        else:
+            flash(_("%(name)s zit nu in %(group)s.", name=student.full_name, group=group.name),
+                  "success")
+            return redirect(url_for("admin.student_edit", student_id=student.id), 303)
+    return _render_student(student, place=form, status=422)
+
+
+@bp.post("/leerlingen/<int:student_id>/uitschrijven")
+def student_remove(student_id: int):
+    """Take the student out of their group in the current year."""
+    student = db.get_or_404(Student, student_id)
+    year = service.current_year()
+    if EmptyForm().validate_on_submit() and year is not None:
+        service.remove_from_year(student, year)
+        flash(_("%(name)s zit in %(year)s niet meer in een groep. Eerdere jaren blijven "
+                "bewaard.", name=student.full_name, year=year.name), "success")
+    return redirect(url_for("admin.student_edit", student_id=student.id), 303)
+
+
+# -- the CSV import -------------------------------------------------------------------
+
+
+def _import_form(from_request=True) -> ImportForm:
+    form = ImportForm() if from_request else ImportForm(formdata=None)
+    form.year.choices = [SelectChoice(str(y.id), _year_label(y)) for y in service.import_years()]
+    return form
+
+
+def _render_upload(form, problems=(), status=200):
+    return render_template("admin/import.html", form=form, problems=problems), status
+
+
+def _render_preview(plan, year: SchoolYear, data: bytes, stale=False):
+    confirm = ImportConfirmForm(
+        formdata=None,
+        data={"content": base64.b64encode(data).decode(), "year": year.id,
+              "digest": plan.digest()},
+    )
+    return render_template("admin/import_preview.html", plan=plan, year=year, confirm=confirm,
+                           stale=stale), 422 if stale else 200
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_upload():
+    """Upload a students CSV and show what importing it would do."""
+    form = _import_form()
+    if request.method == "GET":
+        current = service.current_year()
+        form.year.data = request.args.get("jaar", type=int) or (current.id if current else None)
+    if form.validate_on_submit():
+        year = db.session.get(SchoolYear, form.year.data)
+        data = form.file.data.read()
+        plan = service.import_plan(data, year)
+        if not plan.ok:
+            return _render_upload(form, plan.problems, 422)
+        return _render_preview(plan, year, data)
+    return _render_upload(form, status=_status())
+
+
+@bp.post("/import/bevestigen")
+def import_confirm():
+    """Import the previewed file, all of it or nothing."""
+    form = ImportConfirmForm()
+    allowed = {str(y.id): y for y in service.import_years()}
+    year = allowed.get(form.year.data or "")
+    try:
+        data = base64.b64decode(form.content.data or "", validate=True)
+    except (binascii.Error, ValueError):
+        data = b""
+    if not form.validate_on_submit() or year is None or not data:
+        upload = _import_form(from_request=False)
+        upload.form_errors.append(_l("Het voorbeeld kon niet worden gelezen. Kies het bestand "
+                                     "opnieuw."))
+        return _render_upload(upload, status=422)
+    try:
+        plan = service.apply_import(data, year, form.digest.data)
+    except service.StalePlan as exc:
+        return _render_preview(exc.plan, year, data, stale=True)
+    except service.Invalid as exc:
+        upload = _import_form(from_request=False)
+        upload.form_errors.append(exc.message)
+        return _render_upload(upload, status=422)
+    if not plan.ok:
+        return _render_upload(_import_form(from_request=False), plan.problems, 422)
+    flash(_("Import in %(year)s klaar: %(new)s nieuwe leerlingen, %(changed)s gewijzigd, "
+            "%(same)s ongewijzigd, %(groups)s nieuwe groepen, %(accounts)s nieuwe "
+            "ouderaccounts, %(links)s ouders gekoppeld.",
+            year=year.name, new=plan.count("new"), changed=plan.count("changed"),
+            same=plan.count("unchanged"), groups=len(plan.new_groups),
+            accounts=len(plan.new_accounts), links=plan.links), "success")
+    if plan.new_accounts:
+        flash(_("Er zijn geen uitnodigingen verstuurd. Nieuwe ouders kunnen pas inloggen als ze "
+                "zijn uitgenodigd: gebruik bij Beheer → Ouders de knop ‘Nodig alle ouders "
+                "zonder account uit’."), "info")
+    if not year.is_current:
+        flash(_("%(name)s is nog niet het huidige schooljaar. Maak het huidig bij Schooljaren "
+                "als de nieuwe indeling klopt.", name=year.name), "info")
+    return redirect(url_for("admin.groups", jaar=year.id), 303)
+
+
+# -- the yearly rollover -----------------------------------------------------------
+
+
+def _render_rollover(form, current, status=200):
+    return render_template("admin/rollover.html", form=form, current=current), status
+
+
+@bp.route("/overgang", methods=["GET", "POST"])
+def rollover():
+    """Prepare the move to a new school year and preview what it will do."""
+    current = service.current_year()
+    form = RolloverForm()
+    if request.method == "GET":
+        defaults = service.next_year_defaults(current)
+        if defaults:
+            form.name.data, form.starts_on.data, form.ends_on.data = defaults
+    if current is not None and form.validate_on_submit():
+        try:
+            service.check_new_year(form.name.data, form.starts_on.data, form.ends_on.data)
+        except service.Invalid as exc:
+            _show_error(form, exc)
+        else:
+            return render_template("admin/rollover_preview.html", form=form, current=current,
+                                   plan=service.rollover_plan(current))
+    return _render_rollover(form, current, _status())
+
+
+@bp.post("/overgang/bevestigen")
+def rollover_confirm():
+    """Create the new school year; move the groups up or leave it empty for an import."""
+    current = service.current_year()
+    form = RolloverForm()
+    if current is not None and form.validate_on_submit():
+        move = form.mode.data == "move"
+        try:
+            year = service.start_new_year(form.name.data, form.starts_on.data,
+                                          form.ends_on.data, move_groups=move,
+                                          make_it_current=move and form.make_current.data)
+        except service.Invalid as exc:
+            _show_error(form, exc)
+        else:
+            if not move:
+                flash(_("Schooljaar %(name)s is aangemaakt, nog zonder groepen. Importeer nu de "
+                        "nieuwe indeling en maak het jaar daarna huidig bij Schooljaren.",
+                        name=year.name), "success")
+                return redirect(url_for("admin.import_upload", jaar=year.id), 303)
+            if year.is_current:
+                flash(_("Schooljaar %(name)s is begonnen: de groepen zijn een groep omhoog "
+                        "gegaan. Koppel nu de leerkrachten aan de nieuwe groepen.",
+                        name=year.name), "success")
+            else:
+                flash(_("Schooljaar %(name)s staat klaar met de nieuwe groepen. Koppel de "
+                        "leerkrachten en maak het jaar huidig bij Schooljaren (vanaf %(day)s).",
+                        name=year.name, day=format_date(year.starts_on)), "success")
+            return redirect(url_for("admin.groups", jaar=year.id), 303)
+    return _render_rollover(form, current, 422)

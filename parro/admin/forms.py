@@ -1,0 +1,212 @@
+"""Forms of the administration pages (school, years, groups, students, import, rollover)."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    ColorField,
+    DateField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SearchField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from .csv_import import MAX_BYTES
+
+INVALID_CHOICE = _l("Kies een van de mogelijkheden.")
+TOO_LONG = _l("Dit mag hoogstens %(max)d tekens lang zijn.")
+INVALID_DATE = _l("Vul een datum in, bijvoorbeeld 1-8-2027.")
+GRADES = [SelectChoice("", _l("geen (bijvoorbeeld een combinatiegroep)"))] + [
+    SelectChoice(str(n), str(n)) for n in range(1, 9)
+]
+
+
+def max_length(n: int) -> Length:
+    return Length(max=n, message=TOO_LONG)
+
+
+def optional_int(value) -> int | None:
+    if value in (None, ""):
+        return None
+    return int(value)
+
+
+def date_field(label):
+    # type=date gives a date picker; older browsers show a text box, so accept d-m-yyyy too.
+    return DateField(
+        label,
+        format=["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"],
+        validators=[InputRequired(_l("Vul een datum in."))],
+        invalid_value_message=INVALID_DATE,
+    )
+
+
+class SchoolForm(FlaskForm):
+    name = StringField(
+        _l("Naam van de school"),
+        validators=[DataRequired(_l("Vul de naam van de school in.")), max_length(120)],
+    )
+    phone = StringField(_l("Telefoonnummer"), validators=[Optional(), max_length(40)],
+                        render_kw={"autocomplete": "tel", "type": "tel"})
+    email = EmailField(
+        _l("E-mailadres"),
+        validators=[
+            Optional(),
+            Email(_l("Dit is geen geldig e-mailadres."), check_deliverability=False),
+            max_length(254),
+        ],
+        render_kw={"autocapitalize": "none", "spellcheck": "false"},
+    )
+    colour = ColorField(
+        _l("Kleur"),
+        validators=[
+            InputRequired(_l("Kies een kleur.")),
+            Regexp(
+                r"^#[0-9a-fA-F]{6}$",
+                message=_l("Schrijf de kleur als #rrggbb, bijvoorbeeld #1f6f8b."),
+            ),
+        ],
+    )
+    leave_info = TextAreaField(_l("Verlof aanvragen"), validators=[max_length(2000)])
+    code_of_conduct = TextAreaField(_l("Gedragscode"), validators=[max_length(10000)])
+
+
+class YearForm(FlaskForm):
+    name = StringField(
+        _l("Naam"),
+        validators=[
+            DataRequired(_l("Vul de naam van het schooljaar in.")),
+            Regexp(r"^\s*\d{4}-\d{4}\s*$", message=_l("Schrijf het schooljaar als 2027-2028.")),
+        ],
+        render_kw={"placeholder": "2027-2028", "inputmode": "numeric"},
+    )
+    starts_on = date_field(_l("Eerste dag"))
+    ends_on = date_field(_l("Laatste dag"))
+
+    def validate_name(self, field):
+        match = re.match(r"^\s*(\d{4})-(\d{4})\s*$", field.data or "")
+        if match and int(match.group(2)) != int(match.group(1)) + 1:
+            raise ValidationError(_l("Een schooljaar loopt over twee opeenvolgende jaren, "
+                                     "bijvoorbeeld 2027-2028."))
+
+    def validate_ends_on(self, field):
+        if self.starts_on.data and field.data and field.data <= self.starts_on.data:
+            raise ValidationError(_l("De laatste dag moet na de eerste dag liggen."))
+
+
+class RolloverForm(YearForm):
+    mode = RadioField(
+        _l("Nieuwe groepsindeling"),
+        choices=[
+            SelectChoice(
+                "move", _l("Hele groepen gaan een groep omhoog (groep 8 verlaat de school)")
+            ),
+            SelectChoice("empty", _l("Leeg beginnen en de nieuwe indeling importeren (CSV)")),
+        ],
+        default="move",
+        invalid_choice_message=INVALID_CHOICE,
+    )
+    make_current = BooleanField(_l("Meteen het huidige schooljaar maken"), default=True)
+
+
+class GroupForm(FlaskForm):
+    name = StringField(
+        _l("Naam"),
+        validators=[DataRequired(_l("Vul de naam van de groep in.")), max_length(60)],
+        render_kw={"placeholder": "Groep 3"},
+    )
+    grade = SelectField(_l("Leerjaar"), choices=GRADES, coerce=optional_int,
+                        invalid_choice_message=INVALID_CHOICE, invalid_value_message=INVALID_CHOICE)
+
+
+class AssignTeacherForm(FlaskForm):
+    teacher = SelectField(_l("Leerkracht"), coerce=optional_int,
+                          invalid_choice_message=_l("Kies een leerkracht."),
+                          invalid_value_message=_l("Kies een leerkracht."))
+
+    def validate_teacher(self, field):
+        if field.data is None:
+            raise ValidationError(_l("Kies een leerkracht."))
+
+
+class StudentForm(FlaskForm):
+    student_number = StringField(
+        _l("Leerlingnummer"),
+        validators=[DataRequired(_l("Vul het leerlingnummer in.")), max_length(40)],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    first_name = StringField(
+        _l("Voornaam"), validators=[DataRequired(_l("Vul de voornaam in.")), max_length(80)],
+        render_kw={"autocomplete": "off"},
+    )
+    last_name = StringField(
+        _l("Achternaam"),
+        validators=[DataRequired(_l("Vul de achternaam in.")), max_length(120)],
+        render_kw={"autocomplete": "off"},
+    )
+
+
+class NewStudentForm(StudentForm):
+    group = SelectField(_l("Groep"), coerce=optional_int, invalid_choice_message=INVALID_CHOICE,
+                        invalid_value_message=INVALID_CHOICE)
+
+
+class PlaceStudentForm(FlaskForm):
+    group = SelectField(_l("Groep"), coerce=optional_int, invalid_choice_message=INVALID_CHOICE,
+                        invalid_value_message=INVALID_CHOICE)
+
+    def validate_group(self, field):
+        if field.data is None:
+            raise ValidationError(_l("Kies een groep."))
+
+
+class StudentSearchForm(FlaskForm):
+    """The filter above the student list: a GET form, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(_l("Zoek op naam of leerlingnummer"), validators=[max_length(100)])
+    groep = SelectField(_l("Groep"), validate_choice=False)
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        _l("CSV-bestand"),
+        validators=[FileRequired(_l("Kies een CSV-bestand."))],
+        render_kw={"accept": ".csv,text/csv"},
+    )
+    year = SelectField(_l("Schooljaar"), coerce=optional_int, invalid_choice_message=INVALID_CHOICE,
+                       invalid_value_message=INVALID_CHOICE)
+
+    def validate_file(self, field):
+        stream = field.data.stream
+        size = stream.seek(0, 2)
+        stream.seek(0)
+        if size > MAX_BYTES:
+            raise ValidationError(_l("Het bestand is te groot (meer dan 1 MB)."))
+
+
+class ImportConfirmForm(FlaskForm):
+    content = HiddenField(validators=[DataRequired()])
+    year = HiddenField(validators=[DataRequired()])
+    digest = HiddenField(validators=[DataRequired()])

@@ -1,0 +1,657 @@
+"""The school's structure as the admin pages change it: each function is one transaction.
+
+Functions raise `Invalid(field, message)` for input the database would refuse or
+the school would regret; the view shows the message at that field and nothing
+has been written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..clock import now
+from ..extensions import db
+from ..models import (
+    Group,
+    Guardianship,
+    Membership,
+    Role,
+    School,
+    SchoolYear,
+    Student,
+    TeacherAssignment,
+    User,
+)
+from . import csv_import
+
+PAGE_SIZE = 50
+
+
+class Invalid(Exception):
+    """Input the service refuses; `field` names the form field the message belongs to."""
+
+    def __init__(self, field: str | None, message):
+        super().__init__(str(message))
+        self.field = field
+        self.message = message
+
+
+def _commit(field: str | None, message) -> None:
+    """Commit; a unique constraint that a concurrent request won becomes `Invalid`."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Invalid(field, message) from None
+
+
+# -- the school -----------------------------------------------------------------
+
+
+def the_school() -> School | None:
+    return db.session.scalar(select(School).order_by(School.id).limit(1))
+
+
+def save_school(name: str, phone: str, email: str, colour: str, leave_info: str,
+                code_of_conduct: str) -> School:
+    school = the_school() or School()
+    school.name = name.strip()
+    school.phone = (phone or "").strip()
+    school.email = (email or "").strip().lower()
+    school.colour = colour.lower()
+    school.leave_info = (leave_info or "").strip()
+    school.code_of_conduct = (code_of_conduct or "").strip()
+    db.session.add(school)
+    db.session.commit()
+    return school
+
+
+def _require_school() -> School:
+    school = the_school()
+    if school is None:
+        raise Invalid(None, _l("Vul eerst de gegevens van de school in (Beheer → School)."))
+    return school
+
+
+# -- school years ---------------------------------------------------------------
+
+
+def all_years() -> list[SchoolYear]:
+    return list(db.session.scalars(select(SchoolYear).order_by(SchoolYear.starts_on.desc())))
+
+
+def current_year() -> SchoolYear | None:
+    return db.session.scalar(select(SchoolYear).where(SchoolYear.is_current))
+
+
+def _check_year(name: str, starts: date, ends: date, year: SchoolYear | None = None) -> None:
+    others = select(SchoolYear).where(SchoolYear.id != (year.id if year else -1))
+    if db.session.scalar(others.where(SchoolYear.name == name)) is not None:
+        raise Invalid("name", _l("Er is al een schooljaar %(name)s.", name=name))
+    overlap = db.session.scalar(
+        others.where(SchoolYear.starts_on <= ends, SchoolYear.ends_on >= starts)
+        .order_by(SchoolYear.starts_on)
+        .limit(1)
+    )
+    if overlap is not None:
+        raise Invalid("starts_on", _l(
+            "Deze data overlappen met schooljaar %(name)s (%(start)s tot en met %(end)s).",
+            name=overlap.name, start=format_date(overlap.starts_on),
+            end=format_date(overlap.ends_on),
+        ))
+
+
+def create_year(name: str, starts: date, ends: date) -> SchoolYear:
+    school = _require_school()
+    name = name.strip()
+    _check_year(name, starts, ends)
+    year = SchoolYear(school=school, name=name, starts_on=starts, ends_on=ends, is_current=False)
+    db.session.add(year)
+    _commit("name", _l("Er is al een schooljaar %(name)s.", name=name))
+    return year
+
+
+def update_year(year: SchoolYear, name: str, starts: date, ends: date) -> None:
+    name = name.strip()
+    _check_year(name, starts, ends, year)
+    year.name, year.starts_on, year.ends_on = name, starts, ends
+    _commit("name", _l("Er is al een schooljaar %(name)s.", name=name))
+
+
+def _set_current(year: SchoolYear) -> None:
+    # Two statements, in this order: the partial unique index allows one current year.
+    db.session.execute(
+        update(SchoolYear)
+        .where(SchoolYear.is_current, SchoolYear.id != year.id)
+        .values(is_current=False)
+        .execution_options(synchronize_session="fetch")
+    )
+    year.is_current = True
+    db.session.flush()
+
+
+def make_current(year: SchoolYear) -> None:
+    """From now on this year decides who sees which group."""
+    _set_current(year)
+    db.session.commit()
+
+
+# -- groups -----------------------------------------------------------------------
+
+
+@dataclass
+class GroupRow:
+    group: Group
+    students: int
+
+
+def year_groups(year: SchoolYear) -> list[GroupRow]:
+    """The year's groups in school order, with their teachers and number of students."""
+    counts = dict(
+        db.session.execute(
+            select(Membership.group_id, func.count())
+            .where(Membership.school_year_id == year.id)
+            .group_by(Membership.group_id)
+        ).all()
+    )
+    groups = db.session.scalars(
+        select(Group)
+        .where(Group.school_year_id == year.id)
+        .options(selectinload(Group.teacher_assignments).selectinload(TeacherAssignment.user))
+        .order_by(Group.grade.is_(None), Group.grade, Group.name)
+    )
+    return [GroupRow(g, counts.get(g.id, 0)) for g in groups]
+
+
+def _check_group_name(year: SchoolYear, name: str, group: Group | None = None) -> None:
+    clash = db.session.scalar(
+        select(Group.id).where(
+            Group.school_year_id == year.id,
+            func.lower(Group.name) == name.lower(),
+            Group.id != (group.id if group else -1),
+        )
+    )
+    if clash is not None:
+        raise Invalid("name", _l("Er is in %(year)s al een groep met de naam %(name)s.",
+                                 year=year.name, name=name))
+
+
+def create_group(year: SchoolYear, name: str, grade: int | None) -> Group:
+    name = " ".join(name.split())
+    _check_group_name(year, name)
+    group = Group(year=year, name=name, grade=grade)
+    db.session.add(group)
+    _commit("name", _l("Er is in %(year)s al een groep met de naam %(name)s.",
+                       year=year.name, name=name))
+    return group
+
+
+def update_group(group: Group, name: str, grade: int | None) -> None:
+    name = " ".join(name.split())
+    _check_group_name(group.year, name, group)
+    group.name, group.grade = name, grade
+    _commit("name", _l("Er is in %(year)s al een groep met de naam %(name)s.",
+                       year=group.year.name, name=name))
+
+
+def group_students(group: Group) -> list[Student]:
+    return list(
+        db.session.scalars(
+            select(Student)
+            .join(Membership)
+            .where(Membership.group_id == group.id)
+            .order_by(Student.first_name, Student.last_name, Student.id)
+        )
+    )
+
+
+def delete_group(group: Group) -> None:
+    """Remove a group nobody is in (a typo, say); its teachers are unassigned."""
+    if db.session.scalar(select(Membership.id).where(Membership.group_id == group.id).limit(1)):
+        raise Invalid(None, _l("Er zitten leerlingen in deze groep (ook in het archief). "
+                               "Verplaats ze eerst; een lege groep kunt u verwijderen."))
+    db.session.delete(group)
+    db.session.commit()
+
+
+def assignable_teachers(group: Group) -> list[User]:
+    """Staff who can be added to the group: not disabled, not assigned yet."""
+    assigned = select(TeacherAssignment.user_id).where(TeacherAssignment.group_id == group.id)
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.role.in_([Role.TEACHER, Role.ADMIN]),
+                User.disabled.is_(False),
+                User.id.not_in(assigned),
+            )
+            .order_by(User.name, User.email)
+        )
+    )
+
+
+def assign_teacher(group: Group, user: User) -> None:
+    if not user.is_staff or user.disabled:
+        raise Invalid("teacher", _l("Kies een leerkracht."))
+    exists = db.session.scalar(
+        select(TeacherAssignment.id).where(
+            TeacherAssignment.group_id == group.id, TeacherAssignment.user_id == user.id
+        )
+    )
+    if exists is None:
+        db.session.add(TeacherAssignment(group=group, user=user))
+        _commit("teacher", _l("Deze leerkracht is al aan de groep gekoppeld."))
+
+
+def unassign_teacher(group: Group, user: User) -> None:
+    assignment = db.session.scalar(
+        select(TeacherAssignment).where(
+            TeacherAssignment.group_id == group.id, TeacherAssignment.user_id == user.id
+        )
+    )
+    if assignment is not None:
+        db.session.delete(assignment)
+        db.session.commit()
+
+
+# -- students -----------------------------------------------------------------------
+
+
+@dataclass
+class StudentPage:
+    rows: list[tuple[Student, Group | None]]
+    next_after: int | None  # the id to continue after, when there is more
+
+
+def find_students(year: SchoolYear | None, q: str = "", group: str = "",
+                  after: int | None = None) -> StudentPage:
+    """Students by name or number, optionally of one group ("geen": in no group this year).
+
+    Ordered by name and paged by key: page N costs the same as page 1.
+    """
+    membership = and_(
+        Membership.student_id == Student.id,
+        Membership.school_year_id == (year.id if year else -1),
+    )
+    query = (
+        select(Student, Group)
+        .outerjoin(Membership, membership)
+        .outerjoin(Group, Group.id == Membership.group_id)
+    )
+    if group == "geen":
+        query = query.where(Membership.id.is_(None))
+    elif group.isdigit():
+        query = query.where(Membership.group_id == int(group))
+    for word in q.split()[:5]:
+        query = query.where(
+            or_(
+                Student.first_name.icontains(word, autoescape=True),
+                Student.last_name.icontains(word, autoescape=True),
+                Student.student_number.icontains(word, autoescape=True),
+            )
+        )
+    if after is not None:
+        last = db.session.get(Student, after)
+        if last is not None:
+            query = query.where(
+                tuple_(Student.last_name, Student.first_name, Student.id)
+                > tuple_(last.last_name, last.first_name, last.id)
+            )
+    rows = db.session.execute(
+        query.order_by(Student.last_name, Student.first_name, Student.id).limit(PAGE_SIZE + 1)
+    ).all()
+    more = len(rows) > PAGE_SIZE
+    rows = [(s, g) for s, g in rows[:PAGE_SIZE]]
+    return StudentPage(rows, rows[-1][0].id if more else None)
+
+
+def _check_number(number: str, student: Student | None = None) -> None:
+    clash = db.session.scalar(
+        select(Student).where(
+            Student.student_number == number, Student.id != (student.id if student else -1)
+        )
+    )
+    if clash is not None:
+        raise Invalid("student_number", _l(
+            "Leerlingnummer %(number)s hoort al bij %(name)s.", number=number,
+            name=clash.full_name))
+
+
+def _clean(value: str) -> str:
+    return csv_import.clean(value)
+
+
+def create_student(number: str, first_name: str, last_name: str, group: Group | None) -> Student:
+    school = _require_school()
+    number = number.strip()
+    _check_number(number)
+    student = Student(school=school, student_number=number, first_name=_clean(first_name),
+                      last_name=_clean(last_name))
+    db.session.add(student)
+    if group is not None:
+        db.session.add(Membership(student=student, group=group, year=group.year))
+    _commit("student_number", _l("Leerlingnummer %(number)s bestaat al.", number=number))
+    return student
+
+
+def update_student(student: Student, number: str, first_name: str, last_name: str) -> None:
+    number = number.strip()
+    _check_number(number, student)
+    student.student_number = number
+    student.first_name, student.last_name = _clean(first_name), _clean(last_name)
+    _commit("student_number", _l("Leerlingnummer %(number)s bestaat al.", number=number))
+
+
+def membership_in(student: Student, year: SchoolYear) -> Membership | None:
+    return db.session.scalar(
+        select(Membership).where(
+            Membership.student_id == student.id, Membership.school_year_id == year.id
+        )
+    )
+
+
+def place_student(student: Student, group: Group) -> None:
+    """Put the student in `group` for that group's year (moving them if already placed)."""
+    membership = membership_in(student, group.year)
+    if membership is None:
+        db.session.add(Membership(student=student, group=group, year=group.year))
+    else:
+        membership.group = group
+    _commit("group", _l("De leerling zit dit schooljaar al in een andere groep."))
+
+
+def remove_from_year(student: Student, year: SchoolYear) -> None:
+    """Take the student out of the year's group; earlier years stay as they were."""
+    membership = membership_in(student, year)
+    if membership is not None:
+        db.session.delete(membership)
+        db.session.commit()
+
+
+def student_history(student: Student) -> list[Membership]:
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .join(SchoolYear, SchoolYear.id == Membership.school_year_id)
+            .where(Membership.student_id == student.id)
+            .options(selectinload(Membership.group), selectinload(Membership.year))
+            .order_by(SchoolYear.starts_on.desc())
+        )
+    )
+
+
+# -- the CSV import ---------------------------------------------------------------
+
+
+class StalePlan(Exception):
+    """The database changed between preview and confirm: the plan is not the one shown."""
+
+    def __init__(self, plan: csv_import.Plan):
+        super().__init__("stale import plan")
+        self.plan = plan
+
+
+def load_existing(year: SchoolYear) -> csv_import.Existing:
+    """What the planner needs to know, in five queries whatever the size of the school."""
+    existing = csv_import.Existing()
+    for sid, number, first, last in db.session.execute(
+        select(Student.id, Student.student_number, Student.first_name, Student.last_name)
+    ):
+        existing.students[number] = csv_import.StudentState(sid, first, last)
+    existing.placements = dict(
+        db.session.execute(
+            select(Membership.student_id, Membership.group_id).where(
+                Membership.school_year_id == year.id
+            )
+        ).all()
+    )
+    for gid, name, grade in db.session.execute(
+        select(Group.id, Group.name, Group.grade).where(Group.school_year_id == year.id)
+    ):
+        existing.groups[csv_import.name_key(name)] = csv_import.GroupState(gid, name, grade)
+    for uid, email, role in db.session.execute(select(User.id, User.email, User.role)):
+        existing.accounts[email] = csv_import.AccountState(uid, role != Role.GUARDIAN)
+    existing.links = {
+        (uid, sid)
+        for uid, sid in db.session.execute(select(Guardianship.user_id, Guardianship.student_id))
+    }
+    return existing
+
+
+def import_plan(data: bytes, year: SchoolYear) -> csv_import.Plan:
+    return csv_import.plan(data, load_existing(year))
+
+
+def apply_import(data: bytes, year: SchoolYear, digest: str) -> csv_import.Plan:
+    """Carry out the previewed plan in one transaction, with a bounded number of statements.
+
+    The plan is recomputed from the same bytes; if it differs from the preview
+    (someone changed the data meanwhile) nothing happens and StalePlan says so.
+    """
+    school = _require_school()
+    existing = load_existing(year)
+    plan = csv_import.plan(data, existing)
+    if not plan.ok:
+        return plan
+    if plan.digest() != digest:
+        raise StalePlan(plan)
+
+    try:
+        _write_plan(plan, existing, year, school)
+        db.session.commit()
+    except IntegrityError:
+        # Another import or admin created the same student or account at this moment.
+        db.session.rollback()
+        raise StalePlan(import_plan(data, year)) from None
+    return plan
+
+
+def _write_plan(plan: csv_import.Plan, existing: csv_import.Existing, year: SchoolYear,
+                school: School) -> None:
+    """The plan's inserts and updates, a statement (or a batch) per kind, never per row."""
+    group_ids = {key: g.id for key, g in existing.groups.items()}
+    if plan.new_groups:
+        created = db.session.execute(
+            insert(Group).returning(Group.id, Group.name),
+            [{"school_year_id": year.id, "name": g.name, "grade": g.grade}
+             for g in plan.new_groups.values()],
+        ).all()
+        group_ids.update({csv_import.name_key(name): gid for gid, name in created})
+
+    student_ids = {row.number: row.student_id for row in plan.rows if row.student_id}
+    new_students = [row for row in plan.rows if row.is_new]
+    if new_students:
+        created = db.session.execute(
+            insert(Student).returning(Student.id, Student.student_number),
+            [{"school_id": school.id, "student_number": r.number, "first_name": r.first_name,
+              "last_name": r.last_name, "created_at": now()} for r in new_students],
+        ).all()
+        student_ids.update({number: sid for sid, number in created})
+
+    renamed = [row for row in plan.rows if row.name_changed]
+    if renamed:
+        db.session.execute(
+            update(Student.__table__)
+            .where(Student.__table__.c.id == bindparam("sid"))
+            .values(first_name=bindparam("first"), last_name=bindparam("last")),
+            [{"sid": r.student_id, "first": r.first_name, "last": r.last_name} for r in renamed],
+        )
+
+    moved = [r for r in plan.rows if r.group_changed and r.old_group_name is not None]
+    if moved:
+        table = Membership.__table__
+        db.session.execute(
+            update(table)
+            .where(table.c.student_id == bindparam("sid"), table.c.school_year_id == year.id)
+            .values(group_id=bindparam("gid")),
+            [{"sid": r.student_id, "gid": group_ids[r.group_key]} for r in moved],
+        )
+    placed = [r for r in plan.rows if r.is_new or (r.group_changed and r.old_group_name is None)]
+    if placed:
+        db.session.execute(
+            insert(Membership.__table__),
+            [{"student_id": student_ids[r.number], "group_id": group_ids[r.group_key],
+              "school_year_id": year.id} for r in placed],
+        )
+
+    account_ids: dict[str, int] = {}
+    if plan.new_accounts:
+        moment = now()
+        created = db.session.execute(
+            insert(User).returning(User.id, User.email),
+            [{"email": email, "name": name, "role": Role.GUARDIAN, "active": False,
+              "disabled": False, "password_hash": None, "locale": "nl", "created_at": moment}
+             for email, name in plan.new_accounts.items()],
+        ).all()
+        account_ids = {email: uid for uid, email in created}
+
+    links = {
+        (g.account_id or account_ids[g.email], student_ids[row.number])
+        for row in plan.rows
+        for g in row.guardians
+        if g.link
+    }
+    if links:
+        moment = now()
+        db.session.execute(
+            insert(Guardianship.__table__),
+            [{"user_id": uid, "student_id": sid, "created_at": moment} for uid, sid in links],
+        )
+
+
+def import_years() -> list[SchoolYear]:
+    """The years an import may go into: the current one and any later one."""
+    current = current_year()
+    query = select(SchoolYear).order_by(SchoolYear.starts_on)
+    if current is not None:
+        query = query.where(SchoolYear.starts_on >= current.starts_on)
+    return list(db.session.scalars(query))
+
+
+# -- the yearly rollover ------------------------------------------------------------
+
+
+@dataclass
+class Move:
+    group: Group
+    students: int
+    new_name: str
+    new_grade: int
+
+
+@dataclass
+class RolloverPlan:
+    moves: list[Move] = field(default_factory=list)
+    leaving: list[GroupRow] = field(default_factory=list)  # groep 8: they leave the school
+    unmoved: list[GroupRow] = field(default_factory=list)  # no grade: not moved
+
+    @property
+    def moving_students(self) -> int:
+        return sum(m.students for m in self.moves)
+
+    @property
+    def leaving_students(self) -> int:
+        return sum(r.students for r in self.leaving)
+
+    @property
+    def clashes(self) -> list[str]:
+        """New names that two groups would both get."""
+        seen: dict[str, int] = {}
+        for move in self.moves:
+            seen[move.new_name.lower()] = seen.get(move.new_name.lower(), 0) + 1
+        return sorted({m.new_name for m in self.moves if seen[m.new_name.lower()] > 1})
+
+
+CLASH_MESSAGE = _l("Twee groepen zouden na de overgang dezelfde naam krijgen. Geef de groepen "
+                   "eerst verschillende namen.")
+
+
+def moved_up_name(name: str, grade: int) -> str:
+    """'Groep 3' → 'Groep 4', '3A' → '4A'; a name without its grade number stays."""
+    return re.sub(rf"(?<!\d){grade}(?!\d)", str(grade + 1), name, count=1)
+
+
+def rollover_plan(year: SchoolYear) -> RolloverPlan:
+    plan = RolloverPlan()
+    for row in year_groups(year):
+        grade = row.group.grade
+        if grade is None:
+            plan.unmoved.append(row)
+        elif grade >= 8:
+            plan.leaving.append(row)
+        else:
+            plan.moves.append(Move(row.group, row.students, moved_up_name(row.group.name, grade),
+                                   grade + 1))
+    return plan
+
+
+def next_year_defaults(year: SchoolYear | None) -> tuple[str, date, date] | None:
+    if year is None or not re.match(r"^\d{4}-\d{4}$", year.name):
+        return None
+    first = int(year.name[:4]) + 1
+    starts = year.ends_on + timedelta(days=1)
+    try:
+        ends = starts.replace(year=starts.year + 1) - timedelta(days=1)
+    except ValueError:  # 29 February
+        ends = starts + timedelta(days=364)
+    return f"{first}-{first + 1}", starts, ends
+
+
+def check_new_year(name: str, starts: date, ends: date) -> SchoolYear:
+    """Raise Invalid unless a year with these details can follow the current one."""
+    current = current_year()
+    if current is None:
+        raise Invalid(None, _l("Er is geen huidig schooljaar om vanuit over te gaan. "
+                               "Maak een schooljaar aan onder Schooljaren."))
+    if starts <= current.starts_on:
+        raise Invalid("starts_on", _l("Het nieuwe schooljaar moet na het huidige (%(name)s) "
+                                      "beginnen.", name=current.name))
+    _check_year(name.strip(), starts, ends)
+    return current
+
+
+def start_new_year(name: str, starts: date, ends: date, move_groups: bool,
+                   make_it_current: bool) -> SchoolYear:
+    """Create the next school year; with move_groups, every group moves up with its students.
+
+    Last year's memberships stay as the archive. Teachers are not carried over.
+    """
+    school = _require_school()
+    current = check_new_year(name, starts, ends)
+    name = name.strip()
+    plan = rollover_plan(current) if move_groups else RolloverPlan()
+    if plan.clashes:
+        raise Invalid(None, CLASH_MESSAGE)
+    year = SchoolYear(school=school, name=name, starts_on=starts, ends_on=ends, is_current=False)
+    try:
+        db.session.add(year)
+        db.session.flush()
+        table = Membership.__table__
+        for move in plan.moves:
+            group = Group(year=year, name=move.new_name, grade=move.new_grade)
+            db.session.add(group)
+            db.session.flush()
+            db.session.execute(
+                insert(table).from_select(
+                    ["student_id", "group_id", "school_year_id"],
+                    select(table.c.student_id, literal(group.id), literal(year.id)).where(
+                        table.c.group_id == move.group.id
+                    ),
+                )
+            )
+        if move_groups and make_it_current:
+            _set_current(year)
+        db.session.commit()
+    except IntegrityError:
+        # A second click, or another admin, created the year at the same moment.
+        db.session.rollback()
+        raise Invalid("name", _l("Er is al een schooljaar %(name)s.", name=name)) from None
+    return year
