@@ -49,6 +49,12 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = False
     PROXY_FIX = False  # set to the number of proxies in front (e.g. 1 for nginx)
 
+    # Activities (activiteiten)
+    ACTIVITIES_EARLY_DAYS = 3  # default per round: families with several children book earlier
+    ACTIVITIES_REMIND_DAYS = 2  # remind who has not responded this many days before the deadline
+    ACTIVITIES_ADJACENT_MINUTES = 15  # a free slot this close to another booking "sluit aan"
+    ACTIVITIES_MAX_SLOTS = 400  # per conference round
+
     # Flask / extensions
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SESSION_COOKIE_NAME = "parro"

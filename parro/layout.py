@@ -28,6 +28,7 @@ NAV = [
     NavItem("feed.index", _l("Groepen")),
     NavItem("admin.index", _l("Beheer"), policy.can_administer),
 ]
+NAV.insert(-1, NavItem("activities.index", _l("Activiteiten")))
 
 
 def current_school() -> School | None:

@@ -1,5 +1,20 @@
 """All models, one module per aggregate."""
 
+from .activity import (
+    Activity,
+    ActivityKind,
+    ActivityReminder,
+    Answer,
+    Booking,
+    CalendarFeed,
+    Item,
+    Pledge,
+    Response,
+    SeparateBookings,
+    Shift,
+    SignUp,
+    Slot,
+)
 from .outbox import OutboxMail
 from .school import Group, Membership, School, SchoolYear, Student, TeacherAssignment
 from .user import (
@@ -13,6 +28,19 @@ from .user import (
 )
 
 __all__ = [
+    "Activity",
+    "ActivityKind",
+    "ActivityReminder",
+    "Answer",
+    "Booking",
+    "CalendarFeed",
+    "Item",
+    "Pledge",
+    "Response",
+    "SeparateBookings",
+    "Shift",
+    "SignUp",
+    "Slot",
     "Group",
     "Guardianship",
     "Invitation",
