@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from icalendar import Calendar
@@ -64,7 +64,7 @@ def test_a_booking_downloads_as_ics_in_school_time(make_client, school):
     assert event["SUMMARY"] == "Oudergesprekken: Sem"
     assert event["LOCATION"] == "Lokaal 3"
     start = event.decoded("DTSTART")
-    assert start.astimezone(timezone.utc) == datetime(2027, 4, 1, 12, 20, tzinfo=timezone.utc)
+    assert start.astimezone(UTC) == datetime(2027, 4, 1, 12, 20, tzinfo=UTC)
     assert event.decoded("DTEND").astimezone(AMS).strftime("%H:%M") == "14:30"
     uid = str(event["UID"])
     assert uid == f"booking-{booking_id}@parro.test"
