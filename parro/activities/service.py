@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import current_app
+from flask import current_app, g
 from flask_babel import format_date, format_time, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -255,19 +255,41 @@ def delete_activity(activity: Activity) -> None:
 
 
 def participants(activity: Activity) -> list[Student]:
-    """The children of the activity's groups, with their guardians loaded."""
-    ids = policy.activity_group_ids(activity)
-    if not ids:
-        return []
-    return list(
-        db.session.scalars(
-            select(Student)
-            .join(Membership)
-            .where(Membership.group_id.in_(ids))
-            .options(selectinload(Student.guardianships).selectinload(Guardianship.user))
-            .order_by(Student.first_name, Student.last_name)
-        )
-    )
+    """The children of the activity's groups, with their guardians loaded (once per request)."""
+    key = f"activity_participants_{activity.id}"
+    if key not in g:
+        ids = policy.activity_group_ids(activity)
+        g.setdefault(key, list(
+            db.session.scalars(
+                select(Student)
+                .join(Membership)
+                .where(Membership.group_id.in_(ids or {-1}))
+                .options(selectinload(Student.guardianships).selectinload(Guardianship.user))
+                .order_by(Student.first_name, Student.last_name)
+            )
+        ))
+    return g.get(key)
+
+
+def preload(activity: Activity) -> Activity:
+    """Load what the activity's page shows in a few queries, whatever its size."""
+    options = {
+        ActivityKind.CONFERENCE: selectinload(Activity.slots).selectinload(Slot.booking).options(
+            selectinload(Booking.student).selectinload(Student.guardianships)
+            .selectinload(Guardianship.user),
+            selectinload(Booking.guardian),
+        ),
+        ActivityKind.VOLUNTEER: selectinload(Activity.shifts).selectinload(Shift.signups)
+        .selectinload(SignUp.user),
+        ActivityKind.MATERIALS: selectinload(Activity.items).selectinload(Item.pledges)
+        .selectinload(Pledge.user),
+        ActivityKind.INVITATION: selectinload(Activity.responses).selectinload(Response.student),
+    }[activity.kind]
+    return db.session.scalars(
+        select(Activity).where(Activity.id == activity.id)
+        .options(options, selectinload(Activity.groups), selectinload(Activity.separate))
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def children_in(user: User, activity: Activity) -> list[Student]:

@@ -186,6 +186,7 @@ def _activity(activity_id: int) -> Activity:
 
 def _show(activity: Activity, status: int = 200, error: str | None = None):
     """The activity page: for staff the management view, for guardians their part."""
+    activity = service.preload(activity)
     manage = policy.can_manage_activity(current_user, activity)
     context = {"activity": activity, "manage": manage, "error": error, "action": ActionForm(),
                "now": now()}

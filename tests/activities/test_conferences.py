@@ -582,3 +582,46 @@ def test_the_database_refuses_a_second_booking_of_a_slot_or_child(app, school):
         db.session.commit()
     db.session.rollback()
     assert bookings() == 3
+
+
+# -- cost ----------------------------------------------------------------------------------------
+
+
+def _statements_of(client, url) -> int:
+    """SQL statements the request runs, on any engine (the client's app has its own)."""
+    import re
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    seen = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|PRAGMA)", statement, re.IGNORECASE):
+            seen.append(statement)
+
+    db.session.commit()
+    event.listen(Engine, "before_cursor_execute", before)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(Engine, "before_cursor_execute", before)
+    return len(seen)
+
+
+@pytest.mark.parametrize("who", ["teacher", "guardian"])
+def test_the_round_page_costs_the_same_for_a_small_or_a_big_group(make_client, school, who):
+    counts = []
+    for families, slots in ((3, 10), (20, 40)):
+        group = make_group()
+        teacher = make_teacher(group)
+        activity = make_conference(group, count=slots)
+        children = [make_student(group) for _ in range(families)]
+        guardians = [make_guardian(child=c) for c in children]
+        for i, child in enumerate(children[1:]):
+            db.session.add(Booking(slot=activity.slots[i], student=child))
+        db.session.commit()
+        client = make_client()
+        login_as(client, teacher if who == "teacher" else guardians[0])
+        counts.append(_statements_of(client, f"/activiteiten/{activity.id}"))
+    assert counts[0] == counts[1], counts
