@@ -1,7 +1,7 @@
 """Reminder mails, sent by `flask --app app activities remind` (daily, from cron).
 
-- Guardians who have not responded yet get one reminder when the deadline is
-  ACTIVITIES_REMIND_DAYS days away or closer: for a conference round, those
+- Guardians who have not responded yet get one reminder from the day that is
+  ACTIVITIES_REMIND_DAYS days before the deadline's date: for a conference round, those
   whose child has no booking; for an invitation, those whose child has no
   answer. (Volunteer calls and materials lists are optional: no nagging.)
 - Guardians with a conference booking get one reminder the day before.
@@ -55,11 +55,15 @@ def _send(kind: str, activity: Activity, user: User, day, subject, template: str
 def _deadline_reminders() -> int:
     sent = 0
     moment = now()
-    horizon = moment + timedelta(days=current_app.config["ACTIVITIES_REMIND_DAYS"])
+    # Deadlines on or before the day N days from today (school dates, not hours).
+    horizon = service.local(
+        local_now().date() + timedelta(days=current_app.config["ACTIVITIES_REMIND_DAYS"] + 1),
+        time(0, 0),
+    )
     activities = db.session.scalars(
         select(Activity)
         .where(Activity.kind.in_([ActivityKind.CONFERENCE, ActivityKind.INVITATION]),
-               Activity.deadline > moment, Activity.deadline <= horizon)
+               Activity.deadline > moment, Activity.deadline < horizon)
         .options(selectinload(Activity.groups))
     ).all()
     for activity in activities:

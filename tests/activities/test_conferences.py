@@ -625,3 +625,19 @@ def test_the_round_page_costs_the_same_for_a_small_or_a_big_group(make_client, s
         login_as(client, teacher if who == "teacher" else guardians[0])
         counts.append(_statements_of(client, f"/activiteiten/{activity.id}"))
     assert counts[0] == counts[1], counts
+
+
+def test_booking_needs_the_forms_csrf_token(make_client, school):
+    from ..helpers import csrf_token
+
+    activity = make_conference(school["group"])
+    db.session.commit()
+    client = make_client(WTF_CSRF_ENABLED=True)
+    login_as(client, school["mother"])
+    data = {"slot_id": activity.slots[0].id, "child_id": school["sem"].id}
+    url = f"/activiteiten/{activity.id}/boeken"
+    assert client.post(url, data=data).status_code == 400
+    assert bookings() == 0
+    token = csrf_token(client.get(f"/activiteiten/{activity.id}").get_data(as_text=True))
+    assert client.post(url, data={**data, "csrf_token": token}).status_code == 303
+    assert bookings() == 1

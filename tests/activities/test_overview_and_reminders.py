@@ -133,11 +133,11 @@ def test_guardians_who_have_not_booked_get_one_reminder_before_the_deadline(app,
     make_guardian(child=school["noor"], email="nog.niet.actief@example.org", active=False)
     db.session.commit()
 
-    clock.set_now(at(2027, 3, 6, 7, 0))  # 2 days and 17 hours before: not yet
+    clock.set_now(at(2027, 3, 5, 7, 0))  # three days before: not yet
     assert "0 deadline reminders" in remind(app)
     assert mails() == []
 
-    clock.set_now(at(2027, 3, 7, 7, 0))
+    clock.set_now(at(2027, 3, 6, 7, 0))  # two days before (ACTIVITIES_REMIND_DAYS)
     assert "1 deadline reminders" in remind(app)
     assert mails() == [("linda@example.org", "Herinnering: Oudergesprekken")]
     body = db.session.scalar(select(OutboxMail.body_text))
@@ -151,16 +151,21 @@ def test_guardians_who_have_not_booked_get_one_reminder_before_the_deadline(app,
     assert "0 deadline reminders" in remind(app)
     assert len(mails()) == 1
     assert db.session.scalar(select(ActivityReminder.kind)) == "deadline"
+    # After the deadline nobody is reminded of it any more.
+    db.session.query(ActivityReminder).delete()
+    clock.set_now(at(2027, 3, 9, 7, 0))
+    assert "0 deadline reminders" in remind(app)
 
 
 def test_the_reminder_day_is_configurable(make_app, school):
     make_invitation(school["group"], title="Paasontbijt")  # deadline 8 March 23:59
     db.session.commit()
     early = make_app(ACTIVITIES_REMIND_DAYS=5)
-    clock.set_now(at(2027, 3, 4, 7, 0))
-    with early.app_context():
-        result = early.test_cli_runner().invoke(args=["activities", "remind"])
-    assert "3 deadline reminders" in result.output  # Eva, Tom and Linda: nobody answered
+    for day, expected in ((2, "0 deadline reminders"), (3, "3 deadline reminders")):
+        clock.set_now(at(2027, 3, day, 7, 0))
+        with early.app_context():
+            result = early.test_cli_runner().invoke(args=["activities", "remind"])
+        assert expected in result.output  # Eva, Tom and Linda: nobody answered
     body = db.session.scalar(select(OutboxMail.body_text).where(OutboxMail.recipient == "eva@example.org"))
     assert "U heeft nog niet laten weten of u komt naar ‘Paasontbijt’ (Sem)." in body
 
