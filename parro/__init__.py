@@ -51,12 +51,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     outbox.init_app(app)
 
     from .absence import bp as absence_bp
+    from .activities import bp as activities_bp
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .feed import bp as feed_bp
     from .students import bp as students_bp
 
-    for bp in (auth_bp, admin_bp, feed_bp, students_bp, absence_bp):
+    for bp in (auth_bp, admin_bp, feed_bp, students_bp, absence_bp, activities_bp):
         app.register_blueprint(bp)
     if app.config["DEMO"] and not app.config["MAIL_SERVER"]:
         from .devmail import bp as devmail_bp

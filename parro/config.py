@@ -61,6 +61,11 @@ class Defaults:
     ABSENCE_SICK_CUTOFF = "08:30"
     ABSENCE_APPOINTMENT_MIN_SCHOOL_DAYS = 1
     ABSENCE_APPOINTMENT_MAX_DAYS_AHEAD = 180
+    # Activities (activiteiten)
+    ACTIVITIES_EARLY_DAYS = 3  # default per round: families with several children book earlier
+    ACTIVITIES_REMIND_DAYS = 2  # remind who has not responded this many days before the deadline
+    ACTIVITIES_ADJACENT_MINUTES = 15  # a free slot this close to another booking "sluit aan"
+    ACTIVITIES_MAX_SLOTS = 400  # per conference round
 
     # Flask / extensions
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}

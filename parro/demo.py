@@ -149,6 +149,7 @@ def create_demo() -> School:
                 db.session.add(Guardianship(user=parent, student=s))
     db.session.commit()
     add_absence_demo(school)
+    add_activities_demo(school)
     return school
 
 
@@ -234,4 +235,120 @@ def add_absence_demo(school: School) -> None:
         row.after_cutoff = row.kind == AbsenceKind.SICK and row.reported_at.astimezone(
             school_tz()).time() >= service.sick_cutoff()
         db.session.add(row)
+
+
+def add_activities_demo(school: School) -> None:
+    """Conference rounds for groep 3 and 6, a volunteer call, a materials list, an invitation.
+
+    ouder.jansen has booked Sem's talk; Lotte's round in groep 6 is open, so the
+    free slots next to Sem's talk are highlighted there.
+    """
+    from datetime import time, timedelta
+
+    from .activities.service import local
+    from .models import (
+        Activity,
+        ActivityKind,
+        Answer,
+        Booking,
+        Item,
+        Pledge,
+        Response,
+        Shift,
+        SignUp,
+        Slot,
+    )
+
+    rng = random.Random(5)
+    moment = now()
+
+    def weekday(after: int) -> date:
+        day = today() + timedelta(days=after)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        return day
+
+    def by_email(email: str) -> User:
+        return db.session.query(User).filter_by(email=email).one()
+
+    def group(grade: int) -> Group:
+        return next(g for g in school.years[0].groups if g.grade == grade)
+
+    def pupils(grade: int) -> list[Student]:
+        return [m.student for m in group(grade).memberships]
+
+    def activity(kind, grade, author, **fields) -> Activity:
+        a = Activity(kind=kind, created_by_id=by_email(author).id, **fields)
+        a.groups = [group(grade)]
+        db.session.add(a)
+        return a
+
+    talk_day = weekday(10)
+    deadline = local(talk_day - timedelta(days=2), time(23, 59))
+
+    def conference(grade, author, title):
+        a = activity(
+            ActivityKind.CONFERENCE, grade, author, title=title, location=f"Lokaal groep {grade}",
+            description="Tien minuten over hoe het met uw kind gaat. Komt u samen? Dat kan.",
+            opens_at=moment - timedelta(days=2), deadline=deadline, early_days=3,
+            slot_minutes=10,
+        )
+        start = local(talk_day, time(14, 0))
+        a.slots = [Slot(starts_at=start + timedelta(minutes=10 * i),
+                        ends_at=start + timedelta(minutes=10 * (i + 1)),
+                        blocked=i in (9, 10))  # the teacher's tea break, 15:30-15:50
+                   for i in range(18)]
+        a.starts_at, a.ends_at = a.slots[0].starts_at, a.slots[-1].ends_at
+        return a
+
+    groep3 = conference(3, "juf.anna@example.org", "Oudergesprekken groep 3")
+    conference(6, "meester.joost@example.org", "Oudergesprekken groep 6")
+    jansen = by_email("ouder.jansen@example.org")
+    sem = next(s for s in pupils(3) if s.first_name == "Sem" and s.last_name == "Jansen")
+    db.session.add(Booking(slot=groep3.slots[3], student=sem, booked_by_id=jansen.id))  # 14:30
+    others = [s for s in pupils(3) if s is not sem and any(g.user.active for g in s.guardianships)]
+    free = [s for i, s in enumerate(groep3.slots) if not s.blocked and i != 3]
+    for child, slot in zip(rng.sample(others, 8), rng.sample(free, 8)):
+        parent = next(g.user for g in child.guardianships if g.user.active)
+        db.session.add(Booking(slot=slot, student=child, booked_by_id=parent.id))
+
+    trip = weekday(17)
+    excursion = activity(
+        ActivityKind.VOLUNTEER, 3, "meester.bram@example.org", title="Excursie Naturalis",
+        description="We gaan met de bus naar Naturalis in Leiden. Wie rijdt mee als begeleider?",
+        location="Naturalis, Leiden", deadline=local(trip - timedelta(days=3), time(12, 0)),
+        starts_at=local(trip, time(8, 45)),
+    )
+    excursion.shifts = [
+        Shift(position=0, title="Begeleiders in de bus en het museum", places=4,
+              starts_at=local(trip, time(8, 45)), ends_at=local(trip, time(14, 30))),
+        Shift(position=1, title="Lunchpakketten klaarzetten", places=2,
+              starts_at=local(trip, time(8, 0)), ends_at=local(trip, time(8, 45))),
+    ]
+    helper = next(g.user for g in others[0].guardianships if g.user.active)
+    db.session.add(SignUp(shift=excursion.shifts[0], user=helper))
+    excursion.shifts[0].taken = 1
+
+    crafts = activity(
+        ActivityKind.MATERIALS, 3, "juf.anna@example.org", title="Knutselspullen",
+        description="We gaan knutselen. Wilt u bewaren en meegeven wat hieronder staat?",
+        deadline=local(weekday(12), time(8, 30)),
+    )
+    crafts.items = [Item(position=0, name="lege wc-rollen", needed=10),
+                    Item(position=1, name="eierdozen", needed=6),
+                    Item(position=2, name="oude kranten", needed=5)]
+    db.session.add(Pledge(item=crafts.items[0], user=helper, quantity=4))
+    crafts.items[0].pledged = 4
+
+    show_day = weekday(24)
+    musical = activity(
+        ActivityKind.INVITATION, 3, "juf.anna@example.org", title="Voorstelling groep 3",
+        description="Groep 3 speelt een voorstelling in de aula. U bent van harte welkom!",
+        location="Aula", starts_at=local(show_day, time(14, 0)),
+        ends_at=local(show_day, time(15, 0)), deadline=local(show_day - timedelta(days=3), time(23, 59)),
+    )
+    for child in others[:6]:
+        answer = rng.choice(list(Answer))
+        db.session.add(Response(activity=musical, student=child, answer=answer,
+                                people=0 if answer == Answer.NO else rng.choice([1, 2, 2, 3])))
     db.session.commit()

@@ -29,6 +29,7 @@ NAV = [
     NavItem("admin.index", _l("Beheer"), policy.can_administer),
     NavItem("absence.index", _l("Absentie")),
 ]
+NAV.insert(-1, NavItem("activities.index", _l("Activiteiten")))
 
 
 def current_school() -> School | None:

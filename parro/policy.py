@@ -227,6 +227,77 @@ def can_manage_absences(user: User) -> bool:
     return is_admin(user)
 
 
+# -- activities (activiteiten) ------------------------------------------------
+
+
+def activity_group_ids(activity) -> set[int]:
+    return {group.id for group in activity.groups}
+
+
+def can_create_activity(user: User) -> bool:
+    """Teachers with a group this year, and the school office."""
+    return is_admin(user) or bool(taught_group_ids(user))
+
+
+def can_create_activity_for(user: User, group: Group) -> bool:
+    """An activity for this group: its teachers, or an admin (groups of this year only)."""
+    if is_admin(user):
+        return group.school_year_id == _year_id()
+    return teaches(user, group)
+
+
+def can_manage_activity(user: User, activity) -> bool:
+    """See every answer, block slots, book for families, delete: its groups' teachers."""
+    return is_admin(user) or bool(activity_group_ids(activity) & taught_group_ids(user))
+
+
+def can_see_activity(user: User, activity) -> bool:
+    return can_manage_activity(user, activity) or bool(
+        activity_group_ids(activity) & child_group_ids(user)
+    )
+
+
+def takes_part(student: Student, activity) -> bool:
+    """The child is in one of the activity's groups this school year."""
+    group = current_group_of(student)
+    return group is not None and group.id in activity_group_ids(activity)
+
+
+def can_act_for_child(user: User, activity, student: Student) -> bool:
+    """Book or answer for this child: its guardian, or staff of the activity."""
+    return takes_part(student, activity) and (
+        is_guardian_of(user, student) or can_manage_activity(user, activity)
+    )
+
+
+def can_book(user: User, slot, student: Student) -> bool:
+    return can_act_for_child(user, slot.activity, student)
+
+
+def can_change_booking(user: User, booking) -> bool:
+    """Move or cancel: any guardian of the child, or only its own guardian when separate."""
+    if can_manage_activity(user, booking.activity):
+        return True
+    if booking.guardian_id is not None and booking.guardian_id != user.id:
+        return False
+    return can_act_for_child(user, booking.activity, booking.student)
+
+
+def can_sign_up(user: User, shift) -> bool:
+    return user.is_authenticated and user.is_guardian and can_see_activity(user, shift.activity)
+
+
+def can_change_signup(user: User, signup) -> bool:
+    activity = signup.shift.activity
+    if can_manage_activity(user, activity):
+        return True
+    return signup.user_id == user.id and can_see_activity(user, activity)
+
+
+def can_pledge(user: User, item) -> bool:
+    return user.is_authenticated and user.is_guardian and can_see_activity(user, item.activity)
+
+
 def require(allowed: bool) -> None:
     """Stop the request with 403 unless allowed."""
     if not allowed:

@@ -158,3 +158,93 @@ def make_holiday(starts_on, ends_on=None, name="Vakantie"):
     db.session.add(holiday)
     db.session.flush()
     return holiday
+
+
+# -- activities (activiteiten) ------------------------------------------------------
+
+
+def _local(day, at):
+    from datetime import datetime as _dt
+
+    from parro.clock import school_tz
+
+    return _dt.combine(day, at, tzinfo=school_tz())
+
+
+def make_activity(kind, groups, title=None, deadline=None, opens_at=None, teacher=None, **fields):
+    from datetime import time as _time
+
+    from parro.models import Activity
+
+    activity = Activity(
+        kind=kind,
+        title=title or f"Activiteit {next(_seq)}",
+        deadline=deadline or _local(date(2027, 3, 8), _time(23, 59)),
+        opens_at=opens_at,
+        created_by_id=teacher.id if teacher else None,
+        **fields,
+    )
+    activity.groups = list(groups)
+    db.session.add(activity)
+    db.session.flush()
+    return activity
+
+
+def make_conference(group=None, groups=(), day=date(2027, 3, 10), start=None, count=6,
+                    minutes=10, **kw):
+    """A conference round of `count` slots from `start` (14:00) on `day`, 10 minutes each."""
+    from datetime import time as _time
+    from datetime import timedelta as _td
+
+    from parro.models import ActivityKind, Slot
+
+    first = _local(day, start or _time(14, 0))
+    activity = make_activity(
+        ActivityKind.CONFERENCE, ([group] if group else []) + list(groups),
+        title=kw.pop("title", "Oudergesprekken"), slot_minutes=minutes,
+        location=kw.pop("location", "Lokaal 3"), **kw,
+    )
+    activity.slots = [
+        Slot(starts_at=first + _td(minutes=i * minutes), ends_at=first + _td(minutes=(i + 1) * minutes))
+        for i in range(count)
+    ]
+    activity.starts_at = activity.slots[0].starts_at
+    activity.ends_at = activity.slots[-1].ends_at
+    db.session.flush()
+    return activity
+
+
+def make_volunteer(group=None, groups=(), shifts=(("Begeleiders excursie Naturalis", 4),), **kw):
+    from datetime import time as _time
+
+    from parro.models import ActivityKind, Shift
+
+    activity = make_activity(ActivityKind.VOLUNTEER, ([group] if group else []) + list(groups), **kw)
+    activity.shifts = [
+        Shift(position=i, title=t, places=p, starts_at=_local(date(2027, 3, 12), _time(9, 0)),
+              ends_at=_local(date(2027, 3, 12), _time(15, 0)))
+        for i, (t, p) in enumerate(shifts)
+    ]
+    db.session.flush()
+    return activity
+
+
+def make_materials(group=None, groups=(), items=(("lege wc-rollen", 10),), **kw):
+    from parro.models import ActivityKind, Item
+
+    activity = make_activity(ActivityKind.MATERIALS, ([group] if group else []) + list(groups), **kw)
+    activity.items = [Item(position=i, name=n, needed=q) for i, (n, q) in enumerate(items)]
+    db.session.flush()
+    return activity
+
+
+def make_invitation(group=None, groups=(), day=date(2027, 3, 20), **kw):
+    from datetime import time as _time
+
+    from parro.models import ActivityKind
+
+    return make_activity(
+        ActivityKind.INVITATION, ([group] if group else []) + list(groups),
+        starts_at=_local(day, _time(19, 0)), ends_at=_local(day, _time(21, 0)),
+        location=kw.pop("location", "Aula"), **kw,
+    )

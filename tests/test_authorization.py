@@ -22,6 +22,7 @@ from parro.extensions import db
 from parro.models import OutboxMail, UserSession
 from parro.security import hash_token, new_token
 
+from . import activity_world as aw
 from .factories import PASSWORD, make_absence, make_guardian, make_holiday, make_reason
 from .helpers import activation_path, login_as, logout
 from .test_security_headers import assert_security_headers
@@ -218,6 +219,92 @@ ROUTES = {
         {"name": "2027-2028", "starts_on": "2027-08-01", "ends_on": "2028-07-31",
          "mode": "move", "make_current": "y"},
     ),
+    # -- activities: roles act in order, so a later role may find the booking gone (404)
+    # or the child booked already (422); who else may not is checked by the .ics rows,
+    # which ask the same policy.
+    "activities.index": ("GET", lambda w: {}, signed_in(), None),
+    "activities.new": ("GET", lambda w: {}, only("teacher_other", "teacher", "admin"), None),
+    "activities.new_conference": (
+        "POST", lambda w: {}, only("teacher", "admin", ok=303), aw.conference_form,
+    ),
+    "activities.new_volunteer": (
+        "POST", lambda w: {}, only("teacher", "admin", ok=303),
+        lambda w: {"title": "Hulp bij de excursie", "groups": [str(w.group.id)],
+                   "shifts-0-title": "Begeleiders Naturalis", "shifts-0-places": "4",
+                   "deadline_date": "2027-03-08", "deadline_time": "12:00"},
+    ),
+    "activities.new_materials": (
+        "POST", lambda w: {}, only("teacher", "admin", ok=303),
+        lambda w: {"title": "Knutselen", "groups": [str(w.group.id)],
+                   "items-0-name": "lege wc-rollen", "items-0-needed": "10",
+                   "deadline_date": "2027-03-08", "deadline_time": "12:00"},
+    ),
+    "activities.new_invitation": (
+        "POST", lambda w: {}, only("teacher", "admin", ok=303),
+        lambda w: {"title": "Kerstviering", "groups": [str(w.group.id)],
+                   "event_date": "2027-03-20", "event_start": "19:00", "event_end": "21:00",
+                   "deadline_date": "2027-03-08", "deadline_time": "12:00"},
+    ),
+    "activities.show": (
+        "GET", aw.activity_args, only("guardian", "teacher", "admin"), None,
+    ),
+    "activities.delete": (  # the teacher deletes it; then it is gone for the admin
+        "POST", aw.activity_args, {**only("teacher", ok=303), "admin": 404}, {},
+    ),
+    "activities.schedule": ("GET", aw.activity_args, only("teacher", "admin"), None),
+    "activities.book": (
+        "POST", aw.activity_args, {**only("guardian", ok=303), "teacher": 422, "admin": 422},
+        aw.book_form,
+    ),
+    "activities.move": (
+        "POST", aw.booking_args, only("guardian", "teacher", "admin", ok=303), aw.move_form,
+    ),
+    "activities.cancel": (
+        "POST", aw.booking_args,
+        {**only("guardian", ok=303), "teacher_other": 404, "teacher": 404, "admin": 404}, {},
+    ),
+    "activities.booking_ics": (
+        "GET", aw.booking_args, only("guardian", "teacher", "admin"), None,
+    ),
+    "activities.block": (
+        "POST", lambda w: {"slot_id": aw.conference(w).slots[2].id},
+        only("teacher", "admin", ok=303), {"on": "1"},
+    ),
+    "activities.separate": (
+        "POST", aw.activity_args, only("teacher", "admin", ok=303),
+        lambda w: {"child_id": w.student.id, "on": "1"},
+    ),
+    "activities.sign_up": (
+        "POST", lambda w: {"shift_id": aw.volunteer(w).shifts[0].id},
+        only("guardian", ok=303), {},
+    ),
+    "activities.withdraw": (
+        "POST", lambda w: {"signup_id": aw.signup(w).id},
+        {**only("guardian", ok=303), "teacher_other": 404, "teacher": 404, "admin": 404}, {},
+    ),
+    "activities.signup_ics": (
+        "GET", lambda w: {"signup_id": aw.signup(w).id}, only("guardian", "teacher", "admin"),
+        None,
+    ),
+    "activities.pledge": (
+        "POST", lambda w: {"item_id": aw.materials(w).items[0].id},
+        only("guardian", ok=303), {"quantity": "2"},
+    ),
+    "activities.respond": (
+        "POST", lambda w: {"activity_id": aw.invitation(w).id},
+        only("guardian", "teacher", "admin", ok=303),
+        lambda w: {"child_id": w.student.id, "answer": "yes", "people": "2"},
+    ),
+    "activities.event_ics": (
+        "GET", lambda w: {"activity_id": aw.invitation(w).id},
+        only("guardian", "teacher", "admin"), None,
+    ),
+    "activities.calendar_page": ("GET", lambda w: {}, signed_in(), None),
+    "activities.calendar_create": ("POST", lambda w: {}, signed_in(ok=303), {}),
+    "activities.calendar_revoke": ("POST", lambda w: {}, signed_in(ok=303), {}),
+    "activities.calendar_feed": (  # a wrong token: nothing, for anyone
+        "GET", lambda w: {"token": "geen-geldige-sleutel"}, dict.fromkeys(ROLES, 404), None,
+    ),
 }
 
 
@@ -312,6 +399,7 @@ def test_route_answers_each_role_as_the_policy_says(app, client, endpoint):
         url = url_for(endpoint.split("#")[0], **url_args(world))
     if callable(data):
         data = data(world)
+    db.session.commit()  # what the arguments made is there for the request, no lock held
     got = {}
     for role in ROLES:
         logout(client)

@@ -47,6 +47,7 @@ def test_every_post_route_refuses_a_request_without_a_token(app, make_client):
             url = url_for(endpoint, **url_args(world))
         if callable(data):
             data = data(world)
+        db.session.commit()  # what the arguments made is there for the request, no lock held
         response = client.post(url, data=data or {"email": "x@example.org", "name": "X"})
         assert response.status_code == 400, endpoint
         assert EXPIRED in text_of(response), endpoint

@@ -7,6 +7,21 @@ from .absence import (
     AbsenceReport,
     SchoolHoliday,
 )
+from .activity import (
+    Activity,
+    ActivityKind,
+    ActivityReminder,
+    Answer,
+    Booking,
+    CalendarFeed,
+    Item,
+    Pledge,
+    Response,
+    SeparateBookings,
+    Shift,
+    SignUp,
+    Slot,
+)
 from .outbox import OutboxMail
 from .school import Group, Membership, School, SchoolYear, Student, TeacherAssignment
 from .user import (
@@ -25,6 +40,19 @@ __all__ = [
     "AbsenceReason",
     "AbsenceReport",
     "SchoolHoliday",
+    "Activity",
+    "ActivityKind",
+    "ActivityReminder",
+    "Answer",
+    "Booking",
+    "CalendarFeed",
+    "Item",
+    "Pledge",
+    "Response",
+    "SeparateBookings",
+    "Shift",
+    "SignUp",
+    "Slot",
     "Group",
     "Guardianship",
     "Invitation",

@@ -12,5 +12,11 @@ document.addEventListener("visibilitychange", function () {
   if (document.hidden || !window.htmx) return;
   document.querySelectorAll("[data-poll]").forEach(function (elt) {
     window.htmx.trigger(elt, "parro:visible");
+
+// Activities: the schedule's print button (hidden without JavaScript; Ctrl+P works too).
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll(".js-print").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
   });
 });

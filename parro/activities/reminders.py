@@ -1,0 +1,112 @@
+"""Reminder mails, sent by `flask --app app activities remind` (daily, from cron).
+
+- Guardians who have not responded yet get one reminder from the day that is
+  ACTIVITIES_REMIND_DAYS days before the deadline's date: for a conference round, those
+  whose child has no booking; for an invitation, those whose child has no
+  answer. (Volunteer calls and materials lists are optional: no nagging.)
+- Guardians with a conference booking get one reminder the day before.
+
+Every mail is recorded (ActivityReminder, unique per kind, activity, guardian
+and day) in the transaction that queues it, so running the command again, or
+twice at once, never sends a reminder twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import time, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..clock import local_now, now, school_tz
+from ..extensions import db
+from ..mail import queue_mail
+from ..models import Activity, ActivityKind, ActivityReminder, Booking, Slot, User
+from . import service
+
+DEADLINE = "deadline"
+DAY_BEFORE = "day_before"
+
+
+def _send(kind: str, activity: Activity, user: User, day, subject, template: str, **context) -> bool:
+    """Queue one reminder and record it, in one transaction; False when it went out before."""
+    if db.session.scalar(
+        select(ActivityReminder.id).where(
+            ActivityReminder.kind == kind, ActivityReminder.activity_id == activity.id,
+            ActivityReminder.user_id == user.id, ActivityReminder.day == day,
+        )
+    ):
+        return False
+    db.session.add(ActivityReminder(kind=kind, activity_id=activity.id, user_id=user.id, day=day))
+    queue_mail(user.email, subject, template, locale=user.locale, user=user, activity=activity,
+               title=activity.title, **context)
+    try:
+        db.session.commit()
+    except IntegrityError:  # another run was faster; its mail is the one
+        db.session.rollback()
+        return False
+    return True
+
+
+def _deadline_reminders() -> int:
+    sent = 0
+    moment = now()
+    # Deadlines on or before the day N days from today (school dates, not hours).
+    horizon = service.local(
+        local_now().date() + timedelta(days=current_app.config["ACTIVITIES_REMIND_DAYS"] + 1),
+        time(0, 0),
+    )
+    activities = db.session.scalars(
+        select(Activity)
+        .where(Activity.kind.in_([ActivityKind.CONFERENCE, ActivityKind.INVITATION]),
+               Activity.deadline > moment, Activity.deadline < horizon)
+        .options(selectinload(Activity.groups))
+    ).all()
+    for activity in activities:
+        waiting: dict[User, list] = defaultdict(list)  # guardian → children still to do
+        if activity.kind == ActivityKind.CONFERENCE:
+            for missing in service.not_booked(activity):
+                users = missing.guardians or [gs.user for gs in missing.student.guardianships]
+                for user in users:
+                    waiting[user].append(missing.student)
+        else:
+            for student in service.not_answered(activity):
+                for gs in student.guardianships:
+                    waiting[gs.user].append(student)
+        day = activity.deadline.astimezone(school_tz()).date()
+        for user, children in waiting.items():
+            if not user.is_active or not service.is_open_for(user, activity):
+                continue
+            sent += _send(DEADLINE, activity, user, day, _l("Herinnering: {title}"),
+                          "activity_deadline", children=children, deadline=activity.deadline)
+    return sent
+
+
+def _day_before_reminders() -> int:
+    sent = 0
+    tomorrow = local_now().date() + timedelta(days=1)
+    start = service.local(tomorrow, time(0, 0))
+    end = start + timedelta(days=1)
+    bookings = db.session.scalars(
+        select(Booking).join(Slot)
+        .where(Slot.starts_at >= start, Slot.starts_at < end)
+        .order_by(Slot.starts_at)
+    ).all()
+    per_user: dict[tuple, list[Booking]] = defaultdict(list)
+    for booking in bookings:
+        for user in service._guardians_of_booking(booking):
+            per_user[(user, booking.activity_id)].append(booking)
+    for (user, _activity_id), theirs in per_user.items():
+        activity = theirs[0].activity
+        sent += _send(DAY_BEFORE, activity, user, tomorrow, _l("Morgen: {title}"),
+                      "activity_day_before", bookings=theirs)
+    return sent
+
+
+def send_reminders() -> tuple[int, int]:
+    """Queue what is due now. Returns (deadline reminders, day-before reminders)."""
+    return _deadline_reminders(), _day_before_reminders()

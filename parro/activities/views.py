@@ -1,0 +1,579 @@
+from __future__ import annotations
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, format_time
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import policy
+from ..clock import now
+from ..extensions import db
+from ..models import (
+    Activity,
+    ActivityKind,
+    Answer,
+    Booking,
+    Group,
+    Item,
+    Shift,
+    SignUp,
+    Slot,
+    Student,
+    User,
+)
+from . import bp, calendar, service
+from .forms import (
+    ActionForm,
+    ConferenceForm,
+    InvitationForm,
+    MaterialsForm,
+    PledgeForm,
+    RespondForm,
+    VolunteerForm,
+    default_early_days,
+)
+
+FORMS = {
+    ActivityKind.CONFERENCE: ConferenceForm,
+    ActivityKind.VOLUNTEER: VolunteerForm,
+    ActivityKind.MATERIALS: MaterialsForm,
+    ActivityKind.INVITATION: InvitationForm,
+}
+
+
+@bp.app_template_filter("hhmm")
+def _hhmm(moment) -> str:
+    return format_time(moment, "HH:mm") if moment else ""
+
+
+@bp.app_template_filter("day")
+def _day(moment) -> str:
+    return format_date(moment, "EEEE d MMMM") if moment else ""
+
+
+@bp.app_template_filter("when")
+def _when(moment) -> str:
+    return service.when(moment) if moment else ""
+
+
+@bp.app_context_processor
+def _labels():
+    return {"activity_kinds": service.KIND_LABELS, "answer_text": service.answer_text,
+            "now_utc": now}
+
+
+# -- overview and creating ---------------------------------------------------------------
+
+
+@bp.route("/")
+@login_required
+def index():
+    """List what is open for a guardian, or a teacher's activities with response rates."""
+    if current_user.is_guardian:
+        open_items, mine = service.guardian_overview(current_user)
+        return render_template("activities/index.html", open_items=open_items, mine=mine)
+    return render_template(
+        "activities/index.html",
+        managed=service.managed_activities(current_user),
+        can_create=policy.can_create_activity(current_user),
+    )
+
+
+@bp.route("/nieuw")
+@login_required
+def new():
+    """Let a teacher choose what kind of activity to create."""
+    policy.require(policy.can_create_activity(current_user))
+    return render_template("activities/new.html")
+
+
+def _group_choices() -> list[Group]:
+    return [g for g in policy.visible_groups(current_user)
+            if policy.can_create_activity_for(current_user, g)]
+
+
+def _chosen_groups(form) -> list[Group]:
+    """The groups ticked in the form; 403 when one is not the user's to choose."""
+    groups = []
+    for raw in request.form.getlist("groups"):
+        group = db.session.get(Group, int(raw)) if raw.isdigit() else None
+        policy.require(group is not None and policy.can_create_activity_for(current_user, group))
+        groups.append(group)
+    return groups
+
+
+def _text(field) -> str:
+    return (field.data or "").strip()
+
+
+def _create(kind: ActivityKind, template: str, create):
+    policy.require(policy.can_create_activity(current_user))
+    choices = _group_choices()
+    form = FORMS[kind]()
+    form.groups.choices = [(g.id, g.name) for g in choices]
+    if request.method == "GET":
+        if len(choices) == 1:
+            form.groups.data = [choices[0].id]
+        if kind == ActivityKind.CONFERENCE:
+            form.early_days.data = default_early_days()
+            form.title.data = _("Oudergesprekken")
+    groups = _chosen_groups(form) if request.method == "POST" else []
+    if form.validate_on_submit():
+        activity = create(form, groups)
+        flash(_("De activiteit staat klaar. Ouders van %(groups)s zien haar nu bij Activiteiten.",
+                groups=", ".join(g.name for g in groups)), "success")
+        return redirect(url_for("activities.show", activity_id=activity.id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template(template, form=form, kind=kind), status
+
+
+@bp.route("/nieuw/oudergesprekken", methods=["GET", "POST"])
+@login_required
+def new_conference():
+    """Plan a round of parent-teacher conferences: the app makes the slots."""
+    return _create(ActivityKind.CONFERENCE, "activities/new_conference.html", lambda f, groups:
+                   service.create_conference(
+                       current_user, groups, title=_text(f.title),
+                       description=_text(f.description),
+                       location=_text(f.location), days=f.plan_days,
+                       minutes=f.slot_minutes.data, opens_at=f.opens_at,
+                       deadline=f.deadline_at(), early_days=f.early_days.data))
+
+
+@bp.route("/nieuw/hulpouders", methods=["GET", "POST"])
+@login_required
+def new_volunteer():
+    """Ask for volunteers: tasks or shifts with a number of places."""
+    return _create(ActivityKind.VOLUNTEER, "activities/new_volunteer.html", lambda f, groups:
+                   service.create_volunteer(
+                       current_user, groups, title=_text(f.title),
+                       description=_text(f.description),
+                       location=_text(f.location), deadline=f.deadline_at(),
+                       shifts=f.cleaned_shifts))
+
+
+@bp.route("/nieuw/spullen", methods=["GET", "POST"])
+@login_required
+def new_materials():
+    """Ask for things the group needs, each with a number."""
+    return _create(ActivityKind.MATERIALS, "activities/new_materials.html", lambda f, groups:
+                   service.create_materials(
+                       current_user, groups, title=_text(f.title),
+                       description=_text(f.description), deadline=f.deadline_at(),
+                       items=f.cleaned_items))
+
+
+@bp.route("/nieuw/uitnodiging", methods=["GET", "POST"])
+@login_required
+def new_invitation():
+    """Invite the families to an event and ask who comes."""
+    return _create(ActivityKind.INVITATION, "activities/new_invitation.html", lambda f, groups:
+                   service.create_invitation(
+                       current_user, groups, title=_text(f.title),
+                       description=_text(f.description),
+                       location=_text(f.location), starts_at=f.starts_at,
+                       ends_at=f.ends_at, deadline=f.deadline_at()))
+
+
+# -- one activity --------------------------------------------------------------------------
+
+
+def _activity(activity_id: int) -> Activity:
+    activity = db.get_or_404(Activity, activity_id)
+    policy.require(policy.can_see_activity(current_user, activity))
+    return activity
+
+
+def _show(activity: Activity, status: int = 200, error: str | None = None):
+    """The activity page: for staff the management view, for guardians their part."""
+    activity = service.preload(activity)
+    manage = policy.can_manage_activity(current_user, activity)
+    context = {"activity": activity, "manage": manage, "error": error, "action": ActionForm(),
+               "now": now()}
+    children = service.children_in(current_user, activity)
+    context["children"] = children
+    context["open"] = service.is_open_for(current_user, activity)
+    context["opens_for"] = service.opens_for(current_user, activity)
+    context["several_children"] = service.has_several_children(current_user)
+    if activity.kind == ActivityKind.CONFERENCE:
+        context["days"] = service.slot_views(current_user, activity)
+        context["bookings"] = {
+            c.id: service.booking_for(
+                activity, c, current_user if service.is_separate(activity, c) else None
+            )
+            for c in children
+        }
+        if manage:
+            context["missing"] = service.not_booked(activity)
+            context["separate_ids"] = {s.student_id for s in activity.separate}
+            context["participants"] = service.participants(activity)
+            context["free_slots"] = [s for s in activity.slots
+                                     if s.is_free() and s.starts_at > now()]
+    elif activity.kind == ActivityKind.INVITATION:
+        context["answers"] = {r.student_id: r for r in activity.responses}
+        context["respond_form"] = RespondForm()
+        if manage:
+            context["totals"] = service.invitation_totals(activity)
+            context["not_answered"] = service.not_answered(activity)
+    elif activity.kind == ActivityKind.VOLUNTEER:
+        context["my_signups"] = {
+            su.shift_id: su for s in activity.shifts for su in s.signups
+            if su.user_id == current_user.id
+        }
+    else:
+        context["my_pledges"] = {
+            p.item_id: p for i in activity.items for p in i.pledges
+            if p.user_id == current_user.id
+        }
+        context["pledge_form"] = PledgeForm()
+    if manage:
+        context["rate"] = service.response_rate(activity)
+    return render_template("activities/show.html", **context), status
+
+
+@bp.route("/<int:activity_id>")
+@login_required
+def show(activity_id: int):
+    """Show an activity: book, sign up, pledge or answer; staff see all answers."""
+    return _show(_activity(activity_id))
+
+
+@bp.post("/<int:activity_id>/verwijderen")
+@login_required
+def delete(activity_id: int):
+    """Delete an activity with everything booked for it."""
+    activity = _activity(activity_id)
+    policy.require(policy.can_manage_activity(current_user, activity))
+    if ActionForm().validate_on_submit():
+        title = activity.title
+        service.delete_activity(activity)
+        flash(_("‘%(title)s’ is verwijderd.", title=title), "success")
+    return redirect(url_for("activities.index"), 303)
+
+
+def _done(activity: Activity, message: str):
+    flash(message, "success")
+    return redirect(url_for("activities.show", activity_id=activity.id) + "#mijn", 303)
+
+
+def _form_or_422(form, activity: Activity):
+    """None when the action form is valid, else the page with why not."""
+    if form.validate_on_submit():
+        return None
+    errors = [e for field in form for e in field.errors]
+    return _show(activity, 422, errors[0] if errors else _("Er ging iets mis. Probeer het opnieuw."))
+
+
+# -- conferences ------------------------------------------------------------------------------
+
+
+@bp.get("/<int:activity_id>/rooster")
+@login_required
+def schedule(activity_id: int):
+    """Show the round's schedule, ready to print."""
+    activity = _activity(activity_id)
+    policy.require(policy.can_manage_activity(current_user, activity))
+    if activity.kind != ActivityKind.CONFERENCE:
+        abort(404)
+    return render_template(
+        "activities/schedule.html", activity=activity,
+        days=service.slot_views(current_user, activity), missing=service.not_booked(activity),
+    )
+
+
+def _slot_in(activity: Activity, slot_id: int | None) -> Slot:
+    slot = db.session.get(Slot, slot_id) if slot_id else None
+    if slot is None or slot.activity_id != activity.id:
+        abort(404)
+    return slot
+
+
+@bp.post("/<int:activity_id>/boeken")
+@login_required
+def book(activity_id: int):
+    """Book a conference slot for a child (a guardian's own, or a family's by staff)."""
+    activity = _activity(activity_id)
+    if activity.kind != ActivityKind.CONFERENCE:
+        abort(404)
+    form = ActionForm()
+    if (bad := _form_or_422(form, activity)) is not None:
+        return bad
+    if not form.child_id.data:
+        return _show(activity, 422, _("Kies voor welk kind het gesprek is."))
+    if not form.slot_id.data:
+        return _show(activity, 422, _("Kies een tijdstip."))
+    student = db.get_or_404(Student, form.child_id.data)
+    slot = _slot_in(activity, form.slot_id.data)
+    policy.require(policy.can_book(current_user, slot, student))
+    guardian = db.session.get(User, form.guardian_id.data) if form.guardian_id.data else None
+    try:
+        booking = service.book(current_user, slot, student, guardian)
+    except service.ActivityError as exc:
+        return _show(activity, 422, str(exc))
+    return _done(activity, _("Het gesprek voor %(child)s staat gepland op %(when)s.",
+                             child=student.first_name, when=service.when(booking.slot.starts_at)))
+
+
+def _booking(booking_id: int) -> Booking:
+    booking = db.get_or_404(Booking, booking_id)
+    policy.require(policy.can_change_booking(current_user, booking))
+    return booking
+
+
+@bp.post("/boeking/<int:booking_id>/verplaatsen")
+@login_required
+def move(booking_id: int):
+    """Move a conference booking to another free slot."""
+    booking = _booking(booking_id)
+    activity = booking.activity
+    form = ActionForm()
+    if (bad := _form_or_422(form, activity)) is not None:
+        return bad
+    if not form.slot_id.data:
+        return _show(activity, 422, _("Kies een tijdstip."))
+    slot = _slot_in(activity, form.slot_id.data)
+    try:
+        service.move(current_user, booking, slot)
+    except service.ActivityError as exc:
+        return _show(activity, 422, str(exc))
+    return _done(activity, _("Het gesprek voor %(child)s is verplaatst naar %(when)s.",
+                             child=booking.student.first_name, when=service.when(slot.starts_at)))
+
+
+@bp.post("/boeking/<int:booking_id>/annuleren")
+@login_required
+def cancel(booking_id: int):
+    """Cancel a conference booking."""
+    booking = _booking(booking_id)
+    activity = booking.activity
+    if (bad := _form_or_422(ActionForm(), activity)) is not None:
+        return bad
+    child = booking.student.first_name
+    try:
+        service.cancel(current_user, booking)
+    except service.ActivityError as exc:
+        return _show(activity, 422, str(exc))
+    return _done(activity, _("Het gesprek voor %(child)s is geannuleerd.", child=child))
+
+
+@bp.get("/boeking/<int:booking_id>.ics")
+@login_required
+def booking_ics(booking_id: int):
+    """Download a conference booking for the phone's calendar."""
+    booking = _booking(booking_id)
+    staff = policy.can_manage_activity(current_user, booking.activity)
+    return _ics(calendar.to_ics([calendar.booking_event(booking, for_staff=staff)]),
+                f"gesprek-{booking.student.first_name.lower()}.ics")
+
+
+@bp.post("/tijd/<int:slot_id>/blokkeren")
+@login_required
+def block(slot_id: int):
+    """Take a slot out of the round (a break), or put it back."""
+    slot = db.get_or_404(Slot, slot_id)
+    activity = _activity(slot.activity_id)
+    policy.require(policy.can_manage_activity(current_user, activity))
+    form = ActionForm()
+    if (bad := _form_or_422(form, activity)) is not None:
+        return bad
+    blocked = bool(form.on.data)
+    try:
+        service.set_blocked(slot, blocked)
+    except service.ActivityError as exc:
+        return _show(activity, 422, str(exc))
+    message = (_("%(time)s is nu geblokkeerd.", time=_hhmm(slot.starts_at)) if blocked
+               else _("%(time)s is weer vrij om te boeken.", time=_hhmm(slot.starts_at)))
+    flash(message, "success")
+    return redirect(url_for("activities.show", activity_id=activity.id) + f"#slot-{slot.id}", 303)
+
+
+@bp.post("/<int:activity_id>/apart")
+@login_required
+def separate(activity_id: int):
+    """Allow each guardian of a child a booking of their own (guardians who live apart)."""
+    activity = _activity(activity_id)
+    policy.require(policy.can_manage_activity(current_user, activity))
+    if activity.kind != ActivityKind.CONFERENCE:
+        abort(404)
+    form = ActionForm()
+    if (bad := _form_or_422(form, activity)) is not None:
+        return bad
+    student = db.get_or_404(Student, form.child_id.data or 0)
+    policy.require(policy.takes_part(student, activity))
+    try:
+        service.set_separate(activity, student, bool(form.on.data))
+    except service.ActivityError as exc:
+        return _show(activity, 422, str(exc))
+    message = (_("De ouders van %(child)s kunnen nu elk apart een gesprek boeken.",
+                 child=student.first_name) if form.on.data
+               else _("De ouders van %(child)s boeken weer samen één gesprek.",
+                      child=student.first_name))
+    return _done(activity, message)
+
+
+# -- volunteers ------------------------------------------------------------------------------
+
+
+@bp.post("/taak/<int:shift_id>/aanmelden")
+@login_required
+def sign_up(shift_id: int):
+    """Sign up for a volunteer task."""
+    shift = db.get_or_404(Shift, shift_id)
+    activity = _activity(shift.activity_id)
+    policy.require(policy.can_sign_up(current_user, shift))
+    if (bad := _form_or_422(ActionForm(), activity)) is not None:
+        return bad
+    try:
+        service.sign_up(current_user, shift)
+    except service.ActivityError as exc:
+        return _show(activity, 422, str(exc))
+    return _done(activity, _("Dank u wel! U staat ingeschreven voor ‘%(task)s’.", task=shift.title))
+
+
+@bp.post("/aanmelding/<int:signup_id>/afmelden")
+@login_required
+def withdraw(signup_id: int):
+    """Withdraw from a volunteer task."""
+    signup = db.get_or_404(SignUp, signup_id)
+    activity = _activity(signup.shift.activity_id)
+    policy.require(policy.can_change_signup(current_user, signup))
+    if (bad := _form_or_422(ActionForm(), activity)) is not None:
+        return bad
+    task = signup.shift.title
+    try:
+        service.withdraw(current_user, signup)
+    except service.ActivityError as exc:
+        return _show(activity, 422, str(exc))
+    return _done(activity, _("U bent afgemeld voor ‘%(task)s’.", task=task))
+
+
+@bp.get("/aanmelding/<int:signup_id>.ics")
+@login_required
+def signup_ics(signup_id: int):
+    """Download a volunteer task for the phone's calendar."""
+    signup = db.get_or_404(SignUp, signup_id)
+    policy.require(policy.can_change_signup(current_user, signup))
+    event = calendar.signup_event(signup)
+    if event is None:
+        abort(404)
+    return _ics(calendar.to_ics([event]), "hulpouder.ics")
+
+
+# -- materials ---------------------------------------------------------------------------------
+
+
+@bp.post("/spullen/<int:item_id>")
+@login_required
+def pledge(item_id: int):
+    """Say how many of an item the guardian brings (0 takes it back)."""
+    item = db.get_or_404(Item, item_id)
+    activity = _activity(item.activity_id)
+    policy.require(policy.can_pledge(current_user, item))
+    form = PledgeForm()
+    if (bad := _form_or_422(form, activity)) is not None:
+        return bad
+    try:
+        result = service.pledge(current_user, item, form.quantity.data)
+    except service.ActivityError as exc:
+        return _show(activity, 422, str(exc))
+    if result is None:
+        return _done(activity, _("U neemt geen %(item)s meer mee.", item=item.name))
+    return _done(activity, _("Dank u wel! U neemt %(n)s × %(item)s mee.",
+                             n=result.quantity, item=item.name))
+
+
+# -- invitations --------------------------------------------------------------------------------
+
+
+@bp.post("/<int:activity_id>/antwoord")
+@login_required
+def respond(activity_id: int):
+    """Answer an invitation for a child's family: yes, no or maybe, with how many."""
+    activity = _activity(activity_id)
+    if activity.kind != ActivityKind.INVITATION:
+        abort(404)
+    form = RespondForm()
+    if (bad := _form_or_422(form, activity)) is not None:
+        return bad
+    student = db.get_or_404(Student, form.child_id.data)
+    policy.require(policy.can_act_for_child(current_user, activity, student))
+    answer = Answer(form.answer.data)
+    people = form.people.data if form.people.data is not None else 1
+    if answer != Answer.NO and people < 1:
+        return _show(activity, 422, _("Met hoeveel personen komt u? Vul minstens 1 in."))
+    try:
+        response = service.respond(current_user, activity, student, answer, people)
+    except service.ActivityError as exc:
+        return _show(activity, 422, str(exc))
+    return _done(activity, _("Uw antwoord is opgeslagen: %(answer)s.",
+                             answer=service.answer_text(response)))
+
+
+@bp.get("/<int:activity_id>/agenda.ics")
+@login_required
+def event_ics(activity_id: int):
+    """Download an invitation's event for the phone's calendar."""
+    activity = _activity(activity_id)
+    event = calendar.activity_event(activity) if activity.kind == ActivityKind.INVITATION else None
+    if event is None:
+        abort(404)
+    return _ics(calendar.to_ics([event]), "uitnodiging.ics")
+
+
+# -- calendar subscription ------------------------------------------------------------------------
+
+
+def _ics(body: bytes, filename: str) -> Response:
+    return Response(body, mimetype="text/calendar", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+    })
+
+
+@bp.get("/agenda")
+@login_required
+def calendar_page():
+    """Show the user's private calendar link, to subscribe from a phone."""
+    feed = calendar.feed_of(current_user)
+    token = calendar.feed_token(feed) if feed else None
+    url = (current_app.config["BASE_URL"].rstrip("/")
+           + url_for("activities.calendar_feed", token=token)) if token else None
+    return render_template("activities/calendar.html", feed=feed, url=url, form=ActionForm())
+
+
+@bp.post("/agenda")
+@login_required
+def calendar_create():
+    """Make a (new) private calendar link; an old one stops working."""
+    if ActionForm().validate_on_submit():
+        calendar.create_feed(current_user)
+        flash(_("Uw agenda-link staat klaar. Een eerdere link werkt niet meer."), "success")
+    return redirect(url_for("activities.calendar_page"), 303)
+
+
+@bp.post("/agenda/intrekken")
+@login_required
+def calendar_revoke():
+    """Switch the private calendar link off."""
+    if ActionForm().validate_on_submit():
+        calendar.revoke_feed(current_user)
+        flash(_("Uw agenda-link werkt niet meer."), "success")
+    return redirect(url_for("activities.calendar_page"), 303)
+
+
+@bp.get("/agenda/<token>.ics")
+def calendar_feed(token: str):
+    """Serve a user's calendar to their phone; the secret in the URL is the key."""
+    user = calendar.user_for_token(token)
+    if user is None:
+        abort(404)
+    name = _("%(school)s: mijn afspraken", school=_school_name())
+    response = _ics(calendar.to_ics(calendar.events_for(user), name=name), "parro.ics")
+    response.headers["Content-Disposition"] = 'inline; filename="parro.ics"'
+    return response
+
+
+def _school_name() -> str:
+    from ..layout import current_school
+
+    school = current_school()
+    return school.name if school else "parro"
