@@ -49,6 +49,18 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = False
     PROXY_FIX = False  # set to the number of proxies in front (e.g. 1 for nginx)
 
+    # Gesprekken (chat)
+    CHAT_DEFAULT_WEEKDAYS = "12345"  # ISO weekdays staff read chats unless they set their own
+    CHAT_DEFAULT_START = "08:00"
+    CHAT_DEFAULT_END = "16:30"
+    CHAT_POLL_SECONDS = 3  # an open conversation asks for news this often (backs off when idle)
+    CHAT_NAV_POLL_SECONDS = 10  # the unread count in the navigation
+    CHAT_PAGE_SIZE = 50  # messages per page; older ones behind "Eerdere berichten"
+    CHAT_MAX_LENGTH = 4000  # characters per message
+    CHAT_MAX_FILES = 5  # attachments per message
+    CHAT_MAX_FILE_MB = 10  # per attachment (MAX_CONTENT_LENGTH caps the whole request)
+    RATELIMIT_CHAT_POST = "20 per minute;5 per 2 seconds"  # messages per user
+
     # Flask / extensions
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SESSION_COOKIE_NAME = "parro"

@@ -112,3 +112,32 @@ def make_guardian(child=None, children=(), **kw) -> User:
         db.session.add(Guardianship(user=guardian, student=c))
     db.session.flush()
     return guardian
+
+
+# -- gesprekken -----------------------------------------------------------------
+
+
+def make_chat(creator, guardians, title="Schoolreis") -> "Conversation":  # noqa: F821
+    """A chat a staff member started with chosen guardians."""
+    from parro.chat import service
+
+    conversation = service.start_chat(creator, title, list(guardians))
+    db.session.flush()
+    return conversation
+
+
+def make_kindgesprek(student) -> "Conversation":  # noqa: F821
+    from parro.models import Conversation, ConversationKind
+
+    conversation = Conversation(kind=ConversationKind.CHILD, student=student)
+    db.session.add(conversation)
+    db.session.flush()
+    return conversation
+
+
+def make_message(conversation, author, body="Hallo") -> "Message":  # noqa: F821
+    from parro.chat import service
+
+    message = service.post_message(conversation, author, body)
+    db.session.flush()
+    return message

@@ -1,5 +1,14 @@
 """All models, one module per aggregate."""
 
+from .chat import (
+    Availability,
+    Conversation,
+    ConversationKind,
+    Message,
+    MessageAttachment,
+    Participant,
+    ReadState,
+)
 from .outbox import OutboxMail
 from .school import Group, Membership, School, SchoolYear, Student, TeacherAssignment
 from .user import (
@@ -13,6 +22,13 @@ from .user import (
 )
 
 __all__ = [
+    "Availability",
+    "Conversation",
+    "ConversationKind",
+    "Message",
+    "MessageAttachment",
+    "Participant",
+    "ReadState",
     "Group",
     "Guardianship",
     "Invitation",
