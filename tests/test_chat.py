@@ -7,12 +7,15 @@ SQLite; `fresh()` reads the database and ends its transaction at once.
 
 from __future__ import annotations
 
+import re
+from contextlib import contextmanager
 from datetime import datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
 
 from parro import clock
 from parro.extensions import db
@@ -36,22 +39,39 @@ from .factories import (
     make_teacher,
     make_year,
 )
-from .helpers import login_as, text_of
+from .helpers import QueryCounter, login_as, text_of
 
 AMS = ZoneInfo("Europe/Amsterdam")
 TUESDAY_10 = datetime(2026, 11, 17, 10, 0, tzinfo=AMS)
 
 
 def fresh(statement):
-    value = db.session.scalar(statement)
+    """Read the database as it is now, and end the transaction."""
+    value = db.session.scalar(statement.execution_options(populate_existing=True))
     db.session.commit()
     return value
 
 
 def fresh_all(statement):
-    values = list(db.session.scalars(statement))
+    values = list(db.session.scalars(statement.execution_options(populate_existing=True)))
     db.session.commit()
     return values
+
+
+@contextmanager
+def count_all_queries():
+    """count_queries for the client's app too: it has its own engine."""
+    counter = QueryCounter()
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)", statement, re.I):
+            counter.statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", before)
+    try:
+        yield counter
+    finally:
+        event.remove(Engine, "before_cursor_execute", before)
 
 
 @pytest.fixture

@@ -95,7 +95,7 @@ def _compose_context(conversation: Conversation, form: MessageForm | None = None
     closed = current_user.is_guardian and chat_closed(conversation, statuses)
     return {
         "conversation": conversation,
-        "form": form or MessageForm(),
+        "form": form or MessageForm(formdata=None),
         "statuses": statuses,
         "closed": closed,
         "reads_from": earliest_reading(statuses),
