@@ -50,7 +50,8 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def layout():
         items = []
-        if current_user.is_authenticated:
+        # current_user is None outside a request (mail rendered by a CLI command).
+        if current_user and current_user.is_authenticated:
             for item in NAV:
                 if item.allowed(current_user):
                     prefix = item.endpoint.split(".")[0]
