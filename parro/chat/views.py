@@ -124,16 +124,17 @@ def _news(conversation: Conversation, known_id: int, revision: int) -> str:
     changed = service.changed_since(conversation.id, revision)
     new = [m for m in changed if m.id > known_id]
     edited = [m for m in changed if m.id <= known_id]
+    # The next cursor comes from these rows, never from a later read of the
+    # conversation: a message committed in between would otherwise be skipped.
+    cursor = {
+        "last_id": max([known_id, *(m.id for m in new)]),
+        "revision": max([revision, *(m.revision for m in changed)]),
+    }
+    read_by = _read_by_context(conversation) if new else {}
     if new:
         service.mark_read_now(conversation.id, current_user.id, new[-1].id)
     return render_template(
-        "chat/_news.html",
-        conversation=conversation,
-        new=new,
-        edited=edited,
-        last_id=max(known_id, conversation.last_message_id),
-        revision=conversation.revision,
-        **(_read_by_context(conversation) if new else {}),
+        "chat/_news.html", conversation=conversation, new=new, edited=edited, **cursor, **read_by
     )
 
 
