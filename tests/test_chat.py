@@ -243,7 +243,7 @@ def test_teacher_starts_a_chat_with_chosen_guardians_of_their_groups(s, client):
     login_as(client, s.anna)
     page = client.get("/gesprekken/starten")
     assert page.status_code == 200
-    assert "Eva Jansen (Sem)" in text_of(page) and "Mark Dekker" not in text_of(page)
+    assert "Sem: Eva Jansen" in text_of(page) and "Mark Dekker" not in text_of(page)
     response = client.post(
         "/gesprekken/starten", data={"title": "Schoolreiscommissie", "guardians": [s.eva.id, s.peter.id]}
     )

@@ -350,8 +350,10 @@ def start():
     policy.require(policy.can_start_chat(current_user))
     candidates = service.startable_guardians(current_user)
     form = StartChatForm()
+    # Teachers think in children: "Sem: Eva Jansen", sorted by child.
+    candidates.sort(key=lambda pair: [s.first_name for s in pair[1]])
     form.guardians.choices = [
-        SelectChoice(user.id, f"{user.display_name} ({', '.join(s.first_name for s in kids)})")
+        SelectChoice(user.id, f"{', '.join(s.first_name for s in kids)}: {user.display_name}")
         for user, kids in candidates
     ]
     if form.validate_on_submit():
