@@ -59,6 +59,8 @@ class Defaults:
     CHAT_MAX_LENGTH = 4000  # characters per message
     CHAT_MAX_FILES = 5  # attachments per message
     CHAT_MAX_FILE_MB = 10  # per attachment (MAX_CONTENT_LENGTH caps the whole request)
+    CHAT_NOTICE_MINUTES = 15  # unread this long: one email (members can switch it off)
+    CHAT_NOTICE_MAX_DAYS = 3  # older unread messages never cause a notice
     RATELIMIT_CHAT_POST = "20 per minute;5 per 2 seconds"  # messages per user
 
     # Flask / extensions

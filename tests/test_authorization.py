@@ -110,6 +110,7 @@ ROUTES = {
     "chat.delete": ("POST", _chat_message, only("guardian", ok=303), {}),
     "chat.attachment": ("GET", _chat_attachment, only(*CHAT_MEMBERS), None),
     "chat.start": ("GET", lambda w: {}, only("teacher_other", "teacher"), None),
+    "chat.notifications": ("GET", lambda w: {}, signed_in(), None),
     "chat.availability": ("GET", lambda w: {}, only("teacher_other", "teacher", "admin"), None),
 }
 

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from parro import clock
 from parro.chat.availability import default_availability, next_period_start, period_start
-from parro.chat.digest import send_digests
+from parro.chat.digest import send_digests, send_notices
 from parro.extensions import db
-from parro.models import Availability, Message, OutboxMail
+from parro.models import Availability, ChatSetting, Message, OutboxMail
 
 from .factories import make_chat, make_message
 from .helpers import login_as, text_of
@@ -290,5 +290,77 @@ def test_the_digest_command(s, app):
     clock.set_now(at(2026, 11, 18, 8, 5))
     result = app.test_cli_runner().invoke(args=["chat", "digest"])
     assert result.exit_code == 0, result.output
-    assert "2 digest(s) queued" in result.output
-    assert len(fresh_all(select(OutboxMail))) == 2
+    # Digests for Anna and Bram; Peter, the other guardian, has not read Eva's message.
+    assert "2 digest(s), 1 notice(s) queued" in result.output
+    assert len(fresh_all(select(OutboxMail))) == 3
+
+
+# -- the 15-minute notice -----------------------------------------------------------------
+
+
+def test_a_message_unread_for_a_quarter_gets_one_email_without_its_text(s, client):
+    conversation = kindgesprek(s)
+    chat = make_chat(s.anna, [s.eva], title="Schoolreis")
+    make_message(conversation, s.anna, "Sem was vandaag heel behulpzaam, geheim")
+    make_message(chat, s.anna, "Wie rijdt er mee?")
+    db.session.commit()
+    clock.set_now(at(2026, 11, 17, 10, 14))
+    assert send_notices() == 0  # not yet a quarter
+    assert mails_to("eva@example.org") == []
+    clock.set_now(at(2026, 11, 17, 10, 16))
+    assert send_notices() == 3  # Eva, Peter, and Bram who is at work
+    assert send_notices() == 0
+    [mail] = mails_to("eva@example.org")
+    assert mail.subject == "Ongelezen berichten in parro"
+    assert "Kindgesprek Sem Jansen: 1 bericht van Anna de Boer" in mail.body_text
+    assert "Schoolreis: 1 bericht van Anna de Boer" in mail.body_text
+    assert "geheim" not in mail.body_text and "rijdt" not in mail.body_text
+    assert len(mails_to("peter@example.org")) == 1
+
+
+def test_no_second_notice_for_a_conversation_until_it_is_read(s, client):
+    conversation = kindgesprek(s)
+    make_message(conversation, s.anna, "Een")
+    db.session.commit()
+    clock.set_now(at(2026, 11, 17, 10, 20))
+    send_notices()
+    make_message(conversation, s.anna, "Twee")
+    db.session.commit()
+    clock.set_now(at(2026, 11, 17, 11, 0))
+    send_notices()
+    assert len(mails_to("eva@example.org")) == 1  # still unread: no second mail
+    login_as(client, s.eva)
+    client.get(f"/gesprekken/{conversation.id}")
+    make_message(conversation, s.anna, "Drie")
+    db.session.commit()
+    clock.set_now(at(2026, 11, 17, 11, 16))
+    send_notices()
+    assert len(mails_to("eva@example.org")) == 2
+
+
+def test_staff_get_notices_only_during_their_hours(s):
+    set_hours(s.bram, weekdays="45")
+    conversation = kindgesprek(s)
+    make_message(conversation, s.eva, "Vraagje")  # Tuesday 10:00
+    db.session.commit()
+    clock.set_now(at(2026, 11, 17, 10, 20))
+    send_notices()
+    assert len(mails_to("anna@example.org")) == 1  # at work
+    assert mails_to("bram@example.org") == []  # not his day
+    assert len(mails_to("peter@example.org")) == 1
+
+
+def test_members_can_switch_notices_off(s, client):
+    login_as(client, s.eva)
+    page = client.get("/gesprekken/meldingen")
+    assert page.status_code == 200 and "checked" in page.get_data(as_text=True)
+    response = client.post("/gesprekken/meldingen", data={})
+    assert response.status_code == 303
+    assert fresh(select(ChatSetting)).email_notices is False
+    conversation = kindgesprek(s)
+    make_message(conversation, s.anna, "Hallo")
+    db.session.commit()
+    clock.set_now(at(2026, 11, 17, 10, 30))
+    send_notices()
+    assert mails_to("eva@example.org") == []
+    assert len(mails_to("peter@example.org")) == 1

@@ -7,9 +7,11 @@ from . import views  # noqa: E402,F401
 
 @bp.cli.command("digest")
 def digest_command():
-    """Mail staff whose working period has begun one overview of what came in (cron: every 5 min)."""
+    """Send chat email: staff digests at the start of their day, 15-minute notices (cron: every 5 min)."""
     import click
 
-    from .digest import send_digests
+    from .digest import send_digests, send_notices
 
-    click.echo(f"{send_digests()} digest(s) queued")
+    digests = send_digests()
+    notices = send_notices()
+    click.echo(f"{digests} digest(s), {notices} notice(s) queued")

@@ -2,6 +2,7 @@
 
 from .chat import (
     Availability,
+    ChatSetting,
     Conversation,
     ConversationKind,
     Message,
@@ -23,6 +24,7 @@ from .user import (
 
 __all__ = [
     "Availability",
+    "ChatSetting",
     "Conversation",
     "ConversationKind",
     "Message",
