@@ -73,7 +73,7 @@ def main() -> None:
     statements = []
 
     def count(conn, cursor, statement, *rest):
-        if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)", statement, re.I):
+        if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)", statement, re.IGNORECASE):
             statements.append(statement)
 
     event.listen(Engine, "before_cursor_execute", count)

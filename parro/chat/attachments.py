@@ -112,7 +112,7 @@ def _photo(upload: FileStorage) -> Stored | None:
                 # A fresh encode of the pixels only: no EXIF, no GPS, no comments.
                 img.save(tmp, fmt, quality=85, optimize=True)
                 width, height = img.size
-    except Exception:  # anything Pillow cannot read is not a photo we accept
+    except Exception:  # noqa: BLE001 - anything Pillow cannot read is no photo for us
         return None
     name = Path(upload.filename or "foto").stem[:150] + f".{ext}"
     return Stored(tmp, final, relative, "photo", content_type, name, tmp.stat().st_size,

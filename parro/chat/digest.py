@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l

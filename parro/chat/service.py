@@ -27,7 +27,6 @@ from ..models import (
     Message,
     Participant,
     ReadState,
-    SchoolYear,
     Student,
     TeacherAssignment,
     User,
@@ -370,11 +369,6 @@ def conversation_list(user: User) -> list[Entry]:
         if e.conversation:
             e.unread = counts.get(e.conversation.id, 0)
             e.last_message = last.get(e.conversation.last_message_id)
-    # Recent conversations first; the ones without messages after them by name.
-    epoch = datetime.min.replace(tzinfo=now().tzinfo)
-    entries.sort(key=lambda e: (e.last_at is None, -(e.last_at or epoch).timestamp()))
-    return entries
-
-
-def current_year_id() -> int | None:
-    return db.session.scalar(select(SchoolYear.id).where(SchoolYear.is_current))
+    # Recent conversations first; the ones without messages after them, by name.
+    active = sorted((e for e in entries if e.last_at), key=lambda e: e.last_at, reverse=True)
+    return active + [e for e in entries if not e.last_at]

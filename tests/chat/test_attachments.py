@@ -11,8 +11,8 @@ from sqlalchemy import select
 from parro.extensions import db
 from parro.models import Message, MessageAttachment
 
-from .helpers import login_as, text_of
-from .test_chat import fresh, fresh_all, kindgesprek, s  # noqa: F401
+from ..helpers import login_as, text_of
+from .chat_helpers import fresh, fresh_all, kindgesprek
 
 
 def photo_with_gps(width=40, height=20) -> bytes:

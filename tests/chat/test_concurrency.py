@@ -16,9 +16,9 @@ from sqlalchemy import select
 from parro.extensions import db
 from parro.models import Conversation, Message
 
-from .factories import make_guardian, make_teacher
-from .helpers import login_as
-from .test_chat import fresh, fresh_all, kindgesprek, s  # noqa: F401
+from ..factories import make_guardian, make_teacher
+from ..helpers import login_as
+from .chat_helpers import fresh, fresh_all, kindgesprek
 
 WRITERS = 20
 
@@ -65,7 +65,7 @@ def test_twenty_simultaneous_posts_arrive_once_each_in_order(s, make_app):
                 )
                 if response.status_code == 200:
                     html = response.get_data(as_text=True)
-                    block = re.search(r'beforeend:#messages">(.*?)</ol>', html, re.S)
+                    block = re.search(r'beforeend:#messages">(.*?)</ol>', html, re.DOTALL)
                     if block:
                         seen.extend(int(n) for n in re.findall(r'<li id="message-(\d+)"', block.group(1)))
                     na = int(re.search(r'name="na" value="(\d+)"', html).group(1))

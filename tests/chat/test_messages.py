@@ -11,9 +11,9 @@ from parro.chat.text import render_text
 from parro.extensions import db
 from parro.models import Message, ReadState
 
-from .factories import make_chat, make_message
-from .helpers import login_as, text_of
-from .test_chat import count_all_queries, fresh, fresh_all, kindgesprek, s  # noqa: F401
+from ..factories import make_chat, make_message
+from ..helpers import login_as, text_of
+from .chat_helpers import count_all_queries, fresh, fresh_all, kindgesprek
 
 HX = {"HX-Request": "true"}
 
@@ -282,7 +282,7 @@ def test_unread_counts_per_conversation_and_in_the_navigation(s, client):
     db.session.commit()
     login_as(client, s.eva)
     html = client.get("/gesprekken/").get_data(as_text=True)
-    badge = re.search(r'<span id="chat-unread".*?</span>\s*</span>|<span id="chat-unread"[^>]*>', html, re.S)
+    badge = re.search(r'<span id="chat-unread".*?</span>\s*</span>|<span id="chat-unread"[^>]*>', html, re.DOTALL)
     assert badge and '<span class="nav-count">4</span>' in badge.group(0)
     assert 'hx-get="/gesprekken/ongelezen?n=4"' in html
     page = text_of(client.get("/gesprekken/"))
@@ -322,7 +322,7 @@ def test_the_sender_sees_who_has_read_their_last_message(s, client):
     client.get(f"/gesprekken/{conversation.id}")
     login_as(client, s.eva)
     html = client.get(f"/gesprekken/{conversation.id}").get_data(as_text=True)
-    read_by = re.search(r'<p id="read-by"[^>]*>(.*?)</p>', html, re.S).group(1)
+    read_by = re.search(r'<p id="read-by"[^>]*>(.*?)</p>', html, re.DOTALL).group(1)
     assert read_by.strip() == "✓ Gelezen door Bram Visser"
     # Other members do not get the line under Eva's message.
     login_as(client, s.anna)

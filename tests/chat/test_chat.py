@@ -1,23 +1,10 @@
-"""Gesprekken: who is in a conversation, starting chats, messages, read state.
-
-The test's own session keeps its objects after commit (expire_on_commit off), so
-reading an id never opens a transaction that would block the client's writes on
-SQLite; `fresh()` reads the database and ends its transaction at once.
-"""
+"""Gesprekken: who is in a kindgesprek, opening it, and chats that staff start."""
 
 from __future__ import annotations
 
-import re
-from contextlib import contextmanager
-from datetime import datetime
-from types import SimpleNamespace
-from zoneinfo import ZoneInfo
-
 import pytest
-from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import select
 
-from parro import clock
 from parro.extensions import db
 from parro.models import (
     Conversation,
@@ -25,89 +12,20 @@ from parro.models import (
     Membership,
     Message,
     Participant,
-    ReadState,
     TeacherAssignment,
 )
 
-from .factories import (
+from ..factories import (
     make_chat,
     make_group,
     make_guardian,
-    make_kindgesprek,
     make_message,
     make_student,
     make_teacher,
     make_year,
 )
-from .helpers import QueryCounter, login_as, text_of
-
-AMS = ZoneInfo("Europe/Amsterdam")
-TUESDAY_10 = datetime(2026, 11, 17, 10, 0, tzinfo=AMS)
-
-
-def fresh(statement):
-    """Read the database as it is now, and end the transaction."""
-    value = db.session.scalar(statement.execution_options(populate_existing=True))
-    db.session.commit()
-    return value
-
-
-def fresh_all(statement):
-    values = list(db.session.scalars(statement.execution_options(populate_existing=True)))
-    db.session.commit()
-    return values
-
-
-@contextmanager
-def count_all_queries():
-    """count_queries for the client's app too: it has its own engine."""
-    counter = QueryCounter()
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)", statement, re.I):
-            counter.statements.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", before)
-    try:
-        yield counter
-    finally:
-        event.remove(Engine, "before_cursor_execute", before)
-
-
-@pytest.fixture
-def s(app):
-    """Groep 3 with Sem (two guardians, a job-sharing pair of teachers); groep 5 with Noah."""
-    db.session().expire_on_commit = False
-    clock.set_now(TUESDAY_10)
-    group = make_group("Groep 3", grade=3)
-    other_group = make_group("Groep 5", grade=5)
-    sem = make_student(group, first_name="Sem", last_name="Jansen")
-    noah = make_student(other_group, first_name="Noah", last_name="Dekker")
-    ns = SimpleNamespace(
-        group=group,
-        other_group=other_group,
-        sem=sem,
-        noah=noah,
-        eva=make_guardian(child=sem, name="Eva Jansen", email="eva@example.org"),
-        peter=make_guardian(child=sem, name="Peter Jansen", email="peter@example.org"),
-        mark=make_guardian(child=noah, name="Mark Dekker", email="mark@example.org"),
-        anna=make_teacher(group, name="Anna de Boer", email="anna@example.org"),
-        bram=make_teacher(group, name="Bram Visser", email="bram@example.org"),
-        ilse=make_teacher(other_group, name="Ilse Vermeulen", email="ilse@example.org"),
-    )
-    db.session.commit()
-    return ns
-
-
-def kindgesprek(s, student=None):
-    conversation = make_kindgesprek(student or s.sem)
-    db.session.commit()
-    return conversation
-
-
-def names_in(response) -> str:
-    return text_of(response)
-
+from ..helpers import login_as, text_of
+from .chat_helpers import fresh, fresh_all, kindgesprek
 
 # -- who is in a kindgesprek -----------------------------------------------------
 

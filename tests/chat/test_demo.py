@@ -9,8 +9,8 @@ from parro.demo import create_demo
 from parro.extensions import db
 from parro.models import User
 
-from .helpers import login_as, text_of
-from .test_chat import TUESDAY_10
+from ..helpers import login_as, text_of
+from .chat_helpers import TUESDAY_10
 
 
 def test_demo_school_has_chats_for_ouder_jansen_and_the_groep_3_teachers(app, client):

@@ -22,12 +22,19 @@ from werkzeug.serving import make_server
 from parro import clock
 from parro.extensions import db
 
-from .factories import PASSWORD, make_group, make_guardian, make_kindgesprek, make_message
-from .factories import make_student, make_teacher
+from ..factories import (
+    PASSWORD,
+    make_group,
+    make_guardian,
+    make_kindgesprek,
+    make_message,
+    make_student,
+    make_teacher,
+)
 
 pytestmark = pytest.mark.e2e
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
+ARTIFACTS = Path(__file__).parent.parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TUESDAY_EVENING = datetime(2026, 11, 17, 19, 30, tzinfo=ZoneInfo("Europe/Amsterdam"))
 
@@ -179,7 +186,7 @@ def test_screens_of_the_demo_school(app, live_server, browser):
     from parro.demo import create_demo
     from parro.models import Availability, Student, User
 
-    from .test_chat import TUESDAY_10
+    from .chat_helpers import TUESDAY_10
 
     ARTIFACTS.mkdir(exist_ok=True)
     clock.set_now(TUESDAY_10)

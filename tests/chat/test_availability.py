@@ -14,9 +14,9 @@ from parro.chat.digest import send_digests, send_notices
 from parro.extensions import db
 from parro.models import Availability, ChatSetting, Message, OutboxMail
 
-from .factories import make_chat, make_message
-from .helpers import login_as, text_of
-from .test_chat import fresh, fresh_all, kindgesprek, s  # noqa: F401
+from ..factories import make_chat, make_message
+from ..helpers import login_as, text_of
+from .chat_helpers import fresh, fresh_all, kindgesprek
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
