@@ -99,6 +99,7 @@ def _compose_context(conversation: Conversation, form: MessageForm | None = None
     """What the send box needs: the form, and for guardians the teachers' availability."""
     statuses = staff_statuses(conversation)
     closed = current_user.is_guardian and chat_closed(conversation, statuses)
+    school = current_school()
     return {
         "conversation": conversation,
         "form": form or MessageForm(formdata=None),
@@ -106,8 +107,7 @@ def _compose_context(conversation: Conversation, form: MessageForm | None = None
         "closed": closed,
         "reads_from": earliest_reading(statuses),
         "anyone_available": any(s.available for s in statuses),
-        "school_phone": (current_school().phone if current_school() else "")
-        or current_app.config["SCHOOL_PHONE"],
+        "school_phone": (school.phone if school else "") or current_app.config["SCHOOL_PHONE"],
         "accept": attachments.ACCEPT,
     }
 
@@ -205,7 +205,8 @@ def post(conversation_id: int):
     if not policy.can_post_in(current_user, conversation):
         # Chat switched off while the page was open: say so, save nothing.
         if _fragment_wanted():
-            return render_template("chat/_compose.html", **_compose_context(conversation)), 409
+            # 422, so htmx swaps it in (our htmx config swaps no other 4xx).
+            return render_template("chat/_compose.html", **_compose_context(conversation)), 422
         flash(_("De leerkracht heeft de chat uitgezet. Uw bericht is niet verstuurd."), "error")
         return redirect(url_for("chat.show", conversation_id=conversation.id), 303)
     form = MessageForm()
@@ -257,13 +258,16 @@ def post(conversation_id: int):
 
 @bp.errorhandler(429)
 def too_many(exc):
-    """Too many messages in a short time: say so where the user types."""
+    """Too many messages in a short time: say so where the user types, keeping the text."""
     text = _("U stuurt veel berichten kort na elkaar. Wacht even en probeer het dan opnieuw.")
-    if _fragment_wanted():
-        return f'<p class="alert alert-error" role="alert">{text}</p>', 429
-    return render_template(
-        "errors/error.html", code=429, title=_("Even wachten"), text=text
-    ), 429
+    conversation_id = (request.view_args or {}).get("conversation_id")
+    if _fragment_wanted() and conversation_id and current_user.is_authenticated:
+        conversation = _conversation(conversation_id)
+        form = MessageForm()
+        form.body.errors = [text]
+        # 422, so htmx swaps it in (our htmx config swaps no other 4xx).
+        return render_template("chat/_compose.html", **_compose_context(conversation, form)), 422
+    return render_template("errors/error.html", code=429, title=_("Even wachten"), text=text), 429
 
 
 @bp.get("/<int:conversation_id>/nieuw")

@@ -134,7 +134,7 @@ def test_chat_off_shows_the_school_phone_instead_of_a_send_box_and_refuses_posts
     response = client.post(
         f"/gesprekken/{conversation.id}", data={"body": "Hallo?"}, headers={"HX-Request": "true"}
     )
-    assert response.status_code == 409 and "De chat staat uit." in text_of(response)
+    assert response.status_code == 422 and "De chat staat uit." in text_of(response)
     assert fresh(select(Message.id)) is None
 
     login_as(client, s.anna)  # staff can still write
