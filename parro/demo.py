@@ -150,6 +150,7 @@ def create_demo() -> School:
     db.session.commit()
     add_absence_demo(school)
     add_activities_demo(school)
+    add_chat_demo(school)
     return school
 
 
@@ -351,4 +352,96 @@ def add_activities_demo(school: School) -> None:
         answer = rng.choice(list(Answer))
         db.session.add(Response(activity=musical, student=child, answer=answer,
                                 people=0 if answer == Answer.NO else rng.choice([1, 2, 2, 3])))
+
+
+def add_chat_demo(school: School) -> None:
+    """Kindgesprekken with some history, a chat started by a teacher, and availability.
+
+    Bram works Wednesday to Friday and Karin has switched chat off, so the
+    "not available" notice shows for ouder.jansen whatever the time.
+    """
+    from datetime import time, timedelta
+
+    from sqlalchemy import select
+
+    from .chat import service
+    from .models import Availability, Conversation, ConversationKind
+
+    def person(login):
+        return db.session.scalar(select(User).where(User.email == f"{login}@example.org"))
+
+    def child(first, last):
+        return db.session.scalar(
+            select(Student).where(Student.first_name == first, Student.last_name == last)
+        )
+
+    anna, bram = person("juf.anna"), person("meester.bram")
+    joost, karin, ilse = person("meester.joost"), person("juf.karin"), person("juf.ilse")
+    jansen, dekker = person("ouder.jansen"), person("ouder.dekker")
+    db.session.add_all([
+        Availability(user=bram, weekdays="345", starts_at=time(8, 0), ends_at=time(16, 30)),
+        Availability(user=joost, weekdays="1234", starts_at=time(8, 0), ends_at=time(16, 30)),
+        Availability(
+            user=karin, weekdays="45", starts_at=time(8, 0), ends_at=time(16, 30), chat_off=True,
+            off_message="Ik ben met zwangerschapsverlof. Meester Joost leest de berichten van "
+            "groep 6.",
+        ),
+    ])
+    moment = now()
+
+    def say(conversation, author, text, days=0, hours=0, minutes=0, edited=False):
+        message = service.post_message(conversation, author, text)
+        message.created_at = moment - timedelta(days=days, hours=hours, minutes=minutes)
+        conversation.last_message_at = message.created_at
+        if edited:
+            message.edited_at = message.created_at + timedelta(minutes=3)
+        return message
+
+    def kindgesprek(student):
+        conversation = Conversation(kind=ConversationKind.CHILD, student=student)
+        db.session.add(conversation)
+        db.session.flush()
+        return conversation
+
+    sem = kindgesprek(child("Sem", "Jansen"))
+    say(sem, jansen, "Goedemorgen juf Anna, Sem heeft vannacht slecht geslapen. Hij is "
+        "misschien wat moe vandaag.", days=6, hours=2)
+    say(sem, anna, "Dank u voor het laten weten! We houden hem in de gaten en doen het "
+        "vandaag rustig aan.", days=6, hours=1)
+    say(sem, jansen, "Sem vertelde dat hij vandaag een 10 had voor zijn leesbeurt 😊",
+        days=3, hours=5)
+    read = say(sem, bram, "Klopt! Hij las heel mooi voor, over zijn konijn. Hier nog het "
+        "leesrooster voor de komende weken: https://example.org/leesrooster", days=3, hours=4,
+        edited=True)
+    service.mark_read(sem.id, anna.id, read.id)  # Anna saw it; the next question is new
+    say(sem, jansen, "Morgen haalt opa Sem om 14.00 uur op voor de tandarts. Is dat goed?",
+        hours=18)
+
+    lotte = kindgesprek(child("Lotte", "Jansen"))
+    say(lotte, joost, "Lotte heeft haar gymtas op school laten liggen. Ze kan hem morgen "
+        "meenemen.", days=2, hours=3)
+    say(lotte, jansen, "Dank u wel, ik zal het haar zeggen!", days=2, hours=1)
+
+    noah = kindgesprek(child("Noah", "Dekker"))
+    say(noah, dekker, "Noah mag vrijdag na school met Daan mee naar huis.", days=1, hours=4)
+    say(noah, ilse, "Fijn dat u het laat weten, ik geef het door aan Noah.", days=1, hours=3)
+
+    groep3 = anna.teacher_assignments[0].group
+    parents = list(
+        db.session.scalars(
+            select(User)
+            .join(Guardianship, Guardianship.user_id == User.id)
+            .join(Membership, Membership.student_id == Guardianship.student_id)
+            .where(Membership.group_id == groep3.id, User.active, User.id != jansen.id)
+            .order_by(User.id)
+            .limit(2)
+        )
+    )
+    chat = service.start_chat(anna, "Schoolreis groep 3: rijders gezocht", [jansen, *parents])
+    say(chat, anna, "Beste ouders, voor de schoolreis naar de Efteling op 12 juni zoeken we "
+        "nog drie rijders. Wie kan er rijden?", days=4, hours=6)
+    if parents:
+        say(chat, parents[0], "Ik kan rijden, ik heb plek voor 3 kinderen.", days=4, hours=4)
+    say(chat, jansen, "Ik kan ook, met 4 plekken.", days=4, hours=2)
+    say(chat, anna, "Super, dank jullie wel! Dan hebben we er nog één nodig.", days=3, hours=8)
     db.session.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 from flask import Flask, has_request_context, request, url_for
@@ -21,11 +22,22 @@ class NavItem:
     endpoint: str
     label: object
     allowed: Callable = lambda user: True
+    # A number next to the label (unread messages): a function of the user, and
+    # the template that shows it (it may poll for changes).
+    badge: Callable | None = None
+    badge_template: str | None = None
+
+
+def _chat_badge(user):
+    from .chat.views import nav_badge
+
+    return nav_badge(user)
 
 
 # Features add their section here, in the order users see them.
 NAV = [
     NavItem("feed.index", _l("Groepen")),
+    NavItem("chat.index", _l("Gesprekken"), policy.can_use_chat, _chat_badge, "chat/_nav_count.html"),
     NavItem("admin.index", _l("Beheer"), policy.can_administer),
     NavItem("absence.index", _l("Absentie")),
 ]
@@ -49,5 +61,8 @@ def init_app(app: Flask) -> None:
                         "url": url_for(item.endpoint),
                         "label": item.label,
                         "active": (request.blueprint or "") == prefix,
+                        # Called by the template, so fragments never pay for it.
+                        "badge": partial(item.badge, current_user) if item.badge else None,
+                        "badge_template": item.badge_template,
                     })
         return {"school": current_school(), "nav_items": items, "current_locale": str(get_locale())}

@@ -8,13 +8,18 @@ children is in it this year, a teacher acts for the groups assigned this year.
 from __future__ import annotations
 
 from flask import abort, current_app, g
-from sqlalchemy import select
+from sqlalchemy import and_, exists, or_, select
 
 from .extensions import db
 from .models import (
+    Conversation,
+    ConversationKind,
     Group,
     Guardianship,
     Membership,
+    Message,
+    MessageAttachment,
+    Participant,
     SchoolYear,
     Student,
     TeacherAssignment,
@@ -296,6 +301,126 @@ def can_change_signup(user: User, signup) -> bool:
 
 def can_pledge(user: User, item) -> bool:
     return user.is_authenticated and user.is_guardian and can_see_activity(user, item.activity)
+
+
+# -- gesprekken ---------------------------------------------------------------
+
+
+def conversation_member_clause(user_id):
+    """SQL condition: `user_id` (a value or a column) is a member of `Conversation`.
+
+    Kindgesprek: a guardian of the child, or a teacher of the child's group, both
+    only while the child is in a group this school year. A staff-started chat:
+    its participants. Computed from the current data, so nothing needs syncing.
+    """
+    guardian = exists(
+        select(1)
+        .select_from(Guardianship)
+        .join(Membership, Membership.student_id == Guardianship.student_id)
+        .join(SchoolYear, SchoolYear.id == Membership.school_year_id)
+        .where(
+            Guardianship.user_id == user_id,
+            Guardianship.student_id == Conversation.student_id,
+            SchoolYear.is_current,
+        )
+    )
+    teacher = exists(
+        select(1)
+        .select_from(Membership)
+        .join(SchoolYear, SchoolYear.id == Membership.school_year_id)
+        .join(TeacherAssignment, TeacherAssignment.group_id == Membership.group_id)
+        .where(
+            TeacherAssignment.user_id == user_id,
+            Membership.student_id == Conversation.student_id,
+            SchoolYear.is_current,
+        )
+    )
+    participant = exists().where(
+        Participant.conversation_id == Conversation.id, Participant.user_id == user_id
+    )
+    return or_(
+        and_(Conversation.kind == ConversationKind.CHILD, or_(guardian, teacher)),
+        and_(Conversation.kind == ConversationKind.GROUP, participant),
+    )
+
+
+def can_see_conversation(user: User, conversation: Conversation) -> bool:
+    if not user.is_authenticated:
+        return False
+    key = f"conversation_{conversation.id}_{user.id}"
+    if key not in g:
+        g.setdefault(
+            key,
+            db.session.scalar(
+                select(Conversation.id).where(
+                    Conversation.id == conversation.id, conversation_member_clause(user.id)
+                )
+            )
+            is not None,
+        )
+    return g.get(key)
+
+
+def can_post_in(user: User, conversation: Conversation) -> bool:
+    """Members may write, except guardians while every teacher has switched chat off."""
+    if not can_see_conversation(user, conversation):
+        return False
+    if user.is_guardian:
+        from .chat.availability import chat_closed
+
+        return not chat_closed(conversation)
+    return True
+
+
+def can_open_child_chat(user: User, student: Student) -> bool:
+    """The kindgesprek about this child: its guardians and teachers, while it is in a group."""
+    if current_group_of(student) is None:
+        return False
+    return is_guardian_of(user, student) or teaches_student(user, student)
+
+
+def can_start_chat(user: User) -> bool:
+    """Staff start chats with guardians of the groups they teach this year."""
+    return is_staff(user) and bool(taught_group_ids(user))
+
+
+def can_start_chat_with(user: User, guardians: list[User]) -> bool:
+    if not can_start_chat(user) or not guardians:
+        return False
+    allowed = set(
+        db.session.scalars(
+            select(Guardianship.user_id)
+            .join(Membership, Membership.student_id == Guardianship.student_id)
+            .where(
+                Membership.school_year_id == _year_id(),
+                Membership.group_id.in_(taught_group_ids(user)),
+            )
+        )
+    )
+    return all(u.is_guardian and u.id in allowed for u in guardians)
+
+
+def can_change_message(user: User, message: Message) -> bool:
+    """Authors edit and delete their own messages while they are in the conversation."""
+    return (
+        user.is_authenticated
+        and message.author_id == user.id
+        and not message.is_deleted
+        and can_see_conversation(user, message.conversation)
+    )
+
+
+def can_see_attachment(user: User, attachment: MessageAttachment) -> bool:
+    message = attachment.message
+    return not message.is_deleted and can_see_conversation(user, message.conversation)
+
+
+def can_use_chat(user: User) -> bool:
+    return user.is_authenticated
+
+
+def can_set_availability(user: User) -> bool:
+    return is_staff(user)
 
 
 def require(allowed: bool) -> None:

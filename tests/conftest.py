@@ -85,6 +85,10 @@ def make_app(_schema):
         with ours[0].app_context():
             db.session.remove()
             _empty_all_tables()
+    # Every app has its own pool: close them all, or idle connections pile up
+    # until PostgreSQL refuses new clients.
+    for a in apps:
+        with a.app_context():
             db.engine.dispose()
     limiter.reset()
 

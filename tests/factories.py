@@ -248,3 +248,32 @@ def make_invitation(group=None, groups=(), day=date(2027, 3, 20), **kw):
         starts_at=_local(day, _time(19, 0)), ends_at=_local(day, _time(21, 0)),
         location=kw.pop("location", "Aula"), **kw,
     )
+
+
+# -- gesprekken -----------------------------------------------------------------
+
+
+def make_chat(creator, guardians, title="Schoolreis") -> "Conversation":  # noqa: F821
+    """A chat a staff member started with chosen guardians."""
+    from parro.chat import service
+
+    conversation = service.start_chat(creator, title, list(guardians))
+    db.session.flush()
+    return conversation
+
+
+def make_kindgesprek(student) -> "Conversation":  # noqa: F821
+    from parro.models import Conversation, ConversationKind
+
+    conversation = Conversation(kind=ConversationKind.CHILD, student=student)
+    db.session.add(conversation)
+    db.session.flush()
+    return conversation
+
+
+def make_message(conversation, author, body="Hallo") -> "Message":  # noqa: F821
+    from parro.chat import service
+
+    message = service.post_message(conversation, author, body)
+    db.session.flush()
+    return message

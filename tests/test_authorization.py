@@ -98,6 +98,46 @@ def _import_confirm_data(w):
     }
 
 
+def _kindgesprek(w):
+    """The kindgesprek about the world's student, with one message of its guardian."""
+    from parro.extensions import db
+
+    from .factories import make_kindgesprek, make_message
+
+    if not hasattr(w, "kindgesprek"):
+        w.kindgesprek = make_kindgesprek(w.student)
+        w.message = make_message(w.kindgesprek, w.guardian, "Sem is jarig")
+        db.session.commit()
+    return w.kindgesprek
+
+
+def _chat_message(w):
+    _kindgesprek(w)
+    return {"conversation_id": w.kindgesprek.id, "message_id": w.message.id}
+
+
+def _chat_attachment(w):
+    from pathlib import Path
+
+    from flask import current_app
+
+    from parro.extensions import db
+    from parro.models import MessageAttachment
+
+    _kindgesprek(w)
+    path = Path(current_app.config["MEDIA_PATH"]) / "chat" / "test" / "world.pdf"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    item = MessageAttachment(message_id=w.message.id, kind="pdf", path="chat/test/world.pdf",
+                             content_type="application/pdf", filename="brief.pdf", size=15)
+    db.session.add(item)
+    db.session.commit()
+    return {"attachment_id": item.id}
+
+
+CHAT_MEMBERS = ("guardian", "teacher")
+POLL = {**only(*CHAT_MEMBERS), "anonymous": 401}
+
 # endpoint: (method, url arguments from the world, expected status per role,
 #            form data: a dict, or a function of the world that returns one)
 ROUTES = {
@@ -305,6 +345,25 @@ ROUTES = {
     "activities.calendar_feed": (  # a wrong token: nothing, for anyone
         "GET", lambda w: {"token": "geen-geldige-sleutel"}, dict.fromkeys(ROLES, 404), None,
     ),
+    "chat.index": ("GET", lambda w: {}, signed_in(), None),
+    "chat.child": ("GET", lambda w: {"student_id": w.student.id}, only(*CHAT_MEMBERS, ok=303), None),
+    "chat.show": (
+        "GET", lambda w: {"conversation_id": _kindgesprek(w).id}, only(*CHAT_MEMBERS), None
+    ),
+    "chat.post": (
+        "POST",
+        lambda w: {"conversation_id": _kindgesprek(w).id},
+        only(*CHAT_MEMBERS, ok=303),
+        {"body": "Morgen is Sem er weer."},
+    ),
+    "chat.poll": ("GET", lambda w: {"conversation_id": _kindgesprek(w).id, "v": 0}, POLL, None),
+    "chat.unread": ("GET", lambda w: {}, {**signed_in(), "anonymous": 401}, None),
+    "chat.edit": ("GET", _chat_message, only("guardian"), None),
+    "chat.delete": ("POST", _chat_message, only("guardian", ok=303), {}),
+    "chat.attachment": ("GET", _chat_attachment, only(*CHAT_MEMBERS), None),
+    "chat.start": ("GET", lambda w: {}, only("teacher_other", "teacher"), None),
+    "chat.notifications": ("GET", lambda w: {}, signed_in(), None),
+    "chat.availability": ("GET", lambda w: {}, only("teacher_other", "teacher", "admin"), None),
 }
 
 

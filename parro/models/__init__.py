@@ -22,6 +22,16 @@ from .activity import (
     SignUp,
     Slot,
 )
+from .chat import (
+    Availability,
+    ChatSetting,
+    Conversation,
+    ConversationKind,
+    Message,
+    MessageAttachment,
+    Participant,
+    ReadState,
+)
 from .outbox import OutboxMail
 from .school import Group, Membership, School, SchoolYear, Student, TeacherAssignment
 from .user import (
@@ -53,6 +63,14 @@ __all__ = [
     "Shift",
     "SignUp",
     "Slot",
+    "Availability",
+    "ChatSetting",
+    "Conversation",
+    "ConversationKind",
+    "Message",
+    "MessageAttachment",
+    "Participant",
+    "ReadState",
     "Group",
     "Guardianship",
     "Invitation",

@@ -1,22 +1,135 @@
 // The little JavaScript parro needs; everything works without it.
 "use strict";
 
-// Polling regions (data-poll) skip their request while the tab is hidden,
-// and refresh at once when it is shown again.
-document.addEventListener("htmx:beforeRequest", function (event) {
-  if (document.hidden && event.detail.elt.hasAttribute("data-poll")) {
-    event.preventDefault();
-  }
-});
-document.addEventListener("visibilitychange", function () {
-  if (document.hidden || !window.htmx) return;
-  document.querySelectorAll("[data-poll]").forEach(function (elt) {
-    window.htmx.trigger(elt, "parro:visible");
-
 // Activities: the schedule's print button (hidden without JavaScript; Ctrl+P works too).
 document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll(".js-print").forEach(function (button) {
     button.hidden = false;
     button.addEventListener("click", function () { window.print(); });
   });
+});
+
+// Polling (open conversations, the unread count in the navigation).
+//
+// Our CSP disables eval, so htmx trigger filters such as
+// `every 3s [document.visibilityState=='visible']` cannot run. Instead an element
+// that wants polling carries hx-get, hx-trigger="parro:poll" and
+// data-poll="<seconds>", and this timer fires that event:
+//  - only while the tab is visible: a hidden tab sends nothing; coming back
+//    polls at once;
+//  - every <seconds> while something happens; after a minute without news and
+//    without the user typing or clicking, each empty answer (204) makes the
+//    next wait half as long again, up to ten times <seconds> (3 s becomes 30 s);
+//    news, typing, clicking or coming back to the tab resets it;
+//  - never again for an element whose poll was refused (401, 403, 404).
+// Swapped-in replacements keep their schedule: it is kept by element id.
+(function () {
+  var IDLE_AFTER = 60 * 1000;
+  var MAX_FACTOR = 10;
+  var schedule = {}; // element id -> {due: ms, factor: n}
+  var lastActivity = Date.now();
+
+  function base(el) {
+    return (parseFloat(el.getAttribute("data-poll")) || 3) * 1000;
+  }
+
+  function entry(el, now) {
+    if (!schedule[el.id]) schedule[el.id] = { due: now + base(el), factor: 1 };
+    return schedule[el.id];
+  }
+
+  function tick() {
+    if (document.visibilityState !== "visible" || !window.htmx) return;
+    var now = Date.now();
+    document.querySelectorAll("[data-poll][id]").forEach(function (el) {
+      var s = entry(el, now);
+      if (now >= s.due) {
+        s.due = now + base(el) * s.factor;
+        window.htmx.trigger(el, "parro:poll");
+      }
+    });
+  }
+
+  function wakeUp(pollNow) {
+    var now = Date.now();
+    lastActivity = now;
+    document.querySelectorAll("[data-poll][id]").forEach(function (el) {
+      var s = entry(el, now);
+      s.factor = 1;
+      s.due = pollNow ? now : Math.min(s.due, now + base(el));
+    });
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") {
+      wakeUp(true);
+      tick();
+    }
+  });
+  ["keydown", "pointerdown"].forEach(function (type) {
+    document.addEventListener(type, function () { wakeUp(false); }, { passive: true });
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var el = event.detail.elt;
+    if (!el || !el.hasAttribute || !el.hasAttribute("data-poll")) return;
+    var s = schedule[el.id];
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (!s) return;
+    if (status === 200) {
+      wakeUp(false);
+    } else if (status === 204) {
+      if (Date.now() - lastActivity > IDLE_AFTER) s.factor = Math.min(s.factor * 1.5, MAX_FACTOR);
+    } else if (status === 401 || status === 403 || status === 404) {
+      el.removeAttribute("data-poll");
+      var now = document.getElementById(el.id);
+      if (now) now.removeAttribute("data-poll");
+    }
+  });
+
+  setInterval(tick, 500);
+})();
+
+// Messages arriving out of band: a message already on the page (edited, or sent
+// and polled at the same moment) replaces its old copy instead of appearing twice;
+// the newest message scrolls into view when the reader was at the bottom.
+(function () {
+  function nearBottom() {
+    return window.innerHeight + window.scrollY >= document.body.scrollHeight - 200;
+  }
+
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "messages") return;
+    event.detail.fragment.querySelectorAll("li[id^='message-']").forEach(function (li) {
+      var old = document.getElementById(li.id);
+      if (old) {
+        old.replaceWith(li);
+        window.htmx.process(li);
+      }
+    });
+    target.dataset.follow = nearBottom() ? "1" : "";
+  });
+
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "messages" || !target.dataset.follow) return;
+    var last = target.lastElementChild;
+    if (last) last.scrollIntoView({ block: "end" });
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var messages = document.getElementById("messages");
+    if (messages && !window.location.hash && messages.lastElementChild) {
+      messages.lastElementChild.scrollIntoView({ block: "center" });
+    }
+  });
+})();
+
+// After a message is sent with htmx, the new (empty) send box gets the focus back.
+document.addEventListener("htmx:afterSwap", function (event) {
+  if (event.detail.target && event.detail.target.id === "chat-compose") {
+    var box = document.querySelector("#chat-compose textarea");
+    if (box) box.focus();
+  }
 });

@@ -1,0 +1,114 @@
+"""What an empty chat poll costs, next to the bare health endpoint.
+
+    .venv/bin/python bench/chat_poll.py [--requests 2000] [--database-url URL]
+
+Builds a small school in a fresh database (a temporary SQLite file unless
+--database-url is given; that database is emptied first!), logs a guardian
+in, and times requests in-process through the WSGI stack (no network):
+GET /healthz, and GET /gesprekken/<id>/nieuw with an up-to-date cursor, which
+answers 204. Prints time per request and SQL statements per request, and
+writes the same to bench/results/chat_poll.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+
+    instance = tempfile.mkdtemp(prefix="parro-bench-")
+    os.environ["PARRO_INSTANCE_PATH"] = instance
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from parro import create_app
+    from parro.extensions import db
+    from tests.factories import (
+        make_group,
+        make_guardian,
+        make_kindgesprek,
+        make_message,
+        make_student,
+        make_teacher,
+    )
+    from tests.helpers import login_as
+
+    app = create_app({
+        "DATABASE_URL": args.database_url or f"sqlite:///{instance}/bench.sqlite3",
+        "SECRET_KEY": "bench",
+        "MAIL_SENDER_THREAD": False,
+        "PASSWORD_HASH": {"time_cost": 1, "memory_cost": 64, "parallelism": 1},
+    })
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        group = make_group("Groep 3", grade=3)
+        student = make_student(group, first_name="Sem", last_name="Jansen")
+        guardian = make_guardian(child=student)
+        teacher = make_teacher(group)
+        conversation = make_kindgesprek(student)
+        for i in range(200):
+            make_message(conversation, teacher if i % 2 else guardian, f"bericht {i}")
+        db.session.commit()
+        client = app.test_client()
+        login_as(client, guardian)
+        poll = (f"/gesprekken/{conversation.id}/nieuw"
+                f"?na={conversation.last_message_id}&v={conversation.revision}")
+
+    statements = []
+
+    def count(conn, cursor, statement, *rest):
+        if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)", statement, re.IGNORECASE):
+            statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+
+    def run(url: str, expected: int) -> tuple[list[float], float]:
+        for _ in range(50):  # warm up
+            assert client.get(url).status_code == expected
+        statements.clear()
+        times = []
+        for _ in range(args.requests):
+            start = time.perf_counter()
+            response = client.get(url, headers={"HX-Request": "true"})
+            times.append(time.perf_counter() - start)
+            assert response.status_code == expected
+            assert expected != 204 or response.data == b""
+        return times, len(statements) / args.requests
+
+    results = {"GET /healthz (200)": run("/healthz", 200), "empty poll (204)": run(poll, 204)}
+    engine = args.database_url.split(":")[0] if args.database_url else "sqlite"
+    lines = [f"chat poll benchmark: {args.requests} requests each, in-process, {engine}"]
+    for name, (times, queries) in results.items():
+        ms = sorted(t * 1000 for t in times)
+        lines.append(
+            f"  {name:<22} mean {statistics.mean(ms):6.3f} ms  median {statistics.median(ms):6.3f} ms"
+            f"  p95 {ms[int(len(ms) * 0.95)]:6.3f} ms  {queries:.1f} SQL statements"
+        )
+    base = statistics.mean(results["GET /healthz (200)"][0])
+    poll_mean = statistics.mean(results["empty poll (204)"][0])
+    lines.append(f"  an empty poll costs {poll_mean / base:.1f}x the bare health check")
+    report = "\n".join(lines)
+    print(report)
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "chat_poll.txt").write_text(report + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""When staff read chats: working days and hours, chat switched off, the next working period.
+
+All of it in the school's time zone (parro.clock.local_now): "08:00" means eight in
+the morning at school, also for a parent abroad.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from flask import current_app
+from flask_babel import format_date, format_time
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from .. import clock
+from ..extensions import db
+from ..models import Availability, Conversation, User
+
+WEEKDAYS = range(1, 8)  # ISO: 1 = Monday
+
+
+def default_availability(user_id: int | None = None) -> Availability:
+    """The school's default hours (not added to the session)."""
+    cfg = current_app.config
+    return Availability(
+        user_id=user_id,
+        weekdays=cfg["CHAT_DEFAULT_WEEKDAYS"],
+        starts_at=time.fromisoformat(cfg["CHAT_DEFAULT_START"]),
+        ends_at=time.fromisoformat(cfg["CHAT_DEFAULT_END"]),
+        chat_off=False,
+        off_message="",
+        off_until=None,
+    )
+
+
+def availability_of(user: User) -> Availability:
+    return db.session.get(Availability, user.id) or default_availability(user.id)
+
+
+def availabilities(users: list[User]) -> dict[int, Availability]:
+    ids = [u.id for u in users]
+    found = {
+        a.user_id: a
+        for a in db.session.scalars(select(Availability).where(Availability.user_id.in_(ids)))
+    } if ids else {}
+    return {i: found.get(i) or default_availability(i) for i in ids}
+
+
+def is_off(av: Availability, day: date) -> bool:
+    """Chat switched off on this (local) day; off_until is the last day off."""
+    return av.chat_off and (av.off_until is None or day <= av.off_until)
+
+
+def working_at(av: Availability, local: datetime) -> bool:
+    return local.isoweekday() in av.days and av.starts_at <= local.time() < av.ends_at
+
+
+def period_start(av: Availability, local: datetime) -> datetime | None:
+    """The start of the working period `local` falls in, or None outside working hours."""
+    if not working_at(av, local):
+        return None
+    return datetime.combine(local.date(), av.starts_at, tzinfo=local.tzinfo)
+
+
+def next_period_start(av: Availability, local: datetime) -> datetime | None:
+    """When the next working period at or after `local` starts (now, if it is running)."""
+    if av.starts_at >= av.ends_at:
+        return None
+    for offset in range(8):
+        day = local.date() + timedelta(days=offset)
+        if day.isoweekday() not in av.days:
+            continue
+        start = datetime.combine(day, av.starts_at, tzinfo=local.tzinfo)
+        if offset == 0:
+            if local.time() >= av.ends_at:
+                continue
+            if local.time() >= av.starts_at:
+                return local
+        return start
+    return None
+
+
+@dataclass
+class StaffStatus:
+    user: User
+    available: bool  # working now and chat on
+    chat_off: bool
+    off_message: str
+    reads_from: datetime | None  # local; when they read again; None when now or unknown
+
+
+def status_of(user: User, av: Availability, local: datetime) -> StaffStatus:
+    if is_off(av, local.date()):
+        resume = None
+        if av.off_until is not None:
+            day_after = datetime.combine(av.off_until + timedelta(days=1), time(0), local.tzinfo)
+            resume = next_period_start(av, day_after)
+        return StaffStatus(user, False, True, av.off_message, resume)
+    if working_at(av, local):
+        return StaffStatus(user, True, False, "", None)
+    return StaffStatus(user, False, False, "", next_period_start(av, local))
+
+
+def staff_statuses(conversation: Conversation) -> list[StaffStatus]:
+    """The availability of each staff member in the conversation (both of a job-sharing pair)."""
+    from .service import members
+
+    staff = [u for u in members(conversation) if u.is_staff]
+    avs = availabilities(staff)
+    local = clock.local_now()
+    return [status_of(u, avs[u.id], local) for u in staff]
+
+
+def chat_closed(conversation: Conversation, statuses: list[StaffStatus] | None = None) -> bool:
+    """Every staff member in it has switched chat off: guardians cannot write."""
+    statuses = staff_statuses(conversation) if statuses is None else statuses
+    return bool(statuses) and all(s.chat_off for s in statuses)
+
+
+def earliest_reading(statuses: list[StaffStatus]) -> datetime | None:
+    """When a guardian's message will be read, if nobody is available now."""
+    if any(s.available for s in statuses):
+        return None
+    moments = [s.reads_from for s in statuses if s.reads_from is not None]
+    return min(moments) if moments else None
+
+
+def when(moment: datetime) -> str:
+    """'vandaag om 8:00', 'morgen om 8:00', 'maandag 3 maart om 8:00'."""
+    local = moment.astimezone(clock.school_tz())
+    day = local.date()
+    at = format_time(local, "H:mm")
+    today = clock.today()
+    if day == today:
+        return _("vandaag om %(time)s", time=at)
+    if day == today + timedelta(days=1):
+        return _("morgen om %(time)s", time=at)
+    return _("%(day)s om %(time)s", day=format_date(day, "EEEE d MMMM"), time=at)

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .. import clock
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _not_too_long(form, field):
+    limit = current_app.config["CHAT_MAX_LENGTH"]
+    if field.data and len(field.data) > limit:
+        raise ValidationError(
+            _l("Uw bericht is te lang: maximaal %(max)s tekens.", max=limit)
+        )
+
+
+class MessageForm(FlaskForm):
+    body = TextAreaField(
+        _l("Bericht"),
+        validators=[_not_too_long],
+        render_kw={"rows": 3, "autocomplete": "off"},
+    )
+
+    def validate_body(self, field):
+        field.data = (field.data or "").strip()
+        if not field.data and not getattr(self, "has_files", False):
+            raise ValidationError(_l("Schrijf eerst een bericht."))
+
+
+class EditMessageForm(FlaskForm):
+    body = TextAreaField(
+        _l("Bericht"),
+        validators=[DataRequired(_l("Een bericht kan niet leeg zijn. Wilt u het weghalen? "
+                                    "Kies dan Verwijderen.")), _not_too_long],
+        render_kw={"rows": 3},
+    )
+
+
+class StartChatForm(FlaskForm):
+    title = StringField(
+        _l("Onderwerp"),
+        validators=[DataRequired(_l("Geef het gesprek een onderwerp.")), Length(max=120)],
+    )
+    guardians = MultiCheckboxField(
+        _l("Met wie?"),
+        coerce=int,
+        validate_choice=False,  # checked against the policy in the view
+        validators=[DataRequired(_l("Kies minstens één ouder of verzorger."))],
+    )
+
+
+WEEKDAY_CHOICES = [
+    SelectChoice(1, _l("maandag")),
+    SelectChoice(2, _l("dinsdag")),
+    SelectChoice(3, _l("woensdag")),
+    SelectChoice(4, _l("donderdag")),
+    SelectChoice(5, _l("vrijdag")),
+    SelectChoice(6, _l("zaterdag")),
+    SelectChoice(7, _l("zondag")),
+]
+
+
+class AvailabilityForm(FlaskForm):
+    weekdays = MultiCheckboxField(
+        _l("Mijn werkdagen"),
+        coerce=int,
+        choices=WEEKDAY_CHOICES,
+        validators=[DataRequired(_l("Kies minstens één werkdag."))],
+    )
+    starts_at = TimeField(
+        _l("Van"), validators=[DataRequired(_l("Vul een begintijd in, bijvoorbeeld 08:00."))]
+    )
+    ends_at = TimeField(
+        _l("Tot"), validators=[DataRequired(_l("Vul een eindtijd in, bijvoorbeeld 16:30."))]
+    )
+    chat_off = BooleanField(_l("Chat tijdelijk uitzetten"))
+    off_until = DateField(
+        _l("Uit tot en met"),
+        validators=[Optional()],
+    )
+    off_message = TextAreaField(
+        _l("Bericht voor ouders als de chat uit staat"),
+        validators=[Length(max=300, message=_l("Maximaal 300 tekens."))],
+        render_kw={"rows": 2},
+    )
+
+    def validate_ends_at(self, field):
+        if self.starts_at.data and field.data and field.data <= self.starts_at.data:
+            raise ValidationError(_l("De eindtijd moet na de begintijd liggen."))
+
+    def validate_off_until(self, field):
+        if field.data and field.data < clock.today():
+            raise ValidationError(_l("Deze datum is al voorbij."))
+
+
+class ChatSettingForm(FlaskForm):
+    email_notices = BooleanField(
+        _l("Stuur mij een e-mail als een bericht een kwartier ongelezen op mij wacht")
+    )

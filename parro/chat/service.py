@@ -1,0 +1,374 @@
+"""Gesprekken: conversations, messages, read state. Views authorize, these do the work.
+
+Functions here change the session but do not commit; the view commits, so one
+action is one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import policy
+from ..clock import now
+from ..database import writing
+from ..extensions import db
+from ..models import (
+    Conversation,
+    ConversationKind,
+    Group,
+    Guardianship,
+    Membership,
+    Message,
+    Participant,
+    ReadState,
+    Student,
+    TeacherAssignment,
+    User,
+)
+
+# -- members ------------------------------------------------------------------
+
+
+def members(conversation: Conversation) -> list[User]:
+    """Everyone in the conversation now, staff first, then by name."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Conversation, Conversation.id == conversation.id)
+            .where(
+                policy.conversation_member_clause(User.id),
+                User.disabled.is_(False),
+            )
+            .order_by(User.role, User.name)
+        )
+    )
+
+
+# -- opening ------------------------------------------------------------------
+
+
+def child_conversation(student: Student) -> Conversation | None:
+    return db.session.scalar(select(Conversation).where(Conversation.student_id == student.id))
+
+
+def open_child_conversation(student: Student) -> Conversation:
+    """The kindgesprek about this student, created the first time someone opens it.
+
+    Two people opening it at once both end up in the one conversation: the
+    unique student_id decides, the loser reads the winner's row.
+    """
+    found = child_conversation(student)
+    if found is not None:
+        return found
+    student_id = student.id
+    db.session.commit()  # a GET may create it: start a writer's transaction
+    with writing():
+        try:
+            db.session.add(Conversation(kind=ConversationKind.CHILD, student_id=student_id))
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+    return db.session.scalar(select(Conversation).where(Conversation.student_id == student_id))
+
+
+def start_chat(creator: User, title: str, guardians: list[User]) -> Conversation:
+    conversation = Conversation(kind=ConversationKind.GROUP, title=title, created_by=creator)
+    db.session.add(conversation)
+    for user in [creator, *guardians]:
+        db.session.add(Participant(conversation=conversation, user=user))
+    db.session.flush()
+    return conversation
+
+
+def startable_guardians(teacher: User) -> list[tuple[User, list[Student]]]:
+    """Guardians of the children in the teacher's groups this year, with those children."""
+    group_ids = policy.taught_group_ids(teacher)
+    if not group_ids:
+        return []
+    rows = db.session.execute(
+        select(User, Student)
+        .join(Guardianship, Guardianship.user_id == User.id)
+        .join(Student, Student.id == Guardianship.student_id)
+        .join(Membership, Membership.student_id == Student.id)
+        .where(
+            Membership.group_id.in_(group_ids),
+            Membership.school_year_id == policy.current_year().id,
+            User.disabled.is_(False),
+        )
+        .order_by(User.name, Student.first_name)
+    ).all()
+    by_user: dict[int, tuple[User, list[Student]]] = {}
+    for user, student in rows:
+        by_user.setdefault(user.id, (user, []))[1].append(student)
+    return list(by_user.values())
+
+
+# -- messages -----------------------------------------------------------------
+
+
+def _lock(conversation: Conversation) -> int:
+    """Take the conversation's row lock and bump its revision; returns the new revision.
+
+    Writers to one conversation queue here (FOR UPDATE on PostgreSQL, SQLite has
+    one writer anyway), so message ids and revisions are handed out in the order
+    the transactions commit: a poll that saw message 10 can never later find a
+    message 9 appear.
+    """
+    db.session.refresh(conversation, with_for_update=True)
+    conversation.revision += 1
+    return conversation.revision
+
+
+def post_message(conversation: Conversation, author: User, body: str) -> Message:
+    revision = _lock(conversation)
+    message = Message(conversation=conversation, author=author, body=body, revision=revision)
+    db.session.add(message)
+    db.session.flush()
+    conversation.last_message_id = message.id
+    conversation.last_message_at = message.created_at
+    mark_read(conversation.id, author.id, message.id)
+    return message
+
+
+def edit_message(message: Message, body: str) -> None:
+    message.revision = _lock(message.conversation)
+    message.body = body
+    message.edited_at = now()
+
+
+def delete_message(message: Message) -> list[str]:
+    """Leave 'bericht verwijderd' in its place; returns the files to remove after commit."""
+    message.revision = _lock(message.conversation)
+    message.body = ""
+    message.deleted_at = now()
+    paths = [a.path for a in message.attachments]
+    message.attachments.clear()
+    return paths
+
+
+def page_of_messages(conversation: Conversation, size: int, before: int | None = None):
+    """The newest `size` messages (before message id `before`), oldest first, and
+    whether there are older ones."""
+    query = (
+        select(Message)
+        .where(Message.conversation_id == conversation.id)
+        .options(joinedload(Message.author), selectinload(Message.attachments))
+        .order_by(Message.id.desc())
+        .limit(size + 1)
+    )
+    if before is not None:
+        query = query.where(Message.id < before)
+    rows = list(db.session.scalars(query))
+    return list(reversed(rows[:size])), len(rows) > size
+
+
+def changed_since(conversation_id: int, revision: int) -> list[Message]:
+    """Messages new, edited or deleted since the browser's revision, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation_id, Message.revision > revision)
+            .options(joinedload(Message.author), selectinload(Message.attachments))
+            .order_by(Message.id)
+        )
+    )
+
+
+@dataclass
+class PollState:
+    allowed: bool
+    revision: int
+    last_message_id: int
+
+
+def poll_state(conversation_id: int, user_id: int) -> PollState | None:
+    """One indexed query: may this user see it, and how far is it? None: no such conversation."""
+    row = db.session.execute(
+        select(
+            Conversation.revision,
+            Conversation.last_message_id,
+            case((policy.conversation_member_clause(user_id), literal(True)), else_=literal(False)),
+        ).where(Conversation.id == conversation_id)
+    ).first()
+    if row is None:
+        return None
+    return PollState(allowed=bool(row[2]), revision=row[0], last_message_id=row[1])
+
+
+# -- read state ---------------------------------------------------------------
+
+
+def _upsert(values: dict, update: dict):
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(ReadState).values(**values)
+    return stmt.on_conflict_do_update(index_elements=["conversation_id", "user_id"], set_=update)
+
+
+def mark_read(conversation_id: int, user_id: int, message_id: int) -> None:
+    """The user has seen everything up to message_id (never moves backwards)."""
+    col = ReadState.__table__.c.last_read_message_id
+    db.session.execute(
+        _upsert(
+            {"conversation_id": conversation_id, "user_id": user_id,
+             "last_read_message_id": message_id, "notified_message_id": 0, "updated_at": now()},
+            {"last_read_message_id": case((col < message_id, message_id), else_=col),
+             "updated_at": now()},
+        )
+    )
+
+
+def mark_read_now(conversation_id: int, user_id: int, message_id: int) -> None:
+    """mark_read in its own write transaction, from a GET request."""
+    db.session.commit()
+    with writing():
+        mark_read(conversation_id, user_id, message_id)
+        db.session.commit()
+
+
+def mark_notified(conversation_id: int, user_id: int, message_id: int) -> None:
+    col = ReadState.__table__.c.notified_message_id
+    db.session.execute(
+        _upsert(
+            {"conversation_id": conversation_id, "user_id": user_id,
+             "last_read_message_id": 0, "notified_message_id": message_id, "updated_at": now()},
+            {"notified_message_id": case((col < message_id, message_id), else_=col)},
+        )
+    )
+
+
+def last_read_by(conversation_id: int) -> dict[int, int]:
+    return dict(
+        db.session.execute(
+            select(ReadState.user_id, ReadState.last_read_message_id).where(
+                ReadState.conversation_id == conversation_id
+            )
+        ).all()
+    )
+
+
+def read_by(conversation: Conversation, message: Message, people: list[User]) -> list[User]:
+    """The other members who have read up to this message."""
+    read = last_read_by(conversation.id)
+    return [u for u in people if u.id != message.author_id and read.get(u.id, 0) >= message.id]
+
+
+# -- unread counts ------------------------------------------------------------
+
+
+def _unread_query(user_id: int):
+    """(conversation id, unread count) over the conversations the user is a member of."""
+    return (
+        select(Message.conversation_id, func.count(Message.id))
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .outerjoin(
+            ReadState,
+            and_(ReadState.conversation_id == Conversation.id, ReadState.user_id == user_id),
+        )
+        .where(
+            Conversation.last_message_id > func.coalesce(ReadState.last_read_message_id, 0),
+            Message.id > func.coalesce(ReadState.last_read_message_id, 0),
+            or_(Message.author_id.is_(None), Message.author_id != user_id),
+            Message.deleted_at.is_(None),
+            policy.conversation_member_clause(user_id),
+        )
+        .group_by(Message.conversation_id)
+    )
+
+
+def unread_counts(user: User) -> dict[int, int]:
+    return dict(db.session.execute(_unread_query(user.id)).all())
+
+
+def total_unread(user: User) -> int:
+    sub = _unread_query(user.id).subquery()
+    return db.session.scalar(select(func.coalesce(func.sum(sub.c[1]), 0))) or 0
+
+
+# -- the list -----------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    """One line in the list of conversations."""
+
+    title: str
+    subtitle: str
+    url_args: dict
+    conversation: Conversation | None = None
+    last_message: Message | None = None
+    unread: int = 0
+    children: list = field(default_factory=list)
+
+    @property
+    def last_at(self) -> datetime | None:
+        return self.conversation.last_message_at if self.conversation else None
+
+
+def conversation_list(user: User) -> list[Entry]:
+    """Kindgesprekken of the user's children or students, and their chats, newest first."""
+    year = policy.current_year()
+    entries: list[Entry] = []
+    if year is not None:
+        students = (
+            select(Student.id, Group.name)
+            .select_from(Student)
+            .join(Membership, Membership.student_id == Student.id)
+            .join(Group, Group.id == Membership.group_id)
+            .where(Membership.school_year_id == year.id)
+        )
+        if user.is_guardian:
+            students = students.join(Guardianship, Guardianship.student_id == Student.id).where(
+                Guardianship.user_id == user.id
+            )
+        else:
+            students = students.join(
+                TeacherAssignment, TeacherAssignment.group_id == Membership.group_id
+            ).where(TeacherAssignment.user_id == user.id)
+        students = students.distinct().subquery()
+        rows = db.session.execute(
+            select(Student, Conversation, students.c.name)
+            .join(students, students.c.id == Student.id)
+            .outerjoin(Conversation, Conversation.student_id == Student.id)
+            .order_by(Student.first_name, Student.last_name)
+        ).all()
+        for student, conversation, group_name in rows:
+            entries.append(
+                Entry(
+                    title=student.full_name,
+                    subtitle=group_name,
+                    url_args={"student_id": student.id},
+                    conversation=conversation,
+                )
+            )
+    chats = db.session.scalars(
+        select(Conversation)
+        .join(Participant, Participant.conversation_id == Conversation.id)
+        .where(Participant.user_id == user.id, Conversation.kind == ConversationKind.GROUP)
+    )
+    for chat in chats:
+        entries.append(
+            Entry(title=chat.title, subtitle="", url_args={"conversation_id": chat.id},
+                  conversation=chat)
+        )
+    counts = unread_counts(user)
+    last_ids = [e.conversation.last_message_id for e in entries if e.conversation]
+    last = {
+        m.id: m
+        for m in db.session.scalars(
+            select(Message).options(joinedload(Message.author)).where(Message.id.in_(last_ids))
+        )
+    } if last_ids else {}
+    for e in entries:
+        if e.conversation:
+            e.unread = counts.get(e.conversation.id, 0)
+            e.last_message = last.get(e.conversation.last_message_id)
+    # Recent conversations first; the ones without messages after them, by name.
+    active = sorted((e for e in entries if e.last_at), key=lambda e: e.last_at, reverse=True)
+    return active + [e for e in entries if not e.last_at]

@@ -1,0 +1,444 @@
+from __future__ import annotations
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_datetime, format_time
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from .. import clock, policy
+from ..auth.forms import EmptyForm
+from ..extensions import db, limiter
+from ..layout import current_school
+from ..models import Availability, ChatSetting, Conversation, Message, Student, User
+from . import attachments, bp, service
+from .availability import (
+    availability_of,
+    chat_closed,
+    earliest_reading,
+    staff_statuses,
+    when,
+)
+from .forms import (
+    AvailabilityForm,
+    ChatSettingForm,
+    EditMessageForm,
+    MessageForm,
+    StartChatForm,
+)
+from .text import render_text
+
+
+@bp.app_template_filter("chat_text")
+def chat_text(body: str):
+    return render_text(body)
+
+
+@bp.app_template_filter("chat_when")
+def chat_when(moment):
+    return when(moment)
+
+
+@bp.app_template_filter("chat_time")
+def chat_time(moment):
+    """'14:05' today, '3 mrt. 14:05' this year, with the year before that."""
+    local = moment.astimezone(clock.school_tz())
+    today = clock.today()
+    if local.date() == today:
+        return format_time(local, "H:mm")
+    if local.year == today.year:
+        return format_datetime(local, "d MMM H:mm")
+    return format_datetime(local, "d MMM yyyy H:mm")
+
+
+def _fragment_wanted() -> bool:
+    return bool(request.htmx) and not request.htmx.boosted
+
+
+def _user_key() -> str:
+    user_id = getattr(current_user, "id", None)
+    return f"chat-user:{user_id}" if user_id else get_remote_address()
+
+
+def _int_arg(name: str) -> int:
+    value = request.values.get(name, type=int)
+    return value if value is not None and value >= 0 else 0
+
+
+def _conversation(conversation_id: int) -> Conversation:
+    conversation = db.get_or_404(Conversation, conversation_id)
+    policy.require(policy.can_see_conversation(current_user, conversation))
+    return conversation
+
+
+def _message(conversation_id: int, message_id: int) -> Message:
+    message = db.get_or_404(Message, message_id)
+    if message.conversation_id != conversation_id:
+        abort(404)
+    policy.require(policy.can_change_message(current_user, message))
+    return message
+
+
+def title_of(conversation: Conversation) -> str:
+    if conversation.is_child:
+        return _("Kindgesprek %(name)s", name=conversation.student.full_name)
+    return conversation.title
+
+
+def _compose_context(conversation: Conversation, form: MessageForm | None = None) -> dict:
+    """What the send box needs: the form, and for guardians the teachers' availability."""
+    statuses = staff_statuses(conversation)
+    closed = current_user.is_guardian and chat_closed(conversation, statuses)
+    school = current_school()
+    return {
+        "conversation": conversation,
+        "form": form or MessageForm(formdata=None),
+        "statuses": statuses,
+        "closed": closed,
+        "reads_from": earliest_reading(statuses),
+        "anyone_available": any(s.available for s in statuses),
+        "school_phone": (school.phone if school else "") or current_app.config["SCHOOL_PHONE"],
+        "accept": attachments.ACCEPT,
+    }
+
+
+def _read_by_context(conversation: Conversation, people: list[User] | None = None) -> dict:
+    """'Gelezen door …' under the user's own message when it is the newest one."""
+    last = db.session.get(Message, conversation.last_message_id) if conversation.last_message_id else None
+    if last is None or last.author_id != current_user.id or last.is_deleted:
+        return {"read_by": None}
+    people = members_of(conversation) if people is None else people
+    return {"read_by": service.read_by(conversation, last, people)}
+
+
+def members_of(conversation: Conversation) -> list[User]:
+    return service.members(conversation)
+
+
+def _news(conversation: Conversation, known_id: int, revision: int) -> str:
+    """Messages new or changed since the browser's revision, and the next cursor."""
+    changed = service.changed_since(conversation.id, revision)
+    new = [m for m in changed if m.id > known_id]
+    edited = [m for m in changed if m.id <= known_id]
+    # The next cursor comes from these rows, never from a later read of the
+    # conversation: a message committed in between would otherwise be skipped.
+    cursor = {
+        "last_id": max([known_id, *(m.id for m in new)]),
+        "revision": max([revision, *(m.revision for m in changed)]),
+    }
+    read_by = _read_by_context(conversation) if new else {}
+    if new:
+        service.mark_read_now(conversation.id, current_user.id, new[-1].id)
+    return render_template(
+        "chat/_news.html", conversation=conversation, new=new, edited=edited, **cursor, **read_by
+    )
+
+
+# -- pages --------------------------------------------------------------------
+
+
+@bp.get("/")
+@login_required
+def index():
+    """List the user's kindgesprekken and chats, newest first."""
+    return render_template(
+        "chat/index.html",
+        entries=service.conversation_list(current_user),
+        can_start=policy.can_start_chat(current_user),
+        can_set_availability=policy.can_set_availability(current_user),
+    )
+
+
+@bp.get("/kind/<int:student_id>")
+@login_required
+def child(student_id: int):
+    """Open the kindgesprek about a child (it is created the first time)."""
+    student = db.get_or_404(Student, student_id)
+    policy.require(policy.can_open_child_chat(current_user, student))
+    conversation = service.open_child_conversation(student)
+    return redirect(url_for("chat.show", conversation_id=conversation.id), 303)
+
+
+@bp.get("/<int:conversation_id>")
+@login_required
+def show(conversation_id: int):
+    """Show a conversation: its newest messages and the send box."""
+    conversation = _conversation(conversation_id)
+    before = request.args.get("voor", type=int)
+    messages, has_older = service.page_of_messages(
+        conversation, current_app.config["CHAT_PAGE_SIZE"], before
+    )
+    people = members_of(conversation)
+    context = {
+        "title": title_of(conversation),
+        "messages": messages,
+        "has_older": has_older,
+        "older": before is not None,
+        "people": people,
+        "last_id": conversation.last_message_id,
+        "revision": conversation.revision,
+        "poll_seconds": current_app.config["CHAT_POLL_SECONDS"],
+        **_compose_context(conversation),
+        **_read_by_context(conversation, people),
+    }
+    if before is None and conversation.last_message_id:
+        service.mark_read_now(conversation.id, current_user.id, conversation.last_message_id)
+    return render_template("chat/show.html", **context)
+
+
+@bp.post("/<int:conversation_id>")
+@login_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_CHAT_POST"], key_func=_user_key)
+def post(conversation_id: int):
+    """Send a message; htmx gets what is new, a plain form a redirect."""
+    conversation = _conversation(conversation_id)
+    if not policy.can_post_in(current_user, conversation):
+        # Chat switched off while the page was open: say so, save nothing.
+        if _fragment_wanted():
+            # 422, so htmx swaps it in (our htmx config swaps no other 4xx).
+            return render_template("chat/_compose.html", **_compose_context(conversation)), 422
+        flash(_("De leerkracht heeft de chat uitgezet. Uw bericht is niet verstuurd."), "error")
+        return redirect(url_for("chat.show", conversation_id=conversation.id), 303)
+    form = MessageForm()
+    uploads = attachments.uploads_from(request)
+    form.has_files = bool(uploads)
+    problem = attachments.problem_with(uploads)
+    if form.validate_on_submit() and problem is None:
+        stored = attachments.prepare(uploads)
+        if stored is None:
+            problem = _("Dit bestand kunnen we niet openen. Stuur een foto (JPEG, PNG) of een PDF.")
+        else:
+            try:
+                message = service.post_message(conversation, current_user, form.body.data)
+                attachments.attach(message, stored)
+                db.session.commit()
+            except Exception:
+                attachments.discard(stored)  # a failed transaction leaves no files
+                raise
+            attachments.commit_files(stored)
+            if _fragment_wanted():
+                compose = render_template("chat/_compose.html", **_compose_context(conversation))
+                news = _news(conversation, _int_arg("na"), _int_arg("v"))
+                return compose + news
+            return redirect(
+                url_for("chat.show", conversation_id=conversation.id, _anchor="chat-compose"), 303
+            )
+    if problem:
+        form.body.errors = [*form.body.errors, problem]
+    context = _compose_context(conversation, form)
+    if _fragment_wanted():
+        return render_template("chat/_compose.html", **context), 422
+    messages, has_older = service.page_of_messages(
+        conversation, current_app.config["CHAT_PAGE_SIZE"]
+    )
+    return render_template(
+        "chat/show.html",
+        title=title_of(conversation),
+        messages=messages,
+        has_older=has_older,
+        older=False,
+        people=members_of(conversation),
+        last_id=conversation.last_message_id,
+        revision=conversation.revision,
+        poll_seconds=current_app.config["CHAT_POLL_SECONDS"],
+        **context,
+        **_read_by_context(conversation),
+    ), 422
+
+
+@bp.errorhandler(429)
+def too_many(exc):
+    """Too many messages in a short time: say so where the user types, keeping the text."""
+    text = _("U stuurt veel berichten kort na elkaar. Wacht even en probeer het dan opnieuw.")
+    conversation_id = (request.view_args or {}).get("conversation_id")
+    if _fragment_wanted() and conversation_id and current_user.is_authenticated:
+        conversation = _conversation(conversation_id)
+        form = MessageForm()
+        form.body.errors = [text]
+        # 422, so htmx swaps it in (our htmx config swaps no other 4xx).
+        return render_template("chat/_compose.html", **_compose_context(conversation, form)), 422
+    return render_template("errors/error.html", code=429, title=_("Even wachten"), text=text), 429
+
+
+@bp.get("/<int:conversation_id>/nieuw")
+@limiter.exempt
+def poll(conversation_id: int):
+    """Answer what is new since the browser's revision; 204 when nothing is.
+
+    Polled every few seconds by every open conversation, so the empty answer
+    costs two indexed queries: the session lookup and poll_state.
+    """
+    if not current_user.is_authenticated:
+        return "", 401
+    state = service.poll_state(conversation_id, current_user.id)
+    if state is None:
+        abort(404)
+    policy.require(state.allowed)
+    if state.revision <= _int_arg("v"):
+        return "", 204
+    conversation = db.session.get(Conversation, conversation_id)
+    return _news(conversation, _int_arg("na"), _int_arg("v"))
+
+
+@bp.get("/ongelezen")
+@limiter.exempt
+def unread():
+    """Answer the unread count for the navigation; 204 when it is what the page shows."""
+    if not current_user.is_authenticated:
+        return "", 401
+    count = service.total_unread(current_user)
+    if count == request.args.get("n", type=int):
+        return "", 204
+    return render_template("chat/_nav_count.html", count=count)
+
+
+@bp.route("/<int:conversation_id>/berichten/<int:message_id>/bewerken", methods=["GET", "POST"])
+@login_required
+def edit(conversation_id: int, message_id: int):
+    """Change the text of one's own message (it then shows "bewerkt")."""
+    message = _message(conversation_id, message_id)
+    form = EditMessageForm(body=message.body)
+    if form.validate_on_submit():
+        service.edit_message(message, form.body.data.strip())
+        db.session.commit()
+        if _fragment_wanted():
+            return render_template("chat/_message.html", m=message)
+        return redirect(
+            url_for("chat.show", conversation_id=conversation_id, _anchor=f"message-{message.id}"),
+            303,
+        )
+    status = 422 if request.method == "POST" else 200
+    if _fragment_wanted():
+        return render_template("chat/_edit.html", m=message, form=form), status
+    return render_template(
+        "chat/edit.html", m=message, form=form, title=title_of(message.conversation)
+    ), status
+
+
+@bp.post("/<int:conversation_id>/berichten/<int:message_id>/verwijderen")
+@login_required
+def delete(conversation_id: int, message_id: int):
+    """Delete one's own message; "bericht verwijderd" stays in its place."""
+    message = _message(conversation_id, message_id)
+    if EmptyForm().validate_on_submit():
+        paths = service.delete_message(message)
+        db.session.commit()
+        attachments.remove_files(paths)
+    if _fragment_wanted():
+        return render_template("chat/_message.html", m=message)
+    return redirect(
+        url_for("chat.show", conversation_id=conversation_id, _anchor=f"message-{message.id}"), 303
+    )
+
+
+@bp.get("/bijlagen/<int:attachment_id>")
+@login_required
+def attachment(attachment_id: int):
+    """Send an attachment to a member of its conversation, never to be cached."""
+    item = db.get_or_404(attachments.MessageAttachment, attachment_id)
+    policy.require(policy.can_see_attachment(current_user, item))
+    return attachments.send(item)
+
+
+# -- staff --------------------------------------------------------------------
+
+
+@bp.route("/starten", methods=["GET", "POST"])
+@login_required
+def start():
+    """Start a chat with chosen guardians of the teacher's groups."""
+    policy.require(policy.can_start_chat(current_user))
+    candidates = service.startable_guardians(current_user)
+    form = StartChatForm()
+    # Teachers think in children: "Sem: Eva Jansen", sorted by child.
+    candidates.sort(key=lambda pair: [s.first_name for s in pair[1]])
+    form.guardians.choices = [
+        SelectChoice(user.id, f"{', '.join(s.first_name for s in kids)}: {user.display_name}")
+        for user, kids in candidates
+    ]
+    if form.validate_on_submit():
+        chosen = list(db.session.scalars(select(User).where(User.id.in_(form.guardians.data))))
+        policy.require(
+            len(chosen) == len(set(form.guardians.data))
+            and policy.can_start_chat_with(current_user, chosen)
+        )
+        conversation = service.start_chat(current_user, form.title.data.strip(), chosen)
+        db.session.commit()
+        flash(_("Het gesprek is gestart."), "success")
+        return redirect(url_for("chat.show", conversation_id=conversation.id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("chat/start.html", form=form), status
+
+
+@bp.route("/beschikbaarheid", methods=["GET", "POST"])
+@login_required
+def availability():
+    """Set one's working days and hours, or switch chat off for a while."""
+    policy.require(policy.can_set_availability(current_user))
+    current = availability_of(current_user)
+    form = AvailabilityForm(
+        data=None if request.method == "POST" else {
+            "weekdays": sorted(current.days),
+            "starts_at": current.starts_at,
+            "ends_at": current.ends_at,
+            "chat_off": current.chat_off,
+            "off_until": current.off_until,
+            "off_message": current.off_message,
+        }
+    )
+    if form.validate_on_submit():
+        row = db.session.get(Availability, current_user.id)
+        if row is None:
+            row = Availability(user_id=current_user.id)
+            db.session.add(row)
+        row.weekdays = "".join(str(d) for d in sorted(set(form.weekdays.data)))
+        row.starts_at = form.starts_at.data
+        row.ends_at = form.ends_at.data
+        row.chat_off = form.chat_off.data
+        row.off_until = form.off_until.data if form.chat_off.data else None
+        row.off_message = (form.off_message.data or "").strip()
+        db.session.commit()
+        flash(_("Uw beschikbaarheid is opgeslagen."), "success")
+        return redirect(url_for("chat.availability"), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("chat/availability.html", form=form), status
+
+
+@bp.route("/meldingen", methods=["GET", "POST"])
+@login_required
+def notifications():
+    """Choose whether unread messages are also sent by email."""
+    policy.require(policy.can_use_chat(current_user))
+    row = db.session.get(ChatSetting, current_user.id)
+    # An unticked box sends nothing: read the posted form even when it is empty.
+    form = ChatSettingForm(
+        formdata=request.form if request.method == "POST" else None,
+        data={"email_notices": row.email_notices if row else True},
+    )
+    if form.validate_on_submit():
+        if row is None:
+            row = ChatSetting(user_id=current_user.id)
+            db.session.add(row)
+        row.email_notices = form.email_notices.data
+        db.session.commit()
+        flash(_("Uw keuze is opgeslagen."), "success")
+        return redirect(url_for("chat.notifications"), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "chat/notifications.html", form=form, minutes=current_app.config["CHAT_NOTICE_MINUTES"]
+    ), status
+
+
+def nav_badge(user: User) -> int:
+    """The unread count next to "Gesprekken" in the navigation, on every page."""
+    return service.total_unread(user)

@@ -1,0 +1,196 @@
+"""Gesprekken: conversations, their messages, who read what, and staff availability.
+
+Who belongs to a kindgesprek is not stored: it is computed from the current data
+(the child's guardians, the teachers of the child's group this school year; see
+policy.conversation_member_clause), so a new guardian, a teacher change or the
+yearly rollover is followed without anything to keep in sync. Only the members of
+a chat that a staff member started are rows (Participant).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import now
+from ..database import UTCDateTime
+from ..extensions import db
+
+
+class ConversationKind(enum.StrEnum):
+    CHILD = "child"  # the kindgesprek: one per student
+    GROUP = "group"  # a chat a staff member started with chosen guardians
+
+
+class Conversation(db.Model):
+    __table_args__ = (
+        CheckConstraint("(kind = 'child') = (student_id IS NOT NULL)", name="child_has_student"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ConversationKind] = mapped_column(
+        Enum(
+            ConversationKind,
+            native_enum=False,
+            length=10,
+            values_callable=lambda kinds: [k.value for k in kinds],
+        )
+    )
+    # One kindgesprek per student: two people opening it at once get the same one.
+    student_id: Mapped[int | None] = mapped_column(
+        ForeignKey("student.id", ondelete="CASCADE"), unique=True
+    )
+    title: Mapped[str] = mapped_column(String(120), default="")
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # Bumped under a row lock by every new, edited or deleted message: a poll
+    # compares it with what the browser has and usually stops there.
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    last_message_id: Mapped[int] = mapped_column(Integer, default=0)
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    student: Mapped[Student | None] = relationship()  # noqa: F821
+    created_by: Mapped[User | None] = relationship()  # noqa: F821
+    participants: Mapped[list[Participant]] = relationship(
+        back_populates="conversation", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_child(self) -> bool:
+        return self.kind == ConversationKind.CHILD
+
+
+class Participant(db.Model):
+    """A member of a staff-started chat (kindgesprekken compute theirs)."""
+
+    __table_args__ = (UniqueConstraint("conversation_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversation.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    conversation: Mapped[Conversation] = relationship(back_populates="participants")
+    user: Mapped[User] = relationship()  # noqa: F821
+
+
+class Message(db.Model):
+    __table_args__ = (
+        Index("ix_message_conversation_id_id", "conversation_id", "id"),
+        Index("ix_message_conversation_id_revision", "conversation_id", "revision"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversation.id", ondelete="CASCADE")
+    )
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL"), index=True
+    )
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The conversation's revision when this message last changed.
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+
+    conversation: Mapped[Conversation] = relationship()
+    author: Mapped[User | None] = relationship()  # noqa: F821
+    attachments: Mapped[list[MessageAttachment]] = relationship(
+        back_populates="message", cascade="all, delete-orphan", order_by="MessageAttachment.id"
+    )
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class MessageAttachment(db.Model):
+    """A photo or PDF sent with a message; the file lives under MEDIA_PATH."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("message.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))  # "photo" or "pdf"
+    # Server-generated, relative to MEDIA_PATH; never a name the user chose.
+    path: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(60))
+    filename: Mapped[str] = mapped_column(String(200), default="")  # shown only
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+
+    message: Mapped[Message] = relationship(back_populates="attachments")
+
+
+class ReadState(db.Model):
+    """How far one member has read in one conversation, and been mailed about."""
+
+    __tablename__ = "conversation_read"
+
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversation.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    last_read_message_id: Mapped[int] = mapped_column(Integer, default=0)
+    # The newest message this member got an email about (digest or notice): never twice.
+    notified_message_id: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    user: Mapped[User] = relationship()  # noqa: F821
+
+
+class Availability(db.Model):
+    """When a staff member reads chats. No row means the school's default hours."""
+
+    __tablename__ = "staff_availability"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    # ISO weekday numbers, "12345" is Monday to Friday.
+    weekdays: Mapped[str] = mapped_column(String(7))
+    starts_at: Mapped[time] = mapped_column(Time)
+    ends_at: Mapped[time] = mapped_column(Time)
+    chat_off: Mapped[bool] = mapped_column(Boolean, default=False)
+    off_message: Mapped[str] = mapped_column(String(300), default="")
+    off_until: Mapped[date | None] = mapped_column(Date)  # chat is on again the day after
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+
+    user: Mapped[User] = relationship()  # noqa: F821
+
+    @property
+    def days(self) -> set[int]:
+        return {int(c) for c in self.weekdays}
+
+
+class ChatSetting(db.Model):
+    """A member's own choice about chat email. No row: the defaults."""
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    # An email when a message has waited unread for CHAT_NOTICE_MINUTES.
+    email_notices: Mapped[bool] = mapped_column(Boolean, default=True)
