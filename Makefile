@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 
 # Compile the catalogs every time: a pulled .po must never run with a stale .mo.
 catalogs: install
-	@$(BIN)/pybabel compile -d parro/translations -q
+	@$(BIN)/pybabel compile -d parro/translations >/dev/null
 
 run: install catalogs
 	$(FLASK) setup

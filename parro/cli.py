@@ -36,6 +36,39 @@ def init_app(app: Flask) -> None:
         create_demo()
         print_logins()
 
+    @app.cli.command("create-admin")
+    @click.argument("email")
+    @click.option("--name", default="", help="The admin's name.")
+    @click.option("--school", "school_name", default=None,
+                  help="The school's name; needed when the database has no school yet.")
+    def create_admin(email, name, school_name):
+        """Start a production school: the school and its first admin account.
+
+        Queues the activation mail and prints its link, so the first admin can
+        get in even before mail works.
+        """
+        import re
+
+        from .auth.service import AccountError, invite_staff
+        from .models import OutboxMail, Role
+
+        if db.session.scalar(select(School.id)) is None:
+            if not school_name:
+                raise click.ClickException("No school yet: give its name with --school.")
+            db.session.add(School(name=school_name))
+            db.session.flush()
+        try:
+            user = invite_staff(email, name, Role.ADMIN, invited_by=None)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from exc
+        mail = db.session.scalar(
+            select(OutboxMail).where(OutboxMail.recipient == user.email).order_by(OutboxMail.id.desc())
+        )
+        link = re.search(r"\S*/activeren/\S+", mail.body_text)
+        click.echo(f"Admin account for {user.email} created; activation mail queued.")
+        if link:
+            click.echo(f"Activation link (valid {app.config['INVITATION_DAYS']} days): {link.group(0)}")
+
     # An AppGroup, so that its commands run inside the app context.
     mail_group = AppGroup("mail", help="The mail outbox.")
     app.cli.add_command(mail_group)

@@ -112,3 +112,36 @@ def test_navigation_shows_administration_to_admins_only(app, make_client):
     assert "Beheer" in text_of(as_admin.get("/groepen/"))
     page = text_of(as_guardian.get("/groepen/"))
     assert "Groepen" in page and "Beheer" not in page
+
+
+def test_create_admin_starts_a_school_with_an_activation_link(app):
+    from sqlalchemy import select
+
+    from parro.models import School, User
+
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["create-admin", "directie@school.nl"])
+    assert refused.exit_code != 0 and "--school" in refused.output
+    result = runner.invoke(
+        args=["create-admin", "Directie@School.nl", "--name", "Ria", "--school", "De Vlinder"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "http://parro.test/activeren/" in result.output
+    db.session.expire_all()
+    assert db.session.scalar(select(School.name)) == "De Vlinder"
+    admin = db.session.scalar(select(User).where(User.email == "directie@school.nl"))
+    assert admin.is_admin and not admin.active
+
+
+def test_pages_speak_the_users_language(app, make_client):
+    group = make_group()
+    dutch = make_guardian(child=make_student(group), locale="nl")
+    english = make_guardian(child=make_student(group), locale="en")
+    db.session.commit()
+    nl_client, en_client = make_client(), make_client()
+    login_as(nl_client, dutch)
+    login_as(en_client, english)
+    assert "Uitloggen" in text_of(nl_client.get("/account"))
+    page = text_of(en_client.get("/account"))
+    assert "Log out" in page and "Uitloggen" not in page
+    assert "Inloggen" in text_of(make_client().get("/login"))

@@ -61,7 +61,7 @@ def safe_next(target: str | None) -> str:
     )
     if local and not urlsplit(target).netloc:
         return target
-    return url_for("feed.index")
+    return url_for("home")
 
 
 @bp.route("/login", methods=["GET", "POST"])

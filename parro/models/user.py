@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -74,12 +75,15 @@ class User(UserMixin, db.Model):
 
     @property
     def display_name(self) -> str:
-        return self.name or self.email.split("@")[0]
+        # Never a fallback on the email address: guardians see each other's names only.
+        return self.name or str(_l("naam nog niet bekend"))
 
     @property
     def initials(self) -> str:
-        parts = [p for p in self.display_name.replace(".", " ").split() if p]
-        letters = (parts[0][0] + parts[-1][0]) if len(parts) > 1 else self.display_name[:2]
+        parts = [p for p in self.name.replace(".", " ").split() if p]
+        if not parts:
+            return "?"
+        letters = (parts[0][0] + parts[-1][0]) if len(parts) > 1 else parts[0][:2]
         return letters.upper()
 
     def __str__(self) -> str:
