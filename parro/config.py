@@ -18,7 +18,7 @@ class Defaults:
     DATABASE_URL: str | None = None
     BASE_URL = "http://127.0.0.1:5000"
     TIMEZONE = "Europe/Amsterdam"
-    SCHOOL_PHONE = ""
+    SCHOOL_PHONE = ""  # shown when chat is off, if the school settings have no phone number
     DEMO = False
 
     # Mail: with no MAIL_SERVER, mails are written to instance/mail/ as .eml files.

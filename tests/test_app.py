@@ -29,10 +29,10 @@ def test_prefixed_environment_variables_override_defaults(monkeypatch, make_app)
 
 
 def test_instance_config_file_is_read(tmp_path, monkeypatch):
-    (tmp_path / "config.py").write_text('SCHOOL_PHONE = "070 123 45 67"\n')
+    (tmp_path / "config.py").write_text('TIMEZONE = "Europe/Brussels"\n')
     monkeypatch.setenv("PARRO_INSTANCE_PATH", str(tmp_path))
     app = create_app({"DATABASE_URL": "sqlite://", "MAIL_SENDER_THREAD": False})
-    assert app.config["SCHOOL_PHONE"] == "070 123 45 67"
+    assert app.config["TIMEZONE"] == "Europe/Brussels"
 
 
 def test_default_database_is_a_sqlite_file_in_the_instance_folder(tmp_path, monkeypatch):
