@@ -49,6 +49,26 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = False
     PROXY_FIX = False  # set to the number of proxies in front (e.g. 1 for nginx)
 
+    # Group feed and media. MEDIA_PATH (default instance/media) holds the files.
+    FEED_PAGE_SIZE = 20
+    POST_MAX_CHARS = 10_000
+    MEDIA_MAX_FILES = 20  # per post
+    MEDIA_MAX_PHOTO_MB = 15
+    MEDIA_MAX_VIDEO_MB = 200
+    MEDIA_MAX_DOCUMENT_MB = 20
+    # Request size limit for the upload forms only (MAX_CONTENT_LENGTH holds for the rest);
+    # a reverse proxy in front needs at least this (nginx: client_max_body_size).
+    MEDIA_MAX_REQUEST_MB = 320
+    MEDIA_MAX_PIXELS = 60_000_000  # per photo; phones make 12 to 50 megapixels
+    MEDIA_DISPLAY_SIZE = 1600  # longest side of the stored photo, in pixels
+    MEDIA_THUMB_SIZE = 480
+    MEDIA_JPEG_QUALITY = 82
+    MEDIA_KEEP_ORIGINALS = False  # keep the uploaded file as well (never served)
+    MEDIA_WORKERS = 2  # threads decoding photos within one upload request
+    # Publish scheduled posts (their important-mail) from a thread in each web process;
+    # off = run `flask --app app feed publish --loop` (or from cron) instead.
+    FEED_PUBLISHER_THREAD = True
+
     # Flask / extensions
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SESSION_COOKIE_NAME = "parro"

@@ -11,7 +11,19 @@ from flask import abort, current_app, g
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Group, Guardianship, Membership, SchoolYear, Student, TeacherAssignment, User
+from .clock import today
+from .models import (
+    Announcement,
+    Attachment,
+    Group,
+    Guardianship,
+    Membership,
+    Post,
+    SchoolYear,
+    Student,
+    TeacherAssignment,
+    User,
+)
 
 
 def current_year() -> SchoolYear | None:
@@ -163,6 +175,81 @@ def can_use_mail_viewer(user: User) -> bool:
     """The development mail viewer: demo mode without a mail server only."""
     cfg = current_app.config
     return bool(cfg["DEMO"]) and not cfg["MAIL_SERVER"]
+
+
+# -- group feed ---------------------------------------------------------------
+
+
+def can_post_in(user: User, group: Group) -> bool:
+    """Group posts are written by the teachers of the group (admins announce instead)."""
+    return user.is_authenticated and user.is_teacher and teaches(user, group)
+
+
+def _post_group_ids(post: Post) -> set[int]:
+    return {pg.group_id for pg in post.post_groups}
+
+
+def can_see_post(user: User, post: Post) -> bool:
+    """Guardians: published posts of their children's groups; staff also see scheduled ones."""
+    if not user.is_authenticated:
+        return False
+    if user.is_admin or post.author_id == user.id:
+        return True
+    if user.is_staff:
+        return bool(_post_group_ids(post) & taught_group_ids(user))
+    return post.is_published() and bool(_post_group_ids(post) & child_group_ids(user))
+
+
+def can_edit_post(user: User, post: Post) -> bool:
+    return user.is_authenticated and post.author_id == user.id
+
+
+def can_delete_post(user: User, post: Post) -> bool:
+    return can_edit_post(user, post) or is_admin(user)
+
+
+def can_like(user: User, post: Post) -> bool:
+    return (
+        user.is_authenticated
+        and (user.is_guardian or user.is_teacher)
+        and post.is_published()
+        and can_see_post(user, post)
+    )
+
+
+def can_see_post_stats(user: User, post: Post) -> bool:
+    """Who liked and which families read it: the author, the group's teachers, admins."""
+    if not user.is_authenticated:
+        return False
+    return (
+        user.is_admin
+        or post.author_id == user.id
+        or bool(_post_group_ids(post) & taught_group_ids(user))
+    )
+
+
+def can_announce(user: User) -> bool:
+    """School-wide announcements are the school office's."""
+    return is_admin(user)
+
+
+def can_see_announcement(user: User, announcement: Announcement) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_admin:
+        return True
+    if announcement.starts_on > today():
+        return False
+    if announcement.all_groups:
+        return bool(visible_group_ids(user))  # not for last year's families
+    ids = {ag.group_id for ag in announcement.announcement_groups}
+    return bool(ids & visible_group_ids(user))
+
+
+def can_see_attachment(user: User, attachment: Attachment) -> bool:
+    if attachment.post is not None:
+        return can_see_post(user, attachment.post)
+    return can_see_announcement(user, attachment.announcement)
 
 
 def require(allowed: bool) -> None:

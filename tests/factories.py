@@ -112,3 +112,49 @@ def make_guardian(child=None, children=(), **kw) -> User:
         db.session.add(Guardianship(user=guardian, student=c))
     db.session.flush()
     return guardian
+
+
+# -- group feed (issue 3) -------------------------------------------------------
+
+
+def photo_bytes(width=64, height=48, colour=(200, 120, 40), fmt="JPEG", **save) -> bytes:
+    """A small generated photo, as a camera would upload it."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buffer, fmt, **save)
+    return buffer.getvalue()
+
+
+def stage_files(*files):
+    """Run (name, bytes) pairs through the upload pipeline, as a post would."""
+    import io
+
+    from flask import current_app
+    from werkzeug.datastructures import FileStorage
+
+    from parro import media
+
+    limits = media.Limits.from_config(current_app.config)
+    uploads = [FileStorage(io.BytesIO(data), name) for name, data in files]
+    checked, errors = media.check(uploads, limits)
+    assert not errors, errors
+    return media.process(checked, limits)
+
+
+def make_post(group=None, author=None, groups=(), photos=0, files=(), tagged=(), **fields):
+    """A published post (publish_at=... for another moment), photos made by Pillow."""
+    from parro.feed import service
+
+    groups = ([group] if group else []) + list(groups)
+    if author is None:
+        author = make_teacher(groups=groups)
+    staged = stage_files(
+        *[(f"foto{i + 1}.jpg", photo_bytes(colour=(40 * i % 255, 100, 150))) for i in range(photos)],
+        *files,
+    )
+    fields.setdefault("body", "Vandaag in de klas.")
+    return service.create_post(author, groups, staged=staged,
+                               tagged_ids=[s.id for s in tagged], **fields)

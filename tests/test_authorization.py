@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 from flask import url_for
 
+from .factories import make_post
 from .helpers import login_as, logout
 from .test_security_headers import assert_security_headers
 from .world import ROLES, build_world
@@ -53,6 +54,48 @@ ROUTES = {
         None,
     ),
     "admin.index": ("GET", lambda w: {}, only("admin"), None),
+    # -- group feed (issue 3)
+    "feed.students": (
+        "GET", lambda w: {"group_id": w.group.id}, only("teacher", "admin"), None,
+    ),
+    "feed.new_post": (
+        "POST",
+        lambda w: {"group_id": w.group.id},
+        only("teacher", ok=303),
+        lambda w: {"groups": str(w.group.id), "body": "Vandaag hebben we geknutseld."},
+    ),
+    "feed.post": (
+        "GET",
+        lambda w: {"post_id": make_post(w.group, author=w.teacher).id},
+        only("guardian", "teacher", "admin"),
+        None,
+    ),
+    "feed.edit_post": (
+        "POST",
+        lambda w: {"post_id": make_post(w.group, author=w.teacher).id},
+        only("teacher", ok=303),
+        {"title": "Uitje", "body": "Aangepaste tekst."},
+    ),
+    # The author deletes it; the admin (who may delete any post) then finds it gone.
+    "feed.delete_post": (
+        "POST",
+        lambda w: {"post_id": make_post(w.group, author=w.teacher).id},
+        {**only("teacher", ok=303), "admin": 404},
+        {},
+    ),
+    "feed.like": (
+        "POST",
+        lambda w: {"post_id": make_post(w.group, author=w.teacher).id},
+        only("guardian", "teacher", ok=303),
+        {},
+    ),
+    "media.file": (
+        "GET",
+        lambda w: {"key": make_post(w.group, author=w.teacher, photos=1).photos[0].key,
+                   "variant": "klein"},
+        only("guardian", "teacher", "admin"),
+        None,
+    ),
 }
 
 
@@ -70,13 +113,14 @@ def test_route_answers_each_role_as_the_policy_says(app, client, endpoint):
     world = build_world()
     with app.test_request_context():
         url = url_for(endpoint, **url_args(world))
+        form = data(world) if callable(data) else data
     got = {}
     for role in ROLES:
         logout(client)
         user = world.user(role)
         if user is not None:
             login_as(client, user)
-        response = client.open(url, method=method, data=data)
+        response = client.open(url, method=method, data=form)
         got[role] = response.status_code
         assert_security_headers(response)
         if response.status_code == LOGIN and role == "anonymous" and endpoint != "home":

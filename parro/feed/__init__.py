@@ -2,4 +2,5 @@ from flask import Blueprint
 
 bp = Blueprint("feed", __name__, url_prefix="/groepen")
 
-from . import views  # noqa: E402,F401
+# views: the feed pages; posts: writing, editing, liking; announcements: school-wide.
+from . import announcements, posts, views  # noqa: E402,F401

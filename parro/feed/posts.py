@@ -1,0 +1,176 @@
+"""Writing, editing, deleting and liking group posts."""
+
+from __future__ import annotations
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import media, policy
+from ..auth.forms import EmptyForm
+from ..extensions import db
+from ..models import Group, Post
+from . import bp, service
+from .forms import EditPostForm, PostForm, local_to_utc
+from .queries import one_post
+
+# Forms that carry files: their requests may be as large as MEDIA_MAX_REQUEST_MB.
+UPLOAD_ENDPOINTS = {"feed.new_post", "feed.new_announcement"}
+
+
+@bp.url_value_preprocessor
+def _upload_limit(endpoint, values):
+    # URL value preprocessors run before all before_request functions, and CSRF
+    # protection reads the body in one of those: the larger limit must be set first.
+    # Only signed-in staff get it; everyone else keeps MAX_CONTENT_LENGTH.
+    if endpoint in UPLOAD_ENDPOINTS and request.method == "POST" and policy.is_staff(current_user):
+        request.max_content_length = current_app.config["MEDIA_MAX_REQUEST_MB"] * 1024 * 1024
+
+
+def done(url: str):
+    """Go to `url`: a 303 for a plain form, HX-Redirect for htmx (so the flash survives)."""
+    if request.htmx:
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, 303)
+
+
+def safe_next(default: str) -> str:
+    """A local path to return to from the `next` field, or the default."""
+    target = request.form.get("next", "")
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def _fragment_or_page(fragment: str, page: str, status: int = 200, **context):
+    template = fragment if request.htmx and not request.htmx.boosted else page
+    return render_template(template, **context), status
+
+
+@bp.route("/<int:group_id>/nieuw", methods=["GET", "POST"])
+@login_required
+def new_post(group_id: int):
+    """Write a post for a group, with photos, videos and PDF files."""
+    group = db.get_or_404(Group, group_id)
+    policy.require(policy.can_post_in(current_user, group))
+    form = PostForm()
+    mine = [g for g in policy.visible_groups(current_user) if policy.can_post_in(current_user, g)]
+    form.groups.choices = [(g.id, g.name) for g in mine]
+    if not form.is_submitted():
+        form.groups.data = [group.id]
+    else:
+        # Another teacher's group is no slip of the hand: refuse the request.
+        for raw in request.form.getlist("groups"):
+            other = db.session.get(Group, int(raw)) if raw.isdigit() else None
+            policy.require(other is not None and policy.can_post_in(current_user, other))
+    if form.validate_on_submit():
+        post = _create(form)
+        if post is not None:
+            if post.is_published():
+                flash(_("Uw bericht is geplaatst."), "success")
+            else:
+                flash(_("Uw bericht is ingepland."), "success")
+            return done(url_for("feed.group", group_id=group.id))
+    status = 422 if form.is_submitted() else 200
+    return _fragment_or_page(
+        "feed/_post_form.html", "feed/new_post.html", status, form=form, group=group
+    )
+
+
+def _create(form: PostForm) -> Post | None:
+    """Check and process the files, then store the post; None (with errors on the form) if not."""
+    limits = media.Limits.from_config(current_app.config)
+    checked, problems = media.check(form.files.data or [], limits)
+    if problems:
+        form.files.errors = list(form.files.errors) + list(problems)
+        return None
+    if not form.has_content() and not checked:
+        form.body.errors = list(form.body.errors) + [
+            _("Schrijf een bericht of voeg een foto of bestand toe.")
+        ]
+        return None
+    try:
+        staged = media.process(checked, limits)
+    except media.UploadErrors as exc:
+        form.files.errors = list(form.files.errors) + list(exc.messages)
+        return None
+    groups = [db.session.get(Group, gid) for gid in form.groups.data]
+    return service.create_post(
+        current_user,
+        groups,
+        title=form.title.data,
+        body=form.body.data,
+        important=form.important.data,
+        publish_at=local_to_utc(form.publish_at.data) if form.publish_at.data else None,
+        staged=staged,
+    )
+
+
+@bp.route("/bericht/<int:post_id>")
+@login_required
+def post(post_id: int):
+    """Show one post, with who read and liked it for its author."""
+    found, info = one_post(current_user, post_id)
+    if found is None:
+        abort(404)
+    policy.require(policy.can_see_post(current_user, found))
+    return render_template("feed/post.html", post=found, info=info)
+
+
+@bp.route("/bericht/<int:post_id>/bewerken", methods=["GET", "POST"])
+@login_required
+def edit_post(post_id: int):
+    """Change the title and text of one's own post."""
+    post = db.get_or_404(Post, post_id)
+    policy.require(policy.can_edit_post(current_user, post))
+    form = EditPostForm(obj=post)
+    if form.validate_on_submit():
+        if not (form.title.data or "").strip() and not (form.body.data or "").strip() \
+                and not post.attachments:
+            form.body.errors = list(form.body.errors) + [_("Schrijf een bericht.")]
+        else:
+            service.edit_post(post, title=form.title.data, body=form.body.data)
+            flash(_("Uw bericht is aangepast."), "success")
+            return done(url_for("feed.post", post_id=post.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("feed/edit_post.html", form=form, post=post,
+                           delete_form=EmptyForm()), status
+
+
+@bp.post("/bericht/<int:post_id>/verwijderen")
+@login_required
+def delete_post(post_id: int):
+    """Delete a post with its files (the author, or an admin)."""
+    post = db.get_or_404(Post, post_id)
+    policy.require(policy.can_delete_post(current_user, post))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    service.delete_post(post)
+    flash(_("Het bericht is verwijderd."), "success")
+    return done(url_for("feed.index"))
+
+
+@bp.post("/bericht/<int:post_id>/vind-ik-leuk")
+@login_required
+def like(post_id: int):
+    """Like a post, or take the like back."""
+    post = db.get_or_404(Post, post_id)
+    policy.require(policy.can_like(current_user, post))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    service.toggle_like(current_user, post)
+    if request.htmx:
+        _, info = one_post(current_user, post.id)
+        return render_template("feed/_like.html", post=post, info=info)
+    return redirect(safe_next(url_for("feed.post", post_id=post.id)) + f"#post-{post.id}", 303)
