@@ -21,7 +21,7 @@ from ..extensions import db
 from ..models import Group, Post
 from . import bp, service
 from .forms import EditPostForm, PostForm, local_to_utc
-from .queries import one_post
+from .queries import like_state, one_post
 
 # Forms that carry files: their requests may be as large as MEDIA_MAX_REQUEST_MB.
 UPLOAD_ENDPOINTS = {"feed.new_post", "feed.new_announcement"}
@@ -171,6 +171,5 @@ def like(post_id: int):
         abort(400)
     service.toggle_like(current_user, post)
     if request.htmx:
-        _, info = one_post(current_user, post.id)
-        return render_template("feed/_like.html", post=post, info=info)
+        return render_template("feed/_like.html", post=post, info=like_state(current_user, post))
     return redirect(safe_next(url_for("feed.post", post_id=post.id)) + f"#post-{post.id}", 303)

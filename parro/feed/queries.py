@@ -104,6 +104,15 @@ def one_post(user: User, post_id: int) -> tuple[Post | None, PostInfo | None]:
     return post, describe(user, [post])[post.id]
 
 
+def like_state(user: User, post: Post) -> PostInfo:
+    """Just what the like button shows, after a like or unlike."""
+    mine = func.coalesce(func.sum(case((Like.user_id == user.id, 1), else_=0)), 0)
+    count, liked = db.session.execute(
+        select(func.count(), mine).where(Like.post_id == post.id)
+    ).one()
+    return PostInfo(like_count=count, liked=bool(liked), can_like=policy.can_like(user, post))
+
+
 def describe(user: User, posts: list[Post]) -> dict[int, PostInfo]:
     """What the template needs to know about each post, for this user."""
     info = {p.id: PostInfo() for p in posts}
