@@ -11,6 +11,7 @@ from .. import media
 from ..clock import now
 from ..extensions import db
 from ..models import Attachment, Group, Like, PhotoTag, Post, PostGroup, User
+from .publishing import queue_post_mail
 
 
 def clean_text(text: str | None) -> str:
@@ -71,6 +72,9 @@ def create_post(
         attachments=attachments_from(list(staged), tagged_ids),
     )
     db.session.add(post)
+    if important and post.is_published():
+        db.session.flush()
+        queue_post_mail(post)
     commit_with_files(list(staged))
     return post
 
