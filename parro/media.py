@@ -189,7 +189,10 @@ def check(uploads: list[FileStorage], limits: Limits, allowed=(PHOTO, VIDEO, DOC
             continue
         kind = sniff(upload)
         if kind not in allowed:
-            errors.append(_l("%(name)s kan hier niet worden toegevoegd.", name=name))
+            if tuple(allowed) == (DOCUMENT,):
+                errors.append(_l("%(name)s is geen PDF-bestand.", name=name))
+            else:
+                errors.append(_l("%(name)s kan hier niet worden toegevoegd.", name=name))
             continue
         limit = {PHOTO: limits.photo_bytes, VIDEO: limits.video_bytes,
                  DOCUMENT: limits.document_bytes}[kind]

@@ -158,3 +158,24 @@ def make_post(group=None, author=None, groups=(), photos=0, files=(), tagged=(),
     fields.setdefault("body", "Vandaag in de klas.")
     return service.create_post(author, groups, staged=staged,
                                tagged_ids=[s.id for s in tagged], **fields)
+
+
+def make_announcement(groups=(), title="Studiedag", days=14, **fields):
+    """A school-wide announcement, pinned from today for `days` days (all groups by default)."""
+    from datetime import timedelta
+
+    from parro.clock import today
+    from parro.models import Announcement, AnnouncementGroup
+
+    announcement = Announcement(
+        title=title,
+        body=fields.pop("body", "Op vrijdag zijn alle kinderen vrij."),
+        all_groups=not groups,
+        starts_on=fields.pop("starts_on", today()),
+        ends_on=fields.pop("ends_on", today() + timedelta(days=days)),
+        announcement_groups=[AnnouncementGroup(group_id=g.id) for g in groups],
+        **fields,
+    )
+    db.session.add(announcement)
+    db.session.flush()
+    return announcement

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from flask import url_for
 
-from .factories import make_post
+from .factories import make_announcement, make_post
 from .helpers import login_as, logout
 from .test_security_headers import assert_security_headers
 from .world import ROLES, build_world
@@ -87,6 +87,26 @@ ROUTES = {
         "POST",
         lambda w: {"post_id": make_post(w.group, author=w.teacher).id},
         only("guardian", "teacher", ok=303),
+        {},
+    ),
+    "feed.announcements": ("GET", lambda w: {}, only("admin"), None),
+    "feed.new_announcement": (
+        "POST",
+        lambda w: {},
+        only("admin", ok=303),
+        {"title": "Studiedag", "body": "Vrijdag zijn alle kinderen vrij.", "all_groups": "y",
+         "ends_on": "2999-12-31"},
+    ),
+    "feed.delete_announcement": (
+        "POST",
+        lambda w: {"announcement_id": make_announcement().id},
+        only("admin", ok=303),
+        {},
+    ),
+    "feed.dismiss_announcement": (
+        "POST",
+        lambda w: {"announcement_id": make_announcement(groups=[w.group]).id},
+        only("guardian", "teacher", "admin", ok=303),
         {},
     ),
     "media.file": (

@@ -9,6 +9,7 @@ from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
+    FileField,
     MultipleFileField,
     SelectMultipleField,
     StringField,
@@ -80,7 +81,7 @@ class AnnouncementForm(FlaskForm):
         _l("Bovenaan tonen tot en met"),
         validators=[DataRequired(_l("Kies tot wanneer de mededeling bovenaan staat."))],
     )
-    newsletter = MultipleFileField(_l("Nieuwsbrief of ander PDF-bestand (mag leeg blijven)"))
+    newsletter = FileField(_l("Nieuwsbrief of ander PDF-bestand (mag leeg blijven)"))
 
     def validate_groups(self, field):
         if not self.all_groups.data and not field.data:
