@@ -27,6 +27,7 @@ class NavItem:
 NAV = [
     NavItem("feed.index", _l("Groepen")),
     NavItem("admin.index", _l("Beheer"), policy.can_administer),
+    NavItem("privacy.topics", _l("Privacy"), policy.can_manage_consent_topics),
 ]
 
 

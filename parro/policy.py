@@ -13,8 +13,11 @@ from sqlalchemy import select
 from .extensions import db
 from .clock import today
 from .models import (
+    APP_PHOTOS,
     Announcement,
     Attachment,
+    Consent,
+    ConsentTopic,
     Group,
     Guardianship,
     Membership,
@@ -248,8 +251,85 @@ def can_see_announcement(user: User, announcement: Announcement) -> bool:
 
 def can_see_attachment(user: User, attachment: Attachment) -> bool:
     if attachment.post is not None:
-        return can_see_post(user, attachment.post)
+        return can_see_post(user, attachment.post) and attachment.id not in hidden_photo_ids(
+            user, [attachment]
+        )
     return can_see_announcement(user, attachment.announcement)
+
+
+# -- privacy (photo consent) ------------------------------------------------------
+
+
+def app_photo_consented(student_ids) -> set[int]:
+    """Of these students, those whose guardians said yes to photos in the app."""
+    ids = list(student_ids)
+    if not ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Consent.student_id)
+            .join(ConsentTopic, ConsentTopic.id == Consent.topic_id)
+            .where(
+                ConsentTopic.key == APP_PHOTOS,
+                Consent.given.is_(True),
+                Consent.student_id.in_(ids),
+            )
+        )
+    )
+
+
+def own_children_ids(user: User) -> set[int]:
+    if not user.is_authenticated or not user.is_guardian:
+        return set()
+    key = f"own_children_{user.id}"
+    if key not in g:
+        g.setdefault(
+            key,
+            set(db.session.scalars(select(Guardianship.student_id).where(Guardianship.user_id == user.id))),
+        )
+    return g.get(key)
+
+
+def unconsented_photo_ids(attachments) -> set[int]:
+    """Photos in which a child is tagged who has no consent for photos in the app."""
+    tagged = [a for a in attachments if a.tags]
+    if not tagged:
+        return set()
+    students = {t.student_id for a in tagged for t in a.tags}
+    blocked = students - app_photo_consented(students)
+    return {a.id for a in tagged if any(t.student_id in blocked for t in a.tags)}
+
+
+def hidden_photo_ids(user: User, attachments) -> set[int]:
+    """Photos this user may not see: a child without consent is in them, and it is not theirs.
+
+    Staff still see them (flagged), so that they can take them away.
+    """
+    if is_staff(user):
+        return set()
+    tagged = [a for a in attachments if a.tags]
+    if not tagged:
+        return set()
+    students = {t.student_id for a in tagged for t in a.tags}
+    blocked = students - app_photo_consented(students) - own_children_ids(user)
+    return {a.id for a in tagged if any(t.student_id in blocked for t in a.tags)}
+
+
+def can_set_consent(user: User, student: Student) -> bool:
+    """Consent is the guardians' to give or refuse."""
+    return is_guardian_of(user, student)
+
+
+def can_view_consent(user: User, student: Student) -> bool:
+    return can_view_student(user, student)
+
+
+def can_see_consent_overview(user: User, group: Group) -> bool:
+    return is_admin(user) or teaches(user, group)
+
+
+def can_manage_consent_topics(user: User) -> bool:
+    return is_admin(user)
 
 
 def require(allowed: bool) -> None:

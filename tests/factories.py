@@ -179,3 +179,28 @@ def make_announcement(groups=(), title="Studiedag", days=14, **fields):
     db.session.add(announcement)
     db.session.flush()
     return announcement
+
+
+def make_consent_topic(name="Foto's in de app", app_photos=True, **fields):
+    """A consent question; by default the one that decides photos in the app."""
+    from parro.models import APP_PHOTOS, ConsentTopic
+
+    topic = ConsentTopic(school_id=make_school().id, name=name,
+                         key=APP_PHOTOS if app_photos else None, **fields)
+    db.session.add(topic)
+    db.session.flush()
+    return topic
+
+
+def give_consent(student, topic=None, given=True, by=None):
+    """The current answer for a child (without the log a guardian's answer also writes)."""
+    from parro.models import APP_PHOTOS, Consent, ConsentTopic
+
+    if topic is None:
+        topic = db.session.query(ConsentTopic).filter_by(key=APP_PHOTOS).first() \
+            or make_consent_topic()
+    consent = Consent(student_id=student.id, topic_id=topic.id, given=given,
+                      changed_by_id=by.id if by else None)
+    db.session.add(consent)
+    db.session.flush()
+    return consent

@@ -81,3 +81,12 @@ def count_client_queries(client):
         yield counter
     finally:
         event.remove(engine, "before_cursor_execute", before)
+
+
+def page_text(response) -> str:
+    """text_of() with HTML entities decoded (Dutch has many apostrophes: foto's)."""
+    import html
+
+    from .helpers import text_of
+
+    return html.unescape(text_of(response))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from flask import url_for
 
-from .factories import make_announcement, make_post
+from .factories import make_announcement, make_consent_topic, make_post
 from .helpers import login_as, logout
 from .test_security_headers import assert_security_headers
 from .world import ROLES, build_world
@@ -109,6 +109,22 @@ ROUTES = {
         only("guardian", "teacher", "admin", ok=303),
         {},
     ),
+    "privacy.topics": (
+        "POST", lambda w: {}, only("admin", ok=303), {"name": "Foto's op de website"},
+    ),
+    "privacy.edit_topic": (
+        "POST",
+        lambda w: {"topic_id": make_consent_topic().id},
+        only("admin", ok=303),
+        {"name": "Foto's in de app en in de klas"},
+    ),
+    "privacy.child": (
+        "POST",
+        lambda w: {"student_id": w.student.id},
+        only("guardian", ok=303),
+        lambda w: {f"topic_{make_consent_topic().id}": "ja"},
+    ),
+    "privacy.group": ("GET", lambda w: {"group_id": w.group.id}, only("teacher", "admin"), None),
     "media.file": (
         "GET",
         lambda w: {"key": make_post(w.group, author=w.teacher, photos=1).photos[0].key,

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
 
 from .. import media, policy
 from ..auth.forms import EmptyForm
@@ -73,7 +74,9 @@ def new_announcement():
     """Write a school-wide announcement, optionally with the newsletter as PDF."""
     policy.require(policy.can_announce(current_user))
     form = AnnouncementForm()
-    form.groups.choices = [(g.id, g.name) for g in policy.visible_groups(current_user)]
+    form.groups.choices = [
+        SelectChoice(g.id, g.name) for g in policy.visible_groups(current_user)
+    ]
     if not form.is_submitted():
         form.ends_on.data = today() + timedelta(days=14)
     if form.validate_on_submit():

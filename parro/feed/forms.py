@@ -45,7 +45,8 @@ class PostForm(FlaskForm):
     title = StringField(_l("Titel (mag leeg blijven)"), validators=[Length(max=150)])
     body = TextAreaField(_l("Bericht"), validators=[_body_length], render_kw={"rows": 6})
     files = MultipleFileField(_l("Foto's, video's en PDF-bestanden"))
-    tagged = MultiCheckboxField(_l("Wie staan er op de foto's?"), coerce=int)
+    # Checked against the groups and consent by the view, with a message naming the children.
+    tagged = MultiCheckboxField(_l("Wie staan er op de foto's?"), coerce=int, validate_choice=False)
     important = BooleanField(_l("Belangrijk: stuur dit bericht ook per e-mail naar alle ouders"))
     publish_at = DateTimeLocalField(
         _l("Later plaatsen op"), format="%Y-%m-%dT%H:%M", validators=[Optional()]

@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from .. import media, policy
 from ..auth.forms import EmptyForm
@@ -66,7 +67,11 @@ def new_post(group_id: int):
     policy.require(policy.can_post_in(current_user, group))
     form = PostForm()
     mine = [g for g in policy.visible_groups(current_user) if policy.can_post_in(current_user, g)]
-    form.groups.choices = [(g.id, g.name) for g in mine]
+    form.groups.choices = [SelectChoice(g.id, g.name) for g in mine]
+    tag_groups = service.taggable_students(mine)
+    form.tagged.choices = [
+        SelectChoice(s.id, s.full_name) for _, rows in tag_groups for s, _ in rows
+    ]
     if not form.is_submitted():
         form.groups.data = [group.id]
     else:
@@ -74,7 +79,7 @@ def new_post(group_id: int):
         for raw in request.form.getlist("groups"):
             other = db.session.get(Group, int(raw)) if raw.isdigit() else None
             policy.require(other is not None and policy.can_post_in(current_user, other))
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _tags_allowed(form, tag_groups):
         post = _create(form)
         if post is not None:
             if post.is_published():
@@ -84,8 +89,39 @@ def new_post(group_id: int):
             return done(url_for("feed.group", group_id=group.id))
     status = 422 if form.is_submitted() else 200
     return _fragment_or_page(
-        "feed/_post_form.html", "feed/new_post.html", status, form=form, group=group
+        "feed/_post_form.html", "feed/new_post.html", status, form=form, group=group,
+        tag_groups=tag_groups,
     )
+
+
+def _tags_allowed(form: PostForm, tag_groups) -> bool:
+    """Tagged children must be in the chosen groups and have consent for photos in the app.
+
+    Whatever the page showed: this is checked here, against the database.
+    """
+    if not form.tagged.data:
+        return True
+    chosen = set(form.groups.data)
+    in_groups = {s.id for g, rows in tag_groups if g.id in chosen for s, _ in rows}
+    names = {s.id: s.full_name for _, rows in tag_groups for s, _ in rows}
+    outside = [i for i in form.tagged.data if i not in in_groups]
+    if outside:
+        known = [names[i] for i in outside if i in names]
+        form.tagged.errors = list(form.tagged.errors) + [
+            _("Deze kinderen zitten niet in de gekozen groepen: %(names)s.",
+              names=", ".join(known))
+            if len(known) == len(outside)
+            else _("Een aangevinkt kind zit niet in de gekozen groepen.")
+        ]
+        return False
+    refused = sorted(names[i] for i in service.without_app_consent(form.tagged.data))
+    if refused:
+        form.tagged.errors = list(form.tagged.errors) + [
+            _("Voor %(names)s is er geen toestemming voor foto's in de app. Haal het vinkje weg "
+              "en laat foto's waarop zij herkenbaar zijn weg.", names=", ".join(refused))
+        ]
+        return False
+    return True
 
 
 def _create(form: PostForm) -> Post | None:
@@ -114,6 +150,7 @@ def _create(form: PostForm) -> Post | None:
         important=form.important.data,
         publish_at=local_to_utc(form.publish_at.data) if form.publish_at.data else None,
         staged=staged,
+        tagged_ids=form.tagged.data or [],
     )
 
 

@@ -54,6 +54,8 @@ class PostInfo:
     can_delete: bool = False
     stats: bool = False  # the viewer sees the names and read receipts below
     likers: list[str] = field(default_factory=list)
+    hidden: set[int] = field(default_factory=set)  # photos this viewer may not see (consent)
+    flagged: set[int] = field(default_factory=set)  # photos of a child without consent (staff)
     families_total: int = 0
     unread: list[Family] = field(default_factory=list)
 
@@ -131,6 +133,13 @@ def describe(user: User, posts: list[Post]) -> dict[int, PostInfo]:
         i.can_edit = policy.can_edit_post(user, post)
         i.can_delete = policy.can_delete_post(user, post)
         i.stats = policy.can_see_post_stats(user, post)
+    photos = [a for p in posts for a in p.attachments if a.is_photo]
+    hidden = policy.hidden_photo_ids(user, photos)
+    flagged = policy.unconsented_photo_ids(photos) if user.is_staff else set()
+    for post in posts:
+        ids_here = {a.id for a in post.attachments}
+        info[post.id].hidden = hidden & ids_here
+        info[post.id].flagged = flagged & ids_here
     with_stats = [p for p in posts if info[p.id].stats]
     if with_stats:
         _add_stats(with_stats, info)

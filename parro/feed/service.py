@@ -7,10 +7,20 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import media
+from .. import media, policy
 from ..clock import now
 from ..extensions import db
-from ..models import Attachment, Group, Like, PhotoTag, Post, PostGroup, User
+from ..models import (
+    Attachment,
+    Group,
+    Like,
+    Membership,
+    PhotoTag,
+    Post,
+    PostGroup,
+    Student,
+    User,
+)
 from .publishing import queue_post_mail
 
 
@@ -38,6 +48,25 @@ def attachments_from(staged: list[media.Staged], tagged_ids=()) -> list[Attachme
             attachment.tags = [PhotoTag(student_id=sid) for sid in tagged_ids]
         result.append(attachment)
     return result
+
+
+def taggable_students(groups: list[Group]) -> list[tuple[Group, list[tuple[Student, bool]]]]:
+    """Per group, its students and whether they may be shown in photos in the app."""
+    rows = db.session.execute(
+        select(Membership.group_id, Student)
+        .join(Student, Student.id == Membership.student_id)
+        .where(Membership.group_id.in_([g.id for g in groups]))
+        .order_by(Student.first_name, Student.last_name)
+    ).all()
+    consented = policy.app_photo_consented({s.id for _, s in rows})
+    return [
+        (g, [(s, s.id in consented) for gid, s in rows if gid == g.id]) for g in groups
+    ]
+
+
+def without_app_consent(student_ids) -> set[int]:
+    ids = set(student_ids)
+    return ids - policy.app_photo_consented(ids)
 
 
 def commit_with_files(staged: list[media.Staged]) -> None:
