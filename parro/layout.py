@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import Flask, request, url_for
+from flask import Flask, has_request_context, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -39,7 +39,8 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def layout():
         items = []
-        if current_user.is_authenticated:
+        # Mails are rendered outside requests too (CLI, tests): no user, no navigation.
+        if has_request_context() and current_user.is_authenticated:
             for item in NAV:
                 if item.allowed(current_user):
                     prefix = item.endpoint.split(".")[0]

@@ -16,14 +16,13 @@ from .factories import make_group, make_guardian, make_post, make_student, make_
 from .feed_helpers import fresh, reader, sign_in
 from .helpers import text_of
 
-pytestmark = pytest.mark.usefixtures("reader")
 __all__ = ["reader"]
 
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)  # 10:00 in Amsterdam
 
 
 @pytest.fixture
-def school(app):
+def school(app, reader):
     clock.set_now(NOW)
     g3 = make_group("Groep 3")
     g4 = make_group("Groep 4", grade=4)
@@ -117,3 +116,21 @@ def test_guardians_see_the_scheduled_post_at_its_time(client, school):
     clock.set_now(NOW + timedelta(minutes=5))
     assert "Straks" in text_of(client.get("/groepen/"))
     assert client.get(f"/groepen/bericht/{post.id}").status_code == 200
+
+
+def test_publishing_works_outside_any_request(app):
+    """As from cron or the publisher thread: no request, no user."""
+    clock.set_now(NOW)
+    group = make_group("Groep 3")
+    make_guardian(child=make_student(group), email="ouder@example.org")
+    make_post(group, author=make_teacher(group), title="Later belangrijk", important=True,
+              publish_at=NOW + timedelta(minutes=1))
+    db.session.commit()
+    clock.set_now(NOW + timedelta(minutes=1))
+    result = app.test_cli_runner().invoke(args=["feed", "publish"])
+    assert result.exit_code == 0, result.output
+    assert "1 scheduled important post(s) mailed" in result.output
+    db.session.expire_all()
+    [mail] = db.session.scalars(select(OutboxMail)).all()
+    assert mail.recipient == "ouder@example.org" and "Later belangrijk" in mail.subject
+    db.session.rollback()
