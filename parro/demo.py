@@ -180,13 +180,14 @@ def add_feed_demo(school: School) -> None:
     only children with consent are tagged.
     """
     import io
-    from datetime import timedelta
+    from datetime import datetime, time, timedelta
 
     from PIL import Image, ImageDraw
     from sqlalchemy import select
     from werkzeug.datastructures import FileStorage
 
     from . import media
+    from .clock import school_tz
     from .feed import service
     from .models import (
         APP_PHOTOS,
@@ -244,7 +245,7 @@ def add_feed_demo(school: School) -> None:
     db.session.commit()
 
     # -- posts with photos ------------------------------------------------------
-    def picture(seed: int, caption: str) -> bytes:
+    def picture(seed: int) -> bytes:
         r = random.Random(seed)
         sky = (r.randint(90, 160), r.randint(160, 210), 235)
         image = Image.new("RGB", (960, 720), sky)
@@ -256,7 +257,6 @@ def add_feed_demo(school: School) -> None:
             colour = (r.randint(120, 255), r.randint(60, 200), r.randint(60, 220))
             draw.rounded_rectangle((x, y - 160, x + 70, y), radius=25, fill=colour)
             draw.ellipse((x + 5, y - 220, x + 65, y - 160), fill=(240, 200, 170))
-        draw.text((30, 30), caption, fill=(30, 30, 30), font_size=42)
         buffer = io.BytesIO()
         image.save(buffer, "JPEG", quality=80)
         return buffer.getvalue()
@@ -291,7 +291,7 @@ def add_feed_demo(school: School) -> None:
         for n, (days, title, body, photos) in enumerate(FEED_POSTS):
             seed += 1
             author = teachers[n % len(teachers)]
-            files = [(f"IMG_{seed:03d}{k}.jpg", picture(seed * 10 + k, f"{group.name}"))
+            files = [(f"IMG_{seed:03d}{k}.jpg", picture(seed * 10 + k))
                      for k in range(photos)]
             tagged = [sid for sid in members.get(group.id, []) if sid in consented][: 2 + n % 3]
             post = service.create_post(
@@ -299,7 +299,9 @@ def add_feed_demo(school: School) -> None:
                 title=title,
                 body=body.format(group=group.name),
                 important=n == 2,
-                publish_at=moment - timedelta(days=days, hours=rng.randint(0, 5)),
+                publish_at=min(moment, datetime.combine(
+                    today() - timedelta(days=days), time(12 + n % 4, rng.randint(0, 59)),
+                    tzinfo=school_tz())),
                 staged=staged_files(files),
                 tagged_ids=tagged if photos else [],
             )
