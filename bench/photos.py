@@ -92,7 +92,8 @@ def main() -> None:
         with app.test_request_context():
             limits = media.Limits.from_config(app.config)
             limits.workers = workers
-            uploads = [FileStorage(io.BytesIO(p), f"IMG_{i:04d}.{fmt}") for i, p in enumerate(photos)]
+            uploads = [FileStorage(io.BytesIO(p), f"IMG_{i:04d}.{fmt}")
+                       for i, p in enumerate(photos)]
             start = time.perf_counter()
             checked, errors = media.check(uploads, limits)
             assert not errors, errors
@@ -110,9 +111,9 @@ def main() -> None:
               f"over {args.rounds} rounds: {', '.join(f'{t:.2f}' for t in times)}")
 
     # The whole request, as the teacher's browser sends it.
-    from flask_migrate import upgrade
-
     from datetime import date
+
+    from flask_migrate import upgrade
 
     from parro.models import (
         Group,

@@ -351,7 +351,8 @@ FEED_POSTS = [  # (days ago, title, text, number of photos)
     (16, "Bibliotheekbezoek", "Vandaag zijn we naar de bibliotheek geweest. Iedereen heeft een "
      "boek uitgezocht. Wilt u thuis ook samen lezen? Tips staan op "
      "https://www.example.org/lezen", 0),
-    (12, "Studiedag vrijdag", "Let op: vrijdag is er een studiedag. Alle kinderen zijn die dag vrij.\n"
+    (12, "Studiedag vrijdag", "Let op: vrijdag is er een studiedag. Alle kinderen zijn die "
+     "dag vrij.\n"
      "De BSO is gewoon open.", 0),
     (8, "Kunst in de klas", "Vandaag hebben we geschilderd met waterverf. Kijk eens wat een "
      "mooie kunstwerken!", 4),

@@ -290,7 +290,9 @@ def _photo(upload: FileStorage, staged: Staged, limits: Limits, tmp: Path, base:
     except UnidentifiedImageError:
         raise UploadError(_l("dit is geen foto, video (MP4) of PDF-bestand.")) from None
     if img.format not in PHOTO_FORMATS:
-        raise UploadError(_l("dit soort afbeelding wordt niet ondersteund (wel JPEG, PNG, WebP, HEIC)."))
+        raise UploadError(
+            _l("dit soort afbeelding wordt niet ondersteund (wel JPEG, PNG, WebP, HEIC).")
+        )
     width, height = img.size
     if width * height > limits.max_pixels:
         raise UploadError(too_many_pixels)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from flask import abort, current_app, g
 from sqlalchemy import select
 
-from .extensions import db
 from .clock import today
+from .extensions import db
 from .models import (
     APP_PHOTOS,
     Announcement,
@@ -285,7 +285,11 @@ def own_children_ids(user: User) -> set[int]:
     if key not in g:
         g.setdefault(
             key,
-            set(db.session.scalars(select(Guardianship.student_id).where(Guardianship.user_id == user.id))),
+            set(
+                db.session.scalars(
+                    select(Guardianship.student_id).where(Guardianship.user_id == user.id)
+                )
+            ),
         )
     return g.get(key)
 

@@ -152,7 +152,8 @@ def make_post(group=None, author=None, groups=(), photos=0, files=(), tagged=(),
     if author is None:
         author = make_teacher(groups=groups)
     staged = stage_files(
-        *[(f"foto{i + 1}.jpg", photo_bytes(colour=(40 * i % 255, 100, 150))) for i in range(photos)],
+        *[(f"foto{i + 1}.jpg", photo_bytes(colour=(40 * i % 255, 100, 150)))
+          for i in range(photos)],
         *files,
     )
     fields.setdefault("body", "Vandaag in de klas.")

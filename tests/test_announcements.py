@@ -12,7 +12,14 @@ from parro import clock
 from parro.extensions import db
 from parro.models import Announcement, AnnouncementDismissal, Attachment
 
-from .factories import make_admin, make_group, make_guardian, make_student, make_teacher, photo_bytes
+from .factories import (
+    make_admin,
+    make_group,
+    make_guardian,
+    make_student,
+    make_teacher,
+    photo_bytes,
+)
 from .feed_helpers import files_under, fresh, reader, sign_in, upload
 from .helpers import text_of
 from .test_media import pdf_bytes
@@ -58,7 +65,8 @@ def announce(client, **data):
 
 
 def pinned_titles(response) -> list[str]:
-    return re.findall(r'<h2 id="mededeling-\d+-titel">([^<]*)</h2>', response.get_data(as_text=True))
+    html = response.get_data(as_text=True)
+    return re.findall(r'<h2 id="mededeling-\d+-titel">([^<]*)</h2>', html)
 
 
 def test_admin_announces_to_all_groups_with_the_newsletter(client, school, media_dir):

@@ -31,7 +31,8 @@ def test_demo_has_a_feed_with_photos_likes_consent_and_a_newsletter(app, tmp_pat
     assert len(photos) >= 8 * 9
     assert all(media.path_for(p.key, "thumb").is_file() for p in photos)
     assert count(Like) > 100
-    assert [t.name for t in db.session.scalars(select(ConsentTopic).order_by(ConsentTopic.position))] == [
+    topics = db.session.scalars(select(ConsentTopic).order_by(ConsentTopic.position))
+    assert [t.name for t in topics] == [
         "Foto's in de app", "Foto's op de website", "Foto's in de nieuwsbrief", "Social media"]
     app_topic = db.session.scalar(select(ConsentTopic).where(ConsentTopic.key == APP_PHOTOS))
     given = count(Consent, Consent.topic_id == app_topic.id, Consent.given.is_(True))

@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from parro import clock
 from parro.extensions import db
@@ -103,7 +103,8 @@ def test_last_years_group_is_gone_for_guardians(client, school):
 
 
 def test_scheduled_posts_are_hidden_from_guardians_until_their_time(client, school):
-    make_post(school["g3"], author=school["anna"], title="Later", publish_at=NOW + timedelta(hours=2))
+    make_post(school["g3"], author=school["anna"], title="Later",
+              publish_at=NOW + timedelta(hours=2))
     db.session.commit()
     sign_in(client, school["jansen"])
     assert titles(client.get("/groepen/")) == []
@@ -183,13 +184,16 @@ def test_the_cost_of_a_feed_page_does_not_grow_with_the_feed(make_client, app, s
 
 def test_pages_of_twenty_with_an_older_posts_link_and_htmx_fragments(client, school):
     for i in range(45):
-        make_post(school["g3"], author=school["anna"], title=f"Bericht {i:02d}", publish_at=at(100 - i))
+        make_post(school["g3"], author=school["anna"], title=f"Bericht {i:02d}",
+                  publish_at=at(100 - i))
     db.session.commit()
     sign_in(client, school["jansen"])
     first = client.get(f"/groepen/{school['g3'].id}")
     assert titles(first) == [f"Bericht {i:02d}" for i in range(44, 24, -1)]
     html = first.get_data(as_text=True)
-    link = re.search(r'<a class="button" href="([^"]+)" hx-get="([^"]+)" hx-trigger="revealed"', html)
+    link = re.search(
+        r'<a class="button" href="([^"]+)" hx-get="([^"]+)" hx-trigger="revealed"', html
+    )
     assert link and "Oudere berichten" in html
     second = client.get(link.group(1).replace("&amp;", "&"))
     assert titles(second) == [f"Bericht {i:02d}" for i in range(24, 4, -1)]

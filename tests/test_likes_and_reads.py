@@ -42,7 +42,8 @@ def school(app):
         "amrani": make_guardian(child=mo, name="Fatma Amrani"),
         "stranger": make_guardian(child=make_student(other), name="Piet Vreemd"),
         "admin": make_admin(),
-        "post": make_post(group, author=teacher, title="Uitje", publish_at=NOW - timedelta(hours=1)),
+        "post": make_post(group, author=teacher, title="Uitje",
+                          publish_at=NOW - timedelta(hours=1)),
     }
     db.session.commit()
     return world

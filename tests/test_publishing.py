@@ -54,7 +54,8 @@ def new_post(client, group, **data):
 
 def test_important_post_is_mailed_at_once_to_every_guardian_once(client, school):
     sign_in(client, school["teacher"])
-    response = new_post(client, school["g3"], title="Morgen vrij", body="De school is morgen dicht.",
+    response = new_post(client, school["g3"], title="Morgen vrij",
+                        body="De school is morgen dicht.",
                         important="y", groups=[str(school["g3"].id), str(school["g4"].id)])
     assert response.status_code == 303
     mails = outbox()
@@ -64,7 +65,8 @@ def test_important_post_is_mailed_at_once_to_every_guardian_once(client, school)
     dad, jansen = mails
     assert jansen.subject == "Belangrijk bericht: Morgen vrij"
     assert "De school is morgen dicht." in jansen.body_text
-    assert "Anna de Boer heeft een belangrijk bericht geplaatst voor Groep 3, Groep 4" in jansen.body_text
+    assert ("Anna de Boer heeft een belangrijk bericht geplaatst voor Groep 3, Groep 4"
+            in jansen.body_text)
     post = db.session.scalar(select(Post))
     assert f"http://parro.test/groepen/bericht/{post.id}" in jansen.body_text
     assert post.mailed_at == NOW

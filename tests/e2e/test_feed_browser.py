@@ -99,7 +99,24 @@ def test_teacher_posts_two_photos_guardian_sees_and_likes_them(app, feed_server,
     first.write_bytes(photo_bytes(1600, 1200, (60, 160, 80)))
     second.write_bytes(photo_bytes(1200, 1600, (230, 140, 40)))
 
+    errors = []
+
+    def watch(page):
+        """Collect script errors and CSP violations on our pages.
+
+        Not on a photo opened full size: Chrome styles its own image viewer inline,
+        which our CSP blocks (harmlessly). Not the missing favicon either.
+        """
+        def console(msg):
+            if msg.type == "error" and "/media/" not in page.url and \
+                    "favicon" not in msg.location.get("url", ""):
+                errors.append(msg.text)
+
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", console)
+
     teacher = feed_browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    watch(teacher)
     log_in(teacher, feed_server, "anna@example.org")
     teacher.goto(f"{feed_server}/groepen/{group_id}")
     teacher.get_by_role("link", name="Nieuw bericht").click()
@@ -109,13 +126,17 @@ def test_teacher_posts_two_photos_guardian_sees_and_likes_them(app, feed_server,
     teacher.get_by_label("Foto's, video's en PDF-bestanden").set_input_files([first, second])
     teacher.get_by_label("Sem Jansen").check()
     shot(teacher, "feed-teacher-new-post")
-    teacher.get_by_role("button", name="Plaatsen").click()
+    # Sent by htmx (progress shown by static/js/app.js), answered with HX-Redirect.
+    with teacher.expect_request(lambda r: r.method == "POST") as sent:
+        teacher.get_by_role("button", name="Plaatsen").click()
+    assert sent.value.headers.get("hx-request") == "true"
     teacher.wait_for_url(f"{feed_server}/groepen/{group_id}")
     teacher.get_by_text("Uw bericht is geplaatst.").wait_for()
     assert teacher.locator(".photo-grid img").count() == 2
 
     guardian = feed_browser.new_context(viewport={"width": 360, "height": 780},
                                         device_scale_factor=2).new_page()
+    watch(guardian)
     log_in(guardian, feed_server, "eva@example.org")
     guardian.goto(f"{feed_server}/groepen/")
     post = guardian.locator("article.post").first
@@ -152,8 +173,36 @@ def test_teacher_posts_two_photos_guardian_sees_and_likes_them(app, feed_server,
     teacher.get_by_text("gelezen door 1 van 1 gezinnen").first.wait_for()
     shot(teacher, "feed-teacher-after")
 
+    assert errors == [], errors
     db.session.expire_all()
     post_row = db.session.scalar(select(Post))
     assert [a.kind for a in post_row.attachments] == ["photo", "photo"]
     assert len(db.session.scalars(select(Like)).all()) == 1
     db.session.rollback()
+
+
+def test_older_posts_load_when_scrolling_down(app, feed_server, feed_browser):
+    from datetime import timedelta
+
+    from ..factories import make_post
+
+    clock.set_now(NOW)
+    group = make_group("Groep 5", grade=5)
+    teacher = make_teacher(group, name="Ilse Vermeulen")
+    make_guardian(child=make_student(group), email="mark@example.org")
+    for i in range(45):
+        make_post(group, author=teacher, title=f"Bericht {i:02d}",
+                  publish_at=NOW - timedelta(minutes=100 - i))
+    db.session.commit()
+    db.session.rollback()
+
+    page = feed_browser.new_context(viewport={"width": 360, "height": 780}).new_page()
+    log_in(page, feed_server, "mark@example.org")
+    page.goto(f"{feed_server}/groepen/")
+    assert page.locator("article.post").count() == 20
+    for expected in (40, 45):
+        page.locator("article.post").last.scroll_into_view_if_needed()
+        page.mouse.wheel(0, 5000)
+        page.locator("article.post").nth(expected - 1).wait_for()
+    assert page.locator("article.post h2").last.inner_text() == "Bericht 00"
+    assert page.get_by_role("link", name="Oudere berichten").count() == 0
