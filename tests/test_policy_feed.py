@@ -52,7 +52,8 @@ def test_posts(world):
     post = make_post(world.group, author=world.teacher)
     later = make_post(world.group, author=world.teacher, publish_at=NOW + timedelta(hours=1))
     db.session.commit()
-    assert allowed(world, lambda u: policy.can_see_post(u, post)) == {"guardian", "teacher", "admin"}
+    assert allowed(world, lambda u: policy.can_see_post(u, post)) == {
+        "guardian", "teacher", "admin"}
     assert allowed(world, lambda u: policy.can_see_post(u, later)) == {"teacher", "admin"}
     assert allowed(world, lambda u: policy.can_like(u, post)) == {"guardian", "teacher"}
     assert allowed(world, lambda u: policy.can_like(u, later)) == set()
