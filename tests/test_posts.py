@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import event, func, select
 
@@ -243,3 +245,32 @@ def test_author_and_admin_delete_posts_with_their_files(client, school, media_di
     assert client.post(f"/groepen/bericht/{theirs.id}/verwijderen").status_code == 303
     assert count(Post) == 0 and count(Attachment) == 0
     assert files_under(media_dir) == []
+
+
+def test_author_removes_single_photos_from_a_post(client, school, media_dir):
+    post = make_post(school["group"], author=school["teacher"], photos=3)
+    first, second, third = [a.id for a in post.attachments]
+    keep_key = post.attachments[2].key
+    db.session.commit()
+    sign_in(client, school["teacher"])
+    page = client.get(f"/groepen/bericht/{post.id}/bewerken")
+    assert page.status_code == 200 and 'name="remove"' in page.get_data(as_text=True)
+    response = client.post(f"/groepen/bericht/{post.id}/bewerken",
+                           data={"title": "", "body": "", "remove": [str(first), str(second)]})
+    assert response.status_code == 303
+    fresh()
+    assert [a.id for a in db.session.get(Post, post.id).attachments] == [third]
+    assert [Path(f).name.split(".")[0] for f in files_under(media_dir)] == [keep_key, keep_key]
+    # Removing the last thing with no text left would leave an empty post.
+    response = client.post(f"/groepen/bericht/{post.id}/bewerken",
+                           data={"title": "", "body": "", "remove": [str(third)]})
+    assert response.status_code == 422 and "Schrijf een bericht." in text_of(response)
+    # Another post's attachment is not a valid choice.
+    other = make_post(school["group"], author=school["teacher"], photos=1)
+    other_id = other.attachments[0].id
+    db.session.commit()
+    response = client.post(f"/groepen/bericht/{post.id}/bewerken",
+                           data={"body": "x", "remove": [str(other_id)]})
+    assert response.status_code == 422
+    fresh()
+    assert db.session.get(Attachment, other_id) is not None

@@ -69,6 +69,7 @@ class PostForm(FlaskForm):
 class EditPostForm(FlaskForm):
     title = StringField(_l("Titel (mag leeg blijven)"), validators=[Length(max=150)])
     body = TextAreaField(_l("Bericht"), validators=[_body_length], render_kw={"rows": 8})
+    remove = MultiCheckboxField(_l("Bijlagen verwijderen"), coerce=int)
 
 
 class AnnouncementForm(FlaskForm):

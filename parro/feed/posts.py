@@ -168,20 +168,24 @@ def post(post_id: int):
 @bp.route("/bericht/<int:post_id>/bewerken", methods=["GET", "POST"])
 @login_required
 def edit_post(post_id: int):
-    """Change the title and text of one's own post."""
+    """Change the title and text of one's own post, or take photos and files out of it."""
     post = db.get_or_404(Post, post_id)
     policy.require(policy.can_edit_post(current_user, post))
     form = EditPostForm(obj=post)
+    form.remove.choices = [SelectChoice(a.id, a.filename) for a in post.attachments]
     if form.validate_on_submit():
+        keeps_something = len(post.attachments) > len(set(form.remove.data or []))
         if not (form.title.data or "").strip() and not (form.body.data or "").strip() \
-                and not post.attachments:
+                and not keeps_something:
             form.body.errors = list(form.body.errors) + [_("Schrijf een bericht.")]
         else:
-            service.edit_post(post, title=form.title.data, body=form.body.data)
+            service.edit_post(post, title=form.title.data, body=form.body.data,
+                              remove_ids=form.remove.data or [])
             flash(_("Uw bericht is aangepast."), "success")
             return done(url_for("feed.post", post_id=post.id))
     status = 422 if form.is_submitted() else 200
-    return render_template("feed/edit_post.html", form=form, post=post,
+    flagged = policy.unconsented_photo_ids(post.photos)
+    return render_template("feed/edit_post.html", form=form, post=post, flagged=flagged,
                            delete_form=EmptyForm()), status
 
 

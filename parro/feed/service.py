@@ -108,11 +108,16 @@ def create_post(
     return post
 
 
-def edit_post(post: Post, *, title: str, body: str) -> None:
+def edit_post(post: Post, *, title: str, body: str, remove_ids=()) -> None:
+    """New title and text; the attachments in remove_ids go, with their files."""
     post.title = (title or "").strip()
     post.body = clean_text(body)
     post.edited_at = now()
+    gone = [a for a in post.attachments if a.id in set(remove_ids)]
+    for attachment in gone:
+        post.attachments.remove(attachment)
     db.session.commit()
+    media.remove([a.key for a in gone])
 
 
 def delete_post(post: Post) -> None:
