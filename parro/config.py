@@ -79,6 +79,25 @@ class Defaults:
     CHAT_NOTICE_MINUTES = 15  # unread this long: one email (members can switch it off)
     CHAT_NOTICE_MAX_DAYS = 3  # older unread messages never cause a notice
     RATELIMIT_CHAT_POST = "20 per minute;5 per 2 seconds"  # messages per user
+    # Group feed and media. MEDIA_PATH (default instance/media) holds the files.
+    FEED_PAGE_SIZE = 20
+    POST_MAX_CHARS = 10_000
+    MEDIA_MAX_FILES = 20  # per post
+    MEDIA_MAX_PHOTO_MB = 15
+    MEDIA_MAX_VIDEO_MB = 200
+    MEDIA_MAX_DOCUMENT_MB = 20
+    # Request size limit for the upload forms only (MAX_CONTENT_LENGTH holds for the rest);
+    # a reverse proxy in front needs at least this (nginx: client_max_body_size).
+    MEDIA_MAX_REQUEST_MB = 320
+    MEDIA_MAX_PIXELS = 60_000_000  # per photo; phones make 12 to 50 megapixels
+    MEDIA_DISPLAY_SIZE = 1600  # longest side of the stored photo, in pixels
+    MEDIA_THUMB_SIZE = 480
+    MEDIA_JPEG_QUALITY = 82
+    MEDIA_KEEP_ORIGINALS = False  # keep the uploaded file as well (never served)
+    MEDIA_WORKERS = 2  # threads decoding photos within one upload request
+    # Publish scheduled posts (their important-mail) from a thread in each web process;
+    # off = run `flask --app app feed publish --loop` (or from cron) instead.
+    FEED_PUBLISHER_THREAD = True
 
     # Flask / extensions
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}

@@ -10,6 +10,7 @@ import random
 from datetime import date
 
 import click
+from flask import current_app
 
 from .auth.passwords import hash_password
 from .clock import now, today
@@ -151,6 +152,7 @@ def create_demo() -> School:
     add_absence_demo(school)
     add_activities_demo(school)
     add_chat_demo(school)
+    add_feed_demo(school)
     return school
 
 
@@ -445,3 +447,205 @@ def add_chat_demo(school: School) -> None:
     say(chat, jansen, "Ik kan ook, met 4 plekken.", days=4, hours=2)
     say(chat, anna, "Super, dank jullie wel! Dan hebben we er nog één nodig.", days=3, hours=8)
     db.session.commit()
+
+
+def add_feed_demo(school: School) -> None:
+    """Three weeks of group posts with generated photos, likes, consent and a newsletter.
+
+    Photos are drawn with Pillow (no downloads) and go through the real upload
+    pipeline, small enough to keep the demo command quick. Consent is mixed: most
+    children have consent for photos in the app, some not, some never answered;
+    only children with consent are tagged.
+    """
+    import io
+    from datetime import datetime, time, timedelta
+
+    from PIL import Image, ImageDraw
+    from sqlalchemy import select
+    from werkzeug.datastructures import FileStorage
+
+    from . import media
+    from .clock import school_tz
+    from .feed import service
+    from .models import (
+        APP_PHOTOS,
+        Announcement,
+        Consent,
+        ConsentChange,
+        ConsentTopic,
+        Like,
+        ReadReceipt,
+    )
+
+    rng = random.Random(3)
+    moment = now()
+    limits = media.Limits.from_config(current_app.config)
+
+    # -- consent ---------------------------------------------------------------
+    topics = [
+        ConsentTopic(school_id=school.id, name=name, description=text, position=i, key=key)
+        for i, (name, text, key) in enumerate([
+            ("Foto's in de app", "Foto's en filmpjes in parro, alleen te zien voor de ouders "
+             "van de groep.", APP_PHOTOS),
+            ("Foto's op de website", "Foto's op de openbare website van de school.", None),
+            ("Foto's in de nieuwsbrief", "Foto's in de nieuwsbrief die naar alle ouders gaat.",
+             None),
+            ("Social media", "Foto's op de Facebook- en Instagrampagina van de school.", None),
+        ])
+    ]
+    db.session.add_all(topics)
+    db.session.flush()
+    students = list(db.session.scalars(select(Student).order_by(Student.id)))
+    first_guardian = {
+        gs.student_id: gs.user_id
+        for gs in db.session.scalars(select(Guardianship).order_by(Guardianship.id.desc()))
+    }
+    consented: set[int] = set()
+    for student in students:
+        fixed = student.first_name in ("Sem", "Lotte", "Noah") and student.last_name in (
+            "Jansen", "Dekker")
+        for topic in topics:
+            roll = rng.random()
+            if fixed and topic.key == APP_PHOTOS:
+                given = True
+            elif roll < 0.15:
+                continue  # never answered: no consent
+            else:
+                given = roll < (0.9 if topic.key == APP_PHOTOS else 0.6)
+            when = moment - timedelta(days=rng.randint(20, 60), minutes=rng.randint(0, 600))
+            by = first_guardian.get(student.id)
+            db.session.add(Consent(student_id=student.id, topic_id=topic.id, given=given,
+                                   changed_by_id=by, changed_at=when))
+            db.session.add(ConsentChange(student_id=student.id, topic_id=topic.id, given=given,
+                                         changed_by_id=by, changed_at=when))
+            if given and topic.key == APP_PHOTOS:
+                consented.add(student.id)
+    db.session.commit()
+
+    # -- posts with photos ------------------------------------------------------
+    def picture(seed: int) -> bytes:
+        r = random.Random(seed)
+        sky = (r.randint(90, 160), r.randint(160, 210), 235)
+        image = Image.new("RGB", (960, 720), sky)
+        draw = ImageDraw.Draw(image)
+        draw.rectangle((0, 470, 960, 720), fill=(r.randint(60, 110), r.randint(150, 190), 70))
+        draw.ellipse((760, 60, 880, 180), fill=(255, 214, 70))
+        for _ in range(5):
+            x, y = r.randint(40, 860), r.randint(380, 560)
+            colour = (r.randint(120, 255), r.randint(60, 200), r.randint(60, 220))
+            draw.rounded_rectangle((x, y - 160, x + 70, y), radius=25, fill=colour)
+            draw.ellipse((x + 5, y - 220, x + 65, y - 160), fill=(240, 200, 170))
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=80)
+        return buffer.getvalue()
+
+    def staged_files(files):
+        uploads = [FileStorage(io.BytesIO(data), name) for name, data in files]
+        checked, errors = media.check(uploads, limits)
+        assert not errors, errors
+        return media.process(checked, limits)
+
+    groups = list(
+        db.session.scalars(
+            select(Group).join(SchoolYear).where(SchoolYear.is_current).order_by(Group.grade)
+        )
+    )
+    assignments = {
+        ta.group_id: ta.user for ta in db.session.scalars(
+            select(TeacherAssignment).order_by(TeacherAssignment.id))
+    }
+    members = {}
+    for m in db.session.scalars(select(Membership)):
+        members.setdefault(m.group_id, []).append(m.student_id)
+    guardians_by_group = {}
+    for gs in db.session.scalars(select(Guardianship)):
+        for group_id, ids in members.items():
+            if gs.student_id in ids:
+                guardians_by_group.setdefault(group_id, set()).add(gs.user_id)
+
+    seed = 0
+    for group in groups:
+        teachers = [ta.user for ta in group.teacher_assignments] or [assignments[group.id]]
+        for n, (days, title, body, photos) in enumerate(FEED_POSTS):
+            seed += 1
+            author = teachers[n % len(teachers)]
+            files = [(f"IMG_{seed:03d}{k}.jpg", picture(seed * 10 + k))
+                     for k in range(photos)]
+            tagged = [sid for sid in members.get(group.id, []) if sid in consented][: 2 + n % 3]
+            post = service.create_post(
+                author, [group],
+                title=title,
+                body=body.format(group=group.name),
+                important=n == 2,
+                publish_at=min(moment, datetime.combine(
+                    today() - timedelta(days=days), time(12 + n % 4, rng.randint(0, 59)),
+                    tzinfo=school_tz())),
+                staged=staged_files(files),
+                tagged_ids=tagged if photos else [],
+            )
+            post.mailed_at = post.publish_at if post.important else None
+            parents = sorted(guardians_by_group.get(group.id, ()))
+            for user_id in rng.sample(parents, k=min(len(parents), rng.randint(3, 14))):
+                db.session.add(Like(post_id=post.id, user_id=user_id, created_at=moment))
+            for user_id in rng.sample(parents, k=int(len(parents) * rng.uniform(0.5, 0.9))):
+                db.session.add(ReadReceipt(post_id=post.id, user_id=user_id, read_at=moment))
+            db.session.commit()
+    # A scheduled post in groep 3, visible to the teachers only until tomorrow.
+    group3 = next(g for g in groups if g.grade == 3)
+    service.create_post(
+        group3.teacher_assignments[0].user, [group3],
+        title="Morgen: gymles buiten",
+        body="Morgen is de gymles buiten op het grasveld. Geef uw kind sportschoenen mee.",
+        publish_at=moment + timedelta(days=1),
+    )
+
+    # -- the newsletter -----------------------------------------------------------
+    page = Image.new("RGB", (595, 842), "white")
+    draw = ImageDraw.Draw(page)
+    draw.rectangle((0, 0, 595, 110), fill=(31, 111, 139))
+    draw.text((40, 35), f"Nieuwsbrief {school.name}", fill="white", font_size=30)
+    for i, line in enumerate(NEWSLETTER_LINES):
+        draw.text((40, 150 + i * 34), line, fill=(30, 30, 30), font_size=20)
+    pdf = io.BytesIO()
+    page.save(pdf, "PDF", resolution=72)
+    admin = db.session.scalar(select(User).where(User.role == Role.ADMIN).limit(1))
+    staged = staged_files([("Nieuwsbrief.pdf", pdf.getvalue())])
+    db.session.add(Announcement(
+        author=admin,
+        title="Nieuwsbrief van deze maand",
+        body="De nieuwe nieuwsbrief staat klaar, met de data van de schoolreis en de "
+             "ouderavond. Veel leesplezier!",
+        all_groups=True,
+        starts_on=today() - timedelta(days=2),
+        ends_on=today() + timedelta(days=12),
+        attachments=service.attachments_from(staged),
+    ))
+    service.commit_with_files(staged)
+
+
+FEED_POSTS = [  # (days ago, title, text, number of photos)
+    (20, "Welkom terug!", "Wat fijn dat iedereen er weer is. We zijn deze week gestart met het "
+     "thema 'Wonen'. In {group} bouwen we de komende weken een eigen straat.", 2),
+    (16, "Bibliotheekbezoek", "Vandaag zijn we naar de bibliotheek geweest. Iedereen heeft een "
+     "boek uitgezocht. Wilt u thuis ook samen lezen? Tips staan op "
+     "https://www.example.org/lezen", 0),
+    (12, "Studiedag vrijdag", "Let op: vrijdag is er een studiedag. Alle kinderen zijn die "
+     "dag vrij.\n"
+     "De BSO is gewoon open.", 0),
+    (8, "Kunst in de klas", "Vandaag hebben we geschilderd met waterverf. Kijk eens wat een "
+     "mooie kunstwerken!", 4),
+    (4, "Buiten spelen", "Wat was het heerlijk weer vandaag. We hebben de rekenles buiten "
+     "gedaan: tellen met stoepkrijt.", 3),
+    (1, "", "Morgen graag een lege schoenendoos meenemen voor ons knutselproject. Dank u wel!", 0),
+]
+
+NEWSLETTER_LINES = [
+    "In deze nieuwsbrief:",
+    "- De schoolreis: dinsdag 14 mei naar het Openluchtmuseum",
+    "- Ouderavond: donderdag 23 mei om 19.30 uur",
+    "- Nieuwe hulpouders gezocht voor de bibliotheek",
+    "- Luizencontrole na iedere vakantie",
+    "",
+    "Met vriendelijke groet,",
+    "het team van de school",
+]

@@ -40,6 +40,7 @@ NAV = [
     NavItem("chat.index", _l("Gesprekken"), policy.can_use_chat, _chat_badge, "chat/_nav_count.html"),
     NavItem("admin.index", _l("Beheer"), policy.can_administer),
     NavItem("absence.index", _l("Absentie")),
+    NavItem("privacy.topics", _l("Privacy"), policy.can_manage_consent_topics),
 ]
 NAV.insert(-1, NavItem("activities.index", _l("Activiteiten")))
 

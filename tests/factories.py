@@ -277,3 +277,96 @@ def make_message(conversation, author, body="Hallo") -> "Message":  # noqa: F821
     message = service.post_message(conversation, author, body)
     db.session.flush()
     return message
+
+
+# -- group feed (issue 3) -------------------------------------------------------
+
+
+def photo_bytes(width=64, height=48, colour=(200, 120, 40), fmt="JPEG", **save) -> bytes:
+    """A small generated photo, as a camera would upload it."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buffer, fmt, **save)
+    return buffer.getvalue()
+
+
+def stage_files(*files):
+    """Run (name, bytes) pairs through the upload pipeline, as a post would."""
+    import io
+
+    from flask import current_app
+    from werkzeug.datastructures import FileStorage
+
+    from parro import media
+
+    limits = media.Limits.from_config(current_app.config)
+    uploads = [FileStorage(io.BytesIO(data), name) for name, data in files]
+    checked, errors = media.check(uploads, limits)
+    assert not errors, errors
+    return media.process(checked, limits)
+
+
+def make_post(group=None, author=None, groups=(), photos=0, files=(), tagged=(), **fields):
+    """A published post (publish_at=... for another moment), photos made by Pillow."""
+    from parro.feed import service
+
+    groups = ([group] if group else []) + list(groups)
+    if author is None:
+        author = make_teacher(groups=groups)
+    staged = stage_files(
+        *[(f"foto{i + 1}.jpg", photo_bytes(colour=(40 * i % 255, 100, 150)))
+          for i in range(photos)],
+        *files,
+    )
+    fields.setdefault("body", "Vandaag in de klas.")
+    return service.create_post(author, groups, staged=staged,
+                               tagged_ids=[s.id for s in tagged], **fields)
+
+
+def make_announcement(groups=(), title="Studiedag", days=14, **fields):
+    """A school-wide announcement, pinned from today for `days` days (all groups by default)."""
+    from datetime import timedelta
+
+    from parro.clock import today
+    from parro.models import Announcement, AnnouncementGroup
+
+    announcement = Announcement(
+        title=title,
+        body=fields.pop("body", "Op vrijdag zijn alle kinderen vrij."),
+        all_groups=not groups,
+        starts_on=fields.pop("starts_on", today()),
+        ends_on=fields.pop("ends_on", today() + timedelta(days=days)),
+        announcement_groups=[AnnouncementGroup(group_id=g.id) for g in groups],
+        **fields,
+    )
+    db.session.add(announcement)
+    db.session.flush()
+    return announcement
+
+
+def make_consent_topic(name="Foto's in de app", app_photos=True, **fields):
+    """A consent question; by default the one that decides photos in the app."""
+    from parro.models import APP_PHOTOS, ConsentTopic
+
+    topic = ConsentTopic(school_id=make_school().id, name=name,
+                         key=APP_PHOTOS if app_photos else None, **fields)
+    db.session.add(topic)
+    db.session.flush()
+    return topic
+
+
+def give_consent(student, topic=None, given=True, by=None):
+    """The current answer for a child (without the log a guardian's answer also writes)."""
+    from parro.models import APP_PHOTOS, Consent, ConsentTopic
+
+    if topic is None:
+        topic = db.session.query(ConsentTopic).filter_by(key=APP_PHOTOS).first() \
+            or make_consent_topic()
+    consent = Consent(student_id=student.id, topic_id=topic.id, given=given,
+                      changed_by_id=by.id if by else None)
+    db.session.add(consent)
+    db.session.flush()
+    return consent

@@ -23,7 +23,16 @@ from parro.models import OutboxMail, UserSession
 from parro.security import hash_token, new_token
 
 from . import activity_world as aw
-from .factories import PASSWORD, make_absence, make_guardian, make_holiday, make_reason
+from .factories import (
+    PASSWORD,
+    make_absence,
+    make_announcement,
+    make_consent_topic,
+    make_guardian,
+    make_holiday,
+    make_post,
+    make_reason,
+)
 from .helpers import activation_path, login_as, logout
 from .test_security_headers import assert_security_headers
 from .world import ROLES, build_world
@@ -364,6 +373,84 @@ ROUTES = {
     "chat.start": ("GET", lambda w: {}, only("teacher_other", "teacher"), None),
     "chat.notifications": ("GET", lambda w: {}, signed_in(), None),
     "chat.availability": ("GET", lambda w: {}, only("teacher_other", "teacher", "admin"), None),
+    # -- group feed (issue 3)
+    "feed.students": (
+        "GET", lambda w: {"group_id": w.group.id}, only("teacher", "admin"), None,
+    ),
+    "feed.new_post": (
+        "POST",
+        lambda w: {"group_id": w.group.id},
+        only("teacher", ok=303),
+        lambda w: {"groups": str(w.group.id), "body": "Vandaag hebben we geknutseld."},
+    ),
+    "feed.post": (
+        "GET",
+        lambda w: {"post_id": make_post(w.group, author=w.teacher).id},
+        only("guardian", "teacher", "admin"),
+        None,
+    ),
+    "feed.edit_post": (
+        "POST",
+        lambda w: {"post_id": make_post(w.group, author=w.teacher).id},
+        only("teacher", ok=303),
+        {"title": "Uitje", "body": "Aangepaste tekst."},
+    ),
+    # The author deletes it; the admin (who may delete any post) then finds it gone.
+    "feed.delete_post": (
+        "POST",
+        lambda w: {"post_id": make_post(w.group, author=w.teacher).id},
+        {**only("teacher", ok=303), "admin": 404},
+        {},
+    ),
+    "feed.like": (
+        "POST",
+        lambda w: {"post_id": make_post(w.group, author=w.teacher).id},
+        only("guardian", "teacher", ok=303),
+        {},
+    ),
+    "feed.announcements": ("GET", lambda w: {}, only("admin"), None),
+    "feed.new_announcement": (
+        "POST",
+        lambda w: {},
+        only("admin", ok=303),
+        {"title": "Studiedag", "body": "Vrijdag zijn alle kinderen vrij.", "all_groups": "y",
+         "ends_on": "2999-12-31"},
+    ),
+    "feed.delete_announcement": (
+        "POST",
+        lambda w: {"announcement_id": make_announcement().id},
+        only("admin", ok=303),
+        {},
+    ),
+    "feed.dismiss_announcement": (
+        "POST",
+        lambda w: {"announcement_id": make_announcement(groups=[w.group]).id},
+        only("guardian", "teacher", "admin", ok=303),
+        {},
+    ),
+    "privacy.topics": (
+        "POST", lambda w: {}, only("admin", ok=303), {"name": "Foto's op de website"},
+    ),
+    "privacy.edit_topic": (
+        "POST",
+        lambda w: {"topic_id": make_consent_topic().id},
+        only("admin", ok=303),
+        {"name": "Foto's in de app en in de klas"},
+    ),
+    "privacy.child": (
+        "POST",
+        lambda w: {"student_id": w.student.id},
+        only("guardian", ok=303),
+        lambda w: {f"topic_{make_consent_topic().id}": "ja"},
+    ),
+    "privacy.group": ("GET", lambda w: {"group_id": w.group.id}, only("teacher", "admin"), None),
+    "media.file": (
+        "GET",
+        lambda w: {"key": make_post(w.group, author=w.teacher, photos=1).photos[0].key,
+                   "variant": "klein"},
+        only("guardian", "teacher", "admin"),
+        None,
+    ),
 }
 
 
@@ -456,8 +543,7 @@ def test_route_answers_each_role_as_the_policy_says(app, client, endpoint):
     world = build_world()
     with app.test_request_context():
         url = url_for(endpoint.split("#")[0], **url_args(world))
-    if callable(data):
-        data = data(world)
+        form = data(world) if callable(data) else data
     db.session.commit()  # what the arguments made is there for the request, no lock held
     got = {}
     for role in ROLES:
@@ -465,7 +551,7 @@ def test_route_answers_each_role_as_the_policy_says(app, client, endpoint):
         user = world.user(role)
         if user is not None:
             login_as(client, user)
-        response = client.open(url, method=method, data=data)
+        response = client.open(url, method=method, data=form)
         got[role] = response.status_code
         assert_security_headers(response)
         if response.status_code == LOGIN and role == "anonymous" and endpoint != "home":

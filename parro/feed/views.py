@@ -1,41 +1,102 @@
+"""The feed pages: all groups, one group, a group's students."""
+
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from flask import abort, current_app, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import policy
 from ..extensions import db
-from ..models import Group, Membership, Student
-from . import bp
+from ..models import Group, Guardianship, Membership, Student
+from . import announcements, bp
+from .queries import feed_page
+from .text import render_text
+
+
+@bp.app_template_filter("post_text")
+def _post_text(text):
+    return render_text(text)
+
+
+def _before() -> int | None:
+    value = request.args.get("voor", "")
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 18:
+        abort(400)
+    return int(value)
+
+
+def _render_feed(group_ids: set[int], current_group: Group | None = None):
+    page = feed_page(
+        current_user, group_ids, _before(), current_app.config["FEED_PAGE_SIZE"]
+    )
+    context = {"page": page, "current_group": current_group}
+    if request.htmx and not request.htmx.boosted:
+        return render_template("feed/_posts.html", **context)
+    groups = policy.visible_groups(current_user)
+    return render_template(
+        "feed/index.html",
+        groups=groups,
+        children=_children_with_groups(),
+        postable=[g for g in groups if policy.can_post_in_group(current_user, g)],
+        announcements=announcements.pinned(current_user, group_ids) if _before() is None else [],
+        first_page=_before() is None,
+        **context,
+    )
+
+
+def _children_with_groups() -> list[tuple[Student, Group | None]]:
+    """A guardian's children and their group this year, for the filter."""
+    if not current_user.is_guardian:
+        return []
+    year = policy.current_year()
+    this_year = (Membership.student_id == Student.id) & (
+        Membership.school_year_id == (year.id if year else -1)
+    )
+    return list(
+        db.session.execute(
+            select(Student, Group)
+            .join(Guardianship, Guardianship.student_id == Student.id)
+            .outerjoin(Membership, this_year)
+            .outerjoin(Group, Group.id == Membership.group_id)
+            .where(Guardianship.user_id == current_user.id)
+            .order_by(Student.first_name)
+        )
+    )
 
 
 @bp.route("/")
 @login_required
 def index():
-    """List the groups the user may see this school year."""
-    groups = policy.visible_groups(current_user)
-    return render_template(
-        "feed/index.html", groups=groups, children=policy.children(current_user)
-    )
+    """Show the posts of all groups the user may see, newest first."""
+    return _render_feed(policy.visible_group_ids(current_user))
 
 
 @bp.route("/<int:group_id>")
 @login_required
 def group(group_id: int):
-    """Show one group."""
+    """Show the posts of one group, newest first."""
     group = db.get_or_404(Group, group_id)
     policy.require(policy.can_see_group(current_user, group))
-    students = []
-    if policy.is_staff(current_user):
-        students = list(
-            db.session.scalars(
-                select(Student)
-                .join(Membership)
-                .where(Membership.group_id == group.id)
-                .options(selectinload(Student.guardianships))
-                .order_by(Student.first_name, Student.last_name)
-            )
+    return _render_feed({group.id}, group)
+
+
+@bp.route("/<int:group_id>/leerlingen")
+@login_required
+def students(group_id: int):
+    """List the students of a group, for its teachers and the office."""
+    group = db.get_or_404(Group, group_id)
+    policy.require(policy.can_see_group(current_user, group) and policy.is_staff(current_user))
+    students = list(
+        db.session.scalars(
+            select(Student)
+            .join(Membership)
+            .where(Membership.group_id == group.id)
+            .options(selectinload(Student.guardianships))
+            .order_by(Student.first_name, Student.last_name)
         )
-    return render_template("feed/group.html", group=group, students=students)
+    )
+    return render_template("feed/students.html", group=group, students=students)

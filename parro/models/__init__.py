@@ -32,7 +32,19 @@ from .chat import (
     Participant,
     ReadState,
 )
+from .feed import (
+    Announcement,
+    AnnouncementDismissal,
+    AnnouncementGroup,
+    Attachment,
+    Like,
+    PhotoTag,
+    Post,
+    PostGroup,
+    ReadReceipt,
+)
 from .outbox import OutboxMail
+from .privacy import APP_PHOTOS, Consent, ConsentChange, ConsentTopic
 from .school import Group, Membership, School, SchoolYear, Student, TeacherAssignment
 from .user import (
     Guardianship,
@@ -71,6 +83,19 @@ __all__ = [
     "MessageAttachment",
     "Participant",
     "ReadState",
+    "APP_PHOTOS",
+    "Announcement",
+    "AnnouncementDismissal",
+    "AnnouncementGroup",
+    "Attachment",
+    "Consent",
+    "ConsentChange",
+    "ConsentTopic",
+    "Like",
+    "PhotoTag",
+    "Post",
+    "PostGroup",
+    "ReadReceipt",
     "Group",
     "Guardianship",
     "Invitation",

@@ -1,0 +1,152 @@
+"""School-wide announcements (schoolbrede mededelingen), pinned above the group posts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import exists, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
+
+from .. import media, policy
+from ..auth.forms import EmptyForm
+from ..clock import today
+from ..extensions import db
+from ..models import Announcement, AnnouncementDismissal, AnnouncementGroup, User
+from . import bp
+from .forms import AnnouncementForm
+from .service import attachments_from, clean_text, commit_with_files
+
+
+def pinned(user: User, group_ids: set[int]) -> list[Announcement]:
+    """The current announcements for these groups that the user has not closed."""
+    if not user.is_authenticated or not group_ids:
+        return []
+    day = today()
+    query = (
+        select(Announcement)
+        .options(selectinload(Announcement.attachments))
+        .where(
+            Announcement.starts_on <= day,
+            Announcement.ends_on >= day,
+            or_(
+                Announcement.all_groups.is_(True),
+                Announcement.id.in_(
+                    select(AnnouncementGroup.announcement_id).where(
+                        AnnouncementGroup.group_id.in_(group_ids)
+                    )
+                ),
+            ),
+            ~exists().where(
+                AnnouncementDismissal.announcement_id == Announcement.id,
+                AnnouncementDismissal.user_id == user.id,
+            ),
+        )
+        .order_by(Announcement.created_at.desc(), Announcement.id.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+@bp.route("/mededelingen")
+@login_required
+def announcements():
+    """List the school-wide announcements, current and past."""
+    policy.require(policy.can_announce(current_user))
+    items = list(
+        db.session.scalars(
+            select(Announcement)
+            .options(selectinload(Announcement.groups), selectinload(Announcement.attachments))
+            .order_by(Announcement.ends_on.desc(), Announcement.id.desc())
+            .limit(100)
+        )
+    )
+    return render_template("feed/announcements.html", announcements=items, today=today(),
+                           form=EmptyForm())
+
+
+@bp.route("/mededelingen/nieuw", methods=["GET", "POST"])
+@login_required
+def new_announcement():
+    """Write a school-wide announcement, optionally with the newsletter as PDF."""
+    policy.require(policy.can_announce(current_user))
+    form = AnnouncementForm()
+    form.groups.choices = [
+        SelectChoice(g.id, g.name) for g in policy.visible_groups(current_user)
+    ]
+    if not form.is_submitted():
+        form.ends_on.data = today() + timedelta(days=14)
+    if form.validate_on_submit():
+        cfg = current_app.config
+        limits = media.Limits.from_config(cfg)
+        limits.max_files = 1
+        newsletter = [form.newsletter.data] if form.newsletter.data else []
+        checked, problems = media.check(newsletter, limits,
+                                        allowed=(media.DOCUMENT,))
+        staged = []
+        if not problems:
+            try:
+                staged = media.process(checked, limits)
+            except media.UploadErrors as exc:
+                problems = exc.messages
+        if problems:
+            form.newsletter.errors = list(form.newsletter.errors) + [str(p) for p in problems]
+        else:
+            chosen = [] if form.all_groups.data else form.groups.data
+            announcement = Announcement(
+                author=current_user,
+                title=form.title.data.strip(),
+                body=clean_text(form.body.data),
+                all_groups=form.all_groups.data,
+                starts_on=today(),
+                ends_on=form.ends_on.data,
+                announcement_groups=[AnnouncementGroup(group_id=gid) for gid in chosen],
+                attachments=attachments_from(staged),
+            )
+            db.session.add(announcement)
+            commit_with_files(staged)
+            flash(_("De mededeling is geplaatst."), "success")
+            return redirect(url_for("feed.announcements"), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("feed/new_announcement.html", form=form), status
+
+
+@bp.post("/mededelingen/<int:announcement_id>/verwijderen")
+@login_required
+def delete_announcement(announcement_id: int):
+    """Delete an announcement and its file."""
+    policy.require(policy.can_announce(current_user))
+    announcement = db.get_or_404(Announcement, announcement_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    keys = [a.key for a in announcement.attachments]
+    db.session.delete(announcement)
+    db.session.commit()
+    media.remove(keys)
+    flash(_("De mededeling is verwijderd."), "success")
+    return redirect(url_for("feed.announcements"), 303)
+
+
+@bp.post("/mededelingen/<int:announcement_id>/sluiten")
+@login_required
+def dismiss_announcement(announcement_id: int):
+    """Stop showing an announcement to this user."""
+    announcement = db.get_or_404(Announcement, announcement_id)
+    policy.require(policy.can_see_announcement(current_user, announcement))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    db.session.add(AnnouncementDismissal(announcement_id=announcement.id, user_id=current_user.id))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # closed twice (two tabs): it is closed
+    if request.htmx:
+        return ""
+    target = request.form.get("next", "")
+    if not (target.startswith("/") and not target.startswith("//") and "\\" not in target):
+        target = url_for("feed.index")
+    return redirect(target, 303)
+

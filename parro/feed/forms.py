@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    FileField,
+    MultipleFileField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .. import clock
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _body_length(form, field):
+    limit = current_app.config["POST_MAX_CHARS"]
+    if field.data and len(field.data) > limit:
+        raise ValidationError(
+            _l("Het bericht is te lang: %(n)s tekens, het maximum is %(max)s.",
+               n=len(field.data), max=limit)
+        )
+
+
+def local_to_utc(value: datetime) -> datetime:
+    """A naive date-time the user typed, read in the school's time zone."""
+    return value.replace(tzinfo=clock.school_tz())
+
+
+class PostForm(FlaskForm):
+    groups = MultiCheckboxField(_l("Plaatsen in"), coerce=int)
+    title = StringField(_l("Titel (mag leeg blijven)"), validators=[Length(max=150)])
+    body = TextAreaField(_l("Bericht"), validators=[_body_length], render_kw={"rows": 6})
+    files = MultipleFileField(_l("Foto's, video's en PDF-bestanden"))
+    # Checked against the groups and consent by the view, with a message naming the children.
+    tagged = MultiCheckboxField(_l("Wie staan er op de foto's?"), coerce=int, validate_choice=False)
+    important = BooleanField(_l("Belangrijk: stuur dit bericht ook per e-mail naar alle ouders"))
+    publish_at = DateTimeLocalField(
+        _l("Later plaatsen op"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+
+    def validate_groups(self, field):
+        if not field.data:
+            raise ValidationError(_l("Kies minstens één groep."))
+
+    def validate_publish_at(self, field):
+        if field.data and local_to_utc(field.data) <= clock.now():
+            raise ValidationError(
+                _l("Dit tijdstip is al voorbij. Laat het veld leeg om het bericht nu te plaatsen.")
+            )
+
+    def has_content(self) -> bool:
+        return bool((self.body.data or "").strip() or (self.title.data or "").strip())
+
+
+class EditPostForm(FlaskForm):
+    title = StringField(_l("Titel (mag leeg blijven)"), validators=[Length(max=150)])
+    body = TextAreaField(_l("Bericht"), validators=[_body_length], render_kw={"rows": 8})
+    remove = MultiCheckboxField(_l("Bijlagen verwijderen"), coerce=int)
+
+
+class AnnouncementForm(FlaskForm):
+    title = StringField(
+        _l("Titel"), validators=[DataRequired(_l("Geef de mededeling een titel.")), Length(max=150)]
+    )
+    body = TextAreaField(_l("Tekst"), validators=[_body_length], render_kw={"rows": 6})
+    all_groups = BooleanField(_l("Voor alle groepen"), default=True)
+    groups = MultiCheckboxField(_l("Of alleen voor deze groepen"), coerce=int)
+    ends_on = DateField(
+        _l("Bovenaan tonen tot en met"),
+        validators=[DataRequired(_l("Kies tot wanneer de mededeling bovenaan staat."))],
+    )
+    newsletter = FileField(_l("Nieuwsbrief of ander PDF-bestand (mag leeg blijven)"))
+
+    def validate_groups(self, field):
+        if not self.all_groups.data and not field.data:
+            raise ValidationError(_l("Kies de groepen, of vink 'Voor alle groepen' aan."))
+
+    def validate_ends_on(self, field):
+        if field.data and field.data < clock.today():
+            raise ValidationError(_l("Deze datum is al voorbij."))

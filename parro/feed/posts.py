@@ -1,0 +1,216 @@
+"""Writing, editing, deleting and liking group posts."""
+
+from __future__ import annotations
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
+
+from .. import media, policy
+from ..auth.forms import EmptyForm
+from ..extensions import db
+from ..models import Group, Post
+from . import bp, service
+from .forms import EditPostForm, PostForm, local_to_utc
+from .queries import like_state, one_post
+
+# Forms that carry files: their requests may be as large as MEDIA_MAX_REQUEST_MB.
+UPLOAD_ENDPOINTS = {"feed.new_post", "feed.new_announcement"}
+
+
+@bp.url_value_preprocessor
+def _upload_limit(endpoint, values):
+    # URL value preprocessors run before all before_request functions, and CSRF
+    # protection reads the body in one of those: the larger limit must be set first.
+    # Only signed-in staff get it; everyone else keeps MAX_CONTENT_LENGTH.
+    if endpoint in UPLOAD_ENDPOINTS and request.method == "POST" and policy.is_staff(current_user):
+        request.max_content_length = current_app.config["MEDIA_MAX_REQUEST_MB"] * 1024 * 1024
+
+
+def done(url: str):
+    """Go to `url`: a 303 for a plain form, HX-Redirect for htmx (so the flash survives)."""
+    if request.htmx:
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, 303)
+
+
+def safe_next(default: str) -> str:
+    """A local path to return to from the `next` field, or the default."""
+    target = request.form.get("next", "")
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def _fragment_or_page(fragment: str, page: str, status: int = 200, **context):
+    template = fragment if request.htmx and not request.htmx.boosted else page
+    return render_template(template, **context), status
+
+
+@bp.route("/<int:group_id>/nieuw", methods=["GET", "POST"])
+@login_required
+def new_post(group_id: int):
+    """Write a post for a group, with photos, videos and PDF files."""
+    group = db.get_or_404(Group, group_id)
+    policy.require(policy.can_post_in_group(current_user, group))
+    form = PostForm()
+    mine = [g for g in policy.visible_groups(current_user) if policy.can_post_in_group(current_user, g)]
+    form.groups.choices = [SelectChoice(g.id, g.name) for g in mine]
+    tag_groups = service.taggable_students(mine)
+    form.tagged.choices = [
+        SelectChoice(s.id, s.full_name) for _, rows in tag_groups for s, _ in rows
+    ]
+    if not form.is_submitted():
+        form.groups.data = [group.id]
+    else:
+        # Another teacher's group is no slip of the hand: refuse the request.
+        for raw in request.form.getlist("groups"):
+            other = db.session.get(Group, int(raw)) if raw.isdigit() else None
+            policy.require(other is not None and policy.can_post_in_group(current_user, other))
+    if form.validate_on_submit() and _tags_allowed(form, tag_groups):
+        post = _create(form)
+        if post is not None:
+            if post.is_published():
+                flash(_("Uw bericht is geplaatst."), "success")
+            else:
+                flash(_("Uw bericht is ingepland."), "success")
+            return done(url_for("feed.group", group_id=group.id))
+    status = 422 if form.is_submitted() else 200
+    return _fragment_or_page(
+        "feed/_post_form.html", "feed/new_post.html", status, form=form, group=group,
+        tag_groups=tag_groups,
+    )
+
+
+def _tags_allowed(form: PostForm, tag_groups) -> bool:
+    """Tagged children must be in the chosen groups and have consent for photos in the app.
+
+    Whatever the page showed: this is checked here, against the database.
+    """
+    if not form.tagged.data:
+        return True
+    chosen = set(form.groups.data)
+    in_groups = {s.id for g, rows in tag_groups if g.id in chosen for s, _ in rows}
+    names = {s.id: s.full_name for _, rows in tag_groups for s, _ in rows}
+    outside = [i for i in form.tagged.data if i not in in_groups]
+    if outside:
+        known = [names[i] for i in outside if i in names]
+        form.tagged.errors = list(form.tagged.errors) + [
+            _("Deze kinderen zitten niet in de gekozen groepen: %(names)s.",
+              names=", ".join(known))
+            if len(known) == len(outside)
+            else _("Een aangevinkt kind zit niet in de gekozen groepen.")
+        ]
+        return False
+    refused = sorted(names[i] for i in service.without_app_consent(form.tagged.data))
+    if refused:
+        form.tagged.errors = list(form.tagged.errors) + [
+            _("Voor %(names)s is er geen toestemming voor foto's in de app. Haal het vinkje weg "
+              "en laat foto's waarop zij herkenbaar zijn weg.", names=", ".join(refused))
+        ]
+        return False
+    return True
+
+
+def _create(form: PostForm) -> Post | None:
+    """Check and process the files, then store the post; None (with errors on the form) if not."""
+    limits = media.Limits.from_config(current_app.config)
+    checked, problems = media.check(form.files.data or [], limits)
+    if problems:
+        form.files.errors = list(form.files.errors) + list(problems)
+        return None
+    if not form.has_content() and not checked:
+        form.body.errors = list(form.body.errors) + [
+            _("Schrijf een bericht of voeg een foto of bestand toe.")
+        ]
+        return None
+    try:
+        staged = media.process(checked, limits)
+    except media.UploadErrors as exc:
+        form.files.errors = list(form.files.errors) + list(exc.messages)
+        return None
+    groups = [db.session.get(Group, gid) for gid in form.groups.data]
+    return service.create_post(
+        current_user,
+        groups,
+        title=form.title.data,
+        body=form.body.data,
+        important=form.important.data,
+        publish_at=local_to_utc(form.publish_at.data) if form.publish_at.data else None,
+        staged=staged,
+        tagged_ids=form.tagged.data or [],
+    )
+
+
+@bp.route("/bericht/<int:post_id>")
+@login_required
+def post(post_id: int):
+    """Show one post, with who read and liked it for its author."""
+    found, info = one_post(current_user, post_id)
+    if found is None:
+        abort(404)
+    policy.require(policy.can_see_post(current_user, found))
+    return render_template("feed/post.html", post=found, info=info)
+
+
+@bp.route("/bericht/<int:post_id>/bewerken", methods=["GET", "POST"])
+@login_required
+def edit_post(post_id: int):
+    """Change the title and text of one's own post, or take photos and files out of it."""
+    post = db.get_or_404(Post, post_id)
+    policy.require(policy.can_edit_post(current_user, post))
+    form = EditPostForm(obj=post)
+    form.remove.choices = [SelectChoice(a.id, a.filename) for a in post.attachments]
+    if form.validate_on_submit():
+        keeps_something = len(post.attachments) > len(set(form.remove.data or []))
+        if not (form.title.data or "").strip() and not (form.body.data or "").strip() \
+                and not keeps_something:
+            form.body.errors = list(form.body.errors) + [_("Schrijf een bericht.")]
+        else:
+            service.edit_post(post, title=form.title.data, body=form.body.data,
+                              remove_ids=form.remove.data or [])
+            flash(_("Uw bericht is aangepast."), "success")
+            return done(url_for("feed.post", post_id=post.id))
+    status = 422 if form.is_submitted() else 200
+    flagged = policy.unconsented_photo_ids(post.photos)
+    return render_template("feed/edit_post.html", form=form, post=post, flagged=flagged,
+                           delete_form=EmptyForm()), status
+
+
+@bp.post("/bericht/<int:post_id>/verwijderen")
+@login_required
+def delete_post(post_id: int):
+    """Delete a post with its files (the author, or an admin)."""
+    post = db.get_or_404(Post, post_id)
+    policy.require(policy.can_delete_post(current_user, post))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    service.delete_post(post)
+    flash(_("Het bericht is verwijderd."), "success")
+    return done(url_for("feed.index"))
+
+
+@bp.post("/bericht/<int:post_id>/vind-ik-leuk")
+@login_required
+def like(post_id: int):
+    """Like a post, or take the like back."""
+    post = db.get_or_404(Post, post_id)
+    policy.require(policy.can_like(current_user, post))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    service.toggle_like(current_user, post)
+    if request.htmx:
+        return render_template("feed/_like.html", post=post, info=like_state(current_user, post))
+    return redirect(safe_next(url_for("feed.post", post_id=post.id)) + f"#post-{post.id}", 303)

@@ -1,0 +1,148 @@
+"""Important posts by mail, and scheduled posts at their time.
+
+A scheduled post becomes visible by itself: every feed query asks for
+`publish_at <= now`. Its mail is queued by `publish_due()`, which runs from
+`flask --app app feed publish` (cron, or `--loop` as a service) and, unless
+FEED_PUBLISHER_THREAD is off, from a thread in each web process once a minute.
+Claiming a post sets its `mailed_at` with a conditional UPDATE, so however many
+processes run it, each post is mailed once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import click
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from ..clock import now
+from ..extensions import db
+from ..mail import queue_mail
+from ..models import Guardianship, Membership, Post, School, User
+from . import bp
+
+log = logging.getLogger(__name__)
+INTERVAL = 60  # seconds between two rounds of the publisher thread
+
+
+def guardians_of(post: Post) -> list[User]:
+    """The active guardians of the children in the post's groups, each once."""
+    group_ids = [pg.group_id for pg in post.post_groups]
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.id.in_(
+                    select(Guardianship.user_id)
+                    .join(Membership, Membership.student_id == Guardianship.student_id)
+                    .where(Membership.group_id.in_(group_ids))
+                ),
+                User.active.is_(True),
+                User.disabled.is_(False),
+            )
+            .order_by(User.id)
+        )
+    )
+
+
+def queue_post_mail(post: Post) -> int:
+    """Queue the mail of an important post to every guardian of its groups (in this transaction)."""
+    post.mailed_at = now()
+    school = db.session.scalar(select(School).limit(1))
+    author_name = post.author.display_name if post.author else ""
+    group_names = ", ".join(g.name for g in sorted(
+        (pg.group for pg in post.post_groups), key=lambda g: (g.grade or 0, g.name)))
+    recipients = guardians_of(post)
+    for user in recipients:
+        queue_mail(
+            user.email,
+            _l("Belangrijk bericht: {subject_title}"),
+            "important_post",
+            locale=user.locale,
+            user=user,
+            post=post,
+            subject_title=post.title or group_names,
+            author_name=author_name,
+            group_names=group_names,
+            school_name=school.name if school else "",
+        )
+    return len(recipients)
+
+
+def publish_due() -> int:
+    """Queue the mail of important posts whose time has come. Returns how many posts."""
+    moment = now()
+    due = list(
+        db.session.scalars(
+            select(Post.id).where(
+                Post.important.is_(True), Post.mailed_at.is_(None), Post.publish_at <= moment
+            )
+        )
+    )
+    db.session.commit()
+    published = 0
+    for post_id in due:
+        claimed = db.session.execute(
+            update(Post)
+            .where(Post.id == post_id, Post.mailed_at.is_(None))
+            .values(mailed_at=moment)
+        ).rowcount
+        if claimed:
+            queue_post_mail(db.session.get(Post, post_id))
+            published += 1
+        db.session.commit()
+    return published
+
+
+@bp.cli.command("publish")
+@click.option("--loop", is_flag=True, help="Keep running, checking every minute.")
+def publish_command(loop):
+    """Mail the important posts whose scheduled time has come."""
+    while True:
+        count = publish_due()
+        if count or not loop:
+            click.echo(f"{count} scheduled important post(s) mailed")
+        if not loop:
+            break
+        time.sleep(INTERVAL)
+
+
+# -- the publisher thread -------------------------------------------------------
+
+_started = False
+_lock = threading.Lock()
+
+
+def _loop(app: Flask) -> None:
+    while True:
+        time.sleep(INTERVAL)
+        with app.app_context():
+            try:
+                publish_due()
+            except Exception:  # the loop must survive a database hiccup
+                log.exception("publishing scheduled posts failed")
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+
+@bp.before_app_request
+def _start_publisher():
+    # Started by the first request, so CLI commands never run one; tests (TESTING)
+    # never do, they call publish_due() themselves.
+    global _started
+    if _started:
+        return
+    from flask import current_app
+
+    app = current_app._get_current_object()
+    if not app.config["FEED_PUBLISHER_THREAD"] or app.config["TESTING"]:
+        return
+    with _lock:
+        if not _started:
+            threading.Thread(target=_loop, args=(app,), name="feed-publisher", daemon=True).start()
+            _started = True

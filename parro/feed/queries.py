@@ -1,0 +1,231 @@
+"""Loading a page of the feed with everything its template shows, in a fixed number of queries.
+
+One query for the posts (with author), one each for their groups, attachments
+and photo tags, one for the like counts, and for staff three more (who liked,
+which families, who read). Guardians add one read and at most one write for
+their read receipts. None of it grows with the number of posts, photos, likes
+or groups.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import case, func, insert, select, tuple_
+from sqlalchemy.orm import aliased, joinedload, selectinload
+
+from .. import policy
+from ..clock import now
+from ..database import writing
+from ..extensions import db
+from ..models import (
+    Attachment,
+    Guardianship,
+    Like,
+    Membership,
+    Post,
+    PostGroup,
+    ReadReceipt,
+    Student,
+    User,
+)
+
+
+@dataclass
+class Family:
+    """The guardians of one or more children (brothers and sisters share one family)."""
+
+    children: list[str]
+    guardian_ids: frozenset[int]
+
+    @property
+    def label(self) -> str:
+        return ", ".join(self.children)
+
+
+@dataclass
+class PostInfo:
+    like_count: int = 0
+    liked: bool = False
+    new: bool = False  # not yet seen by this guardian's account
+    can_like: bool = False
+    can_edit: bool = False
+    can_delete: bool = False
+    stats: bool = False  # the viewer sees the names and read receipts below
+    likers: list[str] = field(default_factory=list)
+    hidden: set[int] = field(default_factory=set)  # photos this viewer may not see (consent)
+    flagged: set[int] = field(default_factory=set)  # photos of a child without consent (staff)
+    families_total: int = 0
+    unread: list[Family] = field(default_factory=list)
+
+    @property
+    def families_read(self) -> int:
+        return self.families_total - len(self.unread)
+
+
+@dataclass
+class FeedPage:
+    posts: list[Post]
+    info: dict[int, PostInfo]
+    next_before: int | None
+
+
+def _post_query():
+    return select(Post).options(
+        joinedload(Post.author),
+        selectinload(Post.post_groups),
+        selectinload(Post.groups),
+        selectinload(Post.attachments).selectinload(Attachment.tags),
+    )
+
+
+def feed_page(user: User, group_ids: set[int], before: int | None = None,
+              limit: int = 20) -> FeedPage:
+    """The newest posts in these groups the user may see, older than post `before`."""
+    query = _post_query().where(
+        Post.id.in_(select(PostGroup.post_id).where(PostGroup.group_id.in_(group_ids)))
+    )
+    if not user.is_staff:
+        query = query.where(Post.publish_at <= now())
+    if before is not None:
+        cursor = aliased(Post)
+        at = select(cursor.publish_at).where(cursor.id == before).scalar_subquery()
+        query = query.where(tuple_(Post.publish_at, Post.id) < tuple_(at, before))
+    query = query.order_by(Post.publish_at.desc(), Post.id.desc()).limit(limit + 1)
+    posts = list(db.session.scalars(query).unique())
+    next_before = posts[limit - 1].id if len(posts) > limit else None
+    posts = posts[:limit]
+    return FeedPage(posts, describe(user, posts), next_before)
+
+
+def one_post(user: User, post_id: int) -> tuple[Post | None, PostInfo | None]:
+    post = db.session.scalar(_post_query().where(Post.id == post_id))
+    if post is None:
+        return None, None
+    return post, describe(user, [post])[post.id]
+
+
+def like_state(user: User, post: Post) -> PostInfo:
+    """Just what the like button shows, after a like or unlike."""
+    mine = func.coalesce(func.sum(case((Like.user_id == user.id, 1), else_=0)), 0)
+    count, liked = db.session.execute(
+        select(func.count(), mine).where(Like.post_id == post.id)
+    ).one()
+    return PostInfo(like_count=count, liked=bool(liked), can_like=policy.can_like(user, post))
+
+
+def describe(user: User, posts: list[Post]) -> dict[int, PostInfo]:
+    """What the template needs to know about each post, for this user."""
+    info = {p.id: PostInfo() for p in posts}
+    if not posts:
+        return info
+    ids = list(info)
+    mine = func.sum(case((Like.user_id == user.id, 1), else_=0))
+    for post_id, count, liked in db.session.execute(
+        select(Like.post_id, func.count(), mine).where(Like.post_id.in_(ids)).group_by(Like.post_id)
+    ):
+        info[post_id].like_count = count
+        info[post_id].liked = bool(liked)
+    for post in posts:
+        i = info[post.id]
+        i.can_like = policy.can_like(user, post)
+        i.can_edit = policy.can_edit_post(user, post)
+        i.can_delete = policy.can_delete_post(user, post)
+        i.stats = policy.can_see_post_stats(user, post)
+    photos = [a for p in posts for a in p.attachments if a.is_photo]
+    hidden = policy.hidden_photo_ids(user, photos)
+    flagged = policy.unconsented_photo_ids(photos) if user.is_staff else set()
+    for post in posts:
+        ids_here = {a.id for a in post.attachments}
+        info[post.id].hidden = hidden & ids_here
+        info[post.id].flagged = flagged & ids_here
+    with_stats = [p for p in posts if info[p.id].stats]
+    if with_stats:
+        _add_stats(with_stats, info)
+    if user.is_guardian:
+        _mark_read(user, [p for p in posts if p.is_published()], info)
+    return info
+
+
+def _add_stats(posts: list[Post], info: dict[int, PostInfo]) -> None:
+    ids = [p.id for p in posts]
+    for post_id, name, email in db.session.execute(
+        select(Like.post_id, User.name, User.email)
+        .join(User, User.id == Like.user_id)
+        .where(Like.post_id.in_(ids))
+        .order_by(Like.created_at, Like.id)
+    ):
+        info[post_id].likers.append(name or email.split("@")[0])
+
+    group_ids = {pg.group_id for p in posts for pg in p.post_groups}
+    guardians: dict[int, set[int]] = defaultdict(set)  # student -> guardian users
+    students: dict[int, tuple[str, set[int]]] = {}  # student -> (name, groups)
+    for group_id, student_id, first, last, user_id in db.session.execute(
+        select(
+            Membership.group_id, Student.id, Student.first_name, Student.last_name,
+            Guardianship.user_id,
+        )
+        .join(Student, Student.id == Membership.student_id)
+        .join(Guardianship, Guardianship.student_id == Student.id)
+        .where(Membership.group_id.in_(group_ids))
+        .order_by(Student.first_name, Student.last_name)
+    ):
+        guardians[student_id].add(user_id)
+        students.setdefault(student_id, (f"{first} {last}", set()))[1].add(group_id)
+
+    readers: dict[int, set[int]] = defaultdict(set)
+    for post_id, user_id in db.session.execute(
+        select(ReadReceipt.post_id, ReadReceipt.user_id).where(ReadReceipt.post_id.in_(ids))
+    ):
+        readers[post_id].add(user_id)
+
+    for post in posts:
+        post_groups = {pg.group_id for pg in post.post_groups}
+        families: dict[frozenset[int], list[str]] = {}
+        for student_id, (name, in_groups) in students.items():
+            if in_groups & post_groups:
+                families.setdefault(frozenset(guardians[student_id]), []).append(name)
+        i = info[post.id]
+        i.families_total = len(families)
+        i.unread = [
+            Family(children, members)
+            for members, children in families.items()
+            if not members & readers[post.id]
+        ]
+
+
+def _mark_read(user: User, posts: list[Post], info: dict[int, PostInfo]) -> None:
+    """Record that this guardian has these posts on screen: one read, at most one write."""
+    if not posts:
+        return
+    ids = [p.id for p in posts]
+    seen = set(
+        db.session.scalars(
+            select(ReadReceipt.post_id).where(
+                ReadReceipt.user_id == user.id, ReadReceipt.post_id.in_(ids)
+            )
+        )
+    )
+    unseen = [i for i in ids if i not in seen]
+    for post_id in unseen:
+        info[post_id].new = True
+    if not unseen:
+        return
+    moment = now()
+    rows = [{"post_id": i, "user_id": user.id, "read_at": moment} for i in unseen]
+    # On a connection and in a short write transaction of its own: this is a GET
+    # request, whose session keeps reading (committing it would expire the posts).
+    with writing(), db.engine.begin() as conn:
+        conn.execute(_insert_ignoring_duplicates(rows))
+
+
+def _insert_ignoring_duplicates(rows):
+    """INSERT ... ON CONFLICT DO NOTHING: the same guardian in two tabs is not an error."""
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif db.engine.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # pragma: no cover
+        return insert(ReadReceipt).values(rows)
+    return dialect_insert(ReadReceipt).values(rows).on_conflict_do_nothing()

@@ -1,0 +1,144 @@
+"""Posting, editing and deleting group posts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import media, policy
+from ..clock import now
+from ..extensions import db
+from ..models import (
+    Attachment,
+    Group,
+    Like,
+    Membership,
+    PhotoTag,
+    Post,
+    PostGroup,
+    Student,
+    User,
+)
+from .publishing import queue_post_mail
+
+
+def clean_text(text: str | None) -> str:
+    """Plain text as typed, with Windows line ends and trailing blanks removed."""
+    lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip("\n")
+
+
+def attachments_from(staged: list[media.Staged], tagged_ids=()) -> list[Attachment]:
+    result = []
+    for position, item in enumerate(staged):
+        attachment = Attachment(
+            key=item.key,
+            kind=item.kind,
+            filename=item.filename,
+            content_type=item.content_type,
+            size=item.size,
+            width=item.width,
+            height=item.height,
+            has_original=item.has_original,
+            position=position,
+        )
+        if item.kind == media.PHOTO:
+            attachment.tags = [PhotoTag(student_id=sid) for sid in tagged_ids]
+        result.append(attachment)
+    return result
+
+
+def taggable_students(groups: list[Group]) -> list[tuple[Group, list[tuple[Student, bool]]]]:
+    """Per group, its students and whether they may be shown in photos in the app."""
+    rows = db.session.execute(
+        select(Membership.group_id, Student)
+        .join(Student, Student.id == Membership.student_id)
+        .where(Membership.group_id.in_([g.id for g in groups]))
+        .order_by(Student.first_name, Student.last_name)
+    ).all()
+    consented = policy.app_photo_consented({s.id for _, s in rows})
+    return [
+        (g, [(s, s.id in consented) for gid, s in rows if gid == g.id]) for g in groups
+    ]
+
+
+def without_app_consent(student_ids) -> set[int]:
+    ids = set(student_ids)
+    return ids - policy.app_photo_consented(ids)
+
+
+def commit_with_files(staged: list[media.Staged]) -> None:
+    """Commit the transaction, then move the files in; on failure keep neither."""
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        media.discard(staged)
+        raise
+    media.commit(staged)
+
+
+def create_post(
+    author: User,
+    groups: list[Group],
+    *,
+    title: str = "",
+    body: str = "",
+    important: bool = False,
+    publish_at: datetime | None = None,
+    staged: list[media.Staged] = (),
+    tagged_ids=(),
+) -> Post:
+    post = Post(
+        author=author,
+        title=(title or "").strip(),
+        body=clean_text(body),
+        important=important,
+        publish_at=publish_at or now(),
+        post_groups=[PostGroup(group=g) for g in groups],
+        attachments=attachments_from(list(staged), tagged_ids),
+    )
+    db.session.add(post)
+    if important and post.is_published():
+        db.session.flush()
+        queue_post_mail(post)
+    commit_with_files(list(staged))
+    return post
+
+
+def edit_post(post: Post, *, title: str, body: str, remove_ids=()) -> None:
+    """New title and text; the attachments in remove_ids go, with their files."""
+    post.title = (title or "").strip()
+    post.body = clean_text(body)
+    post.edited_at = now()
+    gone = [a for a in post.attachments if a.id in set(remove_ids)]
+    for attachment in gone:
+        post.attachments.remove(attachment)
+    db.session.commit()
+    media.remove([a.key for a in gone])
+
+
+def delete_post(post: Post) -> None:
+    keys = [a.key for a in post.attachments]
+    db.session.delete(post)
+    db.session.commit()
+    media.remove(keys)
+
+
+def toggle_like(user: User, post: Post) -> bool:
+    """Like the post, or take the like back. Returns whether it is liked now."""
+    existing = db.session.scalar(
+        select(Like).where(Like.post_id == post.id, Like.user_id == user.id)
+    )
+    if existing is not None:
+        db.session.delete(existing)
+        db.session.commit()
+        return False
+    db.session.add(Like(post_id=post.id, user_id=user.id))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # a double tap: the first one already liked it
+    return True

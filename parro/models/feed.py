@@ -1,0 +1,216 @@
+"""Group posts, their files, likes, read receipts and school-wide announcements."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import now
+from ..database import UTCDateTime
+from ..extensions import db
+
+
+class Post(db.Model):
+    """A groepsbericht, for one or more groups; visible from `publish_at` on."""
+
+    __table_args__ = (Index("ix_post_feed_order", "publish_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(150), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    important: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Now for an ordinary post, later for a scheduled one; the feed orders by it.
+    publish_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # When the mail of an important post was queued; None while it is still due.
+    mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    author: Mapped[User | None] = relationship()  # noqa: F821
+    post_groups: Mapped[list[PostGroup]] = relationship(
+        back_populates="post", cascade="all, delete-orphan"
+    )
+    groups: Mapped[list[Group]] = relationship(  # noqa: F821
+        secondary="post_group", viewonly=True, order_by="Group.grade, Group.name"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="post", cascade="all, delete-orphan", order_by="Attachment.position",
+        passive_deletes=True,
+    )
+    likes: Mapped[list[Like]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+    def is_published(self) -> bool:
+        return self.publish_at <= now()
+
+    @property
+    def photos(self) -> list[Attachment]:
+        return [a for a in self.attachments if a.kind == "photo"]
+
+    @property
+    def files(self) -> list[Attachment]:
+        return [a for a in self.attachments if a.kind != "photo"]
+
+
+class PostGroup(db.Model):
+    __table_args__ = (
+        UniqueConstraint("post_id", "group_id"),
+        Index("ix_post_group_group_post", "group_id", "post_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("school_group.id", ondelete="CASCADE"))
+
+    post: Mapped[Post] = relationship(back_populates="post_groups")
+    group: Mapped[Group] = relationship()  # noqa: F821
+
+
+class Attachment(db.Model):
+    """A stored file of a post or an announcement.
+
+    Files live under MEDIA_PATH, named after `key` (random, made by the server);
+    the name the user gave is kept only to offer it back on download.
+    """
+
+    __table_args__ = (
+        CheckConstraint(
+            "(post_id IS NULL) != (announcement_id IS NULL)", name="one_owner"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("post.id", ondelete="CASCADE"), index=True
+    )
+    announcement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("announcement.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))  # photo, video, document
+    filename: Mapped[str] = mapped_column(String(150))
+    content_type: Mapped[str] = mapped_column(String(60))
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    has_original: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    post: Mapped[Post | None] = relationship(back_populates="attachments")
+    announcement: Mapped[Announcement | None] = relationship(back_populates="attachments")
+    tags: Mapped[list[PhotoTag]] = relationship(
+        back_populates="attachment", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def is_photo(self) -> bool:
+        return self.kind == "photo"
+
+
+class PhotoTag(db.Model):
+    """A student who is in a photo; their consent decides who may see it."""
+
+    __table_args__ = (UniqueConstraint("attachment_id", "student_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id", ondelete="CASCADE"))
+    student_id: Mapped[int] = mapped_column(
+        ForeignKey("student.id", ondelete="CASCADE"), index=True
+    )
+
+    attachment: Mapped[Attachment] = relationship(back_populates="tags")
+    student: Mapped[Student] = relationship()  # noqa: F821
+
+
+class Like(db.Model):
+    __tablename__ = "post_like"  # LIKE is an SQL keyword
+    __table_args__ = (UniqueConstraint("post_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("app_user.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    user: Mapped[User] = relationship()  # noqa: F821
+
+
+class ReadReceipt(db.Model):
+    """A guardian had the post on screen; families are derived from these."""
+
+    __table_args__ = (UniqueConstraint("post_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("app_user.id", ondelete="CASCADE"), index=True
+    )
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class Announcement(db.Model):
+    """A schoolbrede mededeling, pinned above the group posts until `ends_on`."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(150))
+    body: Mapped[str] = mapped_column(Text, default="")
+    all_groups: Mapped[bool] = mapped_column(Boolean, default=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    author: Mapped[User | None] = relationship()  # noqa: F821
+    announcement_groups: Mapped[list[AnnouncementGroup]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+    groups: Mapped[list[Group]] = relationship(  # noqa: F821
+        secondary="announcement_group", viewonly=True, order_by="Group.grade, Group.name"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="announcement", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class AnnouncementGroup(db.Model):
+    __table_args__ = (UniqueConstraint("announcement_id", "group_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(
+        ForeignKey("announcement.id", ondelete="CASCADE")
+    )
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("school_group.id", ondelete="CASCADE"), index=True
+    )
+
+
+class AnnouncementDismissal(db.Model):
+    """Someone closed the announcement; it is no longer pinned for them."""
+
+    __table_args__ = (UniqueConstraint("announcement_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(
+        ForeignKey("announcement.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("app_user.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+

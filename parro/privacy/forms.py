@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+YES, NO = "ja", "nee"
+
+
+class TopicForm(FlaskForm):
+    name = StringField(
+        _l("Vraag"),
+        validators=[DataRequired(_l("Geef de vraag een naam.")), Length(max=120)],
+    )
+    description = TextAreaField(_l("Uitleg voor ouders (mag leeg blijven)"),
+                                validators=[Length(max=2000)], render_kw={"rows": 3})
+    position = IntegerField(_l("Volgorde"), default=10,
+                            validators=[Optional(), NumberRange(min=0, max=999)])
+    app_photos = BooleanField(_l("Deze vraag bepaalt wie foto's in parro zelf te zien krijgt"))
+
+
+def consent_form(topics, current: dict[int, bool | None]):
+    """One yes/no question per topic, filled in with the current answers."""
+
+    class ConsentForm(FlaskForm):
+        pass
+
+    for topic in topics:
+        setattr(
+            ConsentForm,
+            f"topic_{topic.id}",
+            RadioField(
+                topic.name,
+                choices=[
+                    SelectChoice(YES, _l("Ja, ik geef toestemming")),
+                    SelectChoice(NO, _l("Nee, geen toestemming")),
+                ],
+                validators=[Optional()],
+                default={True: YES, False: NO}.get(current.get(topic.id)),
+            ),
+        )
+    return ConsentForm()
