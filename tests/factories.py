@@ -351,6 +351,10 @@ def make_consent_topic(name="Foto's in de app", app_photos=True, **fields):
     """A consent question; by default the one that decides photos in the app."""
     from parro.models import APP_PHOTOS, ConsentTopic
 
+    if app_photos:  # there is one such topic per school
+        existing = db.session.query(ConsentTopic).filter_by(key=APP_PHOTOS).first()
+        if existing is not None:
+            return existing
     topic = ConsentTopic(school_id=make_school().id, name=name,
                          key=APP_PHOTOS if app_photos else None, **fields)
     db.session.add(topic)

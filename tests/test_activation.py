@@ -88,7 +88,7 @@ def test_activation_opens_the_account_and_logs_in(app, client):
 
     groups = client.get("/groepen/")
     assert groups.status_code == 200
-    assert "Welkom, Eva Jansen" in text_of(groups)
+    assert "Welcome, Eva Jansen" in text_of(groups)  # in the language just chosen
     assert "Groep 3" in text_of(groups)
 
 

@@ -134,7 +134,8 @@ def test_a_queued_mail_is_delivered_in_the_recipients_language(app, client, smtp
     ]
     assert english["To"] == "parent@example.org"
     assert english["From"] == "school@example.org"
-    assert english["Subject"] == "Een nieuw wachtwoord kiezen"
+    assert english["Subject"] == "Choose a new password"
+    assert dutch["Subject"] == "Een nieuw wachtwoord kiezen"
     body = english.get_body(("plain",)).get_content()
     assert "Pat Parent" in body
     assert "http://parro.test/wachtwoord-herstellen/" in body

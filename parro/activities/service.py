@@ -900,12 +900,14 @@ def managed_activities(user: User) -> list[tuple[Activity, Rate]]:
 # -- the group feed ---------------------------------------------------------------------
 
 
-def activities_for_feed(group_ids, before: datetime | None = None, limit: int = 20) -> list[Activity]:
-    """Activities of these groups, newest first, for the group feed (issue 3).
+def activities_for_feed(group_ids, newer_than: datetime | None = None,
+                        not_after: datetime | None = None, limit: int = 20) -> list[Activity]:
+    """Activities of these groups announced in a stretch of the feed, newest first.
 
-    The feed merges them with its posts by `created_at` and renders each with
-    `{% include "activities/_feed_item.html" %}` (it expects `activity`).
-    Pass the oldest `created_at` shown so far as `before` to page on.
+    The feed shows each activity between the posts around the moment it was
+    created: a page passes the time span its posts cover (`newer_than` its
+    oldest post when more pages follow, `not_after` the newest moment before the
+    page), so every activity appears on exactly one page.
     """
     if not group_ids:
         return []
@@ -918,6 +920,8 @@ def activities_for_feed(group_ids, before: datetime | None = None, limit: int = 
         .order_by(Activity.created_at.desc(), Activity.id.desc())
         .limit(limit)
     )
-    if before is not None:
-        query = query.where(Activity.created_at < before)
+    if newer_than is not None:
+        query = query.where(Activity.created_at > newer_than)
+    if not_after is not None:
+        query = query.where(Activity.created_at <= not_after)
     return list(db.session.scalars(query))

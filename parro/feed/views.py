@@ -9,7 +9,8 @@ from sqlalchemy.orm import selectinload
 
 from .. import policy
 from ..extensions import db
-from ..models import Group, Guardianship, Membership, Student
+from ..activities.service import activities_for_feed
+from ..models import Group, Guardianship, Membership, Post, Student
 from . import announcements, bp
 from .queries import feed_page
 from .text import render_text
@@ -30,10 +31,13 @@ def _before() -> int | None:
 
 
 def _render_feed(group_ids: set[int], current_group: Group | None = None):
-    page = feed_page(
-        current_user, group_ids, _before(), current_app.config["FEED_PAGE_SIZE"]
-    )
-    context = {"page": page, "current_group": current_group}
+    before = _before()
+    page = feed_page(current_user, group_ids, before, current_app.config["FEED_PAGE_SIZE"])
+    context = {
+        "page": page,
+        "items": _with_activities(page, group_ids, before),
+        "current_group": current_group,
+    }
     if request.htmx and not request.htmx.boosted:
         return render_template("feed/_posts.html", **context)
     groups = policy.visible_groups(current_user)
@@ -46,6 +50,19 @@ def _render_feed(group_ids: set[int], current_group: Group | None = None):
         first_page=_before() is None,
         **context,
     )
+
+
+def _with_activities(page, group_ids: set[int], before: int | None) -> list[tuple[str, object]]:
+    """The page's posts with the activities announced between them, newest first."""
+    not_after = db.session.scalar(select(Post.publish_at).where(Post.id == before)) if before else None
+    newer_than = page.posts[-1].publish_at if page.next_before else None
+    items = [("post", post, post.publish_at) for post in page.posts]
+    items += [
+        ("activity", activity, activity.created_at)
+        for activity in activities_for_feed(group_ids, newer_than, not_after)
+    ]
+    items.sort(key=lambda item: item[2], reverse=True)
+    return [(kind, obj) for kind, obj, _moment in items]
 
 
 def _children_with_groups() -> list[tuple[Student, Group | None]]:

@@ -101,7 +101,8 @@ def test_the_feed_function_lists_new_activities_of_the_groups(app, school):
     make_invitation(make_group("Groep 5", grade=5), title="Elders")
     db.session.commit()
     assert activities_for_feed({school["group"].id}) == [second, first]
-    assert activities_for_feed({school["group"].id}, before=second.created_at) == [first]
+    assert activities_for_feed({school["group"].id}, not_after=first.created_at) == [first]
+    assert activities_for_feed({school["group"].id}, newer_than=first.created_at) == [second]
     assert activities_for_feed(set()) == []
     from flask import render_template
 
@@ -186,3 +187,22 @@ def test_booked_guardians_get_a_reminder_the_day_before(app, school):
     clock.set_now(at(2027, 3, 10, 7, 0))
     assert "0 day-before reminders" in remind(app)
     assert len(mails()) == 2
+
+
+def test_a_new_activity_shows_in_the_feed_of_its_groups_only(app, school, make_client):
+    from tests.factories import make_guardian, make_post, make_student
+    from tests.helpers import login_as, text_of
+
+    other_group = make_group("Groep 5", grade=5)
+    make_post(school["group"], title="Bericht van vorige week", publish_at=at(2027, 2, 22, 9, 0))
+    clock.set_now(at(2027, 3, 1, 10, 0))
+    make_volunteer(school["group"], title="Hulpouders gezocht voor de excursie")
+    outsider = make_guardian(child=make_student(other_group))
+    db.session.commit()
+    insider, other = make_client(), make_client()
+    login_as(insider, school["eva"])
+    login_as(other, outsider)
+    page = text_of(insider.get("/groepen/"))
+    assert "Hulpouders gezocht voor de excursie" in page
+    assert page.index("Hulpouders gezocht") < page.index("Bericht van vorige week")  # newest first
+    assert "Hulpouders gezocht" not in text_of(other.get("/groepen/"))
