@@ -35,5 +35,10 @@ translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o parro/translations/messages.pot --no-location --omit-header .
 	$(BIN)/pybabel update -i parro/translations/messages.pot -d parro/translations --no-fuzzy-matching --omit-header
 
+# In-process measurements (see README, Performance).
+bench: install catalogs
+	$(BIN)/python bench/photos.py
+	$(BIN)/python bench/chat_poll.py
+
 clean:
 	rm -rf $(VENV)
