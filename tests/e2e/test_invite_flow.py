@@ -70,7 +70,7 @@ def test_invite_activate_and_log_in(app, live_server, new_page, artifacts):
     expect(parent).to_have_url(f"{live_server}/groepen/")
     expect(parent.locator(".flash-success")).to_contain_text("Welkom, Eva Jansen")
     # The feed of the child's group, and the child.
-    expect(parent.get_by_role("heading", name="Groepen")).to_be_visible()
+    expect(parent.get_by_role("heading", name="Groep 3")).to_be_visible()
     expect(parent.get_by_role("link", name="Sem", exact=True)).to_be_visible()
     parent.screenshot(path=artifacts / "activated-groups.png", full_page=True)
 
