@@ -125,17 +125,18 @@ def test_a_message_from_the_guardian_appears_on_the_teachers_open_page(app, live
     expect(guardian.locator("#messages li").last).to_contain_text("Opa haalt hem op.")
     expect(guardian.locator("textarea[name=body]")).to_have_value("")
     assert guardian.evaluate("window.noReload") is True
-    # The teacher's open page shows it within 3 seconds, also without reload.
-    expect(teacher.locator("#messages li").last).to_contain_text("Opa haalt hem op.", timeout=3000)
+    # The teacher's open page shows it at its next poll (every 3 s), without reload. The
+    # wait is generous: speed is the benchmark's business, a busy CI machine is slow.
+    expect(teacher.locator("#messages li").last).to_contain_text("Opa haalt hem op.", timeout=10_000)
     assert teacher.evaluate("window.noReload") is True
     assert teacher.locator("#messages li").count() == 3
     # Bram's navigation counts it.
-    expect(colleague.locator("#chat-unread .nav-count")).to_have_text("3", timeout=4000)
+    expect(colleague.locator("#chat-unread .nav-count")).to_have_text("3", timeout=10_000)
 
     # The teacher answers; the guardian's phone shows it.
     teacher.fill("textarea[name=body]", "Prima, dank u voor het laten weten!")
     teacher.click("button:has-text('Versturen')")
-    expect(guardian.locator("#messages li").last).to_contain_text("Prima", timeout=3000)
+    expect(guardian.locator("#messages li").last).to_contain_text("Prima", timeout=10_000)
     expect(teacher.locator("#messages li")).to_have_count(4)
 
     teacher.screenshot(path=ARTIFACTS / "chat-teacher-1280.png", full_page=True, caret="initial")
@@ -158,9 +159,9 @@ def test_polling_stops_while_the_tab_is_hidden(app, live_server, browser):
     page = open_page(browser, live_server, eva, 360, 740, errors)
     polls: list[str] = []
     page.on("request", lambda r: "/nieuw" in r.url and polls.append(r.url))
-    page.goto(f"{live_server}/gesprekken/{conversation.id}")
-    page.wait_for_timeout(3600)
-    assert len(polls) >= 1  # polling while visible
+    # Polling while visible (waited for, not timed: a busy CI machine is slow).
+    with page.expect_request(lambda r: "/nieuw" in r.url, timeout=15_000):
+        page.goto(f"{live_server}/gesprekken/{conversation.id}")
 
     page.evaluate("""() => {
         Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});
@@ -170,12 +171,12 @@ def test_polling_stops_while_the_tab_is_hidden(app, live_server, browser):
     page.wait_for_timeout(7000)
     assert polls == []  # nothing while hidden
 
-    page.evaluate("""() => {
-        Object.defineProperty(document, 'visibilityState', {value: 'visible', configurable: true});
-        document.dispatchEvent(new Event('visibilitychange'));
-    }""")
-    page.wait_for_timeout(500)
-    assert len(polls) >= 1  # at once when it is visible again
+    # At once when it is visible again: well before the next 3-second tick.
+    with page.expect_request(lambda r: "/nieuw" in r.url, timeout=2_000):
+        page.evaluate("""() => {
+            Object.defineProperty(document, 'visibilityState', {value: 'visible', configurable: true});
+            document.dispatchEvent(new Event('visibilitychange'));
+        }""")
     assert not errors, errors
 
 
