@@ -53,9 +53,15 @@ def browser():
 
 
 @pytest.fixture
-def live_server(make_app, app):
+def live_server_config() -> dict:
+    """Config for the served app; a test module overrides this fixture to change it."""
+    return {}
+
+
+@pytest.fixture
+def live_server(make_app, app, live_server_config):
     """The app on http://127.0.0.1:<free port>; returns its base URL."""
-    server_app = make_app(DEMO=True, MAIL_SERVER=None)
+    server_app = make_app(**{"DEMO": True, "MAIL_SERVER": None, **live_server_config})
     server = make_server("127.0.0.1", 0, server_app, threaded=True)
     base_url = f"http://127.0.0.1:{server.server_port}"
     server_app.config["BASE_URL"] = base_url  # links in mails point here

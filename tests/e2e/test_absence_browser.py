@@ -5,15 +5,11 @@ The live server runs in this process, so the frozen clock holds for it too.
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from werkzeug.serving import make_server
 
 from parro import clock
 from parro.extensions import db
@@ -23,40 +19,7 @@ from ..factories import PASSWORD, make_group, make_guardian, make_reason, make_s
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-CHROMIUM = shutil.which("chromium")
 MONDAY_MORNING = datetime(2026, 9, 14, 7, 40, tzinfo=ZoneInfo("Europe/Amsterdam"))
-
-
-@pytest.fixture
-def absence_server(make_app, app):
-    """The app on a free loopback port, on the tests' database."""
-    live = make_app()
-    server = make_server("127.0.0.1", 0, live, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-    with live.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture
-def absence_browser():
-    if not CHROMIUM:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing")
-        pytest.skip("chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        yield browser
-        browser.close()
 
 
 def log_in(page, base, email):
@@ -72,7 +35,7 @@ def shot(page, name):
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_guardian_reports_sick_and_the_teacher_sees_it(app, absence_server, absence_browser):
+def test_guardian_reports_sick_and_the_teacher_sees_it(app, live_server, browser):
     clock.set_now(MONDAY_MORNING)
     group = make_group("Groep 3", grade=3)
     sem = make_student(group, first_name="Sem", last_name="Jansen")
@@ -87,24 +50,24 @@ def test_guardian_reports_sick_and_the_teacher_sees_it(app, absence_server, abse
     db.session.commit()  # and no transaction of ours stays open while the server writes
 
     # The teacher opens her overview first; it will update by itself.
-    teacher = absence_browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL")
+    teacher = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL")
     t = teacher.new_page()
     t.clock.install()
-    log_in(t, absence_server, "anna@example.org")
-    t.goto(f"{absence_server}/")  # login lands on the groups; home is the overview
+    log_in(t, live_server, "anna@example.org")
+    t.goto(f"{live_server}/")  # login lands on the groups; home is the overview
     overview = t.locator("#absence-today")
     assert "Niemand afwezig gemeld." in overview.inner_text()
 
     # The parent, on a phone.
-    parent = absence_browser.new_context(viewport={"width": 360, "height": 740}, locale="nl-NL",
+    parent = browser.new_context(viewport={"width": 360, "height": 740}, locale="nl-NL",
                                          is_mobile=True, has_touch=True)
     p = parent.new_page()
-    log_in(p, absence_server, "eva@example.org")
-    p.goto(f"{absence_server}/absentie/")
+    log_in(p, live_server, "eva@example.org")
+    p.goto(f"{live_server}/absentie/")
     shot(p, "absence-guardian-form-360")
     p.get_by_label("Stuur mij een bevestiging per e-mail").first.check()
     p.get_by_role("button", name="Ziek melden voor vandaag").click()
-    p.wait_for_url(f"{absence_server}/absentie/")
+    p.wait_for_url(f"{live_server}/absentie/")
     assert "Sem is ziek gemeld voor vandaag" in p.locator(".flashes").inner_text()
     assert "Intrekken" in p.locator("#meldingen + ul").inner_text()
     shot(p, "absence-guardian-confirmed-360")
@@ -119,7 +82,7 @@ def test_guardian_reports_sick_and_the_teacher_sees_it(app, absence_server, abse
     # The same overview on a phone, and the appointment form filled in wrongly.
     t.set_viewport_size({"width": 360, "height": 740})
     shot(t, "absence-teacher-home-360")
-    p.goto(f"{absence_server}/absentie/")
+    p.goto(f"{live_server}/absentie/")
     p.get_by_label("Datum").fill("2026-09-14")
     p.get_by_label("Van", exact=True).fill("10:00")
     p.get_by_label("Tot", exact=True).fill("09:00")
@@ -139,7 +102,7 @@ def test_guardian_reports_sick_and_the_teacher_sees_it(app, absence_server, abse
     parent.close()
 
 
-def test_office_sees_all_absences_and_downloads_the_csv(app, absence_server, absence_browser):
+def test_office_sees_all_absences_and_downloads_the_csv(app, live_server, browser):
     from datetime import date, time
 
     from ..factories import make_absence, make_admin, make_holiday
@@ -156,12 +119,12 @@ def test_office_sees_all_absences_and_downloads_the_csv(app, absence_server, abs
     make_admin(email="office@example.org")
     db.session.commit()
 
-    context = absence_browser.new_context(viewport={"width": 1280, "height": 900},
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
                                           accept_downloads=True)
     page = context.new_page()
-    log_in(page, absence_server, "office@example.org")
+    log_in(page, live_server, "office@example.org")
     page.get_by_role("link", name="Absentie").click()
-    page.wait_for_url(f"{absence_server}/absentie/administratie")
+    page.wait_for_url(f"{live_server}/absentie/administratie")
     assert "Elif Şahin" in page.locator("table").inner_text()
     shot(page, "absence-office-1280")
     with page.expect_download() as download:
@@ -170,6 +133,6 @@ def test_office_sees_all_absences_and_downloads_the_csv(app, absence_server, abs
     assert '"Zoë ""Zo"" de Wit, jr."' in body and "Şahin" in body
     page.set_viewport_size({"width": 360, "height": 740})
     shot(page, "absence-office-360")
-    page.goto(f"{absence_server}/absentie/beheer")
+    page.goto(f"{live_server}/absentie/beheer")
     shot(page, "absence-settings-360")
     context.close()

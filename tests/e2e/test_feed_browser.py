@@ -6,15 +6,11 @@ Screenshots are kept in tests/artifacts/ (phone and desktop width).
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from parro import clock
 from parro.extensions import db
@@ -33,40 +29,13 @@ from ..factories import (
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-CHROMIUM = shutil.which("chromium")
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def feed_server(make_app, app, tmp_path):
-    """The app on a free loopback port, on the tests' database, with CSRF on."""
-    live = make_app(MEDIA_PATH=str(tmp_path / "media"), WTF_CSRF_ENABLED=True)
-    server = make_server("127.0.0.1", 0, live, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-    with live.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture
-def feed_browser():
-    if not CHROMIUM:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing")
-        pytest.skip("chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        yield browser
-        browser.close()
+def live_server_config(tmp_path):
+    """Uploads in a folder of this test's own, and CSRF on as in production."""
+    return {"MEDIA_PATH": str(tmp_path / "media"), "WTF_CSRF_ENABLED": True}
 
 
 def log_in(page, base, email):
@@ -82,7 +51,7 @@ def shot(page, name):
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_teacher_posts_two_photos_guardian_sees_and_likes_them(app, feed_server, feed_browser,
+def test_teacher_posts_two_photos_guardian_sees_and_likes_them(app, live_server, browser,
                                                                tmp_path):
     clock.set_now(NOW)
     group = make_group("Groep 3", grade=3)
@@ -115,10 +84,10 @@ def test_teacher_posts_two_photos_guardian_sees_and_likes_them(app, feed_server,
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.on("console", console)
 
-    teacher = feed_browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    teacher = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     watch(teacher)
-    log_in(teacher, feed_server, "anna@example.org")
-    teacher.goto(f"{feed_server}/groepen/{group_id}")
+    log_in(teacher, live_server, "anna@example.org")
+    teacher.goto(f"{live_server}/groepen/{group_id}")
     teacher.get_by_role("link", name="Nieuw bericht").click()
     teacher.get_by_label("Titel (mag leeg blijven)").fill("In de moestuin")
     teacher.get_by_label("Bericht", exact=True).fill(
@@ -130,15 +99,15 @@ def test_teacher_posts_two_photos_guardian_sees_and_likes_them(app, feed_server,
     with teacher.expect_request(lambda r: r.method == "POST") as sent:
         teacher.get_by_role("button", name="Plaatsen").click()
     assert sent.value.headers.get("hx-request") == "true"
-    teacher.wait_for_url(f"{feed_server}/groepen/{group_id}")
+    teacher.wait_for_url(f"{live_server}/groepen/{group_id}")
     teacher.get_by_text("Uw bericht is geplaatst.").wait_for()
     assert teacher.locator(".photo-grid img").count() == 2
 
-    guardian = feed_browser.new_context(viewport={"width": 360, "height": 780},
+    guardian = browser.new_context(viewport={"width": 360, "height": 780},
                                         device_scale_factor=2).new_page()
     watch(guardian)
-    log_in(guardian, feed_server, "eva@example.org")
-    guardian.goto(f"{feed_server}/groepen/")
+    log_in(guardian, live_server, "eva@example.org")
+    guardian.goto(f"{live_server}/groepen/")
     post = guardian.locator("article.post").first
     post.get_by_role("heading", name="In de moestuin").wait_for()
     images = post.locator(".photo-grid img")
@@ -162,13 +131,13 @@ def test_teacher_posts_two_photos_guardian_sees_and_likes_them(app, feed_server,
         images.first.click()
     assert guardian.evaluate("document.contentType") == "image/jpeg"
 
-    desktop = feed_browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    log_in(desktop, feed_server, "eva@example.org")
-    desktop.goto(f"{feed_server}/groepen/")
+    desktop = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    log_in(desktop, live_server, "eva@example.org")
+    desktop.goto(f"{live_server}/groepen/")
     desktop.locator("article.post .photo-grid img").first.wait_for()
     shot(desktop, "feed-guardian-desktop")
 
-    teacher.goto(f"{feed_server}/groepen/")
+    teacher.goto(f"{live_server}/groepen/")
     teacher.get_by_text("Leuk gevonden door: Eva Jansen").wait_for()
     teacher.get_by_text("gelezen door 1 van 1 gezinnen").first.wait_for()
     shot(teacher, "feed-teacher-after")
@@ -181,7 +150,7 @@ def test_teacher_posts_two_photos_guardian_sees_and_likes_them(app, feed_server,
     db.session.rollback()
 
 
-def test_older_posts_load_when_scrolling_down(app, feed_server, feed_browser):
+def test_older_posts_load_when_scrolling_down(app, live_server, browser):
     from datetime import timedelta
 
     from ..factories import make_post
@@ -196,9 +165,9 @@ def test_older_posts_load_when_scrolling_down(app, feed_server, feed_browser):
     db.session.commit()
     db.session.rollback()
 
-    page = feed_browser.new_context(viewport={"width": 360, "height": 780}).new_page()
-    log_in(page, feed_server, "mark@example.org")
-    page.goto(f"{feed_server}/groepen/")
+    page = browser.new_context(viewport={"width": 360, "height": 780}).new_page()
+    log_in(page, live_server, "mark@example.org")
+    page.goto(f"{live_server}/groepen/")
     assert page.locator("article.post").count() == 20
     for expected in (40, 45):
         page.locator("article.post").last.scroll_into_view_if_needed()

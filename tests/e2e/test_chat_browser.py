@@ -2,22 +2,15 @@
 
 Two browser contexts (guardian on a 360 px phone, teacher on a 1280 px PC) on a
 live server over the test database. Screenshots go to tests/artifacts/.
-
-Minimal own fixtures: tests/e2e/conftest.py (the foundation's shared browser
-fixtures) does not exist on this branch yet; move these there at merge.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from werkzeug.serving import make_server
 
 from parro import clock
 from parro.extensions import db
@@ -35,37 +28,13 @@ from ..factories import (
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = Path(__file__).parent.parent / "artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TUESDAY_EVENING = datetime(2026, 11, 17, 19, 30, tzinfo=ZoneInfo("Europe/Amsterdam"))
 
 
 @pytest.fixture
-def live_server(make_app):
-    app = make_app(CHAT_NAV_POLL_SECONDS=1, RATELIMIT_LOGIN_IP="1000 per minute")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
-
-
-@pytest.fixture
-def browser():
-    if not CHROMIUM:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing")
-        pytest.skip("chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        yield browser
-        browser.close()
+def live_server_config():
+    """The navigation's unread count polls every second, so the test need not wait long."""
+    return {"CHAT_NAV_POLL_SECONDS": 1, "RATELIMIT_LOGIN_IP": "1000 per minute"}
 
 
 def open_page(browser, base, user, width, height, errors):
@@ -187,7 +156,7 @@ def test_screens_of_the_demo_school(app, live_server, browser):
     from parro.demo import create_demo
     from parro.models import Availability, Student, User
 
-    from .chat_helpers import TUESDAY_10
+    from ..chat.chat_helpers import TUESDAY_10
 
     ARTIFACTS.mkdir(exist_ok=True)
     clock.set_now(TUESDAY_10)
