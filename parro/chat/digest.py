@@ -85,14 +85,8 @@ def _title(conversation: Conversation) -> str:
     return conversation.title
 
 
-def digest_for(user: User, period_began) -> bool:
-    """Queue this user's digest if there is anything in it; commit. True if one was queued."""
-    # Two runs at once: the second waits here, then finds everything marked.
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
-    items = _pending(user, period_began)
-    if not items:
-        db.session.commit()
-        return False
+def _queue_summary(user: User, items, subject, template: str, **extra) -> None:
+    """Queue one mail listing these conversations (never their text), mark them, commit."""
     with force_locale(user.locale):
         lines = [
             {
@@ -103,18 +97,25 @@ def digest_for(user: User, period_began) -> bool:
             }
             for item in items
         ]
-    queue_mail(
-        user.email,
-        _l("Berichten van buiten uw werktijden"),
-        "chat_digest",
-        locale=user.locale,
-        name=user.display_name,
-        items=lines,
-        total=sum(item.count for item in items),
-    )
+    queue_mail(user.email, subject, template, locale=user.locale, name=user.display_name,
+               items=lines, **extra)
     for item in items:
         mark_notified(item.conversation.id, user.id, item.last_id)
     db.session.commit()
+
+
+def digest_for(user: User, period_began) -> bool:
+    """Queue this user's digest if there is anything in it; commit. True if one was queued."""
+    # Two runs at once: the second waits here, then finds everything marked.
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    items = _pending(user, period_began)
+    if not items:
+        db.session.commit()
+        return False
+    _queue_summary(
+        user, items, _l("Berichten van buiten uw werktijden"), "chat_digest",
+        total=sum(item.count for item in items),
+    )
     return True
 
 
@@ -218,27 +219,7 @@ def notice_for(user: User, conversations: list[Conversation]) -> bool:
     if not items:
         db.session.commit()
         return False
-    with force_locale(user.locale):
-        lines = [
-            {
-                "title": _title(item.conversation),
-                "count": item.count,
-                "authors": ", ".join(item.authors),
-                "path": f"/gesprekken/{item.conversation.id}",
-            }
-            for item in items
-        ]
-    queue_mail(
-        user.email,
-        _l("Ongelezen berichten in parro"),
-        "chat_notice",
-        locale=user.locale,
-        name=user.display_name,
-        items=lines,
-    )
-    for item in items:
-        mark_notified(item.conversation.id, user.id, item.last_id)
-    db.session.commit()
+    _queue_summary(user, items, _l("Ongelezen berichten in parro"), "chat_notice")
     return True
 
 
