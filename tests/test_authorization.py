@@ -126,22 +126,20 @@ def _chat_message(w):
 
 
 def _chat_attachment(w):
-    from pathlib import Path
-
-    from flask import current_app
-
+    from parro import media
     from parro.extensions import db
     from parro.models import MessageAttachment
 
     _kindgesprek(w)
-    path = Path(current_app.config["MEDIA_PATH"]) / "chat" / "test" / "world.pdf"
+    key = media.new_key()
+    path = media.path_for(key, "file")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"%PDF-1.4\n%%EOF\n")
-    item = MessageAttachment(message_id=w.message.id, kind="pdf", path="chat/test/world.pdf",
+    item = MessageAttachment(message_id=w.message.id, key=key, kind=media.DOCUMENT,
                              content_type="application/pdf", filename="brief.pdf", size=15)
     db.session.add(item)
     db.session.commit()
-    return {"attachment_id": item.id}
+    return {"key": key, "variant": "bestand"}
 
 
 CHAT_MEMBERS = ("guardian", "teacher")

@@ -102,15 +102,16 @@ def upgrade():
     op.create_table('message_attachment',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('message_id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('kind', sa.String(length=10), nullable=False),
-    sa.Column('path', sa.String(length=200), nullable=False),
+    sa.Column('filename', sa.String(length=150), nullable=False),
     sa.Column('content_type', sa.String(length=60), nullable=False),
-    sa.Column('filename', sa.String(length=200), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('width', sa.Integer(), nullable=True),
     sa.Column('height', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['message_id'], ['message.id'], name=op.f('fk_message_attachment_message_id_message'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_message_attachment'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_message_attachment')),
+    sa.UniqueConstraint('key', name=op.f('uq_message_attachment_key'))
     )
     with op.batch_alter_table('message_attachment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_message_attachment_message_id'), ['message_id'], unique=False)

@@ -143,13 +143,13 @@ def edit_message(message: Message, body: str) -> None:
 
 
 def delete_message(message: Message) -> list[str]:
-    """Leave 'bericht verwijderd' in its place; returns the files to remove after commit."""
+    """Leave 'bericht verwijderd' in its place; returns the media keys to remove after commit."""
     message.revision = _lock(message.conversation)
     message.body = ""
     message.deleted_at = now()
-    paths = [a.path for a in message.attachments]
+    keys = [a.key for a in message.attachments]
     message.attachments.clear()
-    return paths
+    return keys
 
 
 def page_of_messages(conversation: Conversation, size: int, before: int | None = None):

@@ -14,11 +14,13 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
-from .. import clock, policy
+from .. import clock, media, policy
 from ..auth.forms import EmptyForm
 from ..extensions import db, limiter
+from ..files.sending import VARIANTS, send_stored
 from ..layout import current_school
 from ..models import Availability, ChatSetting, Conversation, Message, Student, User
 from . import attachments, bp, service
@@ -212,20 +214,21 @@ def post(conversation_id: int):
     form = MessageForm()
     uploads = attachments.uploads_from(request)
     form.has_files = bool(uploads)
-    problem = attachments.problem_with(uploads)
-    if form.validate_on_submit() and problem is None:
-        stored = attachments.prepare(uploads)
-        if stored is None:
-            problem = _("Dit bestand kunnen we niet openen. Stuur een foto (JPEG, PNG) of een PDF.")
+    checked, problems = attachments.check(uploads)
+    if form.validate_on_submit() and not problems:
+        try:
+            staged = attachments.prepare(checked)
+        except media.UploadErrors as exc:
+            problems = exc.messages
         else:
             try:
                 message = service.post_message(conversation, current_user, form.body.data)
-                attachments.attach(message, stored)
+                attachments.attach(message, staged)
                 db.session.commit()
             except Exception:
-                attachments.discard(stored)  # a failed transaction leaves no files
+                attachments.discard(staged)  # a failed transaction leaves no files
                 raise
-            attachments.commit_files(stored)
+            attachments.commit_files(staged)
             if _fragment_wanted():
                 compose = render_template("chat/_compose.html", **_compose_context(conversation))
                 news = _news(conversation, _int_arg("na"), _int_arg("v"))
@@ -233,8 +236,8 @@ def post(conversation_id: int):
             return redirect(
                 url_for("chat.show", conversation_id=conversation.id, _anchor="chat-compose"), 303
             )
-    if problem:
-        form.body.errors = [*form.body.errors, problem]
+    if problems:
+        form.body.errors = [*form.body.errors, *problems]
     context = _compose_context(conversation, form)
     if _fragment_wanted():
         return render_template("chat/_compose.html", **context), 422
@@ -331,9 +334,9 @@ def delete(conversation_id: int, message_id: int):
     """Delete one's own message; "bericht verwijderd" stays in its place."""
     message = _message(conversation_id, message_id)
     if EmptyForm().validate_on_submit():
-        paths = service.delete_message(message)
+        keys = service.delete_message(message)
         db.session.commit()
-        attachments.remove_files(paths)
+        attachments.remove_files(keys)
     if _fragment_wanted():
         return render_template("chat/_message.html", m=message)
     return redirect(
@@ -341,13 +344,22 @@ def delete(conversation_id: int, message_id: int):
     )
 
 
-@bp.get("/bijlagen/<int:attachment_id>")
+@bp.get("/bijlagen/<key>/<variant>")
 @login_required
-def attachment(attachment_id: int):
+def attachment(key: str, variant: str):
     """Send an attachment to a member of its conversation, never to be cached."""
-    item = db.get_or_404(attachments.MessageAttachment, attachment_id)
+    if variant not in VARIANTS or not media.KEY_RE.fullmatch(key):
+        abort(404)
+    stored, kinds = VARIANTS[variant]
+    item = db.session.scalar(
+        select(attachments.MessageAttachment)
+        .where(attachments.MessageAttachment.key == key)
+        .options(joinedload(attachments.MessageAttachment.message))
+    )
+    if item is None or item.kind not in kinds:
+        abort(404)
     policy.require(policy.can_see_attachment(current_user, item))
-    return attachments.send(item)
+    return send_stored(item, stored)
 
 
 # -- staff --------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import abort, send_file
+from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -9,13 +9,7 @@ from .. import media, policy
 from ..extensions import db
 from ..models import Attachment, Post
 from . import bp
-
-# URL variant -> (stored variant, the kinds that have it)
-VARIANTS = {
-    "groot": ("display", {media.PHOTO}),
-    "klein": ("thumb", {media.PHOTO}),
-    "bestand": ("file", {media.VIDEO, media.DOCUMENT}),
-}
+from .sending import VARIANTS, send_stored
 
 
 @bp.get("/<key>/<variant>")
@@ -37,19 +31,4 @@ def file(key: str, variant: str):
     if attachment is None or attachment.kind not in kinds:
         abort(404)
     policy.require(policy.can_see_post_attachment(current_user, attachment))
-    path = media.path_for(attachment.key, stored)
-    if not path.is_file():
-        abort(404)
-    # We only ever store JPEG, MP4 and PDF, with the type we determined ourselves;
-    # documents are always downloads, never rendered in our origin.
-    response = send_file(
-        path,
-        mimetype=attachment.content_type,
-        as_attachment=attachment.kind == media.DOCUMENT,
-        download_name=attachment.filename,
-        conditional=True,
-        etag=True,
-        max_age=None,
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_stored(attachment, stored)

@@ -125,17 +125,20 @@ class Message(db.Model):
 
 
 class MessageAttachment(db.Model):
-    """A photo or PDF sent with a message; the file lives under MEDIA_PATH."""
+    """A photo or PDF sent with a message; stored by parro.media like the feed's files.
+
+    The files live under MEDIA_PATH, named after `key` (random, made by the server);
+    the name the user gave is kept (cleaned) only to show and offer on download.
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(
         ForeignKey("message.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(10))  # "photo" or "pdf"
-    # Server-generated, relative to MEDIA_PATH; never a name the user chose.
-    path: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))  # media.PHOTO or media.DOCUMENT
+    filename: Mapped[str] = mapped_column(String(150))
     content_type: Mapped[str] = mapped_column(String(60))
-    filename: Mapped[str] = mapped_column(String(200), default="")  # shown only
     size: Mapped[int] = mapped_column(Integer, default=0)
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
