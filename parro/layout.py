@@ -38,11 +38,11 @@ def _chat_badge(user):
 NAV = [
     NavItem("feed.index", _l("Groepen")),
     NavItem("chat.index", _l("Gesprekken"), policy.can_use_chat, _chat_badge, "chat/_nav_count.html"),
-    NavItem("admin.index", _l("Beheer"), policy.can_administer),
+    NavItem("activities.index", _l("Activiteiten")),
     NavItem("absence.index", _l("Absentie")),
     NavItem("privacy.topics", _l("Privacy"), policy.can_manage_consent_topics),
+    NavItem("admin.index", _l("Beheer"), policy.can_administer),
 ]
-NAV.insert(-1, NavItem("activities.index", _l("Activiteiten")))
 
 
 def current_school() -> School | None:
