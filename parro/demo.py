@@ -281,6 +281,10 @@ def add_activities_demo(school: School) -> None:
         return [m.student for m in group(grade).memberships]
 
     def activity(kind, grade, author, **fields) -> Activity:
+        # Announced on different days of the past week, so the feed shows them
+        # between the posts instead of stacked at the top.
+        ago = timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 8))
+        fields.setdefault("created_at", moment - ago)
         a = Activity(kind=kind, created_by_id=by_email(author).id, **fields)
         a.groups = [group(grade)]
         db.session.add(a)
