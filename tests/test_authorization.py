@@ -150,6 +150,10 @@ POLL = {**only(*CHAT_MEMBERS), "anonymous": 401}
 ROUTES = {
     "static": ("GET", lambda w: {"filename": "css/app.css"}, ALL, None),
     "healthz": ("GET", lambda w: {}, ALL, None),
+    # the school's colour, the manifest and the help page: for everyone, logged in or not
+    "theme.stylesheet": ("GET", lambda w: {}, ALL, None),
+    "theme.manifest": ("GET", lambda w: {}, ALL, None),
+    "help.index": ("GET", lambda w: {}, ALL, None),
     "home": (
         "GET",
         lambda w: {},
