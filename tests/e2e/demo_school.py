@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from parro import clock
-from parro.demo import PASSWORD, create_demo
+from parro.demo import PASSWORD, create_demo  # noqa: F401 (PASSWORD: for the tests)
 from parro.extensions import db
 from parro.models import Activity, Conversation, Group, Post, PostGroup, SchoolYear, Student
 
