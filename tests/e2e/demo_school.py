@@ -1,0 +1,68 @@
+"""The demo school for browser tests, on a fixed school day, and how to log in to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from parro import clock
+from parro.demo import PASSWORD, create_demo  # noqa: F401 (PASSWORD: for the tests)
+from parro.extensions import db
+from parro.models import Activity, Conversation, Group, Post, PostGroup, SchoolYear, Student
+
+# A Tuesday morning in the school year, before school starts.
+TUESDAY_MORNING = datetime(2026, 11, 24, 7, 45, tzinfo=ZoneInfo("Europe/Amsterdam"))
+
+
+@dataclass
+class Demo:
+    post_id: int
+    sem_id: int
+    lotte_id: int
+    sem_chat_id: int
+    conference3_id: int
+    conference6_id: int
+    group3_id: int
+
+
+def load_demo() -> Demo:
+    """Create the demo school at TUESDAY_MORNING; commit, so the browser sees it."""
+    clock.set_now(TUESDAY_MORNING)
+    create_demo()
+
+    def student(first):
+        return db.session.scalar(
+            select(Student).where(Student.first_name == first, Student.last_name == "Jansen"))
+
+    sem, lotte = student("Sem"), student("Lotte")
+    group3 = db.session.scalar(
+        select(Group).join(SchoolYear).where(SchoolYear.is_current, Group.grade == 3))
+    post = db.session.scalar(
+        select(Post).join(PostGroup).where(PostGroup.group_id == group3.id,
+                                           Post.publish_at <= clock.now())
+        .order_by(Post.publish_at.desc()))
+    chat = db.session.scalar(select(Conversation).where(Conversation.student_id == sem.id))
+    conferences = {
+        a.title: a.id for a in db.session.scalars(
+            select(Activity).where(Activity.title.like("Oudergesprekken groep %")))
+    }
+    demo = Demo(
+        post_id=post.id, sem_id=sem.id, lotte_id=lotte.id, sem_chat_id=chat.id,
+        conference3_id=conferences["Oudergesprekken groep 3"],
+        conference6_id=conferences["Oudergesprekken groep 6"],
+        group3_id=group3.id,
+    )
+    db.session.commit()
+    return demo
+
+
+def log_in(page, email: str) -> None:
+    """Log in through the login form (works with and without JavaScript)."""
+    page.goto("/login")
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_url(lambda url: "/login" not in url)

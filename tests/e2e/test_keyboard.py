@@ -1,0 +1,53 @@
+"""With only a keyboard: a parent logs in and reports a child sick; focus stays visible."""
+
+from __future__ import annotations
+
+import pytest
+
+from .demo_school import PASSWORD, load_demo
+
+pytestmark = pytest.mark.e2e
+
+ACTIVE = "() => { const e = document.activeElement; return e.outerHTML.slice(0, 120); }"
+
+
+def tab_to(page, test: str, limit: int = 60) -> None:
+    """Press Tab until the focused element passes the JS predicate `test` (given `e`)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"(e => {test})(document.activeElement)"):
+            return
+    raise AssertionError(f"Tab never reached {test}; focus is on {page.evaluate(ACTIVE)}")
+
+
+def test_a_parent_reports_sick_with_only_the_keyboard(app, new_page):
+    load_demo()
+    page = new_page(viewport={"width": 360, "height": 740}, locale="nl-NL")
+    page.goto("/login")
+
+    tab_to(page, "e.name === 'email'")
+    page.keyboard.type("ouder.jansen@example.org")
+    tab_to(page, "e.name === 'password'")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/groepen/")
+
+    tab_to(page, "e.tagName === 'A' && e.textContent.trim().startsWith('Absentie')")
+    outline = page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, s.outlineWidth]; }")
+    assert outline[0] != "none" and outline[1] != "0px", f"no visible focus: {outline}"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/absentie/")
+
+    tab_to(page, "e.id === 'sick-student'")
+    page.keyboard.type("Sem")  # type-ahead picks the child in the list (Lotte comes first)
+    tab_to(page, "e.id === 'sick-email_receipt'")
+    page.keyboard.press("Space")
+    assert page.evaluate("() => document.activeElement.checked")
+    tab_to(page, "e.type === 'submit' && e.form.action.endsWith('/absentie/ziek')")
+    page.keyboard.press("Enter")
+
+    page.wait_for_url("**/absentie/")
+    assert "Sem is ziek gemeld voor vandaag" in page.locator(".flashes").inner_text()
+    assert "Sem is vandaag al ziek gemeld." in page.locator("#ziek").inner_text()
