@@ -62,7 +62,7 @@ def backup(target: str | os.PathLike) -> Path:
         final = target / f"parro-{stamp}-{n}"
     work = target / f".{final.name}.partial-{secrets.token_hex(4)}"
     try:
-        work.mkdir()
+        work.mkdir(mode=0o700)  # it holds every family's data
     except OSError as exc:
         raise BackupError(f"Cannot write into backup folder {target}: {exc.strerror}.") from exc
     try:

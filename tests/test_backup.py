@@ -147,6 +147,7 @@ def test_backup_while_writing_restores_every_committed_row_and_file(
     assert during > len(before)  # the writer kept committing while the backup ran
 
     snapshot = entries[0]
+    assert snapshot.stat().st_mode & 0o077 == 0  # only its owner may read the families' data
     manifest = json.loads((snapshot / "manifest.json").read_text())
     assert manifest["engine"] == ("postgresql" if TEST_DATABASE_URL else "sqlite")
     listed = {f["path"]: f for f in manifest["files"]}
