@@ -1,4 +1,4 @@
-"""flask --app app <command>: setup, demo, mail send."""
+"""flask --app app <command>: setup, demo, mail send, backup, restore."""
 
 from __future__ import annotations
 
@@ -88,3 +88,28 @@ def init_app(app: Flask) -> None:
             if not loop:
                 break
             time.sleep(10)
+
+    @app.cli.command("backup")
+    @click.argument("directory", type=click.Path())
+    def backup_command(directory):
+        """Write a snapshot of the database and the media into DIRECTORY."""
+        from .backup import BackupError, backup
+
+        try:
+            path = backup(directory)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"Backup written to {path}")
+
+    @app.cli.command("restore")
+    @click.argument("snapshot", type=click.Path())
+    def restore_command(snapshot):
+        """Restore a snapshot folder (made by backup) into this empty instance."""
+        from .backup import BackupError, restore
+
+        try:
+            manifest = restore(snapshot)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"Restored the backup of {manifest['created_at']} "
+                   f"({len(manifest['files'])} files, revision {manifest['alembic_revision']}).")
