@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
 
 # Tests never touch the developer's instance folder or configuration.
 _INSTANCE = tempfile.mkdtemp(prefix="parro-test-instance-")
@@ -102,6 +104,20 @@ def app(make_app):
         db.session.remove()
 
 
+class Browser(FlaskClient):
+    """A test client whose requests see what the test wrote.
+
+    The test's own transaction ends before each request, as a user's click comes
+    after the data is there; an open write would also make a writing request on
+    SQLite wait for the lock.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            db.session.commit()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def make_client(make_app, app):
     """A browser on its own app instance (same config and database).
@@ -111,7 +127,9 @@ def make_client(make_app, app):
     """
 
     def factory(**overrides):
-        return make_app(**overrides).test_client()
+        client_app = make_app(**overrides)
+        client_app.test_client_class = Browser
+        return client_app.test_client()
 
     return factory
 

@@ -12,7 +12,6 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from parro import clock
@@ -41,36 +40,6 @@ NEXT_MONDAY = date(2026, 9, 21)
 
 def at(day: date, hh: int = 7, mm: int = 30) -> None:
     clock.set_now(datetime.combine(day, time(hh, mm), tzinfo=AMS))
-
-
-class CommittingClient(FlaskClient):
-    """A browser whose requests see what the test wrote, and never wait for the test.
-
-    The test's own session ends its transaction before each request: on SQLite a
-    transaction outside a request holds the write lock (parro.database), and a
-    request that writes would wait for it.
-    """
-
-    def open(self, *args, **kwargs):
-        db.session.commit()
-        return super().open(*args, **kwargs)
-
-
-@pytest.fixture
-def make_client(make_app, app):
-    apps = []
-
-    def factory(**overrides):
-        client_app = make_app(**overrides)
-        client_app.test_client_class = CommittingClient
-        apps.append(client_app)
-        return client_app.test_client()
-
-    yield factory
-    # Each app has its own connection pool; on a shared PostgreSQL server they add up.
-    for client_app in apps:
-        with client_app.app_context():
-            db.engine.dispose()
 
 
 def seen(response) -> str:

@@ -12,10 +12,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from flask import has_app_context
 
 from parro import clock
-from parro.extensions import db
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
@@ -28,25 +26,3 @@ def at(y, m, d, hh=9, mm=0) -> datetime:
 def monday_morning(app):
     """Monday 1 March 2027, 9:00 at school (school year 2026-2027)."""
     clock.set_now(at(2027, 3, 1, 9, 0))
-
-
-@pytest.fixture
-def make_client(make_client):
-    def factory(**overrides):
-        client = make_client(**overrides)
-        original = client.open
-
-        def open_after_commit(*args, **kwargs):
-            if has_app_context():
-                db.session.commit()
-            return original(*args, **kwargs)
-
-        client.open = open_after_commit
-        return client
-
-    return factory
-
-
-@pytest.fixture
-def client(make_client):
-    return make_client()
