@@ -35,7 +35,7 @@ from .models import (
 )
 
 
-def _per_request(key: str, compute):
+def per_request(key: str, compute):
     """Compute once per request: a page asks the same question many times."""
     if key not in g:
         setattr(g, key, compute())
@@ -43,7 +43,7 @@ def _per_request(key: str, compute):
 
 
 def current_year() -> SchoolYear | None:
-    return _per_request(
+    return per_request(
         "current_year",
         lambda: db.session.scalar(select(SchoolYear).where(SchoolYear.is_current)),
     )
@@ -66,7 +66,7 @@ def taught_group_ids(user: User) -> set[int]:
     """Ids of the groups this teacher is assigned to in the current year."""
     if not user.is_authenticated or not user.is_staff:
         return set()
-    return _per_request(
+    return per_request(
         f"taught_{user.id}",
         lambda: set(
             db.session.scalars(
@@ -82,7 +82,7 @@ def child_group_ids(user: User) -> set[int]:
     """Ids of the groups a guardian's children are in this year."""
     if not user.is_authenticated or not user.is_guardian:
         return set()
-    return _per_request(
+    return per_request(
         f"child_groups_{user.id}",
         lambda: set(
             db.session.scalars(
@@ -354,18 +354,15 @@ def conversation_member_clause(user_id):
 def can_see_conversation(user: User, conversation: Conversation) -> bool:
     if not user.is_authenticated:
         return False
-    key = f"conversation_{conversation.id}_{user.id}"
-    if key not in g:
-        g.setdefault(
-            key,
-            db.session.scalar(
-                select(Conversation.id).where(
-                    Conversation.id == conversation.id, conversation_member_clause(user.id)
-                )
+    return per_request(
+        f"conversation_{conversation.id}_{user.id}",
+        lambda: db.session.scalar(
+            select(Conversation.id).where(
+                Conversation.id == conversation.id, conversation_member_clause(user.id)
             )
-            is not None,
         )
-    return g.get(key)
+        is not None,
+    )
 
 
 def can_post_in(user: User, conversation: Conversation) -> bool:
@@ -527,17 +524,14 @@ def app_photo_consented(student_ids) -> set[int]:
 def own_children_ids(user: User) -> set[int]:
     if not user.is_authenticated or not user.is_guardian:
         return set()
-    key = f"own_children_{user.id}"
-    if key not in g:
-        g.setdefault(
-            key,
-            set(
-                db.session.scalars(
-                    select(Guardianship.student_id).where(Guardianship.user_id == user.id)
-                )
-            ),
-        )
-    return g.get(key)
+    return per_request(
+        f"own_children_{user.id}",
+        lambda: set(
+            db.session.scalars(
+                select(Guardianship.student_id).where(Guardianship.user_id == user.id)
+            )
+        ),
+    )
 
 
 def unconsented_photo_ids(attachments) -> set[int]:

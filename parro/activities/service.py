@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import current_app, g
+from flask import current_app
 from flask_babel import format_date, format_time, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -256,10 +256,10 @@ def delete_activity(activity: Activity) -> None:
 
 def participants(activity: Activity) -> list[Student]:
     """The children of the activity's groups, with their guardians loaded (once per request)."""
-    key = f"activity_participants_{activity.id}"
-    if key not in g:
-        ids = policy.activity_group_ids(activity)
-        g.setdefault(key, list(
+    ids = policy.activity_group_ids(activity)
+    return policy.per_request(
+        f"activity_participants_{activity.id}",
+        lambda: list(
             db.session.scalars(
                 select(Student)
                 .join(Membership)
@@ -267,8 +267,8 @@ def participants(activity: Activity) -> list[Student]:
                 .options(selectinload(Student.guardianships).selectinload(Guardianship.user))
                 .order_by(Student.first_name, Student.last_name)
             )
-        ))
-    return g.get(key)
+        ),
+    )
 
 
 def preload(activity: Activity) -> Activity:
