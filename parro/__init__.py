@@ -45,7 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     layout.init_app(app)
 
-    from . import errors, mail as outbox
+    from . import audit, errors, mail as outbox  # noqa: F401 (audit: append-only guard)
 
     errors.init_app(app)
     outbox.init_app(app)

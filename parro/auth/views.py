@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .. import policy
+from .. import audit, policy
 from ..clock import now
 from ..extensions import db, limiter
 from ..models import LoginEvent, User, UserSession
@@ -86,6 +86,10 @@ def login():
         db.session.add(
             LoginEvent(user_id=user.id if user else None, email=email, success=ok,
                        ip=(request.remote_addr or "")[:45])
+        )
+        audit.record(
+            audit.LOGIN if ok else audit.LOGIN_FAILED, actor=user if ok else None, target=user,
+            summary=email,
         )
         if ok:
             if needs_rehash(user.password_hash):

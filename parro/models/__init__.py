@@ -43,6 +43,7 @@ from .feed import (
     PostGroup,
     ReadReceipt,
 )
+from .audit import AuditEvent
 from .outbox import OutboxMail
 from .privacy import APP_PHOTOS, Consent, ConsentChange, ConsentTopic
 from .school import Group, Membership, School, SchoolYear, Student, TeacherAssignment
@@ -57,6 +58,7 @@ from .user import (
 )
 
 __all__ = [
+    "AuditEvent",
     "AbsenceKind",
     "AbsencePreference",
     "AbsenceReason",

@@ -1,0 +1,92 @@
+"""Writing the audit log.
+
+`record()` adds one event to the current transaction, so the event is stored
+exactly when what it describes is stored. The application never changes or
+removes an event: any ORM update or delete of an AuditEvent raises, except
+inside `purging()`, which only the retention command uses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from .extensions import db
+from .models.audit import AuditEvent
+
+# What is logged. The admin page filters on these; labels live in the view.
+LOGIN = "login"
+LOGIN_FAILED = "login_failed"
+INVITATION = "invitation"
+ROLE_CHANGE = "role_change"
+GROUP_CHANGE = "group_change"
+CONSENT_CHANGE = "consent_change"
+EXPORT = "export"
+DELETION = "deletion"
+MODERATION = "moderation"
+SECURITY = "security"  # two-factor on/off, sessions ended, password changed
+RETENTION = "retention"
+
+ACTIONS = (
+    LOGIN, LOGIN_FAILED, INVITATION, ROLE_CHANGE, GROUP_CHANGE, CONSENT_CHANGE,
+    EXPORT, DELETION, MODERATION, SECURITY, RETENTION,
+)
+
+
+class AppendOnlyError(RuntimeError):
+    """Raised when code tries to change or delete an audit event."""
+
+
+def record(action: str, *, summary: str = "", target=None, actor=None, **details) -> AuditEvent:
+    """Log `action` by `actor` (default: the logged-in user) on `target` (a model or None)."""
+    assert action in ACTIONS, action
+    if actor is None and has_request_context() and current_user.is_authenticated:
+        actor = current_user._get_current_object()
+    ip = (request.remote_addr or "")[:45] if has_request_context() else ""
+    entry = AuditEvent(
+        action=action,
+        actor_id=getattr(actor, "id", None),
+        actor_name=(getattr(actor, "name", "") or getattr(actor, "email", "") or "")[:120],
+        target_type=type(target).__name__.lower() if target is not None else "",
+        target_id=getattr(target, "id", None),
+        summary=summary[:255],
+        details=details,
+        ip=ip,
+    )
+    db.session.add(entry)
+    return entry
+
+
+_purging = threading.local()
+
+
+@contextlib.contextmanager
+def purging():
+    """Allow deleting old audit events (retention only)."""
+    _purging.on = True
+    try:
+        yield
+    finally:
+        _purging.on = False
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes(session, flush_context, instances):
+    changed = [o for o in session.dirty if isinstance(o, AuditEvent) and session.is_modified(o)]
+    deleted = [o for o in session.deleted if isinstance(o, AuditEvent)]
+    if changed or (deleted and not getattr(_purging, "on", False)):
+        raise AppendOnlyError("audit events are append-only")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_changes(state):
+    if not (state.is_update or state.is_delete):
+        return
+    entity = state.bind_mapper.class_ if state.bind_mapper is not None else None
+    if entity is AuditEvent and (state.is_update or not getattr(_purging, "on", False)):
+        raise AppendOnlyError("audit events are append-only")
