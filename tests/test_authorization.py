@@ -299,6 +299,10 @@ ROUTES = {
     "activities.show": (
         "GET", aw.activity_args, only("guardian", "teacher", "admin"), None,
     ),
+    "activities.edit": ("GET", aw.activity_args, only("teacher", "admin"), None),
+    "activities.edit#POST": (
+        "POST", aw.activity_args, only("teacher", "admin", ok=422), {"title": ""},
+    ),
     "activities.delete": (  # the teacher deletes it; then it is gone for the admin
         "POST", aw.activity_args, {**only("teacher", ok=303), "admin": 404}, {},
     ),

@@ -313,6 +313,29 @@ class InvitationForm(ActivityForm):
         return self.finish(ok)
 
 
+class EditForm(ActivityForm):
+    """Change what parents read and until when they can react; groups, times and slots stay."""
+
+    groups = None
+    location = StringField(_l("Waar"), validators=[Length(max=120)])
+
+    def check_against(self, activity) -> bool:
+        """The new deadline fits the activity: in the future, after opening, before it starts."""
+        if not self._check_deadline():
+            return False
+        deadline = self.deadline_at()
+        starts = service.first_moment(activity)
+        if starts is not None and deadline > starts:
+            _add_error(self.deadline_date, _(
+                "Reageren moet sluiten voordat de activiteit begint (%(when)s).",
+                when=service.when(starts)))
+            return False
+        if activity.opens_at is not None and deadline <= activity.opens_at:
+            _add_error(self.deadline_date, _("Het inschrijven moet openen vóór het sluiten."))
+            return False
+        return True
+
+
 # -- small action forms (one button, or a few hidden values) ---------------------------
 
 

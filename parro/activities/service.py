@@ -246,6 +246,21 @@ def create_invitation(user, groups, *, title, description, location, starts_at, 
     return activity
 
 
+def first_moment(activity: Activity) -> datetime | None:
+    """When a conference round or an invited event begins: reacting must close before it."""
+    if activity.is_conference:
+        return activity.slots[0].starts_at if activity.slots else None
+    return activity.starts_at
+
+
+def update_activity(activity: Activity, form) -> None:
+    activity.title = form.title.data.strip()
+    activity.description = (form.description.data or "").strip()
+    activity.location = (form.location.data or "").strip()
+    activity.deadline = form.deadline_at()
+    db.session.commit()
+
+
 def delete_activity(activity: Activity) -> None:
     db.session.delete(activity)
     db.session.commit()

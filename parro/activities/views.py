@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import policy
-from ..clock import now
+from ..clock import now, school_tz
 from ..extensions import db
 from ..models import (
     Activity,
@@ -25,6 +25,7 @@ from . import bp, calendar, service
 from .forms import (
     ActionForm,
     ConferenceForm,
+    EditForm,
     InvitationForm,
     MaterialsForm,
     PledgeForm,
@@ -236,6 +237,24 @@ def _show(activity: Activity, status: int = 200, error: str | None = None):
 def show(activity_id: int):
     """Show an activity: book, sign up, pledge or answer; staff see all answers."""
     return _show(_activity(activity_id))
+
+
+@bp.route("/<int:activity_id>/bewerken", methods=["GET", "POST"])
+@login_required
+def edit(activity_id: int):
+    """Change the title, explanation, place or deadline of an activity."""
+    activity = _activity(activity_id)
+    policy.require(policy.can_manage_activity(current_user, activity))
+    form = EditForm(obj=activity)
+    if request.method == "GET":
+        deadline = activity.deadline.astimezone(school_tz())
+        form.deadline_date.data, form.deadline_time.data = deadline.date(), deadline.time()
+    if form.validate_on_submit() and form.check_against(activity):
+        service.update_activity(activity, form)
+        flash(_("De wijzigingen zijn opgeslagen."), "success")
+        return redirect(url_for("activities.show", activity_id=activity.id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("activities/edit.html", form=form, activity=activity), status
 
 
 @bp.post("/<int:activity_id>/verwijderen")

@@ -116,3 +116,59 @@ def test_bad_answers_change_nothing(make_client, school):
     assert response.status_code == 422
     assert "Aanmelden en wijzigen kon tot vrijdag 5 maart om 12:00." in text_of(response)
     assert db.session.scalar(select(func.count(Response.id))) == 0
+
+
+def test_teacher_changes_place_and_deadline_and_answers_stay(make_client, school):
+    activity = make_invitation(school["group"], title="Paasontbijt")
+    db.session.add(Response(activity=activity, student=school["sem"], answer=Answer.YES, people=2))
+    db.session.commit()
+    teacher = make_client()
+    login_as(teacher, school["teacher"])
+    url = f"/activiteiten/{activity.id}/bewerken"
+    form = text_of(teacher.get(url))
+    assert "Paasontbijt" in teacher.get(url).get_data(as_text=True)
+    assert "Activiteit wijzigen" in form
+
+    response = teacher.post(url, data={
+        "title": "Paasontbijt met opa en oma", "description": "Neem een bord mee.",
+        "location": "Gymzaal", "deadline_date": "2027-03-15", "deadline_time": "12:00"})
+    assert response.status_code == 303
+    page = text_of(teacher.get(response.headers["Location"]))
+    assert "De wijzigingen zijn opgeslagen." in page
+    assert "Paasontbijt met opa en oma" in page and "Gymzaal" in page
+    db.session.expire_all()
+    assert activity.deadline == at(2027, 3, 15, 12, 0)
+    assert db.session.scalar(select(func.count(Response.id))) == 1
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"deadline_date": "2027-03-21"}, "Reageren moet sluiten voordat de activiteit begint"),
+    ({"deadline_date": "2027-02-20"}, "Deze datum is al voorbij."),
+    ({"title": " "}, "Geef de activiteit een titel."),
+])
+def test_bad_changes_are_refused_and_nothing_changes(make_client, school, overrides, message):
+    activity = make_invitation(school["group"], title="Paasontbijt")
+    db.session.commit()
+    deadline = activity.deadline
+    teacher = make_client()
+    login_as(teacher, school["teacher"])
+    data = {"title": "Anders", "location": "Gymzaal", "deadline_date": "2027-03-15",
+            "deadline_time": "12:00"}
+    data.update(overrides)
+    response = teacher.post(f"/activiteiten/{activity.id}/bewerken", data=data)
+    assert response.status_code == 422
+    assert message in text_of(response)
+    db.session.expire_all()
+    assert (activity.title, activity.location, activity.deadline) == ("Paasontbijt", "Aula", deadline)
+
+
+def test_parents_cannot_change_an_activity(make_client, school):
+    activity = make_invitation(school["group"], title="Paasontbijt")
+    db.session.commit()
+    eva = make_client()
+    login_as(eva, school["eva"])
+    assert eva.get(f"/activiteiten/{activity.id}/bewerken").status_code == 403
+    response = eva.post(f"/activiteiten/{activity.id}/bewerken", data={
+        "title": "Gehackt", "deadline_date": "2027-03-15", "deadline_time": "12:00"})
+    assert response.status_code == 403
+    assert "Activiteit wijzigen" not in text_of(eva.get(f"/activiteiten/{activity.id}"))
