@@ -140,12 +140,12 @@ def init_app(app: Flask) -> None:
         except RetentionError as exc:
             raise click.ClickException(str(exc)) from exc
         if result.kept is None:
-            click.echo(f"Keeping {years} school year(s), but there are not more than that "
-                       "yet: nothing removed.")
+            click.echo(f"Keeping {years} school year(s), but there are fewer than that up to "
+                       "the current one: nothing removed.")
             return
         names = ", ".join(y.name for y in reversed(result.kept))
-        verb = "Would remove" if dry_run else "Removed"
-        click.echo(f"Keeping {names}; {verb.lower()} what is dated before "
+        verb = "would remove" if dry_run else "removed"
+        click.echo(f"Keeping {names}; {verb} what is dated before "
                    f"{result.first_day.isoformat()}:")
         for name, count in result.counts.items():
             click.echo(f"  {name.replace('_', ' ')}: {count}")

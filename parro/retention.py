@@ -106,6 +106,10 @@ class Kind:
     files: Callable | None = None  # ids -> select of the media keys of their attachments
     also: Callable | None = None  # ids -> {name: count} of dependent rows removed with them
 
+    @property
+    def files_name(self) -> str:
+        return self.name.removesuffix("s") + "_files"  # "post_files": attachments with files
+
 
 def _count(statement) -> int:
     return db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
@@ -195,7 +199,7 @@ def run(years, dry_run: bool = False, batch: int = DEFAULT_BATCH) -> Result:
             ids = select(kind.model.id).where(condition)
             _add(counts, kind.name, _count(ids))
             if kind.files:
-                _add(counts, "attachments", _count(kind.files(ids)))
+                _add(counts, kind.files_name, _count(kind.files(ids)))
             if kind.also:
                 for name, n in kind.also(ids).items():
                     _add(counts, name, n)
@@ -231,7 +235,7 @@ def _purge(kind: Kind, condition, batch: int, counts: dict[str, int]) -> None:
         last = ids[-1]
         keys = list(db.session.scalars(kind.files(ids))) if kind.files else []
         if kind.files:
-            _add(counts, "attachments", len(keys))
+            _add(counts, kind.files_name, len(keys))
         if kind.also:
             for name, n in kind.also(ids).items():
                 _add(counts, name, n)

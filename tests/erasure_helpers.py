@@ -69,3 +69,25 @@ def chat_file(message, name="brief.pdf"):
     db.session.add(item)
     db.session.flush()
     return item
+
+
+def watch_removals(monkeypatch) -> list[tuple[list[str], list[str]]]:
+    """Record each media.remove call: the keys, and which of them still had a row then.
+
+    The rows are looked up on a connection of their own, so they count as gone
+    only once the deleting transaction committed.
+    """
+    from parro.models import Attachment, MessageAttachment
+
+    real, calls = media.remove, []
+
+    def remove(keys):
+        keys = list(keys)
+        with db.engine.connect() as conn:
+            left = [k for model in (Attachment, MessageAttachment)
+                    for k in conn.scalars(select(model.key).where(model.key.in_(keys)))]
+        calls.append((keys, left))
+        real(keys)
+
+    monkeypatch.setattr(media, "remove", remove)
+    return calls

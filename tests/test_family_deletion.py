@@ -32,7 +32,7 @@ from parro.models import (
 )
 from parro.security import hash_token, new_token
 
-from .erasure_helpers import chat_file, diff, files_of, snapshot
+from .erasure_helpers import chat_file, diff, files_of, snapshot, watch_removals
 from .factories import (
     give_consent,
     make_absence,
@@ -317,3 +317,13 @@ def test_a_teacher_cannot_delete_a_family(app, browser, w):
     before = snapshot()
     assert _delete(client, w).status_code == 403
     assert snapshot() == before
+
+
+def test_files_go_only_after_the_rows_are_committed_away(app, browser, w, monkeypatch):
+    keys = {w.files.sem_chat.key, w.files.mama_trip.key, w.post2.attachments[0].key}
+    calls = watch_removals(monkeypatch)
+    client = browser()
+    login_as(client, w.admin)
+    assert _delete(client, w).status_code == 303
+    assert [set(k) for k, _ in calls] == [keys]
+    assert [left for _, left in calls] == [[]]
