@@ -48,7 +48,6 @@ from .models import (
     OutboxMail,
     PhotoTag,
     Pledge,
-    Post,
     Response,
     Shift,
     SignUp,
@@ -257,7 +256,9 @@ def delete_family(plan: FamilyPlan, actor: User) -> dict[str, int]:
             )
         )
     )
-    photo_files = list(db.session.scalars(select(Attachment.key).where(Attachment.id.in_(photo_ids))))
+    photo_files = list(
+        db.session.scalars(select(Attachment.key).where(Attachment.id.in_(photo_ids)))
+    )
     audit.record(
         audit.DELETION,
         summary=f"Familie {plan.family_name} verwijderd",

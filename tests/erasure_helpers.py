@@ -29,7 +29,10 @@ def snapshot() -> dict:
 
 
 def diff(before: dict, after: dict):
-    """What went, what changed and what came: ({table: {pk}}, {table: {pk: {column}}}, {table: {pk}})."""
+    """What went, what changed and what came.
+
+    ({table: {pk}}, {table: {pk: {changed column}}}, {table: {pk}})
+    """
     removed, changed, added = {}, {}, {}
     for table, old in before["rows"].items():
         new = after["rows"][table]

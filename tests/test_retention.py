@@ -140,7 +140,8 @@ def _expected_removed(before):
     rows = before["rows"]
 
     def old(table, column, limit=cut):
-        return {pk for pk, r in rows[table].items() if r[column] is not None and _utc(r[column]) < limit}
+        return {pk for pk, r in rows[table].items()
+                if r[column] is not None and _utc(r[column]) < limit}
 
     posts = old("post", "publish_at")
     messages = old("message", "created_at")
@@ -151,7 +152,7 @@ def _expected_removed(before):
     }
     conversations = {
         pk for pk in rows["conversation"]
-        if not any(r["conversation_id"] == pk and pk not in () and m not in messages
+        if not any(r["conversation_id"] == pk and m not in messages
                    for m, r in rows["message"].items())
     }
     return {
