@@ -71,7 +71,7 @@ class FamilyPlan:
     candidates: list[Candidate]
     leaving: list[Student]
     deleted_guardians: list[User]
-    # A guardian who stays, with the children they keep.
+    # An account that stays, with the children it keeps (none: a staff member).
     kept_guardians: list[tuple[User, list[Student]]]
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -134,7 +134,7 @@ def plan(start: Student | User, chosen_ids: list[int] | None = None) -> FamilyPl
     deleted, kept = [], []
     for user in guardians:
         staying = [gs.student for gs in user.guardianships if gs.student_id not in chosen]
-        if staying:
+        if staying or not user.is_guardian:  # a teacher who is also a parent stays staff
             kept.append((user, sorted(staying, key=lambda s: s.full_name)))
         else:
             deleted.append(user)
@@ -240,7 +240,7 @@ def delete_family(plan: FamilyPlan, actor: User) -> dict[str, int]:
 
     students, users = _ids(plan.leaving), _ids(plan.deleted_guardians)
     emails = _emails(plan)
-    counts = _count(plan)
+    counts = plan.counts
     kindgesprekken = list(db.session.scalars(_kindgesprekken(plan)))
     kept_messages = list(db.session.scalars(_their_messages(plan)))
     photo_ids = list(db.session.scalars(_photos_without_consent(plan).distinct()))

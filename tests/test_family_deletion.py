@@ -285,6 +285,23 @@ def test_a_guardian_with_a_child_at_school_keeps_the_account(app, browser, w):
     assert other.get("/").status_code in (200, 302)
 
 
+def test_a_teacher_who_is_also_a_parent_keeps_the_account(app, browser, w):
+    from parro.models import Guardianship, User
+
+    db.session.add(Guardianship(user=w.teacher, student=w.lisa))
+    db.session.commit()
+    client = browser()
+    login_as(client, w.admin)
+    page = text_of(client.get(f"/beheer/gezin-verwijderen?leerling={w.sem.id}"))
+    assert "Juf Anna houdt het account, omdat het een medewerker van de school is" in page
+    teacher_id, mama_id = w.teacher.id, w.mama.id
+    assert _delete(client, w).status_code == 303
+    db.session.expire_all()
+    teacher = db.session.get(User, teacher_id)
+    assert teacher is not None and teacher.guardianships == []
+    assert db.session.get(User, mama_id) is None
+
+
 def test_a_message_of_a_deleted_guardian_shows_verwijderde_gebruiker(app, browser, w):
     client = browser()
     login_as(client, w.admin)
