@@ -1,4 +1,4 @@
-"""flask --app app <command>: setup, demo, mail send, backup, restore."""
+"""flask --app app <command>: setup, demo, mail send, backup, restore, retention."""
 
 from __future__ import annotations
 
@@ -113,3 +113,41 @@ def init_app(app: Flask) -> None:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"Restored the backup of {manifest['created_at']} "
                    f"({len(manifest['files'])} files, revision {manifest['alembic_revision']}).")
+
+    @app.cli.command("retention")
+    @click.option("--years", default=None,
+                  help="School years to keep (default: the RETENTION_YEARS setting, 2).")
+    @click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+    @click.option("--batch-size", default=1000, type=click.IntRange(min=1), show_default=True,
+                  help="Rows removed per transaction.")
+    def retention_command(years, dry_run, batch_size):
+        """Remove content older than the configured number of school years.
+
+        With N years to keep, the current school year and the N-1 school years
+        before it stay (the school years as set up under Beheer); everything
+        dated before the first day of the oldest of those goes: posts and
+        announcements with their files, chat messages with their files, absence
+        reports, activities that were over with their bookings, the consent
+        history of children who left, outbox mail, sessions, login attempts and
+        audit events. Nothing is removed while there are fewer than N school
+        years. Writes one audit event (not with --dry-run).
+        """
+        from .retention import RetentionError, parse_years, run
+
+        try:
+            years = parse_years(app.config["RETENTION_YEARS"] if years is None else years)
+            result = run(years, dry_run=dry_run, batch=batch_size)
+        except RetentionError as exc:
+            raise click.ClickException(str(exc)) from exc
+        if result.kept is None:
+            click.echo(f"Keeping {years} school year(s), but there are fewer than that up to "
+                       "the current one: nothing removed.")
+            return
+        names = ", ".join(y.name for y in reversed(result.kept))
+        verb = "would remove" if dry_run else "removed"
+        click.echo(f"Keeping {names}; {verb} what is dated before "
+                   f"{result.first_day.isoformat()}:")
+        for name, count in result.counts.items():
+            click.echo(f"  {name.replace('_', ' ')}: {count}")
+        if dry_run:
+            click.echo("Dry run: nothing was removed.")

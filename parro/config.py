@@ -99,6 +99,10 @@ class Defaults:
     # off = run `flask --app app feed publish --loop` (or from cron) instead.
     FEED_PUBLISHER_THREAD = True
 
+    # Retention: `flask --app app retention` keeps the current school year and the
+    # RETENTION_YEARS - 1 before it, and removes what is older (README: "Gegevens bewaren").
+    RETENTION_YEARS = 2
+
     # Flask / extensions
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SESSION_COOKIE_NAME = "parro"

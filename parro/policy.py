@@ -182,6 +182,11 @@ def can_administer(user: User) -> bool:
     return is_admin(user)
 
 
+def can_delete_family(user: User) -> bool:
+    """Deleting a departed family's data and accounts: admins only."""
+    return is_admin(user)
+
+
 def can_end_session(user: User, user_session: UserSession) -> bool:
     """A user may log out their own devices, nobody else's."""
     return user.is_authenticated and user_session.user_id == user.id

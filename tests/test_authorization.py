@@ -232,6 +232,14 @@ ROUTES = {
     "admin.guardians": ("GET", lambda w: {}, only("admin"), None),
     "admin.invite_all_guardians": ("POST", lambda w: {}, only("admin", ok=303), {}),
     "admin.guardian": ("GET", lambda w: {"user_id": w.guardian.id}, only("admin"), None),
+    "admin.delete_family": ("GET", lambda w: {"leerling": w.student.id}, only("admin"), None),
+    "admin.delete_family#GET_guardian": (
+        "GET", lambda w: {"ouder": w.guardian.id}, only("admin"), None,
+    ),
+    "admin.delete_family#POST": (
+        "POST", lambda w: {"leerling": w.student.id}, only("admin", ok=303),
+        lambda w: {"kies": "1", "kind": str(w.student.id)},
+    ),
     # school structure (parro/admin/school.py)
     "admin.school_settings": ("GET", lambda w: {}, only("admin"), None),
     "admin.years": ("GET", lambda w: {}, only("admin"), None),
