@@ -67,7 +67,9 @@ def _when(value):
         return None
     if isinstance(value, time):
         return value.strftime("%H:%M")
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
         return value.isoformat()
     return value
 
