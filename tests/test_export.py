@@ -23,6 +23,7 @@ from parro.models import (
     SignUp,
 )
 from parro.models.activity import Answer
+from parro.chat import service as chat_service
 from parro.privacy import service as privacy
 
 from .factories import (
@@ -130,6 +131,10 @@ def family(app, media_dir):
     make_message(kind, peter, "Bericht van Peter")
     chat = make_chat(anna, [eva, mark], title="Schoolreis groep 3")
     make_message(chat, eva, "Ik kan rijden")
+    clock.set_now(datetime(2027, 3, 1, 9, 5, tzinfo=timezone.utc))
+    chat_service.edit_message(make_message(chat, eva, "Om 8 uur"), "Om half 9")
+    chat_service.delete_message(make_message(chat, eva, "Oeps"))
+    clock.set_now(NOW)
     make_message(chat, mark, "Geheim van Mark")
     other_kind = make_kindgesprek(noah)
     make_message(other_kind, mark, "Noah is ziek")
@@ -199,9 +204,11 @@ def test_a_guardian_downloads_everything_about_their_family(client, family):
     assert activities["uitnodigingen"][0]["antwoord"] == "ja"
 
     messages = doc(archive, "berichten.json")["verstuurd"]
-    assert [(m["gesprek"], m["tekst"]) for m in messages] == [
-        ("Kindgesprek Sem Jansen", "Sem heeft morgen een feestje"),
-        ("Schoolreis groep 3", "Ik kan rijden"),
+    assert [(m["gesprek"], m["tekst"], m["bewerkt_op"], m["verwijderd_op"]) for m in messages] == [
+        ("Kindgesprek Sem Jansen", "Sem heeft morgen een feestje", None, None),
+        ("Schoolreis groep 3", "Ik kan rijden", None, None),
+        ("Schoolreis groep 3", "Om half 9", "2027-03-01T09:05:00+00:00", None),
+        ("Schoolreis groep 3", "", None, "2027-03-01T09:05:00+00:00"),
     ]
     # The files she sent, byte for byte as the app keeps them.
     sent = messages[0]["bijlagen"]
