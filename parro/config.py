@@ -50,6 +50,7 @@ class Defaults:
     RATELIMIT_LOGIN_IP = "50 per 15 minutes"
     RATELIMIT_RESET_EMAIL = "3 per 15 minutes"  # password-reset mails to one address
     RATELIMIT_RESET_IP = "20 per 15 minutes"
+    RATELIMIT_EXPORT = "5 per hour"  # a guardian's own data download (builds a ZIP)
     RATELIMIT_HEADERS_ENABLED = False
     # When Redis is unreachable, log it and let requests through: a broken limiter
     # must not lock every family out of the login page.

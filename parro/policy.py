@@ -192,6 +192,13 @@ def can_end_session(user: User, user_session: UserSession) -> bool:
     return user.is_authenticated and user_session.user_id == user.id
 
 
+def can_export_data(user: User, subject: User) -> bool:
+    """Inzage: a guardian downloads their own family's data; an admin any family's."""
+    if not user.is_authenticated or not subject.is_guardian:
+        return False
+    return user.id == subject.id or is_admin(user)
+
+
 def can_use_mail_viewer(user: User) -> bool:
     """The development mail viewer: demo mode without a mail server only."""
     cfg = current_app.config

@@ -164,6 +164,8 @@ ROUTES = {
     "auth.logout": ("POST", lambda w: {}, dict.fromkeys(ROLES, 303), {}),
     "auth.account": ("GET", lambda w: {}, signed_in(), None),
     "auth.change_password": ("GET", lambda w: {}, signed_in(), None),
+    # Inzage: guardians download their own family's data; the admin any family's.
+    "auth.export_data": ("POST", lambda w: {}, only("guardian_other", "guardian"), {}),
     "auth.end_device": ("POST", _admin_device, only("admin", ok=303), {}),
     "auth.end_other_devices": ("POST", lambda w: {}, signed_in(ok=303), {}),
     "auth.forgot_password": ("GET", lambda w: {}, ALL, None),
@@ -239,6 +241,9 @@ ROUTES = {
     "admin.delete_family#POST": (
         "POST", lambda w: {"leerling": w.student.id}, only("admin", ok=303),
         lambda w: {"kies": "1", "kind": str(w.student.id)},
+    ),
+    "admin.export_guardian": (
+        "POST", lambda w: {"user_id": w.guardian.id}, only("admin"), {}
     ),
     # school structure (parro/admin/school.py)
     "admin.school_settings": ("GET", lambda w: {}, only("admin"), None),

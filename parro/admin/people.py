@@ -14,6 +14,7 @@ from ..auth import service
 from ..auth.forms import EmptyForm
 from ..extensions import db
 from ..models import Guardianship, Invitation, Role, Student, TeacherAssignment, User
+from ..privacy import export
 from . import bp
 from .people_forms import GuardianSearchForm, RoleForm, StaffInviteForm
 
@@ -206,6 +207,18 @@ def invite_all_guardians():
         else:
             flash(_("Alle ouders hebben al een uitnodiging gekregen."), "info")
     return redirect(url_for("admin.guardians"), 303)
+
+
+@bp.post("/ouders/<int:user_id>/gegevens-downloaden")
+def export_guardian(user_id: int):
+    """Inzage for a family: everything about this guardian and their children (a ZIP)."""
+    user = _account(user_id)
+    if not user.is_guardian:
+        abort(404)
+    policy.require(policy.can_export_data(_me(), user))
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("admin.guardian", user_id=user.id), 303)
+    return export.download(user, by_admin=True)
 
 
 @bp.route("/ouders/<int:user_id>")

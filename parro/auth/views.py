@@ -12,6 +12,7 @@ from .. import audit, policy
 from ..clock import now
 from ..extensions import db, limiter
 from ..models import LoginEvent, User, UserSession
+from ..privacy import export
 from ..models.user import normalize_email
 from ..security import (
     current_session_id,
@@ -218,6 +219,22 @@ def change_password():
         form.current.errors.append(_("Dit is niet uw huidige wachtwoord."))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/change_password.html", form=form), status
+
+
+@bp.post("/account/gegevens-downloaden")
+@login_required
+@limiter.limit(
+    _config("RATELIMIT_EXPORT"),
+    key_func=lambda: f"export:{getattr(current_user, 'id', '')}",
+    exempt_when=lambda: not current_user.is_authenticated,
+)
+def export_data():
+    """Inzage: download everything the app holds about me and my children (a ZIP)."""
+    me = current_user._get_current_object()
+    policy.require(policy.can_export_data(me, me))
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("auth.account"), 303)
+    return export.download(me, by_admin=False)
 
 
 @bp.post("/account/apparaten/<int:session_id>/uitloggen")

@@ -1,0 +1,431 @@
+"""Inzage: everything the app holds about a guardian and their children, as a ZIP.
+
+One JSON file per topic (keys in Dutch, explained in the README.txt inside the
+ZIP) and a files/ folder with the files the guardian sent in chats and the
+photos in which their own children are tagged. Nothing about other families:
+other people appear only as "school" or "andere ouder of verzorger", except in
+a conversation's title, which the guardian sees in the app as well.
+
+The ZIP is written to an anonymous temporary file, file by file, so a family
+with many photos does not fill the server's memory.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from flask import render_template, send_file
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import audit, media, policy
+from ..auth.devices import describe
+from ..clock import now, today
+from ..extensions import db
+from ..models import (
+    AbsencePreference,
+    AbsenceReport,
+    Attachment,
+    Booking,
+    CalendarFeed,
+    ChatSetting,
+    ConsentChange,
+    Conversation,
+    Group,
+    Item,
+    Like,
+    LoginEvent,
+    Membership,
+    Message,
+    PhotoTag,
+    Pledge,
+    Post,
+    ReadReceipt,
+    ReadState,
+    Response,
+    Role,
+    School,
+    SchoolYear,
+    Shift,
+    SignUp,
+    Slot,
+    User,
+)
+from ..security import live_sessions
+from . import service
+
+ANSWERS = {"yes": "ja", "no": "nee", "maybe": "misschien"}
+
+
+def _when(value):
+    """ISO 8601: times in UTC with offset, dates as YYYY-MM-DD, wall-clock times HH:MM."""
+    if value is None:
+        return None
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+@dataclass
+class Export:
+    """What goes into the ZIP: JSON documents and stored files (arcname -> path)."""
+
+    user: User
+    documents: dict[str, object] = field(default_factory=dict)
+    files: list[tuple[str, object]] = field(default_factory=list)
+
+    def who(self, user_id: int | None, staff_ids: set[int]) -> str | None:
+        if user_id is None:
+            return None
+        if user_id == self.user.id:
+            return "zelf"
+        return "school" if user_id in staff_ids else "andere ouder of verzorger"
+
+    def add_file(self, folder: str, item, variant: str, name: str) -> str | None:
+        path = media.path_for(item.key, variant)
+        if not path.is_file():
+            return None
+        arcname = f"files/{folder}/{name}"
+        self.files.append((arcname, path))
+        return arcname
+
+
+def collect(user: User) -> Export:
+    """Everything about `user` (a guardian) and their children, ready to write."""
+    out = Export(user)
+    children = policy.children(user)
+    ids = [c.id for c in children]
+    staff_ids = set(db.session.scalars(select(User.id).where(User.role != Role.GUARDIAN)))
+
+    out.documents["profiel.json"] = {
+        "naam": user.name,
+        "e-mail": user.email,
+        "taal": user.locale,
+        "account_aangemaakt_op": _when(user.created_at),
+        "account_geactiveerd_op": _when(user.activated_at),
+        "wachtwoord_gewijzigd_op": _when(user.password_changed_at),
+        "ingelogde_apparaten": [
+            {
+                "apparaat": describe(s.user_agent),
+                "browser": s.user_agent,
+                "ip_adres": s.ip,
+                "ingelogd_op": _when(s.created_at),
+                "laatst_gebruikt_op": _when(s.last_seen_at),
+            }
+            for s in live_sessions(user)
+        ],
+        "inlogpogingen": [
+            {"moment": _when(e.created_at), "gelukt": e.success, "ip_adres": e.ip}
+            for e in db.session.scalars(
+                select(LoginEvent).where(LoginEvent.user_id == user.id)
+                .order_by(LoginEvent.created_at)
+            )
+        ],
+    }
+
+    groups: dict[int, list] = {i: [] for i in ids}
+    for student_id, year, group in db.session.execute(
+        select(Membership.student_id, SchoolYear.name, Group.name)
+        .join(Group, Group.id == Membership.group_id)
+        .join(SchoolYear, SchoolYear.id == Membership.school_year_id)
+        .where(Membership.student_id.in_(ids))
+        .order_by(SchoolYear.starts_on)
+    ):
+        groups[student_id].append({"schooljaar": year, "groep": group})
+    out.documents["kinderen.json"] = [
+        {
+            "voornaam": c.first_name,
+            "achternaam": c.last_name,
+            "leerlingnummer": c.student_number,
+            "groepen": groups[c.id],
+        }
+        for c in children
+    ]
+
+    topics = service.topics()
+    answers = service.answers(ids)
+    history: dict[int, list] = {i: [] for i in ids}
+    for change in db.session.scalars(
+        select(ConsentChange).where(ConsentChange.student_id.in_(ids))
+        .options(selectinload(ConsentChange.topic))
+        .order_by(ConsentChange.changed_at, ConsentChange.id)
+    ):
+        history[change.student_id].append({
+            "onderwerp": change.topic.name,
+            "toestemming": change.given,
+            "moment": _when(change.changed_at),
+            "door": out.who(change.changed_by_id, staff_ids),
+        })
+    consents = []
+    for c in children:
+        current = []
+        for topic in topics:
+            answer = answers.get((c.id, topic.id))
+            current.append({
+                "onderwerp": topic.name,
+                "beantwoord": answer is not None,
+                "toestemming": bool(answer and answer.given),
+                "gewijzigd_op": _when(answer.changed_at) if answer else None,
+                "gewijzigd_door": out.who(answer.changed_by_id, staff_ids) if answer else None,
+            })
+        consents.append({"kind": c.full_name, "nu": current, "geschiedenis": history[c.id]})
+    out.documents["toestemming.json"] = consents
+
+    out.documents["absenties.json"] = [
+        {
+            "kind": r.student.full_name,
+            "soort": "ziek" if r.is_sick else "afspraak",
+            "dag": _when(r.day),
+            "van": _when(r.starts_at),
+            "tot": _when(r.ends_at),
+            "reden": r.reason.name if r.reason else None,
+            "toelichting": r.note,
+            "gemeld_op": _when(r.reported_at),
+            "gemeld_door": out.who(r.reported_by_id, staff_ids),
+            "na_het_begin_van_de_dag_gemeld": r.after_cutoff,
+            "ingetrokken_op": _when(r.withdrawn_at),
+            "ingetrokken_door": out.who(r.withdrawn_by_id, staff_ids),
+        }
+        for r in db.session.scalars(
+            select(AbsenceReport).where(AbsenceReport.student_id.in_(ids))
+            .options(selectinload(AbsenceReport.student), selectinload(AbsenceReport.reason))
+            .order_by(AbsenceReport.day, AbsenceReport.id)
+        )
+    ]
+
+    out.documents["activiteiten.json"] = _activities(out, ids, staff_ids)
+    out.documents["berichten.json"] = _messages(out)
+    out.documents["fotos.json"] = _photos(out, children)
+
+    absence_pref = db.session.get(AbsencePreference, user.id)
+    chat_setting = db.session.get(ChatSetting, user.id)
+    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == user.id))
+    out.documents["instellingen.json"] = {
+        "bevestiging_ziekmelding_per_e-mail": bool(absence_pref and absence_pref.email_receipt),
+        "e-mail_bij_ongelezen_chatberichten": chat_setting.email_notices if chat_setting else True,
+        "agenda-abonnement_aangemaakt_op": _when(feed.created_at) if feed else None,
+    }
+
+    out.documents["groepsberichten.json"] = {
+        "vind_ik_leuk": [
+            {"bericht": title, "moment": _when(at)}
+            for title, at in db.session.execute(
+                select(Post.title, Like.created_at).join(Post, Post.id == Like.post_id)
+                .where(Like.user_id == user.id).order_by(Like.created_at)
+            )
+        ],
+        "gelezen": [
+            {"bericht": title, "moment": _when(at)}
+            for title, at in db.session.execute(
+                select(Post.title, ReadReceipt.read_at).join(Post, Post.id == ReadReceipt.post_id)
+                .where(ReadReceipt.user_id == user.id).order_by(ReadReceipt.read_at)
+            )
+        ],
+    }
+    return out
+
+
+def _activities(out: Export, ids: list[int], staff_ids: set[int]) -> dict:
+    user = out.user
+    bookings = db.session.scalars(
+        select(Booking)
+        .where(Booking.student_id.in_(ids))
+        # A separate booking of the other guardian is theirs, not this guardian's.
+        .where((Booking.guardian_id.is_(None)) | (Booking.guardian_id == user.id))
+        .options(selectinload(Booking.slot).selectinload(Slot.activity),
+                 selectinload(Booking.student))
+        .join(Slot, Slot.id == Booking.slot_id)
+        .order_by(Slot.starts_at)
+    )
+    signups = db.session.scalars(
+        select(SignUp).where(SignUp.user_id == user.id)
+        .options(selectinload(SignUp.shift).selectinload(Shift.activity))
+        .order_by(SignUp.created_at)
+    )
+    pledges = db.session.scalars(
+        select(Pledge).where(Pledge.user_id == user.id)
+        .options(selectinload(Pledge.item).selectinload(Item.activity))
+        .order_by(Pledge.created_at)
+    )
+    responses = db.session.scalars(
+        select(Response).where(Response.student_id.in_(ids))
+        .options(selectinload(Response.activity), selectinload(Response.student))
+        .order_by(Response.updated_at)
+    )
+    return {
+        "gesprekken": [
+            {
+                "activiteit": b.slot.activity.title,
+                "kind": b.student.full_name,
+                "begint": _when(b.slot.starts_at),
+                "eindigt": _when(b.slot.ends_at),
+                "locatie": b.slot.activity.location,
+                "geboekt_op": _when(b.created_at),
+                "gewijzigd_op": _when(b.updated_at),
+                "geboekt_door": out.who(b.booked_by_id, staff_ids),
+            }
+            for b in bookings
+        ],
+        "hulp": [
+            {
+                "activiteit": s.shift.activity.title,
+                "taak": s.shift.title,
+                "begint": _when(s.shift.starts_at),
+                "eindigt": _when(s.shift.ends_at),
+                "aangemeld_op": _when(s.created_at),
+            }
+            for s in signups
+        ],
+        "spullen": [
+            {
+                "activiteit": p.item.activity.title,
+                "wat": p.item.name,
+                "aantal": p.quantity,
+                "toegezegd_op": _when(p.created_at),
+            }
+            for p in pledges
+        ],
+        "uitnodigingen": [
+            {
+                "activiteit": r.activity.title,
+                "kind": r.student.full_name,
+                "antwoord": ANSWERS.get(r.answer.value, r.answer.value),
+                "aantal_personen": r.people,
+                "beantwoord_op": _when(r.updated_at),
+                "beantwoord_door": out.who(r.answered_by_id, staff_ids),
+            }
+            for r in responses
+        ],
+    }
+
+
+def _messages(out: Export) -> dict:
+    from ..chat.views import title_of
+
+    user = out.user
+    messages = db.session.scalars(
+        select(Message).where(Message.author_id == user.id)
+        .options(selectinload(Message.attachments), selectinload(Message.conversation))
+        .order_by(Message.created_at, Message.id)
+    )
+    sent = []
+    for m in messages:
+        files = []
+        for a in m.attachments:
+            variant = "display" if a.kind == media.PHOTO else "file"
+            files.append({
+                "bestandsnaam": a.filename,
+                "soort": a.content_type,
+                "bestand": out.add_file("berichten", a, variant, f"{m.id}-{a.id}-{a.filename}"),
+            })
+        sent.append({
+            "gesprek": title_of(m.conversation),
+            "verstuurd_op": _when(m.created_at),
+            "bewerkt_op": _when(m.edited_at),
+            "verwijderd_op": _when(m.deleted_at),
+            "tekst": m.body,
+            "bijlagen": files,
+        })
+    read = [
+        {"gesprek": title_of(conversation), "laatst_gelezen_op": _when(at)}
+        for conversation, at in db.session.execute(
+            select(Conversation, ReadState.updated_at)
+            .join(ReadState, ReadState.conversation_id == Conversation.id)
+            .where(ReadState.user_id == user.id)
+            .order_by(ReadState.updated_at)
+        )
+    ]
+    return {"verstuurd": sent, "gelezen": read}
+
+
+def _photos(out: Export, children) -> list:
+    """Photos of posts in which one of the guardian's children is tagged.
+
+    A photo the guardian may not see in the app (another child in it without
+    consent) is left out here as well.
+    """
+    names = {c.id: c.full_name for c in children}
+    if not names:
+        return []
+    photos = list(
+        db.session.scalars(
+            select(Attachment)
+            .join(Post, Post.id == Attachment.post_id)
+            .where(
+                Attachment.kind == media.PHOTO,
+                Post.publish_at <= now(),
+                Attachment.id.in_(
+                    select(PhotoTag.attachment_id).where(PhotoTag.student_id.in_(names))
+                ),
+            )
+            .options(selectinload(Attachment.tags), selectinload(Attachment.post)
+                     .selectinload(Post.groups))
+            .order_by(Post.publish_at, Attachment.position, Attachment.id)
+        )
+    )
+    hidden = policy.hidden_photo_ids(out.user, photos)
+    result = []
+    for photo in photos:
+        if photo.id in hidden:
+            continue
+        post = photo.post
+        result.append({
+            "bericht": post.title,
+            "geplaatst_op": _when(post.publish_at),
+            "groepen": [g.name for g in post.groups],
+            "kinderen_op_de_foto": [names[t.student_id] for t in photo.tags
+                                    if t.student_id in names],
+            "bestand": out.add_file("fotos", photo, "display", f"{photo.id}-{photo.filename}"),
+        })
+    return result
+
+
+def write_zip(export: Export):
+    """The ZIP in an anonymous temporary file, positioned at its start; and its size."""
+    school = db.session.scalar(select(School))
+    readme = render_template(
+        "privacy/export_readme.txt",
+        user=export.user,
+        school=school,
+        moment=now(),
+        documents=export.documents,
+        file_count=len(export.files),
+    )
+    handle = tempfile.TemporaryFile()
+    with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("README.txt", readme)
+        for name, document in export.documents.items():
+            archive.writestr(name, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        for arcname, path in export.files:
+            # JPEG, PDF and MP4 are compressed already: store them as they are.
+            archive.write(path, arcname, compress_type=zipfile.ZIP_STORED)
+    size = handle.tell()
+    handle.seek(0)
+    return handle, size
+
+
+def download(user: User, *, by_admin: bool):
+    """Build the export of `user`, log it, and send it as a download."""
+    export = collect(user)
+    handle, size = write_zip(export)
+    audit.record(
+        audit.EXPORT, target=user, by_admin=by_admin, files=len(export.files),
+        summary=f"Gegevens van {user.email} gedownload"
+        + (" door de beheerder" if by_admin else " door de ouder zelf"),
+    )
+    db.session.commit()
+    response = send_file(
+        handle, mimetype="application/zip", as_attachment=True,
+        download_name=f"parro-gegevens-{today().isoformat()}.zip", max_age=0,
+    )
+    response.content_length = size
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
