@@ -80,6 +80,20 @@ class Server:
             time.sleep(0.2)
         raise RuntimeError(f"server not ready:\n{self.output()}")
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the master and its workers (Linux /proc)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid, ppid = int(stat.parent.name), int(fields[1])
+            if self.process.pid in (pid, ppid):
+                total += int(fields[11]) + int(fields[12])
+        return total / ticks
+
     def output(self) -> str:
         self.log.flush()
         return (self.instance / "server.log").read_text(errors="replace")[-5000:]
