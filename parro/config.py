@@ -38,6 +38,7 @@ class Defaults:
     # Accounts and sessions
     INVITATION_DAYS = 7
     PASSWORD_RESET_MINUTES = 60
+    TWO_FACTOR_LOGIN_MINUTES = 5  # time to type the app's code after the password
     PASSWORD_MIN_LENGTH = 10
     PASSWORD_MAX_LENGTH = 128
     PASSWORD_HASH = {}  # argon2 parameters; tests lower them

@@ -199,6 +199,16 @@ def can_export_data(user: User, subject: User) -> bool:
     return user.id == subject.id or is_admin(user)
 
 
+def can_use_two_factor(user: User) -> bool:
+    """Two-factor login is for staff; guardians keep it simple."""
+    return is_staff(user)
+
+
+def can_reset_two_factor(user: User, target: User) -> bool:
+    """An admin turns off a staff member's two-factor login (lost phone)."""
+    return is_admin(user) and target.is_staff
+
+
 def can_use_mail_viewer(user: User) -> bool:
     """The development mail viewer: demo mode without a mail server only."""
     cfg = current_app.config

@@ -254,3 +254,23 @@ def test_fields_carry_only_meaningful_aria_attributes(app, make_client):
     html = change(client, new="kort").get_data(as_text=True)
     assert 'aria-invalid="true"' in html
     assert 'aria-describedby="password-hint password-error"' in html
+
+
+def test_logging_out_devices_is_in_the_audit_log(app, make_client):
+    from parro.models import AuditEvent
+
+    make_guardian(email="ouder@example.org")
+    db.session.commit()
+    laptop = browser(make_client, "ouder@example.org", WINDOWS_FIREFOX)
+    browser(make_client, "ouder@example.org", IPHONE)
+    phone = browser(make_client, "ouder@example.org")
+    laptop_row = next(r for r in sessions_of("ouder@example.org") if "Firefox" in r.user_agent)
+    phone.post(f"/account/apparaten/{laptop_row.id}/uitloggen")
+    phone.post("/account/apparaten/andere-uitloggen")
+    events = fetch(select(AuditEvent).where(AuditEvent.action == "security")
+                   .order_by(AuditEvent.id))
+    assert [(e.summary, e.details) for e in events] == [
+        ("Apparaat uitgelogd", {"device": "Firefox op Windows"}),
+        ("Overal anders uitgelogd", {}),
+    ]
+    assert laptop.get("/account").status_code == 302

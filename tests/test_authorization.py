@@ -168,6 +168,15 @@ ROUTES = {
     "auth.export_data": ("POST", lambda w: {}, only("guardian_other", "guardian"), {}),
     "auth.end_device": ("POST", _admin_device, only("admin", ok=303), {}),
     "auth.end_other_devices": ("POST", lambda w: {}, signed_in(ok=303), {}),
+    # two-factor login: staff only; without a password step the code page sends to /login
+    "auth.login_code": ("GET", lambda w: {}, dict.fromkeys(ROLES, 303), None),
+    "auth.two_factor": ("GET", lambda w: {}, only("teacher_other", "teacher", "admin"), None),
+    "auth.two_factor_enable": (
+        "POST", lambda w: {}, only("teacher_other", "teacher", "admin", ok=303), {"code": "1"}
+    ),
+    "auth.two_factor_disable": (
+        "POST", lambda w: {}, only("teacher_other", "teacher", "admin", ok=303), {"proof": "x"}
+    ),
     "auth.forgot_password": ("GET", lambda w: {}, ALL, None),
     # An unknown link: a page that says so, for everyone.
     "auth.reset_password": ("GET", lambda w: {"token": "x" * 43}, dict.fromkeys(ROLES, 404), None),
@@ -230,6 +239,9 @@ ROUTES = {
     ),
     "admin.resend_invitation": (
         "POST", lambda w: {"user_id": _pending_guardian(w)}, only("admin", ok=303), {}
+    ),
+    "admin.reset_two_factor": (
+        "POST", lambda w: {"user_id": w.teacher_other.id}, only("admin", ok=303), {}
     ),
     "admin.guardians": ("GET", lambda w: {}, only("admin"), None),
     "admin.invite_all_guardians": ("POST", lambda w: {}, only("admin", ok=303), {}),

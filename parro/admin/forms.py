@@ -88,6 +88,7 @@ class SchoolForm(FlaskForm):
     )
     leave_info = TextAreaField(_l("Verlof aanvragen"), validators=[max_length(2000)])
     code_of_conduct = TextAreaField(_l("Gedragscode"), validators=[max_length(10000)])
+    require_two_factor = BooleanField(_l("Medewerkers moeten tweestapsverificatie gebruiken"))
 
 
 class YearForm(FlaskForm):

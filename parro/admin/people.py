@@ -9,7 +9,8 @@ from flask_login import current_user
 from sqlalchemy import exists, func, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
-from .. import policy
+from .. import audit, policy
+from ..auth import twofactor
 from ..auth import service
 from ..auth.forms import EmptyForm
 from ..extensions import db
@@ -146,6 +147,21 @@ def resend_invitation(user_id: int):
         else:
             flash(_("Er is een nieuwe uitnodiging verstuurd naar %(email)s. "
                     "Eerdere links werken niet meer.", email=user.email), "success")
+    return _back_to(user)
+
+
+@bp.post("/medewerkers/<int:user_id>/tweestapsverificatie-uitzetten")
+def reset_two_factor(user_id: int):
+    """Turn off a staff member's two-factor login (lost phone); they set it up again."""
+    user = _account(user_id)
+    policy.require(policy.can_reset_two_factor(_me(), user))
+    if EmptyForm().validate_on_submit() and user.has_two_factor:
+        twofactor.disable(user)
+        audit.record(audit.SECURITY, summary="Tweestapsverificatie uitgezet door beheerder",
+                     target=user)
+        db.session.commit()
+        flash(_("De tweestapsverificatie van %(name)s staat uit. Bij de volgende keer inloggen "
+                "is alleen het wachtwoord nodig.", name=user.display_name), "success")
     return _back_to(user)
 
 

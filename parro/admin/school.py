@@ -73,7 +73,8 @@ def school_settings():
     form = SchoolForm(obj=school, data=None if school else {"colour": "#1f6f8b"})
     if form.validate_on_submit():
         service.save_school(form.name.data, form.phone.data, form.email.data, form.colour.data,
-                            form.leave_info.data, form.code_of_conduct.data)
+                            form.leave_info.data, form.code_of_conduct.data,
+                            form.require_two_factor.data)
         flash(_("De gegevens van de school zijn opgeslagen."), "success")
         return redirect(url_for("admin.school_settings"), 303)
     return render_template("admin/school.html", form=form), _status()

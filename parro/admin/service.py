@@ -17,6 +17,7 @@ from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, tupl
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from .. import audit
 from ..clock import now
 from ..extensions import db
 from ..models import (
@@ -61,8 +62,13 @@ def the_school() -> School | None:
 
 
 def save_school(name: str, phone: str, email: str, colour: str, leave_info: str,
-                code_of_conduct: str) -> School:
+                code_of_conduct: str, require_two_factor: bool = False) -> School:
     school = the_school() or School()
+    if bool(school.require_two_factor) != require_two_factor:
+        audit.record(audit.SECURITY, target=school, required=require_two_factor,
+                     summary="Tweestapsverificatie voor medewerkers "
+                             + ("verplicht" if require_two_factor else "niet meer verplicht"))
+    school.require_two_factor = require_two_factor
     school.name = name.strip()
     school.phone = (phone or "").strip()
     school.email = (email or "").strip().lower()

@@ -123,3 +123,28 @@ class ActivationForm(FlaskForm):
         ],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+# -- two-factor login -----------------------------------------------------------------
+
+
+def code_field(label, message):
+    return StringField(
+        label,
+        validators=[DataRequired(message), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "none",
+                   "spellcheck": "false"},
+    )
+
+
+class TwoFactorCodeForm(FlaskForm):
+    code = code_field(_l("Code uit de app"), _l("Vul de code uit de app in."))
+
+
+class TwoFactorDisableForm(FlaskForm):
+    proof = PasswordField(
+        _l("Uw wachtwoord of een code uit de app"),
+        validators=[DataRequired(_l("Vul uw wachtwoord of een code uit de app in.")),
+                    Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )

@@ -22,7 +22,7 @@ from ..security import (
     renew_session,
     start_session,
 )
-from . import bp
+from . import bp, twofactor
 from .devices import describe
 from .forms import (
     AccountForm,
@@ -84,17 +84,15 @@ def login():
         user = db.session.scalar(select(User).where(User.email == email))
         ok = verify_password(user.password_hash if user else None, form.password.data)
         ok = ok and user.is_active
-        db.session.add(
-            LoginEvent(user_id=user.id if user else None, email=email, success=ok,
-                       ip=(request.remote_addr or "")[:45])
-        )
-        audit.record(
-            audit.LOGIN if ok else audit.LOGIN_FAILED, actor=user if ok else None, target=user,
-            summary=email,
-        )
+        if ok and needs_rehash(user.password_hash):
+            user.password_hash = hash_password(form.password.data)
+        if ok and user.has_two_factor:
+            # The password was right; the session only starts after the app's code.
+            twofactor.begin_login(user, form.remember.data)
+            db.session.commit()
+            return redirect(url_for("auth.login_code", next=request.args.get("next")), 303)
+        record_login(user, email, ok)
         if ok:
-            if needs_rehash(user.password_hash):
-                user.password_hash = hash_password(form.password.data)
             start_session(user, remember=form.remember.data)
             db.session.commit()
             return redirect(safe_next(request.args.get("next")), 303)
@@ -103,6 +101,18 @@ def login():
         error = _("Dit e-mailadres en wachtwoord horen niet bij elkaar. Probeer het opnieuw.")
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form, error=error), status
+
+
+def record_login(user: User | None, email: str, ok: bool, **details) -> None:
+    """A login attempt for the login history and the audit log."""
+    db.session.add(
+        LoginEvent(user_id=user.id if user else None, email=email, success=ok,
+                   ip=(request.remote_addr or "")[:45])
+    )
+    audit.record(
+        audit.LOGIN if ok else audit.LOGIN_FAILED, actor=user if ok else None, target=user,
+        summary=email, **details,
+    )
 
 
 @bp.post("/logout")
@@ -172,6 +182,7 @@ def _account_page(form, status=200):
     return render_template(
         "auth/account.html",
         form=form,
+        two_factor=policy.can_use_two_factor(current_user),
         sessions=live_sessions(current_user),
         current_session_id=current_session_id(),
         describe=describe,
@@ -250,6 +261,8 @@ def end_device(session_id: int):
             flash(_("U bent uitgelogd."), "success")
             return redirect(url_for("auth.login"), 303)
         db.session.delete(row)
+        audit.record(audit.SECURITY, summary="Apparaat uitgelogd", target=current_user,
+                     device=describe(row.user_agent))
         db.session.commit()
         flash(_("Dat apparaat is uitgelogd."), "success")
     return redirect(url_for("auth.account"), 303)
@@ -261,6 +274,7 @@ def end_other_devices():
     """Log out every device except this one."""
     if EmptyForm().validate_on_submit():
         end_other_sessions(current_user)
+        audit.record(audit.SECURITY, summary="Overal anders uitgelogd", target=current_user)
         db.session.commit()
         flash(_("U bent op alle andere apparaten uitgelogd."), "success")
     return redirect(url_for("auth.account"), 303)

@@ -31,6 +31,8 @@ class School(db.Model):
     # Shown on the absence form: how to request leave (verlof), text or a link.
     leave_info: Mapped[str] = mapped_column(Text, default="")
     code_of_conduct: Mapped[str] = mapped_column(Text, default="")
+    # Staff must log in with a code from an authenticator app as well.
+    require_two_factor: Mapped[bool] = mapped_column(Boolean, default=False)
 
     years: Mapped[list[SchoolYear]] = relationship(back_populates="school")
 

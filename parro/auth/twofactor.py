@@ -1,0 +1,172 @@
+"""Two-factor login with an authenticator app (TOTP, RFC 6238) and recovery codes.
+
+The secret is stored once the user has confirmed it with a code. A code counts
+once: the time step it belongs to is remembered, and only a later step is
+accepted after it (an atomic update, so two requests with the same code
+cannot both win). Recovery codes are stored as hashes and used once.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import pyotp
+import segno
+from flask import current_app, session
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from ..clock import now
+from ..extensions import db
+from ..models import RecoveryCode, User
+from ..security import hash_token
+
+RECOVERY_CODES = 8
+RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to confuse
+# A code from the previous or the next 30-second step is accepted too: phone
+# clocks drift and people type slowly.
+WINDOW = 1
+
+
+def new_secret() -> str:
+    return pyotp.random_base32()
+
+
+def grouped(secret: str) -> str:
+    """ "JBSW Y3DP EHPK 3PXP": easier to type over from the screen."""
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+def qr_svg(user: User, secret: str, issuer: str) -> str:
+    """The otpauth:// link as an inline SVG QR code for the authenticator app."""
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=issuer)
+    return segno.make(uri, error="m").svg_inline(scale=5, border=2, title="QR-code")
+
+
+def _digits(code: str) -> str:
+    return re.sub(r"\s", "", code or "")
+
+
+def matching_counter(secret: str, code: str) -> int | None:
+    """The time step `code` belongs to (within the window), or None."""
+    code = _digits(code)
+    if not re.fullmatch(r"\d{6}", code):
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now())
+    for counter in range(current - WINDOW, current + WINDOW + 1):
+        if secrets.compare_digest(totp.generate_otp(counter), code):
+            return counter
+    return None
+
+
+def _use_counter(user: User, counter: int) -> bool:
+    """Remember `counter` as used; False when it (or a later one) already was."""
+    result = db.session.execute(
+        update(User)
+        .where(
+            User.id == user.id,
+            or_(User.totp_last_counter.is_(None), User.totp_last_counter < counter),
+        )
+        .values(totp_last_counter=counter),
+        execution_options={"synchronize_session": False},
+    )
+    if result.rowcount == 1:
+        set_committed_value(user, "totp_last_counter", counter)
+        return True
+    return False
+
+
+def _normal_recovery(code: str) -> str:
+    return re.sub(r"[\s-]", "", (code or "").lower())
+
+
+def use_recovery_code(user: User, code: str) -> bool:
+    code = _normal_recovery(code)
+    if len(code) != 10:
+        return False
+    result = db.session.execute(
+        update(RecoveryCode)
+        .where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == hash_token(code),
+            RecoveryCode.used_at.is_(None),
+        )
+        .values(used_at=now()),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount == 1
+
+
+def check_code(user: User, code: str) -> str | None:
+    """'app' or 'recovery' when `code` lets this user in (and is now spent), else None."""
+    if not user.has_two_factor:
+        return None
+    counter = matching_counter(user.totp_secret, code)
+    if counter is not None:
+        return "app" if _use_counter(user, counter) else None
+    return "recovery" if use_recovery_code(user, code) else None
+
+
+def recovery_codes_left(user: User) -> int:
+    return db.session.scalar(
+        select(func.count()).where(RecoveryCode.user_id == user.id,
+                                   RecoveryCode.used_at.is_(None))
+    )
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = ["".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(10))
+             for _ in range(RECOVERY_CODES)]
+    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=hash_token(c)) for c in codes)
+    return [f"{c[:5]}-{c[5:]}" for c in codes]
+
+
+def enable(user: User, secret: str, code: str) -> list[str] | None:
+    """Turn two-factor login on when `code` matches `secret`; returns the recovery codes."""
+    counter = matching_counter(secret, code)
+    if counter is None or user.has_two_factor:
+        return None
+    user.totp_secret = secret
+    user.totp_enabled_at = now()
+    user.totp_last_counter = counter  # the confirming code cannot log in again
+    return _new_recovery_codes(user)
+
+
+def disable(user: User) -> None:
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_counter = None
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+
+
+# -- the half-way login -------------------------------------------------------------
+# Between the password and the code nobody is logged in: there is no UserSession
+# yet, only this note in Flask's signed session cookie, valid for a few minutes.
+
+PENDING = "pending_login"
+
+
+def begin_login(user: User, remember: bool) -> None:
+    session.clear()
+    minutes = current_app.config["TWO_FACTOR_LOGIN_MINUTES"]
+    session[PENDING] = {"user": user.id, "remember": bool(remember),
+                        "until": now().timestamp() + minutes * 60}
+
+
+def pending_login() -> tuple[User, bool] | None:
+    """The user who typed the right password here a moment ago, and "remember me"."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or now().timestamp() > pending.get("until", 0):
+        return None
+    user = db.session.get(User, pending.get("user"))
+    if user is None or not user.is_active or not user.has_two_factor:
+        return None
+    return user, pending.get("remember", False)
+
+
+def pending_user_id() -> str:
+    pending = session.get(PENDING)
+    return str(pending.get("user", "")) if isinstance(pending, dict) else ""

@@ -1,0 +1,190 @@
+"""Two-factor login for staff: turning it on and off, and the second login step."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from .. import audit, policy
+from ..extensions import db, limiter
+from ..layout import current_school
+from ..models import School
+from ..security import start_session
+from . import bp, twofactor
+from .forms import TwoFactorCodeForm, TwoFactorDisableForm
+from .passwords import verify_password
+from .views import _config, _failed, record_login, safe_next
+
+SETUP = "totp_setup"  # the secret being set up, until it is confirmed with a code
+# What a staff member who must set up two-factor login may still open.
+OPEN_WHILE_REQUIRED = {
+    "auth.two_factor", "auth.two_factor_enable", "auth.logout", "static",
+    "theme.stylesheet", "theme.manifest", "healthz",
+}
+
+
+def _wrong_code() -> str:
+    return _("Deze code klopt niet of is al gebruikt. Kijk of de tijd op uw telefoon goed staat "
+             "en typ de code die de app nu laat zien.")
+
+
+# -- the second login step --------------------------------------------------------
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_config("RATELIMIT_LOGIN_IP"), methods=["POST"], deduct_when=_failed)
+@limiter.limit(
+    _config("RATELIMIT_LOGIN_ACCOUNT"),
+    methods=["POST"],
+    key_func=lambda: "login-code:" + twofactor.pending_user_id(),
+    deduct_when=_failed,
+)
+def login_code():
+    """After the password: the code from the authenticator app, or a recovery code."""
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")), 303)
+    pending = twofactor.pending_login()
+    if pending is None:
+        session.pop(twofactor.PENDING, None)
+        flash(_("Inloggen duurde te lang. Log opnieuw in."), "info")
+        return redirect(url_for("auth.login", next=request.args.get("next")), 303)
+    user, remember = pending
+    form = TwoFactorCodeForm()
+    if form.validate_on_submit():
+        method = twofactor.check_code(user, form.code.data)
+        record_login(user, user.email, method is not None, second_step=method or "wrong code")
+        if method is not None:
+            start_session(user, remember=remember)
+            if method == "recovery":
+                audit.record(audit.SECURITY, actor=user, target=user,
+                             summary="Ingelogd met een herstelcode",
+                             left=twofactor.recovery_codes_left(user))
+            db.session.commit()
+            if method == "recovery":
+                flash(_("U bent ingelogd met een herstelcode. Die werkt nu niet meer; u heeft er "
+                        "nog %(n)s.", n=twofactor.recovery_codes_left(user)), "info")
+            return redirect(safe_next(request.args.get("next")), 303)
+        db.session.commit()
+        form.code.errors.append(_wrong_code())
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/login_code.html", form=form), status
+
+
+# -- turning it on and off ------------------------------------------------------------
+
+
+def _issuer() -> str:
+    school = current_school()
+    return school.name if school else "parro"
+
+
+def _page(form=None, disable=None, status=200):
+    user = current_user
+    context = {"required": _school_requires()}
+    if user.has_two_factor:
+        context.update(disable=disable or TwoFactorDisableForm(formdata=None),
+                       codes_left=twofactor.recovery_codes_left(user))
+    else:
+        secret = session.get(SETUP)
+        if not secret:
+            secret = session[SETUP] = twofactor.new_secret()
+        context.update(form=form or TwoFactorCodeForm(formdata=None), secret=secret,
+                       grouped=twofactor.grouped(secret),
+                       qr=twofactor.qr_svg(user, secret, _issuer()))
+    return render_template("auth/two_factor.html", **context), status
+
+
+def _own_limit():
+    return limiter.limit(
+        _config("RATELIMIT_LOGIN_ACCOUNT"),
+        methods=["POST"],
+        key_func=lambda: f"two-factor:{getattr(current_user, 'id', '')}",
+        exempt_when=lambda: not current_user.is_authenticated,
+        deduct_when=_failed,
+    )
+
+
+@bp.get("/account/tweestapsverificatie")
+@login_required
+def two_factor():
+    """Two-factor login: set it up with a QR code, or see that it is on and turn it off."""
+    policy.require(policy.can_use_two_factor(current_user))
+    return _page()
+
+
+@bp.post("/account/tweestapsverificatie/aanzetten")
+@login_required
+@_own_limit()
+def two_factor_enable():
+    """Confirm the app with a code; two-factor login is on and the recovery codes are shown."""
+    policy.require(policy.can_use_two_factor(current_user))
+    secret = session.get(SETUP)
+    if current_user.has_two_factor or not secret:
+        return redirect(url_for("auth.two_factor"), 303)
+    form = TwoFactorCodeForm()
+    if not form.validate_on_submit():
+        return _page(form=form, status=422)
+    codes = twofactor.enable(current_user, secret, form.code.data)
+    if codes is None:
+        form.code.errors.append(_wrong_code())
+        return _page(form=form, status=422)
+    session.pop(SETUP, None)
+    audit.record(audit.SECURITY, summary="Tweestapsverificatie aangezet", target=current_user)
+    db.session.commit()
+    # Shown in this answer and never again (only their hashes are stored), so no
+    # redirect: the codes would have to wait somewhere for the next request.
+    return render_template("auth/recovery_codes.html", codes=codes)
+
+
+@bp.post("/account/tweestapsverificatie/uitzetten")
+@login_required
+@_own_limit()
+def two_factor_disable():
+    """Turn two-factor login off, with the password or a code as proof."""
+    policy.require(policy.can_use_two_factor(current_user))
+    if not current_user.has_two_factor:
+        return redirect(url_for("auth.two_factor"), 303)
+    form = TwoFactorDisableForm()
+    if form.validate_on_submit():
+        proof = form.proof.data
+        if verify_password(current_user.password_hash, proof) or twofactor.check_code(
+            current_user, proof
+        ):
+            twofactor.disable(current_user)
+            audit.record(audit.SECURITY, summary="Tweestapsverificatie uitgezet",
+                         target=current_user)
+            db.session.commit()
+            flash(_("Tweestapsverificatie staat uit. U logt weer in met alleen uw wachtwoord."),
+                  "success")
+            return redirect(url_for("auth.account"), 303)
+        db.session.commit()  # a code that matched but was spent stays spent
+        form.proof.errors.append(_("Dit is niet uw wachtwoord en ook geen geldige code."))
+    return _page(disable=form, status=422)
+
+
+# -- required by the school -------------------------------------------------------------
+
+
+def _school_requires() -> bool:
+    return bool(policy.per_request(
+        "two_factor_required",
+        lambda: db.session.scalar(select(School.require_two_factor).order_by(School.id).limit(1)),
+    ))
+
+
+@bp.before_app_request
+def _set_up_two_factor_first():
+    """When the school requires it, staff without two-factor login set it up before anything else."""
+    if request.endpoint in OPEN_WHILE_REQUIRED or request.endpoint is None:
+        return None
+    user = current_user
+    if not (user.is_authenticated and user.is_staff and not user.has_two_factor):
+        return None
+    if not _school_requires():
+        return None
+    target = url_for("auth.two_factor")
+    if request.headers.get("HX-Request"):
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target, 303)

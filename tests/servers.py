@@ -1,0 +1,202 @@
+"""Real app servers in subprocesses, and a tiny HTTP client for them (standard library only).
+
+The multi-server and load tests start gunicorn on a free loopback port with
+their own instance folder, against the test database, and talk to it over
+HTTP like a browser: the auth cookie of a session row made in the database,
+the Flask session cookie the server sets (CSRF token), no redirects followed.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+from parro.extensions import db
+from parro.models import UserSession
+from parro.security import hash_token, new_token
+
+from .conftest import database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "shared-secret-key-of-the-test-servers"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def auth_token(user) -> str:
+    """A logged-in session for `user`, as /login would make it (commit it before use)."""
+    token = new_token()
+    db.session.add(UserSession(token_hash=hash_token(token), user_id=user.id))
+    return token
+
+
+class Server:
+    """gunicorn serving app:app on 127.0.0.1:port with its own instance folder."""
+
+    def __init__(self, instance: Path, workers=1, **config):
+        self.port = free_port()
+        self.instance = instance
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PARRO_")}
+        env.update({
+            "PARRO_INSTANCE_PATH": str(instance),
+            "PARRO_DATABASE_URL": database_url(),
+            "PARRO_SECRET_KEY": SECRET,
+            "PARRO_BASE_URL": f"http://127.0.0.1:{self.port}",
+            "PARRO_MAIL_SENDER_THREAD": "false",
+        })
+        env.update({f"PARRO_{k}": str(v) for k, v in config.items()})
+        instance.mkdir(parents=True, exist_ok=True)
+        self.log = open(instance / "server.log", "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync",
+             "--bind", f"127.0.0.1:{self.port}", "--timeout", "60", "--graceful-timeout", "3",
+             "app:app"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout=30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited:\n{self.output()}")
+            try:
+                if Client(self).get("/healthz").status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"server not ready:\n{self.output()}")
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the master and its workers (Linux /proc)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid, ppid = int(stat.parent.name), int(fields[1])
+            if self.process.pid in (pid, ppid):
+                total += int(fields[11]) + int(fields[12])
+        return total / ticks
+
+    def output(self) -> str:
+        self.log.flush()
+        return (self.instance / "server.log").read_text(errors="replace")[-5000:]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+def start_servers(*servers: Server) -> None:
+    for server in servers:
+        server.wait_ready()
+
+
+@dataclass
+class Response:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    @property
+    def location(self) -> str:
+        return self.headers.get("Location", "")
+
+
+@dataclass
+class Client:
+    """One browser: its cookies, pointed at a server (which may change)."""
+
+    server: Server
+    cookies: dict = field(default_factory=dict)
+    csrf: str = ""
+
+    def login(self, token: str) -> "Client":
+        self.cookies["parro_auth"] = token
+        return self
+
+    def request(self, method, path, data=None, files=None, headers=None) -> Response:
+        headers = dict(headers or {})
+        body = None
+        if data is not None or files:
+            fields = dict(data or {})
+            if self.csrf:
+                fields.setdefault("csrf_token", self.csrf)
+            if files:
+                body, headers["Content-Type"] = _multipart(fields, files)
+            else:
+                body = urlencode(fields, doseq=True).encode()
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=60)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            raw = conn.getresponse()
+            response = Response(raw.status, raw.headers, raw.read())
+        finally:
+            conn.close()
+        for cookie in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = cookie.partition("=")
+            value = rest.split(";", 1)[0]
+            if value and "Max-Age=0" not in cookie and "expires=Thu, 01 Jan 1970" not in cookie:
+                self.cookies[name] = value
+            else:
+                self.cookies.pop(name, None)
+        return response
+
+    def get(self, path, **kw) -> Response:
+        return self.request("GET", path, **kw)
+
+    def post(self, path, data=None, **kw) -> Response:
+        return self.request("POST", path, data=data if data is not None else {}, **kw)
+
+    def fetch_csrf(self, path="/account") -> "Client":
+        """Open a page and keep its CSRF token (it lives in the Flask session cookie)."""
+        page = self.get(path)
+        assert page.status == 200, (page.status, page.text[:500])
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
+        assert match, "no CSRF token on the page"
+        self.csrf = match.group(1)
+        return self
+
+
+def _multipart(fields: dict, files: list[tuple[str, str, bytes, str]]):
+    boundary = uuid.uuid4().hex
+    parts = []
+    for name, value in fields.items():
+        for v in value if isinstance(value, list) else [value]:
+            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                         f"{v}\r\n".encode())
+    for name, filename, content, content_type in files:
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                     f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'.encode()
+                     + content + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"

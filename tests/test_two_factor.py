@@ -1,0 +1,352 @@
+"""Two-factor login with an authenticator app for staff, and its administration."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import pyotp
+from sqlalchemy import select
+
+from parro import clock
+from parro.extensions import db
+from parro.models import AuditEvent, RecoveryCode, School, User, UserSession
+
+from .factories import PASSWORD, make_admin, make_guardian, make_school, make_teacher
+from .helpers import fetch, login_as, text_of
+
+MOMENT = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
+EMAIL = "juf@example.org"
+
+
+def code(secret, moment=None, steps=0):
+    """What the app on the phone shows at `moment` (the frozen clock by default)."""
+    return pyotp.TOTP(secret).at(moment or clock.now(), counter_offset=steps)
+
+
+def password_step(client, email=EMAIL, **extra):
+    return client.post("/login", data={"email": email, "password": PASSWORD, **extra})
+
+
+def setup_page_secret(client) -> str:
+    page = client.get("/account/tweestapsverificatie")
+    assert page.status_code == 200
+    grouped = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', page.get_data(as_text=True))
+    return grouped.group(1).replace(" ", "")
+
+
+def enable(client) -> tuple[str, list[str]]:
+    """Turn two-factor login on as a user would: scan, type the code, note the codes."""
+    secret = setup_page_secret(client)
+    response = client.post("/account/tweestapsverificatie/aanzetten",
+                           data={"code": code(secret)})
+    assert response.status_code == 200
+    codes = re.findall(r"<code>([a-z2-9]{5}-[a-z2-9]{5})</code>", response.get_data(as_text=True))
+    return secret, codes
+
+
+def teacher_with_two_factor(make_client):
+    """A teacher who turned two-factor login on; returns (secret, recovery codes)."""
+    make_school()
+    make_teacher(email=EMAIL)
+    db.session.commit()
+    client = make_client()
+    login_as(client, db.session.scalar(select(User).where(User.email == EMAIL)))
+    secret, codes = enable(client)
+    clock.set_now(clock.now() + timedelta(seconds=30))  # the next code on the phone
+    return secret, codes
+
+
+def the_user() -> User:
+    (user,) = fetch(select(User).where(User.email == EMAIL))
+    return user
+
+
+def security_events() -> list[str]:
+    return [e.summary for e in fetch(select(AuditEvent).where(AuditEvent.action == "security")
+                                     .order_by(AuditEvent.id))]
+
+
+def sessions() -> int:
+    return len(fetch(select(UserSession)))
+
+
+# -- turning it on ------------------------------------------------------------------
+
+
+def test_a_teacher_turns_it_on_with_the_qr_code_and_gets_recovery_codes(app, make_client):
+    clock.set_now(MOMENT)
+    make_school(name="De Regenboog")
+    make_teacher(email=EMAIL)
+    db.session.commit()
+    client = make_client()
+    login_as(client, the_user())
+    assert "Tweestapsverificatie aanzetten" in text_of(client.get("/account"))
+    page = client.get("/account/tweestapsverificatie")
+    html = page.get_data(as_text=True)
+    assert "<svg" in html and "Scan deze QR-code" in html
+    secret = setup_page_secret(client)
+    assert len(secret) == 32
+    # the same secret on reload: someone who scanned first and typed later is fine
+    assert setup_page_secret(client) == secret
+    assert the_user().has_two_factor is False
+
+    response = client.post("/account/tweestapsverificatie/aanzetten",
+                           data={"code": code(secret)})
+    assert response.status_code == 200
+    codes = re.findall(r"<code>([a-z2-9]{5}-[a-z2-9]{5})</code>", response.get_data(as_text=True))
+    assert len(set(codes)) == 8
+    assert "U ziet deze codes maar één keer." in text_of(response)
+    user = the_user()
+    assert user.has_two_factor and user.totp_secret == secret
+    hashes = [r.code_hash for r in fetch(select(RecoveryCode))]
+    assert len(hashes) == 8 and not any(c in h or c.replace("-", "") in h
+                                        for c in codes for h in hashes)
+    assert security_events() == ["Tweestapsverificatie aangezet"]
+    page = text_of(client.get("/account/tweestapsverificatie"))
+    assert "U heeft nog 8 herstelcodes." in page
+    assert client.get("/account/tweestapsverificatie").get_data(as_text=True).count(
+        codes[0]) == 0  # shown once
+
+
+def test_a_wrong_code_enables_nothing(app, make_client):
+    clock.set_now(MOMENT)
+    make_teacher(email=EMAIL)
+    db.session.commit()
+    client = make_client()
+    login_as(client, the_user())
+    secret = setup_page_secret(client)
+    for wrong in ["123456", "abc", code(secret, MOMENT - timedelta(minutes=5))]:
+        response = client.post("/account/tweestapsverificatie/aanzetten", data={"code": wrong})
+        assert response.status_code == 422, wrong
+        assert "Deze code klopt niet of is al gebruikt." in text_of(response)
+    assert the_user().has_two_factor is False
+    assert fetch(select(RecoveryCode)) == []
+    assert security_events() == []
+
+
+def test_guardians_cannot_turn_it_on(app, make_client):
+    make_guardian(email="ouder@example.org")
+    db.session.commit()
+    client = make_client()
+    login_as(client, fetch(select(User))[0])
+    assert "Tweestapsverificatie" not in text_of(client.get("/account"))
+    assert client.get("/account/tweestapsverificatie").status_code == 403
+    assert client.post("/account/tweestapsverificatie/aanzetten",
+                       data={"code": "123456"}).status_code == 403
+
+
+# -- logging in -------------------------------------------------------------------------
+
+
+def test_the_session_starts_only_after_the_code(app, make_client):
+    clock.set_now(MOMENT)
+    secret, _ = teacher_with_two_factor(make_client)
+    before = sessions()
+    client = make_client()
+    response = password_step(client, next="/account")
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/login/code")
+    assert sessions() == before  # nobody is logged in yet
+    assert client.get("/account").status_code == 302
+    page = client.get("/login/code")
+    assert "Code invullen" in text_of(page)
+
+    response = client.post("/login/code?next=/account", data={"code": code(secret)})
+    assert response.status_code == 303 and response.headers["Location"] == "/account"
+    assert sessions() == before + 1
+    assert client.get("/account").status_code == 200
+    assert the_user().totp_last_counter == pyotp.TOTP(secret).timecode(clock.now())
+
+
+def test_a_code_works_once(app, make_client):
+    clock.set_now(MOMENT)
+    secret, _ = teacher_with_two_factor(make_client)
+    first = make_client()
+    password_step(first)
+    assert first.post("/login/code", data={"code": code(secret)}).status_code == 303
+    second = make_client()  # someone who looked over the shoulder, in the same 30 seconds
+    password_step(second)
+    response = second.post("/login/code", data={"code": code(secret)})
+    assert response.status_code == 422
+    assert "Deze code klopt niet of is al gebruikt." in text_of(response)
+    assert second.get("/account").status_code == 302
+    # an older code is no good after a newer one either
+    assert second.post("/login/code", data={"code": code(secret, steps=-1)}).status_code == 422
+    clock.set_now(clock.now() + timedelta(seconds=30))
+    assert second.post("/login/code", data={"code": code(secret)}).status_code == 303
+
+
+def test_a_wrong_code_is_refused_and_logged(app, make_client):
+    clock.set_now(MOMENT)
+    secret, _ = teacher_with_two_factor(make_client)
+    client = make_client()
+    password_step(client)
+    before = sessions()
+    response = client.post("/login/code", data={"code": "000000"})
+    assert response.status_code == 422
+    assert sessions() == before
+    (failed,) = fetch(select(AuditEvent).where(AuditEvent.action == "login_failed"))
+    assert failed.details == {"second_step": "wrong code"}
+
+
+def test_the_half_login_expires(app, make_client):
+    clock.set_now(MOMENT)
+    secret, _ = teacher_with_two_factor(make_client)
+    client = make_client()
+    password_step(client)
+    clock.set_now(clock.now() + timedelta(minutes=6))
+    response = client.post("/login/code", data={"code": code(secret)})
+    assert response.status_code == 303 and response.headers["Location"].startswith("/login")
+    assert "Inloggen duurde te lang. Log opnieuw in." in text_of(client.get("/login"))
+    assert client.get("/account").status_code == 302
+
+
+def test_the_code_page_without_a_password_step_sends_to_login(app, make_client):
+    client = make_client()
+    response = client.post("/login/code", data={"code": "123456"})
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/login")
+
+
+def test_a_recovery_code_logs_in_once(app, make_client):
+    clock.set_now(MOMENT)
+    _, codes = teacher_with_two_factor(make_client)
+    client = make_client()
+    password_step(client)
+    response = client.post("/login/code", data={"code": " " + codes[0].upper() + " "})
+    assert response.status_code == 303
+    assert "u heeft er nog 7" in text_of(client.get("/account"))
+    assert "Ingelogd met een herstelcode" in security_events()
+    again = make_client()
+    password_step(again)
+    assert again.post("/login/code", data={"code": codes[0]}).status_code == 422
+    assert again.post("/login/code", data={"code": codes[1].replace("-", "")}).status_code == 303
+
+
+def test_guessing_codes_is_rate_limited(app, make_client):
+    clock.set_now(MOMENT)
+    secret, _ = teacher_with_two_factor(make_client)
+    client = make_client(RATELIMIT_LOGIN_ACCOUNT="3 per 15 minutes")
+    password_step(client)
+    for guess in ("111111", "222222", "333333"):
+        assert client.post("/login/code", data={"code": guess}).status_code == 422
+    assert client.post("/login/code", data={"code": code(secret)}).status_code == 429
+
+
+def test_users_without_two_factor_log_in_as_before(app, make_client):
+    make_teacher(email=EMAIL)
+    db.session.commit()
+    client = make_client()
+    response = password_step(client)
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert sessions() == 1
+
+
+# -- turning it off ------------------------------------------------------------------
+
+
+def test_turning_it_off_needs_the_password_or_a_code(app, make_client):
+    clock.set_now(MOMENT)
+    secret, _ = teacher_with_two_factor(make_client)
+    client = make_client()
+    login_as(client, the_user())
+    response = client.post("/account/tweestapsverificatie/uitzetten", data={"proof": "geraden"})
+    assert response.status_code == 422
+    assert "Dit is niet uw wachtwoord en ook geen geldige code." in text_of(response)
+    assert the_user().has_two_factor
+    response = client.post("/account/tweestapsverificatie/uitzetten",
+                           data={"proof": code(secret)})
+    assert response.status_code == 303
+    assert the_user().has_two_factor is False
+    assert fetch(select(RecoveryCode)) == []
+    assert security_events()[-1] == "Tweestapsverificatie uitgezet"
+    assert password_step(make_client()).headers["Location"] == "/"
+
+
+def test_turning_it_off_with_the_password(app, make_client):
+    clock.set_now(MOMENT)
+    teacher_with_two_factor(make_client)
+    client = make_client()
+    login_as(client, the_user())
+    response = client.post("/account/tweestapsverificatie/uitzetten", data={"proof": PASSWORD})
+    assert response.status_code == 303
+    assert the_user().has_two_factor is False
+
+
+def test_an_admin_resets_a_lost_phone(app, make_client):
+    clock.set_now(MOMENT)
+    teacher_with_two_factor(make_client)
+    admin = make_admin(email="admin@example.org")
+    db.session.commit()
+    client = make_client()
+    login_as(client, admin)
+    page = text_of(client.get("/beheer/medewerkers"))
+    assert "Tweestapsverificatie uitzetten" in page
+    teacher = the_user()
+    response = client.post(f"/beheer/medewerkers/{teacher.id}/tweestapsverificatie-uitzetten")
+    assert response.status_code == 303
+    assert "staat uit" in text_of(client.get("/beheer/medewerkers"))
+    assert the_user().has_two_factor is False
+    (event,) = fetch(select(AuditEvent).where(
+        AuditEvent.summary == "Tweestapsverificatie uitgezet door beheerder"))
+    assert event.actor_id == admin.id and event.target_id == teacher.id
+    assert password_step(make_client()).headers["Location"] == "/"
+
+
+# -- required by the school ------------------------------------------------------------
+
+
+def require(on=True):
+    school = fetch(select(School))[0]
+    db.session.merge(school).require_two_factor = on
+    db.session.commit()
+
+
+def test_the_admin_can_require_it_in_the_school_settings(app, make_client):
+    make_school()
+    admin = make_admin(email="admin@example.org")
+    db.session.commit()
+    client = make_client()
+    login_as(client, admin)
+    response = client.post("/beheer/school", data={
+        "name": "De Test", "colour": "#1f6f8b", "require_two_factor": "y"})
+    assert response.status_code == 303
+    assert fetch(select(School))[0].require_two_factor is True
+    assert security_events() == ["Tweestapsverificatie voor medewerkers verplicht"]
+    # the admin has no app set up yet either: that comes first now
+    response = client.get("/beheer/")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/account/tweestapsverificatie"
+
+
+def test_staff_without_it_must_set_it_up_before_anything_else(app, make_client):
+    clock.set_now(MOMENT)
+    make_school()
+    make_teacher(email=EMAIL)
+    guardian = make_guardian(email="ouder@example.org")
+    db.session.commit()
+    require()
+    client = make_client()
+    response = password_step(client)
+    assert response.status_code == 303
+    for url in ("/", "/account", "/groepen/", "/gesprekken/"):
+        response = client.get(url)
+        assert response.status_code == 303, url
+        assert response.headers["Location"] == "/account/tweestapsverificatie"
+    fragment = client.get("/account", headers={"HX-Request": "true"})
+    assert fragment.headers["HX-Redirect"] == "/account/tweestapsverificatie"
+    page = client.get("/account/tweestapsverificatie")
+    assert "De school vraagt alle medewerkers" in text_of(page)
+    enable(client)
+    assert client.get("/account").status_code == 200
+    # guardians are not asked
+    parent = make_client()
+    login_as(parent, guardian)
+    assert parent.get("/account").status_code == 200
+    # logging out stays possible
+    other = make_client()
+    make_teacher(email="meester@example.org")
+    db.session.commit()
+    password_step(other, email="meester@example.org")
+    assert other.post("/logout").status_code == 303
