@@ -164,6 +164,7 @@ ROUTES = {
     "auth.logout": ("POST", lambda w: {}, dict.fromkeys(ROLES, 303), {}),
     "auth.account": ("GET", lambda w: {}, signed_in(), None),
     "auth.change_password": ("GET", lambda w: {}, signed_in(), None),
+    "auth.email_settings": ("GET", lambda w: {}, signed_in(), None),
     "auth.end_device": ("POST", _admin_device, only("admin", ok=303), {}),
     "auth.end_other_devices": ("POST", lambda w: {}, signed_in(ok=303), {}),
     "auth.forgot_password": ("GET", lambda w: {}, ALL, None),
@@ -373,7 +374,6 @@ ROUTES = {
     "chat.delete": ("POST", _chat_message, only("guardian", ok=303), {}),
     "chat.attachment": ("GET", _chat_attachment, only(*CHAT_MEMBERS), None),
     "chat.start": ("GET", lambda w: {}, only("teacher_other", "teacher"), None),
-    "chat.notifications": ("GET", lambda w: {}, signed_in(), None),
     "chat.availability": ("GET", lambda w: {}, only("teacher_other", "teacher", "admin"), None),
     # -- group feed (issue 3)
     "feed.students": (

@@ -90,7 +90,9 @@ def create_post(
     publish_at: datetime | None = None,
     staged: list[media.Staged] = (),
     tagged_ids=(),
+    notify: bool = True,
 ) -> Post:
+    """A new post; the guardians are told now, or at publish_at (publish_due)."""
     post = Post(
         author=author,
         title=(title or "").strip(),
@@ -101,7 +103,9 @@ def create_post(
         attachments=attachments_from(list(staged), tagged_ids),
     )
     db.session.add(post)
-    if important and post.is_published():
+    if not notify:
+        post.mailed_at = post.publish_at
+    elif post.is_published():
         db.session.flush()
         queue_post_mail(post)
     commit_with_files(list(staged))
