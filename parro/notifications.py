@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from . import clock
+from .database import writing
 from .extensions import db
 from .mail import queue_mail
 from .models import NotificationDigest, NotificationItem, NotificationSetting, User
@@ -233,7 +234,9 @@ def send_digests() -> int:
     for user in users:
         if local < _moment(setting_of(user), day):
             continue
-        queued += digest_for(user, day)
+        db.session.commit()
+        with writing():  # SQLite: the transaction takes the write lock from its start
+            queued += digest_for(user, day)
     return queued
 
 
