@@ -381,3 +381,15 @@ def test_the_migration_keeps_chat_notices_that_were_switched_off(app):
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         db.drop_all()
         db.create_all()
+
+
+def test_a_scheduled_group_post_is_told_at_its_time_once(s):
+    from parro.feed.publishing import publish_due
+
+    choose(s.eva, group_posts="direct")
+    make_post(s.group, author=s.anna, title="Morgen gym", publish_at=at(2026, 11, 18, 7, 0))
+    db.session.commit()
+    assert publish_due() == 0 and mails_to("eva@example.org") == []
+    clock.set_now(at(2026, 11, 18, 7, 1))
+    assert publish_due() == 1 and publish_due() == 0
+    assert subjects("eva@example.org") == ["Nieuw bericht: Morgen gym"]
