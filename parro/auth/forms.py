@@ -130,7 +130,8 @@ class _Checked:
 
     def pre_validate(self, form):
         if self.data not in {choice.value for choice in self.choices}:
-            raise ValidationError(getattr(self, "refusal", None) or _l("Kies een van de mogelijkheden."))
+            refusal = getattr(self, "refusal", None) if self.data == "off" else None
+            raise ValidationError(refusal or _l("Kies een van de mogelijkheden."))
 
 
 class ModeField(_Checked, RadioField):
@@ -151,8 +152,8 @@ def email_settings_form(user, setting, formdata=None):
     data = {}
     for category in n.categories_for(user):
         modes = [n.DIRECT, n.DIGEST] + ([n.OFF] if category.can_be_off else [])
-        field = ModeField(category.label, choices=[SelectChoice(m, n.MODE_LABELS[m]) for m in modes],
-                          description=category.hint or "")
+        choices = [SelectChoice(m, n.MODE_LABELS[m]) for m in modes]
+        field = ModeField(category.label, choices=choices, description=category.hint or "")
         setattr(EmailSettingsForm, category.key, field)
         data[category.key] = getattr(setting, category.key)
     EmailSettingsForm.digest_time = TimeChoiceField(
