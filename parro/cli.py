@@ -1,4 +1,5 @@
-"""flask --app app <command>: setup, demo, mail send, backup, restore, retention."""
+"""flask --app app <command>: setup, demo, mail send, notifications digest, backup, restore,
+retention."""
 
 from __future__ import annotations
 
@@ -88,6 +89,16 @@ def init_app(app: Flask) -> None:
             if not loop:
                 break
             time.sleep(10)
+
+    notifications_group = AppGroup("notifications", help="E-mailberichten.")
+    app.cli.add_command(notifications_group)
+
+    @notifications_group.command("digest")
+    def notifications_digest():
+        """Queue the daily digests that are due and the chat's mail (cron: every 5 minutes)."""
+        from .notifications import run_and_report
+
+        run_and_report()
 
     @app.cli.command("backup")
     @click.argument("directory", type=click.Path())

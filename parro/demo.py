@@ -586,8 +586,8 @@ def add_feed_demo(school: School) -> None:
                     tzinfo=school_tz())),
                 staged=staged_files(files),
                 tagged_ids=tagged if photos else [],
+                notify=False,  # old news: no mail about it
             )
-            post.mailed_at = post.publish_at if post.important else None
             parents = sorted(guardians_by_group.get(group.id, ()))
             for user_id in rng.sample(parents, k=min(len(parents), rng.randint(3, 14))):
                 db.session.add(Like(post_id=post.id, user_id=user_id, created_at=moment))

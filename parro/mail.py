@@ -34,13 +34,16 @@ CLAIM = timedelta(minutes=15)
 BATCH = 20
 
 
-def queue_mail(recipient: str, subject, template: str, locale: str = "nl", **context) -> None:
+def queue_mail(
+    recipient: str, subject, template: str, locale: str = "nl", send_after=None, **context
+) -> None:
     """Queue a mail rendered from templates/email/<template>.txt (and .html if present).
 
     Everything is rendered in the recipient's language: pass the subject as a
     lazy string (`_l("Welkom bij {school}")`); `{name}` fields are filled from
     the context. Templates get only this context and `base_url`, not the page
     layout's, so mail can also be queued outside a request (CLI, sender thread).
+    `send_after` (an aware datetime) holds the mail back until then (staff quiet hours).
     """
     env = current_app.jinja_env
     with force_locale(locale):
@@ -53,9 +56,10 @@ def queue_mail(recipient: str, subject, template: str, locale: str = "nl", **con
             else None
         )
         subject = str(subject).format(**context)
-    db.session.add(
-        OutboxMail(recipient=recipient, subject=subject, body_text=body_text, body_html=body_html)
-    )
+    mail = OutboxMail(recipient=recipient, subject=subject, body_text=body_text, body_html=body_html)
+    if send_after is not None:
+        mail.next_attempt_at = send_after
+    db.session.add(mail)
     _wake_after_commit()
 
 

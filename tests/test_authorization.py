@@ -166,6 +166,7 @@ ROUTES = {
     "auth.change_password": ("GET", lambda w: {}, signed_in(), None),
     # Inzage: guardians download their own family's data; the admin any family's.
     "auth.export_data": ("POST", lambda w: {}, only("guardian_other", "guardian"), {}),
+    "auth.email_settings": ("GET", lambda w: {}, signed_in(), None),
     "auth.end_device": ("POST", _admin_device, only("admin", ok=303), {}),
     "auth.end_other_devices": ("POST", lambda w: {}, signed_in(ok=303), {}),
     # two-factor login: staff only; without a password step the code page sends to /login
@@ -402,7 +403,6 @@ ROUTES = {
     "chat.delete": ("POST", _chat_message, only("guardian", ok=303), {}),
     "chat.attachment": ("GET", _chat_attachment, only(*CHAT_MEMBERS), None),
     "chat.start": ("GET", lambda w: {}, only("teacher_other", "teacher"), None),
-    "chat.notifications": ("GET", lambda w: {}, signed_in(), None),
     "chat.availability": ("GET", lambda w: {}, only("teacher_other", "teacher", "admin"), None),
     # -- group feed (issue 3)
     "feed.students": (

@@ -92,7 +92,7 @@ def test_scheduled_important_post_is_mailed_at_its_time_once(client, school, app
     clock.set_now(datetime(2027, 3, 11, 6, 30, tzinfo=timezone.utc))
     runner = app.test_cli_runner()
     result = runner.invoke(args=["feed", "publish"])
-    assert result.exit_code == 0 and "1 scheduled important post(s) mailed" in result.output
+    assert result.exit_code == 0 and "1 scheduled post(s) mailed" in result.output
     assert [m.recipient for m in outbox()] == ["dad@example.org", "jansen@example.org"]
     assert publish_due() == 0  # never twice
     assert len(outbox()) == 2
@@ -131,7 +131,7 @@ def test_publishing_works_outside_any_request(app):
     clock.set_now(NOW + timedelta(minutes=1))
     result = app.test_cli_runner().invoke(args=["feed", "publish"])
     assert result.exit_code == 0, result.output
-    assert "1 scheduled important post(s) mailed" in result.output
+    assert "1 scheduled post(s) mailed" in result.output
     db.session.expire_all()
     [mail] = db.session.scalars(select(OutboxMail)).all()
     assert mail.recipient == "ouder@example.org" and "Later belangrijk" in mail.subject

@@ -25,7 +25,6 @@ from sqlalchemy.orm import joinedload
 
 from .. import clock, policy
 from ..extensions import db
-from ..mail import queue_mail
 from ..models import (
     AbsenceKind,
     AbsencePreference,
@@ -37,6 +36,7 @@ from ..models import (
     Student,
     User,
 )
+from ..notifications import ABSENCE, notify
 
 DEFAULT_REASONS = ("Huisarts", "Tandarts", "Ziekenhuis", "Orthodontist", "Overig")
 WEEKEND = 5  # Saturday is weekday 5
@@ -256,11 +256,14 @@ def _send_receipt(user: User, report: AbsenceReport) -> None:
     from ..layout import current_school
 
     school = current_school()
-    queue_mail(
-        user.email,
+    notify(
+        user,
+        ABSENCE,
         _l("Bevestiging: absentie van {child} doorgegeven"),
         "absence_receipt",
-        locale=user.locale,
+        line=_l("De absentie van {child} op {day} is doorgegeven"),
+        path="/absentie/",
+        day=long_date(report.day),
         child=report.student.first_name,
         student=report.student,
         report=report,

@@ -8,6 +8,7 @@ from .. import clock, policy
 from ..auth.forms import EmptyForm
 from ..extensions import db
 from ..models import AbsenceReason, AbsenceReport, SchoolHoliday, Student
+from ..notifications import ABSENCE, DIRECT, mode_for
 from . import bp, service
 from .forms import AppointmentForm, FilterForm, HolidayForm, ReasonForm, SickForm
 
@@ -156,7 +157,7 @@ def _confirm(report: AbsenceReport) -> None:
               start=report.starts_at.strftime("%H:%M"), end=report.ends_at.strftime("%H:%M")),
             "success",
         )
-    if service.wants_receipt(current_user):
+    if service.wants_receipt(current_user) and mode_for(current_user, ABSENCE) == DIRECT:
         flash(_("U krijgt ook een bevestiging per e-mail."), "info")
 
 

@@ -24,16 +24,21 @@ from sqlalchemy.orm import selectinload
 
 from ..clock import local_now, now, school_tz
 from ..extensions import db
-from ..mail import queue_mail
 from ..models import Activity, ActivityKind, ActivityReminder, Booking, Slot, User
+from ..notifications import ACTIVITIES, notify
 from . import service
 
 DEADLINE = "deadline"
 DAY_BEFORE = "day_before"
 
 
-def _send(kind: str, activity: Activity, user: User, day, subject, template: str, **context) -> bool:
-    """Queue one reminder and record it, in one transaction; False when it went out before."""
+def _send(kind: str, activity: Activity, user: User, day, subject, template: str, line,
+          **context) -> bool:
+    """Queue one reminder (as the user chose for activities) and record it, in one transaction.
+
+    False when it went out before. A deadline reminder asks the user to act: with
+    activities switched off it still comes, in the daily digest.
+    """
     if db.session.scalar(
         select(ActivityReminder.id).where(
             ActivityReminder.kind == kind, ActivityReminder.activity_id == activity.id,
@@ -42,8 +47,9 @@ def _send(kind: str, activity: Activity, user: User, day, subject, template: str
     ):
         return False
     db.session.add(ActivityReminder(kind=kind, activity_id=activity.id, user_id=user.id, day=day))
-    queue_mail(user.email, subject, template, locale=user.locale, user=user, activity=activity,
-               title=activity.title, **context)
+    notify(user, ACTIVITIES, subject, template, line=line, path=f"/activiteiten/{activity.id}",
+           must_act=kind == DEADLINE, user=user, activity=activity, title=activity.title,
+           **context)
     try:
         db.session.commit()
     except IntegrityError:  # another run was faster; its mail is the one
@@ -82,7 +88,8 @@ def _deadline_reminders() -> int:
             if not user.is_active or not service.is_open_for(user, activity):
                 continue
             sent += _send(DEADLINE, activity, user, day, _l("Herinnering: {title}"),
-                          "activity_deadline", children=children, deadline=activity.deadline)
+                          "activity_deadline", _l("{title}: u heeft nog niet gereageerd"),
+                          children=children, deadline=activity.deadline)
     return sent
 
 
@@ -103,7 +110,7 @@ def _day_before_reminders() -> int:
     for (user, _activity_id), theirs in per_user.items():
         activity = theirs[0].activity
         sent += _send(DAY_BEFORE, activity, user, tomorrow, _l("Morgen: {title}"),
-                      "activity_day_before", bookings=theirs)
+                      "activity_day_before", _l("{title}: uw gesprek is morgen"), bookings=theirs)
     return sent
 
 

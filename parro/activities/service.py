@@ -22,7 +22,6 @@ from sqlalchemy.orm import selectinload
 from .. import policy
 from ..clock import now, school_tz
 from ..extensions import db
-from ..mail import queue_mail
 from ..models import (
     Activity,
     ActivityKind,
@@ -41,6 +40,7 @@ from ..models import (
     Student,
     User,
 )
+from ..notifications import ACTIVITIES, notify
 
 KIND_LABELS = {
     ActivityKind.CONFERENCE: _l("Oudergesprekken"),
@@ -540,12 +540,19 @@ def _notify(booking: Booking, template: str) -> None:
         "activity_moved": _l("Gesprek verplaatst: {title}"),
         "activity_cancelled": _l("Gesprek geannuleerd: {title}"),
     }
+    lines = {  # for the daily digest
+        "activity_booked": _l("{title}: de leerkracht plande een gesprek voor {child}"),
+        "activity_moved": _l("{title}: het gesprek voor {child} is verplaatst"),
+        "activity_cancelled": _l("{title}: het gesprek voor {child} is geannuleerd"),
+    }
     activity = booking.slot.activity
     for guardian in _guardians_of_booking(booking):
-        queue_mail(
-            guardian.email, subjects[template], template, locale=guardian.locale,
+        notify(
+            guardian, ACTIVITIES, subjects[template], template,
+            line=lines[template],
+            path=f"/activiteiten/{activity.id}",
             title=activity.title, user=guardian, student=booking.student, activity=activity,
-            slot=booking.slot,
+            slot=booking.slot, child=booking.student.first_name,
         )
 
 

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
@@ -148,3 +148,49 @@ class TwoFactorDisableForm(FlaskForm):
                     Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class _Checked:
+    """A radio group or select that says in Dutch what is wrong with a posted value."""
+
+    def pre_validate(self, form):
+        if self.data not in {choice.value for choice in self.choices}:
+            refusal = getattr(self, "refusal", None) if self.data == "off" else None
+            raise ValidationError(refusal or _l("Kies een van de mogelijkheden."))
+
+
+class ModeField(_Checked, RadioField):
+    pass
+
+
+class TimeChoiceField(_Checked, SelectField):
+    pass
+
+
+def email_settings_form(user, setting, formdata=None):
+    """One radio group per category the user gets mail about, and the digest time."""
+    from .. import notifications as n
+
+    class EmailSettingsForm(FlaskForm):
+        pass
+
+    data = {}
+    for category in n.categories_for(user):
+        modes = [n.DIRECT, n.DIGEST] + ([n.OFF] if category.can_be_off else [])
+        choices = [SelectChoice(m, n.MODE_LABELS[m]) for m in modes]
+        field = ModeField(category.label, choices=choices, description=category.hint or "")
+        setattr(EmailSettingsForm, category.key, field)
+        data[category.key] = getattr(setting, category.key)
+    EmailSettingsForm.digest_time = TimeChoiceField(
+        _l("Tijd van het dagelijks overzicht"),
+        choices=[SelectChoice(t.strftime("%H:%M")) for t in n.DIGEST_TIMES],
+    )
+    data["digest_time"] = setting.digest_time.strftime("%H:%M")
+    form = EmailSettingsForm(formdata=formdata, data=data)
+    for category in n.categories_for(user):
+        if not category.can_be_off:
+            form[category.key].refusal = _l(
+                "%(category)s kunt u niet uitzetten. Kies direct of dagelijks overzicht.",
+                category=category.label,
+            )
+    return form

@@ -31,6 +31,7 @@ from .forms import (
     ForgotPasswordForm,
     LoginForm,
     NewPasswordForm,
+    email_settings_form,
 )
 from .passwords import hash_password, needs_rehash, verify_password
 from .reset import UNKNOWN, USED, complete_reset, find_reset, request_reset
@@ -202,6 +203,29 @@ def account():
             flash(_("Uw gegevens zijn opgeslagen."), "success")
         return redirect(url_for("auth.account"), 303)
     return _account_page(form, 422 if request.method == "POST" else 200)
+
+
+@bp.route("/account/e-mailberichten", methods=["GET", "POST"])
+@login_required
+def email_settings():
+    """Choose per category: a mail at once, the daily overview, or nothing."""
+    from datetime import time
+
+    from .. import notifications
+
+    setting = notifications.setting_of(current_user)
+    form = email_settings_form(
+        current_user, setting, request.form if request.method == "POST" else None
+    )
+    if form.validate_on_submit():
+        modes = {c.key: form[c.key].data for c in notifications.categories_for(current_user)}
+        notifications.save(current_user, modes, time.fromisoformat(form.digest_time.data))
+        db.session.commit()
+        flash(_("Uw keuzes voor e-mailberichten zijn opgeslagen."), "success")
+        return redirect(url_for("auth.email_settings"), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/email_settings.html", form=form,
+                           categories=notifications.categories_for(current_user)), status
 
 
 @bp.route("/account/wachtwoord", methods=["GET", "POST"])

@@ -7,11 +7,7 @@ from . import views  # noqa: F401
 
 @bp.cli.command("digest")
 def digest_command():
-    """Send chat email: staff digests at the start of their day, 15-minute notices (cron: every 5 min)."""
-    import click
+    """The same as `notifications digest` (kept for existing crontabs)."""
+    from ..notifications import run_and_report
 
-    from .digest import send_digests, send_notices
-
-    digests = send_digests()
-    notices = send_notices()
-    click.echo(f"{digests} digest(s), {notices} notice(s) queued")
+    run_and_report()

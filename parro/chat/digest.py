@@ -11,8 +11,12 @@ twice at the same moment, sends nothing new.
 
 Notice: a member who has not read a message for CHAT_NOTICE_MINUTES gets one
 email for all their conversations (who wrote where, never the text), and no
-further notice for a conversation until they have read it; unless they switched
-it off (ChatSetting). Staff get notices only during their working hours.
+further notice for a conversation until they have read it. Staff get notices
+only during their working hours.
+
+Both are for members whose chat e-mail (parro.notifications, "E-mailberichten")
+is "direct", the default; with "dagelijks overzicht" their daily digest lists the
+messages instead, with "uit" nothing is mailed.
 
 The same command sends both: digests first, so a teacher's morning brings one
 overview, not a digest and a notice.
@@ -33,9 +37,16 @@ from sqlalchemy.orm import joinedload
 from .. import clock, policy
 from ..extensions import db
 from ..mail import queue_mail
-from ..models import ChatSetting, Conversation, Message, ReadState, Role, User
+from ..models import Conversation, Message, NotificationSetting, ReadState, Role, User
 from .availability import availabilities, is_off, period_start
 from .service import mark_notified, members
+
+
+def _not_direct():
+    """Members who chose the daily overview or no chat e-mail at all."""
+    return set(db.session.scalars(
+        select(NotificationSetting.user_id).where(NotificationSetting.chat != "direct")
+    ))
 
 
 @dataclass
@@ -132,8 +143,11 @@ def send_digests() -> int:
         )
     )
     avs = availabilities(staff)
+    skip = _not_direct()
     queued = 0
     for user in staff:
+        if user.id in skip:
+            continue
         av = avs[user.id]
         began = period_start(av, local)
         if began is None or is_off(av, local.date()):
@@ -167,7 +181,7 @@ def _notice_candidates() -> dict[int, tuple[User, list[Conversation]]]:
             Conversation.created_at <= cutoff,
         )
     )
-    off = set(db.session.scalars(select(ChatSetting.user_id).where(~ChatSetting.email_notices)))
+    off = _not_direct()
     found: dict[int, tuple[User, list[Conversation]]] = {}
     for conversation in conversations:
         for user in members(conversation):

@@ -109,8 +109,3 @@ class AvailabilityForm(FlaskForm):
         if field.data and field.data < clock.today():
             raise ValidationError(_l("Deze datum is al voorbij."))
 
-
-class ChatSettingForm(FlaskForm):
-    email_notices = BooleanField(
-        _l("Stuur mij een e-mail als een bericht een kwartier ongelezen op mij wacht")
-    )

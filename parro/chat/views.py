@@ -22,7 +22,7 @@ from ..auth.forms import EmptyForm
 from ..extensions import db, limiter
 from ..files.sending import VARIANTS, send_stored
 from ..layout import current_school
-from ..models import Availability, ChatSetting, Conversation, Message, Student, User
+from ..models import Availability, Conversation, Message, Student, User
 from . import attachments, bp, service
 from .availability import (
     availability_of,
@@ -33,7 +33,6 @@ from .availability import (
 )
 from .forms import (
     AvailabilityForm,
-    ChatSettingForm,
     EditMessageForm,
     MessageForm,
     StartChatForm,
@@ -424,31 +423,6 @@ def availability():
         return redirect(url_for("chat.availability"), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("chat/availability.html", form=form), status
-
-
-@bp.route("/meldingen", methods=["GET", "POST"])
-@login_required
-def notifications():
-    """Choose whether unread messages are also sent by email."""
-    policy.require(policy.can_use_chat(current_user))
-    row = db.session.get(ChatSetting, current_user.id)
-    # An unticked box sends nothing: read the posted form even when it is empty.
-    form = ChatSettingForm(
-        formdata=request.form if request.method == "POST" else None,
-        data={"email_notices": row.email_notices if row else True},
-    )
-    if form.validate_on_submit():
-        if row is None:
-            row = ChatSetting(user_id=current_user.id)
-            db.session.add(row)
-        row.email_notices = form.email_notices.data
-        db.session.commit()
-        flash(_("Uw keuze is opgeslagen."), "success")
-        return redirect(url_for("chat.notifications"), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "chat/notifications.html", form=form, minutes=current_app.config["CHAT_NOTICE_MINUTES"]
-    ), status
 
 
 def nav_badge(user: User) -> int:

@@ -1,7 +1,7 @@
-"""Important posts by mail, and scheduled posts at their time.
+"""Posts by mail (as each guardian chose, parro.notifications), and scheduled posts at their time.
 
 A scheduled post becomes visible by itself: every feed query asks for
-`publish_at <= now`. Its mail is queued by `publish_due()`, which runs from
+`publish_at <= now`. Its mail (or digest line) is queued by `publish_due()`, which runs from
 `flask --app app feed publish` (cron, or `--loop` as a service) and, unless
 FEED_PUBLISHER_THREAD is off, from a thread in each web process once a minute.
 Claiming a post sets its `mailed_at` with a conditional UPDATE, so however many
@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 
 from ..clock import now
 from ..extensions import db
-from ..mail import queue_mail
+from ..notifications import GROUP_POSTS, IMPORTANT_POSTS, notify
 from ..models import Guardianship, Membership, Post, School, User
 from . import bp
 
@@ -50,7 +50,7 @@ def guardians_of(post: Post) -> list[User]:
 
 
 def queue_post_mail(post: Post) -> int:
-    """Queue the mail of an important post to every guardian of its groups (in this transaction)."""
+    """Tell every guardian of the post's groups, as each chose (in this transaction)."""
     post.mailed_at = now()
     school = db.session.scalar(select(School).limit(1))
     author_name = post.author.display_name if post.author else ""
@@ -58,11 +58,14 @@ def queue_post_mail(post: Post) -> int:
         (pg.group for pg in post.post_groups), key=lambda g: (g.grade or 0, g.name)))
     recipients = guardians_of(post)
     for user in recipients:
-        queue_mail(
-            user.email,
-            _l("Belangrijk bericht: {subject_title}"),
-            "important_post",
-            locale=user.locale,
+        notify(
+            user,
+            IMPORTANT_POSTS if post.important else GROUP_POSTS,
+            _l("Belangrijk bericht: {subject_title}") if post.important
+            else _l("Nieuw bericht: {subject_title}"),
+            "important_post" if post.important else "group_post",
+            line=_l("{author_name} voor {group_names}: {subject_title}"),
+            path=f"/groepen/bericht/{post.id}",
             user=user,
             post=post,
             subject_title=post.title or group_names,
@@ -74,13 +77,11 @@ def queue_post_mail(post: Post) -> int:
 
 
 def publish_due() -> int:
-    """Queue the mail of important posts whose time has come. Returns how many posts."""
+    """Queue the mail of posts whose time has come. Returns how many posts."""
     moment = now()
     due = list(
         db.session.scalars(
-            select(Post.id).where(
-                Post.important.is_(True), Post.mailed_at.is_(None), Post.publish_at <= moment
-            )
+            select(Post.id).where(Post.mailed_at.is_(None), Post.publish_at <= moment)
         )
     )
     db.session.commit()
@@ -101,11 +102,11 @@ def publish_due() -> int:
 @bp.cli.command("publish")
 @click.option("--loop", is_flag=True, help="Keep running, checking every minute.")
 def publish_command(loop):
-    """Mail the important posts whose scheduled time has come."""
+    """Mail the posts whose scheduled time has come."""
     while True:
         count = publish_due()
         if count or not loop:
-            click.echo(f"{count} scheduled important post(s) mailed")
+            click.echo(f"{count} scheduled post(s) mailed")
         if not loop:
             break
         time.sleep(INTERVAL)

@@ -69,9 +69,11 @@ def without_app_consent(student_ids) -> set[int]:
     return ids - policy.app_photo_consented(ids)
 
 
-def commit_with_files(staged: list[media.Staged]) -> None:
-    """Commit the transaction, then move the files in; on failure keep neither."""
+def commit_with_files(staged: list[media.Staged], before=None) -> None:
+    """Run `before` (if given) and commit, then move the files in; on failure keep neither."""
     try:
+        if before is not None:
+            before()
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -90,7 +92,9 @@ def create_post(
     publish_at: datetime | None = None,
     staged: list[media.Staged] = (),
     tagged_ids=(),
+    notify: bool = True,
 ) -> Post:
+    """A new post; the guardians are told now, or at publish_at (publish_due)."""
     post = Post(
         author=author,
         title=(title or "").strip(),
@@ -101,10 +105,15 @@ def create_post(
         attachments=attachments_from(list(staged), tagged_ids),
     )
     db.session.add(post)
-    if important and post.is_published():
-        db.session.flush()
-        queue_post_mail(post)
-    commit_with_files(list(staged))
+
+    def tell_guardians():
+        if not notify:
+            post.mailed_at = post.publish_at
+        elif post.is_published():
+            db.session.flush()
+            queue_post_mail(post)
+
+    commit_with_files(list(staged), before=tell_guardians)
     return post
 
 

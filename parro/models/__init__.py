@@ -24,7 +24,6 @@ from .activity import (
 )
 from .chat import (
     Availability,
-    ChatSetting,
     Conversation,
     ConversationKind,
     Message,
@@ -44,6 +43,7 @@ from .feed import (
     ReadReceipt,
 )
 from .audit import AuditEvent
+from .notification import NotificationDigest, NotificationItem, NotificationSetting
 from .outbox import OutboxMail
 from .privacy import APP_PHOTOS, Consent, ConsentChange, ConsentTopic
 from .school import Group, Membership, School, SchoolYear, Student, TeacherAssignment
@@ -79,7 +79,6 @@ __all__ = [
     "SignUp",
     "Slot",
     "Availability",
-    "ChatSetting",
     "Conversation",
     "ConversationKind",
     "Message",
@@ -104,6 +103,9 @@ __all__ = [
     "Invitation",
     "LoginEvent",
     "Membership",
+    "NotificationDigest",
+    "NotificationItem",
+    "NotificationSetting",
     "OutboxMail",
     "PasswordReset",
     "RecoveryCode",

@@ -188,12 +188,3 @@ class Availability(db.Model):
     def days(self) -> set[int]:
         return {int(c) for c in self.weekdays}
 
-
-class ChatSetting(db.Model):
-    """A member's own choice about chat email. No row: the defaults."""
-
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True
-    )
-    # An email when a message has waited unread for CHAT_NOTICE_MINUTES.
-    email_notices: Mapped[bool] = mapped_column(Boolean, default=True)

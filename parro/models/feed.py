@@ -38,7 +38,7 @@ class Post(db.Model):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Now for an ordinary post, later for a scheduled one; the feed orders by it.
     publish_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    # When the mail of an important post was queued; None while it is still due.
+    # When the guardians were told (parro.notifications); None while that is still due.
     mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     author: Mapped[User | None] = relationship()  # noqa: F821

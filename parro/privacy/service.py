@@ -8,7 +8,6 @@ from sqlalchemy.exc import IntegrityError
 
 from ..clock import now
 from ..extensions import db
-from ..mail import queue_mail
 from ..models import (
     APP_PHOTOS,
     Attachment,
@@ -21,6 +20,7 @@ from ..models import (
     Student,
     User,
 )
+from ..notifications import notify
 
 
 def topics(school_id: int | None = None) -> list[ConsentTopic]:
@@ -94,11 +94,11 @@ def tell_authors(student: Student) -> None:
         if post.author is not None and post.author.is_active:
             by_author.setdefault(post.author.id, (post.author, []))[1].append(post)
     for author, their_posts in by_author.values():
-        queue_mail(
-            author.email,
+        notify(  # staff need to know; no choice, but their quiet hours hold
+            author,
+            None,
             _l("Toestemming voor foto's ingetrokken: {child}"),
             "consent_withdrawn",
-            locale=author.locale,
             user=author,
             child=student.full_name,
             posts=their_posts,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -12,7 +14,7 @@ from parro import clock
 from parro.chat.availability import default_availability, next_period_start, period_start
 from parro.chat.digest import send_digests, send_notices
 from parro.extensions import db
-from parro.models import Availability, ChatSetting, Message, OutboxMail
+from parro.models import Availability, Message, NotificationSetting, OutboxMail
 
 from ..factories import make_chat, make_message
 from ..helpers import login_as, text_of
@@ -291,7 +293,7 @@ def test_the_digest_command(s, app):
     result = app.test_cli_runner().invoke(args=["chat", "digest"])
     assert result.exit_code == 0, result.output
     # Digests for Anna and Bram; Peter, the other guardian, has not read Eva's message.
-    assert "2 digest(s), 1 notice(s) queued" in result.output
+    assert "2 chat digest(s), 1 chat notice(s), 0 daily digest(s) queued" in result.output
     assert len(fresh_all(select(OutboxMail))) == 3
 
 
@@ -352,11 +354,12 @@ def test_staff_get_notices_only_during_their_hours(s):
 
 def test_members_can_switch_notices_off(s, client):
     login_as(client, s.eva)
-    page = client.get("/gesprekken/meldingen")
-    assert page.status_code == 200 and "checked" in page.get_data(as_text=True)
-    response = client.post("/gesprekken/meldingen", data={})
+    page = client.get("/account/e-mailberichten")
+    assert page.status_code == 200
+    assert re.search(r'<input checked id="chat-0"[^>]*value="direct"', page.get_data(as_text=True))
+    response = client.post("/account/e-mailberichten", data={"chat": "off"})
     assert response.status_code == 303
-    assert fresh(select(ChatSetting)).email_notices is False
+    assert fresh(select(NotificationSetting)).chat == "off"
     conversation = kindgesprek(s)
     make_message(conversation, s.anna, "Hallo")
     db.session.commit()

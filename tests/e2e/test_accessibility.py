@@ -23,6 +23,7 @@ def pages_of(role: str, demo) -> list[str]:
         f"/activiteiten/{demo.conference3_id}",
         "/absentie/",
         "/account",
+        "/account/e-mailberichten",
     ]
     if role == "admin":
         return [

@@ -1,0 +1,400 @@
+"""E-mailberichten: each user's choice per category, staff quiet hours, the daily digest."""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import date, datetime, time, timedelta
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from parro import clock, notifications
+from parro.absence import service as absence
+from parro.activities.reminders import send_reminders
+from parro.chat.digest import send_notices
+from parro.extensions import db
+from parro.mail import send_all
+from parro.models import (
+    Booking,
+    NotificationDigest,
+    NotificationItem,
+    NotificationSetting,
+    OutboxMail,
+)
+from parro.notifications import send_digests
+
+from .factories import (
+    make_conference,
+    make_group,
+    make_guardian,
+    make_invitation,
+    make_kindgesprek,
+    make_message,
+    make_post,
+    make_student,
+    make_teacher,
+)
+from .helpers import login_as, mails_to
+
+AMS = ZoneInfo("Europe/Amsterdam")
+TUESDAY_10 = datetime(2026, 11, 17, 10, 0, tzinfo=AMS)
+PAGE = "/account/e-mailberichten"
+
+
+def at(*args) -> datetime:
+    return datetime(*args, tzinfo=AMS)
+
+
+@pytest.fixture
+def s(app):
+    db.session().expire_on_commit = False
+    clock.set_now(TUESDAY_10)
+    group = make_group("Groep 3", grade=3)
+    sem = make_student(group, first_name="Sem", last_name="Jansen")
+    ns = SimpleNamespace(
+        group=group,
+        sem=sem,
+        eva=make_guardian(child=sem, name="Eva Jansen", email="eva@example.org"),
+        anna=make_teacher(group, name="Anna de Boer", email="anna@example.org"),
+    )
+    db.session.commit()
+    return ns
+
+
+def choose(user, **modes):
+    row = notifications.setting_of(user)
+    for key, value in modes.items():
+        setattr(row, key, value)
+    db.session.merge(row)
+    db.session.commit()
+
+
+def subjects(email):
+    return [m.subject for m in mails_to(email)]
+
+
+# -- what happens in each category ---------------------------------------------------
+
+
+def _group_post(s):
+    make_post(s.group, author=s.anna, title="Schoolreis")
+    db.session.commit()
+    return "Nieuw bericht: Schoolreis", "Anna de Boer voor Groep 3: Schoolreis"
+
+
+def _important_post(s):
+    make_post(s.group, author=s.anna, title="Luizencontrole", important=True)
+    db.session.commit()
+    return "Belangrijk bericht: Luizencontrole", "Anna de Boer voor Groep 3: Luizencontrole"
+
+
+def _chat(s):
+    make_message(make_kindgesprek(s.sem), s.anna, "Hoe gaat het met Sem?")
+    db.session.commit()
+    clock.set_now(TUESDAY_10 + timedelta(minutes=20))
+    send_notices()
+    return "Ongelezen berichten in parro", "Kindgesprek Sem Jansen: 1 bericht van Anna de Boer"
+
+
+def _day_before(s):
+    conference = make_conference(s.group, day=date(2026, 11, 18), title="Oudergesprekken")
+    db.session.add(Booking(activity_id=conference.id, slot_id=conference.slots[0].id,
+                           student_id=s.sem.id, booked_by_id=s.eva.id))
+    db.session.commit()
+    send_reminders()
+    return "Morgen: Oudergesprekken", "Oudergesprekken: uw gesprek is morgen"
+
+
+def _absence(s):
+    from flask import current_app
+
+    with current_app.test_request_context():  # the receipt links to the absence page
+        absence.report_sick(s.eva, s.sem, email_receipt=True)
+    return "Bevestiging: absentie van Sem doorgegeven", "De absentie van Sem op dinsdag 17 november"
+
+
+CASES = {
+    "group_posts": _group_post,
+    "important_posts": _important_post,
+    "chat": _chat,
+    "activities": _day_before,
+    "absence": _absence,
+}
+
+
+@pytest.mark.parametrize("category, mode", [
+    (category, mode) for category in CASES for mode in ("direct", "digest", "off")
+    if (category, mode) != ("important_posts", "off")  # cannot be off: see below
+])
+def test_each_choice_in_each_category(s, category, mode):
+    choose(s.eva, **{category: mode})
+    subject, line = CASES[category](s)
+    assert subjects("eva@example.org") == ([subject] if mode == "direct" else [])
+
+    clock.set_now(at(2026, 11, 17, 18, 5))  # the default digest time has passed
+    send_digests()
+    send_digests()  # a second run sends nothing new
+    mails = mails_to("eva@example.org")
+    digests = [m for m in mails if m.subject == "Uw dagelijks overzicht van parro"]
+    if mode == "digest":
+        assert len(digests) == 1
+        assert line in digests[0].body_text
+    else:
+        assert digests == []
+    clock.set_now(at(2026, 11, 18, 18, 5))
+    assert send_digests() == 0  # the next day: nothing shows twice
+
+
+def test_important_posts_cannot_be_switched_off(s, client):
+    login_as(client, s.eva)
+    page = client.get(PAGE).get_data(as_text=True)
+    assert 'name="important_posts" type="radio" value="direct"' in page
+    assert 'name="important_posts" type="radio" value="off"' not in page
+    assert 'name="group_posts" type="radio" value="off"' in page
+
+    response = client.post(PAGE, data={"important_posts": "off", "group_posts": "off"})
+    assert response.status_code == 422
+    assert "Belangrijke berichten kunt u niet uitzetten" in response.get_data(as_text=True)
+    assert db.session.scalar(select(NotificationSetting)) is None  # nothing changed
+    with pytest.raises(ValueError):
+        notifications.save(s.eva, {"important_posts": "off"}, time(18))
+
+    _important_post(s)
+    assert subjects("eva@example.org") == ["Belangrijk bericht: Luizencontrole"]
+
+
+def test_invitations_to_act_on_still_come_when_activities_are_off(s):
+    choose(s.eva, activities="off")
+    make_invitation(s.group, title="Kerstmusical", deadline=at(2026, 11, 18, 23, 59))
+    db.session.commit()
+    send_reminders()
+    assert mails_to("eva@example.org") == []
+    clock.set_now(at(2026, 11, 17, 18, 5))
+    assert send_digests() == 1
+    (mail,) = mails_to("eva@example.org")
+    assert "Kerstmusical: u heeft nog niet gereageerd" in mail.body_text
+
+
+@pytest.mark.parametrize("data", [
+    {"chat": "soms"},
+    {"important_posts": "nooit"},
+    {"group_posts": ""},
+    {"digest_time": "25:00"},
+    {"digest_time": "07:30"},
+])
+def test_the_form_refuses_bad_values_and_changes_nothing(s, client, data):
+    login_as(client, s.eva)
+    response = client.post(PAGE, data={"group_posts": "off", "digest_time": "07:00", **data})
+    assert response.status_code == 422
+    assert "Kies een van de mogelijkheden." in response.get_data(as_text=True)
+    assert db.session.scalar(select(NotificationSetting)) is None
+
+
+def test_a_guardian_saves_their_choices(s, client):
+    login_as(client, s.eva)
+    page = client.get(PAGE).get_data(as_text=True)
+    for label in ("Berichten in de groep", "Belangrijke berichten", "Chatberichten",
+                  "Activiteiten", "Bevestiging van een absentiemelding"):
+        assert label in page
+    # The defaults: group posts in the digest at 18:00, the rest direct.
+    assert re.search(r'<input checked id="group_posts-1"[^>]*value="digest"', page)
+    assert re.search(r'<input checked id="chat-0"[^>]*value="direct"', page)
+    assert re.search(r'<option selected value="18:00">', page)
+
+    response = client.post(PAGE, data={
+        "group_posts": "off", "important_posts": "digest", "chat": "digest",
+        "activities": "digest", "absence": "off", "digest_time": "07:00",
+    })
+    assert response.status_code == 303
+    row = db.session.scalar(select(NotificationSetting).execution_options(populate_existing=True))
+    db.session.commit()
+    assert (row.group_posts, row.important_posts, row.chat, row.activities, row.absence) == (
+        "off", "digest", "digest", "digest", "off")
+    assert row.digest_time == time(7, 0)
+    saved = client.get(PAGE).get_data(as_text=True)
+    assert "Uw keuzes voor e-mailberichten zijn opgeslagen." in saved
+
+
+def test_staff_see_their_own_categories_and_their_working_hours(s, client):
+    login_as(client, s.anna)
+    page = client.get(PAGE).get_data(as_text=True)
+    assert "Chatberichten" in page and "Werktijden instellen" in page
+    assert "Belangrijke berichten" not in page  # staff write those, they do not get them
+    response = client.post(PAGE, data={"chat": "digest", "digest_time": "20:00"})
+    assert response.status_code == 303
+    row = db.session.scalar(select(NotificationSetting).execution_options(populate_existing=True))
+    db.session.commit()
+    assert (row.chat, row.digest_time) == ("digest", time(20, 0))
+
+
+def test_the_chat_page_links_to_the_one_settings_page(s, client):
+    login_as(client, s.eva)
+    page = client.get("/gesprekken/").get_data(as_text=True)
+    assert f'href="{PAGE}"' in page
+
+
+# -- staff quiet hours ---------------------------------------------------------------
+
+
+def test_staff_mail_waits_for_their_next_working_period(s):
+    choose(s.anna, chat="digest", digest_time=time(20, 0))
+    make_message(make_kindgesprek(s.sem), s.eva, "Sem is ziek")
+    db.session.commit()
+    clock.set_now(at(2026, 11, 17, 20, 5))  # Tuesday evening: Anna works 8:00-16:30
+    assert send_digests() == 1
+    (mail,) = mails_to("anna@example.org")
+    assert "Kindgesprek Sem Jansen: 1 bericht van Eva Jansen" in mail.body_text
+    assert mail.next_attempt_at == at(2026, 11, 18, 8, 0)
+    send_all()
+    assert mails_to("anna@example.org")[0].sent_at is None  # still waiting
+    clock.set_now(at(2026, 11, 18, 8, 1))
+    send_all()
+    assert mails_to("anna@example.org")[0].sent_at is not None
+
+
+def test_staff_mail_without_a_choice_also_waits(s):
+    clock.set_now(at(2026, 11, 21, 11, 0))  # Saturday
+    notifications.notify(s.anna, None, "Toestemming voor foto's ingetrokken: {child}",
+                         "consent_withdrawn", user=s.anna, child="Sem Jansen", posts=[],
+                         school_name="De Test")
+    notifications.notify(s.eva, "important_posts", "Test", "consent_withdrawn", user=s.eva,
+                         child="Sem Jansen", posts=[], school_name="De Test")
+    db.session.commit()
+    assert mails_to("anna@example.org")[0].next_attempt_at == at(2026, 11, 23, 8, 0)
+    assert mails_to("eva@example.org")[0].next_attempt_at == at(2026, 11, 21, 11, 0)
+
+
+# -- one digest a day, nothing twice ------------------------------------------------------
+
+
+def test_nothing_shows_twice_across_two_digests(s):
+    choose(s.eva, group_posts="digest", digest_time=time(7, 0))
+    make_post(s.group, author=s.anna, title="Eerste")
+    db.session.commit()
+    clock.set_now(at(2026, 11, 18, 7, 0))
+    assert send_digests() == 1
+    make_post(s.group, author=s.anna, title="Tweede")
+    db.session.commit()
+    assert send_digests() == 0  # one a day: the second post waits for tomorrow
+    clock.set_now(at(2026, 11, 19, 7, 0))
+    assert send_digests() == 1
+    first, second = mails_to("eva@example.org")
+    assert "Eerste" in first.body_text and "Tweede" not in first.body_text
+    assert "Tweede" in second.body_text and "Eerste" not in second.body_text
+
+
+def test_a_digest_before_its_time_is_not_sent(s):
+    choose(s.eva, group_posts="digest", digest_time=time(20, 0))
+    make_post(s.group, author=s.anna, title="Eerste")
+    db.session.commit()
+    clock.set_now(at(2026, 11, 17, 19, 59))
+    assert send_digests() == 0
+    clock.set_now(at(2026, 11, 17, 20, 0))
+    assert send_digests() == 1
+
+
+def test_a_deleted_post_leaves_the_digest(s):
+    from parro.feed import service
+
+    post = make_post(s.group, author=s.anna, title="Vergissing")
+    db.session.commit()
+    assert len(db.session.scalars(select(NotificationItem)).all()) == 1
+    service.delete_post(post)
+    db.session.commit()
+    assert db.session.scalars(select(NotificationItem)).all() == []
+    db.session.commit()
+    clock.set_now(at(2026, 11, 17, 18, 5))
+    assert send_digests() == 0
+
+
+def test_another_run_that_was_faster_wins(s):
+    make_post(s.group, author=s.anna, title="Eerste")
+    db.session.commit()
+    clock.set_now(at(2026, 11, 17, 18, 5))
+    db.session.add(NotificationDigest(user_id=s.eva.id, day=date(2026, 11, 17)))
+    db.session.commit()
+    assert notifications.digest_for(s.eva, date(2026, 11, 17)) is False
+    assert mails_to("eva@example.org") == []
+
+
+def test_two_runs_at_once_send_one_digest(s, app):
+    make_post(s.group, author=s.anna, title="Eerste")
+    db.session.commit()
+    clock.set_now(at(2026, 11, 17, 18, 5))
+    results, errors = [], []
+    start = threading.Barrier(2)
+
+    def run():
+        with app.app_context():
+            try:
+                start.wait()
+                results.append(send_digests())
+            except Exception as exc:  # pragma: no cover - shown below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert sorted(results) == [0, 1]
+    assert len(mails_to("eva@example.org")) == 1
+    to_anna = select(OutboxMail.id).where(OutboxMail.recipient == "anna@example.org")
+    assert db.session.scalar(to_anna) is None
+
+
+# -- the migration -------------------------------------------------------------------------
+
+
+def test_the_migration_keeps_chat_notices_that_were_switched_off(app):
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from parro.models import Role, User
+
+    db.session.remove()
+    db.drop_all()
+    try:
+        upgrade(revision="audit01")
+        with db.engine.begin() as conn:
+            for email in ("uit@example.org", "aan@example.org"):
+                conn.execute(User.__table__.insert().values(email=email, role=Role.GUARDIAN))
+            ids = dict(conn.execute(text("SELECT email, id FROM app_user")).all())
+            conn.execute(text("INSERT INTO chat_setting (user_id, email_notices) VALUES "
+                              "(:off, false), (:on, true)"),
+                         {"off": ids["uit@example.org"], "on": ids["aan@example.org"]})
+        upgrade(revision="notify01")
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT user_id, chat, group_posts FROM notification_setting")
+            ).all()
+        assert rows == [(ids["uit@example.org"], "off", "digest")]  # the other keeps the defaults
+        downgrade(revision="audit01")
+        with db.engine.connect() as conn:
+            back = conn.execute(text("SELECT user_id, email_notices FROM chat_setting")).all()
+        assert back == [(ids["uit@example.org"], False)]
+    finally:
+        db.session.remove()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS chat_setting"))
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.drop_all()
+        db.create_all()
+
+
+def test_a_scheduled_group_post_is_told_at_its_time_once(s):
+    from parro.feed.publishing import publish_due
+
+    choose(s.eva, group_posts="direct")
+    make_post(s.group, author=s.anna, title="Morgen gym", publish_at=at(2026, 11, 18, 7, 0))
+    db.session.commit()
+    assert publish_due() == 0 and mails_to("eva@example.org") == []
+    clock.set_now(at(2026, 11, 18, 7, 1))
+    assert publish_due() == 1 and publish_due() == 0
+    assert subjects("eva@example.org") == ["Nieuw bericht: Morgen gym"]
