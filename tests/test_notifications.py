@@ -361,7 +361,7 @@ def test_the_migration_keeps_chat_notices_that_were_switched_off(app):
     db.session.remove()
     db.drop_all()
     try:
-        upgrade(revision="audit01")
+        upgrade(revision="totp01")
         with db.engine.begin() as conn:
             for email in ("uit@example.org", "aan@example.org"):
                 conn.execute(User.__table__.insert().values(email=email, role=Role.GUARDIAN))
@@ -375,7 +375,7 @@ def test_the_migration_keeps_chat_notices_that_were_switched_off(app):
                 text("SELECT user_id, chat, group_posts FROM notification_setting")
             ).all()
         assert rows == [(ids["uit@example.org"], "off", "digest")]  # the other keeps the defaults
-        downgrade(revision="audit01")
+        downgrade(revision="totp01")
         with db.engine.connect() as conn:
             back = conn.execute(text("SELECT user_id, email_notices FROM chat_setting")).all()
         assert back == [(ids["uit@example.org"], False)]

@@ -22,7 +22,7 @@ from flask import render_template, send_file
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import audit, media, policy
+from .. import audit, media, notifications, policy
 from ..auth.devices import describe
 from ..clock import now, today
 from ..extensions import db
@@ -32,7 +32,6 @@ from ..models import (
     Attachment,
     Booking,
     CalendarFeed,
-    ChatSetting,
     ConsentChange,
     Conversation,
     Group,
@@ -206,11 +205,14 @@ def collect(user: User) -> Export:
     out.documents["fotos.json"] = _photos(out, children)
 
     absence_pref = db.session.get(AbsencePreference, user.id)
-    chat_setting = db.session.get(ChatSetting, user.id)
+    mail = notifications.setting_of(user)
     feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == user.id))
     out.documents["instellingen.json"] = {
         "bevestiging_ziekmelding_per_e-mail": bool(absence_pref and absence_pref.email_receipt),
-        "e-mail_bij_ongelezen_chatberichten": chat_setting.email_notices if chat_setting else True,
+        "e-mailberichten": {
+            category.key: getattr(mail, category.key) for category in notifications.CATEGORIES
+        },
+        "tijd_dagelijks_overzicht": mail.digest_time.strftime("%H:%M"),
         "agenda-abonnement_aangemaakt_op": _when(feed.created_at) if feed else None,
     }
 
