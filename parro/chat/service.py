@@ -286,9 +286,10 @@ def unread_counts(user: User) -> dict[int, int]:
     return dict(db.session.execute(_unread_query(user.id)).all())
 
 
-def total_unread(user: User) -> int:
+def unread_count(user: User):
+    """All the user's unread messages, as a scalar subquery (the navigation's count)."""
     sub = _unread_query(user.id).subquery()
-    return db.session.scalar(select(func.coalesce(func.sum(sub.c[1]), 0))) or 0
+    return select(func.coalesce(func.sum(sub.c[1]), 0)).scalar_subquery()
 
 
 # -- the list -----------------------------------------------------------------
