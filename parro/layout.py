@@ -9,11 +9,18 @@ from flask import Flask, has_request_context, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from . import policy
+from .clock import now
+from .database import UTCDateTime
 from .extensions import db, limiter
 from .models import School
+
+# The counts are built once per role with these bind parameters, so a request
+# only fills in the values (building SQL expressions costs more than running them).
+USER_ID = bindparam("user_id")
+NOW = bindparam("now", type_=UTCDateTime())
 
 
 @dataclass
@@ -22,17 +29,26 @@ class NavItem:
     label: object
     allowed: Callable = lambda user: True
     # A number next to the label: `key` names it (in the poll's URL, the element id
-    # nav-count-<key>), `count(user)` is a scalar subquery (all counts are one
-    # statement), `text(user, n)` what a screen reader says ("3 nieuwe berichten").
+    # nav-count-<key>); `count(user)` is a scalar subquery with the parameters
+    # USER_ID and NOW, and any that `params(user)` gives values for; it may
+    # depend on the user's role only (all counts are one statement, made once
+    # per role); `text(user, n)` is what a screen reader says ("3 nieuwe berichten").
     key: str | None = None
     count: Callable | None = None
     text: Callable | None = None
+    params: Callable | None = None
 
 
 def _new_posts(user):
     from .feed.counts import new_posts_count
 
     return new_posts_count(user)
+
+
+def _new_posts_params(user):
+    from .feed.counts import params
+
+    return params(user)
 
 
 def _unread(user):
@@ -55,7 +71,7 @@ def _activities_text(user, n):
 
 # Features add their section here, in the order users see them.
 NAV = [
-    NavItem("feed.index", _l("Groepen"), key="feed", count=_new_posts,
+    NavItem("feed.index", _l("Groepen"), key="feed", count=_new_posts, params=_new_posts_params,
             text=lambda user, n: ngettext("%(num)s nieuw bericht", "%(num)s nieuwe berichten", n)),
     NavItem("chat.index", _l("Gesprekken"), policy.can_use_chat, key="chat", count=_unread,
             text=lambda user, n: ngettext("%(num)s ongelezen bericht",
@@ -76,6 +92,9 @@ def _counted(user) -> list[NavItem]:
     return [item for item in NAV if item.count and item.allowed(user)]
 
 
+_statements: dict[tuple, object] = {}
+
+
 def nav_counts(user) -> dict[str, int]:
     """Every count in the user's navigation, in one query (once per request)."""
 
@@ -83,8 +102,14 @@ def nav_counts(user) -> dict[str, int]:
         items = _counted(user)
         if not items:
             return {}
-        row = db.session.execute(select(*[item.count(user).label(item.key) for item in items]))
-        return {key: int(value or 0) for key, value in row.one()._mapping.items()}
+        shape = (user.role, tuple(item.key for item in items))
+        if shape not in _statements:
+            _statements[shape] = select(*[item.count(user).label(item.key) for item in items])
+        values = {"user_id": user.id, "now": now()}
+        for item in items:
+            values.update(item.params(user) if item.params else {})
+        row = db.session.execute(_statements[shape], values).one()
+        return {key: int(value or 0) for key, value in row._mapping.items()}
 
     return policy.per_request("nav_counts", compute)
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from .. import policy
 from ..clock import now, school_tz
 from ..extensions import db
+from ..layout import NOW, USER_ID
 from ..mail import queue_mail
 from ..models import (
     Activity,
@@ -901,17 +902,18 @@ def open_count(user: User):
     allowed separate bookings), an invitation without an answer for a child.
     Volunteer calls and materials lists are optional and not counted (as in the
     reminder mails). Staff: the activities they manage that are open now.
+
+    Built with the bind parameters user_id and now, the same for every user of this role.
     """
-    moment = now()
     in_groups = Activity.id.in_(
         select(activity_group.c.activity_id).where(
-            activity_group.c.group_id.in_(policy.visible_groups_select(user))
+            activity_group.c.group_id.in_(policy.visible_groups_select(user, USER_ID))
         )
     )
-    count = select(func.count()).select_from(Activity).where(in_groups, Activity.deadline > moment)
+    count = select(func.count()).select_from(Activity).where(in_groups, Activity.deadline > NOW)
     if user.is_staff:
         return count.where(
-            or_(Activity.opens_at.is_(None), Activity.opens_at <= moment)
+            or_(Activity.opens_at.is_(None), Activity.opens_at <= NOW)
         ).scalar_subquery()
     year = select(SchoolYear.id).where(SchoolYear.is_current).scalar_subquery()
     # The user's children in the activity's groups this year …
@@ -920,7 +922,7 @@ def open_count(user: User):
         .join(Guardianship, Guardianship.student_id == Membership.student_id)
         .join(activity_group, activity_group.c.group_id == Membership.group_id)
         .where(
-            Guardianship.user_id == user.id,
+            Guardianship.user_id == USER_ID,
             Membership.school_year_id == year,
             activity_group.c.activity_id == Activity.id,
         )
@@ -935,7 +937,7 @@ def open_count(user: User):
         select(Booking.id).where(
             Booking.activity_id == Activity.id,
             Booking.student_id == Membership.student_id,
-            or_(Booking.guardian_id.is_(None), Booking.guardian_id == user.id),
+            or_(Booking.guardian_id.is_(None), Booking.guardian_id == USER_ID),
         ).correlate_except(Booking)
     ))
     return count.where(or_(

@@ -19,60 +19,66 @@ from collections import Counter
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, literal, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from .. import policy
 from ..clock import now
 from ..database import UTCDateTime, writing
 from ..extensions import db
+from ..layout import NOW, USER_ID
 from ..models import Group, GroupSeen, Post, PostGroup, User
 
+NEW_SINCE = bindparam("new_since", type_=UTCDateTime())
 # Groups opened during this request: their posts are no longer new, although
 # the mark was written on another connection (a SQLite reader keeps its snapshot).
-_OPENED = "feed_groups_opened"
+OPENED = bindparam("opened_groups", expanding=True)
 
 
-def _is_new(user: User, groups, opened=()) -> list:
-    """Conditions on Post: new for `user`, in one of `groups` (ids, or a SELECT of ids)."""
-    moment = now()
-    floor = moment - timedelta(days=current_app.config["FEED_NEW_DAYS"])
+def params(user: User) -> dict:
+    """The values for the bind parameters of these counts."""
+    return {
+        "user_id": user.id,
+        "now": now(),
+        "new_since": now() - timedelta(days=current_app.config["FEED_NEW_DAYS"]),
+        "opened_groups": sorted(policy.per_request("feed_groups_opened", set)),
+    }
+
+
+def _is_new(groups) -> list:
+    """Conditions on Post: new for the user, in one of `groups` (ids, or a SELECT of them)."""
     in_groups = select(PostGroup.group_id).where(PostGroup.post_id == Post.id)
     # The least recently opened of the user's groups: no older post can be new.
     oldest_mark = (
-        select(func.min(func.coalesce(GroupSeen.seen_at, literal(floor, UTCDateTime()))))
+        select(func.min(func.coalesce(GroupSeen.seen_at, NEW_SINCE)))
         .select_from(Group)
-        .outerjoin(GroupSeen, and_(GroupSeen.group_id == Group.id, GroupSeen.user_id == user.id))
+        .outerjoin(GroupSeen, and_(GroupSeen.group_id == Group.id, GroupSeen.user_id == USER_ID))
         .where(Group.id.in_(groups))
         .scalar_subquery()
     )
-    conditions = [
-        Post.publish_at > floor,
+    return [
+        Post.publish_at > NEW_SINCE,
         Post.publish_at > oldest_mark,
-        Post.publish_at <= moment,
-        or_(Post.author_id.is_(None), Post.author_id != user.id),
+        Post.publish_at <= NOW,
+        or_(Post.author_id.is_(None), Post.author_id != USER_ID),
         exists(in_groups.where(PostGroup.group_id.in_(groups))),
-        # Opened one of its groups after it was published.
+        # Opened one of its groups after it was published, or during this request.
         ~exists(
             in_groups.join(GroupSeen, GroupSeen.group_id == PostGroup.group_id).where(
-                GroupSeen.user_id == user.id, GroupSeen.seen_at >= Post.publish_at
+                GroupSeen.user_id == USER_ID, GroupSeen.seen_at >= Post.publish_at
             )
         ),
+        ~exists(in_groups.where(PostGroup.group_id.in_(OPENED))),
     ]
-    if opened:
-        conditions.append(~exists(in_groups.where(PostGroup.group_id.in_(list(opened)))))
-    return conditions
 
 
 def new_posts_count(user: User):
-    """The number of new posts over all the user's groups, as a scalar subquery."""
-    opened = policy.per_request(_OPENED, set)
-    return (
-        select(func.count())
-        .select_from(Post)
-        .where(*_is_new(user, policy.visible_groups_select(user), opened))
-        .scalar_subquery()
-    )
+    """The number of new posts over all the user's groups, as a scalar subquery.
+
+    Built with bind parameters (params()), the same for every user of this role.
+    """
+    groups = policy.visible_groups_select(user, USER_ID)
+    return select(func.count()).select_from(Post).where(*_is_new(groups)).scalar_subquery()
 
 
 def open_groups(user: User, group_ids: set[int], opening: set[int]) -> Counter:
@@ -83,15 +89,16 @@ def open_groups(user: User, group_ids: set[int], opening: set[int]) -> Counter:
     if not group_ids:
         return Counter()
     pg = aliased(PostGroup)
+    ids = sorted(group_ids)
     rows = db.session.execute(
-        select(pg.group_id, Post.id)
-        .join(Post, Post.id == pg.post_id)
-        .where(pg.group_id.in_(list(group_ids)), *_is_new(user, list(group_ids)))
+        select(pg.group_id, Post.id).join(Post, Post.id == pg.post_id)
+        .where(pg.group_id.in_(ids), *_is_new(ids)),
+        params(user),
     ).all()
     opened = {group_id for group_id, _post in rows if group_id in opening}
     if opened:
         _mark_seen(user, opened)
-    policy.per_request(_OPENED, set).update(opening)
+    policy.per_request("feed_groups_opened", set).update(opening)
     read = {post_id for group_id, post_id in rows if group_id in opening}
     return Counter(group_id for group_id, post_id in rows if post_id not in read)
 
