@@ -32,7 +32,8 @@ class NavItem:
     # nav-count-<key>); `count(user)` is a scalar subquery with the parameters
     # USER_ID and NOW, and any that `params(user)` gives values for; it may
     # depend on the user's role only (all counts are one statement, made once
-    # per role); `text(user, n)` is what a screen reader says ("3 nieuwe berichten").
+    # per role); `text(user, n)` the words a screen reader says after the number
+    # ("3" "nieuwe berichten").
     key: str | None = None
     count: Callable | None = None
     text: Callable | None = None
@@ -65,17 +66,16 @@ def _open_activities(user):
 
 def _activities_text(user, n):
     if user.is_staff:
-        return ngettext("%(num)s lopende activiteit", "%(num)s lopende activiteiten", n)
-    return ngettext("%(num)s activiteit wacht op u", "%(num)s activiteiten wachten op u", n)
+        return ngettext("lopende activiteit", "lopende activiteiten", n)
+    return ngettext("activiteit wacht op u", "activiteiten wachten op u", n)
 
 
 # Features add their section here, in the order users see them.
 NAV = [
     NavItem("feed.index", _l("Groepen"), key="feed", count=_new_posts, params=_new_posts_params,
-            text=lambda user, n: ngettext("%(num)s nieuw bericht", "%(num)s nieuwe berichten", n)),
+            text=lambda user, n: ngettext("nieuw bericht", "nieuwe berichten", n)),
     NavItem("chat.index", _l("Gesprekken"), policy.can_use_chat, key="chat", count=_unread,
-            text=lambda user, n: ngettext("%(num)s ongelezen bericht",
-                                          "%(num)s ongelezen berichten", n)),
+            text=lambda user, n: ngettext("ongelezen bericht", "ongelezen berichten", n)),
     NavItem("activities.index", _l("Activiteiten"), key="activities", count=_open_activities,
             text=_activities_text),
     NavItem("absence.index", _l("Absentie")),
