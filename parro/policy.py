@@ -84,7 +84,8 @@ def child_group_ids(user: User) -> set[int]:
     if not user.is_authenticated or not user.is_guardian:
         return set()
     return per_request(
-        f"child_groups_{user.id}", lambda: set(db.session.scalars(_child_groups(user.id, _year_id())))
+        f"child_groups_{user.id}",
+        lambda: set(db.session.scalars(_child_groups(user.id, _year_id()))),
     )
 
 

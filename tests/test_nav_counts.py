@@ -48,7 +48,7 @@ def w(app):
     """Sem in groep 3 and Lisa in groep 5, both children of Eva; Noah in groep 7."""
     db.session().expire_on_commit = False
     clock.set_now(MONDAY)
-    g3, g5, g7 = make_group("Groep 3", grade=3), make_group("Groep 5", grade=5), make_group("Groep 7", grade=7)
+    g3, g5, g7 = (make_group(f"Groep {n}", grade=n) for n in (3, 5, 7))
     sem = make_student(g3, first_name="Sem", last_name="Jansen")
     lisa = make_student(g5, first_name="Lisa", last_name="Jansen")
     noah = make_student(g7, first_name="Noah", last_name="Dekker")
@@ -66,9 +66,16 @@ def w(app):
 
 def nav_count(html: str, key: str) -> str:
     """What the navigation says for one count: its number and its words, or ''."""
-    match = re.search(rf'<span id="nav-count-{key}" aria-live="polite">(.*?)</span></a>', html, re.S)
+    region = rf'<span id="nav-count-{key}" aria-live="polite">(.*?)</span></a>'
+    match = re.search(region, html, re.S)
     assert match, f"no count region for {key}"
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(1))).strip()
+
+
+def poll_url(html: str) -> str:
+    """Where the page's poller asks for the counts."""
+    url = re.search(r'<span id="nav-poll" hidden hx-get="([^"]+)"', html).group(1)
+    return url.replace("&amp;", "&")
 
 
 def page(client, url="/help") -> str:
@@ -127,7 +134,7 @@ def test_reading_on_one_device_clears_the_count_on_the_other(make_client, w):
     phone, laptop = signed_in(make_client, w.eva), signed_in(make_client, w.eva)
     html = page(laptop)
     assert nav_count(html, "feed") == "2 nieuwe berichten"
-    poll = re.search(r'<span id="nav-poll" hidden hx-get="([^"]+)"', html).group(1).replace("&amp;", "&")
+    poll = poll_url(html)
     assert laptop.get(poll, headers=HX).status_code == 204
 
     page(phone, f"/groepen/{w.g3.id}")  # Eva reads groep 3 on her phone
@@ -139,7 +146,8 @@ def test_reading_on_one_device_clears_the_count_on_the_other(make_client, w):
     assert "nav-count-chat" not in answer and "nav-count-activities" not in answer
     assert '<span class="nav-count">1</span><span class="sr-only"> nieuw bericht</span>' in answer
     # … with the poller that now knows the new number.
-    new_poll = re.search(r'<span id="nav-poll" hidden hx-get="([^"]+)"[^>]*hx-swap-oob="true"', answer)
+    new_poll = re.search(r'<span id="nav-poll" hidden hx-get="([^"]+)"[^>]*hx-swap-oob="true"',
+                         answer)
     assert new_poll and "feed=1" in new_poll.group(1)
     # Without JavaScript: the next page shows it.
     assert nav_count(page(laptop), "feed") == "1 nieuw bericht"
@@ -214,8 +222,9 @@ def test_staff_count_the_activities_they_manage_that_are_open(make_client, w):
     make_invitation(w.g3, deadline=MONDAY - timedelta(days=1))  # closed
     make_invitation(w.g5)  # Ilse's
     db.session.commit()
-    assert nav_count(page(signed_in(make_client, w.anna)), "activities") == "1 lopende activiteit"
-    assert nav_count(page(signed_in(make_client, w.admin)), "activities") == "2 lopende activiteiten"
+    anna, admin = signed_in(make_client, w.anna), signed_in(make_client, w.admin)
+    assert nav_count(page(anna), "activities") == "1 lopende activiteit"
+    assert nav_count(page(admin), "activities") == "2 lopende activiteiten"
 
 
 # -- cost ---------------------------------------------------------------------------------
@@ -232,7 +241,7 @@ def test_the_empty_poll_costs_two_queries_and_a_page_one_for_all_counts(make_cli
         html = page(eva)
     counting = [s for s in q.statements if "nav-count" in s or " AS feed" in s]
     assert len(counting) == 1, q
-    poll = re.search(r'<span id="nav-poll" hidden hx-get="([^"]+)"', html).group(1).replace("&amp;", "&")
+    poll = poll_url(html)
     assert poll == "/tellers?feed=1&chat=1&activities=1"
     with count_client_queries(eva) as q:
         response = eva.get(poll, headers=HX)
