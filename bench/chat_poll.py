@@ -5,9 +5,11 @@
 Builds a small school in a fresh database (a temporary SQLite file unless
 --database-url is given; that database is emptied first!), logs a guardian
 in, and times requests in-process through the WSGI stack (no network):
-GET /healthz, and GET /gesprekken/<id>/nieuw with an up-to-date cursor, which
-answers 204. Prints time per request and SQL statements per request, and
-writes the same to bench/results/chat_poll.txt.
+GET /healthz, GET /gesprekken/<id>/nieuw with an up-to-date cursor, and the
+navigation's poll GET /tellers with the counts the page shows (a month of posts
+in the child's group, an open conference round), both of which answer 204.
+Prints time per request and SQL statements per request, and writes the same
+to bench/results/chat_poll.txt.
 """
 
 from __future__ import annotations
@@ -38,11 +40,16 @@ def main() -> None:
 
     from parro import create_app
     from parro.extensions import db
+    from datetime import timedelta
+
+    from parro.clock import now
     from tests.factories import (
+        make_conference,
         make_group,
         make_guardian,
         make_kindgesprek,
         make_message,
+        make_post,
         make_student,
         make_teacher,
     )
@@ -64,11 +71,20 @@ def main() -> None:
         conversation = make_kindgesprek(student)
         for i in range(200):
             make_message(conversation, teacher if i % 2 else guardian, f"bericht {i}")
+        other = make_group("Groep 5", grade=5)
+        other_teacher = make_teacher(other)
+        for i in range(200):  # a month of posts, in her child's group and another
+            make_post(group if i % 2 else other, author=teacher if i % 2 else other_teacher,
+                      publish_at=now() - timedelta(hours=3 * i))
+        make_conference(group, deadline=now() + timedelta(days=7))
         db.session.commit()
         client = app.test_client()
         login_as(client, guardian)
         poll = (f"/gesprekken/{conversation.id}/nieuw"
                 f"?na={conversation.last_message_id}&v={conversation.revision}")
+        client.get("/groepen/")  # she has read the feed: her marks are set
+        page = client.get("/help").get_data(as_text=True)
+        nav_poll = re.search(r'id="nav-poll" hidden hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
 
     statements = []
 
@@ -91,7 +107,11 @@ def main() -> None:
             assert expected != 204 or response.data == b""
         return times, len(statements) / args.requests
 
-    results = {"GET /healthz (200)": run("/healthz", 200), "empty poll (204)": run(poll, 204)}
+    results = {
+        "GET /healthz (200)": run("/healthz", 200),
+        "empty poll (204)": run(poll, 204),
+        "empty nav poll (204)": run(nav_poll, 204),
+    }
     engine = args.database_url.split(":")[0] if args.database_url else "sqlite"
     lines = [f"chat poll benchmark: {args.requests} requests each, in-process, {engine}"]
     for name, (times, queries) in results.items():
@@ -102,7 +122,9 @@ def main() -> None:
         )
     base = statistics.mean(results["GET /healthz (200)"][0])
     poll_mean = statistics.mean(results["empty poll (204)"][0])
+    nav_mean = statistics.mean(results["empty nav poll (204)"][0])
     lines.append(f"  an empty poll costs {poll_mean / base:.1f}x the bare health check")
+    lines.append(f"  an empty nav poll costs {nav_mean / base:.1f}x the bare health check")
     report = "\n".join(lines)
     print(report)
     out = ROOT / "bench" / "results"

@@ -68,12 +68,14 @@ class Defaults:
     ACTIVITIES_REMIND_DAYS = 2  # remind who has not responded this many days before the deadline
     ACTIVITIES_ADJACENT_MINUTES = 15  # a free slot this close to another booking "sluit aan"
     ACTIVITIES_MAX_SLOTS = 400  # per conference round
+    # The counts in the navigation (new posts, unread messages, open activities)
+    NAV_POLL_SECONDS = 10  # every page asks for them this often (backs off when idle)
+    FEED_NEW_DAYS = 30  # older posts no longer count as new
     # Gesprekken (chat)
     CHAT_DEFAULT_WEEKDAYS = "12345"  # ISO weekdays staff read chats unless they set their own
     CHAT_DEFAULT_START = "08:00"
     CHAT_DEFAULT_END = "16:30"
     CHAT_POLL_SECONDS = 3  # an open conversation asks for news this often (backs off when idle)
-    CHAT_NAV_POLL_SECONDS = 10  # the unread count in the navigation
     CHAT_PAGE_SIZE = 50  # messages per page; older ones behind "Eerdere berichten"
     CHAT_MAX_LENGTH = 4000  # characters per message
     CHAT_MAX_FILES = 5  # attachments per message

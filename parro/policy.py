@@ -67,14 +67,15 @@ def taught_group_ids(user: User) -> set[int]:
     if not user.is_authenticated or not user.is_staff:
         return set()
     return per_request(
-        f"taught_{user.id}",
-        lambda: set(
-            db.session.scalars(
-                select(TeacherAssignment.group_id)
-                .join(Group)
-                .where(TeacherAssignment.user_id == user.id, Group.school_year_id == _year_id())
-            )
-        ),
+        f"taught_{user.id}", lambda: set(db.session.scalars(_taught_groups(user.id, _year_id())))
+    )
+
+
+def _taught_groups(user_id, year_id):
+    return (
+        select(TeacherAssignment.group_id)
+        .join(Group)
+        .where(TeacherAssignment.user_id == user_id, Group.school_year_id == year_id)
     )
 
 
@@ -84,13 +85,15 @@ def child_group_ids(user: User) -> set[int]:
         return set()
     return per_request(
         f"child_groups_{user.id}",
-        lambda: set(
-            db.session.scalars(
-                select(Membership.group_id)
-                .join(Guardianship, Guardianship.student_id == Membership.student_id)
-                .where(Guardianship.user_id == user.id, Membership.school_year_id == _year_id())
-            )
-        ),
+        lambda: set(db.session.scalars(_child_groups(user.id, _year_id()))),
+    )
+
+
+def _child_groups(user_id, year_id):
+    return (
+        select(Membership.group_id)
+        .join(Guardianship, Guardianship.student_id == Membership.student_id)
+        .where(Guardianship.user_id == user_id, Membership.school_year_id == year_id)
     )
 
 
@@ -104,6 +107,22 @@ def visible_group_ids(user: User) -> set[int]:
     if user.is_teacher:
         return taught_group_ids(user)
     return child_group_ids(user)
+
+
+def visible_groups_select(user: User, user_id=None):
+    """visible_group_ids() as a SELECT of group ids, to use inside another query.
+
+    The current year is looked up inside the query too, so a count over the
+    user's groups is one statement. `user_id` (a bind parameter) makes the
+    statement one for every user with the user's role.
+    """
+    user_id = user.id if user_id is None else user_id
+    year_id = select(SchoolYear.id).where(SchoolYear.is_current).scalar_subquery()
+    if user.is_admin:
+        return select(Group.id).where(Group.school_year_id == year_id)
+    if user.is_teacher:
+        return _taught_groups(user_id, year_id)
+    return _child_groups(user_id, year_id)
 
 
 def visible_groups(user: User) -> list[Group]:

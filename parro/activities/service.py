@@ -15,13 +15,14 @@ from flask import current_app
 from flask_babel import format_date, format_time, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .. import policy
 from ..clock import now, school_tz
 from ..extensions import db
+from ..layout import NOW, USER_ID
 from ..models import (
     Activity,
     ActivityKind,
@@ -33,6 +34,7 @@ from ..models import (
     Membership,
     Pledge,
     Response,
+    SchoolYear,
     SeparateBookings,
     Shift,
     SignUp,
@@ -40,6 +42,7 @@ from ..models import (
     Student,
     User,
 )
+from ..models.activity import activity_group
 from ..notifications import ACTIVITIES, notify
 
 KIND_LABELS = {
@@ -911,6 +914,58 @@ def answer_text(response: Response, staff: bool = False) -> str:
     if response.answer == Answer.MAYBE:
         return _("U komt misschien")
     return _("U komt niet")
+
+
+def open_count(user: User):
+    """The count next to "Activiteiten", as a scalar subquery (one statement with the others).
+
+    Guardians: what waits for their answer until its deadline: a conference round
+    in which a child of theirs has no booking (their own one when the teacher
+    allowed separate bookings), an invitation without an answer for a child.
+    Volunteer calls and materials lists are optional and not counted (as in the
+    reminder mails). Staff: the activities they manage that are open now.
+
+    Built with the bind parameters user_id and now, the same for every user of this role.
+    """
+    in_groups = Activity.id.in_(
+        select(activity_group.c.activity_id).where(
+            activity_group.c.group_id.in_(policy.visible_groups_select(user, USER_ID))
+        )
+    )
+    count = select(func.count()).select_from(Activity).where(in_groups, Activity.deadline > NOW)
+    if user.is_staff:
+        return count.where(
+            or_(Activity.opens_at.is_(None), Activity.opens_at <= NOW)
+        ).scalar_subquery()
+    year = select(SchoolYear.id).where(SchoolYear.is_current).scalar_subquery()
+    # The user's children in the activity's groups this year …
+    children = (
+        select(Membership.student_id)
+        .join(Guardianship, Guardianship.student_id == Membership.student_id)
+        .join(activity_group, activity_group.c.group_id == Membership.group_id)
+        .where(
+            Guardianship.user_id == USER_ID,
+            Membership.school_year_id == year,
+            activity_group.c.activity_id == Activity.id,
+        )
+    )
+    # … one of whom has no answer, or no booking.
+    unanswered = children.where(~exists(
+        select(Response.id).where(
+            Response.activity_id == Activity.id, Response.student_id == Membership.student_id
+        ).correlate_except(Response)
+    ))
+    unbooked = children.where(~exists(
+        select(Booking.id).where(
+            Booking.activity_id == Activity.id,
+            Booking.student_id == Membership.student_id,
+            or_(Booking.guardian_id.is_(None), Booking.guardian_id == USER_ID),
+        ).correlate_except(Booking)
+    ))
+    return count.where(or_(
+        and_(Activity.kind == ActivityKind.INVITATION, exists(unanswered)),
+        and_(Activity.kind == ActivityKind.CONFERENCE, exists(unbooked)),
+    )).scalar_subquery()
 
 
 def managed_activities(user: User) -> list[tuple[Activity, Rate]]:

@@ -18,6 +18,7 @@ from .. import policy
 from ..clock import now
 from ..database import writing
 from ..extensions import db
+from ..layout import USER_ID
 from ..models import (
     Conversation,
     ConversationKind,
@@ -286,9 +287,13 @@ def unread_counts(user: User) -> dict[int, int]:
     return dict(db.session.execute(_unread_query(user.id)).all())
 
 
-def total_unread(user: User) -> int:
-    sub = _unread_query(user.id).subquery()
-    return db.session.scalar(select(func.coalesce(func.sum(sub.c[1]), 0))) or 0
+def unread_count(user: User):
+    """All the user's unread messages, as a scalar subquery (the navigation's count).
+
+    Built with the bind parameter user_id, the same for every user.
+    """
+    sub = _unread_query(USER_ID).subquery()
+    return select(func.coalesce(func.sum(sub.c[1]), 0)).scalar_subquery()
 
 
 # -- the list -----------------------------------------------------------------

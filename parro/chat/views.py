@@ -292,18 +292,6 @@ def poll(conversation_id: int):
     return _news(conversation, _int_arg("na"), _int_arg("v"))
 
 
-@bp.get("/ongelezen")
-@limiter.exempt
-def unread():
-    """Answer the unread count for the navigation; 204 when it is what the page shows."""
-    if not current_user.is_authenticated:
-        return "", 401
-    count = service.total_unread(current_user)
-    if count == request.args.get("n", type=int):
-        return "", 204
-    return render_template("chat/_nav_count.html", count=count)
-
-
 @bp.route("/<int:conversation_id>/berichten/<int:message_id>/bewerken", methods=["GET", "POST"])
 @login_required
 def edit(conversation_id: int, message_id: int):

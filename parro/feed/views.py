@@ -11,7 +11,7 @@ from .. import policy
 from ..extensions import db
 from ..activities.service import activities_for_feed
 from ..models import Group, Guardianship, Membership, Post, Student
-from . import announcements, bp
+from . import announcements, bp, counts
 from .queries import feed_page
 from .text import render_text
 
@@ -41,9 +41,13 @@ def _render_feed(group_ids: set[int], current_group: Group | None = None):
     if request.htmx and not request.htmx.boosted:
         return render_template("feed/_posts.html", **context)
     groups = policy.visible_groups(current_user)
+    # Opening the feed (its first page) marks what it shows as seen; the tabs show what is left.
+    opening = group_ids if before is None else set()
+    new = counts.open_groups(current_user, {g.id for g in groups}, opening)
     return render_template(
         "feed/index.html",
         groups=groups,
+        new=new,
         children=_children_with_groups(),
         postable=[g for g in groups if policy.can_post_in_group(current_user, g)],
         announcements=announcements.pinned(current_user, group_ids) if _before() is None else [],

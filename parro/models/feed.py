@@ -164,6 +164,22 @@ class ReadReceipt(db.Model):
     read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
+class GroupSeen(db.Model):
+    """When this user last opened this group's feed: newer posts count as new for them.
+
+    Kept on the server, so reading on one device clears the count on the others.
+    """
+
+    __table_args__ = (UniqueConstraint("user_id", "group_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("school_group.id", ondelete="CASCADE"), index=True
+    )
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
 class Announcement(db.Model):
     """A schoolbrede mededeling, pinned above the group posts until `ends_on`."""
 

@@ -284,9 +284,10 @@ def test_unread_counts_per_conversation_and_in_the_navigation(s, client):
     db.session.commit()
     login_as(client, s.eva)
     html = client.get("/gesprekken/").get_data(as_text=True)
-    badge = re.search(r'<span id="chat-unread".*?</span>\s*</span>|<span id="chat-unread"[^>]*>', html, re.DOTALL)
+    badge = re.search(r'<span id="nav-count-chat".*?</span></span>', html, re.DOTALL)
     assert badge and '<span class="nav-count">4</span>' in badge.group(0)
-    assert 'hx-get="/gesprekken/ongelezen?n=4"' in html
+    assert '<span class="sr-only"> ongelezen berichten</span>' in badge.group(0)
+    assert re.search(r'hx-get="/tellers\?[^"]*chat=4', html)
     page = text_of(client.get("/gesprekken/"))
     assert "Kindgesprek Sem Jansen 3 ongelezen" in page
     assert "Schoolreis 1 ongelezen" in page
@@ -296,22 +297,25 @@ def test_unread_counts_per_conversation_and_in_the_navigation(s, client):
     assert '<span class="nav-count">1</span>' in page
 
 
-def test_the_unread_endpoint_is_204_while_the_count_is_unchanged(s, client):
+def test_the_navigation_poll_is_204_while_the_unread_count_is_unchanged(s, client):
     conversation = kindgesprek(s)
     make_message(conversation, s.anna, "een")
     db.session.commit()
     login_as(client, s.eva)
-    client.get("/gesprekken/ongelezen?n=1")
+    shown = "/tellers?feed=0&chat=1&activities=0"
+    client.get(shown)
     with count_all_queries() as q:
-        response = client.get("/gesprekken/ongelezen?n=1", headers=HX)
+        response = client.get(shown, headers=HX)
     assert response.status_code == 204 and response.get_data() == b""
     assert q.count <= 2, q
     make_message(conversation, s.bram, "twee")
     db.session.commit()
-    response = client.get("/gesprekken/ongelezen?n=1", headers=HX)
+    response = client.get(shown, headers=HX)
     assert response.status_code == 200
-    assert '<span class="nav-count">2</span>' in response.get_data(as_text=True)
-    assert 'hx-get="/gesprekken/ongelezen?n=2"' in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert '<span id="nav-count-chat" hx-swap-oob="innerHTML">' in html
+    assert '<span class="nav-count">2</span>' in html
+    assert 'hx-get="/tellers?feed=0&amp;chat=2&amp;activities=0"' in html
 
 
 def test_the_sender_sees_who_has_read_their_last_message(s, client):

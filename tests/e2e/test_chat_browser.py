@@ -34,7 +34,7 @@ TUESDAY_EVENING = datetime(2026, 11, 17, 19, 30, tzinfo=ZoneInfo("Europe/Amsterd
 @pytest.fixture
 def live_server_config():
     """The navigation's unread count polls every second, so the test need not wait long."""
-    return {"CHAT_NAV_POLL_SECONDS": 1, "RATELIMIT_LOGIN_IP": "1000 per minute"}
+    return {"NAV_POLL_SECONDS": 1, "RATELIMIT_LOGIN_IP": "1000 per minute"}
 
 
 def open_page(browser, base, user, width, height, errors):
@@ -79,7 +79,7 @@ def test_a_message_from_the_guardian_appears_on_the_teachers_open_page(app, live
     teacher.evaluate("window.noReload = true")
     colleague = open_page(browser, live_server, bram, 1280, 800, errors)
     colleague.goto(f"{live_server}/gesprekken/")
-    expect(colleague.locator("#chat-unread .nav-count")).to_have_text("2")
+    expect(colleague.locator("#nav-count-chat .nav-count")).to_have_text("2")
 
     guardian = open_page(browser, live_server, eva, 360, 740, errors)
     guardian.goto(url)
@@ -100,7 +100,7 @@ def test_a_message_from_the_guardian_appears_on_the_teachers_open_page(app, live
     assert teacher.evaluate("window.noReload") is True
     assert teacher.locator("#messages li").count() == 3
     # Bram's navigation counts it.
-    expect(colleague.locator("#chat-unread .nav-count")).to_have_text("3", timeout=10_000)
+    expect(colleague.locator("#nav-count-chat .nav-count")).to_have_text("3", timeout=10_000)
 
     # The teacher answers; the guardian's phone shows it.
     teacher.fill("textarea[name=body]", "Prima, dank u voor het laten weten!")

@@ -1,0 +1,119 @@
+"""New posts: the count next to "Groepen" and on the feed's group tabs.
+
+A post is new for a user while it is published (publish_at has passed), is in
+one of their groups, is not their own, is at most FEED_NEW_DAYS old, and they
+have not opened any of its groups since it was published. Opening a group's
+feed marks that group seen; opening "Alles" marks all their groups. The marks
+(GroupSeen) are kept on the server, so reading on the phone clears the count on
+the laptop too.
+
+Cost: posts are found by publish_at (ix_post_feed_order), from the moment the
+user's least recently opened group was last opened (at most FEED_NEW_DAYS
+back), so someone who reads daily makes it look at a day of posts. Nothing
+counts whole tables.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import and_, bindparam, exists, func, or_, select
+from sqlalchemy.orm import aliased
+
+from .. import policy
+from ..clock import now
+from ..database import UTCDateTime, writing
+from ..extensions import db
+from ..layout import NOW, USER_ID
+from ..models import Group, GroupSeen, Post, PostGroup, User
+
+NEW_SINCE = bindparam("new_since", type_=UTCDateTime())
+# Groups opened during this request: their posts are no longer new, although
+# the mark was written on another connection (a SQLite reader keeps its snapshot).
+OPENED = bindparam("opened_groups", expanding=True)
+
+
+def params(user: User) -> dict:
+    """The values for the bind parameters of these counts."""
+    return {
+        "user_id": user.id,
+        "now": now(),
+        "new_since": now() - timedelta(days=current_app.config["FEED_NEW_DAYS"]),
+        "opened_groups": sorted(policy.per_request("feed_groups_opened", set)),
+    }
+
+
+def _is_new(groups) -> list:
+    """Conditions on Post: new for the user, in one of `groups` (ids, or a SELECT of them)."""
+    in_groups = select(PostGroup.group_id).where(PostGroup.post_id == Post.id)
+    # The least recently opened of the user's groups: no older post can be new.
+    oldest_mark = (
+        select(func.min(func.coalesce(GroupSeen.seen_at, NEW_SINCE)))
+        .select_from(Group)
+        .outerjoin(GroupSeen, and_(GroupSeen.group_id == Group.id, GroupSeen.user_id == USER_ID))
+        .where(Group.id.in_(groups))
+        .scalar_subquery()
+    )
+    return [
+        Post.publish_at > NEW_SINCE,
+        Post.publish_at > oldest_mark,
+        Post.publish_at <= NOW,
+        or_(Post.author_id.is_(None), Post.author_id != USER_ID),
+        exists(in_groups.where(PostGroup.group_id.in_(groups))),
+        # Opened one of its groups after it was published, or during this request.
+        ~exists(
+            in_groups.join(GroupSeen, GroupSeen.group_id == PostGroup.group_id).where(
+                GroupSeen.user_id == USER_ID, GroupSeen.seen_at >= Post.publish_at
+            )
+        ),
+        ~exists(in_groups.where(PostGroup.group_id.in_(OPENED))),
+    ]
+
+
+def new_posts_count(user: User):
+    """The number of new posts over all the user's groups, as a scalar subquery.
+
+    Built with bind parameters (params()), the same for every user of this role.
+    """
+    groups = policy.visible_groups_select(user, USER_ID)
+    return select(func.count()).select_from(Post).where(*_is_new(groups)).scalar_subquery()
+
+
+def open_groups(user: User, group_ids: set[int], opening: set[int]) -> Counter:
+    """Mark the groups the user opens now as seen; the new posts left per group.
+
+    One query, and one short write when an opened group had news.
+    """
+    if not group_ids:
+        return Counter()
+    pg = aliased(PostGroup)
+    ids = sorted(group_ids)
+    rows = db.session.execute(
+        select(pg.group_id, Post.id).join(Post, Post.id == pg.post_id)
+        .where(pg.group_id.in_(ids), *_is_new(ids)),
+        params(user),
+    ).all()
+    opened = {group_id for group_id, _post in rows if group_id in opening}
+    if opened:
+        _mark_seen(user, opened)
+    policy.per_request("feed_groups_opened", set).update(opening)
+    read = {post_id for group_id, post_id in rows if group_id in opening}
+    return Counter(group_id for group_id, post_id in rows if post_id not in read)
+
+
+def _mark_seen(user: User, group_ids: set[int]) -> None:
+    moment = now()
+    rows = [{"user_id": user.id, "group_id": g, "seen_at": moment} for g in sorted(group_ids)]
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(GroupSeen).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=["user_id", "group_id"], set_={"seen_at": statement.excluded.seen_at}
+    )
+    # Its own short write transaction, as the read receipts: this is a GET request.
+    with writing(), db.engine.begin() as conn:
+        conn.execute(statement)
