@@ -85,7 +85,11 @@ NAV = [
 
 
 def current_school() -> School | None:
-    return db.session.scalar(select(School).limit(1))
+    """The school (one per installation); loaded once per request."""
+    def load():
+        return db.session.scalar(select(School).order_by(School.id).limit(1))
+
+    return policy.per_request("school", load) if has_request_context() else load()
 
 
 def _counted(user) -> list[NavItem]:

@@ -5,12 +5,10 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from .. import audit, policy
 from ..extensions import db, limiter
 from ..layout import current_school
-from ..models import School
 from ..security import start_session
 from . import bp, twofactor
 from .forms import TwoFactorCodeForm, TwoFactorDisableForm
@@ -168,10 +166,8 @@ def two_factor_disable():
 
 
 def _school_requires() -> bool:
-    return bool(policy.per_request(
-        "two_factor_required",
-        lambda: db.session.scalar(select(School.require_two_factor).order_by(School.id).limit(1)),
-    ))
+    school = current_school()
+    return bool(school and school.require_two_factor)
 
 
 @bp.before_app_request
