@@ -13,7 +13,7 @@ if body and body ~= "" then
   wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 end
 
-local statuses = {}
+statuses = {}  -- global: done() collects it from each thread
 local counters = {}
 
 function setup(thread)

@@ -209,10 +209,12 @@ def add_history(school: School, factor: float) -> None:
             select(Guardianship.student_id, Guardianship.user_id).join(User)
             .where(User.active).order_by(Guardianship.id)):
         parents[student_id].append(user_id)
-    teacher_of: dict[int, int] = {}
+    teacher_of: dict[int, int] = {}  # group -> its first teacher
+    teachers: dict[int, list[int]] = defaultdict(list)  # group -> all its teachers
     for group_id, user_id in db.session.execute(
             select(TeacherAssignment.group_id, TeacherAssignment.user_id).order_by(TeacherAssignment.id)):
         teacher_of.setdefault(group_id, user_id)
+        teachers[group_id].append(user_id)
     consenting = set(db.session.scalars(
         select(Consent.student_id).where(Consent.topic_id == topic.id, Consent.given)))
 
@@ -247,6 +249,7 @@ def add_history(school: School, factor: float) -> None:
     samples = _sample_photos()
     all_groups = [(ogid, gid, starts, ends) for _y, starts, ends, m in history for ogid, gid in m.items()]
     n_posts = round(FULL["posts"] * factor)
+    group_names = {gid: name for gid, name, _g in current}
     post_rows, pg_rows, att_rows, tag_rows, like_rows, read_rows = [], [], [], [], [], []
     post_ids = bulk.ids(Post, n_posts)
     for n, post_id in enumerate(post_ids):
@@ -254,10 +257,9 @@ def add_history(school: School, factor: float) -> None:
         span = max(1, (ends - starts).days)
         day = starts + timedelta(days=rng.randrange(span))
         published = datetime.combine(day, time(rng.randint(8, 16), rng.randint(0, 59)), tzinfo=school_tz())
-        group_name = next(name for i, name, _g in current if i == gid)
         post_rows.append({
             "id": post_id, "author_id": teacher_of[gid], "title": rng.choice(TITLES),
-            "body": rng.choice(BODIES).format(group=group_name), "important": rng.random() < 0.03,
+            "body": rng.choice(BODIES).format(group=group_names[gid]), "important": rng.random() < 0.03,
             "created_at": published, "publish_at": published, "mailed_at": published,
         })
         pg_rows.append({"post_id": post_id, "group_id": ogid})
@@ -319,7 +321,8 @@ def add_history(school: School, factor: float) -> None:
         conv_rows.append({"id": conv_id, "kind": ConversationKind.CHILD, "student_id": sid,
                           "title": "", "created_at": first, "revision": count,
                           "last_message_id": last_id, "last_message_at": at if count else None})
-        for uid in people:
+        # Everyone has read it all: the benchmark's polls and pages find nothing new.
+        for uid in {*teachers[group_of[sid]], *parents[sid]}:
             read_state_rows.append({"conversation_id": conv_id, "user_id": uid,
                                     "last_read_message_id": last_id,
                                     "notified_message_id": last_id, "updated_at": moment})
