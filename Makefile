@@ -37,7 +37,7 @@ translations: install
 
 # The benchmark (see README, Performance): a large school under gunicorn, loaded by wrk.
 # `make bench` runs on SQLite, `make bench DB=postgresql` on the PostgreSQL database
-# BENCH_DATABASE_URL (dropped and created again; its name must contain "bench").
+# BENCH_DATABASE_URL (emptied first; its name must contain "bench").
 # BENCH_ARGS passes options to bench/run.py, e.g. BENCH_ARGS="--seconds 5".
 DB ?= sqlite
 BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/parro_bench

@@ -1,7 +1,7 @@
 """The benchmark: a large school under gunicorn, loaded by wrk from a separate process.
 
     .venv/bin/python bench/run.py                      # SQLite (a temporary instance)
-    .venv/bin/python bench/run.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/parro_bench
+    .venv/bin/python bench/run.py --database-url postgresql+psycopg://postgres@127.0.0.1/parro_bench
     (`make bench`, `make bench DB=postgresql`; see README, Performance)
 
 For each size of the growth curve (small = 1x, medium = 10x, large = 100x the
@@ -14,8 +14,8 @@ request in-process (same database, same requests), reads each worker's peak
 memory, times 20 photos of 12 MP (bench/photos.py) and writes
 bench/results/<database>-<date>.json and the table printed at the end.
 
-A PostgreSQL database is dropped and created again for every size: its name
-must contain "bench".
+A PostgreSQL database is emptied (its schema dropped) for every size: its
+name must contain "bench".
 """
 
 from __future__ import annotations
@@ -60,12 +60,20 @@ def fresh_database(url: str | None, instance: Path) -> str:
 
     parsed = make_url(url)
     if "bench" not in (parsed.database or ""):
-        sys.exit(f"refusing to drop {parsed.database!r}: the benchmark database's name must "
+        sys.exit(f"refusing to empty {parsed.database!r}: the benchmark database's name must "
                  "contain 'bench'")
-    engine = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    server = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                              {"name": parsed.database}).scalar()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    server.dispose()
+    # Emptied rather than dropped: DROP DATABASE waits for a checkpoint of the whole server.
+    engine = create_engine(parsed, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return url
 
@@ -192,7 +200,8 @@ def endpoints(env: dict, base: str) -> dict[str, dict]:
                     "what": "bare health check"},
         "feed": {"path": "/groepen/", "browser": jansen, "expect": 200,
                  "what": "guardian's feed"},  # 2 children, photos, likes, read receipts
-        "poll": {"path": f"/gesprekken/{conversation}/nieuw?na={ids['last_id']}&v={ids['revision']}",
+        "poll": {"path": f"/gesprekken/{conversation}/nieuw"
+                         f"?na={ids['last_id']}&v={ids['revision']}",
                  "browser": parent, "expect": 204, "htmx": True, "what": "empty chat poll"},
         "conversation": {"path": f"/gesprekken/{conversation}", "browser": parent, "expect": 200,
                          "what": f"conversation page ({ids['messages']} messages)"},
@@ -222,8 +231,9 @@ def pick() -> None:
             select(Conversation).where(Conversation.student_id.is_not(None))
             .order_by(Conversation.revision.desc(), Conversation.id).limit(1))
         parent = db.session.scalar(
-            select(User).join(Guardianship).where(Guardianship.student_id == conversation.student_id,
-                                                  User.active).order_by(User.id).limit(1))
+            select(User).join(Guardianship)
+            .where(Guardianship.student_id == conversation.student_id, User.active)
+            .order_by(User.id).limit(1))
         messages = db.session.scalar(
             select(func.count()).where(Message.conversation_id == conversation.id))
         # Lotte Jansen's conference round, and one of its slots booked by another family.
@@ -351,7 +361,8 @@ def run_scale(scale: str, url: str | None, names: list[str], args) -> dict:
                 result["endpoints"][name] = r
                 print(f"  {name:<13} {r['rps']:7.0f} req/s  p50 {r['p50_ms']:6.1f} ms  "
                       f"p95 {r['p95_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms"
-                      + (f"  UNEXPECTED {r['unexpected_statuses']}" if "unexpected_statuses" in r else ""),
+                      + (f"  UNEXPECTED {r['unexpected_statuses']}"
+                         if "unexpected_statuses" in r else ""),
                       flush=True)
             result["worker_peak_rss_mb"] = [round(mb, 1) for mb in server.memory_mb("VmHWM")]
             result["worker_rss_after_mb"] = [round(mb, 1) for mb in server.memory_mb("VmRSS")]
@@ -388,7 +399,8 @@ def table(results: dict) -> str:
     lines = [
         f"parro benchmark, {results['database']}, {results['date']}, {results['machine']}",
         f"gunicorn 2 workers, wrk 1 thread {results['connections']} connections "
-        f"{results['seconds']} s per endpoint; {top} school ({large['seed_seconds']:.0f} s to seed)",
+        f"{results['seconds']} s per endpoint; {top} school "
+        f"({large['seed_seconds']:.0f} s to seed)",
         "",
         f"| endpoint ({results['database_name']}, {top} school) | req/s | of /healthz | p50 ms "
         "| p95 ms | p99 ms | SQL/request |",
@@ -408,12 +420,14 @@ def table(results: dict) -> str:
                          if r else "-")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append(f"worker memory: peak {', '.join(f'{mb:.0f}' for mb in large['worker_peak_rss_mb'])} MB "
+    peaks = ", ".join(f"{mb:.0f}" for mb in large["worker_peak_rss_mb"])
+    lines.append(f"worker memory: peak {peaks} MB "
                  f"(a login's password hash takes 64 MB for a moment), after the run "
                  f"{', '.join(f'{mb:.0f}' for mb in large['worker_rss_after_mb'])} MB")
     if results.get("photos"):
         p = results["photos"]
-        lines.append(f"20 photos of 12 MP, one upload request: {p['request_seconds']:.1f} s server time")
+        lines.append(f"20 photos of 12 MP, one upload request: {p['request_seconds']:.1f} s "
+                     "server time")
     lines.append("")
     lines += [f"{'ok  ' if ok else 'MISS'} {check}" for check, ok in results["targets"].items()]
     return "\n".join(lines)
@@ -431,7 +445,8 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
-                        help="PostgreSQL (dropped and created again; its name must contain 'bench')")
+                        help="PostgreSQL (emptied first; its name must contain "
+                        "'bench')")
     parser.add_argument("--seconds", type=int, default=10, help="per endpoint")
     parser.add_argument("--connections", type=int, default=10)
     parser.add_argument("--scales", default="small,medium,large")
@@ -448,7 +463,8 @@ def main() -> None:
 
     started = time.perf_counter()
     database = "postgresql" if args.database_url else "sqlite"
-    results = {"database": database, "database_name": {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[database],
+    results = {"database": database,
+               "database_name": "PostgreSQL" if args.database_url else "SQLite",
                "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                "machine": machine(), "connections": args.connections, "seconds": args.seconds,
                "scales": {}}

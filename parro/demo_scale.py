@@ -141,8 +141,12 @@ def add_history(school: School, factor: float) -> None:
     rng = random.Random(9)
     bulk = Bulk()
     moment = now()
-    say = lambda what: click.echo(f"  {clock_time.perf_counter() - started:6.1f} s  {what}")  # noqa: E731
-    password = db.session.scalar(select(User.password_hash).where(User.email == "admin@example.org"))
+    def say(what: str) -> None:
+        click.echo(f"  {clock_time.perf_counter() - started:6.1f} s  {what}")
+
+    # Everyone shares the demo password (hashing 3,000 of them would take minutes).
+    password = db.session.scalar(
+        select(User.password_hash).where(User.email == "admin@example.org"))
 
     # -- people -----------------------------------------------------------------------
     year = db.session.scalar(
@@ -170,10 +174,12 @@ def add_history(school: School, factor: float) -> None:
     for g in group_rows:
         for sid in bulk.ids(Student, FULL["students_per_group"]):
             last = rng.choice(LAST_NAMES)
-            student_rows.append({"id": sid, "school_id": school.id, "student_number": str(next(numbers)),
+            student_rows.append({"id": sid, "school_id": school.id,
+                                 "student_number": str(next(numbers)),
                                  "first_name": rng.choice(FIRST_NAMES), "last_name": last,
                                  "created_at": moment})
-            membership_rows.append({"student_id": sid, "group_id": g["id"], "school_year_id": year.id})
+            membership_rows.append(
+                {"student_id": sid, "group_id": g["id"], "school_year_id": year.id})
             for p in range(1 if rng.random() < 0.2 else 2):
                 uid = bulk.ids(User, 1)[0]
                 guardian_rows.append(_user(uid, f"ouder.{uid}@example.org",
@@ -187,11 +193,12 @@ def add_history(school: School, factor: float) -> None:
             row["id"] = i
         bulk.insert(model, rows)
     topic = db.session.scalar(select(ConsentTopic).where(ConsentTopic.key == APP_PHOTOS))
-    consent_rows = [{"id": i, "student_id": s["id"], "topic_id": topic.id, "given": rng.random() < 0.9,
-                     "changed_at": moment - timedelta(days=30)}
+    consent_rows = [{"id": i, "student_id": s["id"], "topic_id": topic.id,
+                     "given": rng.random() < 0.9, "changed_at": moment - timedelta(days=30)}
                     for i, s in zip(bulk.ids(Consent, len(student_rows)), student_rows)]
     bulk.insert(Consent, consent_rows)
-    say(f"{len(group_rows)} groups, {len(student_rows)} children, {len(guardian_rows)} parents added")
+    say(f"{len(group_rows)} groups, {len(student_rows)} children, "
+        f"{len(guardian_rows)} parents added")
 
     # Everyone now: groups of this year, their children, teachers and parents.
     current = list(db.session.execute(
@@ -212,7 +219,8 @@ def add_history(school: School, factor: float) -> None:
     teacher_of: dict[int, int] = {}  # group -> its first teacher
     teachers: dict[int, list[int]] = defaultdict(list)  # group -> all its teachers
     for group_id, user_id in db.session.execute(
-            select(TeacherAssignment.group_id, TeacherAssignment.user_id).order_by(TeacherAssignment.id)):
+            select(TeacherAssignment.group_id, TeacherAssignment.user_id)
+            .order_by(TeacherAssignment.id)):
         teacher_of.setdefault(group_id, user_id)
         teachers[group_id].append(user_id)
     consenting = set(db.session.scalars(
@@ -247,7 +255,8 @@ def add_history(school: School, factor: float) -> None:
 
     # -- posts, photos, likes, read receipts ---------------------------------------------
     samples = _sample_photos()
-    all_groups = [(ogid, gid, starts, ends) for _y, starts, ends, m in history for ogid, gid in m.items()]
+    all_groups = [(ogid, gid, starts, ends)
+                  for _y, starts, ends, m in history for ogid, gid in m.items()]
     n_posts = round(FULL["posts"] * factor)
     group_names = {gid: name for gid, name, _g in current}
     post_rows, pg_rows, att_rows, tag_rows, like_rows, read_rows = [], [], [], [], [], []
@@ -256,10 +265,12 @@ def add_history(school: School, factor: float) -> None:
         ogid, gid, starts, ends = all_groups[n % len(all_groups)]
         span = max(1, (ends - starts).days)
         day = starts + timedelta(days=rng.randrange(span))
-        published = datetime.combine(day, time(rng.randint(8, 16), rng.randint(0, 59)), tzinfo=school_tz())
+        published = datetime.combine(day, time(rng.randint(8, 16), rng.randint(0, 59)),
+                                     tzinfo=school_tz())
         post_rows.append({
             "id": post_id, "author_id": teacher_of[gid], "title": rng.choice(TITLES),
-            "body": rng.choice(BODIES).format(group=group_names[gid]), "important": rng.random() < 0.03,
+            "body": rng.choice(BODIES).format(group=group_names[gid]),
+            "important": rng.random() < 0.03,
             "created_at": published, "publish_at": published, "mailed_at": published,
         })
         pg_rows.append({"post_id": post_id, "group_id": ogid})
