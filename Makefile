@@ -35,10 +35,16 @@ translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o parro/translations/messages.pot --no-location --omit-header .
 	$(BIN)/pybabel update -i parro/translations/messages.pot -d parro/translations --no-fuzzy-matching --omit-header
 
-# In-process measurements (see README, Performance).
+# The benchmark (see README, Performance): a large school under gunicorn, loaded by wrk.
+# `make bench` runs on SQLite, `make bench DB=postgresql` on the PostgreSQL database
+# BENCH_DATABASE_URL (emptied first; its name must contain "bench").
+# BENCH_ARGS passes options to bench/run.py, e.g. BENCH_ARGS="--seconds 5".
+DB ?= sqlite
+BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/parro_bench
 bench: install catalogs
-	$(BIN)/python bench/photos.py
-	$(BIN)/python bench/chat_poll.py
+	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python bench/run.py $(if $(filter postgresql,$(DB)),--database-url $(BENCH_DATABASE_URL)) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -156,6 +157,7 @@ def main() -> None:
     print(f"RESULT: {args.photos} {fmt} photos of {args.megapixels:g} MP ({total_mb:.0f} MB) "
           f"processed in {request_time:.1f} s server time with {args.workers} workers "
           f"on {os.cpu_count()} CPUs (upload time over the network comes on top)")
+    shutil.rmtree(instance, ignore_errors=True)  # 20 stored photos per round
 
 
 if __name__ == "__main__":

@@ -28,13 +28,24 @@ def init_app(app: Flask) -> None:
         print_logins()
 
     @app.cli.command("demo")
-    def demo():
+    @click.option("--scale", default=None, metavar="small|medium|large|FACTOR",
+                  help="Add five years of history for the benchmark: large is 40 groups, "
+                  "1,000 children, 50,000 posts, 500,000 messages; medium a tenth, small a "
+                  "hundredth, or a number (1 = large).")
+    def demo(scale):
         """Load the demo school (into an empty database)."""
         from .demo import create_demo, print_logins
 
         if db.session.scalar(select(School.id)) is not None:
             raise click.ClickException("The database already holds a school; demo needs an empty one.")
-        create_demo()
+        factor = None
+        if scale is not None:
+            from .demo_scale import add_history, scale_factor
+
+            factor = scale_factor(scale)
+        school = create_demo()
+        if factor is not None:
+            add_history(school, factor)
         print_logins()
 
     @app.cli.command("create-admin")

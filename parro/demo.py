@@ -527,22 +527,6 @@ def add_feed_demo(school: School) -> None:
     db.session.commit()
 
     # -- posts with photos ------------------------------------------------------
-    def picture(seed: int) -> bytes:
-        r = random.Random(seed)
-        sky = (r.randint(90, 160), r.randint(160, 210), 235)
-        image = Image.new("RGB", (960, 720), sky)
-        draw = ImageDraw.Draw(image)
-        draw.rectangle((0, 470, 960, 720), fill=(r.randint(60, 110), r.randint(150, 190), 70))
-        draw.ellipse((760, 60, 880, 180), fill=(255, 214, 70))
-        for _ in range(5):
-            x, y = r.randint(40, 860), r.randint(380, 560)
-            colour = (r.randint(120, 255), r.randint(60, 200), r.randint(60, 220))
-            draw.rounded_rectangle((x, y - 160, x + 70, y), radius=25, fill=colour)
-            draw.ellipse((x + 5, y - 220, x + 65, y - 160), fill=(240, 200, 170))
-        buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=80)
-        return buffer.getvalue()
-
     def staged_files(files):
         uploads = [FileStorage(io.BytesIO(data), name) for name, data in files]
         checked, errors = media.check(uploads, limits)
@@ -625,6 +609,28 @@ def add_feed_demo(school: School) -> None:
         attachments=service.attachments_from(staged),
     ))
     service.commit_with_files(staged)
+
+
+def picture(seed: int) -> bytes:
+    """A drawn school photo (children on a field under the sun) as a 960 x 720 JPEG."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    r = random.Random(seed)
+    sky = (r.randint(90, 160), r.randint(160, 210), 235)
+    image = Image.new("RGB", (960, 720), sky)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 470, 960, 720), fill=(r.randint(60, 110), r.randint(150, 190), 70))
+    draw.ellipse((760, 60, 880, 180), fill=(255, 214, 70))
+    for _ in range(5):
+        x, y = r.randint(40, 860), r.randint(380, 560)
+        colour = (r.randint(120, 255), r.randint(60, 200), r.randint(60, 220))
+        draw.rounded_rectangle((x, y - 160, x + 70, y), radius=25, fill=colour)
+        draw.ellipse((x + 5, y - 220, x + 65, y - 160), fill=(240, 200, 170))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
 
 
 FEED_POSTS = [  # (days ago, title, text, number of photos)

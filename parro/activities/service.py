@@ -336,10 +336,13 @@ def has_several_children(user: User) -> bool:
     year = policy.current_year()
     if year is None or not user.is_authenticated or not user.is_guardian:
         return False
-    count = db.session.scalar(
-        select(func.count(func.distinct(Membership.student_id)))
-        .join(Guardianship, Guardianship.student_id == Membership.student_id)
-        .where(Guardianship.user_id == user.id, Membership.school_year_id == year.id)
+    count = policy.per_request(
+        f"children_this_year_{user.id}",
+        lambda: db.session.scalar(
+            select(func.count(func.distinct(Membership.student_id)))
+            .join(Guardianship, Guardianship.student_id == Membership.student_id)
+            .where(Guardianship.user_id == user.id, Membership.school_year_id == year.id)
+        ),
     )
     return count > 1
 

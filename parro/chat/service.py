@@ -6,10 +6,11 @@ action is one transaction.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, bindparam, case, func, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -188,14 +189,21 @@ class PollState:
     last_message_id: int
 
 
+@functools.cache
+def _poll_statement():
+    """Built once: putting the membership clause together costs more than running it."""
+    user_id = bindparam("user_id")
+    return select(
+        Conversation.revision,
+        Conversation.last_message_id,
+        case((policy.conversation_member_clause(user_id), literal(True)), else_=literal(False)),
+    ).where(Conversation.id == bindparam("conversation_id"))
+
+
 def poll_state(conversation_id: int, user_id: int) -> PollState | None:
     """One indexed query: may this user see it, and how far is it? None: no such conversation."""
     row = db.session.execute(
-        select(
-            Conversation.revision,
-            Conversation.last_message_id,
-            case((policy.conversation_member_clause(user_id), literal(True)), else_=literal(False)),
-        ).where(Conversation.id == conversation_id)
+        _poll_statement(), {"conversation_id": conversation_id, "user_id": user_id}
     ).first()
     if row is None:
         return None
@@ -226,11 +234,20 @@ def mark_read(conversation_id: int, user_id: int, message_id: int) -> None:
 
 
 def mark_read_now(conversation_id: int, user_id: int, message_id: int) -> None:
-    """mark_read in its own write transaction, from a GET request."""
-    db.session.commit()
-    with writing():
-        mark_read(conversation_id, user_id, message_id)
-        db.session.commit()
+    """mark_read in its own write transaction, from a GET request.
+
+    What the request has loaded stays loaded: expiring it at these commits would
+    make the page reload every message (and its attachments) one by one.
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+        with writing():
+            mark_read(conversation_id, user_id, message_id)
+            session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def mark_notified(conversation_id: int, user_id: int, message_id: int) -> None:
@@ -277,7 +294,7 @@ def _unread_query(user_id: int):
             Message.id > func.coalesce(ReadState.last_read_message_id, 0),
             or_(Message.author_id.is_(None), Message.author_id != user_id),
             Message.deleted_at.is_(None),
-            policy.conversation_member_clause(user_id),
+            Conversation.id.in_(policy.member_conversation_ids(user_id)),
         )
         .group_by(Message.conversation_id)
     )
