@@ -62,6 +62,13 @@ def record(action: str, *, summary: str = "", target=None, actor=None, **details
     return entry
 
 
+def person(user) -> str:
+    """How a summary names someone: their name and address, so both can be searched."""
+    if user is None:
+        return "?"
+    return f"{user.name} ({user.email})" if user.name else user.email
+
+
 _purging = threading.local()
 
 

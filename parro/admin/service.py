@@ -17,6 +17,7 @@ from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, tupl
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from .. import audit
 from ..clock import now
 from ..extensions import db
 from ..models import (
@@ -218,6 +219,8 @@ def delete_group(group: Group) -> None:
     if db.session.scalar(select(Membership.id).where(Membership.group_id == group.id).limit(1)):
         raise Invalid(None, _l("Er zitten leerlingen in deze groep (ook in het archief). "
                                "Verplaats ze eerst; een lege groep kunt u verwijderen."))
+    audit.record(audit.GROUP_CHANGE, target=group,
+                 summary=f"Lege groep {group.name} ({group.year.name}) verwijderd")
     db.session.delete(group)
     db.session.commit()
 
@@ -248,6 +251,9 @@ def assign_teacher(group: Group, user: User) -> None:
     )
     if exists is None:
         db.session.add(TeacherAssignment(group=group, user=user))
+        audit.record(audit.GROUP_CHANGE, target=group, teacher_id=user.id,
+                     summary=f"{audit.person(user)} gekoppeld aan {group.name} "
+                             f"({group.year.name})")
         _commit("teacher", _l("Deze leerkracht is al aan de groep gekoppeld."))
 
 
@@ -259,6 +265,9 @@ def unassign_teacher(group: Group, user: User) -> None:
     )
     if assignment is not None:
         db.session.delete(assignment)
+        audit.record(audit.GROUP_CHANGE, target=group, teacher_id=user.id,
+                     summary=f"{audit.person(user)} ontkoppeld van {group.name} "
+                             f"({group.year.name})")
         db.session.commit()
 
 
@@ -363,8 +372,14 @@ def place_student(student: Student, group: Group) -> None:
     membership = membership_in(student, group.year)
     if membership is None:
         db.session.add(Membership(student=student, group=group, year=group.year))
+        summary = f"{student.full_name} geplaatst in {group.name} ({group.year.name})"
+    elif membership.group_id == group.id:
+        return
     else:
+        summary = (f"{student.full_name} verplaatst van {membership.group.name} naar "
+                   f"{group.name} ({group.year.name})")
         membership.group = group
+    audit.record(audit.GROUP_CHANGE, target=student, summary=summary, group_id=group.id)
     _commit("group", _l("De leerling zit dit schooljaar al in een andere groep."))
 
 
@@ -372,6 +387,9 @@ def remove_from_year(student: Student, year: SchoolYear) -> None:
     """Take the student out of the year's group; earlier years stay as they were."""
     membership = membership_in(student, year)
     if membership is not None:
+        audit.record(audit.GROUP_CHANGE, target=student, group_id=membership.group_id,
+                     summary=f"{student.full_name} uit {membership.group.name} gehaald "
+                             f"({year.name})")
         db.session.delete(membership)
         db.session.commit()
 
@@ -446,6 +464,14 @@ def apply_import(data: bytes, year: SchoolYear, digest: str) -> csv_import.Plan:
 
     try:
         _write_plan(plan, existing, year, school)
+        audit.record(
+            audit.GROUP_CHANGE, target=year,
+            summary=f"Import in {year.name}: {plan.count('new')} nieuwe leerlingen, "
+                    f"{plan.count('changed')} gewijzigd, {len(plan.new_groups)} nieuwe groepen, "
+                    f"{len(plan.new_accounts)} nieuwe ouderaccounts",
+            new=plan.count("new"), changed=plan.count("changed"),
+            groups=len(plan.new_groups), accounts=len(plan.new_accounts), links=plan.links,
+        )
         db.session.commit()
     except IntegrityError:
         # Another import or admin created the same student or account at this moment.
@@ -649,6 +675,15 @@ def start_new_year(name: str, starts: date, ends: date, move_groups: bool,
             )
         if move_groups and make_it_current:
             _set_current(year)
+        audit.record(
+            audit.GROUP_CHANGE, target=year,
+            summary=f"Nieuw schooljaar {name}: " + (
+                f"{len(plan.moves)} groepen met {plan.moving_students} leerlingen een groep "
+                f"omhoog, {plan.leaving_students} leerlingen van groep 8 vertrokken"
+                if move_groups else "leeg begonnen, voor een import"),
+            groups=len(plan.moves), students=plan.moving_students,
+            leaving=plan.leaving_students, current=year.is_current,
+        )
         db.session.commit()
     except IntegrityError:
         # A second click, or another admin, created the year at the same moment.

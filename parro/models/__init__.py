@@ -44,6 +44,7 @@ from .feed import (
     ReadReceipt,
 )
 from .audit import AuditEvent
+from .moderation import Report
 from .outbox import OutboxMail
 from .privacy import APP_PHOTOS, Consent, ConsentChange, ConsentTopic
 from .school import Group, Membership, School, SchoolYear, Student, TeacherAssignment
@@ -104,6 +105,7 @@ __all__ = [
     "LoginEvent",
     "Membership",
     "OutboxMail",
+    "Report",
     "PasswordReset",
     "Role",
     "School",
