@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
+from wtforms.fields.choices import SelectChoice
 
 from .. import audit, policy
 from ..clock import school_tz
@@ -119,7 +120,9 @@ def audit_log():
     """List who did what and when, newest first, with filters."""
     policy.require(policy.can_read_audit_log(current_user))
     form = AuditFilterForm(request.args)
-    form.actie.choices = [("", _l("Alle acties"))] + list(ACTION_LABELS.items())
+    form.actie.choices = [SelectChoice("", _l("Alle acties"))] + [
+        SelectChoice(action, label) for action, label in ACTION_LABELS.items()
+    ]
     if not form.validate():
         return render_template("admin/audit_log.html", form=form, events=[], labels=ACTION_LABELS,
                                more_url=None, first_page=True), 422

@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 _strip = [lambda value: value.strip() if isinstance(value, str) else value]
@@ -21,7 +22,8 @@ class ReportForm(FlaskForm):
 class HandleReportForm(FlaskForm):
     decision = RadioField(
         _l("Wat doet u?"),
-        choices=[("hide", _l("Verbergen voor iedereen")), ("dismiss", _l("Laten staan"))],
+        choices=[SelectChoice("hide", _l("Verbergen voor iedereen")),
+                 SelectChoice("dismiss", _l("Laten staan"))],
         validators=[DataRequired(_l("Kies verbergen of laten staan."))],
     )
     answer = TextAreaField(
