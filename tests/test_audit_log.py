@@ -158,8 +158,9 @@ def _some_events(w):
 
 
 def rows(response) -> list[str]:
-    return re.findall(r"<tr>\s*<td><time[^>]*>([^<]*)</time></td>\s*<td>([^<]*)</td>\s*"
-                      r"<td>([^<]*)</td>", response.text)
+    """(when, who, action) of each listed event."""
+    return re.findall(r'<time[^>]*>([^<]*)</time> · <span class="audit-actor">([^<]*)</span>'
+                      r'</p>\s*<p><strong class="audit-action">([^<]*)</strong>', response.text)
 
 
 def test_the_admin_reads_the_log_newest_first_in_school_time(w, client):
