@@ -115,6 +115,16 @@ def test_a_rollover_is_one_event_with_counts(w):
     assert "2027-2028" in event.summary and "7 leerlingen" in event.summary
 
 
+def test_an_import_is_one_event_and_an_unchanged_import_none(w):
+    data = (Path(__file__).parent / "data" / "leerlingen.csv").read_bytes()
+    year = w.group.year
+    for _ in range(2):
+        admin_service.apply_import(data, year, admin_service.import_plan(data, year).digest())
+    [event] = events(audit.GROUP_CHANGE)
+    assert event.summary.startswith("Import in 2026-2027: 1 nieuwe leerlingen")
+    assert event.details["new"] == 1
+
+
 def test_each_consent_change_names_the_child_and_the_topic(w):
     topic = make_consent_topic("Foto's op de website", app_photos=False)
     db.session.commit()

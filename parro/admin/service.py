@@ -464,14 +464,17 @@ def apply_import(data: bytes, year: SchoolYear, digest: str) -> csv_import.Plan:
 
     try:
         _write_plan(plan, existing, year, school)
-        audit.record(
-            audit.GROUP_CHANGE, target=year,
-            summary=f"Import in {year.name}: {plan.count('new')} nieuwe leerlingen, "
-                    f"{plan.count('changed')} gewijzigd, {len(plan.new_groups)} nieuwe groepen, "
-                    f"{len(plan.new_accounts)} nieuwe ouderaccounts",
-            new=plan.count("new"), changed=plan.count("changed"),
-            groups=len(plan.new_groups), accounts=len(plan.new_accounts), links=plan.links,
-        )
+        changed = (plan.count("new"), plan.count("changed"), len(plan.new_groups),
+                   len(plan.new_accounts), plan.links)
+        if any(changed):  # importing the same file again changes nothing: nothing to log
+            audit.record(
+                audit.GROUP_CHANGE, target=year,
+                summary=f"Import in {year.name}: {changed[0]} nieuwe leerlingen, {changed[1]} "
+                        f"gewijzigd, {changed[2]} nieuwe groepen, {changed[3]} nieuwe "
+                        f"ouderaccounts, {changed[4]} ouders gekoppeld",
+                new=changed[0], changed=changed[1], groups=changed[2], accounts=changed[3],
+                links=changed[4],
+            )
         db.session.commit()
     except IntegrityError:
         # Another import or admin created the same student or account at this moment.
