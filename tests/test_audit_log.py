@@ -176,7 +176,9 @@ def rows(response) -> list[str]:
 def test_the_admin_reads_the_log_newest_first_in_school_time(w, client):
     _some_events(w)
     login_as(client, w.admin)
-    assert 'href="/beheer/logboek"' in client.get("/beheer/").text
+    index = client.get("/beheer/").text
+    assert 'href="/beheer/logboek"' in index and 'href="/beheer/meldingen"' in index
+    assert re.search(r"<title>Beheer · [^<]*</title>", index)  # the links are in the page
     page = client.get("/beheer/logboek")
     assert page.status_code == 200
     listed = rows(page)
