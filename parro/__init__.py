@@ -58,12 +58,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .feed import bp as feed_bp
     from .files import bp as media_bp
     from .help import bp as help_bp
+    from .moderation import bp as moderation_bp
     from .privacy import bp as privacy_bp
     from .students import bp as students_bp
     from .theme import bp as theme_bp
 
     for bp in (auth_bp, admin_bp, feed_bp, students_bp, absence_bp, activities_bp, chat_bp,
-               media_bp, privacy_bp, help_bp, theme_bp):
+               media_bp, privacy_bp, help_bp, theme_bp, moderation_bp):
         app.register_blueprint(bp)
     if app.config["DEMO"] and not app.config["MAIL_SERVER"]:
         from .devmail import bp as devmail_bp

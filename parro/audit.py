@@ -16,6 +16,7 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from .clock import now
 from .extensions import db
 from .models.audit import AuditEvent
 
@@ -49,6 +50,7 @@ def record(action: str, *, summary: str = "", target=None, actor=None, **details
         actor = current_user._get_current_object()
     ip = (request.remote_addr or "")[:45] if has_request_context() else ""
     entry = AuditEvent(
+        created_at=now(),  # the moment it happened, not when the session flushes
         action=action,
         actor_id=getattr(actor, "id", None),
         actor_name=(getattr(actor, "name", "") or getattr(actor, "email", "") or "")[:120],
@@ -60,6 +62,13 @@ def record(action: str, *, summary: str = "", target=None, actor=None, **details
     )
     db.session.add(entry)
     return entry
+
+
+def person(user) -> str:
+    """How a summary names someone: their name and address, so both can be searched."""
+    if user is None:
+        return "?"
+    return f"{user.name} ({user.email})" if user.name else user.email
 
 
 _purging = threading.local()

@@ -448,6 +448,18 @@ def add_chat_demo(school: School) -> None:
         "nog drie rijders. Wie kan er rijden?", days=4, hours=6)
     if parents:
         say(chat, parents[0], "Ik kan rijden, ik heb plek voor 3 kinderen.", days=4, hours=4)
+        # An open report, so the office finds something under Beheer → Meldingen.
+        from . import audit
+        from .models import Report
+
+        rude = say(chat, parents[0], "Als de familie van Daan weer te laat is, rijd ik niet. "
+                   "Die lui kunnen ook nooit op tijd komen.", days=4, hours=3)
+        report = Report(reporter=jansen, message=rude,
+                        reason="Dit gaat over een ander gezin; dat hoort niet in de groepsapp.")
+        db.session.add(report)
+        db.session.flush()
+        audit.record(audit.MODERATION, actor=jansen, target=report,
+                     summary="Melding van een chatbericht (demo)", message_id=rude.id)
     say(chat, jansen, "Ik kan ook, met 4 plekken.", days=4, hours=2)
     say(chat, anna, "Super, dank jullie wel! Dan hebben we er nog één nodig.", days=3, hours=8)
     db.session.commit()

@@ -479,13 +479,18 @@ def can_change_message(user: User, message: Message) -> bool:
         user.is_authenticated
         and message.author_id == user.id
         and not message.is_deleted
+        and not message.is_hidden
         and can_see_conversation(user, message.conversation)
     )
 
 
 def can_see_attachment(user: User, attachment: MessageAttachment) -> bool:
     message = attachment.message
-    return not message.is_deleted and can_see_conversation(user, message.conversation)
+    return (
+        not message.is_deleted
+        and not message.is_hidden
+        and can_see_conversation(user, message.conversation)
+    )
 
 
 def can_use_chat(user: User) -> bool:
@@ -508,8 +513,11 @@ def _post_group_ids(post: Post) -> set[int]:
 
 
 def can_see_post(user: User, post: Post) -> bool:
-    """Guardians: published posts of their children's groups; staff also see scheduled ones."""
-    if not user.is_authenticated:
+    """Guardians: published posts of their children's groups; staff also see scheduled ones.
+
+    A post the school hid after a report is seen by nobody (the admin reads it in the queue).
+    """
+    if not user.is_authenticated or post.is_hidden:
         return False
     if user.is_admin or post.author_id == user.id:
         return True
@@ -519,11 +527,12 @@ def can_see_post(user: User, post: Post) -> bool:
 
 
 def can_edit_post(user: User, post: Post) -> bool:
-    return user.is_authenticated and post.author_id == user.id
+    return user.is_authenticated and post.author_id == user.id and not post.is_hidden
 
 
 def can_delete_post(user: User, post: Post) -> bool:
-    return can_edit_post(user, post) or is_admin(user)
+    """A hidden post is kept for the audit: nobody deletes it from the feed."""
+    return can_edit_post(user, post) or (is_admin(user) and not post.is_hidden)
 
 
 def can_like(user: User, post: Post) -> bool:
@@ -642,6 +651,43 @@ def can_see_consent_overview(user: User, group: Group) -> bool:
 
 
 def can_manage_consent_topics(user: User) -> bool:
+    return is_admin(user)
+
+
+# -- moderation and the audit log ---------------------------------------------------
+
+
+def can_report_post(user: User, post: Post) -> bool:
+    """Anyone who can see a published post may report it, except its author."""
+    return (
+        user.is_authenticated
+        and post.author_id != user.id
+        and post.is_published()
+        and can_see_post(user, post)
+    )
+
+
+def can_report_message(user: User, message: Message) -> bool:
+    """Members of the conversation may report a message of someone else's."""
+    return (
+        user.is_authenticated
+        and message.author_id != user.id
+        and not message.is_deleted
+        and not message.is_hidden
+        and can_see_conversation(user, message.conversation)
+    )
+
+
+def can_see_own_reports(user: User) -> bool:
+    return user.is_authenticated
+
+
+def can_moderate(user: User) -> bool:
+    """The queue of reports; hiding an item or dismissing a report: the school office."""
+    return is_admin(user)
+
+
+def can_read_audit_log(user: User) -> bool:
     return is_admin(user)
 
 

@@ -560,6 +560,44 @@ ROUTES.update({
 })
 
 
+def _reported_post(w):
+    """A post of the teacher's, reported by the guardian (made once per world)."""
+    from parro.moderation import service
+
+    if not hasattr(w, "reported"):
+        post = make_post(w.group, author=w.teacher)
+        w.reported = service.report_item(w.guardian, post, "Past niet bij de afspraken")
+    return w.reported
+
+
+ROUTES.update({
+    # -- moderation and the audit log (issue 7)
+    "moderation.mine": ("GET", lambda w: {}, signed_in(), None),
+    # Those who see the post and did not write it: the guardian of its group, the admin.
+    "moderation.report_post": (
+        "GET", lambda w: {"post_id": make_post(w.group, author=w.teacher).id},
+        only("guardian", "admin"), None,
+    ),
+    "moderation.report_post#POST": (
+        "POST", lambda w: {"post_id": make_post(w.group, author=w.teacher).id},
+        only("guardian", "admin", ok=303), {"reason": "Er staat een naam van een gezin in."},
+    ),
+    # The message is the guardian's own: only the teacher in the conversation reports it.
+    "moderation.report_message": ("GET", lambda w: {"message_id": _chat_message(w)["message_id"]},
+                                  only("teacher"), None),
+    "moderation.report_message#POST": (
+        "POST", lambda w: {"message_id": _chat_message(w)["message_id"]},
+        only("teacher", ok=303), {"reason": "Onbeleefd"},
+    ),
+    "admin.reports": ("GET", lambda w: {}, only("admin"), None),
+    "admin.handle_report": (
+        "POST", lambda w: {"report_id": _reported_post(w).id}, only("admin", ok=303),
+        {"decision": "dismiss", "answer": "Dit mag blijven staan."},
+    ),
+    "admin.audit_log": ("GET", lambda w: {}, only("admin"), None),
+})
+
+
 def test_every_route_is_listed(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     listed = {key.split("#")[0] for key in ROUTES}

@@ -211,3 +211,21 @@ class ImportConfirmForm(FlaskForm):
     content = HiddenField(validators=[DataRequired()])
     year = HiddenField(validators=[DataRequired()])
     digest = HiddenField(validators=[DataRequired()])
+
+
+class AuditFilterForm(FlaskForm):
+    """The filter above the audit log: a GET form, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    actie = SelectField(_l("Actie"), validators=[Optional()])
+    wie = SearchField(_l("Wie (naam of e-mailadres)"), validators=[max_length(100)])
+    van = DateField(_l("Vanaf"), validators=[Optional()], format=["%Y-%m-%d", "%d-%m-%Y"],
+                    invalid_value_message=INVALID_DATE)
+    tot = DateField(_l("Tot en met"), validators=[Optional()], format=["%Y-%m-%d", "%d-%m-%Y"],
+                    invalid_value_message=INVALID_DATE)
+
+    def validate_tot(self, field):
+        if field.data and self.van.data and field.data < self.van.data:
+            raise ValidationError(_l("De einddatum ligt voor de begindatum."))

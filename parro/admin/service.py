@@ -224,6 +224,8 @@ def delete_group(group: Group) -> None:
     if db.session.scalar(select(Membership.id).where(Membership.group_id == group.id).limit(1)):
         raise Invalid(None, _l("Er zitten leerlingen in deze groep (ook in het archief). "
                                "Verplaats ze eerst; een lege groep kunt u verwijderen."))
+    audit.record(audit.GROUP_CHANGE, target=group,
+                 summary=f"Lege groep {group.name} ({group.year.name}) verwijderd")
     db.session.delete(group)
     db.session.commit()
 
@@ -254,6 +256,9 @@ def assign_teacher(group: Group, user: User) -> None:
     )
     if exists is None:
         db.session.add(TeacherAssignment(group=group, user=user))
+        audit.record(audit.GROUP_CHANGE, target=group, teacher_id=user.id,
+                     summary=f"{audit.person(user)} gekoppeld aan {group.name} "
+                             f"({group.year.name})")
         _commit("teacher", _l("Deze leerkracht is al aan de groep gekoppeld."))
 
 
@@ -265,6 +270,9 @@ def unassign_teacher(group: Group, user: User) -> None:
     )
     if assignment is not None:
         db.session.delete(assignment)
+        audit.record(audit.GROUP_CHANGE, target=group, teacher_id=user.id,
+                     summary=f"{audit.person(user)} ontkoppeld van {group.name} "
+                             f"({group.year.name})")
         db.session.commit()
 
 
@@ -369,8 +377,14 @@ def place_student(student: Student, group: Group) -> None:
     membership = membership_in(student, group.year)
     if membership is None:
         db.session.add(Membership(student=student, group=group, year=group.year))
+        summary = f"{student.full_name} geplaatst in {group.name} ({group.year.name})"
+    elif membership.group_id == group.id:
+        return
     else:
+        summary = (f"{student.full_name} verplaatst van {membership.group.name} naar "
+                   f"{group.name} ({group.year.name})")
         membership.group = group
+    audit.record(audit.GROUP_CHANGE, target=student, summary=summary, group_id=group.id)
     _commit("group", _l("De leerling zit dit schooljaar al in een andere groep."))
 
 
@@ -378,6 +392,9 @@ def remove_from_year(student: Student, year: SchoolYear) -> None:
     """Take the student out of the year's group; earlier years stay as they were."""
     membership = membership_in(student, year)
     if membership is not None:
+        audit.record(audit.GROUP_CHANGE, target=student, group_id=membership.group_id,
+                     summary=f"{student.full_name} uit {membership.group.name} gehaald "
+                             f"({year.name})")
         db.session.delete(membership)
         db.session.commit()
 
@@ -452,6 +469,17 @@ def apply_import(data: bytes, year: SchoolYear, digest: str) -> csv_import.Plan:
 
     try:
         _write_plan(plan, existing, year, school)
+        changed = (plan.count("new"), plan.count("changed"), len(plan.new_groups),
+                   len(plan.new_accounts), plan.links)
+        if any(changed):  # importing the same file again changes nothing: nothing to log
+            audit.record(
+                audit.GROUP_CHANGE, target=year,
+                summary=f"Import in {year.name}: {changed[0]} nieuwe leerlingen, {changed[1]} "
+                        f"gewijzigd, {changed[2]} nieuwe groepen, {changed[3]} nieuwe "
+                        f"ouderaccounts, {changed[4]} ouders gekoppeld",
+                new=changed[0], changed=changed[1], groups=changed[2], accounts=changed[3],
+                links=changed[4],
+            )
         db.session.commit()
     except IntegrityError:
         # Another import or admin created the same student or account at this moment.
@@ -655,6 +683,15 @@ def start_new_year(name: str, starts: date, ends: date, move_groups: bool,
             )
         if move_groups and make_it_current:
             _set_current(year)
+        audit.record(
+            audit.GROUP_CHANGE, target=year,
+            summary=f"Nieuw schooljaar {name}: " + (
+                f"{len(plan.moves)} groepen met {plan.moving_students} leerlingen een groep "
+                f"omhoog, {plan.leaving_students} leerlingen van groep 8 vertrokken"
+                if move_groups else "leeg begonnen, voor een import"),
+            groups=len(plan.moves), students=plan.moving_students,
+            leaving=plan.leaving_students, current=year.is_current,
+        )
         db.session.commit()
     except IntegrityError:
         # A second click, or another admin, created the year at the same moment.

@@ -3,7 +3,12 @@ from __future__ import annotations
 from flask import render_template
 from flask_login import current_user, login_required
 
+from sqlalchemy import func, select
+
 from .. import policy
+from ..extensions import db
+from ..models import Report
+from ..models.moderation import OPEN
 from . import bp
 
 
@@ -16,4 +21,8 @@ def _admins_only():
 @bp.route("/")
 def index():
     """Show the administration overview."""
-    return render_template("admin/index.html", year=policy.current_year())
+    open_reports = db.session.scalar(
+        select(func.count()).select_from(Report).where(Report.status == OPEN)
+    )
+    return render_template("admin/index.html", year=policy.current_year(),
+                           open_reports=open_reports)

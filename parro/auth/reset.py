@@ -8,6 +8,7 @@ from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from .. import audit
 from ..clock import now
 from ..extensions import db
 from ..mail import queue_mail
@@ -90,4 +91,7 @@ def complete_reset(reset: PasswordReset, password: str) -> bool:
     user.password_hash = hash_password(password)
     user.password_changed_at = moment
     end_all_sessions(user)
+    audit.record(audit.SECURITY, actor=user, target=user,
+                 summary=f"Nieuw wachtwoord via e-maillink voor {audit.person(user)}; "
+                         "overal uitgelogd")
     return True

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import audit
 from ..clock import now
 from ..extensions import db
 from ..mail import queue_mail
@@ -65,7 +66,8 @@ def _user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-def _revoke_open_invitations(user: User, except_id: int | None = None) -> None:
+def _revoke_open_invitations(user: User, except_id: int | None = None) -> int:
+    """Revoke the user's unused links; returns how many there were."""
     moment = now()
     query = update(Invitation).where(
         Invitation.user_id == user.id,
@@ -74,12 +76,19 @@ def _revoke_open_invitations(user: User, except_id: int | None = None) -> None:
     )
     if except_id is not None:
         query = query.where(Invitation.id != except_id)
-    db.session.execute(query.values(revoked_at=moment))
+    return db.session.execute(query.values(revoked_at=moment)).rowcount
 
 
 def _send_invitation(user: User, invited_by: User | None, student: Student | None) -> Invitation:
     """Revoke the user's earlier open links, make a new one and queue the mail."""
-    _revoke_open_invitations(user)
+    revoked = _revoke_open_invitations(user)
+    summary = f"Uitnodiging verstuurd aan {audit.person(user)}"
+    if student is not None:
+        summary += f" voor {student.full_name}"
+    if revoked:
+        summary += "; eerdere link ingetrokken"
+    audit.record(audit.INVITATION, summary=summary, target=user, actor=invited_by,
+                 student_id=student.id if student else None, revoked=revoked)
     token = new_token()
     invitation = Invitation(
         user=user,
@@ -139,6 +148,10 @@ def invite_guardian(student: Student, email: str, invited_by: User, locale: str 
         if user.active:
             if not linked:
                 return InviteResult(user, Outcome.ALREADY_LINKED)
+            audit.record(
+                audit.INVITATION, actor=invited_by, target=user, student_id=student.id,
+                summary=f"{student.full_name} toegevoegd aan het account van {audit.person(user)}",
+            )
             school = _school()
             queue_mail(
                 user.email,
@@ -266,6 +279,8 @@ def activate(invitation: Invitation, name: str, locale: str, password: str) -> b
     user.active = True
     user.activated_at = moment
     user.password_changed_at = moment
+    audit.record(audit.INVITATION, actor=user, target=user,
+                 summary=f"Uitnodiging aangenomen: account van {audit.person(user)} geactiveerd")
     return True
 
 
@@ -286,12 +301,21 @@ def latest_invitations(user_ids) -> dict[int, Invitation]:
     return latest
 
 
+# How the audit log names the roles (stored text, so in the school's language).
+ROLE_NAMES = {Role.ADMIN: "beheerder", Role.TEACHER: "leerkracht", Role.GUARDIAN: "ouder"}
+
+
 def change_role(user: User, role: Role, changed_by: User) -> None:
     """Make a staff member a teacher or an admin."""
     if user.id == changed_by.id:
         raise AccountError(_("U kunt uw eigen rol niet wijzigen. Vraag een andere beheerder."))
     if not user.is_staff or role not in (Role.TEACHER, Role.ADMIN):
         raise AccountError(_("Alleen medewerkers kunnen leerkracht of beheerder zijn."))
+    if user.role != role:
+        audit.record(audit.ROLE_CHANGE, actor=changed_by, target=user,
+                     summary=f"Rol van {audit.person(user)}: {ROLE_NAMES[user.role]} → "
+                             f"{ROLE_NAMES[role]}",
+                     old=str(user.role), new=str(role))
     user.role = role
     db.session.commit()
 
@@ -300,6 +324,10 @@ def set_disabled(user: User, disabled: bool, changed_by: User) -> None:
     """Disable an account (every session ends at once) or enable it again."""
     if user.id == changed_by.id:
         raise AccountError(_("U kunt uw eigen account niet uitschakelen."))
+    if user.disabled != disabled:
+        audit.record(audit.ROLE_CHANGE, actor=changed_by, target=user, disabled=disabled,
+                     summary=f"Account van {audit.person(user)} "
+                             f"{'uitgeschakeld' if disabled else 'weer ingeschakeld'}")
     user.disabled = disabled
     if disabled:
         end_all_sessions(user)

@@ -245,6 +245,9 @@ def change_password():
             current_user.password_hash = hash_password(form.password.data)
             current_user.password_changed_at = now()
             renew_session(current_user)
+            audit.record(audit.SECURITY, target=current_user,
+                         summary=f"Wachtwoord gewijzigd door {audit.person(current_user)}; "
+                                 "andere apparaten uitgelogd")
             db.session.commit()
             flash(
                 _("Uw wachtwoord is gewijzigd. Op andere apparaten bent u uitgelogd."),
@@ -285,8 +288,8 @@ def end_device(session_id: int):
             flash(_("U bent uitgelogd."), "success")
             return redirect(url_for("auth.login"), 303)
         db.session.delete(row)
-        audit.record(audit.SECURITY, summary="Apparaat uitgelogd", target=current_user,
-                     device=describe(row.user_agent))
+        audit.record(audit.SECURITY, target=current_user, session_id=row.id,
+                     summary=f"{audit.person(current_user)} logde een ander apparaat uit")
         db.session.commit()
         flash(_("Dat apparaat is uitgelogd."), "success")
     return redirect(url_for("auth.account"), 303)
@@ -298,7 +301,8 @@ def end_other_devices():
     """Log out every device except this one."""
     if EmptyForm().validate_on_submit():
         end_other_sessions(current_user)
-        audit.record(audit.SECURITY, summary="Overal anders uitgelogd", target=current_user)
+        audit.record(audit.SECURITY, target=current_user,
+                     summary=f"{audit.person(current_user)} logde alle andere apparaten uit")
         db.session.commit()
         flash(_("U bent op alle andere apparaten uitgelogd."), "success")
     return redirect(url_for("auth.account"), 303)

@@ -73,6 +73,7 @@ def _pending(user: User, before) -> list[Item]:
             Message.id > notified,
             Message.created_at < before,
             Message.deleted_at.is_(None),
+            Message.hidden_at.is_(None),
             or_(Message.author_id.is_(None), Message.author_id != user.id),
             policy.conversation_member_clause(user.id),
         )
@@ -206,6 +207,7 @@ def _waiting(user: User, conversation: Conversation) -> Item | None:
             Message.id > read,
             Message.id > notified,
             Message.deleted_at.is_(None),
+            Message.hidden_at.is_(None),
             or_(Message.author_id.is_(None), Message.author_id != user.id),
             Message.created_at <= clock.now() - timedelta(minutes=cfg["CHAT_NOTICE_MINUTES"]),
             Message.created_at > clock.now() - timedelta(days=cfg["CHAT_NOTICE_MAX_DAYS"]),

@@ -154,6 +154,13 @@ def delete_message(message: Message) -> list[str]:
     return keys
 
 
+def hide_message(message: Message, by: User) -> None:
+    """The school hid it after a report: the row and files stay, members see a placeholder."""
+    message.revision = _lock(message.conversation)
+    message.hidden_at = now()
+    message.hidden_by_id = by.id
+
+
 def page_of_messages(conversation: Conversation, size: int, before: int | None = None):
     """The newest `size` messages (before message id `before`), oldest first, and
     whether there are older ones."""
@@ -294,6 +301,7 @@ def _unread_query(user_id: int):
             Message.id > func.coalesce(ReadState.last_read_message_id, 0),
             or_(Message.author_id.is_(None), Message.author_id != user_id),
             Message.deleted_at.is_(None),
+            Message.hidden_at.is_(None),
             Conversation.id.in_(policy.member_conversation_ids(user_id)),
         )
         .group_by(Message.conversation_id)

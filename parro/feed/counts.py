@@ -60,6 +60,7 @@ def _is_new(groups) -> list:
         Post.publish_at > NEW_SINCE,
         Post.publish_at > oldest_mark,
         Post.publish_at <= NOW,
+        Post.hidden_at.is_(None),
         or_(Post.author_id.is_(None), Post.author_id != USER_ID),
         exists(in_groups.where(PostGroup.group_id.in_(groups))),
         # Opened one of its groups after it was published, or during this request.

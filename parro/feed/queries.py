@@ -52,6 +52,7 @@ class PostInfo:
     can_like: bool = False
     can_edit: bool = False
     can_delete: bool = False
+    can_report: bool = False
     stats: bool = False  # the viewer sees the names and read receipts below
     likers: list[str] = field(default_factory=list)
     hidden: set[int] = field(default_factory=set)  # photos this viewer may not see (consent)
@@ -84,7 +85,8 @@ def feed_page(user: User, group_ids: set[int], before: int | None = None,
               limit: int = 20) -> FeedPage:
     """The newest posts in these groups the user may see, older than post `before`."""
     query = _post_query().where(
-        Post.id.in_(select(PostGroup.post_id).where(PostGroup.group_id.in_(group_ids)))
+        Post.id.in_(select(PostGroup.post_id).where(PostGroup.group_id.in_(group_ids))),
+        Post.hidden_at.is_(None),
     )
     if not user.is_staff:
         query = query.where(Post.publish_at <= now())
@@ -132,6 +134,7 @@ def describe(user: User, posts: list[Post]) -> dict[int, PostInfo]:
         i.can_like = policy.can_like(user, post)
         i.can_edit = policy.can_edit_post(user, post)
         i.can_delete = policy.can_delete_post(user, post)
+        i.can_report = policy.can_report_post(user, post)
         i.stats = policy.can_see_post_stats(user, post)
     photos = [a for p in posts for a in p.attachments if a.is_photo]
     hidden = policy.hidden_photo_ids(user, photos)

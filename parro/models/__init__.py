@@ -44,6 +44,7 @@ from .feed import (
     ReadReceipt,
 )
 from .audit import AuditEvent
+from .moderation import Report
 from .notification import NotificationDigest, NotificationItem, NotificationSetting
 from .outbox import OutboxMail
 from .privacy import APP_PHOTOS, Consent, ConsentChange, ConsentTopic
@@ -109,6 +110,7 @@ __all__ = [
     "NotificationItem",
     "NotificationSetting",
     "OutboxMail",
+    "Report",
     "PasswordReset",
     "RecoveryCode",
     "Role",

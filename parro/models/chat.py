@@ -112,9 +112,12 @@ class Message(db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The conversation's revision when this message last changed.
     revision: Mapped[int] = mapped_column(Integer, default=0)
+    # Hidden by the school after a report: the others see a placeholder in its place.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
 
     conversation: Mapped[Conversation] = relationship()
-    author: Mapped[User | None] = relationship()  # noqa: F821
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])  # noqa: F821
     attachments: Mapped[list[MessageAttachment]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="MessageAttachment.id"
     )
@@ -122,6 +125,10 @@ class Message(db.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
 
 
 class MessageAttachment(db.Model):

@@ -40,8 +40,11 @@ class Post(db.Model):
     publish_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     # When the guardians were told (parro.notifications); None while that is still due.
     mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Hidden by the school after a report (moderation): kept, but shown to nobody.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
 
-    author: Mapped[User | None] = relationship()  # noqa: F821
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])  # noqa: F821
     post_groups: Mapped[list[PostGroup]] = relationship(
         back_populates="post", cascade="all, delete-orphan"
     )
@@ -56,6 +59,10 @@ class Post(db.Model):
 
     def is_published(self) -> bool:
         return self.publish_at <= now()
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
 
     @property
     def photos(self) -> list[Attachment]:

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .. import audit
 from ..clock import now
 from ..extensions import db
 from ..models import (
@@ -60,6 +61,11 @@ def set_consent(student: Student, topic: ConsentTopic, given: bool, by: User) ->
             current.given, current.changed_by_id, current.changed_at = given, by.id, moment
         db.session.add(ConsentChange(student_id=student.id, topic_id=topic.id, given=given,
                                      changed_by_id=by.id, changed_at=moment))
+        audit.record(
+            audit.CONSENT_CHANGE, actor=by, target=student, topic_id=topic.id, given=given,
+            summary=f"{student.full_name}, {topic.name}: "
+                    f"{'toestemming gegeven' if given else 'geen toestemming'}",
+        )
         if withdrawn and topic.key == APP_PHOTOS:
             tell_authors(student)
         try:

@@ -31,11 +31,13 @@ def pages_of(role: str, demo) -> list[str]:
             "/absentie/", "/account",
             "/beheer/", "/beheer/groepen", "/beheer/leerlingen", "/beheer/medewerkers",
             "/beheer/ouders", "/beheer/import", f"/privacy/kind/{demo.sem_id}",
+            "/beheer/meldingen", "/beheer/logboek",
         ]
     if role == "teacher":
         return [*common, "/", f"/activiteiten/{demo.conference3_id}/rooster",
                 f"/privacy/kind/{demo.sem_id}"]
-    return [*common, f"/privacy/kind/{demo.sem_id}"]
+    return [*common, f"/privacy/kind/{demo.sem_id}", "/meldingen/",
+            f"/meldingen/groepsbericht/{demo.post_id}"]
 
 
 def serious(results) -> list[dict]:

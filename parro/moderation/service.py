@@ -1,0 +1,191 @@
+"""Reports of posts and messages, and what the admin decides about them.
+
+Every report, hide and dismissal is an audit event. Hiding keeps the row
+(hidden_at, hidden_by): nobody sees it any more except the admin in the queue,
+its files are no longer served, and its author is told why by email.
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import audit
+from ..clock import now
+from ..extensions import db
+from ..mail import queue_mail
+from ..models import Conversation, Message, Post, Report, School, User
+from ..models.moderation import DISMISSED, HIDDEN, OPEN
+
+QUEUE_SIZE = 50
+CONTEXT_MESSAGES = 3  # messages shown before a reported one, so the admin sees the conversation
+
+
+class AlreadyReported(Exception):
+    """This user reported this item before."""
+
+
+class AlreadyHandled(Exception):
+    """Another admin handled the report meanwhile."""
+
+
+def _excerpt(text: str, length: int = 60) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def describe(item) -> str:
+    """A short Dutch description of a post or message for the audit log."""
+    author = item.author.display_name if item.author else "?"
+    if isinstance(item, Post):
+        return f"groepsbericht van {author}: {_excerpt(item.title or item.body)}"
+    return f"chatbericht van {author}: {_excerpt(item.body)}"
+
+
+def report_item(reporter: User, item: Post | Message, reason: str) -> Report:
+    """Record a report; raises AlreadyReported the second time. Commits."""
+    report = Report(
+        reporter=reporter,
+        post=item if isinstance(item, Post) else None,
+        message=item if isinstance(item, Message) else None,
+        reason=reason.strip()[:500],
+    )
+    db.session.add(report)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise AlreadyReported() from None
+    audit.record(
+        audit.MODERATION, summary=f"Melding van {describe(item)}", target=report,
+        post_id=report.post_id, message_id=report.message_id, reason=report.reason,
+    )
+    db.session.commit()
+    return report
+
+
+def already_reported(user: User, item: Post | Message) -> bool:
+    column = Report.post_id if isinstance(item, Post) else Report.message_id
+    return db.session.scalar(
+        select(Report.id).where(Report.reporter_id == user.id, column == item.id)
+    ) is not None
+
+
+def my_reports(user: User) -> list[Report]:
+    return list(
+        db.session.scalars(
+            select(Report)
+            .where(Report.reporter_id == user.id)
+            .options(
+                joinedload(Report.post).joinedload(Post.author),
+                joinedload(Report.message).joinedload(Message.author),
+            )
+            .order_by(Report.id.desc())
+            .limit(100)
+        )
+    )
+
+
+def open_reports() -> list[Report]:
+    """The queue, oldest first, with everything the page shows loaded up front."""
+    return list(
+        db.session.scalars(
+            select(Report)
+            .where(Report.status == OPEN)
+            .options(
+                joinedload(Report.reporter),
+                joinedload(Report.post).joinedload(Post.author),
+                joinedload(Report.post).selectinload(Post.groups),
+                joinedload(Report.post).selectinload(Post.attachments),
+                joinedload(Report.message).joinedload(Message.author),
+                joinedload(Report.message)
+                .joinedload(Message.conversation)
+                .joinedload(Conversation.student),
+                joinedload(Report.message).selectinload(Message.attachments),
+            )
+            .order_by(Report.id)
+            .limit(QUEUE_SIZE)
+        ).unique()
+    )
+
+
+def message_context(message: Message) -> list[Message]:
+    """The reported message with the few before it and the one after, oldest first."""
+    base = (
+        select(Message)
+        .where(Message.conversation_id == message.conversation_id)
+        .options(joinedload(Message.author))
+    )
+    before = db.session.scalars(
+        base.where(Message.id < message.id).order_by(Message.id.desc()).limit(CONTEXT_MESSAGES)
+    ).all()
+    after = db.session.scalars(base.where(Message.id > message.id).order_by(Message.id).limit(1)).all()
+    return [*reversed(before), message, *after]
+
+
+def _school_name() -> str:
+    return db.session.scalar(select(School.name).limit(1)) or "parro"
+
+
+def handle(report: Report, admin: User, hide: bool, answer: str) -> None:
+    """Hide the item (closing every open report of it) or dismiss this report. Commits.
+
+    Each reporter gets the answer by email; when hidden, the author is told why.
+    """
+    db.session.refresh(report, with_for_update=True)
+    if not report.is_open:
+        raise AlreadyHandled()
+    item = report.item
+    moment = now()
+    if hide:
+        reports = list(
+            db.session.scalars(
+                select(Report).where(
+                    Report.status == OPEN,
+                    (Report.post_id == report.post_id) if report.post_id is not None
+                    else (Report.message_id == report.message_id),
+                )
+            )
+        )
+        if isinstance(item, Message):
+            from ..chat.service import hide_message
+
+            hide_message(item, admin)
+        else:
+            item.hidden_at, item.hidden_by_id = moment, admin.id
+    else:
+        reports = [report]
+    for each in reports:
+        each.status = HIDDEN if hide else DISMISSED
+        each.answer, each.handled_by, each.handled_at = answer, admin, moment
+        if each.reporter is not None and each.reporter.is_active:
+            queue_mail(
+                each.reporter.email, _l("Antwoord op uw melding"), "report_answer",
+                locale=each.reporter.locale, user=each.reporter, report=each, hidden=hide,
+                school_name=_school_name(),
+            )
+    if hide and item.author is not None and item.author.is_active:
+        queue_mail(
+            item.author.email, _l("Uw bericht is verborgen door de school"), "report_hidden",
+            locale=item.author.locale, user=item.author, item=item, answer=answer,
+            is_post=isinstance(item, Post), school_name=_school_name(),
+        )
+    verb = "verborgen" if hide else "melding afgewezen"
+    audit.record(
+        audit.MODERATION, actor=admin, target=report,
+        summary=f"{describe(item)} – {verb}",
+        decision=HIDDEN if hide else DISMISSED, reports=[r.id for r in reports],
+        post_id=report.post_id, message_id=report.message_id, answer=answer,
+    )
+    db.session.commit()
+
+
+def status_label(report: Report) -> str:
+    return {
+        OPEN: _("In behandeling"),
+        HIDDEN: _("Verborgen door de school"),
+        DISMISSED: _("Bekeken, blijft staan"),
+    }[report.status]
