@@ -39,6 +39,8 @@ from .models import (
     Item,
     LoginEvent,
     Membership,
+    NotificationDigest,
+    NotificationItem,
     Message,
     MessageAttachment,
     OutboxMail,
@@ -148,6 +150,11 @@ def _activity_rows(ids) -> dict[str, int]:
 
 
 KINDS = [
+    # Digest lines first: a removed post would take its lines along uncounted.
+    Kind("notification_items", NotificationItem,
+         lambda cut, day: NotificationItem.created_at < cut),
+    Kind("notification_digests", NotificationDigest,
+         lambda cut, day: NotificationDigest.created_at < cut),
     Kind("posts", Post, lambda cut, day: Post.publish_at < cut,
          files=lambda ids: select(Attachment.key).where(Attachment.post_id.in_(ids))),
     Kind("announcements", Announcement, lambda cut, day: Announcement.ends_on < day,

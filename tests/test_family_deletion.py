@@ -216,6 +216,7 @@ def test_deleting_the_family_removes_exactly_its_data(app, browser, w):
         "login_event": of("login_event", email={"mama@example.org"}),
         "invitation": of("invitation", user_id=users),
         "outbox_mail": of("outbox_mail", recipient={"mama@example.org"}),
+        "notification_item": of("notification_item", user_id=users),
         "conversation": ids(w.sem_chat),
         "message": of("message", conversation_id={w.sem_chat.id}),
         "message_attachment": ids(w.files.sem_chat, w.files.mama_trip),

@@ -156,6 +156,9 @@ def _expected_removed(before):
                    for m, r in rows["message"].items())
     }
     return {
+        "notification_item": old("notification_item", "created_at") | {
+            pk for pk, r in rows["notification_item"].items() if r["post_id"] in posts},
+        "notification_digest": old("notification_digest", "created_at"),
         "post": posts,
         "post_group": {pk for pk, r in rows["post_group"].items() if r["post_id"] in posts},
         "attachment": {pk for pk, r in rows["attachment"].items()
