@@ -216,6 +216,7 @@ def post(conversation_id: int):
                 attachments.discard(staged)  # a failed transaction leaves no files
                 raise
             attachments.commit_files(staged)
+            flash(_("Uw bericht is verstuurd."), "success")
             if _fragment_wanted():
                 compose = render_template("chat/_compose.html", **_compose_context(conversation))
                 news = _news(conversation, _int_arg("na"), _int_arg("v"))
@@ -301,6 +302,7 @@ def edit(conversation_id: int, message_id: int):
     if form.validate_on_submit():
         service.edit_message(message, form.body.data.strip())
         db.session.commit()
+        flash(_("Uw bericht is aangepast."), "success")
         if _fragment_wanted():
             return render_template("chat/_message.html", m=message)
         return redirect(
@@ -324,6 +326,7 @@ def delete(conversation_id: int, message_id: int):
         keys = service.delete_message(message)
         db.session.commit()
         attachments.remove_files(keys)
+        flash(_("Uw bericht is verwijderd."), "success")
     if _fragment_wanted():
         return render_template("chat/_message.html", m=message)
     return redirect(
