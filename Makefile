@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 
-.PHONY: install catalogs run test demo translations bench clean
+.PHONY: install catalogs run test demo translations bench screenshots clean
 
 install: $(VENV)/.installed
 
@@ -39,6 +39,11 @@ translations: install
 bench: install catalogs
 	$(BIN)/python bench/photos.py
 	$(BIN)/python bench/chat_poll.py
+
+# Every main page per role at 360 and 1280 px (build/screenshots/) and README's
+# phone pictures (docs/screenshots/); see tools/screenshots.py.
+screenshots: install catalogs
+	$(BIN)/python tools/screenshots.py
 
 clean:
 	rm -rf $(VENV)

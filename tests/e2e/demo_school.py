@@ -108,6 +108,7 @@ def main_pages(role: str, demo: Demo) -> dict[str, str]:
     return {
         **shared, **chats,
         "oudergesprekken": f"/activiteiten/{demo.conference3_id}",
+        "gesprek-plannen": f"/activiteiten/{demo.conference6_id}",
         "agenda": "/activiteiten/agenda",
         "ziekmelden": "/absentie/",
         "privacy-kind": f"/privacy/kind/{demo.sem_id}",
