@@ -57,8 +57,14 @@ def time_element(moment: datetime | None) -> Markup:
     """<time> with the relative time, the exact time as its title (server-rendered)."""
     if moment is None:
         return Markup("")
-    return Markup('<time datetime="{}" title="{}">{}</time>').format(
-        moment.isoformat(), exact(moment), relative(moment))
+    from . import clock
+
+    # Earlier today: static/js/app.js keeps "5 minuten geleden" true while the page is open.
+    now = clock.local_now()
+    same_day = moment <= now and moment.astimezone(now.tzinfo).date() == now.date()
+    fresh = Markup(" data-fresh") if same_day else ""
+    return Markup('<time datetime="{}" title="{}"{}>{}</time>').format(
+        moment.isoformat(), exact(moment), fresh, relative(moment))
 
 
 def init_app(app: Flask) -> None:

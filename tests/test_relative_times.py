@@ -47,3 +47,10 @@ def test_time_element_carries_the_exact_moment_in_the_school_time_zone(app):
         html = str(time_element(moment))
     assert html == ('<time datetime="2026-11-23T13:05:00+00:00" '
                     'title="maandag 23 november 2026, 14:05">gisteren om 14:05</time>')
+
+
+def test_times_of_today_are_marked_for_the_page_to_keep_fresh(app):
+    clock.set_now(NOW)
+    with app.test_request_context(), force_locale("nl"):
+        assert ' data-fresh>20 minuten geleden</time>' in str(time_element(at(24, 15, 10)))
+        assert "data-fresh" not in str(time_element(at(26, 8, 0)))  # planned

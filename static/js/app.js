@@ -238,3 +238,19 @@ document.addEventListener("htmx:afterSwap", function (event) {
     }, 6000);
   });
 })();
+
+// -- Relative times ---------------------------------------------------------------
+// The server writes "zojuist" or "5 minuten geleden" (parro/i18n.py); times from the
+// last hours carry data-fresh, and stay true here while the page is open.
+(function () {
+  if (!window.Intl || !Intl.RelativeTimeFormat) return;
+  var format = new Intl.RelativeTimeFormat(document.documentElement.lang || "nl");
+  setInterval(function () {
+    document.querySelectorAll("time[data-fresh]").forEach(function (el) {
+      var minutes = Math.round((Date.now() - Date.parse(el.dateTime)) / 60000);
+      if (minutes < 1 || minutes >= 24 * 60) return;
+      el.textContent = minutes < 60 ? format.format(-minutes, "minute")
+        : format.format(-Math.round(minutes / 60), "hour");
+    });
+  }, 60000);
+})();
