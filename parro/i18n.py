@@ -34,10 +34,11 @@ def relative(moment: datetime) -> str:
 
     local, now = moment.astimezone(clock.school_tz()), clock.local_now()
     ago, days = now - local, (now.date() - local.date()).days
-    if ago < timedelta(0) or days >= 7:
-        skeleton = "MMMd" if local.year == now.year and ago > timedelta(0) else "yMMMd"
+    future = ago < -timedelta(minutes=1)  # planned; a few seconds ahead is clock skew
+    if future or days >= 7:
+        skeleton = "MMMd" if local.year == now.year and not future else "yMMMd"
         day = format_skeleton(skeleton, local, tzinfo=local.tzinfo, locale=get_locale())
-        return f"{day}, {format_time(local, 'HH:mm')}" if ago < timedelta(0) else day
+        return f"{day}, {format_time(local, 'HH:mm')}" if future else day
     if ago < timedelta(minutes=1):
         return gettext("zojuist")
     if days == 0:

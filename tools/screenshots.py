@@ -114,8 +114,8 @@ def main() -> None:
                     page.reload()
                 page.evaluate("window.scrollTo(0, 0)")  # a conversation opens at its end
                 if name == "gesprek-plannen":  # the times to choose from
-                    page.get_by_role("heading", name="Gesprek voor Lotte").evaluate(
-                        "(el) => el.scrollIntoView()")
+                    page.locator("h1").evaluate("(el) => el.scrollIntoView()")
+                page.evaluate(LOAD_IMAGES)
                 path = args.readme / filename
                 page.screenshot(path=path, type="jpeg", quality=70, animations="disabled")
                 print(f"{path.relative_to(ROOT)} ({path.stat().st_size // 1024} kB)")
