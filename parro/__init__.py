@@ -38,12 +38,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from . import i18n, layout, security
+    from . import feedback, i18n, layout, security
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     i18n.init_app(app)
     security.init_app(app)
     layout.init_app(app)
+    feedback.init_app(app)
 
     from . import audit, errors, mail as outbox  # noqa: F401 (audit: append-only guard)
 

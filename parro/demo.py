@@ -566,7 +566,8 @@ def add_feed_demo(school: School) -> None:
     seed = 0
     for group in groups:
         teachers = [ta.user for ta in group.teacher_assignments] or [assignments[group.id]]
-        for n, (days, title, body, photos) in enumerate(FEED_POSTS):
+        for n, (days, *variants) in enumerate(FEED_POSTS):
+            title, body, photos = variants[group.grade % 2]
             seed += 1
             author = teachers[n % len(teachers)]
             files = [(f"IMG_{seed:03d}{k}.jpg", picture(seed * 10 + k))
@@ -645,20 +646,36 @@ def picture(seed: int) -> bytes:
     return buffer.getvalue()
 
 
-FEED_POSTS = [  # (days ago, title, text, number of photos)
-    (20, "Welkom terug!", "Wat fijn dat iedereen er weer is. We zijn deze week gestart met het "
-     "thema 'Wonen'. In {group} bouwen we de komende weken een eigen straat.", 2),
-    (16, "Bibliotheekbezoek", "Vandaag zijn we naar de bibliotheek geweest. Iedereen heeft een "
-     "boek uitgezocht. Wilt u thuis ook samen lezen? Tips staan op "
-     "https://www.example.org/lezen", 0),
-    (12, "Studiedag vrijdag", "Let op: vrijdag is er een studiedag. Alle kinderen zijn die "
-     "dag vrij.\n"
-     "De BSO is gewoon open.", 0),
-    (8, "Kunst in de klas", "Vandaag hebben we geschilderd met waterverf. Kijk eens wat een "
-     "mooie kunstwerken!", 4),
-    (4, "Buiten spelen", "Wat was het heerlijk weer vandaag. We hebben de rekenles buiten "
-     "gedaan: tellen met stoepkrijt.", 3),
-    (1, "", "Morgen graag een lege schoenendoos meenemen voor ons knutselproject. Dank u wel!", 0),
+# (days ago, one post for even grades, one for odd ones: title, text, number of photos),
+# so a family with children in two groups sees two different stories.
+FEED_POSTS = [
+    (20, ("Welkom terug!", "Wat fijn dat iedereen er weer is. We zijn deze week gestart met "
+          "het thema 'Wonen'. In {group} bouwen we de komende weken een eigen straat.", 2),
+         ("Een goede start", "De eerste weken zitten erop! De kinderen van {group} hebben samen "
+          "de klassenregels gemaakt. Ze hangen nu naast de deur.", 2)),
+    (16, ("Bibliotheekbezoek", "Vandaag zijn we naar de bibliotheek geweest. Iedereen heeft een "
+          "boek uitgezocht. Wilt u thuis ook samen lezen? Tips staan op "
+          "https://www.example.org/lezen", 0),
+         ("Gym op dinsdag en vrijdag", "Vanaf nu heeft {group} gym op dinsdag en vrijdag. Wilt u "
+          "gymkleding en gymschoenen meegeven? Zet de naam erin, dan raakt er niets kwijt.", 0)),
+    (12, ("Studiedag vrijdag", "Let op: vrijdag is er een studiedag. Alle kinderen zijn die "
+          "dag vrij.\n"
+          "De BSO is gewoon open.", 0),
+         ("Luizencontrole woensdag", "Woensdag is er weer luizencontrole. Wilt u uw kind die dag "
+          "zonder vlechten of gel naar school laten gaan? Dank u wel!", 0)),
+    (8, ("Kunst in de klas", "Vandaag hebben we geschilderd met waterverf. Kijk eens wat een "
+         "mooie kunstwerken!", 4),
+        ("Herfstwandeling", "We zijn met {group} het bos in geweest. De kinderen hebben kastanjes, "
+         "eikels en mooie bladeren verzameld voor de seizoenstafel.", 4)),
+    (4, ("Buiten spelen", "Wat was het heerlijk weer vandaag. We hebben de rekenles buiten "
+         "gedaan: tellen met stoepkrijt.", 3),
+        ("Proefjes met water", "Wat drijft er en wat zinkt er? De kinderen deden hun eigen "
+         "proefjes en schreven op wat ze zagen. Kijk eens hoe serieus ze bezig waren!", 3)),
+    (1, ("Onze straat is af!", "Na drie weken bouwen is de straat van {group} klaar, met een "
+         "bakker, een school en zelfs een brandweerkazerne. Komt u vrijdag na schooltijd kijken?",
+         2),
+        ("Voorlezen in de kring", "Vandaag lazen de kinderen elkaar voor in de kring. Morgen "
+         "graag een lege schoenendoos meenemen voor ons knutselproject. Dank u wel!", 2)),
 ]
 
 NEWSLETTER_LINES = [

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from babel.dates import format_skeleton
 from flask import Flask, request
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, format_time, format_timedelta, get_locale, gettext
 from flask_login import current_user
+from markupsafe import Markup
 
 LOCALES = ("nl", "en")
 LANG_COOKIE = "parro_lang"
@@ -23,6 +27,48 @@ def select_timezone() -> str:
     return current_app.config["TIMEZONE"]
 
 
+def relative(moment: datetime) -> str:
+    """'zojuist', '5 minuten geleden', '2 uur geleden', 'gisteren om 14:05',
+    '3 dagen geleden', then the date; a moment in the future gets its date and time."""
+    from . import clock
+
+    local, now = moment.astimezone(clock.school_tz()), clock.local_now()
+    ago, days = now - local, (now.date() - local.date()).days
+    future = ago < -timedelta(minutes=1)  # planned; a few seconds ahead is clock skew
+    if future or days >= 7:
+        skeleton = "MMMd" if local.year == now.year and not future else "yMMMd"
+        day = format_skeleton(skeleton, local, tzinfo=local.tzinfo, locale=get_locale())
+        return f"{day}, {format_time(local, 'HH:mm')}" if future else day
+    if ago < timedelta(minutes=1):
+        return gettext("zojuist")
+    if days == 0:
+        return format_timedelta(-ago, threshold=1, add_direction=True)
+    if days == 1:
+        return gettext("gisteren om %(time)s", time=format_time(local, "HH:mm"))
+    return format_timedelta(timedelta(days=-days), granularity="day", threshold=1,
+                            add_direction=True)
+
+
+def exact(moment: datetime) -> str:
+    """'dinsdag 24 november 2026, 07:45' in the school's time zone."""
+    return f"{format_date(moment, 'full')}, {format_time(moment, 'HH:mm')}"
+
+
+def time_element(moment: datetime | None) -> Markup:
+    """<time> with the relative time, the exact time as its title (server-rendered)."""
+    if moment is None:
+        return Markup("")
+    from . import clock
+
+    # Earlier today: static/js/app.js keeps "5 minuten geleden" true while the page is open.
+    now = clock.local_now()
+    same_day = moment <= now and moment.astimezone(now.tzinfo).date() == now.date()
+    fresh = Markup(" data-fresh") if same_day else ""
+    return Markup('<time datetime="{}" title="{}"{}>{}</time>').format(
+        moment.isoformat(), exact(moment), fresh, relative(moment))
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt)
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt)
+    app.jinja_env.filters["ago"] = time_element

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -82,6 +83,26 @@ def test_htmx_like_swaps_just_the_button(client, school):
     response = client.post(like_url(post), headers={"HX-Request": "true"})
     assert 'aria-pressed="false"' in response.get_data(as_text=True)
     assert likes() == []
+
+
+def test_htmx_like_says_what_happened_in_the_status_region(client, school):
+    post = school["post"]
+    sign_in(client, school["amrani"])
+    response = client.post(like_url(post), headers={"HX-Request": "true"})
+    assert json.loads(response.headers["HX-Trigger"]) == {
+        "parro:flash": {"messages": [["success", "U vindt dit bericht leuk."]]}}
+    page = client.get("/groepen/").get_data(as_text=True)
+    assert "U vindt dit bericht leuk." not in page  # said once, not again on the next page
+    assert '<div id="flashes" class="flashes" role="status"></div>' in page
+
+
+def test_a_poll_does_not_take_the_message_meant_for_the_next_page(client, school):
+    post = school["post"]
+    sign_in(client, school["amrani"])
+    client.post(like_url(post))  # plain form: flash, then 303 to the post
+    poll = client.get("/gesprekken/ongelezen?n=99", headers={"HX-Request": "true"})
+    assert "HX-Trigger" not in poll.headers
+    assert "U vindt dit bericht leuk." in text_of(client.get(f"/groepen/bericht/{post.id}"))
 
 
 def test_others_see_the_count_the_author_sees_the_names(client, school):

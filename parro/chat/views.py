@@ -9,7 +9,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime, format_time
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
@@ -17,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
-from .. import clock, media, policy
+from .. import media, policy
 from ..auth.forms import EmptyForm
 from ..extensions import db, limiter
 from ..files.sending import VARIANTS, send_stored
@@ -48,18 +47,6 @@ def chat_text(body: str):
 @bp.app_template_filter("chat_when")
 def chat_when(moment):
     return when(moment)
-
-
-@bp.app_template_filter("chat_time")
-def chat_time(moment):
-    """'14:05' today, '3 mrt. 14:05' this year, with the year before that."""
-    local = moment.astimezone(clock.school_tz())
-    today = clock.today()
-    if local.date() == today:
-        return format_time(local, "H:mm")
-    if local.year == today.year:
-        return format_datetime(local, "d MMM H:mm")
-    return format_datetime(local, "d MMM yyyy H:mm")
 
 
 def _fragment_wanted() -> bool:
@@ -228,6 +215,7 @@ def post(conversation_id: int):
                 attachments.discard(staged)  # a failed transaction leaves no files
                 raise
             attachments.commit_files(staged)
+            flash(_("Uw bericht is verstuurd."), "success")
             if _fragment_wanted():
                 compose = render_template("chat/_compose.html", **_compose_context(conversation))
                 news = _news(conversation, _int_arg("na"), _int_arg("v"))
@@ -301,6 +289,7 @@ def edit(conversation_id: int, message_id: int):
     if form.validate_on_submit():
         service.edit_message(message, form.body.data.strip())
         db.session.commit()
+        flash(_("Uw bericht is aangepast."), "success")
         if _fragment_wanted():
             return render_template("chat/_message.html", m=message)
         return redirect(
@@ -324,6 +313,7 @@ def delete(conversation_id: int, message_id: int):
         keys = service.delete_message(message)
         db.session.commit()
         attachments.remove_files(keys)
+        flash(_("Uw bericht is verwijderd."), "success")
     if _fragment_wanted():
         return render_template("chat/_message.html", m=message)
     return redirect(

@@ -143,6 +143,7 @@ def dismiss_announcement(announcement_id: int):
         db.session.commit()
     except IntegrityError:
         db.session.rollback()  # closed twice (two tabs): it is closed
+    flash(_("De mededeling is gesloten. U vindt hem terug bij Mededelingen."), "success")
     if request.htmx:
         return ""
     target = request.form.get("next", "")

@@ -210,7 +210,10 @@ def like(post_id: int):
     policy.require(policy.can_like(current_user, post))
     if not EmptyForm().validate_on_submit():
         abort(400)
-    service.toggle_like(current_user, post)
+    if service.toggle_like(current_user, post):
+        flash(_("U vindt dit bericht leuk."), "success")
+    else:
+        flash(_("U vindt dit bericht niet meer leuk."), "success")
     if request.htmx:
         return render_template("feed/_like.html", post=post, info=like_state(current_user, post))
     return redirect(safe_next(url_for("feed.post", post_id=post.id)) + f"#post-{post.id}", 303)

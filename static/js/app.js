@@ -196,3 +196,61 @@ document.addEventListener("htmx:afterSwap", function (event) {
     failed(event, function (form) { return form.dataset.failed; });
   });
 })();
+
+// -- Feedback for every htmx action -------------------------------------------
+// While a request is under way its element is aria-busy (the stylesheet shows a
+// spinner) and a form's submit buttons are disabled, so a second tap sends nothing.
+// Polls stay quiet. Messages the server flashed arrive as the `parro:flash` event
+// (HX-Trigger header, see parro/feedback.py) and go into the status region.
+(function () {
+  function buttons(el) {
+    return el.tagName === "FORM" ? el.querySelectorAll("button:not([type=button])") : [];
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var el = event.detail.elt;
+    if (!el || el.hasAttribute("data-poll")) return;
+    el.setAttribute("aria-busy", "true");
+    buttons(el).forEach(function (b) { b.disabled = true; });
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var el = event.detail.elt;
+    if (!el || !el.hasAttribute("aria-busy")) return;
+    el.removeAttribute("aria-busy");
+    buttons(el).forEach(function (b) { b.disabled = false; });
+  });
+
+  var timer = null;
+  document.addEventListener("parro:flash", function (event) {
+    var region = document.getElementById("flashes");
+    if (!region || !event.detail || !event.detail.messages) return;
+    region.textContent = "";
+    event.detail.messages.forEach(function (m) {
+      var p = document.createElement("p");
+      p.className = "flash flash-" + m[0];
+      p.textContent = m[1];
+      region.appendChild(p);
+    });
+    region.classList.add("toast");
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      region.textContent = "";
+      region.classList.remove("toast");
+    }, 6000);
+  });
+})();
+
+// -- Relative times ---------------------------------------------------------------
+// The server writes "zojuist" or "5 minuten geleden" (parro/i18n.py); times from the
+// last hours carry data-fresh, and stay true here while the page is open.
+(function () {
+  if (!window.Intl || !Intl.RelativeTimeFormat) return;
+  var format = new Intl.RelativeTimeFormat(document.documentElement.lang || "nl");
+  setInterval(function () {
+    document.querySelectorAll("time[data-fresh]").forEach(function (el) {
+      var minutes = Math.round((Date.now() - Date.parse(el.dateTime)) / 60000);
+      if (minutes < 1 || minutes >= 24 * 60) return;
+      el.textContent = minutes < 60 ? format.format(-minutes, "minute")
+        : format.format(-Math.round(minutes / 60), "hour");
+    });
+  }, 60000);
+})();

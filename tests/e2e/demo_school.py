@@ -66,3 +66,54 @@ def log_in(page, email: str) -> None:
     page.get_by_label("Wachtwoord").fill(PASSWORD)
     page.get_by_role("button", name="Inloggen").click()
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+ROLES = {"guardian": "ouder.jansen@example.org",
+         "teacher": "juf.anna@example.org",
+         "admin": "admin@example.org"}
+
+
+def main_pages(role: str, demo: Demo) -> dict[str, str]:
+    """The main pages of each role, by a short name (the accessibility test and the
+    screenshot script, tools/screenshots.py, go through the same pages)."""
+    shared = {
+        "groepen": "/groepen/",
+        "bericht": f"/groepen/bericht/{demo.post_id}",
+        "activiteiten": "/activiteiten/",
+        "account": "/account",
+        "e-mailberichten": "/account/e-mailberichten",
+        "help": "/help",
+    }
+    if role == "admin":
+        return {
+            **shared,
+            "mededelingen": "/groepen/mededelingen",
+            "absentie-administratie": "/absentie/administratie",
+            "absentie-beheer": "/absentie/beheer",
+            "beheer": "/beheer/", "beheer-groepen": "/beheer/groepen",
+            "beheer-leerlingen": "/beheer/leerlingen", "beheer-medewerkers": "/beheer/medewerkers",
+            "beheer-ouders": "/beheer/ouders", "beheer-import": "/beheer/import",
+            "privacy-onderwerpen": "/privacy/onderwerpen", "privacy-kind": f"/privacy/kind/{demo.sem_id}",
+            "meldingen": "/beheer/meldingen", "logboek": "/beheer/logboek",
+        }
+    chats = {"gesprekken": "/gesprekken/", "kindgesprek": f"/gesprekken/{demo.sem_chat_id}"}
+    if role == "teacher":
+        return {
+            "ochtend": "/", **shared, **chats,
+            "nieuw-bericht": f"/groepen/{demo.group3_id}/nieuw",
+            "oudergesprekken": f"/activiteiten/{demo.conference3_id}",
+            "rooster": f"/activiteiten/{demo.conference3_id}/rooster",
+            "absentie": "/absentie/overzicht",
+            "beschikbaarheid": "/gesprekken/beschikbaarheid",
+            "privacy-groep": f"/privacy/groep/{demo.group3_id}",
+        }
+    return {
+        **shared, **chats,
+        "oudergesprekken": f"/activiteiten/{demo.conference3_id}",
+        "gesprek-plannen": f"/activiteiten/{demo.conference6_id}",
+        "agenda": "/activiteiten/agenda",
+        "ziekmelden": "/absentie/",
+        "privacy-kind": f"/privacy/kind/{demo.sem_id}",
+        "mijn-meldingen": "/meldingen/",
+        "melden": f"/meldingen/groepsbericht/{demo.post_id}",
+    }
