@@ -274,3 +274,36 @@ def test_author_removes_single_photos_from_a_post(client, school, media_dir):
     assert response.status_code == 422
     fresh()
     assert db.session.get(Attachment, other_id) is not None
+
+
+def test_photos_get_a_default_description_and_the_author_can_write_one(client, school):
+    post = make_post(school["group"], author=school["teacher"], title="Herfstwandeling",
+                     photos=2)
+    first, second = post.attachments
+    db.session.commit()
+    sign_in(client, school["guardian"])
+    page = client.get(f"/groepen/bericht/{post.id}").get_data(as_text=True)
+    assert 'alt="Foto 1 van 2 bij bericht ‘Herfstwandeling’"' in page
+
+    sign_in(client, school["teacher"])
+    url = f"/groepen/bericht/{post.id}/bewerken"
+    response = client.post(url, data={"title": "Herfstwandeling", "body": "",
+                                      f"alt-{first.id}": "  Kinderen   rapen kastanjes  "})
+    assert response.status_code == 303
+    sign_in(client, school["guardian"])
+    page = client.get(f"/groepen/bericht/{post.id}").get_data(as_text=True)
+    assert 'alt="Kinderen rapen kastanjes"' in page
+    assert 'alt="Foto 2 van 2 bij bericht ‘Herfstwandeling’"' in page
+
+
+def test_a_too_long_photo_description_is_refused_and_nothing_changes(client, school):
+    post = make_post(school["group"], author=school["teacher"], title="Oud", photos=1)
+    photo = post.attachments[0]
+    db.session.commit()
+    sign_in(client, school["teacher"])
+    response = client.post(f"/groepen/bericht/{post.id}/bewerken",
+                           data={"title": "Nieuw", "body": "", f"alt-{photo.id}": "x" * 301})
+    assert response.status_code == 422
+    assert "Maak de beschrijving korter: hoogstens 300 tekens." in text_of(response)
+    fresh()
+    assert (post.title, photo.description) == ("Oud", "")

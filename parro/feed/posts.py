@@ -165,6 +165,9 @@ def post(post_id: int):
     return render_template("feed/post.html", post=found, info=info)
 
 
+DESCRIPTION_MAX = 300
+
+
 @bp.route("/bericht/<int:post_id>/bewerken", methods=["GET", "POST"])
 @login_required
 def edit_post(post_id: int):
@@ -173,20 +176,24 @@ def edit_post(post_id: int):
     policy.require(policy.can_edit_post(current_user, post))
     form = EditPostForm(obj=post)
     form.remove.choices = [SelectChoice(a.id, a.filename) for a in post.attachments]
-    if form.validate_on_submit():
+    descriptions = {a.id: " ".join(request.form.get(f"alt-{a.id}", a.description).split())
+                    for a in post.photos}
+    too_long = [i for i, text in descriptions.items() if len(text) > DESCRIPTION_MAX]
+    if form.validate_on_submit() and not too_long:
         keeps_something = len(post.attachments) > len(set(form.remove.data or []))
         if not (form.title.data or "").strip() and not (form.body.data or "").strip() \
                 and not keeps_something:
             form.body.errors = list(form.body.errors) + [_("Schrijf een bericht.")]
         else:
             service.edit_post(post, title=form.title.data, body=form.body.data,
-                              remove_ids=form.remove.data or [])
+                              remove_ids=form.remove.data or [], descriptions=descriptions)
             flash(_("Uw bericht is aangepast."), "success")
             return done(url_for("feed.post", post_id=post.id))
     status = 422 if form.is_submitted() else 200
     flagged = policy.unconsented_photo_ids(post.photos)
     return render_template("feed/edit_post.html", form=form, post=post, flagged=flagged,
-                           delete_form=EmptyForm()), status
+                           descriptions=descriptions, too_long=too_long,
+                           description_max=DESCRIPTION_MAX, delete_form=EmptyForm()), status
 
 
 @bp.post("/bericht/<int:post_id>/verwijderen")

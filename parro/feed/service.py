@@ -117,11 +117,14 @@ def create_post(
     return post
 
 
-def edit_post(post: Post, *, title: str, body: str, remove_ids=()) -> None:
-    """New title and text; the attachments in remove_ids go, with their files."""
+def edit_post(post: Post, *, title: str, body: str, remove_ids=(), descriptions=None) -> None:
+    """New title, text and photo descriptions; the attachments in remove_ids go, with their files."""
     post.title = (title or "").strip()
     post.body = clean_text(body)
     post.edited_at = now()
+    for attachment in post.attachments:
+        if descriptions and attachment.id in descriptions:
+            attachment.description = descriptions[attachment.id]
     gone = [a for a in post.attachments if a.id in set(remove_ids)]
     for attachment in gone:
         post.attachments.remove(attachment)

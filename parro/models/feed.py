@@ -116,6 +116,8 @@ class Attachment(db.Model):
     height: Mapped[int | None] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer, default=0)
     has_original: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the photo shows, for who cannot see it (the img's alt text); "" for the default.
+    description: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     post: Mapped[Post | None] = relationship(back_populates="attachments")
