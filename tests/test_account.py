@@ -181,7 +181,7 @@ def test_the_account_page_lists_the_logged_in_devices(app, make_client):
 
 
 def test_logging_out_another_device(app, make_client):
-    make_guardian(email="ouder@example.org")
+    make_guardian(email="ouder@example.org", name="Eva Jansen")
     db.session.commit()
     laptop = browser(make_client, "ouder@example.org", WINDOWS_FIREFOX)
     phone = browser(make_client, "ouder@example.org", ANDROID)
@@ -259,7 +259,7 @@ def test_fields_carry_only_meaningful_aria_attributes(app, make_client):
 def test_logging_out_devices_is_in_the_audit_log(app, make_client):
     from parro.models import AuditEvent
 
-    make_guardian(email="ouder@example.org")
+    make_guardian(email="ouder@example.org", name="Eva Jansen")
     db.session.commit()
     laptop = browser(make_client, "ouder@example.org", WINDOWS_FIREFOX)
     browser(make_client, "ouder@example.org", IPHONE)
@@ -270,7 +270,8 @@ def test_logging_out_devices_is_in_the_audit_log(app, make_client):
     events = fetch(select(AuditEvent).where(AuditEvent.action == "security")
                    .order_by(AuditEvent.id))
     assert [(e.summary, e.details) for e in events] == [
-        ("Apparaat uitgelogd", {"device": "Firefox op Windows"}),
-        ("Overal anders uitgelogd", {}),
+        ("Eva Jansen (ouder@example.org) logde een ander apparaat uit",
+         {"device": "Firefox op Windows"}),
+        ("Eva Jansen (ouder@example.org) logde alle andere apparaten uit", {}),
     ]
     assert laptop.get("/account").status_code == 302

@@ -288,7 +288,7 @@ def end_device(session_id: int):
             flash(_("U bent uitgelogd."), "success")
             return redirect(url_for("auth.login"), 303)
         db.session.delete(row)
-        audit.record(audit.SECURITY, target=current_user, session_id=row.id,
+        audit.record(audit.SECURITY, target=current_user, device=describe(row.user_agent),
                      summary=f"{audit.person(current_user)} logde een ander apparaat uit")
         db.session.commit()
         flash(_("Dat apparaat is uitgelogd."), "success")
