@@ -5,8 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from babel.dates import format_skeleton
-from flask import Flask, request
-from flask_babel import format_date, format_datetime, format_time, format_timedelta, get_locale, gettext
+from flask import Flask, g, request
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_time,
+    format_timedelta,
+    get_locale,
+    get_translations,
+    gettext,
+)
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -68,7 +76,33 @@ def time_element(moment: datetime | None) -> Markup:
         moment.isoformat(), exact(moment), fresh, relative(moment))
 
 
+def _translations():
+    """Flask-Babel's get_translations(), remembered per locale for the rest of the request.
+
+    A page asks for its catalogue once per string (a feed page a few hundred
+    times); Flask-Babel looks up the context, the locale and its name each time.
+    Keyed by the locale object, so force_locale() (mails in the recipient's
+    language) still gets its own catalogue.
+    """
+    ns = g.get("_flask_babel")
+    locale = getattr(ns, "babel_locale", None)
+    if locale is None:  # not chosen yet in this request (or no request)
+        return get_translations()
+    cache = ns.__dict__.setdefault("parro_translations", {})
+    translations = cache.get(locale)
+    if translations is None:
+        translations = cache[locale] = get_translations()
+    return translations
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt)
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt)
     app.jinja_env.filters["ago"] = time_element

@@ -8,8 +8,7 @@ from datetime import timedelta
 
 from flask import Flask, Response, current_app, g, redirect, request, session
 from flask_login import AnonymousUserMixin, current_user, login_url
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, delete, select, update
 
 from .clock import now
 from .database import writing
@@ -124,26 +123,42 @@ def _no_flask_session_login(user_id):
     return None
 
 
+_session_lookup = None
+
+
+def _session_statement():
+    """The user behind a session token, with the three session columns the check needs.
+
+    Built once: one entity and three columns (no joined UserSession object), so
+    SQLAlchemy reuses the compiled statement and its cache key on every request.
+    """
+    global _session_lookup
+    if _session_lookup is None:
+        _session_lookup = (
+            select(User, UserSession.id, UserSession.last_seen_at, UserSession.remember)
+            .select_from(UserSession)
+            .join(User, UserSession.user_id == User.id)
+            .where(UserSession.token_hash == bindparam("token_hash"))
+        )
+    return _session_lookup
+
+
 @login_manager.request_loader
 def load_user_from_cookie(req) -> User | None:
     token = req.cookies.get(current_app.config["AUTH_COOKIE_NAME"])
     if not token or len(token) > 100:
         return None
-    row = db.session.scalar(
-        select(UserSession)
-        .options(joinedload(UserSession.user))
-        .where(UserSession.token_hash == hash_token(token))
-    )
+    row = db.session.execute(_session_statement(), {"token_hash": hash_token(token)}).first()
     if row is None:
         return None
-    user = row.user
+    user, session_id, last_seen_at, remember = row
     moment = now()
-    if not user.is_active or not is_live(row, moment):
+    if not user.is_active or moment - last_seen_at > idle_limit(user, remember):
         g.set_auth_cookie = None  # the browser may forget it too
         return None
-    if (moment - row.last_seen_at).total_seconds() > current_app.config["SESSION_TOUCH_SECONDS"]:
-        _touch(row.id, moment)
-    g.user_session_id = row.id
+    if (moment - last_seen_at).total_seconds() > current_app.config["SESSION_TOUCH_SECONDS"]:
+        _touch(session_id, moment)
+    g.user_session_id = session_id
     return user
 
 

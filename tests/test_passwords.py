@@ -93,6 +93,31 @@ def test_the_hash_is_renewed_at_login_when_the_parameters_change(app, make_clien
         assert not needs_rehash(after.password_hash)
 
 
+def test_an_old_default_hash_still_logs_in_and_is_rehashed_with_the_lighter_parameters(
+    app, make_client
+):
+    from argon2 import PasswordHasher
+
+    from parro.config import Defaults
+
+    guardian = make_guardian(email="ouder@example.org")
+    # argon2-cffi's defaults, which parro used before: 64 MiB, 3 passes, 4 lanes.
+    guardian.password_hash = PasswordHasher(memory_cost=65536, time_cost=3, parallelism=4).hash(
+        PASSWORD
+    )
+    db.session.commit()
+
+    client = make_client(PASSWORD_HASH=Defaults.PASSWORD_HASH)  # the production setting
+    response = client.post("/login", data={"email": "ouder@example.org", "password": PASSWORD})
+    assert response.status_code == 303
+    assert "/login" not in client.get("/").headers.get("Location", "")  # signed in
+    (after,) = fetch(select(User))
+    assert "$argon2id$v=19$m=19456,t=2,p=1$" in after.password_hash
+    with client.application.app_context():
+        assert verify_password(after.password_hash, PASSWORD)
+        assert not needs_rehash(after.password_hash)
+
+
 def test_a_failed_login_does_not_touch_the_hash(app, make_client):
     make_guardian(email="ouder@example.org")
     db.session.commit()

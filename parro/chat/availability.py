@@ -103,11 +103,14 @@ def status_of(user: User, av: Availability, local: datetime) -> StaffStatus:
     return StaffStatus(user, False, False, "", next_period_start(av, local))
 
 
-def staff_statuses(conversation: Conversation) -> list[StaffStatus]:
-    """The availability of each staff member in the conversation (both of a job-sharing pair)."""
+def staff_statuses(conversation: Conversation, people: list | None = None) -> list[StaffStatus]:
+    """The availability of each staff member in the conversation (both of a job-sharing pair).
+
+    `people`: its members, when the caller has already loaded them.
+    """
     from .service import members
 
-    staff = [u for u in members(conversation) if u.is_staff]
+    staff = [u for u in (members(conversation) if people is None else people) if u.is_staff]
     avs = availabilities(staff)
     local = clock.local_now()
     return [status_of(u, avs[u.id], local) for u in staff]

@@ -83,9 +83,10 @@ def title_of(conversation: Conversation) -> str:
     return conversation.title
 
 
-def _compose_context(conversation: Conversation, form: MessageForm | None = None) -> dict:
+def _compose_context(conversation: Conversation, form: MessageForm | None = None,
+                     people: list[User] | None = None) -> dict:
     """What the send box needs: the form, and for guardians the teachers' availability."""
-    statuses = staff_statuses(conversation)
+    statuses = staff_statuses(conversation, people)
     closed = current_user.is_guardian and chat_closed(conversation, statuses)
     school = current_school()
     return {
@@ -176,7 +177,7 @@ def show(conversation_id: int):
         "last_id": conversation.last_message_id,
         "revision": conversation.revision,
         "poll_seconds": current_app.config["CHAT_POLL_SECONDS"],
-        **_compose_context(conversation),
+        **_compose_context(conversation, people=people),
         **_read_by_context(conversation, people),
     }
     if before is None and conversation.last_message_id:

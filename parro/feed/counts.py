@@ -89,12 +89,8 @@ def open_groups(user: User, group_ids: set[int], opening: set[int]) -> Counter:
     """
     if not group_ids:
         return Counter()
-    pg = aliased(PostGroup)
-    ids = sorted(group_ids)
     rows = db.session.execute(
-        select(pg.group_id, Post.id).join(Post, Post.id == pg.post_id)
-        .where(pg.group_id.in_(ids), *_is_new(ids)),
-        params(user),
+        _open_groups_statement(), {**params(user), "group_ids": sorted(group_ids)}
     ).all()
     opened = {group_id for group_id, _post in rows if group_id in opening}
     if opened:
@@ -102,6 +98,21 @@ def open_groups(user: User, group_ids: set[int], opening: set[int]) -> Counter:
     policy.per_request("feed_groups_opened", set).update(opening)
     read = {post_id for group_id, post_id in rows if group_id in opening}
     return Counter(group_id for group_id, post_id in rows if post_id not in read)
+
+
+_statements: dict[str, object] = {}
+
+
+def _open_groups_statement():
+    """Each of these groups' new posts; built once (the group ids are bound, expanding)."""
+    if "open_groups" not in _statements:
+        pg = aliased(PostGroup)
+        ids = bindparam("group_ids", expanding=True)
+        _statements["open_groups"] = (
+            select(pg.group_id, Post.id).join(Post, Post.id == pg.post_id)
+            .where(pg.group_id.in_(ids), *_is_new(ids))
+        )
+    return _statements["open_groups"]
 
 
 def _mark_seen(user: User, group_ids: set[int]) -> None:

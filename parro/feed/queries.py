@@ -57,6 +57,7 @@ class PostInfo:
     likers: list[str] = field(default_factory=list)
     hidden: set[int] = field(default_factory=set)  # photos this viewer may not see (consent)
     flagged: set[int] = field(default_factory=set)  # photos of a child without consent (staff)
+    photos: list[Attachment] = field(default_factory=list)  # the photos this viewer sees
     families_total: int = 0
     unread: list[Family] = field(default_factory=list)
 
@@ -140,9 +141,11 @@ def describe(user: User, posts: list[Post]) -> dict[int, PostInfo]:
     hidden = policy.hidden_photo_ids(user, photos)
     flagged = policy.unconsented_photo_ids(photos) if user.is_staff else set()
     for post in posts:
+        i = info[post.id]
         ids_here = {a.id for a in post.attachments}
-        info[post.id].hidden = hidden & ids_here
-        info[post.id].flagged = flagged & ids_here
+        i.hidden = hidden & ids_here
+        i.flagged = flagged & ids_here
+        i.photos = [a for a in post.attachments if a.is_photo and a.id not in i.hidden]
     with_stats = [p for p in posts if info[p.id].stats]
     if with_stats:
         _add_stats(with_stats, info)

@@ -32,7 +32,8 @@ def _before() -> int | None:
 
 def _render_feed(group_ids: set[int], current_group: Group | None = None):
     before = _before()
-    page = feed_page(current_user, group_ids, before, current_app.config["FEED_PAGE_SIZE"])
+    user = current_user._get_current_object()  # asked per post: no proxy lookup each time
+    page = feed_page(user, group_ids, before, current_app.config["FEED_PAGE_SIZE"])
     context = {
         "page": page,
         "items": _with_activities(page, group_ids, before),
@@ -40,18 +41,18 @@ def _render_feed(group_ids: set[int], current_group: Group | None = None):
     }
     if request.htmx and not request.htmx.boosted:
         return render_template("feed/_posts.html", **context)
-    groups = policy.visible_groups(current_user)
+    groups = policy.visible_groups(user)
     # Opening the feed (its first page) marks what it shows as seen; the tabs show what is left.
     opening = group_ids if before is None else set()
-    new = counts.open_groups(current_user, {g.id for g in groups}, opening)
+    new = counts.open_groups(user, {g.id for g in groups}, opening)
     return render_template(
         "feed/index.html",
         groups=groups,
         new=new,
         children=_children_with_groups(),
-        postable=[g for g in groups if policy.can_post_in_group(current_user, g)],
-        announcements=announcements.pinned(current_user, group_ids) if _before() is None else [],
-        first_page=_before() is None,
+        postable=[g for g in groups if policy.can_post_in_group(user, g)],
+        announcements=announcements.pinned(user, group_ids) if before is None else [],
+        first_page=before is None,
         **context,
     )
 
