@@ -422,7 +422,7 @@ def table(results: dict) -> str:
     lines.append("")
     peaks = ", ".join(f"{mb:.0f}" for mb in large["worker_peak_rss_mb"])
     lines.append(f"worker memory: peak {peaks} MB "
-                 f"(a login's password hash takes 64 MB for a moment), after the run "
+                 f"(a login's password hash takes 19 MB for a moment), after the run "
                  f"{', '.join(f'{mb:.0f}' for mb in large['worker_rss_after_mb'])} MB")
     if results.get("photos"):
         p = results["photos"]
