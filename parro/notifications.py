@@ -150,21 +150,19 @@ def _chat_lines(user: User, before: datetime) -> list[dict]:
     from flask_babel import gettext as _
     from flask_babel import ngettext
 
-    from .chat.digest import _pending, _title
-    from .chat.service import mark_notified
+    from .chat.digest import pending, summary_lines
 
-    lines = []
-    for item in _pending(user, before):
-        lines.append({
+    return [
+        {
             "text": "{}: {} {}".format(
-                _title(item.conversation),
-                ngettext("%(num)d bericht", "%(num)d berichten", item.count),
-                _("van %(authors)s", authors=", ".join(item.authors)),
+                line["title"],
+                ngettext("%(num)d bericht", "%(num)d berichten", line["count"]),
+                _("van %(authors)s", authors=line["authors"]),
             ),
-            "path": f"/gesprekken/{item.conversation.id}",
-        })
-        mark_notified(item.conversation.id, user.id, item.last_id)
-    return lines
+            "path": line["path"],
+        }
+        for line in summary_lines(user, pending(user, before))
+    ]
 
 
 def digest_for(user: User, day: date) -> bool:

@@ -57,7 +57,7 @@ class Item:
     authors: list[str] = field(default_factory=list)
 
 
-def _pending(user: User, before) -> list[Item]:
+def pending(user: User, before) -> list[Item]:
     """Unread, never-mailed messages by others that came in before `before`."""
     read = func.coalesce(ReadState.last_read_message_id, 0)
     notified = func.coalesce(ReadState.notified_message_id, 0)
@@ -75,7 +75,7 @@ def _pending(user: User, before) -> list[Item]:
             Message.deleted_at.is_(None),
             Message.hidden_at.is_(None),
             or_(Message.author_id.is_(None), Message.author_id != user.id),
-            policy.conversation_member_clause(user.id),
+            Conversation.id.in_(policy.member_conversation_ids(user.id)),
         )
         .options(joinedload(Message.author))
         .order_by(Message.id)
@@ -97,22 +97,28 @@ def _title(conversation: Conversation) -> str:
     return conversation.title
 
 
-def _queue_summary(user: User, items, subject, template: str, **extra) -> None:
-    """Queue one mail listing these conversations (never their text), mark them, commit."""
-    with force_locale(user.locale):
-        lines = [
-            {
-                "title": _title(item.conversation),
-                "count": item.count,
-                "authors": ", ".join(item.authors),
-                "path": f"/gesprekken/{item.conversation.id}",
-            }
-            for item in items
-        ]
-    queue_mail(user.email, subject, template, locale=user.locale, name=user.display_name,
-               items=lines, **extra)
+def summary_lines(user: User, items) -> list[dict]:
+    """One line per conversation (never the text), and the messages marked as mailed."""
+    lines = [
+        {
+            "title": _title(item.conversation),
+            "count": item.count,
+            "authors": ", ".join(item.authors),
+            "path": f"/gesprekken/{item.conversation.id}",
+        }
+        for item in items
+    ]
     for item in items:
         mark_notified(item.conversation.id, user.id, item.last_id)
+    return lines
+
+
+def _queue_summary(user: User, items, subject, template: str, **extra) -> None:
+    """Queue one mail listing these conversations, mark them, commit."""
+    with force_locale(user.locale):
+        lines = summary_lines(user, items)
+    queue_mail(user.email, subject, template, locale=user.locale, name=user.display_name,
+               items=lines, **extra)
     db.session.commit()
 
 
@@ -120,7 +126,7 @@ def digest_for(user: User, period_began) -> bool:
     """Queue this user's digest if there is anything in it; commit. True if one was queued."""
     # Two runs at once: the second waits here, then finds everything marked.
     db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
-    items = _pending(user, period_began)
+    items = pending(user, period_began)
     if not items:
         db.session.commit()
         return False
