@@ -92,6 +92,7 @@ def open_groups(user: User, group_ids: set[int], opening: set[int]) -> Counter:
     rows = db.session.execute(
         _open_groups_statement(), {**params(user), "group_ids": sorted(group_ids)}
     ).all()
+    rows = [(group_id, post_id) for group_id, post_id in rows if group_id in group_ids]
     opened = {group_id for group_id, _post in rows if group_id in opening}
     if opened:
         _mark_seen(user, opened)
@@ -104,13 +105,16 @@ _statements: dict[str, object] = {}
 
 
 def _open_groups_statement():
-    """Each of these groups' new posts; built once (the group ids are bound, expanding)."""
+    """The new posts in these groups, with each of their groups (the caller keeps these
+    groups'); built once (the group ids are bound, expanding). Without a condition on
+    the joined post_group, SQLite starts from the recent posts (ix_post_feed_order)
+    instead of from every post the groups ever had."""
     if "open_groups" not in _statements:
         pg = aliased(PostGroup)
         ids = bindparam("group_ids", expanding=True)
         _statements["open_groups"] = (
-            select(pg.group_id, Post.id).join(Post, Post.id == pg.post_id)
-            .where(pg.group_id.in_(ids), *_is_new(ids))
+            select(pg.group_id, Post.id).select_from(Post).join(pg, pg.post_id == Post.id)
+            .where(*_is_new(ids))
         )
     return _statements["open_groups"]
 

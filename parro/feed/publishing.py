@@ -54,8 +54,7 @@ def queue_post_mail(post: Post) -> int:
     post.mailed_at = now()
     school = db.session.scalar(select(School).limit(1))
     author_name = post.author.display_name if post.author else ""
-    group_names = ", ".join(g.name for g in sorted(
-        (pg.group for pg in post.post_groups), key=lambda g: (g.grade or 0, g.name)))
+    group_names = ", ".join(g.name for g in post.group_list)
     recipients = guardians_of(post)
     for user in recipients:
         notify(

@@ -74,11 +74,11 @@ class FeedPage:
 
 
 def _post_query():
+    # Groups with their post_groups, and tags with their attachments: one query each.
     return select(Post).options(
         joinedload(Post.author),
-        selectinload(Post.post_groups),
-        selectinload(Post.groups),
-        selectinload(Post.attachments).selectinload(Attachment.tags),
+        selectinload(Post.post_groups).joinedload(PostGroup.group),
+        selectinload(Post.attachments).joinedload(Attachment.tags),
     )
 
 

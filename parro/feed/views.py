@@ -12,8 +12,12 @@ from ..extensions import db
 from ..activities.service import activities_for_feed
 from ..models import Group, Guardianship, Membership, Post, Student
 from . import announcements, bp, counts
+from .cards import post_card
 from .queries import feed_page
 from .text import render_text
+
+
+bp.add_app_template_global(post_card)
 
 
 @bp.app_template_filter("post_text")

@@ -65,6 +65,11 @@ class Post(db.Model):
         return self.hidden_at is not None
 
     @property
+    def group_list(self) -> list[Group]:  # noqa: F821
+        """Its groups, youngest first, from post_groups (which the feed loads with their groups)."""
+        return sorted((pg.group for pg in self.post_groups), key=lambda g: (g.grade or 0, g.name))
+
+    @property
     def photos(self) -> list[Attachment]:
         return [a for a in self.attachments if a.kind == "photo"]
 
