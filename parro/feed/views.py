@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from .. import policy
 from ..extensions import db
 from ..activities.service import activities_for_feed
-from ..models import Group, Guardianship, Membership, Post, Student
+from ..models import Group, Membership, Post, Student
 from . import announcements, bp, counts
 from .cards import post_card
 from .queries import feed_page
@@ -76,22 +76,7 @@ def _with_activities(page, group_ids: set[int], before: int | None) -> list[tupl
 
 def _children_with_groups() -> list[tuple[Student, Group | None]]:
     """A guardian's children and their group this year, for the filter."""
-    if not current_user.is_guardian:
-        return []
-    year = policy.current_year()
-    this_year = (Membership.student_id == Student.id) & (
-        Membership.school_year_id == (year.id if year else -1)
-    )
-    return list(
-        db.session.execute(
-            select(Student, Group)
-            .join(Guardianship, Guardianship.student_id == Student.id)
-            .outerjoin(Membership, this_year)
-            .outerjoin(Group, Group.id == Membership.group_id)
-            .where(Guardianship.user_id == current_user.id)
-            .order_by(Student.first_name)
-        )
-    )
+    return policy.family(current_user)
 
 
 @bp.route("/")
