@@ -7,8 +7,10 @@ children is in it this year, a teacher acts for the groups assigned this year.
 
 from __future__ import annotations
 
+import functools
+
 from flask import abort, current_app, g
-from sqlalchemy import and_, exists, or_, select, union
+from sqlalchemy import and_, bindparam, exists, or_, select, union
 
 from .clock import today
 from .extensions import db
@@ -89,23 +91,26 @@ def family(user: User) -> list[tuple[Student, Group | None]]:
         return []
 
     def load():
-        this_year = (Membership.student_id == Student.id) & (
-            Membership.school_year_id
-            == select(SchoolYear.id).where(SchoolYear.is_current).scalar_subquery()
-        )
-        return [
-            (student, group)
-            for student, group in db.session.execute(
-                select(Student, Group)
-                .join(Guardianship, Guardianship.student_id == Student.id)
-                .outerjoin(Membership, this_year)
-                .outerjoin(Group, Group.id == Membership.group_id)
-                .where(Guardianship.user_id == user.id)
-                .order_by(Student.first_name, Student.id)
-            )
-        ]
+        return [tuple(row) for row in db.session.execute(_family_statement(), {"user_id": user.id})]
 
     return per_request(f"family_{user.id}", load)
+
+
+@functools.cache
+def _family_statement():
+    """Built once: putting it together costs more than running it."""
+    this_year = (Membership.student_id == Student.id) & (
+        Membership.school_year_id
+        == select(SchoolYear.id).where(SchoolYear.is_current).scalar_subquery()
+    )
+    return (
+        select(Student, Group)
+        .join(Guardianship, Guardianship.student_id == Student.id)
+        .outerjoin(Membership, this_year)
+        .outerjoin(Group, Group.id == Membership.group_id)
+        .where(Guardianship.user_id == bindparam("user_id"))
+        .order_by(Student.first_name, Student.id)
+    )
 
 
 def child_group_ids(user: User) -> set[int]:
@@ -613,15 +618,18 @@ def app_photo_consented(student_ids) -> set[int]:
     ids = list(student_ids)
     if not ids:
         return set()
-    return set(
-        db.session.scalars(
-            select(Consent.student_id)
-            .join(ConsentTopic, ConsentTopic.id == Consent.topic_id)
-            .where(
-                ConsentTopic.key == APP_PHOTOS,
-                Consent.given.is_(True),
-                Consent.student_id.in_(ids),
-            )
+    return set(db.session.scalars(_consented_statement(), {"ids": ids}))
+
+
+@functools.cache
+def _consented_statement():
+    return (
+        select(Consent.student_id)
+        .join(ConsentTopic, ConsentTopic.id == Consent.topic_id)
+        .where(
+            ConsentTopic.key == APP_PHOTOS,
+            Consent.given.is_(True),
+            Consent.student_id.in_(bindparam("ids", expanding=True)),
         )
     )
 

@@ -7,6 +7,7 @@ user may do it at all is the policy's question, asked by the view before.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -15,12 +16,13 @@ from flask import current_app
 from flask_babel import format_date, format_time, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .. import policy
 from ..clock import now, school_tz
+from ..database import UTCDateTime
 from ..extensions import db
 from ..layout import NOW, USER_ID
 from ..models import (
@@ -991,17 +993,27 @@ def activities_for_feed(group_ids, newer_than: datetime | None = None,
     """
     if not group_ids:
         return []
+    values = {"group_ids": sorted(group_ids), "newer_than": newer_than, "not_after": not_after,
+              "limit": limit}
+    statement = _feed_statement(newer_than is not None, not_after is not None)
+    return list(db.session.scalars(statement, values))
+
+
+@functools.cache
+def _feed_statement(newer: bool, not_after: bool):
+    """Built once per shape (it is on every feed page), with bind parameters."""
     query = (
         select(Activity)
         .where(Activity.id.in_(
-            select(Activity.id).join(Activity.groups).where(Group.id.in_(list(group_ids)))
+            select(Activity.id).join(Activity.groups)
+            .where(Group.id.in_(bindparam("group_ids", expanding=True)))
         ))
         .options(selectinload(Activity.groups))
         .order_by(Activity.created_at.desc(), Activity.id.desc())
-        .limit(limit)
+        .limit(bindparam("limit"))
     )
-    if newer_than is not None:
-        query = query.where(Activity.created_at > newer_than)
-    if not_after is not None:
-        query = query.where(Activity.created_at <= not_after)
-    return list(db.session.scalars(query))
+    if newer:
+        query = query.where(Activity.created_at > bindparam("newer_than", type_=UTCDateTime()))
+    if not_after:
+        query = query.where(Activity.created_at <= bindparam("not_after", type_=UTCDateTime()))
+    return query

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import exists, or_, select
+from sqlalchemy import Date, bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
@@ -26,8 +27,15 @@ def pinned(user: User, group_ids: set[int]) -> list[Announcement]:
     """The current announcements for these groups that the user has not closed."""
     if not user.is_authenticated or not group_ids:
         return []
-    day = today()
-    query = (
+    values = {"day": today(), "group_ids": sorted(group_ids), "user_id": user.id}
+    return list(db.session.scalars(_pinned_statement(), values))
+
+
+@functools.cache
+def _pinned_statement():
+    """Built once (it is on every feed page): building it costs more than running it."""
+    day = bindparam("day", type_=Date())
+    return (
         select(Announcement)
         .options(selectinload(Announcement.attachments))
         .where(
@@ -37,18 +45,17 @@ def pinned(user: User, group_ids: set[int]) -> list[Announcement]:
                 Announcement.all_groups.is_(True),
                 Announcement.id.in_(
                     select(AnnouncementGroup.announcement_id).where(
-                        AnnouncementGroup.group_id.in_(group_ids)
+                        AnnouncementGroup.group_id.in_(bindparam("group_ids", expanding=True))
                     )
                 ),
             ),
             ~exists().where(
                 AnnouncementDismissal.announcement_id == Announcement.id,
-                AnnouncementDismissal.user_id == user.id,
+                AnnouncementDismissal.user_id == bindparam("user_id"),
             ),
         )
         .order_by(Announcement.created_at.desc(), Announcement.id.desc())
     )
-    return list(db.session.scalars(query))
 
 
 @bp.route("/mededelingen")

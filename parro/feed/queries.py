@@ -12,16 +12,17 @@ number of posts, photos, likes or groups.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func, insert, select, tuple_
+from sqlalchemy import bindparam, case, func, insert, select, tuple_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from .. import policy
 from ..clock import now
-from ..database import writing
+from ..database import UTCDateTime, writing
 from ..extensions import db
 from ..models import (
     Attachment,
@@ -154,28 +155,44 @@ def _post_query():
     )
 
 
-def feed_page(user: User, group_ids: set[int], before: int | None = None,
-              limit: int = 20) -> FeedPage:
-    """The newest posts in these groups the user may see, older than post `before`."""
+# Statements on the feed's path are built once, with bind parameters: putting a
+# SELECT together costs more than SQLite takes to run it.
+IDS = bindparam("ids", expanding=True)
+USER_ID = bindparam("user_id")
+
+
+@functools.cache
+def _page_statement(staff: bool, older: bool):
+    """A page of posts, read as rows; `older`: after the cursor post `before`."""
     query = (
         select(Post.id, Post.author_id, Post.title, Post.body, Post.important, Post.publish_at,
                Post.edited_at, Post.hidden_at, User.name)
         .outerjoin(User, User.id == Post.author_id)
         .where(
-            Post.id.in_(select(PostGroup.post_id).where(PostGroup.group_id.in_(group_ids))),
+            Post.id.in_(select(PostGroup.post_id).where(PostGroup.group_id.in_(IDS))),
             Post.hidden_at.is_(None),
         )
     )
-    if not user.is_staff:
-        query = query.where(Post.publish_at <= now())
-    if before is not None:
+    if not staff:
+        query = query.where(Post.publish_at <= bindparam("now", type_=UTCDateTime()))
+    if older:
         cursor = aliased(Post)
+        before = bindparam("before")
         at = select(cursor.publish_at).where(cursor.id == before).scalar_subquery()
         query = query.where(tuple_(Post.publish_at, Post.id) < tuple_(at, before))
-    query = query.order_by(Post.publish_at.desc(), Post.id.desc()).limit(limit + 1)
+    return query.order_by(Post.publish_at.desc(), Post.id.desc()).limit(bindparam("limit"))
+
+
+def feed_page(user: User, group_ids: set[int], before: int | None = None,
+              limit: int = 20) -> FeedPage:
+    """The newest posts in these groups the user may see, older than post `before`."""
+    rows = db.session.execute(
+        _page_statement(user.is_staff, before is not None),
+        {"ids": sorted(group_ids), "now": now(), "before": before, "limit": limit + 1},
+    )
     posts = [
         FeedPost(*row[:8], author=FeedAuthor(row.author_id, row.name) if row.author_id else None)
-        for row in db.session.execute(query)
+        for row in rows
     ]
     next_before = posts[limit - 1].id if len(posts) > limit else None
     posts = posts[:limit]
@@ -183,27 +200,32 @@ def feed_page(user: User, group_ids: set[int], before: int | None = None,
     return FeedPage(posts, describe(user, posts), next_before)
 
 
+_GROUPS = (
+    select(PostGroup.post_id, Group.id, Group.name, Group.grade)
+    .join(Group, Group.id == PostGroup.group_id)
+    .where(PostGroup.post_id.in_(IDS))
+)
+_ATTACHMENTS = (
+    select(Attachment.post_id, Attachment.id, Attachment.kind, Attachment.key,
+           Attachment.filename, Attachment.size, Attachment.width, Attachment.height,
+           Attachment.description, PhotoTag.student_id)
+    .outerjoin(PhotoTag, PhotoTag.attachment_id == Attachment.id)
+    .where(Attachment.post_id.in_(IDS))
+    .order_by(Attachment.position, Attachment.id, PhotoTag.id)
+)
+
+
 def _add_groups_and_attachments(posts: list[FeedPost]) -> None:
     by_id = {post.id: post for post in posts}
     if not by_id:
         return
+    ids = {"ids": list(by_id)}
     groups: dict[int, FeedGroup] = {}
-    for post_id, group_id, name, grade in db.session.execute(
-        select(PostGroup.post_id, Group.id, Group.name, Group.grade)
-        .join(Group, Group.id == PostGroup.group_id)
-        .where(PostGroup.post_id.in_(by_id))
-    ):
+    for post_id, group_id, name, grade in db.session.execute(_GROUPS, ids):
         group = groups.setdefault(group_id, FeedGroup(group_id, name, grade))
         by_id[post_id].post_groups.append(FeedPostGroup(group_id, group))
     attachments: dict[int, FeedAttachment] = {}
-    for post_id, *columns, student_id in db.session.execute(
-        select(Attachment.post_id, Attachment.id, Attachment.kind, Attachment.key,
-               Attachment.filename, Attachment.size, Attachment.width, Attachment.height,
-               Attachment.description, PhotoTag.student_id)
-        .outerjoin(PhotoTag, PhotoTag.attachment_id == Attachment.id)
-        .where(Attachment.post_id.in_(by_id))
-        .order_by(Attachment.position, Attachment.id, PhotoTag.id)
-    ):
+    for post_id, *columns, student_id in db.session.execute(_ATTACHMENTS, ids):
         attachment = attachments.get(columns[0])
         if attachment is None:
             attachment = attachments[columns[0]] = FeedAttachment(*columns)
@@ -228,16 +250,19 @@ def like_state(user: User, post: Post) -> PostInfo:
     return PostInfo(like_count=count, liked=bool(liked), can_like=policy.can_like(user, post))
 
 
+_LIKES = (
+    select(Like.post_id, func.count(), func.sum(case((Like.user_id == USER_ID, 1), else_=0)))
+    .where(Like.post_id.in_(IDS))
+    .group_by(Like.post_id)
+)
+
+
 def describe(user: User, posts: list[Post]) -> dict[int, PostInfo]:
     """What the template needs to know about each post, for this user."""
     info = {p.id: PostInfo() for p in posts}
     if not posts:
         return info
-    ids = list(info)
-    mine = func.sum(case((Like.user_id == user.id, 1), else_=0))
-    for post_id, count, liked in db.session.execute(
-        select(Like.post_id, func.count(), mine).where(Like.post_id.in_(ids)).group_by(Like.post_id)
-    ):
+    for post_id, count, liked in db.session.execute(_LIKES, {"ids": list(info), "user_id": user.id}):
         info[post_id].like_count = count
         info[post_id].liked = bool(liked)
     for post in posts:
@@ -311,18 +336,17 @@ def _add_stats(posts: list[Post], info: dict[int, PostInfo]) -> None:
         ]
 
 
+_SEEN = select(ReadReceipt.post_id).where(
+    ReadReceipt.user_id == USER_ID, ReadReceipt.post_id.in_(IDS)
+)
+
+
 def _mark_read(user: User, posts: list[Post], info: dict[int, PostInfo]) -> None:
     """Record that this guardian has these posts on screen: one read, at most one write."""
     if not posts:
         return
     ids = [p.id for p in posts]
-    seen = set(
-        db.session.scalars(
-            select(ReadReceipt.post_id).where(
-                ReadReceipt.user_id == user.id, ReadReceipt.post_id.in_(ids)
-            )
-        )
-    )
+    seen = set(db.session.scalars(_SEEN, {"ids": ids, "user_id": user.id}))
     unseen = [i for i in ids if i not in seen]
     for post_id in unseen:
         info[post_id].new = True
