@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import policy
 from ..clock import now, school_tz
@@ -996,7 +997,29 @@ def activities_for_feed(group_ids, newer_than: datetime | None = None,
     values = {"group_ids": sorted(group_ids), "newer_than": newer_than, "not_after": not_after,
               "limit": limit}
     statement = _feed_statement(newer_than is not None, not_after is not None)
-    return list(db.session.scalars(statement, values))
+    activities = list(db.session.scalars(statement, values))
+    _with_groups(activities)
+    return activities
+
+
+_GROUPS_OF = (
+    select(activity_group.c.activity_id, Group)
+    .join(Group, Group.id == activity_group.c.group_id)
+    .where(activity_group.c.activity_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Group.grade, Group.name)
+)
+
+
+def _with_groups(activities: list[Activity]) -> None:
+    """Load the activities' groups with one prebuilt query (a selectinload builds its own
+    statement on every load, which on the feed cost more than the rest together)."""
+    if not activities:
+        return
+    groups: dict[int, list[Group]] = {a.id: [] for a in activities}
+    for activity_id, group in db.session.execute(_GROUPS_OF, {"ids": list(groups)}):
+        groups[activity_id].append(group)
+    for activity in activities:
+        set_committed_value(activity, "groups", groups[activity.id])
 
 
 @functools.cache
@@ -1008,7 +1031,6 @@ def _feed_statement(newer: bool, not_after: bool):
             select(Activity.id).join(Activity.groups)
             .where(Group.id.in_(bindparam("group_ids", expanding=True)))
         ))
-        .options(selectinload(Activity.groups))
         .order_by(Activity.created_at.desc(), Activity.id.desc())
         .limit(bindparam("limit"))
     )

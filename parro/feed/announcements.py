@@ -11,13 +11,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import Date, bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from wtforms.fields.choices import SelectChoice
 
 from .. import media, policy
 from ..auth.forms import EmptyForm
 from ..clock import today
 from ..extensions import db
-from ..models import Announcement, AnnouncementDismissal, AnnouncementGroup, User
+from ..models import Announcement, AnnouncementDismissal, AnnouncementGroup, Attachment, User
 from . import bp
 from .forms import AnnouncementForm
 from .service import attachments_from, clean_text, commit_with_files
@@ -28,7 +29,22 @@ def pinned(user: User, group_ids: set[int]) -> list[Announcement]:
     if not user.is_authenticated or not group_ids:
         return []
     values = {"day": today(), "group_ids": sorted(group_ids), "user_id": user.id}
-    return list(db.session.scalars(_pinned_statement(), values))
+    announcements = list(db.session.scalars(_pinned_statement(), values))
+    if announcements:
+        # One prebuilt query (a selectinload builds its statement anew on every load).
+        files = {a.id: [] for a in announcements}
+        for attachment in db.session.scalars(_ATTACHMENTS, {"ids": list(files)}):
+            files[attachment.announcement_id].append(attachment)
+        for announcement in announcements:
+            set_committed_value(announcement, "attachments", files[announcement.id])
+    return announcements
+
+
+_ATTACHMENTS = (
+    select(Attachment)
+    .where(Attachment.announcement_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Attachment.position)
+)
 
 
 @functools.cache
@@ -37,7 +53,6 @@ def _pinned_statement():
     day = bindparam("day", type_=Date())
     return (
         select(Announcement)
-        .options(selectinload(Announcement.attachments))
         .where(
             Announcement.starts_on <= day,
             Announcement.ends_on >= day,
