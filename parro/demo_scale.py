@@ -273,7 +273,7 @@ def add_history(school: School, factor: float) -> None:
             "important": rng.random() < 0.03,
             "created_at": published, "publish_at": published, "mailed_at": published,
         })
-        pg_rows.append({"post_id": post_id, "group_id": ogid})
+        pg_rows.append({"post_id": post_id, "group_id": ogid, "publish_at": published})
         tagged = [s for s in pupils[gid] if s in consenting]
         for position in range(rng.choice((0, 0, 1, 1, 2, 3, 4))):
             key = media.new_key()

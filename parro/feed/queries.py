@@ -162,23 +162,37 @@ USER_ID = bindparam("user_id")
 
 
 @functools.cache
-def _page_statement(staff: bool, older: bool):
-    """A page of posts, read as rows; `older`: after the cursor post `before`."""
+def _page_statement(staff: bool, older: bool, newest_only: bool):
+    """A page of posts, read as rows; `older`: after the cursor post `before`.
+
+    `newest_only` looks among the user's groups' newest `window` posts only, straight
+    from ix_post_group_feed, instead of sorting every post the groups had this year.
+    That gives the right page whenever it finds a full page (limit + 1 rows): a post it
+    missed would be older than all `window` it looked at, which then hold fewer than
+    limit + 1 visible posts (feed_page asks again without it when it finds fewer).
+    """
+    moment = bindparam("now", type_=UTCDateTime())
+    before = bindparam("before")
+    cursor = aliased(Post)
+    at = select(cursor.publish_at).where(cursor.id == before).scalar_subquery()
+    in_groups = select(PostGroup.post_id).where(PostGroup.group_id.in_(IDS))
+    if newest_only:
+        if not staff:
+            in_groups = in_groups.where(PostGroup.publish_at <= moment)
+        if older:
+            in_groups = in_groups.where(
+                tuple_(PostGroup.publish_at, PostGroup.post_id) < tuple_(at, before))
+        in_groups = in_groups.order_by(
+            PostGroup.publish_at.desc(), PostGroup.post_id.desc()).limit(bindparam("window"))
     query = (
         select(Post.id, Post.author_id, Post.title, Post.body, Post.important, Post.publish_at,
                Post.edited_at, Post.hidden_at, User.name)
         .outerjoin(User, User.id == Post.author_id)
-        .where(
-            Post.id.in_(select(PostGroup.post_id).where(PostGroup.group_id.in_(IDS))),
-            Post.hidden_at.is_(None),
-        )
+        .where(Post.id.in_(in_groups), Post.hidden_at.is_(None))
     )
     if not staff:
-        query = query.where(Post.publish_at <= bindparam("now", type_=UTCDateTime()))
+        query = query.where(Post.publish_at <= moment)
     if older:
-        cursor = aliased(Post)
-        before = bindparam("before")
-        at = select(cursor.publish_at).where(cursor.id == before).scalar_subquery()
         query = query.where(tuple_(Post.publish_at, Post.id) < tuple_(at, before))
     return query.order_by(Post.publish_at.desc(), Post.id.desc()).limit(bindparam("limit"))
 
@@ -186,14 +200,20 @@ def _page_statement(staff: bool, older: bool):
 def feed_page(user: User, group_ids: set[int], before: int | None = None,
               limit: int = 20) -> FeedPage:
     """The newest posts in these groups the user may see, older than post `before`."""
-    rows = db.session.execute(
-        _page_statement(user.is_staff, before is not None),
-        {"ids": sorted(group_ids), "now": now(), "before": before, "limit": limit + 1},
-    )
-    posts = [
-        FeedPost(*row[:8], author=FeedAuthor(row.author_id, row.name) if row.author_id else None)
-        for row in rows
-    ]
+    values = {"ids": sorted(group_ids), "now": now(), "before": before, "limit": limit + 1,
+              "window": 2 * (limit + 1)}  # room for posts in two of the user's groups
+
+    def read(newest_only: bool) -> list[FeedPost]:
+        statement = _page_statement(user.is_staff, before is not None, newest_only)
+        return [
+            FeedPost(*row[:8],
+                     author=FeedAuthor(row.author_id, row.name) if row.author_id else None)
+            for row in db.session.execute(statement, values)
+        ]
+
+    posts = read(newest_only=True)
+    if len(posts) <= limit:  # the last page, or hidden posts among the newest: look at all
+        posts = read(newest_only=False)
     next_before = posts[limit - 1].id if len(posts) > limit else None
     posts = posts[:limit]
     _add_groups_and_attachments(posts)

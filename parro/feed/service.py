@@ -95,13 +95,14 @@ def create_post(
     notify: bool = True,
 ) -> Post:
     """A new post; the guardians are told now, or at publish_at (publish_due)."""
+    publish_at = publish_at or now()
     post = Post(
         author=author,
         title=(title or "").strip(),
         body=clean_text(body),
         important=important,
-        publish_at=publish_at or now(),
-        post_groups=[PostGroup(group=g) for g in groups],
+        publish_at=publish_at,
+        post_groups=[PostGroup(group=g, publish_at=publish_at) for g in groups],
         attachments=attachments_from(list(staged), tagged_ids),
     )
     db.session.add(post)

@@ -82,11 +82,15 @@ class PostGroup(db.Model):
     __table_args__ = (
         UniqueConstraint("post_id", "group_id"),
         Index("ix_post_group_group_post", "group_id", "post_id"),
+        # A group's newest posts straight from the index (the feed's first query).
+        Index("ix_post_group_feed", "group_id", "publish_at", "post_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
     group_id: Mapped[int] = mapped_column(ForeignKey("school_group.id", ondelete="CASCADE"))
+    # The post's publish_at (which never changes), copied here for the index above.
+    publish_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     post: Mapped[Post] = relationship(back_populates="post_groups")
     group: Mapped[Group] = relationship()  # noqa: F821
