@@ -198,6 +198,9 @@ def endpoints(env: dict, base: str) -> dict[str, dict]:
     return {
         "healthz": {"path": "/healthz", "browser": None, "expect": 200,
                     "what": "bare health check"},
+        # The floor of every page: logged in, the layout with its navigation counts, no data.
+        "layout": {"path": "/help", "browser": jansen, "expect": 200,
+                   "what": "logged-in page with only the layout (help)"},
         "feed": {"path": "/groepen/", "browser": jansen, "expect": 200,
                  "what": "guardian's feed"},  # 2 children, photos, likes, read receipts
         "poll": {"path": f"/gesprekken/{conversation}/nieuw"
@@ -472,7 +475,7 @@ def main() -> None:
     for scale in scales:
         print(f"== {scale} ({SCALES[scale]}) on {database}", flush=True)
         # The biggest school gets every endpoint, the others the growth curve's.
-        names = (["healthz", "feed", "poll", "conversation", "absence", "booking"]
+        names = (["healthz", "layout", "feed", "poll", "conversation", "absence", "booking"]
                  if scale == scales[-1] else ["healthz", "feed", "poll"])
         results["scales"][scale] = run_scale(scale, args.database_url, names, args)
     if not args.no_photos:

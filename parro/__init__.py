@@ -9,6 +9,7 @@ from flask import Flask, redirect, url_for
 from sqlalchemy import text
 
 from .config import ROOT, Defaults, secret_key
+from .database import end_reads_with_commit
 # Flask-Mail is not imported as `mail`: importing the module parro.mail rebinds that name here.
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 from .extensions import mail as flask_mail
@@ -31,6 +32,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     _derive_config(app)
 
     db.init_app(app)
+
+    @app.teardown_appcontext  # runs before Flask-SQLAlchemy's (teardowns run in reverse)
+    def _end_transaction(exception):
+        if exception is None:
+            end_reads_with_commit(db.session())
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     flask_mail.init_app(app)

@@ -84,10 +84,13 @@ NAV = [
 ]
 
 
+_SCHOOL = select(School).order_by(School.id).limit(1)  # built once: it runs on every page
+
+
 def current_school() -> School | None:
     """The school (one per installation); loaded once per request."""
     def load():
-        return db.session.scalar(select(School).order_by(School.id).limit(1))
+        return db.session.scalar(_SCHOOL)
 
     return policy.per_request("school", load) if has_request_context() else load()
 

@@ -7,10 +7,10 @@ feed marks that group seen; opening "Alles" marks all their groups. The marks
 (GroupSeen) are kept on the server, so reading on the phone clears the count on
 the laptop too.
 
-Cost: posts are found by publish_at (ix_post_feed_order), from the moment the
-user's least recently opened group was last opened (at most FEED_NEW_DAYS
-back), so someone who reads daily makes it look at a day of posts. Nothing
-counts whole tables.
+Cost: posts are found per group by publish_at (ix_post_group_feed), from the
+moment the user's least recently opened group was last opened (at most
+FEED_NEW_DAYS back), so someone who reads daily makes it look at a day of their
+groups' posts. Nothing counts whole tables.
 """
 
 from __future__ import annotations
@@ -45,8 +45,10 @@ def params(user: User) -> dict:
     }
 
 
-def _is_new(groups) -> list:
-    """Conditions on Post: new for the user, in one of `groups` (ids, or a SELECT of them)."""
+def _is_new(pg, groups) -> list:
+    """Conditions on `pg`, a PostGroup joined to its Post: a new post in one of `groups`
+    (ids, or a SELECT of them). Found from ix_post_group_feed: the groups' posts since
+    the oldest mark, not every post the groups ever had."""
     in_groups = select(PostGroup.group_id).where(PostGroup.post_id == Post.id)
     # The least recently opened of the user's groups: no older post can be new.
     oldest_mark = (
@@ -57,12 +59,12 @@ def _is_new(groups) -> list:
         .scalar_subquery()
     )
     return [
-        Post.publish_at > NEW_SINCE,
-        Post.publish_at > oldest_mark,
-        Post.publish_at <= NOW,
+        pg.group_id.in_(groups),
+        pg.publish_at > NEW_SINCE,
+        pg.publish_at > oldest_mark,
+        pg.publish_at <= NOW,
         Post.hidden_at.is_(None),
         or_(Post.author_id.is_(None), Post.author_id != USER_ID),
-        exists(in_groups.where(PostGroup.group_id.in_(groups))),
         # Opened one of its groups after it was published, or during this request.
         ~exists(
             in_groups.join(GroupSeen, GroupSeen.group_id == PostGroup.group_id).where(
@@ -73,13 +75,22 @@ def _is_new(groups) -> list:
     ]
 
 
+def _new_posts(columns, groups):
+    pg = aliased(PostGroup)
+    return (
+        select(*columns(pg)).select_from(pg).join(Post, Post.id == pg.post_id)
+        .where(*_is_new(pg, groups))
+    )
+
+
 def new_posts_count(user: User):
     """The number of new posts over all the user's groups, as a scalar subquery.
 
     Built with bind parameters (params()), the same for every user of this role.
     """
     groups = policy.visible_groups_select(user, USER_ID)
-    return select(func.count()).select_from(Post).where(*_is_new(groups)).scalar_subquery()
+    # A post in two of the user's groups counts once.
+    return _new_posts(lambda pg: [func.count(pg.post_id.distinct())], groups).scalar_subquery()
 
 
 def open_groups(user: User, group_ids: set[int], opening: set[int]) -> Counter:
@@ -92,7 +103,6 @@ def open_groups(user: User, group_ids: set[int], opening: set[int]) -> Counter:
     rows = db.session.execute(
         _open_groups_statement(), {**params(user), "group_ids": sorted(group_ids)}
     ).all()
-    rows = [(group_id, post_id) for group_id, post_id in rows if group_id in group_ids]
     opened = {group_id for group_id, _post in rows if group_id in opening}
     if opened:
         _mark_seen(user, opened)
@@ -105,17 +115,10 @@ _statements: dict[str, object] = {}
 
 
 def _open_groups_statement():
-    """The new posts in these groups, with each of their groups (the caller keeps these
-    groups'); built once (the group ids are bound, expanding). Without a condition on
-    the joined post_group, SQLite starts from the recent posts (ix_post_feed_order)
-    instead of from every post the groups ever had."""
+    """Each of these groups' new posts; built once (the group ids are bound, expanding)."""
     if "open_groups" not in _statements:
-        pg = aliased(PostGroup)
         ids = bindparam("group_ids", expanding=True)
-        _statements["open_groups"] = (
-            select(pg.group_id, Post.id).select_from(Post).join(pg, pg.post_id == Post.id)
-            .where(*_is_new(ids))
-        )
+        _statements["open_groups"] = _new_posts(lambda pg: [pg.group_id, pg.post_id], ids)
     return _statements["open_groups"]
 
 

@@ -1,0 +1,68 @@
+"""How requests end their transactions (parro/database.py, end_reads_with_commit).
+
+On PostgreSQL a request that only read ends with COMMIT, so psycopg keeps the
+statements it prepared for the next request; anything written and not
+committed is still rolled back, exactly as before.
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import Blueprint
+from sqlalchemy import select, text, update
+
+from parro.extensions import db
+from parro.models import User
+
+from .conftest import TEST_DATABASE_URL
+from .factories import make_guardian
+
+pytestmark = pytest.mark.skipif(
+    not (TEST_DATABASE_URL or "").startswith("postgresql"),
+    reason="psycopg's prepared statements: PostgreSQL only",
+)
+
+
+@pytest.fixture
+def probe_app(make_app):
+    app = make_app()
+    probe = Blueprint("probe", __name__)
+
+    @probe.get("/probe/lees")
+    def read():
+        db.session.scalars(select(User.id)).all()
+        return str(db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements")))
+
+    @probe.get("/probe/schrijf-zonder-commit")
+    def write_without_commit():
+        db.session.execute(update(User).values(name="Niet bewaard"))
+        return "ok"
+
+    @probe.get("/probe/wijzig-zonder-commit")
+    def change_without_commit():
+        db.session.scalars(select(User)).first().name = "Ook niet bewaard"
+        return "ok"
+
+    app.register_blueprint(probe)
+    with app.app_context():
+        make_guardian(name="Eva Jansen")
+        db.session.commit()
+        db.session.remove()
+    # No app context stays open: each request gets its own, and ends it, as in production.
+    return app
+
+
+def test_a_request_that_only_reads_keeps_its_prepared_statements(probe_app):
+    client = probe_app.test_client()
+    # psycopg prepares a statement from its sixth run on a connection (the pool may
+    # hand out two in turn), unless a ROLLBACK made it forget them after each request.
+    answers = [int(client.get("/probe/lees").get_data(as_text=True)) for _ in range(14)]
+    assert answers[-1] > 0, answers
+
+
+@pytest.mark.parametrize("path", ["/probe/schrijf-zonder-commit", "/probe/wijzig-zonder-commit"])
+def test_what_a_request_wrote_without_committing_is_rolled_back(probe_app, path):
+    assert probe_app.test_client().get(path).status_code == 200
+    with probe_app.app_context():
+        assert db.session.scalars(select(User.name)).all() == ["Eva Jansen"]
+        db.session.remove()
