@@ -115,7 +115,10 @@ def _family_statement():
 
 def child_group_ids(user: User) -> set[int]:
     """Ids of the groups a guardian's children are in this year."""
-    return {group.id for _student, group in family(user) if group is not None}
+    return per_request(
+        f"child_groups_{user.id}",
+        lambda: {group.id for _student, group in family(user) if group is not None},
+    )
 
 
 def _child_groups(user_id, year_id):
@@ -637,7 +640,9 @@ def _consented_statement():
 def own_children_ids(user: User) -> set[int]:
     if not user.is_authenticated or not user.is_guardian:
         return set()
-    return {student.id for student, _group in family(user)}
+    return per_request(
+        f"own_children_{user.id}", lambda: {student.id for student, _group in family(user)}
+    )
 
 
 def unconsented_photo_ids(attachments) -> set[int]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
-from flask_babel import format_date, format_time, ngettext
+from flask_babel import format_date, format_time, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
@@ -83,6 +83,13 @@ def hhmm(moment) -> str:
 
 def when(moment: datetime) -> str:
     """'maandag 2 maart om 15:20' in the user's language and the school's time zone."""
+    return _when(moment, str(get_locale()), current_app.config["TIMEZONE"])
+
+
+@functools.lru_cache(maxsize=4096)
+def _when(moment: datetime, locale: str, timezone: str) -> str:
+    # Remembered: a feed page shows a deadline per activity, and formatting one costs
+    # more than the rest of its card. The language and time zone are the key's.
     return _("%(day)s om %(time)s", day=format_date(moment, "EEEE d MMMM"), time=hhmm(moment))
 
 
