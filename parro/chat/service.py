@@ -10,10 +10,10 @@ import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, case, func, literal, or_, select
+from sqlalchemy import and_, bindparam, case, func, literal, or_, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from .. import policy
 from ..clock import now
@@ -27,6 +27,7 @@ from ..models import (
     Guardianship,
     Membership,
     Message,
+    MessageAttachment,
     Participant,
     ReadState,
     Student,
@@ -37,19 +38,34 @@ from ..models import (
 # -- members ------------------------------------------------------------------
 
 
+@functools.cache
+def _members_statement():
+    """Built once. The policy's clause decides; `candidates` (everyone linked to the
+    conversation's child or to the chat, in any year) only spares it testing every user."""
+    conversation_id = bindparam("conversation_id")
+    child = select(Conversation.student_id).where(Conversation.id == conversation_id)
+    candidates = union(
+        select(Guardianship.user_id).where(Guardianship.student_id.in_(child)),
+        select(TeacherAssignment.user_id)
+        .join(Membership, Membership.group_id == TeacherAssignment.group_id)
+        .where(Membership.student_id.in_(child)),
+        select(Participant.user_id).where(Participant.conversation_id == conversation_id),
+    )
+    return (
+        select(User)
+        .join(Conversation, Conversation.id == conversation_id)
+        .where(
+            User.id.in_(candidates),
+            policy.conversation_member_clause(User.id),
+            User.disabled.is_(False),
+        )
+        .order_by(User.role, User.name)
+    )
+
+
 def members(conversation: Conversation) -> list[User]:
     """Everyone in the conversation now, staff first, then by name."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(Conversation, Conversation.id == conversation.id)
-            .where(
-                policy.conversation_member_clause(User.id),
-                User.disabled.is_(False),
-            )
-            .order_by(User.role, User.name)
-        )
-    )
+    return list(db.session.scalars(_members_statement(), {"conversation_id": conversation.id}))
 
 
 # -- opening ------------------------------------------------------------------
@@ -161,31 +177,71 @@ def hide_message(message: Message, by: User) -> None:
     message.hidden_by_id = by.id
 
 
+@dataclass(slots=True)
+class Shown:
+    """A message as a page shows it (templates/chat/_message.html), read without
+    building a Message object: a page shows fifty."""
+
+    id: int
+    conversation_id: int
+    author_id: int | None
+    body: str
+    created_at: datetime
+    edited_at: datetime | None
+    deleted_at: datetime | None
+    hidden_at: datetime | None
+    revision: int
+    author: User | None
+    attachments: list[MessageAttachment] = field(default_factory=list)
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+
+_SHOWN = select(
+    Message.id, Message.conversation_id, Message.author_id, Message.body, Message.created_at,
+    Message.edited_at, Message.deleted_at, Message.hidden_at, Message.revision, User,
+).outerjoin(User, User.id == Message.author_id)
+
+
+def _shown(query) -> list[Shown]:
+    """The messages of `query` (a where/order/limit on _SHOWN), with their attachments."""
+    shown = [Shown(*row) for row in db.session.execute(query)]
+    by_id = {m.id: m for m in shown}
+    if by_id:
+        for a in db.session.scalars(
+            select(MessageAttachment)
+            .where(MessageAttachment.message_id.in_(by_id))
+            .order_by(MessageAttachment.id)
+        ):
+            by_id[a.message_id].attachments.append(a)
+    return shown
+
+
 def page_of_messages(conversation: Conversation, size: int, before: int | None = None):
     """The newest `size` messages (before message id `before`), oldest first, and
     whether there are older ones."""
     query = (
-        select(Message)
-        .where(Message.conversation_id == conversation.id)
-        .options(joinedload(Message.author), selectinload(Message.attachments))
+        _SHOWN.where(Message.conversation_id == conversation.id)
         .order_by(Message.id.desc())
         .limit(size + 1)
     )
     if before is not None:
         query = query.where(Message.id < before)
-    rows = list(db.session.scalars(query))
+    rows = _shown(query)
     return list(reversed(rows[:size])), len(rows) > size
 
 
-def changed_since(conversation_id: int, revision: int) -> list[Message]:
+def changed_since(conversation_id: int, revision: int) -> list[Shown]:
     """Messages new, edited or deleted since the browser's revision, oldest first."""
-    return list(
-        db.session.scalars(
-            select(Message)
-            .where(Message.conversation_id == conversation_id, Message.revision > revision)
-            .options(joinedload(Message.author), selectinload(Message.attachments))
-            .order_by(Message.id)
-        )
+    return _shown(
+        _SHOWN.where(Message.conversation_id == conversation_id, Message.revision > revision)
+        .order_by(Message.id)
     )
 
 

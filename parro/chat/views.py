@@ -30,6 +30,7 @@ from .availability import (
     staff_statuses,
     when,
 )
+from .fragments import message_html
 from .forms import (
     AvailabilityForm,
     EditMessageForm,
@@ -42,6 +43,11 @@ from .text import render_text
 @bp.app_template_filter("chat_text")
 def chat_text(body: str):
     return render_text(body)
+
+
+@bp.app_template_global("chat_message")
+def chat_message(m: Message, oob: bool = False):
+    return message_html(m, oob)
 
 
 @bp.app_template_filter("chat_when")
@@ -64,7 +70,11 @@ def _int_arg(name: str) -> int:
 
 
 def _conversation(conversation_id: int) -> Conversation:
-    conversation = db.get_or_404(Conversation, conversation_id)
+    conversation = db.session.get(
+        Conversation, conversation_id, options=[joinedload(Conversation.student)]
+    )
+    if conversation is None:
+        abort(404)
     policy.require(policy.can_see_conversation(current_user, conversation))
     return conversation
 
@@ -101,9 +111,17 @@ def _compose_context(conversation: Conversation, form: MessageForm | None = None
     }
 
 
-def _read_by_context(conversation: Conversation, people: list[User] | None = None) -> dict:
-    """'Gelezen door …' under the user's own message when it is the newest one."""
-    last = db.session.get(Message, conversation.last_message_id) if conversation.last_message_id else None
+def _read_by_context(conversation: Conversation, people: list[User] | None = None,
+                     shown: list | None = None) -> dict:
+    """'Gelezen door …' under the user's own message when it is the newest one.
+
+    `shown`: messages the caller has loaded, oldest first (the newest may be it).
+    """
+    last_id = conversation.last_message_id
+    if shown and shown[-1].id == last_id:
+        last = shown[-1]
+    else:
+        last = db.session.get(Message, last_id) if last_id else None
     if last is None or last.author_id != current_user.id or last.is_deleted:
         return {"read_by": None}
     people = members_of(conversation) if people is None else people
@@ -125,7 +143,7 @@ def _news(conversation: Conversation, known_id: int, revision: int) -> str:
         "last_id": max([known_id, *(m.id for m in new)]),
         "revision": max([revision, *(m.revision for m in changed)]),
     }
-    read_by = _read_by_context(conversation) if new else {}
+    read_by = _read_by_context(conversation, shown=new) if new else {}
     if new:
         service.mark_read_now(conversation.id, current_user.id, new[-1].id)
     return render_template(
@@ -178,7 +196,7 @@ def show(conversation_id: int):
         "revision": conversation.revision,
         "poll_seconds": current_app.config["CHAT_POLL_SECONDS"],
         **_compose_context(conversation, people=people),
-        **_read_by_context(conversation, people),
+        **_read_by_context(conversation, people, messages),
     }
     if before is None and conversation.last_message_id:
         service.mark_read_now(conversation.id, current_user.id, conversation.last_message_id)
@@ -243,7 +261,7 @@ def post(conversation_id: int):
         revision=conversation.revision,
         poll_seconds=current_app.config["CHAT_POLL_SECONDS"],
         **context,
-        **_read_by_context(conversation),
+        **_read_by_context(conversation, shown=messages),
     ), 422
 
 
@@ -292,7 +310,7 @@ def edit(conversation_id: int, message_id: int):
         db.session.commit()
         flash(_("Uw bericht is aangepast."), "success")
         if _fragment_wanted():
-            return render_template("chat/_message.html", m=message)
+            return message_html(message)
         return redirect(
             url_for("chat.show", conversation_id=conversation_id, _anchor=f"message-{message.id}"),
             303,
@@ -316,7 +334,7 @@ def delete(conversation_id: int, message_id: int):
         attachments.remove_files(keys)
         flash(_("Uw bericht is verwijderd."), "success")
     if _fragment_wanted():
-        return render_template("chat/_message.html", m=message)
+        return message_html(message)
     return redirect(
         url_for("chat.show", conversation_id=conversation_id, _anchor=f"message-{message.id}"), 303
     )
