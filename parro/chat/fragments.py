@@ -10,6 +10,8 @@ and, in one's own messages, the CSRF token of the delete form.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from flask import current_app, g, render_template, request
@@ -19,6 +21,7 @@ from markupsafe import Markup
 
 from .. import clock
 from ..models import Message
+from .service import Shown
 
 MAX_ENTRIES = 5000  # per cache: about 10 MB of HTML at most
 # Random, so no message text can contain them.
@@ -34,45 +37,61 @@ def _cache(name: str) -> dict:
     return cache
 
 
-def _midnight() -> datetime:
-    """The start of today at school (once per request)."""
-    if "chat_midnight" not in g:
+@dataclass
+class _Request:
+    """What every message of one request shares, looked up once."""
+
+    viewer_id: int | None
+    context: tuple  # in every fragment's key: the language and the site's root
+    midnight: datetime  # the start of today at school
+    day: tuple  # in every time's key
+    ago: Callable
+    fragments: dict = field(default_factory=lambda: _cache("messages"))
+    times: dict = field(default_factory=lambda: _cache("times"))
+
+
+def _request() -> _Request:
+    if "chat_fragments" not in g:
         local = clock.local_now()
-        g.chat_midnight = datetime.combine(local.date(), time(0), local.tzinfo)
-    return g.chat_midnight
+        midnight = datetime.combine(local.date(), time(0), local.tzinfo)
+        locale = str(get_locale())
+        g.chat_fragments = _Request(
+            viewer_id=current_user.id,
+            context=(locale, request.script_root),
+            midnight=midnight,
+            day=(locale, midnight, current_app.config["TIMEZONE"]),
+            ago=current_app.jinja_env.filters["ago"],
+        )
+    return g.chat_fragments
 
 
-def _time_html(moment: datetime, locale: str) -> str:
+def _time_html(r: _Request, moment: datetime) -> str:
     """The `ago` filter's <time>; for a moment before today it only changes with the date."""
-    midnight = _midnight()
-    if moment >= midnight:
-        return current_app.jinja_env.filters["ago"](moment)
-    times = _cache("times")
-    key = (moment, locale, midnight, current_app.config["TIMEZONE"])
-    html = times.get(key)
+    if moment >= r.midnight:
+        return r.ago(moment)
+    key = (moment, r.day)
+    html = r.times.get(key)
     if html is None:
-        html = times[key] = str(current_app.jinja_env.filters["ago"](moment))
+        html = r.times[key] = str(r.ago(moment))
     return html
 
 
-def message_html(m: Message, oob: bool = False) -> Markup:
+def message_html(m: Message | Shown, oob: bool = False) -> Markup:
     """templates/chat/_message.html for this message and viewer."""
-    mine = m.author_id == current_user.id
-    locale = str(get_locale())
+    r = _request()
+    mine = m.author_id == r.viewer_id
     key = (
         m.id, m.conversation_id, m.body, m.edited_at is not None, m.is_deleted, m.is_hidden,
         m.author.display_name if m.author else None,
         tuple((a.key, a.kind, a.filename, a.size, a.width, a.height) for a in m.attachments),
-        mine, oob, locale, request.script_root,
+        mine, oob, r.context,
     )
-    fragments = _cache("messages")
-    html = fragments.get(key)
+    html = r.fragments.get(key)
     if html is None:
-        html = fragments[key] = render_template(
-            "chat/_message.html", m=m, oob=oob, when=Markup(_WHEN),
-            csrf_token=lambda: _CSRF,
+        html = r.fragments[key] = render_template(
+            "chat/_message.html", m=m, oob=oob, when=Markup(_WHEN), csrf_token=lambda: _CSRF
         )
-    html = html.replace(_WHEN, _time_html(m.created_at, locale), 1)
+    html = html.replace(_WHEN, _time_html(r, m.created_at), 1)
     if mine and _CSRF in html:
         html = html.replace(_CSRF, current_app.jinja_env.globals["csrf_token"](), 1)
     return Markup(html)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, case, func, literal, or_, select, union
+from sqlalchemy import and_, bindparam, case, exists, func, literal, or_, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -177,10 +178,18 @@ def hide_message(message: Message, by: User) -> None:
     message.hidden_by_id = by.id
 
 
+class Author(NamedTuple):
+    """A message's author, as far as a page shows them."""
+
+    id: int
+    name: str
+    display_name = property(User.display_name.fget)
+
+
 @dataclass(slots=True)
 class Shown:
     """A message as a page shows it (templates/chat/_message.html), read without
-    building a Message object: a page shows fifty."""
+    building Message and User objects: a page shows fifty."""
 
     id: int
     conversation_id: int
@@ -191,7 +200,7 @@ class Shown:
     deleted_at: datetime | None
     hidden_at: datetime | None
     revision: int
-    author: User | None
+    author: Author | None = None
     attachments: list[MessageAttachment] = field(default_factory=list)
 
     @property
@@ -205,21 +214,28 @@ class Shown:
 
 _SHOWN = select(
     Message.id, Message.conversation_id, Message.author_id, Message.body, Message.created_at,
-    Message.edited_at, Message.deleted_at, Message.hidden_at, Message.revision, User,
+    Message.edited_at, Message.deleted_at, Message.hidden_at, Message.revision, User.name,
+    exists().where(MessageAttachment.message_id == Message.id),
 ).outerjoin(User, User.id == Message.author_id)
 
 
 def _shown(query) -> list[Shown]:
     """The messages of `query` (a where/order/limit on _SHOWN), with their attachments."""
-    shown = [Shown(*row) for row in db.session.execute(query)]
-    by_id = {m.id: m for m in shown}
-    if by_id:
+    shown, with_files = [], {}
+    for *columns, name, has_files in db.session.execute(query):
+        m = Shown(*columns)
+        if m.author_id is not None:
+            m.author = Author(m.author_id, name)
+        if has_files:
+            with_files[m.id] = m
+        shown.append(m)
+    if with_files:
         for a in db.session.scalars(
             select(MessageAttachment)
-            .where(MessageAttachment.message_id.in_(by_id))
+            .where(MessageAttachment.message_id.in_(with_files))
             .order_by(MessageAttachment.id)
         ):
-            by_id[a.message_id].attachments.append(a)
+            with_files[a.message_id].attachments.append(a)
     return shown
 
 
@@ -283,16 +299,29 @@ def _upsert(values: dict, update: dict):
     return stmt.on_conflict_do_update(index_elements=["conversation_id", "user_id"], set_=update)
 
 
+@functools.cache
+def _mark_read_statement(dialect: str):
+    """Built once per database kind, like _poll_statement: a page view marks read."""
+    col = ReadState.__table__.c.last_read_message_id
+    message_id = bindparam("message_id", type_=col.type)
+    at = bindparam("at", type_=ReadState.__table__.c.updated_at.type)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(ReadState).values(
+        conversation_id=bindparam("conversation_id"), user_id=bindparam("user_id"),
+        last_read_message_id=message_id, notified_message_id=0, updated_at=at,
+    ).on_conflict_do_update(
+        index_elements=["conversation_id", "user_id"],
+        set_={"last_read_message_id": case((col < message_id, message_id), else_=col),
+              "updated_at": at},
+    )
+
+
 def mark_read(conversation_id: int, user_id: int, message_id: int) -> None:
     """The user has seen everything up to message_id (never moves backwards)."""
-    col = ReadState.__table__.c.last_read_message_id
     db.session.execute(
-        _upsert(
-            {"conversation_id": conversation_id, "user_id": user_id,
-             "last_read_message_id": message_id, "notified_message_id": 0, "updated_at": now()},
-            {"last_read_message_id": case((col < message_id, message_id), else_=col),
-             "updated_at": now()},
-        )
+        _mark_read_statement(db.session.get_bind().dialect.name),
+        {"conversation_id": conversation_id, "user_id": user_id, "message_id": message_id,
+         "at": now()},
     )
 
 
