@@ -76,22 +76,32 @@ def _time_html(r: _Request, moment: datetime) -> str:
     return html
 
 
-def message_html(m: Message | Shown, oob: bool = False) -> Markup:
-    """templates/chat/_message.html for this message and viewer."""
+def messages_html(messages: list[Message | Shown], oob: bool = False) -> Markup:
+    """templates/chat/_message.html for each message, for this viewer."""
     r = _request()
-    mine = m.author_id == r.viewer_id
-    key = (
-        m.id, m.conversation_id, m.body, m.edited_at is not None, m.is_deleted, m.is_hidden,
-        m.author.display_name if m.author else None,
-        tuple((a.key, a.kind, a.filename, a.size, a.width, a.height) for a in m.attachments),
-        mine, oob, r.context,
-    )
-    html = r.fragments.get(key)
-    if html is None:
-        html = r.fragments[key] = render_template(
-            "chat/_message.html", m=m, oob=oob, when=Markup(_WHEN), csrf_token=lambda: _CSRF
+    csrf_token = None
+    parts = []
+    for m in messages:
+        mine = m.author_id == r.viewer_id
+        key = (
+            m.id, m.conversation_id, m.body, m.edited_at is not None, m.is_deleted, m.is_hidden,
+            m.author.display_name if m.author else None,
+            tuple((a.key, a.kind, a.filename, a.size, a.width, a.height) for a in m.attachments),
+            mine, oob, r.context,
         )
-    html = html.replace(_WHEN, _time_html(r, m.created_at), 1)
-    if mine and _CSRF in html:
-        html = html.replace(_CSRF, current_app.jinja_env.globals["csrf_token"](), 1)
-    return Markup(html)
+        html = r.fragments.get(key)
+        if html is None:
+            html = r.fragments[key] = render_template(
+                "chat/_message.html", m=m, oob=oob, when=Markup(_WHEN), csrf_token=lambda: _CSRF
+            )
+        html = html.replace(_WHEN, _time_html(r, m.created_at), 1)
+        if mine and _CSRF in html:
+            if csrf_token is None:
+                csrf_token = current_app.jinja_env.globals["csrf_token"]()
+            html = html.replace(_CSRF, csrf_token, 1)
+        parts.append(html)
+    return Markup("".join(parts))
+
+
+def message_html(m: Message | Shown, oob: bool = False) -> Markup:
+    return messages_html([m], oob)

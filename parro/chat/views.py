@@ -30,7 +30,7 @@ from .availability import (
     staff_statuses,
     when,
 )
-from .fragments import message_html
+from .fragments import message_html, messages_html
 from .forms import (
     AvailabilityForm,
     EditMessageForm,
@@ -45,9 +45,9 @@ def chat_text(body: str):
     return render_text(body)
 
 
-@bp.app_template_global("chat_message")
-def chat_message(m: Message, oob: bool = False):
-    return message_html(m, oob)
+@bp.app_template_global("chat_messages")
+def chat_messages(messages: list, oob: bool = False):
+    return messages_html(messages, oob)
 
 
 @bp.app_template_filter("chat_when")
