@@ -14,6 +14,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from wtforms.fields.choices import SelectChoice
 
 from .. import media, policy
@@ -70,11 +71,17 @@ def _int_arg(name: str) -> int:
 
 
 def _conversation(conversation_id: int) -> Conversation:
-    conversation = db.session.get(
-        Conversation, conversation_id, options=[joinedload(Conversation.student)]
-    )
-    if conversation is None:
+    # The child comes along for title_of, by a plain join: with a loader option,
+    # service._lock's refresh FOR UPDATE would repeat the outer join, which PostgreSQL refuses.
+    row = db.session.execute(
+        select(Conversation, Student)
+        .outerjoin(Student, Student.id == Conversation.student_id)
+        .where(Conversation.id == conversation_id)
+    ).first()
+    if row is None:
         abort(404)
+    conversation, student = row
+    set_committed_value(conversation, "student", student)
     policy.require(policy.can_see_conversation(current_user, conversation))
     return conversation
 
