@@ -103,7 +103,7 @@ def title_of(conversation: Conversation) -> str:
 def _compose_context(conversation: Conversation, form: MessageForm | None = None,
                      people: list[User] | None = None) -> dict:
     """What the send box needs: the form, and for guardians the teachers' availability."""
-    statuses = staff_statuses(conversation, people)
+    statuses = staff_statuses(conversation, people) if current_user.is_guardian else []
     closed = current_user.is_guardian and chat_closed(conversation, statuses)
     school = current_school()
     return {
