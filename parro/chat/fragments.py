@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from flask import current_app, g, render_template, request
+from flask import current_app, g, request
 from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
@@ -48,6 +48,17 @@ class _Request:
     ago: Callable
     fragments: dict = field(default_factory=lambda: _cache("messages"))
     times: dict = field(default_factory=lambda: _cache("times"))
+    render: Callable | None = None  # made at the first message not in the cache
+
+
+def _renderer() -> Callable:
+    """templates/chat/_message.html with what render_template would give it, whose
+    context processors (the layout's among them) then run once, not per message."""
+    template = current_app.jinja_env.get_template("chat/_message.html")
+    context: dict = {}
+    current_app.update_template_context(context)
+    context.update(when=Markup(_WHEN), csrf_token=lambda: _CSRF)
+    return lambda m, oob: template.render(context, m=m, oob=oob)
 
 
 def _request() -> _Request:
@@ -91,9 +102,8 @@ def messages_html(messages: list[Message | Shown], oob: bool = False) -> Markup:
         )
         html = r.fragments.get(key)
         if html is None:
-            html = r.fragments[key] = render_template(
-                "chat/_message.html", m=m, oob=oob, when=Markup(_WHEN), csrf_token=lambda: _CSRF
-            )
+            r.render = r.render or _renderer()
+            html = r.fragments[key] = r.render(m, oob)
         html = html.replace(_WHEN, _time_html(r, m.created_at), 1)
         if mine and _CSRF in html:
             if csrf_token is None:
