@@ -219,10 +219,10 @@ _SHOWN = select(
 ).outerjoin(User, User.id == Message.author_id)
 
 
-def _shown(query) -> list[Shown]:
+def _shown(query, params: dict | None = None) -> list[Shown]:
     """The messages of `query` (a where/order/limit on _SHOWN), with their attachments."""
     shown, with_files = [], {}
-    for *columns, name, has_files in db.session.execute(query):
+    for *columns, name, has_files in db.session.execute(query, params):
         m = Shown(*columns)
         if m.author_id is not None:
             m.author = Author(m.author_id, name)
@@ -239,17 +239,19 @@ def _shown(query) -> list[Shown]:
     return shown
 
 
+_NEWEST = (
+    _SHOWN.where(Message.conversation_id == bindparam("conversation_id"))
+    .order_by(Message.id.desc())
+    .limit(bindparam("limit"))
+)
+_OLDER = _NEWEST.where(Message.id < bindparam("before"))
+
+
 def page_of_messages(conversation: Conversation, size: int, before: int | None = None):
     """The newest `size` messages (before message id `before`), oldest first, and
     whether there are older ones."""
-    query = (
-        _SHOWN.where(Message.conversation_id == conversation.id)
-        .order_by(Message.id.desc())
-        .limit(size + 1)
-    )
-    if before is not None:
-        query = query.where(Message.id < before)
-    rows = _shown(query)
+    params = {"conversation_id": conversation.id, "limit": size + 1, "before": before}
+    rows = _shown(_NEWEST if before is None else _OLDER, params)
     return list(reversed(rows[:size])), len(rows) > size
 
 

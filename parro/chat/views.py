@@ -12,7 +12,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from wtforms.fields.choices import SelectChoice
@@ -70,14 +70,17 @@ def _int_arg(name: str) -> int:
     return value if value is not None and value >= 0 else 0
 
 
+_WITH_CHILD = (
+    select(Conversation, Student)
+    .outerjoin(Student, Student.id == Conversation.student_id)
+    .where(Conversation.id == bindparam("id"))
+)
+
+
 def _conversation(conversation_id: int) -> Conversation:
     # The child comes along for title_of, by a plain join: with a loader option,
     # service._lock's refresh FOR UPDATE would repeat the outer join, which PostgreSQL refuses.
-    row = db.session.execute(
-        select(Conversation, Student)
-        .outerjoin(Student, Student.id == Conversation.student_id)
-        .where(Conversation.id == conversation_id)
-    ).first()
+    row = db.session.execute(_WITH_CHILD, {"id": conversation_id}).first()
     if row is None:
         abort(404)
     conversation, student = row
