@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from flask import current_app
 from flask_babel import format_date, format_time
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .. import clock
 from ..extensions import db
@@ -39,11 +39,13 @@ def availability_of(user: User) -> Availability:
     return db.session.get(Availability, user.id) or default_availability(user.id)
 
 
+_OF_USERS = select(Availability).where(Availability.user_id.in_(bindparam("ids", expanding=True)))
+
+
 def availabilities(users: list[User]) -> dict[int, Availability]:
     ids = [u.id for u in users]
     found = {
-        a.user_id: a
-        for a in db.session.scalars(select(Availability).where(Availability.user_id.in_(ids)))
+        a.user_id: a for a in db.session.scalars(_OF_USERS, {"ids": ids})
     } if ids else {}
     return {i: found.get(i) or default_availability(i) for i in ids}
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, case, func, literal, or_, select
+from sqlalchemy import and_, bindparam, case, exists, func, literal, or_, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from .. import policy
 from ..clock import now
@@ -27,6 +28,7 @@ from ..models import (
     Guardianship,
     Membership,
     Message,
+    MessageAttachment,
     Participant,
     ReadState,
     Student,
@@ -37,19 +39,34 @@ from ..models import (
 # -- members ------------------------------------------------------------------
 
 
+@functools.cache
+def _members_statement():
+    """Built once. The policy's clause decides; `candidates` (everyone linked to the
+    conversation's child or to the chat, in any year) only spares it testing every user."""
+    conversation_id = bindparam("conversation_id")
+    child = select(Conversation.student_id).where(Conversation.id == conversation_id)
+    candidates = union(
+        select(Guardianship.user_id).where(Guardianship.student_id.in_(child)),
+        select(TeacherAssignment.user_id)
+        .join(Membership, Membership.group_id == TeacherAssignment.group_id)
+        .where(Membership.student_id.in_(child)),
+        select(Participant.user_id).where(Participant.conversation_id == conversation_id),
+    )
+    return (
+        select(User)
+        .join(Conversation, Conversation.id == conversation_id)
+        .where(
+            User.id.in_(candidates),
+            policy.conversation_member_clause(User.id),
+            User.disabled.is_(False),
+        )
+        .order_by(User.role, User.name)
+    )
+
+
 def members(conversation: Conversation) -> list[User]:
     """Everyone in the conversation now, staff first, then by name."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(Conversation, Conversation.id == conversation.id)
-            .where(
-                policy.conversation_member_clause(User.id),
-                User.disabled.is_(False),
-            )
-            .order_by(User.role, User.name)
-        )
-    )
+    return list(db.session.scalars(_members_statement(), {"conversation_id": conversation.id}))
 
 
 # -- opening ------------------------------------------------------------------
@@ -161,31 +178,88 @@ def hide_message(message: Message, by: User) -> None:
     message.hidden_by_id = by.id
 
 
+class Author(NamedTuple):
+    """A message's author, as far as a page shows them."""
+
+    id: int
+    name: str
+    display_name = property(User.display_name.fget)
+
+
+@dataclass(slots=True)
+class Shown:
+    """A message as a page shows it (templates/chat/_message.html), read without
+    building Message and User objects: a page shows fifty."""
+
+    id: int
+    conversation_id: int
+    author_id: int | None
+    body: str
+    created_at: datetime
+    edited_at: datetime | None
+    deleted_at: datetime | None
+    hidden_at: datetime | None
+    revision: int
+    author: Author | None = None
+    attachments: list[MessageAttachment] = field(default_factory=list)
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+
+_SHOWN = select(
+    Message.id, Message.conversation_id, Message.author_id, Message.body, Message.created_at,
+    Message.edited_at, Message.deleted_at, Message.hidden_at, Message.revision, User.name,
+    exists().where(MessageAttachment.message_id == Message.id),
+).outerjoin(User, User.id == Message.author_id)
+
+
+def _shown(query, params: dict | None = None) -> list[Shown]:
+    """The messages of `query` (a where/order/limit on _SHOWN), with their attachments."""
+    shown, with_files = [], {}
+    for *columns, name, has_files in db.session.execute(query, params):
+        m = Shown(*columns)
+        if m.author_id is not None:
+            m.author = Author(m.author_id, name)
+        if has_files:
+            with_files[m.id] = m
+        shown.append(m)
+    if with_files:
+        for a in db.session.scalars(
+            select(MessageAttachment)
+            .where(MessageAttachment.message_id.in_(with_files))
+            .order_by(MessageAttachment.id)
+        ):
+            with_files[a.message_id].attachments.append(a)
+    return shown
+
+
+_NEWEST = (
+    _SHOWN.where(Message.conversation_id == bindparam("conversation_id"))
+    .order_by(Message.id.desc())
+    .limit(bindparam("limit"))
+)
+_OLDER = _NEWEST.where(Message.id < bindparam("before"))
+
+
 def page_of_messages(conversation: Conversation, size: int, before: int | None = None):
     """The newest `size` messages (before message id `before`), oldest first, and
     whether there are older ones."""
-    query = (
-        select(Message)
-        .where(Message.conversation_id == conversation.id)
-        .options(joinedload(Message.author), selectinload(Message.attachments))
-        .order_by(Message.id.desc())
-        .limit(size + 1)
-    )
-    if before is not None:
-        query = query.where(Message.id < before)
-    rows = list(db.session.scalars(query))
+    params = {"conversation_id": conversation.id, "limit": size + 1, "before": before}
+    rows = _shown(_NEWEST if before is None else _OLDER, params)
     return list(reversed(rows[:size])), len(rows) > size
 
 
-def changed_since(conversation_id: int, revision: int) -> list[Message]:
+def changed_since(conversation_id: int, revision: int) -> list[Shown]:
     """Messages new, edited or deleted since the browser's revision, oldest first."""
-    return list(
-        db.session.scalars(
-            select(Message)
-            .where(Message.conversation_id == conversation_id, Message.revision > revision)
-            .options(joinedload(Message.author), selectinload(Message.attachments))
-            .order_by(Message.id)
-        )
+    return _shown(
+        _SHOWN.where(Message.conversation_id == conversation_id, Message.revision > revision)
+        .order_by(Message.id)
     )
 
 
@@ -227,16 +301,29 @@ def _upsert(values: dict, update: dict):
     return stmt.on_conflict_do_update(index_elements=["conversation_id", "user_id"], set_=update)
 
 
+@functools.cache
+def _mark_read_statement(dialect: str):
+    """Built once per database kind, like _poll_statement: a page view marks read."""
+    col = ReadState.__table__.c.last_read_message_id
+    message_id = bindparam("message_id", type_=col.type)
+    at = bindparam("at", type_=ReadState.__table__.c.updated_at.type)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(ReadState).values(
+        conversation_id=bindparam("conversation_id"), user_id=bindparam("user_id"),
+        last_read_message_id=message_id, notified_message_id=0, updated_at=at,
+    ).on_conflict_do_update(
+        index_elements=["conversation_id", "user_id"],
+        set_={"last_read_message_id": case((col < message_id, message_id), else_=col),
+              "updated_at": at},
+    )
+
+
 def mark_read(conversation_id: int, user_id: int, message_id: int) -> None:
     """The user has seen everything up to message_id (never moves backwards)."""
-    col = ReadState.__table__.c.last_read_message_id
     db.session.execute(
-        _upsert(
-            {"conversation_id": conversation_id, "user_id": user_id,
-             "last_read_message_id": message_id, "notified_message_id": 0, "updated_at": now()},
-            {"last_read_message_id": case((col < message_id, message_id), else_=col),
-             "updated_at": now()},
-        )
+        _mark_read_statement(db.session.get_bind().dialect.name),
+        {"conversation_id": conversation_id, "user_id": user_id, "message_id": message_id,
+         "at": now()},
     )
 
 

@@ -12,8 +12,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from wtforms.fields.choices import SelectChoice
 
 from .. import media, policy
@@ -30,6 +31,7 @@ from .availability import (
     staff_statuses,
     when,
 )
+from .fragments import message_html, messages_html
 from .forms import (
     AvailabilityForm,
     EditMessageForm,
@@ -42,6 +44,11 @@ from .text import render_text
 @bp.app_template_filter("chat_text")
 def chat_text(body: str):
     return render_text(body)
+
+
+@bp.app_template_global("chat_messages")
+def chat_messages(messages: list, oob: bool = False):
+    return messages_html(messages, oob)
 
 
 @bp.app_template_filter("chat_when")
@@ -63,8 +70,21 @@ def _int_arg(name: str) -> int:
     return value if value is not None and value >= 0 else 0
 
 
+_WITH_CHILD = (
+    select(Conversation, Student)
+    .outerjoin(Student, Student.id == Conversation.student_id)
+    .where(Conversation.id == bindparam("id"))
+)
+
+
 def _conversation(conversation_id: int) -> Conversation:
-    conversation = db.get_or_404(Conversation, conversation_id)
+    # The child comes along for title_of, by a plain join: with a loader option,
+    # service._lock's refresh FOR UPDATE would repeat the outer join, which PostgreSQL refuses.
+    row = db.session.execute(_WITH_CHILD, {"id": conversation_id}).first()
+    if row is None:
+        abort(404)
+    conversation, student = row
+    set_committed_value(conversation, "student", student)
     policy.require(policy.can_see_conversation(current_user, conversation))
     return conversation
 
@@ -86,7 +106,7 @@ def title_of(conversation: Conversation) -> str:
 def _compose_context(conversation: Conversation, form: MessageForm | None = None,
                      people: list[User] | None = None) -> dict:
     """What the send box needs: the form, and for guardians the teachers' availability."""
-    statuses = staff_statuses(conversation, people)
+    statuses = staff_statuses(conversation, people) if current_user.is_guardian else []
     closed = current_user.is_guardian and chat_closed(conversation, statuses)
     school = current_school()
     return {
@@ -101,9 +121,17 @@ def _compose_context(conversation: Conversation, form: MessageForm | None = None
     }
 
 
-def _read_by_context(conversation: Conversation, people: list[User] | None = None) -> dict:
-    """'Gelezen door …' under the user's own message when it is the newest one."""
-    last = db.session.get(Message, conversation.last_message_id) if conversation.last_message_id else None
+def _read_by_context(conversation: Conversation, people: list[User] | None = None,
+                     shown: list | None = None) -> dict:
+    """'Gelezen door …' under the user's own message when it is the newest one.
+
+    `shown`: messages the caller has loaded, oldest first (the newest may be it).
+    """
+    last_id = conversation.last_message_id
+    if shown and shown[-1].id == last_id:
+        last = shown[-1]
+    else:
+        last = db.session.get(Message, last_id) if last_id else None
     if last is None or last.author_id != current_user.id or last.is_deleted:
         return {"read_by": None}
     people = members_of(conversation) if people is None else people
@@ -125,7 +153,7 @@ def _news(conversation: Conversation, known_id: int, revision: int) -> str:
         "last_id": max([known_id, *(m.id for m in new)]),
         "revision": max([revision, *(m.revision for m in changed)]),
     }
-    read_by = _read_by_context(conversation) if new else {}
+    read_by = _read_by_context(conversation, shown=new) if new else {}
     if new:
         service.mark_read_now(conversation.id, current_user.id, new[-1].id)
     return render_template(
@@ -178,7 +206,7 @@ def show(conversation_id: int):
         "revision": conversation.revision,
         "poll_seconds": current_app.config["CHAT_POLL_SECONDS"],
         **_compose_context(conversation, people=people),
-        **_read_by_context(conversation, people),
+        **_read_by_context(conversation, people, messages),
     }
     if before is None and conversation.last_message_id:
         service.mark_read_now(conversation.id, current_user.id, conversation.last_message_id)
@@ -243,7 +271,7 @@ def post(conversation_id: int):
         revision=conversation.revision,
         poll_seconds=current_app.config["CHAT_POLL_SECONDS"],
         **context,
-        **_read_by_context(conversation),
+        **_read_by_context(conversation, shown=messages),
     ), 422
 
 
@@ -292,7 +320,7 @@ def edit(conversation_id: int, message_id: int):
         db.session.commit()
         flash(_("Uw bericht is aangepast."), "success")
         if _fragment_wanted():
-            return render_template("chat/_message.html", m=message)
+            return message_html(message)
         return redirect(
             url_for("chat.show", conversation_id=conversation_id, _anchor=f"message-{message.id}"),
             303,
@@ -316,7 +344,7 @@ def delete(conversation_id: int, message_id: int):
         attachments.remove_files(keys)
         flash(_("Uw bericht is verwijderd."), "success")
     if _fragment_wanted():
-        return render_template("chat/_message.html", m=message)
+        return message_html(message)
     return redirect(
         url_for("chat.show", conversation_id=conversation_id, _anchor=f"message-{message.id}"), 303
     )

@@ -1,0 +1,116 @@
+"""The conversation page's cost, and its cached messages (parro/chat/fragments.py):
+the same one client (so the same app and cache) switches between viewers."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from parro import clock
+from parro.chat import service
+from parro.extensions import db
+
+from ..factories import make_message
+from ..helpers import login_as
+from .chat_helpers import TUESDAY_10, count_all_queries, kindgesprek
+
+
+def _page(client, conversation):
+    response = client.get(f"/gesprekken/{conversation.id}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def _message(html, message):
+    return re.search(rf'<li id="message-{message.id}".*?</li>', html, re.S).group(0)
+
+
+def _page_queries(client, conversation) -> int:
+    client.get(f"/gesprekken/{conversation.id}")
+    with count_all_queries() as q:
+        _page(client, conversation)
+    return q.count
+
+
+def test_the_page_costs_the_same_queries_for_few_and_many_messages(s, client, app):
+    conversation = kindgesprek(s)
+    for i in range(3):
+        make_message(conversation, s.anna if i % 2 else s.eva, f"Bericht {i}")
+    db.session.commit()
+    login_as(client, s.eva)
+    few = _page_queries(client, conversation)
+    for i in range(app.config["CHAT_PAGE_SIZE"] + 11):
+        make_message(conversation, s.anna if i % 2 else s.eva, f"Nog een bericht {i}")
+    db.session.commit()
+    many = _page_queries(client, conversation)
+    assert few == many, (few, many)
+    # Session, conversation, may see it, messages, members, availability, school,
+    # who read Eva's last message, the read mark, the navigation's counts.
+    assert many <= 10, many
+
+
+def test_a_cached_message_shows_each_viewer_their_own_actions_and_token(s, client):
+    conversation = kindgesprek(s)
+    message = make_message(conversation, s.eva, "Sem is ziek")
+    db.session.commit()
+    login_as(client, s.eva)
+    html = _page(client, conversation)
+    own = _message(html, message)
+    tokens = set(re.findall(r'name="csrf_token"[^>]*value="([^"]+)"', html))
+    assert 'class="chat-message mine"' in own and "Bewerken" in own
+    assert len(tokens) == 1 and tokens <= set(re.findall(r'value="([^"]+)"', own))
+    login_as(client, s.peter)
+    other = _message(_page(client, conversation), message)
+    assert "mine" not in other and "Bewerken" not in other and "csrf_token" not in other
+    assert "Melden" in other and "Sem is ziek" in other
+    assert tokens.isdisjoint(re.findall(r'value="([^"]+)"', other))
+    phone = client.application.test_client()  # Eva's second browser, on the same app
+    login_as(phone, s.eva)
+    again = _page(phone, conversation)
+    new_tokens = set(re.findall(r'name="csrf_token"[^>]*value="([^"]+)"', again))
+    assert len(new_tokens) == 1 and new_tokens != tokens
+    form = re.search(r'action="([^"]+/verwijderen)".*?value="([^"]+)"', _message(again, message), re.S)
+    assert form.group(2) in new_tokens
+    response = phone.post(form.group(1), data={"csrf_token": form.group(2)})
+    assert response.status_code == 303
+    assert "Bericht verwijderd" in _message(_page(phone, conversation), message)
+
+
+def test_edits_hiding_and_a_new_name_show_at_once(s, client):
+    conversation = kindgesprek(s)
+    message = make_message(conversation, s.eva, "Gym is morgen")
+    db.session.commit()
+    login_as(client, s.anna)
+    assert "Gym is morgen" in _message(_page(client, conversation), message)
+    service.edit_message(message, "Gym is overmorgen")
+    db.session.commit()
+    shown = _message(_page(client, conversation), message)
+    assert "Gym is overmorgen" in shown and "bewerkt" in shown and "Gym is morgen" not in shown
+    s.eva.name = "Eva de Vries"
+    db.session.commit()
+    assert "Eva de Vries" in _message(_page(client, conversation), message)
+    service.hide_message(message, s.anna)
+    db.session.commit()
+    shown = _message(_page(client, conversation), message)
+    assert "Dit bericht is verborgen door de school" in shown and "overmorgen" not in shown
+
+
+def test_cached_messages_keep_their_times_true(s, client):
+    conversation = kindgesprek(s)
+    clock.set_now(TUESDAY_10 - timedelta(days=1))
+    yesterday = make_message(conversation, s.anna, "Gisteren geschreven")
+    clock.set_now(TUESDAY_10)
+    today = make_message(conversation, s.anna, "Net geschreven")
+    db.session.commit()
+    login_as(client, s.eva)
+    html = _page(client, conversation)
+    assert "gisteren om 10:00</time>" in _message(html, yesterday)
+    assert "zojuist</time>" in _message(html, today) and "data-fresh" in _message(html, today)
+    clock.set_now(TUESDAY_10 + timedelta(minutes=5))
+    assert "5 minuten geleden</time>" in _message(_page(client, conversation), today)
+    clock.set_now(TUESDAY_10 + timedelta(days=1))
+    login_as(client, s.eva)  # the session has timed out
+    html = _page(client, conversation)
+    assert "2 dagen geleden</time>" in _message(html, yesterday)
+    assert "gisteren om 10:00</time>" in _message(html, today)
+    assert "data-fresh" not in _message(html, today)
