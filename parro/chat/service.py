@@ -375,28 +375,41 @@ def read_by(conversation: Conversation, message: Message, people: list[User]) ->
 
 
 def _unread_query(user_id: int):
-    """(conversation id, unread count) over the conversations the user is a member of."""
+    """(conversation id, unread count) over the conversations the user is a member of.
+
+    From the conversations with anything newer than the user's read mark, each counted
+    on ix_message_conversation_id_id from that mark on: not every message they hold.
+    A count may be 0 (only the user's own, deleted or hidden messages are newer).
+    """
+    last_read = func.coalesce(ReadState.last_read_message_id, 0)
+    unread = (
+        select(func.count(Message.id))
+        .where(
+            Message.conversation_id == Conversation.id,
+            Message.id > last_read,
+            or_(Message.author_id.is_(None), Message.author_id != user_id),
+            Message.deleted_at.is_(None),
+            Message.hidden_at.is_(None),
+        )
+        .correlate(Conversation, ReadState)
+        .scalar_subquery()
+    )
     return (
-        select(Message.conversation_id, func.count(Message.id))
-        .join(Conversation, Conversation.id == Message.conversation_id)
+        select(Conversation.id, unread)
+        .select_from(Conversation)
         .outerjoin(
             ReadState,
             and_(ReadState.conversation_id == Conversation.id, ReadState.user_id == user_id),
         )
         .where(
-            Conversation.last_message_id > func.coalesce(ReadState.last_read_message_id, 0),
-            Message.id > func.coalesce(ReadState.last_read_message_id, 0),
-            or_(Message.author_id.is_(None), Message.author_id != user_id),
-            Message.deleted_at.is_(None),
-            Message.hidden_at.is_(None),
+            Conversation.last_message_id > last_read,
             Conversation.id.in_(policy.member_conversation_ids(user_id)),
         )
-        .group_by(Message.conversation_id)
     )
 
 
 def unread_counts(user: User) -> dict[int, int]:
-    return dict(db.session.execute(_unread_query(user.id)).all())
+    return {cid: n for cid, n in db.session.execute(_unread_query(user.id)) if n}
 
 
 def unread_count(user: User):
