@@ -82,7 +82,10 @@ def end_reads_with_commit(session) -> None:
     made the next one plan all of its statements again. A transaction with
     nothing to flush and no statement but SELECTs loses nothing by a COMMIT.
     """
-    if not session.in_transaction() or session.get_bind().dialect.name != "postgresql":
+    transaction = session.get_transaction()
+    if transaction is None or not transaction.is_active:
+        return  # nothing begun, or already failed: the rollback that follows is right
+    if session.get_bind().dialect.name != "postgresql":
         return
     if session.new or session.dirty or session.deleted:
         return

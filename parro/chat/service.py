@@ -202,14 +202,9 @@ class Shown:
     revision: int
     author: Author | None = None
     attachments: list[MessageAttachment] = field(default_factory=list)
-
-    @property
-    def is_deleted(self) -> bool:
-        return self.deleted_at is not None
-
-    @property
-    def is_hidden(self) -> bool:
-        return self.hidden_at is not None
+    # The Message's own rules, read off the same columns.
+    is_deleted = Message.is_deleted
+    is_hidden = Message.is_hidden
 
 
 _SHOWN = select(
