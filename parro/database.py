@@ -14,7 +14,8 @@ from sqlalchemy.types import TypeDecorator
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
-_immediate: ContextVar[bool] = ContextVar("immediate", default=False)
+# True inside writing(), False inside reading(), None: as the request's method says.
+_immediate: ContextVar[bool | None] = ContextVar("immediate", default=None)
 
 
 class UTCDateTime(TypeDecorator):
@@ -106,8 +107,8 @@ def _wants_immediate() -> bool:
     Outside a request (CLI, background threads, tests) transactions are deferred
     unless wrapped in writing(): a read there must not hold the write lock.
     """
-    if _immediate.get():
-        return True
+    if _immediate.get() is not None:
+        return _immediate.get()
     if has_request_context():
         return request.method not in ("GET", "HEAD", "OPTIONS")
     return False
@@ -122,6 +123,21 @@ def writing():
     write too (the mail sender, the session touch) needs it.
     """
     token = _immediate.set(True)
+    try:
+        yield
+    finally:
+        _immediate.reset(token)
+
+
+@contextmanager
+def reading():
+    """Make the next transactions readers': in a POST request that has nothing to write.
+
+    A refused booking still shows the whole page; rendering it inside the POST's
+    write transaction kept every other family's booking waiting for the lock.
+    Roll back (or commit) first: SQLite takes the write lock when a transaction begins.
+    """
+    token = _immediate.set(False)
     try:
         yield
     finally:

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from .. import policy
 from ..clock import now, school_tz
+from ..database import reading
 from ..extensions import db
 from ..models import (
     Activity,
@@ -187,6 +188,16 @@ def _activity(activity_id: int) -> Activity:
 
 def _show(activity: Activity, status: int = 200, error: str | None = None):
     """The activity page: for staff the management view, for guardians their part."""
+    if request.method == "POST":
+        # Refused: nothing is kept. Let go of the write lock before the page is built,
+        # so a refused booking does not hold up the others (SQLite has one writer).
+        db.session.rollback()
+        with reading():
+            return _page(activity, status, error)
+    return _page(activity, status, error)
+
+
+def _page(activity: Activity, status: int, error: str | None):
     activity = service.preload(activity)
     manage = policy.can_manage_activity(current_user, activity)
     context = {"activity": activity, "manage": manage, "error": error, "action": ActionForm(),

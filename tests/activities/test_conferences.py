@@ -285,6 +285,44 @@ def test_a_taken_slot_cannot_be_booked(make_client, school):
     assert bookings() == 1
 
 
+def test_a_refused_booking_lets_go_of_the_write_lock_before_its_page_is_built(
+        make_client, school):
+    """SQLite has one writer: the page of a refused booking (the usual answer when many
+    families book at once) is built in a reader's transaction, so it holds nobody up."""
+    from sqlalchemy import event
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the write lock is SQLite's")
+    activity = make_conference(school["group"])
+    noor = make_student(school["group"], first_name="Noor")
+    other = make_guardian(child=noor)
+    db.session.commit()
+    first, second = make_client(), make_client()
+    login_as(first, school["mother"])
+    login_as(second, other)
+    assert book(first, activity, activity.slots[0], school["sem"]).status_code == 303
+    with second.application.app_context():
+        engine = db.engine
+    statements = []
+
+    def note(conn, cursor, statement, *args):
+        statements.append("BEGIN IMMEDIATE" if statement.startswith("BEGIN IMMEDIATE")
+                          else "BEGIN" if statement.startswith("BEGIN") else "query")
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        response = book(second, activity, activity.slots[0], noor)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert response.status_code == 422
+    assert "Dit tijdstip is net door iemand anders gekozen." in text_of(response)
+    # The check ran as a writer; then the writer's transaction ended, and the page
+    # (most of the queries) was read in a reader's transaction.
+    assert statements[0] == "BEGIN IMMEDIATE" and statements.count("BEGIN IMMEDIATE") == 1
+    reader = statements.index("BEGIN")
+    assert statements[reader + 1:].count("query") > statements[:reader].count("query")
+
+
 def test_a_slot_in_the_past_cannot_be_booked(client, school):
     activity = make_conference(school["group"], day=date(2027, 3, 1), start=time(8, 0))
     activity.deadline = at(2027, 3, 1, 12, 0)
