@@ -29,6 +29,10 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
+# Logins live in UserSession rows behind their own cookie (security.py), not in
+# Flask's session: Flask-Login's session protection had nothing to protect and
+# rewrote the session cookie ("_fresh") on requests that changed nothing.
+login_manager.session_protection = None
 csrf = CSRFProtect()
 mail = Mail()
 babel = Babel()

@@ -373,6 +373,19 @@ def test_the_flask_session_is_renewed_at_login(app, client):
     assert cookie is None or cookie.value != before
 
 
+def test_pages_that_change_nothing_set_no_cookies(app, client):
+    """Neither the login cookie nor Flask's session cookie is written again on every
+    request (Flask-Login's session protection marked the session "not fresh" each time)."""
+    make_guardian(email="ouder@example.org")
+    db.session.commit()
+    log_in(client, "ouder@example.org")
+    client.get("/account")  # the first page after login may still settle the session
+    for path in ("/account", "/groepen/", "/tellers"):
+        response = client.get(path)
+        assert response.status_code in (200, 204)
+        assert response.headers.getlist("Set-Cookie") == [], path
+
+
 def test_an_htmx_request_after_the_session_ended_sends_the_whole_page_to_login(app, client):
     response = client.get(
         "/account",
