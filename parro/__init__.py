@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, redirect, url_for
+from flask import Flask, redirect, request, url_for
 from sqlalchemy import text
 
 from .config import ROOT, Defaults, secret_key
-from .database import end_reads_with_commit
+from .database import end_reads_with_commit, read_without_transaction
 # Flask-Mail is not imported as `mail`: importing the module parro.mail rebinds that name here.
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 from .extensions import mail as flask_mail
@@ -32,6 +32,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     _derive_config(app)
 
     db.init_app(app)
+
+    @app.before_request  # before the session lookup, the request's first statement
+    def _polls_read_without_transaction():
+        view = app.view_functions.get(request.endpoint)
+        if getattr(view, "parro_polled", False):
+            read_without_transaction(db.session())
 
     @app.teardown_appcontext  # runs before Flask-SQLAlchemy's (teardowns run in reverse)
     def _end_transaction(exception):

@@ -142,3 +142,27 @@ def reading():
         yield
     finally:
         _immediate.reset(token)
+
+
+def polled(view):
+    """Mark a view that every open page polls every few seconds and that starts by only reading.
+
+    On PostgreSQL its reads run outside a transaction (read_without_transaction).
+    """
+    view.parro_polled = True
+    return view
+
+
+def read_without_transaction(session) -> None:
+    """On PostgreSQL, let the session's next statements run without BEGIN and COMMIT.
+
+    psycopg sends BEGIN and COMMIT as round trips of their own: two of the four
+    of an empty chat poll. At READ COMMITTED every statement takes its own
+    snapshot inside a transaction too, so the reads see what they saw before.
+    The session's first commit ends it: what the request writes afterwards (a
+    read mark, the session's last use) gets a transaction of its own, as always.
+    Call it before the session has begun anything.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+

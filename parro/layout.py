@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, select
 
 from . import policy
 from .clock import now
-from .database import UTCDateTime
+from .database import UTCDateTime, polled
 from .extensions import db, limiter
 from .models import School
 
@@ -152,6 +152,7 @@ def init_app(app: Flask) -> None:
 
     @app.get("/tellers")
     @limiter.exempt
+    @polled
     def nav_poll():
         """The navigation's counts, polled by every page; 204 while the page shows them all.
 

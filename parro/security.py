@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 
 from flask import Flask, Response, current_app, g, redirect, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import AnonymousUserMixin, current_user, login_url
 from sqlalchemy import bindparam, delete, select, update
 
@@ -195,7 +196,22 @@ def _to_login():
 # -- headers ------------------------------------------------------------------
 
 
+class _SessionCookie(SecureCookieSessionInterface):
+    """Flask's signed session cookie, its serializer made once per secret key
+    instead of twice per request."""
+
+    _made: tuple | None = None
+
+    def get_signing_serializer(self, app: Flask):
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        made = self._made
+        if made is None or made[0] != keys:
+            made = self._made = (keys, super().get_signing_serializer(app))
+        return made[1]
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = _SessionCookie()
     app.after_request(_after_request)
 
 

@@ -11,6 +11,7 @@ import pytest
 from flask import Blueprint
 from sqlalchemy import select, text, update
 
+from parro.database import polled
 from parro.extensions import db
 from parro.models import User
 
@@ -43,6 +44,25 @@ def probe_app(make_app):
         db.session.scalars(select(User)).first().name = "Ook niet bewaard"
         return "ok"
 
+    def status():
+        return db.session.connection().connection.dbapi_connection.info.transaction_status.name
+
+    @probe.get("/probe/peiling")
+    @polled
+    def poll():
+        db.session.scalars(select(User.id)).all()
+        reading = status()
+        db.session.commit()  # what a poll writes afterwards (a read mark) is a transaction
+        db.session.execute(update(User).values(name="Eva de Vries"))
+        writing = status()
+        db.session.commit()
+        return f"{reading} {writing}"
+
+    @probe.get("/probe/status")
+    def page():
+        db.session.scalars(select(User.id)).all()
+        return status()
+
     app.register_blueprint(probe)
     with app.app_context():
         make_guardian(name="Eva Jansen")
@@ -66,3 +86,14 @@ def test_what_a_request_wrote_without_committing_is_rolled_back(probe_app, path)
     with probe_app.app_context():
         assert db.session.scalars(select(User.name)).all() == ["Eva Jansen"]
         db.session.remove()
+
+
+def test_polls_read_without_begin_and_write_in_a_transaction(probe_app):
+    client = probe_app.test_client()
+    # IDLE: psycopg sent no BEGIN before the read (nor will it send a COMMIT).
+    assert client.get("/probe/peiling").get_data(as_text=True) == "IDLE INTRANS"
+    with probe_app.app_context():
+        assert db.session.scalar(select(User.name)) == "Eva de Vries"
+    # The next request on the same pooled connection is an ordinary transaction again.
+    assert [client.get("/probe/status").get_data(as_text=True) for _ in range(3)] == ["INTRANS"] * 3
+

@@ -19,6 +19,7 @@ from wtforms.fields.choices import SelectChoice
 
 from .. import media, policy
 from ..auth.forms import EmptyForm
+from ..database import polled
 from ..extensions import db, limiter
 from ..files.sending import VARIANTS, send_stored
 from ..layout import current_school
@@ -291,6 +292,7 @@ def too_many(exc):
 
 @bp.get("/<int:conversation_id>/nieuw")
 @limiter.exempt
+@polled
 def poll(conversation_id: int):
     """Answer what is new since the browser's revision; 204 when nothing is.
 
