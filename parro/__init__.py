@@ -151,4 +151,3 @@ def _limits_only_where_declared(app: Flask) -> None:
     manager = limiter.limit_manager
     if not manager.default_limits and not manager.application_limits:
         app.before_request_funcs[None].remove(limiter._check_request_limit)
-

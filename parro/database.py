@@ -165,4 +165,3 @@ def read_without_transaction(session) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-

@@ -96,4 +96,3 @@ def test_polls_read_without_begin_and_write_in_a_transaction(probe_app):
         assert db.session.scalar(select(User.name)) == "Eva de Vries"
     # The next request on the same pooled connection is an ordinary transaction again.
     assert [client.get("/probe/status").get_data(as_text=True) for _ in range(3)] == ["INTRANS"] * 3
-
