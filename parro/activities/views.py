@@ -188,9 +188,10 @@ def _activity(activity_id: int) -> Activity:
 
 def _show(activity: Activity, status: int = 200, error: str | None = None):
     """The activity page: for staff the management view, for guardians their part."""
-    if request.method == "POST":
+    if request.method == "POST" and db.engine.dialect.name == "sqlite":
         # Refused: nothing is kept. Let go of the write lock before the page is built,
-        # so a refused booking does not hold up the others (SQLite has one writer).
+        # so a refused booking does not hold up the others (SQLite has one writer;
+        # PostgreSQL locks rows, and reloading after a rollback only costs it time).
         db.session.rollback()
         with reading():
             return _page(activity, status, error)
