@@ -270,7 +270,9 @@ def test_a_second_booking_for_the_same_child_is_refused(make_client, school):
     assert bookings() == 1
 
 
-def test_a_taken_slot_cannot_be_booked(make_client, school):
+def _first_slot_taken(make_client, school):
+    """A round whose first slot Sem's mother has just booked, and a client logged in
+    as the parent of Noor (in the same group): (activity, that client, Noor)."""
     activity = make_conference(school["group"])
     noor = make_student(school["group"], first_name="Noor")
     other = make_guardian(child=noor)
@@ -279,6 +281,11 @@ def test_a_taken_slot_cannot_be_booked(make_client, school):
     login_as(first, school["mother"])
     login_as(second, other)
     assert book(first, activity, activity.slots[0], school["sem"]).status_code == 303
+    return activity, second, noor
+
+
+def test_a_taken_slot_cannot_be_booked(make_client, school):
+    activity, second, noor = _first_slot_taken(make_client, school)
     response = book(second, activity, activity.slots[0], noor)
     assert response.status_code == 422
     assert "Dit tijdstip is net door iemand anders gekozen. Kies een ander tijdstip." in text_of(response)
@@ -293,14 +300,7 @@ def test_a_refused_booking_lets_go_of_the_write_lock_before_its_page_is_built(
 
     if db.engine.dialect.name != "sqlite":
         pytest.skip("the write lock is SQLite's")
-    activity = make_conference(school["group"])
-    noor = make_student(school["group"], first_name="Noor")
-    other = make_guardian(child=noor)
-    db.session.commit()
-    first, second = make_client(), make_client()
-    login_as(first, school["mother"])
-    login_as(second, other)
-    assert book(first, activity, activity.slots[0], school["sem"]).status_code == 303
+    activity, second, noor = _first_slot_taken(make_client, school)
     with second.application.app_context():
         engine = db.engine
     statements = []
