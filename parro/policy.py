@@ -161,7 +161,7 @@ def visible_groups(user: User) -> list[Group]:
     """The groups of this year the user may read, in school order."""
     if user.is_authenticated and user.is_guardian:
         groups = {group for _student, group in family(user) if group is not None}
-        return sorted(groups, key=lambda g: (g.grade or 0, g.name))
+        return sorted(groups, key=Group.school_order)
     ids = visible_group_ids(user)
     if not ids:
         return []

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import now
 from ..database import UTCDateTime
 from ..extensions import db
+from .school import Group
 
 
 class Post(db.Model):
@@ -48,7 +49,7 @@ class Post(db.Model):
     post_groups: Mapped[list[PostGroup]] = relationship(
         back_populates="post", cascade="all, delete-orphan"
     )
-    groups: Mapped[list[Group]] = relationship(  # noqa: F821
+    groups: Mapped[list[Group]] = relationship(
         secondary="post_group", viewonly=True, order_by="Group.grade, Group.name"
     )
     attachments: Mapped[list[Attachment]] = relationship(
@@ -65,9 +66,9 @@ class Post(db.Model):
         return self.hidden_at is not None
 
     @property
-    def group_list(self) -> list[Group]:  # noqa: F821
+    def group_list(self) -> list[Group]:
         """Its groups, youngest first, from post_groups (which the feed loads with their groups)."""
-        return sorted((pg.group for pg in self.post_groups), key=lambda g: (g.grade or 0, g.name))
+        return sorted((pg.group for pg in self.post_groups), key=Group.school_order)
 
     @property
     def photos(self) -> list[Attachment]:
@@ -93,7 +94,7 @@ class PostGroup(db.Model):
     publish_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     post: Mapped[Post] = relationship(back_populates="post_groups")
-    group: Mapped[Group] = relationship()  # noqa: F821
+    group: Mapped[Group] = relationship()
 
 
 class Attachment(db.Model):
@@ -214,7 +215,7 @@ class Announcement(db.Model):
     announcement_groups: Mapped[list[AnnouncementGroup]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True
     )
-    groups: Mapped[list[Group]] = relationship(  # noqa: F821
+    groups: Mapped[list[Group]] = relationship(
         secondary="announcement_group", viewonly=True, order_by="Group.grade, Group.name"
     )
     attachments: Mapped[list[Attachment]] = relationship(

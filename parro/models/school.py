@@ -72,6 +72,11 @@ class Group(db.Model):
     name: Mapped[str] = mapped_column(String(60))  # "Groep 3", "Groep 5/6"
     grade: Mapped[int | None] = mapped_column(Integer)  # 1..8; moved up at rollover
 
+    @staticmethod
+    def school_order(group) -> tuple:
+        """Sort key: groups as the school lists them, by grade, then name (also the feed's rows)."""
+        return (group.grade or 0, group.name)
+
     year: Mapped[SchoolYear] = relationship(back_populates="groups")
     memberships: Mapped[list[Membership]] = relationship(back_populates="group")
     teacher_assignments: Mapped[list[TeacherAssignment]] = relationship(
