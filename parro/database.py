@@ -9,7 +9,9 @@ from datetime import datetime, timezone
 
 from flask import has_request_context, request
 from sqlalchemy import DateTime, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -114,7 +116,6 @@ def _wants_immediate() -> bool:
     return False
 
 
-@contextmanager
 def writing():
     """Make the next transaction a writer's: in a GET request, a CLI command or a thread.
 
@@ -122,14 +123,9 @@ def writing():
     when the transaction begins. Code that reads and then writes while others
     write too (the mail sender, the session touch) needs it.
     """
-    token = _immediate.set(True)
-    try:
-        yield
-    finally:
-        _immediate.reset(token)
+    return _transactions(writer=True)
 
 
-@contextmanager
 def reading():
     """Make the next transactions readers': in a POST request that has nothing to write.
 
@@ -137,11 +133,32 @@ def reading():
     write transaction kept every other family's booking waiting for the lock.
     Roll back (or commit) first: SQLite takes the write lock when a transaction begins.
     """
-    token = _immediate.set(False)
+    return _transactions(writer=False)
+
+
+@contextmanager
+def _transactions(writer: bool):
+    token = _immediate.set(writer)
     try:
         yield
     finally:
         _immediate.reset(token)
+
+
+def set_loaded(parents: list, attribute: str, pairs) -> None:
+    """Give each parent its collection `attribute` from (parent id, child) pairs, as if
+    loaded with it: one prebuilt query for all of them, where a selectinload builds its
+    statement anew on every load (on the feed, that cost more than running it)."""
+    children: dict[int, list] = {parent.id: [] for parent in parents}
+    for parent_id, child in pairs:
+        children[parent_id].append(child)
+    for parent in parents:
+        set_committed_value(parent, attribute, children[parent.id])
+
+
+def upsert_insert(dialect: str):
+    """The dialect's insert(), which can say ON CONFLICT (PostgreSQL and SQLite alike)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def polled(view):

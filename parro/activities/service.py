@@ -19,11 +19,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import policy
 from ..clock import now, school_tz
-from ..database import UTCDateTime
+from ..database import UTCDateTime, set_loaded
 from ..extensions import db
 from ..layout import NOW, USER_ID
 from ..models import (
@@ -1018,15 +1017,9 @@ _GROUPS_OF = (
 
 
 def _with_groups(activities: list[Activity]) -> None:
-    """Load the activities' groups with one prebuilt query (a selectinload builds its own
-    statement on every load, which on the feed cost more than the rest together)."""
-    if not activities:
-        return
-    groups: dict[int, list[Group]] = {a.id: [] for a in activities}
-    for activity_id, group in db.session.execute(_GROUPS_OF, {"ids": list(groups)}):
-        groups[activity_id].append(group)
-    for activity in activities:
-        set_committed_value(activity, "groups", groups[activity.id])
+    if activities:
+        rows = db.session.execute(_GROUPS_OF, {"ids": [a.id for a in activities]})
+        set_loaded(activities, "groups", rows)
 
 
 @functools.cache

@@ -12,13 +12,12 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, case, exists, func, literal, or_, select, union
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from .. import policy
 from ..clock import now
-from ..database import writing
+from ..database import upsert_insert, writing
 from ..extensions import db
 from ..layout import USER_ID
 from ..models import (
@@ -290,8 +289,7 @@ def poll_state(conversation_id: int, user_id: int) -> PollState | None:
 
 
 def _upsert(values: dict, update: dict):
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(db.session.get_bind().dialect.name)
     stmt = insert(ReadState).values(**values)
     return stmt.on_conflict_do_update(index_elements=["conversation_id", "user_id"], set_=update)
 
@@ -302,8 +300,7 @@ def _mark_read_statement(dialect: str):
     col = ReadState.__table__.c.last_read_message_id
     message_id = bindparam("message_id", type_=col.type)
     at = bindparam("at", type_=ReadState.__table__.c.updated_at.type)
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(ReadState).values(
+    return upsert_insert(dialect)(ReadState).values(
         conversation_id=bindparam("conversation_id"), user_id=bindparam("user_id"),
         last_read_message_id=message_id, notified_message_id=0, updated_at=at,
     ).on_conflict_do_update(

@@ -11,12 +11,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import Date, bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 from wtforms.fields.choices import SelectChoice
 
 from .. import media, policy
 from ..auth.forms import EmptyForm
 from ..clock import today
+from ..database import set_loaded
 from ..extensions import db
 from ..models import Announcement, AnnouncementDismissal, AnnouncementGroup, Attachment, User
 from . import bp
@@ -31,12 +31,8 @@ def pinned(user: User, group_ids: set[int]) -> list[Announcement]:
     values = {"day": today(), "group_ids": sorted(group_ids), "user_id": user.id}
     announcements = list(db.session.scalars(_pinned_statement(), values))
     if announcements:
-        # One prebuilt query (a selectinload builds its statement anew on every load).
-        files = {a.id: [] for a in announcements}
-        for attachment in db.session.scalars(_ATTACHMENTS, {"ids": list(files)}):
-            files[attachment.announcement_id].append(attachment)
-        for announcement in announcements:
-            set_committed_value(announcement, "attachments", files[announcement.id])
+        files = db.session.scalars(_ATTACHMENTS, {"ids": [a.id for a in announcements]})
+        set_loaded(announcements, "attachments", ((f.announcement_id, f) for f in files))
     return announcements
 
 

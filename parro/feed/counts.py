@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased
 
 from .. import policy
 from ..clock import now
-from ..database import UTCDateTime, writing
+from ..database import UTCDateTime, upsert_insert, writing
 from ..extensions import db
 from ..layout import NOW, USER_ID
 from ..models import Group, GroupSeen, Post, PostGroup, User
@@ -125,11 +125,7 @@ def _open_groups_statement():
 def _mark_seen(user: User, group_ids: set[int]) -> None:
     moment = now()
     rows = [{"user_id": user.id, "group_id": g, "seen_at": moment} for g in sorted(group_ids)]
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(GroupSeen).values(rows)
+    statement = upsert_insert(db.engine.dialect.name)(GroupSeen).values(rows)
     statement = statement.on_conflict_do_update(
         index_elements=["user_id", "group_id"], set_={"seen_at": statement.excluded.seen_at}
     )

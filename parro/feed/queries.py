@@ -17,13 +17,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, func, insert, select, tuple_
+from sqlalchemy import bindparam, case, func, select, tuple_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from .. import policy
 from ..clock import now
-from ..database import UTCDateTime, writing
+from ..database import UTCDateTime, upsert_insert, writing
 from ..extensions import db
+from ..layout import USER_ID
 from ..models import (
     Attachment,
     Group,
@@ -158,7 +159,6 @@ def _post_query():
 # Statements on the feed's path are built once, with bind parameters: putting a
 # SELECT together costs more than SQLite takes to run it.
 IDS = bindparam("ids", expanding=True)
-USER_ID = bindparam("user_id")
 
 
 @functools.cache
@@ -382,10 +382,4 @@ def _mark_read(user: User, posts: list[Post], info: dict[int, PostInfo]) -> None
 
 def _insert_ignoring_duplicates(rows):
     """INSERT ... ON CONFLICT DO NOTHING: the same guardian in two tabs is not an error."""
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    elif db.engine.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:  # pragma: no cover
-        return insert(ReadReceipt).values(rows)
-    return dialect_insert(ReadReceipt).values(rows).on_conflict_do_nothing()
+    return upsert_insert(db.engine.dialect.name)(ReadReceipt).values(rows).on_conflict_do_nothing()
