@@ -20,6 +20,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from .. import clock
+from ..lru import LRU
 from ..models import Message
 from .service import Shown
 
@@ -29,12 +30,11 @@ _WHEN = "parro-when-" + secrets.token_hex(16)
 _CSRF = "parro-csrf-" + secrets.token_hex(16)
 
 
-def _cache(name: str) -> dict:
+def _cache(name: str) -> LRU:
     caches = current_app.extensions.setdefault("chat_fragments", {})
-    cache = caches.get(name)
-    if cache is None or len(cache) >= MAX_ENTRIES:
-        cache = caches[name] = {}
-    return cache
+    if name not in caches:
+        caches[name] = LRU()
+    return caches[name]
 
 
 @dataclass
@@ -46,8 +46,8 @@ class _Request:
     midnight: datetime  # the start of today at school
     day: tuple  # in every time's key
     ago: Callable
-    fragments: dict = field(default_factory=lambda: _cache("messages"))
-    times: dict = field(default_factory=lambda: _cache("times"))
+    fragments: LRU = field(default_factory=lambda: _cache("messages"))
+    times: LRU = field(default_factory=lambda: _cache("times"))
     render: Callable | None = None  # made at the first message not in the cache
 
 
@@ -83,7 +83,8 @@ def _time_html(r: _Request, moment: datetime) -> str:
     key = (moment, r.day)
     html = r.times.get(key)
     if html is None:
-        html = r.times[key] = str(r.ago(moment))
+        html = str(r.ago(moment))
+        r.times.put(key, html, MAX_ENTRIES)
     return html
 
 
@@ -103,7 +104,8 @@ def messages_html(messages: list[Message | Shown], oob: bool = False) -> Markup:
         html = r.fragments.get(key)
         if html is None:
             r.render = r.render or _renderer()
-            html = r.fragments[key] = r.render(m, oob)
+            html = r.render(m, oob)
+            r.fragments.put(key, html, MAX_ENTRIES)
         html = html.replace(_WHEN, _time_html(r, m.created_at), 1)
         if mine and _CSRF in html:
             if csrf_token is None:

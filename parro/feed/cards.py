@@ -14,15 +14,13 @@ the stored HTML and filled in on the way out.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 from flask import current_app, request
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from ..clock import now
+from ..lru import LRU
 from ..models import Post
 from .queries import PostInfo
 
@@ -30,30 +28,7 @@ _CSRF = "\x00csrf\x00"
 _NEXT = "\x00next\x00"
 
 
-class _LRU:
-    def __init__(self):
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()  # the development server runs requests in threads
-
-    def get(self, key):
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key, value, size: int) -> None:
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > size:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-_cards = _LRU()
+_cards = LRU()
 
 
 def _key(post: Post, info: PostInfo, moment) -> tuple:
