@@ -35,14 +35,14 @@ def main() -> None:
 
     instance = tempfile.mkdtemp(prefix="parro-bench-")
     os.environ["PARRO_INSTANCE_PATH"] = instance
+    from datetime import timedelta
+
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
     from parro import create_app
-    from parro.extensions import db
-    from datetime import timedelta
-
     from parro.clock import now
+    from parro.extensions import db
     from tests.factories import (
         make_conference,
         make_group,
@@ -84,7 +84,7 @@ def main() -> None:
                 f"?na={conversation.last_message_id}&v={conversation.revision}")
         client.get("/groepen/")  # she has read the feed: her marks are set
         page = client.get("/help").get_data(as_text=True)
-        nav_poll = re.search(r'id="nav-poll" hidden hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
+        nav_poll = re.search(r'id="nav-poll" hidden data-hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
 
     statements = []
 

@@ -35,7 +35,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -223,8 +223,18 @@ def pick() -> None:
 
     from parro import create_app
     from parro.extensions import db
-    from parro.models import (Activity, Booking, Conversation, Guardianship, Membership, Message,
-                              SchoolYear, Slot, Student, User)
+    from parro.models import (
+        Activity,
+        Booking,
+        Conversation,
+        Guardianship,
+        Membership,
+        Message,
+        SchoolYear,
+        Slot,
+        Student,
+        User,
+    )
     from parro.models.activity import activity_group
 
     app = create_app({"MAIL_SENDER_THREAD": False, "FEED_PUBLISHER_THREAD": False})
@@ -468,7 +478,7 @@ def main() -> None:
     database = "postgresql" if args.database_url else "sqlite"
     results = {"database": database,
                "database_name": "PostgreSQL" if args.database_url else "SQLite",
-               "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+               "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
                "machine": machine(), "connections": args.connections, "seconds": args.seconds,
                "scales": {}}
     scales = sorted(args.scales.split(","), key=list(SCALES).index)
@@ -485,7 +495,7 @@ def main() -> None:
     results["total_seconds"] = round(time.perf_counter() - started)
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{database}-{datetime.now(timezone.utc):%Y-%m-%d}.json"
+    path = out / f"{database}-{datetime.now(UTC):%Y-%m-%d}.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
     print()
     print(table(results))

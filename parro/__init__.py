@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from .config import ROOT, Defaults, secret_key
 from .database import end_reads_with_commit, read_without_transaction
+
 # Flask-Mail is not imported as `mail`: importing the module parro.mail rebinds that name here.
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 from .extensions import mail as flask_mail
@@ -59,7 +60,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     layout.init_app(app)
     feedback.init_app(app)
 
-    from . import audit, errors, mail as outbox  # noqa: F401 (audit: append-only guard)
+    from . import audit, errors  # noqa: F401 (audit: append-only guard)
+    from . import mail as outbox
 
     errors.init_app(app)
     outbox.init_app(app)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -12,7 +12,7 @@ _frozen: datetime | None = None
 
 def now() -> datetime:
     """The current moment, timezone-aware, in UTC."""
-    return _frozen if _frozen is not None else datetime.now(timezone.utc)
+    return _frozen if _frozen is not None else datetime.now(UTC)
 
 
 def set_now(moment: datetime | None) -> None:
@@ -20,7 +20,7 @@ def set_now(moment: datetime | None) -> None:
     global _frozen
     if moment is not None and moment.tzinfo is None:
         raise ValueError("set_now needs an aware datetime")
-    _frozen = moment.astimezone(timezone.utc) if moment else None
+    _frozen = moment.astimezone(UTC) if moment else None
 
 
 def school_tz() -> ZoneInfo:

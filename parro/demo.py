@@ -49,21 +49,9 @@ TEACHERS = {
     8: [("juf.marit", "Marit Hoekstra")],
 }
 
-FIRST_NAMES = (
-    "Emma Julia Mila Tess Sophie Zoë Sara Nora Yara Eva Liv Saar Noor Lauren Fenna Olivia "
-    "Anna Lina Nina Roos Fleur Isa Sanne Maud Hanna Daan Sem Lucas Levi Finn Milan Bram "
-    "Luuk Noud Jesse Thijs Mees Ruben Adam Jayden Mohamed Amir Sven Stijn Gijs Teun Ties "
-    "Cas Olivier Hugo Siem Jens"
-).split()
-LAST_NAMES = (
-    "de Jong|Jansen|de Vries|van den Berg|van Dijk|Bakker|Janssen|Visser|Smit|Meijer|de Boer|"
-    "Mulder|de Groot|Bos|Vos|Peters|Hendriks|van Leeuwen|Dekker|Brouwer|de Wit|Dijkstra|Smits|"
-    "de Graaf|van der Meer|van der Linden|Kok|Jacobs|de Haan|Vermeulen|van den Heuvel|"
-    "van der Veen|van den Broek|de Bruijn|de Bruin|van der Heijden|Schouten|van Beek|Willems|"
-    "van Vliet|van de Ven|Hoekstra|Maas|Verhoeven|Koster|van Dam|van der Wal|Prins|Blom|"
-    "Huisman|Peeters|El Idrissi|Yilmaz|Öztürk|Nguyen|Şahin|Bouzid"
-).split("|")
-PARENT_NAMES = "Eva Mark Sanne Tom Linda Peter Fatma Ahmed Anouk Jeroen Mirjam Kees Ilse Rik".split()
+FIRST_NAMES = ["Emma", "Julia", "Mila", "Tess", "Sophie", "Zoë", "Sara", "Nora", "Yara", "Eva", "Liv", "Saar", "Noor", "Lauren", "Fenna", "Olivia", "Anna", "Lina", "Nina", "Roos", "Fleur", "Isa", "Sanne", "Maud", "Hanna", "Daan", "Sem", "Lucas", "Levi", "Finn", "Milan", "Bram", "Luuk", "Noud", "Jesse", "Thijs", "Mees", "Ruben", "Adam", "Jayden", "Mohamed", "Amir", "Sven", "Stijn", "Gijs", "Teun", "Ties", "Cas", "Olivier", "Hugo", "Siem", "Jens"]
+LAST_NAMES = ["de Jong", "Jansen", "de Vries", "van den Berg", "van Dijk", "Bakker", "Janssen", "Visser", "Smit", "Meijer", "de Boer", "Mulder", "de Groot", "Bos", "Vos", "Peters", "Hendriks", "van Leeuwen", "Dekker", "Brouwer", "de Wit", "Dijkstra", "Smits", "de Graaf", "van der Meer", "van der Linden", "Kok", "Jacobs", "de Haan", "Vermeulen", "van den Heuvel", "van der Veen", "van den Broek", "de Bruijn", "de Bruin", "van der Heijden", "Schouten", "van Beek", "Willems", "van Vliet", "van de Ven", "Hoekstra", "Maas", "Verhoeven", "Koster", "van Dam", "van der Wal", "Prins", "Blom", "Huisman", "Peeters", "El Idrissi", "Yilmaz", "Öztürk", "Nguyen", "Şahin", "Bouzid"]
+PARENT_NAMES = ["Eva", "Mark", "Sanne", "Tom", "Linda", "Peter", "Fatma", "Ahmed", "Anouk", "Jeroen", "Mirjam", "Kees", "Ilse", "Rik"]
 
 
 def school_year_of(day: date) -> tuple[str, date, date]:

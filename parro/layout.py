@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from flask import Flask, has_request_context, render_template, request, url_for
 from flask_babel import get_locale, ngettext

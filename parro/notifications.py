@@ -21,7 +21,7 @@ came in before the chosen time and were in no earlier digest.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -112,7 +112,7 @@ def quiet_until(user: User) -> datetime | None:
     if working_at(av, local):
         return None
     start = next_period_start(av, local)
-    return start.astimezone(timezone.utc) if start else None
+    return start.astimezone(UTC) if start else None
 
 
 def notify(recipient: User, category: str | None, subject, template: str, *, line=None,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-
 from .factories import make_admin
 from .helpers import login_as
 

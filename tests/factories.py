@@ -253,7 +253,7 @@ def make_invitation(group=None, groups=(), day=date(2027, 3, 20), **kw):
 # -- gesprekken -----------------------------------------------------------------
 
 
-def make_chat(creator, guardians, title="Schoolreis") -> "Conversation":  # noqa: F821
+def make_chat(creator, guardians, title="Schoolreis") -> Conversation:  # noqa: F821
     """A chat a staff member started with chosen guardians."""
     from parro.chat import service
 
@@ -262,7 +262,7 @@ def make_chat(creator, guardians, title="Schoolreis") -> "Conversation":  # noqa
     return conversation
 
 
-def make_kindgesprek(student) -> "Conversation":  # noqa: F821
+def make_kindgesprek(student) -> Conversation:  # noqa: F821
     from parro.models import Conversation, ConversationKind
 
     conversation = Conversation(kind=ConversationKind.CHILD, student=student)
@@ -271,7 +271,7 @@ def make_kindgesprek(student) -> "Conversation":  # noqa: F821
     return conversation
 
 
-def make_message(conversation, author, body="Hallo") -> "Message":  # noqa: F821
+def make_message(conversation, author, body="Hallo") -> Message:  # noqa: F821
     from parro.chat import service
 
     message = service.post_message(conversation, author, body)

@@ -137,7 +137,7 @@ class Client:
     cookies: dict = field(default_factory=dict)
     csrf: str = ""
 
-    def login(self, token: str) -> "Client":
+    def login(self, token: str) -> Client:
         self.cookies["parro_auth"] = token
         return self
 
@@ -177,7 +177,7 @@ class Client:
     def post(self, path, data=None, **kw) -> Response:
         return self.request("POST", path, data=data if data is not None else {}, **kw)
 
-    def fetch_csrf(self, path="/account") -> "Client":
+    def fetch_csrf(self, path="/account") -> Client:
         """Open a page and keep its CSRF token (it lives in the Flask session cookie)."""
         page = self.get(path)
         assert page.status == 200, (page.status, page.text[:500])

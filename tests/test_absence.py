@@ -494,7 +494,7 @@ def test_teacher_home_shows_today_and_tomorrow_of_their_groups_only(family, clie
     assert "Mila de Vries Tandarts 10:00–11:30" in page
     assert "Noah" not in page and "Finn" not in page
     html = response.get_data(as_text=True)
-    assert 'data-poll="60"' in html and 'hx-get="/absentie/overzicht"' in html
+    assert 'data-poll="60"' in html and 'data-hx-get="/absentie/overzicht"' in html
     assert f'href="/groepen/{family.group.id}"' in html
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -165,11 +165,11 @@ def test_the_account_page_lists_the_logged_in_devices(app, make_client):
     make_guardian(email="ouder@example.org")
     other = make_guardian(email="buurvrouw@example.org")
     db.session.commit()
-    clock.set_now(datetime(2027, 3, 1, 7, 5, tzinfo=timezone.utc))
+    clock.set_now(datetime(2027, 3, 1, 7, 5, tzinfo=UTC))
     browser(make_client, "ouder@example.org", WINDOWS_FIREFOX, remember=True)
     browser(make_client, "ouder@example.org", IPHONE)  # not remembered: idles out
     browser(make_client, "buurvrouw@example.org", IPHONE, remember=True)
-    clock.set_now(datetime(2027, 3, 2, 18, 30, tzinfo=timezone.utc))
+    clock.set_now(datetime(2027, 3, 2, 18, 30, tzinfo=UTC))
     phone = browser(make_client, "ouder@example.org", ANDROID)
     page = text_of(phone.get("/account"))
     assert "Chrome op Android dit apparaat" in page

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -27,7 +27,7 @@ from .test_media import pdf_bytes
 pytestmark = pytest.mark.usefixtures("reader")
 __all__ = ["reader"]
 
-NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -109,10 +109,10 @@ def test_pinned_until_the_end_date_then_gone(client, school):
     db.session.add(Announcement(title="Studiedag", body="", all_groups=True,
                                 starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 12)))
     db.session.commit()
-    clock.set_now(datetime(2027, 3, 12, 22, 0, tzinfo=timezone.utc))  # 23:00 on the 12th
+    clock.set_now(datetime(2027, 3, 12, 22, 0, tzinfo=UTC))  # 23:00 on the 12th
     sign_in(client, school["jansen"])
     assert pinned_titles(client.get("/groepen/")) == ["Studiedag"]
-    clock.set_now(datetime(2027, 3, 12, 23, 30, tzinfo=timezone.utc))  # 00:30 on the 13th
+    clock.set_now(datetime(2027, 3, 12, 23, 30, tzinfo=UTC))  # 00:30 on the 13th
     assert pinned_titles(client.get("/groepen/")) == []
 
 

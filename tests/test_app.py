@@ -12,7 +12,7 @@ from sqlalchemy import text
 from parro import create_app
 from parro.extensions import db
 
-from .factories import make_admin, make_guardian, make_student, make_group
+from .factories import make_admin, make_group, make_guardian, make_student
 from .helpers import login_as, text_of
 
 

@@ -4,7 +4,7 @@ that nothing in the application can change or remove an event."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,6 @@ from .factories import (
     PASSWORD,
     make_consent_topic,
     make_group,
-    make_guardian,
     make_student,
     make_teacher,
 )
@@ -30,7 +29,7 @@ from .feed_helpers import fresh
 from .helpers import login_as, text_of
 from .world import build_world
 
-NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)  # 10:00 at the school
+NOW = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)  # 10:00 at the school
 NEW_PASSWORD = "paarse olifanten dansen zelden op dinsdag"
 
 
@@ -67,7 +66,7 @@ def test_invitations_sent_resent_and_accepted(w):
 
     sent, resent, added, accepted = events(audit.INVITATION)
     assert sent.actor_id == w.admin.id and sent.target_id == user.id
-    assert "Uitnodiging verstuurd aan Nieuwe Juf (nieuw@example.org)" == sent.summary
+    assert sent.summary == "Uitnodiging verstuurd aan Nieuwe Juf (nieuw@example.org)"
     assert "eerdere link ingetrokken" in resent.summary and resent.details["revoked"] == 1
     assert "Noah Dekker toegevoegd" in added.summary and w.guardian.email in added.summary
     assert accepted.actor_id == user.id and "geactiveerd" in accepted.summary
@@ -162,7 +161,7 @@ def test_password_changes_resets_and_ended_sessions(w, client):
 def _some_events(w):
     audit.record(audit.LOGIN, actor=w.guardian, target=w.guardian, summary=w.guardian.email)
     audit.record(audit.LOGIN_FAILED, summary="onbekend@example.org")
-    clock.set_now(datetime(2027, 3, 12, 8, 0, tzinfo=timezone.utc))
+    clock.set_now(datetime(2027, 3, 12, 8, 0, tzinfo=UTC))
     audit.record(audit.ROLE_CHANGE, actor=w.admin, target=w.teacher, summary="Rol van Juf")
     db.session.commit()
 

@@ -27,7 +27,7 @@ def post_endpoints(app) -> list[str]:
 
 
 def hx_token(html: str) -> str:
-    match = re.search(r"""<body hx-headers='\{"X-CSRFToken": "([^"]+)"\}'>""", html)
+    match = re.search(r"""<body data-hx-headers='\{"X-CSRFToken": "([^"]+)"\}'>""", html)
     assert match, "no CSRF header for htmx on <body>"
     return match.group(1)
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
 
 from parro import audit, clock, media
+from parro.chat import service as chat_service
 from parro.extensions import db
 from parro.models import (
     AuditEvent,
@@ -23,7 +24,6 @@ from parro.models import (
     SignUp,
 )
 from parro.models.activity import Answer
-from parro.chat import service as chat_service
 from parro.privacy import service as privacy
 
 from .factories import (
@@ -52,7 +52,7 @@ from .feed_helpers import fresh, reader, sign_in
 pytestmark = pytest.mark.usefixtures("reader")
 __all__ = ["reader"]
 
-NOW = datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
@@ -96,9 +96,9 @@ def family(app, media_dir):
 
     topic = make_consent_topic("Foto's in de app")
     website = make_consent_topic("Foto's op de website", app_photos=False)
-    clock.set_now(datetime(2027, 2, 1, 8, 0, tzinfo=timezone.utc))
+    clock.set_now(datetime(2027, 2, 1, 8, 0, tzinfo=UTC))
     privacy.set_consent(sem, website, True, eva)
-    clock.set_now(datetime(2027, 2, 3, 8, 0, tzinfo=timezone.utc))
+    clock.set_now(datetime(2027, 2, 3, 8, 0, tzinfo=UTC))
     privacy.set_consent(sem, website, False, peter)
     privacy.set_consent(sem, topic, True, eva)
     privacy.set_consent(noah, topic, True, mark)
@@ -131,7 +131,7 @@ def family(app, media_dir):
     make_message(kind, peter, "Bericht van Peter")
     chat = make_chat(anna, [eva, mark], title="Schoolreis groep 3")
     make_message(chat, eva, "Ik kan rijden")
-    clock.set_now(datetime(2027, 3, 1, 9, 5, tzinfo=timezone.utc))
+    clock.set_now(datetime(2027, 3, 1, 9, 5, tzinfo=UTC))
     chat_service.edit_message(make_message(chat, eva, "Om 8 uur"), "Om half 9")
     chat_service.delete_message(make_message(chat, eva, "Oeps"))
     clock.set_now(NOW)

@@ -7,7 +7,7 @@ with another family, so Papa keeps his account. The Dekkers (Noah) stay.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -68,7 +68,7 @@ def _history(student, by, topic, given=True):
 
 @pytest.fixture
 def w(app):
-    clock.set_now(datetime(2027, 1, 15, 10, 0, tzinfo=timezone.utc))
+    clock.set_now(datetime(2027, 1, 15, 10, 0, tzinfo=UTC))
     g3, g5 = make_group("Groep 3", grade=3), make_group("Groep 5", grade=5)
     sem = make_student(g3, first_name="Sem", last_name="Jansen")
     lisa = make_student(None, first_name="Lisa", last_name="Jansen")

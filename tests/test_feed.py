@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import insert
@@ -27,7 +27,7 @@ from .helpers import text_of
 pytestmark = pytest.mark.usefixtures("reader")
 __all__ = ["reader"]
 
-NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -176,7 +176,7 @@ def test_the_cost_of_a_feed_page_does_not_grow_with_the_feed(make_client, app, s
         counts.append(queries.count)
         if n == 1000:
             # The next page, as htmx loads it on scrolling, costs the same.
-            more = re.search(r'hx-get="([^"]+)" hx-trigger="revealed"', response.get_data(as_text=True)).group(1)
+            more = re.search(r'data-hx-get="([^"]+)" data-hx-trigger="revealed"', response.get_data(as_text=True)).group(1)
             with count_client_queries(client) as more_queries:
                 fragment = client.get(more.replace("&amp;", "&"), headers={"HX-Request": "true"})
             assert len(titles(fragment)) == 20
@@ -197,14 +197,14 @@ def test_pages_of_twenty_with_an_older_posts_link_and_htmx_fragments(client, sch
     assert titles(first) == [f"Bericht {i:02d}" for i in range(44, 24, -1)]
     html = first.get_data(as_text=True)
     link = re.search(
-        r'<a class="button" href="([^"]+)" hx-get="([^"]+)" hx-trigger="revealed"', html
+        r'<a class="button" href="([^"]+)" data-hx-get="([^"]+)" data-hx-trigger="revealed"', html
     )
     assert link and "Oudere berichten" in html
     second = client.get(link.group(1).replace("&amp;", "&"))
     assert titles(second) == [f"Bericht {i:02d}" for i in range(24, 4, -1)]
     assert "<html" in second.get_data(as_text=True)  # without JavaScript: a whole page
 
-    more = re.search(r'hx-get="([^"]+)" hx-trigger="revealed"', second.get_data(as_text=True)).group(1)
+    more = re.search(r'data-hx-get="([^"]+)" data-hx-trigger="revealed"', second.get_data(as_text=True)).group(1)
     third = client.get(more.replace("&amp;", "&"), headers={"HX-Request": "true"})
     assert titles(third) == [f"Bericht {i:02d}" for i in range(4, -1, -1)]
     body = third.get_data(as_text=True)

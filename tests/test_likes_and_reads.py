@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -19,7 +19,7 @@ from .helpers import text_of
 pytestmark = pytest.mark.usefixtures("reader")
 __all__ = ["reader"]
 
-NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture

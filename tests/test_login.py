@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from parro.security import hash_token
 from .factories import PASSWORD, make_admin, make_guardian, make_teacher
 from .helpers import fetch, text_of
 
-T0 = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 WRONG = "Dit e-mailadres en wachtwoord horen niet bij elkaar"
 
 

@@ -8,7 +8,7 @@ import email.policy
 import socket
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -22,7 +22,7 @@ from parro.models import OutboxMail
 from .factories import make_guardian
 from .helpers import count_queries, fetch, text_of
 
-T0 = datetime(2027, 3, 1, 12, 35, tzinfo=timezone.utc)
+T0 = datetime(2027, 3, 1, 12, 35, tzinfo=UTC)
 
 
 class Inbox:

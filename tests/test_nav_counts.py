@@ -33,7 +33,7 @@ from .factories import (
     make_volunteer,
 )
 from .feed_helpers import count_client_queries
-from .helpers import login_as, text_of
+from .helpers import login_as
 
 MONDAY = datetime(2027, 3, 1, 9, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 HX = {"HX-Request": "true"}
@@ -74,7 +74,7 @@ def nav_count(html: str, key: str) -> str:
 
 def poll_url(html: str) -> str:
     """Where the page's poller asks for the counts."""
-    url = re.search(r'<span id="nav-poll" hidden hx-get="([^"]+)"', html).group(1)
+    url = re.search(r'<span id="nav-poll" hidden data-hx-get="([^"]+)"', html).group(1)
     return url.replace("&amp;", "&")
 
 
@@ -142,11 +142,11 @@ def test_reading_on_one_device_clears_the_count_on_the_other(make_client, w):
     assert response.status_code == 200
     answer = response.get_data(as_text=True)
     # Only the count that changed is sent (a screen reader hears only that one) …
-    assert '<span id="nav-count-feed" hx-swap-oob="innerHTML">' in answer
+    assert '<span id="nav-count-feed" data-hx-swap-oob="innerHTML">' in answer
     assert "nav-count-chat" not in answer and "nav-count-activities" not in answer
     assert '<span class="nav-count">1</span><span class="sr-only"> nieuw bericht</span>' in answer
     # … with the poller that now knows the new number.
-    new_poll = re.search(r'<span id="nav-poll" hidden hx-get="([^"]+)"[^>]*hx-swap-oob="true"',
+    new_poll = re.search(r'<span id="nav-poll" hidden data-hx-get="([^"]+)"[^>]*hx-swap-oob="true"',
                          answer)
     assert new_poll and "feed=1" in new_poll.group(1)
     # Without JavaScript: the next page shows it.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -16,7 +16,7 @@ from parro.security import hash_token
 from .factories import PASSWORD, make_guardian
 from .helpers import fetch, login_as, text_of
 
-T0 = datetime(2027, 3, 1, 12, 35, tzinfo=timezone.utc)  # 13:35 in Amsterdam
+T0 = datetime(2027, 3, 1, 12, 35, tzinfo=UTC)  # 13:35 in Amsterdam
 NEW = "fietsen langs de grachten in mei"
 SAME_ANSWER = "ontvangt u binnen enkele minuten een e-mail"
 

@@ -4,7 +4,7 @@ fresh render shows, for this reader and this browser session."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,14 +12,21 @@ from parro import clock
 from parro.extensions import db
 from parro.feed import cards
 
-from .factories import give_consent, make_group, make_guardian, make_post, make_student, make_teacher
+from .factories import (
+    give_consent,
+    make_group,
+    make_guardian,
+    make_post,
+    make_student,
+    make_teacher,
+)
 from .feed_helpers import fresh, reader, sign_in
 from .helpers import csrf_token, text_of
 
 pytestmark = pytest.mark.usefixtures("reader")
 __all__ = ["reader"]
 
-NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -36,7 +36,7 @@ from .feed_helpers import files_under, fresh, page_text, reader, sign_in, upload
 pytestmark = pytest.mark.usefixtures("reader")
 __all__ = ["reader"]
 
-NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -119,10 +119,10 @@ def test_guardian_answers_per_topic_and_every_change_is_logged(client, school):
     assert page.status_code == 200
     assert "Nog niet beantwoord: geen toestemming." in page_text(page)  # the website topic
 
-    clock.set_now(datetime(2027, 3, 11, 8, 15, tzinfo=timezone.utc))
+    clock.set_now(datetime(2027, 3, 11, 8, 15, tzinfo=UTC))
     sign_in(client, school["jansen"])
     assert answer(client, sem, **{field(website): "ja"}).status_code == 303
-    clock.set_now(datetime(2027, 3, 12, 18, 0, tzinfo=timezone.utc))
+    clock.set_now(datetime(2027, 3, 12, 18, 0, tzinfo=UTC))
     sign_in(client, school["jansen2"])
     assert answer(client, sem, **{field(website): "nee"}).status_code == 303
     assert answer(client, sem, **{field(website): "nee"}).status_code == 303  # no change
@@ -136,8 +136,8 @@ def test_guardian_answers_per_topic_and_every_change_is_logged(client, school):
         .order_by(ConsentChange.id)
     ).all()
     assert [tuple(row) for row in log] == [
-        (True, school["jansen"].id, datetime(2027, 3, 11, 8, 15, tzinfo=timezone.utc)),
-        (False, school["jansen2"].id, datetime(2027, 3, 12, 18, 0, tzinfo=timezone.utc)),
+        (True, school["jansen"].id, datetime(2027, 3, 11, 8, 15, tzinfo=UTC)),
+        (False, school["jansen2"].id, datetime(2027, 3, 12, 18, 0, tzinfo=UTC)),
     ]
     text = page_text(client.get(f"/privacy/kind/{sem.id}"))
     assert "12 mrt 2027, 19:00 Foto's op de website nee Tom Jansen" in text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from .helpers import text_of
 
 __all__ = ["reader"]
 
-NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)  # 10:00 in Amsterdam
+NOW = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)  # 10:00 in Amsterdam
 
 
 @pytest.fixture
@@ -86,10 +86,10 @@ def test_scheduled_important_post_is_mailed_at_its_time_once(client, school, app
     assert "Uw bericht is ingepland." in text_of(client.get(response.headers["Location"]))
     fresh()
     post = db.session.scalar(select(Post))
-    assert post.publish_at == datetime(2027, 3, 11, 6, 30, tzinfo=timezone.utc)  # CET
+    assert post.publish_at == datetime(2027, 3, 11, 6, 30, tzinfo=UTC)  # CET
     assert outbox() == [] and publish_due() == 0
 
-    clock.set_now(datetime(2027, 3, 11, 6, 30, tzinfo=timezone.utc))
+    clock.set_now(datetime(2027, 3, 11, 6, 30, tzinfo=UTC))
     runner = app.test_cli_runner()
     result = runner.invoke(args=["feed", "publish"])
     assert result.exit_code == 0 and "1 scheduled post(s) mailed" in result.output

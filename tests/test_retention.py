@@ -8,7 +8,7 @@ in the old year and in the kept years.
 from __future__ import annotations
 
 import contextlib
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -44,10 +44,10 @@ from .factories import (
     make_year,
 )
 
-OLD = datetime(2025, 3, 10, 10, 0, tzinfo=timezone.utc)  # 2024-2025: goes
-LAST_DAY_OLD = datetime(2025, 7, 31, 21, 0, tzinfo=timezone.utc)  # 23:00 in Amsterdam: goes
-RECENT = datetime(2025, 10, 1, 10, 0, tzinfo=timezone.utc)  # 2025-2026: stays
-NOW = datetime(2027, 1, 15, 10, 0, tzinfo=timezone.utc)
+OLD = datetime(2025, 3, 10, 10, 0, tzinfo=UTC)  # 2024-2025: goes
+LAST_DAY_OLD = datetime(2025, 7, 31, 21, 0, tzinfo=UTC)  # 23:00 in Amsterdam: goes
+RECENT = datetime(2025, 10, 1, 10, 0, tzinfo=UTC)  # 2025-2026: stays
+NOW = datetime(2027, 1, 15, 10, 0, tzinfo=UTC)
 
 
 @contextlib.contextmanager
@@ -136,7 +136,7 @@ def _cli(app, *args, **config):
 def _expected_removed(before):
     """The rows dated before 1 August 2025 (midnight in Amsterdam = 22:00 UTC)."""
     cut = datetime.combine(date(2025, 8, 1), time(0)).replace(
-        tzinfo=clock.school_tz()).astimezone(timezone.utc)
+        tzinfo=clock.school_tz()).astimezone(UTC)
     rows = before["rows"]
 
     def old(table, column, limit=cut):
@@ -193,7 +193,7 @@ def _expected_removed(before):
 
 
 def _utc(value):
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _drop_empty(d):

@@ -10,7 +10,14 @@ from flask import abort
 from parro.extensions import db
 from parro.theme.colour import brand, brand_dark, contrast, darken
 
-from .factories import make_admin, make_group, make_guardian, make_school, make_student, make_teacher
+from .factories import (
+    make_admin,
+    make_group,
+    make_guardian,
+    make_school,
+    make_student,
+    make_teacher,
+)
 from .helpers import login_as, text_of
 
 WHITE = "#ffffff"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from parro.models import AuditEvent, RecoveryCode, School, User, UserSession
 from .factories import PASSWORD, make_admin, make_guardian, make_school, make_teacher
 from .helpers import fetch, login_as, text_of
 
-MOMENT = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
+MOMENT = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 EMAIL = "juf@example.org"
 
 

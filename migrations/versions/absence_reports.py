@@ -7,9 +7,8 @@ Revises: b9c24e4f0181
 Create Date: 2026-11-24 05:23:07.089134
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'absence01'

@@ -6,9 +6,8 @@ Revises: b9c24e4f0181
 Create Date: 2026-11-24 05:36:10.596824
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '49259d8379d1'

@@ -5,9 +5,8 @@ Revises: moder01
 Create Date: 2026-11-24 09:23:33.990622
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'alt01'

@@ -5,9 +5,8 @@ Revises: 1be241e0fccb
 Create Date: 2026-11-24 08:17:29.878282
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'audit01'

@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-24 05:13:56.671431
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b9c24e4f0181'

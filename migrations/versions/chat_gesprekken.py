@@ -5,9 +5,8 @@ Revises: b9c24e4f0181
 Create Date: 2026-11-24 05:41:23.392673
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a6c94b204255'

@@ -5,9 +5,8 @@ Revises: b9c24e4f0181
 Create Date: 2026-11-24 05:44:50.137094
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '1be241e0fccb'

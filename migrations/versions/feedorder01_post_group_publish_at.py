@@ -5,9 +5,8 @@ Revises: alt01
 Create Date: 2026-11-24 12:30:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'feedorder01'

@@ -5,9 +5,8 @@ Revises: audit01
 Create Date: 2026-11-24 08:26:16.607872
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'moder01'

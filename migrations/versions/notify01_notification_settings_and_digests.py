@@ -9,11 +9,10 @@ Revises: audit01
 Create Date: 2026-11-24 08:24:56.205853
 
 """
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'notify01'
@@ -68,7 +67,7 @@ def upgrade():
         batch_op.create_index('ix_notification_item_pending', ['user_id', 'digest_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_notification_item_post_id'), ['post_id'], unique=False)
 
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     op.execute(sa.text(
         "INSERT INTO notification_setting (user_id, group_posts, important_posts, chat, "
         "activities, absence, digest_time, updated_at) "

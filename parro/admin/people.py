@@ -10,8 +10,7 @@ from sqlalchemy import exists, func, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from .. import audit, policy
-from ..auth import twofactor
-from ..auth import service
+from ..auth import service, twofactor
 from ..auth.forms import EmptyForm
 from ..extensions import db
 from ..models import Guardianship, Invitation, Role, Student, TeacherAssignment, User

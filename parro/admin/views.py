@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from flask import render_template
 from flask_login import current_user, login_required
-
 from sqlalchemy import func, select
 
 from .. import policy

@@ -12,8 +12,8 @@ from .. import audit, policy
 from ..clock import now
 from ..extensions import db, limiter
 from ..models import LoginEvent, User, UserSession
-from ..privacy import export
 from ..models.user import normalize_email
+from ..privacy import export
 from ..security import (
     current_session_id,
     end_other_sessions,

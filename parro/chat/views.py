@@ -32,13 +32,13 @@ from .availability import (
     staff_statuses,
     when,
 )
-from .fragments import message_html, messages_html
 from .forms import (
     AvailabilityForm,
     EditMessageForm,
     MessageForm,
     StartChatForm,
 )
+from .fragments import message_html, messages_html
 from .text import render_text
 
 

@@ -21,8 +21,8 @@ from sqlalchemy import select, update
 
 from ..clock import now
 from ..extensions import db
-from ..notifications import GROUP_POSTS, IMPORTANT_POSTS, notify
 from ..models import Guardianship, Membership, Post, School, User
+from ..notifications import GROUP_POSTS, IMPORTANT_POSTS, notify
 from . import bp
 
 log = logging.getLogger(__name__)

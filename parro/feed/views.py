@@ -8,14 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import policy
-from ..extensions import db
 from ..activities.service import activities_for_feed
+from ..extensions import db
 from ..models import Group, Membership, Post, Student
 from . import announcements, bp, counts
 from .cards import post_card
 from .queries import feed_page
 from .text import render_text
-
 
 bp.add_app_template_global(post_card)
 

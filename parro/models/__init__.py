@@ -22,6 +22,7 @@ from .activity import (
     SignUp,
     Slot,
 )
+from .audit import AuditEvent
 from .chat import (
     Availability,
     Conversation,
@@ -43,7 +44,6 @@ from .feed import (
     PostGroup,
     ReadReceipt,
 )
-from .audit import AuditEvent
 from .moderation import Report
 from .notification import NotificationDigest, NotificationItem, NotificationSetting
 from .outbox import OutboxMail

@@ -13,7 +13,7 @@ document.addEventListener("DOMContentLoaded", function () {
 //
 // Our CSP disables eval, so htmx trigger filters such as
 // `every 3s [document.visibilityState=='visible']` cannot run. Instead an element
-// that wants polling carries hx-get, hx-trigger="parro:poll" and
+// that wants polling carries data-hx-get, data-hx-trigger="parro:poll" and
 // data-poll="<seconds>", and this timer fires that event:
 //  - only while the tab is visible: a hidden tab sends nothing; coming back
 //    polls at once;
@@ -135,7 +135,7 @@ document.addEventListener("htmx:afterSwap", function (event) {
 });
 
 // -- Upload progress (feed posts, announcements) ------------------------------
-// Forms marked data-upload are sent by htmx (hx-post with multipart encoding),
+// Forms marked data-upload are sent by htmx (data-hx-post with multipart encoding),
 // which reports the upload's progress as htmx:xhr:progress events. We show it,
 // then a "processing" message while the server resizes the photos.
 (function () {

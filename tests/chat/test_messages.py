@@ -69,7 +69,7 @@ def test_an_htmx_post_answers_with_the_new_message_and_a_fresh_send_box(s, clien
     html = response.get_data(as_text=True)
     assert '<section id="chat-compose"' in html  # the swapped send box, empty again
     assert "Dank u!</textarea>" not in html
-    assert 'hx-swap-oob="beforeend:#messages"' in html
+    assert 'data-hx-swap-oob="beforeend:#messages"' in html
     assert "Dank u!" in html and "Goedemorgen" not in html  # only what the page lacks
     assert 'name="v" value="2"' in html
 
@@ -237,7 +237,7 @@ def test_a_poll_carries_edits_and_deletions_to_the_other_members(s, client):
     response = client.get(f"/gesprekken/{conversation.id}/nieuw?na={second.id}&v=2", headers=HX)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert f'<li id="message-{first.id}" class="chat-message" hx-swap-oob="true">' in html
+    assert f'<li id="message-{first.id}" class="chat-message" data-hx-swap-oob="true">' in html
     assert "Gym is overmorgen" in html and "bewerkt" in html
     assert "Bericht verwijderd" in html and "gymschoenen" not in html
     assert "beforeend:#messages" not in html  # nothing new to append
@@ -262,8 +262,8 @@ def test_the_page_polls_with_its_cursor_and_app_js_drives_it(s, client):
     login_as(client, s.eva)
     html = client.get(f"/gesprekken/{conversation.id}").get_data(as_text=True)
     cursor = re.search(r'<div id="chat-cursor"[^>]*>', html).group(0)
-    assert f'hx-get="/gesprekken/{conversation.id}/nieuw"' in cursor
-    assert 'hx-trigger="parro:poll"' in cursor and 'data-poll="3"' in cursor
+    assert f'data-hx-get="/gesprekken/{conversation.id}/nieuw"' in cursor
+    assert 'data-hx-trigger="parro:poll"' in cursor and 'data-poll="3"' in cursor
     assert f'name="na" value="{message.id}"' in html and 'name="v" value="1"' in html
 
 
@@ -287,7 +287,7 @@ def test_unread_counts_per_conversation_and_in_the_navigation(s, client):
     badge = re.search(r'<span id="nav-count-chat".*?</span></span>', html, re.DOTALL)
     assert badge and '<span class="nav-count">4</span>' in badge.group(0)
     assert '<span class="sr-only"> ongelezen berichten</span>' in badge.group(0)
-    assert re.search(r'hx-get="/tellers\?[^"]*chat=4', html)
+    assert re.search(r'data-hx-get="/tellers\?[^"]*chat=4', html)
     page = text_of(client.get("/gesprekken/"))
     assert "Kindgesprek Sem Jansen 3 ongelezen" in page
     assert "Schoolreis 1 ongelezen" in page
@@ -313,9 +313,9 @@ def test_the_navigation_poll_is_204_while_the_unread_count_is_unchanged(s, clien
     response = client.get(shown, headers=HX)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert '<span id="nav-count-chat" hx-swap-oob="innerHTML">' in html
+    assert '<span id="nav-count-chat" data-hx-swap-oob="innerHTML">' in html
     assert '<span class="nav-count">2</span>' in html
-    assert 'hx-get="/tellers?feed=0&amp;chat=2&amp;activities=0"' in html
+    assert 'data-hx-get="/tellers?feed=0&amp;chat=2&amp;activities=0"' in html
 
 
 def test_the_sender_sees_who_has_read_their_last_message(s, client):

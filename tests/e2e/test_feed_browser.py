@@ -6,7 +6,7 @@ Screenshots are kept in tests/artifacts/ (phone and desktop width).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -29,7 +29,7 @@ from ..factories import (
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture

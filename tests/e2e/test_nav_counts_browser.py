@@ -4,7 +4,7 @@ reading on the phone clears it on the laptop. Screenshot of the phone in tests/a
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,7 +15,7 @@ from ..factories import PASSWORD, make_group, make_guardian, make_post, make_stu
 
 pytestmark = pytest.mark.e2e
 
-NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
