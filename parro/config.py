@@ -98,6 +98,9 @@ class Defaults:
     # a reverse proxy in front needs at least this (nginx: client_max_body_size).
     MEDIA_MAX_REQUEST_MB = 320
     MEDIA_MAX_PIXELS = 60_000_000  # per photo; phones make 12 to 50 megapixels
+    # All photos of one request together, as decoded (a JPEG at the scale it needs):
+    # bounds the time one upload takes (see the gunicorn timeout in README).
+    MEDIA_MAX_REQUEST_PIXELS = 500_000_000  # 20 iPhone photos of 24 MP (HEIC, decoded in full)
     MEDIA_DISPLAY_SIZE = 1600  # longest side of the stored photo, in pixels
     MEDIA_THUMB_SIZE = 480
     MEDIA_JPEG_QUALITY = 82
