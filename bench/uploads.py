@@ -151,6 +151,30 @@ def seed(env: dict) -> None:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def chatting_during_upload(chat: Chat, teacher: Teacher, photos) -> tuple[float, list[float]]:
+    """The upload's seconds, and the chat posts' seconds sent one after the other meanwhile."""
+    done = threading.Event()
+    result = []
+
+    def upload():
+        try:
+            result.append(teacher.upload(photos))
+        except BaseException as exc:  # SystemExit too: the thread would swallow it
+            result.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=upload)
+    thread.start()
+    latencies = []
+    while not done.is_set():
+        latencies.append(chat.post())
+    thread.join()
+    if isinstance(result[0], BaseException):
+        raise SystemExit(f"the upload failed: {result[0]}")
+    return result[0], latencies
+
+
 def chat_during_upload(env: dict, photos: list[tuple[str, bytes]], rounds: int) -> dict:
     port = free_port()
     server = Server(env, port)
@@ -162,19 +186,9 @@ def chat_during_upload(env: dict, photos: list[tuple[str, bytes]], rounds: int) 
         alone = [chat.post() for _ in range(40)]
         during, uploads = [], []
         for _ in range(rounds):
-            done = threading.Event()
-
-            def upload():
-                try:
-                    uploads.append(teacher.upload(photos))
-                finally:
-                    done.set()
-
-            thread = threading.Thread(target=upload)
-            thread.start()
-            while not done.is_set():
-                during.append(chat.post())
-            thread.join()
+            seconds, latencies = chatting_during_upload(chat, teacher, photos)
+            uploads.append(seconds)
+            during.extend(latencies)
         return {"chat_alone": percentiles(alone), "chat_during_upload": percentiles(during),
                 "upload_seconds": [round(s, 2) for s in uploads]}
     finally:
@@ -208,6 +222,9 @@ def main() -> None:
     env = environment(instance, fresh_database(args.database_url, instance))
     # The parent sends more messages than a person would: the chat's own limit stays out of it.
     env["PARRO_RATELIMIT_CHAT_POST"] = "100000 per minute"
+    # The time-out of README's production recipe: an upload takes longer than gunicorn's 30 s
+    # default on a busy machine.
+    env["GUNICORN_CMD_ARGS"] = "--timeout 120"
     print(f"== uploads on {database}: seeding the demo school", flush=True)
     seed(env)
     print("making 20 photos of 12 MP and a PNG of 59 MP ...", flush=True)

@@ -105,7 +105,10 @@ class Defaults:
     MEDIA_THUMB_SIZE = 480
     MEDIA_JPEG_QUALITY = 82
     MEDIA_KEEP_ORIGINALS = False  # keep the uploaded file as well (never served)
-    MEDIA_WORKERS = 2  # threads decoding photos within one upload request
+    MEDIA_WORKERS = 2  # threads encoding photos within one upload request
+    # The ffmpeg program that strips videos of their metadata (a name on PATH or a path);
+    # without it videos are refused. Debian: apt-get install ffmpeg.
+    MEDIA_FFMPEG = "ffmpeg"
     # Publish scheduled posts (their important-mail) from a thread in each web process;
     # off = run `flask --app app feed publish --loop` (or from cron) instead.
     FEED_PUBLISHER_THREAD = True

@@ -3,6 +3,8 @@
 pipeline.py  checks an upload, cleans it and stores it aside until the database
              transaction that refers to it has committed
 photos.py    decodes a photo within a memory budget and re-encodes its pixels alone
+videos.py    copies a video into a new MP4 without metadata (ffmpeg)
+documents.py rewrites a PDF without document information and XMP (pikepdf)
 errors.py    why an upload is refused, for the user
 serving.py   sends a stored file, to someone the caller has already authorised
 views.py     the `media` blueprint: the feed's photos, videos and files

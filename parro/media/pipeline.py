@@ -2,10 +2,16 @@
 
 An upload is classified by its content, never by its name: a PDF by its
 signature, an MP4 by its `ftyp` box, anything else must decode as a photo in
-Pillow. Photos (photos.py) are re-encoded from their pixels alone (so no EXIF,
-GPS, XMP or camera serial survives), turned upright by their EXIF orientation,
-converted to sRGB and stored twice: a display size and a thumbnail. The
-original is kept only with MEDIA_KEEP_ORIGINALS (and never served).
+Pillow. Nothing is stored as it was sent, so no hidden data (GPS position,
+camera serial, comments, authors) reaches anyone who sees it:
+- photos (photos.py) are turned upright by their EXIF orientation, converted
+  to sRGB and re-encoded from their pixels alone, as a display size and a
+  thumbnail (no EXIF, XMP, IPTC, comment or colour profile survives);
+- videos (videos.py) are copied by ffmpeg into a new MP4 with the first video
+  and audio stream and no metadata at all;
+- PDFs (documents.py) are rewritten by pikepdf without document information
+  and XMP metadata.
+The original is kept only with MEDIA_KEEP_ORIGINALS (and never served).
 
 `process` is slow (seconds for 20 photos) and needs no database: the upload
 views run it between their reads and their write transaction, so nobody
@@ -34,7 +40,7 @@ from flask_babel import lazy_gettext as _l
 from PIL import Image
 from werkzeug.datastructures import FileStorage
 
-from . import photos
+from . import documents, photos, videos
 from .errors import UploadError, UploadErrors
 
 log = logging.getLogger(__name__)
@@ -78,6 +84,7 @@ class Limits:
     quality: int
     keep_originals: bool
     workers: int
+    ffmpeg: str | None  # the program, None when it is not installed
 
     @classmethod
     def from_config(cls, cfg) -> Limits:
@@ -94,6 +101,7 @@ class Limits:
             quality=cfg["MEDIA_JPEG_QUALITY"],
             keep_originals=cfg["MEDIA_KEEP_ORIGINALS"],
             workers=cfg["MEDIA_WORKERS"],
+            ffmpeg=videos.find_ffmpeg(cfg["MEDIA_FFMPEG"]),
         )
 
 
@@ -243,8 +251,10 @@ def process(checked: list[tuple[FileStorage, str]], limits: Limits) -> list[Stag
                 if kind == PHOTO:
                     display = photos.decode(opened.pop(i), limits.display_size)
                     job = pool.submit(_photo, upload, display, staged, limits, tmp, base)
+                elif kind == VIDEO:
+                    job = pool.submit(_video, upload, staged, limits, tmp, base)
                 else:
-                    job = pool.submit(_copy, upload, staged, tmp, base)
+                    job = pool.submit(_document, upload, staged, tmp, base)
             except Exception as exc:  # every failure is told to the user, by file
                 ready.release()
                 errors.append(_refusal(upload, exc))
@@ -276,17 +286,29 @@ def _tmp_name(tmp: Path, key: str, variant: str) -> Path:
     return tmp / f"{key}.{SUFFIXES[variant]}.part"
 
 
-def _copy(upload: FileStorage, staged: Staged, tmp: Path, base: Path) -> None:
-    if staged.kind == VIDEO:
-        staged.content_type, ext, default = "video/mp4", "mp4", "video"
-    else:
-        staged.content_type, ext, default = "application/pdf", "pdf", "document"
-    staged.filename = clean_filename(upload.filename, ext, default)
+def _video(upload: FileStorage, staged: Staged, limits: Limits, tmp: Path, base: Path) -> None:
+    staged.content_type = "video/mp4"
+    staged.filename = clean_filename(upload.filename, "mp4", "video")
     part = _tmp_name(tmp, staged.key, "file")
     staged.files.append((part, path_for(staged.key, "file", base)))
-    upload.stream.seek(0)
-    with open(part, "wb") as out:
-        shutil.copyfileobj(upload.stream, out, 1024 * 1024)
+    # ffmpeg reads a file it can seek in: the moov box of a phone's MP4 is often at its end.
+    received = tmp / f"{staged.key}.upload.part"
+    try:
+        upload.stream.seek(0)
+        with open(received, "wb") as out:
+            shutil.copyfileobj(upload.stream, out, 1024 * 1024)
+        videos.remux(received, part, limits.ffmpeg)
+    finally:
+        received.unlink(missing_ok=True)
+    staged.size = part.stat().st_size
+
+
+def _document(upload: FileStorage, staged: Staged, tmp: Path, base: Path) -> None:
+    staged.content_type = "application/pdf"
+    staged.filename = clean_filename(upload.filename, "pdf", "document")
+    part = _tmp_name(tmp, staged.key, "file")
+    staged.files.append((part, path_for(staged.key, "file", base)))
+    documents.clean(upload.stream, part)
     staged.size = part.stat().st_size
 
 
