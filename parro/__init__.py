@@ -74,8 +74,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .auth import bp as auth_bp
     from .chat import bp as chat_bp
     from .feed import bp as feed_bp
-    from .files import bp as media_bp
     from .help import bp as help_bp
+    from .media.views import bp as media_bp
     from .moderation import bp as moderation_bp
     from .privacy import bp as privacy_bp
     from .students import bp as students_bp
