@@ -4,10 +4,11 @@ Per category a user chooses the mail: "direct" (a mail at once), "digest" (a
 line in one daily overview at the time they picked, school time zone) or "off";
 and push to their phones, on or off, beside it. Important posts always reach
 the user by at least one channel (mail off needs push on). Activity mails the
-user must act on come even when off: in the digest. Staff quiet hours always hold: a mail to a staff member
-outside their working hours (parro.chat.availability) waits in the outbox until
-their next working period starts. Account and security mails (activation,
-password reset) do not come here: they always go at once.
+user must act on come even when off: in the digest. Staff quiet hours always
+hold: a mail to a staff member outside their working hours
+(parro.chat.availability) waits in the outbox until their next working period
+starts. Account and security mails (activation, password reset) do not come
+here: they always go at once.
 
 Chat messages are not stored as lines: the digest asks the chat which unread
 messages were never mailed (ReadState.notified_message_id), as the chat's own

@@ -462,7 +462,8 @@ def test_the_migration_turns_mail_columns_into_one_choice_per_category(app):
             rows = conn.execute(text(
                 "SELECT user_id, category, push, mail FROM notification_choice ORDER BY category"
             )).all()
-            digest_time = conn.execute(text("SELECT digest_time FROM notification_setting")).scalar()
+            digest_time = conn.execute(
+                text("SELECT digest_time FROM notification_setting")).scalar()
         eva = ids["eva@example.org"]
         assert [tuple(r) for r in rows] == [
             (eva, "absence", False, "off"), (eva, "activities", False, "direct"),

@@ -31,6 +31,7 @@ from ..clock import now
 from ..database import UTCDateTime
 from ..extensions import db
 
+
 class NotificationSetting(db.Model):
     """What holds for all of a user's categories: the time of the daily digest."""
 
