@@ -141,8 +141,12 @@ def logout():
         end_session()
         db.session.commit()
         flash(_("U bent uitgelogd."), "success")
-        if via_school_account:
-            return redirect(url_for("auth.login", schoolaccount="uitgelogd"), 303)
+        # After a school-account session the login page offers the provider's logout too.
+        response = redirect(url_for("auth.login", schoolaccount="uitgelogd")
+                            if via_school_account else url_for("auth.login"), 303)
+        # A shared classroom PC keeps none of this family's photos in its cache.
+        response.headers["Clear-Site-Data"] = '"cache"'
+        return response
     return redirect(url_for("auth.login"), 303)
 
 
@@ -233,13 +237,18 @@ def email_settings():
 
     from .. import notifications
 
-    setting = notifications.setting_of(current_user)
+    choices = notifications.choices_of(current_user)
     form = email_settings_form(
-        current_user, setting, request.form if request.method == "POST" else None
+        current_user, notifications.setting_of(current_user), choices,
+        request.form if request.method == "POST" else None,
     )
     if form.validate_on_submit():
-        modes = {c.key: form[c.key].data for c in notifications.categories_for(current_user)}
-        notifications.save(current_user, modes, time.fromisoformat(form.digest_time.data))
+        notifications.save(
+            current_user,
+            {c.key: (choices[c.key].push, form[c.key].data)
+             for c in notifications.categories_for(current_user)},
+            time.fromisoformat(form.digest_time.data),
+        )
         db.session.commit()
         flash(_("Uw keuzes voor e-mailberichten zijn opgeslagen."), "success")
         return redirect(url_for("auth.email_settings"), 303)
