@@ -1,7 +1,7 @@
 """staff sign-in with the school account (OpenID Connect)
 
 Revision ID: sso01
-Revises: feedorder01
+Revises: channels01
 Create Date: 2026-12-03 13:28:56.236175
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'sso01'
-down_revision = 'feedorder01'
+down_revision = 'channels01'
 branch_labels = None
 depends_on = None
 
