@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 
-.PHONY: install catalogs run test vnu demo translations bench screenshots clean
+.PHONY: install catalogs run test vnu lint demo translations bench screenshots clean
 
 install: $(VENV)/.installed
 
@@ -32,6 +32,10 @@ vnu: tests/vnu/node_modules/.package-lock.json
 tests/vnu/node_modules/.package-lock.json: tests/vnu/package-lock.json
 	@if command -v npm >/dev/null; then npm ci --prefix tests/vnu --no-audit --no-fund --silent; \
 	else echo "npm not found: the HTML check (tests/test_valid_html.py) will be skipped"; fi
+
+# Style and correctness checks (configured in pyproject.toml); CI runs this before the tests.
+lint: install
+	$(BIN)/ruff check .
 
 demo: install catalogs
 	$(FLASK) demo

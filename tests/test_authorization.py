@@ -385,7 +385,8 @@ ROUTES = {
         "GET", lambda w: {"token": "geen-geldige-sleutel"}, dict.fromkeys(ROLES, 404), None,
     ),
     "chat.index": ("GET", lambda w: {}, signed_in(), None),
-    "chat.child": ("GET", lambda w: {"student_id": w.student.id}, only(*CHAT_MEMBERS, ok=303), None),
+    "chat.child": ("GET", lambda w: {"student_id": w.student.id},
+                   only(*CHAT_MEMBERS, ok=303), None),
     "chat.show": (
         "GET", lambda w: {"conversation_id": _kindgesprek(w).id}, only(*CHAT_MEMBERS), None
     ),

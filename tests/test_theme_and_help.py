@@ -126,7 +126,8 @@ def test_a_long_school_name_gets_a_short_name_that_fits_under_an_icon(app, clien
 
 # -- help ---------------------------------------------------------------------
 
-GUARDIAN_QUESTIONS = ["Hoe meld ik mijn kind ziek?", "Waarom zie ik de groep van vorig jaar niet meer?",
+GUARDIAN_QUESTIONS = ["Hoe meld ik mijn kind ziek?",
+                      "Waarom zie ik de groep van vorig jaar niet meer?",
                       "Mijn activatielink is verlopen",
                       "Waarom zegt de chat dat de leerkracht niet beschikbaar is?",
                       "Ik zie maar één van mijn kinderen", "Wie ziet de foto's van mijn kind?"]
