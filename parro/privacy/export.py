@@ -206,11 +206,12 @@ def collect(user: User) -> Export:
 
     absence_pref = db.session.get(AbsencePreference, user.id)
     mail = notifications.setting_of(user)
+    choices = notifications.choices_of(user)
     feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == user.id))
     out.documents["instellingen.json"] = {
         "bevestiging_ziekmelding_per_e-mail": bool(absence_pref and absence_pref.email_receipt),
         "e-mailberichten": {
-            category.key: getattr(mail, category.key) for category in notifications.CATEGORIES
+            key: choice.mail for key, choice in choices.items()
         },
         "tijd_dagelijks_overzicht": mail.digest_time.strftime("%H:%M"),
         "agenda-abonnement_aangemaakt_op": _when(feed.created_at) if feed else None,

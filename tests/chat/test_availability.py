@@ -13,7 +13,7 @@ from parro import clock
 from parro.chat.availability import default_availability, next_period_start, period_start
 from parro.chat.digest import send_digests, send_notices
 from parro.extensions import db
-from parro.models import Availability, Message, NotificationSetting, OutboxMail
+from parro.models import Availability, Message, NotificationChoice, OutboxMail
 
 from ..factories import make_chat, make_message
 from ..helpers import login_as, text_of
@@ -361,7 +361,8 @@ def test_members_can_switch_notices_off(s, client):
     assert re.search(r'<input checked id="chat-0"[^>]*value="direct"', page.get_data(as_text=True))
     response = client.post("/account/e-mailberichten", data={"chat": "off"})
     assert response.status_code == 303
-    assert fresh(select(NotificationSetting)).chat == "off"
+    chat = select(NotificationChoice).where(NotificationChoice.category == "chat")
+    assert fresh(chat).mail == "off"
     conversation = kindgesprek(s)
     make_message(conversation, s.anna, "Hallo")
     db.session.commit()
