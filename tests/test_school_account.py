@@ -496,3 +496,26 @@ def test_an_unreachable_provider_gives_a_clear_page(make_client, provider):
     response = client.get("/login/schoolaccount")
     assert_refused(response, 502, "parro kan de inlogdienst van de school nu niet bereiken")
     assert refusals() == ["unreachable"]
+
+
+def test_the_school_account_pages_are_valid_html(app, make_client, browser, provider,
+                                                 tmp_path):
+    from .test_valid_html import describe, vnu_errors
+
+    make_admin(email="bram@school.example")
+    make_teacher(email=ANNA)
+    db.session.commit()
+    pages = {"login": browser.get("/login"),
+             "refused": sign_in(browser, provider, "nieuw")}
+    sign_in(browser, provider, "anna")
+    pages["logged-out"] = browser.get(browser.post("/logout").headers["Location"])
+    office = make_client(**provider.config())
+    sign_in(office, provider, "bram")
+    pages["school-settings"] = office.get("/beheer/school")
+    pages["staff"] = office.get("/beheer/medewerkers")
+    assert "Medewerkers loggen alleen in met de schoolaccount" in text_of(pages["school-settings"])
+    assert "Schoolaccount ontkoppelen" in text_of(pages["staff"])
+    for name, response in pages.items():
+        (tmp_path / f"{name}.html").write_bytes(response.data)
+    errors = vnu_errors(tmp_path)
+    assert not errors, "\n".join(describe(m, tmp_path) for m in errors)
