@@ -41,6 +41,10 @@ ACCOUNTS = {
     # a teacher who passed the provider's multi-factor login
     "bram": {"sub": "bram", "email": "bram@school.example", "email_verified": True,
              "name": "Bram Visser", "amr": ["pwd", "mfa"]},
+    # a teacher whose provider says "multi-factor" with acr (the PAPE policy) instead of amr
+    "erik": {"sub": "erik", "email": "erik@school.example", "email_verified": True,
+             "name": "Erik Bos", "amr": ["pwd"],
+             "acr": "http://schemas.openid.net/pape/policies/2007/06/multi-factor"},
     # someone at the school the office never invited
     "nieuw": {"sub": "nieuw", "email": "nieuw@school.example", "email_verified": True,
               "name": "Nieuwe Collega", "amr": ["pwd", "mfa"]},

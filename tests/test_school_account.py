@@ -237,6 +237,12 @@ def test_the_providers_multi_factor_login_counts_for_the_schools_rule(browser, m
     assert browser.get("/account").status_code == 200  # not sent to set up parro's code
     assert events(audit.LOGIN)[0].details["multi_factor"] is True
 
+    # A provider that says it with acr counts as well.
+    make_teacher(email="erik@school.example")
+    db.session.commit()
+    assert sign_in(make_client(**provider.config()), provider, "erik").status_code == 303
+    assert events(audit.LOGIN)[-1].details["multi_factor"] is True
+
     # A password at the provider is one factor: the school's rule still applies.
     other = make_client(**provider.config())
     assert sign_in(other, provider, "anna").status_code == 303
@@ -267,6 +273,13 @@ def test_parros_own_code_is_asked_only_without_the_providers_multi_factor_login(
     anna_row = [r for r in session_rows() if r.user_id == user(ANNA).id][0]
     assert (anna_row.method, anna_row.multi_factor) == ("schoolaccount", True)
     assert events(audit.LOGIN)[-1].details["method"] == "schoolaccount"
+
+
+def test_list_settings_may_be_written_as_text(make_app):
+    app = make_app(OIDC_ALLOWED_DOMAINS="school.example, @Bestuur.Example",
+                   OIDC_MFA_ACR_VALUES="urn:a urn:b")
+    assert app.config["OIDC_ALLOWED_DOMAINS"] == ["school.example", "bestuur.example"]
+    assert app.config["OIDC_MFA_ACR_VALUES"] == ["urn:a", "urn:b"]
 
 
 # -- requiring the school account for staff ---------------------------------------------

@@ -57,14 +57,19 @@ class SignIn:
     linked: bool  # linked to the school account just now
 
 
+def _as_list(value) -> list[str]:
+    """A setting given as a list, or as text with commas or spaces between the items."""
+    items = re.split(r"[\s,]+", value) if isinstance(value, str) else (value or [])
+    return [item.strip() for item in items if item.strip()]
+
+
 def init_app(app: Flask) -> None:
     """Register the provider with Authlib when PARRO_OIDC_ISSUER is set."""
     cfg = app.config
     cfg["OIDC_ISSUER"] = (cfg["OIDC_ISSUER"] or "").strip()
-    domains = cfg["OIDC_ALLOWED_DOMAINS"] or []
-    if isinstance(domains, str):
-        domains = re.split(r"[\s,]+", domains)
-    cfg["OIDC_ALLOWED_DOMAINS"] = [d.strip().lower().lstrip("@") for d in domains if d.strip()]
+    cfg["OIDC_ALLOWED_DOMAINS"] = [d.lower().lstrip("@")
+                                   for d in _as_list(cfg["OIDC_ALLOWED_DOMAINS"])]
+    cfg["OIDC_MFA_ACR_VALUES"] = _as_list(cfg["OIDC_MFA_ACR_VALUES"])
     if not cfg["OIDC_ISSUER"]:
         return
     oauth = OAuth(app)
