@@ -3,4 +3,4 @@ from flask import Blueprint
 bp = Blueprint("activities", __name__, url_prefix="/activiteiten")
 
 from . import cli, views  # noqa: E402,F401
-from .service import activities_for_feed  # noqa: E402,F401
+from .overview import activities_for_feed  # noqa: E402,F401
