@@ -37,7 +37,8 @@ def init_app(app: Flask) -> None:
         from .demo import create_demo, print_logins
 
         if db.session.scalar(select(School.id)) is not None:
-            raise click.ClickException("The database already holds a school; demo needs an empty one.")
+            raise click.ClickException(
+                "The database already holds a school; demo needs an empty one.")
         factor = None
         if scale is not None:
             from .demo_scale import add_history, scale_factor
@@ -74,12 +75,33 @@ def init_app(app: Flask) -> None:
         except AccountError as exc:
             raise click.ClickException(str(exc)) from exc
         mail = db.session.scalar(
-            select(OutboxMail).where(OutboxMail.recipient == user.email).order_by(OutboxMail.id.desc())
+            select(OutboxMail).where(OutboxMail.recipient == user.email)
+            .order_by(OutboxMail.id.desc())
         )
         link = re.search(r"\S*/activeren/\S+", mail.body_text)
         click.echo(f"Admin account for {user.email} created; activation mail queued.")
         if link:
-            click.echo(f"Activation link (valid {app.config['INVITATION_DAYS']} days): {link.group(0)}")
+            days = app.config["INVITATION_DAYS"]
+            click.echo(f"Activation link (valid {days} days): {link.group(0)}")
+
+    @app.cli.command("allow-staff-passwords")
+    def allow_staff_passwords():
+        """Emergency access: staff may log in with their password again.
+
+        For when the school account cannot be used (the provider is down or its
+        settings are wrong) while the school requires it. An admin turns the rule on
+        again under Beheer → Schoolgegevens.
+        """
+        from .admin.service import set_school_account_required
+
+        schools = list(db.session.scalars(select(School).where(School.require_school_account)))
+        for school in schools:
+            set_school_account_required(school, False)
+        db.session.commit()
+        if schools:
+            click.echo("Staff may log in with their password again (recorded in the audit log).")
+        else:
+            click.echo("Staff could already log in with their password; nothing changed.")
 
     # An AppGroup, so that its commands run inside the app context.
     mail_group = AppGroup("mail", help="The mail outbox.")

@@ -39,6 +39,20 @@ class Defaults:
     INVITATION_DAYS = 7
     PASSWORD_RESET_MINUTES = 60
     TWO_FACTOR_LOGIN_MINUTES = 5  # time to type the app's code after the password
+    # Staff sign-in with the school's own account (OpenID Connect; README "Inloggen met de
+    # schoolaccount"). Off while OIDC_ISSUER is empty.
+    OIDC_ISSUER = ""  # e.g. "https://login.microsoftonline.com/<tenant id>/v2.0"
+    OIDC_CLIENT_ID = ""
+    OIDC_CLIENT_SECRET = ""
+    # Only addresses in these domains are linked ("school.nl" or ["school.nl", "bestuur.nl"]);
+    # empty: any domain.
+    OIDC_ALLOWED_DOMAINS: list | str = []
+    # A provider that sends no `email_verified` (Microsoft Entra ID): count an address in
+    # OIDC_ALLOWED_DOMAINS as verified. An explicit `email_verified: false` is never trusted.
+    OIDC_TRUST_DOMAIN_EMAILS = False
+    # `acr` values that mean the provider asked for more than a password (besides amr "mfa").
+    OIDC_MFA_ACR_VALUES: list = ["http://schemas.openid.net/pape/policies/2007/06/multi-factor"]
+    OIDC_TIMEOUT = 10  # seconds for every request to the provider
     PASSWORD_MIN_LENGTH = 10
     PASSWORD_MAX_LENGTH = 128
     # argon2id with OWASP's recommended parameters (19 MiB, 2 passes, 1 lane): a login
@@ -127,6 +141,12 @@ class Defaults:
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024  # a CSV import travels as a form field
     TEMPLATES_AUTO_RELOAD = None
+    # Flask-Compress: every text response in brotli (or gzip for the few browsers
+    # without it); static files too, as they stream. Behind Caddy this stays on:
+    # Caddy passes compressed answers through and compresses only what it serves itself.
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_ALGORITHM_STREAMING = ["br", "gzip"]
+    COMPRESS_BR_LEVEL = 5  # brotli's speed drops steeply after 5; pages are small
 
 
 def secret_key(instance_path: Path) -> str:

@@ -16,13 +16,14 @@ from ..models.user import normalize_email
 from ..privacy import export
 from ..security import (
     current_session_id,
+    current_session_method,
     end_other_sessions,
     end_session,
     live_sessions,
     renew_session,
     start_session,
 )
-from . import bp, twofactor
+from . import bp, sso, twofactor
 from .devices import describe
 from .forms import (
     AccountForm,
@@ -87,6 +88,13 @@ def login():
         ok = ok and user.is_active
         if ok and needs_rehash(user.password_hash):
             user.password_hash = hash_password(form.password.data)
+        if ok and user.is_staff and sso.required_for_staff():
+            record_login(user, email, False, reason="schoolaccount verplicht")
+            db.session.commit()
+            return _login_page(form, _(
+                "Medewerkers van deze school loggen in met hun schoolaccount, niet met een "
+                "wachtwoord. Gebruik de knop “Inloggen met de schoolaccount” hieronder."
+            ), 403)
         if ok and user.has_two_factor:
             # The password was right; the session only starts after the app's code.
             twofactor.begin_login(user, form.remember.data)
@@ -100,8 +108,17 @@ def login():
         db.session.commit()
         # One answer for unknown, wrong and disabled: no account enumeration.
         error = _("Dit e-mailadres en wachtwoord horen niet bij elkaar. Probeer het opnieuw.")
-    status = 422 if request.method == "POST" else 200
-    return render_template("auth/login.html", form=form, error=error), status
+    return _login_page(form, error, 422 if request.method == "POST" else 200)
+
+
+def _login_page(form: LoginForm, error: str | None, status: int):
+    # After logging out of a school-account session: offer the provider's own logout too.
+    provider_logout = (sso.logout_url() if request.args.get("schoolaccount") == "uitgelogd"
+                       else None)
+    return render_template(
+        "auth/login.html", form=form, error=error, school_account=sso.configured(),
+        provider_logout=provider_logout,
+    ), status
 
 
 def record_login(user: User | None, email: str, ok: bool, **details) -> None:
@@ -120,9 +137,16 @@ def record_login(user: User | None, email: str, ok: bool, **details) -> None:
 def logout():
     """Log out of this browser."""
     if EmptyForm().validate_on_submit():
+        via_school_account = current_session_method() == sso.METHOD
         end_session()
         db.session.commit()
         flash(_("U bent uitgelogd."), "success")
+        # After a school-account session the login page offers the provider's logout too.
+        response = redirect(url_for("auth.login", schoolaccount="uitgelogd")
+                            if via_school_account else url_for("auth.login"), 303)
+        # A shared classroom PC keeps none of this family's photos in its cache.
+        response.headers["Clear-Site-Data"] = '"cache"'
+        return response
     return redirect(url_for("auth.login"), 303)
 
 
@@ -213,13 +237,18 @@ def email_settings():
 
     from .. import notifications
 
-    setting = notifications.setting_of(current_user)
+    choices = notifications.choices_of(current_user)
     form = email_settings_form(
-        current_user, setting, request.form if request.method == "POST" else None
+        current_user, notifications.setting_of(current_user), choices,
+        request.form if request.method == "POST" else None,
     )
     if form.validate_on_submit():
-        modes = {c.key: form[c.key].data for c in notifications.categories_for(current_user)}
-        notifications.save(current_user, modes, time.fromisoformat(form.digest_time.data))
+        notifications.save(
+            current_user,
+            {c.key: (choices[c.key].push, form[c.key].data)
+             for c in notifications.categories_for(current_user)},
+            time.fromisoformat(form.digest_time.data),
+        )
         db.session.commit()
         flash(_("Uw keuzes voor e-mailberichten zijn opgeslagen."), "success")
         return redirect(url_for("auth.email_settings"), 303)
