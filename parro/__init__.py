@@ -54,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     from . import assets, feedback, i18n, layout, security
+    from .user_text import render_text
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     i18n.init_app(app)
@@ -61,6 +62,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     assets.init_app(app)
     layout.init_app(app)
     feedback.init_app(app)
+    app.add_template_filter(render_text, "user_text")
 
     from . import audit, errors  # noqa: F401 (audit: append-only guard)
     from . import mail as outbox

@@ -39,12 +39,6 @@ from .forms import (
     StartChatForm,
 )
 from .fragments import message_html, messages_html
-from .text import render_text
-
-
-@bp.app_template_filter("chat_text")
-def chat_text(body: str):
-    return render_text(body)
 
 
 @bp.app_template_global("chat_messages")

@@ -14,14 +14,8 @@ from ..models import Group, Membership, Post, Student
 from . import announcements, bp, counts
 from .cards import post_card
 from .queries import feed_page
-from .text import render_text
 
 bp.add_app_template_global(post_card)
-
-
-@bp.app_template_filter("post_text")
-def _post_text(text):
-    return render_text(text)
 
 
 def _before() -> int | None:
