@@ -5,8 +5,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import clock, policy
-from ..auth.forms import EmptyForm
 from ..extensions import db
+from ..forms import EmptyForm
 from ..models import AbsenceReason, AbsenceReport, SchoolHoliday, Student
 from ..notifications import ABSENCE, DIRECT, mail_mode
 from . import bp, service

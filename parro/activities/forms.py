@@ -16,7 +16,6 @@ from wtforms import (
     FormField,
     IntegerField,
     RadioField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
@@ -30,15 +29,10 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..clock import now
+from ..forms import MultiCheckboxField
 from . import common, conferences
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class _Date(DateField):

@@ -18,9 +18,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from wtforms.fields.choices import SelectChoice
 
 from .. import media, policy
-from ..auth.forms import EmptyForm
 from ..database import polled
 from ..extensions import db, limiter
+from ..forms import EmptyForm
 from ..layout import current_school
 from ..media.serving import VARIANTS, send_stored
 from ..models import Availability, Conversation, Message, Student, User

@@ -14,10 +14,10 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from .. import media, policy
-from ..auth.forms import EmptyForm
 from ..clock import today
 from ..database import set_loaded
 from ..extensions import db
+from ..forms import EmptyForm
 from ..models import Announcement, AnnouncementDismissal, AnnouncementGroup, Attachment, User
 from . import bp
 from .forms import AnnouncementForm

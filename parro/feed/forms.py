@@ -11,19 +11,13 @@ from wtforms import (
     DateTimeLocalField,
     FileField,
     MultipleFileField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import clock
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+from ..forms import MultiCheckboxField
 
 
 def _body_length(form, field):

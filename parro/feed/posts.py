@@ -17,8 +17,8 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from .. import media, policy
-from ..auth.forms import EmptyForm
 from ..extensions import db
+from ..forms import EmptyForm
 from ..models import Group, Post
 from . import bp, service
 from .forms import EditPostForm, PostForm, local_to_utc

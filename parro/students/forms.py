@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
-from ..auth.forms import email_field, language_field
+from ..forms import email_field, language_field
 
 
 class InviteGuardianForm(FlaskForm):
