@@ -9,7 +9,6 @@ from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from htmx_flask import Htmx
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -37,6 +36,5 @@ login_manager.session_protection = None
 csrf = CSRFProtect()
 mail = Mail()
 babel = Babel()
-htmx = Htmx()
 compress = Compress()
 limiter = Limiter(key_func=get_remote_address)

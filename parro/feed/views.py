@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from .. import policy
 from ..activities import activities_for_feed
 from ..extensions import db
+from ..htmx import wants_fragment
 from ..models import Group, Membership, Post, Student
 from . import announcements, bp, counts
 from .cards import post_card
@@ -36,7 +37,7 @@ def _render_feed(group_ids: set[int], current_group: Group | None = None):
         "items": _with_activities(page, group_ids, before),
         "current_group": current_group,
     }
-    if request.htmx and not request.htmx.boosted:
+    if wants_fragment():
         return render_template("feed/_posts.html", **context)
     groups = policy.visible_groups(user)
     # Opening the feed (its first page) marks what it shows as seen; the tabs show what is left.
