@@ -1,4 +1,7 @@
-"""Form pieces every feature uses: the one-button form, checkboxes, e-mail and language fields."""
+"""Form pieces every feature uses: the base form, the one-button form, checkboxes,
+e-mail and language fields."""
+
+from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -8,7 +11,21 @@ from wtforms.validators import DataRequired, Email, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
-class EmptyForm(FlaskForm):
+class ParroForm(FlaskForm):
+    """The base of every form: Flask-WTF's, with a CSRF field that renders without an id.
+
+    A page with several forms (a list with a button per row) would otherwise repeat
+    id="csrf_token", which is invalid HTML and confuses what labels point at.
+    """
+
+    class Meta(FlaskForm.Meta):
+        def render_field(self, field, render_kw):
+            if field.short_name == self.csrf_field_name:
+                render_kw = {**render_kw, "id": False}  # WTForms leaves out False attributes
+            return super().render_field(field, render_kw)
+
+
+class EmptyForm(ParroForm):
     """A one-button form: only the CSRF token."""
 
 

@@ -8,7 +8,6 @@ from datetime import datetime, time
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     FieldList,
@@ -31,7 +30,7 @@ from wtforms.validators import (
 )
 
 from ..clock import now
-from ..forms import MultiCheckboxField
+from ..forms import MultiCheckboxField, ParroForm
 from . import common, conferences
 
 
@@ -65,7 +64,7 @@ def _add_error(field, message) -> None:
     field.errors = list(field.errors) + [message]
 
 
-class ActivityForm(FlaskForm):
+class ActivityForm(ParroForm):
     """What every activity has."""
 
     title = StringField(
@@ -339,7 +338,7 @@ class EditForm(ActivityForm):
 # -- small action forms (one button, or a few hidden values) ---------------------------
 
 
-class ActionForm(FlaskForm):
+class ActionForm(ParroForm):
     """Ids chosen by a button or a select; the view looks them up and checks them."""
 
     child_id = _Int(validators=[Optional()])
@@ -348,7 +347,7 @@ class ActionForm(FlaskForm):
     on = _Int(validators=[Optional()])
 
 
-class PledgeForm(FlaskForm):
+class PledgeForm(ParroForm):
     quantity = _Int(
         _l("Aantal"),
         validators=[InputRequired(_l("Vul een aantal in (0 om niets mee te nemen).")),
@@ -356,7 +355,7 @@ class PledgeForm(FlaskForm):
     )
 
 
-class RespondForm(FlaskForm):
+class RespondForm(ParroForm):
     child_id = _Int(validators=[InputRequired()])
     answer = RadioField(
         _l("Komt u?"),

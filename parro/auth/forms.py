@@ -1,14 +1,13 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from ..forms import LANGUAGES, email_field, language_field
+from ..forms import LANGUAGES, ParroForm, email_field, language_field
 from .passwords import password_problem
 
 
-class LoginForm(FlaskForm):
+class LoginForm(ParroForm):
     email = EmailField(
         _l("E-mailadres"),
         validators=[DataRequired(_l("Vul uw e-mailadres in.")), Length(max=254)],
@@ -22,7 +21,7 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Ingelogd blijven op dit apparaat"))
 
 
-class AccountForm(FlaskForm):
+class AccountForm(ParroForm):
     name = StringField(
         _l("Naam"),
         validators=[DataRequired(_l("Vul uw naam in.")), Length(max=120)],
@@ -31,11 +30,11 @@ class AccountForm(FlaskForm):
     locale = SelectField(_l("Taal"), choices=LANGUAGES)
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(ParroForm):
     email = email_field()
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(ParroForm):
     """A new password, typed twice, checked against the rules and the user's own details."""
 
     password = PasswordField(
@@ -72,7 +71,7 @@ class ChangePasswordForm(NewPasswordForm):
 
 # -- invitations and activation ------------------------------------------------
 
-class ActivationForm(FlaskForm):
+class ActivationForm(ParroForm):
     accept = BooleanField(
         _l("Ik houd me aan deze afspraken"),
         validators=[DataRequired(_l("U kunt parro pas gebruiken als u de afspraken accepteert."))],
@@ -110,11 +109,11 @@ def code_field(label, message):
     )
 
 
-class TwoFactorCodeForm(FlaskForm):
+class TwoFactorCodeForm(ParroForm):
     code = code_field(_l("Code uit de app"), _l("Vul de code uit de app in."))
 
 
-class TwoFactorDisableForm(FlaskForm):
+class TwoFactorDisableForm(ParroForm):
     proof = PasswordField(
         _l("Uw wachtwoord of een code uit de app"),
         validators=[DataRequired(_l("Vul uw wachtwoord of een code uit de app in.")),
@@ -144,7 +143,7 @@ def email_settings_form(user, setting, choices, formdata=None):
     """One radio group per category the user gets mail about, and the digest time."""
     from .. import notifications as n
 
-    class EmailSettingsForm(FlaskForm):
+    class EmailSettingsForm(ParroForm):
         pass
 
     data = {}

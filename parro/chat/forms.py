@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -14,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from .. import clock
-from ..forms import MultiCheckboxField
+from ..forms import MultiCheckboxField, ParroForm
 
 
 def _not_too_long(form, field):
@@ -25,7 +24,7 @@ def _not_too_long(form, field):
         )
 
 
-class MessageForm(FlaskForm):
+class MessageForm(ParroForm):
     body = TextAreaField(
         _l("Bericht"),
         validators=[_not_too_long],
@@ -38,7 +37,7 @@ class MessageForm(FlaskForm):
             raise ValidationError(_l("Schrijf eerst een bericht."))
 
 
-class EditMessageForm(FlaskForm):
+class EditMessageForm(ParroForm):
     body = TextAreaField(
         _l("Bericht"),
         validators=[DataRequired(_l("Een bericht kan niet leeg zijn. Wilt u het weghalen? "
@@ -47,7 +46,7 @@ class EditMessageForm(FlaskForm):
     )
 
 
-class StartChatForm(FlaskForm):
+class StartChatForm(ParroForm):
     title = StringField(
         _l("Onderwerp"),
         validators=[DataRequired(_l("Geef het gesprek een onderwerp.")), Length(max=120)],
@@ -71,7 +70,7 @@ WEEKDAY_CHOICES = [
 ]
 
 
-class AvailabilityForm(FlaskForm):
+class AvailabilityForm(ParroForm):
     weekdays = MultiCheckboxField(
         _l("Mijn werkdagen"),
         coerce=int,
