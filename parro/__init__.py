@@ -64,6 +64,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     outbox.init_app(app)
 
+    from .auth import sso
+
+    sso.init_app(app)
+
     from .absence import bp as absence_bp
     from .activities import bp as activities_bp
     from .admin import bp as admin_bp

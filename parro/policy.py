@@ -269,6 +269,11 @@ def can_unsubscribe(link) -> bool:
     return link is not None
 
 
+def can_unlink_school_account(user: User, target: User) -> bool:
+    """An admin forgets which school account a staff member signs in with (it changed)."""
+    return is_admin(user) and target.is_staff
+
+
 def can_use_mail_viewer(user: User) -> bool:
     """The development mail viewer: demo mode without a mail server only."""
     cfg = current_app.config

@@ -187,6 +187,12 @@ ROUTES = {
     "auth.two_factor_disable": (
         "POST", lambda w: {}, only("teacher_other", "teacher", "admin", ok=303), {"proof": "x"}
     ),
+    # Signing in with the school account: only when OpenID Connect is set up, which it
+    # is not here (tests/test_school_account.py covers the routes against a provider).
+    "auth.schoolaccount_start": ("GET", lambda w: {}, dict.fromkeys(ROLES, 404), None),
+    "auth.schoolaccount_callback": (
+        "GET", lambda w: {}, dict.fromkeys(ROLES, 404), None,
+    ),
     "auth.forgot_password": ("GET", lambda w: {}, ALL, None),
     # An unknown link: a page that says so, for everyone.
     "auth.reset_password": ("GET", lambda w: {"token": "x" * 43}, dict.fromkeys(ROLES, 404), None),
@@ -251,6 +257,9 @@ ROUTES = {
         "POST", lambda w: {"user_id": _pending_guardian(w)}, only("admin", ok=303), {}
     ),
     "admin.reset_two_factor": (
+        "POST", lambda w: {"user_id": w.teacher_other.id}, only("admin", ok=303), {}
+    ),
+    "admin.unlink_school_account": (
         "POST", lambda w: {"user_id": w.teacher_other.id}, only("admin", ok=303), {}
     ),
     "admin.guardians": ("GET", lambda w: {}, only("admin"), None),

@@ -16,13 +16,14 @@ from ..models.user import normalize_email
 from ..privacy import export
 from ..security import (
     current_session_id,
+    current_session_method,
     end_other_sessions,
     end_session,
     live_sessions,
     renew_session,
     start_session,
 )
-from . import bp, twofactor
+from . import bp, sso, twofactor
 from .devices import describe
 from .forms import (
     AccountForm,
@@ -87,6 +88,13 @@ def login():
         ok = ok and user.is_active
         if ok and needs_rehash(user.password_hash):
             user.password_hash = hash_password(form.password.data)
+        if ok and user.is_staff and sso.required_for_staff():
+            record_login(user, email, False, reason="schoolaccount verplicht")
+            db.session.commit()
+            return _login_page(form, _(
+                "Medewerkers van deze school loggen in met hun schoolaccount, niet met een "
+                "wachtwoord. Gebruik de knop “Inloggen met de schoolaccount” hieronder."
+            ), 403)
         if ok and user.has_two_factor:
             # The password was right; the session only starts after the app's code.
             twofactor.begin_login(user, form.remember.data)
@@ -100,8 +108,17 @@ def login():
         db.session.commit()
         # One answer for unknown, wrong and disabled: no account enumeration.
         error = _("Dit e-mailadres en wachtwoord horen niet bij elkaar. Probeer het opnieuw.")
-    status = 422 if request.method == "POST" else 200
-    return render_template("auth/login.html", form=form, error=error), status
+    return _login_page(form, error, 422 if request.method == "POST" else 200)
+
+
+def _login_page(form: LoginForm, error: str | None, status: int):
+    # After logging out of a school-account session: offer the provider's own logout too.
+    provider_logout = (sso.logout_url() if request.args.get("schoolaccount") == "uitgelogd"
+                       else None)
+    return render_template(
+        "auth/login.html", form=form, error=error, school_account=sso.configured(),
+        provider_logout=provider_logout,
+    ), status
 
 
 def record_login(user: User | None, email: str, ok: bool, **details) -> None:
@@ -119,14 +136,18 @@ def record_login(user: User | None, email: str, ok: bool, **details) -> None:
 @bp.post("/logout")
 def logout():
     """Log out of this browser."""
-    response = redirect(url_for("auth.login"), 303)
     if EmptyForm().validate_on_submit():
+        via_school_account = current_session_method() == sso.METHOD
         end_session()
         db.session.commit()
         flash(_("U bent uitgelogd."), "success")
+        # After a school-account session the login page offers the provider's logout too.
+        response = redirect(url_for("auth.login", schoolaccount="uitgelogd")
+                            if via_school_account else url_for("auth.login"), 303)
         # A shared classroom PC keeps none of this family's photos in its cache.
         response.headers["Clear-Site-Data"] = '"cache"'
-    return response
+        return response
+    return redirect(url_for("auth.login"), 303)
 
 
 # -- password reset -----------------------------------------------------------
