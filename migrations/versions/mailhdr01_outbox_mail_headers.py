@@ -1,7 +1,7 @@
 """The outbox keeps each mail's own headers (List-Unsubscribe and its one-click POST).
 
 Revision ID: mailhdr01
-Revises: channels01
+Revises: sso01
 Create Date: 2026-12-03 14:20:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'mailhdr01'
-down_revision = 'channels01'
+down_revision = 'sso01'
 branch_labels = None
 depends_on = None
 
