@@ -423,8 +423,3 @@ def availability():
         return redirect(url_for("chat.availability"), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("chat/availability.html", form=form), status
-
-
-def nav_badge(user: User) -> int:
-    """The unread count next to "Gesprekken" in the navigation, on every page."""
-    return service.total_unread(user)
