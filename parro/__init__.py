@@ -45,7 +45,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     compress.init_app(app)
     limiter.init_app(app)
-    _limits_only_where_declared(app)
     login_manager.init_app(app)
 
     from . import assets, feedback, i18n, layout, security
@@ -154,15 +153,3 @@ def _derive_config(app: Flask) -> None:
     cfg["SESSION_COOKIE_NAME"] = "__Host-parro" if secure else cfg["SESSION_COOKIE_NAME"]
     cfg["AUTH_COOKIE_NAME"] = "__Host-parro_auth" if secure else "parro_auth"
     cfg["PREFERRED_URL_SCHEME"] = "https" if secure else "http"
-
-
-def _limits_only_where_declared(app: Flask) -> None:
-    """Every rate limit here is declared on its view and checked when the view runs.
-
-    Flask-Limiter's before_request hook only applies default and application-wide
-    limits; with none configured it resolved an empty list on every request, the
-    chat poll included.
-    """
-    manager = limiter.limit_manager
-    if not manager.default_limits and not manager.application_limits:
-        app.before_request_funcs[None].remove(limiter._check_request_limit)
