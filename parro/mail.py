@@ -226,8 +226,8 @@ def send_all() -> tuple[int, int]:
 class Sender:
     """A thread in the web process that delivers the outbox.
 
-    It wakes when a transaction that queued mail commits, and every 30 seconds
-    for retries that have come due.
+    It wakes when a transaction that queued mail commits, and every
+    MAIL_SENDER_POLL_SECONDS (30) for retries that have come due.
     """
 
     def __init__(self, app: Flask):
@@ -252,7 +252,7 @@ class Sender:
 
     def _run(self) -> None:
         while not self.stopping.is_set():
-            self.wake.wait(timeout=30)
+            self.wake.wait(timeout=self.app.config["MAIL_SENDER_POLL_SECONDS"])
             self.wake.clear()
             if self.stopping.is_set():
                 break

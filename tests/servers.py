@@ -1,6 +1,6 @@
 """Real app servers in subprocesses, and a tiny HTTP client for them (standard library only).
 
-The multi-server and load tests start gunicorn on a free loopback port with
+The multi-server and load tests start gunicorn on a loopback port with
 their own instance folder, against the test database, and talk to it over
 HTTP like a browser: the auth cookie of a session row made in the database,
 the Flask session cookie the server sets (CSRF token), no redirects followed.
@@ -14,7 +14,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,12 +29,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SECRET = "shared-secret-key-of-the-test-servers"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def auth_token(user) -> str:
     """A logged-in session for `user`, as /login would make it (commit it before use)."""
     token = new_token()
@@ -47,7 +40,11 @@ class Server:
     """gunicorn serving app:app on 127.0.0.1:port with its own instance folder."""
 
     def __init__(self, instance: Path, workers=1, **config):
-        self.port = free_port()
+        # The test opens the listening socket and hands it to gunicorn: it accepts
+        # connections from the start, and a request waits in its queue until a
+        # worker is ready, so nobody has to poll for readiness.
+        listener = socket.create_server(("127.0.0.1", 0))
+        self.port = listener.getsockname()[1]
         self.instance = instance
         env = {k: v for k, v in os.environ.items() if not k.startswith("PARRO_")}
         env.update({
@@ -62,23 +59,22 @@ class Server:
         self.log = open(instance / "server.log", "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync",
-             "--bind", f"127.0.0.1:{self.port}", "--timeout", "60", "--graceful-timeout", "3",
+             "--bind", f"fd://{listener.fileno()}", "--timeout", "60", "--graceful-timeout", "3",
              "app:app"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            pass_fds=(listener.fileno(),),
         )
+        # Only gunicorn holds it now: should it exit, connecting fails instead of waiting.
+        listener.close()
 
-    def wait_ready(self, timeout=30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited:\n{self.output()}")
-            try:
-                if Client(self).get("/healthz").status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"server not ready:\n{self.output()}")
+    def wait_ready(self) -> None:
+        """Return when a worker answers (the first request waits in the socket's queue)."""
+        try:
+            response = Client(self).get("/healthz")
+        except OSError as exc:
+            raise RuntimeError(f"server not ready ({exc}):\n{self.output()}") from exc
+        if response.status != 200:
+            raise RuntimeError(f"server not ready ({response.status}):\n{self.output()}")
 
     def cpu_seconds(self) -> float:
         """CPU time used so far by the master and its workers (Linux /proc)."""
@@ -95,7 +91,8 @@ class Server:
         return total / ticks
 
     def output(self) -> str:
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         return (self.instance / "server.log").read_text(errors="replace")[-5000:]
 
     def stop(self) -> None:

@@ -6,7 +6,6 @@ import json
 import os
 import secrets
 import threading
-import time
 from pathlib import Path
 
 import psycopg
@@ -100,6 +99,7 @@ class Writer(threading.Thread):
     def __init__(self, app):
         super().__init__(daemon=True)
         self.app, self.committed, self.stop, self.error = app, [], threading.Event(), None
+        self._progress, self._done = threading.Condition(), False
 
     def run(self):
         try:
@@ -111,11 +111,24 @@ class Writer(threading.Thread):
                                           body_text="Er is nieuws in de groep.")
                         db.session.add(mail)
                         db.session.commit()
-                    self.committed.append(mail.id)
+                    with self._progress:
+                        self.committed.append(mail.id)
+                        self._progress.notify_all()
                     i += 1
                 db.session.remove()
         except BaseException as exc:  # reported by the test
             self.error = exc
+        finally:
+            with self._progress:
+                self._done = True
+                self._progress.notify_all()
+
+    def wait_for(self, count: int) -> None:
+        """Return once `count` rows are committed, or the writer has failed or stopped."""
+        with self._progress:
+            self._progress.wait_for(
+                lambda: len(self.committed) >= count or self._done, timeout=120
+            )
 
 
 def test_backup_while_writing_restores_every_committed_row_and_file(
@@ -131,12 +144,11 @@ def test_backup_while_writing_restores_every_committed_row_and_file(
     writer = Writer(make_app())
     writer.start()
     try:
-        while len(writer.committed) < 30 and writer.error is None:
-            time.sleep(0.01)
+        writer.wait_for(30)
         before = list(writer.committed)
         result, entries = _backup(media_app, tmp_path / "backups")
         during = len(writer.committed)
-        time.sleep(0.05)
+        writer.wait_for(during + 1)  # and it goes on after the backup
     finally:
         writer.stop.set()
         writer.join(30)
