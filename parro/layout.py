@@ -59,7 +59,7 @@ def _unread(user):
 
 
 def _open_activities(user):
-    from .activities.service import open_count
+    from .activities.overview import open_count
 
     return open_count(user)
 

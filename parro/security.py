@@ -124,24 +124,15 @@ def _no_flask_session_login(user_id):
     return None
 
 
-_session_lookup = None
-
-
-def _session_statement():
-    """The user behind a session token, with the three session columns the check needs.
-
-    Built once: one entity and three columns (no joined UserSession object), so
-    SQLAlchemy reuses the compiled statement and its cache key on every request.
-    """
-    global _session_lookup
-    if _session_lookup is None:
-        _session_lookup = (
-            select(User, UserSession.id, UserSession.last_seen_at, UserSession.remember)
-            .select_from(UserSession)
-            .join(User, UserSession.user_id == User.id)
-            .where(UserSession.token_hash == bindparam("token_hash"))
-        )
-    return _session_lookup
+# The user behind a session token, with the three session columns the check needs.
+# Built once: one entity and three columns (no joined UserSession object), so
+# SQLAlchemy reuses the compiled statement and its cache key on every request.
+_SESSION_LOOKUP = (
+    select(User, UserSession.id, UserSession.last_seen_at, UserSession.remember)
+    .select_from(UserSession)
+    .join(User, UserSession.user_id == User.id)
+    .where(UserSession.token_hash == bindparam("token_hash"))
+)
 
 
 @login_manager.request_loader
@@ -149,7 +140,7 @@ def load_user_from_cookie(req) -> User | None:
     token = req.cookies.get(current_app.config["AUTH_COOKIE_NAME"])
     if not token or len(token) > 100:
         return None
-    row = db.session.execute(_session_statement(), {"token_hash": hash_token(token)}).first()
+    row = db.session.execute(_SESSION_LOOKUP, {"token_hash": hash_token(token)}).first()
     if row is None:
         return None
     user, session_id, last_seen_at, remember = row
@@ -221,7 +212,8 @@ def _after_request(response: Response) -> Response:
         value = g.set_auth_cookie
         name = cfg["AUTH_COOKIE_NAME"]
         if value is None:
-            response.delete_cookie(name, path="/", secure=cfg["HTTPS"], httponly=True, samesite="Lax")
+            response.delete_cookie(name, path="/", secure=cfg["HTTPS"], httponly=True,
+                                   samesite="Lax")
         else:
             token, persistent = value
             response.set_cookie(

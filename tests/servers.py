@@ -29,6 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SECRET = "shared-secret-key-of-the-test-servers"
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def auth_token(user) -> str:
     """A logged-in session for `user`, as /login would make it (commit it before use)."""
     token = new_token()
@@ -56,16 +62,27 @@ class Server:
         })
         env.update({f"PARRO_{k}": str(v) for k, v in config.items()})
         instance.mkdir(parents=True, exist_ok=True)
-        self.log = open(instance / "server.log", "wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync",
-             "--bind", f"fd://{listener.fileno()}", "--timeout", "60", "--graceful-timeout", "3",
-             "app:app"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-            pass_fds=(listener.fileno(),),
-        )
+        # The server writes to its own copy of the file descriptor; ours closes at once.
+        with open(instance / "server.log", "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "--workers", str(workers),
+                 "--worker-class", "sync", "--bind", f"fd://{listener.fileno()}",
+                 "--timeout", "60", "--graceful-timeout", "3", "app:app"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                pass_fds=(listener.fileno(),),
+            )
         # Only gunicorn holds it now: should it exit, connecting fails instead of waiting.
         listener.close()
+
+    auth_cookie = "parro_auth"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def connection(self, source: str | None = None) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=60, source_address=(source, 0) if source else None)
 
     def wait_ready(self) -> None:
         """Return when a worker answers (the first request waits in the socket's queue)."""
@@ -91,8 +108,6 @@ class Server:
         return total / ticks
 
     def output(self) -> str:
-        if not self.log.closed:
-            self.log.flush()
         return (self.instance / "server.log").read_text(errors="replace")[-5000:]
 
     def stop(self) -> None:
@@ -103,7 +118,6 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self.log.close()
 
 
 def start_servers(*servers: Server) -> None:
@@ -130,12 +144,13 @@ class Response:
 class Client:
     """One browser: its cookies, pointed at a server (which may change)."""
 
-    server: Server
+    server: Server  # or anything with .connection(source) and .auth_cookie (tests/caddy.py)
     cookies: dict = field(default_factory=dict)
     csrf: str = ""
+    source: str | None = None  # the loopback address to connect from, e.g. "127.0.0.2"
 
     def login(self, token: str) -> Client:
-        self.cookies["parro_auth"] = token
+        self.cookies[self.server.auth_cookie] = token
         return self
 
     def request(self, method, path, data=None, files=None, headers=None) -> Response:
@@ -150,9 +165,11 @@ class Client:
             else:
                 body = urlencode(fields, doseq=True).encode()
                 headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if method == "POST":  # as a browser does; over HTTPS Flask-WTF checks it
+            headers.setdefault("Referer", f"{self.server.url}{path}")
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=60)
+        conn = self.server.connection(self.source)
         try:
             conn.request(method, path, body=body, headers=headers)
             raw = conn.getresponse()

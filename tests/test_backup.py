@@ -41,7 +41,8 @@ def empty_instance(make_app, tmp_path):
             name = f"parro_restore_{secrets.token_hex(4)}"
             with psycopg.connect(_libpq(TEST_DATABASE_URL), autocommit=True) as conn:
                 conn.execute(f"CREATE DATABASE {name}")
-            url = make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+            url = make_url(TEST_DATABASE_URL).set(database=name)
+            url = url.render_as_string(hide_password=False)
         else:
             name, url = None, f"sqlite:///{tmp_path / f'restored-{n}.sqlite3'}"
         target = make_app(DATABASE_URL=url, MEDIA_PATH=str(tmp_path / f"restored-media-{n}"))
@@ -219,7 +220,8 @@ def _unwritable(folder: Path) -> bool:
 def snapshot(media_app, tmp_path):
     _put_media(media_app, {"ab/photo.jpg": b"photo of the school trip"})
     with media_app.app_context():
-        db.session.add(OutboxMail(recipient="ouder@example.org", subject="Hallo", body_text="Tekst"))
+        db.session.add(
+            OutboxMail(recipient="ouder@example.org", subject="Hallo", body_text="Tekst"))
         db.session.commit()
     result, entries = _backup(media_app, tmp_path / "backups")
     assert result.exit_code == 0, result.output

@@ -2,5 +2,5 @@ from flask import Blueprint
 
 bp = Blueprint("activities", __name__, url_prefix="/activiteiten")
 
-from . import cli, views  # noqa: F401
-from .service import activities_for_feed  # noqa: F401
+from . import cli, views  # noqa: E402,F401
+from .overview import activities_for_feed  # noqa: E402,F401

@@ -2,7 +2,7 @@ from flask import Blueprint
 
 bp = Blueprint("chat", __name__, url_prefix="/gesprekken")
 
-from . import views  # noqa: F401
+from . import views  # noqa: E402,F401
 
 
 @bp.cli.command("digest")

@@ -21,8 +21,8 @@ from .. import media, policy
 from ..auth.forms import EmptyForm
 from ..database import polled
 from ..extensions import db, limiter
-from ..files.sending import VARIANTS, send_stored
 from ..layout import current_school
+from ..media.serving import VARIANTS, send_stored
 from ..models import Availability, Conversation, Message, Student, User
 from . import attachments, bp, service
 from .availability import (
