@@ -1,5 +1,10 @@
 """Test setup: one database per run (SQLite, or PostgreSQL from PARRO_TEST_DATABASE_URL),
-emptied after every test; apps built once and reset after every test; a frozen-able clock."""
+emptied after every test; apps built once and reset after every test; a frozen-able clock.
+
+`make test` runs the suite in one process per core (pytest-xdist); each process has
+a database of its own: its own SQLite file, or on PostgreSQL the database named in
+PARRO_TEST_DATABASE_URL with the worker's name appended (made when missing).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,8 @@ from flask.testing import FlaskClient
 _INSTANCE = tempfile.mkdtemp(prefix="parro-test-instance-")
 os.environ["PARRO_INSTANCE_PATH"] = _INSTANCE
 
-from sqlalchemy import text  # noqa: E402
+import psycopg  # noqa: E402
+from sqlalchemy import make_url, text  # noqa: E402
 
 from parro import clock, create_app  # noqa: E402
 from parro.extensions import db, limiter  # noqa: E402
@@ -24,10 +30,31 @@ from .helpers import login_as  # noqa: E402,F401
 
 TEST_DATABASE_URL = os.environ.get("PARRO_TEST_DATABASE_URL")
 _SQLITE_FILE = Path(_INSTANCE) / "test.sqlite3"
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ... under pytest-xdist
 
 
 def database_url() -> str:
-    return TEST_DATABASE_URL or f"sqlite:///{_SQLITE_FILE}"
+    """This process's test database."""
+    if not TEST_DATABASE_URL:
+        return f"sqlite:///{_SQLITE_FILE}"
+    if not _WORKER:
+        return TEST_DATABASE_URL
+    url = make_url(TEST_DATABASE_URL)
+    return url.set(database=f"{url.database}_{_WORKER}").render_as_string(hide_password=False)
+
+
+def libpq(url: str) -> str:
+    """A PostgreSQL URL as psycopg takes it (without SQLAlchemy's driver name)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _create_worker_database() -> None:
+    if not (TEST_DATABASE_URL and _WORKER):
+        return
+    name = make_url(database_url()).database
+    with psycopg.connect(libpq(TEST_DATABASE_URL), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def test_config(**overrides) -> dict:
@@ -88,6 +115,7 @@ _client_side = SharedApp()
 
 @pytest.fixture(scope="session")
 def _schema():
+    _create_worker_database()
     with _test_side.get().app_context():
         db.drop_all()
         with db.engine.begin() as conn:
@@ -110,8 +138,8 @@ def _empty_all_tables() -> None:
         if db.engine.dialect.name == "postgresql":
             conn.exec_driver_sql("".join(f"DELETE FROM {name};" for name in tables))
             conn.exec_driver_sql(
-                "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false)"
-                " FROM pg_sequences WHERE schemaname = current_schema()"
+                "SELECT setval(quote_ident(schemaname) || '.' || quote_ident(sequencename),"
+                " 1, false) FROM pg_sequences WHERE schemaname = current_schema()"
             )
         else:
             for name in tables:

@@ -17,11 +17,7 @@ from parro.database import writing
 from parro.extensions import db
 from parro.models import OutboxMail
 
-from .conftest import TEST_DATABASE_URL
-
-
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+from .conftest import TEST_DATABASE_URL, libpq
 
 
 @pytest.fixture
@@ -39,7 +35,7 @@ def empty_instance(make_app, tmp_path):
         n = len(made)
         if TEST_DATABASE_URL:
             name = f"parro_restore_{secrets.token_hex(4)}"
-            with psycopg.connect(_libpq(TEST_DATABASE_URL), autocommit=True) as conn:
+            with psycopg.connect(libpq(TEST_DATABASE_URL), autocommit=True) as conn:
                 conn.execute(f"CREATE DATABASE {name}")
             url = make_url(TEST_DATABASE_URL).set(database=name)
             url = url.render_as_string(hide_password=False)
@@ -55,7 +51,7 @@ def empty_instance(make_app, tmp_path):
             db.session.remove()
             db.engine.dispose()
         if name:
-            with psycopg.connect(_libpq(TEST_DATABASE_URL), autocommit=True) as conn:
+            with psycopg.connect(libpq(TEST_DATABASE_URL), autocommit=True) as conn:
                 conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 

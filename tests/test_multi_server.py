@@ -36,11 +36,14 @@ from .test_mail import SMTPServer
 REDIS = "redis://127.0.0.1:6379/15"
 MAILS = 30
 
-pytestmark = pytest.mark.skipif(
-    not (TEST_DATABASE_URL or "").startswith("postgresql"),
-    reason="several app servers need PostgreSQL (SQLite is one file on one machine); "
-           "set PARRO_TEST_DATABASE_URL to run this test",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not (TEST_DATABASE_URL or "").startswith("postgresql"),
+        reason="several app servers need PostgreSQL (SQLite is one file on one machine); "
+               "set PARRO_TEST_DATABASE_URL to run this test",
+    ),
+    pytest.mark.xdist_group("redis"),  # with the rate-limit tests that empty Redis's db 15
+]
 
 
 @pytest.fixture

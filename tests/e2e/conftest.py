@@ -21,6 +21,10 @@ import pytest
 from werkzeug.serving import make_server
 
 CHROMIUM = shutil.which("chromium")
+
+# How long an expect() or an action waits for what it waits for. Generous: a busy
+# machine is slow, and waiting longer costs nothing when the page is there in time.
+TIMEOUT_MS = 30_000
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 # Runs before any page script: report CSP violations to the test.
@@ -40,7 +44,7 @@ def browser():
         if os.environ.get("CI"):
             pytest.fail("chromium is not installed; CI needs it for the browser tests")
         pytest.skip("chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -48,6 +52,7 @@ def browser():
             headless=True,
             args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
         )
+        expect.set_options(timeout=TIMEOUT_MS)
         yield browser
         browser.close()
 
@@ -84,7 +89,7 @@ def new_page(browser, live_server):
 
     def factory(**context_options):
         context = browser.new_context(base_url=live_server, **context_options)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
         page.expose_binding("__parroCspViolation", lambda source, text: violations.append(text))
