@@ -25,7 +25,7 @@ run: install catalogs
 
 # One test process per core (pytest-xdist), each with a database of its own (tests/conftest.py);
 # `make test PYTEST_WORKERS=0` runs everything in one process.
-PYTEST_WORKERS ?= auto
+PYTEST_WORKERS ?= 0
 test: install catalogs vnu
 	$(BIN)/python -m pytest --numprocesses $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 

@@ -9,6 +9,7 @@ PARRO_TEST_DATABASE_URL with the worker's name appended (made when missing).
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -111,6 +112,34 @@ class SharedApp:
 
 _test_side = SharedApp()
 _client_side = SharedApp()
+
+
+CHROMIUM = shutil.which("chromium")
+# How long an expect() or an action in a browser test waits for what it waits for.
+# Generous: a busy machine is slow, and waiting longer costs nothing when the page is
+# there in time.
+TIMEOUT_MS = 30_000
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium, driven by Playwright: one per test process (a second
+    sync_playwright() in the same process fails)."""
+    if not CHROMIUM:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; CI needs it for the browser tests")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+        )
+        expect.set_options(timeout=TIMEOUT_MS)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,9 @@
 """Browser tests: the app served on a loopback port, driven by Debian's chromium.
 
-`live_server` serves a fresh app (demo mode, no mail server: mail stays in the
-outbox) on the test's own database; `new_page()` opens a page in a fresh
-browser context (its own cookies) and records every Content-Security-Policy
-violation in `new_page.violations`.
+`browser` (tests/conftest.py) is one chromium per test process. `live_server`
+serves a fresh app (demo mode, no mail server: mail stays in the outbox) on the
+test's own database; `new_page()` opens a page in a fresh browser context (its own
+cookies) and records every Content-Security-Policy violation in `new_page.violations`.
 
 The test's own session must not hold a transaction while the browser works:
 on SQLite it would keep the write lock. Commit after using the factories and
@@ -12,19 +12,14 @@ read what you need before that commit.
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
-CHROMIUM = shutil.which("chromium")
+from ..conftest import TIMEOUT_MS
 
-# How long an expect() or an action waits for what it waits for. Generous: a busy
-# machine is slow, and waiting longer costs nothing when the page is there in time.
-TIMEOUT_MS = 30_000
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 # Runs before any page script: report CSP violations to the test.
@@ -36,25 +31,6 @@ document.addEventListener("securitypolicyviolation", (e) => {
   window.__parroCspViolation(text);
 });
 """
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; CI needs it for the browser tests")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import expect, sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        expect.set_options(timeout=TIMEOUT_MS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
