@@ -248,3 +248,6 @@ def make_client(make_app, app):
 @pytest.fixture
 def client(make_client):
     return make_client()
+
+
+from .oidc_provider import oidc_provider  # noqa: E402,F401 (the OpenID provider fixture)

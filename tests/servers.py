@@ -42,7 +42,31 @@ def auth_token(user) -> str:
     return token
 
 
-class Server:
+class Subprocess:
+    """A server in a subprocess whose output goes to the file `log_path`."""
+
+    process: subprocess.Popen
+    log_path: Path
+
+    def start(self, args: list[str], **popen) -> None:
+        # The server writes to its own copy of the file descriptor; ours closes at once.
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, **popen)
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class Server(Subprocess):
     """gunicorn serving app:app on 127.0.0.1:port with its own instance folder."""
 
     def __init__(self, instance: Path, workers=1, **config):
@@ -62,15 +86,13 @@ class Server:
         })
         env.update({f"PARRO_{k}": str(v) for k, v in config.items()})
         instance.mkdir(parents=True, exist_ok=True)
-        # The server writes to its own copy of the file descriptor; ours closes at once.
-        with open(instance / "server.log", "wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--workers", str(workers),
-                 "--worker-class", "sync", "--bind", f"fd://{listener.fileno()}",
-                 "--timeout", "60", "--graceful-timeout", "3", "app:app"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                pass_fds=(listener.fileno(),),
-            )
+        self.log_path = instance / "server.log"
+        self.start(
+            [sys.executable, "-m", "gunicorn", "--workers", str(workers),
+             "--worker-class", "sync", "--bind", f"fd://{listener.fileno()}",
+             "--timeout", "60", "--graceful-timeout", "3", "app:app"],
+            cwd=ROOT, env=env, pass_fds=(listener.fileno(),),
+        )
         # Only gunicorn holds it now: should it exit, connecting fails instead of waiting.
         listener.close()
 
@@ -107,17 +129,6 @@ class Server:
                 total += int(fields[11]) + int(fields[12])
         return total / ticks
 
-    def output(self) -> str:
-        return (self.instance / "server.log").read_text(errors="replace")[-5000:]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 def start_servers(*servers: Server) -> None:

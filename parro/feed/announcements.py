@@ -14,10 +14,11 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from .. import media, policy
-from ..auth.forms import EmptyForm
 from ..clock import today
 from ..database import set_loaded
 from ..extensions import db
+from ..forms import EmptyForm
+from ..htmx import is_htmx
 from ..models import Announcement, AnnouncementDismissal, AnnouncementGroup, Attachment, User
 from . import bp
 from .forms import AnnouncementForm
@@ -162,7 +163,7 @@ def dismiss_announcement(announcement_id: int):
     except IntegrityError:
         db.session.rollback()  # closed twice (two tabs): it is closed
     flash(_("De mededeling is gesloten. U vindt hem terug bij Mededelingen."), "success")
-    if request.htmx:
+    if is_htmx():
         return ""
     target = request.form.get("next", "")
     if not (target.startswith("/") and not target.startswith("//") and "\\" not in target):
