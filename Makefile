@@ -23,8 +23,11 @@ run: install catalogs
 	$(FLASK) setup
 	PARRO_DEMO=true $(FLASK) run --host 127.0.0.1 --port 5000
 
+# PYTEST_WORKERS=auto: one test process per core (pytest-xdist), each with a database of
+# its own (tests/conftest.py); 0 runs everything in this one process.
+PYTEST_WORKERS ?= 0
 test: install catalogs vnu
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --numprocesses $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # The Nu HTML Checker for tests/test_valid_html.py (pinned in tests/vnu/package-lock.json;
 # it runs on Debian's Java, default-jre-headless). Without npm the test is skipped.

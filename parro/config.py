@@ -31,6 +31,7 @@ class Defaults:
     MAIL_DEFAULT_SENDER = "parro@localhost"
     MAIL_TIMEOUT = 20  # seconds, for every SMTP socket operation
     MAIL_SENDER_THREAD = True  # deliver the outbox from a thread in each web process
+    MAIL_SENDER_POLL_SECONDS = 30  # the thread wakes at every commit, and this often for retries
     MAIL_MAX_ATTEMPTS = 12
 
     # Accounts and sessions

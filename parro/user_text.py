@@ -12,7 +12,7 @@ from linkify_it import LinkifyIt
 from markupsafe import Markup, escape
 
 _LINKS = LinkifyIt()
-_LINK = Markup('<a href="{}" rel="noopener noreferrer nofollow" target="_blank">{}</a>')
+_LINK = Markup('<a href="{}" rel="noopener noreferrer nofollow" target="_blank"{}>{}</a>')
 
 
 def _href(match) -> str | None:
@@ -24,7 +24,9 @@ def _href(match) -> str | None:
     return None
 
 
-def render_text(text: str | None) -> Markup:
+def render_text(text: str | None, link_style: str | None = None) -> Markup:
+    """`link_style`: an inline style for the links (mail, where stylesheets do not reach)."""
+    style = Markup(' style="{}"').format(link_style) if link_style else ""
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
     parts: list[Markup] = []
     pos = 0
@@ -33,7 +35,7 @@ def render_text(text: str | None) -> Markup:
         if href is None:
             continue
         parts.append(escape(text[pos:match.index]))
-        parts.append(_LINK.format(href, match.raw))
+        parts.append(_LINK.format(href, style, match.raw))
         pos = match.last_index
     parts.append(escape(text[pos:]))
     # Safe: every character typed is escaped above; only line breaks become tags.
