@@ -123,6 +123,21 @@ def init_app(app: Flask) -> None:
                 break
             time.sleep(10)
 
+    media_group = AppGroup("media", help="Stored photos, videos and files.")
+    app.cli.add_command(media_group)
+
+    @media_group.command("variants")
+    @click.option("--batch-size", default=200, type=click.IntRange(min=1), show_default=True,
+                  help="Photos per transaction.")
+    def media_variants(batch_size):
+        """Make the WebP sizes of photos stored before parro made them (once, after upgrading)."""
+        from .media.variants import make_missing
+
+        counts = make_missing(batch_size, echo=click.echo)
+        click.echo(f"WebP sizes made for {counts.made} photos"
+                   + (f"; {counts.missing} without their file on disk, left as they are"
+                      if counts.missing else "") + ".")
+
     notifications_group = AppGroup("notifications", help="E-mailberichten.")
     app.cli.add_command(notifications_group)
 

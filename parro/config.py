@@ -117,6 +117,7 @@ class Defaults:
     MEDIA_DISPLAY_SIZE = 1600  # longest side of the stored photo, in pixels
     MEDIA_THUMB_SIZE = 480
     MEDIA_JPEG_QUALITY = 82
+    MEDIA_WEBP_QUALITY = 80  # the WebP sizes browsers are given first (srcset)
     MEDIA_KEEP_ORIGINALS = False  # keep the uploaded file as well (never served)
     MEDIA_WORKERS = 2  # threads encoding photos within one upload request
     # The ffmpeg program that strips videos of their metadata (a name on PATH or a path);

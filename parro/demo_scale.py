@@ -23,6 +23,7 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
 import click
+from flask import current_app
 from sqlalchemy import func, insert, select, text
 
 from . import media
@@ -279,10 +280,11 @@ def add_history(school: School, factor: float) -> None:
         tagged = [s for s in pupils[gid] if s in consenting]
         for position in range(rng.choice((0, 0, 1, 1, 2, 3, 4))):
             key = media.new_key()
+            sample = samples[position % len(samples)]
             att_rows.append({
                 "post_id": post_id, "key": key, "kind": media.PHOTO,
                 "filename": f"IMG_{post_id}{position}.jpg", "content_type": "image/jpeg",
-                "size": samples[position % len(samples)][2], "width": 960, "height": 720,
+                "size": sample["size"], "width": 960, "height": 720, "digest": sample["digest"],
                 "position": position, "has_original": False, "created_at": published,
             })
             if position == 0 and tagged:
@@ -424,20 +426,25 @@ def _user(uid, email, name, role, password, moment, active=True) -> dict:
             "created_at": moment, "activated_at": moment if active else None}
 
 
-def _sample_photos() -> list[tuple[bytes, bytes, int]]:
-    """A few real JPEGs (display size and thumbnail) that every photo record shares."""
+def _sample_photos() -> list[dict]:
+    """A few real photos that every photo record shares, stored as the upload pipeline
+    stores them: {"files": {variant: bytes}, "size": of the display size, "digest": ...}."""
     from PIL import Image
 
     from .demo import picture
+    from .media import photos
 
+    cfg = current_app.config
     samples = []
     for seed in range(4):
-        display = picture(seed)
-        thumb = io.BytesIO()
-        image = Image.open(io.BytesIO(display))
-        image.thumbnail((480, 480))
-        image.save(thumb, "JPEG", quality=80)
-        samples.append((display, thumb.getvalue(), len(display)))
+        display = Image.open(io.BytesIO(picture(seed))).convert("RGB")
+        files = {}
+        for variant, image in photos.stored_sizes(display, cfg["MEDIA_THUMB_SIZE"]):
+            out = io.BytesIO()
+            photos.save(image, out, variant, cfg["MEDIA_JPEG_QUALITY"], cfg["MEDIA_WEBP_QUALITY"])
+            files[variant] = out.getvalue()
+        samples.append({"files": files, "size": len(files["display"]),
+                        "digest": media.digest(files.values())})
     return samples
 
 
@@ -445,14 +452,14 @@ def _link_photos(samples, keys: list[str]) -> None:
     """Hard-link the sample files under every key (copied where links are impossible)."""
     root = media.root()
     sources = []
-    for n, (display, thumb, _size) in enumerate(samples):
-        pair = []
-        for variant, data in (("display", display), ("thumb", thumb)):
+    for n, sample in enumerate(samples):
+        variants = []
+        for variant, data in sample["files"].items():
             path = root / "samples" / f"{n}.{media.SUFFIXES[variant]}"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-            pair.append((variant, path))
-        sources.append(pair)
+            variants.append((variant, path))
+        sources.append(variants)
     made = set()
     for n, key in enumerate(keys):
         for variant, source in sources[n % len(sources)]:

@@ -24,7 +24,7 @@ from .factories import (
     pdf_bytes,
     photo_bytes,
 )
-from .feed_helpers import reader, sign_in
+from .feed_helpers import fresh, reader, sign_in
 from .helpers import logout
 
 pytestmark = pytest.mark.usefixtures("reader")
@@ -103,7 +103,12 @@ def test_photo_is_turned_upright_and_loses_all_metadata(app, media_dir):
 def test_photo_gets_display_size_and_thumbnail_and_no_original(app, media_dir):
     [staged] = process(("groot.jpg", photo_bytes(4000, 3000)))
     sizes = {Path(t).name.split(".", 1)[1]: Image.open(t).size for t, _ in staged.files}
-    assert sizes == {"jpg.part": (1600, 1200), "thumb.jpg.part": (480, 360)}
+    assert sizes == {
+        "jpg.part": (1600, 1200), "thumb.jpg.part": (480, 360),  # JPEG, for any browser
+        "webp.part": (1600, 1200), "960.webp.part": (960, 720), "480.webp.part": (480, 360),
+        "240.webp.part": (240, 180),
+    }
+    assert len(staged.digest) == 12
     assert not staged.has_original
     assert (staged.width, staged.height) == (1600, 1200)
     media.discard([staged])
@@ -235,8 +240,8 @@ def school(app, media_dir):
     return world
 
 
-def url(attachment, variant):
-    return f"/media/{attachment.key}/{variant}"
+def url(attachment, variant, v=None):
+    return f"/media/{attachment.key}/{variant}" + (f"?v={v}" if v else "")
 
 
 def test_photos_are_served_privately_to_those_who_may_see_the_post(client, school):
@@ -245,19 +250,42 @@ def test_photos_are_served_privately_to_those_who_may_see_the_post(client, schoo
     response = client.get(url(photo, "klein"))
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "image/jpeg"
-    assert response.headers["Cache-Control"] == "private, no-store"
     assert response.headers["Content-Disposition"] == "inline; filename=foto1.jpg"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert Image.open(io.BytesIO(response.data)).size == (64, 48)
-    assert client.get(url(photo, "groot")).status_code == 200
+    response = client.get(url(photo, "groot.webp"))
+    assert response.status_code == 200 and response.headers["Content-Type"] == "image/webp"
+    assert response.headers["Content-Disposition"] == "inline; filename=foto1.webp"
+    assert Image.open(io.BytesIO(response.data)).format == "WEBP"
 
     for other in ("stranger", "other_teacher"):
         logout(client)
         sign_in(client, school[other])
-        assert client.get(url(photo, "groot")).status_code == 403
+        for variant in ("klein", "groot", "groot.webp"):
+            assert client.get(url(photo, variant)).status_code == 403
+            assert client.get(url(photo, variant, v=photo.digest)).status_code == 403
     logout(client)
-    response = client.get(url(photo, "groot"))
+    response = client.get(url(photo, "groot", v=photo.digest))
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_photos_under_their_digest_are_kept_by_the_browser(client, school):
+    """The URLs pages show carry the digest: kept for a year in the browser's own cache
+    (never a shared one); asked without it, or with an old one, the browser must ask again."""
+    photo = school["post"].photos[0]
+    sign_in(client, school["guardian"])
+    page = client.get("/groepen/").get_data(as_text=True)
+    assert f"/media/{photo.key}/groot.webp?v={photo.digest}" in page
+    for variant in ("klein", "groot", "groot.webp"):
+        response = client.get(url(photo, variant, v=photo.digest))
+        assert response.headers["Cache-Control"] == "private, max-age=31536000, immutable"
+        assert client.get(url(photo, variant)).headers["Cache-Control"] == "private, no-cache"
+        old = client.get(url(photo, variant, v="000000000000"))
+        assert old.status_code == 200 and old.headers["Cache-Control"] == "private, no-cache"
+    # Asking again costs a 304 without the photo.
+    first = client.get(url(photo, "klein"))
+    again = client.get(url(photo, "klein"), headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and not again.data
 
 
 def test_documents_are_downloads_with_a_clean_name(client, school):
@@ -289,3 +317,35 @@ def test_unknown_keys_and_variants_are_not_found(client, school):
     assert client.get(url(post.files[1], "klein")).status_code == 404  # a PDF has no thumbnail
     assert client.get("/media/..%2F..%2Fsecret_key/klein").status_code == 404
     assert client.get("/media/" + "A" * 31 + "/klein").status_code == 404
+
+
+# -- photos stored before their WebP sizes --------------------------------------------
+
+
+def test_the_variants_command_gives_older_photos_their_webp_sizes(client, school, app):
+    """Photos stored before parro made WebP sizes have only their JPEGs and no digest:
+    shown as before, until `flask media variants` makes their sizes, once."""
+    photo = school["post"].photos[0]
+    key = photo.key
+    for variant in ("webp", "webp960", "webp480", "webp240"):
+        media.path_for(key, variant).unlink(missing_ok=True)
+    photo.digest = None
+    db.session.commit()
+    sign_in(client, school["guardian"])
+    page = client.get("/groepen/").get_data(as_text=True)
+    assert f'<a href="/media/{key}/groot"><picture><img src="/media/{key}/klein"' in page
+    assert client.get(url(photo, "groot.webp")).status_code == 404
+
+    result = app.test_cli_runner().invoke(args=["media", "variants"])
+    assert result.exit_code == 0 and "WebP sizes made for 1 photos" in result.output
+    fresh()
+    assert photo.digest and len(photo.digest) == 12
+    assert media.path_for(key, "webp").is_file()
+    page = client.get("/groepen/").get_data(as_text=True)
+    assert f'<a href="/media/{key}/groot.webp?v={photo.digest}"><picture><source' in page
+    response = client.get(url(photo, "groot.webp", v=photo.digest))
+    assert response.status_code == 200 and response.mimetype == "image/webp"
+    assert response.headers["Cache-Control"] == "private, max-age=31536000, immutable"
+
+    again = app.test_cli_runner().invoke(args=["media", "variants"])
+    assert "WebP sizes made for 0 photos" in again.output

@@ -51,7 +51,8 @@ def attach(message: Message, staged: list[media.Staged]) -> None:
     for s in staged:
         message.attachments.append(
             MessageAttachment(key=s.key, kind=s.kind, content_type=s.content_type,
-                              filename=s.filename, size=s.size, width=s.width, height=s.height)
+                              filename=s.filename, size=s.size, width=s.width, height=s.height,
+                              digest=s.digest)
         )
 
 

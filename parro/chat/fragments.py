@@ -98,7 +98,8 @@ def messages_html(messages: list[Message | Shown], oob: bool = False) -> Markup:
         key = (
             m.id, m.conversation_id, m.body, m.edited_at is not None, m.is_deleted, m.is_hidden,
             m.author.display_name if m.author else None,
-            tuple((a.key, a.kind, a.filename, a.size, a.width, a.height) for a in m.attachments),
+            tuple((a.key, a.kind, a.filename, a.size, a.width, a.height, a.digest)
+                  for a in m.attachments),
             mine, oob, r.context,
         )
         html = r.fragments.get(key)

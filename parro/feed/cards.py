@@ -38,7 +38,7 @@ def _key(post: Post, info: PostInfo, moment) -> tuple:
         post.publish_at <= moment, (moment - post.publish_at).total_seconds() < 60,
         (author.id, author.name) if author else None,
         tuple(str(group) for group in post.group_list),
-        tuple((a.id, a.key, a.description, a.width, a.height) for a in info.photos),
+        tuple((a.id, a.key, a.description, a.width, a.height, a.digest) for a in info.photos),
         tuple(sorted(info.flagged)),
         tuple((a.id, a.kind, a.key, a.filename, a.size) for a in post.files),
         info.new, info.like_count, info.liked, info.can_like, info.can_edit, info.can_delete,

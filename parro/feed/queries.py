@@ -114,6 +114,7 @@ class FeedAttachment:
     width: int | None
     height: int | None
     description: str
+    digest: str | None
     tags: list[FeedTag] = field(default_factory=list)
     is_photo = Attachment.is_photo
 
@@ -228,7 +229,7 @@ _GROUPS = (
 _ATTACHMENTS = (
     select(Attachment.post_id, Attachment.id, Attachment.kind, Attachment.key,
            Attachment.filename, Attachment.size, Attachment.width, Attachment.height,
-           Attachment.description, PhotoTag.student_id)
+           Attachment.description, Attachment.digest, PhotoTag.student_id)
     .outerjoin(PhotoTag, PhotoTag.attachment_id == Attachment.id)
     .where(Attachment.post_id.in_(IDS))
     .order_by(Attachment.position, Attachment.id, PhotoTag.id)

@@ -41,6 +41,7 @@ def attachments_from(staged: list[media.Staged], tagged_ids=()) -> list[Attachme
             size=item.size,
             width=item.width,
             height=item.height,
+            digest=item.digest,
             has_original=item.has_original,
             position=position,
         )

@@ -2,12 +2,15 @@
 
 pipeline.py  checks an upload, cleans it and stores it aside until the database
              transaction that refers to it has committed
-photos.py    decodes a photo within a memory budget and re-encodes its pixels alone
+photos.py    decodes a photo at the scale it needs, and stores its pixels alone in the
+             sizes a page may show (JPEG, and WebP for srcset)
 videos.py    copies a video into a new MP4 without metadata (ffmpeg)
 documents.py rewrites a PDF without document information and XMP (pikepdf)
 errors.py    why an upload is refused, for the user
-serving.py   sends a stored file, to someone the caller has already authorised
+serving.py   sends a stored file to someone the caller has authorised, with the caching
+             that fits it; the URLs a page shows a photo with
 views.py     the `media` blueprint: the feed's photos, videos and files
+variants.py  WebP sizes for photos stored before them (flask media variants)
 
 Callers use this package's names (`media.check`, `media.process`, `media.PHOTO` …);
 the blueprint is registered from views.py, so importing the pipeline imports no view.
@@ -25,6 +28,7 @@ from .pipeline import (
     check,
     clean_filename,
     commit,
+    digest,
     discard,
     new_key,
     path_for,
@@ -35,6 +39,6 @@ from .pipeline import (
 
 __all__ = [
     "DOCUMENT", "KEY_RE", "PHOTO", "SUFFIXES", "VIDEO", "Limits", "Staged", "UploadError",
-    "UploadErrors", "check", "clean_filename", "commit", "discard", "new_key", "path_for",
+    "UploadErrors", "check", "clean_filename", "commit", "digest", "discard", "new_key", "path_for",
     "process", "remove", "root",
 ]

@@ -6,7 +6,9 @@ the decoding scale, `decode` decodes it and shrinks it to the display size.
 Decoding memory is bounded: a JPEG is decoded at 1/2, 1/4 or 1/8 of its size
 when that still covers the display size (Pillow's draft mode), every photo is
 shrunk right after decoding, before anything else makes a copy, and the
-pipeline decodes one photo at a time (see pipeline.process).
+pipeline decodes one photo at a time (see pipeline.process). From the display
+size come the stored sizes (`stored_sizes`): JPEG display size and thumbnail,
+WebP at the display size and smaller.
 """
 
 from __future__ import annotations
@@ -25,6 +27,13 @@ register_heif_opener()
 warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "HEIF"}
+# Besides the JPEG display size and thumbnail (for browsers without WebP), a photo is
+# stored as WebP at its display size and at these longest sides below it, so that a
+# browser takes the smallest that covers what it shows (srcset; the sizes in
+# templates/_macros/media.html). WebP, not AVIF: Pillow makes AVIF ten times slower,
+# and the teacher waits for it.
+WEBP_SIZES = (960, 480, 240)
+WEBP_METHOD = 2  # of 0-6: 2 is half the time of the default 4 for a few per cent in size
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
@@ -98,3 +107,34 @@ def _to_srgb(image: Image.Image) -> Image.Image:
         except (ImageCms.PyCMSError, OSError, ValueError):
             pass  # a broken profile: fall back to the plain conversion
     return image.convert("RGB") if image.mode != "RGB" else image
+
+
+def stored_sizes(display: Image.Image, thumb_size: int) -> list[tuple[str, Image.Image]]:
+    """Every file a photo is stored as, from its display size: (variant, picture).
+
+    Variants are pipeline.SUFFIXES' names; JPEG for `display` and `thumb`, WebP for the rest.
+    """
+    thumb = display.copy()
+    thumb.thumbnail((thumb_size, thumb_size), Image.Resampling.LANCZOS)
+    return [("display", display), ("thumb", thumb), *webp_sizes(display)]
+
+
+def webp_sizes(display: Image.Image) -> list[tuple[str, Image.Image]]:
+    """The WebP files of a photo: its display size, and each of WEBP_SIZES below it."""
+    result = [("webp", display)]
+    smaller = display
+    for size in WEBP_SIZES:
+        if size < max(display.size):
+            smaller = smaller.copy()  # each from the next larger: quicker, as sharp
+            smaller.thumbnail((size, size), Image.Resampling.LANCZOS)
+            result.append((f"webp{size}", smaller))
+    return result
+
+
+def save(picture: Image.Image, target, variant: str, jpeg_quality: int,
+         webp_quality: int) -> None:
+    """Write a stored size to a path or file: pixels only, WebP or JPEG as its variant says."""
+    if variant.startswith("webp"):
+        picture.save(target, "WEBP", quality=webp_quality, method=WEBP_METHOD)
+    else:
+        picture.save(target, "JPEG", quality=jpeg_quality, progressive=True)

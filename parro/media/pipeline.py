@@ -5,8 +5,9 @@ signature, an MP4 by its `ftyp` box, anything else must decode as a photo in
 Pillow. Nothing is stored as it was sent, so no hidden data (GPS position,
 camera serial, comments, authors) reaches anyone who sees it:
 - photos (photos.py) are turned upright by their EXIF orientation, converted
-  to sRGB and re-encoded from their pixels alone, as a display size and a
-  thumbnail (no EXIF, XMP, IPTC, comment or colour profile survives);
+  to sRGB and re-encoded from their pixels alone (no EXIF, XMP, IPTC, comment
+  or colour profile survives), in the sizes pages show: a JPEG display size
+  and thumbnail, and WebP at the display size and smaller;
 - videos (videos.py) are copied by ffmpeg into a new MP4 with the first video
   and audio stream and no metadata at all;
 - PDFs (documents.py) are rewritten by pikepdf without document information
@@ -31,6 +32,7 @@ import secrets
 import shutil
 import threading
 import unicodedata
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +42,7 @@ from flask_babel import lazy_gettext as _l
 from PIL import Image
 from werkzeug.datastructures import FileStorage
 
+from ..assets import content_hash
 from . import documents, photos, videos
 from .errors import UploadError, UploadErrors
 
@@ -52,7 +55,10 @@ MP4_BRANDS = {
     b"M4V ", b"MSNV", b"dash", b"mmp4",
 }
 # The files of one attachment: variant -> file name suffix.
-SUFFIXES = {"display": "jpg", "thumb": "thumb.jpg", "file": "bin", "original": "orig"}
+SUFFIXES = {
+    "display": "jpg", "thumb": "thumb.jpg", "file": "bin", "original": "orig",
+    "webp": "webp", **{f"webp{size}": f"{size}.webp" for size in photos.WEBP_SIZES},
+}
 KEY_RE = re.compile(r"[A-Za-z0-9_-]{32}")
 
 
@@ -68,6 +74,7 @@ class Staged:
     width: int | None = None
     height: int | None = None
     has_original: bool = False
+    digest: str | None = None  # a photo's: content_hash of its stored sizes
     files: list[tuple[Path, Path]] = field(default_factory=list)  # (temporary, final)
 
 
@@ -82,6 +89,7 @@ class Limits:
     display_size: int
     thumb_size: int
     quality: int
+    webp_quality: int
     keep_originals: bool
     workers: int
     ffmpeg: str | None  # the program, None when it is not installed
@@ -99,6 +107,7 @@ class Limits:
             display_size=cfg["MEDIA_DISPLAY_SIZE"],
             thumb_size=cfg["MEDIA_THUMB_SIZE"],
             quality=cfg["MEDIA_JPEG_QUALITY"],
+            webp_quality=cfg["MEDIA_WEBP_QUALITY"],
             keep_originals=cfg["MEDIA_KEEP_ORIGINALS"],
             workers=cfg["MEDIA_WORKERS"],
             ffmpeg=videos.find_ffmpeg(cfg["MEDIA_FFMPEG"]),
@@ -314,16 +323,15 @@ def _document(upload: FileStorage, staged: Staged, tmp: Path, base: Path) -> Non
 
 def _photo(upload: FileStorage, display: Image.Image, staged: Staged, limits: Limits,
            tmp: Path, base: Path) -> None:
-    thumb = display.copy()
-    thumb.thumbnail((limits.thumb_size, limits.thumb_size), Image.Resampling.LANCZOS)
     staged.filename = clean_filename(upload.filename, "jpg", "foto")
     staged.content_type = "image/jpeg"
     staged.width, staged.height = display.size
-    for variant, picture in (("display", display), ("thumb", thumb)):
+    for variant, picture in photos.stored_sizes(display, limits.thumb_size):
         part = _tmp_name(tmp, staged.key, variant)
         staged.files.append((part, path_for(staged.key, variant, base)))
-        picture.save(part, "JPEG", quality=limits.quality, progressive=True)
+        photos.save(picture, part, variant, limits.quality, limits.webp_quality)
     staged.size = staged.files[0][0].stat().st_size
+    staged.digest = digest(part.read_bytes() for part, _ in staged.files)
     if limits.keep_originals:
         part = _tmp_name(tmp, staged.key, "original")
         staged.files.append((part, path_for(staged.key, "original", base)))
@@ -331,6 +339,11 @@ def _photo(upload: FileStorage, display: Image.Image, staged: Staged, limits: Li
         with open(part, "wb") as out:
             shutil.copyfileobj(upload.stream, out, 1024 * 1024)
         staged.has_original = True
+
+
+def digest(contents: Iterable[bytes]) -> str:
+    """What a photo's URLs carry: a hash of its stored sizes, which changes when they do."""
+    return content_hash(b"".join(contents))
 
 
 # -- moving into place --------------------------------------------------------

@@ -14,9 +14,10 @@ from .. import policy
 from ..extensions import db
 from ..models import Attachment, Post
 from .pipeline import KEY_RE
-from .serving import VARIANTS, send_stored
+from .serving import VARIANTS, picture, send_stored
 
 bp = Blueprint("media", __name__, url_prefix="/media")
+bp.add_app_template_global(picture, "photo_picture")
 
 
 @bp.get("/<key>/<variant>")

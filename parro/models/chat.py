@@ -149,6 +149,7 @@ class MessageAttachment(db.Model):
     size: Mapped[int] = mapped_column(Integer, default=0)
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
+    digest: Mapped[str | None] = mapped_column(String(16))  # as Attachment.digest
 
     message: Mapped[Message] = relationship(back_populates="attachments")
 

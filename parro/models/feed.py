@@ -124,6 +124,9 @@ class Attachment(db.Model):
     size: Mapped[int] = mapped_column(Integer, default=0)
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
+    # A photo's stored files' content hash (media.pipeline): in its URLs, which a browser
+    # may then keep; None for a photo stored before the WebP sizes (flask media variants).
+    digest: Mapped[str | None] = mapped_column(String(16))
     position: Mapped[int] = mapped_column(Integer, default=0)
     has_original: Mapped[bool] = mapped_column(Boolean, default=False)
     # What the photo shows, for who cannot see it (the img's alt text); "" for the default.

@@ -57,9 +57,10 @@ def test_a_photo_is_decoded_turned_and_stripped_of_exif(s, client, app):
     assert item.kind == media.PHOTO and item.content_type == "image/jpeg"
     assert item.filename == "IMG_0001.jpg"
     assert (item.width, item.height) == (20, 40)
-    # Stored by the pipeline under the server's key: a display size and a thumbnail.
+    # Stored by the pipeline under the server's key: a display size and a thumbnail
+    # (JPEG), and the display size as WebP.
     stored = set(media_files(app)) - before
-    assert stored == {media.path_for(item.key, "display"), media.path_for(item.key, "thumb")}
+    assert stored == {media.path_for(item.key, variant) for variant in ("display", "thumb", "webp")}
     for path in stored:
         data = path.read_bytes()
         assert b"GeheimeCamera" not in data and b"Exif" not in data
@@ -94,7 +95,7 @@ def test_a_heic_photo_from_an_iphone_is_accepted(s, client, app):
         assert img.format == "JPEG" and img.size == (64, 48)
 
 
-def test_attachments_are_served_to_members_only_and_never_cached(s, client):
+def test_attachments_are_served_to_members_only_and_kept_only_by_their_browsers(s, client):
     conversation = kindgesprek(s)
     login_as(client, s.eva)
     post_files(client, conversation, [("foto.jpg", photo_with_gps()), ("brief.pdf", PDF)],
@@ -102,15 +103,18 @@ def test_attachments_are_served_to_members_only_and_never_cached(s, client):
     photo, pdf = fresh_all(select(MessageAttachment).order_by(MessageAttachment.id))
     page = client.get(f"/gesprekken/{conversation.id}").get_data(as_text=True)
     # A thumbnail that opens the photo at full size, as in the feed.
-    assert (f'<a href="/gesprekken/bijlagen/{photo.key}/groot"><img '
-            f'src="/gesprekken/bijlagen/{photo.key}/klein"') in page
+    photo_url = f"/gesprekken/bijlagen/{photo.key}"
+    assert (f'<a href="{photo_url}/groot.webp?v={photo.digest}"><picture><source '
+            f'type="image/webp" srcset="{photo_url}/groot.webp?v={photo.digest} 20w"') in page
+    assert f'<img src="{photo_url}/klein?v={photo.digest}"' in page
     assert f'href="/gesprekken/bijlagen/{pdf.key}/bestand" download>brief.pdf</a>' in page
 
     login_as(client, s.bram)
-    for variant in ("klein", "groot"):
-        response = client.get(f"/gesprekken/bijlagen/{photo.key}/{variant}")
-        assert response.status_code == 200 and response.mimetype == "image/jpeg"
-        assert response.headers["Cache-Control"] == "private, no-store"
+    for variant, mimetype in (("klein", "image/jpeg"), ("groot", "image/jpeg"),
+                              ("groot.webp", "image/webp")):
+        response = client.get(f"{photo_url}/{variant}?v={photo.digest}")
+        assert response.status_code == 200 and response.mimetype == mimetype
+        assert response.headers["Cache-Control"] == "private, max-age=31536000, immutable"
     assert client.get(f"/gesprekken/bijlagen/{photo.key}/bestand").status_code == 404
     assert client.get(f"/gesprekken/bijlagen/{pdf.key}/klein").status_code == 404
     response = client.get(f"/gesprekken/bijlagen/{pdf.key}/bestand")
@@ -124,6 +128,9 @@ def test_attachments_are_served_to_members_only_and_never_cached(s, client):
 
     login_as(client, s.mark)
     assert client.get(f"/gesprekken/bijlagen/{photo.key}/klein").status_code == 403
+    # Also under the URLs another member's browser keeps.
+    for variant in ("klein", "groot.webp"):
+        assert client.get(f"{photo_url}/{variant}?v={photo.digest}").status_code == 403
     client.delete_cookie("parro_auth")
     response = client.get(f"/gesprekken/bijlagen/{photo.key}/klein")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
@@ -198,7 +205,7 @@ def test_deleting_a_message_removes_its_files(s, client, app):
     before = set(media_files(app))
     post_files(client, conversation, [("foto.jpg", photo_with_gps())])
     item = fresh(select(MessageAttachment))
-    assert len(set(media_files(app)) - before) == 2  # display size and thumbnail
+    assert len(set(media_files(app)) - before) == 3  # display size and thumbnail, and WebP
     response = client.post(f"/gesprekken/{conversation.id}/berichten/{item.message_id}/verwijderen")
     assert response.status_code == 303
     assert set(media_files(app)) == before

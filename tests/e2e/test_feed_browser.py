@@ -129,7 +129,7 @@ def test_teacher_posts_two_photos_guardian_sees_and_likes_them(app, live_server,
     # The full-size photo opens from the thumbnail.
     with guardian.expect_navigation():
         images.first.click()
-    assert guardian.evaluate("document.contentType") == "image/jpeg"
+    assert guardian.evaluate("document.contentType") == "image/webp"
 
     desktop = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     log_in(desktop, live_server, "eva@example.org")
