@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 
-.PHONY: install catalogs run test vnu lint demo translations bench screenshots clean
+.PHONY: install catalogs run test vnu lint demo translations bench screenshots audit clean
 
 install: $(VENV)/.installed
 
@@ -61,6 +61,12 @@ bench: install catalogs
 # phone pictures (docs/screenshots/); see tools/screenshots.py.
 screenshots: install catalogs
 	$(BIN)/python tools/screenshots.py
+
+# What a phone downloads, first and repeat visit, and Lighthouse's scores (README, "Light
+# on a phone"); Lighthouse 12.2.3 is pinned in tools/audit/package-lock.json (Node 20).
+audit: install catalogs
+	npm ci --prefix tools/audit --no-audit --no-fund --silent
+	$(BIN)/python tools/audit.py $(AUDIT_ARGS)
 
 clean:
 	rm -rf $(VENV)

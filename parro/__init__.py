@@ -10,10 +10,7 @@ from sqlalchemy import text
 
 from .config import ROOT, Defaults, secret_key
 from .database import end_reads_with_commit, read_without_transaction
-
-# Flask-Mail is not imported as `mail`: importing the module parro.mail rebinds that name here.
 from .extensions import babel, compress, csrf, db, htmx, limiter, login_manager, migrate
-from .extensions import mail as flask_mail
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -46,7 +43,6 @@ def create_app(test_config: dict | None = None) -> Flask:
             end_reads_with_commit(db.session())
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    flask_mail.init_app(app)
     htmx.init_app(app)
     compress.init_app(app)
     limiter.init_app(app)

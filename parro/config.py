@@ -32,8 +32,6 @@ class Defaults:
     MAIL_TIMEOUT = 20  # seconds, for every SMTP socket operation
     MAIL_SENDER_THREAD = True  # deliver the outbox from a thread in each web process
     MAIL_MAX_ATTEMPTS = 12
-    # Flask-Mail would stay silent whenever TESTING is on; the outbox decides what is sent.
-    MAIL_SUPPRESS_SEND = False
 
     # Accounts and sessions
     INVITATION_DAYS = 7

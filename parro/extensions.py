@@ -5,7 +5,6 @@ from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -35,7 +34,6 @@ login_manager = LoginManager()
 # rewrote the session cookie ("_fresh") on requests that changed nothing.
 login_manager.session_protection = None
 csrf = CSRFProtect()
-mail = Mail()
 babel = Babel()
 htmx = Htmx()
 compress = Compress()

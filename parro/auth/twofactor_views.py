@@ -20,6 +20,7 @@ SETUP = "totp_setup"  # the secret being set up, until it is confirmed with a co
 OPEN_WHILE_REQUIRED = {
     "auth.two_factor", "auth.two_factor_enable", "auth.logout", "static",
     "theme.stylesheet", "theme.manifest", "healthz",
+    "auth.unsubscribe",  # a link from a mail works for anyone who holds it
 }
 
 

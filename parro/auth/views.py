@@ -2,15 +2,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .. import audit, policy
+from .. import audit, notifications, policy
 from ..clock import now
-from ..extensions import db, limiter
+from ..extensions import csrf, db, limiter
 from ..models import LoginEvent, User, UserSession
 from ..models.user import normalize_email
 from ..privacy import export
@@ -255,6 +255,23 @@ def email_settings():
     status = 422 if request.method == "POST" else 200
     return render_template("auth/email_settings.html", form=form,
                            categories=notifications.categories_for(current_user)), status
+
+
+@bp.route("/afmelden/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the mail program's one-click POST has no form token: the signed link is the key
+def unsubscribe(token: str):
+    """Turn off the mail a notification link names: asked first, or at once by one-click POST."""
+    link = notifications.read_unsubscribe_token(token)
+    if not policy.can_unsubscribe(link):
+        abort(404)
+    user, categories = link
+    done = None
+    if request.method == "POST":
+        done = [c for c in categories if notifications.turn_off_mail(user, c.key)]
+        db.session.commit()
+    with force_locale(user.locale):
+        return render_template("auth/unsubscribe.html", categories=categories, done=done,
+                               email=user.email)
 
 
 @bp.route("/account/wachtwoord", methods=["GET", "POST"])
