@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from .config import ROOT, Defaults, secret_key
 from .database import end_reads_with_commit, read_without_transaction
-from .extensions import babel, compress, csrf, db, htmx, limiter, login_manager, migrate
+from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -43,13 +43,12 @@ def create_app(test_config: dict | None = None) -> Flask:
             end_reads_with_commit(db.session())
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    htmx.init_app(app)
     compress.init_app(app)
     limiter.init_app(app)
-    _limits_only_where_declared(app)
     login_manager.init_app(app)
 
     from . import assets, feedback, i18n, layout, security
+    from .user_text import render_text
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     i18n.init_app(app)
@@ -57,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     assets.init_app(app)
     layout.init_app(app)
     feedback.init_app(app)
+    app.add_template_filter(render_text, "user_text")
 
     from . import audit, errors  # noqa: F401 (audit: append-only guard)
     from . import mail as outbox
@@ -153,15 +153,3 @@ def _derive_config(app: Flask) -> None:
     cfg["SESSION_COOKIE_NAME"] = "__Host-parro" if secure else cfg["SESSION_COOKIE_NAME"]
     cfg["AUTH_COOKIE_NAME"] = "__Host-parro_auth" if secure else "parro_auth"
     cfg["PREFERRED_URL_SCHEME"] = "https" if secure else "http"
-
-
-def _limits_only_where_declared(app: Flask) -> None:
-    """Every rate limit here is declared on its view and checked when the view runs.
-
-    Flask-Limiter's before_request hook only applies default and application-wide
-    limits; with none configured it resolved an empty list on every request, the
-    chat poll included.
-    """
-    manager = limiter.limit_manager
-    if not manager.default_limits and not manager.application_limits:
-        app.before_request_funcs[None].remove(limiter._check_request_limit)

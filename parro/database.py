@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy import DateTime, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -104,7 +104,8 @@ def _sqlite_begin(conn):
 
 
 def _wants_immediate() -> bool:
-    """Writers start with BEGIN IMMEDIATE: POST requests, and code inside writing().
+    """Writers start with BEGIN IMMEDIATE: POST requests (but for reads_first views),
+    and code inside writing().
 
     Outside a request (CLI, background threads, tests) transactions are deferred
     unless wrapped in writing(): a read there must not hold the write lock.
@@ -112,8 +113,39 @@ def _wants_immediate() -> bool:
     if _immediate.get() is not None:
         return _immediate.get()
     if has_request_context():
-        return request.method not in ("GET", "HEAD", "OPTIONS")
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return False
+        view = current_app.view_functions.get(request.endpoint)
+        return not getattr(view, "parro_reads_first", False)
     return False
+
+
+def reads_first(view):
+    """Mark a POST view whose transactions are readers' until it enters writing().
+
+    For the upload forms: they read and check what was sent, end that read
+    (end_reads), process the files with no transaction open (seconds for 20
+    photos), and write in writing(). On SQLite the one write lock is then held
+    only while the rows are written, not while the photos are decoded, nor
+    while a large request body is read (the login is looked up before that).
+    """
+    view.parro_reads_first = True
+    return view
+
+
+def end_reads(session) -> None:
+    """Commit the transaction of a request that has only read, keeping what it loaded.
+
+    Before slow work without the database: no transaction stays open meanwhile
+    (on PostgreSQL none sits idle, on SQLite no snapshot that a later write would
+    have to upgrade). Objects stay loaded as read; the writes that follow begin
+    a transaction of their own.
+    """
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def writing():

@@ -8,7 +8,6 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from htmx_flask import Htmx
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -35,6 +34,5 @@ login_manager = LoginManager()
 login_manager.session_protection = None
 csrf = CSRFProtect()
 babel = Babel()
-htmx = Htmx()
 compress = Compress()
 limiter = Limiter(key_func=get_remote_address)

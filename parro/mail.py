@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy import event, or_, select
 
 from .clock import now
@@ -33,6 +33,7 @@ from .database import writing
 from .extensions import db
 from .models import OutboxMail
 from .theme.colour import brand
+from .user_text import render_text
 
 log = logging.getLogger(__name__)
 
@@ -87,23 +88,15 @@ def queue_mail(
     _wake_after_commit()
 
 
-_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
-
-
 def text_to_html(text: str, colour: str) -> Markup:
     """A mail's text as HTML: paragraphs at blank lines, line breaks kept, links clickable.
 
     Inline styles only: mail programs drop <style> blocks and classes.
     """
-    link = Markup('<a href="{0}" style="color:{1};">{0}</a>')
-
-    def paragraph(block: str) -> Markup:
-        lines = [_URL.sub(lambda m: link.format(Markup(m[0]), colour), str(escape(line)))
-                 for line in block.strip("\n").split("\n")]
-        return Markup('<p style="margin:16px 0;">{}</p>').format(Markup("<br>\n".join(lines)))
-
-    blocks = [b for b in re.split(r"\n[ \t]*\n", text.strip()) if b.strip()]
-    return Markup("\n").join(paragraph(b) for b in blocks)
+    blocks = [b.strip("\n") for b in re.split(r"\n[ \t]*\n", text.strip()) if b.strip()]
+    paragraph = Markup('<p style="margin:16px 0;">{}</p>')
+    return Markup("\n").join(
+        paragraph.format(render_text(b, link_style=f"color:{colour};")) for b in blocks)
 
 
 # -- delivery -----------------------------------------------------------------
@@ -297,8 +290,8 @@ def send_all() -> tuple[int, int]:
 class Sender:
     """A thread in the web process that delivers the outbox.
 
-    It wakes when a transaction that queued mail commits, and every 30 seconds
-    for retries that have come due.
+    It wakes when a transaction that queued mail commits, and every
+    MAIL_SENDER_POLL_SECONDS (30) for retries that have come due.
     """
 
     def __init__(self, app: Flask):
@@ -323,7 +316,7 @@ class Sender:
 
     def _run(self) -> None:
         while not self.stopping.is_set():
-            self.wake.wait(timeout=30)
+            self.wake.wait(timeout=self.app.config["MAIL_SENDER_POLL_SECONDS"])
             self.wake.clear()
             if self.stopping.is_set():
                 break

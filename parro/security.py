@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, delete, select, update
 from .clock import now
 from .database import writing
 from .extensions import db, login_manager
+from .htmx import is_htmx
 from .models import User, UserSession
 
 CSP = (
@@ -198,7 +199,7 @@ login_manager.login_message = None  # the login page itself says what to do
 
 @login_manager.unauthorized_handler
 def _to_login():
-    if request.headers.get("HX-Request"):
+    if is_htmx():
         # htmx would put the login page inside a fragment; the whole page goes there
         # instead, and back to the page the user was on afterwards.
         back = request.headers.get("HX-Current-URL") or request.url
@@ -261,6 +262,6 @@ def _after_request(response: Response) -> Response:
     if request.endpoint != "static" and "Cache-Control" not in h:
         # Pages hold children's data: nothing stays in a shared PC's cache or history.
         h["Cache-Control"] = "no-store"
-    if request.headers.get("HX-Request"):
+    if is_htmx():
         h.add("Vary", "HX-Request")
     return response

@@ -11,8 +11,8 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit, policy
 from ..auth import service, sso, twofactor
-from ..auth.forms import EmptyForm
 from ..extensions import db
+from ..forms import EmptyForm
 from ..models import Guardianship, Invitation, Role, Student, TeacherAssignment, User
 from ..privacy import export
 from . import bp

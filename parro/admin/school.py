@@ -15,8 +15,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
 from ..auth import sso
-from ..auth.forms import EmptyForm
 from ..extensions import db
+from ..forms import EmptyForm
 from ..models import Group, SchoolYear, Student, User
 from ..security import current_session_method
 from . import bp, service

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from .. import audit, policy
 from ..extensions import db, limiter
+from ..htmx import is_htmx
 from ..layout import current_school
 from ..security import current_session_multi_factor, start_session
 from . import bp, twofactor
@@ -186,6 +187,6 @@ def _set_up_two_factor_first():
     if not _school_requires():
         return None
     target = url_for("auth.two_factor")
-    if request.headers.get("HX-Request"):
+    if is_htmx():
         return "", 204, {"HX-Redirect": target}
     return redirect(target, 303)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from .. import audit, notifications, policy
 from ..clock import now
 from ..extensions import csrf, db, limiter
+from ..forms import EmptyForm
 from ..models import LoginEvent, User, UserSession
 from ..models.user import normalize_email
 from ..privacy import export
@@ -28,7 +29,6 @@ from .devices import describe
 from .forms import (
     AccountForm,
     ChangePasswordForm,
-    EmptyForm,
     ForgotPasswordForm,
     LoginForm,
     NewPasswordForm,

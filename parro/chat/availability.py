@@ -18,8 +18,6 @@ from .. import clock
 from ..extensions import db
 from ..models import Availability, Conversation, User
 
-WEEKDAYS = range(1, 8)  # ISO: 1 = Monday
-
 
 def default_availability(user_id: int | None = None) -> Availability:
     """The school's default hours (not added to the session)."""

@@ -18,9 +18,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from wtforms.fields.choices import SelectChoice
 
 from .. import media, policy
-from ..auth.forms import EmptyForm
-from ..database import polled
+from ..database import end_reads, polled, reads_first, writing
 from ..extensions import db, limiter
+from ..forms import EmptyForm
+from ..htmx import wants_fragment
 from ..layout import current_school
 from ..media.serving import VARIANTS, send_stored
 from ..models import Availability, Conversation, Message, Student, User
@@ -39,12 +40,6 @@ from .forms import (
     StartChatForm,
 )
 from .fragments import message_html, messages_html
-from .text import render_text
-
-
-@bp.app_template_filter("chat_text")
-def chat_text(body: str):
-    return render_text(body)
 
 
 @bp.app_template_global("chat_messages")
@@ -55,10 +50,6 @@ def chat_messages(messages: list, oob: bool = False):
 @bp.app_template_filter("chat_when")
 def chat_when(moment):
     return when(moment)
-
-
-def _fragment_wanted() -> bool:
-    return bool(request.htmx) and not request.htmx.boosted
 
 
 def _user_key() -> str:
@@ -215,6 +206,7 @@ def show(conversation_id: int):
 
 
 @bp.post("/<int:conversation_id>")
+@reads_first
 @login_required
 @limiter.limit(lambda: current_app.config["RATELIMIT_CHAT_POST"], key_func=_user_key)
 def post(conversation_id: int):
@@ -222,7 +214,7 @@ def post(conversation_id: int):
     conversation = _conversation(conversation_id)
     if not policy.can_post_in(current_user, conversation):
         # Chat switched off while the page was open: say so, save nothing.
-        if _fragment_wanted():
+        if wants_fragment():
             # 422, so htmx swaps it in (our htmx config swaps no other 4xx).
             return render_template("chat/_compose.html", **_compose_context(conversation)), 422
         flash(_("De leerkracht heeft de chat uitgezet. Uw bericht is niet verstuurd."), "error")
@@ -232,21 +224,23 @@ def post(conversation_id: int):
     form.has_files = bool(uploads)
     checked, problems = attachments.check(uploads)
     if form.validate_on_submit() and not problems:
+        end_reads(db.session())  # nothing is held while the files are processed
         try:
             staged = attachments.prepare(checked)
         except media.UploadErrors as exc:
             problems = exc.messages
         else:
             try:
-                message = service.post_message(conversation, current_user, form.body.data)
-                attachments.attach(message, staged)
-                db.session.commit()
+                with writing():
+                    message = service.post_message(conversation, current_user, form.body.data)
+                    attachments.attach(message, staged)
+                    db.session.commit()
             except Exception:
                 attachments.discard(staged)  # a failed transaction leaves no files
                 raise
             attachments.commit_files(staged)
             flash(_("Uw bericht is verstuurd."), "success")
-            if _fragment_wanted():
+            if wants_fragment():
                 compose = render_template("chat/_compose.html", **_compose_context(conversation))
                 news = _news(conversation, _int_arg("na"), _int_arg("v"))
                 return compose + news
@@ -256,7 +250,7 @@ def post(conversation_id: int):
     if problems:
         form.body.errors = [*form.body.errors, *problems]
     context = _compose_context(conversation, form)
-    if _fragment_wanted():
+    if wants_fragment():
         return render_template("chat/_compose.html", **context), 422
     messages, has_older = service.page_of_messages(
         conversation, current_app.config["CHAT_PAGE_SIZE"]
@@ -281,7 +275,7 @@ def too_many(exc):
     """Too many messages in a short time: say so where the user types, keeping the text."""
     text = _("U stuurt veel berichten kort na elkaar. Wacht even en probeer het dan opnieuw.")
     conversation_id = (request.view_args or {}).get("conversation_id")
-    if _fragment_wanted() and conversation_id and current_user.is_authenticated:
+    if wants_fragment() and conversation_id and current_user.is_authenticated:
         conversation = _conversation(conversation_id)
         form = MessageForm()
         form.body.errors = [text]
@@ -321,14 +315,14 @@ def edit(conversation_id: int, message_id: int):
         service.edit_message(message, form.body.data.strip())
         db.session.commit()
         flash(_("Uw bericht is aangepast."), "success")
-        if _fragment_wanted():
+        if wants_fragment():
             return message_html(message)
         return redirect(
             url_for("chat.show", conversation_id=conversation_id, _anchor=f"message-{message.id}"),
             303,
         )
     status = 422 if request.method == "POST" else 200
-    if _fragment_wanted():
+    if wants_fragment():
         return render_template("chat/_edit.html", m=message, form=form), status
     return render_template(
         "chat/edit.html", m=message, form=form, title=title_of(message.conversation)
@@ -345,7 +339,7 @@ def delete(conversation_id: int, message_id: int):
         db.session.commit()
         attachments.remove_files(keys)
         flash(_("Uw bericht is verwijderd."), "success")
-    if _fragment_wanted():
+    if wants_fragment():
         return message_html(message)
     return redirect(
         url_for("chat.show", conversation_id=conversation_id, _anchor=f"message-{message.id}"), 303
@@ -432,8 +426,3 @@ def availability():
         return redirect(url_for("chat.availability"), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("chat/availability.html", form=form), status
-
-
-def nav_badge(user: User) -> int:
-    """The unread count next to "Gesprekken" in the navigation, on every page."""
-    return service.total_unread(user)

@@ -14,10 +14,11 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from .. import media, policy
-from ..auth.forms import EmptyForm
 from ..clock import today
-from ..database import set_loaded
+from ..database import end_reads, reads_first, set_loaded, writing
 from ..extensions import db
+from ..forms import EmptyForm
+from ..htmx import is_htmx
 from ..models import Announcement, AnnouncementDismissal, AnnouncementGroup, Attachment, User
 from . import bp
 from .forms import AnnouncementForm
@@ -87,6 +88,7 @@ def announcements():
 
 
 @bp.route("/mededelingen/nieuw", methods=["GET", "POST"])
+@reads_first
 @login_required
 def new_announcement():
     """Write a school-wide announcement, optionally with the newsletter as PDF."""
@@ -106,6 +108,7 @@ def new_announcement():
                                         allowed=(media.DOCUMENT,))
         staged = []
         if not problems:
+            end_reads(db.session())  # nothing is held while the newsletter is processed
             try:
                 staged = media.process(checked, limits)
             except media.UploadErrors as exc:
@@ -114,18 +117,19 @@ def new_announcement():
             form.newsletter.errors = list(form.newsletter.errors) + [str(p) for p in problems]
         else:
             chosen = [] if form.all_groups.data else form.groups.data
-            announcement = Announcement(
-                author=current_user,
-                title=form.title.data.strip(),
-                body=clean_text(form.body.data),
-                all_groups=form.all_groups.data,
-                starts_on=today(),
-                ends_on=form.ends_on.data,
-                announcement_groups=[AnnouncementGroup(group_id=gid) for gid in chosen],
-                attachments=attachments_from(staged),
-            )
-            db.session.add(announcement)
-            commit_with_files(staged)
+            with writing():
+                announcement = Announcement(
+                    author=current_user,
+                    title=form.title.data.strip(),
+                    body=clean_text(form.body.data),
+                    all_groups=form.all_groups.data,
+                    starts_on=today(),
+                    ends_on=form.ends_on.data,
+                    announcement_groups=[AnnouncementGroup(group_id=gid) for gid in chosen],
+                    attachments=attachments_from(staged),
+                )
+                db.session.add(announcement)
+                commit_with_files(staged)
             flash(_("De mededeling is geplaatst."), "success")
             return redirect(url_for("feed.announcements"), 303)
     status = 422 if form.is_submitted() else 200
@@ -162,7 +166,7 @@ def dismiss_announcement(announcement_id: int):
     except IntegrityError:
         db.session.rollback()  # closed twice (two tabs): it is closed
     flash(_("De mededeling is gesloten. U vindt hem terug bij Mededelingen."), "success")
-    if request.htmx:
+    if is_htmx():
         return ""
     target = request.form.get("next", "")
     if not (target.startswith("/") and not target.startswith("//") and "\\" not in target):
