@@ -23,7 +23,7 @@ from flask_mail import BadHeaderError, Connection, Message
 from sqlalchemy import event, or_, select
 
 from .clock import now
-from .database import writing
+from .database import writer_transactions
 from .extensions import db
 from .models import OutboxMail
 
@@ -83,7 +83,7 @@ class _TimeoutConnection(Connection):
 
 def claim_due(limit: int = BATCH) -> list[int]:
     """Take up to `limit` due mails for this sender and commit the claim."""
-    with writing():
+    with writer_transactions():
         return _claim(limit)
 
 
@@ -157,7 +157,7 @@ def _permanent(exc: Exception) -> bool:
 
 def _record(mail_id: int, error: Exception | None) -> None:
     """Write down how one delivery went, in a short transaction of its own."""
-    with writing():
+    with writer_transactions():
         _record_result(mail_id, error)
 
 

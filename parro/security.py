@@ -12,9 +12,10 @@ from flask_login import AnonymousUserMixin, current_user, login_url
 from sqlalchemy import bindparam, delete, select, update
 
 from .clock import now
-from .database import writing
+from .database import write_now
 from .extensions import db, login_manager
 from .models import User, UserSession
+from .sql import prebuilt
 
 CSP = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -124,24 +125,16 @@ def _no_flask_session_login(user_id):
     return None
 
 
-_session_lookup = None
-
-
+@prebuilt
 def _session_statement():
-    """The user behind a session token, with the three session columns the check needs.
-
-    Built once: one entity and three columns (no joined UserSession object), so
-    SQLAlchemy reuses the compiled statement and its cache key on every request.
-    """
-    global _session_lookup
-    if _session_lookup is None:
-        _session_lookup = (
-            select(User, UserSession.id, UserSession.last_seen_at, UserSession.remember)
-            .select_from(UserSession)
-            .join(User, UserSession.user_id == User.id)
-            .where(UserSession.token_hash == bindparam("token_hash"))
-        )
-    return _session_lookup
+    """The user behind a session token, with the three session columns the check needs:
+    one entity and three columns (no joined UserSession object)."""
+    return (
+        select(User, UserSession.id, UserSession.last_seen_at, UserSession.remember)
+        .select_from(UserSession)
+        .join(User, UserSession.user_id == User.id)
+        .where(UserSession.token_hash == bindparam("token_hash"))
+    )
 
 
 @login_manager.request_loader
@@ -164,13 +157,7 @@ def load_user_from_cookie(req) -> User | None:
 
 
 def _touch(session_id: int, moment) -> None:
-    # In its own short write transaction, so a GET never upgrades a read to a write.
-    db.session.commit()
-    with writing():
-        db.session.execute(
-            update(UserSession).where(UserSession.id == session_id).values(last_seen_at=moment)
-        )
-        db.session.commit()
+    write_now(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=moment))
 
 
 class Anonymous(AnonymousUserMixin):

@@ -36,6 +36,7 @@ from ..models import (
     Membership,
     Pledge,
     Response,
+    Role,
     SchoolYear,
     SeparateBookings,
     Shift,
@@ -928,7 +929,7 @@ def answer_text(response: Response, staff: bool = False) -> str:
     return _("U komt niet")
 
 
-def open_count(user: User):
+def open_count(role: Role):
     """The count next to "Activiteiten", as a scalar subquery (one statement with the others).
 
     Guardians: what waits for their answer until its deadline: a conference round
@@ -937,15 +938,15 @@ def open_count(user: User):
     Volunteer calls and materials lists are optional and not counted (as in the
     reminder mails). Staff: the activities they manage that are open now.
 
-    Built with the bind parameters user_id and now, the same for every user of this role.
+    Built with the bind parameters user_id and now, the same for every user of the role.
     """
     in_groups = Activity.id.in_(
         select(activity_group.c.activity_id).where(
-            activity_group.c.group_id.in_(policy.visible_groups_select(user, USER_ID))
+            activity_group.c.group_id.in_(policy.visible_groups_select(role))
         )
     )
     count = select(func.count()).select_from(Activity).where(in_groups, Activity.deadline > NOW)
-    if user.is_staff:
+    if role != Role.GUARDIAN:
         return count.where(
             or_(Activity.opens_at.is_(None), Activity.opens_at <= NOW)
         ).scalar_subquery()

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from .. import audit, policy
 from ..extensions import db, limiter
-from ..layout import current_school
+from ..policy import current_school
 from ..security import start_session
 from . import bp, twofactor
 from .forms import TwoFactorCodeForm, TwoFactorDisableForm

@@ -12,7 +12,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from wtforms.fields.choices import SelectChoice
@@ -22,13 +22,15 @@ from ..auth.forms import EmptyForm
 from ..database import polled
 from ..extensions import db, limiter
 from ..files.sending import VARIANTS, send_stored
-from ..layout import current_school
-from ..models import Availability, Conversation, Message, Student, User
+from ..models import Conversation, Message, Student, User
+from ..policy import current_school
+from ..sql import CONVERSATION_ID, prebuilt
 from . import attachments, bp, service
 from .availability import (
     availability_of,
     chat_closed,
     earliest_reading,
+    set_availability,
     staff_statuses,
     when,
 )
@@ -71,17 +73,19 @@ def _int_arg(name: str) -> int:
     return value if value is not None and value >= 0 else 0
 
 
-_WITH_CHILD = (
-    select(Conversation, Student)
-    .outerjoin(Student, Student.id == Conversation.student_id)
-    .where(Conversation.id == bindparam("id"))
-)
+@prebuilt
+def _with_child():
+    return (
+        select(Conversation, Student)
+        .outerjoin(Student, Student.id == Conversation.student_id)
+        .where(Conversation.id == CONVERSATION_ID)
+    )
 
 
 def _conversation(conversation_id: int) -> Conversation:
     # The child comes along for title_of, by a plain join: with a loader option,
     # service._lock's refresh FOR UPDATE would repeat the outer join, which PostgreSQL refuses.
-    row = db.session.execute(_WITH_CHILD, {"id": conversation_id}).first()
+    row = db.session.execute(_with_child(), {"conversation_id": conversation_id}).first()
     if row is None:
         abort(404)
     conversation, student = row
@@ -237,14 +241,7 @@ def post(conversation_id: int):
         except media.UploadErrors as exc:
             problems = exc.messages
         else:
-            try:
-                message = service.post_message(conversation, current_user, form.body.data)
-                attachments.attach(message, staged)
-                db.session.commit()
-            except Exception:
-                attachments.discard(staged)  # a failed transaction leaves no files
-                raise
-            attachments.commit_files(staged)
+            service.send_message(conversation, current_user, form.body.data, staged)
             flash(_("Uw bericht is verstuurd."), "success")
             if _fragment_wanted():
                 compose = render_template("chat/_compose.html", **_compose_context(conversation))
@@ -319,7 +316,6 @@ def edit(conversation_id: int, message_id: int):
     form = EditMessageForm(body=message.body)
     if form.validate_on_submit():
         service.edit_message(message, form.body.data.strip())
-        db.session.commit()
         flash(_("Uw bericht is aangepast."), "success")
         if _fragment_wanted():
             return message_html(message)
@@ -341,9 +337,7 @@ def delete(conversation_id: int, message_id: int):
     """Delete one's own message; "bericht verwijderd" stays in its place."""
     message = _message(conversation_id, message_id)
     if EmptyForm().validate_on_submit():
-        keys = service.delete_message(message)
-        db.session.commit()
-        attachments.remove_files(keys)
+        service.delete_message(message)
         flash(_("Uw bericht is verwijderd."), "success")
     if _fragment_wanted():
         return message_html(message)
@@ -393,7 +387,6 @@ def start():
             and policy.can_start_chat_with(current_user, chosen)
         )
         conversation = service.start_chat(current_user, form.title.data.strip(), chosen)
-        db.session.commit()
         flash(_("Het gesprek is gestart."), "success")
         return redirect(url_for("chat.show", conversation_id=conversation.id), 303)
     status = 422 if request.method == "POST" else 200
@@ -417,23 +410,12 @@ def availability():
         }
     )
     if form.validate_on_submit():
-        row = db.session.get(Availability, current_user.id)
-        if row is None:
-            row = Availability(user_id=current_user.id)
-            db.session.add(row)
-        row.weekdays = "".join(str(d) for d in sorted(set(form.weekdays.data)))
-        row.starts_at = form.starts_at.data
-        row.ends_at = form.ends_at.data
-        row.chat_off = form.chat_off.data
-        row.off_until = form.off_until.data if form.chat_off.data else None
-        row.off_message = (form.off_message.data or "").strip()
-        db.session.commit()
+        set_availability(current_user, weekdays=form.weekdays.data,
+                         starts_at=form.starts_at.data, ends_at=form.ends_at.data,
+                         chat_off=form.chat_off.data, off_until=form.off_until.data,
+                         off_message=form.off_message.data)
         flash(_("Uw beschikbaarheid is opgeslagen."), "success")
         return redirect(url_for("chat.availability"), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("chat/availability.html", form=form), status
 
-
-def nav_badge(user: User) -> int:
-    """The unread count next to "Gesprekken" in the navigation, on every page."""
-    return service.total_unread(user)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import Date, bindparam, exists, or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
@@ -19,6 +18,7 @@ from ..clock import today
 from ..database import set_loaded
 from ..extensions import db
 from ..models import Announcement, AnnouncementDismissal, AnnouncementGroup, Attachment, User
+from ..sql import DAY, GROUP_IDS, IDS, USER_ID, prebuilt
 from . import bp
 from .forms import AnnouncementForm
 from .service import attachments_from, clean_text, commit_with_files
@@ -31,22 +31,20 @@ def pinned(user: User, group_ids: set[int]) -> list[Announcement]:
     values = {"day": today(), "group_ids": sorted(group_ids), "user_id": user.id}
     announcements = list(db.session.scalars(_pinned_statement(), values))
     if announcements:
-        files = db.session.scalars(_ATTACHMENTS, {"ids": [a.id for a in announcements]})
+        files = db.session.scalars(_attachments(), {"ids": [a.id for a in announcements]})
         set_loaded(announcements, "attachments", ((f.announcement_id, f) for f in files))
     return announcements
 
 
-_ATTACHMENTS = (
-    select(Attachment)
-    .where(Attachment.announcement_id.in_(bindparam("ids", expanding=True)))
-    .order_by(Attachment.position)
-)
+@prebuilt
+def _attachments():
+    return select(Attachment).where(Attachment.announcement_id.in_(IDS)).order_by(
+        Attachment.position)
 
 
-@functools.cache
+@prebuilt
 def _pinned_statement():
-    """Built once (it is on every feed page): building it costs more than running it."""
-    day = bindparam("day", type_=Date())
+    day = DAY
     return (
         select(Announcement)
         .where(
@@ -56,13 +54,13 @@ def _pinned_statement():
                 Announcement.all_groups.is_(True),
                 Announcement.id.in_(
                     select(AnnouncementGroup.announcement_id).where(
-                        AnnouncementGroup.group_id.in_(bindparam("group_ids", expanding=True))
+                        AnnouncementGroup.group_id.in_(GROUP_IDS)
                     )
                 ),
             ),
             ~exists().where(
                 AnnouncementDismissal.announcement_id == Announcement.id,
-                AnnouncementDismissal.user_id == bindparam("user_id"),
+                AnnouncementDismissal.user_id == USER_ID,
             ),
         )
         .order_by(Announcement.created_at.desc(), Announcement.id.desc())

@@ -12,7 +12,6 @@ number of posts, photos, likes or groups.
 
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,9 +21,8 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from .. import policy
 from ..clock import now
-from ..database import UTCDateTime, upsert_insert, writing
+from ..database import upsert_insert, write_now
 from ..extensions import db
-from ..layout import USER_ID
 from ..models import (
     Attachment,
     Group,
@@ -38,6 +36,7 @@ from ..models import (
     Student,
     User,
 )
+from ..sql import BEFORE, IDS, LIMIT, NOW, USER_ID, prebuilt
 
 
 @dataclass
@@ -156,12 +155,10 @@ def _post_query():
     )
 
 
-# Statements on the feed's path are built once, with bind parameters: putting a
-# SELECT together costs more than SQLite takes to run it.
-IDS = bindparam("ids", expanding=True)
+WINDOW = bindparam("window")
 
 
-@functools.cache
+@prebuilt
 def _page_statement(staff: bool, older: bool, newest_only: bool):
     """A page of posts, read as rows; `older`: after the cursor post `before`.
 
@@ -171,8 +168,7 @@ def _page_statement(staff: bool, older: bool, newest_only: bool):
     missed would be older than all `window` it looked at, which then hold fewer than
     limit + 1 visible posts (feed_page asks again without it when it finds fewer).
     """
-    moment = bindparam("now", type_=UTCDateTime())
-    before = bindparam("before")
+    moment, before = NOW, BEFORE
     cursor = aliased(Post)
     at = select(cursor.publish_at).where(cursor.id == before).scalar_subquery()
     in_groups = select(PostGroup.post_id).where(PostGroup.group_id.in_(IDS))
@@ -183,7 +179,7 @@ def _page_statement(staff: bool, older: bool, newest_only: bool):
             in_groups = in_groups.where(
                 tuple_(PostGroup.publish_at, PostGroup.post_id) < tuple_(at, before))
         in_groups = in_groups.order_by(
-            PostGroup.publish_at.desc(), PostGroup.post_id.desc()).limit(bindparam("window"))
+            PostGroup.publish_at.desc(), PostGroup.post_id.desc()).limit(WINDOW)
     query = (
         select(Post.id, Post.author_id, Post.title, Post.body, Post.important, Post.publish_at,
                Post.edited_at, Post.hidden_at, User.name)
@@ -194,7 +190,7 @@ def _page_statement(staff: bool, older: bool, newest_only: bool):
         query = query.where(Post.publish_at <= moment)
     if older:
         query = query.where(tuple_(Post.publish_at, Post.id) < tuple_(at, before))
-    return query.order_by(Post.publish_at.desc(), Post.id.desc()).limit(bindparam("limit"))
+    return query.order_by(Post.publish_at.desc(), Post.id.desc()).limit(LIMIT)
 
 
 def feed_page(user: User, group_ids: set[int], before: int | None = None,
@@ -220,19 +216,25 @@ def feed_page(user: User, group_ids: set[int], before: int | None = None,
     return FeedPage(posts, describe(user, posts), next_before)
 
 
-_GROUPS = (
-    select(PostGroup.post_id, Group.id, Group.name, Group.grade)
-    .join(Group, Group.id == PostGroup.group_id)
-    .where(PostGroup.post_id.in_(IDS))
-)
-_ATTACHMENTS = (
-    select(Attachment.post_id, Attachment.id, Attachment.kind, Attachment.key,
-           Attachment.filename, Attachment.size, Attachment.width, Attachment.height,
-           Attachment.description, PhotoTag.student_id)
-    .outerjoin(PhotoTag, PhotoTag.attachment_id == Attachment.id)
-    .where(Attachment.post_id.in_(IDS))
-    .order_by(Attachment.position, Attachment.id, PhotoTag.id)
-)
+@prebuilt
+def _groups():
+    return (
+        select(PostGroup.post_id, Group.id, Group.name, Group.grade)
+        .join(Group, Group.id == PostGroup.group_id)
+        .where(PostGroup.post_id.in_(IDS))
+    )
+
+
+@prebuilt
+def _attachments():
+    return (
+        select(Attachment.post_id, Attachment.id, Attachment.kind, Attachment.key,
+               Attachment.filename, Attachment.size, Attachment.width, Attachment.height,
+               Attachment.description, PhotoTag.student_id)
+        .outerjoin(PhotoTag, PhotoTag.attachment_id == Attachment.id)
+        .where(Attachment.post_id.in_(IDS))
+        .order_by(Attachment.position, Attachment.id, PhotoTag.id)
+    )
 
 
 def _add_groups_and_attachments(posts: list[FeedPost]) -> None:
@@ -241,11 +243,11 @@ def _add_groups_and_attachments(posts: list[FeedPost]) -> None:
         return
     ids = {"ids": list(by_id)}
     groups: dict[int, FeedGroup] = {}
-    for post_id, group_id, name, grade in db.session.execute(_GROUPS, ids):
+    for post_id, group_id, name, grade in db.session.execute(_groups(), ids):
         group = groups.setdefault(group_id, FeedGroup(group_id, name, grade))
         by_id[post_id].post_groups.append(FeedPostGroup(group_id, group))
     attachments: dict[int, FeedAttachment] = {}
-    for post_id, *columns, student_id in db.session.execute(_ATTACHMENTS, ids):
+    for post_id, *columns, student_id in db.session.execute(_attachments(), ids):
         attachment = attachments.get(columns[0])
         if attachment is None:
             attachment = attachments[columns[0]] = FeedAttachment(*columns)
@@ -270,11 +272,13 @@ def like_state(user: User, post: Post) -> PostInfo:
     return PostInfo(like_count=count, liked=bool(liked), can_like=policy.can_like(user, post))
 
 
-_LIKES = (
-    select(Like.post_id, func.count(), func.sum(case((Like.user_id == USER_ID, 1), else_=0)))
-    .where(Like.post_id.in_(IDS))
-    .group_by(Like.post_id)
-)
+@prebuilt
+def _likes():
+    return (
+        select(Like.post_id, func.count(), func.sum(case((Like.user_id == USER_ID, 1), else_=0)))
+        .where(Like.post_id.in_(IDS))
+        .group_by(Like.post_id)
+    )
 
 
 def describe(user: User, posts: list[Post]) -> dict[int, PostInfo]:
@@ -282,7 +286,7 @@ def describe(user: User, posts: list[Post]) -> dict[int, PostInfo]:
     info = {p.id: PostInfo() for p in posts}
     if not posts:
         return info
-    for post_id, count, liked in db.session.execute(_LIKES, {"ids": list(info), "user_id": user.id}):
+    for post_id, count, liked in db.session.execute(_likes(), {"ids": list(info), "user_id": user.id}):
         info[post_id].like_count = count
         info[post_id].liked = bool(liked)
     for post in posts:
@@ -356,9 +360,10 @@ def _add_stats(posts: list[Post], info: dict[int, PostInfo]) -> None:
         ]
 
 
-_SEEN = select(ReadReceipt.post_id).where(
-    ReadReceipt.user_id == USER_ID, ReadReceipt.post_id.in_(IDS)
-)
+@prebuilt
+def _seen():
+    return select(ReadReceipt.post_id).where(
+        ReadReceipt.user_id == USER_ID, ReadReceipt.post_id.in_(IDS))
 
 
 def _mark_read(user: User, posts: list[Post], info: dict[int, PostInfo]) -> None:
@@ -366,7 +371,7 @@ def _mark_read(user: User, posts: list[Post], info: dict[int, PostInfo]) -> None
     if not posts:
         return
     ids = [p.id for p in posts]
-    seen = set(db.session.scalars(_SEEN, {"ids": ids, "user_id": user.id}))
+    seen = set(db.session.scalars(_seen(), {"ids": ids, "user_id": user.id}))
     unseen = [i for i in ids if i not in seen]
     for post_id in unseen:
         info[post_id].new = True
@@ -374,12 +379,6 @@ def _mark_read(user: User, posts: list[Post], info: dict[int, PostInfo]) -> None
         return
     moment = now()
     rows = [{"post_id": i, "user_id": user.id, "read_at": moment} for i in unseen]
-    # On a connection and in a short write transaction of its own: this is a GET
-    # request, whose session keeps reading (committing it would expire the posts).
-    with writing(), db.engine.begin() as conn:
-        conn.execute(_insert_ignoring_duplicates(rows))
-
-
-def _insert_ignoring_duplicates(rows):
-    """INSERT ... ON CONFLICT DO NOTHING: the same guardian in two tabs is not an error."""
-    return upsert_insert(db.engine.dialect.name)(ReadReceipt).values(rows).on_conflict_do_nothing()
+    # ON CONFLICT DO NOTHING: the same guardian in two tabs is not an error.
+    write_now(upsert_insert(db.engine.dialect.name)(ReadReceipt).values(rows)
+              .on_conflict_do_nothing())

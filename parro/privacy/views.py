@@ -10,8 +10,8 @@ from sqlalchemy.orm import joinedload
 
 from .. import policy
 from ..extensions import db
-from ..layout import current_school
 from ..models import APP_PHOTOS, ConsentChange, ConsentTopic, Group, Membership, Student
+from ..policy import current_school
 from . import bp, service
 from .forms import NO, YES, TopicForm, consent_form
 
