@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 
-.PHONY: install catalogs run test demo translations bench screenshots clean
+.PHONY: install catalogs run test lint demo translations bench screenshots clean
 
 install: $(VENV)/.installed
 
@@ -25,6 +25,10 @@ run: install catalogs
 
 test: install catalogs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Style and correctness checks (configured in pyproject.toml); CI runs this before the tests.
+lint: install
+	$(BIN)/ruff check .
 
 demo: install catalogs
 	$(FLASK) demo

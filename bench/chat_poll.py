@@ -84,7 +84,8 @@ def main() -> None:
                 f"?na={conversation.last_message_id}&v={conversation.revision}")
         client.get("/groepen/")  # she has read the feed: her marks are set
         page = client.get("/help").get_data(as_text=True)
-        nav_poll = re.search(r'id="nav-poll" hidden data-hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
+        nav_poll = re.search(r'id="nav-poll" hidden data-hx-get="([^"]+)"', page).group(1)
+        nav_poll = nav_poll.replace("&amp;", "&")
 
     statements = []
 
@@ -117,7 +118,8 @@ def main() -> None:
     for name, (times, queries) in results.items():
         ms = sorted(t * 1000 for t in times)
         lines.append(
-            f"  {name:<22} mean {statistics.mean(ms):6.3f} ms  median {statistics.median(ms):6.3f} ms"
+            f"  {name:<22} mean {statistics.mean(ms):6.3f} ms"
+            f"  median {statistics.median(ms):6.3f} ms"
             f"  p95 {ms[int(len(ms) * 0.95)]:6.3f} ms  {queries:.1f} SQL statements"
         )
     base = statistics.mean(results["GET /healthz (200)"][0])

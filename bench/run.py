@@ -124,7 +124,7 @@ class Server:
 
     def workers(self) -> list[int]:
         out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.process.pid)],
-                             capture_output=True, text=True).stdout
+                             capture_output=True, text=True, check=False).stdout
         return [int(pid) for pid in out.split()]
 
     def memory_mb(self, field: str) -> list[float]:
@@ -419,7 +419,7 @@ def table(results: dict) -> str:
         "| p95 ms | p99 ms | SQL/request |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, r in large["endpoints"].items():
+    for r in large["endpoints"].values():
         lines.append(f"| {r['what']} | {r['rps']:.0f} | {r['ratio']:.0%} | {r['p50_ms']:.1f} | "
                      f"{r['p95_ms']:.1f} | {r['p99_ms']:.1f} | {r['queries']} |")
     lines += ["", f"| growth ({results['database_name']}) | " + " | ".join(

@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, request
 from sqlalchemy import select
 
 from .config import ROOT, Defaults, secret_key
 from .database import end_transaction, read_without_transaction
 
 # Flask-Mail is not imported as `mail`: importing the module parro.mail rebinds that name here.
-from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+from .extensions import babel, compress, csrf, db, htmx, limiter, login_manager, migrate
 from .extensions import mail as flask_mail
 
 
@@ -48,15 +48,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     flask_mail.init_app(app)
     htmx.init_app(app)
+    compress.init_app(app)
     limiter.init_app(app)
     _limits_only_where_declared(app)
     login_manager.init_app(app)
 
-    from . import feedback, i18n, layout, security
+    from . import assets, feedback, i18n, layout, security
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     i18n.init_app(app)
     security.init_app(app)
+    assets.init_app(app)
     layout.init_app(app)
     feedback.init_app(app)
 
@@ -72,8 +74,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .auth import bp as auth_bp
     from .chat import bp as chat_bp
     from .feed import bp as feed_bp
-    from .files import bp as media_bp
     from .help import bp as help_bp
+    from .media.views import bp as media_bp
     from .moderation import bp as moderation_bp
     from .navigation import bp as navigation_bp
     from .privacy import bp as privacy_bp
@@ -94,14 +96,24 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.get("/")
     def home():
-        """Show a teacher their morning overview; send everyone else to their groups."""
+        """Show a teacher their morning overview, everyone else their groups' posts.
+
+        Served here, not redirected: `/` is the installed app's start URL, and a
+        phone would pay a round trip before the first page.
+        """
         from flask_login import current_user
 
-        if current_user.is_authenticated and current_user.is_teacher:
+        if not current_user.is_authenticated:
+            from .auth.views import login
+
+            return login()
+        if current_user.is_teacher:
             from .absence.views import teacher_home
 
             return teacher_home()
-        return redirect(url_for("feed.index"))
+        from .feed.views import index
+
+        return index()
 
     @app.get("/healthz")
     @limiter.exempt

@@ -137,7 +137,7 @@ def _pg_tool(name: str) -> str:
 
 
 def _run(cmd: list[str], env: dict) -> None:
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise BackupError(f"{Path(cmd[0]).name} failed: {result.stderr.strip()}")
 
@@ -207,7 +207,9 @@ def verify(snapshot: str | os.PathLike) -> dict:
         files = {f["path"]: f for f in manifest["files"]}
         db_file = manifest["engine"] and manifest["database"]
     except FileNotFoundError as exc:
-        raise BackupError(f"{snapshot} has no {MANIFEST}: it is not a (complete) parro backup.") from exc
+        raise BackupError(
+            f"{snapshot} has no {MANIFEST}: it is not a (complete) parro backup."
+        ) from exc
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise BackupError(f"The {MANIFEST} in {snapshot} cannot be read: {exc}") from exc
     if db_file not in files:
@@ -261,8 +263,9 @@ def restore(snapshot: str | os.PathLike) -> dict:
         else:
             args, env = _pg_env(db.engine.url)
             db.engine.dispose()
-            _run([_pg_tool("pg_restore"), "--no-password", "--single-transaction", "--exit-on-error",
-                  "--no-owner", "--no-privileges", *args, str(snapshot / manifest["database"])], env)
+            _run([_pg_tool("pg_restore"), "--no-password", "--single-transaction",
+                  "--exit-on-error", "--no-owner", "--no-privileges", *args,
+                  str(snapshot / manifest["database"])], env)
         for entry in staging.iterdir():
             entry.rename(media / entry.name)
     finally:

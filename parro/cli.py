@@ -37,7 +37,8 @@ def init_app(app: Flask) -> None:
         from .demo import create_demo, print_logins
 
         if db.session.scalar(select(School.id)) is not None:
-            raise click.ClickException("The database already holds a school; demo needs an empty one.")
+            raise click.ClickException(
+                "The database already holds a school; demo needs an empty one.")
         factor = None
         if scale is not None:
             from .demo_scale import add_history, scale_factor
@@ -74,12 +75,14 @@ def init_app(app: Flask) -> None:
         except AccountError as exc:
             raise click.ClickException(str(exc)) from exc
         mail = db.session.scalar(
-            select(OutboxMail).where(OutboxMail.recipient == user.email).order_by(OutboxMail.id.desc())
+            select(OutboxMail).where(OutboxMail.recipient == user.email)
+            .order_by(OutboxMail.id.desc())
         )
         link = re.search(r"\S*/activeren/\S+", mail.body_text)
         click.echo(f"Admin account for {user.email} created; activation mail queued.")
         if link:
-            click.echo(f"Activation link (valid {app.config['INVITATION_DAYS']} days): {link.group(0)}")
+            days = app.config["INVITATION_DAYS"]
+            click.echo(f"Activation link (valid {days} days): {link.group(0)}")
 
     # An AppGroup, so that its commands run inside the app context.
     mail_group = AppGroup("mail", help="The mail outbox.")

@@ -7,20 +7,27 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-_frozen: datetime | None = None
+
+class _Frozen:
+    """The moment tests froze the clock at; None while it runs (one per process)."""
+
+    moment: datetime | None = None
+
+
+_frozen = _Frozen()
 
 
 def now() -> datetime:
     """The current moment, timezone-aware, in UTC."""
-    return _frozen if _frozen is not None else datetime.now(UTC)
+    frozen = _frozen.moment
+    return frozen if frozen is not None else datetime.now(UTC)
 
 
 def set_now(moment: datetime | None) -> None:
     """Freeze the clock at `moment` (aware), or let it run again with None."""
-    global _frozen
     if moment is not None and moment.tzinfo is None:
         raise ValueError("set_now needs an aware datetime")
-    _frozen = moment.astimezone(UTC) if moment else None
+    _frozen.moment = moment.astimezone(UTC) if moment else None
 
 
 def school_tz() -> ZoneInfo:

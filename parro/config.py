@@ -121,6 +121,12 @@ class Defaults:
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024  # a CSV import travels as a form field
     TEMPLATES_AUTO_RELOAD = None
+    # Flask-Compress: every text response in brotli (or gzip for the few browsers
+    # without it); static files too, as they stream. Behind Caddy this stays on:
+    # Caddy passes compressed answers through and compresses only what it serves itself.
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_ALGORITHM_STREAMING = ["br", "gzip"]
+    COMPRESS_BR_LEVEL = 5  # brotli's speed drops steeply after 5; pages are small
 
 
 def secret_key(instance_path: Path) -> str:

@@ -49,9 +49,27 @@ TEACHERS = {
     8: [("juf.marit", "Marit Hoekstra")],
 }
 
-FIRST_NAMES = ["Emma", "Julia", "Mila", "Tess", "Sophie", "Zoë", "Sara", "Nora", "Yara", "Eva", "Liv", "Saar", "Noor", "Lauren", "Fenna", "Olivia", "Anna", "Lina", "Nina", "Roos", "Fleur", "Isa", "Sanne", "Maud", "Hanna", "Daan", "Sem", "Lucas", "Levi", "Finn", "Milan", "Bram", "Luuk", "Noud", "Jesse", "Thijs", "Mees", "Ruben", "Adam", "Jayden", "Mohamed", "Amir", "Sven", "Stijn", "Gijs", "Teun", "Ties", "Cas", "Olivier", "Hugo", "Siem", "Jens"]
-LAST_NAMES = ["de Jong", "Jansen", "de Vries", "van den Berg", "van Dijk", "Bakker", "Janssen", "Visser", "Smit", "Meijer", "de Boer", "Mulder", "de Groot", "Bos", "Vos", "Peters", "Hendriks", "van Leeuwen", "Dekker", "Brouwer", "de Wit", "Dijkstra", "Smits", "de Graaf", "van der Meer", "van der Linden", "Kok", "Jacobs", "de Haan", "Vermeulen", "van den Heuvel", "van der Veen", "van den Broek", "de Bruijn", "de Bruin", "van der Heijden", "Schouten", "van Beek", "Willems", "van Vliet", "van de Ven", "Hoekstra", "Maas", "Verhoeven", "Koster", "van Dam", "van der Wal", "Prins", "Blom", "Huisman", "Peeters", "El Idrissi", "Yilmaz", "Öztürk", "Nguyen", "Şahin", "Bouzid"]
-PARENT_NAMES = ["Eva", "Mark", "Sanne", "Tom", "Linda", "Peter", "Fatma", "Ahmed", "Anouk", "Jeroen", "Mirjam", "Kees", "Ilse", "Rik"]
+FIRST_NAMES = [
+    "Emma", "Julia", "Mila", "Tess", "Sophie", "Zoë", "Sara", "Nora", "Yara", "Eva", "Liv", "Saar",
+    "Noor", "Lauren", "Fenna", "Olivia", "Anna", "Lina", "Nina", "Roos", "Fleur", "Isa", "Sanne",
+    "Maud", "Hanna", "Daan", "Sem", "Lucas", "Levi", "Finn", "Milan", "Bram", "Luuk", "Noud",
+    "Jesse", "Thijs", "Mees", "Ruben", "Adam", "Jayden", "Mohamed", "Amir", "Sven", "Stijn",
+    "Gijs", "Teun", "Ties", "Cas", "Olivier", "Hugo", "Siem", "Jens",
+]
+LAST_NAMES = [
+    "de Jong", "Jansen", "de Vries", "van den Berg", "van Dijk", "Bakker", "Janssen", "Visser",
+    "Smit", "Meijer", "de Boer", "Mulder", "de Groot", "Bos", "Vos", "Peters", "Hendriks",
+    "van Leeuwen", "Dekker", "Brouwer", "de Wit", "Dijkstra", "Smits", "de Graaf", "van der Meer",
+    "van der Linden", "Kok", "Jacobs", "de Haan", "Vermeulen", "van den Heuvel", "van der Veen",
+    "van den Broek", "de Bruijn", "de Bruin", "van der Heijden", "Schouten", "van Beek", "Willems",
+    "van Vliet", "van de Ven", "Hoekstra", "Maas", "Verhoeven", "Koster", "van Dam", "van der Wal",
+    "Prins", "Blom", "Huisman", "Peeters", "El Idrissi", "Yilmaz", "Öztürk", "Nguyen", "Şahin",
+    "Bouzid",
+]
+PARENT_NAMES = [
+    "Eva", "Mark", "Sanne", "Tom", "Linda", "Peter", "Fatma", "Ahmed", "Anouk", "Jeroen", "Mirjam",
+    "Kees", "Ilse", "Rik",
+]
 
 
 def school_year_of(day: date) -> tuple[str, date, date]:
@@ -146,8 +164,8 @@ def create_demo() -> School:
 
 def print_logins() -> None:
     click.echo("")
-    click.echo("parro demo — http://127.0.0.1:5000  (password for all: %s)" % PASSWORD)
-    for email, name, what in LOGINS:
+    click.echo(f"parro demo — http://127.0.0.1:5000  (password for all: {PASSWORD})")
+    for email, _name, what in LOGINS:
         click.echo(f"  {email:<28} {what}")
     click.echo("")
 
@@ -303,7 +321,7 @@ def add_activities_demo(school: School) -> None:
     db.session.add(Booking(slot=groep3.slots[3], student=sem, booked_by_id=jansen.id))  # 14:30
     others = [s for s in pupils(3) if s is not sem and any(g.user.active for g in s.guardianships)]
     free = [s for i, s in enumerate(groep3.slots) if not s.blocked and i != 3]
-    for child, slot in zip(rng.sample(others, 8), rng.sample(free, 8)):
+    for child, slot in zip(rng.sample(others, 8), rng.sample(free, 8), strict=True):
         parent = next(g.user for g in child.guardianships if g.user.active)
         db.session.add(Booking(slot=slot, student=child, booked_by_id=parent.id))
 
@@ -340,7 +358,8 @@ def add_activities_demo(school: School) -> None:
         ActivityKind.INVITATION, 3, "juf.anna@example.org", title="Voorstelling groep 3",
         description="Groep 3 speelt een voorstelling in de aula. U bent van harte welkom!",
         location="Aula", starts_at=local(show_day, time(14, 0)),
-        ends_at=local(show_day, time(15, 0)), deadline=local(show_day - timedelta(days=3), time(23, 59)),
+        ends_at=local(show_day, time(15, 0)),
+        deadline=local(show_day - timedelta(days=3), time(23, 59)),
     )
     for child in others[:6]:
         answer = rng.choice(list(Answer))

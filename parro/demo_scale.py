@@ -151,12 +151,12 @@ def add_history(school: School, factor: float) -> None:
     # -- people -----------------------------------------------------------------------
     year = db.session.scalar(
         select(SchoolYear).where(SchoolYear.school_id == school.id, SchoolYear.is_current))
-    groups = {g.name: g for g in year.groups}
     per_grade = max(1, round(FULL["groups"] / 8 * factor))
     new_groups = [(f"Groep {grade}{'abcdefghij'[c]}", grade)
                   for c in range(1, per_grade) for grade in range(1, 9)]
     group_rows = [{"id": i, "school_year_id": year.id, "name": name, "grade": grade}
-                  for i, (name, grade) in zip(bulk.ids(Group, len(new_groups)), new_groups)]
+                  for i, (name, grade)
+                  in zip(bulk.ids(Group, len(new_groups)), new_groups, strict=True)]
     bulk.insert(Group, group_rows)
     teacher_rows = [
         _user(i, f"leerkracht{i}@example.org", f"Leerkracht {rng.choice(LAST_NAMES)}",
@@ -166,7 +166,8 @@ def add_history(school: School, factor: float) -> None:
     bulk.insert(User, teacher_rows)
     bulk.insert(TeacherAssignment, [
         {"id": i, "user_id": t["id"], "group_id": g["id"]}
-        for i, t, g in zip(bulk.ids(TeacherAssignment, len(group_rows)), teacher_rows, group_rows)
+        for i, t, g in zip(bulk.ids(TeacherAssignment, len(group_rows)), teacher_rows, group_rows,
+                           strict=True)
     ])
 
     numbers = iter(range(50001, 10_000_000))
@@ -180,7 +181,7 @@ def add_history(school: School, factor: float) -> None:
                                  "created_at": moment})
             membership_rows.append(
                 {"student_id": sid, "group_id": g["id"], "school_year_id": year.id})
-            for p in range(1 if rng.random() < 0.2 else 2):
+            for _ in range(1 if rng.random() < 0.2 else 2):
                 uid = bulk.ids(User, 1)[0]
                 guardian_rows.append(_user(uid, f"ouder.{uid}@example.org",
                                            f"{rng.choice(PARENT_NAMES)} {last}", Role.GUARDIAN,
@@ -189,13 +190,14 @@ def add_history(school: School, factor: float) -> None:
     bulk.insert(Student, student_rows)
     bulk.insert(User, guardian_rows)
     for rows, model in ((membership_rows, Membership), (guardianship_rows, Guardianship)):
-        for row, i in zip(rows, bulk.ids(model, len(rows))):
+        for row, i in zip(rows, bulk.ids(model, len(rows)), strict=True):
             row["id"] = i
         bulk.insert(model, rows)
     topic = db.session.scalar(select(ConsentTopic).where(ConsentTopic.key == APP_PHOTOS))
     consent_rows = [{"id": i, "student_id": s["id"], "topic_id": topic.id,
                      "given": rng.random() < 0.9, "changed_at": moment - timedelta(days=30)}
-                    for i, s in zip(bulk.ids(Consent, len(student_rows)), student_rows)]
+                    for i, s
+                    in zip(bulk.ids(Consent, len(student_rows)), student_rows, strict=True)]
     bulk.insert(Consent, consent_rows)
     say(f"{len(group_rows)} groups, {len(student_rows)} children, "
         f"{len(guardian_rows)} parents added")
@@ -237,7 +239,7 @@ def add_history(school: School, factor: float) -> None:
                                   "starts_on": starts, "ends_on": ends, "is_current": False}])
         old = {}  # current group -> the group its children were in that year
         rows = []
-        for (gid, gname, grade), i in zip(current, bulk.ids(Group, len(current))):
+        for (gid, gname, grade), i in zip(current, bulk.ids(Group, len(current)), strict=True):
             if grade - back >= 1:
                 old[gid] = i
                 rows.append({"id": i, "school_year_id": old_year_id, "grade": grade - back,
@@ -245,11 +247,11 @@ def add_history(school: School, factor: float) -> None:
         bulk.insert(Group, rows)
         bulk.insert(TeacherAssignment, [
             {"id": i, "user_id": teacher_of[gid], "group_id": old[gid]}
-            for i, gid in zip(bulk.ids(TeacherAssignment, len(old)), old)])
+            for i, gid in zip(bulk.ids(TeacherAssignment, len(old)), old, strict=True)])
         members = [(sid, old[gid]) for gid in old for sid in pupils[gid]]
         bulk.insert(Membership, [
             {"id": i, "student_id": sid, "group_id": ogid, "school_year_id": old_year_id}
-            for i, (sid, ogid) in zip(bulk.ids(Membership, len(members)), members)])
+            for i, (sid, ogid) in zip(bulk.ids(Membership, len(members)), members, strict=True)])
         history.append((old_year_id, starts, ends, {ogid: gid for gid, ogid in old.items()}))
     say(f"{FULL['years'] - 1} earlier school years added")
 
@@ -293,12 +295,13 @@ def add_history(school: School, factor: float) -> None:
     bulk.insert(Post, post_rows)
     for rows, model in ((pg_rows, PostGroup), (att_rows, Attachment), (like_rows, Like),
                         (read_rows, ReadReceipt)):
-        for row, i in zip(rows, bulk.ids(model, len(rows))):
+        for row, i in zip(rows, bulk.ids(model, len(rows)), strict=True):
             row["id"] = i
     bulk.insert(PostGroup, pg_rows)
     bulk.insert(Attachment, att_rows)
     bulk.insert(PhotoTag, [{"id": i, "attachment_id": att_rows[a]["id"], "student_id": s}
-                           for i, (a, s) in zip(bulk.ids(PhotoTag, len(tag_rows)), tag_rows)])
+                           for i, (a, s)
+                           in zip(bulk.ids(PhotoTag, len(tag_rows)), tag_rows, strict=True)])
     bulk.insert(Like, like_rows)
     bulk.insert(ReadReceipt, read_rows)
     say(f"{len(post_rows)} posts, {len(att_rows)} photos, {len(like_rows)} likes, "
@@ -316,7 +319,7 @@ def add_history(school: School, factor: float) -> None:
     conv_ids = bulk.ids(Conversation, len(students))
     msg_ids = iter(bulk.ids(Message, n_messages))
     first = moment - timedelta(days=365 * FULL["years"])
-    for k, (conv_id, sid) in enumerate(zip(conv_ids, students)):
+    for k, (conv_id, sid) in enumerate(zip(conv_ids, students, strict=True)):
         count = n_messages // len(students) + (1 if k < n_messages % len(students) else 0)
         people = [teacher_of[group_of[sid]], *parents[sid]]
         step = (moment - timedelta(hours=1) - first) / max(1, count)
@@ -361,7 +364,7 @@ def add_history(school: School, factor: float) -> None:
             "reason_id": None if sick else rng.choice(reasons), "note": "",
             "reported_by_id": parents[sid][0], "reported_at": at, "after_cutoff": False,
         })
-    for row, i in zip(absence_rows, bulk.ids(AbsenceReport, len(absence_rows))):
+    for row, i in zip(absence_rows, bulk.ids(AbsenceReport, len(absence_rows)), strict=True):
         row["id"] = i
     bulk.insert(AbsenceReport, absence_rows)
     say(f"{len(absence_rows)} absence reports")
@@ -376,7 +379,7 @@ def add_history(school: School, factor: float) -> None:
     start = datetime.combine(talk_day, time(14, 0), tzinfo=school_tz())
     rounds = [gid for gid, _n, _g in current if gid not in with_round]
     activity_rows, slot_rows, booking_rows = [], [], []
-    for aid, gid in zip(bulk.ids(Activity, len(rounds)), rounds):
+    for aid, gid in zip(bulk.ids(Activity, len(rounds)), rounds, strict=True):
         activity_rows.append({
             "id": aid, "kind": ActivityKind.CONFERENCE, "title": "Oudergesprekken",
             "description": "Tien minuten over hoe het met uw kind gaat.", "location": "",
@@ -397,9 +400,9 @@ def add_history(school: School, factor: float) -> None:
                                      "updated_at": moment, "sequence": 0})
     bulk.insert(Activity, activity_rows)
     bulk.insert(activity_group, [{"activity_id": a["id"], "group_id": g}
-                                 for a, g in zip(activity_rows, rounds)])
+                                 for a, g in zip(activity_rows, rounds, strict=True)])
     bulk.insert(Slot, slot_rows)
-    for row, i in zip(booking_rows, bulk.ids(Booking, len(booking_rows))):
+    for row, i in zip(booking_rows, bulk.ids(Booking, len(booking_rows)), strict=True):
         row["id"] = i
     bulk.insert(Booking, booking_rows)
     say(f"{len(activity_rows)} conference rounds, {len(booking_rows)} bookings")

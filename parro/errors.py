@@ -8,7 +8,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
-    400: (_l("Ongeldig verzoek"), _l("Er ging iets mis met wat uw browser stuurde. Probeer het opnieuw.")),
+    400: (_l("Ongeldig verzoek"),
+          _l("Er ging iets mis met wat uw browser stuurde. Probeer het opnieuw.")),
     403: (_l("Geen toegang"), _l("U heeft geen toegang tot deze pagina.")),
     404: (_l("Pagina niet gevonden"), _l("Deze pagina bestaat niet (meer).")),
     405: (_l("Niet toegestaan"), _l("Deze actie kan zo niet worden uitgevoerd.")),

@@ -56,7 +56,8 @@ def queue_mail(
             else None
         )
         subject = str(subject).format(**context)
-    mail = OutboxMail(recipient=recipient, subject=subject, body_text=body_text, body_html=body_html)
+    mail = OutboxMail(recipient=recipient, subject=subject,
+                      body_text=body_text, body_html=body_html)
     if send_after is not None:
         mail.next_attempt_at = send_after
     db.session.add(mail)

@@ -1,12 +1,14 @@
-"""E-mailberichten: every notification mail goes through notify(), which follows the user's choice.
+"""Meldingen: every notification mail goes through notify(), which follows the user's choice.
 
-Per category a user chooses "direct" (a mail at once), "digest" (a line in one
-daily overview at the time they picked, school time zone) or "off". Important
-posts and activity mails the user must act on cannot be switched off: for them
-"off" means the digest. Staff quiet hours always hold: a mail to a staff member
-outside their working hours (parro.chat.availability) waits in the outbox until
-their next working period starts. Account and security mails (activation,
-password reset) do not come here: they always go at once.
+Per category a user chooses the mail: "direct" (a mail at once), "digest" (a
+line in one daily overview at the time they picked, school time zone) or "off";
+and push to their phones, on or off, beside it. Important posts always reach
+the user by at least one channel (mail off needs push on). Activity mails the
+user must act on come even when off: in the digest. Staff quiet hours always
+hold: a mail to a staff member outside their working hours
+(parro.chat.availability) waits in the outbox until their next working period
+starts. Account and security mails (activation, password reset) do not come
+here: they always go at once.
 
 Chat messages are not stored as lines: the digest asks the chat which unread
 messages were never mailed (ReadState.notified_message_id), as the chat's own
@@ -32,9 +34,16 @@ from . import clock
 from .database import writer_transactions
 from .extensions import db
 from .mail import queue_mail
-from .models import NotificationDigest, NotificationItem, NotificationSetting, User
+from .models import (
+    NotificationChoice,
+    NotificationDigest,
+    NotificationItem,
+    NotificationSetting,
+    User,
+)
 
 DIRECT, DIGEST, OFF = "direct", "digest", "off"
+MAIL_MODES = (DIRECT, DIGEST, OFF)
 GROUP_POSTS, IMPORTANT_POSTS, CHAT, ACTIVITIES, ABSENCE = (
     "group_posts", "important_posts", "chat", "activities", "absence"
 )
@@ -45,14 +54,14 @@ class Category:
     key: str
     label: object  # lazy string
     hint: object | None = None
-    can_be_off: bool = True
+    always_reaches: bool = False  # by at least one channel: its mail cannot be off alone
     staff: bool = False  # shown to staff (guardians see every category)
 
 
 CATEGORIES = [
     Category(GROUP_POSTS, _l("Berichten in de groep")),
     Category(IMPORTANT_POSTS, _l("Belangrijke berichten"),
-             _l("Belangrijke berichten kunt u niet uitzetten."), can_be_off=False),
+             _l("Belangrijke berichten kunt u niet uitzetten."), always_reaches=True),
     Category(CHAT, _l("Chatberichten"),
              _l("Direct: een e-mail als een bericht een kwartier ongelezen op u wacht."),
              staff=True),
@@ -64,8 +73,9 @@ CATEGORIES = [
 ]
 BY_KEY = {c.key: c for c in CATEGORIES}
 MODE_LABELS = {DIRECT: _l("Direct"), DIGEST: _l("Dagelijks overzicht"), OFF: _l("Uit")}
-DEFAULTS = {GROUP_POSTS: DIGEST, IMPORTANT_POSTS: DIRECT, CHAT: DIRECT, ACTIVITIES: DIRECT,
-            ABSENCE: DIRECT}
+# The mail of a category nobody chose for; push is off until the user has a phone for it.
+DEFAULT_MAIL = {GROUP_POSTS: DIGEST, IMPORTANT_POSTS: DIRECT, CHAT: DIRECT, ACTIVITIES: DIRECT,
+                ABSENCE: DIRECT}
 DEFAULT_DIGEST_TIME = time(18, 0)
 DIGEST_TIMES = [time(hour) for hour in range(6, 23)]
 
@@ -75,30 +85,78 @@ def categories_for(user: User) -> list[Category]:
 
 
 def setting_of(user: User) -> NotificationSetting:
-    """The user's choices; the defaults (not added to the session) when they made none."""
+    """The user's digest time; the default (not added to the session) when they chose none."""
     return db.session.get(NotificationSetting, user.id) or NotificationSetting(
-        user_id=user.id, digest_time=DEFAULT_DIGEST_TIME, **DEFAULTS
+        user_id=user.id, digest_time=DEFAULT_DIGEST_TIME
     )
 
 
-def mode_for(user: User, category: str, must_act: bool = False) -> str:
-    mode = getattr(setting_of(user), category)
-    if mode == OFF and (must_act or not BY_KEY[category].can_be_off):
+def _default(user_id: int, category: str) -> NotificationChoice:
+    return NotificationChoice(user_id=user_id, category=category, push=False,
+                              mail=DEFAULT_MAIL[category])
+
+
+def choice_of(user: User, category: str) -> NotificationChoice:
+    """The user's channels for one category; the default (not in the session) when unchosen."""
+    return db.session.get(NotificationChoice, (user.id, category)) or _default(user.id, category)
+
+
+def choices_of(user: User) -> dict[str, NotificationChoice]:
+    """The user's channels for every category, defaults filled in."""
+    saved = {
+        row.category: row
+        for row in db.session.scalars(
+            select(NotificationChoice).where(NotificationChoice.user_id == user.id)
+        )
+    }
+    return {c.key: saved.get(c.key) or _default(user.id, c.key) for c in CATEGORIES}
+
+
+def mail_mode(user: User, category: str, must_act: bool = False) -> str:
+    """How `category` is mailed to the user: direct, digest or off.
+
+    What the user must act on comes even with its mail off, in the digest.
+    """
+    mode = choice_of(user, category).mail
+    if mode == OFF and must_act:
         return DIGEST
     return mode
 
 
-def save(user: User, modes: dict[str, str], digest_time: time) -> None:
-    """Store validated choices (the form checks them); the caller commits."""
-    row = db.session.get(NotificationSetting, user.id)
-    if row is None:
-        row = setting_of(user)
-        db.session.add(row)
-    for key, mode in modes.items():
-        if mode == OFF and not BY_KEY[key].can_be_off:
-            raise ValueError(f"{key} cannot be off")
-        setattr(row, key, mode)
-    row.digest_time = digest_time
+def reaches(category: str, push: bool, mail: str) -> bool:
+    """Whether these channels are allowed: some categories need at least one of them."""
+    return push or mail != OFF or not BY_KEY[category].always_reaches
+
+
+def save(user: User, choices: dict[str, tuple[bool, str]], digest_time: time | None = None) -> None:
+    """Store validated choices, {category: (push, mail)}; the caller commits."""
+    for key, (push, mail) in choices.items():
+        if mail not in MAIL_MODES or not reaches(key, push, mail):
+            raise ValueError(f"{key} cannot be push={push}, mail={mail}")
+        row = db.session.get(NotificationChoice, (user.id, key))
+        if row is None:
+            row = NotificationChoice(user_id=user.id, category=key)
+            db.session.add(row)
+        row.push, row.mail = push, mail
+    if digest_time is not None:
+        setting = db.session.get(NotificationSetting, user.id)
+        if setting is None:
+            setting = setting_of(user)
+            db.session.add(setting)
+        setting.digest_time = digest_time
+
+
+def turn_off_mail(user: User, category: str) -> bool:
+    """Stop only this category's mail (one click in a mail); the caller commits.
+
+    False, and nothing changed, when the category must reach the user and mail
+    is its only channel.
+    """
+    choice = choice_of(user, category)
+    if not reaches(category, choice.push, OFF):
+        return False
+    save(user, {category: (choice.push, OFF)})
+    return True
 
 
 def quiet_until(user: User) -> datetime | None:
@@ -124,7 +182,7 @@ def notify(recipient: User, category: str | None, subject, template: str, *, lin
     """
     if post is not None:
         context["post"] = post
-    mode = DIRECT if category is None else mode_for(recipient, category, must_act)
+    mode = DIRECT if category is None else mail_mode(recipient, category, must_act)
     if mode == OFF:
         return
     if mode == DIRECT:
@@ -183,7 +241,7 @@ def digest_for(user: User, day: date) -> bool:
         .order_by(NotificationItem.id)
     ))
     with force_locale(user.locale):
-        chat = _chat_lines(user, moment) if setting.chat == DIGEST else []
+        chat = _chat_lines(user, moment) if choice_of(user, CHAT).mail == DIGEST else []
         sections = []
         for category in CATEGORIES:
             lines = [{"text": i.text, "path": i.path} for i in items if i.category == category.key]
@@ -219,7 +277,8 @@ def send_digests() -> int:
     local = clock.local_now()
     day = local.date()
     waiting = select(NotificationItem.user_id).where(NotificationItem.digest_id.is_(None))
-    chat_digest = select(NotificationSetting.user_id).where(NotificationSetting.chat == DIGEST)
+    chat_digest = select(NotificationChoice.user_id).where(
+        NotificationChoice.category == CHAT, NotificationChoice.mail == DIGEST)
     already = select(NotificationDigest.user_id).where(NotificationDigest.day == day)
     users = list(db.session.scalars(
         select(User)

@@ -208,7 +208,8 @@ def _after_request(response: Response) -> Response:
         value = g.set_auth_cookie
         name = cfg["AUTH_COOKIE_NAME"]
         if value is None:
-            response.delete_cookie(name, path="/", secure=cfg["HTTPS"], httponly=True, samesite="Lax")
+            response.delete_cookie(name, path="/", secure=cfg["HTTPS"], httponly=True,
+                                   samesite="Lax")
         else:
             token, persistent = value
             response.set_cookie(

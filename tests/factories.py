@@ -205,7 +205,8 @@ def make_conference(group=None, groups=(), day=date(2027, 3, 10), start=None, co
         location=kw.pop("location", "Lokaal 3"), **kw,
     )
     activity.slots = [
-        Slot(starts_at=first + _td(minutes=i * minutes), ends_at=first + _td(minutes=(i + 1) * minutes))
+        Slot(starts_at=first + _td(minutes=i * minutes),
+             ends_at=first + _td(minutes=(i + 1) * minutes))
         for i in range(count)
     ]
     activity.starts_at = activity.slots[0].starts_at
@@ -219,7 +220,8 @@ def make_volunteer(group=None, groups=(), shifts=(("Begeleiders excursie Natural
 
     from parro.models import ActivityKind, Shift
 
-    activity = make_activity(ActivityKind.VOLUNTEER, ([group] if group else []) + list(groups), **kw)
+    activity = make_activity(ActivityKind.VOLUNTEER, ([group] if group else []) + list(groups),
+                             **kw)
     activity.shifts = [
         Shift(position=i, title=t, places=p, starts_at=_local(date(2027, 3, 12), _time(9, 0)),
               ends_at=_local(date(2027, 3, 12), _time(15, 0)))
@@ -232,7 +234,8 @@ def make_volunteer(group=None, groups=(), shifts=(("Begeleiders excursie Natural
 def make_materials(group=None, groups=(), items=(("lege wc-rollen", 10),), **kw):
     from parro.models import ActivityKind, Item
 
-    activity = make_activity(ActivityKind.MATERIALS, ([group] if group else []) + list(groups), **kw)
+    activity = make_activity(ActivityKind.MATERIALS, ([group] if group else []) + list(groups),
+                             **kw)
     activity.items = [Item(position=i, name=n, needed=q) for i, (n, q) in enumerate(items)]
     db.session.flush()
     return activity

@@ -59,13 +59,14 @@ class Server:
         })
         env.update({f"PARRO_{k}": str(v) for k, v in config.items()})
         instance.mkdir(parents=True, exist_ok=True)
-        self.log = open(instance / "server.log", "wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync",
-             "--bind", f"127.0.0.1:{self.port}", "--timeout", "60", "--graceful-timeout", "3",
-             "app:app"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
+        # The server writes to its own copy of the file descriptor; ours closes at once.
+        with open(instance / "server.log", "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "--workers", str(workers),
+                 "--worker-class", "sync", "--bind", f"127.0.0.1:{self.port}",
+                 "--timeout", "60", "--graceful-timeout", "3", "app:app"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            )
 
     def wait_ready(self, timeout=30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -95,7 +96,6 @@ class Server:
         return total / ticks
 
     def output(self) -> str:
-        self.log.flush()
         return (self.instance / "server.log").read_text(errors="replace")[-5000:]
 
     def stop(self) -> None:
@@ -106,7 +106,6 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self.log.close()
 
 
 def start_servers(*servers: Server) -> None:

@@ -446,7 +446,7 @@ def test_a_5000_row_file_through_the_pages(app, admin_client):
 
 
 def test_a_student_created_by_someone_else_during_the_import_stops_it(app, monkeypatch):
-    """The database refuses the duplicate; the admin gets a fresh preview, nothing is half-written."""
+    """The database refuses the duplicate; a fresh preview follows, nothing is half-written."""
     year = current_year()
     school = year.school
     db.session.commit()

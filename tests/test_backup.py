@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import make_url
 
-from parro.database import writing
+from parro.database import writer_transactions
 from parro.extensions import db
 from parro.models import OutboxMail
 
@@ -42,7 +42,8 @@ def empty_instance(make_app, tmp_path):
             name = f"parro_restore_{secrets.token_hex(4)}"
             with psycopg.connect(_libpq(TEST_DATABASE_URL), autocommit=True) as conn:
                 conn.execute(f"CREATE DATABASE {name}")
-            url = make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+            url = make_url(TEST_DATABASE_URL).set(database=name)
+            url = url.render_as_string(hide_password=False)
         else:
             name, url = None, f"sqlite:///{tmp_path / f'restored-{n}.sqlite3'}"
         target = make_app(DATABASE_URL=url, MEDIA_PATH=str(tmp_path / f"restored-media-{n}"))
@@ -106,7 +107,7 @@ class Writer(threading.Thread):
             with self.app.app_context():
                 i = 0
                 while not self.stop.is_set():
-                    with writing():
+                    with writer_transactions():
                         mail = OutboxMail(recipient=f"ouder{i}@example.org", subject="Nieuws",
                                           body_text="Er is nieuws in de groep.")
                         db.session.add(mail)
@@ -207,7 +208,8 @@ def _unwritable(folder: Path) -> bool:
 def snapshot(media_app, tmp_path):
     _put_media(media_app, {"ab/photo.jpg": b"photo of the school trip"})
     with media_app.app_context():
-        db.session.add(OutboxMail(recipient="ouder@example.org", subject="Hallo", body_text="Tekst"))
+        db.session.add(
+            OutboxMail(recipient="ouder@example.org", subject="Hallo", body_text="Tekst"))
         db.session.commit()
     result, entries = _backup(media_app, tmp_path / "backups")
     assert result.exit_code == 0, result.output

@@ -149,7 +149,7 @@ def test_htmx_is_configured_for_the_strict_csp(app, client):
     assert config["allowEval"] is False
     assert config["allowScriptTags"] is False
     assert config["historyCacheSize"] == 0
-    assert '<script src="/static/vendor/htmx.min.js"' in html
+    assert '<script src="/static/vendor/htmx.min.js?v=' in html
 
 
 TEMPLATES = sorted((ROOT / "templates").rglob("*.html"))

@@ -176,7 +176,8 @@ def test_the_cost_of_a_feed_page_does_not_grow_with_the_feed(make_client, app, s
         counts.append(queries.count)
         if n == 1000:
             # The next page, as htmx loads it on scrolling, costs the same.
-            more = re.search(r'data-hx-get="([^"]+)" data-hx-trigger="revealed"', response.get_data(as_text=True)).group(1)
+            more = re.search(r'data-hx-get="([^"]+)" data-hx-trigger="revealed"',
+                             response.get_data(as_text=True)).group(1)
             with count_client_queries(client) as more_queries:
                 fragment = client.get(more.replace("&amp;", "&"), headers={"HX-Request": "true"})
             assert len(titles(fragment)) == 20
@@ -204,7 +205,8 @@ def test_pages_of_twenty_with_an_older_posts_link_and_htmx_fragments(client, sch
     assert titles(second) == [f"Bericht {i:02d}" for i in range(24, 4, -1)]
     assert "<html" in second.get_data(as_text=True)  # without JavaScript: a whole page
 
-    more = re.search(r'data-hx-get="([^"]+)" data-hx-trigger="revealed"', second.get_data(as_text=True)).group(1)
+    more = re.search(r'data-hx-get="([^"]+)" data-hx-trigger="revealed"',
+                     second.get_data(as_text=True)).group(1)
     third = client.get(more.replace("&amp;", "&"), headers={"HX-Request": "true"})
     assert titles(third) == [f"Bericht {i:02d}" for i in range(4, -1, -1)]
     body = third.get_data(as_text=True)

@@ -55,7 +55,7 @@ def seed():
     chatters += [(auth_token(t), chats[n * 4].id) for n, t in enumerate(teachers)]
     # Each slot is wanted by five families; browser n books for families n, n + 50, ...
     bookers = [[] for _ in range(CLIENTS)]
-    for n, (guardian, child) in enumerate(zip(guardians, children)):
+    for n, (guardian, child) in enumerate(zip(guardians, children, strict=True)):
         bookers[n % CLIENTS].append((auth_token(guardian), round_.slots[n % SLOTS].id, child.id))
     round_id = round_.id
     db.session.commit()

@@ -1,4 +1,4 @@
-"""The upload pipeline (parro/media.py) and the media route that serves its files."""
+"""The upload pipeline (parro/media/) and the media route that serves its files."""
 
 from __future__ import annotations
 

@@ -144,8 +144,8 @@ def test_hiding_a_post_removes_it_for_everyone_and_tells_author_and_reporter(cli
     post_report, _ = _reported(client, w)
     photo_key = w.post.photos[0].key
     sign_in(client, w.admin)
-    response = client.post(f"/beheer/meldingen/{post_report.id}",
-                           data={"decision": "hide", "answer": "Namen van gezinnen horen hier niet."})
+    decision = {"decision": "hide", "answer": "Namen van gezinnen horen hier niet."}
+    response = client.post(f"/beheer/meldingen/{post_report.id}", data=decision)
     assert response.status_code == 303
 
     fresh()

@@ -19,6 +19,7 @@ from parro.extensions import db
 from parro.mail import send_all
 from parro.models import (
     Booking,
+    NotificationChoice,
     NotificationDigest,
     NotificationItem,
     NotificationSetting,
@@ -64,11 +65,9 @@ def s(app):
     return ns
 
 
-def choose(user, **modes):
-    row = notifications.setting_of(user)
-    for key, value in modes.items():
-        setattr(row, key, value)
-    db.session.merge(row)
+def choose(user, digest_time=None, **modes):
+    """Set the user's mail for these categories (push stays off)."""
+    notifications.save(user, {key: (False, mode) for key, mode in modes.items()}, digest_time)
     db.session.commit()
 
 
@@ -158,9 +157,9 @@ def test_important_posts_cannot_be_switched_off(s, client):
     response = client.post(PAGE, data={"important_posts": "off", "group_posts": "off"})
     assert response.status_code == 422
     assert "Belangrijke berichten kunt u niet uitzetten" in response.get_data(as_text=True)
-    assert db.session.scalar(select(NotificationSetting)) is None  # nothing changed
+    assert db.session.scalar(select(NotificationChoice)) is None  # nothing changed
     with pytest.raises(ValueError):
-        notifications.save(s.eva, {"important_posts": "off"}, time(18))
+        notifications.save(s.eva, {"important_posts": (False, "off")}, time(18))
 
     _important_post(s)
     assert subjects("eva@example.org") == ["Belangrijk bericht: Luizencontrole"]
@@ -191,6 +190,7 @@ def test_the_form_refuses_bad_values_and_changes_nothing(s, client, data):
     assert response.status_code == 422
     assert "Kies een van de mogelijkheden." in response.get_data(as_text=True)
     assert db.session.scalar(select(NotificationSetting)) is None
+    assert db.session.scalar(select(NotificationChoice)) is None
 
 
 def test_a_guardian_saves_their_choices(s, client):
@@ -209,11 +209,12 @@ def test_a_guardian_saves_their_choices(s, client):
         "activities": "digest", "absence": "off", "digest_time": "07:00",
     })
     assert response.status_code == 303
-    row = db.session.scalar(select(NotificationSetting).execution_options(populate_existing=True))
+    db.session.expire_all()
+    assert {key: (c.push, c.mail) for key, c in notifications.choices_of(s.eva).items()} == {
+        "group_posts": (False, "off"), "important_posts": (False, "digest"),
+        "chat": (False, "digest"), "activities": (False, "digest"), "absence": (False, "off")}
+    assert notifications.setting_of(s.eva).digest_time == time(7, 0)
     db.session.commit()
-    assert (row.group_posts, row.important_posts, row.chat, row.activities, row.absence) == (
-        "off", "digest", "digest", "digest", "off")
-    assert row.digest_time == time(7, 0)
     saved = client.get(PAGE).get_data(as_text=True)
     assert "Uw keuzes voor e-mailberichten zijn opgeslagen." in saved
 
@@ -225,9 +226,12 @@ def test_staff_see_their_own_categories_and_their_working_hours(s, client):
     assert "Belangrijke berichten" not in page  # staff write those, they do not get them
     response = client.post(PAGE, data={"chat": "digest", "digest_time": "20:00"})
     assert response.status_code == 303
-    row = db.session.scalar(select(NotificationSetting).execution_options(populate_existing=True))
+    db.session.expire_all()
+    assert notifications.mail_mode(s.anna, "chat") == "digest"
+    assert notifications.setting_of(s.anna).digest_time == time(20, 0)
+    assert notifications.choice_of(s.anna, "group_posts").category == "group_posts"  # no row
+    assert db.session.get(NotificationChoice, (s.anna.id, "group_posts")) is None
     db.session.commit()
-    assert (row.chat, row.digest_time) == ("digest", time(20, 0))
 
 
 def test_the_chat_page_links_to_the_one_settings_page(s, client):
@@ -398,3 +402,87 @@ def test_a_scheduled_group_post_is_told_at_its_time_once(s):
     clock.set_now(at(2026, 11, 18, 7, 1))
     assert publish_due() == 1 and publish_due() == 0
     assert subjects("eva@example.org") == ["Nieuw bericht: Morgen gym"]
+
+
+# -- one category's mail off (the one-click unsubscribe in a mail) -----------------------
+
+
+def test_turning_off_one_categorys_mail_keeps_the_others(s):
+    choose(s.eva, chat="digest")
+    assert notifications.turn_off_mail(s.eva, "group_posts") is True
+    db.session.commit()
+    modes = {key: c.mail for key, c in notifications.choices_of(s.eva).items()}
+    assert modes == {"group_posts": "off", "important_posts": "direct", "chat": "digest",
+                     "activities": "direct", "absence": "direct"}
+    _group_post(s)
+    assert mails_to("eva@example.org") == []
+
+
+def test_important_posts_mail_goes_off_only_beside_push(s):
+    assert notifications.turn_off_mail(s.eva, "important_posts") is False
+    db.session.commit()
+    assert db.session.scalar(select(NotificationChoice)) is None  # nothing changed
+    notifications.save(s.eva, {"important_posts": (True, "direct")})
+    assert notifications.turn_off_mail(s.eva, "important_posts") is True
+    db.session.commit()
+    assert (notifications.choice_of(s.eva, "important_posts").mail) == "off"
+
+
+def test_the_database_refuses_important_posts_without_a_channel(s):
+    from sqlalchemy.exc import IntegrityError
+
+    db.session.add(NotificationChoice(user_id=s.eva.id, category="important_posts", push=False,
+                                      mail="off"))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_the_migration_turns_mail_columns_into_one_choice_per_category(app):
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from parro.models import Role, User
+
+    db.session.remove()
+    db.drop_all()
+    try:
+        upgrade(revision="feedorder01")
+        with db.engine.begin() as conn:
+            for email in ("eva@example.org", "bas@example.org"):
+                conn.execute(User.__table__.insert().values(email=email, role=Role.GUARDIAN))
+            ids = dict(conn.execute(text("SELECT email, id FROM app_user")).all())
+            conn.execute(text(
+                "INSERT INTO notification_setting (user_id, group_posts, important_posts, chat, "
+                "activities, absence, digest_time, updated_at) VALUES (:eva, 'off', 'digest', "
+                "'digest', 'direct', 'off', '07:00:00', '2026-11-01 10:00:00')"
+            ), {"eva": ids["eva@example.org"]})
+        upgrade(revision="channels01")
+        with db.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT user_id, category, push, mail FROM notification_choice ORDER BY category"
+            )).all()
+            digest_time = conn.execute(
+                text("SELECT digest_time FROM notification_setting")).scalar()
+        eva = ids["eva@example.org"]
+        assert [tuple(r) for r in rows] == [
+            (eva, "absence", False, "off"), (eva, "activities", False, "direct"),
+            (eva, "chat", False, "digest"), (eva, "group_posts", False, "off"),
+            (eva, "important_posts", False, "digest"),
+        ]  # Bas chose nothing: he keeps the defaults
+        assert str(digest_time).startswith("07:00")
+        with db.engine.begin() as conn:  # push arrived for Eva's important posts, mail went off
+            conn.execute(text("UPDATE notification_choice SET push = true, mail = 'off' "
+                              "WHERE category = 'important_posts'"))
+        downgrade(revision="feedorder01")
+        with db.engine.connect() as conn:
+            back = conn.execute(text(
+                "SELECT user_id, group_posts, important_posts, chat, activities, absence "
+                "FROM notification_setting")).all()
+        assert [tuple(r) for r in back] == [(eva, "off", "direct", "digest", "direct", "off")]
+    finally:
+        db.session.remove()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.drop_all()
+        db.create_all()

@@ -84,8 +84,8 @@ def test_every_page_links_the_theme_manifest_and_icons(app, client):
     make_school().colour = "#ffff00"
     db.session.commit()
     html = client.get("/login").get_data(as_text=True)
-    assert html.index("css/app.css") < html.index('href="/theme.css"')
-    assert '<link rel="manifest" href="/manifest.webmanifest">' in html
+    assert html.index("css/app.css") < html.index('href="/theme.css?v=')
+    assert '<link rel="manifest" href="/manifest.webmanifest?v=' in html
     assert 'rel="apple-touch-icon"' in html
     assert f'<meta name="theme-color" content="{brand("#ffff00")}">' in html
     assert client.get("/static/img/apple-touch-icon.png").status_code == 200
@@ -126,7 +126,8 @@ def test_a_long_school_name_gets_a_short_name_that_fits_under_an_icon(app, clien
 
 # -- help ---------------------------------------------------------------------
 
-GUARDIAN_QUESTIONS = ["Hoe meld ik mijn kind ziek?", "Waarom zie ik de groep van vorig jaar niet meer?",
+GUARDIAN_QUESTIONS = ["Hoe meld ik mijn kind ziek?",
+                      "Waarom zie ik de groep van vorig jaar niet meer?",
                       "Mijn activatielink is verlopen",
                       "Waarom zegt de chat dat de leerkracht niet beschikbaar is?",
                       "Ik zie maar één van mijn kinderen", "Wie ziet de foto's van mijn kind?"]

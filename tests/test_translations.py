@@ -13,7 +13,8 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
-METHODS = [("parro/**.py", "python"), ("templates/**.html", "jinja2"), ("templates/**.txt", "jinja2")]
+METHODS = [("parro/**.py", "python"), ("templates/**.html", "jinja2"),
+           ("templates/**.txt", "jinja2")]
 
 
 def source_messages() -> set[str]:
@@ -38,4 +39,5 @@ def test_every_string_has_an_english_translation():
         and not m.fuzzy
     }
     missing = sorted(source_messages() - translated)
-    assert not missing, f"{len(missing)} strings without English translation:\n" + "\n".join(missing)
+    assert not missing, (f"{len(missing)} strings without English translation:\n"
+                         + "\n".join(missing))

@@ -8,7 +8,7 @@ from .. import clock, policy
 from ..auth.forms import EmptyForm
 from ..extensions import db
 from ..models import AbsenceReason, AbsenceReport, SchoolHoliday, Student
-from ..notifications import ABSENCE, DIRECT, mode_for
+from ..notifications import ABSENCE, DIRECT, mail_mode
 from . import bp, service
 from .forms import AppointmentForm, FilterForm, HolidayForm, ReasonForm, SickForm
 
@@ -157,7 +157,7 @@ def _confirm(report: AbsenceReport) -> None:
               start=report.starts_at.strftime("%H:%M"), end=report.ends_at.strftime("%H:%M")),
             "success",
         )
-    if service.wants_receipt(current_user) and mode_for(current_user, ABSENCE) == DIRECT:
+    if service.wants_receipt(current_user) and mail_mode(current_user, ABSENCE) == DIRECT:
         flash(_("U krijgt ook een bevestiging per e-mail."), "info")
 
 

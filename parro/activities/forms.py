@@ -100,7 +100,8 @@ class ActivityForm(FlaskForm):
     def _check_deadline(self) -> bool:
         deadline = self.deadline_at()
         if deadline is not None and deadline <= now():
-            _add_error(self.deadline_date, _("Deze datum is al voorbij. Kies een datum in de toekomst."))
+            _add_error(self.deadline_date,
+                       _("Deze datum is al voorbij. Kies een datum in de toekomst."))
             return False
         return True
 
@@ -152,7 +153,8 @@ class ConferenceForm(ActivityForm):
             sub = entry.form
             if sub.is_empty():
                 continue
-            for f, message in ((sub.date, _("Vul de datum in.")), (sub.start, _("Vul de begintijd in.")),
+            for f, message in ((sub.date, _("Vul de datum in.")),
+                               (sub.start, _("Vul de begintijd in.")),
                                (sub.end, _("Vul de eindtijd in."))):
                 if f.data is None and not f.errors:
                     _add_error(f, message)
@@ -166,7 +168,8 @@ class ConferenceForm(ActivityForm):
             if sub.date.data and sub.start.data and sub.end.data:
                 days.append((row, service.Day(sub.date.data, sub.start.data, sub.end.data, breaks)))
         if ok and not days:
-            _add_error(self.days[0].form.date, _("Vul minstens één dag in met een begin- en eindtijd."))
+            _add_error(self.days[0].form.date,
+                       _("Vul minstens één dag in met een begin- en eindtijd."))
             ok = False
         if ok:
             ok = self._check_plan(days)
@@ -209,7 +212,8 @@ class ShiftForm(Form):
     date = _Date(_l("Datum"), validators=[Optional()])
     start = _Time(_l("Van"), validators=[Optional()])
     end = _Time(_l("Tot"), validators=[Optional()])
-    places = _Int(_l("Plaatsen"), validators=[Optional(), NumberRange(1, 200, _l("Kies 1 tot 200 plaatsen."))])
+    places = _Int(_l("Plaatsen"),
+                  validators=[Optional(), NumberRange(1, 200, _l("Kies 1 tot 200 plaatsen."))])
 
 
 class VolunteerForm(ActivityForm):
@@ -257,7 +261,8 @@ class VolunteerForm(ActivityForm):
 
 class ItemForm(Form):
     name = StringField(_l("Wat"), validators=[Length(max=120)])
-    needed = _Int(_l("Aantal"), validators=[Optional(), NumberRange(1, 1000, _l("Kies 1 tot 1000."))])
+    needed = _Int(_l("Aantal"),
+                  validators=[Optional(), NumberRange(1, 1000, _l("Kies 1 tot 1000."))])
 
 
 class MaterialsForm(ActivityForm):

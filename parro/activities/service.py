@@ -107,8 +107,8 @@ class Day:
 def parse_breaks(text: str) -> tuple[tuple[time, time], ...]:
     """'12:00-12:30, 15:15-15:30' → ((12:00, 12:30), (15:15, 15:30)); ValueError if unreadable."""
     result = []
-    for part in text.replace(";", ",").split(","):
-        part = part.strip().replace("–", "-").replace(".", ":")
+    for written in text.replace(";", ",").split(","):
+        part = written.strip().replace("–", "-").replace(".", ":")
         if not part:
             continue
         try:
@@ -643,7 +643,8 @@ def not_booked(activity: Activity) -> list[Missing]:
     result = []
     for student in participants(activity):
         if student.id in separate:
-            missing = [gs.user for gs in student.guardianships if gs.user_id not in booked[student.id]]
+            missing = [gs.user for gs in student.guardianships
+                       if gs.user_id not in booked[student.id]]
             if missing:
                 result.append(Missing(student, missing))
         elif not booked[student.id]:
@@ -742,7 +743,9 @@ def pledge(user: User, item: Item, quantity: int) -> Pledge | None:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise ActivityError(_("Dat lukte niet tegelijk met een andere wijziging. Probeer het opnieuw.")) from None
+        raise ActivityError(
+            _("Dat lukte niet tegelijk met een andere wijziging. Probeer het opnieuw.")
+        ) from None
     return mine
 
 
@@ -820,15 +823,18 @@ def response_rate(activity: Activity) -> Rate:
         total = len(participants(activity))
         missing = sum(1 for m in not_booked(activity) if not m.guardians)
         done = total - missing
-        return Rate(done, total, _("%(done)s van %(total)s kinderen ingepland", done=done, total=total))
+        return Rate(done, total,
+                    _("%(done)s van %(total)s kinderen ingepland", done=done, total=total))
     if activity.kind == ActivityKind.INVITATION:
         total = len(participants(activity))
         done = len(activity.responses)
-        return Rate(done, total, _("%(done)s van %(total)s gezinnen hebben geantwoord", done=done, total=total))
+        return Rate(done, total, _("%(done)s van %(total)s gezinnen hebben geantwoord",
+                                   done=done, total=total))
     if activity.kind == ActivityKind.VOLUNTEER:
         total = sum(s.places for s in activity.shifts)
         done = sum(s.taken for s in activity.shifts)
-        return Rate(done, total, _("%(done)s van %(total)s plaatsen gevuld", done=done, total=total))
+        return Rate(done, total,
+                    _("%(done)s van %(total)s plaatsen gevuld", done=done, total=total))
     total = sum(i.needed for i in activity.items)
     done = sum(i.pledged for i in activity.items)
     return Rate(done, total, _("%(done)s van %(total)s toegezegd", done=done, total=total))
@@ -877,8 +883,9 @@ def guardian_overview(user: User) -> tuple[list[tuple[Activity, str]], list[Mine
                 if b is None:
                     todo = todo or _("Plan een gesprek voor %(child)s", child=child.first_name)
                 elif b.slot.ends_at > moment:
-                    mine.append(Mine(activity, _("Gesprek voor %(child)s: %(when)s",
-                                                 child=child.first_name, when=when(b.slot.starts_at)),
+                    mine.append(Mine(activity,
+                                     _("Gesprek voor %(child)s: %(when)s",
+                                       child=child.first_name, when=when(b.slot.starts_at)),
                                      "activities.booking_ics", {"booking_id": b.id},
                                      b.slot.starts_at))
         elif activity.kind == ActivityKind.INVITATION:
@@ -888,7 +895,8 @@ def guardian_overview(user: User) -> tuple[list[tuple[Activity, str]], list[Mine
                 if r is None:
                     todo = todo or _("Laat weten of u komt")
                 elif activity.starts_at is None or activity.starts_at > moment:
-                    mine.append(Mine(activity, answer_text(r), "activities.event_ics" if r.answer != Answer.NO else None,
+                    ics = "activities.event_ics" if r.answer != Answer.NO else None
+                    mine.append(Mine(activity, answer_text(r), ics,
                                      {"activity_id": activity.id}, activity.starts_at))
         elif activity.kind == ActivityKind.VOLUNTEER:
             taken = [s for s in activity.shifts for su in s.signups if su.user_id == user.id]
@@ -902,7 +910,8 @@ def guardian_overview(user: User) -> tuple[list[tuple[Activity, str]], list[Mine
         else:
             pledged = [(i, p) for i in activity.items for p in i.pledges if p.user_id == user.id]
             for i, p in pledged:
-                mine.append(Mine(activity, _("U neemt mee: %(n)s × %(item)s", n=p.quantity, item=i.name)))
+                mine.append(Mine(activity,
+                                 _("U neemt mee: %(n)s × %(item)s", n=p.quantity, item=i.name)))
             if not pledged and any(i.remaining > 0 for i in activity.items):
                 todo = _("Er is nog iets nodig")
         if todo and is_open_for(user, activity):

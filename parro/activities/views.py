@@ -292,7 +292,8 @@ def _form_or_422(form, activity: Activity):
     if form.validate_on_submit():
         return None
     errors = [e for field in form for e in field.errors]
-    return _show(activity, 422, errors[0] if errors else _("Er ging iets mis. Probeer het opnieuw."))
+    return _show(activity, 422,
+                 errors[0] if errors else _("Er ging iets mis. Probeer het opnieuw."))
 
 
 # -- conferences ------------------------------------------------------------------------------

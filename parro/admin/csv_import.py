@@ -282,7 +282,8 @@ def read(data: bytes) -> tuple[list[Row], list[Problem]]:
                     found=len(cells), expected=len(header),
                 )))
                 continue
-            unnamed = [n for n, (column, cell) in enumerate(zip(header, cells), start=1)
+            unnamed = [n for n, (column, cell)
+                       in enumerate(zip(header, cells, strict=False), start=1)
                        if not column and cell.strip()]
             if unnamed:
                 problems.append(Problem(line, _l(
@@ -299,7 +300,8 @@ def read(data: bytes) -> tuple[list[Row], list[Problem]]:
                 )))
                 continue
             values = dict.fromkeys(COLUMNS, "")
-            for column, cell in zip(header, cells):
+            # A short line leaves the last columns empty.
+            for column, cell in zip(header, cells, strict=False):
                 if column:
                     values[column] = clean(cell)
             rows.append(Row(line, values))

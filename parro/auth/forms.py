@@ -167,7 +167,7 @@ class TimeChoiceField(_Checked, SelectField):
     pass
 
 
-def email_settings_form(user, setting, formdata=None):
+def email_settings_form(user, setting, choices, formdata=None):
     """One radio group per category the user gets mail about, and the digest time."""
     from .. import notifications as n
 
@@ -176,11 +176,11 @@ def email_settings_form(user, setting, formdata=None):
 
     data = {}
     for category in n.categories_for(user):
-        modes = [n.DIRECT, n.DIGEST] + ([n.OFF] if category.can_be_off else [])
-        choices = [SelectChoice(m, n.MODE_LABELS[m]) for m in modes]
-        field = ModeField(category.label, choices=choices, description=category.hint or "")
+        modes = [n.DIRECT, n.DIGEST] + ([n.OFF] if not category.always_reaches else [])
+        options = [SelectChoice(m, n.MODE_LABELS[m]) for m in modes]
+        field = ModeField(category.label, choices=options, description=category.hint or "")
         setattr(EmailSettingsForm, category.key, field)
-        data[category.key] = getattr(setting, category.key)
+        data[category.key] = choices[category.key].mail
     EmailSettingsForm.digest_time = TimeChoiceField(
         _l("Tijd van het dagelijks overzicht"),
         choices=[SelectChoice(t.strftime("%H:%M")) for t in n.DIGEST_TIMES],
@@ -188,7 +188,7 @@ def email_settings_form(user, setting, formdata=None):
     data["digest_time"] = setting.digest_time.strftime("%H:%M")
     form = EmailSettingsForm(formdata=formdata, data=data)
     for category in n.categories_for(user):
-        if not category.can_be_off:
+        if category.always_reaches:
             form[category.key].refusal = _l(
                 "%(category)s kunt u niet uitzetten. Kies direct of dagelijks overzicht.",
                 category=category.label,

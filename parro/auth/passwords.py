@@ -52,8 +52,7 @@ def _personal_words(user_inputs) -> tuple[list[str], list[str]]:
     words are refused outright; single words (a first name) only weaken the score.
     """
     words, forbidden = [], []
-    for value in (u for u in user_inputs if u):
-        value = value.strip().lower()
+    for value in (u.strip().lower() for u in user_inputs if u):
         words.append(value)
         words.extend(w for w in re.split(r"[\W_]+", value) if len(w) > 2)
         local = value.split("@")[0]

@@ -172,7 +172,7 @@ def _school_requires() -> bool:
 
 @bp.before_app_request
 def _set_up_two_factor_first():
-    """When the school requires it, staff without two-factor login set it up before anything else."""
+    """Make staff without two-factor login set it up first, when the school requires it."""
     if request.endpoint in OPEN_WHILE_REQUIRED or request.endpoint is None:
         return None
     user = current_user

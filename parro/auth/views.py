@@ -119,11 +119,14 @@ def record_login(user: User | None, email: str, ok: bool, **details) -> None:
 @bp.post("/logout")
 def logout():
     """Log out of this browser."""
+    response = redirect(url_for("auth.login"), 303)
     if EmptyForm().validate_on_submit():
         end_session()
         db.session.commit()
         flash(_("U bent uitgelogd."), "success")
-    return redirect(url_for("auth.login"), 303)
+        # A shared classroom PC keeps none of this family's photos in its cache.
+        response.headers["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 # -- password reset -----------------------------------------------------------
@@ -213,13 +216,18 @@ def email_settings():
 
     from .. import notifications
 
-    setting = notifications.setting_of(current_user)
+    choices = notifications.choices_of(current_user)
     form = email_settings_form(
-        current_user, setting, request.form if request.method == "POST" else None
+        current_user, notifications.setting_of(current_user), choices,
+        request.form if request.method == "POST" else None,
     )
     if form.validate_on_submit():
-        modes = {c.key: form[c.key].data for c in notifications.categories_for(current_user)}
-        notifications.save(current_user, modes, time.fromisoformat(form.digest_time.data))
+        notifications.save(
+            current_user,
+            {c.key: (choices[c.key].push, form[c.key].data)
+             for c in notifications.categories_for(current_user)},
+            time.fromisoformat(form.digest_time.data),
+        )
         db.session.commit()
         flash(_("Uw keuzes voor e-mailberichten zijn opgeslagen."), "success")
         return redirect(url_for("auth.email_settings"), 303)

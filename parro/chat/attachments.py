@@ -1,4 +1,4 @@
-"""Photos and PDFs in chat messages: a thin layer over the upload pipeline (parro/media.py).
+"""Photos and PDFs in chat messages: a thin layer over the upload pipeline (parro/media/).
 
 Chat uses the same pipeline as the group feed (decode check, EXIF orientation,
 metadata stripped, display size and thumbnail, HEIC accepted, random keys),

@@ -37,7 +37,8 @@ from sqlalchemy.orm import joinedload
 from .. import clock, policy
 from ..extensions import db
 from ..mail import queue_mail
-from ..models import Conversation, Message, NotificationSetting, ReadState, Role, User
+from ..models import Conversation, Message, NotificationChoice, ReadState, Role, User
+from ..notifications import CHAT, DIRECT
 from .availability import availabilities, is_off, period_start
 from .service import mark_notified, members
 
@@ -45,7 +46,9 @@ from .service import mark_notified, members
 def _not_direct():
     """Members who chose the daily overview or no chat e-mail at all."""
     return set(db.session.scalars(
-        select(NotificationSetting.user_id).where(NotificationSetting.chat != "direct")
+        select(NotificationChoice.user_id).where(
+            NotificationChoice.category == CHAT, NotificationChoice.mail != DIRECT
+        )
     ))
 
 

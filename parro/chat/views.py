@@ -21,7 +21,7 @@ from .. import media, policy
 from ..auth.forms import EmptyForm
 from ..database import polled
 from ..extensions import db, limiter
-from ..files.sending import VARIANTS, send_stored
+from ..media.serving import VARIANTS, send_stored
 from ..models import Conversation, Message, Student, User
 from ..policy import current_school
 from ..sql import CONVERSATION_ID, prebuilt

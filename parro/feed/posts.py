@@ -66,7 +66,8 @@ def new_post(group_id: int):
     group = db.get_or_404(Group, group_id)
     policy.require(policy.can_post_in_group(current_user, group))
     form = PostForm()
-    mine = [g for g in policy.visible_groups(current_user) if policy.can_post_in_group(current_user, g)]
+    mine = [g for g in policy.visible_groups(current_user)
+            if policy.can_post_in_group(current_user, g)]
     form.groups.choices = [SelectChoice(g.id, g.name) for g in mine]
     tag_groups = service.taggable_students(mine)
     form.tagged.choices = [

@@ -113,7 +113,7 @@ def publish_command(loop):
 
 # -- the publisher thread -------------------------------------------------------
 
-_started = False
+_started = threading.Event()
 _lock = threading.Lock()
 
 
@@ -134,8 +134,7 @@ def _loop(app: Flask) -> None:
 def _start_publisher():
     # Started by the first request, so CLI commands never run one; tests (TESTING)
     # never do, they call publish_due() themselves.
-    global _started
-    if _started:
+    if _started.is_set():
         return
     from flask import current_app
 
@@ -143,6 +142,6 @@ def _start_publisher():
     if not app.config["FEED_PUBLISHER_THREAD"] or app.config["TESTING"]:
         return
     with _lock:
-        if not _started:
+        if not _started.is_set():
             threading.Thread(target=_loop, args=(app,), name="feed-publisher", daemon=True).start()
-            _started = True
+            _started.set()

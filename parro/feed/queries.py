@@ -286,7 +286,8 @@ def describe(user: User, posts: list[Post]) -> dict[int, PostInfo]:
     info = {p.id: PostInfo() for p in posts}
     if not posts:
         return info
-    for post_id, count, liked in db.session.execute(_likes(), {"ids": list(info), "user_id": user.id}):
+    params = {"ids": list(info), "user_id": user.id}
+    for post_id, count, liked in db.session.execute(_likes(), params):
         info[post_id].like_count = count
         info[post_id].liked = bool(liked)
     for post in posts:

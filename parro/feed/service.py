@@ -119,7 +119,7 @@ def create_post(
 
 
 def edit_post(post: Post, *, title: str, body: str, remove_ids=(), descriptions=None) -> None:
-    """New title, text and photo descriptions; the attachments in remove_ids go, with their files."""
+    """Set a new title, text and photo descriptions; remove the attachments in remove_ids."""
     post.title = (title or "").strip()
     post.body = clean_text(body)
     post.edited_at = now()

@@ -62,7 +62,8 @@ def _render_feed(group_ids: set[int], current_group: Group | None = None):
 
 def _with_activities(page, group_ids: set[int], before: int | None) -> list[tuple[str, object]]:
     """The page's posts with the activities announced between them, newest first."""
-    not_after = db.session.scalar(select(Post.publish_at).where(Post.id == before)) if before else None
+    not_after = (db.session.scalar(select(Post.publish_at).where(Post.id == before))
+                 if before else None)
     newer_than = page.posts[-1].publish_at if page.next_before else None
     items = [("post", post, post.publish_at) for post in page.posts]
     items += [

@@ -9,7 +9,7 @@ from . import bp
 
 
 def role_of(user) -> str:
-    """Which help a visitor gets: anonymous visitors get the parents' page (logging in, activation)."""
+    """Which help a visitor gets; anonymous visitors get the parents' (logging in, activation)."""
     if user.is_authenticated and user.is_admin:
         return "admin"
     if user.is_authenticated and user.is_teacher:

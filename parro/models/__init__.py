@@ -45,7 +45,12 @@ from .feed import (
     ReadReceipt,
 )
 from .moderation import Report
-from .notification import NotificationDigest, NotificationItem, NotificationSetting
+from .notification import (
+    NotificationChoice,
+    NotificationDigest,
+    NotificationItem,
+    NotificationSetting,
+)
 from .outbox import OutboxMail
 from .privacy import APP_PHOTOS, Consent, ConsentChange, ConsentTopic
 from .school import Group, Membership, School, SchoolYear, Student, TeacherAssignment
@@ -108,6 +113,7 @@ __all__ = [
     "Membership",
     "NotificationDigest",
     "NotificationItem",
+    "NotificationChoice",
     "NotificationSetting",
     "OutboxMail",
     "Report",

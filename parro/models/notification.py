@@ -1,6 +1,10 @@
-"""E-mailberichten: each user's mail choice per category, and the daily digest.
+"""Meldingen: each user's channels per category, and the daily digest.
 
-No NotificationSetting row means the defaults (parro.notifications.DEFAULTS).
+Per category a NotificationChoice: push to the user's phones on or off, and mail
+at once ("direct"), in the daily digest or not at all. No row for a category
+means its default (parro.notifications.DEFAULTS); no NotificationSetting row
+means the default digest time.
+
 A NotificationItem waits for the user's next digest; the digest that took it is
 recorded on it, so nothing is listed twice. One NotificationDigest per user per
 (school-local) day, enforced by a unique constraint: two runs at once cannot both
@@ -11,39 +15,49 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Time, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Time,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import now
 from ..database import UTCDateTime
 from ..extensions import db
 
-MODES = ("direct", "digest", "off")
-
-
-def _mode_column(default: str):
-    return mapped_column(String(10), default=default)
-
 
 class NotificationSetting(db.Model):
-    __table_args__ = tuple(
-        CheckConstraint(f"{column} IN ('direct', 'digest', 'off')", name=f"{column}_mode")
-        for column in ("group_posts", "chat", "activities", "absence")
-    ) + (
-        # Important posts cannot be switched off, only sent at once or in the digest.
-        CheckConstraint("important_posts IN ('direct', 'digest')", name="important_posts_mode"),
+    """What holds for all of a user's categories: the time of the daily digest."""
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    digest_time: Mapped[time] = mapped_column(Time, default=time(18, 0))  # school time zone
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+
+
+class NotificationChoice(db.Model):
+    """How one user hears about one category: push on or off, and the mail."""
+
+    __table_args__ = (
+        CheckConstraint("mail IN ('direct', 'digest', 'off')", name="mail_mode"),
+        # Important posts always reach the user by at least one channel.
+        CheckConstraint("category != 'important_posts' OR push OR mail != 'off'",
+                        name="important_posts_reach"),
     )
 
     user_id: Mapped[int] = mapped_column(
         ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True
     )
-    group_posts: Mapped[str] = _mode_column("digest")
-    important_posts: Mapped[str] = _mode_column("direct")
-    chat: Mapped[str] = _mode_column("direct")
-    activities: Mapped[str] = _mode_column("direct")
-    absence: Mapped[str] = _mode_column("direct")
-    digest_time: Mapped[time] = mapped_column(Time, default=time(18, 0))  # school time zone
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+    category: Mapped[str] = mapped_column(String(20), primary_key=True)
+    push: Mapped[bool] = mapped_column(Boolean, default=False)
+    mail: Mapped[str] = mapped_column(String(10), default="direct")
 
 
 class NotificationDigest(db.Model):

@@ -122,7 +122,8 @@ def message_context(message: Message) -> list[Message]:
     before = db.session.scalars(
         base.where(Message.id < message.id).order_by(Message.id.desc()).limit(CONTEXT_MESSAGES)
     ).all()
-    after = db.session.scalars(base.where(Message.id > message.id).order_by(Message.id).limit(1)).all()
+    after = db.session.scalars(
+        base.where(Message.id > message.id).order_by(Message.id).limit(1)).all()
     return [*reversed(before), message, *after]
 
 

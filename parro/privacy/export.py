@@ -206,11 +206,12 @@ def collect(user: User) -> Export:
 
     absence_pref = db.session.get(AbsencePreference, user.id)
     mail = notifications.setting_of(user)
+    choices = notifications.choices_of(user)
     feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == user.id))
     out.documents["instellingen.json"] = {
         "bevestiging_ziekmelding_per_e-mail": bool(absence_pref and absence_pref.email_receipt),
         "e-mailberichten": {
-            category.key: getattr(mail, category.key) for category in notifications.CATEGORIES
+            key: choice.mail for key, choice in choices.items()
         },
         "tijd_dagelijks_overzicht": mail.digest_time.strftime("%H:%M"),
         "agenda-abonnement_aangemaakt_op": _when(feed.created_at) if feed else None,
@@ -401,7 +402,8 @@ def write_zip(export: Export):
         documents=export.documents,
         file_count=len(export.files),
     )
-    handle = tempfile.TemporaryFile()
+    # Returned open: the caller sends it, and the response closes it.
+    handle = tempfile.TemporaryFile()  # noqa: SIM115
     with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("README.txt", readme)
         for name, document in export.documents.items():

@@ -6,40 +6,46 @@ import json
 
 from flask import Response, request, url_for
 
+from ..assets import IMMUTABLE, content_hash
 from ..policy import current_school
 from . import bp
 from .colour import brand, brand_dark
 
-# Not private: any visitor may read the school's name and colour; a few minutes
-# of caching saves a request per page, and the ETag makes revalidation cheap.
+# Not private: any visitor may read the school's name and colour. Pages link both
+# files with `?v=<hash of the content>` (theme_url), so a browser keeps them for a
+# year and the next colour or name is a new URL; a URL without it is kept a few
+# minutes, and the ETag makes revalidation cheap.
 CACHE = "public, max-age=300"
 
 
 def _cacheable(body: str, mimetype: str) -> Response:
     response = Response(body, mimetype=mimetype)
-    response.headers["Cache-Control"] = CACHE
+    immutable = request.args.get("v") == content_hash(body.encode())
+    response.headers["Cache-Control"] = IMMUTABLE if immutable else CACHE
     response.add_etag()
     return response.make_conditional(request)
 
 
 @bp.app_template_global()
 def brand_colour(school) -> str:
-    """The school's colour as the layout uses it (white text on it stays readable)."""
+    """The school colour as the layout uses it (white text on it stays readable)."""
     return brand(school.colour if school else None)
 
 
-@bp.get("/theme.css")
-def stylesheet():
-    """Serve the school's colour as CSS variables (inline styles are forbidden by the CSP)."""
+@bp.app_template_global()
+def theme_url(endpoint: str) -> str:
+    """The URL of the stylesheet or the manifest, with the hash of what it serves now."""
+    body = _BODIES[endpoint]()
+    return url_for(endpoint, v=content_hash(body.encode()))
+
+
+def _stylesheet_body() -> str:
     school = current_school()
     colour = school.colour if school else None
-    body = f":root {{ --brand: {brand(colour)}; --brand-dark: {brand_dark(colour)}; }}\n"
-    return _cacheable(body, "text/css")
+    return f":root {{ --brand: {brand(colour)}; --brand-dark: {brand_dark(colour)}; }}\n"
 
 
-@bp.get("/manifest.webmanifest")
-def manifest():
-    """Serve the web app manifest, so parents can add the app to their home screen."""
+def _manifest_body() -> str:
     school = current_school()
     name = school.name if school else "parro"
     colour = brand(school.colour if school else None)
@@ -49,6 +55,8 @@ def manifest():
                 "type": "image/png", "purpose": purpose}
 
     body = {
+        # The app's identity: the same installed app whatever the manifest's URL.
+        "id": "/",
         "name": name,
         # Shown under the icon on the home screen, where there is room for about 12 letters.
         "short_name": name if len(name) <= 12 else "parro",
@@ -64,4 +72,19 @@ def manifest():
             icon("icon-maskable-512.png", 512, "maskable"),
         ],
     }
-    return _cacheable(json.dumps(body, ensure_ascii=False), "application/manifest+json")
+    return json.dumps(body, ensure_ascii=False)
+
+
+_BODIES = {"theme.stylesheet": _stylesheet_body, "theme.manifest": _manifest_body}
+
+
+@bp.get("/theme.css")
+def stylesheet():
+    """Serve the school's colour as CSS variables (inline styles are forbidden by the CSP)."""
+    return _cacheable(_stylesheet_body(), "text/css")
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    """Serve the web app manifest, so parents can add the app to their home screen."""
+    return _cacheable(_manifest_body(), "application/manifest+json")

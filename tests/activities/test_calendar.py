@@ -71,7 +71,8 @@ def test_a_booking_downloads_as_ics_in_school_time(make_client, school):
     assert event["SEQUENCE"] == 0
 
     # Moved: the same calendar entry (UID), a higher SEQUENCE, the new time.
-    eva.post(f"/activiteiten/boeking/{booking_id}/verplaatsen", data={"slot_id": activity.slots[4].id})
+    eva.post(f"/activiteiten/boeking/{booking_id}/verplaatsen",
+             data={"slot_id": activity.slots[4].id})
     _cal, (event,) = events(eva.get(f"/activiteiten/boeking/{booking_id}.ics").get_data())
     assert str(event["UID"]) == uid
     assert event["SEQUENCE"] == 1
@@ -105,7 +106,8 @@ def test_the_private_calendar_url(make_client, school):
     mine = Booking(slot=activity.slots[0], student=school["sem"])
     theirs = Booking(slot=activity.slots[1], student=school["noor"])
     db.session.add_all([mine, theirs])
-    db.session.add(Response(activity=invitation, student=school["sem"], answer=Answer.YES, people=2))
+    db.session.add(
+        Response(activity=invitation, student=school["sem"], answer=Answer.YES, people=2))
     db.session.commit()
     mine_id, theirs_id = mine.id, theirs.id
     eva = make_client()

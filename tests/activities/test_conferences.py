@@ -73,7 +73,8 @@ def test_teacher_plans_a_round_and_the_app_makes_the_slots(app, client, school):
     assert page.status_code == 200
     assert "Tijden maken" in text_of(page)
 
-    response = client.post("/activiteiten/nieuw/oudergesprekken", data=conference_form(school["group"]))
+    response = client.post("/activiteiten/nieuw/oudergesprekken",
+                           data=conference_form(school["group"]))
     assert response.status_code == 303
     activity = db.session.scalar(select(Activity))
     assert response.headers["Location"].endswith(f"/activiteiten/{activity.id}")
@@ -114,9 +115,11 @@ def test_the_form_suggests_the_configured_number_of_early_days(make_client, scho
         ({"deadline_date": "2027-03-10", "deadline_time": "15:00"},
          "Het inschrijven moet sluiten voordat het eerste gesprek begint"),
         ({"days-0-end": "13:00"}, "De eindtijd moet na de begintijd liggen."),
-        ({"days-0-breaks": "koffie"}, "Schrijf een pauze als begin en eind, bijvoorbeeld 15:30-15:45."),
+        ({"days-0-breaks": "koffie"},
+         "Schrijf een pauze als begin en eind, bijvoorbeeld 15:30-15:45."),
         ({"days-0-breaks": "16:30-16:45"}, "De pauze 16:30-16:45 valt niet binnen 14:00–16:00."),
-        ({"days-0-date": "2027-02-20", "deadline_date": "2027-02-19"}, "Deze dag is al (deels) voorbij."),
+        ({"days-0-date": "2027-02-20", "deadline_date": "2027-02-19"},
+         "Deze dag is al (deels) voorbij."),
         ({"days-0-start": ""}, "Vul de begintijd in."),
         ({"slot_minutes": "0"}, "Kies tussen 5 en 120 minuten."),
         ({"opens_date": "2027-03-09"}, "Het inschrijven moet openen vóór het sluiten."),
@@ -158,7 +161,8 @@ def test_a_round_for_a_group_you_do_not_teach_is_refused(client, school):
 def test_guardians_cannot_plan_activities(client, school):
     login_as(client, school["mother"])
     assert client.get("/activiteiten/nieuw/oudergesprekken").status_code == 403
-    response = client.post("/activiteiten/nieuw/oudergesprekken", data=conference_form(school["group"]))
+    response = client.post("/activiteiten/nieuw/oudergesprekken",
+                           data=conference_form(school["group"]))
     assert response.status_code == 403
     assert db.session.scalar(select(func.count(Activity.id))) == 0
 
@@ -187,7 +191,8 @@ def test_guardian_books_a_slot_and_both_guardians_see_it(make_client, school):
     page = mother.get(response.headers["Location"])
     assert "Het gesprek voor Sem staat gepland op woensdag 10 maart om 14:20." in text_of(page)
     row = db.session.scalar(select(Booking))
-    assert (row.slot_id, row.student_id, row.guardian_id) == (activity.slots[2].id, school["sem"].id, None)
+    assert (row.slot_id, row.student_id, row.guardian_id) == (
+        activity.slots[2].id, school["sem"].id, None)
 
     # The other guardian shares the booking: sees it, and may move it.
     page = father.get(f"/activiteiten/{activity.id}")
@@ -198,7 +203,8 @@ def test_guardian_books_a_slot_and_both_guardians_see_it(make_client, school):
     db.session.expire_all()
     assert db.session.get(Booking, row.id).slot_id == activity.slots[4].id
     assert db.session.get(Booking, row.id).sequence == 1
-    assert "verplaatst naar woensdag 10 maart om 14:40" in text_of(father.get(response.headers["Location"]))
+    page = text_of(father.get(response.headers["Location"]))
+    assert "verplaatst naar woensdag 10 maart om 14:40" in page
     # Guardians changing their own booking get no mail about it.
     assert db.session.scalar(select(func.count(OutboxMail.id))) == 0
 
@@ -288,7 +294,8 @@ def test_a_taken_slot_cannot_be_booked(make_client, school):
     activity, second, noor = _first_slot_taken(make_client, school)
     response = book(second, activity, activity.slots[0], noor)
     assert response.status_code == 422
-    assert "Dit tijdstip is net door iemand anders gekozen. Kies een ander tijdstip." in text_of(response)
+    assert ("Dit tijdstip is net door iemand anders gekozen. Kies een ander tijdstip."
+            in text_of(response))
     assert bookings() == 1
 
 
@@ -468,7 +475,8 @@ def test_teacher_sees_who_has_not_booked_books_for_a_family_and_moves_it(make_cl
     assert response.status_code == 303
     mail = db.session.scalar(select(OutboxMail))
     assert mail.recipient == "linda@example.org"
-    assert "De leerkracht heeft voor Noor een gesprek gepland: woensdag 10 maart om 14:10." in mail.body_text
+    assert ("De leerkracht heeft voor Noor een gesprek gepland: woensdag 10 maart om 14:10."
+            in mail.body_text)
 
     booking = db.session.scalar(select(Booking))
     response = teacher.post(f"/activiteiten/boeking/{booking.id}/verplaatsen",
@@ -493,7 +501,8 @@ def test_teacher_sees_who_has_not_booked_books_for_a_family_and_moves_it(make_cl
     response = teacher.post(f"/activiteiten/boeking/{booking.id}/annuleren")
     assert response.status_code == 303
     assert bookings() == 0
-    assert "geannuleerd" in db.session.scalars(select(OutboxMail).order_by(OutboxMail.id)).all()[-1].body_text
+    last = db.session.scalars(select(OutboxMail).order_by(OutboxMail.id)).all()[-1]
+    assert "geannuleerd" in last.body_text
 
 
 def test_guardians_who_live_apart_each_book_their_own_talk(make_client, school):
@@ -538,7 +547,8 @@ def test_teacher_books_for_one_guardian_when_separate(make_client, school):
     response = book(teacher, activity, activity.slots[0], school["sem"])
     assert response.status_code == 422
     assert "kies voor welke ouder" in text_of(response)
-    response = book(teacher, activity, activity.slots[0], school["sem"], guardian_id=school["father"].id)
+    response = book(teacher, activity, activity.slots[0], school["sem"],
+                    guardian_id=school["father"].id)
     assert response.status_code == 303
     assert db.session.scalar(select(Booking.guardian_id)) == school["father"].id
 
@@ -579,9 +589,10 @@ def test_ten_guardians_clicking_the_same_slot_at_once_get_it_once(app, make_clie
 
     statuses = sorted(status for status, _text in results)
     assert statuses == [303] + [422] * 9, results
+    taken = "Dit tijdstip is net door iemand anders gekozen. Kies een ander tijdstip."
     for status, text in results:
         if status == 422:
-            assert "Dit tijdstip is net door iemand anders gekozen. Kies een ander tijdstip." in text
+            assert taken in text
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Booking.id)).where(Booking.slot_id == slot_id)) == 1
     assert bookings() == 1
@@ -598,7 +609,8 @@ def test_the_database_refuses_a_second_booking_of_a_slot_or_child(app, school):
     mother, father, noor = school["mother"].id, school["father"].id, noor.id
 
     def insert(slot, student, guardian=None):
-        db.session.add(Booking(activity_id=a, slot_id=slot, student_id=student, guardian_id=guardian))
+        db.session.add(Booking(activity_id=a, slot_id=slot, student_id=student,
+                               guardian_id=guardian))
         db.session.commit()
 
     insert(slots[0], sem)
@@ -635,7 +647,8 @@ def _statements_of(client, url) -> int:
     seen = []
 
     def before(conn, cursor, statement, parameters, context, executemany):
-        if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|PRAGMA)", statement, re.IGNORECASE):
+        if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|PRAGMA)", statement,
+                        re.IGNORECASE):
             seen.append(statement)
 
     db.session.commit()

@@ -28,4 +28,5 @@ def test_the_demo_has_a_round_with_jansens_booking_and_one_of_each_kind(app, mak
     assert "Gesprek voor Sem:" in page
     assert "Plan een gesprek voor Lotte" in page
     groep6 = db.session.scalar(select(Activity).where(Activity.title == "Oudergesprekken groep 6"))
-    assert "sluit aan op uw gesprek voor Sem om 14:30" in text_of(client.get(f"/activiteiten/{groep6.id}"))
+    page = text_of(client.get(f"/activiteiten/{groep6.id}"))
+    assert "sluit aan op uw gesprek voor Sem om 14:30" in page

@@ -38,7 +38,8 @@ def test_teacher_invites(client, school):
     })
     assert response.status_code == 303
     activity = db.session.scalar(select(Activity))
-    assert (activity.starts_at, activity.ends_at) == (at(2027, 3, 26, 8, 30), at(2027, 3, 26, 9, 30))
+    assert (activity.starts_at, activity.ends_at) == (
+        at(2027, 3, 26, 8, 30), at(2027, 3, 26, 9, 30))
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -75,9 +76,11 @@ def test_families_answer_and_the_teacher_counts(make_client, school):
 
     response = eva.post(url, data={"child_id": school["sem"].id, "answer": "yes", "people": "3"})
     assert response.status_code == 303
-    assert "Uw antwoord is opgeslagen: U komt, met 3 personen." in text_of(eva.get(response.headers["Location"]))
+    page = text_of(eva.get(response.headers["Location"]))
+    assert "Uw antwoord is opgeslagen: U komt, met 3 personen." in page
     # The other guardian of Sem changes the family's answer: still one answer.
-    assert tom.post(url, data={"child_id": school["sem"].id, "answer": "maybe", "people": "2"}).status_code == 303
+    answer = {"child_id": school["sem"].id, "answer": "maybe", "people": "2"}
+    assert tom.post(url, data=answer).status_code == 303
     rows = db.session.scalars(select(Response)).all()
     assert [(r.answer, r.people) for r in rows] == [(Answer.MAYBE, 2)]
 
@@ -87,7 +90,8 @@ def test_families_answer_and_the_teacher_counts(make_client, school):
     assert "Sem Jansen: misschien, 2 personen" in page
     assert "Nog geen antwoord (1) Noor Bakker" in page
 
-    assert tom.post(url, data={"child_id": school["sem"].id, "answer": "no", "people": "2"}).status_code == 303
+    answer = {"child_id": school["sem"].id, "answer": "no", "people": "2"}
+    assert tom.post(url, data=answer).status_code == 303
     db.session.expire_all()
     assert [(r.answer, r.people) for r in db.session.scalars(select(Response))] == [(Answer.NO, 0)]
 
@@ -99,7 +103,8 @@ def test_bad_answers_change_nothing(make_client, school):
     login_as(eva, school["eva"])
     url = f"/activiteiten/{activity.id}/antwoord"
     # Not your child.
-    assert eva.post(url, data={"child_id": school["noor"].id, "answer": "yes", "people": "1"}).status_code == 403
+    answer = {"child_id": school["noor"].id, "answer": "yes", "people": "1"}
+    assert eva.post(url, data=answer).status_code == 403
     # No answer chosen; coming with nobody; too many.
     for data, message in (
         ({"people": "1"}, "Kies ja, nee of misschien."),
@@ -159,7 +164,8 @@ def test_bad_changes_are_refused_and_nothing_changes(make_client, school, overri
     assert response.status_code == 422
     assert message in text_of(response)
     db.session.expire_all()
-    assert (activity.title, activity.location, activity.deadline) == ("Paasontbijt", "Aula", deadline)
+    assert (activity.title, activity.location, activity.deadline) == (
+        "Paasontbijt", "Aula", deadline)
 
 
 def test_parents_cannot_change_an_activity(make_client, school):

@@ -43,7 +43,8 @@ def test_teacher_asks_for_things(client, school):
     })
     assert response.status_code == 303
     activity = db.session.scalar(select(Activity))
-    assert [(i.name, i.needed) for i in activity.items] == [("lege wc-rollen", 10), ("eierdozen", 4)]
+    assert [(i.name, i.needed) for i in activity.items] == [
+        ("lege wc-rollen", 10), ("eierdozen", 4)]
 
 
 @pytest.mark.parametrize("overrides, message", [

@@ -65,11 +65,13 @@ def test_a_guardian_sees_what_is_open_and_what_they_signed_up_for(make_client, s
     assert "U heeft zich nog nergens voor opgegeven." in mine_part
 
     db.session.add(Booking(slot=conference.slots[1], student=school["sem"]))
-    db.session.add(Response(activity=invitation, student=school["sem"], answer=Answer.YES, people=3))
+    db.session.add(
+        Response(activity=invitation, student=school["sem"], answer=Answer.YES, people=3))
     db.session.add(SignUp(shift=volunteer.shifts[0], user=school["eva"]))
     db.session.commit()
     html = eva.get("/activiteiten/").get_data(as_text=True)
-    open_part, mine_part = text_of(eva.get("/activiteiten/")).split("Waar u zich voor heeft opgegeven")
+    page = text_of(eva.get("/activiteiten/"))
+    open_part, mine_part = page.split("Waar u zich voor heeft opgegeven")
     assert "Oudergesprekken maart" not in open_part and "Paasontbijt" not in open_part
     assert "Gesprek voor Sem: woensdag 10 maart om 14:10" in mine_part
     assert "U helpt mee: Begeleiders excursie Naturalis" in mine_part
@@ -167,7 +169,8 @@ def test_the_reminder_day_is_configurable(make_app, school):
         with early.app_context():
             result = early.test_cli_runner().invoke(args=["activities", "remind"])
         assert expected in result.output  # Eva, Tom and Linda: nobody answered
-    body = db.session.scalar(select(OutboxMail.body_text).where(OutboxMail.recipient == "eva@example.org"))
+    body = db.session.scalar(
+        select(OutboxMail.body_text).where(OutboxMail.recipient == "eva@example.org"))
     assert "U heeft nog niet laten weten of u komt naar ‘Paasontbijt’ (Sem)." in body
 
 

@@ -1,4 +1,4 @@
-"""Availability: working days and hours, chat switched off, and the digest at the start of the day."""
+"""Availability: working days and hours, chat switched off, the digest at the start of the day."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from parro import clock
 from parro.chat.availability import default_availability, next_period_start, period_start
 from parro.chat.digest import send_digests, send_notices
 from parro.extensions import db
-from parro.models import Availability, Message, NotificationSetting, OutboxMail
+from parro.models import Availability, Message, NotificationChoice, OutboxMail
 
 from ..factories import make_chat, make_message
 from ..helpers import login_as, text_of
@@ -131,7 +131,8 @@ def test_chat_off_shows_the_school_phone_instead_of_a_send_box_and_refuses_posts
 
     response = client.post(f"/gesprekken/{conversation.id}", data={"body": "Hallo?"})
     assert response.status_code == 303
-    assert "De leerkracht heeft de chat uitgezet" in text_of(client.get(response.headers["Location"]))
+    page = text_of(client.get(response.headers["Location"]))
+    assert "De leerkracht heeft de chat uitgezet" in page
     response = client.post(
         f"/gesprekken/{conversation.id}", data={"body": "Hallo?"}, headers={"HX-Request": "true"}
     )
@@ -139,7 +140,8 @@ def test_chat_off_shows_the_school_phone_instead_of_a_send_box_and_refuses_posts
     assert fresh(select(Message.id)) is None
 
     login_as(client, s.anna)  # staff can still write
-    assert client.post(f"/gesprekken/{conversation.id}", data={"body": "Ik ben er even"}).status_code == 303
+    response = client.post(f"/gesprekken/{conversation.id}", data={"body": "Ik ben er even"})
+    assert response.status_code == 303
 
 
 def test_when_one_of_two_teachers_has_chat_off_guardians_can_still_write(s, client):
@@ -149,7 +151,8 @@ def test_when_one_of_two_teachers_has_chat_off_guardians_can_still_write(s, clie
     page = text_of(client.get(f"/gesprekken/{conversation.id}"))
     assert "Anna de Boer : chat staat uit tot dinsdag 1 december om 8:00 — Met verlof." in page
     assert "Bram Visser : nu beschikbaar" in page
-    assert client.post(f"/gesprekken/{conversation.id}", data={"body": "Hoi Bram"}).status_code == 303
+    response = client.post(f"/gesprekken/{conversation.id}", data={"body": "Hoi Bram"})
+    assert response.status_code == 303
 
 
 def test_chat_is_on_again_after_the_last_day_off(s, client):
@@ -358,7 +361,8 @@ def test_members_can_switch_notices_off(s, client):
     assert re.search(r'<input checked id="chat-0"[^>]*value="direct"', page.get_data(as_text=True))
     response = client.post("/account/e-mailberichten", data={"chat": "off"})
     assert response.status_code == 303
-    assert fresh(select(NotificationSetting)).chat == "off"
+    chat = select(NotificationChoice).where(NotificationChoice.category == "chat")
+    assert fresh(chat).mail == "off"
     conversation = kindgesprek(s)
     make_message(conversation, s.anna, "Hallo")
     db.session.commit()

@@ -163,7 +163,8 @@ def test_teacher_starts_a_chat_with_chosen_guardians_of_their_groups(s, client):
     assert page.status_code == 200
     assert "Sem: Eva Jansen" in text_of(page) and "Mark Dekker" not in text_of(page)
     response = client.post(
-        "/gesprekken/starten", data={"title": "Schoolreiscommissie", "guardians": [s.eva.id, s.peter.id]}
+        "/gesprekken/starten",
+        data={"title": "Schoolreiscommissie", "guardians": [s.eva.id, s.peter.id]},
     )
     assert response.status_code == 303
     conversation = fresh(select(Conversation))
@@ -206,7 +207,8 @@ def test_starting_a_chat_without_subject_or_people_says_what_is_missing(s, clien
 def test_guardians_cannot_start_chats(s, client):
     login_as(client, s.eva)
     assert client.get("/gesprekken/starten").status_code == 403
-    response = client.post("/gesprekken/starten", data={"title": "Ouders", "guardians": [s.peter.id]})
+    response = client.post("/gesprekken/starten",
+                           data={"title": "Ouders", "guardians": [s.peter.id]})
     assert response.status_code == 403
     assert "Nieuw gesprek" not in text_of(client.get("/gesprekken/"))
 

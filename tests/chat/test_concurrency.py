@@ -67,7 +67,8 @@ def test_twenty_simultaneous_posts_arrive_once_each_in_order(s, make_app):
                     html = response.get_data(as_text=True)
                     block = re.search(r'beforeend:#messages">(.*?)</ol>', html, re.DOTALL)
                     if block:
-                        seen.extend(int(n) for n in re.findall(r'<li id="message-(\d+)"', block.group(1)))
+                        ids = re.findall(r'<li id="message-(\d+)"', block.group(1))
+                        seen.extend(int(n) for n in ids)
                     na = int(re.search(r'name="na" value="(\d+)"', html).group(1))
                     v = int(re.search(r'name="v" value="(\d+)"', html).group(1))
                 else:

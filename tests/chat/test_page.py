@@ -69,7 +69,8 @@ def test_a_cached_message_shows_each_viewer_their_own_actions_and_token(s, clien
     again = _page(phone, conversation)
     new_tokens = set(re.findall(r'name="csrf_token"[^>]*value="([^"]+)"', again))
     assert len(new_tokens) == 1 and new_tokens != tokens
-    form = re.search(r'action="([^"]+/verwijderen)".*?value="([^"]+)"', _message(again, message), re.S)
+    form = re.search(r'action="([^"]+/verwijderen)".*?value="([^"]+)"', _message(again, message),
+                     re.S)
     assert form.group(2) in new_tokens
     response = phone.post(form.group(1), data={"csrf_token": form.group(2)})
     assert response.status_code == 303

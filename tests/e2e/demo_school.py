@@ -93,7 +93,8 @@ def main_pages(role: str, demo: Demo) -> dict[str, str]:
             "beheer": "/beheer/", "beheer-groepen": "/beheer/groepen",
             "beheer-leerlingen": "/beheer/leerlingen", "beheer-medewerkers": "/beheer/medewerkers",
             "beheer-ouders": "/beheer/ouders", "beheer-import": "/beheer/import",
-            "privacy-onderwerpen": "/privacy/onderwerpen", "privacy-kind": f"/privacy/kind/{demo.sem_id}",
+            "privacy-onderwerpen": "/privacy/onderwerpen",
+            "privacy-kind": f"/privacy/kind/{demo.sem_id}",
             "meldingen": "/beheer/meldingen", "logboek": "/beheer/logboek",
         }
     chats = {"gesprekken": "/gesprekken/", "kindgesprek": f"/gesprekken/{demo.sem_chat_id}"}

@@ -87,7 +87,8 @@ def test_a_message_from_the_guardian_appears_on_the_teachers_open_page(app, live
     guardian.evaluate("window.noReload = true")
     text = "Sem heeft morgen om 10 uur de tandarts.\nOpa haalt hem op."
     guardian.fill("textarea[name=body]", text)
-    guardian.screenshot(path=ARTIFACTS / "chat-guardian-360-before-sending.png", full_page=True, caret="initial")
+    guardian.screenshot(path=ARTIFACTS / "chat-guardian-360-before-sending.png", full_page=True,
+                        caret="initial")
     guardian.click("button:has-text('Versturen')")
 
     # Appended at once on the sender's page, without a reload, and the box is empty again.
@@ -96,7 +97,8 @@ def test_a_message_from_the_guardian_appears_on_the_teachers_open_page(app, live
     assert guardian.evaluate("window.noReload") is True
     # The teacher's open page shows it at its next poll (every 3 s), without reload. The
     # wait is generous: speed is the benchmark's business, a busy CI machine is slow.
-    expect(teacher.locator("#messages li").last).to_contain_text("Opa haalt hem op.", timeout=10_000)
+    expect(teacher.locator("#messages li").last).to_contain_text("Opa haalt hem op.",
+                                                                 timeout=10_000)
     assert teacher.evaluate("window.noReload") is True
     assert teacher.locator("#messages li").count() == 3
     # Bram's navigation counts it.
@@ -143,7 +145,8 @@ def test_polling_stops_while_the_tab_is_hidden(app, live_server, browser):
     # At once when it is visible again: well before the next 3-second tick.
     with page.expect_request(lambda r: "/nieuw" in r.url, timeout=2_000):
         page.evaluate("""() => {
-            Object.defineProperty(document, 'visibilityState', {value: 'visible', configurable: true});
+            Object.defineProperty(document, 'visibilityState',
+                                  {value: 'visible', configurable: true});
             document.dispatchEvent(new Event('visibilitychange'));
         }""")
     assert not errors, errors

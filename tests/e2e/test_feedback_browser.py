@@ -16,7 +16,11 @@ def test_like_is_busy_then_confirmed_in_the_status_region(app, new_page):
     page.goto("/groepen/")
 
     held = []  # the request waits here while we look at the page
-    page.route("**/vind-ik-leuk", lambda route: held.append(route))
+
+    def hold(route):  # a function of our own: playwright cannot wrap list.append
+        held.append(route)
+
+    page.route("**/vind-ik-leuk", hold)
     form = page.locator("form.like-form").first
     button = form.get_by_role("button", name="Vind ik leuk")
     button.click()

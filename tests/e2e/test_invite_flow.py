@@ -36,7 +36,7 @@ def test_invite_activate_and_log_in(app, live_server, new_page, artifacts):
     # The office invites Sem's mother from Sem's page.
     office = new_page()
     log_in(office, "admin@example.org", PASSWORD)
-    expect(office).to_have_url(f"{live_server}/groepen/")
+    expect(office).to_have_url(f"{live_server}/")
     office.goto(f"/leerlingen/{student_id}")
     office.get_by_label("E-mailadres van de ouder of verzorger").fill("eva.jansen@example.org")
     office.get_by_role("button", name="Uitnodiging versturen").click()
@@ -78,7 +78,7 @@ def test_invite_activate_and_log_in(app, live_server, new_page, artifacts):
     parent.get_by_role("button", name="Uitloggen").click()
     expect(parent).to_have_url(f"{live_server}/login")
     log_in(parent, "eva.jansen@example.org", PARENT_PASSWORD)
-    expect(parent).to_have_url(f"{live_server}/groepen/")
+    expect(parent).to_have_url(f"{live_server}/")
     expect(parent.get_by_role("link", name="Sem", exact=True)).to_be_visible()
 
     # The used link now only says so.

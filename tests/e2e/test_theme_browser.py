@@ -1,4 +1,4 @@
-"""The school colour reaches the page through /theme.css, and the help page reads well on a phone."""
+"""The school colour reaches the page through /theme.css; the help page reads well on a phone."""
 
 from __future__ import annotations
 

@@ -241,7 +241,7 @@ def process(checked: list[tuple[FileStorage, str]], limits: Limits) -> list[Stag
 
     with ThreadPoolExecutor(max_workers=max(1, limits.workers)) as pool:
         futures = [pool.submit(run, i) for i in range(len(jobs))]
-        for (upload, _, _), future in zip(jobs, futures):
+        for (upload, _, _), future in zip(jobs, futures, strict=True):
             exc = future.exception()
             if exc is None:
                 continue

@@ -1,22 +1,29 @@
+"""The `media` blueprint: every stored photo, video and file of the feed goes out through here.
+
+(Chat attachments go out through chat.attachment, with the same serving.send_stored.)
+"""
+
 from __future__ import annotations
 
-from flask import abort
+from flask import Blueprint, abort
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import media, policy
+from .. import policy
 from ..extensions import db
 from ..models import Attachment, Post
-from . import bp
-from .sending import VARIANTS, send_stored
+from .pipeline import KEY_RE
+from .serving import VARIANTS, send_stored
+
+bp = Blueprint("media", __name__, url_prefix="/media")
 
 
 @bp.get("/<key>/<variant>")
 @login_required
 def file(key: str, variant: str):
     """Send a stored file to someone who may see what it belongs to."""
-    if variant not in VARIANTS or not media.KEY_RE.fullmatch(key):
+    if variant not in VARIANTS or not KEY_RE.fullmatch(key):
         abort(404)
     stored, kinds = VARIANTS[variant]
     attachment = db.session.scalar(

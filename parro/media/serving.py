@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from flask import abort, send_file
 
-from .. import media
+from .pipeline import DOCUMENT, PHOTO, VIDEO, path_for
 
 # URL variant -> (stored variant, the kinds that have it)
 VARIANTS = {
-    "groot": ("display", {media.PHOTO}),
-    "klein": ("thumb", {media.PHOTO}),
-    "bestand": ("file", {media.VIDEO, media.DOCUMENT}),
+    "groot": ("display", {PHOTO}),
+    "klein": ("thumb", {PHOTO}),
+    "bestand": ("file", {VIDEO, DOCUMENT}),
 }
 
 
 def send_stored(item, variant: str):
     """Send the stored `variant` of an attachment (anything with key, kind, content_type,
     filename) to someone already allowed to see it; private and never stored by caches."""
-    path = media.path_for(item.key, variant)
+    path = path_for(item.key, variant)
     if not path.is_file():
         abort(404)
     # We only ever store JPEG, MP4 and PDF, with the type we determined ourselves;
@@ -25,7 +25,7 @@ def send_stored(item, variant: str):
     response = send_file(
         path,
         mimetype=item.content_type,
-        as_attachment=item.kind == media.DOCUMENT,
+        as_attachment=item.kind == DOCUMENT,
         download_name=item.filename,
         conditional=True,
         etag=True,

@@ -1,0 +1,38 @@
+"""Photos, videos and files: what teachers, the office and parents upload, and how it goes out.
+
+pipeline.py  checks an upload, cleans it (photos decoded, turned upright and
+             re-encoded without their hidden data) and stores it aside until the
+             database transaction that refers to it has committed
+serving.py   sends a stored file, to someone the caller has already authorised
+views.py     the `media` blueprint: the feed's photos, videos and files
+
+Callers use this package's names (`media.check`, `media.process`, `media.PHOTO` …);
+the blueprint is registered from views.py, so importing the pipeline imports no view.
+"""
+
+from .pipeline import (
+    DOCUMENT,
+    KEY_RE,
+    PHOTO,
+    SUFFIXES,
+    VIDEO,
+    Limits,
+    Staged,
+    UploadError,
+    UploadErrors,
+    check,
+    clean_filename,
+    commit,
+    discard,
+    new_key,
+    path_for,
+    process,
+    remove,
+    root,
+)
+
+__all__ = [
+    "DOCUMENT", "KEY_RE", "PHOTO", "SUFFIXES", "VIDEO", "Limits", "Staged", "UploadError",
+    "UploadErrors", "check", "clean_filename", "commit", "discard", "new_key", "path_for",
+    "process", "remove", "root",
+]
