@@ -29,6 +29,7 @@ test: install catalogs
 # Style and correctness checks (configured in pyproject.toml); CI runs this before the tests.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 demo: install catalogs
 	$(FLASK) demo

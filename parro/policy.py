@@ -481,15 +481,10 @@ def can_see_conversation(user: User, conversation: Conversation) -> bool:
     )
 
 
-def can_post_in(user: User, conversation: Conversation) -> bool:
-    """Members may write, except guardians while every teacher has switched chat off."""
-    if not can_see_conversation(user, conversation):
-        return False
-    if user.is_guardian:
-        from .chat.availability import chat_closed
-
-        return not chat_closed(conversation)
-    return True
+def can_post_in(user: User, conversation: Conversation, chat_off: bool) -> bool:
+    """Members may write, except guardians while every teacher has switched chat off
+    (`chat_off`: chat.availability.chat_closed)."""
+    return can_see_conversation(user, conversation) and not (user.is_guardian and chat_off)
 
 
 def can_open_child_chat(user: User, student: Student) -> bool:

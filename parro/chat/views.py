@@ -224,7 +224,8 @@ def show(conversation_id: int):
 def post(conversation_id: int):
     """Send a message; htmx gets what is new, a plain form a redirect."""
     conversation = _conversation(conversation_id)
-    if not policy.can_post_in(current_user, conversation):
+    closed = current_user.is_guardian and chat_closed(conversation)
+    if not policy.can_post_in(current_user, conversation, closed):
         # Chat switched off while the page was open: say so, save nothing.
         if _fragment_wanted():
             # 422, so htmx swaps it in (our htmx config swaps no other 4xx).

@@ -10,6 +10,9 @@ bp = Blueprint("feed", __name__, url_prefix="/groepen", cli_group="feed")
 # publishing: important posts by mail, scheduled posts at their time (flask feed publish).
 from . import announcements, counts, posts, publishing, views  # noqa: E402,F401
 
+bp.cli.add_command(publishing.publish_command)
+bp.before_app_request(publishing.start_publisher)
+
 navigation.register(navigation.NavItem(
     "feed.index", _l("Groepen"), position=10, key="feed", count=counts.new_posts_count,
     params=counts.params, text=lambda user, n: ngettext("nieuw bericht", "nieuwe berichten", n),
