@@ -53,13 +53,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     _limits_only_where_declared(app)
     login_manager.init_app(app)
 
-    from . import assets, feedback, i18n, layout, security
+    from . import assets, feedback, fragments, i18n, layout, security
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     i18n.init_app(app)
     security.init_app(app)
     assets.init_app(app)
     layout.init_app(app)
+    fragments.init_app(app)
     feedback.init_app(app)
 
     from . import audit, errors  # noqa: F401 (audit: append-only guard)

@@ -8,9 +8,10 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from flask import has_request_context, request
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, Integer, event, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 
@@ -38,6 +39,15 @@ class UTCDateTime(TypeDecorator):
 
     def process_result_value(self, value: datetime | None, dialect):
         return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class Versioned:
+    """A row whose `version` rises by one with every UPDATE of it (the column's onupdate,
+    for the ORM's updates and update() statements alike): in the key of a cached page
+    part, it says which state of the row the part shows (parro/fragments.py)."""
+
+    version: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0", onupdate=literal_column("version") + 1)
 
 
 @event.listens_for(Engine, "connect")

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, case, exists, func, literal, or_, select, union
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, raiseload
 
 from .. import media, policy
 from ..clock import now
-from ..database import upsert_insert, write_now
+from ..database import set_loaded, upsert_insert, write_now
 from ..extensions import db
 from ..models import (
     Conversation,
@@ -33,7 +32,7 @@ from ..models import (
     TeacherAssignment,
     User,
 )
-from ..sql import BEFORE, CONVERSATION_ID, LIMIT, USER_ID, prebuilt
+from ..sql import BEFORE, CONVERSATION_ID, IDS, LIMIT, USER_ID, prebuilt
 from . import attachments
 
 # -- members ------------------------------------------------------------------
@@ -194,63 +193,36 @@ def hide_message(message: Message, by: User) -> None:
     message.hidden_by_id = by.id
 
 
-class Author(NamedTuple):
-    """A message's author, as far as a page shows them."""
-
-    id: int
-    name: str
-    display_name = property(User.display_name.fget)
-
-
-@dataclass(slots=True)
-class Shown:
-    """A message as a page shows it (templates/chat/_message.html), read without
-    building Message and User objects: a page shows fifty."""
-
-    id: int
-    conversation_id: int
-    author_id: int | None
-    body: str
-    created_at: datetime
-    edited_at: datetime | None
-    deleted_at: datetime | None
-    hidden_at: datetime | None
-    revision: int
-    author: Author | None = None
-    attachments: list[MessageAttachment] = field(default_factory=list)
-    # The Message's own rules, read off the same columns.
-    is_deleted = Message.is_deleted
-    is_hidden = Message.is_hidden
+@prebuilt
+def _shown_statement():
+    """Messages as a page shows them (templates/chat/_message.html): with their authors'
+    names and whether they have files (most have none: no query for those)."""
+    return select(Message, exists().where(MessageAttachment.message_id == Message.id)).options(
+        joinedload(Message.author).load_only(User.id, User.name, User.version),
+        raiseload(Message.conversation),
+    )
 
 
 @prebuilt
-def _shown_statement():
-    return select(
-    Message.id, Message.conversation_id, Message.author_id, Message.body, Message.created_at,
-    Message.edited_at, Message.deleted_at, Message.hidden_at, Message.revision, User.name,
-    exists().where(MessageAttachment.message_id == Message.id),
-).outerjoin(User, User.id == Message.author_id)
+def _attachments_of():
+    return (
+        select(MessageAttachment)
+        .where(MessageAttachment.message_id.in_(IDS))
+        .order_by(MessageAttachment.id)
+    )
 
 
-def _shown(query, params: dict | None = None) -> list[Shown]:
+def _shown(query, params: dict | None = None) -> list[Message]:
     """The messages of `query` (a where/order/limit on _shown_statement()), with their
     attachments."""
-    shown, with_files = [], {}
-    for *columns, name, has_files in db.session.execute(query, params):
-        m = Shown(*columns)
-        if m.author_id is not None:
-            m.author = Author(m.author_id, name)
+    messages, with_files = [], []
+    for message, has_files in db.session.execute(query, params):
+        messages.append(message)
         if has_files:
-            with_files[m.id] = m
-        shown.append(m)
-    if with_files:
-        for a in db.session.scalars(
-            select(MessageAttachment)
-            .where(MessageAttachment.message_id.in_(with_files))
-            .order_by(MessageAttachment.id)
-        ):
-            with_files[a.message_id].attachments.append(a)
-    return shown
+            with_files.append(message.id)
+    files = db.session.scalars(_attachments_of(), {"ids": with_files}) if with_files else ()
+    set_loaded(messages, "attachments", ((a.message_id, a) for a in files))
+    return messages
 
 
 @prebuilt
@@ -270,7 +242,7 @@ def page_of_messages(conversation: Conversation, size: int, before: int | None =
     return list(reversed(rows[:size])), len(rows) > size
 
 
-def changed_since(conversation_id: int, revision: int) -> list[Shown]:
+def changed_since(conversation_id: int, revision: int) -> list[Message]:
     """Messages new, edited or deleted since the browser's revision, oldest first."""
     return _shown(
         _shown_statement()

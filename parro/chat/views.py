@@ -40,18 +40,12 @@ from .forms import (
     MessageForm,
     StartChatForm,
 )
-from .fragments import message_html, messages_html
 from .text import render_text
 
 
 @bp.app_template_filter("chat_text")
 def chat_text(body: str):
     return render_text(body)
-
-
-@bp.app_template_global("chat_messages")
-def chat_messages(messages: list, oob: bool = False):
-    return messages_html(messages, oob)
 
 
 @bp.app_template_filter("chat_when")
@@ -319,7 +313,7 @@ def edit(conversation_id: int, message_id: int):
         service.edit_message(message, form.body.data.strip())
         flash(_("Uw bericht is aangepast."), "success")
         if _fragment_wanted():
-            return message_html(message)
+            return render_template("chat/_message.html", m=message)
         return redirect(
             url_for("chat.show", conversation_id=conversation_id, _anchor=f"message-{message.id}"),
             303,
@@ -341,7 +335,7 @@ def delete(conversation_id: int, message_id: int):
         service.delete_message(message)
         flash(_("Uw bericht is verwijderd."), "success")
     if _fragment_wanted():
-        return message_html(message)
+        return render_template("chat/_message.html", m=message)
     return redirect(
         url_for("chat.show", conversation_id=conversation_id, _anchor=f"message-{message.id}"), 303
     )

@@ -8,7 +8,6 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import exists, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
@@ -21,7 +20,13 @@ from ..models import Announcement, AnnouncementDismissal, AnnouncementGroup, Att
 from ..sql import DAY, GROUP_IDS, IDS, USER_ID, prebuilt
 from . import bp
 from .forms import AnnouncementForm
-from .service import attachments_from, clean_text, commit_with_files
+from .service import (
+    attachments_from,
+    clean_text,
+    commit_with_files,
+    delete_announcement_and_files,
+    dismiss,
+)
 
 
 def pinned(user: User, group_ids: set[int]) -> list[Announcement]:
@@ -138,10 +143,7 @@ def delete_announcement(announcement_id: int):
     announcement = db.get_or_404(Announcement, announcement_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    keys = [a.key for a in announcement.attachments]
-    db.session.delete(announcement)
-    db.session.commit()
-    media.remove(keys)
+    delete_announcement_and_files(announcement)
     flash(_("De mededeling is verwijderd."), "success")
     return redirect(url_for("feed.announcements"), 303)
 
@@ -154,11 +156,7 @@ def dismiss_announcement(announcement_id: int):
     policy.require(policy.can_see_announcement(current_user, announcement))
     if not EmptyForm().validate_on_submit():
         abort(400)
-    db.session.add(AnnouncementDismissal(announcement_id=announcement.id, user_id=current_user.id))
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()  # closed twice (two tabs): it is closed
+    dismiss(announcement, current_user)
     flash(_("De mededeling is gesloten. U vindt hem terug bij Mededelingen."), "success")
     if request.htmx:
         return ""

@@ -12,11 +12,8 @@ from ..activities.service import activities_for_feed
 from ..extensions import db
 from ..models import Group, Membership, Post, Student
 from . import announcements, bp, counts
-from .cards import post_card
 from .queries import feed_page
 from .text import render_text
-
-bp.add_app_template_global(post_card)
 
 
 @bp.app_template_filter("post_text")

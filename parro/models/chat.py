@@ -25,7 +25,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from ..clock import now
 from ..database import UTCDateTime
@@ -110,8 +110,10 @@ class Message(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The conversation's revision when this message last changed.
+    # The conversation's revision when this message last changed: also its version
+    # in the keys of cached page parts (parro/fragments.py).
     revision: Mapped[int] = mapped_column(Integer, default=0)
+    version = synonym("revision")
     # Hidden by the school after a report: the others see a placeholder in its place.
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
