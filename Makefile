@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 
-.PHONY: install catalogs run test lint demo translations bench screenshots clean
+.PHONY: install catalogs run test vnu lint demo translations bench screenshots clean
 
 install: $(VENV)/.installed
 
@@ -23,8 +23,15 @@ run: install catalogs
 	$(FLASK) setup
 	PARRO_DEMO=true $(FLASK) run --host 127.0.0.1 --port 5000
 
-test: install catalogs
+test: install catalogs vnu
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The Nu HTML Checker for tests/test_valid_html.py (pinned in tests/vnu/package-lock.json;
+# it runs on Debian's Java, default-jre-headless). Without npm the test is skipped.
+vnu: tests/vnu/node_modules/.package-lock.json
+tests/vnu/node_modules/.package-lock.json: tests/vnu/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/vnu --no-audit --no-fund --silent; \
+	else echo "npm not found: the HTML check (tests/test_valid_html.py) will be skipped"; fi
 
 # Style and correctness checks (configured in pyproject.toml); CI runs this before the tests.
 lint: install

@@ -254,7 +254,7 @@ def add_activities_demo(school: School) -> None:
     """
     from datetime import time, timedelta
 
-    from .activities.service import local
+    from .activities.common import local
     from .models import (
         Activity,
         ActivityKind,

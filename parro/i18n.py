@@ -64,6 +64,16 @@ def exact(moment: datetime) -> str:
     return f"{format_date(moment, 'full')}, {format_time(moment, 'HH:mm')}"
 
 
+def machine_time(moment: datetime) -> str:
+    """The moment for <time datetime>: HTML allows at most milliseconds, so whole seconds."""
+    return moment.isoformat(timespec="seconds")
+
+
+def tel_href(phone: str) -> str:
+    """A phone number as a tel: link (RFC 3966 has no spaces): 'tel:0101234567'."""
+    return "tel:" + "".join(c for c in phone if c.isdigit() or c == "+")
+
+
 def time_element(moment: datetime | None) -> Markup:
     """<time> with the relative time, the exact time as its title (server-rendered)."""
     if moment is None:
@@ -75,7 +85,7 @@ def time_element(moment: datetime | None) -> Markup:
     same_day = moment <= now and moment.astimezone(now.tzinfo).date() == now.date()
     fresh = Markup(" data-fresh") if same_day else ""
     return Markup('<time datetime="{}" title="{}"{}>{}</time>').format(
-        moment.isoformat(), exact(moment), fresh, relative(moment))
+        machine_time(moment), exact(moment), fresh, relative(moment))
 
 
 def _translations():
@@ -108,3 +118,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt)
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt)
     app.jinja_env.filters["ago"] = time_element
+    app.jinja_env.filters["machine_time"] = machine_time
+    app.jinja_env.filters["tel_href"] = tel_href

@@ -13,9 +13,6 @@ from flask_login import current_user
 from .navigation import count_text, items_for, nav_counts
 from .policy import current_school
 
-# The activities' service still imports these from here (until its split into a package).
-from .sql import NOW, USER_ID  # noqa: F401
-
 
 def init_app(app: Flask) -> None:
     @app.context_processor

@@ -68,6 +68,16 @@ class Server:
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             )
 
+    auth_cookie = "parro_auth"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def connection(self, source: str | None = None) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=60, source_address=(source, 0) if source else None)
+
     def wait_ready(self, timeout=30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -132,12 +142,13 @@ class Response:
 class Client:
     """One browser: its cookies, pointed at a server (which may change)."""
 
-    server: Server
+    server: Server  # or anything with .connection(source) and .auth_cookie (tests/caddy.py)
     cookies: dict = field(default_factory=dict)
     csrf: str = ""
+    source: str | None = None  # the loopback address to connect from, e.g. "127.0.0.2"
 
     def login(self, token: str) -> Client:
-        self.cookies["parro_auth"] = token
+        self.cookies[self.server.auth_cookie] = token
         return self
 
     def request(self, method, path, data=None, files=None, headers=None) -> Response:
@@ -152,9 +163,11 @@ class Client:
             else:
                 body = urlencode(fields, doseq=True).encode()
                 headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if method == "POST":  # as a browser does; over HTTPS Flask-WTF checks it
+            headers.setdefault("Referer", f"{self.server.url}{path}")
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=60)
+        conn = self.server.connection(self.source)
         try:
             conn.request(method, path, body=body, headers=headers)
             raw = conn.getresponse()

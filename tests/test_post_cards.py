@@ -8,9 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from parro import clock
+from parro import clock, fragments
 from parro.extensions import db
-from parro import fragments
 
 from .factories import (
     give_consent,

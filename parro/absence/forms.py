@@ -1,7 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from ..forms import ParroForm
 
 DATE_FORMATS = ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"]
 TIME_FORMATS = ["%H:%M", "%H.%M"]
@@ -9,7 +10,7 @@ BAD_DATE = _l("Vul een datum in, bijvoorbeeld 14-09-2026.")
 BAD_TIME = _l("Vul een tijd in, bijvoorbeeld 10:30.")
 
 
-class _ChildForm(FlaskForm):
+class _ChildForm(ParroForm):
     """The child is one of the guardian's own; the view fills in the choices."""
 
     student = SelectField(_l("Kind"), coerce=int, validate_choice=False)
@@ -59,7 +60,7 @@ class AppointmentForm(_ChildForm):
             raise ValidationError(_l("De eindtijd moet na de begintijd liggen."))
 
 
-class FilterForm(FlaskForm):
+class FilterForm(ParroForm):
     """The office's filters; a GET form, so no CSRF token."""
 
     class Meta:
@@ -85,18 +86,20 @@ class FilterForm(FlaskForm):
             raise ValidationError(_l("De einddatum ligt voor de begindatum."))
 
 
-class ReasonForm(FlaskForm):
+# Both forms share a page (/absentie/beheer): their fields need ids of their own.
+class ReasonForm(ParroForm):
     name = StringField(
         _l("Nieuwe reden"),
-        validators=[DataRequired(_l("Vul een reden in.")), Length(max=60)],
+        validators=[DataRequired(_l("Vul een reden in.")), Length(max=60)], id="reason-name",
     )
 
 
-class HolidayForm(FlaskForm):
+class HolidayForm(ParroForm):
     name = StringField(
         _l("Naam"),
         validators=[DataRequired(_l("Vul een naam in, bijvoorbeeld Herfstvakantie.")),
                     Length(max=80)],
+        id="holiday-name",
     )
     starts_on = DateField(
         _l("Eerste dag"), format=DATE_FORMATS,

@@ -7,7 +7,7 @@ from .. import navigation
 bp = Blueprint("activities", __name__, url_prefix="/activiteiten")
 
 from . import cli, views  # noqa: E402,F401
-from .service import activities_for_feed, open_count  # noqa: E402,F401
+from .overview import activities_for_feed, open_count  # noqa: E402,F401
 
 
 def _count_text(user, n: int) -> str:

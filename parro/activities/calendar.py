@@ -37,7 +37,7 @@ from ..models import (
     Slot,
     User,
 )
-from .service import my_bookings
+from .conferences import my_bookings
 
 HISTORY = timedelta(days=60)  # a subscription also lists what was up to this long ago
 

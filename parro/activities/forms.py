@@ -8,7 +8,6 @@ from datetime import datetime, time
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     FieldList,
@@ -33,7 +32,8 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..clock import now
-from . import service
+from ..forms import ParroForm
+from . import common, conferences
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -71,7 +71,7 @@ def _add_error(field, message) -> None:
     field.errors = list(field.errors) + [message]
 
 
-class ActivityForm(FlaskForm):
+class ActivityForm(ParroForm):
     """What every activity has."""
 
     title = StringField(
@@ -94,7 +94,7 @@ class ActivityForm(FlaskForm):
 
     def deadline_at(self) -> datetime | None:
         if self.deadline_date.data and self.deadline_time.data:
-            return service.local(self.deadline_date.data, self.deadline_time.data)
+            return common.local(self.deadline_date.data, self.deadline_time.data)
         return None
 
     def _check_deadline(self) -> bool:
@@ -160,13 +160,14 @@ class ConferenceForm(ActivityForm):
                     _add_error(f, message)
                     ok = False
             try:
-                breaks = service.parse_breaks(sub.breaks.data or "")
+                breaks = conferences.parse_breaks(sub.breaks.data or "")
             except ValueError as exc:
                 _add_error(sub.breaks, str(exc))
                 ok = False
                 continue
             if sub.date.data and sub.start.data and sub.end.data:
-                days.append((row, service.Day(sub.date.data, sub.start.data, sub.end.data, breaks)))
+                day = conferences.Day(sub.date.data, sub.start.data, sub.end.data, breaks)
+                days.append((row, day))
         if ok and not days:
             _add_error(self.days[0].form.date,
                        _("Vul minstens één dag in met een begin- en eindtijd."))
@@ -177,8 +178,8 @@ class ConferenceForm(ActivityForm):
 
     def _check_plan(self, days) -> bool:
         try:
-            slots = service.plan_slots([d for _row, d in days], self.slot_minutes.data)
-        except service.PlanError as exc:
+            slots = conferences.plan_slots([d for _row, d in days], self.slot_minutes.data)
+        except common.PlanError as exc:
             if exc.row is None:
                 _add_error(getattr(self, exc.field), str(exc))
             else:
@@ -186,7 +187,7 @@ class ConferenceForm(ActivityForm):
             return False
         moment = now()
         for row, d in days:
-            if service.local(d.day, d.start) <= moment:
+            if common.local(d.day, d.start) <= moment:
                 _add_error(self.days[row].form.date, _("Deze dag is al (deels) voorbij."))
                 return False
         self.plan_days = [d for _row, d in days]
@@ -196,11 +197,11 @@ class ConferenceForm(ActivityForm):
         if deadline > slots[0][0]:
             _add_error(self.deadline_date, _(
                 "Het inschrijven moet sluiten voordat het eerste gesprek begint (%(when)s).",
-                when=service.when(slots[0][0])))
+                when=common.when(slots[0][0])))
             return False
         self.opens_at = None
         if self.opens_date.data:
-            self.opens_at = service.local(self.opens_date.data, self.opens_time.data or time(0, 0))
+            self.opens_at = common.local(self.opens_date.data, self.opens_time.data or time(0, 0))
             if self.opens_at >= deadline:
                 _add_error(self.opens_date, _("Het inschrijven moet openen vóór het sluiten."))
                 return False
@@ -242,12 +243,12 @@ class VolunteerForm(ActivityForm):
                     _add_error(sub.start, _("Vul de begintijd in, of laat de datum leeg."))
                     ok = False
                 else:
-                    starts = service.local(sub.date.data, sub.start.data)
+                    starts = common.local(sub.date.data, sub.start.data)
                     if sub.end.data:
                         if sub.end.data <= sub.start.data:
                             _add_error(sub.end, _("De eindtijd moet na de begintijd liggen."))
                             ok = False
-                        ends = service.local(sub.date.data, sub.end.data)
+                        ends = common.local(sub.date.data, sub.end.data)
             elif sub.start.data or sub.end.data:
                 _add_error(sub.date, _("Vul ook de datum in."))
                 ok = False
@@ -307,8 +308,8 @@ class InvitationForm(ActivityForm):
             if self.event_end.data <= self.event_start.data:
                 _add_error(self.event_end, _("De eindtijd moet na de begintijd liggen."))
                 return self.finish(False)
-            self.starts_at = service.local(self.event_date.data, self.event_start.data)
-            self.ends_at = service.local(self.event_date.data, self.event_end.data)
+            self.starts_at = common.local(self.event_date.data, self.event_start.data)
+            self.ends_at = common.local(self.event_date.data, self.event_end.data)
             if self.starts_at <= now():
                 _add_error(self.event_date, _("Deze datum is al voorbij."))
                 return self.finish(False)
@@ -329,11 +330,11 @@ class EditForm(ActivityForm):
         if not self._check_deadline():
             return False
         deadline = self.deadline_at()
-        starts = service.first_moment(activity)
+        starts = common.first_moment(activity)
         if starts is not None and deadline > starts:
             _add_error(self.deadline_date, _(
                 "Reageren moet sluiten voordat de activiteit begint (%(when)s).",
-                when=service.when(starts)))
+                when=common.when(starts)))
             return False
         if activity.opens_at is not None and deadline <= activity.opens_at:
             _add_error(self.deadline_date, _("Het inschrijven moet openen vóór het sluiten."))
@@ -344,7 +345,7 @@ class EditForm(ActivityForm):
 # -- small action forms (one button, or a few hidden values) ---------------------------
 
 
-class ActionForm(FlaskForm):
+class ActionForm(ParroForm):
     """Ids chosen by a button or a select; the view looks them up and checks them."""
 
     child_id = _Int(validators=[Optional()])
@@ -353,7 +354,7 @@ class ActionForm(FlaskForm):
     on = _Int(validators=[Optional()])
 
 
-class PledgeForm(FlaskForm):
+class PledgeForm(ParroForm):
     quantity = _Int(
         _l("Aantal"),
         validators=[InputRequired(_l("Vul een aantal in (0 om niets mee te nemen).")),
@@ -361,7 +362,7 @@ class PledgeForm(FlaskForm):
     )
 
 
-class RespondForm(FlaskForm):
+class RespondForm(ParroForm):
     child_id = _Int(validators=[InputRequired()])
     answer = RadioField(
         _l("Komt u?"),

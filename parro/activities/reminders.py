@@ -1,9 +1,9 @@
 """Reminder mails, sent by `flask --app app activities remind` (daily, from cron).
 
-- Guardians who have not responded yet get one reminder from the day that is
-  ACTIVITIES_REMIND_DAYS days before the deadline's date: for a conference round, those
-  whose child has no booking; for an invitation, those whose child has no
-  answer. (Volunteer calls and materials lists are optional: no nagging.)
+- Guardians an activity waits for (the rule in waiting.py: a conference round
+  without their child's booking, an invitation without an answer; volunteer calls
+  and materials lists are optional, no nagging) get one reminder, from the day that
+  is ACTIVITIES_REMIND_DAYS days before the deadline's date, once it is open for them.
 - Guardians with a conference booking get one reminder the day before.
 
 Every mail is recorded (ActivityReminder, unique per kind, activity, guardian
@@ -20,13 +20,14 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
-from ..clock import local_now, now, school_tz
+from ..clock import local_now, school_tz
 from ..extensions import db
-from ..models import Activity, ActivityKind, ActivityReminder, Booking, Slot, User
+from ..models import Activity, ActivityReminder, Booking, Slot, User
 from ..notifications import ACTIVITIES, notify
-from . import service
+from . import waiting
+from .common import is_open_for, local
+from .conferences import guardians_of_booking
 
 DEADLINE = "deadline"
 DAY_BEFORE = "day_before"
@@ -60,43 +61,25 @@ def _send(kind: str, activity: Activity, user: User, day, subject, template: str
 
 def _deadline_reminders() -> int:
     sent = 0
-    moment = now()
     # Deadlines on or before the day N days from today (school dates, not hours).
-    horizon = service.local(
+    horizon = local(
         local_now().date() + timedelta(days=current_app.config["ACTIVITIES_REMIND_DAYS"] + 1),
         time(0, 0),
     )
-    activities = db.session.scalars(
-        select(Activity)
-        .where(Activity.kind.in_([ActivityKind.CONFERENCE, ActivityKind.INVITATION]),
-               Activity.deadline > moment, Activity.deadline < horizon)
-        .options(selectinload(Activity.groups))
-    ).all()
-    for activity in activities:
-        waiting: dict[User, list] = defaultdict(list)  # guardian → children still to do
-        if activity.kind == ActivityKind.CONFERENCE:
-            for missing in service.not_booked(activity):
-                users = missing.guardians or [gs.user for gs in missing.student.guardianships]
-                for user in users:
-                    waiting[user].append(missing.student)
-        else:
-            for student in service.not_answered(activity):
-                for gs in student.guardianships:
-                    waiting[gs.user].append(student)
+    for (activity, user), children in waiting.guardians_waiting(horizon).items():
+        if not user.is_active or not is_open_for(user, activity):
+            continue
         day = activity.deadline.astimezone(school_tz()).date()
-        for user, children in waiting.items():
-            if not user.is_active or not service.is_open_for(user, activity):
-                continue
-            sent += _send(DEADLINE, activity, user, day, _l("Herinnering: {title}"),
-                          "activity_deadline", _l("{title}: u heeft nog niet gereageerd"),
-                          children=children, deadline=activity.deadline)
+        sent += _send(DEADLINE, activity, user, day, _l("Herinnering: {title}"),
+                      "activity_deadline", _l("{title}: u heeft nog niet gereageerd"),
+                      children=children, deadline=activity.deadline)
     return sent
 
 
 def _day_before_reminders() -> int:
     sent = 0
     tomorrow = local_now().date() + timedelta(days=1)
-    start = service.local(tomorrow, time(0, 0))
+    start = local(tomorrow, time(0, 0))
     end = start + timedelta(days=1)
     bookings = db.session.scalars(
         select(Booking).join(Slot)
@@ -105,7 +88,7 @@ def _day_before_reminders() -> int:
     ).all()
     per_user: dict[tuple, list[Booking]] = defaultdict(list)
     for booking in bookings:
-        for user in service._guardians_of_booking(booking):
+        for user in guardians_of_booking(booking):
             per_user[(user, booking.activity_id)].append(booking)
     for (user, _activity_id), theirs in per_user.items():
         activity = theirs[0].activity

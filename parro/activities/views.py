@@ -1,6 +1,16 @@
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -22,7 +32,7 @@ from ..models import (
     Student,
     User,
 )
-from . import bp, calendar, service
+from . import bp, calendar, common, conferences, invitations, materials, overview, volunteers
 from .forms import (
     ActionForm,
     ConferenceForm,
@@ -55,12 +65,12 @@ def _day(moment) -> str:
 
 @bp.app_template_filter("when")
 def _when(moment) -> str:
-    return service.when(moment) if moment else ""
+    return common.when(moment) if moment else ""
 
 
 @bp.app_context_processor
 def _labels():
-    return {"activity_kinds": service.KIND_LABELS, "answer_text": service.answer_text,
+    return {"activity_kinds": common.KIND_LABELS, "answer_text": invitations.answer_text,
             "now_utc": now}
 
 
@@ -72,11 +82,11 @@ def _labels():
 def index():
     """List what is open for a guardian, or a teacher's activities with response rates."""
     if current_user.is_guardian:
-        open_items, mine = service.guardian_overview(current_user)
+        open_items, mine = overview.guardian_overview(current_user)
         return render_template("activities/index.html", open_items=open_items, mine=mine)
     return render_template(
         "activities/index.html",
-        managed=service.managed_activities(current_user),
+        managed=overview.managed_activities(current_user),
         can_create=policy.can_create_activity(current_user),
     )
 
@@ -134,7 +144,7 @@ def _create(kind: ActivityKind, template: str, create):
 def new_conference():
     """Plan a round of parent-teacher conferences: the app makes the slots."""
     return _create(ActivityKind.CONFERENCE, "activities/new_conference.html", lambda f, groups:
-                   service.create_conference(
+                   conferences.create_conference(
                        current_user, groups, title=_text(f.title),
                        description=_text(f.description),
                        location=_text(f.location), days=f.plan_days,
@@ -147,7 +157,7 @@ def new_conference():
 def new_volunteer():
     """Ask for volunteers: tasks or shifts with a number of places."""
     return _create(ActivityKind.VOLUNTEER, "activities/new_volunteer.html", lambda f, groups:
-                   service.create_volunteer(
+                   volunteers.create_volunteer(
                        current_user, groups, title=_text(f.title),
                        description=_text(f.description),
                        location=_text(f.location), deadline=f.deadline_at(),
@@ -159,7 +169,7 @@ def new_volunteer():
 def new_materials():
     """Ask for things the group needs, each with a number."""
     return _create(ActivityKind.MATERIALS, "activities/new_materials.html", lambda f, groups:
-                   service.create_materials(
+                   materials.create_materials(
                        current_user, groups, title=_text(f.title),
                        description=_text(f.description), deadline=f.deadline_at(),
                        items=f.cleaned_items))
@@ -170,7 +180,7 @@ def new_materials():
 def new_invitation():
     """Invite the families to an event and ask who comes."""
     return _create(ActivityKind.INVITATION, "activities/new_invitation.html", lambda f, groups:
-                   service.create_invitation(
+                   invitations.create_invitation(
                        current_user, groups, title=_text(f.title),
                        description=_text(f.description),
                        location=_text(f.location), starts_at=f.starts_at,
@@ -183,7 +193,14 @@ def new_invitation():
 def _activity(activity_id: int) -> Activity:
     activity = db.get_or_404(Activity, activity_id)
     policy.require(policy.can_see_activity(current_user, activity))
+    g.activity = activity  # the page _refused shows
     return activity
+
+
+@bp.errorhandler(common.ActivityError)
+def _refused(error: common.ActivityError):
+    """Show the activity's page again with why the action cannot be done now."""
+    return _show(g.activity, 422, str(error))
 
 
 def _show(activity: Activity, status: int = 200, error: str | None = None):
@@ -199,35 +216,35 @@ def _show(activity: Activity, status: int = 200, error: str | None = None):
 
 
 def _page(activity: Activity, status: int, error: str | None):
-    activity = service.preload(activity)
+    activity = common.preload(activity)
     manage = policy.can_manage_activity(current_user, activity)
     context = {"activity": activity, "manage": manage, "error": error, "action": ActionForm(),
                "now": now()}
-    children = service.children_in(current_user, activity)
+    children = common.children_in(current_user, activity)
     context["children"] = children
-    context["open"] = service.is_open_for(current_user, activity)
-    context["opens_for"] = service.opens_for(current_user, activity)
-    context["several_children"] = service.has_several_children(current_user)
+    context["open"] = common.is_open_for(current_user, activity)
+    context["opens_for"] = common.opens_for(current_user, activity)
+    context["several_children"] = common.has_several_children(current_user)
     if activity.kind == ActivityKind.CONFERENCE:
-        context["days"] = service.slot_views(current_user, activity)
+        context["days"] = conferences.slot_views(current_user, activity)
         context["bookings"] = {
-            c.id: service.booking_for(
-                activity, c, current_user if service.is_separate(activity, c) else None
+            c.id: conferences.booking_for(
+                activity, c, current_user if conferences.is_separate(activity, c) else None
             )
             for c in children
         }
         if manage:
-            context["missing"] = service.not_booked(activity)
+            context["missing"] = conferences.not_booked(activity)
             context["separate_ids"] = {s.student_id for s in activity.separate}
-            context["participants"] = service.participants(activity)
+            context["participants"] = common.participants(activity)
             context["free_slots"] = [s for s in activity.slots
                                      if s.is_free() and s.starts_at > now()]
     elif activity.kind == ActivityKind.INVITATION:
         context["answers"] = {r.student_id: r for r in activity.responses}
         context["respond_form"] = RespondForm()
         if manage:
-            context["totals"] = service.invitation_totals(activity)
-            context["not_answered"] = service.not_answered(activity)
+            context["totals"] = invitations.invitation_totals(activity)
+            context["not_answered"] = invitations.not_answered(activity)
     elif activity.kind == ActivityKind.VOLUNTEER:
         context["my_signups"] = {
             su.shift_id: su for s in activity.shifts for su in s.signups
@@ -240,7 +257,7 @@ def _page(activity: Activity, status: int, error: str | None):
         }
         context["pledge_form"] = PledgeForm()
     if manage:
-        context["rate"] = service.response_rate(activity)
+        context["rate"] = overview.response_rate(activity)
     return render_template("activities/show.html", **context), status
 
 
@@ -262,7 +279,7 @@ def edit(activity_id: int):
         deadline = activity.deadline.astimezone(school_tz())
         form.deadline_date.data, form.deadline_time.data = deadline.date(), deadline.time()
     if form.validate_on_submit() and form.check_against(activity):
-        service.update_activity(activity, form)
+        common.update_activity(activity, form)
         flash(_("De wijzigingen zijn opgeslagen."), "success")
         return redirect(url_for("activities.show", activity_id=activity.id), 303)
     status = 422 if request.method == "POST" else 200
@@ -277,7 +294,7 @@ def delete(activity_id: int):
     policy.require(policy.can_manage_activity(current_user, activity))
     if ActionForm().validate_on_submit():
         title = activity.title
-        service.delete_activity(activity)
+        common.delete_activity(activity)
         flash(_("‘%(title)s’ is verwijderd.", title=title), "success")
     return redirect(url_for("activities.index"), 303)
 
@@ -309,7 +326,8 @@ def schedule(activity_id: int):
         abort(404)
     return render_template(
         "activities/schedule.html", activity=activity,
-        days=service.slot_views(current_user, activity), missing=service.not_booked(activity),
+        days=conferences.slot_views(current_user, activity),
+        missing=conferences.not_booked(activity),
     )
 
 
@@ -338,17 +356,15 @@ def book(activity_id: int):
     slot = _slot_in(activity, form.slot_id.data)
     policy.require(policy.can_book(current_user, slot, student))
     guardian = db.session.get(User, form.guardian_id.data) if form.guardian_id.data else None
-    try:
-        booking = service.book(current_user, slot, student, guardian)
-    except service.ActivityError as exc:
-        return _show(activity, 422, str(exc))
+    booking = conferences.book(current_user, slot, student, guardian)
     return _done(activity, _("Het gesprek voor %(child)s staat gepland op %(when)s.",
-                             child=student.first_name, when=service.when(booking.slot.starts_at)))
+                             child=student.first_name, when=common.when(booking.slot.starts_at)))
 
 
 def _booking(booking_id: int) -> Booking:
     booking = db.get_or_404(Booking, booking_id)
     policy.require(policy.can_change_booking(current_user, booking))
+    g.activity = booking.activity  # the page _refused shows
     return booking
 
 
@@ -364,12 +380,9 @@ def move(booking_id: int):
     if not form.slot_id.data:
         return _show(activity, 422, _("Kies een tijdstip."))
     slot = _slot_in(activity, form.slot_id.data)
-    try:
-        service.move(current_user, booking, slot)
-    except service.ActivityError as exc:
-        return _show(activity, 422, str(exc))
+    conferences.move(current_user, booking, slot)
     return _done(activity, _("Het gesprek voor %(child)s is verplaatst naar %(when)s.",
-                             child=booking.student.first_name, when=service.when(slot.starts_at)))
+                             child=booking.student.first_name, when=common.when(slot.starts_at)))
 
 
 @bp.post("/boeking/<int:booking_id>/annuleren")
@@ -381,10 +394,7 @@ def cancel(booking_id: int):
     if (bad := _form_or_422(ActionForm(), activity)) is not None:
         return bad
     child = booking.student.first_name
-    try:
-        service.cancel(current_user, booking)
-    except service.ActivityError as exc:
-        return _show(activity, 422, str(exc))
+    conferences.cancel(current_user, booking)
     return _done(activity, _("Het gesprek voor %(child)s is geannuleerd.", child=child))
 
 
@@ -409,10 +419,7 @@ def block(slot_id: int):
     if (bad := _form_or_422(form, activity)) is not None:
         return bad
     blocked = bool(form.on.data)
-    try:
-        service.set_blocked(slot, blocked)
-    except service.ActivityError as exc:
-        return _show(activity, 422, str(exc))
+    conferences.set_blocked(slot, blocked)
     message = (_("%(time)s is nu geblokkeerd.", time=_hhmm(slot.starts_at)) if blocked
                else _("%(time)s is weer vrij om te boeken.", time=_hhmm(slot.starts_at)))
     flash(message, "success")
@@ -432,10 +439,7 @@ def separate(activity_id: int):
         return bad
     student = db.get_or_404(Student, form.child_id.data or 0)
     policy.require(policy.takes_part(student, activity))
-    try:
-        service.set_separate(activity, student, bool(form.on.data))
-    except service.ActivityError as exc:
-        return _show(activity, 422, str(exc))
+    conferences.set_separate(activity, student, bool(form.on.data))
     message = (_("De ouders van %(child)s kunnen nu elk apart een gesprek boeken.",
                  child=student.first_name) if form.on.data
                else _("De ouders van %(child)s boeken weer samen één gesprek.",
@@ -455,10 +459,7 @@ def sign_up(shift_id: int):
     policy.require(policy.can_sign_up(current_user, shift))
     if (bad := _form_or_422(ActionForm(), activity)) is not None:
         return bad
-    try:
-        service.sign_up(current_user, shift)
-    except service.ActivityError as exc:
-        return _show(activity, 422, str(exc))
+    volunteers.sign_up(current_user, shift)
     return _done(activity, _("Dank u wel! U staat ingeschreven voor ‘%(task)s’.", task=shift.title))
 
 
@@ -472,10 +473,7 @@ def withdraw(signup_id: int):
     if (bad := _form_or_422(ActionForm(), activity)) is not None:
         return bad
     task = signup.shift.title
-    try:
-        service.withdraw(current_user, signup)
-    except service.ActivityError as exc:
-        return _show(activity, 422, str(exc))
+    volunteers.withdraw(current_user, signup)
     return _done(activity, _("U bent afgemeld voor ‘%(task)s’.", task=task))
 
 
@@ -504,10 +502,7 @@ def pledge(item_id: int):
     form = PledgeForm()
     if (bad := _form_or_422(form, activity)) is not None:
         return bad
-    try:
-        result = service.pledge(current_user, item, form.quantity.data)
-    except service.ActivityError as exc:
-        return _show(activity, 422, str(exc))
+    result = materials.pledge(current_user, item, form.quantity.data)
     if result is None:
         return _done(activity, _("U neemt geen %(item)s meer mee.", item=item.name))
     return _done(activity, _("Dank u wel! U neemt %(n)s × %(item)s mee.",
@@ -533,12 +528,9 @@ def respond(activity_id: int):
     people = form.people.data if form.people.data is not None else 1
     if answer != Answer.NO and people < 1:
         return _show(activity, 422, _("Met hoeveel personen komt u? Vul minstens 1 in."))
-    try:
-        response = service.respond(current_user, activity, student, answer, people)
-    except service.ActivityError as exc:
-        return _show(activity, 422, str(exc))
+    response = invitations.respond(current_user, activity, student, answer, people)
     return _done(activity, _("Uw antwoord is opgeslagen: %(answer)s.",
-                             answer=service.answer_text(response)))
+                             answer=invitations.answer_text(response)))
 
 
 @bp.get("/<int:activity_id>/agenda.ics")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -30,6 +29,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..forms import ParroForm
 from .csv_import import MAX_BYTES
 
 INVALID_CHOICE = _l("Kies een van de mogelijkheden.")
@@ -60,7 +60,7 @@ def date_field(label):
     )
 
 
-class SchoolForm(FlaskForm):
+class SchoolForm(ParroForm):
     name = StringField(
         _l("Naam van de school"),
         validators=[DataRequired(_l("Vul de naam van de school in.")), max_length(120)],
@@ -91,7 +91,7 @@ class SchoolForm(FlaskForm):
     require_two_factor = BooleanField(_l("Medewerkers moeten tweestapsverificatie gebruiken"))
 
 
-class YearForm(FlaskForm):
+class YearForm(ParroForm):
     name = StringField(
         _l("Naam"),
         validators=[
@@ -129,7 +129,7 @@ class RolloverForm(YearForm):
     make_current = BooleanField(_l("Meteen het huidige schooljaar maken"), default=True)
 
 
-class GroupForm(FlaskForm):
+class GroupForm(ParroForm):
     name = StringField(
         _l("Naam"),
         validators=[DataRequired(_l("Vul de naam van de groep in.")), max_length(60)],
@@ -139,7 +139,7 @@ class GroupForm(FlaskForm):
                         invalid_choice_message=INVALID_CHOICE, invalid_value_message=INVALID_CHOICE)
 
 
-class AssignTeacherForm(FlaskForm):
+class AssignTeacherForm(ParroForm):
     teacher = SelectField(_l("Leerkracht"), coerce=optional_int,
                           invalid_choice_message=_l("Kies een leerkracht."),
                           invalid_value_message=_l("Kies een leerkracht."))
@@ -149,7 +149,7 @@ class AssignTeacherForm(FlaskForm):
             raise ValidationError(_l("Kies een leerkracht."))
 
 
-class StudentForm(FlaskForm):
+class StudentForm(ParroForm):
     student_number = StringField(
         _l("Leerlingnummer"),
         validators=[DataRequired(_l("Vul het leerlingnummer in.")), max_length(40)],
@@ -171,7 +171,7 @@ class NewStudentForm(StudentForm):
                         invalid_value_message=INVALID_CHOICE)
 
 
-class PlaceStudentForm(FlaskForm):
+class PlaceStudentForm(ParroForm):
     group = SelectField(_l("Groep"), coerce=optional_int, invalid_choice_message=INVALID_CHOICE,
                         invalid_value_message=INVALID_CHOICE)
 
@@ -180,7 +180,7 @@ class PlaceStudentForm(FlaskForm):
             raise ValidationError(_l("Kies een groep."))
 
 
-class StudentSearchForm(FlaskForm):
+class StudentSearchForm(ParroForm):
     """The filter above the student list: a GET form, so no CSRF token."""
 
     class Meta:
@@ -190,7 +190,7 @@ class StudentSearchForm(FlaskForm):
     groep = SelectField(_l("Groep"), validate_choice=False)
 
 
-class ImportForm(FlaskForm):
+class ImportForm(ParroForm):
     file = FileField(
         _l("CSV-bestand"),
         validators=[FileRequired(_l("Kies een CSV-bestand."))],
@@ -207,13 +207,13 @@ class ImportForm(FlaskForm):
             raise ValidationError(_l("Het bestand is te groot (meer dan 1 MB)."))
 
 
-class ImportConfirmForm(FlaskForm):
+class ImportConfirmForm(ParroForm):
     content = HiddenField(validators=[DataRequired()])
     year = HiddenField(validators=[DataRequired()])
     digest = HiddenField(validators=[DataRequired()])
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(ParroForm):
     """The filter above the audit log: a GET form, so no CSRF token."""
 
     class Meta:

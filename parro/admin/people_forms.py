@@ -1,12 +1,12 @@
 """Forms of the staff and guardian administration."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ..auth.forms import email_field, language_field
+from ..forms import ParroForm
 
 
 def role_field():
@@ -17,7 +17,7 @@ def role_field():
     )
 
 
-class StaffInviteForm(FlaskForm):
+class StaffInviteForm(ParroForm):
     name = StringField(
         _l("Naam"), validators=[DataRequired(_l("Vul de naam in.")), Length(max=120)]
     )
@@ -26,11 +26,11 @@ class StaffInviteForm(FlaskForm):
     locale = language_field(_l("Taal van de uitnodiging"))
 
 
-class RoleForm(FlaskForm):
+class RoleForm(ParroForm):
     role = role_field()
 
 
-class GuardianSearchForm(FlaskForm):
+class GuardianSearchForm(ParroForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 

@@ -1,13 +1,13 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
+from ..forms import ParroForm
 from .passwords import password_problem
 
 
-class LoginForm(FlaskForm):
+class LoginForm(ParroForm):
     email = EmailField(
         _l("E-mailadres"),
         validators=[DataRequired(_l("Vul uw e-mailadres in.")), Length(max=254)],
@@ -21,7 +21,7 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Ingelogd blijven op dit apparaat"))
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(ParroForm):
     """A one-button form: only the CSRF token."""
 
 
@@ -40,7 +40,7 @@ def email_field(label=None, **kw):
     )
 
 
-class AccountForm(FlaskForm):
+class AccountForm(ParroForm):
     name = StringField(
         _l("Naam"),
         validators=[DataRequired(_l("Vul uw naam in.")), Length(max=120)],
@@ -51,11 +51,11 @@ class AccountForm(FlaskForm):
     )
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(ParroForm):
     email = email_field()
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(ParroForm):
     """A new password, typed twice, checked against the rules and the user's own details."""
 
     password = PasswordField(
@@ -99,7 +99,7 @@ def language_field(label=None):
     return SelectField(label or _l("Taal"), choices=LANGUAGES, default="nl")
 
 
-class ActivationForm(FlaskForm):
+class ActivationForm(ParroForm):
     accept = BooleanField(
         _l("Ik houd me aan deze afspraken"),
         validators=[DataRequired(_l("U kunt parro pas gebruiken als u de afspraken accepteert."))],
@@ -137,11 +137,11 @@ def code_field(label, message):
     )
 
 
-class TwoFactorCodeForm(FlaskForm):
+class TwoFactorCodeForm(ParroForm):
     code = code_field(_l("Code uit de app"), _l("Vul de code uit de app in."))
 
 
-class TwoFactorDisableForm(FlaskForm):
+class TwoFactorDisableForm(ParroForm):
     proof = PasswordField(
         _l("Uw wachtwoord of een code uit de app"),
         validators=[DataRequired(_l("Vul uw wachtwoord of een code uit de app in.")),
@@ -171,7 +171,7 @@ def email_settings_form(user, setting, choices, formdata=None):
     """One radio group per category the user gets mail about, and the digest time."""
     from .. import notifications as n
 
-    class EmailSettingsForm(FlaskForm):
+    class EmailSettingsForm(ParroForm):
         pass
 
     data = {}

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -16,6 +15,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import clock
+from ..forms import ParroForm
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -31,7 +31,7 @@ def _not_too_long(form, field):
         )
 
 
-class MessageForm(FlaskForm):
+class MessageForm(ParroForm):
     body = TextAreaField(
         _l("Bericht"),
         validators=[_not_too_long],
@@ -44,7 +44,7 @@ class MessageForm(FlaskForm):
             raise ValidationError(_l("Schrijf eerst een bericht."))
 
 
-class EditMessageForm(FlaskForm):
+class EditMessageForm(ParroForm):
     body = TextAreaField(
         _l("Bericht"),
         validators=[DataRequired(_l("Een bericht kan niet leeg zijn. Wilt u het weghalen? "
@@ -53,7 +53,7 @@ class EditMessageForm(FlaskForm):
     )
 
 
-class StartChatForm(FlaskForm):
+class StartChatForm(ParroForm):
     title = StringField(
         _l("Onderwerp"),
         validators=[DataRequired(_l("Geef het gesprek een onderwerp.")), Length(max=120)],
@@ -77,7 +77,7 @@ WEEKDAY_CHOICES = [
 ]
 
 
-class AvailabilityForm(FlaskForm):
+class AvailabilityForm(ParroForm):
     weekdays = MultiCheckboxField(
         _l("Mijn werkdagen"),
         coerce=int,

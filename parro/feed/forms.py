@@ -4,7 +4,6 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -19,6 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import clock
+from ..forms import ParroForm
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -40,7 +40,7 @@ def local_to_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=clock.school_tz())
 
 
-class PostForm(FlaskForm):
+class PostForm(ParroForm):
     groups = MultiCheckboxField(_l("Plaatsen in"), coerce=int)
     title = StringField(_l("Titel (mag leeg blijven)"), validators=[Length(max=150)])
     body = TextAreaField(_l("Bericht"), validators=[_body_length], render_kw={"rows": 6})
@@ -66,13 +66,13 @@ class PostForm(FlaskForm):
         return bool((self.body.data or "").strip() or (self.title.data or "").strip())
 
 
-class EditPostForm(FlaskForm):
+class EditPostForm(ParroForm):
     title = StringField(_l("Titel (mag leeg blijven)"), validators=[Length(max=150)])
     body = TextAreaField(_l("Bericht"), validators=[_body_length], render_kw={"rows": 8})
     remove = MultiCheckboxField(_l("Bijlagen verwijderen"), coerce=int)
 
 
-class AnnouncementForm(FlaskForm):
+class AnnouncementForm(ParroForm):
     title = StringField(
         _l("Titel"), validators=[DataRequired(_l("Geef de mededeling een titel.")), Length(max=150)]
     )

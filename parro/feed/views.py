@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import policy
-from ..activities.service import activities_for_feed
+from ..activities import activities_for_feed
 from ..extensions import db
 from ..models import Group, Membership, Post, Student
 from . import announcements, bp, counts

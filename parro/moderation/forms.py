@@ -1,13 +1,14 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
+from ..forms import ParroForm
+
 _strip = [lambda value: value.strip() if isinstance(value, str) else value]
 
 
-class ReportForm(FlaskForm):
+class ReportForm(ParroForm):
     reason = TextAreaField(
         _l("Waarom meldt u dit?"),
         validators=[
@@ -19,7 +20,7 @@ class ReportForm(FlaskForm):
     )
 
 
-class HandleReportForm(FlaskForm):
+class HandleReportForm(ParroForm):
     decision = RadioField(
         _l("Wat doet u?"),
         choices=[SelectChoice("hide", _l("Verbergen voor iedereen")),

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ..forms import ParroForm
+
 YES, NO = "ja", "nee"
 
 
-class TopicForm(FlaskForm):
+class TopicForm(ParroForm):
     name = StringField(
         _l("Vraag"),
         validators=[DataRequired(_l("Geef de vraag een naam.")), Length(max=120)],
@@ -24,7 +25,7 @@ class TopicForm(FlaskForm):
 def consent_form(topics, current: dict[int, bool | None]):
     """One yes/no question per topic, filled in with the current answers."""
 
-    class ConsentForm(FlaskForm):
+    class ConsentForm(ParroForm):
         pass
 
     for topic in topics:
