@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 
-.PHONY: install catalogs run test vnu lint demo translations bench screenshots clean
+.PHONY: install catalogs run test vnu lint demo translations bench screenshots audit clean
 
 install: $(VENV)/.installed
 
@@ -23,8 +23,11 @@ run: install catalogs
 	$(FLASK) setup
 	PARRO_DEMO=true $(FLASK) run --host 127.0.0.1 --port 5000
 
+# PYTEST_WORKERS=auto: one test process per core (pytest-xdist), each with a database of
+# its own (tests/conftest.py); 0 runs everything in this one process.
+PYTEST_WORKERS ?= 0
 test: install catalogs vnu
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --numprocesses $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # The Nu HTML Checker for tests/test_valid_html.py (pinned in tests/vnu/package-lock.json;
 # it runs on Debian's Java, default-jre-headless). Without npm the test is skipped.
@@ -62,6 +65,12 @@ bench: install catalogs
 # phone pictures (docs/screenshots/); see tools/screenshots.py.
 screenshots: install catalogs
 	$(BIN)/python tools/screenshots.py
+
+# What a phone downloads, first and repeat visit, and Lighthouse's scores (README, "Light
+# on a phone"); Lighthouse 12.2.3 is pinned in tools/audit/package-lock.json (Node 20).
+audit: install catalogs
+	npm ci --prefix tools/audit --no-audit --no-fund --silent
+	$(BIN)/python tools/audit.py $(AUDIT_ARGS)
 
 clean:
 	rm -rf $(VENV)

@@ -10,10 +10,7 @@ from sqlalchemy import select
 
 from .config import ROOT, Defaults, secret_key
 from .database import end_transaction, read_without_transaction
-
-# Flask-Mail is not imported as `mail`: importing the module parro.mail rebinds that name here.
-from .extensions import babel, compress, csrf, db, htmx, limiter, login_manager, migrate
-from .extensions import mail as flask_mail
+from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -46,14 +43,12 @@ def create_app(test_config: dict | None = None) -> Flask:
             end_transaction(db.session())
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    flask_mail.init_app(app)
-    htmx.init_app(app)
     compress.init_app(app)
     limiter.init_app(app)
-    _limits_only_where_declared(app)
     login_manager.init_app(app)
 
     from . import assets, feedback, fragments, i18n, layout, security
+    from .user_text import render_text
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     i18n.init_app(app)
@@ -62,12 +57,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     layout.init_app(app)
     fragments.init_app(app)
     feedback.init_app(app)
+    app.add_template_filter(render_text, "user_text")
 
     from . import audit, errors  # noqa: F401 (audit: append-only guard)
     from . import mail as outbox
 
     errors.init_app(app)
     outbox.init_app(app)
+
+    from .auth import sso
+
+    sso.init_app(app)
 
     from .absence import bp as absence_bp
     from .activities import bp as activities_bp
@@ -155,15 +155,3 @@ def _derive_config(app: Flask) -> None:
     cfg["SESSION_COOKIE_NAME"] = "__Host-parro" if secure else cfg["SESSION_COOKIE_NAME"]
     cfg["AUTH_COOKIE_NAME"] = "__Host-parro_auth" if secure else "parro_auth"
     cfg["PREFERRED_URL_SCHEME"] = "https" if secure else "http"
-
-
-def _limits_only_where_declared(app: Flask) -> None:
-    """Every rate limit here is declared on its view and checked when the view runs.
-
-    Flask-Limiter's before_request hook only applies default and application-wide
-    limits; with none configured it resolved an empty list on every request, the
-    chat poll included.
-    """
-    manager = limiter.limit_manager
-    if not manager.default_limits and not manager.application_limits:
-        app.before_request_funcs[None].remove(limiter._check_request_limit)

@@ -84,6 +84,25 @@ def init_app(app: Flask) -> None:
             days = app.config["INVITATION_DAYS"]
             click.echo(f"Activation link (valid {days} days): {link.group(0)}")
 
+    @app.cli.command("allow-staff-passwords")
+    def allow_staff_passwords():
+        """Emergency access: staff may log in with their password again.
+
+        For when the school account cannot be used (the provider is down or its
+        settings are wrong) while the school requires it. An admin turns the rule on
+        again under Beheer → Schoolgegevens.
+        """
+        from .admin.service import set_school_account_required
+
+        schools = list(db.session.scalars(select(School).where(School.require_school_account)))
+        for school in schools:
+            set_school_account_required(school, False)
+        db.session.commit()
+        if schools:
+            click.echo("Staff may log in with their password again (recorded in the audit log).")
+        else:
+            click.echo("Staff could already log in with their password; nothing changed.")
+
     # An AppGroup, so that its commands run inside the app context.
     mail_group = AppGroup("mail", help="The mail outbox.")
     app.cli.add_command(mail_group)

@@ -31,14 +31,27 @@ class Defaults:
     MAIL_DEFAULT_SENDER = "parro@localhost"
     MAIL_TIMEOUT = 20  # seconds, for every SMTP socket operation
     MAIL_SENDER_THREAD = True  # deliver the outbox from a thread in each web process
+    MAIL_SENDER_POLL_SECONDS = 30  # the thread wakes at every commit, and this often for retries
     MAIL_MAX_ATTEMPTS = 12
-    # Flask-Mail would stay silent whenever TESTING is on; the outbox decides what is sent.
-    MAIL_SUPPRESS_SEND = False
 
     # Accounts and sessions
     INVITATION_DAYS = 7
     PASSWORD_RESET_MINUTES = 60
     TWO_FACTOR_LOGIN_MINUTES = 5  # time to type the app's code after the password
+    # Staff sign-in with the school's own account (OpenID Connect; README "Inloggen met de
+    # schoolaccount"). Off while OIDC_ISSUER is empty.
+    OIDC_ISSUER = ""  # e.g. "https://login.microsoftonline.com/<tenant id>/v2.0"
+    OIDC_CLIENT_ID = ""
+    OIDC_CLIENT_SECRET = ""
+    # Only addresses in these domains are linked ("school.nl" or ["school.nl", "bestuur.nl"]);
+    # empty: any domain.
+    OIDC_ALLOWED_DOMAINS: list | str = []
+    # A provider that sends no `email_verified` (Microsoft Entra ID): count an address in
+    # OIDC_ALLOWED_DOMAINS as verified. An explicit `email_verified: false` is never trusted.
+    OIDC_TRUST_DOMAIN_EMAILS = False
+    # `acr` values that mean the provider asked for more than a password (besides amr "mfa").
+    OIDC_MFA_ACR_VALUES: list = ["http://schemas.openid.net/pape/policies/2007/06/multi-factor"]
+    OIDC_TIMEOUT = 10  # seconds for every request to the provider
     PASSWORD_MIN_LENGTH = 10
     PASSWORD_MAX_LENGTH = 128
     # argon2id with OWASP's recommended parameters (19 MiB, 2 passes, 1 lane): a login

@@ -236,7 +236,7 @@ def _count(plan: FamilyPlan) -> dict[str, int]:
 
 def delete_family(plan: FamilyPlan, actor: User) -> dict[str, int]:
     """Delete what the plan says in one transaction, then the files. Returns the counts."""
-    from .chat.service import _lock
+    from .chat.service import detach_author
 
     students, users = _ids(plan.leaving), _ids(plan.deleted_guardians)
     emails = _emails(plan)
@@ -283,8 +283,7 @@ def delete_family(plan: FamilyPlan, actor: User) -> dict[str, int]:
     # Their messages in chats that stay: "verwijderde gebruiker", text kept, files gone;
     # a new revision so that open conversations show the change.
     for message in db.session.scalars(select(Message).where(Message.id.in_(kept_messages))):
-        message.revision = _lock(message.conversation)
-        message.author_id = None
+        detach_author(message)
     db.session.execute(
         delete(MessageAttachment).where(MessageAttachment.message_id.in_(kept_messages))
     )

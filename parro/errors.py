@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from .htmx import is_htmx
 
 MESSAGES = {
     400: (_l("Ongeldig verzoek"),
@@ -37,7 +39,7 @@ MESSAGES = {
 
 def _render(code: int, kind=None):
     title, text = MESSAGES.get(kind or code, MESSAGES[500] if code >= 500 else MESSAGES[400])
-    template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
+    template = "errors/_error.html" if is_htmx() else "errors/error.html"
     return render_template(template, code=code, title=title, text=text), code
 
 

@@ -5,11 +5,9 @@ from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from htmx_flask import Htmx
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -35,8 +33,6 @@ login_manager = LoginManager()
 # rewrote the session cookie ("_fresh") on requests that changed nothing.
 login_manager.session_protection = None
 csrf = CSRFProtect()
-mail = Mail()
 babel = Babel()
-htmx = Htmx()
 compress = Compress()
 limiter = Limiter(key_func=get_remote_address)

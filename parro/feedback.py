@@ -12,6 +12,8 @@ import json
 
 from flask import Flask, Response, get_flashed_messages, request
 
+from .htmx import is_htmx
+
 
 def init_app(app: Flask) -> None:
     @app.after_request
@@ -19,7 +21,7 @@ def init_app(app: Flask) -> None:
         # Only htmx actions that stay on the page: a poll (GET) must not take a
         # message meant for the next page, and an HX-Redirect leaves them for it.
         stays = response.status_code < 300 or response.status_code == 422
-        if (not request.headers.get("HX-Request") or request.method == "GET"
+        if (not is_htmx() or request.method == "GET"
                 or "HX-Redirect" in response.headers or not stays):
             return response
         messages = get_flashed_messages(with_categories=True)

@@ -1,17 +1,58 @@
-"""The base of every form: Flask-WTF's, with a CSRF field that renders without an id.
-
-A page with several forms (a list with a button per row) would otherwise repeat
-id="csrf_token", which is invalid HTML and confuses what labels point at.
-"""
+"""Form pieces every feature uses: the base form, the one-button form, checkboxes,
+e-mail and language fields."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, SelectMultipleField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
 
 class ParroForm(FlaskForm):
+    """The base of every form: Flask-WTF's, with a CSRF field that renders without an id.
+
+    A page with several forms (a list with a button per row) would otherwise repeat
+    id="csrf_token", which is invalid HTML and confuses what labels point at.
+    """
+
     class Meta(FlaskForm.Meta):
         def render_field(self, field, render_kw):
             if field.short_name == self.csrf_field_name:
                 render_kw = {**render_kw, "id": False}  # WTForms leaves out False attributes
             return super().render_field(field, render_kw)
+
+
+class EmptyForm(ParroForm):
+    """A one-button form: only the CSRF token."""
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def email_field(label=None, **kw):
+    return EmailField(
+        label or _l("E-mailadres"),
+        validators=[
+            DataRequired(_l("Vul een e-mailadres in.")),
+            Email(_l("Dit is geen geldig e-mailadres."), check_deliverability=False),
+            Length(max=254),
+        ],
+        # Phones and pasted addresses often carry a space at either end.
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        render_kw={"autocomplete": "email", "autocapitalize": "none", "spellcheck": "false"},
+        **kw,
+    )
+
+
+LANGUAGES = [SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")]
+
+
+def language_field(label=None):
+    return SelectField(label or _l("Taal"), choices=LANGUAGES, default="nl")

@@ -96,11 +96,10 @@ def _translations():
     Keyed by the locale object, so force_locale() (mails in the recipient's
     language) still gets its own catalogue.
     """
-    ns = g.get("_flask_babel")
-    locale = getattr(ns, "babel_locale", None)
-    if locale is None:  # not chosen yet in this request (or no request)
+    locale = get_locale()  # chosen once per request, and remembered, by Flask-Babel
+    if locale is None:  # outside an application context
         return get_translations()
-    cache = ns.__dict__.setdefault("parro_translations", {})
+    cache = g.setdefault("parro_translations", {})
     translations = cache.get(locale)
     if translations is None:
         translations = cache[locale] = get_translations()

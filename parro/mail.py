@@ -10,22 +10,30 @@ goes out once.
 
 from __future__ import annotations
 
+import email.policy
 import logging
+import re
 import smtplib
 import threading
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 from flask_babel import force_locale
-from flask_mail import BadHeaderError, Connection, Message
+from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import event, or_, select
 
 from .clock import now
 from .database import writer_transactions
 from .extensions import db
 from .models import OutboxMail
+from .theme.colour import brand
+from .user_text import render_text
 
 log = logging.getLogger(__name__)
 
@@ -35,51 +43,63 @@ BATCH = 20
 
 
 def queue_mail(
-    recipient: str, subject, template: str, locale: str = "nl", send_after=None, **context
+    recipient: str, subject, template: str, locale: str = "nl", send_after=None,
+    unsubscribe_url: str | None = None, **context
 ) -> None:
     """Queue a mail rendered from templates/email/<template>.txt (and .html if present).
 
     Everything is rendered in the recipient's language: pass the subject as a
     lazy string (`_l("Welkom bij {school}")`); `{name}` fields are filled from
-    the context. Templates get only this context and `base_url`, not the page
-    layout's, so mail can also be queued outside a request (CLI, sender thread).
-    `send_after` (an aware datetime) holds the mail back until then (staff quiet hours).
+    the context. Templates get only this context, `base_url` and `school_name`,
+    not the page layout's, so mail can also be queued outside a request (CLI,
+    sender thread). Without an .html template the HTML part is the text in the
+    school's layout (templates/email/_layout.html). `send_after` (an aware
+    datetime) holds the mail back until then (staff quiet hours).
+    `unsubscribe_url` makes it a notification mail: List-Unsubscribe with
+    one-click POST (RFC 8058) and a line at the end that offers the same.
     """
+    from .policy import current_school
+
     env = current_app.jinja_env
+    school = current_school()
+    colour = brand(school.colour if school else None)
     with force_locale(locale):
         context.setdefault("base_url", current_app.config["BASE_URL"].rstrip("/"))
+        context.setdefault("school_name", school.name if school else "parro")
         body_text = env.get_template(f"email/{template}.txt").render(context)
-        html_name = f"email/{template}.html"
-        body_html = (
-            env.get_template(html_name).render(context)
-            if html_name in env.list_templates()
-            else None
-        )
         subject = str(subject).format(**context)
-    mail = OutboxMail(recipient=recipient, subject=subject,
-                      body_text=body_text, body_html=body_html)
+        html_name = f"email/{template}.html"
+        body_html = env.get_template(
+            html_name if html_name in env.list_templates() else "email/_layout.html"
+        ).render(context, subject=subject, body=text_to_html(body_text, colour), colour=colour,
+                 locale=locale, unsubscribe_url=unsubscribe_url)
+        if unsubscribe_url:
+            body_text += "\n\n-- \n" + _("Deze e-mails niet meer ontvangen? Met één klik:")
+            body_text += f"\n{unsubscribe_url}\n"
+    headers = None
+    if unsubscribe_url:
+        headers = {"List-Unsubscribe": f"<{unsubscribe_url}>",
+                   "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    mail = OutboxMail(recipient=recipient, subject=subject, body_text=body_text,
+                      body_html=body_html, headers=headers)
     if send_after is not None:
         mail.next_attempt_at = send_after
     db.session.add(mail)
     _wake_after_commit()
 
 
+def text_to_html(text: str, colour: str) -> Markup:
+    """A mail's text as HTML: paragraphs at blank lines, line breaks kept, links clickable.
+
+    Inline styles only: mail programs drop <style> blocks and classes.
+    """
+    blocks = [b.strip("\n") for b in re.split(r"\n[ \t]*\n", text.strip()) if b.strip()]
+    paragraph = Markup('<p style="margin:16px 0;">{}</p>')
+    return Markup("\n").join(
+        paragraph.format(render_text(b, link_style=f"color:{colour};")) for b in blocks)
+
+
 # -- delivery -----------------------------------------------------------------
-
-
-class _TimeoutConnection(Connection):
-    """Flask-Mail's connection with a socket timeout (it has none of its own)."""
-
-    def configure_host(self):
-        m = self.mail
-        timeout = current_app.config["MAIL_TIMEOUT"]
-        cls = smtplib.SMTP_SSL if m.use_ssl else smtplib.SMTP
-        host = cls(m.server, m.port, timeout=timeout)
-        if m.use_tls:
-            host.starttls()
-        if m.username and m.password:
-            host.login(m.username, m.password)
-        return host
 
 
 def claim_due(limit: int = BATCH) -> list[int]:
@@ -110,26 +130,59 @@ def _claim(limit: int) -> list[int]:
     return ids
 
 
-def _message(row: OutboxMail) -> Message:
-    return Message(
-        subject=row.subject,
-        recipients=[row.recipient],
-        body=row.body_text,
-        html=row.body_html,
-        sender=current_app.config["MAIL_DEFAULT_SENDER"],
-    )
+def message_of(row: OutboxMail) -> EmailMessage:
+    """The mail as it goes out: multipart/alternative, a plain-text and an HTML part.
+
+    Python's email package with its SMTP policy writes the headers (a long
+    non-ASCII subject folds without losing a space). Message-ID uses the domain
+    of PARRO_BASE_URL and is the same on every try; Auto-Submitted tells
+    auto-responders not to answer (RFC 3834). A header with a line break raises
+    ValueError: such a mail can never be sent.
+    """
+    cfg = current_app.config
+    domain = urlsplit(cfg["BASE_URL"]).hostname or "localhost"
+    message = EmailMessage(policy=email.policy.SMTP)
+    message["Subject"] = row.subject
+    message["From"] = cfg["MAIL_DEFAULT_SENDER"]
+    message["To"] = row.recipient
+    message["Date"] = format_datetime(now())
+    message["Message-ID"] = f"<parro.{row.id}.{row.created_at:%Y%m%d%H%M%S%f}@{domain}>"
+    message["Auto-Submitted"] = "auto-generated"
+    for name, value in (row.headers or {}).items():
+        message[name] = value
+    message.set_content(row.body_text)
+    message.add_alternative(row.body_html or _plain_layout(row), subtype="html")
+    return message
+
+
+def _plain_layout(row: OutboxMail) -> str:
+    """The HTML part of a mail queued without one (rows from before HTML parts)."""
+    return current_app.jinja_env.get_template("email/_layout.html").render(
+        subject=row.subject, body=text_to_html(row.body_text, brand(None)), colour=brand(None),
+        locale="nl", school_name="parro", unsubscribe_url=None)
+
+
+@contextmanager
+def _smtp():
+    """One SMTP connection for a batch (with a timeout on every socket operation)."""
+    cfg = current_app.config
+    cls = smtplib.SMTP_SSL if cfg["MAIL_USE_SSL"] else smtplib.SMTP
+    with cls(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg["MAIL_TIMEOUT"]) as host:
+        if cfg["MAIL_USE_TLS"]:
+            host.starttls()
+        if cfg["MAIL_USERNAME"] and cfg["MAIL_PASSWORD"]:
+            host.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
+        yield host
 
 
 def _connection():
     """One SMTP connection for a batch, or none when mail goes to .eml files."""
-    if current_app.config["MAIL_SERVER"]:
-        return _TimeoutConnection(current_app.extensions["mail"])
-    return nullcontext()
+    return _smtp() if current_app.config["MAIL_SERVER"] else nullcontext()
 
 
-def _deliver(conn: Connection | None, mail_id: int, message: Message) -> None:
-    if conn is not None:
-        conn.send(message)
+def _deliver(host: smtplib.SMTP | None, mail_id: int, message: EmailMessage) -> None:
+    if host is not None:
+        host.send_message(message)
     else:
         folder = Path(current_app.config["MAIL_DIR"])
         folder.mkdir(parents=True, exist_ok=True)
@@ -141,15 +194,16 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** (attempts - 1), 360))
 
 
-# The server refused this one mail; the connection is still good for the next.
+# The server refused this one mail (or it could not be written); the connection is
+# still good for the next.
 _REFUSED = (
-    smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError, BadHeaderError
+    smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError, ValueError
 )
 
 
 def _permanent(exc: Exception) -> bool:
     """A 5xx answer (no such mailbox, ...) will not change by trying again."""
-    if isinstance(exc, BadHeaderError):
+    if isinstance(exc, ValueError):  # a header with a line break: never sendable
         return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _ in exc.recipients.values())
@@ -179,13 +233,20 @@ def _record_result(mail_id: int, error: Exception | None) -> None:
     db.session.commit()
 
 
+def _built(row: OutboxMail) -> EmailMessage | ValueError:
+    try:
+        return message_of(row)
+    except ValueError as exc:  # recorded as this mail's failure, the others go on
+        return exc
+
+
 def send_pending(limit: int = BATCH) -> tuple[int, int]:
     """Deliver what is due over one connection. Returns (sent, failed) for this round."""
     ids = claim_due(limit)
     if not ids:
         return 0, 0
     query = select(OutboxMail).where(OutboxMail.id.in_(ids)).order_by(OutboxMail.id)
-    mails = [(row.id, _message(row)) for row in db.session.scalars(query)]
+    mails = [(row.id, _built(row)) for row in db.session.scalars(query)]
     # No transaction stays open while we talk to the mail server: on SQLite it
     # would hold the write lock, and every request that writes would wait.
     db.session.rollback()
@@ -194,6 +255,8 @@ def send_pending(limit: int = BATCH) -> tuple[int, int]:
         with _connection() as conn:
             for mail_id, message in mails:
                 try:
+                    if isinstance(message, Exception):
+                        raise message
                     _deliver(conn, mail_id, message)
                 except _REFUSED as exc:
                     results[mail_id] = exc
@@ -227,8 +290,8 @@ def send_all() -> tuple[int, int]:
 class Sender:
     """A thread in the web process that delivers the outbox.
 
-    It wakes when a transaction that queued mail commits, and every 30 seconds
-    for retries that have come due.
+    It wakes when a transaction that queued mail commits, and every
+    MAIL_SENDER_POLL_SECONDS (30) for retries that have come due.
     """
 
     def __init__(self, app: Flask):
@@ -253,7 +316,7 @@ class Sender:
 
     def _run(self) -> None:
         while not self.stopping.is_set():
-            self.wake.wait(timeout=30)
+            self.wake.wait(timeout=self.app.config["MAIL_SENDER_POLL_SECONDS"])
             self.wake.clear()
             if self.stopping.is_set():
                 break

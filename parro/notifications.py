@@ -25,8 +25,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -159,6 +161,38 @@ def turn_off_mail(user: User, category: str) -> bool:
     return True
 
 
+# -- one-click unsubscribe (RFC 8058) ------------------------------------------------
+
+
+def _tokens() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="parro-unsubscribe")
+
+
+def unsubscribe_url(user: User, categories) -> str | None:
+    """The link in a mail that turns off these categories' mail for this user.
+
+    Signed, not secret beyond the mail itself, and without an expiry: a mail
+    read months later still unsubscribes. None when none of them may be off.
+    """
+    keys = [c for c in categories if reaches(c, choice_of(user, c).push, OFF)]
+    if not keys:
+        return None
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return f"{base}/afmelden/{_tokens().dumps([user.id, keys])}"
+
+
+def read_unsubscribe_token(token: str) -> tuple[User, list[Category]] | None:
+    """The user and categories a link from unsubscribe_url() is for; None if it is not one."""
+    try:
+        user_id, keys = _tokens().loads(token)
+    except BadSignature:
+        return None
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not isinstance(keys, list) or not all(k in BY_KEY for k in keys):
+        return None
+    return user, [BY_KEY[k] for k in keys]
+
+
 def quiet_until(user: User) -> datetime | None:
     """For staff outside their working hours: when their next working period starts."""
     if not user.is_staff:
@@ -187,7 +221,9 @@ def notify(recipient: User, category: str | None, subject, template: str, *, lin
         return
     if mode == DIRECT:
         queue_mail(recipient.email, subject, template, locale=recipient.locale,
-                   send_after=quiet_until(recipient), **context)
+                   send_after=quiet_until(recipient),
+                   unsubscribe_url=unsubscribe_url(recipient, [category]) if category else None,
+                   **context)
         return
     with force_locale(recipient.locale):
         text = str(line).format(**context)
@@ -242,13 +278,14 @@ def digest_for(user: User, day: date) -> bool:
     ))
     with force_locale(user.locale):
         chat = _chat_lines(user, moment) if choice_of(user, CHAT).mail == DIGEST else []
-        sections = []
+        sections, digested = [], []
         for category in CATEGORIES:
             lines = [{"text": i.text, "path": i.path} for i in items if i.category == category.key]
             if category.key == CHAT:
                 lines += chat
             if lines:
                 sections.append({"title": str(category.label), "lines": lines})
+                digested.append(category.key)
     if not sections:
         db.session.rollback()  # also the chat marks: nothing was mailed
         return False
@@ -263,7 +300,7 @@ def digest_for(user: User, day: date) -> bool:
         item.digest_id = digest.id
     queue_mail(user.email, _l("Uw dagelijks overzicht van parro"), "notification_digest",
                locale=user.locale, send_after=quiet_until(user), name=user.display_name,
-               sections=sections)
+               sections=sections, unsubscribe_url=unsubscribe_url(user, digested))
     try:
         db.session.commit()
     except IntegrityError:

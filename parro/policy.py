@@ -275,6 +275,17 @@ def can_reset_two_factor(user: User, target: User) -> bool:
     return is_admin(user) and target.is_staff
 
 
+def can_unsubscribe(link) -> bool:
+    """A signed link from a notification mail (notifications.read_unsubscribe_token):
+    whoever holds it may turn off that mail, logged in or not, as RFC 8058 asks."""
+    return link is not None
+
+
+def can_unlink_school_account(user: User, target: User) -> bool:
+    """An admin forgets which school account a staff member signs in with (it changed)."""
+    return is_admin(user) and target.is_staff
+
+
 def can_use_mail_viewer(user: User) -> bool:
     """The development mail viewer: demo mode without a mail server only."""
     cfg = current_app.config

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, delete, select, update
 from .clock import now
 from .database import write_now
 from .extensions import db, login_manager
+from .htmx import is_htmx
 from .models import User, UserSession
 from .sql import prebuilt
 
@@ -48,8 +49,13 @@ def is_live(row: UserSession, moment=None) -> bool:
     return (moment or now()) - row.last_seen_at <= idle_limit(row.user, row.remember)
 
 
-def start_session(user: User, remember: bool) -> None:
-    """Log the user in on this browser: a new session row and its cookie."""
+def start_session(user: User, remember: bool, method: str = "password",
+                  multi_factor: bool = False) -> None:
+    """Log the user in on this browser: a new session row and its cookie.
+
+    `method` is how they signed in ("password" or "schoolaccount"); `multi_factor`
+    says that a second factor was proven (parro's code or the provider's MFA).
+    """
     # Sessions that idled out are only rows now; tidy them when their owner comes back.
     for row in db.session.scalars(select(UserSession).where(UserSession.user_id == user.id)):
         if not is_live(row):
@@ -60,6 +66,8 @@ def start_session(user: User, remember: bool) -> None:
             token_hash=hash_token(token),
             user=user,
             remember=remember,
+            method=method,
+            multi_factor=multi_factor,
             user_agent=(request.user_agent.string or "")[:255],
             ip=(request.remote_addr or "")[:45],
         )
@@ -99,9 +107,10 @@ def end_other_sessions(user: User) -> None:
 def renew_session(user: User) -> None:
     """After a password change: every session ends, this browser gets a fresh one."""
     current = db.session.get(UserSession, current_session_id())
-    remember = current.remember if current else False
+    kept = ({"remember": current.remember, "method": current.method,
+             "multi_factor": current.multi_factor} if current else {"remember": False})
     end_all_sessions(user)
-    start_session(user, remember)
+    start_session(user, **kept)
 
 
 def live_sessions(user: User) -> list[UserSession]:
@@ -119,6 +128,17 @@ def current_session_id() -> int | None:
     return g.get("user_session_id")
 
 
+def current_session_method() -> str | None:
+    """How this browser signed in: "password", "schoolaccount", or None (not logged in)."""
+    # Asking current_user loads the session row (once per request) if nothing did yet.
+    return g.get("user_session_method") if current_user.is_authenticated else None
+
+
+def current_session_multi_factor() -> bool:
+    """Did this browser's sign-in prove a second factor?"""
+    return current_user.is_authenticated and bool(g.get("user_session_multi_factor"))
+
+
 @login_manager.user_loader
 def _no_flask_session_login(user_id):
     # Logins live only in UserSession rows, never in Flask's signed cookie.
@@ -127,10 +147,11 @@ def _no_flask_session_login(user_id):
 
 @prebuilt
 def _session_statement():
-    """The user behind a session token, with the three session columns the check needs:
-    one entity and three columns (no joined UserSession object)."""
+    """The user behind a session token, with the session columns the request needs:
+    one entity and a few columns (no joined UserSession object)."""
     return (
-        select(User, UserSession.id, UserSession.last_seen_at, UserSession.remember)
+        select(User, UserSession.id, UserSession.last_seen_at, UserSession.remember,
+               UserSession.method, UserSession.multi_factor)
         .select_from(UserSession)
         .join(User, UserSession.user_id == User.id)
         .where(UserSession.token_hash == bindparam("token_hash"))
@@ -145,7 +166,7 @@ def load_user_from_cookie(req) -> User | None:
     row = db.session.execute(_session_statement(), {"token_hash": hash_token(token)}).first()
     if row is None:
         return None
-    user, session_id, last_seen_at, remember = row
+    user, session_id, last_seen_at, remember, method, multi_factor = row
     moment = now()
     if not user.is_active or moment - last_seen_at > idle_limit(user, remember):
         g.set_auth_cookie = None  # the browser may forget it too
@@ -153,6 +174,8 @@ def load_user_from_cookie(req) -> User | None:
     if (moment - last_seen_at).total_seconds() > current_app.config["SESSION_TOUCH_SECONDS"]:
         _touch(session_id, moment)
     g.user_session_id = session_id
+    g.user_session_method = method
+    g.user_session_multi_factor = multi_factor
     return user
 
 
@@ -172,7 +195,7 @@ login_manager.login_message = None  # the login page itself says what to do
 
 @login_manager.unauthorized_handler
 def _to_login():
-    if request.headers.get("HX-Request"):
+    if is_htmx():
         # htmx would put the login page inside a fragment; the whole page goes there
         # instead, and back to the page the user was on afterwards.
         back = request.headers.get("HX-Current-URL") or request.url
@@ -235,6 +258,6 @@ def _after_request(response: Response) -> Response:
     if request.endpoint != "static" and "Cache-Control" not in h:
         # Pages hold children's data: nothing stays in a shared PC's cache or history.
         h["Cache-Control"] = "no-store"
-    if request.headers.get("HX-Request"):
+    if is_htmx():
         h.add("Vary", "HX-Request")
     return response

@@ -13,16 +13,15 @@ import http.client
 import os
 import shutil
 import ssl
-import subprocess
 import time
 from pathlib import Path
 
-from .servers import ROOT, free_port
+from .servers import ROOT, Subprocess, free_port
 
 CADDY = shutil.which("caddy")
 
 
-class Caddy:
+class Caddy(Subprocess):
     auth_cookie = "__Host-parro_auth"
 
     def __init__(self, folder: Path, upstream_port: int, max_body: str, port: int | None = None):
@@ -46,11 +45,9 @@ https://127.0.0.1:{self.port} {{
 """)
         env = {**os.environ, "HOME": str(folder), "XDG_DATA_HOME": str(folder / "data"),
                "XDG_CONFIG_HOME": str(folder / "config")}
-        self.log = open(folder / "caddy.log", "wb")  # noqa: SIM115 (closed in stop)
-        self.process = subprocess.Popen(
-            [CADDY, "run", "--config", str(folder / "Caddyfile"), "--adapter", "caddyfile"],
-            cwd=folder, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
+        self.log_path = folder / "caddy.log"
+        self.start([CADDY, "run", "--config", str(folder / "Caddyfile"), "--adapter", "caddyfile"],
+                   cwd=folder, env=env)
         self._context: ssl.SSLContext | None = None
 
     @property
@@ -83,17 +80,3 @@ https://127.0.0.1:{self.port} {{
                 self._context = None  # the CA may not have been written yet
             time.sleep(0.2)
         raise RuntimeError(f"caddy not ready:\n{self.output()}")
-
-    def output(self) -> str:
-        self.log.flush()
-        return (self.folder / "caddy.log").read_text(errors="replace")[-5000:]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()

@@ -46,43 +46,6 @@ def sign_in(client, user) -> None:
     login_as(client, user)
 
 
-class _Counter:
-    def __init__(self):
-        self.statements: list[str] = []
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-    def __repr__(self) -> str:
-        return f"{self.count} queries:\n" + "\n".join(self.statements)
-
-
-from contextlib import contextmanager  # noqa: E402
-
-
-@contextmanager
-def count_client_queries(client):
-    """count_queries() for the requests of a test client (its app has its own engine)."""
-    import re
-
-    from sqlalchemy import event
-
-    with client.application.app_context():
-        engine = db.engine
-    counter = _Counter()
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)", statement, re.I):
-            counter.statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield counter
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-
-
 def page_text(response) -> str:
     """text_of() with HTML entities decoded (Dutch has many apostrophes: foto's)."""
     import html

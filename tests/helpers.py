@@ -25,9 +25,20 @@ def logout(client) -> None:
     client.delete_cookie(current_app.config["AUTH_COOKIE_NAME"])
 
 
+_TRANSACTION_CONTROL = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)", re.I)
+
+
 class QueryCounter:
+    """What ran inside a count_queries() block; its repr lists the statements, so an
+    assertion on `q.count` that fails shows them."""
+
     def __init__(self):
-        self.statements: list[str] = []
+        self.executed: list[str] = []  # every statement, BEGIN and COMMIT included
+
+    @property
+    def statements(self) -> list[str]:
+        """The SQL statements, without transaction control."""
+        return [s for s in self.executed if not _TRANSACTION_CONTROL.match(s)]
 
     @property
     def count(self) -> int:
@@ -38,15 +49,22 @@ class QueryCounter:
 
 
 @contextmanager
-def count_queries():
-    """Count the SQL statements run inside the block (transaction control excluded)."""
+def count_queries(app=None):
+    """Count the SQL statements that an app runs inside the block.
+
+    The current app's by default. A test client's requests run on an app of their
+    own (see conftest): count them with `count_queries(client.application)`.
+    """
+    if app is None:
+        engine = db.engine
+    else:
+        with app.app_context():
+            engine = db.engine
     counter = QueryCounter()
 
     def before(conn, cursor, statement, parameters, context, executemany):
-        if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)", statement, re.I):
-            counter.statements.append(statement)
+        counter.executed.append(statement)
 
-    engine = db.engine
     event.listen(engine, "before_cursor_execute", before)
     try:
         yield counter

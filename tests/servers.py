@@ -1,6 +1,6 @@
 """Real app servers in subprocesses, and a tiny HTTP client for them (standard library only).
 
-The multi-server and load tests start gunicorn on a free loopback port with
+The multi-server and load tests start gunicorn on a loopback port with
 their own instance folder, against the test database, and talk to it over
 HTTP like a browser: the auth cookie of a session row made in the database,
 the Flask session cookie the server sets (CSRF token), no redirects followed.
@@ -14,7 +14,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,11 +42,39 @@ def auth_token(user) -> str:
     return token
 
 
-class Server:
+class Subprocess:
+    """A server in a subprocess whose output goes to the file `log_path`."""
+
+    process: subprocess.Popen
+    log_path: Path
+
+    def start(self, args: list[str], **popen) -> None:
+        # The server writes to its own copy of the file descriptor; ours closes at once.
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, **popen)
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class Server(Subprocess):
     """gunicorn serving app:app on 127.0.0.1:port with its own instance folder."""
 
     def __init__(self, instance: Path, workers=1, **config):
-        self.port = free_port()
+        # The test opens the listening socket and hands it to gunicorn: it accepts
+        # connections from the start, and a request waits in its queue until a
+        # worker is ready, so nobody has to poll for readiness.
+        listener = socket.create_server(("127.0.0.1", 0))
+        self.port = listener.getsockname()[1]
         self.instance = instance
         env = {k: v for k, v in os.environ.items() if not k.startswith("PARRO_")}
         env.update({
@@ -59,14 +86,15 @@ class Server:
         })
         env.update({f"PARRO_{k}": str(v) for k, v in config.items()})
         instance.mkdir(parents=True, exist_ok=True)
-        # The server writes to its own copy of the file descriptor; ours closes at once.
-        with open(instance / "server.log", "wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--workers", str(workers),
-                 "--worker-class", "sync", "--bind", f"127.0.0.1:{self.port}",
-                 "--timeout", "60", "--graceful-timeout", "3", "app:app"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            )
+        self.log_path = instance / "server.log"
+        self.start(
+            [sys.executable, "-m", "gunicorn", "--workers", str(workers),
+             "--worker-class", "sync", "--bind", f"fd://{listener.fileno()}",
+             "--timeout", "60", "--graceful-timeout", "3", "app:app"],
+            cwd=ROOT, env=env, pass_fds=(listener.fileno(),),
+        )
+        # Only gunicorn holds it now: should it exit, connecting fails instead of waiting.
+        listener.close()
 
     auth_cookie = "parro_auth"
 
@@ -78,18 +106,14 @@ class Server:
         return http.client.HTTPConnection(
             "127.0.0.1", self.port, timeout=60, source_address=(source, 0) if source else None)
 
-    def wait_ready(self, timeout=30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited:\n{self.output()}")
-            try:
-                if Client(self).get("/healthz").status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"server not ready:\n{self.output()}")
+    def wait_ready(self) -> None:
+        """Return when a worker answers (the first request waits in the socket's queue)."""
+        try:
+            response = Client(self).get("/healthz")
+        except OSError as exc:
+            raise RuntimeError(f"server not ready ({exc}):\n{self.output()}") from exc
+        if response.status != 200:
+            raise RuntimeError(f"server not ready ({response.status}):\n{self.output()}")
 
     def cpu_seconds(self) -> float:
         """CPU time used so far by the master and its workers (Linux /proc)."""
@@ -105,17 +129,6 @@ class Server:
                 total += int(fields[11]) + int(fields[12])
         return total / ticks
 
-    def output(self) -> str:
-        return (self.instance / "server.log").read_text(errors="replace")[-5000:]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 def start_servers(*servers: Server) -> None:

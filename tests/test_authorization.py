@@ -120,6 +120,12 @@ def _kindgesprek(w):
     return w.kindgesprek
 
 
+def _unsubscribe_token(w):
+    from parro.notifications import unsubscribe_url
+
+    return unsubscribe_url(w.guardian, ["group_posts"]).rsplit("/", 1)[1]
+
+
 def _chat_message(w):
     _kindgesprek(w)
     return {"conversation_id": w.kindgesprek.id, "message_id": w.message.id}
@@ -165,6 +171,11 @@ ROUTES = {
     # Inzage: guardians download their own family's data; the admin any family's.
     "auth.export_data": ("POST", lambda w: {}, only("guardian_other", "guardian"), {}),
     "auth.email_settings": ("GET", lambda w: {}, signed_in(), None),
+    # A signed link from a notification mail: for whoever holds it, logged in or not.
+    "auth.unsubscribe": ("GET", lambda w: {"token": _unsubscribe_token(w)}, ALL, None),
+    "auth.unsubscribe#one-click": (
+        "POST", lambda w: {"token": _unsubscribe_token(w)}, ALL, {"List-Unsubscribe": "One-Click"},
+    ),
     "auth.end_device": ("POST", _admin_device, only("admin", ok=303), {}),
     "auth.end_other_devices": ("POST", lambda w: {}, signed_in(ok=303), {}),
     # two-factor login: staff only; without a password step the code page sends to /login
@@ -175,6 +186,12 @@ ROUTES = {
     ),
     "auth.two_factor_disable": (
         "POST", lambda w: {}, only("teacher_other", "teacher", "admin", ok=303), {"proof": "x"}
+    ),
+    # Signing in with the school account: only when OpenID Connect is set up, which it
+    # is not here (tests/test_school_account.py covers the routes against a provider).
+    "auth.schoolaccount_start": ("GET", lambda w: {}, dict.fromkeys(ROLES, 404), None),
+    "auth.schoolaccount_callback": (
+        "GET", lambda w: {}, dict.fromkeys(ROLES, 404), None,
     ),
     "auth.forgot_password": ("GET", lambda w: {}, ALL, None),
     # An unknown link: a page that says so, for everyone.
@@ -240,6 +257,9 @@ ROUTES = {
         "POST", lambda w: {"user_id": _pending_guardian(w)}, only("admin", ok=303), {}
     ),
     "admin.reset_two_factor": (
+        "POST", lambda w: {"user_id": w.teacher_other.id}, only("admin", ok=303), {}
+    ),
+    "admin.unlink_school_account": (
         "POST", lambda w: {"user_id": w.teacher_other.id}, only("admin", ok=303), {}
     ),
     "admin.guardians": ("GET", lambda w: {}, only("admin"), None),

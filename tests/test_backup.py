@@ -6,7 +6,6 @@ import json
 import os
 import secrets
 import threading
-import time
 from pathlib import Path
 
 import psycopg
@@ -18,11 +17,7 @@ from parro.database import writer_transactions
 from parro.extensions import db
 from parro.models import OutboxMail
 
-from .conftest import TEST_DATABASE_URL
-
-
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+from .conftest import TEST_DATABASE_URL, libpq
 
 
 @pytest.fixture
@@ -40,7 +35,7 @@ def empty_instance(make_app, tmp_path):
         n = len(made)
         if TEST_DATABASE_URL:
             name = f"parro_restore_{secrets.token_hex(4)}"
-            with psycopg.connect(_libpq(TEST_DATABASE_URL), autocommit=True) as conn:
+            with psycopg.connect(libpq(TEST_DATABASE_URL), autocommit=True) as conn:
                 conn.execute(f"CREATE DATABASE {name}")
             url = make_url(TEST_DATABASE_URL).set(database=name)
             url = url.render_as_string(hide_password=False)
@@ -56,7 +51,7 @@ def empty_instance(make_app, tmp_path):
             db.session.remove()
             db.engine.dispose()
         if name:
-            with psycopg.connect(_libpq(TEST_DATABASE_URL), autocommit=True) as conn:
+            with psycopg.connect(libpq(TEST_DATABASE_URL), autocommit=True) as conn:
                 conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
@@ -101,6 +96,7 @@ class Writer(threading.Thread):
     def __init__(self, app):
         super().__init__(daemon=True)
         self.app, self.committed, self.stop, self.error = app, [], threading.Event(), None
+        self._progress, self._done = threading.Condition(), False
 
     def run(self):
         try:
@@ -112,11 +108,24 @@ class Writer(threading.Thread):
                                           body_text="Er is nieuws in de groep.")
                         db.session.add(mail)
                         db.session.commit()
-                    self.committed.append(mail.id)
+                    with self._progress:
+                        self.committed.append(mail.id)
+                        self._progress.notify_all()
                     i += 1
                 db.session.remove()
         except BaseException as exc:  # reported by the test
             self.error = exc
+        finally:
+            with self._progress:
+                self._done = True
+                self._progress.notify_all()
+
+    def wait_for(self, count: int) -> None:
+        """Return once `count` rows are committed, or the writer has failed or stopped."""
+        with self._progress:
+            self._progress.wait_for(
+                lambda: len(self.committed) >= count or self._done, timeout=120
+            )
 
 
 def test_backup_while_writing_restores_every_committed_row_and_file(
@@ -132,12 +141,11 @@ def test_backup_while_writing_restores_every_committed_row_and_file(
     writer = Writer(make_app())
     writer.start()
     try:
-        while len(writer.committed) < 30 and writer.error is None:
-            time.sleep(0.01)
+        writer.wait_for(30)
         before = list(writer.committed)
         result, entries = _backup(media_app, tmp_path / "backups")
         during = len(writer.committed)
-        time.sleep(0.05)
+        writer.wait_for(during + 1)  # and it goes on after the backup
     finally:
         writer.stop.set()
         writer.join(30)

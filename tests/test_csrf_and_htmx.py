@@ -128,6 +128,17 @@ def test_a_token_from_another_browser_is_refused(app, make_client):
 
 # -- htmx -----------------------------------------------------------------------
 
+def test_htmx_gets_a_fragment_and_a_boosted_navigation_the_whole_page(app, make_client):
+    guardian = make_guardian()
+    db.session.commit()
+    client = make_client()
+    login_as(client, guardian)
+    for headers, whole in (({}, True), ({"HX-Request": "true"}, False),
+                           ({"HX-Request": "true", "HX-Boosted": "true"}, True)):
+        html = client.get("/groepen/", headers=headers).get_data(as_text=True)
+        assert ("<!doctype html>" in html.lower()) is whole, headers
+
+
 VENDOR = ROOT / "static" / "vendor"
 
 

@@ -357,9 +357,9 @@ def test_a_5000_row_file_is_planned_quickly():
 
     lines = [f"{30000 + i};Kind{i};Achternaam {i % 97};Groep {1 + i % 8};Ouder {i};"
              f"ouder{i // 2}@example.org;;" for i in range(5000)]
-    start = time.perf_counter()
+    start = time.process_time()  # CPU: what others run on the machine does not count
     result = plan(csv(*lines), existing_school())
     assert result.ok
     assert result.count("new") == 5000
     assert len(result.new_accounts) == 2500
-    assert time.perf_counter() - start < 3
+    assert time.process_time() - start < 3

@@ -21,8 +21,8 @@ from .factories import (
     make_teacher,
     make_year,
 )
-from .feed_helpers import count_client_queries, fresh, reader, sign_in
-from .helpers import text_of
+from .feed_helpers import fresh, reader, sign_in
+from .helpers import count_queries, text_of
 
 pytestmark = pytest.mark.usefixtures("reader")
 __all__ = ["reader"]
@@ -169,7 +169,7 @@ def test_the_cost_of_a_feed_page_does_not_grow_with_the_feed(make_client, app, s
         _many_posts(school, n)
         client = make_client()
         sign_in(client, school[role])
-        with count_client_queries(client) as queries:
+        with count_queries(client.application) as queries:
             response = client.get("/groepen/")
         assert response.status_code == 200
         assert len(titles(response)) == min(n, 20)
@@ -178,7 +178,7 @@ def test_the_cost_of_a_feed_page_does_not_grow_with_the_feed(make_client, app, s
             # The next page, as htmx loads it on scrolling, costs the same.
             more = re.search(r'data-hx-get="([^"]+)" data-hx-trigger="revealed"',
                              response.get_data(as_text=True)).group(1)
-            with count_client_queries(client) as more_queries:
+            with count_queries(client.application) as more_queries:
                 fragment = client.get(more.replace("&amp;", "&"), headers={"HX-Request": "true"})
             assert len(titles(fragment)) == 20
             assert more_queries.count <= queries.count, more_queries

@@ -13,8 +13,8 @@ from parro.extensions import db
 from parro.models import Like, ReadReceipt
 
 from .factories import make_admin, make_group, make_guardian, make_post, make_student, make_teacher
-from .feed_helpers import count_client_queries, fresh, reader, sign_in
-from .helpers import text_of
+from .feed_helpers import fresh, reader, sign_in
+from .helpers import count_queries, text_of
 
 pytestmark = pytest.mark.usefixtures("reader")
 __all__ = ["reader"]
@@ -184,12 +184,12 @@ def test_receipts_are_written_in_one_statement_per_page(client, school):
         make_post(school["group"], author=school["teacher"], publish_at=NOW - timedelta(minutes=i))
     db.session.commit()
     sign_in(client, school["amrani"])
-    with count_client_queries(client) as queries:
+    with count_queries(client.application) as queries:
         client.get("/groepen/")
     inserts = [s for s in queries.statements if s.startswith("INSERT INTO read_receipt")]
     assert len(inserts) == 1
     fresh()
     assert db.session.scalar(select(func.count()).select_from(ReadReceipt)) == 6
-    with count_client_queries(client) as queries:
+    with count_queries(client.application) as queries:
         client.get("/groepen/")  # everything seen already: no write at all
     assert not [s for s in queries.statements if s.startswith("INSERT")]

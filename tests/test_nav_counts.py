@@ -32,8 +32,7 @@ from .factories import (
     make_teacher,
     make_volunteer,
 )
-from .feed_helpers import count_client_queries
-from .helpers import login_as
+from .helpers import count_queries, login_as
 
 MONDAY = datetime(2027, 3, 1, 9, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 HX = {"HX-Request": "true"}
@@ -237,13 +236,13 @@ def test_the_empty_poll_costs_two_queries_and_a_page_one_for_all_counts(make_cli
     db.session.commit()
     later()
     eva = signed_in(make_client, w.eva)
-    with count_client_queries(eva) as q:
+    with count_queries(eva.application) as q:
         html = page(eva)
     counting = [s for s in q.statements if "nav-count" in s or " AS feed" in s]
     assert len(counting) == 1, q
     poll = poll_url(html)
     assert poll == "/tellers?feed=1&chat=1&activities=1"
-    with count_client_queries(eva) as q:
+    with count_queries(eva.application) as q:
         response = eva.get(poll, headers=HX)
     assert response.status_code == 204 and response.get_data() == b""
     assert q.count <= 2, q  # the session lookup and the counts

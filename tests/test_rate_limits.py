@@ -33,7 +33,9 @@ def redis_or_skip():
     return conn
 
 
-STORAGES = ["memory", "redis"]
+# The Redis tests share database 15 (limiter.reset() empties all of the limiter's keys
+# there): under pytest-xdist they run in one process, one after the other.
+STORAGES = ["memory", pytest.param("redis", marks=pytest.mark.xdist_group("redis"))]
 
 
 @pytest.fixture(params=STORAGES)

@@ -187,7 +187,7 @@ def test_a_wrong_code_is_refused_and_logged(app, make_client):
     assert response.status_code == 422
     assert sessions() == before
     (failed,) = fetch(select(AuditEvent).where(AuditEvent.action == "login_failed"))
-    assert failed.details == {"second_step": "wrong code"}
+    assert failed.details == {"second_step": "wrong code", "method": "password"}
 
 
 def test_the_half_login_expires(app, make_client):

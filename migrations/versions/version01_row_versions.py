@@ -4,7 +4,7 @@ Each `version` rises with every UPDATE of its row (the models' onupdate); see
 parro/fragments.py.
 
 Revision ID: version01
-Revises: channels01
+Revises: mailhdr01
 Create Date: 2026-12-03 14:10:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'version01'
-down_revision = 'channels01'
+down_revision = 'mailhdr01'
 branch_labels = None
 depends_on = None
 

@@ -5,8 +5,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import clock, policy
-from ..auth.forms import EmptyForm
 from ..extensions import db
+from ..forms import EmptyForm
+from ..htmx import wants_fragment
 from ..models import AbsenceReason, AbsenceReport, SchoolHoliday, Student
 from ..notifications import ABSENCE, DIRECT, mail_mode
 from . import bp, service
@@ -183,7 +184,7 @@ def overview():
     """Show today's absences and the next school day's appointments of the user's groups."""
     policy.require(policy.can_see_absence_overview(current_user))
     data = service.teacher_overview(current_user)
-    if request.htmx and not request.htmx.boosted:
+    if wants_fragment():
         return render_template("absence/_today.html", **data)
     return render_template("absence/overview.html", **data)
 

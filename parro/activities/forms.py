@@ -15,7 +15,6 @@ from wtforms import (
     FormField,
     IntegerField,
     RadioField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
@@ -29,16 +28,10 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..clock import now
-from ..forms import ParroForm
+from ..forms import MultiCheckboxField, ParroForm
 from . import common, conferences
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class _Date(DateField):

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import erasure, policy
-from ..auth.forms import EmptyForm
 from ..extensions import db
+from ..forms import EmptyForm
 from ..models import Student, User
 from . import bp
 

@@ -34,6 +34,7 @@ ACTION_LABELS = {
     audit.MODERATION: _l("Melding of moderatie"),
     audit.SECURITY: _l("Beveiliging"),
     audit.RETENTION: _l("Opgeruimd (bewaartermijn)"),
+    audit.SCHOOL_ACCOUNT: _l("Schoolaccount gekoppeld of ontkoppeld"),
 }
 
 

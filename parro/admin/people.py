@@ -10,9 +10,9 @@ from sqlalchemy import exists, func, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from .. import policy
-from ..auth import service, twofactor
-from ..auth.forms import EmptyForm
+from ..auth import service, sso, twofactor
 from ..extensions import db
+from ..forms import EmptyForm
 from ..models import Guardianship, Invitation, Role, Student, TeacherAssignment, User
 from ..privacy import export
 from . import bp
@@ -158,6 +158,20 @@ def reset_two_factor(user_id: int):
         twofactor.reset_by_admin(user)
         flash(_("De tweestapsverificatie van %(name)s staat uit. Bij de volgende keer inloggen "
                 "is alleen het wachtwoord nodig.", name=user.display_name), "success")
+    return _back_to(user)
+
+
+@bp.post("/medewerkers/<int:user_id>/schoolaccount-ontkoppelen")
+def unlink_school_account(user_id: int):
+    """Forget a staff member's school account; their next sign-in links again by e-mail."""
+    user = _account(user_id)
+    policy.require(policy.can_unlink_school_account(_me(), user))
+    if EmptyForm().validate_on_submit() and user.oidc_subject is not None:
+        sso.unlink(user, _me())
+        db.session.commit()
+        flash(_("De koppeling van %(name)s met de schoolaccount is verbroken. Bij de volgende "
+                "keer inloggen met de schoolaccount wordt het account opnieuw gekoppeld, op "
+                "e-mailadres.", name=user.display_name), "success")
     return _back_to(user)
 
 

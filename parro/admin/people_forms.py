@@ -5,8 +5,7 @@ from wtforms import SearchField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from ..auth.forms import email_field, language_field
-from ..forms import ParroForm
+from ..forms import ParroForm, email_field, language_field
 
 
 def role_field():

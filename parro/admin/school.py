@@ -14,9 +14,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
-from ..auth.forms import EmptyForm
+from ..auth import sso
 from ..extensions import db
+from ..forms import EmptyForm
 from ..models import Group, SchoolYear, Student, User
+from ..security import current_session_method
 from . import bp, service
 from .forms import (
     AssignTeacherForm,
@@ -71,13 +73,29 @@ def school_settings():
     """Show and change the school's name, contact details, leave info and code of conduct."""
     school = service.the_school()
     form = SchoolForm(obj=school, data=None if school else {"colour": "#1f6f8b"})
-    if form.validate_on_submit():
+    if not sso.configured():
+        del form.require_school_account
+    if form.validate_on_submit() and _school_account_rule_ok(form, school):
         service.save_school(form.name.data, form.phone.data, form.email.data, form.colour.data,
                             form.leave_info.data, form.code_of_conduct.data,
-                            form.require_two_factor.data)
+                            form.require_two_factor.data,
+                            require_school_account=form.require_school_account.data
+                            if "require_school_account" in form else None)
         flash(_("De gegevens van de school zijn opgeslagen."), "success")
         return redirect(url_for("admin.school_settings"), 303)
     return render_template("admin/school.html", form=form), _status()
+
+
+def _school_account_rule_ok(form: SchoolForm, school) -> bool:
+    """Requiring the school account is switched on only by an admin who signed in with it."""
+    turning_on = ("require_school_account" in form and form.require_school_account.data
+                  and not (school and school.require_school_account))
+    if turning_on and current_session_method() != sso.METHOD:
+        form.require_school_account.errors.append(_(
+            "Log eerst zelf in met de schoolaccount en zet dit dan aan: zo weet u zeker dat "
+            "het inloggen werkt voordat wachtwoorden voor medewerkers niet meer werken."))
+        return False
+    return True
 
 
 # -- school years -----------------------------------------------------------------

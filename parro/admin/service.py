@@ -13,7 +13,18 @@ from datetime import date, timedelta
 
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, tuple_, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -30,6 +41,7 @@ from ..models import (
     Student,
     TeacherAssignment,
     User,
+    UserSession,
 )
 from . import csv_import
 
@@ -62,13 +74,17 @@ def the_school() -> School | None:
 
 
 def save_school(name: str, phone: str, email: str, colour: str, leave_info: str,
-                code_of_conduct: str, require_two_factor: bool = False) -> School:
+                code_of_conduct: str, require_two_factor: bool = False,
+                require_school_account: bool | None = None) -> School:
+    """Store the school's settings; `require_school_account` None leaves that rule as it is."""
     school = the_school() or School()
     if bool(school.require_two_factor) != require_two_factor:
         audit.record(audit.SECURITY, target=school, required=require_two_factor,
                      summary="Tweestapsverificatie voor medewerkers "
                              + ("verplicht" if require_two_factor else "niet meer verplicht"))
     school.require_two_factor = require_two_factor
+    if require_school_account is not None:
+        set_school_account_required(school, require_school_account)
     school.name = name.strip()
     school.phone = (phone or "").strip()
     school.email = (email or "").strip().lower()
@@ -85,6 +101,27 @@ def _require_school() -> School:
     if school is None:
         raise Invalid(None, _l("Vul eerst de gegevens van de school in (Beheer → School)."))
     return school
+
+
+def set_school_account_required(school: School, required: bool) -> None:
+    """Staff sign in only with the school account (or with a password again).
+
+    Switching it on logs out every staff member who is logged in with a password.
+    """
+    if bool(school.require_school_account) == required:
+        return
+    ended = 0
+    if required:
+        staff = select(User.id).where(User.role.in_([Role.ADMIN, Role.TEACHER]))
+        ended = db.session.execute(
+            delete(UserSession).where(UserSession.method == "password",
+                                      UserSession.user_id.in_(staff))
+        ).rowcount
+    audit.record(audit.SECURITY, target=school, school_account_required=required,
+                 sessions_ended=ended,
+                 summary="Inloggen met de schoolaccount voor medewerkers "
+                         + ("verplicht" if required else "niet meer verplicht"))
+    school.require_school_account = required
 
 
 # -- school years ---------------------------------------------------------------

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..i18n import LOCALES
 from ..policy import current_school
 from ..security import end_session, start_session
-from . import bp
+from . import bp, sso
 from .forms import ActivationForm
 from .passwords import password_problem
 from .service import activate as activate_account
@@ -32,6 +32,14 @@ def activate(token: str):
     chosen = request.form.get("locale") or request.args.get("taal")
     locale = chosen if chosen in LOCALES else user.locale
     with force_locale(locale):
+        if user.is_staff and sso.required_for_staff():
+            # No password for staff here: the first sign-in with the school account
+            # opens the account (and spends this link).
+            return render_template(
+                "auth/schoolaccount.html", title=_("Welkom bij parro"), button=True,
+                message=_("Uw school laat medewerkers inloggen met hun schoolaccount. Log in "
+                          "met de knop hieronder; daarmee is uw account meteen klaar."),
+            )
         school = current_school()
         code = (school.code_of_conduct if school else "").strip()
         form = ActivationForm(name=user.name, locale=locale)

@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from ..forms import ParroForm
+from ..forms import LANGUAGES, ParroForm, email_field, language_field
 from .passwords import password_problem
 
 
@@ -21,34 +21,13 @@ class LoginForm(ParroForm):
     remember = BooleanField(_l("Ingelogd blijven op dit apparaat"))
 
 
-class EmptyForm(ParroForm):
-    """A one-button form: only the CSRF token."""
-
-
-def email_field(label=None, **kw):
-    return EmailField(
-        label or _l("E-mailadres"),
-        validators=[
-            DataRequired(_l("Vul een e-mailadres in.")),
-            Email(_l("Dit is geen geldig e-mailadres."), check_deliverability=False),
-            Length(max=254),
-        ],
-        # Phones and pasted addresses often carry a space at either end.
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
-        render_kw={"autocomplete": "email", "autocapitalize": "none", "spellcheck": "false"},
-        **kw,
-    )
-
-
 class AccountForm(ParroForm):
     name = StringField(
         _l("Naam"),
         validators=[DataRequired(_l("Vul uw naam in.")), Length(max=120)],
         render_kw={"autocomplete": "name"},
     )
-    locale = SelectField(
-        _l("Taal"), choices=[SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")]
-    )
+    locale = SelectField(_l("Taal"), choices=LANGUAGES)
 
 
 class ForgotPasswordForm(ParroForm):
@@ -91,13 +70,6 @@ class ChangePasswordForm(NewPasswordForm):
 
 
 # -- invitations and activation ------------------------------------------------
-
-LANGUAGES = [SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")]
-
-
-def language_field(label=None):
-    return SelectField(label or _l("Taal"), choices=LANGUAGES, default="nl")
-
 
 class ActivationForm(ParroForm):
     accept = BooleanField(

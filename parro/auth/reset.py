@@ -15,6 +15,7 @@ from ..mail import queue_mail
 from ..models import PasswordReset, School, User
 from ..models.user import normalize_email
 from ..security import end_all_sessions, hash_token, new_token
+from . import sso
 from .passwords import hash_password
 
 UNKNOWN, USED, EXPIRED = "unknown", "used", "expired"
@@ -27,8 +28,12 @@ def request_reset(email: str) -> None:
     page which addresses have an account.
     """
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
-    if user is None or not user.is_active or not user.password_hash:
+    if user is None or not user.is_active:
         return
+    if user.is_staff and sso.required_for_staff():
+        return  # a staff password would not work: they sign in with the school account
+    # An account that signed in only with the school account has no password yet:
+    # this is how it gets one (when the school allows staff passwords).
     moment = now()
     # Only the newest link works; an older one in the same inbox stops.
     db.session.execute(

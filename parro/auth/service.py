@@ -284,6 +284,18 @@ def activate(invitation: Invitation, name: str, locale: str, password: str) -> b
     return True
 
 
+def activate_by_school_account(user: User, name: str) -> None:
+    """An invited staff member's first sign-in with the school account opens the account.
+
+    Their open activation links stop working: the school account is their way in now.
+    The caller records it and commits.
+    """
+    _revoke_open_invitations(user)
+    user.name = user.name or name.strip()[:120]
+    user.active = True
+    user.activated_at = now()
+
+
 # -- administration -------------------------------------------------------------
 
 

@@ -158,10 +158,11 @@ def disable(user: User) -> None:
 PENDING = "pending_login"
 
 
-def begin_login(user: User, remember: bool) -> None:
+def begin_login(user: User, remember: bool, method: str = "password") -> None:
+    """The first step (password, or the school account without MFA) was right."""
     session.clear()
     minutes = current_app.config["TWO_FACTOR_LOGIN_MINUTES"]
-    session[PENDING] = {"user": user.id, "remember": bool(remember),
+    session[PENDING] = {"user": user.id, "remember": bool(remember), "method": method,
                         "until": now().timestamp() + minutes * 60}
 
 
@@ -174,6 +175,12 @@ def pending_login() -> tuple[User, bool] | None:
     if user is None or not user.is_active or not user.has_two_factor:
         return None
     return user, pending.get("remember", False)
+
+
+def pending_method() -> str:
+    """How the half-way login began: "password" or "schoolaccount"."""
+    pending = session.get(PENDING)
+    return pending.get("method", "password") if isinstance(pending, dict) else "password"
 
 
 def pending_user_id() -> str:

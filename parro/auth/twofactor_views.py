@@ -8,8 +8,9 @@ from flask_login import current_user, login_required
 
 from .. import audit, policy
 from ..extensions import db, limiter
+from ..htmx import is_htmx
 from ..policy import current_school
-from ..security import start_session
+from ..security import current_session_multi_factor, start_session
 from . import bp, twofactor
 from .forms import TwoFactorCodeForm, TwoFactorDisableForm
 from .passwords import verify_password
@@ -20,6 +21,7 @@ SETUP = "totp_setup"  # the secret being set up, until it is confirmed with a co
 OPEN_WHILE_REQUIRED = {
     "auth.two_factor", "auth.two_factor_enable", "auth.logout", "static",
     "theme.stylesheet", "theme.manifest", "healthz",
+    "auth.unsubscribe",  # a link from a mail works for anyone who holds it
 }
 
 
@@ -52,9 +54,11 @@ def login_code():
     form = TwoFactorCodeForm()
     if form.validate_on_submit():
         method = twofactor.check_code(user, form.code.data)
-        record_login(user, user.email, method is not None, second_step=method or "wrong code")
+        first_step = twofactor.pending_method()
+        record_login(user, user.email, method is not None, second_step=method or "wrong code",
+                     method=first_step)
         if method is not None:
-            start_session(user, remember=remember)
+            start_session(user, remember=remember, method=first_step, multi_factor=True)
             if method == "recovery":
                 audit.record(audit.SECURITY, actor=user, target=user,
                              summary="Ingelogd met een herstelcode",
@@ -178,9 +182,11 @@ def _set_up_two_factor_first():
     user = current_user
     if not (user.is_authenticated and user.is_staff and not user.has_two_factor):
         return None
+    if current_session_multi_factor():
+        return None  # the school account's own multi-factor login counts
     if not _school_requires():
         return None
     target = url_for("auth.two_factor")
-    if request.headers.get("HX-Request"):
+    if is_htmx():
         return "", 204, {"HX-Redirect": target}
     return redirect(target, 303)

@@ -2,32 +2,33 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .. import audit, policy
+from .. import audit, notifications, policy
 from ..clock import now
-from ..extensions import db, limiter
+from ..extensions import csrf, db, limiter
+from ..forms import EmptyForm
 from ..models import LoginEvent, User, UserSession
 from ..models.user import normalize_email
 from ..privacy import export
 from ..security import (
     current_session_id,
+    current_session_method,
     end_other_sessions,
     end_session,
     live_sessions,
     renew_session,
     start_session,
 )
-from . import bp, twofactor
+from . import bp, sso, twofactor
 from .devices import describe
 from .forms import (
     AccountForm,
     ChangePasswordForm,
-    EmptyForm,
     ForgotPasswordForm,
     LoginForm,
     NewPasswordForm,
@@ -87,6 +88,13 @@ def login():
         ok = ok and user.is_active
         if ok and needs_rehash(user.password_hash):
             user.password_hash = hash_password(form.password.data)
+        if ok and user.is_staff and sso.required_for_staff():
+            record_login(user, email, False, reason="schoolaccount verplicht")
+            db.session.commit()
+            return _login_page(form, _(
+                "Medewerkers van deze school loggen in met hun schoolaccount, niet met een "
+                "wachtwoord. Gebruik de knop “Inloggen met de schoolaccount” hieronder."
+            ), 403)
         if ok and user.has_two_factor:
             # The password was right; the session only starts after the app's code.
             twofactor.begin_login(user, form.remember.data)
@@ -100,8 +108,17 @@ def login():
         db.session.commit()
         # One answer for unknown, wrong and disabled: no account enumeration.
         error = _("Dit e-mailadres en wachtwoord horen niet bij elkaar. Probeer het opnieuw.")
-    status = 422 if request.method == "POST" else 200
-    return render_template("auth/login.html", form=form, error=error), status
+    return _login_page(form, error, 422 if request.method == "POST" else 200)
+
+
+def _login_page(form: LoginForm, error: str | None, status: int):
+    # After logging out of a school-account session: offer the provider's own logout too.
+    provider_logout = (sso.logout_url() if request.args.get("schoolaccount") == "uitgelogd"
+                       else None)
+    return render_template(
+        "auth/login.html", form=form, error=error, school_account=sso.configured(),
+        provider_logout=provider_logout,
+    ), status
 
 
 def record_login(user: User | None, email: str, ok: bool, **details) -> None:
@@ -119,14 +136,18 @@ def record_login(user: User | None, email: str, ok: bool, **details) -> None:
 @bp.post("/logout")
 def logout():
     """Log out of this browser."""
-    response = redirect(url_for("auth.login"), 303)
     if EmptyForm().validate_on_submit():
+        via_school_account = current_session_method() == sso.METHOD
         end_session()
         db.session.commit()
         flash(_("U bent uitgelogd."), "success")
+        # After a school-account session the login page offers the provider's logout too.
+        response = redirect(url_for("auth.login", schoolaccount="uitgelogd")
+                            if via_school_account else url_for("auth.login"), 303)
         # A shared classroom PC keeps none of this family's photos in its cache.
         response.headers["Clear-Site-Data"] = '"cache"'
-    return response
+        return response
+    return redirect(url_for("auth.login"), 303)
 
 
 # -- password reset -----------------------------------------------------------
@@ -234,6 +255,23 @@ def email_settings():
     status = 422 if request.method == "POST" else 200
     return render_template("auth/email_settings.html", form=form,
                            categories=notifications.categories_for(current_user)), status
+
+
+@bp.route("/afmelden/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the mail program's one-click POST has no form token: the signed link is the key
+def unsubscribe(token: str):
+    """Turn off the mail a notification link names: asked first, or at once by one-click POST."""
+    link = notifications.read_unsubscribe_token(token)
+    if not policy.can_unsubscribe(link):
+        abort(404)
+    user, categories = link
+    done = None
+    if request.method == "POST":
+        done = [c for c in categories if notifications.turn_off_mail(user, c.key)]
+        db.session.commit()
+    with force_locale(user.locale):
+        return render_template("auth/unsubscribe.html", categories=categories, done=done,
+                               email=user.email)
 
 
 @bp.route("/account/wachtwoord", methods=["GET", "POST"])

@@ -19,8 +19,6 @@ from ..extensions import db
 from ..models import Availability, Conversation, User
 from ..sql import IDS, prebuilt
 
-WEEKDAYS = range(1, 8)  # ISO: 1 = Monday
-
 
 def default_availability(user_id: int | None = None) -> Availability:
     """The school's default hours (not added to the session)."""

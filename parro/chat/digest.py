@@ -38,7 +38,7 @@ from .. import clock, policy
 from ..extensions import db
 from ..mail import queue_mail
 from ..models import Conversation, Message, NotificationChoice, ReadState, Role, User
-from ..notifications import CHAT, DIRECT
+from ..notifications import CHAT, DIRECT, unsubscribe_url
 from .availability import availabilities, is_off, period_start
 from .service import mark_notified, members
 
@@ -121,7 +121,7 @@ def _queue_summary(user: User, items, subject, template: str, **extra) -> None:
     with force_locale(user.locale):
         lines = summary_lines(user, items)
     queue_mail(user.email, subject, template, locale=user.locale, name=user.display_name,
-               items=lines, **extra)
+               items=lines, unsubscribe_url=unsubscribe_url(user, [CHAT]), **extra)
     db.session.commit()
 
 

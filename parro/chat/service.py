@@ -185,6 +185,12 @@ def delete_message(message: Message) -> None:
     attachments.remove_files(keys)
 
 
+def detach_author(message: Message) -> None:
+    """Its author's account is deleted: the message stays, from "verwijderde gebruiker"."""
+    message.revision = _lock(message.conversation)
+    message.author_id = None
+
+
 def hide_message(message: Message, by: User) -> None:
     """The school hid it after a report (in moderation's transaction): the row and files
     stay, members see a placeholder."""

@@ -18,9 +18,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from wtforms.fields.choices import SelectChoice
 
 from .. import media, policy
-from ..auth.forms import EmptyForm
 from ..database import polled
 from ..extensions import db, limiter
+from ..forms import EmptyForm
+from ..htmx import wants_fragment
 from ..media.serving import VARIANTS, send_stored
 from ..models import Conversation, Message, Student, User
 from ..policy import current_school
@@ -40,21 +41,11 @@ from .forms import (
     MessageForm,
     StartChatForm,
 )
-from .text import render_text
-
-
-@bp.app_template_filter("chat_text")
-def chat_text(body: str):
-    return render_text(body)
 
 
 @bp.app_template_filter("chat_when")
 def chat_when(moment):
     return when(moment)
-
-
-def _fragment_wanted() -> bool:
-    return bool(request.htmx) and not request.htmx.boosted
 
 
 def _user_key() -> str:
@@ -221,7 +212,7 @@ def post(conversation_id: int):
     closed = current_user.is_guardian and chat_closed(conversation)
     if not policy.can_post_in(current_user, conversation, closed):
         # Chat switched off while the page was open: say so, save nothing.
-        if _fragment_wanted():
+        if wants_fragment():
             # 422, so htmx swaps it in (our htmx config swaps no other 4xx).
             return render_template("chat/_compose.html", **_compose_context(conversation)), 422
         flash(_("De leerkracht heeft de chat uitgezet. Uw bericht is niet verstuurd."), "error")
@@ -238,7 +229,7 @@ def post(conversation_id: int):
         else:
             service.send_message(conversation, current_user, form.body.data, staged)
             flash(_("Uw bericht is verstuurd."), "success")
-            if _fragment_wanted():
+            if wants_fragment():
                 compose = render_template("chat/_compose.html", **_compose_context(conversation))
                 news = _news(conversation, _int_arg("na"), _int_arg("v"))
                 return compose + news
@@ -248,7 +239,7 @@ def post(conversation_id: int):
     if problems:
         form.body.errors = [*form.body.errors, *problems]
     context = _compose_context(conversation, form)
-    if _fragment_wanted():
+    if wants_fragment():
         return render_template("chat/_compose.html", **context), 422
     messages, has_older = service.page_of_messages(
         conversation, current_app.config["CHAT_PAGE_SIZE"]
@@ -273,7 +264,7 @@ def too_many(exc):
     """Too many messages in a short time: say so where the user types, keeping the text."""
     text = _("U stuurt veel berichten kort na elkaar. Wacht even en probeer het dan opnieuw.")
     conversation_id = (request.view_args or {}).get("conversation_id")
-    if _fragment_wanted() and conversation_id and current_user.is_authenticated:
+    if wants_fragment() and conversation_id and current_user.is_authenticated:
         conversation = _conversation(conversation_id)
         form = MessageForm()
         form.body.errors = [text]
@@ -312,14 +303,14 @@ def edit(conversation_id: int, message_id: int):
     if form.validate_on_submit():
         service.edit_message(message, form.body.data.strip())
         flash(_("Uw bericht is aangepast."), "success")
-        if _fragment_wanted():
+        if wants_fragment():
             return render_template("chat/_message.html", m=message)
         return redirect(
             url_for("chat.show", conversation_id=conversation_id, _anchor=f"message-{message.id}"),
             303,
         )
     status = 422 if request.method == "POST" else 200
-    if _fragment_wanted():
+    if wants_fragment():
         return render_template("chat/_edit.html", m=message, form=form), status
     return render_template(
         "chat/edit.html", m=message, form=form, title=title_of(message.conversation)
@@ -334,7 +325,7 @@ def delete(conversation_id: int, message_id: int):
     if EmptyForm().validate_on_submit():
         service.delete_message(message)
         flash(_("Uw bericht is verwijderd."), "success")
-    if _fragment_wanted():
+    if wants_fragment():
         return render_template("chat/_message.html", m=message)
     return redirect(
         url_for("chat.show", conversation_id=conversation_id, _anchor=f"message-{message.id}"), 303
@@ -413,4 +404,3 @@ def availability():
         return redirect(url_for("chat.availability"), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("chat/availability.html", form=form), status
-

@@ -12,10 +12,11 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from .. import media, policy
-from ..auth.forms import EmptyForm
 from ..clock import today
 from ..database import set_loaded
 from ..extensions import db
+from ..forms import EmptyForm
+from ..htmx import is_htmx
 from ..models import Announcement, AnnouncementDismissal, AnnouncementGroup, Attachment, User
 from ..sql import DAY, GROUP_IDS, IDS, USER_ID, prebuilt
 from . import bp
@@ -158,7 +159,7 @@ def dismiss_announcement(announcement_id: int):
         abort(400)
     dismiss(announcement, current_user)
     flash(_("De mededeling is gesloten. U vindt hem terug bij Mededelingen."), "success")
-    if request.htmx:
+    if is_htmx():
         return ""
     target = request.form.get("next", "")
     if not (target.startswith("/") and not target.startswith("//") and "\\" not in target):

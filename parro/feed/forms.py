@@ -10,20 +10,13 @@ from wtforms import (
     DateTimeLocalField,
     FileField,
     MultipleFileField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import clock
-from ..forms import ParroForm
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+from ..forms import MultiCheckboxField, ParroForm
 
 
 def _body_length(form, field):

@@ -17,8 +17,9 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from .. import media, policy
-from ..auth.forms import EmptyForm
 from ..extensions import db
+from ..forms import EmptyForm
+from ..htmx import is_htmx, wants_fragment
 from ..models import Group, Post
 from . import bp, service
 from .forms import EditPostForm, PostForm, local_to_utc
@@ -39,7 +40,7 @@ def _upload_limit(endpoint, values):
 
 def done(url: str):
     """Go to `url`: a 303 for a plain form, HX-Redirect for htmx (so the flash survives)."""
-    if request.htmx:
+    if is_htmx():
         response = make_response("", 200)
         response.headers["HX-Redirect"] = url
         return response
@@ -55,7 +56,7 @@ def safe_next(default: str) -> str:
 
 
 def _fragment_or_page(fragment: str, page: str, status: int = 200, **context):
-    template = fragment if request.htmx and not request.htmx.boosted else page
+    template = fragment if wants_fragment() else page
     return render_template(template, **context), status
 
 
@@ -222,6 +223,6 @@ def like(post_id: int):
         flash(_("U vindt dit bericht leuk."), "success")
     else:
         flash(_("U vindt dit bericht niet meer leuk."), "success")
-    if request.htmx:
+    if is_htmx():
         return render_template("feed/_like.html", post=post, info=like_state(current_user, post))
     return redirect(safe_next(url_for("feed.post", post_id=post.id)) + f"#post-{post.id}", 303)

@@ -10,15 +10,10 @@ from sqlalchemy.orm import selectinload
 from .. import policy
 from ..activities import activities_for_feed
 from ..extensions import db
+from ..htmx import wants_fragment
 from ..models import Group, Membership, Post, Student
 from . import announcements, bp, counts
 from .queries import feed_page
-from .text import render_text
-
-
-@bp.app_template_filter("post_text")
-def _post_text(text):
-    return render_text(text)
 
 
 def _before() -> int | None:
@@ -39,7 +34,7 @@ def _render_feed(group_ids: set[int], current_group: Group | None = None):
         "items": _with_activities(page, group_ids, before),
         "current_group": current_group,
     }
-    if request.htmx and not request.htmx.boosted:
+    if wants_fragment():
         return render_template("feed/_posts.html", **context)
     groups = policy.visible_groups(user)
     # Opening the feed (its first page) marks what it shows as seen; the tabs show what is left.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import now
@@ -20,6 +20,8 @@ class OutboxMail(db.Model):
     subject: Mapped[str] = mapped_column(String(255))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
+    # Headers of this mail alone, e.g. {"List-Unsubscribe": "<https://…>"}.
+    headers: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     # A sender owns a row until this moment; another sender takes over after it.

@@ -33,6 +33,8 @@ class School(db.Model):
     code_of_conduct: Mapped[str] = mapped_column(Text, default="")
     # Staff must log in with a code from an authenticator app as well.
     require_two_factor: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Staff sign in only with the school's own account (when OpenID Connect is set up).
+    require_school_account: Mapped[bool] = mapped_column(Boolean, default=False)
 
     years: Mapped[list[SchoolYear]] = relationship(back_populates="school")
 

@@ -27,6 +27,8 @@ class Role(enum.StrEnum):
 
 class User(Versioned, UserMixin, db.Model):
     __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
+    # One parro account per account at the school's provider.
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Always stored lower-case (see normalize_email), so unique means case-insensitive.
@@ -46,6 +48,11 @@ class User(Versioned, UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_counter: Mapped[int | None] = mapped_column(Integer)
+    # The school account (OpenID Connect) this staff account is linked to: the provider
+    # and its unchanging id for the person (`sub`); set at the first sign-in with it.
+    oidc_issuer: Mapped[str | None] = mapped_column(String(255))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
+    oidc_linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     guardianships: Mapped[list[Guardianship]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -161,6 +168,10 @@ class UserSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     user_agent: Mapped[str] = mapped_column(String(255), default="")
     ip: Mapped[str] = mapped_column(String(45), default="")
+    # How this browser signed in: "password" or "schoolaccount" (OpenID Connect), and
+    # whether more than one factor was proven then (parro's code, or the provider's MFA).
+    method: Mapped[str] = mapped_column(String(20), default="password")
+    multi_factor: Mapped[bool] = mapped_column(Boolean, default=False)
 
     user: Mapped[User] = relationship()
 

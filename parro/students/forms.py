@@ -1,7 +1,6 @@
 from flask_babel import lazy_gettext as _l
 
-from ..auth.forms import email_field, language_field
-from ..forms import ParroForm
+from ..forms import ParroForm, email_field, language_field
 
 
 class InviteGuardianForm(ParroForm):

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from .. import policy
 from ..auth import service
-from ..auth.forms import EmptyForm
 from ..extensions import db
+from ..forms import EmptyForm
 from ..models import Guardianship, Student, User
 from . import bp
 from .forms import InviteGuardianForm

@@ -19,7 +19,7 @@ from ..factories import (
     make_student,
     make_teacher,
 )
-from ..helpers import login_as, text_of
+from ..helpers import count_queries, login_as, text_of
 from .conftest import AMS, at
 
 
@@ -303,24 +303,13 @@ def test_a_refused_booking_lets_go_of_the_write_lock_before_its_page_is_built(
         make_client, school):
     """SQLite has one writer: the page of a refused booking (the usual answer when many
     families book at once) is built in a reader's transaction, so it holds nobody up."""
-    from sqlalchemy import event
-
     if db.engine.dialect.name != "sqlite":
         pytest.skip("the write lock is SQLite's")
     activity, second, noor = _first_slot_taken(make_client, school)
-    with second.application.app_context():
-        engine = db.engine
-    statements = []
-
-    def note(conn, cursor, statement, *args):
-        statements.append("BEGIN IMMEDIATE" if statement.startswith("BEGIN IMMEDIATE")
-                          else "BEGIN" if statement.startswith("BEGIN") else "query")
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with count_queries(second.application) as q:
         response = book(second, activity, activity.slots[0], noor)
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+    statements = ["BEGIN IMMEDIATE" if s.startswith("BEGIN IMMEDIATE")
+                  else "BEGIN" if s.startswith("BEGIN") else "query" for s in q.executed]
     assert response.status_code == 422
     assert "Dit tijdstip is net door iemand anders gekozen." in text_of(response)
     # The check ran as a writer; then the writer's transaction ended, and the page
@@ -638,26 +627,10 @@ def test_the_database_refuses_a_second_booking_of_a_slot_or_child(app, school):
 
 
 def _statements_of(client, url) -> int:
-    """SQL statements the request runs, on any engine (the client's app has its own)."""
-    import re
-
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    seen = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|PRAGMA)", statement,
-                        re.IGNORECASE):
-            seen.append(statement)
-
-    db.session.commit()
-    event.listen(Engine, "before_cursor_execute", before)
-    try:
+    """SQL statements the request runs."""
+    with count_queries(client.application) as q:
         assert client.get(url).status_code == 200
-    finally:
-        event.remove(Engine, "before_cursor_execute", before)
-    return len(seen)
+    return q.count
 
 
 @pytest.mark.parametrize("who", ["teacher", "guardian"])

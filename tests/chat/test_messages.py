@@ -5,36 +5,17 @@ from __future__ import annotations
 import re
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
-from parro.chat.text import render_text
 from parro.extensions import db
 from parro.models import Message, ReadState
 
 from ..factories import make_chat, make_message
-from ..helpers import login_as, text_of
-from .chat_helpers import count_all_queries, fresh, fresh_all, kindgesprek
+from ..helpers import count_queries, login_as, text_of
+from .chat_helpers import TUESDAY_10, fresh, fresh_all, kindgesprek
 
 HX = {"HX-Request": "true"}
-
-
-# -- text ---------------------------------------------------------------------------
-
-
-def test_text_is_escaped_links_are_clickable_and_line_breaks_kept():
-    html = str(render_text('<script>alert("x")</script>\nZie https://school.nl/a?b=1&c=2.\nwww.x.nl'))
-    assert "<script>" not in html and "&lt;script&gt;" in html
-    assert '<a href="https://school.nl/a?b=1&amp;c=2" rel="noopener noreferrer nofollow"' in html
-    assert ">https://school.nl/a?b=1&amp;c=2</a>." in html  # the full stop is the sentence's
-    assert '<a href="https://www.x.nl"' in html
-    assert html.count("<br>") == 2
-
-
-def test_links_cannot_carry_markup_or_other_schemes():
-    html = str(render_text('javascript:alert(1) https://x.nl/"onmouseover=alert(1) (zie https://x.nl/a_(b))'))
-    assert 'href="javascript' not in html
-    assert '<a href="https://x.nl/" ' in html and "&#34;onmouseover" in html
-    assert '<a href="https://x.nl/a_(b)"' in html
 
 
 # -- sending ------------------------------------------------------------------------
@@ -100,22 +81,26 @@ def test_fifty_messages_in_a_second_are_rate_limited_with_a_clear_message(s, mak
     conversation = kindgesprek(s)
     client = make_client(RATELIMIT_CHAT_POST="5 per 2 seconds")
     login_as(client, s.eva)
-    statuses = [
-        client.post(f"/gesprekken/{conversation.id}", data={"body": f"spam {i}"}).status_code
-        for i in range(50)
-    ]
-    assert statuses[:5] == [303] * 5 and set(statuses[5:]) == {429}
-    response = client.post(f"/gesprekken/{conversation.id}", data={"body": "nog een"})
-    assert "U stuurt veel berichten kort na elkaar" in text_of(response)
-    response = client.post(f"/gesprekken/{conversation.id}", data={"body": "Nog iets"}, headers=HX)
-    # htmx gets the send box back with the message and the text kept.
-    assert response.status_code == 422 and "Wacht even" in text_of(response)
-    assert "Nog iets</textarea>" in response.get_data(as_text=True)
-    assert len(fresh_all(select(Message.id))) == 5
-    # Another member is not slowed down by it.
-    login_as(client, s.anna)
-    response = client.post(f"/gesprekken/{conversation.id}", data={"body": "Rustig!"})
-    assert response.status_code == 303
+    url = f"/gesprekken/{conversation.id}"
+    # The limiter counts in windows of the system clock (time.time()): stop that clock,
+    # so the fifty posts fall in one window however long a busy machine takes for them.
+    with time_machine.travel(TUESDAY_10, tick=False) as system_clock:
+        statuses = [client.post(url, data={"body": f"spam {i}"}).status_code for i in range(50)]
+        assert statuses[:5] == [303] * 5 and set(statuses[5:]) == {429}
+        response = client.post(url, data={"body": "nog een"})
+        assert "U stuurt veel berichten kort na elkaar" in text_of(response)
+        response = client.post(url, data={"body": "Nog iets"}, headers=HX)
+        # htmx gets the send box back with the message and the text kept.
+        assert response.status_code == 422 and "Wacht even" in text_of(response)
+        assert "Nog iets</textarea>" in response.get_data(as_text=True)
+        assert len(fresh_all(select(Message.id))) == 5
+        # Another member is not slowed down by it.
+        login_as(client, s.anna)
+        assert client.post(url, data={"body": "Rustig!"}).status_code == 303
+        # Two seconds later the window has passed.
+        login_as(client, s.eva)
+        system_clock.shift(2)
+        assert client.post(url, data={"body": "Sorry!"}).status_code == 303
 
 
 # -- editing and deleting -------------------------------------------------------------
@@ -199,7 +184,7 @@ def test_an_empty_poll_is_204_without_body_in_two_queries(s, client):
     login_as(client, s.eva)
     client.get(f"/gesprekken/{conversation.id}")  # a first request may touch the session
     url = f"/gesprekken/{conversation.id}/nieuw?na={message.id}&v=1"
-    with count_all_queries() as q:
+    with count_queries(client.application) as q:
         response = client.get(url, headers=HX)
     assert response.status_code == 204
     assert response.get_data() == b""
@@ -306,7 +291,7 @@ def test_the_navigation_poll_is_204_while_the_unread_count_is_unchanged(s, clien
     login_as(client, s.eva)
     shown = "/tellers?feed=0&chat=1&activities=0"
     client.get(shown)
-    with count_all_queries() as q:
+    with count_queries(client.application) as q:
         response = client.get(shown, headers=HX)
     assert response.status_code == 204 and response.get_data() == b""
     assert q.count <= 2, q

@@ -11,8 +11,8 @@ from parro.chat import service
 from parro.extensions import db
 
 from ..factories import make_message
-from ..helpers import login_as
-from .chat_helpers import TUESDAY_10, count_all_queries, kindgesprek
+from ..helpers import count_queries, login_as
+from .chat_helpers import TUESDAY_10, kindgesprek
 
 
 def _page(client, conversation):
@@ -27,7 +27,7 @@ def _message(html, message):
 
 def _page_queries(client, conversation) -> int:
     client.get(f"/gesprekken/{conversation.id}")
-    with count_all_queries() as q:
+    with count_queries(client.application) as q:
         _page(client, conversation)
     return q.count
 

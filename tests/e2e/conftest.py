@@ -1,9 +1,9 @@
 """Browser tests: the app served on a loopback port, driven by Debian's chromium.
 
-`live_server` serves a fresh app (demo mode, no mail server: mail stays in the
-outbox) on the test's own database; `new_page()` opens a page in a fresh
-browser context (its own cookies) and records every Content-Security-Policy
-violation in `new_page.violations`.
+`browser` (tests/conftest.py) is one chromium per test process. `live_server`
+serves a fresh app (demo mode, no mail server: mail stays in the outbox) on the
+test's own database; `new_page()` opens a page in a fresh browser context (its own
+cookies) and records every Content-Security-Policy violation in `new_page.violations`.
 
 The test's own session must not hold a transaction while the browser works:
 on SQLite it would keep the write lock. Commit after using the factories and
@@ -12,15 +12,14 @@ read what you need before that commit.
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
-CHROMIUM = shutil.which("chromium")
+from ..conftest import TIMEOUT_MS
+
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 # Runs before any page script: report CSP violations to the test.
@@ -32,24 +31,6 @@ document.addEventListener("securitypolicyviolation", (e) => {
   window.__parroCspViolation(text);
 });
 """
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; CI needs it for the browser tests")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -84,7 +65,7 @@ def new_page(browser, live_server):
 
     def factory(**context_options):
         context = browser.new_context(base_url=live_server, **context_options)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
         page.expose_binding("__parroCspViolation", lambda source, text: violations.append(text))

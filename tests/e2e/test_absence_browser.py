@@ -74,7 +74,7 @@ def test_guardian_reports_sick_and_the_teacher_sees_it(app, live_server, browser
 
     # A minute later the teacher's open page has it, without a reload.
     t.clock.fast_forward("01:01")
-    t.locator("#absence-today", has_text="Sem Jansen").wait_for(timeout=10_000)
+    t.locator("#absence-today", has_text="Sem Jansen").wait_for()
     text = t.locator("#absence-today").inner_text()
     assert "Sem Jansen" in text and "Ziek" in text and "Mila" not in text
     shot(t, "absence-teacher-home-1280")

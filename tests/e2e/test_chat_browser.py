@@ -6,7 +6,7 @@ live server over the test database. Screenshots go to tests/artifacts/.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -95,19 +95,17 @@ def test_a_message_from_the_guardian_appears_on_the_teachers_open_page(app, live
     expect(guardian.locator("#messages li").last).to_contain_text("Opa haalt hem op.")
     expect(guardian.locator("textarea[name=body]")).to_have_value("")
     assert guardian.evaluate("window.noReload") is True
-    # The teacher's open page shows it at its next poll (every 3 s), without reload. The
-    # wait is generous: speed is the benchmark's business, a busy CI machine is slow.
-    expect(teacher.locator("#messages li").last).to_contain_text("Opa haalt hem op.",
-                                                                 timeout=10_000)
+    # The teacher's open page shows it at its next poll (every 3 s), without reload.
+    expect(teacher.locator("#messages li").last).to_contain_text("Opa haalt hem op.")
     assert teacher.evaluate("window.noReload") is True
     assert teacher.locator("#messages li").count() == 3
     # Bram's navigation counts it.
-    expect(colleague.locator("#nav-count-chat .nav-count")).to_have_text("3", timeout=10_000)
+    expect(colleague.locator("#nav-count-chat .nav-count")).to_have_text("3")
 
     # The teacher answers; the guardian's phone shows it.
     teacher.fill("textarea[name=body]", "Prima, dank u voor het laten weten!")
     teacher.click("button:has-text('Versturen')")
-    expect(guardian.locator("#messages li").last).to_contain_text("Prima", timeout=10_000)
+    expect(guardian.locator("#messages li").last).to_contain_text("Prima")
     expect(teacher.locator("#messages li")).to_have_count(4)
 
     teacher.screenshot(path=ARTIFACTS / "chat-teacher-1280.png", full_page=True, caret="initial")
@@ -128,27 +126,31 @@ def test_polling_stops_while_the_tab_is_hidden(app, live_server, browser):
     db.session.commit()
     errors: list[str] = []
     page = open_page(browser, live_server, eva, 360, 740, errors)
+    # The page's clock (timers and Date) stands still; only run_for() moves it.
+    page.clock.install(time=TUESDAY_EVENING)
+    page.clock.pause_at(TUESDAY_EVENING + timedelta(minutes=5))
     polls: list[str] = []
     page.on("request", lambda r: "/nieuw" in r.url and polls.append(r.url))
-    # Polling while visible (waited for, not timed: a busy CI machine is slow).
-    with page.expect_request(lambda r: "/nieuw" in r.url, timeout=15_000):
-        page.goto(f"{live_server}/gesprekken/{conversation.id}")
+    page.goto(f"{live_server}/gesprekken/{conversation.id}")
+    # Polling while visible: every 3 seconds.
+    with page.expect_request(lambda r: "/nieuw" in r.url):
+        page.clock.run_for(4000)
 
     page.evaluate("""() => {
         Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});
         document.dispatchEvent(new Event('visibilitychange'));
     }""")
     polls.clear()
-    page.wait_for_timeout(7000)
-    assert polls == []  # nothing while hidden
+    page.clock.run_for(60_000)  # a minute in the background
 
-    # At once when it is visible again: well before the next 3-second tick.
-    with page.expect_request(lambda r: "/nieuw" in r.url, timeout=2_000):
+    # At once when it is visible again: its clock stands still, so no timer sent this one.
+    with page.expect_request(lambda r: "/nieuw" in r.url) as back:
         page.evaluate("""() => {
             Object.defineProperty(document, 'visibilityState',
                                   {value: 'visible', configurable: true});
             document.dispatchEvent(new Event('visibilitychange'));
         }""")
+    assert polls == [back.value.url]  # and nothing while hidden
     assert not errors, errors
 
 
