@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from flask import has_request_context, request
-from sqlalchemy import DateTime, Integer, event, literal_column
+from sqlalchemy import BigInteger, DateTime, event, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
@@ -41,13 +42,21 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value is not None else None
 
 
+def _first_version() -> int:
+    # Random: a row inserted where a deleted one was (SQLite hands a freed id out again,
+    # a test database is emptied between tests) never shares an id and a version with it.
+    return secrets.randbits(62)
+
+
 class Versioned:
     """A row whose `version` rises by one with every UPDATE of it (the column's onupdate,
     for the ORM's updates and update() statements alike): in the key of a cached page
-    part, it says which state of the row the part shows (parro/fragments.py)."""
+    part, with the row's id, it says which state of which row the part shows
+    (parro/fragments.py)."""
 
     version: Mapped[int] = mapped_column(
-        Integer, default=0, server_default="0", onupdate=literal_column("version") + 1)
+        BigInteger, default=_first_version, server_default="0",
+        onupdate=literal_column("version") + 1)
 
 
 @event.listens_for(Engine, "connect")

@@ -8,7 +8,7 @@ made of:
 - the template's digest: its source and that of every template it includes;
 - the language and the date at school (times read "vandaag om 14:05", parro/i18n.py);
 - every value given, by cache_key(): a record by its table, id and version (a column
-  that rises with every UPDATE of the row, database.Versioned; a message's revision),
+  that rises with every UPDATE of the row and starts at random, database.Versioned),
   a list by its members, a plain value by itself.
 
 Every change is a new key, so nothing is ever invalidated: the least recently used

@@ -1,4 +1,4 @@
-"""Row versions for the keys of cached page parts: post, attachment, school_group, app_user.
+"""Row versions for the keys of cached page parts: post, attachment, group, user, message.
 
 Each `version` rises with every UPDATE of its row (the models' onupdate); see
 parro/fragments.py.
@@ -17,14 +17,14 @@ down_revision = 'mailhdr01'
 branch_labels = None
 depends_on = None
 
-TABLES = ("post", "attachment", "school_group", "app_user")
+TABLES = ("post", "attachment", "school_group", "app_user", "message")
 
 
 def upgrade():
     for table in TABLES:
         with op.batch_alter_table(table) as batch_op:
             batch_op.add_column(
-                sa.Column('version', sa.Integer(), server_default='0', nullable=False))
+                sa.Column('version', sa.BigInteger(), server_default='0', nullable=False))
 
 
 def downgrade():

@@ -25,10 +25,10 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
-from ..database import UTCDateTime
+from ..database import UTCDateTime, Versioned
 from ..extensions import db
 
 
@@ -93,7 +93,7 @@ class Participant(db.Model):
     user: Mapped[User] = relationship()  # noqa: F821
 
 
-class Message(db.Model):
+class Message(Versioned, db.Model):
     __table_args__ = (
         Index("ix_message_conversation_id_id", "conversation_id", "id"),
         Index("ix_message_conversation_id_revision", "conversation_id", "revision"),
@@ -110,10 +110,8 @@ class Message(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The conversation's revision when this message last changed: also its version
-    # in the keys of cached page parts (parro/fragments.py).
+    # The conversation's revision when this message last changed.
     revision: Mapped[int] = mapped_column(Integer, default=0)
-    version = synonym("revision")
     # Hidden by the school after a report: the others see a placeholder in its place.
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
