@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy import BigInteger, DateTime, event, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -122,7 +122,8 @@ def end_transaction(session) -> None:
 
 
 def _begins_as_writer() -> bool:
-    """Writers start with BEGIN IMMEDIATE: POST requests, and code inside writer_transactions().
+    """Writers start with BEGIN IMMEDIATE: POST requests (but for reads_first views),
+    and code inside writer_transactions().
 
     Outside a request (CLI, background threads, tests) transactions are deferred
     unless begun inside writer_transactions(): a read there must not hold the write lock.
@@ -130,8 +131,39 @@ def _begins_as_writer() -> bool:
     if _immediate.get() is not None:
         return _immediate.get()
     if has_request_context():
-        return request.method not in ("GET", "HEAD", "OPTIONS")
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return False
+        view = current_app.view_functions.get(request.endpoint)
+        return not getattr(view, "parro_reads_first", False)
     return False
+
+
+def reads_first(view):
+    """Mark a POST view whose transactions are readers' until it enters writer_transactions().
+
+    For the upload forms: they read and check what was sent, end that read
+    (end_reads), process the files with no transaction open (seconds for 20
+    photos), and write in writer_transactions(). On SQLite the one write lock is then held
+    only while the rows are written, not while the photos are decoded, nor
+    while a large request body is read (the login is looked up before that).
+    """
+    view.parro_reads_first = True
+    return view
+
+
+def end_reads(session) -> None:
+    """Commit the transaction of a request that has only read, keeping what it loaded.
+
+    Before slow work without the database: no transaction stays open meanwhile
+    (on PostgreSQL none sits idle, on SQLite no snapshot that a later write would
+    have to upgrade). Objects stay loaded as read; the writes that follow begin
+    a transaction of their own.
+    """
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def writer_transactions():

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload, raiseload
 
 from .. import media, policy
 from ..clock import now
-from ..database import set_loaded, upsert_insert, write_now
+from ..database import set_loaded, upsert_insert, write_now, writer_transactions
 from ..extensions import db
 from ..models import (
     Conversation,
@@ -144,9 +144,10 @@ def send_message(conversation: Conversation, author: User, body: str,
     """A new message with its files (staged by attachments.prepare), committed; the
     files are moved into place after the commit, or thrown away if it fails."""
     try:
-        message = post_message(conversation, author, body)
-        attachments.attach(message, staged)
-        db.session.commit()
+        with writer_transactions():  # the upload form read first (database.reads_first)
+            message = post_message(conversation, author, body)
+            attachments.attach(message, staged)
+            db.session.commit()
     except Exception:
         db.session.rollback()
         attachments.discard(staged)  # a failed transaction leaves no files

@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from wtforms.fields.choices import SelectChoice
 
 from .. import media, policy
-from ..database import polled
+from ..database import end_reads, polled, reads_first
 from ..extensions import db, limiter
 from ..forms import EmptyForm
 from ..htmx import wants_fragment
@@ -204,6 +204,7 @@ def show(conversation_id: int):
 
 
 @bp.post("/<int:conversation_id>")
+@reads_first
 @login_required
 @limiter.limit(lambda: current_app.config["RATELIMIT_CHAT_POST"], key_func=_user_key)
 def post(conversation_id: int):
@@ -222,6 +223,7 @@ def post(conversation_id: int):
     form.has_files = bool(uploads)
     checked, problems = attachments.check(uploads)
     if form.validate_on_submit() and not problems:
+        end_reads(db.session())  # nothing is held while the files are processed
         try:
             staged = attachments.prepare(checked)
         except media.UploadErrors as exc:

@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from .. import media, policy
 from ..clock import today
-from ..database import set_loaded
+from ..database import end_reads, reads_first, set_loaded, writer_transactions
 from ..extensions import db
 from ..forms import EmptyForm
 from ..htmx import is_htmx
@@ -91,6 +91,7 @@ def announcements():
 
 
 @bp.route("/mededelingen/nieuw", methods=["GET", "POST"])
+@reads_first
 @login_required
 def new_announcement():
     """Write a school-wide announcement, optionally with the newsletter as PDF."""
@@ -110,6 +111,7 @@ def new_announcement():
                                         allowed=(media.DOCUMENT,))
         staged = []
         if not problems:
+            end_reads(db.session())  # nothing is held while the newsletter is processed
             try:
                 staged = media.process(checked, limits)
             except media.UploadErrors as exc:
@@ -118,18 +120,19 @@ def new_announcement():
             form.newsletter.errors = list(form.newsletter.errors) + [str(p) for p in problems]
         else:
             chosen = [] if form.all_groups.data else form.groups.data
-            announcement = Announcement(
-                author=current_user,
-                title=form.title.data.strip(),
-                body=clean_text(form.body.data),
-                all_groups=form.all_groups.data,
-                starts_on=today(),
-                ends_on=form.ends_on.data,
-                announcement_groups=[AnnouncementGroup(group_id=gid) for gid in chosen],
-                attachments=attachments_from(staged),
-            )
-            db.session.add(announcement)
-            commit_with_files(staged)
+            with writer_transactions():
+                announcement = Announcement(
+                    author=current_user,
+                    title=form.title.data.strip(),
+                    body=clean_text(form.body.data),
+                    all_groups=form.all_groups.data,
+                    starts_on=today(),
+                    ends_on=form.ends_on.data,
+                    announcement_groups=[AnnouncementGroup(group_id=gid) for gid in chosen],
+                    attachments=attachments_from(staged),
+                )
+                db.session.add(announcement)
+                commit_with_files(staged)
             flash(_("De mededeling is geplaatst."), "success")
             return redirect(url_for("feed.announcements"), 303)
     status = 422 if form.is_submitted() else 200
