@@ -39,6 +39,7 @@ tests/vnu/node_modules/.package-lock.json: tests/vnu/package-lock.json
 # Style and correctness checks (configured in pyproject.toml); CI runs this before the tests.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 demo: install catalogs
 	$(FLASK) demo

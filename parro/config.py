@@ -101,7 +101,9 @@ class Defaults:
     RATELIMIT_CHAT_POST = "20 per minute;5 per 2 seconds"  # messages per user
     # Group feed and media. MEDIA_PATH (default instance/media) holds the files.
     FEED_PAGE_SIZE = 20
-    FEED_CARD_CACHE = 1000  # rendered post cards kept per worker (parro/feed/cards.py); 0: none
+    # Rendered parts of posts and messages kept per worker process (parro/fragments.py;
+    # about 2 kB each); 0: none.
+    FRAGMENT_CACHE = 5000
     POST_MAX_CHARS = 10_000
     MEDIA_MAX_FILES = 20  # per post
     MEDIA_MAX_PHOTO_MB = 15

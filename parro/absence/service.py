@@ -253,7 +253,7 @@ def report_appointment(
 def _send_receipt(user: User, report: AbsenceReport) -> None:
     if not wants_receipt(user):
         return
-    from ..layout import current_school
+    from ..policy import current_school
 
     school = current_school()
     notify(

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from .. import media, policy
-from ..database import end_reads, reads_first, writing
+from ..database import end_reads, reads_first, writer_transactions
 from ..extensions import db
 from ..forms import EmptyForm
 from ..htmx import is_htmx, wants_fragment
@@ -150,7 +150,7 @@ def _create(form: PostForm) -> Post | None:
     except media.UploadErrors as exc:
         form.files.errors = list(form.files.errors) + list(exc.messages)
         return None
-    with writing():
+    with writer_transactions():
         groups = [db.session.get(Group, gid) for gid in form.groups.data]
         return service.create_post(
             current_user,

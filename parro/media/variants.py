@@ -19,7 +19,7 @@ from flask import current_app
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select, update
 
-from ..database import writing
+from ..database import writer_transactions
 from ..extensions import db
 from ..models import Attachment, MessageAttachment
 from . import photos
@@ -53,7 +53,7 @@ def make_missing(batch_size: int = 200, echo=None) -> Counts:
                     counts.missing += 1
                 else:
                     digests[row.id] = made
-            with writing():
+            with writer_transactions():
                 for attachment_id, value in digests.items():
                     db.session.execute(update(model).where(
                         model.id == attachment_id, model.digest.is_(None)).values(digest=value))
