@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from flask import current_app
 from PIL import Image
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from parro import media
@@ -324,28 +325,44 @@ def test_unknown_keys_and_variants_are_not_found(client, school):
 
 def test_the_variants_command_gives_older_photos_their_webp_sizes(client, school, app):
     """Photos stored before parro made WebP sizes have only their JPEGs and no digest:
-    shown as before, until `flask media variants` makes their sizes, once."""
-    photo = school["post"].photos[0]
-    key = photo.key
-    for variant in ("webp", "webp960", "webp480", "webp240"):
-        media.path_for(key, variant).unlink(missing_ok=True)
-    photo.digest = None
+    shown as before, until `flask media variants` makes their sizes, once. The pages
+    that were kept in the render cache show them at once (the rows' versions rise)."""
+    from parro.chat import attachments
+    from parro.models import MessageAttachment
+
+    from .factories import make_kindgesprek, make_message, stage_files
+
+    conversation = make_kindgesprek(school["guardian"].guardianships[0].student)
+    staged = stage_files(("IMG_1.jpg", photo_bytes()))
+    attachments.attach(make_message(conversation, school["teacher"], "Kijk"), staged)
+    db.session.commit()
+    attachments.commit_files(staged)
+    photo, chat_photo = school["post"].photos[0], db.session.scalar(select(MessageAttachment))
+    pages = {photo: ("/groepen/", "/media"),
+             chat_photo: (f"/gesprekken/{conversation.id}", "/gesprekken/bijlagen")}
+    for older in pages:
+        for variant in ("webp", "webp960", "webp480", "webp240"):
+            media.path_for(older.key, variant).unlink(missing_ok=True)
+        older.digest = None
     db.session.commit()
     sign_in(client, school["guardian"])
-    page = client.get("/groepen/").get_data(as_text=True)
-    assert f'<a href="/media/{key}/groot"><picture><img src="/media/{key}/klein"' in page
-    assert client.get(url(photo, "groot.webp")).status_code == 404
+    for older, (page, prefix) in pages.items():
+        html = client.get(page).get_data(as_text=True)
+        key = older.key
+        assert f'<a href="{prefix}/{key}/groot"><picture><img src="{prefix}/{key}/klein"' in html
+        assert client.get(f"{prefix}/{key}/groot.webp").status_code == 404
 
     result = app.test_cli_runner().invoke(args=["media", "variants"])
-    assert result.exit_code == 0 and "WebP sizes made for 1 photos" in result.output
+    assert result.exit_code == 0 and "WebP sizes made for 2 photos" in result.output
     fresh()
-    assert photo.digest and len(photo.digest) == 12
-    assert media.path_for(key, "webp").is_file()
-    page = client.get("/groepen/").get_data(as_text=True)
-    assert f'<a href="/media/{key}/groot.webp?v={photo.digest}"><picture><source' in page
-    response = client.get(url(photo, "groot.webp", v=photo.digest))
-    assert response.status_code == 200 and response.mimetype == "image/webp"
-    assert response.headers["Cache-Control"] == "private, max-age=31536000, immutable"
+    for older, (page, prefix) in pages.items():
+        key, digest = older.key, older.digest
+        assert digest and len(digest) == 12 and media.path_for(key, "webp").is_file()
+        html = client.get(page).get_data(as_text=True)
+        assert f'<a href="{prefix}/{key}/groot.webp?v={digest}"><picture><source' in html
+        response = client.get(f"{prefix}/{key}/groot.webp?v={digest}")
+        assert response.status_code == 200 and response.mimetype == "image/webp"
+        assert response.headers["Cache-Control"] == "private, max-age=31536000, immutable"
 
     again = app.test_cli_runner().invoke(args=["media", "variants"])
     assert "WebP sizes made for 0 photos" in again.output
