@@ -78,6 +78,7 @@ NAV = [
             text=lambda user, n: ngettext("ongelezen bericht", "ongelezen berichten", n)),
     NavItem("activities.index", _l("Activiteiten"), key="activities", count=_open_activities,
             text=_activities_text),
+    NavItem("calendar.index", _l("Kalender"), policy.can_see_calendar),
     NavItem("absence.index", _l("Absentie")),
     NavItem("privacy.topics", _l("Privacy"), policy.can_manage_consent_topics),
     NavItem("admin.index", _l("Beheer"), policy.can_administer),
