@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 
-.PHONY: install catalogs run test vnu lint demo translations bench screenshots audit clean
+.PHONY: install catalogs run test vnu lint demo translations bench bench-uploads screenshots audit clean
 
 install: $(VENV)/.installed
 
@@ -39,6 +39,7 @@ tests/vnu/node_modules/.package-lock.json: tests/vnu/package-lock.json
 # Style and correctness checks (configured in pyproject.toml); CI runs this before the tests.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 demo: install catalogs
 	$(FLASK) demo
@@ -59,6 +60,11 @@ bench: install catalogs
 	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python bench/run.py $(if $(filter postgresql,$(DB)),--database-url $(BENCH_DATABASE_URL)) $(BENCH_ARGS)
+
+# Chat messages sent while a teacher uploads 20 photos, and a worker's memory for an
+# upload (bench/uploads.py); DB and BENCH_DATABASE_URL as for `make bench`.
+bench-uploads: install catalogs
+	$(BIN)/python bench/uploads.py $(if $(filter postgresql,$(DB)),--database-url $(BENCH_DATABASE_URL))
 
 # Every main page per role at 360 and 1280 px (build/screenshots/) and README's
 # phone pictures (docs/screenshots/); see tools/screenshots.py.

@@ -6,10 +6,10 @@ import os
 from pathlib import Path
 
 from flask import Flask, request
-from sqlalchemy import text
+from sqlalchemy import select
 
 from .config import ROOT, Defaults, secret_key
-from .database import end_reads_with_commit, read_without_transaction
+from .database import end_transaction, read_without_transaction
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 
 
@@ -40,14 +40,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     @app.teardown_appcontext  # runs before Flask-SQLAlchemy's (teardowns run in reverse)
     def _end_transaction(exception):
         if exception is None:
-            end_reads_with_commit(db.session())
+            end_transaction(db.session())
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     compress.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from . import assets, feedback, i18n, layout, security
+    from . import assets, feedback, fragments, i18n, layout, security
     from .user_text import render_text
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
@@ -55,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     assets.init_app(app)
     layout.init_app(app)
+    fragments.init_app(app)
     feedback.init_app(app)
     app.add_template_filter(render_text, "user_text")
 
@@ -78,12 +79,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .help import bp as help_bp
     from .media.views import bp as media_bp
     from .moderation import bp as moderation_bp
+    from .navigation import bp as navigation_bp
     from .privacy import bp as privacy_bp
     from .students import bp as students_bp
     from .theme import bp as theme_bp
 
     for bp in (auth_bp, admin_bp, feed_bp, students_bp, absence_bp, activities_bp, calendar_bp,
-               chat_bp, media_bp, privacy_bp, help_bp, theme_bp, moderation_bp):
+               chat_bp, media_bp, privacy_bp, help_bp, theme_bp, moderation_bp, navigation_bp):
         app.register_blueprint(bp)
     if app.config["DEMO"] and not app.config["MAIL_SERVER"]:
         from .devmail import bp as devmail_bp
@@ -120,7 +122,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     def healthz():
         """Answer 200 when the database answers, 503 when it does not."""
         try:
-            db.session.execute(text("SELECT 1"))
+            db.session.execute(select(1))
         except Exception:
             app.logger.exception("health check: database does not answer")
             return "database unavailable", 503, {"Content-Type": "text/plain; charset=utf-8"}

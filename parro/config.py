@@ -107,7 +107,9 @@ class Defaults:
     RATELIMIT_CHAT_POST = "20 per minute;5 per 2 seconds"  # messages per user
     # Group feed and media. MEDIA_PATH (default instance/media) holds the files.
     FEED_PAGE_SIZE = 20
-    FEED_CARD_CACHE = 1000  # rendered post cards kept per worker (parro/feed/cards.py); 0: none
+    # Rendered parts of posts and messages kept per worker process (parro/fragments.py;
+    # about 2 kB each); 0: none.
+    FRAGMENT_CACHE = 5000
     POST_MAX_CHARS = 10_000
     MEDIA_MAX_FILES = 20  # per post
     MEDIA_MAX_PHOTO_MB = 15
@@ -117,11 +119,17 @@ class Defaults:
     # a reverse proxy in front needs at least this (nginx: client_max_body_size).
     MEDIA_MAX_REQUEST_MB = 320
     MEDIA_MAX_PIXELS = 60_000_000  # per photo; phones make 12 to 50 megapixels
+    # All photos of one request together, as decoded (a JPEG at the scale it needs):
+    # bounds the time one upload takes (see the gunicorn timeout in README).
+    MEDIA_MAX_REQUEST_PIXELS = 500_000_000  # 20 iPhone photos of 24 MP (HEIC, decoded in full)
     MEDIA_DISPLAY_SIZE = 1600  # longest side of the stored photo, in pixels
     MEDIA_THUMB_SIZE = 480
     MEDIA_JPEG_QUALITY = 82
     MEDIA_KEEP_ORIGINALS = False  # keep the uploaded file as well (never served)
-    MEDIA_WORKERS = 2  # threads decoding photos within one upload request
+    MEDIA_WORKERS = 2  # threads encoding photos within one upload request
+    # The ffmpeg program that strips videos of their metadata (a name on PATH or a path);
+    # without it videos are refused. Debian: apt-get install ffmpeg.
+    MEDIA_FFMPEG = "ffmpeg"
     # Publish scheduled posts (their important-mail) from a thread in each web process;
     # off = run `flask --app app feed publish --loop` (or from cron) instead.
     FEED_PUBLISHER_THREAD = True

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from flask import has_request_context, request
-from sqlalchemy import DateTime, event
+from flask import current_app, has_request_context, request
+from sqlalchemy import BigInteger, DateTime, event, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 
+from .extensions import db
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
-# True inside writing(), False inside reading(), None: as the request's method says.
+# True inside writer_transactions(), False inside reader_transactions(), None: as the
+# request's method says.
 _immediate: ContextVar[bool | None] = ContextVar("immediate", default=None)
 
 
@@ -35,6 +40,23 @@ class UTCDateTime(TypeDecorator):
 
     def process_result_value(self, value: datetime | None, dialect):
         return value.replace(tzinfo=UTC) if value is not None else None
+
+
+def _first_version() -> int:
+    # Random: a row inserted where a deleted one was (SQLite hands a freed id out again,
+    # a test database is emptied between tests) never shares an id and a version with it.
+    return secrets.randbits(62)
+
+
+class Versioned:
+    """A row whose `version` rises by one with every UPDATE of it (the column's onupdate,
+    for the ORM's updates and update() statements alike): in the key of a cached page
+    part, with the row's id, it says which state of which row the part shows
+    (parro/fragments.py)."""
+
+    version: Mapped[int] = mapped_column(
+        BigInteger, default=_first_version, server_default="0",
+        onupdate=literal_column("version") + 1)
 
 
 @event.listens_for(Engine, "connect")
@@ -66,72 +88,102 @@ def _postgresql_connect(dbapi_connection, connection_record):
 
 
 @event.listens_for(Engine, "begin")
-def _postgresql_begin(conn):
-    if conn.dialect.name == "postgresql":
-        conn.info["parro_wrote"] = False
+def _begin(conn):
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _begins_as_writer() else "BEGIN")
+    conn.info["parro_wrote"] = False  # after our own BEGIN, which is no write
 
 
-@event.listens_for(Engine, "before_cursor_execute")
-def _note_writes(conn, cursor, statement, parameters, context, executemany):
-    if conn.dialect.name == "postgresql" and statement.lstrip()[:6].upper() != "SELECT":
+@event.listens_for(Engine, "before_execute")
+def _note_writes(conn, statement, multiparams, params, execution_options):
+    # By the statement's kind, not its text: anything but a SELECT (an INSERT, UPDATE,
+    # DELETE, DDL, or text() whose meaning we do not read) counts as a write.
+    if not getattr(statement, "is_select", False):
         conn.info["parro_wrote"] = True
 
 
-def end_reads_with_commit(session) -> None:
-    """End a request's transaction that only read with COMMIT instead of ROLLBACK.
+def end_transaction(session) -> None:
+    """End a request's transaction that only read with COMMIT; leave any other to be rolled back.
 
-    On PostgreSQL, psycopg forgets every prepared statement at a ROLLBACK (it might
-    have undone the tables they were planned for), so a request ending that way
-    made the next one plan all of its statements again. A transaction with
-    nothing to flush and no statement but SELECTs loses nothing by a COMMIT.
+    Called at the end of every request that raised nothing. On PostgreSQL psycopg
+    forgets every prepared statement at a ROLLBACK (it might have undone the tables
+    they were planned for), so a request ending that way made the next one plan all
+    of its statements again. A transaction that ran only SELECT statements and has
+    nothing to flush loses nothing by a COMMIT; one that wrote without committing
+    (against the transaction rule, docs/architecture.md) is rolled back, as always.
     """
     transaction = session.get_transaction()
     if transaction is None or not transaction.is_active:
         return  # nothing begun, or already failed: the rollback that follows is right
-    if session.get_bind().dialect.name != "postgresql":
-        return
     if session.new or session.dirty or session.deleted:
         return
     if not session.connection().info.get("parro_wrote", True):
         session.commit()
 
 
-@event.listens_for(Engine, "begin")
-def _sqlite_begin(conn):
-    if conn.dialect.name != "sqlite":
-        return
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_immediate() else "BEGIN")
-
-
-def _wants_immediate() -> bool:
-    """Writers start with BEGIN IMMEDIATE: POST requests, and code inside writing().
+def _begins_as_writer() -> bool:
+    """Writers start with BEGIN IMMEDIATE: POST requests (but for reads_first views),
+    and code inside writer_transactions().
 
     Outside a request (CLI, background threads, tests) transactions are deferred
-    unless wrapped in writing(): a read there must not hold the write lock.
+    unless begun inside writer_transactions(): a read there must not hold the write lock.
     """
     if _immediate.get() is not None:
         return _immediate.get()
     if has_request_context():
-        return request.method not in ("GET", "HEAD", "OPTIONS")
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return False
+        view = current_app.view_functions.get(request.endpoint)
+        return not getattr(view, "parro_reads_first", False)
     return False
 
 
-def writing():
-    """Make the next transaction a writer's: in a GET request, a CLI command or a thread.
+def reads_first(view):
+    """Mark a POST view whose transactions are readers' until it enters writer_transactions().
 
-    Call with no transaction open (commit first): SQLite takes the write lock
-    when the transaction begins. Code that reads and then writes while others
-    write too (the mail sender, the session touch) needs it.
+    For the upload forms: they read and check what was sent, end that read
+    (end_reads), process the files with no transaction open (seconds for 20
+    photos), and write in writer_transactions(). On SQLite the one write lock is then held
+    only while the rows are written, not while the photos are decoded, nor
+    while a large request body is read (the login is looked up before that).
+    """
+    view.parro_reads_first = True
+    return view
+
+
+def end_reads(session) -> None:
+    """Commit the transaction of a request that has only read, keeping what it loaded.
+
+    Before slow work without the database: no transaction stays open meanwhile
+    (on PostgreSQL none sits idle, on SQLite no snapshot that a later write would
+    have to upgrade). Objects stay loaded as read; the writes that follow begin
+    a transaction of their own.
+    """
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
+def writer_transactions():
+    """Transactions begun inside this block are a writer's (on SQLite: BEGIN IMMEDIATE).
+
+    It opens none itself: commit first, so the next statement begins one. For code
+    that reads and then writes while others write too, outside a POST request (the
+    mail sender, the digests, the reminders). SQLite takes the write lock when a
+    transaction begins; a reader that later writes would fail at once with
+    "database is locked" instead of waiting its turn. PostgreSQL ignores it.
     """
     return _transactions(writer=True)
 
 
-def reading():
-    """Make the next transactions readers': in a POST request that has nothing to write.
+def reader_transactions():
+    """Transactions begun inside this block are a reader's (on SQLite: a plain BEGIN).
 
-    A refused booking still shows the whole page; rendering it inside the POST's
-    write transaction kept every other family's booking waiting for the lock.
-    Roll back (or commit) first: SQLite takes the write lock when a transaction begins.
+    It opens none itself: roll back first. For a POST request that has nothing to
+    write after all: a refused booking still shows the whole page, and rendering it
+    inside the POST's write transaction kept every other family waiting for the lock.
     """
     return _transactions(writer=False)
 
@@ -143,6 +195,26 @@ def _transactions(writer: bool):
         yield
     finally:
         _immediate.reset(token)
+
+
+def write_now(statement, values: dict | None = None) -> None:
+    """Run one writing statement and commit it at once, in a writer's transaction of its own.
+
+    The one way a request that reads (a GET, a poll) writes: a read mark, a read
+    receipt, the session's last use. The transaction so far, which only read, is
+    committed first, keeping what it loaded (expiring it would make the page load
+    every post or message again one by one); what the request reads afterwards
+    sees the write.
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+        with writer_transactions():
+            session.execute(statement, values)
+            session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def set_loaded(parents: list, attribute: str, pairs) -> None:

@@ -36,21 +36,23 @@ def select_timezone() -> str:
 
 
 def relative(moment: datetime) -> str:
-    """'zojuist', '5 minuten geleden', '2 uur geleden', 'gisteren om 14:05',
-    '3 dagen geleden', then the date; a moment in the future gets its date and time."""
+    """'vandaag om 14:05', 'gisteren om 14:05', '3 dagen geleden', then the date; a moment
+    in the future gets its date and time.
+
+    It changes only with the date, so a page part showing it can be kept for the day
+    (parro/fragments.py); static/js/app.js says 'zojuist' and '5 minuten geleden'.
+    """
     from . import clock
 
     local, now = moment.astimezone(clock.school_tz()), clock.local_now()
-    ago, days = now - local, (now.date() - local.date()).days
-    future = ago < -timedelta(minutes=1)  # planned; a few seconds ahead is clock skew
+    days = (now.date() - local.date()).days
+    future = now - local < -timedelta(minutes=1)  # planned; a few seconds ahead is clock skew
     if future or days >= 7:
         skeleton = "MMMd" if local.year == now.year and not future else "yMMMd"
         day = format_skeleton(skeleton, local, tzinfo=local.tzinfo, locale=get_locale())
         return f"{day}, {format_time(local, 'HH:mm')}" if future else day
-    if ago < timedelta(minutes=1):
-        return gettext("zojuist")
-    if days == 0:
-        return format_timedelta(-ago, threshold=1, add_direction=True)
+    if days <= 0:
+        return gettext("vandaag om %(time)s", time=format_time(local, "HH:mm"))
     if days == 1:
         return gettext("gisteren om %(time)s", time=format_time(local, "HH:mm"))
     return format_timedelta(timedelta(days=-days), granularity="day", threshold=1,
@@ -78,7 +80,7 @@ def time_element(moment: datetime | None) -> Markup:
         return Markup("")
     from . import clock
 
-    # Earlier today: static/js/app.js keeps "5 minuten geleden" true while the page is open.
+    # Earlier today: static/js/app.js says "5 minuten geleden" and keeps it true.
     now = clock.local_now()
     same_day = moment <= now and moment.astimezone(now.tzinfo).date() == now.date()
     fresh = Markup(" data-fresh") if same_day else ""

@@ -29,7 +29,7 @@ from markupsafe import Markup
 from sqlalchemy import event, or_, select
 
 from .clock import now
-from .database import writing
+from .database import writer_transactions
 from .extensions import db
 from .models import OutboxMail
 from .theme.colour import brand
@@ -58,7 +58,7 @@ def queue_mail(
     `unsubscribe_url` makes it a notification mail: List-Unsubscribe with
     one-click POST (RFC 8058) and a line at the end that offers the same.
     """
-    from .layout import current_school
+    from .policy import current_school
 
     env = current_app.jinja_env
     school = current_school()
@@ -104,7 +104,7 @@ def text_to_html(text: str, colour: str) -> Markup:
 
 def claim_due(limit: int = BATCH) -> list[int]:
     """Take up to `limit` due mails for this sender and commit the claim."""
-    with writing():
+    with writer_transactions():
         return _claim(limit)
 
 
@@ -212,7 +212,7 @@ def _permanent(exc: Exception) -> bool:
 
 def _record(mail_id: int, error: Exception | None) -> None:
     """Write down how one delivery went, in a short transaction of its own."""
-    with writing():
+    with writer_transactions():
         _record_result(mail_id, error)
 
 

@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from . import clock
-from .database import writing
+from .database import writer_transactions
 from .extensions import db
 from .mail import queue_mail
 from .models import (
@@ -329,7 +329,7 @@ def send_digests() -> int:
         if local < _moment(setting_of(user), day):
             continue
         db.session.commit()
-        with writing():  # SQLite: the transaction takes the write lock from its start
+        with writer_transactions():  # SQLite: the transaction takes the write lock from its start
             queued += digest_for(user, day)
     return queued
 

@@ -7,10 +7,8 @@ children is in it this year, a teacher acts for the groups assigned this year.
 
 from __future__ import annotations
 
-import functools
-
-from flask import abort, current_app, g
-from sqlalchemy import and_, bindparam, exists, or_, select, union
+from flask import abort, current_app, g, has_request_context
+from sqlalchemy import and_, exists, or_, select, union
 
 from .clock import today
 from .extensions import db
@@ -29,12 +27,15 @@ from .models import (
     MessageAttachment,
     Participant,
     Post,
+    Role,
+    School,
     SchoolYear,
     Student,
     TeacherAssignment,
     User,
     UserSession,
 )
+from .sql import IDS, USER_ID, prebuilt
 
 
 def per_request(key: str, compute):
@@ -42,6 +43,19 @@ def per_request(key: str, compute):
     if key not in g:
         setattr(g, key, compute())
     return getattr(g, key)
+
+
+@prebuilt
+def _school():
+    return select(School).order_by(School.id).limit(1)
+
+
+def current_school() -> School | None:
+    """The school (one per installation); loaded once per request."""
+    def load():
+        return db.session.scalar(_school())
+
+    return per_request("school", load) if has_request_context() else load()
 
 
 def current_year() -> SchoolYear | None:
@@ -96,9 +110,8 @@ def family(user: User) -> list[tuple[Student, Group | None]]:
     return per_request(f"family_{user.id}", load)
 
 
-@functools.cache
+@prebuilt
 def _family_statement():
-    """Built once: putting it together costs more than running it."""
     this_year = (Membership.student_id == Student.id) & (
         Membership.school_year_id
         == select(SchoolYear.id).where(SchoolYear.is_current).scalar_subquery()
@@ -108,7 +121,7 @@ def _family_statement():
         .join(Guardianship, Guardianship.student_id == Student.id)
         .outerjoin(Membership, this_year)
         .outerjoin(Group, Group.id == Membership.group_id)
-        .where(Guardianship.user_id == bindparam("user_id"))
+        .where(Guardianship.user_id == USER_ID)
         .order_by(Student.first_name, Student.id)
     )
 
@@ -141,20 +154,19 @@ def visible_group_ids(user: User) -> set[int]:
     return child_group_ids(user)
 
 
-def visible_groups_select(user: User, user_id=None):
-    """visible_group_ids() as a SELECT of group ids, to use inside another query.
+def visible_groups_select(role: Role):
+    """visible_group_ids() of the user sql.USER_ID, who has this role, as a SELECT of
+    group ids to use inside another query (the navigation's counts).
 
     The current year is looked up inside the query too, so a count over the
-    user's groups is one statement. `user_id` (a bind parameter) makes the
-    statement one for every user with the user's role.
+    user's groups is one statement, the same for every user with the role.
     """
-    user_id = user.id if user_id is None else user_id
     year_id = select(SchoolYear.id).where(SchoolYear.is_current).scalar_subquery()
-    if user.is_admin:
+    if role == Role.ADMIN:
         return select(Group.id).where(Group.school_year_id == year_id)
-    if user.is_teacher:
-        return _taught_groups(user_id, year_id)
-    return _child_groups(user_id, year_id)
+    if role == Role.TEACHER:
+        return _taught_groups(USER_ID, year_id)
+    return _child_groups(USER_ID, year_id)
 
 
 def visible_groups(user: User) -> list[Group]:
@@ -507,15 +519,10 @@ def can_see_conversation(user: User, conversation: Conversation) -> bool:
     )
 
 
-def can_post_in(user: User, conversation: Conversation) -> bool:
-    """Members may write, except guardians while every teacher has switched chat off."""
-    if not can_see_conversation(user, conversation):
-        return False
-    if user.is_guardian:
-        from .chat.availability import chat_closed
-
-        return not chat_closed(conversation)
-    return True
+def can_post_in(user: User, conversation: Conversation, chat_off: bool) -> bool:
+    """Members may write, except guardians while every teacher has switched chat off
+    (`chat_off`: chat.availability.chat_closed)."""
+    return can_see_conversation(user, conversation) and not (user.is_guardian and chat_off)
 
 
 def can_open_child_chat(user: User, student: Student) -> bool:
@@ -662,7 +669,7 @@ def app_photo_consented(student_ids) -> set[int]:
     return set(db.session.scalars(_consented_statement(), {"ids": ids}))
 
 
-@functools.cache
+@prebuilt
 def _consented_statement():
     return (
         select(Consent.student_id)
@@ -670,7 +677,7 @@ def _consented_statement():
         .where(
             ConsentTopic.key == APP_PHOTOS,
             Consent.given.is_(True),
-            Consent.student_id.in_(bindparam("ids", expanding=True)),
+            Consent.student_id.in_(IDS),
         )
     )
 

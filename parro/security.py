@@ -12,10 +12,11 @@ from flask_login import AnonymousUserMixin, current_user, login_url
 from sqlalchemy import bindparam, delete, select, update
 
 from .clock import now
-from .database import writing
+from .database import write_now
 from .extensions import db, login_manager
 from .htmx import is_htmx
 from .models import User, UserSession
+from .sql import prebuilt
 
 CSP = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -144,16 +145,17 @@ def _no_flask_session_login(user_id):
     return None
 
 
-# The user behind a session token, with the session columns the request needs.
-# Built once: one entity and a few columns (no joined UserSession object), so
-# SQLAlchemy reuses the compiled statement and its cache key on every request.
-_SESSION_LOOKUP = (
-    select(User, UserSession.id, UserSession.last_seen_at, UserSession.remember,
-           UserSession.method, UserSession.multi_factor)
-    .select_from(UserSession)
-    .join(User, UserSession.user_id == User.id)
-    .where(UserSession.token_hash == bindparam("token_hash"))
-)
+@prebuilt
+def _session_statement():
+    """The user behind a session token, with the session columns the request needs:
+    one entity and a few columns (no joined UserSession object)."""
+    return (
+        select(User, UserSession.id, UserSession.last_seen_at, UserSession.remember,
+               UserSession.method, UserSession.multi_factor)
+        .select_from(UserSession)
+        .join(User, UserSession.user_id == User.id)
+        .where(UserSession.token_hash == bindparam("token_hash"))
+    )
 
 
 @login_manager.request_loader
@@ -161,7 +163,7 @@ def load_user_from_cookie(req) -> User | None:
     token = req.cookies.get(current_app.config["AUTH_COOKIE_NAME"])
     if not token or len(token) > 100:
         return None
-    row = db.session.execute(_SESSION_LOOKUP, {"token_hash": hash_token(token)}).first()
+    row = db.session.execute(_session_statement(), {"token_hash": hash_token(token)}).first()
     if row is None:
         return None
     user, session_id, last_seen_at, remember, method, multi_factor = row
@@ -178,13 +180,7 @@ def load_user_from_cookie(req) -> User | None:
 
 
 def _touch(session_id: int, moment) -> None:
-    # In its own short write transaction, so a GET never upgrades a read to a write.
-    db.session.commit()
-    with writing():
-        db.session.execute(
-            update(UserSession).where(UserSession.id == session_id).values(last_seen_at=moment)
-        )
-        db.session.commit()
+    write_now(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=moment))
 
 
 class Anonymous(AnonymousUserMixin):

@@ -122,9 +122,10 @@ TIMEOUT_MS = 30_000
 
 
 @pytest.fixture(scope="session")
-def browser():
+def chromium_browser():
     """Debian's chromium, driven by Playwright: one per test process (a second
-    sync_playwright() in the same process fails)."""
+    sync_playwright() in the same process fails). The browser tests in tests/e2e/
+    call it `browser`."""
     if not CHROMIUM:
         if os.environ.get("CI"):
             pytest.fail("chromium is not installed; CI needs it for the browser tests")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from datetime import date
 
@@ -309,6 +310,52 @@ def photo_bytes(width=64, height=48, colour=(200, 120, 40), fmt="JPEG", **save) 
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), colour).save(buffer, fmt, **save)
     return buffer.getvalue()
+
+
+@functools.cache
+def pdf_bytes(**info: str) -> bytes:
+    """A one-page PDF, with document information (Author=..., Creator=...) as given."""
+    import io
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    for key, value in info.items():
+        pdf.docinfo[f"/{key}"] = value
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+@functools.cache
+def mp4_bytes(*options: str) -> bytes:
+    """A one-second MP4 with pictures and sound, made by ffmpeg (options go to its output).
+
+    Without ffmpeg the test is skipped (CI, which installs it, fails instead): parro
+    needs ffmpeg for videos too.
+    """
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    import pytest
+
+    if shutil.which("ffmpeg") is None:
+        if os.environ.get("CI"):
+            pytest.fail("ffmpeg is not installed; CI needs it for the video tests")
+        pytest.skip("ffmpeg is not installed (apt-get install ffmpeg)")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "film.mp4"
+        subprocess.run(
+            ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error",
+             "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1",
+             "-f", "lavfi", "-i", "sine=duration=1", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+             "-c:a", "aac", *options, str(out)],
+            check=True, capture_output=True)
+        return out.read_bytes()
 
 
 def stage_files(*files):

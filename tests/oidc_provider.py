@@ -12,6 +12,7 @@ would. Each account says whether the provider did multi-factor login (`amr`).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import re
@@ -186,13 +187,16 @@ def oidc_provider():
     """The OpenID provider on loopback, for the whole test session."""
     if not shutil.which("node") or not shutil.which("npm"):
         _missing("node and npm are not installed (apt-get install nodejs npm)")
-    if not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
-        installed = subprocess.run(
-            [shutil.which("npm"), "ci", "--no-audit", "--no-fund"], cwd=OIDC_DIR,
-            capture_output=True, text=True, timeout=300, check=False,
-        )
-        if installed.returncode != 0:
-            _missing(f"`npm ci` in tests/oidc failed: {installed.stderr[-500:]}")
+    # One installer at a time: under pytest-xdist every worker gets here.
+    with (OIDC_DIR / ".npm-ci.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
+            installed = subprocess.run(
+                [shutil.which("npm"), "ci", "--no-audit", "--no-fund"], cwd=OIDC_DIR,
+                capture_output=True, text=True, timeout=300, check=False,
+            )
+            if installed.returncode != 0:
+                _missing(f"`npm ci` in tests/oidc failed: {installed.stderr[-500:]}")
     log = Path(tempfile.mkdtemp(prefix="parro-oidc-")) / "provider.log"
     process, issuer = _start(log)
     try:

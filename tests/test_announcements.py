@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from parro import clock
+from parro import clock, media
 from parro.extensions import db
 from parro.models import Announcement, AnnouncementDismissal, Attachment
 
@@ -18,11 +18,11 @@ from .factories import (
     make_guardian,
     make_student,
     make_teacher,
+    pdf_bytes,
     photo_bytes,
 )
 from .feed_helpers import files_under, fresh, reader, sign_in, upload
 from .helpers import text_of
-from .test_media import pdf_bytes
 
 pytestmark = pytest.mark.usefixtures("reader")
 __all__ = ["reader"]
@@ -86,7 +86,8 @@ def test_admin_announces_to_all_groups_with_the_newsletter(client, school, media
         assert pinned_titles(feed) == ["Nieuwsbrief maart"]
         assert f"/media/{pdf.key}/bestand" in feed.get_data(as_text=True)
         download = client.get(f"/media/{pdf.key}/bestand")
-        assert download.status_code == 200 and download.data == pdf_bytes()
+        assert download.status_code == 200
+        assert download.data == media.path_for(pdf.key, "file").read_bytes()
 
 
 def test_announcement_for_chosen_groups_only(client, school):

@@ -157,7 +157,7 @@ ROUTES = {
     "static": ("GET", lambda w: {"filename": "css/app.css"}, ALL, None),
     "healthz": ("GET", lambda w: {}, ALL, None),
     # The navigation's counts (without arguments each differs from what a page shows: 200).
-    "nav_poll": ("GET", lambda w: {}, {**signed_in(), "anonymous": 401}, None),
+    "navigation.poll": ("GET", lambda w: {}, {**signed_in(), "anonymous": 401}, None),
     # the school's colour, the manifest and the help page: for everyone, logged in or not
     "theme.stylesheet": ("GET", lambda w: {}, ALL, None),
     "theme.manifest": ("GET", lambda w: {}, ALL, None),

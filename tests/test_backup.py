@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import make_url
 
-from parro.database import writing
+from parro.database import writer_transactions
 from parro.extensions import db
 from parro.models import OutboxMail
 
@@ -103,7 +103,7 @@ class Writer(threading.Thread):
             with self.app.app_context():
                 i = 0
                 while not self.stop.is_set():
-                    with writing():
+                    with writer_transactions():
                         mail = OutboxMail(recipient=f"ouder{i}@example.org", subject="Nieuws",
                                           body_text="Er is nieuws in de groep.")
                         db.session.add(mail)

@@ -350,7 +350,7 @@ def test_the_old_closed_days_become_calendar_items(app):
     db.session.remove()
     db.drop_all()
     try:
-        upgrade(revision="mailhdr01")
+        upgrade(revision="version01")
         with db.engine.begin() as conn:
             conn.execute(text("INSERT INTO school (name, phone, email, colour, leave_info,"
                               " code_of_conduct, require_two_factor, require_school_account)"

@@ -1,4 +1,4 @@
-"""How requests end their transactions (parro/database.py, end_reads_with_commit).
+"""How requests end their transactions (parro/database.py, end_transaction).
 
 On PostgreSQL a request that only read ends with COMMIT, so psycopg keeps the
 statements it prepared for the next request; anything written and not
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from flask import Blueprint
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, table, update
 
 from parro.database import polled
 from parro.extensions import db
@@ -32,7 +32,8 @@ def probe_app(make_app):
     @probe.get("/probe/lees")
     def read():
         db.session.scalars(select(User.id)).all()
-        return str(db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements")))
+        prepared = table("pg_prepared_statements")
+        return str(db.session.scalar(select(func.count()).select_from(prepared)))
 
     @probe.get("/probe/schrijf-zonder-commit")
     def write_without_commit():

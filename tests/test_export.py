@@ -44,6 +44,7 @@ from .factories import (
     make_student,
     make_teacher,
     make_volunteer,
+    pdf_bytes,
     photo_bytes,
     stage_files,
 )
@@ -53,7 +54,7 @@ pytestmark = pytest.mark.usefixtures("reader")
 __all__ = ["reader"]
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PDF = pdf_bytes()
 
 
 @pytest.fixture
@@ -214,7 +215,7 @@ def test_a_guardian_downloads_everything_about_their_family(client, family):
     sent = messages[0]["bijlagen"]
     assert [f["bestandsnaam"] for f in sent] == ["uitnodiging.pdf", "taart.jpg"]
     pdf, photo = family["staged"]
-    assert archive.read(sent[0]["bestand"]) == PDF
+    assert archive.read(sent[0]["bestand"]) == media.path_for(pdf.key, "file").read_bytes()
     assert archive.read(sent[1]["bestand"]) == media.path_for(photo.key, "display").read_bytes()
 
     photos = doc(archive, "fotos.json")

@@ -14,7 +14,16 @@ from werkzeug.datastructures import FileStorage
 from parro import media
 from parro.extensions import db
 
-from .factories import make_group, make_guardian, make_post, make_student, make_teacher, photo_bytes
+from .factories import (
+    make_group,
+    make_guardian,
+    make_post,
+    make_student,
+    make_teacher,
+    mp4_bytes,
+    pdf_bytes,
+    photo_bytes,
+)
 from .feed_helpers import reader, sign_in
 from .helpers import logout
 
@@ -40,14 +49,6 @@ def camera_jpeg(width=400, height=300, orientation=1) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", exif=exif.tobytes(), quality=95)
     return buffer.getvalue()
-
-
-def mp4_bytes() -> bytes:
-    return b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 2000
-
-
-def pdf_bytes() -> bytes:
-    return b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def process(*files, **config):
@@ -160,6 +161,31 @@ def test_bad_files_are_refused_with_a_message_and_leave_nothing(app, media_dir, 
     assert files_under(media_dir) == []
 
 
+def test_a_file_that_only_looks_like_a_video_is_refused(app, media_dir):
+    fake = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 2000
+    assert "film.mp4: dit is geen geldige MP4-video" in refused(("film.mp4", fake))
+    assert files_under(media_dir) == []
+
+
+def test_without_ffmpeg_videos_are_refused_with_a_message(app, media_dir, caplog):
+    text = refused(("film.mp4", mp4_bytes()), MEDIA_FFMPEG="/nergens/ffmpeg")
+    assert "film.mp4: video's kunnen nu niet worden verwerkt" in text and "ffmpeg" in text
+    assert "ffmpeg is not installed" in caplog.text
+    assert files_under(media_dir) == []
+
+
+def test_broken_and_locked_pdfs_are_refused(app, media_dir):
+    import pikepdf
+
+    locked = io.BytesIO()
+    with pikepdf.open(io.BytesIO(pdf_bytes())) as pdf:
+        pdf.save(locked, encryption=pikepdf.Encryption(owner="a", user="geheim"))
+    text = refused(("kapot.pdf", b"%PDF-1.4\nniets\n"), ("slot.pdf", locked.getvalue()))
+    assert "kapot.pdf: dit is geen geldig PDF-bestand" in text
+    assert "slot.pdf: dit PDF-bestand is met een wachtwoord beveiligd" in text
+    assert files_under(media_dir) == []
+
+
 def test_limits_are_configurable(app, media_dir):
     padded = photo_bytes() + b"\0" * (1024 * 1024 + 1)  # JPEG decoders ignore trailing bytes
     assert "te groot" in refused(("groot.jpg", padded), MEDIA_MAX_PHOTO_MB=1)
@@ -251,7 +277,7 @@ def test_video_supports_range_requests(client, school):
     assert response.status_code == 206
     assert response.headers["Content-Type"] == "video/mp4"
     assert response.headers["Content-Range"].startswith("bytes 0-9/")
-    assert response.data == mp4_bytes()[:10]
+    assert response.data == media.path_for(video.key, "file").read_bytes()[:10]
     assert response.headers["Cache-Control"] == "private, no-store"
 
 

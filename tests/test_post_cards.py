@@ -1,4 +1,4 @@
-"""Remembered post cards (parro/feed/cards.py): a card served from the cache is the card a
+"""Remembered post cards (parro/fragments.py): a card served from the cache is the card a
 fresh render shows, for this reader and this browser session."""
 
 from __future__ import annotations
@@ -8,9 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from parro import clock
+from parro import clock, fragments
 from parro.extensions import db
-from parro.feed import cards
 
 from .factories import (
     give_consent,
@@ -31,7 +30,7 @@ NOW = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def school(app):
-    cards.clear()
+    fragments.clear()
     clock.set_now(NOW)
     group = make_group("Groep 3")
     sem, lisa = make_student(group, first_name="Sem"), make_student(group, first_name="Lisa")
@@ -78,7 +77,7 @@ def test_what_changes_shows_at_once(app, make_client, client, school):
     sign_in(client, school["lisa_mum"])
     first = card(client.get("/groepen/"), post)
     assert "Nieuw" in first and first.count("<img") == 0  # Sem is in both: no consent
-    assert "30 minuten geleden" in first
+    assert "vandaag om 09:30" in first  # static/js/app.js: "30 minuten geleden"
     again = card(client.get("/groepen/"), post)
     assert "Nieuw" not in again  # read now
 
@@ -104,7 +103,7 @@ def test_what_changes_shows_at_once(app, make_client, client, school):
     now_card = card(client.get("/groepen/"), post)
     text = text_of(client.get("/groepen/"))
     assert "strand" in now_card and "bos" not in now_card and "bewerkt" in now_card
-    assert "2 uur geleden" in text
+    assert "vandaag om 09:30" in text
 
 
 def test_without_the_cache_the_page_is_the_same(app, client, school):
@@ -117,5 +116,5 @@ def test_without_the_cache_the_page_is_the_same(app, client, school):
 
     cached = page()
     assert page() == cached  # from the cache now
-    app.config["FEED_CARD_CACHE"] = 0
+    app.extensions["parro.fragments"].entries = None  # FRAGMENT_CACHE = 0
     assert page() == cached

@@ -17,11 +17,11 @@ from .factories import (
     make_post,
     make_student,
     make_teacher,
+    pdf_bytes,
     photo_bytes,
 )
 from .feed_helpers import files_under, fresh, reader, sign_in, upload
 from .helpers import text_of
-from .test_media import pdf_bytes
 
 pytestmark = pytest.mark.usefixtures("reader")
 __all__ = ["reader"]

@@ -532,3 +532,13 @@ def test_the_school_account_pages_are_valid_html(app, make_client, browser, prov
         (tmp_path / f"{name}.html").write_bytes(response.data)
     errors = vnu_errors(tmp_path)
     assert not errors, "\n".join(describe(m, tmp_path) for m in errors)
+
+
+def test_the_help_page_answers_staff_about_the_school_account(app, make_client, provider):
+    question = "Kan ik inloggen met mijn account van school?"
+    teacher = make_teacher()
+    db.session.commit()
+    for config, shown in (({}, False), (provider.config(), True)):
+        client = make_client(**config)
+        login_as(client, teacher)
+        assert (question in text_of(client.get("/help"))) is shown

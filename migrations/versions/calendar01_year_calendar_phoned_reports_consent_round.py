@@ -5,7 +5,7 @@ The closed days (school_holiday) move into calendar_item: a name with "studiedag
 becomes a study day, the others holidays, all for the whole school.
 
 Revision ID: calendar01
-Revises: mailhdr01
+Revises: version01
 Create Date: 2026-12-10 09:00:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'calendar01'
-down_revision = 'mailhdr01'
+down_revision = 'version01'
 branch_labels = None
 depends_on = None
 

@@ -1,5 +1,9 @@
 from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+from .. import navigation
 
 bp = Blueprint("absence", __name__, url_prefix="/absentie")
+navigation.register(navigation.NavItem("absence.index", _l("Absentie"), position=40))
 
 from . import views  # noqa: E402,F401

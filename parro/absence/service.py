@@ -245,7 +245,7 @@ def _send_receipts(user: User, report: AbsenceReport) -> None:
         recipients = [user] if wants_receipt(user) else []
     if not recipients:
         return
-    from ..layout import current_school
+    from ..policy import current_school
 
     school = current_school()
     for recipient in recipients:

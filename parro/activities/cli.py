@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 
-from ..database import writing
+from ..database import writer_transactions
 from . import bp
 
 
@@ -15,7 +15,8 @@ def remind():
     from .reminders import send_reminders
 
     # Mail templates render in the layout's context, which expects a request;
-    # writing(): each reminder's transaction is a writer's from its start.
-    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]), writing():
+    # writer_transactions(): each reminder's transaction is a writer's from its start.
+    request = current_app.test_request_context(base_url=current_app.config["BASE_URL"])
+    with request, writer_transactions():
         deadline, day_before = send_reminders()
     click.echo(f"{deadline} deadline reminders, {day_before} day-before reminders queued")

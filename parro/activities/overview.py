@@ -3,7 +3,6 @@ the count in the navigation, and the activities between the group feed's posts."
 
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,9 +15,9 @@ from .. import policy
 from ..clock import now
 from ..database import UTCDateTime, set_loaded
 from ..extensions import db
-from ..layout import NOW, USER_ID
-from ..models import Activity, ActivityKind, Answer, Group, User
+from ..models import Activity, ActivityKind, Answer, Group, Role, User
 from ..models.activity import activity_group
+from ..sql import GROUP_IDS, IDS, LIMIT, NOW, USER_ID, prebuilt
 from . import waiting
 from .common import is_open_for, opens_for, participants, when
 from .conferences import my_bookings, not_booked
@@ -150,18 +149,18 @@ def guardian_overview(user: User) -> tuple[list[tuple[Activity, str]], list[Mine
     return open_items, mine
 
 
-def open_count(user: User):
+def open_count(role: Role):
     """The count next to "Activiteiten", as a scalar subquery (one statement with the others).
 
     Guardians: the activities waiting for them (waiting.py). Staff: the
     activities they manage that are open now. Built with the bind parameters
-    user_id and now, the same for every user of this role.
+    user_id and now, the same for every user of the role.
     """
-    if not user.is_staff:
+    if role == Role.GUARDIAN:
         return waiting.count_for(USER_ID, NOW)
     in_groups = Activity.id.in_(
         select(activity_group.c.activity_id).where(
-            activity_group.c.group_id.in_(policy.visible_groups_select(user, USER_ID))
+            activity_group.c.group_id.in_(policy.visible_groups_select(role))
         )
     )
     return select(func.count()).select_from(Activity).where(
@@ -198,31 +197,33 @@ def activities_for_feed(group_ids, newer_than: datetime | None = None,
     return activities
 
 
-_GROUPS_OF = (
-    select(activity_group.c.activity_id, Group)
-    .join(Group, Group.id == activity_group.c.group_id)
-    .where(activity_group.c.activity_id.in_(bindparam("ids", expanding=True)))
-    .order_by(Group.grade, Group.name)
-)
+@prebuilt
+def _groups_of():
+    return (
+        select(activity_group.c.activity_id, Group)
+        .join(Group, Group.id == activity_group.c.group_id)
+        .where(activity_group.c.activity_id.in_(IDS))
+        .order_by(Group.grade, Group.name)
+    )
 
 
 def _with_groups(activities: list[Activity]) -> None:
     if activities:
-        rows = db.session.execute(_GROUPS_OF, {"ids": [a.id for a in activities]})
+        rows = db.session.execute(_groups_of(), {"ids": [a.id for a in activities]})
         set_loaded(activities, "groups", rows)
 
 
-@functools.cache
+@prebuilt
 def _feed_statement(newer: bool, not_after: bool):
-    """Built once per shape (it is on every feed page), with bind parameters."""
+    """On every feed page."""
     query = (
         select(Activity)
         .where(Activity.id.in_(
             select(Activity.id).join(Activity.groups)
-            .where(Group.id.in_(bindparam("group_ids", expanding=True)))
+            .where(Group.id.in_(GROUP_IDS))
         ))
         .order_by(Activity.created_at.desc(), Activity.id.desc())
-        .limit(bindparam("limit"))
+        .limit(LIMIT)
     )
     if newer:
         query = query.where(Activity.created_at > bindparam("newer_than", type_=UTCDateTime()))

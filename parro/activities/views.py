@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 
 from .. import policy
 from ..clock import now, school_tz
-from ..database import reading
+from ..database import reader_transactions
 from ..extensions import db
 from ..models import (
     Activity,
@@ -210,7 +210,7 @@ def _show(activity: Activity, status: int = 200, error: str | None = None):
         # so a refused booking does not hold up the others (SQLite has one writer;
         # PostgreSQL locks rows, and reloading after a rollback only costs it time).
         db.session.rollback()
-        with reading():
+        with reader_transactions():
             return _page(activity, status, error)
     return _page(activity, status, error)
 
@@ -597,7 +597,7 @@ def calendar_feed(token: str):
 
 
 def _school_name() -> str:
-    from ..layout import current_school
+    from ..policy import current_school
 
     school = current_school()
     return school.name if school else "parro"

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import exists, func, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
-from .. import audit, policy
+from .. import policy
 from ..auth import service, sso, twofactor
 from ..extensions import db
 from ..forms import EmptyForm
@@ -155,10 +155,7 @@ def reset_two_factor(user_id: int):
     user = _account(user_id)
     policy.require(policy.can_reset_two_factor(_me(), user))
     if EmptyForm().validate_on_submit() and user.has_two_factor:
-        twofactor.disable(user)
-        audit.record(audit.SECURITY, summary="Tweestapsverificatie uitgezet door beheerder",
-                     target=user)
-        db.session.commit()
+        twofactor.reset_by_admin(user)
         flash(_("De tweestapsverificatie van %(name)s staat uit. Bij de volgende keer inloggen "
                 "is alleen het wachtwoord nodig.", name=user.display_name), "success")
     return _back_to(user)

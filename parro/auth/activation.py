@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..i18n import LOCALES
-from ..layout import current_school
+from ..policy import current_school
 from ..security import end_session, start_session
 from . import bp, sso
 from .forms import ActivationForm

@@ -28,9 +28,9 @@ from sqlalchemy import select
 
 from .. import audit, clock
 from ..extensions import db
-from ..layout import current_school
 from ..models import User
 from ..models.user import normalize_email
+from ..policy import current_school
 from .service import activate_by_school_account
 
 METHOD = "schoolaccount"  # UserSession.method and the audit log's word for it

@@ -17,6 +17,7 @@ from flask import current_app, session
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .. import audit
 from ..clock import now
 from ..extensions import db
 from ..models import RecoveryCode, User
@@ -133,6 +134,14 @@ def enable(user: User, secret: str, code: str) -> list[str] | None:
     user.totp_enabled_at = now()
     user.totp_last_counter = counter  # the confirming code cannot log in again
     return _new_recovery_codes(user)
+
+
+def reset_by_admin(user: User) -> None:
+    """An admin turns off a staff member's two-factor login (a lost phone)."""
+    disable(user)
+    audit.record(audit.SECURITY, summary="Tweestapsverificatie uitgezet door beheerder",
+                 target=user)
+    db.session.commit()
 
 
 def disable(user: User) -> None:

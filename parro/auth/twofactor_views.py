@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from .. import audit, policy
 from ..extensions import db, limiter
 from ..htmx import is_htmx
-from ..layout import current_school
+from ..policy import current_school
 from ..security import current_session_multi_factor, start_session
 from . import bp, twofactor
 from .forms import TwoFactorCodeForm, TwoFactorDisableForm

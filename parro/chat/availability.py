@@ -12,11 +12,12 @@ from datetime import date, datetime, time, timedelta
 from flask import current_app
 from flask_babel import format_date, format_time
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from .. import clock
 from ..extensions import db
 from ..models import Availability, Conversation, User
+from ..sql import IDS, prebuilt
 
 
 def default_availability(user_id: int | None = None) -> Availability:
@@ -37,13 +38,31 @@ def availability_of(user: User) -> Availability:
     return db.session.get(Availability, user.id) or default_availability(user.id)
 
 
-_OF_USERS = select(Availability).where(Availability.user_id.in_(bindparam("ids", expanding=True)))
+def set_availability(user: User, *, weekdays, starts_at: time, ends_at: time, chat_off: bool,
+                     off_until: date | None, off_message: str | None) -> None:
+    """Store one's working days and hours, or chat switched off until a day."""
+    row = db.session.get(Availability, user.id)
+    if row is None:
+        row = Availability(user_id=user.id)
+        db.session.add(row)
+    row.weekdays = "".join(str(d) for d in sorted(set(weekdays)))
+    row.starts_at = starts_at
+    row.ends_at = ends_at
+    row.chat_off = chat_off
+    row.off_until = off_until if chat_off else None
+    row.off_message = (off_message or "").strip()
+    db.session.commit()
+
+
+@prebuilt
+def _of_users():
+    return select(Availability).where(Availability.user_id.in_(IDS))
 
 
 def availabilities(users: list[User]) -> dict[int, Availability]:
     ids = [u.id for u in users]
     found = {
-        a.user_id: a for a in db.session.scalars(_OF_USERS, {"ids": ids})
+        a.user_id: a for a in db.session.scalars(_of_users(), {"ids": ids})
     } if ids else {}
     return {i: found.get(i) or default_availability(i) for i in ids}
 

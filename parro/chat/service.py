@@ -1,25 +1,22 @@
 """Gesprekken: conversations, messages, read state. Views authorize, these do the work.
 
-Functions here change the session but do not commit; the view commits, so one
-action is one transaction.
+Each action a view asks for (send_message, edit_message, ...) is one transaction that
+the function commits (docs/architecture.md). post_message and hide_message are parts
+of other actions (sending, moderation) and leave the commit to them.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, case, exists, func, literal, or_, select, union
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, raiseload
 
-from .. import policy
+from .. import media, policy
 from ..clock import now
-from ..database import upsert_insert, writing
+from ..database import set_loaded, upsert_insert, write_now, writer_transactions
 from ..extensions import db
-from ..layout import USER_ID
 from ..models import (
     Conversation,
     ConversationKind,
@@ -30,19 +27,22 @@ from ..models import (
     MessageAttachment,
     Participant,
     ReadState,
+    Role,
     Student,
     TeacherAssignment,
     User,
 )
+from ..sql import BEFORE, CONVERSATION_ID, IDS, LIMIT, USER_ID, prebuilt
+from . import attachments
 
 # -- members ------------------------------------------------------------------
 
 
-@functools.cache
+@prebuilt
 def _members_statement():
-    """Built once. The policy's clause decides; `candidates` (everyone linked to the
-    conversation's child or to the chat, in any year) only spares it testing every user."""
-    conversation_id = bindparam("conversation_id")
+    """The policy's clause decides; `candidates` (everyone linked to the conversation's
+    child or to the chat, in any year) only spares it testing every user."""
+    conversation_id = CONVERSATION_ID
     child = select(Conversation.student_id).where(Conversation.id == conversation_id)
     candidates = union(
         select(Guardianship.user_id).where(Guardianship.student_id.in_(child)),
@@ -85,13 +85,9 @@ def open_child_conversation(student: Student) -> Conversation:
     if found is not None:
         return found
     student_id = student.id
-    db.session.commit()  # a GET may create it: start a writer's transaction
-    with writing():
-        try:
-            db.session.add(Conversation(kind=ConversationKind.CHILD, student_id=student_id))
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
+    insert = upsert_insert(db.session.get_bind().dialect.name)(Conversation)
+    write_now(insert.values(kind=ConversationKind.CHILD, student_id=student_id)
+              .on_conflict_do_nothing(index_elements=["student_id"]))
     return db.session.scalar(select(Conversation).where(Conversation.student_id == student_id))
 
 
@@ -100,7 +96,7 @@ def start_chat(creator: User, title: str, guardians: list[User]) -> Conversation
     db.session.add(conversation)
     for user in [creator, *guardians]:
         db.session.add(Participant(conversation=conversation, user=user))
-    db.session.flush()
+    db.session.commit()
     return conversation
 
 
@@ -143,7 +139,25 @@ def _lock(conversation: Conversation) -> int:
     return conversation.revision
 
 
+def send_message(conversation: Conversation, author: User, body: str,
+                 staged: list[media.Staged] = ()) -> Message:
+    """A new message with its files (staged by attachments.prepare), committed; the
+    files are moved into place after the commit, or thrown away if it fails."""
+    try:
+        with writer_transactions():  # the upload form read first (database.reads_first)
+            message = post_message(conversation, author, body)
+            attachments.attach(message, staged)
+            db.session.commit()
+    except Exception:
+        db.session.rollback()
+        attachments.discard(staged)  # a failed transaction leaves no files
+        raise
+    attachments.commit_files(staged)
+    return message
+
+
 def post_message(conversation: Conversation, author: User, body: str) -> Message:
+    """A new message, in the caller's transaction."""
     revision = _lock(conversation)
     message = Message(conversation=conversation, author=author, body=body, revision=revision)
     db.session.add(message)
@@ -158,16 +172,18 @@ def edit_message(message: Message, body: str) -> None:
     message.revision = _lock(message.conversation)
     message.body = body
     message.edited_at = now()
+    db.session.commit()
 
 
-def delete_message(message: Message) -> list[str]:
-    """Leave 'bericht verwijderd' in its place; returns the media keys to remove after commit."""
+def delete_message(message: Message) -> None:
+    """Leave 'bericht verwijderd' in its place; its files go after the commit."""
     message.revision = _lock(message.conversation)
     message.body = ""
     message.deleted_at = now()
     keys = [a.key for a in message.attachments]
     message.attachments.clear()
-    return keys
+    db.session.commit()
+    attachments.remove_files(keys)
 
 
 def detach_author(message: Message) -> None:
@@ -177,88 +193,67 @@ def detach_author(message: Message) -> None:
 
 
 def hide_message(message: Message, by: User) -> None:
-    """The school hid it after a report: the row and files stay, members see a placeholder."""
+    """The school hid it after a report (in moderation's transaction): the row and files
+    stay, members see a placeholder."""
     message.revision = _lock(message.conversation)
     message.hidden_at = now()
     message.hidden_by_id = by.id
 
 
-class Author(NamedTuple):
-    """A message's author, as far as a page shows them."""
-
-    id: int
-    name: str
-    display_name = property(User.display_name.fget)
-
-
-@dataclass(slots=True)
-class Shown:
-    """A message as a page shows it (templates/chat/_message.html), read without
-    building Message and User objects: a page shows fifty."""
-
-    id: int
-    conversation_id: int
-    author_id: int | None
-    body: str
-    created_at: datetime
-    edited_at: datetime | None
-    deleted_at: datetime | None
-    hidden_at: datetime | None
-    revision: int
-    author: Author | None = None
-    attachments: list[MessageAttachment] = field(default_factory=list)
-    # The Message's own rules, read off the same columns.
-    is_deleted = Message.is_deleted
-    is_hidden = Message.is_hidden
+@prebuilt
+def _shown_statement():
+    """Messages as a page shows them (templates/chat/_message.html): with their authors'
+    names and whether they have files (most have none: no query for those)."""
+    return select(Message, exists().where(MessageAttachment.message_id == Message.id)).options(
+        joinedload(Message.author).load_only(User.id, User.name, User.version),
+        raiseload(Message.conversation),
+    )
 
 
-_SHOWN = select(
-    Message.id, Message.conversation_id, Message.author_id, Message.body, Message.created_at,
-    Message.edited_at, Message.deleted_at, Message.hidden_at, Message.revision, User.name,
-    exists().where(MessageAttachment.message_id == Message.id),
-).outerjoin(User, User.id == Message.author_id)
+@prebuilt
+def _attachments_of():
+    return (
+        select(MessageAttachment)
+        .where(MessageAttachment.message_id.in_(IDS))
+        .order_by(MessageAttachment.id)
+    )
 
 
-def _shown(query, params: dict | None = None) -> list[Shown]:
-    """The messages of `query` (a where/order/limit on _SHOWN), with their attachments."""
-    shown, with_files = [], {}
-    for *columns, name, has_files in db.session.execute(query, params):
-        m = Shown(*columns)
-        if m.author_id is not None:
-            m.author = Author(m.author_id, name)
+def _shown(query, params: dict | None = None) -> list[Message]:
+    """The messages of `query` (a where/order/limit on _shown_statement()), with their
+    attachments."""
+    messages, with_files = [], []
+    for message, has_files in db.session.execute(query, params):
+        messages.append(message)
         if has_files:
-            with_files[m.id] = m
-        shown.append(m)
-    if with_files:
-        for a in db.session.scalars(
-            select(MessageAttachment)
-            .where(MessageAttachment.message_id.in_(with_files))
-            .order_by(MessageAttachment.id)
-        ):
-            with_files[a.message_id].attachments.append(a)
-    return shown
+            with_files.append(message.id)
+    files = db.session.scalars(_attachments_of(), {"ids": with_files}) if with_files else ()
+    set_loaded(messages, "attachments", ((a.message_id, a) for a in files))
+    return messages
 
 
-_NEWEST = (
-    _SHOWN.where(Message.conversation_id == bindparam("conversation_id"))
-    .order_by(Message.id.desc())
-    .limit(bindparam("limit"))
-)
-_OLDER = _NEWEST.where(Message.id < bindparam("before"))
+@prebuilt
+def _page_statement(older: bool):
+    """The newest messages (older: before message BEFORE), newest first."""
+    query = _shown_statement().where(Message.conversation_id == CONVERSATION_ID)
+    if older:
+        query = query.where(Message.id < BEFORE)
+    return query.order_by(Message.id.desc()).limit(LIMIT)
 
 
 def page_of_messages(conversation: Conversation, size: int, before: int | None = None):
     """The newest `size` messages (before message id `before`), oldest first, and
     whether there are older ones."""
     params = {"conversation_id": conversation.id, "limit": size + 1, "before": before}
-    rows = _shown(_NEWEST if before is None else _OLDER, params)
+    rows = _shown(_page_statement(before is not None), params)
     return list(reversed(rows[:size])), len(rows) > size
 
 
-def changed_since(conversation_id: int, revision: int) -> list[Shown]:
+def changed_since(conversation_id: int, revision: int) -> list[Message]:
     """Messages new, edited or deleted since the browser's revision, oldest first."""
     return _shown(
-        _SHOWN.where(Message.conversation_id == conversation_id, Message.revision > revision)
+        _shown_statement()
+        .where(Message.conversation_id == conversation_id, Message.revision > revision)
         .order_by(Message.id)
     )
 
@@ -270,15 +265,13 @@ class PollState:
     last_message_id: int
 
 
-@functools.cache
+@prebuilt
 def _poll_statement():
-    """Built once: putting the membership clause together costs more than running it."""
-    user_id = bindparam("user_id")
     return select(
         Conversation.revision,
         Conversation.last_message_id,
-        case((policy.conversation_member_clause(user_id), literal(True)), else_=literal(False)),
-    ).where(Conversation.id == bindparam("conversation_id"))
+        case((policy.conversation_member_clause(USER_ID), literal(True)), else_=literal(False)),
+    ).where(Conversation.id == CONVERSATION_ID)
 
 
 def poll_state(conversation_id: int, user_id: int) -> PollState | None:
@@ -300,14 +293,14 @@ def _upsert(values: dict, update: dict):
     return stmt.on_conflict_do_update(index_elements=["conversation_id", "user_id"], set_=update)
 
 
-@functools.cache
+@prebuilt
 def _mark_read_statement(dialect: str):
-    """Built once per database kind, like _poll_statement: a page view marks read."""
+    """Per database kind (its ON CONFLICT insert): every page view marks read."""
     col = ReadState.__table__.c.last_read_message_id
     message_id = bindparam("message_id", type_=col.type)
     at = bindparam("at", type_=ReadState.__table__.c.updated_at.type)
     return upsert_insert(dialect)(ReadState).values(
-        conversation_id=bindparam("conversation_id"), user_id=bindparam("user_id"),
+        conversation_id=CONVERSATION_ID, user_id=USER_ID,
         last_read_message_id=message_id, notified_message_id=0, updated_at=at,
     ).on_conflict_do_update(
         index_elements=["conversation_id", "user_id"],
@@ -326,20 +319,12 @@ def mark_read(conversation_id: int, user_id: int, message_id: int) -> None:
 
 
 def mark_read_now(conversation_id: int, user_id: int, message_id: int) -> None:
-    """mark_read in its own write transaction, from a GET request.
-
-    What the request has loaded stays loaded: expiring it at these commits would
-    make the page reload every message (and its attachments) one by one.
-    """
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-        with writing():
-            mark_read(conversation_id, user_id, message_id)
-            session.commit()
-    finally:
-        session.expire_on_commit = True
+    """mark_read from a request that reads (a page, a poll), committed at once."""
+    write_now(
+        _mark_read_statement(db.session.get_bind().dialect.name),
+        {"conversation_id": conversation_id, "user_id": user_id, "message_id": message_id,
+         "at": now()},
+    )
 
 
 def mark_notified(conversation_id: int, user_id: int, message_id: int) -> None:
@@ -410,11 +395,9 @@ def unread_counts(user: User) -> dict[int, int]:
     return {cid: n for cid, n in db.session.execute(_unread_query(user.id)) if n}
 
 
-def unread_count(user: User):
-    """All the user's unread messages, as a scalar subquery (the navigation's count).
-
-    Built with the bind parameter user_id, the same for every user.
-    """
+def unread_count(role: Role):
+    """All unread messages of the user sql.USER_ID, as a scalar subquery (the
+    navigation's count); the same for every role."""
     sub = _unread_query(USER_ID).subquery()
     return select(func.coalesce(func.sum(sub.c[1]), 0)).scalar_subquery()
 

@@ -12,24 +12,26 @@ from flask import (
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from wtforms.fields.choices import SelectChoice
 
 from .. import media, policy
-from ..database import polled
+from ..database import end_reads, polled, reads_first
 from ..extensions import db, limiter
 from ..forms import EmptyForm
 from ..htmx import wants_fragment
-from ..layout import current_school
 from ..media.serving import VARIANTS, send_stored
-from ..models import Availability, Conversation, Message, Student, User
+from ..models import Conversation, Message, Student, User
+from ..policy import current_school
+from ..sql import CONVERSATION_ID, prebuilt
 from . import attachments, bp, service
 from .availability import (
     availability_of,
     chat_closed,
     earliest_reading,
+    set_availability,
     staff_statuses,
     when,
 )
@@ -39,12 +41,6 @@ from .forms import (
     MessageForm,
     StartChatForm,
 )
-from .fragments import message_html, messages_html
-
-
-@bp.app_template_global("chat_messages")
-def chat_messages(messages: list, oob: bool = False):
-    return messages_html(messages, oob)
 
 
 @bp.app_template_filter("chat_when")
@@ -62,17 +58,19 @@ def _int_arg(name: str) -> int:
     return value if value is not None and value >= 0 else 0
 
 
-_WITH_CHILD = (
-    select(Conversation, Student)
-    .outerjoin(Student, Student.id == Conversation.student_id)
-    .where(Conversation.id == bindparam("id"))
-)
+@prebuilt
+def _with_child():
+    return (
+        select(Conversation, Student)
+        .outerjoin(Student, Student.id == Conversation.student_id)
+        .where(Conversation.id == CONVERSATION_ID)
+    )
 
 
 def _conversation(conversation_id: int) -> Conversation:
     # The child comes along for title_of, by a plain join: with a loader option,
     # service._lock's refresh FOR UPDATE would repeat the outer join, which PostgreSQL refuses.
-    row = db.session.execute(_WITH_CHILD, {"id": conversation_id}).first()
+    row = db.session.execute(_with_child(), {"conversation_id": conversation_id}).first()
     if row is None:
         abort(404)
     conversation, student = row
@@ -206,12 +204,14 @@ def show(conversation_id: int):
 
 
 @bp.post("/<int:conversation_id>")
+@reads_first
 @login_required
 @limiter.limit(lambda: current_app.config["RATELIMIT_CHAT_POST"], key_func=_user_key)
 def post(conversation_id: int):
     """Send a message; htmx gets what is new, a plain form a redirect."""
     conversation = _conversation(conversation_id)
-    if not policy.can_post_in(current_user, conversation):
+    closed = current_user.is_guardian and chat_closed(conversation)
+    if not policy.can_post_in(current_user, conversation, closed):
         # Chat switched off while the page was open: say so, save nothing.
         if wants_fragment():
             # 422, so htmx swaps it in (our htmx config swaps no other 4xx).
@@ -223,19 +223,13 @@ def post(conversation_id: int):
     form.has_files = bool(uploads)
     checked, problems = attachments.check(uploads)
     if form.validate_on_submit() and not problems:
+        end_reads(db.session())  # nothing is held while the files are processed
         try:
             staged = attachments.prepare(checked)
         except media.UploadErrors as exc:
             problems = exc.messages
         else:
-            try:
-                message = service.post_message(conversation, current_user, form.body.data)
-                attachments.attach(message, staged)
-                db.session.commit()
-            except Exception:
-                attachments.discard(staged)  # a failed transaction leaves no files
-                raise
-            attachments.commit_files(staged)
+            service.send_message(conversation, current_user, form.body.data, staged)
             flash(_("Uw bericht is verstuurd."), "success")
             if wants_fragment():
                 compose = render_template("chat/_compose.html", **_compose_context(conversation))
@@ -310,10 +304,9 @@ def edit(conversation_id: int, message_id: int):
     form = EditMessageForm(body=message.body)
     if form.validate_on_submit():
         service.edit_message(message, form.body.data.strip())
-        db.session.commit()
         flash(_("Uw bericht is aangepast."), "success")
         if wants_fragment():
-            return message_html(message)
+            return render_template("chat/_message.html", m=message)
         return redirect(
             url_for("chat.show", conversation_id=conversation_id, _anchor=f"message-{message.id}"),
             303,
@@ -332,12 +325,10 @@ def delete(conversation_id: int, message_id: int):
     """Delete one's own message; "bericht verwijderd" stays in its place."""
     message = _message(conversation_id, message_id)
     if EmptyForm().validate_on_submit():
-        keys = service.delete_message(message)
-        db.session.commit()
-        attachments.remove_files(keys)
+        service.delete_message(message)
         flash(_("Uw bericht is verwijderd."), "success")
     if wants_fragment():
-        return message_html(message)
+        return render_template("chat/_message.html", m=message)
     return redirect(
         url_for("chat.show", conversation_id=conversation_id, _anchor=f"message-{message.id}"), 303
     )
@@ -384,7 +375,6 @@ def start():
             and policy.can_start_chat_with(current_user, chosen)
         )
         conversation = service.start_chat(current_user, form.title.data.strip(), chosen)
-        db.session.commit()
         flash(_("Het gesprek is gestart."), "success")
         return redirect(url_for("chat.show", conversation_id=conversation.id), 303)
     status = 422 if request.method == "POST" else 200
@@ -408,17 +398,10 @@ def availability():
         }
     )
     if form.validate_on_submit():
-        row = db.session.get(Availability, current_user.id)
-        if row is None:
-            row = Availability(user_id=current_user.id)
-            db.session.add(row)
-        row.weekdays = "".join(str(d) for d in sorted(set(form.weekdays.data)))
-        row.starts_at = form.starts_at.data
-        row.ends_at = form.ends_at.data
-        row.chat_off = form.chat_off.data
-        row.off_until = form.off_until.data if form.chat_off.data else None
-        row.off_message = (form.off_message.data or "").strip()
-        db.session.commit()
+        set_availability(current_user, weekdays=form.weekdays.data,
+                         starts_at=form.starts_at.data, ends_at=form.ends_at.data,
+                         chat_off=form.chat_off.data, off_until=form.off_until.data,
+                         off_message=form.off_message.data)
         flash(_("Uw beschikbaarheid is opgeslagen."), "success")
         return redirect(url_for("chat.availability"), 303)
     status = 422 if request.method == "POST" else 200

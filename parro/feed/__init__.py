@@ -1,7 +1,19 @@
 from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+from .. import navigation
 
 bp = Blueprint("feed", __name__, url_prefix="/groepen", cli_group="feed")
 
 # views: the feed pages; posts: writing, editing, liking; announcements: school-wide;
 # publishing: important posts by mail, scheduled posts at their time (flask feed publish).
-from . import announcements, posts, publishing, views  # noqa: E402,F401
+from . import announcements, counts, posts, publishing, views  # noqa: E402,F401
+
+bp.cli.add_command(publishing.publish_command)
+bp.before_app_request(publishing.start_publisher)
+
+navigation.register(navigation.NavItem(
+    "feed.index", _l("Groepen"), position=10, key="feed", count=counts.new_posts_count,
+    params=counts.params, text=lambda user, n: ngettext("nieuw bericht", "nieuwe berichten", n),
+))

@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import Date, bindparam, exists, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from .. import media, policy
 from ..clock import today
-from ..database import set_loaded
+from ..database import end_reads, reads_first, set_loaded, writer_transactions
 from ..extensions import db
 from ..forms import EmptyForm
 from ..htmx import is_htmx
 from ..models import Announcement, AnnouncementDismissal, AnnouncementGroup, Attachment, User
+from ..sql import DAY, GROUP_IDS, IDS, USER_ID, prebuilt
 from . import bp
 from .forms import AnnouncementForm
-from .service import attachments_from, clean_text, commit_with_files
+from .service import (
+    attachments_from,
+    clean_text,
+    commit_with_files,
+    delete_announcement_and_files,
+    dismiss,
+)
 
 
 def pinned(user: User, group_ids: set[int]) -> list[Announcement]:
@@ -32,22 +37,20 @@ def pinned(user: User, group_ids: set[int]) -> list[Announcement]:
     values = {"day": today(), "group_ids": sorted(group_ids), "user_id": user.id}
     announcements = list(db.session.scalars(_pinned_statement(), values))
     if announcements:
-        files = db.session.scalars(_ATTACHMENTS, {"ids": [a.id for a in announcements]})
+        files = db.session.scalars(_attachments(), {"ids": [a.id for a in announcements]})
         set_loaded(announcements, "attachments", ((f.announcement_id, f) for f in files))
     return announcements
 
 
-_ATTACHMENTS = (
-    select(Attachment)
-    .where(Attachment.announcement_id.in_(bindparam("ids", expanding=True)))
-    .order_by(Attachment.position)
-)
+@prebuilt
+def _attachments():
+    return select(Attachment).where(Attachment.announcement_id.in_(IDS)).order_by(
+        Attachment.position)
 
 
-@functools.cache
+@prebuilt
 def _pinned_statement():
-    """Built once (it is on every feed page): building it costs more than running it."""
-    day = bindparam("day", type_=Date())
+    day = DAY
     return (
         select(Announcement)
         .where(
@@ -57,13 +60,13 @@ def _pinned_statement():
                 Announcement.all_groups.is_(True),
                 Announcement.id.in_(
                     select(AnnouncementGroup.announcement_id).where(
-                        AnnouncementGroup.group_id.in_(bindparam("group_ids", expanding=True))
+                        AnnouncementGroup.group_id.in_(GROUP_IDS)
                     )
                 ),
             ),
             ~exists().where(
                 AnnouncementDismissal.announcement_id == Announcement.id,
-                AnnouncementDismissal.user_id == bindparam("user_id"),
+                AnnouncementDismissal.user_id == USER_ID,
             ),
         )
         .order_by(Announcement.created_at.desc(), Announcement.id.desc())
@@ -88,6 +91,7 @@ def announcements():
 
 
 @bp.route("/mededelingen/nieuw", methods=["GET", "POST"])
+@reads_first
 @login_required
 def new_announcement():
     """Write a school-wide announcement, optionally with the newsletter as PDF."""
@@ -107,6 +111,7 @@ def new_announcement():
                                         allowed=(media.DOCUMENT,))
         staged = []
         if not problems:
+            end_reads(db.session())  # nothing is held while the newsletter is processed
             try:
                 staged = media.process(checked, limits)
             except media.UploadErrors as exc:
@@ -115,18 +120,19 @@ def new_announcement():
             form.newsletter.errors = list(form.newsletter.errors) + [str(p) for p in problems]
         else:
             chosen = [] if form.all_groups.data else form.groups.data
-            announcement = Announcement(
-                author=current_user,
-                title=form.title.data.strip(),
-                body=clean_text(form.body.data),
-                all_groups=form.all_groups.data,
-                starts_on=today(),
-                ends_on=form.ends_on.data,
-                announcement_groups=[AnnouncementGroup(group_id=gid) for gid in chosen],
-                attachments=attachments_from(staged),
-            )
-            db.session.add(announcement)
-            commit_with_files(staged)
+            with writer_transactions():
+                announcement = Announcement(
+                    author=current_user,
+                    title=form.title.data.strip(),
+                    body=clean_text(form.body.data),
+                    all_groups=form.all_groups.data,
+                    starts_on=today(),
+                    ends_on=form.ends_on.data,
+                    announcement_groups=[AnnouncementGroup(group_id=gid) for gid in chosen],
+                    attachments=attachments_from(staged),
+                )
+                db.session.add(announcement)
+                commit_with_files(staged)
             flash(_("De mededeling is geplaatst."), "success")
             return redirect(url_for("feed.announcements"), 303)
     status = 422 if form.is_submitted() else 200
@@ -141,10 +147,7 @@ def delete_announcement(announcement_id: int):
     announcement = db.get_or_404(Announcement, announcement_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    keys = [a.key for a in announcement.attachments]
-    db.session.delete(announcement)
-    db.session.commit()
-    media.remove(keys)
+    delete_announcement_and_files(announcement)
     flash(_("De mededeling is verwijderd."), "success")
     return redirect(url_for("feed.announcements"), 303)
 
@@ -157,11 +160,7 @@ def dismiss_announcement(announcement_id: int):
     policy.require(policy.can_see_announcement(current_user, announcement))
     if not EmptyForm().validate_on_submit():
         abort(400)
-    db.session.add(AnnouncementDismissal(announcement_id=announcement.id, user_id=current_user.id))
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()  # closed twice (two tabs): it is closed
+    dismiss(announcement, current_user)
     flash(_("De mededeling is gesloten. U vindt hem terug bij Mededelingen."), "success")
     if is_htmx():
         return ""

@@ -24,15 +24,12 @@ from sqlalchemy.orm import aliased
 
 from .. import policy
 from ..clock import now
-from ..database import UTCDateTime, upsert_insert, writing
+from ..database import UTCDateTime, upsert_insert, write_now
 from ..extensions import db
-from ..layout import NOW, USER_ID
-from ..models import Group, GroupSeen, Post, PostGroup, User
+from ..models import Group, GroupSeen, Post, PostGroup, Role, User
+from ..sql import GROUP_IDS, NOW, USER_ID, prebuilt
 
 NEW_SINCE = bindparam("new_since", type_=UTCDateTime())
-# Groups opened during this request: their posts are no longer new, although
-# the mark was written on another connection (a SQLite reader keeps its snapshot).
-OPENED = bindparam("opened_groups", expanding=True)
 
 
 def params(user: User) -> dict:
@@ -41,7 +38,6 @@ def params(user: User) -> dict:
         "user_id": user.id,
         "now": now(),
         "new_since": now() - timedelta(days=current_app.config["FEED_NEW_DAYS"]),
-        "opened_groups": sorted(policy.per_request("feed_groups_opened", set)),
     }
 
 
@@ -65,13 +61,12 @@ def _is_new(pg, groups) -> list:
         pg.publish_at <= NOW,
         Post.hidden_at.is_(None),
         or_(Post.author_id.is_(None), Post.author_id != USER_ID),
-        # Opened one of its groups after it was published, or during this request.
+        # Opened one of its groups after it was published.
         ~exists(
             in_groups.join(GroupSeen, GroupSeen.group_id == PostGroup.group_id).where(
                 GroupSeen.user_id == USER_ID, GroupSeen.seen_at >= Post.publish_at
             )
         ),
-        ~exists(in_groups.where(PostGroup.group_id.in_(OPENED))),
     ]
 
 
@@ -83,12 +78,10 @@ def _new_posts(columns, groups):
     )
 
 
-def new_posts_count(user: User):
-    """The number of new posts over all the user's groups, as a scalar subquery.
-
-    Built with bind parameters (params()), the same for every user of this role.
-    """
-    groups = policy.visible_groups_select(user, USER_ID)
+def new_posts_count(role: Role):
+    """The number of new posts over all the groups of a user with this role, as a
+    scalar subquery with bind parameters (params()): the navigation's count."""
+    groups = policy.visible_groups_select(role)
     # A post in two of the user's groups counts once.
     return _new_posts(lambda pg: [func.count(pg.post_id.distinct())], groups).scalar_subquery()
 
@@ -106,20 +99,14 @@ def open_groups(user: User, group_ids: set[int], opening: set[int]) -> Counter:
     opened = {group_id for group_id, _post in rows if group_id in opening}
     if opened:
         _mark_seen(user, opened)
-    policy.per_request("feed_groups_opened", set).update(opening)
     read = {post_id for group_id, post_id in rows if group_id in opening}
     return Counter(group_id for group_id, post_id in rows if post_id not in read)
 
 
-_statements: dict[str, object] = {}
-
-
+@prebuilt
 def _open_groups_statement():
-    """Each of these groups' new posts; built once (the group ids are bound, expanding)."""
-    if "open_groups" not in _statements:
-        ids = bindparam("group_ids", expanding=True)
-        _statements["open_groups"] = _new_posts(lambda pg: [pg.group_id, pg.post_id], ids)
-    return _statements["open_groups"]
+    """Each of these groups' new posts."""
+    return _new_posts(lambda pg: [pg.group_id, pg.post_id], GROUP_IDS)
 
 
 def _mark_seen(user: User, group_ids: set[int]) -> None:
@@ -129,6 +116,4 @@ def _mark_seen(user: User, group_ids: set[int]) -> None:
     statement = statement.on_conflict_do_update(
         index_elements=["user_id", "group_id"], set_={"seen_at": statement.excluded.seen_at}
     )
-    # Its own short write transaction, as the read receipts: this is a GET request.
-    with writing(), db.engine.begin() as conn:
-        conn.execute(statement)
+    write_now(statement)

@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from .. import media, policy
+from ..database import end_reads, reads_first, writer_transactions
 from ..extensions import db
 from ..forms import EmptyForm
 from ..htmx import is_htmx, wants_fragment
@@ -61,6 +62,7 @@ def _fragment_or_page(fragment: str, page: str, status: int = 200, **context):
 
 
 @bp.route("/<int:group_id>/nieuw", methods=["GET", "POST"])
+@reads_first
 @login_required
 def new_post(group_id: int):
     """Write a post for a group, with photos, videos and PDF files."""
@@ -127,7 +129,11 @@ def _tags_allowed(form: PostForm, tag_groups) -> bool:
 
 
 def _create(form: PostForm) -> Post | None:
-    """Check and process the files, then store the post; None (with errors on the form) if not."""
+    """Check and process the files, then store the post; None (with errors on the form) if not.
+
+    The checks read; the files are processed with no transaction open; the post
+    is written in a transaction of its own (new_post is reads_first).
+    """
     limits = media.Limits.from_config(current_app.config)
     checked, problems = media.check(form.files.data or [], limits)
     if problems:
@@ -138,22 +144,24 @@ def _create(form: PostForm) -> Post | None:
             _("Schrijf een bericht of voeg een foto of bestand toe.")
         ]
         return None
+    end_reads(db.session())  # nothing is held while the files are processed
     try:
         staged = media.process(checked, limits)
     except media.UploadErrors as exc:
         form.files.errors = list(form.files.errors) + list(exc.messages)
         return None
-    groups = [db.session.get(Group, gid) for gid in form.groups.data]
-    return service.create_post(
-        current_user,
-        groups,
-        title=form.title.data,
-        body=form.body.data,
-        important=form.important.data,
-        publish_at=local_to_utc(form.publish_at.data) if form.publish_at.data else None,
-        staged=staged,
-        tagged_ids=form.tagged.data or [],
-    )
+    with writer_transactions():
+        groups = [db.session.get(Group, gid) for gid in form.groups.data]
+        return service.create_post(
+            current_user,
+            groups,
+            title=form.title.data,
+            body=form.body.data,
+            important=form.important.data,
+            publish_at=local_to_utc(form.publish_at.data) if form.publish_at.data else None,
+            staged=staged,
+            tagged_ids=form.tagged.data or [],
+        )
 
 
 @bp.route("/bericht/<int:post_id>")

@@ -23,7 +23,6 @@ from ..clock import now
 from ..extensions import db
 from ..models import Guardianship, Membership, Post, School, User
 from ..notifications import GROUP_POSTS, IMPORTANT_POSTS, notify
-from . import bp
 
 log = logging.getLogger(__name__)
 INTERVAL = 60  # seconds between two rounds of the publisher thread
@@ -98,7 +97,7 @@ def publish_due() -> int:
     return published
 
 
-@bp.cli.command("publish")
+@click.command("publish")
 @click.option("--loop", is_flag=True, help="Keep running, checking every minute.")
 def publish_command(loop):
     """Mail the posts whose scheduled time has come."""
@@ -130,8 +129,7 @@ def _loop(app: Flask) -> None:
                 db.session.remove()
 
 
-@bp.before_app_request
-def _start_publisher():
+def start_publisher():
     # Started by the first request, so CLI commands never run one; tests (TESTING)
     # never do, they call publish_due() themselves.
     if _started.is_set():

@@ -1,43 +1,38 @@
 """Loading a page of the feed with everything its template shows, in a fixed number of queries.
 
-A page of posts is read as plain rows into FeedPost (three queries: the posts
-with their authors' names, their groups, their attachments with photo tags):
-building ORM objects for twenty posts, their groups, photos and tags cost more
-than all of the page's SQL. The single post page (one_post) keeps the ORM Post;
-describe() and the policy take either. Then one query for the like counts, and
-for staff three more (who liked, which families, who read). Guardians add one
-read and at most one write for their read receipts. None of it grows with the
-number of posts, photos, likes or groups.
+A page of posts is three queries, each built once (sql.prebuilt): the posts with their
+authors (only the columns the page shows; raiseload makes any other load loud), their
+groups, and their attachments with photo tags, given to the posts with
+database.set_loaded. Then one query for the like counts, and for staff three more (who
+liked, which families, who read). Guardians add one read and at most one write for
+their read receipts. None of it grows with the number of posts, photos, likes or groups.
 """
 
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy import bindparam, case, func, select, tuple_
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, load_only, raiseload
 
 from .. import policy
 from ..clock import now
-from ..database import UTCDateTime, upsert_insert, writing
+from ..database import set_loaded, upsert_insert, write_now
 from ..extensions import db
-from ..layout import USER_ID
 from ..models import (
     Attachment,
     Group,
     Guardianship,
     Like,
     Membership,
-    PhotoTag,
     Post,
     PostGroup,
     ReadReceipt,
     Student,
     User,
 )
+from ..sql import BEFORE, IDS, LIMIT, NOW, USER_ID, prebuilt
 
 
 @dataclass
@@ -74,96 +69,20 @@ class PostInfo:
         return self.families_total - len(self.unread)
 
 
-@dataclass(eq=False)
-class FeedAuthor:
-    id: int
-    name: str
-    # The User's own rules for both, applied to the name read with the post.
-    display_name = User.display_name
-    initials = User.initials
-
-
-@dataclass(eq=False)
-class FeedGroup:
-    id: int
-    name: str
-    grade: int | None
-
-    def __str__(self) -> str:
-        return self.name
-
-
-@dataclass(eq=False)
-class FeedPostGroup:
-    group_id: int
-    group: FeedGroup
-
-
-@dataclass(eq=False)
-class FeedTag:
-    student_id: int
-
-
-@dataclass(eq=False)
-class FeedAttachment:
-    id: int
-    kind: str
-    key: str
-    filename: str
-    size: int
-    width: int | None
-    height: int | None
-    description: str
-    tags: list[FeedTag] = field(default_factory=list)
-    is_photo = Attachment.is_photo
-
-
-@dataclass(eq=False)
-class FeedPost:
-    """A post as the feed shows it, read as rows: what the template and the policy ask of a Post."""
-
-    id: int
-    author_id: int | None
-    title: str
-    body: str
-    important: bool
-    publish_at: datetime
-    edited_at: datetime | None
-    hidden_at: datetime | None
-    author: FeedAuthor | None
-    post_groups: list[FeedPostGroup] = field(default_factory=list)
-    attachments: list[FeedAttachment] = field(default_factory=list)
-    is_published = Post.is_published
-    is_hidden = Post.is_hidden
-    group_list = Post.group_list
-    photos = Post.photos
-    files = Post.files
-
-
 @dataclass
 class FeedPage:
-    posts: list[FeedPost]
+    posts: list[Post]
     info: dict[int, PostInfo]
     next_before: int | None
 
 
-def _post_query():
-    # Groups with their post_groups, and tags with their attachments: one query each.
-    return select(Post).options(
-        joinedload(Post.author),
-        selectinload(Post.post_groups).joinedload(PostGroup.group),
-        selectinload(Post.attachments).joinedload(Attachment.tags),
-    )
+WINDOW = bindparam("window")
+POST_ID = bindparam("post_id")
 
 
-# Statements on the feed's path are built once, with bind parameters: putting a
-# SELECT together costs more than SQLite takes to run it.
-IDS = bindparam("ids", expanding=True)
-
-
-@functools.cache
+@prebuilt
 def _page_statement(staff: bool, older: bool, newest_only: bool):
-    """A page of posts, read as rows; `older`: after the cursor post `before`.
+    """A page of posts; `older`: after the cursor post `before`.
 
     `newest_only` looks among the user's groups' newest `window` posts only, straight
     from ix_post_group_feed, instead of sorting every post the groups had this year.
@@ -171,8 +90,7 @@ def _page_statement(staff: bool, older: bool, newest_only: bool):
     missed would be older than all `window` it looked at, which then hold fewer than
     limit + 1 visible posts (feed_page asks again without it when it finds fewer).
     """
-    moment = bindparam("now", type_=UTCDateTime())
-    before = bindparam("before")
+    moment, before = NOW, BEFORE
     cursor = aliased(Post)
     at = select(cursor.publish_at).where(cursor.id == before).scalar_subquery()
     in_groups = select(PostGroup.post_id).where(PostGroup.group_id.in_(IDS))
@@ -183,18 +101,22 @@ def _page_statement(staff: bool, older: bool, newest_only: bool):
             in_groups = in_groups.where(
                 tuple_(PostGroup.publish_at, PostGroup.post_id) < tuple_(at, before))
         in_groups = in_groups.order_by(
-            PostGroup.publish_at.desc(), PostGroup.post_id.desc()).limit(bindparam("window"))
+            PostGroup.publish_at.desc(), PostGroup.post_id.desc()).limit(WINDOW)
     query = (
-        select(Post.id, Post.author_id, Post.title, Post.body, Post.important, Post.publish_at,
-               Post.edited_at, Post.hidden_at, User.name)
-        .outerjoin(User, User.id == Post.author_id)
+        select(Post)
+        .options(
+            load_only(Post.id, Post.author_id, Post.title, Post.body, Post.important,
+                      Post.publish_at, Post.edited_at, Post.hidden_at, Post.version),
+            joinedload(Post.author).load_only(User.id, User.name, User.version),
+            raiseload("*"),
+        )
         .where(Post.id.in_(in_groups), Post.hidden_at.is_(None))
     )
     if not staff:
         query = query.where(Post.publish_at <= moment)
     if older:
         query = query.where(tuple_(Post.publish_at, Post.id) < tuple_(at, before))
-    return query.order_by(Post.publish_at.desc(), Post.id.desc()).limit(bindparam("limit"))
+    return query.order_by(Post.publish_at.desc(), Post.id.desc()).limit(LIMIT)
 
 
 def feed_page(user: User, group_ids: set[int], before: int | None = None,
@@ -203,13 +125,9 @@ def feed_page(user: User, group_ids: set[int], before: int | None = None,
     values = {"ids": sorted(group_ids), "now": now(), "before": before, "limit": limit + 1,
               "window": 2 * (limit + 1)}  # room for posts in two of the user's groups
 
-    def read(newest_only: bool) -> list[FeedPost]:
+    def read(newest_only: bool) -> list[Post]:
         statement = _page_statement(user.is_staff, before is not None, newest_only)
-        return [
-            FeedPost(*row[:8],
-                     author=FeedAuthor(row.author_id, row.name) if row.author_id else None)
-            for row in db.session.execute(statement, values)
-        ]
+        return list(db.session.scalars(statement, values))
 
     posts = read(newest_only=True)
     if len(posts) <= limit:  # the last page, or hidden posts among the newest: look at all
@@ -220,44 +138,46 @@ def feed_page(user: User, group_ids: set[int], before: int | None = None,
     return FeedPage(posts, describe(user, posts), next_before)
 
 
-_GROUPS = (
-    select(PostGroup.post_id, Group.id, Group.name, Group.grade)
-    .join(Group, Group.id == PostGroup.group_id)
-    .where(PostGroup.post_id.in_(IDS))
-)
-_ATTACHMENTS = (
-    select(Attachment.post_id, Attachment.id, Attachment.kind, Attachment.key,
-           Attachment.filename, Attachment.size, Attachment.width, Attachment.height,
-           Attachment.description, PhotoTag.student_id)
-    .outerjoin(PhotoTag, PhotoTag.attachment_id == Attachment.id)
-    .where(Attachment.post_id.in_(IDS))
-    .order_by(Attachment.position, Attachment.id, PhotoTag.id)
-)
+@prebuilt
+def _groups():
+    return (
+        select(PostGroup)
+        .options(joinedload(PostGroup.group).load_only(Group.id, Group.name, Group.grade,
+                                                        Group.version))
+        .where(PostGroup.post_id.in_(IDS))
+    )
 
 
-def _add_groups_and_attachments(posts: list[FeedPost]) -> None:
-    by_id = {post.id: post for post in posts}
-    if not by_id:
+@prebuilt
+def _attachments():
+    return (
+        select(Attachment)
+        .options(joinedload(Attachment.tags), raiseload(Attachment.post))
+        .where(Attachment.post_id.in_(IDS))
+        .order_by(Attachment.position, Attachment.id)
+    )
+
+
+def _add_groups_and_attachments(posts: list[Post]) -> None:
+    if not posts:
         return
-    ids = {"ids": list(by_id)}
-    groups: dict[int, FeedGroup] = {}
-    for post_id, group_id, name, grade in db.session.execute(_GROUPS, ids):
-        group = groups.setdefault(group_id, FeedGroup(group_id, name, grade))
-        by_id[post_id].post_groups.append(FeedPostGroup(group_id, group))
-    attachments: dict[int, FeedAttachment] = {}
-    for post_id, *columns, student_id in db.session.execute(_ATTACHMENTS, ids):
-        attachment = attachments.get(columns[0])
-        if attachment is None:
-            attachment = attachments[columns[0]] = FeedAttachment(*columns)
-            by_id[post_id].attachments.append(attachment)
-        if student_id is not None:
-            attachment.tags.append(FeedTag(student_id))
+    ids = {"ids": [post.id for post in posts]}
+    groups = db.session.scalars(_groups(), ids)
+    set_loaded(posts, "post_groups", ((pg.post_id, pg) for pg in groups))
+    attachments = db.session.scalars(_attachments(), ids).unique()
+    set_loaded(posts, "attachments", ((a.post_id, a) for a in attachments))
+
+
+@prebuilt
+def _one_post():
+    return select(Post).options(joinedload(Post.author)).where(Post.id == POST_ID)
 
 
 def one_post(user: User, post_id: int) -> tuple[Post | None, PostInfo | None]:
-    post = db.session.scalar(_post_query().where(Post.id == post_id))
+    post = db.session.scalar(_one_post(), {"post_id": post_id})
     if post is None:
         return None, None
+    _add_groups_and_attachments([post])
     return post, describe(user, [post])[post.id]
 
 
@@ -270,11 +190,13 @@ def like_state(user: User, post: Post) -> PostInfo:
     return PostInfo(like_count=count, liked=bool(liked), can_like=policy.can_like(user, post))
 
 
-_LIKES = (
-    select(Like.post_id, func.count(), func.sum(case((Like.user_id == USER_ID, 1), else_=0)))
-    .where(Like.post_id.in_(IDS))
-    .group_by(Like.post_id)
-)
+@prebuilt
+def _likes():
+    return (
+        select(Like.post_id, func.count(), func.sum(case((Like.user_id == USER_ID, 1), else_=0)))
+        .where(Like.post_id.in_(IDS))
+        .group_by(Like.post_id)
+    )
 
 
 def describe(user: User, posts: list[Post]) -> dict[int, PostInfo]:
@@ -283,7 +205,7 @@ def describe(user: User, posts: list[Post]) -> dict[int, PostInfo]:
     if not posts:
         return info
     params = {"ids": list(info), "user_id": user.id}
-    for post_id, count, liked in db.session.execute(_LIKES, params):
+    for post_id, count, liked in db.session.execute(_likes(), params):
         info[post_id].like_count = count
         info[post_id].liked = bool(liked)
     for post in posts:
@@ -357,9 +279,10 @@ def _add_stats(posts: list[Post], info: dict[int, PostInfo]) -> None:
         ]
 
 
-_SEEN = select(ReadReceipt.post_id).where(
-    ReadReceipt.user_id == USER_ID, ReadReceipt.post_id.in_(IDS)
-)
+@prebuilt
+def _seen():
+    return select(ReadReceipt.post_id).where(
+        ReadReceipt.user_id == USER_ID, ReadReceipt.post_id.in_(IDS))
 
 
 def _mark_read(user: User, posts: list[Post], info: dict[int, PostInfo]) -> None:
@@ -367,7 +290,7 @@ def _mark_read(user: User, posts: list[Post], info: dict[int, PostInfo]) -> None
     if not posts:
         return
     ids = [p.id for p in posts]
-    seen = set(db.session.scalars(_SEEN, {"ids": ids, "user_id": user.id}))
+    seen = set(db.session.scalars(_seen(), {"ids": ids, "user_id": user.id}))
     unseen = [i for i in ids if i not in seen]
     for post_id in unseen:
         info[post_id].new = True
@@ -375,12 +298,6 @@ def _mark_read(user: User, posts: list[Post], info: dict[int, PostInfo]) -> None
         return
     moment = now()
     rows = [{"post_id": i, "user_id": user.id, "read_at": moment} for i in unseen]
-    # On a connection and in a short write transaction of its own: this is a GET
-    # request, whose session keeps reading (committing it would expire the posts).
-    with writing(), db.engine.begin() as conn:
-        conn.execute(_insert_ignoring_duplicates(rows))
-
-
-def _insert_ignoring_duplicates(rows):
-    """INSERT ... ON CONFLICT DO NOTHING: the same guardian in two tabs is not an error."""
-    return upsert_insert(db.engine.dialect.name)(ReadReceipt).values(rows).on_conflict_do_nothing()
+    # ON CONFLICT DO NOTHING: the same guardian in two tabs is not an error.
+    write_now(upsert_insert(db.engine.dialect.name)(ReadReceipt).values(rows)
+              .on_conflict_do_nothing())

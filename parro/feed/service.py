@@ -11,6 +11,8 @@ from .. import media, policy
 from ..clock import now
 from ..extensions import db
 from ..models import (
+    Announcement,
+    AnnouncementDismissal,
     Attachment,
     Group,
     Like,
@@ -155,3 +157,19 @@ def toggle_like(user: User, post: Post) -> bool:
     except IntegrityError:
         db.session.rollback()  # a double tap: the first one already liked it
     return True
+
+
+def delete_announcement_and_files(announcement: Announcement) -> None:
+    keys = [a.key for a in announcement.attachments]
+    db.session.delete(announcement)
+    db.session.commit()
+    media.remove(keys)
+
+
+def dismiss(announcement: Announcement, user: User) -> None:
+    """Stop pinning an announcement for this user."""
+    db.session.add(AnnouncementDismissal(announcement_id=announcement.id, user_id=user.id))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # closed twice (two tabs): it is closed

@@ -13,10 +13,7 @@ from ..extensions import db
 from ..htmx import wants_fragment
 from ..models import Group, Membership, Post, Student
 from . import announcements, bp, counts
-from .cards import post_card
 from .queries import feed_page
-
-bp.add_app_template_global(post_card)
 
 
 def _before() -> int | None:

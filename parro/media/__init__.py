@@ -1,8 +1,11 @@
 """Photos, videos and files: what teachers, the office and parents upload, and how it goes out.
 
-pipeline.py  checks an upload, cleans it (photos decoded, turned upright and
-             re-encoded without their hidden data) and stores it aside until the
-             database transaction that refers to it has committed
+pipeline.py  checks an upload, cleans it and stores it aside until the database
+             transaction that refers to it has committed
+photos.py    decodes a photo within a memory budget and re-encodes its pixels alone
+videos.py    copies a video into a new MP4 without metadata (ffmpeg)
+documents.py rewrites a PDF without document information and XMP (pikepdf)
+errors.py    why an upload is refused, for the user
 serving.py   sends a stored file, to someone the caller has already authorised
 views.py     the `media` blueprint: the feed's photos, videos and files
 
@@ -10,6 +13,7 @@ Callers use this package's names (`media.check`, `media.process`, `media.PHOTO` 
 the blueprint is registered from views.py, so importing the pipeline imports no view.
 """
 
+from .errors import UploadError, UploadErrors
 from .pipeline import (
     DOCUMENT,
     KEY_RE,
@@ -18,8 +22,6 @@ from .pipeline import (
     VIDEO,
     Limits,
     Staged,
-    UploadError,
-    UploadErrors,
     check,
     clean_filename,
     commit,

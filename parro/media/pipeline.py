@@ -1,45 +1,51 @@
-"""The upload pipeline: check, decode, orient, strip metadata, resize, store.
+"""The upload pipeline: check, clean, store aside; moved into place after the commit.
 
 An upload is classified by its content, never by its name: a PDF by its
 signature, an MP4 by its `ftyp` box, anything else must decode as a photo in
-Pillow. Photos are re-encoded from their pixels (so no EXIF, GPS, XMP or
-camera serial survives), turned upright by their EXIF orientation, converted
-to sRGB and stored twice: a display size and a thumbnail. The original is kept
-only with MEDIA_KEEP_ORIGINALS (and never served).
+Pillow. Nothing is stored as it was sent, so no hidden data (GPS position,
+camera serial, comments, authors) reaches anyone who sees it:
+- photos (photos.py) are turned upright by their EXIF orientation, converted
+  to sRGB and re-encoded from their pixels alone, as a display size and a
+  thumbnail (no EXIF, XMP, IPTC, comment or colour profile survives);
+- videos (videos.py) are copied by ffmpeg into a new MP4 with the first video
+  and audio stream and no metadata at all;
+- PDFs (documents.py) are rewritten by pikepdf without document information
+  and XMP metadata.
+The original is kept only with MEDIA_KEEP_ORIGINALS (and never served).
 
-Files are written under MEDIA_PATH/tmp first; the caller moves them into place
-with `commit()` after its database transaction committed, or throws them away
-with `discard()`. Names are random keys made here; nothing the user sent ever
-becomes part of a path.
+`process` is slow (seconds for 20 photos) and needs no database: the upload
+views run it between their reads and their write transaction, so nobody
+waits for SQLite's write lock meanwhile. Files are written under
+MEDIA_PATH/tmp first; the caller moves them into place with `commit()` after
+its database transaction committed, or throws them away with `discard()`.
+Names are random keys made here; nothing the user sent ever becomes part of
+a path.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import re
 import secrets
 import shutil
+import threading
 import unicodedata
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
-from pillow_heif import register_heif_opener
+from PIL import Image
 from werkzeug.datastructures import FileStorage
 
-register_heif_opener()
-# Pillow warns about images between MAX_IMAGE_PIXELS and twice that; we refuse them ourselves.
-warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+from . import documents, photos, videos
+from .errors import UploadError, UploadErrors
+
 log = logging.getLogger(__name__)
 
 PHOTO, VIDEO, DOCUMENT = "photo", "video", "document"
-PHOTO_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "HEIF"}
 # ISO base media brands of MP4 files (HEIC shares the container, not the brands).
 MP4_BRANDS = {
     b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1",
@@ -48,23 +54,6 @@ MP4_BRANDS = {
 # The files of one attachment: variant -> file name suffix.
 SUFFIXES = {"display": "jpg", "thumb": "thumb.jpg", "file": "bin", "original": "orig"}
 KEY_RE = re.compile(r"[A-Za-z0-9_-]{32}")
-_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-
-
-class UploadError(Exception):
-    """One file cannot be accepted; the message is for the user."""
-
-    def __init__(self, message):
-        super().__init__("upload refused")  # the lazy message is rendered in the request
-        self.message = message
-
-
-class UploadErrors(Exception):
-    """Some files cannot be accepted; `messages` says which and why."""
-
-    def __init__(self, messages):
-        super().__init__(f"{len(messages)} uploads refused")
-        self.messages = messages
 
 
 @dataclass
@@ -89,11 +78,13 @@ class Limits:
     video_bytes: int
     document_bytes: int
     max_pixels: int
+    max_request_pixels: int
     display_size: int
     thumb_size: int
     quality: int
     keep_originals: bool
     workers: int
+    ffmpeg: str | None  # the program, None when it is not installed
 
     @classmethod
     def from_config(cls, cfg) -> Limits:
@@ -104,11 +95,13 @@ class Limits:
             video_bytes=cfg["MEDIA_MAX_VIDEO_MB"] * mb,
             document_bytes=cfg["MEDIA_MAX_DOCUMENT_MB"] * mb,
             max_pixels=cfg["MEDIA_MAX_PIXELS"],
+            max_request_pixels=cfg["MEDIA_MAX_REQUEST_PIXELS"],
             display_size=cfg["MEDIA_DISPLAY_SIZE"],
             thumb_size=cfg["MEDIA_THUMB_SIZE"],
             quality=cfg["MEDIA_JPEG_QUALITY"],
             keep_originals=cfg["MEDIA_KEEP_ORIGINALS"],
             workers=cfg["MEDIA_WORKERS"],
+            ffmpeg=videos.find_ffmpeg(cfg["MEDIA_FFMPEG"]),
         )
 
 
@@ -214,138 +207,130 @@ def _mb(n: int) -> str:
 
 
 def process(checked: list[tuple[FileStorage, str]], limits: Limits) -> list[Staged]:
-    """Process the checked uploads (photos in parallel). All succeed, or UploadError.
+    """Clean the checked uploads and store them aside. All succeed, or UploadErrors.
 
-    On failure nothing stays on disk; the error names every file that failed.
+    This takes seconds for 20 photos and needs no database: call it with no
+    transaction open (database.end_reads), and write the rows afterwards.
+    Every photo's header is read first, so a request over its pixel limits is
+    refused before anything is decoded. On failure nothing stays on disk; the
+    error names every file that failed.
     """
-    Image.MAX_IMAGE_PIXELS = limits.max_pixels  # Pillow refuses twice this before decoding
     tmp = root() / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
     base = root()
-    jobs = [(upload, kind, new_key()) for upload, kind in checked]
-    results: list[Staged | None] = [None] * len(jobs)
     errors = []
-
-    def run(i):
-        upload, kind, key = jobs[i]
-        staged = Staged(key=key, kind=kind, filename="", content_type="", size=0)
-        try:
-            if kind == PHOTO:
-                _photo(upload, staged, limits, tmp, base)
-            else:
-                _copy(upload, staged, tmp, base)
-        except Exception:
-            discard([staged])
-            raise
-        results[i] = staged
-
-    with ThreadPoolExecutor(max_workers=max(1, limits.workers)) as pool:
-        futures = [pool.submit(run, i) for i in range(len(jobs))]
-        for (upload, _, _), future in zip(jobs, futures, strict=True):
-            exc = future.exception()
-            if exc is None:
-                continue
-            name = shown_name(upload)
-            if isinstance(exc, UploadError):
-                errors.append(_l("%(name)s: %(problem)s", name=name, problem=exc.message))
-            else:
-                log.warning("upload %r refused: %s: %s", name, type(exc).__name__, exc)
-                errors.append(
-                    _l("%(name)s is geen foto, video (MP4) of PDF-bestand, of het is beschadigd.",
-                       name=name)
-                )
+    opened = {}
+    for i, (upload, kind) in enumerate(checked):
+        if kind == PHOTO:
+            try:
+                opened[i] = photos.open_photo(upload.stream, limits.max_pixels,
+                                              limits.display_size)
+            except UploadError as exc:
+                errors.append(_refusal(upload, exc))
+    decoded = sum(image.width * image.height for image in opened.values())
+    if decoded > limits.max_request_pixels:
+        errors.append(_l(
+            "Deze foto's hebben samen te veel pixels om in één keer te verwerken "
+            "(%(mp)d megapixel; maximaal %(max)d). Voeg er minder tegelijk toe.",
+            mp=decoded // 1_000_000, max=limits.max_request_pixels // 1_000_000))
     if errors:
-        discard([s for s in results if s])
         raise UploadErrors(errors)
-    return results  # type: ignore[return-value]
+
+    results: list[Staged] = []
+    jobs = []
+    # Full-size photos are decoded here, in the request's thread, one at a time,
+    # and only the display size goes to the threads that encode the stored files.
+    # Memory freed by one thread is kept for that thread by the C allocator:
+    # decoding in several threads would hold several full-size photos' worth.
+    ready = threading.BoundedSemaphore(max(1, limits.workers))  # display sizes in flight
+    with ThreadPoolExecutor(max_workers=max(1, limits.workers)) as pool:
+        for i, (upload, kind) in enumerate(checked):
+            staged = Staged(key=new_key(), kind=kind, filename="", content_type="", size=0)
+            ready.acquire()
+            try:
+                if kind == PHOTO:
+                    display = photos.decode(opened.pop(i), limits.display_size)
+                    job = pool.submit(_photo, upload, display, staged, limits, tmp, base)
+                elif kind == VIDEO:
+                    job = pool.submit(_video, upload, staged, limits, tmp, base)
+                else:
+                    job = pool.submit(_document, upload, staged, tmp, base)
+            except Exception as exc:  # every failure is told to the user, by file
+                ready.release()
+                errors.append(_refusal(upload, exc))
+                continue
+            job.add_done_callback(lambda _job: ready.release())
+            results.append(staged)
+            jobs.append((upload, staged, job))
+        for upload, staged, job in jobs:
+            if job.exception() is not None:
+                discard([staged])
+                errors.append(_refusal(upload, job.exception()))
+    if errors:
+        discard(results)
+        raise UploadErrors(errors)
+    return results
+
+
+def _refusal(upload: FileStorage, exc: Exception):
+    """What to tell the user about a file that failed."""
+    name = shown_name(upload)
+    if isinstance(exc, UploadError):
+        return _l("%(name)s: %(problem)s", name=name, problem=exc.message)
+    log.warning("upload %r refused: %s: %s", name, type(exc).__name__, exc)
+    return _l("%(name)s is geen foto, video (MP4) of PDF-bestand, of het is beschadigd.",
+              name=name)
 
 
 def _tmp_name(tmp: Path, key: str, variant: str) -> Path:
     return tmp / f"{key}.{SUFFIXES[variant]}.part"
 
 
-def _copy(upload: FileStorage, staged: Staged, tmp: Path, base: Path) -> None:
-    if staged.kind == VIDEO:
-        staged.content_type, ext, default = "video/mp4", "mp4", "video"
-    else:
-        staged.content_type, ext, default = "application/pdf", "pdf", "document"
-    staged.filename = clean_filename(upload.filename, ext, default)
+def _video(upload: FileStorage, staged: Staged, limits: Limits, tmp: Path, base: Path) -> None:
+    staged.content_type = "video/mp4"
+    staged.filename = clean_filename(upload.filename, "mp4", "video")
     part = _tmp_name(tmp, staged.key, "file")
     staged.files.append((part, path_for(staged.key, "file", base)))
-    upload.stream.seek(0)
-    with open(part, "wb") as out:
-        shutil.copyfileobj(upload.stream, out, 1024 * 1024)
+    # ffmpeg reads a file it can seek in: the moov box of a phone's MP4 is often at its end.
+    received = tmp / f"{staged.key}.upload.part"
+    try:
+        upload.stream.seek(0)
+        with open(received, "wb") as out:
+            shutil.copyfileobj(upload.stream, out, 1024 * 1024)
+        videos.remux(received, part, limits.ffmpeg)
+    finally:
+        received.unlink(missing_ok=True)
     staged.size = part.stat().st_size
 
 
-def _photo(upload: FileStorage, staged: Staged, limits: Limits, tmp: Path, base: Path) -> None:
-    stream = upload.stream
-    stream.seek(0)
-    too_many_pixels = _l("deze foto heeft te veel pixels (maximaal %(mp)d megapixel).",
-                         mp=limits.max_pixels // 1_000_000)
-    try:
-        img = Image.open(stream)
-    except Image.DecompressionBombError:
-        raise UploadError(too_many_pixels) from None
-    except UnidentifiedImageError:
-        raise UploadError(_l("dit is geen foto, video (MP4) of PDF-bestand.")) from None
-    if img.format not in PHOTO_FORMATS:
-        raise UploadError(
-            _l("dit soort afbeelding wordt niet ondersteund (wel JPEG, PNG, WebP, HEIC).")
-        )
-    width, height = img.size
-    if width * height > limits.max_pixels:
-        raise UploadError(too_many_pixels)
-    if img.format in ("JPEG", "MPO"):
-        # Decode at 1/2, 1/4 or 1/8 scale when that is still at least the display
-        # size: for a 12 MP photo this saves most of the decoding time and memory.
-        box = limits.display_size / max(width, height)
-        if box < 1:
-            img.draft("RGB", (int(width * box), int(height * box)))
-    try:
-        img.load()
-    except OSError:
-        raise UploadError(_l("deze foto is beschadigd of onvolledig.")) from None
-    img = ImageOps.exif_transpose(img)
-    img = _to_srgb(img)
-    display = img.copy()
-    display.thumbnail((limits.display_size, limits.display_size), Image.Resampling.LANCZOS)
+def _document(upload: FileStorage, staged: Staged, tmp: Path, base: Path) -> None:
+    staged.content_type = "application/pdf"
+    staged.filename = clean_filename(upload.filename, "pdf", "document")
+    part = _tmp_name(tmp, staged.key, "file")
+    staged.files.append((part, path_for(staged.key, "file", base)))
+    documents.clean(upload.stream, part)
+    staged.size = part.stat().st_size
+
+
+def _photo(upload: FileStorage, display: Image.Image, staged: Staged, limits: Limits,
+           tmp: Path, base: Path) -> None:
     thumb = display.copy()
     thumb.thumbnail((limits.thumb_size, limits.thumb_size), Image.Resampling.LANCZOS)
-
     staged.filename = clean_filename(upload.filename, "jpg", "foto")
     staged.content_type = "image/jpeg"
     staged.width, staged.height = display.size
     for variant, picture in (("display", display), ("thumb", thumb)):
         part = _tmp_name(tmp, staged.key, variant)
         staged.files.append((part, path_for(staged.key, variant, base)))
-        # No exif=, icc_profile= or other info: the new file carries pixels only.
         picture.save(part, "JPEG", quality=limits.quality, progressive=True)
     staged.size = staged.files[0][0].stat().st_size
     if limits.keep_originals:
         part = _tmp_name(tmp, staged.key, "original")
         staged.files.append((part, path_for(staged.key, "original", base)))
-        stream.seek(0)
+        upload.stream.seek(0)
         with open(part, "wb") as out:
-            shutil.copyfileobj(stream, out, 1024 * 1024)
+            shutil.copyfileobj(upload.stream, out, 1024 * 1024)
         staged.has_original = True
-
-
-def _to_srgb(img: Image.Image) -> Image.Image:
-    """Plain RGB in sRGB: transparency on white, colour profiles applied then dropped."""
-    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-        rgba = img.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, (255, 255, 255))
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        return flat
-    icc = img.info.get("icc_profile")
-    if icc and img.mode in ("RGB", "CMYK"):
-        try:
-            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            return ImageCms.profileToProfile(img, source, _SRGB, outputMode="RGB")
-        except (ImageCms.PyCMSError, OSError, ValueError):
-            pass  # a broken profile: fall back to the plain conversion
-    return img.convert("RGB") if img.mode != "RGB" else img
 
 
 # -- moving into place --------------------------------------------------------

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
-from ..database import UTCDateTime
+from ..database import UTCDateTime, Versioned
 from ..extensions import db
 
 
@@ -93,7 +93,7 @@ class Participant(db.Model):
     user: Mapped[User] = relationship()  # noqa: F821
 
 
-class Message(db.Model):
+class Message(Versioned, db.Model):
     __table_args__ = (
         Index("ix_message_conversation_id_id", "conversation_id", "id"),
         Index("ix_message_conversation_id_revision", "conversation_id", "revision"),

@@ -18,12 +18,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
-from ..database import UTCDateTime
+from ..database import UTCDateTime, Versioned
 from ..extensions import db
 from .school import Group
 
 
-class Post(db.Model):
+class Post(Versioned, db.Model):
     """A groepsbericht, for one or more groups; visible from `publish_at` on."""
 
     __table_args__ = (Index("ix_post_feed_order", "publish_at", "id"),)
@@ -97,7 +97,7 @@ class PostGroup(db.Model):
     group: Mapped[Group] = relationship()
 
 
-class Attachment(db.Model):
+class Attachment(Versioned, db.Model):
     """A stored file of a post or an announcement.
 
     Files live under MEDIA_PATH, named after `key` (random, made by the server);

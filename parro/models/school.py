@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
-from ..database import UTCDateTime
+from ..database import UTCDateTime, Versioned
 from ..extensions import db
 
 
@@ -65,7 +65,7 @@ class SchoolYear(db.Model):
     )
 
 
-class Group(db.Model):
+class Group(Versioned, db.Model):
     __tablename__ = "school_group"  # "group" is a reserved word in SQL
     __table_args__ = (UniqueConstraint("school_year_id", "name"),)
 

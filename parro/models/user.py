@@ -11,7 +11,7 @@ from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..clock import now
-from ..database import UTCDateTime
+from ..database import UTCDateTime, Versioned
 from ..extensions import db
 
 
@@ -25,7 +25,7 @@ class Role(enum.StrEnum):
     GUARDIAN = "guardian"
 
 
-class User(UserMixin, db.Model):
+class User(Versioned, UserMixin, db.Model):
     __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
     # One parro account per account at the school's provider.
     __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject"),)

@@ -8,8 +8,8 @@ from flask_login import current_user, login_required
 
 from .. import policy
 from ..extensions import db
-from ..layout import current_school
 from ..models import Message, Post
+from ..policy import current_school
 from . import bp, service
 from .forms import ReportForm
 

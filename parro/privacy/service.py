@@ -31,6 +31,16 @@ def topics(school_id: int | None = None) -> list[ConsentTopic]:
     return list(db.session.scalars(query))
 
 
+def save_topic(topic: ConsentTopic, *, name: str, description: str | None,
+               position: int | None) -> None:
+    """Add a consent question, or change its wording."""
+    topic.name = name.strip()
+    topic.description = (description or "").strip()
+    topic.position = position or 0
+    db.session.add(topic)
+    db.session.commit()
+
+
 def answers(student_ids) -> dict[tuple[int, int], Consent]:
     """(student id, topic id) -> the current answer; missing means no answer (no consent)."""
     ids = list(student_ids)

@@ -10,8 +10,8 @@ from sqlalchemy.orm import joinedload
 
 from .. import policy
 from ..extensions import db
-from ..layout import current_school
 from ..models import APP_PHOTOS, ConsentChange, ConsentTopic, Group, Membership, Student
+from ..policy import current_school
 from . import bp, service
 from .forms import NO, YES, TopicForm, consent_form
 
@@ -25,15 +25,10 @@ def topics():
     form = TopicForm()
     has_app_topic = service.app_topic() is not None
     if form.validate_on_submit():
-        topic = ConsentTopic(
+        service.save_topic(ConsentTopic(
             school_id=school.id,
-            name=form.name.data.strip(),
-            description=(form.description.data or "").strip(),
-            position=form.position.data or 0,
             key=APP_PHOTOS if form.app_photos.data and not has_app_topic else None,
-        )
-        db.session.add(topic)
-        db.session.commit()
+        ), name=form.name.data, description=form.description.data, position=form.position.data)
         flash(_("De vraag is toegevoegd."), "success")
         return redirect(url_for("privacy.topics"), 303)
     status = 422 if form.is_submitted() else 200
@@ -49,10 +44,8 @@ def edit_topic(topic_id: int):
     topic = db.get_or_404(ConsentTopic, topic_id)
     form = TopicForm(obj=topic)
     if form.validate_on_submit():
-        topic.name = form.name.data.strip()
-        topic.description = (form.description.data or "").strip()
-        topic.position = form.position.data or 0
-        db.session.commit()
+        service.save_topic(topic, name=form.name.data, description=form.description.data,
+                           position=form.position.data)
         flash(_("De vraag is aangepast."), "success")
         return redirect(url_for("privacy.topics"), 303)
     status = 422 if form.is_submitted() else 200

@@ -7,7 +7,7 @@ import json
 from flask import Response, request, url_for
 
 from ..assets import IMMUTABLE, content_hash
-from ..layout import current_school
+from ..policy import current_school
 from . import bp
 from .colour import brand, brand_dark
 

@@ -240,17 +240,24 @@ document.addEventListener("htmx:afterSwap", function (event) {
 })();
 
 // -- Relative times ---------------------------------------------------------------
-// The server writes "zojuist" or "5 minuten geleden" (parro/i18n.py); times from the
-// last hours carry data-fresh, and stay true here while the page is open.
+// The server writes a form that only changes with the date, "vandaag om 14:05"
+// (parro/i18n.py), so that pages can be kept for the day. Times of today carry
+// data-fresh; here they say "zojuist" or "5 minuten geleden", kept true every minute,
+// on new content too.
 (function () {
   if (!window.Intl || !Intl.RelativeTimeFormat) return;
-  var format = new Intl.RelativeTimeFormat(document.documentElement.lang || "nl");
-  setInterval(function () {
-    document.querySelectorAll("time[data-fresh]").forEach(function (el) {
-      var minutes = Math.round((Date.now() - Date.parse(el.dateTime)) / 60000);
-      if (minutes < 1 || minutes >= 24 * 60) return;
-      el.textContent = minutes < 60 ? format.format(-minutes, "minute")
-        : format.format(-Math.round(minutes / 60), "hour");
+  var root = document.documentElement;
+  var format = new Intl.RelativeTimeFormat(root.lang || "nl");
+  function update(scope) {
+    (scope || document).querySelectorAll("time[data-fresh]").forEach(function (el) {
+      var minutes = Math.floor((Date.now() - Date.parse(el.dateTime)) / 60000);
+      if (minutes < 0 || minutes >= 24 * 60) return;
+      el.textContent = minutes < 1 ? root.getAttribute("data-just-now")
+        : minutes < 60 ? format.format(-minutes, "minute")
+        : format.format(-Math.floor(minutes / 60), "hour");
     });
-  }, 60000);
+  }
+  update();
+  document.addEventListener("htmx:load", function (event) { update(event.detail.elt); });
+  setInterval(update, 60000);
 })();

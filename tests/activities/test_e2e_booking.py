@@ -44,7 +44,9 @@ def live_server(make_app):
     thread.join(5)
 
 
-def test_a_parent_books_a_slot_and_downloads_it_for_the_calendar(app, live_server, browser):
+def test_a_parent_books_a_slot_and_downloads_it_for_the_calendar(
+        app, live_server, chromium_browser):
+    browser = chromium_browser
     group = make_group("Groep 3", grade=3)
     sem = make_student(group, first_name="Sem", last_name="Jansen")
     make_teacher(group)

@@ -1,6 +1,6 @@
 """Browser tests: the app served on a loopback port, driven by Debian's chromium.
 
-`browser` (tests/conftest.py) is one chromium per test process. `live_server`
+`browser` is one chromium per test process (tests/conftest.py). `live_server`
 serves a fresh app (demo mode, no mail server: mail stays in the outbox) on the
 test's own database; `new_page()` opens a page in a fresh browser context (its own
 cookies) and records every Content-Security-Policy violation in `new_page.violations`.
@@ -31,6 +31,11 @@ document.addEventListener("securitypolicyviolation", (e) => {
   window.__parroCspViolation(text);
 });
 """
+
+
+@pytest.fixture
+def browser(chromium_browser):
+    return chromium_browser
 
 
 @pytest.fixture

@@ -1,0 +1,100 @@
+"""Photos: read the header, decode within a memory budget, turn upright, re-encode pixels only.
+
+A photo is opened in two steps, so that a request's photos are all known
+before any is decoded: `open_photo` reads the header (size, format) and picks
+the decoding scale, `decode` decodes it and shrinks it to the display size.
+Decoding memory is bounded: a JPEG is decoded at 1/2, 1/4 or 1/8 of its size
+when that still covers the display size (Pillow's draft mode), every photo is
+shrunk right after decoding, before anything else makes a copy, and the
+pipeline decodes one photo at a time (see pipeline.process).
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
+
+from .errors import UploadError
+
+register_heif_opener()
+# Pillow warns about images between MAX_IMAGE_PIXELS and twice that; we refuse them ourselves.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "HEIF"}
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def too_many_pixels(max_pixels: int):
+    return _l("deze foto heeft te veel pixels (maximaal %(mp)d megapixel).",
+              mp=max_pixels // 1_000_000)
+
+
+def open_photo(stream, max_pixels: int, display_size: int) -> Image.Image:
+    """The photo in `stream` with its header read and its decoding scale chosen, not decoded.
+
+    Its `size` is what decoding will take. Raises UploadError.
+    """
+    stream.seek(0)
+    Image.MAX_IMAGE_PIXELS = max_pixels  # Pillow refuses twice this before reading further
+    try:
+        image = Image.open(stream)
+    except Image.DecompressionBombError:
+        raise UploadError(too_many_pixels(max_pixels)) from None
+    except UnidentifiedImageError:
+        raise UploadError(_l("dit is geen foto, video (MP4) of PDF-bestand.")) from None
+    except (OSError, SyntaxError):  # what Pillow raises for a header cut short or garbled
+        raise UploadError(_l("deze foto is beschadigd of onvolledig.")) from None
+    if image.format not in FORMATS:
+        raise UploadError(
+            _l("dit soort afbeelding wordt niet ondersteund (wel JPEG, PNG, WebP, HEIC).")
+        )
+    width, height = image.size
+    if width * height > max_pixels:
+        raise UploadError(too_many_pixels(max_pixels))
+    if image.format in ("JPEG", "MPO"):
+        # Decode at 1/2, 1/4 or 1/8 scale when that still covers the display size:
+        # for a 12 MP photo a quarter of the pixels, time and memory.
+        scale = display_size / max(width, height)
+        if scale < 1:
+            image.draft("RGB", (int(width * scale), int(height * scale)))
+    return image
+
+
+def decode(image: Image.Image, display_size: int) -> Image.Image:
+    """The photo at (at most) the display size: upright, sRGB, RGB, without any metadata."""
+    try:
+        image.load()
+    except OSError:
+        raise UploadError(_l("deze foto is beschadigd of onvolledig.")) from None
+    if image.mode in ("1", "P", "PA"):
+        # Palette pixels cannot be resampled smoothly; such photos are small per pixel.
+        image = image.convert("RGBA")
+    # In place: the decoded full size is let go here, before any copy is made.
+    image.thumbnail((display_size, display_size), Image.Resampling.LANCZOS)
+    image = ImageOps.exif_transpose(image)
+    image = _to_srgb(image)
+    # Pixels only from here on: no EXIF, XMP, comment, colour profile or anything
+    # else the file carried can reach a stored file.
+    image.info = {}
+    return image
+
+
+def _to_srgb(image: Image.Image) -> Image.Image:
+    """Plain RGB in sRGB: transparency on white, colour profiles applied then dropped."""
+    if image.mode in ("RGBA", "LA", "La", "RGBa") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    icc = image.info.get("icc_profile")
+    if icc and image.mode in ("RGB", "CMYK"):
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            return ImageCms.profileToProfile(image, source, _SRGB, outputMode="RGB")
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # a broken profile: fall back to the plain conversion
+    return image.convert("RGB") if image.mode != "RGB" else image
