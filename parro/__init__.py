@@ -73,6 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .activities import bp as activities_bp
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
+    from .calendar import bp as calendar_bp
     from .chat import bp as chat_bp
     from .feed import bp as feed_bp
     from .help import bp as help_bp
@@ -83,8 +84,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .students import bp as students_bp
     from .theme import bp as theme_bp
 
-    for bp in (auth_bp, admin_bp, feed_bp, students_bp, absence_bp, activities_bp, chat_bp,
-               media_bp, privacy_bp, help_bp, theme_bp, moderation_bp, navigation_bp):
+    for bp in (auth_bp, admin_bp, feed_bp, students_bp, absence_bp, activities_bp, calendar_bp,
+               chat_bp, media_bp, privacy_bp, help_bp, theme_bp, moderation_bp, navigation_bp):
         app.register_blueprint(bp)
     if app.config["DEMO"] and not app.config["MAIL_SERVER"]:
         from .devmail import bp as devmail_bp

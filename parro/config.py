@@ -79,6 +79,12 @@ class Defaults:
     ABSENCE_SICK_CUTOFF = "08:30"
     ABSENCE_APPOINTMENT_MIN_SCHOOL_DAYS = 1
     ABSENCE_APPOINTMENT_MAX_DAYS_AHEAD = 180
+    # Until this local time a guardian may still withdraw today's sick report after the
+    # cut-off, with a note to the teacher ("the same morning"); after it: phone the school.
+    ABSENCE_LATE_WITHDRAW_UNTIL = "12:00"
+    # Jaarkalender: an .ics import holds at most this many events and bytes.
+    CALENDAR_IMPORT_MAX_EVENTS = 1000
+    CALENDAR_IMPORT_MAX_BYTES = 2 * 1024 * 1024
     # Activities (activiteiten)
     ACTIVITIES_EARLY_DAYS = 3  # default per round: families with several children book earlier
     ACTIVITIES_REMIND_DAYS = 2  # remind who has not responded this many days before the deadline

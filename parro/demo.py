@@ -7,7 +7,7 @@ logins below stay stable; tests and the README rely on them.
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, datetime
 
 import click
 from flask import current_app
@@ -79,6 +79,18 @@ def school_year_of(day: date) -> tuple[str, date, date]:
         date(start_year, 8, 1),
         date(start_year + 1, 7, 31),
     )
+
+
+def daytime(days_ago: int, hours: int = 0, minutes: int = 0) -> datetime:
+    """A moment `days_ago` days ago during school hours: 16:00 less `hours` and `minutes`,
+    so that what the demo says was written is written by day (never in the future)."""
+    from datetime import time, timedelta
+
+    from .clock import school_tz
+
+    moment = datetime.combine(today() - timedelta(days=days_ago), time(16, 0),
+                              tzinfo=school_tz()) - timedelta(hours=hours, minutes=minutes)
+    return min(moment, now() - timedelta(minutes=1))
 
 
 def create_demo() -> School:
@@ -155,6 +167,7 @@ def create_demo() -> School:
             for parent in parents:
                 db.session.add(Guardianship(user=parent, student=s))
     db.session.commit()
+    add_calendar_demo(school)
     add_absence_demo(school)
     add_activities_demo(school)
     add_chat_demo(school)
@@ -180,6 +193,53 @@ we graag persoonlijk of telefonisch.
 Leerkrachten lezen berichten op hun werkdagen tussen 8.00 en 16.30 uur, niet tijdens de lessen."""
 
 
+HOLIDAY_NAMES = {10: "Herfstvakantie", 12: "Kerstvakantie", 1: "Kerstvakantie",
+                 2: "Voorjaarsvakantie", 3: "Voorjaarsvakantie", 4: "Meivakantie",
+                 5: "Meivakantie", 7: "Zomervakantie", 8: "Zomervakantie"}
+
+
+def add_calendar_demo(school: School) -> None:
+    """The jaarkalender's next weeks: a study day, a holiday week, a sports day for the
+    upper groups, a school trip for groep 3 and an afternoon show for everyone."""
+    from datetime import time, timedelta
+
+    from .models import CalendarItem, CalendarKind
+
+    def weekday(after: int) -> date:
+        day = today() + timedelta(days=after)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        return day
+
+    groups = {g.grade: g for g in school.years[0].groups}
+    monday = today() + timedelta(days=35 - today().weekday())
+    holiday = HOLIDAY_NAMES.get(monday.month, "Vakantie")
+    items = [
+        CalendarItem(kind=CalendarKind.STUDY_DAY, title="Studiedag", starts_on=weekday(17),
+                     ends_on=weekday(17),
+                     description="Het team werkt aan het nieuwe rekenonderwijs. De kinderen "
+                                 "zijn vrij; de BSO is open."),
+        CalendarItem(kind=CalendarKind.HOLIDAY, title=holiday, starts_on=monday,
+                     ends_on=monday + timedelta(days=4)),
+        CalendarItem(kind=CalendarKind.EVENT, title="Sportdag", starts_on=weekday(6),
+                     ends_on=weekday(6), starts_at=time(8, 30), ends_at=time(14, 0),
+                     location="Sportpark De Bonte Wever",
+                     description="Sportkleding en een lunchpakket mee!"),
+        CalendarItem(kind=CalendarKind.EVENT, title="Schoolreis", starts_on=weekday(20),
+                     ends_on=weekday(20), starts_at=time(8, 45), ends_at=time(15, 30),
+                     location="Efteling"),
+        CalendarItem(kind=CalendarKind.EVENT, title="Open podium", starts_on=weekday(3),
+                     ends_on=weekday(3), starts_at=time(14, 0), ends_at=time(15, 0),
+                     location="Aula"),
+    ]
+    items[2].groups = [groups[grade] for grade in (5, 6, 7, 8)]
+    items[3].groups = [groups[3], groups[4]]
+    for item in items:
+        item.school_id = school.id
+        db.session.add(item)
+    db.session.commit()
+
+
 def add_absence_demo(school: School) -> None:
     """Absences in groep 3: sick today (on a school day), appointments today and next school day.
 
@@ -191,6 +251,7 @@ def add_absence_demo(school: School) -> None:
     from sqlalchemy import select
 
     from .absence import service
+    from .calendar.days import is_school_day, next_school_day
     from .clock import local_now, school_tz
     from .models import AbsenceKind, AbsenceReason, AbsenceReport
 
@@ -219,10 +280,10 @@ def add_absence_demo(school: School) -> None:
         return min(moment, local_now())
 
     day = today()
-    following = service.next_school_day(day)
+    following = next_school_day(day)
     yesterday = day - timedelta(days=1)
     rows = []
-    if service.is_school_day(day):
+    if is_school_day(day):
         for pupil, when in ((pupils[0], (7, 42)), (pupils[1], (8, 5))):
             rows.append(AbsenceReport(student=pupil, kind=AbsenceKind.SICK, day=day,
                                       reported_at=at(day, *when)))
@@ -289,8 +350,7 @@ def add_activities_demo(school: School) -> None:
     def activity(kind, grade, author, **fields) -> Activity:
         # Announced on different days of the past week, so the feed shows them
         # between the posts instead of stacked at the top.
-        ago = timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 8))
-        fields.setdefault("created_at", moment - ago)
+        fields.setdefault("created_at", daytime(rng.randint(1, 6), rng.randint(0, 8)))
         a = Activity(kind=kind, created_by_id=by_email(author).id, **fields)
         a.groups = [group(grade)]
         db.session.add(a)
@@ -400,11 +460,10 @@ def add_chat_demo(school: School) -> None:
             "groep 6.",
         ),
     ])
-    moment = now()
 
     def say(conversation, author, text, days=0, hours=0, minutes=0, edited=False):
         message = service.post_message(conversation, author, text)
-        message.created_at = moment - timedelta(days=days, hours=hours, minutes=minutes)
+        message.created_at = daytime(days, hours, minutes)
         conversation.last_message_at = message.created_at
         if edited:
             message.edited_at = message.created_at + timedelta(minutes=3)
@@ -427,8 +486,8 @@ def add_chat_demo(school: School) -> None:
         "leesrooster voor de komende weken: https://example.org/leesrooster", days=3, hours=4,
         edited=True)
     service.mark_read(sem.id, anna.id, read.id)  # Anna saw it; the next question is new
-    say(sem, jansen, "Morgen haalt opa Sem om 14.00 uur op voor de tandarts. Is dat goed?",
-        hours=18)
+    say(sem, jansen, "Morgen haalt opa Sem om 14:00 uur op voor de tandarts. Is dat goed?",
+        days=1, hours=2)
 
     lotte = kindgesprek(child("Lotte", "Jansen"))
     say(lotte, joost, "Lotte heeft haar gymtas op school laten liggen. Ze kan hem morgen "
@@ -529,16 +588,17 @@ def add_feed_demo(school: School) -> None:
             "Jansen", "Dekker")
         for topic in topics:
             roll = rng.random()
-            if fixed and topic.key == APP_PHOTOS:
-                given = True
+            if fixed:  # the demo's own families answered everything this year
+                given = topic.key == APP_PHOTOS or roll < 0.6
             elif roll < 0.15:
                 continue  # never answered: no consent
             else:
                 given = roll < (0.9 if topic.key == APP_PHOTOS else 0.6)
-            when = moment - timedelta(days=rng.randint(20, 60), minutes=rng.randint(0, 600))
+            when = daytime(rng.randint(20, 60), rng.randint(0, 8), rng.randint(0, 59))
             by = first_guardian.get(student.id)
             db.session.add(Consent(student_id=student.id, topic_id=topic.id, given=given,
-                                   changed_by_id=by, changed_at=when))
+                                   changed_by_id=by, changed_at=when,
+                                   school_year_id=school.years[0].id))
             db.session.add(ConsentChange(student_id=student.id, topic_id=topic.id, given=given,
                                          changed_by_id=by, changed_at=when))
             if given and topic.key == APP_PHOTOS:

@@ -51,6 +51,13 @@ def email_field(label=None, **kw):
     )
 
 
+# Dates and times as people type them (the browser's date field sends the first form).
+DATE_FORMATS = ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"]
+TIME_FORMATS = ["%H:%M", "%H.%M"]
+BAD_DATE = _l("Vul een datum in, bijvoorbeeld 14-09-2026.")
+BAD_TIME = _l("Vul een tijd in, bijvoorbeeld 10:30.")
+
+
 LANGUAGES = [SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")]
 
 

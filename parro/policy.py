@@ -334,7 +334,34 @@ def can_see_absence_overview(user: User) -> bool:
 
 
 def can_manage_absences(user: User) -> bool:
-    """All absences, the CSV export, the reasons and the closed days: the office."""
+    """All absences, the CSV export and the reasons: the office."""
+    return is_admin(user)
+
+
+def can_record_phoned_absence(user: User, student: Student) -> bool:
+    """A report a parent phoned in: the office for any child in a group this year, a
+    teacher for the children of their own groups."""
+    group = current_group_of(student)
+    if group is None:
+        return False
+    return is_admin(user) or teaches(user, group)
+
+
+def can_record_phoned_absences(user: User) -> bool:
+    """Whether the user may open the form at all (staff; the child decides the rest)."""
+    return is_staff(user)
+
+
+# -- the jaarkalender ---------------------------------------------------------
+
+
+def can_see_calendar(user: User) -> bool:
+    """Everyone signed in sees the school's calendar (their own groups' part of it)."""
+    return user.is_authenticated
+
+
+def can_manage_calendar(user: User) -> bool:
+    """Holidays, study days and events are entered and imported by the office."""
     return is_admin(user)
 
 

@@ -152,13 +152,28 @@ def make_absence(student, day=None, by=None, reason=None, starts_at=None, ends_a
     return report
 
 
-def make_holiday(starts_on, ends_on=None, name="Vakantie"):
-    from parro.models import SchoolHoliday
+def make_calendar_item(starts_on, ends_on=None, title="Sportdag", kind=None, groups=(),
+                       starts_at=None, ends_at=None, **fields):
+    """A jaarkalender item; for the whole school unless `groups` are given."""
+    from parro.models import CalendarItem, CalendarKind
 
-    holiday = SchoolHoliday(name=name, starts_on=starts_on, ends_on=ends_on or starts_on)
-    db.session.add(holiday)
+    item = CalendarItem(
+        school_id=make_school().id, kind=kind or CalendarKind.EVENT, title=title,
+        starts_on=starts_on, ends_on=ends_on or starts_on, starts_at=starts_at,
+        ends_at=ends_at, **fields,
+    )
+    item.groups = list(groups)
+    db.session.add(item)
     db.session.flush()
-    return holiday
+    return item
+
+
+def make_holiday(starts_on, ends_on=None, name="Vakantie", groups=()):
+    """A day or days without school: a study day when the name says so, else a holiday."""
+    from parro.models import CalendarKind
+
+    kind = CalendarKind.STUDY_DAY if "studiedag" in name.lower() else CalendarKind.HOLIDAY
+    return make_calendar_item(starts_on, ends_on, title=name, kind=kind, groups=groups)
 
 
 # -- activities (activiteiten) ------------------------------------------------------

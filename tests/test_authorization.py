@@ -10,6 +10,7 @@ security headers.
 from __future__ import annotations
 
 import base64
+import io
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -29,7 +30,6 @@ from .factories import (
     make_announcement,
     make_consent_topic,
     make_guardian,
-    make_holiday,
     make_post,
     make_reason,
 )
@@ -562,17 +562,66 @@ ROUTES.update({
     "absence.toggle_reason": (
         "POST", lambda w: _with_committed(w, reason_id=make_reason()), ADMIN_POST, {}
     ),
-    "absence.add_holiday": (
+    # Reports phoned in: the office for any child, a teacher for their own groups' children
+    # (the other teacher may open the form, but not record for w.student: 422).
+    "absence.phoned": ("GET", _absence_morning, only("teacher_other", "teacher", "admin"), None),
+    "absence.phoned_sick": (  # the admin comes after the teacher: already reported (422)
         "POST",
         _absence_morning,
-        ADMIN_POST,
-        {"name": "Studiedag", "starts_on": "2026-10-02", "ends_on": "2026-10-02"},
+        {**only("teacher", ok=303), "teacher_other": 422, "admin": 422},
+        lambda w: {"sick-student": w.student.id},
     ),
-    "absence.delete_holiday": (
+    "absence.phoned_appointment": (
         "POST",
-        lambda w: _with_committed(w, holiday_id=make_holiday(date(2026, 10, 2))),
-        ADMIN_POST,
-        {},
+        _absence_morning,
+        {**only("teacher", "admin", ok=303), "teacher_other": 422},
+        _appointment_data,
+    ),
+})
+
+
+class _Upload(io.BytesIO):
+    """A file the test client sends once per role: reading it to the end rewinds it."""
+
+    def read(self, size=-1):
+        data = super().read(size)
+        if not data:
+            self.seek(0)
+        return data
+
+    def close(self):
+        """Kept open: the next role's request sends it again."""
+
+
+ICS = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//NL\r\nBEGIN:VEVENT\r\n"
+       b"UID:herfst-2026@example.org\r\nDTSTAMP:20260901T000000Z\r\n"
+       b"DTSTART;VALUE=DATE:20261019\r\nDTEND;VALUE=DATE:20261024\r\n"
+       b"SUMMARY:Herfstvakantie\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+CALENDAR_ITEM = {"title": "Sportdag", "kind": "event", "starts_on": "2026-10-02",
+                 "ends_on": "2026-10-02"}
+
+
+def _calendar_item(w):
+    from .factories import make_calendar_item
+
+    _absence_morning(w)
+    item = make_calendar_item(date(2026, 10, 2))
+    db.session.commit()
+    return {"item_id": item.id}
+
+
+ROUTES.update({
+    # -- the jaarkalender: everyone reads, the office writes
+    "calendar.index": ("GET", _absence_morning, signed_in(), None),
+    "calendar.new": ("GET", lambda w: {}, only("admin"), None),
+    "calendar.new#POST": ("POST", _absence_morning, ADMIN_POST, CALENDAR_ITEM),
+    "calendar.edit": ("GET", _calendar_item, only("admin"), None),
+    "calendar.edit#POST": ("POST", _calendar_item, ADMIN_POST, CALENDAR_ITEM),
+    "calendar.delete": ("POST", _calendar_item, ADMIN_POST, {}),
+    "calendar.import_ics": ("GET", lambda w: {}, only("admin"), None),
+    "calendar.import_ics#POST": (
+        "POST", _absence_morning, ADMIN_POST,
+        lambda w: {"file": (_Upload(ICS), "vakanties.ics"), "kind": "auto"},
     ),
 })
 

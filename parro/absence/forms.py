@@ -2,23 +2,29 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from ..forms import ParroForm
+from ..forms import BAD_DATE, BAD_TIME, DATE_FORMATS, TIME_FORMATS, ParroForm
 
-DATE_FORMATS = ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"]
-TIME_FORMATS = ["%H:%M", "%H.%M"]
-BAD_DATE = _l("Vul een datum in, bijvoorbeeld 14-09-2026.")
-BAD_TIME = _l("Vul een tijd in, bijvoorbeeld 10:30.")
+
+def _child_id(value):
+    """The chosen child's id; None for the empty first option ("Kies een kind")."""
+    if value in (None, ""):
+        return None
+    return int(value)
 
 
 class _ChildForm(ParroForm):
-    """The child is one of the guardian's own; the view fills in the choices."""
+    """The child is one of the guardian's own (or, for a phoned-in report, of the
+    recorder's groups); the view fills in the choices, none of them chosen beforehand."""
 
-    student = SelectField(_l("Kind"), coerce=int, validate_choice=False)
+    student = SelectField(_l("Kind"), coerce=_child_id, validate_choice=False)
     email_receipt = BooleanField(_l("Stuur mij een bevestiging per e-mail"))
+    wrong_child = _l("Kies een van uw eigen kinderen.")
 
     def validate_student(self, field):
+        if field.data is None:
+            raise ValidationError(_l("Kies een kind."))
         if field.data not in {value for value, _label in field.choices}:
-            raise ValidationError(_l("Kies een van uw eigen kinderen."))
+            raise ValidationError(self.wrong_child)
 
 
 class SickForm(_ChildForm):
@@ -60,6 +66,14 @@ class AppointmentForm(_ChildForm):
             raise ValidationError(_l("De eindtijd moet na de begintijd liggen."))
 
 
+class WithdrawForm(ParroForm):
+    note = TextAreaField(
+        _l("Bericht aan de leerkracht"),
+        validators=[Optional(), Length(max=500, message=_l("Houd het kort: hooguit 500 tekens."))],
+        render_kw={"rows": 2},
+    )
+
+
 class FilterForm(ParroForm):
     """The office's filters; a GET form, so no CSRF token."""
 
@@ -86,26 +100,8 @@ class FilterForm(ParroForm):
             raise ValidationError(_l("De einddatum ligt voor de begindatum."))
 
 
-# Both forms share a page (/absentie/beheer): their fields need ids of their own.
 class ReasonForm(ParroForm):
     name = StringField(
         _l("Nieuwe reden"),
         validators=[DataRequired(_l("Vul een reden in.")), Length(max=60)], id="reason-name",
-    )
-
-
-class HolidayForm(ParroForm):
-    name = StringField(
-        _l("Naam"),
-        validators=[DataRequired(_l("Vul een naam in, bijvoorbeeld Herfstvakantie.")),
-                    Length(max=80)],
-        id="holiday-name",
-    )
-    starts_on = DateField(
-        _l("Eerste dag"), format=DATE_FORMATS,
-        validators=[InputRequired(_l("Vul de eerste dag in."))], invalid_value_message=BAD_DATE,
-    )
-    ends_on = DateField(
-        _l("Laatste dag"), format=DATE_FORMATS,
-        validators=[InputRequired(_l("Vul de laatste dag in."))], invalid_value_message=BAD_DATE,
     )

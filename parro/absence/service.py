@@ -19,11 +19,12 @@ from flask import current_app, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from .. import clock, policy
+from ..calendar.days import closed_for_all, closed_reason, next_school_day, school_day_after
 from ..extensions import db
 from ..models import (
     AbsenceKind,
@@ -32,14 +33,12 @@ from ..models import (
     AbsenceReport,
     Group,
     Membership,
-    SchoolHoliday,
     Student,
     User,
 )
 from ..notifications import ABSENCE, notify
 
 DEFAULT_REASONS = ("Huisarts", "Tandarts", "Ziekenhuis", "Orthodontist", "Overig")
-WEEKEND = 5  # Saturday is weekday 5
 
 
 class AbsenceError(Exception):
@@ -70,59 +69,27 @@ def max_days_ahead() -> int:
 
 
 # -- the school calendar ------------------------------------------------------
+# The days without school are the jaarkalender's (parro.calendar.days): one list.
 
 
-def holidays_between(first: date, last: date) -> list[SchoolHoliday]:
-    return list(
-        db.session.scalars(
-            select(SchoolHoliday)
-            .where(SchoolHoliday.starts_on <= last, SchoolHoliday.ends_on >= first)
-            .order_by(SchoolHoliday.starts_on)
-        )
-    )
+def _group_ids(student: Student | None) -> list[int]:
+    group = policy.current_group_of(student) if student is not None else None
+    return [group.id] if group is not None else []
 
 
-def closed_reason(day: date, holidays: list[SchoolHoliday] | None = None) -> str | None:
-    """Why the school is closed on `day` ("weekend" or the holiday's name), or None."""
-    if day.weekday() >= WEEKEND:
-        return _("weekend")
-    if holidays is None:
-        holidays = holidays_between(day, day)
-    for holiday in holidays:
-        if holiday.starts_on <= day <= holiday.ends_on:
-            return holiday.name
-    return None
-
-
-def is_school_day(day: date) -> bool:
-    return closed_reason(day) is None
-
-
-def school_day_after(day: date, count: int = 1) -> date:
-    """The `count`-th school day after `day`; with 0, `day` itself if the school is open."""
-    horizon = 800  # days; a calendar closed for longer than this is a mistake
-    holidays = holidays_between(day, day + timedelta(days=horizon))
-    current, left = day, count
-    for _step in range(horizon):
-        if left <= 0 and closed_reason(current, holidays) is None:
-            return current
-        current += timedelta(days=1)
-        if closed_reason(current, holidays) is None:
-            left -= 1
-    return current
-
-
-def next_school_day(day: date) -> date:
-    return school_day_after(day, 1)
-
-
-def earliest_appointment_day() -> date:
-    """The first day an appointment may be reported for, today."""
-    return school_day_after(clock.today(), min_school_days())
+def earliest_appointment_day(student: Student | None = None) -> date:
+    """The first day a guardian may report an appointment for, today."""
+    return school_day_after(clock.today(), min_school_days(), _group_ids(student))
 
 
 def is_after_cutoff() -> bool:
     return clock.local_now().time() >= sick_cutoff()
+
+
+def late_withdraw_until() -> time:
+    return datetime.strptime(
+        str(current_app.config["ABSENCE_LATE_WITHDRAW_UNTIL"]).strip().replace(".", ":"), "%H:%M"
+    ).time()
 
 
 def long_date(day: date) -> str:
@@ -156,17 +123,24 @@ def active_sick_report(student: Student, day: date) -> AbsenceReport | None:
     )
 
 
-def report_sick(user: User, student: Student, email_receipt: bool) -> AbsenceReport:
-    """Report `student` sick for today and commit; AbsenceError when the rules refuse."""
+def report_sick(user: User, student: Student, email_receipt: bool = False, *,
+                by_phone: bool = False) -> AbsenceReport:
+    """Report `student` sick for today and commit; AbsenceError when the rules refuse.
+
+    `by_phone`: the office or a teacher records what a guardian phoned in; the
+    guardians who asked for receipts get one.
+    """
     today = clock.today()
-    closed = closed_reason(today)
+    group_ids = _group_ids(student)
+    closed = closed_reason(today, group_ids[0] if group_ids else None)
     if closed:
         raise AbsenceError(
             "student",
-            _("Vandaag (%(day)s) is de school dicht (%(why)s). "
-              "U hoeft uw kind niet ziek te melden.", day=long_date(today), why=closed),
+            _("Vandaag (%(day)s) is er geen school voor %(child)s (%(why)s). Ziek melden "
+              "hoeft niet.", day=long_date(today), child=student.first_name, why=closed),
         )
-    _remember_receipt_choice(user, email_receipt)
+    if not by_phone:
+        _remember_receipt_choice(user, email_receipt)
     report = AbsenceReport(
         student=student,
         kind=AbsenceKind.SICK,
@@ -174,6 +148,7 @@ def report_sick(user: User, student: Student, email_receipt: bool) -> AbsenceRep
         reported_by=user,
         reported_at=clock.now(),
         after_cutoff=is_after_cutoff(),
+        by_phone=by_phone,
     )
     db.session.add(report)
     try:
@@ -188,27 +163,33 @@ def report_sick(user: User, student: Student, email_receipt: bool) -> AbsenceRep
             _("%(child)s is vandaag al ziek gemeld. U hoeft niets meer te doen.",
               child=student.first_name),
         ) from None
-    _send_receipt(user, report)
+    _send_receipts(user, report)
     db.session.commit()
     return report
 
 
-def appointment_day_problem(day: date) -> str | None:
-    """Why an appointment cannot be reported for `day` today, or None."""
+def appointment_day_problem(day: date, student: Student | None = None,
+                            by_phone: bool = False) -> str | None:
+    """Why an appointment cannot be reported for `day` today, or None.
+
+    A phoned-in appointment may be for today: the office hears it in the morning.
+    """
     today = clock.today()
     if day < today:
         return _("Deze datum is al voorbij. Kies een datum in de toekomst.")
-    earliest = earliest_appointment_day()
-    if day < earliest:
-        return _("Een afspraak geeft u uiterlijk de schooldag ervoor door. De eerste dag die nu "
-                 "nog kan is %(day)s. Is de afspraak eerder? Bel dan de school.",
-                 day=long_date(earliest))
+    if not by_phone:
+        earliest = earliest_appointment_day(student)
+        if day < earliest:
+            return _("Een afspraak geeft u uiterlijk de schooldag ervoor door. De eerste dag die "
+                     "nu nog kan is %(day)s. Is de afspraak eerder? Bel dan de school.",
+                     day=long_date(earliest))
     if day > today + timedelta(days=max_days_ahead()):
         return _("Zo ver vooruit kunt u nog niets doorgeven. Kies een datum binnen %(n)s dagen.",
                  n=max_days_ahead())
-    closed = closed_reason(day)
+    group_ids = _group_ids(student)
+    closed = closed_reason(day, group_ids[0] if group_ids else None)
     if closed:
-        return _("Op %(day)s is de school dicht (%(why)s). Kies een schooldag.",
+        return _("Op %(day)s is er geen school (%(why)s). Kies een schooldag.",
                  day=long_date(day), why=closed)
     return None
 
@@ -221,10 +202,12 @@ def report_appointment(
     ends_at: time,
     reason: AbsenceReason | None,
     note: str,
-    email_receipt: bool,
+    email_receipt: bool = False,
+    *,
+    by_phone: bool = False,
 ) -> AbsenceReport:
     """Report an appointment and commit; AbsenceError when the rules refuse."""
-    problem = appointment_day_problem(day)
+    problem = appointment_day_problem(day, student, by_phone)
     if problem:
         raise AbsenceError("day", problem)
     if ends_at <= starts_at:
@@ -241,60 +224,106 @@ def report_appointment(
         note=note.strip(),
         reported_by=user,
         reported_at=clock.now(),
+        by_phone=by_phone,
     )
     db.session.add(report)
-    _remember_receipt_choice(user, email_receipt)
+    if not by_phone:
+        _remember_receipt_choice(user, email_receipt)
     db.session.flush()
-    _send_receipt(user, report)
+    _send_receipts(user, report)
     db.session.commit()
     return report
 
 
-def _send_receipt(user: User, report: AbsenceReport) -> None:
-    if not wants_receipt(user):
+def _send_receipts(user: User, report: AbsenceReport) -> None:
+    """A receipt for whoever asked for one: the reporting guardian, or for a phoned-in
+    report every guardian of the child who did."""
+    if report.by_phone:
+        recipients = [g.user for g in report.student.guardianships
+                      if g.user.is_active and wants_receipt(g.user)]
+    else:
+        recipients = [user] if wants_receipt(user) else []
+    if not recipients:
         return
     from ..policy import current_school
 
     school = current_school()
-    notify(
-        user,
-        ABSENCE,
-        _l("Bevestiging: absentie van {child} doorgegeven"),
-        "absence_receipt",
-        line=_l("De absentie van {child} op {day} is doorgegeven"),
-        path="/absentie/",
-        day=long_date(report.day),
-        child=report.student.first_name,
-        student=report.student,
-        report=report,
-        name=user.display_name,
-        url=url_for("absence.index"),
-        school_name=school.name if school else "",
-    )
+    for recipient in recipients:
+        notify(
+            recipient,
+            ABSENCE,
+            _l("Bevestiging: absentie van {child} doorgegeven"),
+            "absence_receipt",
+            line=_l("De absentie van {child} op {day} is doorgegeven"),
+            path="/absentie/",
+            day=long_date(report.day),
+            child=report.student.first_name,
+            student=report.student,
+            report=report,
+            late_until=late_withdraw_until().strftime("%H:%M"),
+            name=recipient.display_name,
+            url=url_for("absence.index"),
+            school_name=school.name if school else "",
+        )
+
+
+def reporter_label(report: AbsenceReport, translate: bool = True) -> str:
+    """Who reported: the guardian's name, or "administratie, telefonisch" / "<teacher>,
+    telefonisch" for a report phoned in. `translate` False gives the Dutch (the CSV)."""
+    who = report.reported_by
+    if not report.by_phone:
+        return who.display_name if who else ""
+    if who is None or who.is_admin:
+        return _("administratie, telefonisch") if translate else "administratie, telefonisch"
+    if translate:
+        return _("%(name)s, telefonisch", name=who.display_name)
+    return f"{who.display_name}, telefonisch"
+
+
+# Whether (and how) a guardian may still withdraw a report.
+FREELY, WITH_NOTE = "freely", "with_note"
+
+
+def withdraw_rule(report: AbsenceReport) -> str | None:
+    """FREELY before the day starts (a later day, or today before the cut-off); WITH_NOTE
+    today after the cut-off until ABSENCE_LATE_WITHDRAW_UNTIL (the teacher gets the note);
+    None after that, or for a withdrawn report."""
+    if report.is_withdrawn:
+        return None
+    today = clock.today()
+    if report.day > today or (report.day == today and not is_after_cutoff()):
+        return FREELY
+    if report.day == today and clock.local_now().time() < late_withdraw_until():
+        return WITH_NOTE
+    return None
 
 
 def can_still_withdraw(report: AbsenceReport) -> bool:
-    """A future report, or today's before the cut-off; never a withdrawn one."""
-    if report.is_withdrawn:
-        return False
-    today = clock.today()
-    return report.day > today or (report.day == today and not is_after_cutoff())
+    return withdraw_rule(report) is not None
 
 
-def withdraw(user: User, report: AbsenceReport) -> None:
-    """Withdraw a report and commit; it stays, marked with who and when."""
-    if not can_still_withdraw(report):
+def withdraw(user: User, report: AbsenceReport, note: str = "") -> None:
+    """Withdraw a report and commit; it stays, marked with who, when and the note."""
+    rule = withdraw_rule(report)
+    note = " ".join(note.split())
+    if rule is None:
         if report.is_withdrawn:
             raise AbsenceError("", _("Deze melding was al ingetrokken."))
         raise AbsenceError(
             "",
-            _("Deze melding kan niet meer worden ingetrokken: de schooldag is al begonnen. "
-              "Bel de school als er iets niet klopt."),
+            _("Deze melding kan niet meer worden ingetrokken: de ochtend is voorbij. "
+              "Vergist? Bel de school."),
+        )
+    if rule == WITH_NOTE and not note:
+        raise AbsenceError(
+            "note",
+            _("De lessen zijn al begonnen. Schrijf de leerkracht kort waarom u de melding "
+              "intrekt, bijvoorbeeld: ‘Hij voelt zich beter en komt om 10:00.’"),
         )
     result = db.session.execute(
         update(AbsenceReport)
         .where(AbsenceReport.id == report.id, AbsenceReport.withdrawn_at.is_(None))
-        .values(withdrawn_at=clock.now(), withdrawn_by_id=user.id)
+        .values(withdrawn_at=clock.now(), withdrawn_by_id=user.id, withdrawn_note=note[:500])
     )
     if result.rowcount != 1:
         db.session.rollback()
@@ -336,6 +365,24 @@ def reports_of_children(user: User, past_days: int = 30) -> tuple[list, list]:
     return upcoming, earlier
 
 
+def recordable_children(user: User) -> list[tuple[Student, Group]]:
+    """The children whose phoned-in reports the user may record: the office all children
+    in a group this year, a teacher those of their own groups; by group, then name."""
+    year = policy.current_year()
+    if year is None:
+        return []
+    query = (
+        select(Student, Group)
+        .join(Membership, Membership.student_id == Student.id)
+        .join(Group, Group.id == Membership.group_id)
+        .where(Membership.school_year_id == year.id)
+        .order_by(Group.grade, Group.name, Student.first_name, Student.last_name)
+    )
+    if not policy.is_admin(user):
+        query = query.where(Group.id.in_(policy.taught_group_ids(user)))
+    return [(student, group) for student, group in db.session.execute(query).all()]
+
+
 @dataclass
 class GroupDay:
     group: Group
@@ -343,7 +390,11 @@ class GroupDay:
 
 
 def absences_on(day: date, groups: list[Group], kinds=tuple(AbsenceKind)) -> list[GroupDay]:
-    """The reports on `day` for each of `groups` (this year's members), withdrawn ones left out."""
+    """The reports on `day` for each of `groups` (this year's members).
+
+    Withdrawn ones are left out, except those a guardian withdrew after the cut-off
+    with a note: the teacher may have read the report already and must see the note.
+    """
     if not groups:
         return []
     year = policy.current_year()
@@ -357,12 +408,13 @@ def absences_on(day: date, groups: list[Group], kinds=tuple(AbsenceKind)) -> lis
             ),
         )
         .join(Student, Student.id == AbsenceReport.student_id)
-        .options(joinedload(AbsenceReport.reason), joinedload(AbsenceReport.student))
+        .options(joinedload(AbsenceReport.reason), joinedload(AbsenceReport.student),
+                 joinedload(AbsenceReport.reported_by))
         .where(
             Membership.group_id.in_([g.id for g in groups]),
             AbsenceReport.day == day,
             AbsenceReport.kind.in_(list(kinds)),
-            AbsenceReport.withdrawn_at.is_(None),
+            or_(AbsenceReport.withdrawn_at.is_(None), AbsenceReport.withdrawn_note != ""),
         )
         .order_by(AbsenceReport.starts_at.nulls_first(), Student.first_name, Student.last_name)
     ).all()
@@ -376,11 +428,12 @@ def teacher_overview(user: User) -> dict:
     """Today's absences and the next school day's appointments for the user's groups."""
     groups = [g for g in policy.visible_groups(user) if policy.can_see_absences_of_group(user, g)]
     today = clock.today()
-    following = next_school_day(today)
+    group_ids = [g.id for g in groups]
+    following = next_school_day(today, group_ids)
     return {
         "groups": groups,
         "today": today,
-        "today_closed": closed_reason(today),
+        "today_closed": closed_for_all(today, group_ids),
         "today_groups": absences_on(today, groups),
         "next_day": following,
         "next_is_tomorrow": following == today + timedelta(days=1),
@@ -490,7 +543,9 @@ def export_csv(rows: list[tuple[AbsenceReport, Group | None]]) -> str:
                       sick, which means the whole day
       reden           "Ziek" for a sick report, otherwise the appointment reason as the
                       school named it ("Huisarts", "Tandarts" ...)
-      gemeld_door     the name of the guardian who reported it (empty if the account is gone)
+      gemeld_door     the name of the guardian who reported it (empty if the account is gone);
+                      for a report phoned in to the school "administratie, telefonisch" (the
+                      office recorded it) or "<name of the teacher>, telefonisch"
       gemeld_op       when it was reported, YYYY-MM-DD HH:MM in the school's time zone
     - A text cell that would start with =, +, - or @ gets a leading apostrophe (')
       so that no spreadsheet runs it as a formula.
@@ -510,7 +565,7 @@ def export_csv(rows: list[tuple[AbsenceReport, Group | None]]) -> str:
                 report.starts_at.strftime("%H:%M") if report.starts_at else "",
                 report.ends_at.strftime("%H:%M") if report.ends_at else "",
                 "Ziek" if report.is_sick else _cell(report.reason.name if report.reason else ""),
-                _cell(report.reported_by.display_name if report.reported_by else ""),
+                _cell(reporter_label(report, translate=False)),
                 report.reported_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
             ]
         )
@@ -565,30 +620,3 @@ def add_reason(name: str) -> AbsenceReason:
 def set_reason_active(reason: AbsenceReason, active: bool) -> None:
     reason.active = active
     db.session.commit()
-
-
-def add_holiday(name: str, starts_on: date, ends_on: date) -> SchoolHoliday:
-    if ends_on < starts_on:
-        raise AbsenceError("ends_on", _("De laatste dag mag niet voor de eerste dag liggen."))
-    if (ends_on - starts_on).days > 366:
-        raise AbsenceError("ends_on", _("Een periode van meer dan een jaar kan niet."))
-    holiday = SchoolHoliday(name=" ".join(name.split()), starts_on=starts_on, ends_on=ends_on)
-    db.session.add(holiday)
-    db.session.commit()
-    return holiday
-
-
-def delete_holiday(holiday: SchoolHoliday) -> None:
-    db.session.delete(holiday)
-    db.session.commit()
-
-
-def upcoming_holidays() -> list[SchoolHoliday]:
-    today = clock.today()
-    return list(
-        db.session.scalars(
-            select(SchoolHoliday)
-            .where(SchoolHoliday.ends_on >= today - timedelta(days=60))
-            .order_by(SchoolHoliday.starts_on)
-        )
-    )

@@ -8,26 +8,36 @@ from .. import clock, policy
 from ..extensions import db
 from ..forms import EmptyForm
 from ..htmx import wants_fragment
-from ..models import AbsenceReason, AbsenceReport, SchoolHoliday, Student
+from ..models import AbsenceReason, AbsenceReport, Student
 from ..notifications import ABSENCE, DIRECT, mail_mode
 from . import bp, service
-from .forms import AppointmentForm, FilterForm, HolidayForm, ReasonForm, SickForm
+from .forms import AppointmentForm, FilterForm, ReasonForm, SickForm, WithdrawForm
 
 
-def _child_choices(children: list[Student]) -> list[tuple[int, str]]:
-    return [(c.id, c.full_name) for c in children]
+@bp.app_template_global()
+def absence_reporter(report: AbsenceReport) -> str:
+    """Who reported, as the overviews show it ("administratie, telefonisch" ...)."""
+    return service.reporter_label(report)
 
 
-def _guardian_forms(children, sick=None, appointment=None):
-    receipt = service.wants_receipt(current_user)
+def _child_choices(children, label=lambda child: child.full_name) -> list[tuple]:
+    """The children to choose from, after an empty first choice: none is chosen for you."""
+    return [("", _("Kies een kind")), *[(c.id, label(c)) for c in children]]
+
+
+def _forms(children, sick=None, appointment=None, receipt=False, label=None):
     if sick is None:
         sick = SickForm(prefix="sick", formdata=None, email_receipt=receipt)
     if appointment is None:
         appointment = AppointmentForm(prefix="appt", formdata=None, email_receipt=receipt)
     for form in (sick, appointment):
-        form.student.choices = _child_choices(children)
+        form.student.choices = _child_choices(children, *([label] if label else []))
     appointment.reason.choices = [(r.id, r.name) for r in service.active_reasons()]
     return sick, appointment
+
+
+def _guardian_forms(children, sick=None, appointment=None):
+    return _forms(children, sick, appointment, receipt=service.wants_receipt(current_user))
 
 
 def _guardian_page(children, sick, appointment, status=200):
@@ -45,13 +55,18 @@ def _guardian_page(children, sick, appointment, status=200):
         upcoming=upcoming,
         earlier=earlier,
         today=today,
-        today_closed=service.closed_reason(today),
+        today_closed=service.closed_for_all(
+            today, [group.id for _child, group in policy.family(current_user) if group]
+        ),
         after_cutoff=service.is_after_cutoff(),
         cutoff=service.sick_cutoff(),
-        earliest=service.earliest_appointment_day(),
+        late_until=service.late_withdraw_until(),
+        earliest=service.earliest_appointment_day(children[0] if len(children) == 1 else None),
         min_days=service.min_school_days(),
-        can_withdraw=service.can_still_withdraw,
-        withdraw_form=EmptyForm(),
+        withdraw_rule=service.withdraw_rule,
+        FREELY=service.FREELY,
+        WITH_NOTE=service.WITH_NOTE,
+        withdraw_form=WithdrawForm(formdata=None),
     ), status
 
 
@@ -69,13 +84,13 @@ def index():
     return _guardian_page(children, sick, appointment)
 
 
-def _submitted_child(form) -> Student | None:
-    """The child the form names, if it is the guardian's own (else the form says so)."""
+def _submitted_child(form, allowed=policy.can_report_absence) -> Student | None:
+    """The child the form names, if the user may report for it (else the form says so)."""
     if not form.validate_on_submit():
         return None
     student = db.session.get(Student, form.student.data)
-    if student is None or not policy.can_report_absence(current_user, student):
-        form.student.errors.append(_("Kies een van uw eigen kinderen."))
+    if student is None or not allowed(current_user, student):
+        form.student.errors.append(str(form.wrong_child))
         return None
     return student
 
@@ -132,7 +147,9 @@ def report_appointment():
             return redirect(url_for("absence.index"), 303)
     elif appointment.day.data and not appointment.day.errors:
         # Say everything at once: a wrong date next to a wrong time.
-        problem = service.appointment_day_problem(appointment.day.data)
+        problem = service.appointment_day_problem(appointment.day.data,
+                                                  db.session.get(Student, appointment.student.data
+                                                                 or 0))
         if problem:
             appointment.day.errors = [*appointment.day.errors, problem]
     return _guardian_page(children, sick, appointment, status=422)
@@ -168,14 +185,105 @@ def withdraw(report_id: int):
     """Withdraw a report that has not started yet."""
     report = db.get_or_404(AbsenceReport, report_id)
     policy.require(policy.can_withdraw_absence(current_user, report))
-    if EmptyForm().validate_on_submit():
+    form = WithdrawForm()
+    if form.validate_on_submit():
         try:
-            service.withdraw(current_user, report)
+            service.withdraw(current_user, report, form.note.data or "")
         except service.AbsenceError as error:
             flash(error.message, "error")
         else:
-            flash(_("De melding is ingetrokken."), "success")
-    return redirect(url_for("absence.index"), 303)
+            if report.withdrawn_note:
+                flash(_("De melding is ingetrokken. De leerkracht ziet uw bericht in het "
+                        "overzicht van vandaag."), "success")
+            else:
+                flash(_("De melding is ingetrokken."), "success")
+    else:
+        for errors in form.errors.values():
+            flash(" ".join(str(e) for e in errors), "error")
+    return redirect(url_for("absence.index") + "#meldingen", 303)
+
+
+# -- reports phoned in to the school ------------------------------------------
+
+
+def _phoned_forms(sick=None, appointment=None):
+    rows = service.recordable_children(current_user)
+    groups = {student.id: group.name for student, group in rows}
+    sick, appointment = _forms(
+        [student for student, _group in rows], sick, appointment,
+        label=lambda child: f"{child.full_name} ({groups[child.id]})",
+    )
+    for form in (sick, appointment):
+        form.wrong_child = _("Kies een kind uit uw eigen groepen.")
+    return sick, appointment
+
+
+def _phoned_page(sick, appointment, status=200):
+    return render_template(
+        "absence/phoned.html", sick_form=sick, appointment_form=appointment,
+        today=clock.today(),
+    ), status
+
+
+def _recorded(report: AbsenceReport) -> None:
+    child = report.student.full_name
+    if report.is_sick:
+        flash(_("%(child)s staat ziek gemeld voor vandaag, telefonisch doorgegeven.",
+                child=child), "success")
+    else:
+        flash(_("De afspraak van %(child)s op %(day)s van %(start)s tot %(end)s staat genoteerd.",
+                child=child, day=service.long_date(report.day),
+                start=report.starts_at.strftime("%H:%M"), end=report.ends_at.strftime("%H:%M")),
+              "success")
+
+
+@bp.route("/telefonisch")
+@login_required
+def phoned():
+    """Show the forms for a sick report or appointment a guardian phoned in."""
+    policy.require(policy.can_record_phoned_absences(current_user))
+    return _phoned_page(*_phoned_forms())
+
+
+@bp.post("/telefonisch/ziek")
+@login_required
+def phoned_sick():
+    """Record a sick report a guardian phoned in."""
+    policy.require(policy.can_record_phoned_absences(current_user))
+    sick, appointment = _phoned_forms(sick=SickForm(prefix="sick"))
+    student = _submitted_child(sick, policy.can_record_phoned_absence)
+    if student is not None:
+        try:
+            report = service.report_sick(current_user, student, by_phone=True)
+        except service.AbsenceError as error:
+            _form_error(sick, error)
+        else:
+            _recorded(report)
+            return redirect(url_for("absence.phoned"), 303)
+    return _phoned_page(sick, appointment, status=422)
+
+
+@bp.post("/telefonisch/afspraak")
+@login_required
+def phoned_appointment():
+    """Record an appointment a guardian phoned in."""
+    policy.require(policy.can_record_phoned_absences(current_user))
+    sick, appointment = _phoned_forms(appointment=AppointmentForm(prefix="appt"))
+    student = _submitted_child(appointment, policy.can_record_phoned_absence)
+    if student is not None:
+        try:
+            report = service.report_appointment(
+                current_user, student, day=appointment.day.data,
+                starts_at=appointment.starts_at.data, ends_at=appointment.ends_at.data,
+                reason=db.session.get(AbsenceReason, appointment.reason.data),
+                note=appointment.note.data or "", by_phone=True,
+            )
+        except service.AbsenceError as error:
+            _form_error(appointment, error)
+        else:
+            _recorded(report)
+            return redirect(url_for("absence.phoned"), 303)
+    return _phoned_page(sick, appointment, status=422)
 
 
 @bp.route("/overzicht")
@@ -262,13 +370,11 @@ def export():
     )
 
 
-def _settings_page(reason_form=None, holiday_form=None, status=200):
+def _settings_page(reason_form=None, status=200):
     return render_template(
         "absence/settings.html",
         reasons=service.all_reasons(),
-        holidays=service.upcoming_holidays(),
         reason_form=reason_form or ReasonForm(formdata=None),
-        holiday_form=holiday_form or HolidayForm(formdata=None),
         button_form=EmptyForm(),
     ), status
 
@@ -276,7 +382,7 @@ def _settings_page(reason_form=None, holiday_form=None, status=200):
 @bp.route("/beheer")
 @login_required
 def settings():
-    """Show the appointment reasons and the days the school is closed."""
+    """Show the appointment reasons (the days without school are in the calendar)."""
     policy.require(policy.can_manage_absences(current_user))
     return _settings_page()
 
@@ -312,36 +418,3 @@ def toggle_reason(reason_id: int):
             flash(_("%(name)s staat niet meer in de lijst voor ouders. Eerdere meldingen houden "
                     "deze reden.", name=reason.name), "success")
     return redirect(url_for("absence.settings"), 303)
-
-
-@bp.post("/beheer/vrije-dagen")
-@login_required
-def add_holiday():
-    """Add days the school is closed."""
-    policy.require(policy.can_manage_absences(current_user))
-    form = HolidayForm()
-    if form.validate_on_submit():
-        try:
-            holiday = service.add_holiday(form.name.data, form.starts_on.data, form.ends_on.data)
-        except service.AbsenceError as error:
-            field = getattr(form, error.field)
-            field.errors = [*field.errors, error.message]
-        else:
-            flash(_("%(name)s is toegevoegd: de school is dan dicht.", name=holiday.name),
-                  "success")
-            return redirect(url_for("absence.settings"), 303)
-    return _settings_page(holiday_form=form, status=422)
-
-
-@bp.post("/beheer/vrije-dagen/<int:holiday_id>/verwijderen")
-@login_required
-def delete_holiday(holiday_id: int):
-    """Remove closed days."""
-    policy.require(policy.can_manage_absences(current_user))
-    holiday = db.get_or_404(SchoolHoliday, holiday_id)
-    if EmptyForm().validate_on_submit():
-        name = holiday.name
-        service.delete_holiday(holiday)
-        flash(_("%(name)s is verwijderd.", name=name), "success")
-    return redirect(url_for("absence.settings"), 303)
-

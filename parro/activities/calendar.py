@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 from base64 import urlsafe_b64encode
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app, url_for
@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import policy
+from ..calendar import service as calendar_service
 from ..clock import now, school_tz
 from ..extensions import db
 from ..models import (
@@ -30,6 +31,7 @@ from ..models import (
     Answer,
     Booking,
     CalendarFeed,
+    CalendarItem,
     Guardianship,
     Response,
     Shift,
@@ -40,6 +42,7 @@ from ..models import (
 from .conferences import my_bookings
 
 HISTORY = timedelta(days=60)  # a subscription also lists what was up to this long ago
+CALENDAR_AHEAD = timedelta(days=400)  # and the jaarkalender this far ahead
 
 
 def _host() -> str:
@@ -99,6 +102,30 @@ def activity_event(activity: Activity) -> Event | None:
     return _event(
         f"activity-{activity.id}", activity.title, activity.starts_at, activity.ends_at,
         activity.location, activity.description, _link(activity),
+    )
+
+
+def calendar_item_event(item: CalendarItem) -> Event:
+    """A jaarkalender item: all day (DTEND the day after the last, RFC 5545) or timed."""
+    if item.all_day:
+        event = Event()
+        event.add("uid", f"calendar-{item.id}@{_host()}")
+        event.add("dtstamp", now())
+        event.add("summary", item.title)
+        event.add("dtstart", item.starts_on)
+        event.add("dtend", item.ends_on + timedelta(days=1))
+        event.add("transp", "TRANSPARENT")  # a holiday does not make anyone busy
+        if item.location:
+            event.add("location", item.location)
+        if item.description:
+            event.add("description", item.description)
+        return event
+    tz = school_tz()
+    return _event(
+        f"calendar-{item.id}", item.title,
+        datetime.combine(item.starts_on, item.starts_at, tzinfo=tz),
+        datetime.combine(item.ends_on, item.ends_at, tzinfo=tz),
+        item.location, item.description,
     )
 
 
@@ -174,7 +201,11 @@ def user_for_token(token: str) -> User | None:
 def events_for(user: User) -> list[Event]:
     """Everything in the user's own calendar: never anyone else's bookings."""
     since = now() - HISTORY
-    events = []
+    today = since.astimezone(school_tz()).date()
+    events = [
+        calendar_item_event(item)
+        for item in calendar_service.items_between(user, today, today + CALENDAR_AHEAD)
+    ]
     if user.is_guardian:
         events += [booking_event(b) for b in my_bookings(user) if b.slot.ends_at >= since]
         signups = db.session.scalars(

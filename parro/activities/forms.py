@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from flask import current_app
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -29,6 +30,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..calendar.days import closed_for_all
 from ..clock import now
 from ..forms import MultiCheckboxField, ParroForm
 from . import common, conferences
@@ -182,6 +184,13 @@ class ConferenceForm(ActivityForm):
         for row, d in days:
             if common.local(d.day, d.start) <= moment:
                 _add_error(self.days[row].form.date, _("Deze dag is al (deels) voorbij."))
+                return False
+            # The jaarkalender's days without school: no conferences on a holiday.
+            closed = closed_for_all(d.day, self.groups.data or [])
+            if closed:
+                _add_error(self.days[row].form.date, _(
+                    "Op %(day)s is er geen school (%(why)s). Kies een schooldag.",
+                    day=format_date(d.day, "EEEE d MMMM"), why=closed))
                 return False
         self.plan_days = [d for _row, d in days]
         if not self._check_deadline():

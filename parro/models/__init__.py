@@ -5,7 +5,6 @@ from .absence import (
     AbsencePreference,
     AbsenceReason,
     AbsenceReport,
-    SchoolHoliday,
 )
 from .activity import (
     Activity,
@@ -23,6 +22,7 @@ from .activity import (
     Slot,
 )
 from .audit import AuditEvent
+from .calendar import CalendarItem, CalendarItemGroup, CalendarKind
 from .chat import (
     Availability,
     Conversation,
@@ -71,7 +71,9 @@ __all__ = [
     "AbsencePreference",
     "AbsenceReason",
     "AbsenceReport",
-    "SchoolHoliday",
+    "CalendarItem",
+    "CalendarItemGroup",
+    "CalendarKind",
     "Activity",
     "ActivityKind",
     "ActivityReminder",

@@ -1,4 +1,7 @@
-"""Absence: sick reports and appointments, the reasons to choose from, closed days."""
+"""Absence: sick reports and appointments and the reasons to choose from.
+
+The days without school are in the calendar (models/calendar.py).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     Time,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -86,6 +90,10 @@ class AbsenceReport(db.Model):
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     # Reported after the morning cut-off: the teacher may not have seen it before lessons.
     after_cutoff: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Phoned in and recorded by the office or a teacher (reported_by), not by a guardian.
+    by_phone: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A guardian's word to the teacher when withdrawing after the cut-off ("toch beter").
+    withdrawn_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("app_user.id", ondelete="SET NULL")
@@ -113,13 +121,3 @@ class AbsencePreference(db.Model):
     )
     email_receipt: Mapped[bool] = mapped_column(Boolean, default=False)
 
-
-class SchoolHoliday(db.Model):
-    """Days the school is closed besides weekends: holidays, study days."""
-
-    __table_args__ = (CheckConstraint("starts_on <= ends_on", name="range"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(80))
-    starts_on: Mapped[date] = mapped_column(Date, index=True)
-    ends_on: Mapped[date] = mapped_column(Date, index=True)

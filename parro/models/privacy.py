@@ -49,6 +49,11 @@ class Consent(db.Model):
         ForeignKey("app_user.id", ondelete="SET NULL")
     )
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # The school year in which a guardian last gave (or confirmed) this answer: the
+    # yearly round asks again for every answer of an earlier year.
+    school_year_id: Mapped[int | None] = mapped_column(
+        ForeignKey("school_year.id", ondelete="SET NULL")
+    )
 
     topic: Mapped[ConsentTopic] = relationship()
     changed_by: Mapped[User | None] = relationship()  # noqa: F821

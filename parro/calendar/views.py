@@ -1,0 +1,177 @@
+"""The jaarkalender: the coming weeks for everyone, entering and importing for the office."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+
+from .. import clock, policy
+from ..extensions import db
+from ..forms import EmptyForm
+from ..models import CalendarItem, CalendarKind
+from . import bp, service
+from .forms import ImportForm, ItemForm
+
+WEEKS = 6  # the calendar page shows this many weeks at a time
+
+
+@bp.app_context_processor
+def _upcoming():
+    """`calendar_upcoming()` for the feed's first page: the next few items."""
+
+    def upcoming():
+        if not current_user.is_authenticated:
+            return []
+        return service.upcoming(current_user)
+
+    return {"calendar_upcoming": upcoming, "calendar_note": service.kind_note}
+
+
+def _start() -> date:
+    """The Monday of the week the page starts with (?vanaf=YYYY-MM-DD, default this week)."""
+    try:
+        chosen = date.fromisoformat(request.args.get("vanaf", ""))
+    except ValueError:
+        chosen = clock.today()
+    return chosen - timedelta(days=chosen.weekday())
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Show the school's calendar for the coming weeks."""
+    policy.require(policy.can_see_calendar(current_user))
+    first = _start()
+    last = first + timedelta(weeks=WEEKS, days=-1)
+    items = service.items_between(current_user, first, last)
+    return render_template(
+        "calendar/index.html",
+        months=service.by_month(items, first),
+        first=first,
+        last=last,
+        earlier=first - timedelta(weeks=WEEKS),
+        later=first + timedelta(weeks=WEEKS),
+        today=clock.today(),
+        may_manage=policy.can_manage_calendar(current_user),
+        delete_form=EmptyForm(),
+    )
+
+
+def _group_choices(form) -> None:
+    year = policy.current_year()
+    form.groups.choices = [(g.id, g.name) for g in (year.groups if year else [])]
+
+
+def _form_error(form, error: service.CalendarError) -> None:
+    field = getattr(form, error.field, None) or form.title
+    field.errors = [*field.errors, error.message]
+
+
+def _save(form: ItemForm, item: CalendarItem | None):
+    return service.save_item(
+        current_user, item,
+        kind=CalendarKind(form.kind.data), title=form.title.data,
+        starts_on=form.starts_on.data, ends_on=form.ends_on.data or form.starts_on.data,
+        starts_at=form.starts_at.data, ends_at=form.ends_at.data,
+        description=form.description.data or "", location=form.location.data or "",
+        group_ids=form.groups.data or [],
+    )
+
+
+def _edit_page(form: ItemForm, item: CalendarItem | None):
+    if form.validate_on_submit():
+        try:
+            saved = _save(form, item)
+        except service.CalendarError as error:
+            _form_error(form, error)
+        else:
+            if item is None:
+                flash(_("%(title)s staat in de kalender.", title=saved.title), "success")
+            else:
+                flash(_("%(title)s is aangepast.", title=saved.title), "success")
+            return redirect(url_for("calendar.index", vanaf=saved.starts_on.isoformat()), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("calendar/edit.html", form=form, item=item), status
+
+
+@bp.route("/nieuw", methods=["GET", "POST"])
+@login_required
+def new():
+    """Add a holiday, study day or event to the calendar."""
+    policy.require(policy.can_manage_calendar(current_user))
+    form = ItemForm()
+    _group_choices(form)
+    return _edit_page(form, None)
+
+
+@bp.route("/<int:item_id>/bewerken", methods=["GET", "POST"])
+@login_required
+def edit(item_id: int):
+    """Change a calendar item."""
+    policy.require(policy.can_manage_calendar(current_user))
+    item = db.get_or_404(CalendarItem, item_id)
+    # On a POST only what was sent counts (an emptied field must not keep the old value).
+    form = ItemForm() if request.method == "POST" else ItemForm(
+        title=item.title, kind=item.kind.value, starts_on=item.starts_on, ends_on=item.ends_on,
+        starts_at=item.starts_at, ends_at=item.ends_at, location=item.location,
+        description=item.description, groups=[g.id for g in item.groups],
+    )
+    _group_choices(form)
+    return _edit_page(form, item)
+
+
+@bp.post("/<int:item_id>/verwijderen")
+@login_required
+def delete(item_id: int):
+    """Take an item out of the calendar."""
+    policy.require(policy.can_manage_calendar(current_user))
+    item = db.get_or_404(CalendarItem, item_id)
+    if EmptyForm().validate_on_submit():
+        title, day = item.title, item.starts_on
+        service.delete_item(item)
+        flash(_("%(title)s is uit de kalender gehaald.", title=title), "success")
+        return redirect(url_for("calendar.index", vanaf=day.isoformat()), 303)
+    return redirect(url_for("calendar.index"), 303)
+
+
+@bp.route("/importeren", methods=["GET", "POST"])
+@login_required
+def import_ics():
+    """Import holidays, study days or events from an .ics file."""
+    policy.require(policy.can_manage_calendar(current_user))
+    form = ImportForm()
+    _group_choices(form)
+    if form.validate_on_submit():
+        try:
+            result = service.import_ics(current_user, form.file.data.read(), form.kind.data,
+                                        form.groups.data or [])
+        except service.CalendarError as error:
+            form.file.errors = [*form.file.errors, error.message]
+        else:
+            _report(result)
+            return redirect(url_for("calendar.index"), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("calendar/import.html", form=form,
+                           max_events=service.max_import_events()), status
+
+
+def _report(result: service.ImportResult) -> None:
+    parts = [
+        ngettext("%(num)d item toegevoegd", "%(num)d items toegevoegd", result.created),
+        ngettext("%(num)d bijgewerkt", "%(num)d bijgewerkt", result.updated),
+        ngettext("%(num)d stond er al", "%(num)d stonden er al", result.unchanged),
+    ]
+    flash(_("Import klaar: %(parts)s.", parts=", ".join(parts)), "success")
+    if result.past:
+        flash(ngettext("%(num)d item lag al in het verleden en is overgeslagen.",
+                       "%(num)d items lagen al in het verleden en zijn overgeslagen.",
+                       result.past), "info")
+    if result.recurring:
+        flash(ngettext("%(num)d terugkerend item is overgeslagen: zet dat met de hand in de "
+                       "kalender.",
+                       "%(num)d terugkerende items zijn overgeslagen: zet die met de hand in "
+                       "de kalender.", result.recurring), "warning")
