@@ -2,7 +2,7 @@
 message_attachment.version, for the keys of cached chat messages
 
 Revision ID: media01
-Revises: version01
+Revises: calendar01
 Create Date: 2026-12-03 16:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'media01'
-down_revision = 'version01'
+down_revision = 'calendar01'
 branch_labels = None
 depends_on = None
 
