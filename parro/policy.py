@@ -26,6 +26,7 @@ from .models import (
     Message,
     MessageAttachment,
     Participant,
+    PhotoTag,
     Post,
     Role,
     School,
@@ -669,17 +670,32 @@ def app_photo_consented(student_ids) -> set[int]:
     return set(db.session.scalars(_consented_statement(), {"ids": ids}))
 
 
-@prebuilt
-def _consented_statement():
+def _consented():
     return (
         select(Consent.student_id)
         .join(ConsentTopic, ConsentTopic.id == Consent.topic_id)
-        .where(
-            ConsentTopic.key == APP_PHOTOS,
-            Consent.given.is_(True),
-            Consent.student_id.in_(IDS),
-        )
+        .where(ConsentTopic.key == APP_PHOTOS, Consent.given.is_(True))
     )
+
+
+@prebuilt
+def _consented_statement():
+    return _consented().where(Consent.student_id.in_(IDS))
+
+
+@prebuilt
+def _unconsented_statement():
+    return select(PhotoTag.attachment_id, PhotoTag.student_id).where(
+        PhotoTag.attachment_id.in_(IDS), PhotoTag.student_id.not_in(_consented()))
+
+
+def _unconsented_tags(attachments) -> list[tuple[int, int]]:
+    """(photo, child) for each child tagged in these photos without consent for photos in
+    the app: one query for a whole page of photos."""
+    ids = [a.id for a in attachments]
+    if not ids:
+        return []
+    return [tuple(row) for row in db.session.execute(_unconsented_statement(), {"ids": ids})]
 
 
 def own_children_ids(user: User) -> set[int]:
@@ -692,12 +708,7 @@ def own_children_ids(user: User) -> set[int]:
 
 def unconsented_photo_ids(attachments) -> set[int]:
     """Photos in which a child is tagged who has no consent for photos in the app."""
-    tagged = [a for a in attachments if a.tags]
-    if not tagged:
-        return set()
-    students = {t.student_id for a in tagged for t in a.tags}
-    blocked = students - app_photo_consented(students)
-    return {a.id for a in tagged if any(t.student_id in blocked for t in a.tags)}
+    return {photo for photo, _child in _unconsented_tags(attachments)}
 
 
 def hidden_photo_ids(user: User, attachments) -> set[int]:
@@ -707,12 +718,8 @@ def hidden_photo_ids(user: User, attachments) -> set[int]:
     """
     if is_staff(user):
         return set()
-    tagged = [a for a in attachments if a.tags]
-    if not tagged:
-        return set()
-    students = {t.student_id for a in tagged for t in a.tags}
-    blocked = students - app_photo_consented(students) - own_children_ids(user)
-    return {a.id for a in tagged if any(t.student_id in blocked for t in a.tags)}
+    own = own_children_ids(user)
+    return {photo for photo, child in _unconsented_tags(attachments) if child not in own}
 
 
 def can_set_consent(user: User, student: Student) -> bool:
