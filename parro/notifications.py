@@ -78,6 +78,8 @@ MODE_LABELS = {DIRECT: _l("Direct"), DIGEST: _l("Dagelijks overzicht"), OFF: _l(
 # The mail of a category nobody chose for; push is off until the user has a phone for it.
 DEFAULT_MAIL = {GROUP_POSTS: DIGEST, IMPORTANT_POSTS: DIRECT, CHAT: DIRECT, ACTIVITIES: DIRECT,
                 ABSENCE: DIRECT}
+# Push of a category nobody chose for (parro.push); off until the settings say otherwise.
+DEFAULT_PUSH: dict[str, bool] = {}
 DEFAULT_DIGEST_TIME = time(18, 0)
 DIGEST_TIMES = [time(hour) for hour in range(6, 23)]
 
@@ -94,8 +96,8 @@ def setting_of(user: User) -> NotificationSetting:
 
 
 def _default(user_id: int, category: str) -> NotificationChoice:
-    return NotificationChoice(user_id=user_id, category=category, push=False,
-                              mail=DEFAULT_MAIL[category])
+    return NotificationChoice(user_id=user_id, category=category,
+                              push=DEFAULT_PUSH.get(category, False), mail=DEFAULT_MAIL[category])
 
 
 def choice_of(user: User, category: str) -> NotificationChoice:

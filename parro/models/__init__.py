@@ -53,6 +53,7 @@ from .notification import (
 )
 from .outbox import OutboxMail
 from .privacy import APP_PHOTOS, Consent, ConsentChange, ConsentTopic
+from .push import PushMessage, PushSubscription
 from .school import Group, Membership, School, SchoolYear, Student, TeacherAssignment
 from .user import (
     Guardianship,
@@ -118,6 +119,8 @@ __all__ = [
     "NotificationChoice",
     "NotificationSetting",
     "OutboxMail",
+    "PushMessage",
+    "PushSubscription",
     "Report",
     "PasswordReset",
     "RecoveryCode",
