@@ -273,6 +273,9 @@ ROUTES = {
         "POST", lambda w: {"leerling": w.student.id}, only("admin", ok=303),
         lambda w: {"kies": "1", "kind": str(w.student.id)},
     ),
+    "admin.export_family": (
+        "POST", lambda w: {"leerling": w.student.id}, only("admin"), {}
+    ),
     "admin.export_guardian": (
         "POST", lambda w: {"user_id": w.guardian.id}, only("admin"), {}
     ),
