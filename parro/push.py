@@ -50,7 +50,7 @@ from py_vapid import Vapid02
 from pywebpush import WebPusher
 from sqlalchemy import delete, func, or_, select
 
-from . import notifications
+from . import notifications, push_hours
 from .clock import now
 from .database import writer_transactions
 from .extensions import db
@@ -296,7 +296,7 @@ def queue_push(user: User, category: str, title, body="", url: str = "/", tag: s
     """Push to every device of `user`, if they want push for `category` (in this transaction).
 
     `title` and `body` may be lazy strings: they are rendered in the user's language.
-    Returns the number of pushes queued.
+    Returns the number of pushes queued now (not those held for the user's hours).
     """
     return queue_pushes([user.id], category, title, body, url, tag, important)
 
@@ -331,10 +331,18 @@ def queue_pushes(user_ids, category: str, title, body="", url: str = "/", tag: s
         return 0
     users = db.session.scalars(select(User).where(User.id.in_(list(devices))))
     queued = 0
+    moment = now()
     for user in users:
-        # HOURS: the one place where the user's hours decide (issue 17, point 5): ask
-        # push_hours.when(user, category, important, now()) here; a moment in the future
-        # means: hold it for the summary push at that moment instead of queueing it now.
+        # The one place where the user's hours decide (parro.push_hours): now, later (held
+        # for one summary push at that moment), or never. A test push always goes at once.
+        due = moment if category == "test" else push_hours.when(user, category, important,
+                                                                 moment)
+        if due is None:
+            continue
+        if due > moment:
+            with force_locale(user.locale):
+                push_hours.hold(user, category, _short(str(title), TITLE_CHARS), url, due)
+            continue
         queued += _queue(user, devices[user.id], category, title, body, url, tag, important)
     return queued
 
