@@ -27,6 +27,7 @@ from parro.models import (
 )
 from parro.notifications import send_digests
 
+from .conftest import create_schema, drop_schema
 from .factories import (
     make_conference,
     make_group,
@@ -363,7 +364,7 @@ def test_the_migration_keeps_chat_notices_that_were_switched_off(app):
     from parro.models import Role, User
 
     db.session.remove()
-    db.drop_all()
+    drop_schema()
     try:
         upgrade(revision="totp01")
         with db.engine.begin() as conn:
@@ -387,9 +388,8 @@ def test_the_migration_keeps_chat_notices_that_were_switched_off(app):
         db.session.remove()
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS chat_setting"))
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        db.drop_all()
-        db.create_all()
+        drop_schema()
+        create_schema()
 
 
 def test_a_scheduled_group_post_is_told_at_its_time_once(s):
@@ -445,7 +445,7 @@ def test_the_migration_turns_mail_columns_into_one_choice_per_category(app):
     from parro.models import Role, User
 
     db.session.remove()
-    db.drop_all()
+    drop_schema()
     try:
         upgrade(revision="feedorder01")
         with db.engine.begin() as conn:
@@ -482,7 +482,5 @@ def test_the_migration_turns_mail_columns_into_one_choice_per_category(app):
         assert [tuple(r) for r in back] == [(eva, "off", "direct", "digest", "direct", "off")]
     finally:
         db.session.remove()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        db.drop_all()
-        db.create_all()
+        drop_schema()
+        create_schema()
