@@ -162,7 +162,6 @@ def drop_schema() -> None:
     """Every table in the database, the models' and any an older revision left (a
     migration test that failed halfway), and alembic_version. In an app context."""
     with creating_database():
-        db.drop_all()
         tables = MetaData()
         tables.reflect(db.engine)
         tables.drop_all(db.engine)
