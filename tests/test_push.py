@@ -4,7 +4,7 @@ service on loopback (tests/push_service.py: it checks VAPID and decrypts every p
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -31,6 +31,16 @@ from .push_service import PushService
 ANDROID = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
            "Chrome/131.0.0.0 Mobile Safari/537.36")
 SUBSCRIBE = "/account/meldingen-op-deze-telefoon/aanzetten"
+
+
+# A Wednesday morning at school (10:00 in Amsterdam): inside teachers' default working
+# hours and outside parents' quiet hours, whenever the tests run.
+SCHOOL_MORNING = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _morning(app):
+    clock.set_now(SCHOOL_MORNING)
 
 
 @pytest.fixture
@@ -410,6 +420,54 @@ def test_the_payload_is_in_the_users_language_and_short(app, service, family):
     [payload] = service.payloads(subscription)
     assert payload["title"] == "New message from juf Anna"
     assert len(payload["body"]) == push.BODY_CHARS and payload["body"].endswith("…")
+
+
+# -- hours (parro.push_hours decides; its own tests are in test_push_hours.py) -----------------
+
+
+def test_a_parents_quiet_hours_hold_a_post_but_not_an_important_one(app, service, family):
+    from parro.models import PushHeld
+
+    group, teacher, parent = family
+    clock.set_now(datetime(2026, 12, 2, 21, 30, tzinfo=UTC))  # 22:30 in Amsterdam
+    _, subscription = device_for(parent, service)
+    push_on(parent, GROUP_POSTS, IMPORTANT_POSTS)
+    make_post(group, author=teacher, title="Foto's van vandaag")
+    make_post(group, author=teacher, title="Morgen geen school", important=True)
+    db.session.commit()
+    push.send_all()
+    assert [p["title"] for p in service.payloads(subscription)] == [
+        "Belangrijk bericht van juf Anna"]
+    [held] = db.session.scalars(select(PushHeld)).all()
+    assert held.user_id == parent.id and held.title == "Nieuw bericht van juf Anna"
+    assert held.due_at == datetime(2026, 12, 3, 6, 0, tzinfo=UTC)  # 07:00 in Amsterdam
+
+
+def test_a_teacher_gets_no_push_outside_working_hours(app, service, family):
+    from parro.models import PushHeld
+
+    group, teacher, parent = family
+    clock.set_now(datetime(2026, 12, 2, 18, 0, tzinfo=UTC))  # 19:00, after 16:30
+    _, teacher_phone = device_for(teacher, service)
+    push_on(teacher, CHAT)
+    conversation = make_chat(teacher, [parent])
+    make_message(conversation, parent, "Is de gymles morgen buiten?")
+    db.session.commit()
+    push.send_all()
+    assert service.requests == 0
+    [held] = db.session.scalars(select(PushHeld)).all()
+    assert held.user_id == teacher.id and held.url == f"/gesprekken/{conversation.id}"
+    assert held.due_at == datetime(2026, 12, 3, 7, 0, tzinfo=UTC)  # Thursday 08:00
+
+
+def test_a_test_push_goes_at_once_even_in_quiet_hours(app, service, family):
+    _, _, parent = family
+    clock.set_now(datetime(2026, 12, 2, 23, 0, tzinfo=UTC))
+    device, subscription = device_for(parent, service)
+    push.queue_test(device)
+    db.session.commit()
+    push.send_all()
+    assert len(service.payloads(subscription)) == 1
 
 
 # -- delivery: answers, retries, exactly once ---------------------------------------------------
