@@ -1,7 +1,7 @@
 """The school's choice whether parents may save photos for private use: school.photo_download
 
 Revision ID: viewer01
-Revises: media01
+Revises: hours01
 Create Date: 2026-12-03 18:00:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'viewer01'
-down_revision = 'media01'
+down_revision = 'hours01'
 branch_labels = None
 depends_on = None
 
