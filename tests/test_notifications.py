@@ -42,7 +42,7 @@ from .helpers import login_as, mails_to
 
 AMS = ZoneInfo("Europe/Amsterdam")
 TUESDAY_10 = datetime(2026, 11, 17, 10, 0, tzinfo=AMS)
-PAGE = "/account/e-mailberichten"
+PAGE = "/account/meldingen"
 
 
 def at(*args) -> datetime:
@@ -149,14 +149,10 @@ def test_each_choice_in_each_category(s, category, mode):
 
 def test_important_posts_cannot_be_switched_off(s, client):
     login_as(client, s.eva)
-    page = client.get(PAGE).get_data(as_text=True)
-    assert 'name="important_posts" type="radio" value="direct"' in page
-    assert 'name="important_posts" type="radio" value="off"' not in page
-    assert 'name="group_posts" type="radio" value="off"' in page
-
     response = client.post(PAGE, data={"important_posts": "off", "group_posts": "off"})
     assert response.status_code == 422
-    assert "Belangrijke berichten kunt u niet uitzetten" in response.get_data(as_text=True)
+    assert "Belangrijke berichten moeten u op minstens één manier bereiken" in \
+        response.get_data(as_text=True)
     assert db.session.scalar(select(NotificationChoice)) is None  # nothing changed
     with pytest.raises(ValueError):
         notifications.save(s.eva, {"important_posts": (False, "off")}, time(18))
@@ -216,7 +212,7 @@ def test_a_guardian_saves_their_choices(s, client):
     assert notifications.setting_of(s.eva).digest_time == time(7, 0)
     db.session.commit()
     saved = client.get(PAGE).get_data(as_text=True)
-    assert "Uw keuzes voor e-mailberichten zijn opgeslagen." in saved
+    assert "Uw keuzes voor meldingen zijn opgeslagen." in saved
 
 
 def test_staff_see_their_own_categories_and_their_working_hours(s, client):
@@ -356,11 +352,38 @@ def test_two_runs_at_once_send_one_digest(s, app):
 # -- the migration -------------------------------------------------------------------------
 
 
+def models_schema_again():
+    """After a test of migrations: drop every table an older revision had, build today's."""
+    from sqlalchemy import MetaData
+
+    db.session.remove()
+    tables = MetaData()
+    tables.reflect(db.engine)
+    tables.drop_all(db.engine)
+    db.create_all()
+
+
+def insert_user(conn, email, role=None):
+    """A user row as the schema of an older revision has it: only the columns it had."""
+    from sqlalchemy import column, inspect, table
+
+    from parro.models import Role, User
+
+    live = {c["name"] for c in inspect(conn).get_columns("app_user")}
+    values = {"email": email, "role": (role or Role.GUARDIAN).name}
+    for col in User.__table__.columns:
+        if col.name in live and col.name not in values and col.default is not None:
+            arg = col.default.arg
+            values[col.name] = arg(None) if col.default.is_callable else arg
+    users = table("app_user", *[column(c.name, c.type) for c in User.__table__.columns
+                                if c.name in values])
+    conn.execute(users.insert().values(**values))
+
+
 def test_the_migration_keeps_chat_notices_that_were_switched_off(app):
     from flask_migrate import downgrade, upgrade
     from sqlalchemy import text
 
-    from parro.models import Role, User
 
     db.session.remove()
     db.drop_all()
@@ -368,7 +391,7 @@ def test_the_migration_keeps_chat_notices_that_were_switched_off(app):
         upgrade(revision="totp01")
         with db.engine.begin() as conn:
             for email in ("uit@example.org", "aan@example.org"):
-                conn.execute(User.__table__.insert().values(email=email, role=Role.GUARDIAN))
+                insert_user(conn, email)
             ids = dict(conn.execute(text("SELECT email, id FROM app_user")).all())
             conn.execute(text("INSERT INTO chat_setting (user_id, email_notices) VALUES "
                               "(:off, false), (:on, true)"),
@@ -384,12 +407,7 @@ def test_the_migration_keeps_chat_notices_that_were_switched_off(app):
             back = conn.execute(text("SELECT user_id, email_notices FROM chat_setting")).all()
         assert back == [(ids["uit@example.org"], False)]
     finally:
-        db.session.remove()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS chat_setting"))
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        db.drop_all()
-        db.create_all()
+        models_schema_again()
 
 
 def test_a_scheduled_group_post_is_told_at_its_time_once(s):
@@ -419,9 +437,10 @@ def test_turning_off_one_categorys_mail_keeps_the_others(s):
 
 
 def test_important_posts_mail_goes_off_only_beside_push(s):
+    notifications.save(s.eva, {"important_posts": (False, "direct")})
     assert notifications.turn_off_mail(s.eva, "important_posts") is False
     db.session.commit()
-    assert db.session.scalar(select(NotificationChoice)) is None  # nothing changed
+    assert notifications.choice_of(s.eva, "important_posts").mail == "direct"  # unchanged
     notifications.save(s.eva, {"important_posts": (True, "direct")})
     assert notifications.turn_off_mail(s.eva, "important_posts") is True
     db.session.commit()
@@ -442,7 +461,6 @@ def test_the_migration_turns_mail_columns_into_one_choice_per_category(app):
     from flask_migrate import downgrade, upgrade
     from sqlalchemy import text
 
-    from parro.models import Role, User
 
     db.session.remove()
     db.drop_all()
@@ -450,7 +468,7 @@ def test_the_migration_turns_mail_columns_into_one_choice_per_category(app):
         upgrade(revision="feedorder01")
         with db.engine.begin() as conn:
             for email in ("eva@example.org", "bas@example.org"):
-                conn.execute(User.__table__.insert().values(email=email, role=Role.GUARDIAN))
+                insert_user(conn, email)
             ids = dict(conn.execute(text("SELECT email, id FROM app_user")).all())
             conn.execute(text(
                 "INSERT INTO notification_setting (user_id, group_posts, important_posts, chat, "
@@ -481,8 +499,45 @@ def test_the_migration_turns_mail_columns_into_one_choice_per_category(app):
                 "FROM notification_setting")).all()
         assert [tuple(r) for r in back] == [(eva, "off", "direct", "digest", "direct", "off")]
     finally:
-        db.session.remove()
+        models_schema_again()
+
+
+def test_the_migration_gives_saved_choices_push_for_chats_and_important_posts(app):
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    db.session.remove()
+    db.drop_all()
+    try:
+        upgrade(revision="hours01")
         with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        db.drop_all()
-        db.create_all()
+            insert_user(conn, "eva@example.org")
+            eva = conn.execute(text("SELECT id FROM app_user")).scalar()
+            conn.execute(text(
+                "INSERT INTO notification_choice (user_id, category, push, mail) VALUES "
+                "(:eva, 'group_posts', false, 'off'), (:eva, 'important_posts', false, "
+                "'digest'), (:eva, 'chat', false, 'off'), (:eva, 'absence', false, 'direct')"
+            ), {"eva": eva})
+        upgrade(revision="channels02")
+        with db.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT category, push, mail FROM notification_choice ORDER BY category")).all()
+        # Push had not been there to choose: it comes on where it is now the default;
+        # the mail the user chose stays.
+        assert [tuple(r) for r in rows] == [
+            ("absence", False, "direct"), ("chat", True, "off"), ("group_posts", False, "off"),
+            ("important_posts", True, "digest")]
+        downgrade(revision="hours01")
+        upgrade()
+    finally:
+        models_schema_again()
+
+
+def test_a_new_guardian_gets_push_for_chats_and_important_posts(s):
+    choices = notifications.choices_of(s.eva)
+    assert {key: (c.push, c.mail) for key, c in choices.items()} == {
+        "group_posts": (False, "digest"), "important_posts": (True, "direct"),
+        "chat": (True, "direct"), "activities": (False, "direct"), "absence": (False, "direct")}
+    assert notifications.choice_of(s.anna, "chat").push is True  # staff: within their hours
+    setting = notifications.setting_of(s.eva)
+    assert (setting.quiet, setting.quiet_from, setting.quiet_until) == (True, time(21), time(7))

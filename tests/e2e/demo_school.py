@@ -81,7 +81,7 @@ def main_pages(role: str, demo: Demo) -> dict[str, str]:
         "bericht": f"/groepen/bericht/{demo.post_id}",
         "activiteiten": "/activiteiten/",
         "account": "/account",
-        "e-mailberichten": "/account/e-mailberichten",
+        "meldingen": "/account/meldingen",
         "help": "/help",
     }
     if role == "admin":
