@@ -525,7 +525,7 @@ def _with_committed(w, **objects):
 
 
 def _appointment_data(w):
-    reason = make_reason("Tandarts")
+    reason = make_reason()  # a new reason each call: one world serves several routes
     db.session.commit()
     return {"appt-student": w.student.id, "appt-day": "2026-09-16", "appt-starts_at": "10:00",
             "appt-ends_at": "11:00", "appt-reason": reason.id, "appt-note": "Beugel"}
