@@ -10,7 +10,7 @@ Downgrade leaves the rows as they are: push then has no effect (channels01's
 downgrade drops the column).
 
 Revision ID: channels02
-Revises: hours01
+Revises: viewer01
 Create Date: 2026-12-03 18:40:00
 
 """
@@ -19,7 +19,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'channels02'
-down_revision = 'hours01'
+down_revision = 'viewer01'
 branch_labels = None
 depends_on = None
 
