@@ -124,6 +124,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         try:
             db.session.execute(select(1))
         except Exception:
+            db.session.rollback()  # the failed transaction ends here, not at teardown
             app.logger.exception("health check: database does not answer")
             return "database unavailable", 503, {"Content-Type": "text/plain; charset=utf-8"}
         return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}

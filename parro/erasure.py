@@ -50,6 +50,7 @@ from .models import (
     PhotoTag,
     Pledge,
     Response,
+    Role,
     Shift,
     SignUp,
     Student,
@@ -111,6 +112,17 @@ def family_of(start: Student | User) -> list[Student]:
     if isinstance(start, Student) and start not in family:
         family.insert(0, start)  # a child without guardians
     return family
+
+
+def guardians_of_family(start: Student | User) -> list[User]:
+    """Every guardian of the family of `start` (its children and their siblings), by name."""
+    ids = _guardian_ids_of(s.id for s in family_of(start))
+    return list(
+        db.session.scalars(
+            select(User).where(User.id.in_(ids), User.role == Role.GUARDIAN)
+            .order_by(User.name, User.email, User.id)
+        )
+    )
 
 
 def plan(start: Student | User, chosen_ids: list[int] | None = None) -> FamilyPlan:

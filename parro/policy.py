@@ -265,6 +265,11 @@ def can_export_data(user: User, subject: User) -> bool:
     return user.id == subject.id or is_admin(user)
 
 
+def can_export_family(user: User) -> bool:
+    """The office downloads all data of a family (each guardian's inzage) at once."""
+    return is_admin(user)
+
+
 def can_use_two_factor(user: User) -> bool:
     """Two-factor login is for staff; guardians keep it simple."""
     return is_staff(user)

@@ -282,6 +282,9 @@ ROUTES = {
         "POST", lambda w: {"leerling": w.student.id}, only("admin", ok=303),
         lambda w: {"kies": "1", "kind": str(w.student.id)},
     ),
+    "admin.export_family": (
+        "POST", lambda w: {"leerling": w.student.id}, only("admin"), {}
+    ),
     "admin.export_guardian": (
         "POST", lambda w: {"user_id": w.guardian.id}, only("admin"), {}
     ),
@@ -546,7 +549,7 @@ def _with_committed(w, **objects):
 
 
 def _appointment_data(w):
-    reason = make_reason("Tandarts")
+    reason = make_reason()  # a new reason each call: one world serves several routes
     db.session.commit()
     return {"appt-student": w.student.id, "appt-day": "2026-09-16", "appt-starts_at": "10:00",
             "appt-ends_at": "11:00", "appt-reason": reason.id, "appt-note": "Beugel"}

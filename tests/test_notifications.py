@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import threading
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import MetaData, select, text
 
 from parro import clock, notifications
 from parro.absence import service as absence
@@ -356,20 +357,43 @@ def test_two_runs_at_once_send_one_digest(s, app):
 # -- the migration -------------------------------------------------------------------------
 
 
-def test_the_migration_keeps_chat_notices_that_were_switched_off(app):
-    from flask_migrate import downgrade, upgrade
-    from sqlalchemy import text
-
-    from parro.models import Role, User
+@contextmanager
+def schema_at(revision):
+    """The database as migrations left it at an old revision; the models' schema after."""
+    from flask_migrate import upgrade
 
     db.session.remove()
     db.drop_all()
     try:
-        upgrade(revision="totp01")
+        upgrade(revision=revision)
+        yield
+    finally:
+        db.session.remove()
+        with db.engine.begin() as conn:  # tables of old revisions too (school_holiday, ...)
+            old = MetaData()
+            old.reflect(conn)
+            old.drop_all(conn)
+        db.drop_all()
+        db.create_all()
+
+
+def insert_guardians(conn, *emails) -> dict[str, int]:
+    """Guardians as rows of an old revision's app_user (the model has columns added since)."""
+    for email in emails:
+        conn.execute(text(
+            "INSERT INTO app_user (email, name, role, locale, active, disabled, created_at) "
+            "VALUES (:email, '', 'GUARDIAN', 'nl', false, false, '2026-11-01 10:00:00')"
+        ), {"email": email})
+    return dict(conn.execute(text("SELECT email, id FROM app_user")).all())
+
+
+
+def test_the_migration_keeps_chat_notices_that_were_switched_off(app):
+    from flask_migrate import downgrade, upgrade
+
+    with schema_at("totp01"):
         with db.engine.begin() as conn:
-            for email in ("uit@example.org", "aan@example.org"):
-                conn.execute(User.__table__.insert().values(email=email, role=Role.GUARDIAN))
-            ids = dict(conn.execute(text("SELECT email, id FROM app_user")).all())
+            ids = insert_guardians(conn, "uit@example.org", "aan@example.org")
             conn.execute(text("INSERT INTO chat_setting (user_id, email_notices) VALUES "
                               "(:off, false), (:on, true)"),
                          {"off": ids["uit@example.org"], "on": ids["aan@example.org"]})
@@ -383,13 +407,6 @@ def test_the_migration_keeps_chat_notices_that_were_switched_off(app):
         with db.engine.connect() as conn:
             back = conn.execute(text("SELECT user_id, email_notices FROM chat_setting")).all()
         assert back == [(ids["uit@example.org"], False)]
-    finally:
-        db.session.remove()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS chat_setting"))
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        db.drop_all()
-        db.create_all()
 
 
 def test_a_scheduled_group_post_is_told_at_its_time_once(s):
@@ -440,18 +457,10 @@ def test_the_database_refuses_important_posts_without_a_channel(s):
 
 def test_the_migration_turns_mail_columns_into_one_choice_per_category(app):
     from flask_migrate import downgrade, upgrade
-    from sqlalchemy import text
 
-    from parro.models import Role, User
-
-    db.session.remove()
-    db.drop_all()
-    try:
-        upgrade(revision="feedorder01")
+    with schema_at("feedorder01"):
         with db.engine.begin() as conn:
-            for email in ("eva@example.org", "bas@example.org"):
-                conn.execute(User.__table__.insert().values(email=email, role=Role.GUARDIAN))
-            ids = dict(conn.execute(text("SELECT email, id FROM app_user")).all())
+            ids = insert_guardians(conn, "eva@example.org", "bas@example.org")
             conn.execute(text(
                 "INSERT INTO notification_setting (user_id, group_posts, important_posts, chat, "
                 "activities, absence, digest_time, updated_at) VALUES (:eva, 'off', 'digest', "
@@ -480,9 +489,3 @@ def test_the_migration_turns_mail_columns_into_one_choice_per_category(app):
                 "SELECT user_id, group_posts, important_posts, chat, activities, absence "
                 "FROM notification_setting")).all()
         assert [tuple(r) for r in back] == [(eva, "off", "direct", "digest", "direct", "off")]
-    finally:
-        db.session.remove()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        db.drop_all()
-        db.create_all()

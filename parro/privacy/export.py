@@ -13,6 +13,7 @@ with many photos does not fill the server's memory.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -416,8 +417,7 @@ def _photos(out: Export, children) -> list:
     return result
 
 
-def write_zip(export: Export):
-    """The ZIP in an anonymous temporary file, positioned at its start; and its size."""
+def _write(archive: zipfile.ZipFile, export: Export, prefix: str = "") -> None:
     school = db.session.scalar(select(School))
     readme = render_template(
         "privacy/export_readme.txt",
@@ -427,18 +427,38 @@ def write_zip(export: Export):
         documents=export.documents,
         file_count=len(export.files),
     )
+    archive.writestr(f"{prefix}README.txt", readme)
+    for name, document in export.documents.items():
+        archive.writestr(prefix + name,
+                         json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    for arcname, path in export.files:
+        # JPEG, PDF and MP4 are compressed already: store them as they are.
+        archive.write(path, prefix + arcname, compress_type=zipfile.ZIP_STORED)
+
+
+def write_zip(export: Export):
+    """The ZIP in an anonymous temporary file, positioned at its start; and its size."""
     # Returned open: the caller sends it, and the response closes it.
     handle = tempfile.TemporaryFile()  # noqa: SIM115
     with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("README.txt", readme)
-        for name, document in export.documents.items():
-            archive.writestr(name, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
-        for arcname, path in export.files:
-            # JPEG, PDF and MP4 are compressed already: store them as they are.
-            archive.write(path, arcname, compress_type=zipfile.ZIP_STORED)
+        _write(archive, export)
     size = handle.tell()
     handle.seek(0)
     return handle, size
+
+
+def folder_names(guardians: list[User]) -> list[str]:
+    """One folder per guardian: their e-mail address (unique), safe as a file name."""
+    return [re.sub(r"[^A-Za-z0-9@._-]+", "_", g.email) + "/" for g in guardians]
+
+
+def _send(handle, size: int, name: str):
+    response = send_file(
+        handle, mimetype="application/zip", as_attachment=True, download_name=name, max_age=0,
+    )
+    response.content_length = size
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def download(user: User, *, by_admin: bool):
@@ -451,10 +471,33 @@ def download(user: User, *, by_admin: bool):
         + (" door de beheerder" if by_admin else " door de ouder zelf"),
     )
     db.session.commit()
-    response = send_file(
-        handle, mimetype="application/zip", as_attachment=True,
-        download_name=f"parro-gegevens-{today().isoformat()}.zip", max_age=0,
-    )
-    response.content_length = size
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return _send(handle, size, f"parro-gegevens-{today().isoformat()}.zip")
+
+
+def download_family(guardians: list[User], family_name: str):
+    """The exports of all guardians of a family in one ZIP, a folder each; logged per guardian.
+
+    Each folder is what that guardian downloads themselves: the children they share
+    appear in each, as in their own downloads.
+    """
+    handle = tempfile.TemporaryFile()  # noqa: SIM115
+    files = 0
+    with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("LEESMIJ.txt", render_template(
+            "privacy/family_export_readme.txt", guardians=guardians,
+            folders=folder_names(guardians), family_name=family_name, moment=now()))
+        for guardian, folder in zip(guardians, folder_names(guardians), strict=True):
+            export = collect(guardian)
+            files += len(export.files)
+            _write(archive, export, folder)
+    size = handle.tell()
+    handle.seek(0)
+    for guardian in guardians:
+        audit.record(
+            audit.EXPORT, target=guardian, by_admin=True, family=True,
+            summary=f"Gegevens van {guardian.email} gedownload door de beheerder"
+                    f" (gezin {family_name}, {len(guardians)} ouders)",
+        )
+    db.session.commit()
+    slug = re.sub(r"[^a-z0-9]+", "-", family_name.lower()).strip("-") or "gezin"
+    return _send(handle, size, f"parro-gezin-{slug}-{today().isoformat()}.zip")
