@@ -193,6 +193,10 @@ ROUTES = {
     "auth.two_factor_enable": (
         "POST", lambda w: {}, only("teacher_other", "teacher", "admin", ok=303), {"code": "1"}
     ),
+    "auth.recovery_codes": (
+        "POST", lambda w: {}, only("teacher_other", "teacher", "admin", ok=303),
+        {"nieuw-code": "1"},
+    ),
     "auth.two_factor_disable": (
         "POST", lambda w: {}, only("teacher_other", "teacher", "admin", ok=303), {"proof": "x"}
     ),
