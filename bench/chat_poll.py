@@ -42,6 +42,7 @@ def main() -> None:
 
     from parro import create_app
     from parro.clock import now
+    from parro.database import creating_database
     from parro.extensions import db
     from tests.factories import (
         make_conference,
@@ -61,7 +62,7 @@ def main() -> None:
         "MAIL_SENDER_THREAD": False,
         "PASSWORD_HASH": {"time_cost": 1, "memory_cost": 64, "parallelism": 1},
     })
-    with app.app_context():
+    with app.app_context(), creating_database():
         db.drop_all()
         db.create_all()
         group = make_group("Groep 3", grade=3)

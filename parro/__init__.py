@@ -6,10 +6,9 @@ import os
 from pathlib import Path
 
 from flask import Flask, request
-from sqlalchemy import select
 
 from .config import ROOT, Defaults, secret_key
-from .database import end_transaction, read_without_transaction
+from .database import database_problem, end_transaction, read_without_transaction
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 
 
@@ -120,13 +119,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     @app.get("/healthz")
     @limiter.exempt
     def healthz():
-        """Answer 200 when the database answers, 503 when it does not."""
-        try:
-            db.session.execute(select(1))
-        except Exception:
-            db.session.rollback()  # the failed transaction ends here, not at teardown
-            app.logger.exception("health check: database does not answer")
-            return "database unavailable", 503, {"Content-Type": "text/plain; charset=utf-8"}
+        """200 when the database is the one set up and takes writes, 503 with the reason when not.
+
+        See database_problem(): the check ends in a rollback and leaves nothing behind.
+        """
+        problem = database_problem(db.session())
+        if problem:
+            reason, details = problem
+            app.logger.error("health check: %s: %s", reason, details)
+            return reason, 503, {"Content-Type": "text/plain; charset=utf-8"}
         return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
     if app.config["PROXY_FIX"]:

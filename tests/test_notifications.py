@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import MetaData, select, text
+from sqlalchemy import select, text
 
 from parro import clock, notifications
 from parro.absence import service as absence
@@ -28,6 +28,7 @@ from parro.models import (
 )
 from parro.notifications import send_digests
 
+from .conftest import create_schema, drop_schema
 from .factories import (
     make_conference,
     make_group,
@@ -363,18 +364,14 @@ def schema_at(revision):
     from flask_migrate import upgrade
 
     db.session.remove()
-    db.drop_all()
+    drop_schema()
     try:
         upgrade(revision=revision)
         yield
     finally:
         db.session.remove()
-        with db.engine.begin() as conn:  # tables of old revisions too (school_holiday, ...)
-            old = MetaData()
-            old.reflect(conn)
-            old.drop_all(conn)
-        db.drop_all()
-        db.create_all()
+        drop_schema()  # tables of old revisions too (school_holiday, ...)
+        create_schema()
 
 
 def insert_guardians(conn, *emails) -> dict[str, int]:
