@@ -711,6 +711,19 @@ def can_see_post_attachment(user: User, attachment: Attachment) -> bool:
     return can_see_announcement(user, attachment.announcement)
 
 
+def can_view_photo(user: User, post: Post, attachment: Attachment) -> bool:
+    """A photo of a post in the photo viewer: one of the post's photos that this user sees."""
+    return (attachment.post_id == post.id and attachment.kind == "photo"
+            and can_see_post(user, post)
+            and attachment.id not in hidden_photo_ids(user, [attachment]))
+
+
+def can_save_photo(user: User, post: Post, attachment: Attachment) -> bool:
+    """Saving a photo (a download) only where the school allows it, for what one may see."""
+    school = current_school()
+    return bool(school and school.photo_download) and can_view_photo(user, post, attachment)
+
+
 def app_photo_consented(student_ids) -> set[int]:
     """Of these students, those whose guardians said yes to photos in the app."""
     ids = list(student_ids)

@@ -135,6 +135,15 @@ def _unsubscribe_token(w):
     return unsubscribe_url(w.guardian, ["group_posts"]).rsplit("/", 1)[1]
 
 
+def _post_photo(w, allow_saving=False) -> dict:
+    from parro.models import School
+
+    post = make_post(w.group, author=w.teacher, photos=1)
+    db.session.query(School).one().photo_download = allow_saving
+    db.session.commit()
+    return {"post_id": post.id, "photo_id": post.photos[0].id}
+
+
 def _chat_message(w):
     _kindgesprek(w)
     return {"conversation_id": w.kindgesprek.id, "message_id": w.message.id}
@@ -527,6 +536,13 @@ ROUTES = {
         lambda w: {f"topic_{make_consent_topic().id}": "ja"},
     ),
     "privacy.group": ("GET", lambda w: {"group_id": w.group.id}, only("teacher", "admin"), None),
+    # The photo viewer (issue 19): a photo of a post one may see.
+    "feed.photo": ("GET", _post_photo, only("guardian", "teacher", "admin"), None),
+    # Saving it: only where the school allows it (here it does; tests/test_photo_viewer.py).
+    "feed.save_photo": (
+        "GET", lambda w: _post_photo(w, allow_saving=True), only("guardian", "teacher", "admin"),
+        None,
+    ),
     "media.file": (
         "GET",
         lambda w: {"key": make_post(w.group, author=w.teacher, photos=1).photos[0].key,

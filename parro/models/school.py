@@ -14,6 +14,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -44,6 +45,8 @@ class School(db.Model):
                                                   server_default="08:30:00")
     office_closes_at: Mapped[time] = mapped_column(Time, default=time(16, 0),
                                                    server_default="16:00:00")
+    # Parents may save the group's photos for private use ("opslaan" in the photo viewer).
+    photo_download: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     years: Mapped[list[SchoolYear]] = relationship(back_populates="school")
 
