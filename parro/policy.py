@@ -280,6 +280,11 @@ def can_reset_two_factor(user: User, target: User) -> bool:
     return is_admin(user) and target.is_staff
 
 
+def can_choose_notifications(user: User) -> bool:
+    """Everyone signed in chooses their own Meldingen (channels, digest time, quiet hours)."""
+    return user.is_authenticated
+
+
 def can_unsubscribe(link) -> bool:
     """A signed link from a notification mail (notifications.read_unsubscribe_token):
     whoever holds it may turn off that mail, logged in or not, as RFC 8058 asks."""

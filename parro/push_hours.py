@@ -62,10 +62,17 @@ def quiet_end(hours: tuple[time, time] | None, local: datetime) -> datetime | No
     return datetime.combine(ends_on, end, tzinfo=local.tzinfo)
 
 
-def _staff_when(user: User, local: datetime) -> datetime | None:
-    from .chat.availability import availability_of, is_off, next_period_start, working_at
+def working_hours(user: User):
+    """A staff member's working hours (a parro.models.Availability), which push keeps to."""
+    from .chat.availability import availability_of
 
-    av = availability_of(user)
+    return availability_of(user)
+
+
+def _staff_when(user: User, local: datetime) -> datetime | None:
+    from .chat.availability import is_off, next_period_start, working_at
+
+    av = working_hours(user)
     if is_off(av, local.date()):  # chat switched off: no push until it is on again
         if av.off_until is None:
             return None

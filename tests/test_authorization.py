@@ -188,7 +188,10 @@ ROUTES = {
     "auth.change_password": ("GET", lambda w: {}, signed_in(), None),
     # Inzage: guardians download their own family's data; the admin any family's.
     "auth.export_data": ("POST", lambda w: {}, only("guardian_other", "guardian"), {}),
-    "auth.email_settings": ("GET", lambda w: {}, signed_in(), None),
+    # Meldingen: everyone their own; the old address (in mails sent before) leads there.
+    "auth.notification_settings": ("GET", lambda w: {}, signed_in(), None),
+    "auth.notification_settings#save": ("POST", lambda w: {}, signed_in(ok=303), {}),
+    "auth.email_settings": ("GET", lambda w: {}, signed_in(ok=301), None),
     # A signed link from a notification mail: for whoever holds it, logged in or not.
     "auth.unsubscribe": ("GET", lambda w: {"token": _unsubscribe_token(w)}, ALL, None),
     "auth.unsubscribe#one-click": (

@@ -3,7 +3,7 @@ office_key), messages sent as "de administratie" (message.as_office), the office
 opening hours (school.office_weekdays, office_opens_at, office_closes_at)
 
 Revision ID: office01
-Revises: viewer01
+Revises: channels02
 Create Date: 2026-12-03 18:00:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'office01'
-down_revision = 'viewer01'
+down_revision = 'channels02'
 branch_labels = None
 depends_on = None
 

@@ -102,7 +102,7 @@ def main_pages(role: str, demo: Demo) -> dict[str, str]:
         "foto": demo.photo_url,
         "activiteiten": "/activiteiten/",
         "account": "/account",
-        "e-mailberichten": "/account/e-mailberichten",
+        "meldingen": "/account/meldingen",
         "help": "/help",
     }
     if role == "admin":
