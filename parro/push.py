@@ -74,6 +74,7 @@ TTL = {
     notifications.ACTIVITIES: 2 * 86400,
     notifications.ABSENCE: 86400,
     "test": 3600,
+    "summary": 12 * 3600,  # what waited for the start of the user's hours
 }
 _TOPIC = re.compile(r"^[A-Za-z0-9_-]{1,32}$")  # RFC 8030 5.4: URL-safe base64 alphabet
 
@@ -542,7 +543,10 @@ def send_pending(limit: int = BATCH, http: requests.Session | None = None) -> di
 
 
 def send_all(http: requests.Session | None = None) -> dict[str, int]:
-    """Deliver everything due now (the sender thread, the CLI and tests)."""
+    """Deliver everything due now (the sender thread, the CLI and tests): first the
+    summaries of what was held for users whose hours began (parro.push_hours), then
+    every due push."""
+    push_hours.send_summaries(push_now)
     total = {"sent": 0, "retry": 0, "failed": 0, "gone": 0}
     while True:
         counts = send_pending(http=http)

@@ -122,6 +122,15 @@ def _import_confirm_data(w):
     }
 
 
+def _office(w):
+    """The world's guardian's conversation with the office about the world's student."""
+    from parro.chat import service
+
+    if not hasattr(w, "office"):
+        w.office = service.write_to_office(w.guardian, w.student, "Wij zijn verhuisd.")
+    return w.office
+
+
 def _kindgesprek(w):
     """The kindgesprek about the world's student, with one message of its guardian."""
     from parro.extensions import db
@@ -217,6 +226,10 @@ ROUTES = {
     "auth.two_factor": ("GET", lambda w: {}, only("teacher_other", "teacher", "admin"), None),
     "auth.two_factor_enable": (
         "POST", lambda w: {}, only("teacher_other", "teacher", "admin", ok=303), {"code": "1"}
+    ),
+    "auth.recovery_codes": (
+        "POST", lambda w: {}, only("teacher_other", "teacher", "admin", ok=303),
+        {"nieuw-code": "1"},
     ),
     "auth.two_factor_disable": (
         "POST", lambda w: {}, only("teacher_other", "teacher", "admin", ok=303), {"proof": "x"}
@@ -318,6 +331,11 @@ ROUTES = {
     ),
     # school structure (parro/admin/school.py)
     "admin.school_settings": ("GET", lambda w: {}, only("admin"), None),
+    "admin.office_hours": ("GET", lambda w: {}, only("admin"), None),
+    "admin.office_hours#POST": (
+        "POST", lambda w: {}, only("admin", ok=303),
+        {"weekdays": ["1", "2", "4"], "opens_at": "08:30", "closes_at": "12:00"},
+    ),
     "admin.years": ("GET", lambda w: {}, only("admin"), None),
     "admin.year_new": ("GET", lambda w: {}, only("admin"), None),
     "admin.year_edit": ("GET", lambda w: {"year_id": w.group.school_year_id}, only("admin"), None),
@@ -461,6 +479,19 @@ ROUTES = {
     "chat.delete": ("POST", _chat_message, only("guardian", ok=303), {}),
     "chat.attachment": ("GET", _chat_attachment, only(*CHAT_MEMBERS), None),
     "chat.start": ("GET", lambda w: {}, only("teacher_other", "teacher"), None),
+    # the office: guardians write (about another family's child: refused, 422), admins read
+    "chat.office": ("GET", lambda w: {}, only("guardian_other", "guardian"), None),
+    "chat.office#POST": (
+        "POST", lambda w: {}, {**only("guardian", ok=303), "guardian_other": 422},
+        lambda w: {"subject": str(w.student.id), "body": "Wij hebben een nieuw adres."},
+    ),
+    "chat.show#office": (
+        "GET", lambda w: {"conversation_id": _office(w).id}, only("guardian", "admin"), None
+    ),
+    "chat.post#office": (
+        "POST", lambda w: {"conversation_id": _office(w).id}, only("guardian", "admin", ok=303),
+        {"body": "Dank u, het adres is aangepast."},
+    ),
     "chat.availability": ("GET", lambda w: {}, only("teacher_other", "teacher", "admin"), None),
     # -- group feed (issue 3)
     "feed.students": (

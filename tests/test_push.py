@@ -443,6 +443,35 @@ def test_a_parents_quiet_hours_hold_a_post_but_not_an_important_one(app, service
     assert held.due_at == datetime(2026, 12, 3, 6, 0, tzinfo=UTC)  # 07:00 in Amsterdam
 
 
+def test_what_was_held_arrives_as_one_summary_when_the_quiet_hours_end(app, service, family):
+    group, teacher, parent = family
+    clock.set_now(datetime(2026, 12, 2, 21, 30, tzinfo=UTC))  # 22:30 in Amsterdam
+    _, subscription = device_for(parent, service)
+    push_on(parent, GROUP_POSTS)
+    make_post(group, author=teacher, title="Foto's van vandaag")
+    make_post(group, author=teacher, title="Het lied voor de kerstviering")
+    db.session.commit()
+    push.send_all()
+    assert service.requests == 0
+    clock.set_now(datetime(2026, 12, 3, 6, 0, tzinfo=UTC))  # 07:00
+    assert push.send_all()["sent"] == 1
+    [payload] = service.payloads(subscription)
+    assert payload["title"] == "2 nieuwe meldingen"
+    assert payload["tag"] == "parro-samenvatting"
+    assert push.send_all() == {"sent": 0, "retry": 0, "failed": 0, "gone": 0}
+
+
+def test_the_mail_sender_command_delivers_pushes_too(app, service, family):
+    _, _, parent = family
+    device, subscription = device_for(parent, service)
+    push.queue_test(device)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["mail", "send"])
+    assert result.exit_code == 0, result.output
+    assert "pushes: 1 sent" in result.output
+    assert len(service.payloads(subscription)) == 1
+
+
 def test_a_teacher_gets_no_push_outside_working_hours(app, service, family):
     from parro.models import PushHeld
 
