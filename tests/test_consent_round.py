@@ -234,9 +234,10 @@ def test_the_office_sees_who_answered_and_sends_reminders(client, school):
     sign_in(client, school["admin"])
     assert "/privacy/ronde" in client.get("/privacy/onderwerpen").get_data(as_text=True)
     text = page_text(client.get("/privacy/ronde"))
-    assert "Groep 3 1 van 2 1" in text and "Groep 5 1 van 2 1" in text
-    assert "Groep 3: nog niet beantwoord (1) Lisa Bakker" in text
-    assert "Groep 5: nog niet beantwoord (1) Lotte Jansen" in text
+    assert "Groep 3 1 van 2 beantwoord Herinnering sturen (Groep 3) Nog niet beantwoord (1) "\
+        "Lisa Bakker" in text
+    assert "Groep 5 1 van 2 beantwoord Herinnering sturen (Groep 5) Nog niet beantwoord (1) "\
+        "Lotte Jansen" in text
 
     # One group: Lisa's mother (Lisa's other guardian has no account yet).
     response = client.post("/privacy/ronde/herinnering", data={"group_id": school["g3"].id})
