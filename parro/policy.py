@@ -280,6 +280,11 @@ def can_reset_two_factor(user: User, target: User) -> bool:
     return is_admin(user) and target.is_staff
 
 
+def can_choose_notifications(user: User) -> bool:
+    """Everyone signed in chooses their own Meldingen (channels, digest time, quiet hours)."""
+    return user.is_authenticated
+
+
 def can_unsubscribe(link) -> bool:
     """A signed link from a notification mail (notifications.read_unsubscribe_token):
     whoever holds it may turn off that mail, logged in or not, as RFC 8058 asks."""
@@ -664,6 +669,19 @@ def can_see_post_attachment(user: User, attachment: Attachment) -> bool:
             user, [attachment]
         )
     return can_see_announcement(user, attachment.announcement)
+
+
+def can_view_photo(user: User, post: Post, attachment: Attachment) -> bool:
+    """A photo of a post in the photo viewer: one of the post's photos that this user sees."""
+    return (attachment.post_id == post.id and attachment.kind == "photo"
+            and can_see_post(user, post)
+            and attachment.id not in hidden_photo_ids(user, [attachment]))
+
+
+def can_save_photo(user: User, post: Post, attachment: Attachment) -> bool:
+    """Saving a photo (a download) only where the school allows it, for what one may see."""
+    school = current_school()
+    return bool(school and school.photo_download) and can_view_photo(user, post, attachment)
 
 
 def app_photo_consented(student_ids) -> set[int]:

@@ -127,6 +127,15 @@ def _unsubscribe_token(w):
     return unsubscribe_url(w.guardian, ["group_posts"]).rsplit("/", 1)[1]
 
 
+def _post_photo(w, allow_saving=False) -> dict:
+    from parro.models import School
+
+    post = make_post(w.group, author=w.teacher, photos=1)
+    db.session.query(School).one().photo_download = allow_saving
+    db.session.commit()
+    return {"post_id": post.id, "photo_id": post.photos[0].id}
+
+
 def _chat_message(w):
     _kindgesprek(w)
     return {"conversation_id": w.kindgesprek.id, "message_id": w.message.id}
@@ -171,7 +180,10 @@ ROUTES = {
     "auth.change_password": ("GET", lambda w: {}, signed_in(), None),
     # Inzage: guardians download their own family's data; the admin any family's.
     "auth.export_data": ("POST", lambda w: {}, only("guardian_other", "guardian"), {}),
-    "auth.email_settings": ("GET", lambda w: {}, signed_in(), None),
+    # Meldingen: everyone their own; the old address (in mails sent before) leads there.
+    "auth.notification_settings": ("GET", lambda w: {}, signed_in(), None),
+    "auth.notification_settings#save": ("POST", lambda w: {}, signed_in(ok=303), {}),
+    "auth.email_settings": ("GET", lambda w: {}, signed_in(ok=301), None),
     # A signed link from a notification mail: for whoever holds it, logged in or not.
     "auth.unsubscribe": ("GET", lambda w: {"token": _unsubscribe_token(w)}, ALL, None),
     "auth.unsubscribe#one-click": (
@@ -505,6 +517,13 @@ ROUTES = {
     ),
     "privacy.round_overview": ("GET", lambda w: {}, only("admin"), None),
     "privacy.remind": ("POST", lambda w: {}, only("admin", ok=303), {}),
+    # The photo viewer (issue 19): a photo of a post one may see.
+    "feed.photo": ("GET", _post_photo, only("guardian", "teacher", "admin"), None),
+    # Saving it: only where the school allows it (here it does; tests/test_photo_viewer.py).
+    "feed.save_photo": (
+        "GET", lambda w: _post_photo(w, allow_saving=True), only("guardian", "teacher", "admin"),
+        None,
+    ),
     "media.file": (
         "GET",
         lambda w: {"key": make_post(w.group, author=w.teacher, photos=1).photos[0].key,
@@ -531,7 +550,7 @@ def _with_committed(w, **objects):
 
 
 def _appointment_data(w):
-    reason = make_reason("Tandarts")
+    reason = make_reason()  # a new reason each call: one world serves several routes
     db.session.commit()
     return {"appt-student": w.student.id, "appt-day": "2026-09-16", "appt-starts_at": "10:00",
             "appt-ends_at": "11:00", "appt-reason": reason.id, "appt-note": "Beugel"}

@@ -189,10 +189,10 @@ def test_deleting_the_family_removes_exactly_its_data(app, browser, w):
     login_as(client, w.admin)
     before = snapshot()
     post_files = files_of(*(a.key for a in w.post.attachments + w.post2.attachments))
-    assert len(post_files) == 6  # three photos, display and thumbnail each
+    assert len(post_files) == 9  # three photos: display size, thumbnail and WebP each
     expected_gone = files_of(w.files.sem_chat.key, w.files.mama_trip.key,
                              w.post2.attachments[0].key)
-    assert len(expected_gone) == 4
+    assert len(expected_gone) == 5  # two chat files; a photo with its thumbnail and WebP
 
     ids = lambda *objs: {o.id for o in objs}  # noqa: E731
     rows = before["rows"]
@@ -239,7 +239,8 @@ def test_deleting_the_family_removes_exactly_its_data(app, browser, w):
     # Changed: Mama's message in the teacher's chat (author gone, text kept, new
     # revision), that chat's revision, and the places Mama held.
     assert changed == {
-        "message": {w.mama_trip.id: {"author_id", "revision"}},
+        # the version too: the cached message shows the author no more
+        "message": {w.mama_trip.id: {"author_id", "revision", "version"}},
         "conversation": {w.trip.id: {"revision"}},
         "shift": {w.shift.id: {"taken"}},
         "item": {w.item.id: {"pledged"}},

@@ -30,6 +30,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from parro import create_app  # noqa: E402
+from parro.database import creating_database  # noqa: E402
 from parro.extensions import db  # noqa: E402
 from tests.e2e.demo_school import ROLES, load_demo, log_in, main_pages  # noqa: E402
 
@@ -64,7 +65,7 @@ def serve():
         "MAIL_DIR": str(TMP / "mail"),
         "PASSWORD_HASH": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
     })
-    with app.app_context():
+    with app.app_context(), creating_database():
         db.create_all()
         demo = load_demo()  # freezes the clock; the server runs in this process
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -89,6 +89,7 @@ class SchoolForm(ParroForm):
     leave_info = TextAreaField(_l("Verlof aanvragen"), validators=[max_length(2000)])
     code_of_conduct = TextAreaField(_l("Gedragscode"), validators=[max_length(10000)])
     require_two_factor = BooleanField(_l("Medewerkers moeten tweestapsverificatie gebruiken"))
+    photo_download = BooleanField(_l("Ouders mogen foto's opslaan voor eigen gebruik"))
     # Only on the form when OpenID Connect is set up (the view removes it otherwise).
     require_school_account = BooleanField(
         _l("Medewerkers loggen alleen in met de schoolaccount")

@@ -80,7 +80,8 @@ def school_settings():
                             form.leave_info.data, form.code_of_conduct.data,
                             form.require_two_factor.data,
                             require_school_account=form.require_school_account.data
-                            if "require_school_account" in form else None)
+                            if "require_school_account" in form else None,
+                            photo_download=form.photo_download.data)
         flash(_("De gegevens van de school zijn opgeslagen."), "success")
         return redirect(url_for("admin.school_settings"), 303)
     return render_template("admin/school.html", form=form), _status()

@@ -50,6 +50,7 @@ from .notification import (
     NotificationDigest,
     NotificationItem,
     NotificationSetting,
+    PushHeld,
 )
 from .outbox import OutboxMail
 from .privacy import APP_PHOTOS, Consent, ConsentChange, ConsentTopic
@@ -117,6 +118,7 @@ __all__ = [
     "NotificationItem",
     "NotificationChoice",
     "NotificationSetting",
+    "PushHeld",
     "OutboxMail",
     "Report",
     "PasswordReset",

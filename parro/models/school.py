@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -35,6 +36,8 @@ class School(db.Model):
     require_two_factor: Mapped[bool] = mapped_column(Boolean, default=False)
     # Staff sign in only with the school's own account (when OpenID Connect is set up).
     require_school_account: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Parents may save the group's photos for private use ("opslaan" in the photo viewer).
+    photo_download: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     years: Mapped[list[SchoolYear]] = relationship(back_populates="school")
 

@@ -214,7 +214,10 @@ def collect(user: User) -> Export:
         "e-mailberichten": {
             key: choice.mail for key, choice in choices.items()
         },
+        "pushmeldingen": {key: choice.push for key, choice in choices.items()},
         "tijd_dagelijks_overzicht": mail.digest_time.strftime("%H:%M"),
+        "stille_uren": "{}-{}".format(mail.quiet_from.strftime("%H:%M"),
+                                      mail.quiet_until.strftime("%H:%M")) if mail.quiet else None,
         "agenda-abonnement_aangemaakt_op": _when(feed.created_at) if feed else None,
     }
 

@@ -11,7 +11,16 @@ from sqlalchemy import select
 from parro import clock
 from parro.demo import PASSWORD, create_demo  # noqa: F401 (PASSWORD: for the tests)
 from parro.extensions import db
-from parro.models import Activity, Conversation, Group, Post, PostGroup, SchoolYear, Student
+from parro.models import (
+    Activity,
+    Attachment,
+    Conversation,
+    Group,
+    Post,
+    PostGroup,
+    SchoolYear,
+    Student,
+)
 
 # A Tuesday morning in the school year, before school starts.
 TUESDAY_MORNING = datetime(2026, 11, 24, 7, 45, tzinfo=ZoneInfo("Europe/Amsterdam"))
@@ -26,6 +35,8 @@ class Demo:
     conference3_id: int
     conference6_id: int
     group3_id: int
+    photo_url: str  # the photo viewer on a photo of group 3 (its children have consent)
+
 
 
 def load_demo() -> Demo:
@@ -49,11 +60,17 @@ def load_demo() -> Demo:
         a.title: a.id for a in db.session.scalars(
             select(Activity).where(Activity.title.like("Oudergesprekken groep %")))
     }
+    photo = db.session.scalar(
+        select(Attachment).join(PostGroup, PostGroup.post_id == Attachment.post_id)
+        .where(PostGroup.group_id == group3.id, PostGroup.publish_at <= clock.now(),
+               Attachment.kind == "photo")
+        .order_by(PostGroup.publish_at.desc(), Attachment.position))
     demo = Demo(
         post_id=post.id, sem_id=sem.id, lotte_id=lotte.id, sem_chat_id=chat.id,
         conference3_id=conferences["Oudergesprekken groep 3"],
         conference6_id=conferences["Oudergesprekken groep 6"],
         group3_id=group3.id,
+        photo_url=f"/groepen/bericht/{photo.post_id}/foto/{photo.id}?terug=/groepen/",
     )
     db.session.commit()
     return demo
@@ -79,9 +96,10 @@ def main_pages(role: str, demo: Demo) -> dict[str, str]:
     shared = {
         "groepen": "/groepen/",
         "bericht": f"/groepen/bericht/{demo.post_id}",
+        "foto": demo.photo_url,
         "activiteiten": "/activiteiten/",
         "account": "/account",
-        "e-mailberichten": "/account/e-mailberichten",
+        "meldingen": "/account/meldingen",
         "help": "/help",
     }
     if role == "admin":
