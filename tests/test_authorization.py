@@ -689,6 +689,17 @@ def _reported_post(w):
     return w.reported
 
 
+def _hidden_post_report(w):
+    """A post of the teacher's that the admin hid after the guardian reported it."""
+    from parro.moderation import service
+
+    if not hasattr(w, "hidden_report"):
+        post = make_post(w.group, author=w.teacher)
+        w.hidden_report = service.report_item(w.guardian, post, "Naam van een kind")
+        service.handle(w.hidden_report, w.admin, True, "Verborgen, dank u.", "Zonder namen graag.")
+    return w.hidden_report
+
+
 ROUTES.update({
     # -- moderation and the audit log (issue 7)
     "moderation.mine": ("GET", lambda w: {}, signed_in(), None),
@@ -712,6 +723,9 @@ ROUTES.update({
     "admin.handle_report": (
         "POST", lambda w: {"report_id": _reported_post(w).id}, only("admin", ok=303),
         {"decision": "dismiss", "answer": "Dit mag blijven staan."},
+    ),
+    "admin.unhide_report": (
+        "POST", lambda w: {"report_id": _hidden_post_report(w).id}, only("admin", ok=303), {},
     ),
     "admin.audit_log": ("GET", lambda w: {}, only("admin"), None),
 })
