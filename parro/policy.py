@@ -484,6 +484,32 @@ def conversation_member_clause(user_id):
     return or_(
         and_(Conversation.kind == ConversationKind.CHILD, or_(guardian, teacher)),
         and_(Conversation.kind == ConversationKind.GROUP, participant),
+        and_(Conversation.kind == ConversationKind.OFFICE,
+             or_(_office_writer(user_id), _admin_clause(user_id))),
+    )
+
+
+def _admin_clause(user_id):
+    """SQL condition: `user_id` is an admin whose account works."""
+    return exists(
+        select(1).select_from(User).where(
+            User.id == user_id, User.role == Role.ADMIN, User.disabled.is_(False)
+        )
+    )
+
+
+def _office_writer(user_id):
+    """SQL condition: `user_id` is the guardian of an office conversation, and, when it is
+    about a child, still that child's guardian."""
+    still_guardian = exists(
+        select(1).select_from(Guardianship).where(
+            Guardianship.user_id == user_id,
+            Guardianship.student_id == Conversation.about_student_id,
+        )
+    )
+    return and_(
+        Conversation.created_by_id == user_id,
+        or_(Conversation.about_student_id.is_(None), still_guardian),
     )
 
 
@@ -512,7 +538,14 @@ def member_conversation_ids(user_id: int):
         .join(Participant, Participant.conversation_id == Conversation.id)
         .where(Participant.user_id == user_id, Conversation.kind == ConversationKind.GROUP)
     )
-    return union(as_guardian, as_teacher, as_participant)
+    as_office_writer = select(Conversation.id).where(
+        Conversation.kind == ConversationKind.OFFICE, Conversation.created_by_id == user_id,
+        _office_writer(user_id),
+    )
+    as_office = select(Conversation.id).where(
+        Conversation.kind == ConversationKind.OFFICE, _admin_clause(user_id)
+    )
+    return union(as_guardian, as_teacher, as_participant, as_office_writer, as_office)
 
 
 def can_see_conversation(user: User, conversation: Conversation) -> bool:
@@ -540,6 +573,18 @@ def can_open_child_chat(user: User, student: Student) -> bool:
     if current_group_of(student) is None:
         return False
     return is_guardian_of(user, student) or teaches_student(user, student)
+
+
+def can_write_office(user: User) -> bool:
+    """Guardians write to the office (administratie) about a child or their family."""
+    return user.is_authenticated and user.is_guardian and not user.disabled
+
+
+def can_write_office_about(user: User, student: Student | None) -> bool:
+    """About one of their own children (any year), or about the family (None)."""
+    if not can_write_office(user):
+        return False
+    return student is None or is_guardian_of(user, student)
 
 
 def can_start_chat(user: User) -> bool:

@@ -108,6 +108,15 @@ def _import_confirm_data(w):
     }
 
 
+def _office(w):
+    """The world's guardian's conversation with the office about the world's student."""
+    from parro.chat import service
+
+    if not hasattr(w, "office"):
+        w.office = service.write_to_office(w.guardian, w.student, "Wij zijn verhuisd.")
+    return w.office
+
+
 def _kindgesprek(w):
     """The kindgesprek about the world's student, with one message of its guardian."""
     from parro.extensions import db
@@ -196,6 +205,10 @@ ROUTES = {
     "auth.two_factor": ("GET", lambda w: {}, only("teacher_other", "teacher", "admin"), None),
     "auth.two_factor_enable": (
         "POST", lambda w: {}, only("teacher_other", "teacher", "admin", ok=303), {"code": "1"}
+    ),
+    "auth.recovery_codes": (
+        "POST", lambda w: {}, only("teacher_other", "teacher", "admin", ok=303),
+        {"nieuw-code": "1"},
     ),
     "auth.two_factor_disable": (
         "POST", lambda w: {}, only("teacher_other", "teacher", "admin", ok=303), {"proof": "x"}
@@ -294,6 +307,11 @@ ROUTES = {
     ),
     # school structure (parro/admin/school.py)
     "admin.school_settings": ("GET", lambda w: {}, only("admin"), None),
+    "admin.office_hours": ("GET", lambda w: {}, only("admin"), None),
+    "admin.office_hours#POST": (
+        "POST", lambda w: {}, only("admin", ok=303),
+        {"weekdays": ["1", "2", "4"], "opens_at": "08:30", "closes_at": "12:00"},
+    ),
     "admin.years": ("GET", lambda w: {}, only("admin"), None),
     "admin.year_new": ("GET", lambda w: {}, only("admin"), None),
     "admin.year_edit": ("GET", lambda w: {"year_id": w.group.school_year_id}, only("admin"), None),
@@ -437,6 +455,19 @@ ROUTES = {
     "chat.delete": ("POST", _chat_message, only("guardian", ok=303), {}),
     "chat.attachment": ("GET", _chat_attachment, only(*CHAT_MEMBERS), None),
     "chat.start": ("GET", lambda w: {}, only("teacher_other", "teacher"), None),
+    # the office: guardians write (about another family's child: refused, 422), admins read
+    "chat.office": ("GET", lambda w: {}, only("guardian_other", "guardian"), None),
+    "chat.office#POST": (
+        "POST", lambda w: {}, {**only("guardian", ok=303), "guardian_other": 422},
+        lambda w: {"subject": str(w.student.id), "body": "Wij hebben een nieuw adres."},
+    ),
+    "chat.show#office": (
+        "GET", lambda w: {"conversation_id": _office(w).id}, only("guardian", "admin"), None
+    ),
+    "chat.post#office": (
+        "POST", lambda w: {"conversation_id": _office(w).id}, only("guardian", "admin", ok=303),
+        {"body": "Dank u, het adres is aangepast."},
+    ),
     "chat.availability": ("GET", lambda w: {}, only("teacher_other", "teacher", "admin"), None),
     # -- group feed (issue 3)
     "feed.students": (
@@ -667,6 +698,17 @@ def _reported_post(w):
     return w.reported
 
 
+def _hidden_post_report(w):
+    """A post of the teacher's that the admin hid after the guardian reported it."""
+    from parro.moderation import service
+
+    if not hasattr(w, "hidden_report"):
+        post = make_post(w.group, author=w.teacher)
+        w.hidden_report = service.report_item(w.guardian, post, "Naam van een kind")
+        service.handle(w.hidden_report, w.admin, True, "Verborgen, dank u.", "Zonder namen graag.")
+    return w.hidden_report
+
+
 ROUTES.update({
     # -- moderation and the audit log (issue 7)
     "moderation.mine": ("GET", lambda w: {}, signed_in(), None),
@@ -690,6 +732,9 @@ ROUTES.update({
     "admin.handle_report": (
         "POST", lambda w: {"report_id": _reported_post(w).id}, only("admin", ok=303),
         {"decision": "dismiss", "answer": "Dit mag blijven staan."},
+    ),
+    "admin.unhide_report": (
+        "POST", lambda w: {"report_id": _hidden_post_report(w).id}, only("admin", ok=303), {},
     ),
     "admin.audit_log": ("GET", lambda w: {}, only("admin"), None),
 })

@@ -32,6 +32,7 @@ class Demo:
     sem_id: int
     lotte_id: int
     sem_chat_id: int
+    office_chat_id: int
     conference3_id: int
     conference6_id: int
     group3_id: int
@@ -56,6 +57,7 @@ def load_demo() -> Demo:
                                            Post.publish_at <= clock.now())
         .order_by(Post.publish_at.desc()))
     chat = db.session.scalar(select(Conversation).where(Conversation.student_id == sem.id))
+    office = db.session.scalar(select(Conversation).where(Conversation.office_key.is_not(None)))
     conferences = {
         a.title: a.id for a in db.session.scalars(
             select(Activity).where(Activity.title.like("Oudergesprekken groep %")))
@@ -67,6 +69,7 @@ def load_demo() -> Demo:
         .order_by(PostGroup.publish_at.desc(), Attachment.position))
     demo = Demo(
         post_id=post.id, sem_id=sem.id, lotte_id=lotte.id, sem_chat_id=chat.id,
+        office_chat_id=office.id,
         conference3_id=conferences["Oudergesprekken groep 3"],
         conference6_id=conferences["Oudergesprekken groep 6"],
         group3_id=group3.id,
@@ -115,6 +118,9 @@ def main_pages(role: str, demo: Demo) -> dict[str, str]:
             "absentie-telefonisch": "/absentie/telefonisch",
             "privacy-kind": f"/privacy/kind/{demo.sem_id}",
             "meldingen": "/beheer/meldingen", "logboek": "/beheer/logboek",
+            "gesprekken": "/gesprekken/",
+            "administratie-gesprek": f"/gesprekken/{demo.office_chat_id}",
+            "openingstijden": "/beheer/school/openingstijden",
         }
     chats = {"gesprekken": "/gesprekken/", "kindgesprek": f"/gesprekken/{demo.sem_chat_id}"}
     if role == "teacher":
@@ -137,5 +143,7 @@ def main_pages(role: str, demo: Demo) -> dict[str, str]:
         "privacy-kind": f"/privacy/kind/{demo.sem_id}",
         "privacy-keuzes": "/privacy/keuzes",
         "mijn-meldingen": "/meldingen/",
+        "administratie": "/gesprekken/administratie",
+        "administratie-gesprek": f"/gesprekken/{demo.office_chat_id}",
         "melden": f"/meldingen/groepsbericht/{demo.post_id}",
     }
