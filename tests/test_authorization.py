@@ -32,6 +32,7 @@ from .factories import (
     make_guardian,
     make_post,
     make_reason,
+    make_student,
 )
 from .helpers import activation_path, login_as, logout
 from .test_security_headers import assert_security_headers
@@ -564,6 +565,14 @@ ROUTES = {
         lambda w: {f"topic_{make_consent_topic().id}": "ja"},
     ),
     "privacy.group": ("GET", lambda w: {"group_id": w.group.id}, only("teacher", "admin"), None),
+    "privacy.mine": ("GET", lambda w: {}, only("guardian_other", "guardian"), None),
+    "privacy.mine#POST_other_family": (
+        # Only the own children's questions: an answer for another family's child is refused.
+        "POST", lambda w: {}, only("guardian_other", "guardian", ok=403), lambda w: {
+            f"c_{make_student(w.group).id}_{make_consent_topic().id}": "ja"},
+    ),
+    "privacy.round_overview": ("GET", lambda w: {}, only("admin"), None),
+    "privacy.remind": ("POST", lambda w: {}, only("admin", ok=303), {}),
     # The photo viewer (issue 19): a photo of a post one may see.
     "feed.photo": ("GET", _post_photo, only("guardian", "teacher", "admin"), None),
     # Saving it: only where the school allows it (here it does; tests/test_photo_viewer.py).
@@ -714,6 +723,17 @@ def _reported_post(w):
     return w.reported
 
 
+def _hidden_post_report(w):
+    """A post of the teacher's that the admin hid after the guardian reported it."""
+    from parro.moderation import service
+
+    if not hasattr(w, "hidden_report"):
+        post = make_post(w.group, author=w.teacher)
+        w.hidden_report = service.report_item(w.guardian, post, "Naam van een kind")
+        service.handle(w.hidden_report, w.admin, True, "Verborgen, dank u.", "Zonder namen graag.")
+    return w.hidden_report
+
+
 ROUTES.update({
     # -- moderation and the audit log (issue 7)
     "moderation.mine": ("GET", lambda w: {}, signed_in(), None),
@@ -737,6 +757,9 @@ ROUTES.update({
     "admin.handle_report": (
         "POST", lambda w: {"report_id": _reported_post(w).id}, only("admin", ok=303),
         {"decision": "dismiss", "answer": "Dit mag blijven staan."},
+    ),
+    "admin.unhide_report": (
+        "POST", lambda w: {"report_id": _hidden_post_report(w).id}, only("admin", ok=303), {},
     ),
     "admin.audit_log": ("GET", lambda w: {}, only("admin"), None),
 })

@@ -300,6 +300,13 @@ def hide_message(message: Message, by: User) -> None:
     message.hidden_by_id = by.id
 
 
+def unhide_message(message: Message) -> None:
+    """The school shows a hidden message again (in moderation's transaction)."""
+    message.revision = _lock(message.conversation)
+    message.hidden_at = None
+    message.hidden_by_id = None
+
+
 @prebuilt
 def _shown_statement():
     """Messages as a page shows them (templates/chat/_message.html): with their authors'
