@@ -2,7 +2,7 @@
 and push_message (the push outbox, one row per push per device)
 
 Revision ID: push01
-Revises: office01
+Revises: moder02
 Create Date: 2026-12-03 18:10:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'push01'
-down_revision = 'office01'
+down_revision = 'moder02'
 branch_labels = None
 depends_on = None
 
