@@ -730,22 +730,28 @@ def can_save_photo(user: User, post: Post, attachment: Attachment) -> bool:
 
 
 def app_photo_consented(student_ids) -> set[int]:
-    """Of these students, those whose guardians said yes to photos in the app."""
+    """Of these students, those whose guardians said yes to photos in the app this school
+    year (consent is asked again every year; an answer of an earlier year does not count)."""
+    return {sid for sid, given in app_photo_answers(student_ids).items() if given}
+
+
+def app_photo_answers(student_ids) -> dict[int, bool]:
+    """Student id -> this school year's answer on photos in the app; missing: not answered."""
     ids = list(student_ids)
     if not ids:
-        return set()
-    return set(db.session.scalars(_consented_statement(), {"ids": ids}))
+        return {}
+    return dict(db.session.execute(_consented_statement(), {"ids": ids}).all())
 
 
 @prebuilt
 def _consented_statement():
     return (
-        select(Consent.student_id)
+        select(Consent.student_id, Consent.given)
         .join(ConsentTopic, ConsentTopic.id == Consent.topic_id)
         .where(
             ConsentTopic.key == APP_PHOTOS,
-            Consent.given.is_(True),
             Consent.student_id.in_(IDS),
+            Consent.school_year_id.in_(select(SchoolYear.id).where(SchoolYear.is_current)),
         )
     )
 
@@ -797,6 +803,16 @@ def can_see_consent_overview(user: User, group: Group) -> bool:
 
 
 def can_manage_consent_topics(user: User) -> bool:
+    return is_admin(user)
+
+
+def can_answer_consent(user: User) -> bool:
+    """The page with every child's privacy questions: a guardian's own children only."""
+    return user.is_authenticated and user.is_guardian
+
+
+def can_run_consent_round(user: User) -> bool:
+    """The office follows the yearly consent round per group and sends reminders."""
     return is_admin(user)
 
 

@@ -32,6 +32,7 @@ from .factories import (
     make_guardian,
     make_post,
     make_reason,
+    make_student,
 )
 from .helpers import activation_path, login_as, logout
 from .test_security_headers import assert_security_headers
@@ -539,6 +540,14 @@ ROUTES = {
         lambda w: {f"topic_{make_consent_topic().id}": "ja"},
     ),
     "privacy.group": ("GET", lambda w: {"group_id": w.group.id}, only("teacher", "admin"), None),
+    "privacy.mine": ("GET", lambda w: {}, only("guardian_other", "guardian"), None),
+    "privacy.mine#POST_other_family": (
+        # Only the own children's questions: an answer for another family's child is refused.
+        "POST", lambda w: {}, only("guardian_other", "guardian", ok=403), lambda w: {
+            f"c_{make_student(w.group).id}_{make_consent_topic().id}": "ja"},
+    ),
+    "privacy.round_overview": ("GET", lambda w: {}, only("admin"), None),
+    "privacy.remind": ("POST", lambda w: {}, only("admin", ok=303), {}),
     # The photo viewer (issue 19): a photo of a post one may see.
     "feed.photo": ("GET", _post_photo, only("guardian", "teacher", "admin"), None),
     # Saving it: only where the school allows it (here it does; tests/test_photo_viewer.py).

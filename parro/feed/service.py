@@ -53,17 +53,20 @@ def attachments_from(staged: list[media.Staged], tagged_ids=()) -> list[Attachme
     return result
 
 
-def taggable_students(groups: list[Group]) -> list[tuple[Group, list[tuple[Student, bool]]]]:
-    """Per group, its students and whether they may be shown in photos in the app."""
+def taggable_students(
+    groups: list[Group],
+) -> list[tuple[Group, list[tuple[Student, bool | None]]]]:
+    """Per group, its students and this year's answer on photos in the app: True
+    (toestemming), False (geen toestemming) or None (nog niet ingevuld)."""
     rows = db.session.execute(
         select(Membership.group_id, Student)
         .join(Student, Student.id == Membership.student_id)
         .where(Membership.group_id.in_([g.id for g in groups]))
         .order_by(Student.first_name, Student.last_name)
     ).all()
-    consented = policy.app_photo_consented({s.id for _, s in rows})
+    answers = policy.app_photo_answers({s.id for _, s in rows})
     return [
-        (g, [(s, s.id in consented) for gid, s in rows if gid == g.id]) for g in groups
+        (g, [(s, answers.get(s.id)) for gid, s in rows if gid == g.id]) for g in groups
     ]
 
 

@@ -114,7 +114,8 @@ def main_pages(role: str, demo: Demo) -> dict[str, str]:
             "beheer": "/beheer/", "beheer-groepen": "/beheer/groepen",
             "beheer-leerlingen": "/beheer/leerlingen", "beheer-medewerkers": "/beheer/medewerkers",
             "beheer-ouders": "/beheer/ouders", "beheer-import": "/beheer/import",
-            "privacy-onderwerpen": "/privacy/onderwerpen",
+            "privacy-onderwerpen": "/privacy/onderwerpen", "privacy-ronde": "/privacy/ronde",
+            "absentie-telefonisch": "/absentie/telefonisch",
             "privacy-kind": f"/privacy/kind/{demo.sem_id}",
             "meldingen": "/beheer/meldingen", "logboek": "/beheer/logboek",
             "gesprekken": "/gesprekken/",
@@ -131,6 +132,7 @@ def main_pages(role: str, demo: Demo) -> dict[str, str]:
             "absentie": "/absentie/overzicht",
             "beschikbaarheid": "/gesprekken/beschikbaarheid",
             "privacy-groep": f"/privacy/groep/{demo.group3_id}",
+            "absentie-telefonisch": "/absentie/telefonisch",
         }
     return {
         **shared, **chats,
@@ -139,6 +141,7 @@ def main_pages(role: str, demo: Demo) -> dict[str, str]:
         "agenda": "/activiteiten/agenda",
         "ziekmelden": "/absentie/",
         "privacy-kind": f"/privacy/kind/{demo.sem_id}",
+        "privacy-keuzes": "/privacy/keuzes",
         "mijn-meldingen": "/meldingen/",
         "administratie": "/gesprekken/administratie",
         "administratie-gesprek": f"/gesprekken/{demo.office_chat_id}",
