@@ -317,6 +317,11 @@ def can_use_push_viewer(user: User) -> bool:
         user.is_authenticated and user.is_admin)
 
 
+def can_add_demo_phone(user: User) -> bool:
+    """Demo mode: anyone logged in may add a phone that needs no real push service."""
+    return bool(current_app.config["DEMO"]) and user.is_authenticated
+
+
 # -- absence (absentie) ---------------------------------------------------------
 
 
