@@ -29,6 +29,7 @@ import http.client
 import json
 import random
 import re
+import signal
 import statistics
 import sys
 import tempfile
@@ -275,6 +276,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60, help="the families arrive within")
     parser.add_argument("--seed", type=int, default=20)
     args = parser.parse_args()
+    # Stopped from outside (a time-out): still stop gunicorn on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))
 
     instance = Path(tempfile.mkdtemp(prefix="parro-rush-"))
     url = fresh_database(args.database_url, instance)

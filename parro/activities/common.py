@@ -14,7 +14,7 @@ import functools
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
-from flask_babel import format_date, format_time, get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -69,8 +69,12 @@ def local(day: date, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=school_tz()).astimezone(UTC)
 
 
-def hhmm(moment) -> str:
-    return format_time(moment, "HH:mm")
+def hhmm(moment: datetime) -> str:
+    """'15:20' at school, the same in Dutch and English. Not Babel's format_time: that
+    took most of a millisecond a call, and a round's page shows hundreds of slots."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(school_tz()).strftime("%H:%M")
 
 
 def when(moment: datetime) -> str:

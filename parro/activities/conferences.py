@@ -420,6 +420,9 @@ def guardians_of_booking(booking: Booking) -> list[User]:
 @dataclass
 class SlotView:
     slot: Slot
+    time: str = ""  # "15:20" at school
+    bookable: bool = False  # free and still to come
+    label: str = ""  # "Kies 15:20", when bookable
     hint: str | None = None  # "sluit aan op uw gesprek voor Lotte om 15:20"
     clash: str | None = None  # "tegelijk met uw gesprek voor Lotte om 15:20"
 
@@ -454,9 +457,15 @@ def slot_views(user: User, activity: Activity, exclude: Booking | None = None) -
     gap = timedelta(minutes=current_app.config["ACTIVITIES_ADJACENT_MINUTES"])
     others = [b for b in my_bookings(user) if b is not exclude]
     days: dict[date, list[SlotView]] = defaultdict(list)
+    # Worked out once for all slots (a round has up to 400; each filter, format and
+    # translation in the template cost more than the rest of the page).
+    moment, tz, choose = now(), school_tz(), _("Kies %(time)s")
     for slot in activity.slots:
-        view = SlotView(slot)
+        start = slot.starts_at.astimezone(tz)
+        view = SlotView(slot, time=start.strftime("%H:%M"))
         if slot.is_free():
+            view.bookable = slot.starts_at > moment
+            view.label = choose % {"time": view.time}
             for other in others:
                 o = other.slot
                 label = {"child": other.student.first_name, "time": hhmm(o.starts_at)}
@@ -466,7 +475,7 @@ def slot_views(user: User, activity: Activity, exclude: Booking | None = None) -
                     timedelta(0) <= o.starts_at - slot.ends_at <= gap
                 ):
                     view.hint = _("sluit aan op uw gesprek voor %(child)s om %(time)s", **label)
-        days[slot.starts_at.astimezone(school_tz()).date()].append(view)
+        days[start.date()].append(view)
     return dict(days)
 
 

@@ -11,7 +11,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date, format_time
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import bindparam, select
@@ -58,7 +58,7 @@ FORMS = {
 
 @bp.app_template_filter("hhmm")
 def _hhmm(moment) -> str:
-    return format_time(moment, "HH:mm") if moment else ""
+    return common.hhmm(moment) if moment else ""
 
 
 @bp.app_template_filter("day")
