@@ -61,11 +61,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     feedback.init_app(app)
     app.add_template_filter(render_text, "user_text")
 
-    from . import audit, errors  # noqa: F401 (audit: append-only guard)
+    from . import audit, errors, push  # noqa: F401 (audit: append-only guard)
     from . import mail as outbox
 
     errors.init_app(app)
     outbox.init_app(app)
+    push.init_app(app)
 
     from .auth import sso
 
@@ -93,6 +94,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         from .devmail import bp as devmail_bp
 
         app.register_blueprint(devmail_bp)
+    if app.config["DEMO"]:
+        from .devmail import push_bp as devpush_bp
+
+        app.register_blueprint(devpush_bp)
 
     from . import cli
 

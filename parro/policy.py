@@ -258,6 +258,11 @@ def can_end_session(user: User, user_session: UserSession) -> bool:
     return user.is_authenticated and user_session.user_id == user.id
 
 
+def can_use_push_device(user: User, device) -> bool:
+    """A device (push subscription) is its own user's: only they test or turn it off."""
+    return user.is_authenticated and device is not None and device.user_id == user.id
+
+
 def can_export_data(user: User, subject: User) -> bool:
     """Inzage: a guardian downloads their own family's data; an admin any family's."""
     if not user.is_authenticated or not subject.is_guardian:
@@ -300,6 +305,16 @@ def can_use_mail_viewer(user: User) -> bool:
     """The development mail viewer: demo mode without a mail server only."""
     cfg = current_app.config
     return bool(cfg["DEMO"]) and not cfg["MAIL_SERVER"]
+
+
+def can_use_push_viewer(user: User) -> bool:
+    """The development push viewer: demo mode, from the machine itself or as an admin."""
+    from flask import request
+
+    if not current_app.config["DEMO"]:
+        return False
+    return request.remote_addr in ("127.0.0.1", "::1") or bool(
+        user.is_authenticated and user.is_admin)
 
 
 # -- absence (absentie) ---------------------------------------------------------

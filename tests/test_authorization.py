@@ -62,6 +62,21 @@ def _admin_device(w) -> dict:
     return {"session_id": row.id}
 
 
+def _admin_push_device(w) -> dict:
+    """A phone of the admin's with push on, which only the admin may test or turn off."""
+    from parro.models import PushSubscription
+
+    login = UserSession(token_hash=hash_token(new_token()), user_id=w.admin.id)
+    db.session.add(login)
+    db.session.flush()
+    row = PushSubscription(user_id=w.admin.id, session_id=login.id,
+                           endpoint=f"https://fcm.googleapis.com/fcm/send/{new_token()}",
+                           p256dh="B" + "A" * 86, auth="A" * 22)
+    db.session.add(row)
+    db.session.commit()
+    return {"device_id": row.id}
+
+
 def _queued_mail(w) -> dict:
     mail = OutboxMail(recipient="ouder@example.org", subject="Welkom", body_text="Hallo")
     db.session.add(mail)
@@ -181,6 +196,7 @@ ROUTES = {
     "theme.stylesheet": ("GET", lambda w: {}, ALL, None),
     "theme.manifest": ("GET", lambda w: {}, ALL, None),
     "theme.favicon": ("GET", lambda w: {}, ALL, None),
+    "theme.service_worker": ("GET", lambda w: {}, ALL, None),
     "help.index": ("GET", lambda w: {}, ALL, None),
     # The installed app's start URL: the login form, the morning overview or the feed.
     "home": ("GET", lambda w: {}, ALL, None),
@@ -201,6 +217,12 @@ ROUTES = {
     ),
     "auth.end_device": ("POST", _admin_device, only("admin", ok=303), {}),
     "auth.end_other_devices": ("POST", lambda w: {}, signed_in(ok=303), {}),
+    # Meldingen op deze telefoon: a device is its own user's. Subscribing without a
+    # subscription in the body is refused (422) for anyone logged in.
+    "auth.push_devices": ("GET", lambda w: {}, signed_in(), None),
+    "auth.push_subscribe": ("POST", lambda w: {}, signed_in(ok=422), {}),
+    "auth.push_test": ("POST", _admin_push_device, only("admin", ok=303), {}),
+    "auth.push_unsubscribe": ("POST", _admin_push_device, only("admin", ok=303), {}),
     # two-factor login: staff only; without a password step the code page sends to /login
     "auth.login_code": ("GET", lambda w: {}, dict.fromkeys(ROLES, 303), None),
     "auth.two_factor": ("GET", lambda w: {}, only("teacher_other", "teacher", "admin"), None),
@@ -227,6 +249,9 @@ ROUTES = {
     # follow their link from it before they have an account.
     "devmail.index": ("GET", lambda w: {}, ALL, None),
     "devmail.show": ("GET", _queued_mail, ALL, None),
+    # The push viewer (demo mode): from the machine itself (the test client is 127.0.0.1)
+    # or for an admin (tests/test_push.py).
+    "devpush.push_index": ("GET", lambda w: {}, ALL, None),
     "feed.index": ("GET", lambda w: {}, signed_in(), None),
     "feed.group": (
         "GET",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, case, exists, func, literal, or_, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, raiseload
@@ -34,6 +35,8 @@ from ..models import (
     TeacherAssignment,
     User,
 )
+from ..notifications import CHAT
+from ..push import first_line, queue_pushes
 from ..sql import BEFORE, CONVERSATION_ID, IDS, LIMIT, USER_ID, prebuilt
 from . import attachments
 
@@ -248,7 +251,21 @@ def post_message(conversation: Conversation, author: User, body: str) -> Message
     conversation.last_message_id = message.id
     conversation.last_message_at = message.created_at
     mark_read(conversation.id, author.id, message.id)
+    _queue_pushes(conversation, author, body)
     return message
+
+
+def _queue_pushes(conversation: Conversation, author: User, body: str) -> None:
+    """A push to the other members who want one: who wrote, and the first line."""
+    queue_pushes(
+        select(Participant.user_id).where(Participant.conversation_id == conversation.id,
+                                          Participant.user_id != author.id),
+        CHAT,
+        _l("Nieuw bericht van %(name)s", name=author.display_name),
+        first_line(body) or _l("Stuurde een bestand."),
+        url=f"/gesprekken/{conversation.id}",
+        tag=f"gesprek-{conversation.id}",
+    )
 
 
 def edit_message(message: Message, body: str) -> None:

@@ -97,3 +97,17 @@ def favicon():
                                    mimetype="image/vnd.microsoft.icon", max_age=86400)
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """Serve the service worker from the root, so that its scope is the whole app.
+
+    It shows pushes and opens their page; it caches nothing (static/sw.js). `no-cache`:
+    a browser asks for a new version every time it checks, so a fix reaches every phone.
+    """
+    response = current_app.send_static_file("sw.js")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    response.mimetype = "text/javascript"
+    return response

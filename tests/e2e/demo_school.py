@@ -103,6 +103,7 @@ def main_pages(role: str, demo: Demo) -> dict[str, str]:
         "activiteiten": "/activiteiten/",
         "account": "/account",
         "meldingen": "/account/meldingen",
+        "meldingen-telefoon": "/account/meldingen-op-deze-telefoon",
         "help": "/help",
     }
     if role == "admin":
