@@ -85,11 +85,16 @@ def _labels():
 def index():
     """List what is open for a guardian, or a teacher's activities with response rates."""
     if current_user.is_guardian:
-        open_items, mine = overview.guardian_overview(current_user)
-        return render_template("activities/index.html", open_items=open_items, mine=mine)
+        waiting, optional, mine = overview.guardian_overview(current_user)
+        return render_template("activities/index.html", waiting=waiting, optional=optional,
+                               mine=mine)
+    managed = overview.managed_activities(current_user)
+    # Open now (what the menu counts), then what has not opened yet, then what has closed.
     return render_template(
         "activities/index.html",
-        managed=overview.managed_activities(current_user),
+        managed_open=[m for m in managed if m[0].has_opened() and not m[0].is_closed()],
+        managed_later=[m for m in managed if not m[0].has_opened() and not m[0].is_closed()],
+        managed_closed=[m for m in managed if m[0].is_closed()],
         can_create=policy.can_create_activity(current_user),
     )
 
