@@ -251,17 +251,28 @@ def post_message(conversation: Conversation, author: User, body: str) -> Message
     conversation.last_message_id = message.id
     conversation.last_message_at = message.created_at
     mark_read(conversation.id, author.id, message.id)
-    _queue_pushes(conversation, author, body)
+    _queue_pushes(conversation, author, body, message.as_office)
     return message
 
 
-def _queue_pushes(conversation: Conversation, author: User, body: str) -> None:
-    """A push to the other members who want one: who wrote, and the first line."""
+def _queue_pushes(conversation: Conversation, author: User, body: str,
+                  as_office: bool = False) -> None:
+    """A push to the other members who want one: who wrote, and the first line. In an
+    office conversation: the guardian and the admins, and the office signs as itself."""
+    if conversation.is_office:
+        recipients = select(User.id).where(
+            or_(User.id == conversation.created_by_id,
+                and_(User.role == Role.ADMIN, User.disabled.is_(False))),
+            User.id != author.id,
+        )
+    else:
+        recipients = select(Participant.user_id).where(
+            Participant.conversation_id == conversation.id, Participant.user_id != author.id)
     queue_pushes(
-        select(Participant.user_id).where(Participant.conversation_id == conversation.id,
-                                          Participant.user_id != author.id),
+        recipients,
         CHAT,
-        _l("Nieuw bericht van %(name)s", name=author.display_name),
+        _l("Nieuw bericht van %(name)s",
+           name=_l("De administratie") if as_office else author.display_name),
         first_line(body) or _l("Stuurde een bestand."),
         url=f"/gesprekken/{conversation.id}",
         tag=f"gesprek-{conversation.id}",
