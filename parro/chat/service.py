@@ -257,19 +257,12 @@ def post_message(conversation: Conversation, author: User, body: str) -> Message
 
 def _queue_pushes(conversation: Conversation, author: User, body: str,
                   as_office: bool = False) -> None:
-    """A push to the other members who want one: who wrote, and the first line. In an
-    office conversation: the guardian and the admins, and the office signs as itself."""
-    if conversation.is_office:
-        recipients = select(User.id).where(
-            or_(User.id == conversation.created_by_id,
-                and_(User.role == Role.ADMIN, User.disabled.is_(False))),
-            User.id != author.id,
-        )
-    else:
-        recipients = select(Participant.user_id).where(
-            Participant.conversation_id == conversation.id, Participant.user_id != author.id)
+    """A push to the other members who want one: who wrote, and the first line.
+
+    The members as the policy computes them (a kindgesprek's teachers and guardians, an
+    office conversation's admins have no Participant rows); the office signs as itself."""
     queue_pushes(
-        recipients,
+        [user.id for user in members(conversation) if user.id != author.id],
         CHAT,
         _l("Nieuw bericht van %(name)s",
            name=_l("De administratie") if as_office else author.display_name),
