@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .. import audit
-from ..clock import now
+from ..clock import now, today
 from ..extensions import db
 from ..models import (
     Group,
@@ -75,7 +75,8 @@ def the_school() -> School | None:
 
 def save_school(name: str, phone: str, email: str, colour: str, leave_info: str,
                 code_of_conduct: str, require_two_factor: bool = False,
-                require_school_account: bool | None = None) -> School:
+                require_school_account: bool | None = None,
+                photo_download: bool = False) -> School:
     """Store the school's settings; `require_school_account` None leaves that rule as it is."""
     school = the_school() or School()
     if bool(school.require_two_factor) != require_two_factor:
@@ -83,6 +84,7 @@ def save_school(name: str, phone: str, email: str, colour: str, leave_info: str,
                      summary="Tweestapsverificatie voor medewerkers "
                              + ("verplicht" if require_two_factor else "niet meer verplicht"))
     school.require_two_factor = require_two_factor
+    school.photo_download = photo_download
     if require_school_account is not None:
         set_school_account_required(school, require_school_account)
     school.name = name.strip()
@@ -92,6 +94,16 @@ def save_school(name: str, phone: str, email: str, colour: str, leave_info: str,
     school.leave_info = (leave_info or "").strip()
     school.code_of_conduct = (code_of_conduct or "").strip()
     db.session.add(school)
+    db.session.commit()
+    return school
+
+
+def save_office_hours(weekdays, opens_at, closes_at) -> School:
+    """Store the office's opening hours (the school must exist)."""
+    school = _require_school()
+    school.office_weekdays = "".join(str(d) for d in sorted(set(weekdays)))
+    school.office_opens_at = opens_at
+    school.office_closes_at = closes_at
     db.session.commit()
     return school
 
@@ -633,6 +645,23 @@ class RolloverPlan:
         return sum(r.students for r in self.leaving)
 
     @property
+    def created(self) -> list[Move]:
+        """The groups the new year gets, with their students."""
+        return [m for m in self.moves if m.students]
+
+    @property
+    def left_empty(self) -> list[Move]:
+        """Groups the new year gets without a single student (their group was empty)."""
+        return [m for m in self.moves if not m.students]
+
+    @property
+    def missing_grades(self) -> list[int]:
+        """Grades the school has now that no group moves into (groep 1, mostly): the new
+        year has no group for them until the office makes one or imports."""
+        now = {m.group.grade for m in self.moves} | {r.group.grade for r in self.leaving}
+        return sorted(now - {m.new_grade for m in self.moves})
+
+    @property
     def clashes(self) -> list[str]:
         """New names that two groups would both get."""
         seen: dict[str, int] = {}
@@ -674,6 +703,11 @@ def next_year_defaults(year: SchoolYear | None) -> tuple[str, date, date] | None
     except ValueError:  # 29 February
         ends = starts + timedelta(days=364)
     return f"{first}-{first + 1}", starts, ends
+
+
+def ends_later(year: SchoolYear | None) -> bool:
+    """Whether this (current) school year has not ended yet: moving on now needs a yes."""
+    return year is not None and today() <= year.ends_on
 
 
 def check_new_year(name: str, starts: date, ends: date) -> SchoolYear:
