@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shlex
+import sys
 from pathlib import Path
 
 from flask import Flask, request
@@ -29,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _derive_config(app)
 
     db.init_app(app)
+    _warn_about_limits_per_worker(app)
 
     @app.before_request  # before the session lookup, the request's first statement
     def _polls_read_without_transaction():
@@ -58,11 +61,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     feedback.init_app(app)
     app.add_template_filter(render_text, "user_text")
 
-    from . import audit, errors  # noqa: F401 (audit: append-only guard)
+    from . import audit, errors, push  # noqa: F401 (audit: append-only guard)
     from . import mail as outbox
 
     errors.init_app(app)
     outbox.init_app(app)
+    push.init_app(app)
 
     from .auth import sso
 
@@ -90,6 +94,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         from .devmail import bp as devmail_bp
 
         app.register_blueprint(devmail_bp)
+    if app.config["DEMO"]:
+        from .devmail import push_bp as devpush_bp
+
+        app.register_blueprint(devpush_bp)
 
     from . import cli
 
@@ -158,3 +166,39 @@ def _derive_config(app: Flask) -> None:
     cfg["SESSION_COOKIE_NAME"] = "__Host-parro" if secure else cfg["SESSION_COOKIE_NAME"]
     cfg["AUTH_COOKIE_NAME"] = "__Host-parro_auth" if secure else "parro_auth"
     cfg["PREFERRED_URL_SCHEME"] = "https" if secure else "http"
+
+
+def gunicorn_workers() -> int | None:
+    """How many workers the gunicorn running this process starts; None outside gunicorn.
+
+    Read as gunicorn reads it: WEB_CONCURRENCY, then GUNICORN_CMD_ARGS, then the
+    command line (a worker is a fork of its master: sys.argv is the master's), with
+    gunicorn's own option parser. A `workers` setting in a gunicorn config file
+    (`-c`, or ./gunicorn.conf.py) is not seen.
+    """
+    if "gunicorn.arbiter" not in sys.modules:
+        return None
+    try:
+        from gunicorn.config import Config
+
+        parser = Config().parser()
+        workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+        for args in (shlex.split(os.environ.get("GUNICORN_CMD_ARGS", "")), sys.argv[1:]):
+            parsed = parser.parse_args(args)
+            if parsed.workers is not None:
+                workers = int(parsed.workers)
+        return workers
+    except (SystemExit, Exception):  # noqa: BLE001 (an argument this parser does not know)
+        return None
+
+
+def _warn_about_limits_per_worker(app: Flask) -> None:
+    """Each gunicorn worker keeps memory:// counts of its own: with 3 workers, 30 wrong
+    passwords get through where the limit says 10. Say so where the operator looks."""
+    workers = gunicorn_workers()
+    if workers and workers > 1 and app.config["RATELIMIT_STORAGE_URI"].startswith("memory:"):
+        app.logger.warning(
+            "rate limits: %d gunicorn workers count failed logins, two-factor codes and reset "
+            "mails each in memory of their own, so up to %d times each limit gets through; "
+            "set PARRO_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 (README, Running in "
+            "production)", workers, workers)

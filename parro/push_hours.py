@@ -4,7 +4,8 @@ One decision, `when(user, category, important, now)`:
 
 - `now` itself: send it now;
 - a later moment: hold it (`hold()`); at that moment the user gets ONE summary push of
-  everything held for them (`send_summaries()`, run by the outbox worker and cron);
+  everything held for them (`send_summaries(send)`, run by the push sender and cron,
+  exactly once even when two run at the same moment);
 - None: never (a staff member with chat switched off without an end date, or without
   working days).
 
@@ -27,9 +28,14 @@ is the push outbox's business. All times are the school's time zone (parro.clock
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 
+from flask_babel import force_locale, ngettext
+from sqlalchemy import select
+
 from . import clock
+from .database import writer_transactions
 from .extensions import db
 from .models import NotificationSetting, PushHeld, User
 
@@ -62,10 +68,17 @@ def quiet_end(hours: tuple[time, time] | None, local: datetime) -> datetime | No
     return datetime.combine(ends_on, end, tzinfo=local.tzinfo)
 
 
-def _staff_when(user: User, local: datetime) -> datetime | None:
-    from .chat.availability import availability_of, is_off, next_period_start, working_at
+def working_hours(user: User):
+    """A staff member's working hours (a parro.models.Availability), which push keeps to."""
+    from .chat.availability import availability_of
 
-    av = availability_of(user)
+    return availability_of(user)
+
+
+def _staff_when(user: User, local: datetime) -> datetime | None:
+    from .chat.availability import is_off, next_period_start, working_at
+
+    av = working_hours(user)
     if is_off(av, local.date()):  # chat switched off: no push until it is on again
         if av.off_until is None:
             return None
@@ -109,3 +122,82 @@ def hold(user: User, category: str, title: str, url: str, due_at: datetime) -> P
                    due_at=due_at)
     db.session.add(row)
     return row
+
+
+# -- the summary when the hours begin ---------------------------------------------------
+
+SUMMARY = "summary"  # the category of a summary push (its outbox row, its TTL)
+SUMMARY_TAG = "parro-samenvatting"
+SUMMARY_LINES = 3  # titles named in the body; the rest is counted in the title
+
+
+def _summary(user: User, rows: list[PushHeld]) -> dict:
+    """One push about `rows`: how many, the first titles, where to look (user's language)."""
+    count = len(rows)
+    titles = list(dict.fromkeys(row.title for row in rows))  # in order, each once
+    urls = {row.url for row in rows}
+    if len(urls) == 1:
+        url = urls.pop() or "/"
+    elif all(row.category == "chat" for row in rows):
+        url = "/gesprekken/"
+    else:
+        url = "/"
+    return {
+        "title": _count(user, count),
+        "body": " · ".join(titles[:SUMMARY_LINES]),
+        "url": url,
+        "tag": SUMMARY_TAG,
+    }
+
+
+def _count(user: User, count: int) -> str:
+    with force_locale(user.locale):
+        return ngettext("%(num)d nieuwe melding", "%(num)d nieuwe meldingen", count)
+
+
+Send = Callable[..., object]  # parro.push.push_now(user, category, title, body, url, tag)
+
+
+def summarise(user: User, send: Send, now: datetime | None = None) -> bool:
+    """Send `user` one push about what was held for them, if it is due; commit.
+
+    Due rows go in one summary and are deleted in the transaction that queues it, under
+    a lock on the user's row: a second sender waits, then finds nothing. If the user's
+    hours changed so that it is still quiet for them, the rows wait for the new moment;
+    if they now get no push at all (chat switched off), the rows go without a push.
+    """
+    now = clock.now() if now is None else now
+    db.session.commit()
+    with writer_transactions():  # SQLite: the write lock from the start
+        db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+        rows = list(db.session.scalars(
+            select(PushHeld).where(PushHeld.user_id == user.id, PushHeld.due_at <= now)
+            .order_by(PushHeld.id)
+        ))
+        if not rows:
+            db.session.commit()
+            return False
+        moment = when(user, rows[0].category, False, now)
+        if moment is not None and moment > now:
+            for row in rows:
+                row.due_at = moment
+            db.session.commit()
+            return False
+        for row in rows:
+            db.session.delete(row)
+        if moment is not None:
+            summary = _summary(user, rows)
+            send(user, SUMMARY, summary["title"], summary["body"], summary["url"],
+                 summary["tag"])
+        db.session.commit()
+        return moment is not None
+
+
+def send_summaries(send: Send, now: datetime | None = None) -> int:
+    """Every summary that is due: one push per user whose hours began. Returns how many."""
+    now = clock.now() if now is None else now
+    users = list(db.session.scalars(
+        select(User).where(User.id.in_(select(PushHeld.user_id).where(PushHeld.due_at <= now)))
+        .order_by(User.id)
+    ))
+    return sum(summarise(user, send, now) for user in users)

@@ -160,7 +160,8 @@ def test_the_page_lists_what_goes_and_what_stays(app, browser, w):
     assert "Mama Jansen (mama@example.org)" in page
     assert "Papa Jansen houdt het account, omdat Tim Bakker op school blijft" in page
     assert "Absentiemeldingen: 1." in page
-    assert "Kindgesprekken over deze kinderen: 1, met alle 2 berichten." in page
+    assert ("Kindgesprekken over deze kinderen en gesprekken met de administratie: 1, met alle 2 "
+            "berichten.") in page
     assert "Foto's waarop een kind staat zonder toestemming voor foto's in de app: 1." in page
     assert "verwijderde gebruiker" in page
     assert "Familie Jansen definitief verwijderen" in page

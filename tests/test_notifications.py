@@ -44,7 +44,7 @@ from .helpers import login_as, mails_to
 
 AMS = ZoneInfo("Europe/Amsterdam")
 TUESDAY_10 = datetime(2026, 11, 17, 10, 0, tzinfo=AMS)
-PAGE = "/account/e-mailberichten"
+PAGE = "/account/meldingen"
 
 
 def at(*args) -> datetime:
@@ -151,14 +151,10 @@ def test_each_choice_in_each_category(s, category, mode):
 
 def test_important_posts_cannot_be_switched_off(s, client):
     login_as(client, s.eva)
-    page = client.get(PAGE).get_data(as_text=True)
-    assert 'name="important_posts" type="radio" value="direct"' in page
-    assert 'name="important_posts" type="radio" value="off"' not in page
-    assert 'name="group_posts" type="radio" value="off"' in page
-
     response = client.post(PAGE, data={"important_posts": "off", "group_posts": "off"})
     assert response.status_code == 422
-    assert "Belangrijke berichten kunt u niet uitzetten" in response.get_data(as_text=True)
+    assert "Belangrijke berichten moeten u op minstens één manier bereiken" in \
+        response.get_data(as_text=True)
     assert db.session.scalar(select(NotificationChoice)) is None  # nothing changed
     with pytest.raises(ValueError):
         notifications.save(s.eva, {"important_posts": (False, "off")}, time(18))
@@ -218,7 +214,7 @@ def test_a_guardian_saves_their_choices(s, client):
     assert notifications.setting_of(s.eva).digest_time == time(7, 0)
     db.session.commit()
     saved = client.get(PAGE).get_data(as_text=True)
-    assert "Uw keuzes voor e-mailberichten zijn opgeslagen." in saved
+    assert "Uw keuzes voor meldingen zijn opgeslagen." in saved
 
 
 def test_staff_see_their_own_categories_and_their_working_hours(s, client):
@@ -433,9 +429,10 @@ def test_turning_off_one_categorys_mail_keeps_the_others(s):
 
 
 def test_important_posts_mail_goes_off_only_beside_push(s):
+    notifications.save(s.eva, {"important_posts": (False, "direct")})
     assert notifications.turn_off_mail(s.eva, "important_posts") is False
     db.session.commit()
-    assert db.session.scalar(select(NotificationChoice)) is None  # nothing changed
+    assert notifications.choice_of(s.eva, "important_posts").mail == "direct"  # unchanged
     notifications.save(s.eva, {"important_posts": (True, "direct")})
     assert notifications.turn_off_mail(s.eva, "important_posts") is True
     db.session.commit()
@@ -486,3 +483,37 @@ def test_the_migration_turns_mail_columns_into_one_choice_per_category(app):
                 "SELECT user_id, group_posts, important_posts, chat, activities, absence "
                 "FROM notification_setting")).all()
         assert [tuple(r) for r in back] == [(eva, "off", "direct", "digest", "direct", "off")]
+
+
+def test_the_migration_gives_saved_choices_push_for_chats_and_important_posts(app):
+    from flask_migrate import downgrade, upgrade
+
+    with schema_at("hours01"):
+        with db.engine.begin() as conn:
+            eva = insert_guardians(conn, "eva@example.org")["eva@example.org"]
+            conn.execute(text(
+                "INSERT INTO notification_choice (user_id, category, push, mail) VALUES "
+                "(:eva, 'group_posts', false, 'off'), (:eva, 'important_posts', false, "
+                "'digest'), (:eva, 'chat', false, 'off'), (:eva, 'absence', false, 'direct')"
+            ), {"eva": eva})
+        upgrade(revision="channels02")
+        with db.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT category, push, mail FROM notification_choice ORDER BY category")).all()
+        # Push had not been there to choose: it comes on where it is now the default;
+        # the mail the user chose stays.
+        assert [tuple(r) for r in rows] == [
+            ("absence", False, "direct"), ("chat", True, "off"), ("group_posts", False, "off"),
+            ("important_posts", True, "digest")]
+        downgrade(revision="hours01")
+        upgrade()
+
+
+def test_a_new_guardian_gets_push_for_chats_and_important_posts(s):
+    choices = notifications.choices_of(s.eva)
+    assert {key: (c.push, c.mail) for key, c in choices.items()} == {
+        "group_posts": (False, "digest"), "important_posts": (True, "direct"),
+        "chat": (True, "direct"), "activities": (False, "direct"), "absence": (False, "direct")}
+    assert notifications.choice_of(s.anna, "chat").push is True  # staff: within their hours
+    setting = notifications.setting_of(s.eva)
+    assert (setting.quiet, setting.quiet_from, setting.quiet_until) == (True, time(21), time(7))

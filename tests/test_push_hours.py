@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, time
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from parro import clock, push_hours
@@ -172,3 +174,112 @@ def test_hold_keeps_a_push_for_the_summary_in_the_callers_transaction(s):
     (row,) = db.session.scalars(select(PushHeld)).all()
     assert (row.user_id, row.category, row.url, row.due_at) == \
         (s.eva.id, "chat", "/gesprekken/1", at(2026, 11, 18, 7, 0))
+
+
+# -- the summary when the hours begin -----------------------------------------------------
+
+
+class Sent(list):
+    """The summaries, as parro.push.push_now is called with them (in the sweep's transaction)."""
+
+    def __call__(self, user, category, title, body="", url="/", tag=""):
+        with force_locale(user.locale):
+            self.append(SimpleNamespace(user=user.id, category=category, title=str(title),
+                                        body=body, url=url, tag=tag))
+
+
+def held(user, moment, category="chat", title="Nieuw bericht van Eva Jansen",
+         url="/gesprekken/1"):
+    """What queue_pushes does with a push outside the user's hours."""
+    due = when(user, moment, category)
+    assert due > moment
+    push_hours.hold(user, category, title, url, due)
+    db.session.commit()
+    return due
+
+
+def test_what_arrived_outside_working_hours_comes_in_one_push_when_they_begin(s):
+    due = held(s.anna, at(2026, 11, 17, 18, 0))
+    held(s.anna, at(2026, 11, 17, 19, 0), title="Nieuw bericht van Piet Jansen",
+         url="/gesprekken/2")
+    held(s.anna, at(2026, 11, 18, 6, 0))  # the same title twice is named once
+    sent = Sent()
+    clock.set_now(at(2026, 11, 18, 7, 59))
+    assert push_hours.send_summaries(sent) == 0 and sent == []
+    clock.set_now(due)
+    assert push_hours.send_summaries(sent) == 1
+    (summary,) = sent
+    assert (summary.user, summary.category, summary.title, summary.url, summary.tag) == \
+        (s.anna.id, "summary", "3 nieuwe meldingen", "/gesprekken/", "parro-samenvatting")
+    assert summary.body == "Nieuw bericht van Eva Jansen · Nieuw bericht van Piet Jansen"
+    assert db.session.scalar(select(PushHeld)) is None
+    assert push_hours.send_summaries(sent) == 0 and len(sent) == 1  # once
+
+
+def test_a_parent_gets_one_push_when_quiet_hours_end(s):
+    s.eva.locale = "en"
+    db.session.commit()
+    held(s.eva, at(2026, 11, 17, 22, 0), "group_posts", "New post from Anna de Boer",
+         "/groepen/bericht/7")
+    sent = Sent()
+    clock.set_now(at(2026, 11, 18, 7, 5))  # the sender's next round after seven
+    assert push_hours.send_summaries(sent) == 1
+    assert (sent[0].title, sent[0].body, sent[0].url) == \
+        ("1 new notification", "New post from Anna de Boer", "/groepen/bericht/7")
+
+
+def test_only_what_is_due_is_summarised_each_for_its_own_user(s):
+    held(s.anna, at(2026, 11, 17, 18, 0))                      # due Wednesday 08:00
+    held(s.eva, at(2026, 11, 17, 22, 0), "group_posts")        # due Wednesday 07:00
+    sent = Sent()
+    clock.set_now(at(2026, 11, 18, 7, 30))
+    assert push_hours.send_summaries(sent) == 1
+    assert [x.user for x in sent] == [s.eva.id]
+    assert db.session.scalars(select(PushHeld.user_id)).all() == [s.anna.id]
+
+
+def test_hours_changed_in_between_move_the_summary(s):
+    held(s.anna, at(2026, 11, 17, 18, 0))  # due Wednesday 08:00
+    set_hours(s.anna, start="10:00", end="16:00")
+    sent = Sent()
+    clock.set_now(at(2026, 11, 18, 8, 0))
+    assert push_hours.send_summaries(sent) == 0
+    assert db.session.scalar(select(PushHeld.due_at)) == at(2026, 11, 18, 10, 0)
+    clock.set_now(at(2026, 11, 18, 10, 0))
+    assert push_hours.send_summaries(sent) == 1
+
+
+def test_chat_switched_off_without_an_end_drops_the_summary(s):
+    held(s.anna, at(2026, 11, 17, 18, 0))
+    set_hours(s.anna, off=True)
+    sent = Sent()
+    clock.set_now(at(2026, 11, 18, 8, 0))
+    assert push_hours.send_summaries(sent) == 0 and sent == []
+    assert db.session.scalar(select(PushHeld)) is None  # it is in the app, not in a push
+
+
+def test_two_senders_at_once_send_one_summary(s, app):
+    held(s.anna, at(2026, 11, 17, 18, 0))
+    held(s.anna, at(2026, 11, 17, 19, 0))
+    clock.set_now(at(2026, 11, 18, 8, 0))
+    sent, results, errors = Sent(), [], []
+    start = threading.Barrier(2)
+
+    def run():
+        with app.app_context():
+            try:
+                start.wait()
+                results.append(push_hours.send_summaries(sent))
+            except Exception as exc:  # pragma: no cover - shown below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert sorted(results) == [0, 1]
+    assert len(sent) == 1 and sent[0].title == "2 nieuwe meldingen"

@@ -78,6 +78,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "screenshots")
     parser.add_argument("--readme", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--only", nargs="+", metavar="PAGE",
+                        help="only these pages (names as in the file names, e.g. privacy-ronde);"
+                             " README's pictures are then left alone")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     args.readme.mkdir(parents=True, exist_ok=True)
@@ -94,6 +97,8 @@ def main() -> None:
                     page = context.new_page()
                     log_in(page, email)
                     for name, url in main_pages(role, demo).items():
+                        if args.only and name not in args.only:
+                            continue
                         page.goto(url)
                         page.evaluate(LOAD_IMAGES)
                         if page.evaluate("document.documentElement.scrollWidth > innerWidth"):
@@ -103,7 +108,7 @@ def main() -> None:
                         page.screenshot(path=path, full_page=True, animations="disabled")
                         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
                     context.close()
-            for filename, role, name in README:
+            for filename, role, name in [] if args.only else README:
                 context = browser.new_context(base_url=base_url, viewport=SIZES[360],
                                               device_scale_factor=2, locale="nl-NL")
                 page = context.new_page()

@@ -17,6 +17,7 @@ from wtforms import (
     SelectField,
     StringField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
@@ -29,7 +30,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..forms import ParroForm
+from ..forms import MultiCheckboxField, ParroForm
 from .csv_import import MAX_BYTES
 
 INVALID_CHOICE = _l("Kies een van de mogelijkheden.")
@@ -94,6 +95,36 @@ class SchoolForm(ParroForm):
     require_school_account = BooleanField(
         _l("Medewerkers loggen alleen in met de schoolaccount")
     )
+
+
+OFFICE_DAYS = [
+    SelectChoice(1, _l("maandag")),
+    SelectChoice(2, _l("dinsdag")),
+    SelectChoice(3, _l("woensdag")),
+    SelectChoice(4, _l("donderdag")),
+    SelectChoice(5, _l("vrijdag")),
+    SelectChoice(6, _l("zaterdag")),
+    SelectChoice(7, _l("zondag")),
+]
+
+
+class OfficeHoursForm(ParroForm):
+    """When the office reads parents' messages (shown to them in the office chat)."""
+
+    weekdays = MultiCheckboxField(
+        _l("Dagen"), coerce=int, choices=OFFICE_DAYS,
+        validators=[DataRequired(_l("Kies minstens één dag."))],
+    )
+    opens_at = TimeField(
+        _l("Van"), validators=[DataRequired(_l("Vul een begintijd in, bijvoorbeeld 08:30."))]
+    )
+    closes_at = TimeField(
+        _l("Tot"), validators=[DataRequired(_l("Vul een eindtijd in, bijvoorbeeld 16:00."))]
+    )
+
+    def validate_closes_at(self, field):
+        if self.opens_at.data and field.data and field.data <= self.opens_at.data:
+            raise ValidationError(_l("De eindtijd moet na de begintijd liggen."))
 
 
 class YearForm(ParroForm):

@@ -98,6 +98,16 @@ def save_school(name: str, phone: str, email: str, colour: str, leave_info: str,
     return school
 
 
+def save_office_hours(weekdays, opens_at, closes_at) -> School:
+    """Store the office's opening hours (the school must exist)."""
+    school = _require_school()
+    school.office_weekdays = "".join(str(d) for d in sorted(set(weekdays)))
+    school.office_opens_at = opens_at
+    school.office_closes_at = closes_at
+    db.session.commit()
+    return school
+
+
 def _require_school() -> School:
     school = the_school()
     if school is None:

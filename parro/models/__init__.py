@@ -54,6 +54,7 @@ from .notification import (
 )
 from .outbox import OutboxMail
 from .privacy import APP_PHOTOS, Consent, ConsentChange, ConsentTopic
+from .push import PushMessage, PushSubscription
 from .school import Group, Membership, School, SchoolYear, Student, TeacherAssignment
 from .user import (
     Guardianship,
@@ -120,6 +121,8 @@ __all__ = [
     "NotificationSetting",
     "PushHeld",
     "OutboxMail",
+    "PushMessage",
+    "PushSubscription",
     "Report",
     "PasswordReset",
     "RecoveryCode",

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from flask import render_template, send_file
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import audit, media, notifications, policy
@@ -35,6 +35,7 @@ from ..models import (
     CalendarFeed,
     ConsentChange,
     Conversation,
+    ConversationKind,
     Group,
     Item,
     Like,
@@ -214,7 +215,10 @@ def collect(user: User) -> Export:
         "e-mailberichten": {
             key: choice.mail for key, choice in choices.items()
         },
+        "pushmeldingen": {key: choice.push for key, choice in choices.items()},
         "tijd_dagelijks_overzicht": mail.digest_time.strftime("%H:%M"),
+        "stille_uren": "{}-{}".format(mail.quiet_from.strftime("%H:%M"),
+                                      mail.quiet_until.strftime("%H:%M")) if mail.quiet else None,
         "agenda-abonnement_aangemaakt_op": _when(feed.created_at) if feed else None,
     }
 
@@ -312,7 +316,7 @@ def _activities(out: Export, ids: list[int], staff_ids: set[int]) -> dict:
 
 
 def _messages(out: Export) -> dict:
-    from ..chat.views import title_of
+    from ..chat.service import sender_name, title_of
 
     user = out.user
     messages = db.session.scalars(
@@ -331,7 +335,7 @@ def _messages(out: Export) -> dict:
                 "bestand": out.add_file("berichten", a, variant, f"{m.id}-{a.id}-{a.filename}"),
             })
         sent.append({
-            "gesprek": title_of(m.conversation),
+            "gesprek": title_of(m.conversation, user),
             "verstuurd_op": _when(m.created_at),
             "bewerkt_op": _when(m.edited_at),
             "verwijderd_op": _when(m.deleted_at),
@@ -339,7 +343,7 @@ def _messages(out: Export) -> dict:
             "bijlagen": files,
         })
     read = [
-        {"gesprek": title_of(conversation), "laatst_gelezen_op": _when(at)}
+        {"gesprek": title_of(conversation, user), "laatst_gelezen_op": _when(at)}
         for conversation, at in db.session.execute(
             select(Conversation, ReadState.updated_at)
             .join(ReadState, ReadState.conversation_id == Conversation.id)
@@ -347,7 +351,31 @@ def _messages(out: Export) -> dict:
             .order_by(ReadState.updated_at)
         )
     ]
-    return {"verstuurd": sent, "gelezen": read}
+    # The office's answers in the guardian's own office conversations are written to them
+    # alone: they are in the export too (signed as the guardian sees them).
+    answers = [
+        {
+            "gesprek": title_of(m.conversation, user),
+            "van": sender_name(m, user),
+            "verstuurd_op": _when(m.created_at),
+            "bewerkt_op": _when(m.edited_at),
+            "tekst": m.body,
+        }
+        for m in db.session.scalars(
+            select(Message)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(
+                Conversation.kind == ConversationKind.OFFICE,
+                Conversation.created_by_id == user.id,
+                or_(Message.author_id.is_(None), Message.author_id != user.id),
+                Message.deleted_at.is_(None),
+                Message.hidden_at.is_(None),
+            )
+            .options(selectinload(Message.author), selectinload(Message.conversation))
+            .order_by(Message.created_at, Message.id)
+        )
+    ]
+    return {"verstuurd": sent, "gelezen": read, "antwoorden_administratie": answers}
 
 
 def _photos(out: Export, children) -> list:

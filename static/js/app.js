@@ -311,3 +311,20 @@ document.addEventListener("htmx:afterSwap", function (event) {
     if (root.querySelectorAll) root.querySelectorAll("[data-photo-viewer]").forEach(setUp);
   });
 })();
+
+// The app icon's badge (Badging API, where the installed app supports it): the unread
+// counts of the navigation, on every page and after every count poll. A push sets it too
+// (static/sw.js); opening the app corrects it to the real number.
+(function () {
+  function update() {
+    if (!navigator.setAppBadge) return;
+    var counts = document.querySelectorAll("[id^='nav-count-'] .nav-count");
+    if (!document.getElementById("nav-poll") && !counts.length) return; // not logged in
+    var total = 0;
+    counts.forEach(function (el) { total += parseInt(el.textContent, 10) || 0; });
+    var done = total ? navigator.setAppBadge(total) : navigator.clearAppBadge();
+    if (done && done.catch) done.catch(function () {});
+  }
+  document.addEventListener("DOMContentLoaded", update);
+  document.addEventListener("htmx:afterSettle", update);
+})();
