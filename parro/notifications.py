@@ -43,6 +43,7 @@ from .models import (
     NotificationDigest,
     NotificationItem,
     NotificationSetting,
+    PushSubscription,
     User,
 )
 from .push_hours import DEFAULT_QUIET
@@ -67,7 +68,8 @@ CATEGORIES = [
     Category(GROUP_POSTS, _l("Berichten in de groep")),
     Category(IMPORTANT_POSTS, _l("Belangrijke berichten"),
              _l("Belangrijke berichten krijgt u altijd: als pushmelding, per e-mail of "
-                "allebei."), always_reaches=True),
+                "allebei. Zonder telefoon met meldingen komen ze per e-mail."),
+             always_reaches=True),
     Category(CHAT, _l("Chatberichten"),
              _l("Direct: een e-mail als een bericht een kwartier ongelezen op u wacht."),
              staff=True),
@@ -126,12 +128,24 @@ def choices_of(user: User) -> dict[str, NotificationChoice]:
 def mail_mode(user: User, category: str, must_act: bool = False) -> str:
     """How `category` is mailed to the user: direct, digest or off.
 
-    What the user must act on comes even with its mail off, in the digest.
+    What the user must act on comes even with its mail off, in the digest. A category
+    that must reach the user (important posts) chosen push-only is mailed at once as
+    long as the user has no device with push: it would reach them by no channel.
     """
-    mode = choice_of(user, category).mail
+    choice = choice_of(user, category)
+    mode = choice.mail
     if mode == OFF and must_act:
         return DIGEST
+    if mode == OFF and BY_KEY[category].always_reaches and not has_push_device(user):
+        return DIRECT
     return mode
+
+
+def has_push_device(user: User) -> bool:
+    """Whether a push can reach the user: a device with push turned on (parro.push)."""
+    return db.session.scalar(
+        select(PushSubscription.id).where(PushSubscription.user_id == user.id).limit(1)
+    ) is not None
 
 
 def reaches(category: str, push: bool, mail: str) -> bool:

@@ -317,6 +317,11 @@ def can_use_push_viewer(user: User) -> bool:
         user.is_authenticated and user.is_admin)
 
 
+def can_add_demo_phone(user: User) -> bool:
+    """Demo mode: anyone logged in may add a phone that needs no real push service."""
+    return bool(current_app.config["DEMO"]) and user.is_authenticated
+
+
 # -- absence (absentie) ---------------------------------------------------------
 
 
@@ -428,6 +433,12 @@ def takes_part(student: Student, activity) -> bool:
 
 def can_act_for_child(user: User, activity, student: Student) -> bool:
     """Book or answer for this child: its guardian, or staff of the activity."""
+    if user.is_authenticated and user.is_guardian:
+        # The same question answered from the family's one query of the request
+        # (a guardian manages no activity): their own child, in one of its groups.
+        return any(child.id == student.id and group is not None
+                   and group.id in activity_group_ids(activity)
+                   for child, group in family(user))
     return takes_part(student, activity) and (
         is_guardian_of(user, student) or can_manage_activity(user, activity)
     )

@@ -220,3 +220,20 @@ def test_in_english(s, client):
     response = client.post(PAGE, data=data)
     assert response.status_code == 422
     assert "Important posts" in text_of(response)
+
+
+def test_the_page_says_whether_push_can_reach_a_device(s, client):
+    from parro.models import PushSubscription, UserSession
+    from parro.security import hash_token, new_token
+
+    login_as(client, s.eva)
+    page = text_of(client.get(PAGE))
+    assert "Dat heeft u nog op geen enkel apparaat gedaan." in page
+    assert 'href="/account/meldingen-op-deze-telefoon"' in client.get(PAGE).get_data(as_text=True)
+    session = UserSession(token_hash=hash_token(new_token()), user_id=s.eva.id)
+    db.session.add(session)
+    db.session.flush()
+    db.session.add(PushSubscription(user_id=s.eva.id, session_id=session.id, p256dh="x",
+                                    auth="y", endpoint="https://fcm.googleapis.com/fcm/send/1"))
+    db.session.commit()
+    assert "Dat heeft u op 1 apparaat gedaan." in text_of(client.get(PAGE))

@@ -517,3 +517,21 @@ def test_a_new_guardian_gets_push_for_chats_and_important_posts(s):
     assert notifications.choice_of(s.anna, "chat").push is True  # staff: within their hours
     setting = notifications.setting_of(s.eva)
     assert (setting.quiet, setting.quiet_from, setting.quiet_until) == (True, time(21), time(7))
+
+
+def test_important_posts_chosen_push_only_are_mailed_while_there_is_no_device(s):
+    from parro.models import PushSubscription, UserSession
+    from parro.security import hash_token, new_token
+
+    notifications.save(s.eva, {"important_posts": (True, "off")})
+    db.session.commit()
+    _important_post(s)
+    assert subjects("eva@example.org") == ["Belangrijk bericht: Luizencontrole"]
+    session = UserSession(token_hash=hash_token(new_token()), user_id=s.eva.id)
+    db.session.add(session)
+    db.session.flush()
+    db.session.add(PushSubscription(user_id=s.eva.id, session_id=session.id, p256dh="x",
+                                    auth="y", endpoint="https://fcm.googleapis.com/fcm/send/1"))
+    db.session.commit()
+    assert notifications.has_push_device(s.eva)
+    assert notifications.mail_mode(s.eva, "important_posts") == "off"  # the push reaches her

@@ -672,3 +672,29 @@ def test_the_push_viewer_is_for_loopback_or_an_admin(client, family):
     login_as(client, parent)
     assert client.get("/dev/push/").status_code == 200  # the test client is 127.0.0.1
     assert client.get("/dev/push/", environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 403
+
+
+def test_the_demo_phone_decrypts_what_it_is_sent(browser, app, family):
+    """Demo mode without a real push service: the pushes are encrypted and VAPID-signed as
+    for any phone, decrypted by the demo phone and shown, decrypted, in the push viewer."""
+    _, _, parent = family
+    login_as(browser, parent)
+    page = browser.post("/dev/push/telefoon", follow_redirects=True).get_data(as_text=True)
+    assert "De demo-telefoon staat in de lijst" in page and "Demo-telefoon" in page
+    device = db.session.scalar(select(PushSubscription))
+    assert device.endpoint.startswith(push.DEMO_ENDPOINT)
+    browser.post(f"/account/meldingen-op-deze-telefoon/{device.id}/testmelding")
+    assert push.send_all()["sent"] == 1
+    [decrypted] = push.demo_received(device).values()
+    assert decrypted["title"] == "Testmelding van parro"
+    page = browser.get("/dev/push/").get_data(as_text=True)
+    assert "ontsleuteld door de telefoon" in page and "Demo-telefoon" in page
+
+
+def test_there_is_no_demo_phone_outside_demo_mode(make_client, family, service):
+    _, _, parent = family
+    phone = make_client(DEMO=False)
+    login_as(phone, parent)
+    assert phone.post("/dev/push/telefoon").status_code == 404
+    assert "Demo-telefoon toevoegen" not in phone.get(
+        "/account/meldingen-op-deze-telefoon").get_data(as_text=True)

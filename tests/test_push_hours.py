@@ -8,12 +8,19 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from flask_babel import force_locale
 from sqlalchemy import select
 
-from parro import clock, push_hours
+from parro import clock, push, push_hours
 from parro.extensions import db
-from parro.models import Availability, NotificationSetting, PushHeld
+from parro.models import (
+    Availability,
+    NotificationSetting,
+    PushHeld,
+    PushMessage,
+    PushSubscription,
+    UserSession,
+)
+from parro.security import hash_token, new_token
 
 from .factories import make_admin, make_group, make_guardian, make_student, make_teacher
 
@@ -35,6 +42,7 @@ def s(app):
     group = make_group("Groep 3", grade=3)
     sem = make_student(group, first_name="Sem", last_name="Jansen")
     ns = SimpleNamespace(
+        sem=sem,
         eva=make_guardian(child=sem, name="Eva Jansen"),
         anna=make_teacher(group, name="Anna de Boer"),
         office=make_admin(name="Kantoor"),
@@ -179,18 +187,30 @@ def test_hold_keeps_a_push_for_the_summary_in_the_callers_transaction(s):
 # -- the summary when the hours begin -----------------------------------------------------
 
 
-class Sent(list):
-    """The summaries, as parro.push.push_now is called with them (in the sweep's transaction)."""
+def phone(user) -> PushSubscription:
+    """A device of the user's with push on (a row as the device page stores it)."""
+    session = UserSession(token_hash=hash_token(new_token()), user_id=user.id)
+    db.session.add(session)
+    db.session.flush()
+    device = PushSubscription(user_id=user.id, session_id=session.id,
+                              endpoint=f"https://fcm.googleapis.com/fcm/send/{new_token()}",
+                              p256dh="x", auth="y")
+    db.session.add(device)
+    db.session.commit()
+    return device
 
-    def __call__(self, user, category, title, body="", url="/", tag=""):
-        with force_locale(user.locale):
-            self.append(SimpleNamespace(user=user.id, category=category, title=str(title),
-                                        body=body, url=url, tag=tag))
+
+def summaries(device) -> list[dict]:
+    """The summary pushes waiting in the outbox for this device."""
+    db.session.expire_all()
+    return [m.payload for m in db.session.scalars(
+        select(PushMessage).where(PushMessage.subscription_id == device.id,
+                                  PushMessage.category == "summary").order_by(PushMessage.id))]
 
 
 def held(user, moment, category="chat", title="Nieuw bericht van Eva Jansen",
          url="/gesprekken/1"):
-    """What queue_pushes does with a push outside the user's hours."""
+    """What push.queue_pushes does with a push outside the user's hours."""
     due = when(user, moment, category)
     assert due > moment
     push_hours.hold(user, category, title, url, due)
@@ -199,87 +219,153 @@ def held(user, moment, category="chat", title="Nieuw bericht van Eva Jansen",
 
 
 def test_what_arrived_outside_working_hours_comes_in_one_push_when_they_begin(s):
+    device = phone(s.anna)
     due = held(s.anna, at(2026, 11, 17, 18, 0))
     held(s.anna, at(2026, 11, 17, 19, 0), title="Nieuw bericht van Piet Jansen",
          url="/gesprekken/2")
     held(s.anna, at(2026, 11, 18, 6, 0))  # the same title twice is named once
-    sent = Sent()
     clock.set_now(at(2026, 11, 18, 7, 59))
-    assert push_hours.send_summaries(sent) == 0 and sent == []
+    assert push_hours.send_summaries(push.push_now) == 0 and summaries(device) == []
     clock.set_now(due)
-    assert push_hours.send_summaries(sent) == 1
-    (summary,) = sent
-    assert (summary.user, summary.category, summary.title, summary.url, summary.tag) == \
-        (s.anna.id, "summary", "3 nieuwe meldingen", "/gesprekken/", "parro-samenvatting")
-    assert summary.body == "Nieuw bericht van Eva Jansen · Nieuw bericht van Piet Jansen"
+    assert push_hours.send_summaries(push.push_now) == 1
+    (summary,) = summaries(device)
+    assert (summary["title"], summary["url"], summary["tag"]) == \
+        ("3 nieuwe meldingen", "/gesprekken/", "parro-samenvatting")
+    assert summary["body"] == "Nieuw bericht van Eva Jansen · Nieuw bericht van Piet Jansen"
     assert db.session.scalar(select(PushHeld)) is None
-    assert push_hours.send_summaries(sent) == 0 and len(sent) == 1  # once
+    assert push_hours.send_summaries(push.push_now) == 0 and len(summaries(device)) == 1
 
 
 def test_a_parent_gets_one_push_when_quiet_hours_end(s):
     s.eva.locale = "en"
     db.session.commit()
+    device = phone(s.eva)
     held(s.eva, at(2026, 11, 17, 22, 0), "group_posts", "New post from Anna de Boer",
          "/groepen/bericht/7")
-    sent = Sent()
     clock.set_now(at(2026, 11, 18, 7, 5))  # the sender's next round after seven
-    assert push_hours.send_summaries(sent) == 1
-    assert (sent[0].title, sent[0].body, sent[0].url) == \
+    assert push_hours.send_summaries(push.push_now) == 1
+    (summary,) = summaries(device)
+    assert (summary["title"], summary["body"], summary["url"]) == \
         ("1 new notification", "New post from Anna de Boer", "/groepen/bericht/7")
 
 
 def test_only_what_is_due_is_summarised_each_for_its_own_user(s):
+    anna, eva = phone(s.anna), phone(s.eva)
     held(s.anna, at(2026, 11, 17, 18, 0))                      # due Wednesday 08:00
     held(s.eva, at(2026, 11, 17, 22, 0), "group_posts")        # due Wednesday 07:00
-    sent = Sent()
     clock.set_now(at(2026, 11, 18, 7, 30))
-    assert push_hours.send_summaries(sent) == 1
-    assert [x.user for x in sent] == [s.eva.id]
+    assert push_hours.send_summaries(push.push_now) == 1
+    assert len(summaries(eva)) == 1 and summaries(anna) == []
     assert db.session.scalars(select(PushHeld.user_id)).all() == [s.anna.id]
 
 
 def test_hours_changed_in_between_move_the_summary(s):
+    device = phone(s.anna)
     held(s.anna, at(2026, 11, 17, 18, 0))  # due Wednesday 08:00
     set_hours(s.anna, start="10:00", end="16:00")
-    sent = Sent()
     clock.set_now(at(2026, 11, 18, 8, 0))
-    assert push_hours.send_summaries(sent) == 0
+    assert push_hours.send_summaries(push.push_now) == 0
     assert db.session.scalar(select(PushHeld.due_at)) == at(2026, 11, 18, 10, 0)
     clock.set_now(at(2026, 11, 18, 10, 0))
-    assert push_hours.send_summaries(sent) == 1
+    assert push_hours.send_summaries(push.push_now) == 1
+    assert len(summaries(device)) == 1
 
 
 def test_chat_switched_off_without_an_end_drops_the_summary(s):
+    device = phone(s.anna)
     held(s.anna, at(2026, 11, 17, 18, 0))
     set_hours(s.anna, off=True)
-    sent = Sent()
     clock.set_now(at(2026, 11, 18, 8, 0))
-    assert push_hours.send_summaries(sent) == 0 and sent == []
+    assert push_hours.send_summaries(push.push_now) == 0 and summaries(device) == []
     assert db.session.scalar(select(PushHeld)) is None  # it is in the app, not in a push
 
 
-def test_two_senders_at_once_send_one_summary(s, app):
-    held(s.anna, at(2026, 11, 17, 18, 0))
-    held(s.anna, at(2026, 11, 17, 19, 0))
-    clock.set_now(at(2026, 11, 18, 8, 0))
-    sent, results, errors = Sent(), [], []
-    start = threading.Barrier(2)
+def _at_once(app, work, n=2):
+    """Run `work` in n threads that start together; their results, and no errors."""
+    results, errors = [], []
+    start = threading.Barrier(n)
 
     def run():
         with app.app_context():
             try:
                 start.wait()
-                results.append(push_hours.send_summaries(sent))
+                results.append(work())
             except Exception as exc:  # pragma: no cover - shown below
                 errors.append(exc)
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
+    threads = [threading.Thread(target=run) for _ in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(30)
     assert errors == []
+    return results
+
+
+def test_two_senders_at_once_queue_one_summary(s, app):
+    device = phone(s.anna)
+    held(s.anna, at(2026, 11, 17, 18, 0))
+    held(s.anna, at(2026, 11, 17, 19, 0))
+    clock.set_now(at(2026, 11, 18, 8, 0))
+    results = _at_once(app, lambda: push_hours.send_summaries(push.push_now))
     assert sorted(results) == [0, 1]
-    assert len(sent) == 1 and sent[0].title == "2 nieuwe meldingen"
+    assert [p["title"] for p in summaries(device)] == ["2 nieuwe meldingen"]
+
+
+# -- end to end: a teacher's phone, the real sender and a push service on loopback ------
+
+
+@pytest.fixture
+def service(app):
+    from .push_service import PushService
+
+    running = PushService().start()
+    app.config["PUSH_TEST_ORIGIN"] = running.origin
+    yield running
+    running.stop()
+
+
+def test_a_teachers_phone_is_silent_in_the_evening_and_gets_one_summary_at_eight(
+        s, app, service):
+    from .factories import make_kindgesprek, make_message
+    from .test_push import device_for, push_on
+
+    _, subscription = device_for(s.anna, service)
+    push_on(s.anna, "chat")
+    conversation = make_kindgesprek(s.sem)
+    for hour, text in ((17, "Sem is ziek"), (19, "Hij blijft morgen thuis"), (23, "Sorry!")):
+        clock.set_now(at(2026, 11, 17, hour, 0))
+        make_message(conversation, s.eva, text)
+        db.session.commit()
+        push.send_all()
+    assert service.requests == 0  # nothing buzzed
+    clock.set_now(at(2026, 11, 18, 8, 0))
+    # Two senders (the web process's thread and cron) at the start of the working period.
+    _at_once(app, push.send_all)
+    [summary] = service.payloads(subscription)
+    assert summary["title"] == "3 nieuwe meldingen"
+    assert summary["url"] == f"/gesprekken/{conversation.id}"
+    assert push.send_all() == {"sent": 0, "retry": 0, "failed": 0, "gone": 0}
+    # Within the hours a message buzzes at once.
+    clock.set_now(at(2026, 11, 18, 9, 0))
+    make_message(conversation, s.eva, "Hij is weer beter")
+    db.session.commit()
+    push.send_all()
+    assert [p["title"] for p in service.payloads(subscription)][1:] == \
+        ["Nieuw bericht van Eva Jansen"]
+
+
+def test_a_teachers_reply_in_a_kindgesprek_buzzes_the_parent_at_once(s, app, service):
+    from .factories import make_kindgesprek, make_message
+    from .test_push import device_for
+
+    _, subscription = device_for(s.eva, service)  # chat push is on by default
+    conversation = make_kindgesprek(s.sem)  # members by the policy: no Participant rows
+    make_message(conversation, s.anna, "Beterschap voor Sem!")
+    db.session.commit()
+    push.send_all()
+    [reply] = service.payloads(subscription)
+    assert (reply["title"], reply["url"]) == \
+        ("Nieuw bericht van Anna de Boer", f"/gesprekken/{conversation.id}")

@@ -235,7 +235,7 @@ def notification_settings():
     """Meldingen: per category push on or off and the mail; the digest time; quiet hours."""
     from datetime import time
 
-    from .. import notifications, push_hours
+    from .. import notifications, push, push_hours
 
     policy.require(policy.can_choose_notifications(current_user))
     choices = notifications.choices_of(current_user)
@@ -261,7 +261,8 @@ def notification_settings():
     status = 422 if request.method == "POST" else 200
     hours = push_hours.working_hours(current_user) if current_user.is_staff else None
     return render_template("auth/notification_settings.html", form=form,
-                           categories=categories, hours=hours, devices_url=None), status
+                           categories=categories, hours=hours,
+                           devices=len(push.devices_of(current_user))), status
 
 
 @bp.route("/account/e-mailberichten")

@@ -256,10 +256,12 @@ def post_message(conversation: Conversation, author: User, body: str) -> Message
 
 
 def _queue_pushes(conversation: Conversation, author: User, body: str) -> None:
-    """A push to the other members who want one: who wrote, and the first line."""
+    """A push to the other members who want one: who wrote, and the first line.
+
+    The members as the policy computes them (a kindgesprek's teachers and guardians, an
+    office conversation's admins have no Participant rows)."""
     queue_pushes(
-        select(Participant.user_id).where(Participant.conversation_id == conversation.id,
-                                          Participant.user_id != author.id),
+        [user.id for user in members(conversation) if user.id != author.id],
         CHAT,
         _l("Nieuw bericht van %(name)s", name=author.display_name),
         first_line(body) or _l("Stuurde een bestand."),
