@@ -9,7 +9,7 @@ from datetime import date, datetime, time
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, inspect, select
+from sqlalchemy import bindparam, inspect, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -26,6 +26,7 @@ from ..models import (
     SeparateBookings,
     Slot,
     Student,
+    TeacherAssignment,
     User,
 )
 from ..notifications import ACTIVITIES, notify
@@ -257,16 +258,15 @@ def family_clash(student: Student, party: User | None, slot: Slot,
                  keep: Booking | None = None) -> Booking | None:
     """A conference of the family (the child's guardians, or `party` alone when each parent
     books apart) at the same time as `slot`, in any round: a brother's or sister's, say."""
-    guardian_ids = [party.id] if party else [gs.user_id for gs in student.guardianships]
-    if not guardian_ids:
-        return None
+    guardian_ids = (select(literal(party.id)) if party else
+                    select(Guardianship.user_id).where(Guardianship.student_id == student.id))
     children = select(Guardianship.student_id).where(Guardianship.user_id.in_(guardian_ids))
-    query = (
+    query = (  # one statement
         select(Booking).join(Slot, Slot.id == Booking.slot_id)
         .where(Booking.student_id.in_(children),
                Booking.guardian_id.is_(None) | Booking.guardian_id.in_(guardian_ids),
                Slot.starts_at < slot.ends_at, slot.starts_at < Slot.ends_at)
-        .options(selectinload(Booking.student), selectinload(Booking.slot))
+        .options(joinedload(Booking.student), contains_eager(Booking.slot))
         .order_by(Slot.starts_at).limit(1)
     )
     if keep is not None:
@@ -514,13 +514,15 @@ def slot_views(user: User, activity: Activity, exclude: Booking | None = None) -
     return dict(days)
 
 
-def teachers_of(activity: Activity) -> list[User]:
-    """Who holds the conferences: the teachers of the round's groups (or who planned it)."""
-    found = {ta.user.id: ta.user for group in activity.groups
-             for ta in group.teacher_assignments if ta.user.is_active}
-    if not found and activity.created_by is not None:
-        return [activity.created_by]
-    return sorted(found.values(), key=lambda u: u.display_name)
+def teachers_of(activity: Activity) -> list[str]:
+    """Who holds the conferences: the names of the round's groups' teachers (one statement)."""
+    group_ids = [g.id for g in activity.groups]
+    if not group_ids:
+        return []
+    return sorted(set(db.session.scalars(
+        select(User.name).join(TeacherAssignment, TeacherAssignment.user_id == User.id)
+        .where(TeacherAssignment.group_id.in_(group_ids), User.active, User.name != "")
+    )))
 
 
 @dataclass

@@ -331,8 +331,9 @@ def test_a_refused_booking_never_takes_the_write_lock(make_client, school):
 
 # The booking page of a guardian, and a refused booking (which shows it again): the login,
 # the round with its groups and separate bookings, the family, the slots with their
-# bookings, the family's own bookings (for "sluit aan op"), the school, the menu's counts.
-BOOKING_PAGE_STATEMENTS = 7
+# bookings, the family's own bookings (for "sluit aan op"), the round's teachers (named on
+# the page), the school, the menu's counts.
+BOOKING_PAGE_STATEMENTS = 8
 
 
 def test_the_booking_page_and_a_refused_booking_run_few_statements(make_client, school):
@@ -354,11 +355,12 @@ def test_the_booking_page_and_a_refused_booking_run_few_statements(make_client, 
         refused = book(second, activity, activity.slots[0], noor)
     assert refused.status_code == 422
     assert q.count == BOOKING_PAGE_STATEMENTS, q
-    # A booking that goes through: the same reads, and the one INSERT.
+    # A booking that goes through: the same reads, the family's other conferences at that
+    # time (none), and the one INSERT.
     with count_queries(second.application) as q:
         booked = book(second, activity, activity.slots[4], noor)
     assert booked.status_code == 303
-    assert q.count == 5, q
+    assert q.count == 6, q
     assert bookings() == 4
 
 
