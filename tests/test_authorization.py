@@ -252,6 +252,8 @@ ROUTES = {
     # The push viewer (demo mode): from the machine itself (the test client is 127.0.0.1)
     # or for an admin (tests/test_push.py).
     "devpush.push_index": ("GET", lambda w: {}, ALL, None),
+    # Demo mode: anyone logged in adds a phone that needs no real push service.
+    "devpush.add_phone": ("POST", lambda w: {}, only(*ROLES[1:], ok=303, anonymous=403), {}),
     "feed.index": ("GET", lambda w: {}, signed_in(), None),
     "feed.group": (
         "GET",
