@@ -559,11 +559,8 @@ def member_conversation_ids(user_id: int):
         .join(TeacherAssignment, TeacherAssignment.group_id == Membership.group_id)
         .where(TeacherAssignment.user_id == user_id, Membership.school_year_id.in_(current))
     )
-    as_participant = (
-        select(Conversation.id)
-        .join(Participant, Participant.conversation_id == Conversation.id)
-        .where(Participant.user_id == user_id, Conversation.kind == ConversationKind.GROUP)
-    )
+    # Only staff-started chats have participants: found from the user's index alone.
+    as_participant = select(Participant.conversation_id).where(Participant.user_id == user_id)
     as_office_writer = select(Conversation.id).where(
         Conversation.kind == ConversationKind.OFFICE, Conversation.created_by_id == user_id,
         _office_writer(user_id),

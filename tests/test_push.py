@@ -16,6 +16,7 @@ from parro.notifications import CHAT, GROUP_POSTS, IMPORTANT_POSTS
 from parro.security import hash_token, new_token
 
 from .factories import (
+    make_admin,
     make_chat,
     make_group,
     make_guardian,
@@ -698,3 +699,41 @@ def test_there_is_no_demo_phone_outside_demo_mode(make_client, family, service):
     assert phone.post("/dev/push/telefoon").status_code == 404
     assert "Demo-telefoon toevoegen" not in phone.get(
         "/account/meldingen-op-deze-telefoon").get_data(as_text=True)
+
+
+def test_delivered_pushes_are_deleted_after_a_week(app, service, family):
+    _, _, parent = family
+    device, _ = device_for(parent, service)
+    _queued(parent, device)
+    push.send_all()
+    assert _count(PushMessage) == 1
+    clock.set_now(SCHOOL_MORNING + push.KEEP + timedelta(hours=2))
+    _queued(parent, device, "Nieuw")  # waiting: stays
+    assert push.tidy() == 1
+    assert [m.payload["title"] for m in db.session.scalars(select(PushMessage))] == ["Nieuw"]
+
+def test_an_office_answer_is_pushed_signed_de_administratie(app, service, family):
+    """Office conversations (issue 19, point 3): the guardian and every admin, never the
+    admin's name to the guardian."""
+    from parro.chat import service as chat
+
+    group, teacher, parent = family
+    admin = make_admin(name="Lies Admin")
+    db.session.commit()
+    _, parent_phone = device_for(parent, service)
+    _, admin_phone = device_for(admin, service)
+    _, teacher_phone = device_for(teacher, service)
+    for user in (parent, admin, teacher):
+        push_on(user, CHAT)
+    conversation = chat.write_to_office(parent, None, "Wij zijn verhuisd.")
+    push.send_all()
+    assert [p["title"] for p in service.payloads(admin_phone)] == [
+        "Nieuw bericht van Sanne de Vries"]
+    make_message(conversation, admin, "Dank u, aangepast.")
+    db.session.commit()
+    push.send_all()
+    assert service.payloads(parent_phone) == [{
+        "title": "Nieuw bericht van De administratie", "body": "Dank u, aangepast.",
+        "url": f"/gesprekken/{conversation.id}", "tag": f"gesprek-{conversation.id}",
+    }]
+    assert service.payloads(teacher_phone) == []  # not in the conversation
