@@ -607,11 +607,33 @@ def send_pending(limit: int = BATCH, http: requests.Session | None = None) -> di
     return counts
 
 
+KEEP = timedelta(days=7)  # delivered or given-up pushes are kept this long (the demo viewer)
+_tidied = {"at": None}  # when this process last tidied
+
+
+def tidy() -> int:
+    """Delete pushes delivered or given up more than KEEP ago (at most hourly per process).
+
+    A push holds a name and a first line: it is not kept longer than its delivery needs.
+    """
+    moment, last = now(), _tidied["at"]
+    if last is not None and last <= moment < last + timedelta(hours=1):
+        return 0
+    _tidied["at"] = moment
+    with writer_transactions():
+        cut = moment - KEEP
+        done = db.session.execute(delete(PushMessage).where(
+            or_(PushMessage.sent_at < cut, PushMessage.failed_at < cut))).rowcount
+        db.session.commit()
+    return done
+
+
 def send_all(http: requests.Session | None = None) -> dict[str, int]:
     """Deliver everything due now (the sender thread, the CLI and tests): first the
     summaries of what was held for users whose hours began (parro.push_hours), then
     every due push."""
     push_hours.send_summaries(push_now)
+    tidy()
     total = {"sent": 0, "retry": 0, "failed": 0, "gone": 0}
     while True:
         counts = send_pending(http=http)

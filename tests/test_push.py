@@ -701,6 +701,17 @@ def test_there_is_no_demo_phone_outside_demo_mode(make_client, family, service):
         "/account/meldingen-op-deze-telefoon").get_data(as_text=True)
 
 
+def test_delivered_pushes_are_deleted_after_a_week(app, service, family):
+    _, _, parent = family
+    device, _ = device_for(parent, service)
+    _queued(parent, device)
+    push.send_all()
+    assert _count(PushMessage) == 1
+    clock.set_now(SCHOOL_MORNING + push.KEEP + timedelta(hours=2))
+    _queued(parent, device, "Nieuw")  # waiting: stays
+    assert push.tidy() == 1
+    assert [m.payload["title"] for m in db.session.scalars(select(PushMessage))] == ["Nieuw"]
+
 def test_an_office_answer_is_pushed_signed_de_administratie(app, service, family):
     """Office conversations (issue 19, point 3): the guardian and every admin, never the
     admin's name to the guardian."""
