@@ -29,6 +29,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     _derive_config(app)
 
+    from . import inputs
+
+    inputs.init_app(app)  # first: the id converter, and no NUL reaches anything below
     db.init_app(app)
 
     @app.before_request  # before the session lookup, the request's first statement

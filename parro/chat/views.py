@@ -22,6 +22,7 @@ from ..database import end_reads, polled, reads_first
 from ..extensions import db, limiter
 from ..forms import EmptyForm
 from ..htmx import wants_fragment
+from ..inputs import int_arg
 from ..media.serving import VARIANTS, send_stored
 from ..models import Conversation, Message, Student, User
 from ..policy import current_school
@@ -54,8 +55,7 @@ def _user_key() -> str:
 
 
 def _int_arg(name: str) -> int:
-    value = request.values.get(name, type=int)
-    return value if value is not None and value >= 0 else 0
+    return int_arg(name, request.values) or 0
 
 
 @prebuilt
@@ -181,7 +181,7 @@ def child(student_id: int):
 def show(conversation_id: int):
     """Show a conversation: its newest messages and the send box."""
     conversation = _conversation(conversation_id)
-    before = request.args.get("voor", type=int)
+    before = int_arg("voor")
     messages, has_older = service.page_of_messages(
         conversation, current_app.config["CHAT_PAGE_SIZE"], before
     )
