@@ -37,11 +37,13 @@ def main() -> None:
     os.environ["PARRO_INSTANCE_PATH"] = instance
     from datetime import timedelta
 
+    from flask_migrate import stamp
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
     from parro import create_app
     from parro.clock import now
+    from parro.database import creating_database
     from parro.extensions import db
     from tests.factories import (
         make_conference,
@@ -61,9 +63,10 @@ def main() -> None:
         "MAIL_SENDER_THREAD": False,
         "PASSWORD_HASH": {"time_cost": 1, "memory_cost": 64, "parallelism": 1},
     })
-    with app.app_context():
+    with app.app_context(), creating_database():
         db.drop_all()
         db.create_all()
+        stamp()  # the migrations' head, which /healthz asks for
         group = make_group("Groep 3", grade=3)
         student = make_student(group, first_name="Sem", last_name="Jansen")
         guardian = make_guardian(child=student)

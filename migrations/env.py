@@ -104,7 +104,10 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    # The migrations are what may create a new SQLite file (parro.database).
+    from parro.database import creating_database
+
+    with creating_database(), connectable.connect() as connection:
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

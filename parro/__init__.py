@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import shlex
+import sys
 from pathlib import Path
 
 from flask import Flask, request
-from sqlalchemy import select
 
 from .config import ROOT, Defaults, secret_key
-from .database import end_transaction, read_without_transaction
+from .database import database_problem, end_transaction, read_without_transaction
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 
 
@@ -33,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     inputs.init_app(app)  # first: the id converter, and no NUL reaches anything below
     db.init_app(app)
+    _warn_about_limits_per_worker(app)
 
     @app.before_request  # before the session lookup, the request's first statement
     def _polls_read_without_transaction():
@@ -62,11 +64,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     feedback.init_app(app)
     app.add_template_filter(render_text, "user_text")
 
-    from . import audit, errors  # noqa: F401 (audit: append-only guard)
+    from . import audit, errors, push  # noqa: F401 (audit: append-only guard)
     from . import mail as outbox
 
     errors.init_app(app)
     outbox.init_app(app)
+    push.init_app(app)
 
     from .auth import sso
 
@@ -94,6 +97,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         from .devmail import bp as devmail_bp
 
         app.register_blueprint(devmail_bp)
+    if app.config["DEMO"]:
+        from .devmail import push_bp as devpush_bp
+
+        app.register_blueprint(devpush_bp)
 
     from . import cli
 
@@ -123,12 +130,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     @app.get("/healthz")
     @limiter.exempt
     def healthz():
-        """Answer 200 when the database answers, 503 when it does not."""
-        try:
-            db.session.execute(select(1))
-        except Exception:
-            app.logger.exception("health check: database does not answer")
-            return "database unavailable", 503, {"Content-Type": "text/plain; charset=utf-8"}
+        """200 when the database is the one set up and takes writes, 503 with the reason when not.
+
+        See database_problem(): the check ends in a rollback and leaves nothing behind.
+        """
+        problem = database_problem(db.session())
+        if problem:
+            reason, details = problem
+            app.logger.error("health check: %s: %s", reason, details)
+            return reason, 503, {"Content-Type": "text/plain; charset=utf-8"}
         return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
     if app.config["PROXY_FIX"]:
@@ -159,3 +169,39 @@ def _derive_config(app: Flask) -> None:
     cfg["SESSION_COOKIE_NAME"] = "__Host-parro" if secure else cfg["SESSION_COOKIE_NAME"]
     cfg["AUTH_COOKIE_NAME"] = "__Host-parro_auth" if secure else "parro_auth"
     cfg["PREFERRED_URL_SCHEME"] = "https" if secure else "http"
+
+
+def gunicorn_workers() -> int | None:
+    """How many workers the gunicorn running this process starts; None outside gunicorn.
+
+    Read as gunicorn reads it: WEB_CONCURRENCY, then GUNICORN_CMD_ARGS, then the
+    command line (a worker is a fork of its master: sys.argv is the master's), with
+    gunicorn's own option parser. A `workers` setting in a gunicorn config file
+    (`-c`, or ./gunicorn.conf.py) is not seen.
+    """
+    if "gunicorn.arbiter" not in sys.modules:
+        return None
+    try:
+        from gunicorn.config import Config
+
+        parser = Config().parser()
+        workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+        for args in (shlex.split(os.environ.get("GUNICORN_CMD_ARGS", "")), sys.argv[1:]):
+            parsed = parser.parse_args(args)
+            if parsed.workers is not None:
+                workers = int(parsed.workers)
+        return workers
+    except (SystemExit, Exception):  # noqa: BLE001 (an argument this parser does not know)
+        return None
+
+
+def _warn_about_limits_per_worker(app: Flask) -> None:
+    """Each gunicorn worker keeps memory:// counts of its own: with 3 workers, 30 wrong
+    passwords get through where the limit says 10. Say so where the operator looks."""
+    workers = gunicorn_workers()
+    if workers and workers > 1 and app.config["RATELIMIT_STORAGE_URI"].startswith("memory:"):
+        app.logger.warning(
+            "rate limits: %d gunicorn workers count failed logins, two-factor codes and reset "
+            "mails each in memory of their own, so up to %d times each limit gets through; "
+            "set PARRO_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 (README, Running in "
+            "production)", workers, workers)

@@ -29,6 +29,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL
 
 from . import clock
+from .database import creating_database
 from .extensions import db
 
 MANIFEST = "manifest.json"
@@ -235,7 +236,11 @@ def restore(snapshot: str | os.PathLike) -> dict:
     Everything is checked before anything is written: the checksums, the
     database engine, and that both the database and MEDIA_PATH are empty.
     """
-    snapshot = Path(snapshot)
+    with creating_database():  # a new instance's SQLite file may not exist yet
+        return _restore(Path(snapshot))
+
+
+def _restore(snapshot: Path) -> dict:
     manifest = verify(snapshot)
     engine = db.engine.dialect.name
     if manifest["engine"] != engine:

@@ -110,15 +110,20 @@ def init_app(app: Flask) -> None:
     @mail_group.command("send")
     @click.option("--loop", is_flag=True, help="Keep running, checking every 10 seconds.")
     def mail_send(loop):
-        """Deliver the queued mail that is due (for cron or a worker)."""
+        """Deliver the queued mail and pushes that are due (for cron or a worker)."""
         import time
 
+        from . import push
         from .mail import send_all
 
         while True:
             sent, failed = send_all()
-            if sent or failed or not loop:
-                click.echo(f"{sent} sent, {failed} failed (will be retried)")
+            pushes = push.send_all()
+            if sent or failed or any(pushes.values()) or not loop:
+                click.echo(f"{sent} sent, {failed} failed (will be retried); pushes: "
+                           f"{pushes['sent']} sent, {pushes['retry']} to retry, "
+                           f"{pushes['failed']} failed, {pushes['gone']} to devices that "
+                           "are gone (removed)")
             if not loop:
                 break
             time.sleep(10)

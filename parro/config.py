@@ -34,6 +34,25 @@ class Defaults:
     MAIL_SENDER_POLL_SECONDS = 30  # the thread wakes at every commit, and this often for retries
     MAIL_MAX_ATTEMPTS = 12
 
+    # Web Push (README "Meldingen op de telefoon"). The VAPID key is made once in
+    # instance/vapid_private_key.pem unless VAPID_PRIVATE_KEY (PEM, or the raw key in
+    # base64url) is set; VAPID_CONTACT (an address or mailto:/https: URL) defaults to
+    # MAIL_DEFAULT_SENDER. Pushes go only to https endpoints on these hosts ("*." for any
+    # subdomain) that resolve to public addresses.
+    VAPID_PRIVATE_KEY: str | None = None
+    VAPID_CONTACT: str | None = None
+    PUSH_HOSTS: list = [
+        "fcm.googleapis.com", "android.googleapis.com",  # Chrome, Edge on Android, Samsung
+        "updates.push.services.mozilla.com",  # Firefox
+        "web.push.apple.com",  # Safari, iPhone apps on the home screen
+        "*.notify.windows.com",  # Edge on Windows (WNS)
+    ]
+    PUSH_TIMEOUT = 10  # seconds for each request to a push service
+    PUSH_MAX_ATTEMPTS = 10
+    PUSH_TEST_ORIGIN = ""  # the tests' loopback push service; ignored unless TESTING
+    RATELIMIT_PUSH_SUBSCRIBE = "10 per hour"  # devices a user turns on
+    RATELIMIT_PUSH_TEST = "10 per 10 minutes"  # test pushes a user asks for
+
     # Accounts and sessions
     INVITATION_DAYS = 7
     PASSWORD_RESET_MINUTES = 60

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import secrets
 import sqlite3
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import BigInteger, DateTime, event, literal_column
+from sqlalchemy import BigInteger, DateTime, event, literal_column, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 
+from .config import ROOT
 from .extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -57,6 +62,41 @@ class Versioned:
     version: Mapped[int] = mapped_column(
         BigInteger, default=_first_version, server_default="0",
         onupdate=literal_column("version") + 1)
+
+
+# True inside creating_database(): a missing SQLite file may be created.
+_may_create: ContextVar[bool] = ContextVar("may_create", default=False)
+
+
+@contextmanager
+def creating_database():
+    """Connections opened inside this block may create a missing SQLite database file.
+
+    Everywhere else a missing file is an error ("unable to open database file"),
+    not a new empty database: a worker that starts while the file is gone (a
+    volume not mounted, a restore half done) must fail, not serve an empty school.
+    The migrations (`flask db upgrade`, `flask setup`), `flask restore` and the
+    tests' fresh databases open theirs inside it.
+    """
+    token = _may_create.set(True)
+    try:
+        yield
+    finally:
+        _may_create.reset(token)
+
+
+@event.listens_for(Engine, "do_connect")
+def _sqlite_file_must_exist(dialect, connection_record, cargs, cparams):
+    # pysqlite would create the file; as a URI with mode=rw it only opens an existing
+    # one. A URL that is a URI already (?uri=true) or in memory is left as it is.
+    if dialect.name != "sqlite" or cparams.get("uri") or _may_create.get():
+        return None
+    filename = cargs[0] if cargs else ""
+    if not filename or filename == ":memory:":
+        return None
+    cargs[0] = f"file:{quote(os.path.abspath(filename))}?mode=rw"
+    cparams["uri"] = True
+    return None
 
 
 @event.listens_for(Engine, "connect")
@@ -117,7 +157,13 @@ def end_transaction(session) -> None:
         return  # nothing begun, or already failed: the rollback that follows is right
     if session.new or session.dirty or session.deleted:
         return
-    if not session.connection().info.get("parro_wrote", True):
+    try:
+        connection = session.connection()
+    except SQLAlchemyError:
+        # The database went away (the request's own error handling has answered):
+        # an exception here would escape Flask and give gunicorn's bare error page.
+        return
+    if not connection.info.get("parro_wrote", True):
         session.commit()
 
 
@@ -254,3 +300,47 @@ def read_without_transaction(session) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+@functools.cache
+def migration_heads() -> frozenset[str]:
+    """The revision(s) `flask db upgrade` brings a database to (read once per process)."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory(str(ROOT / "migrations")).get_heads())
+
+
+def database_problem(session) -> tuple[str, str] | None:
+    """What keeps the database from serving the app: (a short reason for anyone, the
+    details for the log); None when nothing.
+
+    It must be the database that was set up (its Alembic version is this code's
+    head: an empty or stale database fails, as does a missing SQLite file, which
+    is never created outside the migrations) and take writes: a row is updated
+    to itself and rolled back, which a read-only file, a read-only connection or
+    a standby refuses. On SQLite that takes the write lock for a moment (BEGIN
+    IMMEDIATE), so a lock held for longer than the busy time-out shows too. Not
+    seen: a full disk (nothing is committed).
+    """
+    session.rollback()
+    try:
+        with writer_transactions():
+            try:
+                versions = set(session.scalars(text("SELECT version_num FROM alembic_version")))
+            except SQLAlchemyError as exc:
+                return "database unavailable or not set up", _first_line(exc)
+            if versions != migration_heads():
+                return "database not set up for this version", (
+                    f"the schema is at {', '.join(sorted(versions)) or 'nothing'}, this code "
+                    f"needs {', '.join(sorted(migration_heads()))}: flask --app app db upgrade")
+            try:
+                session.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            except SQLAlchemyError as exc:
+                return "database does not take writes", _first_line(exc)
+    finally:
+        session.rollback()
+    return None
+
+
+def _first_line(exc: SQLAlchemyError) -> str:
+    return (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]

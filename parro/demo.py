@@ -528,6 +528,16 @@ def add_chat_demo(school: School) -> None:
                      summary="Melding van een chatbericht (demo)", message_id=rude.id)
     say(chat, jansen, "Ik kan ook, met 4 plekken.", days=4, hours=2)
     say(chat, anna, "Super, dank jullie wel! Dan hebben we er nog één nodig.", days=3, hours=8)
+
+    # A parent writes to the office about the family; the office answers as itself.
+    office = Conversation(kind=ConversationKind.OFFICE, created_by=jansen,
+                          office_key=Conversation.office_key_for(jansen.id, None))
+    db.session.add(office)
+    db.session.flush()
+    say(office, jansen, "Goedemiddag, wij zijn verhuisd. Ons nieuwe adres is Lindelaan 12, "
+        "3311 AB Dordrecht. Moet ik nog een formulier invullen?", days=2, hours=5)
+    say(office, person("admin"), "Dank u wel, we hebben het adres aangepast. Een formulier "
+        "is niet nodig.", days=2, hours=3)
     db.session.commit()
 
 

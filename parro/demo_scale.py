@@ -196,7 +196,8 @@ def add_history(school: School, factor: float) -> None:
         bulk.insert(model, rows)
     topic = db.session.scalar(select(ConsentTopic).where(ConsentTopic.key == APP_PHOTOS))
     consent_rows = [{"id": i, "student_id": s["id"], "topic_id": topic.id,
-                     "given": rng.random() < 0.9, "changed_at": moment - timedelta(days=30)}
+                     "given": rng.random() < 0.9, "changed_at": moment - timedelta(days=30),
+                     "school_year_id": year.id}
                     for i, s
                     in zip(bulk.ids(Consent, len(student_rows)), student_rows, strict=True)]
     bulk.insert(Consent, consent_rows)

@@ -1,10 +1,12 @@
-"""The mail viewer: in demo mode without a mail server, read what was 'sent'."""
+"""The mail viewer (demo mode without a mail server) and the push viewer (demo mode):
+read what was 'sent'."""
 
 from __future__ import annotations
 
 from flask import Blueprint, render_template
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from . import policy
 from .extensions import db
@@ -26,3 +28,24 @@ def show(mail_id: int):
     """Show one queued mail with its links."""
     policy.require(policy.can_use_mail_viewer(current_user))
     return render_template("devmail/show.html", mail=db.get_or_404(OutboxMail, mail_id))
+
+
+# -- the pushes (demo mode): what each device was sent ---------------------------------
+
+push_bp = Blueprint("devpush", __name__, url_prefix="/dev/push")
+
+
+@push_bp.route("/")
+def push_index():
+    """List the pushes the demo queued and sent, with their device, newest first."""
+    from .auth.devices import describe
+    from .models import PushMessage, PushSubscription
+
+    policy.require(policy.can_use_push_viewer(current_user))
+    rows = db.session.execute(
+        select(PushMessage, PushSubscription)
+        .join(PushSubscription, PushSubscription.id == PushMessage.subscription_id)
+        .options(joinedload(PushSubscription.user))
+        .order_by(PushMessage.id.desc()).limit(100)
+    ).all()
+    return render_template("devmail/pushes.html", rows=rows, describe=describe)

@@ -7,7 +7,8 @@ departing children.
 
 What goes: the children and every row about them (group history, links to
 guardians, consents and their history, absence reports, bookings and answers,
-the kindgesprekken about them with their messages and files, the tags in
+the kindgesprekken about them with their messages and files, the conversations
+with the office about them or by the guardians who leave, the tags in
 photos); the accounts of the guardians who leave, with their sessions, login
 history, invitations, sign-ups, pledges, settings, likes, read marks and all
 mail to them in the outbox. What stays: staff posts (the children are untagged;
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from . import audit, media, policy
 from .extensions import db
@@ -49,6 +50,7 @@ from .models import (
     PhotoTag,
     Pledge,
     Response,
+    Role,
     Shift,
     SignUp,
     Student,
@@ -112,6 +114,17 @@ def family_of(start: Student | User) -> list[Student]:
     return family
 
 
+def guardians_of_family(start: Student | User) -> list[User]:
+    """Every guardian of the family of `start` (its children and their siblings), by name."""
+    ids = _guardian_ids_of(s.id for s in family_of(start))
+    return list(
+        db.session.scalars(
+            select(User).where(User.id.in_(ids), User.role == Role.GUARDIAN)
+            .order_by(User.name, User.email, User.id)
+        )
+    )
+
+
 def plan(start: Student | User, chosen_ids: list[int] | None = None) -> FamilyPlan:
     """The plan for deleting the chosen children of the family of `start`.
 
@@ -152,9 +165,17 @@ def _ids(items) -> list[int]:
 
 
 def _kindgesprekken(plan: FamilyPlan):
+    """The conversations that go whole: the kindgesprekken about the leaving children, and
+    the office conversations about them or of the guardians who leave (a guardian who
+    stays keeps their conversation about the family)."""
     return select(Conversation.id).where(
-        Conversation.kind == ConversationKind.CHILD,
-        Conversation.student_id.in_(_ids(plan.leaving)),
+        or_(
+            and_(Conversation.kind == ConversationKind.CHILD,
+                 Conversation.student_id.in_(_ids(plan.leaving))),
+            and_(Conversation.kind == ConversationKind.OFFICE,
+                 or_(Conversation.about_student_id.in_(_ids(plan.leaving)),
+                     Conversation.created_by_id.in_(_ids(plan.deleted_guardians)))),
+        )
     )
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+import contextlib
+
+from flask import Flask, current_app, render_template, request
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .htmx import is_htmx
@@ -41,13 +45,54 @@ MESSAGES = {
         _l("Er ging iets mis"),
         _l("Er ging bij ons iets mis. Er is niets opgeslagen; probeer het later opnieuw."),
     ),
+    # The database does not answer (gone, read-only, locked for too long).
+    503: (
+        _l("Even niet bereikbaar"),
+        _l("parro kan zijn gegevens nu niet bereiken. Er is niets opgeslagen; "
+           "probeer het over een paar minuten opnieuw."),
+    ),
 }
 
 
 def _render(code: int, kind=None):
     title, text = MESSAGES.get(kind or code, MESSAGES[500] if code >= 500 else MESSAGES[400])
     template = "errors/_error.html" if is_htmx() else "errors/error.html"
-    return render_template(template, code=code, title=title, text=text), code
+    try:
+        return render_template(template, code=code, title=title, text=text), code
+    except Exception:
+        # The layout needs the database (the user, the school, the menu's counts); when
+        # that fails too, the page comes without it rather than as gunicorn's bare one.
+        current_app.logger.exception("error page: rendered without the database")
+        return _render_without_database(code, title, text)
+
+
+def _render_without_database(code: int, title, text):
+    """The error page in the user's language with nothing from the database.
+
+    The language a user chose is kept in the database; here it is the language
+    cookie's, else the one the browser prefers of Dutch and English, else Dutch.
+    """
+    from .extensions import db
+    from .i18n import LANG_COOKIE, LOCALES
+
+    with contextlib.suppress(Exception):  # the connection is gone; teardown discards it
+        db.session.rollback()
+    chosen = request.cookies.get(LANG_COOKIE)
+    locale = chosen if chosen in LOCALES else (
+        request.accept_languages.best_match(LOCALES) or LOCALES[0])
+    with force_locale(locale):
+        page = current_app.jinja_env.get_template("errors/without_database.html").render(
+            title=str(title), text=str(text), current_locale=locale)
+    headers = {"Retry-After": "60"} if code == 503 else {}
+    return page, code, headers
+
+
+def database_unavailable(exc: Exception) -> bool:
+    """The database cannot be reached or written (not a mistake in a statement)."""
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    # PostgreSQL refusing writes (a read-only connection, a standby): an InternalError.
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) == "25006"
 
 
 def init_app(app: Flask) -> None:
@@ -66,6 +111,9 @@ def init_app(app: Flask) -> None:
         if isinstance(exc, HTTPException):
             return http_error(exc)
         app.logger.exception("unhandled error", exc_info=exc)
+        if database_unavailable(exc):
+            # Whatever the page would need from the database is not there either.
+            return _render_without_database(503, *MESSAGES[503])
         from .extensions import db
 
         db.session.rollback()

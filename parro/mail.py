@@ -87,7 +87,7 @@ def queue_mail(
     if send_after is not None:
         mail.next_attempt_at = send_after
     db.session.add(mail)
-    _wake_after_commit()
+    wake_sender_after_commit()
 
 
 def text_to_html(text: str, colour: str) -> Markup:
@@ -290,7 +290,8 @@ def send_all() -> tuple[int, int]:
 
 
 class Sender:
-    """A thread in the web process that delivers the outbox.
+    """A thread in the web process that delivers the outbox (mail, and the rounds
+    registered with register_round(): push).
 
     It wakes when a transaction that queued mail commits, and every
     MAIL_SENDER_POLL_SECONDS (30) for retries that have come due.
@@ -322,17 +323,24 @@ class Sender:
             self.wake.clear()
             if self.stopping.is_set():
                 break
-            with self.app.app_context():
-                try:
-                    send_all()
-                except Exception:  # the loop must survive a database hiccup
-                    log.exception("outbox sender round failed")
-                    db.session.rollback()
-                finally:
-                    db.session.remove()
+            for deliver in [send_all, *self.app.extensions.get("parro_outbox_rounds", [])]:
+                with self.app.app_context():
+                    try:
+                        deliver()
+                    except Exception:  # the loop must survive a database hiccup
+                        log.exception("outbox sender round failed")
+                        db.session.rollback()
+                    finally:
+                        db.session.remove()
 
 
-def _wake_after_commit() -> None:
+def register_round(app: Flask, deliver) -> None:
+    """Have the sender thread also run `deliver()` at each wake-up (the push outbox)."""
+    app.extensions.setdefault("parro_outbox_rounds", []).append(deliver)
+
+
+def wake_sender_after_commit() -> None:
+    """Wake this process's sender when the current transaction commits."""
     sender = current_app.extensions.get("parro_outbox")
     session = db.session()
     if sender is None or session.info.get("mail_wake_hooked"):

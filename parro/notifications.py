@@ -2,7 +2,9 @@
 
 Per category a user chooses the mail: "direct" (a mail at once), "digest" (a
 line in one daily overview at the time they picked, school time zone) or "off";
-and push to their phones, on or off, beside it. Important posts always reach
+and push to their phones, on or off, beside it (when a push may buzz: parro.push_hours).
+Unchosen: push for chats and important posts, the digest for group posts, the rest
+mailed at once. Important posts always reach
 the user by at least one channel (mail off needs push on). Activity mails the
 user must act on come even when off: in the digest. Staff quiet hours always
 hold: a mail to a staff member outside their working hours
@@ -41,8 +43,10 @@ from .models import (
     NotificationDigest,
     NotificationItem,
     NotificationSetting,
+    PushSubscription,
     User,
 )
+from .push_hours import DEFAULT_QUIET
 
 DIRECT, DIGEST, OFF = "direct", "digest", "off"
 MAIL_MODES = (DIRECT, DIGEST, OFF)
@@ -63,7 +67,9 @@ class Category:
 CATEGORIES = [
     Category(GROUP_POSTS, _l("Berichten in de groep")),
     Category(IMPORTANT_POSTS, _l("Belangrijke berichten"),
-             _l("Belangrijke berichten kunt u niet uitzetten."), always_reaches=True),
+             _l("Belangrijke berichten krijgt u altijd: als pushmelding, per e-mail of "
+                "allebei. Zonder telefoon met meldingen komen ze per e-mail."),
+             always_reaches=True),
     Category(CHAT, _l("Chatberichten"),
              _l("Direct: een e-mail als een bericht een kwartier ongelezen op u wacht."),
              staff=True),
@@ -75,11 +81,15 @@ CATEGORIES = [
 ]
 BY_KEY = {c.key: c for c in CATEGORIES}
 MODE_LABELS = {DIRECT: _l("Direct"), DIGEST: _l("Dagelijks overzicht"), OFF: _l("Uit")}
-# The mail of a category nobody chose for; push is off until the user has a phone for it.
+# The channels of a category nobody chose for. Push reaches only the phones (and
+# computers) where the user turned it on (the devices page): until then it does nothing.
 DEFAULT_MAIL = {GROUP_POSTS: DIGEST, IMPORTANT_POSTS: DIRECT, CHAT: DIRECT, ACTIVITIES: DIRECT,
                 ABSENCE: DIRECT}
+DEFAULT_PUSH = {GROUP_POSTS: False, IMPORTANT_POSTS: True, CHAT: True, ACTIVITIES: False,
+                ABSENCE: False}
 DEFAULT_DIGEST_TIME = time(18, 0)
 DIGEST_TIMES = [time(hour) for hour in range(6, 23)]
+QUIET_TIMES = [time(hour, minute) for hour in range(24) for minute in (0, 30)]
 
 
 def categories_for(user: User) -> list[Category]:
@@ -89,12 +99,13 @@ def categories_for(user: User) -> list[Category]:
 def setting_of(user: User) -> NotificationSetting:
     """The user's digest time; the default (not added to the session) when they chose none."""
     return db.session.get(NotificationSetting, user.id) or NotificationSetting(
-        user_id=user.id, digest_time=DEFAULT_DIGEST_TIME
+        user_id=user.id, digest_time=DEFAULT_DIGEST_TIME, quiet=True,
+        quiet_from=DEFAULT_QUIET[0], quiet_until=DEFAULT_QUIET[1],
     )
 
 
 def _default(user_id: int, category: str) -> NotificationChoice:
-    return NotificationChoice(user_id=user_id, category=category, push=False,
+    return NotificationChoice(user_id=user_id, category=category, push=DEFAULT_PUSH[category],
                               mail=DEFAULT_MAIL[category])
 
 
@@ -117,12 +128,24 @@ def choices_of(user: User) -> dict[str, NotificationChoice]:
 def mail_mode(user: User, category: str, must_act: bool = False) -> str:
     """How `category` is mailed to the user: direct, digest or off.
 
-    What the user must act on comes even with its mail off, in the digest.
+    What the user must act on comes even with its mail off, in the digest. A category
+    that must reach the user (important posts) chosen push-only is mailed at once as
+    long as the user has no device with push: it would reach them by no channel.
     """
-    mode = choice_of(user, category).mail
+    choice = choice_of(user, category)
+    mode = choice.mail
     if mode == OFF and must_act:
         return DIGEST
+    if mode == OFF and BY_KEY[category].always_reaches and not has_push_device(user):
+        return DIRECT
     return mode
+
+
+def has_push_device(user: User) -> bool:
+    """Whether a push can reach the user: a device with push turned on (parro.push)."""
+    return db.session.scalar(
+        select(PushSubscription.id).where(PushSubscription.user_id == user.id).limit(1)
+    ) is not None
 
 
 def reaches(category: str, push: bool, mail: str) -> bool:
@@ -130,22 +153,31 @@ def reaches(category: str, push: bool, mail: str) -> bool:
     return push or mail != OFF or not BY_KEY[category].always_reaches
 
 
-def save(user: User, choices: dict[str, tuple[bool, str]], digest_time: time | None = None) -> None:
-    """Store validated choices, {category: (push, mail)}; the caller commits."""
+def save(user: User, choices: dict[str, tuple[bool, str]], digest_time: time | None = None,
+         quiet: tuple[bool, time, time] | None = None) -> None:
+    """Store validated choices, {category: (push, mail)}; the caller commits.
+
+    `quiet`: (on, from, until), a parent's quiet hours; from and until differ.
+    """
     for key, (push, mail) in choices.items():
-        if mail not in MAIL_MODES or not reaches(key, push, mail):
+        if key not in BY_KEY or mail not in MAIL_MODES or not reaches(key, push, mail):
             raise ValueError(f"{key} cannot be push={push}, mail={mail}")
         row = db.session.get(NotificationChoice, (user.id, key))
         if row is None:
             row = NotificationChoice(user_id=user.id, category=key)
             db.session.add(row)
-        row.push, row.mail = push, mail
-    if digest_time is not None:
+        row.push, row.mail = bool(push), mail
+    if quiet is not None and quiet[1] == quiet[2]:
+        raise ValueError("quiet hours from and until are the same")
+    if digest_time is not None or quiet is not None:
         setting = db.session.get(NotificationSetting, user.id)
         if setting is None:
             setting = setting_of(user)
             db.session.add(setting)
-        setting.digest_time = digest_time
+        if digest_time is not None:
+            setting.digest_time = digest_time
+        if quiet is not None:
+            setting.quiet, setting.quiet_from, setting.quiet_until = quiet
 
 
 def turn_off_mail(user: User, category: str) -> bool:

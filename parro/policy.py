@@ -260,11 +260,21 @@ def can_end_session(user: User, user_session: UserSession) -> bool:
     return user.is_authenticated and user_session.user_id == user.id
 
 
+def can_use_push_device(user: User, device) -> bool:
+    """A device (push subscription) is its own user's: only they test or turn it off."""
+    return user.is_authenticated and device is not None and device.user_id == user.id
+
+
 def can_export_data(user: User, subject: User) -> bool:
     """Inzage: a guardian downloads their own family's data; an admin any family's."""
     if not user.is_authenticated or not subject.is_guardian:
         return False
     return user.id == subject.id or is_admin(user)
+
+
+def can_export_family(user: User) -> bool:
+    """The office downloads all data of a family (each guardian's inzage) at once."""
+    return is_admin(user)
 
 
 def can_use_two_factor(user: User) -> bool:
@@ -275,6 +285,11 @@ def can_use_two_factor(user: User) -> bool:
 def can_reset_two_factor(user: User, target: User) -> bool:
     """An admin turns off a staff member's two-factor login (lost phone)."""
     return is_admin(user) and target.is_staff
+
+
+def can_choose_notifications(user: User) -> bool:
+    """Everyone signed in chooses their own Meldingen (channels, digest time, quiet hours)."""
+    return user.is_authenticated
 
 
 def can_unsubscribe(link) -> bool:
@@ -307,6 +322,16 @@ def _from_this_machine() -> bool:
         return ipaddress.ip_address(request.remote_addr or "").is_loopback
     except ValueError:
         return False
+
+
+def can_use_push_viewer(user: User) -> bool:
+    """The development push viewer: demo mode, from the machine itself or as an admin."""
+    from flask import request
+
+    if not current_app.config["DEMO"]:
+        return False
+    return request.remote_addr in ("127.0.0.1", "::1") or bool(
+        user.is_authenticated and user.is_admin)
 
 
 # -- absence (absentie) ---------------------------------------------------------
@@ -491,6 +516,32 @@ def conversation_member_clause(user_id):
     return or_(
         and_(Conversation.kind == ConversationKind.CHILD, or_(guardian, teacher)),
         and_(Conversation.kind == ConversationKind.GROUP, participant),
+        and_(Conversation.kind == ConversationKind.OFFICE,
+             or_(_office_writer(user_id), _admin_clause(user_id))),
+    )
+
+
+def _admin_clause(user_id):
+    """SQL condition: `user_id` is an admin whose account works."""
+    return exists(
+        select(1).select_from(User).where(
+            User.id == user_id, User.role == Role.ADMIN, User.disabled.is_(False)
+        )
+    )
+
+
+def _office_writer(user_id):
+    """SQL condition: `user_id` is the guardian of an office conversation, and, when it is
+    about a child, still that child's guardian."""
+    still_guardian = exists(
+        select(1).select_from(Guardianship).where(
+            Guardianship.user_id == user_id,
+            Guardianship.student_id == Conversation.about_student_id,
+        )
+    )
+    return and_(
+        Conversation.created_by_id == user_id,
+        or_(Conversation.about_student_id.is_(None), still_guardian),
     )
 
 
@@ -519,7 +570,14 @@ def member_conversation_ids(user_id: int):
         .join(Participant, Participant.conversation_id == Conversation.id)
         .where(Participant.user_id == user_id, Conversation.kind == ConversationKind.GROUP)
     )
-    return union(as_guardian, as_teacher, as_participant)
+    as_office_writer = select(Conversation.id).where(
+        Conversation.kind == ConversationKind.OFFICE, Conversation.created_by_id == user_id,
+        _office_writer(user_id),
+    )
+    as_office = select(Conversation.id).where(
+        Conversation.kind == ConversationKind.OFFICE, _admin_clause(user_id)
+    )
+    return union(as_guardian, as_teacher, as_participant, as_office_writer, as_office)
 
 
 def can_see_conversation(user: User, conversation: Conversation) -> bool:
@@ -547,6 +605,18 @@ def can_open_child_chat(user: User, student: Student) -> bool:
     if current_group_of(student) is None:
         return False
     return is_guardian_of(user, student) or teaches_student(user, student)
+
+
+def can_write_office(user: User) -> bool:
+    """Guardians write to the office (administratie) about a child or their family."""
+    return user.is_authenticated and user.is_guardian and not user.disabled
+
+
+def can_write_office_about(user: User, student: Student | None) -> bool:
+    """About one of their own children (any year), or about the family (None)."""
+    if not can_write_office(user):
+        return False
+    return student is None or is_guardian_of(user, student)
 
 
 def can_start_chat(user: User) -> bool:
@@ -678,23 +748,42 @@ def can_see_post_attachment(user: User, attachment: Attachment) -> bool:
     return can_see_announcement(user, attachment.announcement)
 
 
+def can_view_photo(user: User, post: Post, attachment: Attachment) -> bool:
+    """A photo of a post in the photo viewer: one of the post's photos that this user sees."""
+    return (attachment.post_id == post.id and attachment.kind == "photo"
+            and can_see_post(user, post)
+            and attachment.id not in hidden_photo_ids(user, [attachment]))
+
+
+def can_save_photo(user: User, post: Post, attachment: Attachment) -> bool:
+    """Saving a photo (a download) only where the school allows it, for what one may see."""
+    school = current_school()
+    return bool(school and school.photo_download) and can_view_photo(user, post, attachment)
+
+
 def app_photo_consented(student_ids) -> set[int]:
-    """Of these students, those whose guardians said yes to photos in the app."""
+    """Of these students, those whose guardians said yes to photos in the app this school
+    year (consent is asked again every year; an answer of an earlier year does not count)."""
+    return {sid for sid, given in app_photo_answers(student_ids).items() if given}
+
+
+def app_photo_answers(student_ids) -> dict[int, bool]:
+    """Student id -> this school year's answer on photos in the app; missing: not answered."""
     ids = list(student_ids)
     if not ids:
-        return set()
-    return set(db.session.scalars(_consented_statement(), {"ids": ids}))
+        return {}
+    return dict(db.session.execute(_consented_statement(), {"ids": ids}).all())
 
 
 @prebuilt
 def _consented_statement():
     return (
-        select(Consent.student_id)
+        select(Consent.student_id, Consent.given)
         .join(ConsentTopic, ConsentTopic.id == Consent.topic_id)
         .where(
             ConsentTopic.key == APP_PHOTOS,
-            Consent.given.is_(True),
             Consent.student_id.in_(IDS),
+            Consent.school_year_id.in_(select(SchoolYear.id).where(SchoolYear.is_current)),
         )
     )
 
@@ -746,6 +835,16 @@ def can_see_consent_overview(user: User, group: Group) -> bool:
 
 
 def can_manage_consent_topics(user: User) -> bool:
+    return is_admin(user)
+
+
+def can_answer_consent(user: User) -> bool:
+    """The page with every child's privacy questions: a guardian's own children only."""
+    return user.is_authenticated and user.is_guardian
+
+
+def can_run_consent_round(user: User) -> bool:
+    """The office follows the yearly consent round per group and sends reminders."""
     return is_admin(user)
 
 

@@ -20,7 +20,7 @@ from .sql import prebuilt
 
 CSP = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; "
-    "frame-ancestors 'none'; form-action 'self'"
+    "frame-ancestors 'none'; form-action 'self'; worker-src 'self'"
 )
 
 

@@ -22,9 +22,10 @@ _INSTANCE = tempfile.mkdtemp(prefix="parro-test-instance-")
 os.environ["PARRO_INSTANCE_PATH"] = _INSTANCE
 
 import psycopg  # noqa: E402
-from sqlalchemy import make_url, text  # noqa: E402
+from sqlalchemy import MetaData, make_url, text  # noqa: E402
 
 from parro import clock, create_app  # noqa: E402
+from parro.database import creating_database, migration_heads  # noqa: E402
 from parro.extensions import db, limiter  # noqa: E402
 
 from .helpers import login_as  # noqa: E402,F401
@@ -143,14 +144,35 @@ def chromium_browser():
         browser.close()
 
 
+def create_schema() -> None:
+    """The models' tables, stamped with the migrations' head as `flask db upgrade` leaves a
+    database (tests/test_migrations.py checks that both build the same schema): /healthz,
+    and with it every test server's readiness, asks for the head. In an app context."""
+    with creating_database():
+        db.create_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL,"
+                              " CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"))
+            for head in migration_heads():
+                conn.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": head})
+
+
+def drop_schema() -> None:
+    """Every table in the database, the models' and any an older revision left (a
+    migration test that failed halfway), and alembic_version. In an app context."""
+    with creating_database():
+        tables = MetaData()
+        tables.reflect(db.engine)
+        tables.drop_all(db.engine)
+
+
 @pytest.fixture(scope="session")
 def _schema():
     _create_worker_database()
     with _test_side.get().app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        db.create_all()
+        drop_schema()
+        create_schema()
     yield
     _test_side.discard()
     _client_side.discard()

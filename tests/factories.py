@@ -428,14 +428,14 @@ def make_consent_topic(name="Foto's in de app", app_photos=True, **fields):
 
 
 def give_consent(student, topic=None, given=True, by=None):
-    """The current answer for a child (without the log a guardian's answer also writes)."""
+    """This school year's answer for a child (without the log a guardian's answer writes)."""
     from parro.models import APP_PHOTOS, Consent, ConsentTopic
 
     if topic is None:
         topic = db.session.query(ConsentTopic).filter_by(key=APP_PHOTOS).first() \
             or make_consent_topic()
     consent = Consent(student_id=student.id, topic_id=topic.id, given=given,
-                      changed_by_id=by.id if by else None)
+                      changed_by_id=by.id if by else None, school_year_id=current_year().id)
     db.session.add(consent)
     db.session.flush()
     return consent

@@ -76,7 +76,8 @@ def test_activation_opens_the_account_and_logs_in(app, client):
     response = post(client, path, form(locale="en"))
 
     assert response.status_code == 303
-    assert response.headers["Location"] == "/groepen/"
+    # A guardian goes on to the privacy questions; the school asks none here.
+    assert response.headers["Location"] == "/privacy/keuzes?welkom=1"
     assert current_app.config["AUTH_COOKIE_NAME"] in response.headers.get("Set-Cookie", "")
     user = account()
     assert user.active and user.name == "Eva Jansen" and user.locale == "en"
@@ -85,6 +86,7 @@ def test_activation_opens_the_account_and_logs_in(app, client):
     invitation = db.session.scalar(select(Invitation).where(Invitation.user_id == user.id))
     assert invitation.used_at == clock.now()
     db.session.commit()
+    assert client.get("/privacy/keuzes?welkom=1").headers["Location"] == "/groepen/"
 
     groups = client.get("/groepen/")
     assert groups.status_code == 200
@@ -225,12 +227,12 @@ def test_someone_else_logged_in_is_warned_and_then_logged_out(app, client):
 
 def test_the_page_speaks_the_invitations_language_until_the_user_chooses(app, client):
     path = setup_invitation(locale="en")
-    assert '<html lang="en">' in client.get(path).get_data(as_text=True)
-    assert '<html lang="nl">' in client.get(path + "?taal=nl").get_data(as_text=True)
-    assert '<html lang="en">' in client.get(path + "?taal=xx").get_data(as_text=True)
+    assert '<html lang="en" ' in client.get(path).get_data(as_text=True)
+    assert '<html lang="nl" ' in client.get(path + "?taal=nl").get_data(as_text=True)
+    assert '<html lang="en" ' in client.get(path + "?taal=xx").get_data(as_text=True)
     # After a failed post the page keeps the language picked in the form.
     response = post(client, path, form(locale="nl", accept=None))
-    assert '<html lang="nl">' in response.get_data(as_text=True)
+    assert '<html lang="nl" ' in response.get_data(as_text=True)
 
 
 def test_without_a_code_of_conduct_no_checkbox_is_needed(app, client):

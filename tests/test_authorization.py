@@ -32,6 +32,7 @@ from .factories import (
     make_guardian,
     make_post,
     make_reason,
+    make_student,
 )
 from .helpers import activation_path, login_as, logout
 from .test_security_headers import assert_security_headers
@@ -59,6 +60,21 @@ def _admin_device(w) -> dict:
     db.session.add(row)
     db.session.commit()
     return {"session_id": row.id}
+
+
+def _admin_push_device(w) -> dict:
+    """A phone of the admin's with push on, which only the admin may test or turn off."""
+    from parro.models import PushSubscription
+
+    login = UserSession(token_hash=hash_token(new_token()), user_id=w.admin.id)
+    db.session.add(login)
+    db.session.flush()
+    row = PushSubscription(user_id=w.admin.id, session_id=login.id,
+                           endpoint=f"https://fcm.googleapis.com/fcm/send/{new_token()}",
+                           p256dh="B" + "A" * 86, auth="A" * 22)
+    db.session.add(row)
+    db.session.commit()
+    return {"device_id": row.id}
 
 
 def _queued_mail(w) -> dict:
@@ -107,6 +123,15 @@ def _import_confirm_data(w):
     }
 
 
+def _office(w):
+    """The world's guardian's conversation with the office about the world's student."""
+    from parro.chat import service
+
+    if not hasattr(w, "office"):
+        w.office = service.write_to_office(w.guardian, w.student, "Wij zijn verhuisd.")
+    return w.office
+
+
 def _kindgesprek(w):
     """The kindgesprek about the world's student, with one message of its guardian."""
     from parro.extensions import db
@@ -124,6 +149,15 @@ def _unsubscribe_token(w):
     from parro.notifications import unsubscribe_url
 
     return unsubscribe_url(w.guardian, ["group_posts"]).rsplit("/", 1)[1]
+
+
+def _post_photo(w, allow_saving=False) -> dict:
+    from parro.models import School
+
+    post = make_post(w.group, author=w.teacher, photos=1)
+    db.session.query(School).one().photo_download = allow_saving
+    db.session.commit()
+    return {"post_id": post.id, "photo_id": post.photos[0].id}
 
 
 def _chat_message(w):
@@ -161,6 +195,7 @@ ROUTES = {
     # the school's colour, the manifest and the help page: for everyone, logged in or not
     "theme.stylesheet": ("GET", lambda w: {}, ALL, None),
     "theme.manifest": ("GET", lambda w: {}, ALL, None),
+    "theme.service_worker": ("GET", lambda w: {}, ALL, None),
     "help.index": ("GET", lambda w: {}, ALL, None),
     # The installed app's start URL: the login form, the morning overview or the feed.
     "home": ("GET", lambda w: {}, ALL, None),
@@ -170,7 +205,10 @@ ROUTES = {
     "auth.change_password": ("GET", lambda w: {}, signed_in(), None),
     # Inzage: guardians download their own family's data; the admin any family's.
     "auth.export_data": ("POST", lambda w: {}, only("guardian_other", "guardian"), {}),
-    "auth.email_settings": ("GET", lambda w: {}, signed_in(), None),
+    # Meldingen: everyone their own; the old address (in mails sent before) leads there.
+    "auth.notification_settings": ("GET", lambda w: {}, signed_in(), None),
+    "auth.notification_settings#save": ("POST", lambda w: {}, signed_in(ok=303), {}),
+    "auth.email_settings": ("GET", lambda w: {}, signed_in(ok=301), None),
     # A signed link from a notification mail: for whoever holds it, logged in or not.
     "auth.unsubscribe": ("GET", lambda w: {"token": _unsubscribe_token(w)}, ALL, None),
     "auth.unsubscribe#one-click": (
@@ -178,11 +216,21 @@ ROUTES = {
     ),
     "auth.end_device": ("POST", _admin_device, only("admin", ok=303), {}),
     "auth.end_other_devices": ("POST", lambda w: {}, signed_in(ok=303), {}),
+    # Meldingen op deze telefoon: a device is its own user's. Subscribing without a
+    # subscription in the body is refused (422) for anyone logged in.
+    "auth.push_devices": ("GET", lambda w: {}, signed_in(), None),
+    "auth.push_subscribe": ("POST", lambda w: {}, signed_in(ok=422), {}),
+    "auth.push_test": ("POST", _admin_push_device, only("admin", ok=303), {}),
+    "auth.push_unsubscribe": ("POST", _admin_push_device, only("admin", ok=303), {}),
     # two-factor login: staff only; without a password step the code page sends to /login
     "auth.login_code": ("GET", lambda w: {}, dict.fromkeys(ROLES, 303), None),
     "auth.two_factor": ("GET", lambda w: {}, only("teacher_other", "teacher", "admin"), None),
     "auth.two_factor_enable": (
         "POST", lambda w: {}, only("teacher_other", "teacher", "admin", ok=303), {"code": "1"}
+    ),
+    "auth.recovery_codes": (
+        "POST", lambda w: {}, only("teacher_other", "teacher", "admin", ok=303),
+        {"nieuw-code": "1"},
     ),
     "auth.two_factor_disable": (
         "POST", lambda w: {}, only("teacher_other", "teacher", "admin", ok=303), {"proof": "x"}
@@ -200,6 +248,9 @@ ROUTES = {
     # follow their link from it before they have an account.
     "devmail.index": ("GET", lambda w: {}, ALL, None),
     "devmail.show": ("GET", _queued_mail, ALL, None),
+    # The push viewer (demo mode): from the machine itself (the test client is 127.0.0.1)
+    # or for an admin (tests/test_push.py).
+    "devpush.push_index": ("GET", lambda w: {}, ALL, None),
     "feed.index": ("GET", lambda w: {}, signed_in(), None),
     "feed.group": (
         "GET",
@@ -273,11 +324,19 @@ ROUTES = {
         "POST", lambda w: {"leerling": w.student.id}, only("admin", ok=303),
         lambda w: {"kies": "1", "kind": str(w.student.id)},
     ),
+    "admin.export_family": (
+        "POST", lambda w: {"leerling": w.student.id}, only("admin"), {}
+    ),
     "admin.export_guardian": (
         "POST", lambda w: {"user_id": w.guardian.id}, only("admin"), {}
     ),
     # school structure (parro/admin/school.py)
     "admin.school_settings": ("GET", lambda w: {}, only("admin"), None),
+    "admin.office_hours": ("GET", lambda w: {}, only("admin"), None),
+    "admin.office_hours#POST": (
+        "POST", lambda w: {}, only("admin", ok=303),
+        {"weekdays": ["1", "2", "4"], "opens_at": "08:30", "closes_at": "12:00"},
+    ),
     "admin.years": ("GET", lambda w: {}, only("admin"), None),
     "admin.year_new": ("GET", lambda w: {}, only("admin"), None),
     "admin.year_edit": ("GET", lambda w: {"year_id": w.group.school_year_id}, only("admin"), None),
@@ -421,6 +480,19 @@ ROUTES = {
     "chat.delete": ("POST", _chat_message, only("guardian", ok=303), {}),
     "chat.attachment": ("GET", _chat_attachment, only(*CHAT_MEMBERS), None),
     "chat.start": ("GET", lambda w: {}, only("teacher_other", "teacher"), None),
+    # the office: guardians write (about another family's child: refused, 422), admins read
+    "chat.office": ("GET", lambda w: {}, only("guardian_other", "guardian"), None),
+    "chat.office#POST": (
+        "POST", lambda w: {}, {**only("guardian", ok=303), "guardian_other": 422},
+        lambda w: {"subject": str(w.student.id), "body": "Wij hebben een nieuw adres."},
+    ),
+    "chat.show#office": (
+        "GET", lambda w: {"conversation_id": _office(w).id}, only("guardian", "admin"), None
+    ),
+    "chat.post#office": (
+        "POST", lambda w: {"conversation_id": _office(w).id}, only("guardian", "admin", ok=303),
+        {"body": "Dank u, het adres is aangepast."},
+    ),
     "chat.availability": ("GET", lambda w: {}, only("teacher_other", "teacher", "admin"), None),
     # -- group feed (issue 3)
     "feed.students": (
@@ -493,6 +565,21 @@ ROUTES = {
         lambda w: {f"topic_{make_consent_topic().id}": "ja"},
     ),
     "privacy.group": ("GET", lambda w: {"group_id": w.group.id}, only("teacher", "admin"), None),
+    "privacy.mine": ("GET", lambda w: {}, only("guardian_other", "guardian"), None),
+    "privacy.mine#POST_other_family": (
+        # Only the own children's questions: an answer for another family's child is refused.
+        "POST", lambda w: {}, only("guardian_other", "guardian", ok=403), lambda w: {
+            f"c_{make_student(w.group).id}_{make_consent_topic().id}": "ja"},
+    ),
+    "privacy.round_overview": ("GET", lambda w: {}, only("admin"), None),
+    "privacy.remind": ("POST", lambda w: {}, only("admin", ok=303), {}),
+    # The photo viewer (issue 19): a photo of a post one may see.
+    "feed.photo": ("GET", _post_photo, only("guardian", "teacher", "admin"), None),
+    # Saving it: only where the school allows it (here it does; tests/test_photo_viewer.py).
+    "feed.save_photo": (
+        "GET", lambda w: _post_photo(w, allow_saving=True), only("guardian", "teacher", "admin"),
+        None,
+    ),
     "media.file": (
         "GET",
         lambda w: {"key": make_post(w.group, author=w.teacher, photos=1).photos[0].key,
@@ -519,7 +606,7 @@ def _with_committed(w, **objects):
 
 
 def _appointment_data(w):
-    reason = make_reason("Tandarts")
+    reason = make_reason()  # a new reason each call: one world serves several routes
     db.session.commit()
     return {"appt-student": w.student.id, "appt-day": "2026-09-16", "appt-starts_at": "10:00",
             "appt-ends_at": "11:00", "appt-reason": reason.id, "appt-note": "Beugel"}
@@ -636,6 +723,17 @@ def _reported_post(w):
     return w.reported
 
 
+def _hidden_post_report(w):
+    """A post of the teacher's that the admin hid after the guardian reported it."""
+    from parro.moderation import service
+
+    if not hasattr(w, "hidden_report"):
+        post = make_post(w.group, author=w.teacher)
+        w.hidden_report = service.report_item(w.guardian, post, "Naam van een kind")
+        service.handle(w.hidden_report, w.admin, True, "Verborgen, dank u.", "Zonder namen graag.")
+    return w.hidden_report
+
+
 ROUTES.update({
     # -- moderation and the audit log (issue 7)
     "moderation.mine": ("GET", lambda w: {}, signed_in(), None),
@@ -659,6 +757,9 @@ ROUTES.update({
     "admin.handle_report": (
         "POST", lambda w: {"report_id": _reported_post(w).id}, only("admin", ok=303),
         {"decision": "dismiss", "answer": "Dit mag blijven staan."},
+    ),
+    "admin.unhide_report": (
+        "POST", lambda w: {"report_id": _hidden_post_report(w).id}, only("admin", ok=303), {},
     ),
     "admin.audit_log": ("GET", lambda w: {}, only("admin"), None),
 })

@@ -84,6 +84,8 @@ def _restore(app, snapshot):
 
 def _tables(app) -> list[str]:
     with app.app_context():
+        if db.engine.dialect.name == "sqlite" and not Path(db.engine.url.database).exists():
+            return []  # a refused restore did not even create the file
         with db.engine.connect() as conn:
             names = inspect(conn).get_table_names()
         db.engine.dispose()

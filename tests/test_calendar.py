@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from parro.extensions import db
 from parro.models import CalendarItem, CalendarKind
 
+from .conftest import create_schema, drop_schema
 from .factories import make_calendar_item, make_holiday
 from .helpers import login_as
 from .test_absence import MONDAY, WEDNESDAY, appointment, at, make_family, seen, sick
@@ -348,7 +349,7 @@ def test_the_old_closed_days_become_calendar_items(app):
     from sqlalchemy import text
 
     db.session.remove()
-    db.drop_all()
+    drop_schema()
     try:
         upgrade(revision="version01")
         with db.engine.begin() as conn:
@@ -369,10 +370,8 @@ def test_the_old_closed_days_become_calendar_items(app):
         ]
         downgrade(revision="base")
     finally:
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        db.create_all()
+        drop_schema()
+        create_schema()
 
 
 def test_counting_items_needs_no_query_per_item(office, family, client):

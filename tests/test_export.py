@@ -149,7 +149,7 @@ def family(app, media_dir):
     ])
     db.session.commit()
     return {
-        "g3": g3, "sem": sem, "noah": noah, "eva": eva, "peter": peter, "mark": mark,
+        "g3": g3, "g5": g5, "sem": sem, "noah": noah, "eva": eva, "peter": peter, "mark": mark,
         "anna": anna, "ilse": ilse, "admin": admin, "staged": staged, "tagged": tagged,
         "untagged": untagged, "noah_photo": noah_photo,
     }
@@ -311,3 +311,62 @@ def test_the_button_works_with_a_csrf_token_and_not_without(make_client, media_d
     response = client.post("/account/gegevens-downloaden", data={"csrf_token": token})
     assert zipfile.ZipFile(io.BytesIO(response.get_data())).testzip() is None
 
+
+
+def test_admin_exports_all_guardians_of_a_family_at_once(client, family):
+    # Sem's brother Daan has only Eva; Peter is Sem's father: the family is all three.
+    daan = make_student(family["g5"], first_name="Daan", last_name="Jansen")
+    from parro.models import Guardianship
+
+    db.session.add(Guardianship(user=family["eva"], student=daan))
+    db.session.commit()
+    sign_in(client, family["admin"])
+    for page in (f"/beheer/leerlingen/{daan.id}", f"/beheer/ouders/{family['peter'].id}"):
+        assert "Gegevens van het hele gezin downloaden" in client.get(page).get_data(as_text=True)
+    response = client.post(f"/beheer/gezin-gegevens?leerling={daan.id}")
+    archive = open_zip(response)
+    assert "parro-gezin-jansen-" in response.headers["Content-Disposition"]
+    names = archive.namelist()
+    assert "LEESMIJ.txt" in names
+    readme = archive.read("LEESMIJ.txt").decode()
+    assert "eva@example.org/" in readme and "peter@example.org/" in readme
+    assert "mark@example.org" not in readme
+    # Each folder is that guardian's own download.
+    assert doc(archive, "eva@example.org/profiel.json")["e-mail"] == "eva@example.org"
+    assert [c["voornaam"] for c in doc(archive, "eva@example.org/kinderen.json")] == [
+        "Daan", "Sem"]
+    assert [c["voornaam"] for c in doc(archive, "peter@example.org/kinderen.json")] == ["Sem"]
+    assert "eva@example.org/README.txt" in names
+    assert any(n.startswith("eva@example.org/files/") for n in names)
+    assert not any(n.startswith("mark@example.org") for n in names)
+    assert "Noah" not in "".join(archive.read(n).decode("utf-8", "replace")
+                                 for n in names if n.endswith(".json"))
+    fresh()
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == audit.EXPORT)
+                                .order_by(AuditEvent.target_id))
+    assert sorted(e.target_id for e in events) == sorted(
+        [family["eva"].id, family["peter"].id])
+    # Starting from a guardian gives the same family.
+    archive = open_zip(client.post(f"/beheer/gezin-gegevens?ouder={family['peter'].id}"))
+    assert {n.split("/")[0] for n in archive.namelist() if "/" in n} == {
+        "eva@example.org", "peter@example.org"}
+
+
+def test_only_the_office_exports_a_whole_family(client, family):
+    url = f"/beheer/gezin-gegevens?leerling={family['sem'].id}"
+    for user in (family["eva"], family["anna"]):
+        sign_in(client, user)
+        assert client.post(url).status_code == 403
+    sign_in(client, family["admin"])
+    # A staff member's id or an unknown child: nothing to export.
+    assert client.post(f"/beheer/gezin-gegevens?ouder={family['anna'].id}").status_code == 404
+    assert client.post("/beheer/gezin-gegevens?leerling=999999").status_code == 404
+    # A child without guardians: said so, nothing downloaded.
+    alone = make_student(family["g3"], first_name="Ties", last_name="Alleen")
+    db.session.commit()
+    response = client.post(f"/beheer/gezin-gegevens?leerling={alone.id}")
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Dit gezin heeft geen ouders of verzorgers met een account." in page
+    fresh()
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == audit.EXPORT)) is None

@@ -160,7 +160,8 @@ def test_the_page_lists_what_goes_and_what_stays(app, browser, w):
     assert "Mama Jansen (mama@example.org)" in page
     assert "Papa Jansen houdt het account, omdat Tim Bakker op school blijft" in page
     assert "Absentiemeldingen: 1." in page
-    assert "Kindgesprekken over deze kinderen: 1, met alle 2 berichten." in page
+    assert ("Kindgesprekken over deze kinderen en gesprekken met de administratie: 1, met alle 2 "
+            "berichten.") in page
     assert "Foto's waarop een kind staat zonder toestemming voor foto's in de app: 1." in page
     assert "verwijderde gebruiker" in page
     assert "Familie Jansen definitief verwijderen" in page
@@ -189,10 +190,10 @@ def test_deleting_the_family_removes_exactly_its_data(app, browser, w):
     login_as(client, w.admin)
     before = snapshot()
     post_files = files_of(*(a.key for a in w.post.attachments + w.post2.attachments))
-    assert len(post_files) == 6  # three photos, display and thumbnail each
+    assert len(post_files) == 9  # three photos: display size, thumbnail and WebP each
     expected_gone = files_of(w.files.sem_chat.key, w.files.mama_trip.key,
                              w.post2.attachments[0].key)
-    assert len(expected_gone) == 4
+    assert len(expected_gone) == 5  # two chat files; a photo with its thumbnail and WebP
 
     ids = lambda *objs: {o.id for o in objs}  # noqa: E731
     rows = before["rows"]
@@ -239,7 +240,8 @@ def test_deleting_the_family_removes_exactly_its_data(app, browser, w):
     # Changed: Mama's message in the teacher's chat (author gone, text kept, new
     # revision), that chat's revision, and the places Mama held.
     assert changed == {
-        "message": {w.mama_trip.id: {"author_id", "revision"}},
+        # the version too: the cached message shows the author no more
+        "message": {w.mama_trip.id: {"author_id", "revision", "version"}},
         "conversation": {w.trip.id: {"revision"}},
         "shift": {w.shift.id: {"taken"}},
         "item": {w.item.id: {"pledged"}},

@@ -256,15 +256,17 @@ def test_a_bad_cursor_is_a_bad_request(client, school):
     assert client.get("/groepen/?voor=99999").status_code == 200
 
 
-def test_photos_show_as_thumbnails_that_open_full_size(client, school):
+def test_photos_show_as_thumbnails_that_open_the_photo_viewer(client, school):
     post = make_post(school["g3"], author=school["anna"], photos=3)
     db.session.commit()
     sign_in(client, school["jansen"])
     html = client.get("/groepen/").get_data(as_text=True)
     for photo in post.photos:
         key, v = photo.key, photo.digest
-        # WebP where the browser has it, the JPEG thumbnail where not; opens in full.
-        assert (f'<a href="/media/{key}/groot.webp?v={v}"><picture><source type="image/webp" '
+        # WebP where the browser has it, the JPEG thumbnail where not; opens in the viewer
+        # (tests/test_photo_viewer.py), which closes back to this page.
+        assert (f'<a href="/groepen/bericht/{post.id}/foto/{photo.id}?terug=/groepen/">'
+                f'<picture><source type="image/webp" '
                 f'srcset="/media/{key}/groot.webp?v={v} 64w"') in html
         assert f'<img src="/media/{key}/klein?v={v}" srcset="/media/{key}/klein?v={v} 64w' in html
     assert 'class="photo-grid photo-grid-3"' in html

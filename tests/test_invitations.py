@@ -308,7 +308,7 @@ def test_the_invitation_remembers_its_language(app, client):
     assert user_by_email("english@example.org").locale == "en"
     db.session.commit()
     page = client.get(activation_path("english@example.org"))
-    assert '<html lang="en">' in page.get_data(as_text=True)
+    assert '<html lang="en" ' in page.get_data(as_text=True)
 
 
 def test_invite_needs_a_csrf_token(app, make_client):

@@ -5,14 +5,16 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
 from parro.extensions import db
+
+from .conftest import create_schema, drop_schema
 
 
 def test_migrations_produce_the_models_schema(app):
     db.session.remove()
-    db.drop_all()
+    drop_schema()
     try:
         upgrade()
         with db.engine.connect() as conn:
@@ -23,7 +25,5 @@ def test_migrations_produce_the_models_schema(app):
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
     finally:
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        db.create_all()
+        drop_schema()
+        create_schema()

@@ -144,7 +144,8 @@ def test_hiding_a_post_removes_it_for_everyone_and_tells_author_and_reporter(cli
     post_report, _ = _reported(client, w)
     photo_key = w.post.photos[0].key
     sign_in(client, w.admin)
-    decision = {"decision": "hide", "answer": "Namen van gezinnen horen hier niet."}
+    decision = {"decision": "hide", "answer": "Namen van gezinnen horen hier niet.",
+                "author_answer": "Uw bericht noemt een gezin bij naam; daarom is het verborgen."}
     response = client.post(f"/beheer/meldingen/{post_report.id}", data=decision)
     assert response.status_code == 303
 
@@ -160,16 +161,20 @@ def test_hiding_a_post_removes_it_for_everyone_and_tells_author_and_reporter(cli
     sign_in(client, w.teacher)
     assert client.post(f"/groepen/bericht/{w.post.id}/verwijderen").status_code == 403
 
+    # Each gets their own text: the author the explanation, the reporter the answer.
     [author_mail] = mails_to(w.teacher.email)
     assert "verborgen" in author_mail.subject
-    assert "Namen van gezinnen horen hier niet." in author_mail.body_text
+    assert "Uw bericht noemt een gezin bij naam; daarom is het verborgen." in author_mail.body_text
+    assert "Namen van gezinnen horen hier niet." not in author_mail.body_text
     assert w.guardian.email not in author_mail.body_text  # the reporter stays unnamed
     [answer] = mails_to(w.guardian.email)
     assert "Namen van gezinnen horen hier niet." in answer.body_text
+    assert "noemt een gezin bij naam" not in answer.body_text
 
     sign_in(client, w.guardian)
     mine = text_of(client.get("/meldingen/"))
     assert "Verborgen door de school" in mine and "Namen van gezinnen horen hier niet." in mine
+    assert "noemt een gezin bij naam" not in mine
     assert [e.details.get("decision") for e in moderation_events()] == [None, None, "hidden"]
 
 
@@ -198,10 +203,14 @@ def test_handling_needs_a_decision_and_an_answer_and_happens_once(client, w):
     sign_in(client, w.admin)
     url = f"/beheer/meldingen/{post_report.id}"
     assert client.post(url, data={"decision": "hide", "answer": ""}).status_code == 422
+    no_explanation = client.post(url, data={"decision": "hide", "answer": "Zo"})
+    assert no_explanation.status_code == 422
+    assert "Schrijf de schrijver waarom het bericht verborgen wordt." in text_of(no_explanation)
     assert client.post(url, data={"answer": "Zo"}).status_code == 422
     assert db.session.get(Post, w.post.id).hidden_at is None
     assert client.post(url, data={"decision": "dismiss", "answer": "Zo"}).status_code == 303
-    again = client.post(url, data={"decision": "hide", "answer": "Toch"}, follow_redirects=True)
+    again = client.post(url, data={"decision": "hide", "answer": "Toch", "author_answer": "Toch"},
+                        follow_redirects=True)
     assert "al afgehandeld" in text_of(again)
     fresh()
     assert db.session.get(Post, w.post.id).hidden_at is None
@@ -220,7 +229,8 @@ def test_a_hidden_message_leaves_a_placeholder_and_its_files_are_not_served(clie
     revision = w.chat.revision
     sign_in(client, w.admin)
     assert client.post(f"/beheer/meldingen/{message_report.id}",
-                       data={"decision": "hide", "answer": "Dit is niet respectvol."}
+                       data={"decision": "hide", "answer": "Dank u, het is verborgen.",
+                             "author_answer": "Dit is niet respectvol."}
                        ).status_code == 303
 
     fresh()
@@ -244,7 +254,8 @@ def test_hiding_closes_every_open_report_of_the_item(client, w):
     service.report_item(w.admin, db.session.get(Post, w.post.id), "Ook gezien")
     first = reports()[0]
     sign_in(client, w.admin)
-    client.post(f"/beheer/meldingen/{first.id}", data={"decision": "hide", "answer": "Weg"})
+    client.post(f"/beheer/meldingen/{first.id}",
+                data={"decision": "hide", "answer": "Weg", "author_answer": "Niet netjes"})
     assert [r.status for r in reports()] == ["hidden", "hidden"]
     assert "Er zijn geen open meldingen" in text_of(client.get("/beheer/meldingen"))
     fresh()
@@ -269,3 +280,72 @@ def test_a_hidden_post_does_not_change_the_feed_query_count(make_client, w):
         counts.append(queries.count)
     assert "Blijft staan" in client.get("/groepen/").text
     assert counts[0] == counts[1], counts
+
+
+# -- undoing a hide (issue 19, point 7) -------------------------------------------------
+
+
+def _hide(client, w, report):
+    sign_in(client, w.admin)
+    response = client.post(f"/beheer/meldingen/{report.id}", data={
+        "decision": "hide", "answer": "Verborgen.", "author_answer": "Dit past niet."})
+    assert response.status_code == 303
+
+
+def test_a_hidden_post_can_be_shown_again_and_it_is_logged(client, w):
+    post_report, _ = _reported(client, w)
+    sign_in(client, w.guardian)
+    assert "Schoolreisje" in client.get("/groepen/").text  # cached as it was
+    _hide(client, w, post_report)
+    queue = text_of(client.get("/beheer/meldingen"))
+    assert "Verborgen berichten" in queue and "Weer zichtbaar maken" in queue
+    response = client.post(f"/beheer/meldingen/{post_report.id}/weer-tonen")
+    assert response.status_code == 303
+    fresh()
+    post = db.session.get(Post, w.post.id)
+    assert post.hidden_at is None and post.hidden_by_id is None
+    assert [r.status for r in reports() if r.post_id] == ["restored"]
+    assert moderation_events()[-1].details["decision"] == "restored"
+    assert "weer zichtbaar gemaakt" in moderation_events()[-1].summary
+    for user in (w.guardian, w.teacher):
+        sign_in(client, user)
+        assert "Schoolreisje" in client.get("/groepen/").text
+        assert client.get(f"/groepen/bericht/{w.post.id}").status_code == 200
+    sign_in(client, w.guardian)
+    assert "weer zichtbaar gemaakt door de school" in text_of(client.get("/meldingen/"))
+    # Twice: nothing to undo, nothing changes.
+    sign_in(client, w.admin)
+    again = client.post(f"/beheer/meldingen/{post_report.id}/weer-tonen", follow_redirects=True)
+    assert "Dit bericht is niet (meer) verborgen." in text_of(again)
+    assert len(moderation_events()) == 4  # two reports, hide, restore: no second restore
+
+
+def test_a_hidden_message_can_be_shown_again_in_open_conversations(client, w):
+    _, message_report = _reported(client, w)
+    _hide(client, w, message_report)
+    fresh()
+    revision = db.session.get(Message, w.message.id).revision
+    sign_in(client, w.admin)
+    assert client.post(f"/beheer/meldingen/{message_report.id}/weer-tonen").status_code == 303
+    fresh()
+    message = db.session.get(Message, w.message.id)
+    assert message.hidden_at is None and message.revision > revision  # polls pick it up
+    sign_in(client, w.teacher)
+    page = client.get(f"/gesprekken/{w.chat.id}").text
+    assert "prutsers" in page and PLACEHOLDER not in page
+    poll = client.get(f"/gesprekken/{w.chat.id}/nieuw?v={revision}&na={message.id}")
+    assert poll.status_code == 200 and "prutsers" in poll.text
+
+
+def test_an_open_or_dismissed_report_cannot_be_undone(client, w):
+    post_report, message_report = _reported(client, w)
+    sign_in(client, w.admin)
+    client.post(f"/beheer/meldingen/{message_report.id}",
+                data={"decision": "dismiss", "answer": "Mag blijven."})
+    for report in (post_report, message_report):
+        response = client.post(f"/beheer/meldingen/{report.id}/weer-tonen",
+                               follow_redirects=True)
+        assert "Dit bericht is niet (meer) verborgen." in text_of(response)
+    assert [r.status for r in reports()] == ["open", "dismissed"]
+    sign_in(client, w.teacher)
+    assert client.post(f"/beheer/meldingen/{post_report.id}/weer-tonen").status_code == 403

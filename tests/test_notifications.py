@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import threading
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from parro import clock, notifications
 from parro.absence import service as absence
@@ -27,6 +28,7 @@ from parro.models import (
 )
 from parro.notifications import send_digests
 
+from .conftest import create_schema, drop_schema
 from .factories import (
     make_conference,
     make_group,
@@ -42,7 +44,7 @@ from .helpers import login_as, mails_to
 
 AMS = ZoneInfo("Europe/Amsterdam")
 TUESDAY_10 = datetime(2026, 11, 17, 10, 0, tzinfo=AMS)
-PAGE = "/account/e-mailberichten"
+PAGE = "/account/meldingen"
 
 
 def at(*args) -> datetime:
@@ -149,14 +151,10 @@ def test_each_choice_in_each_category(s, category, mode):
 
 def test_important_posts_cannot_be_switched_off(s, client):
     login_as(client, s.eva)
-    page = client.get(PAGE).get_data(as_text=True)
-    assert 'name="important_posts" type="radio" value="direct"' in page
-    assert 'name="important_posts" type="radio" value="off"' not in page
-    assert 'name="group_posts" type="radio" value="off"' in page
-
     response = client.post(PAGE, data={"important_posts": "off", "group_posts": "off"})
     assert response.status_code == 422
-    assert "Belangrijke berichten kunt u niet uitzetten" in response.get_data(as_text=True)
+    assert "Belangrijke berichten moeten u op minstens één manier bereiken" in \
+        response.get_data(as_text=True)
     assert db.session.scalar(select(NotificationChoice)) is None  # nothing changed
     with pytest.raises(ValueError):
         notifications.save(s.eva, {"important_posts": (False, "off")}, time(18))
@@ -216,7 +214,7 @@ def test_a_guardian_saves_their_choices(s, client):
     assert notifications.setting_of(s.eva).digest_time == time(7, 0)
     db.session.commit()
     saved = client.get(PAGE).get_data(as_text=True)
-    assert "Uw keuzes voor e-mailberichten zijn opgeslagen." in saved
+    assert "Uw keuzes voor meldingen zijn opgeslagen." in saved
 
 
 def test_staff_see_their_own_categories_and_their_working_hours(s, client):
@@ -356,20 +354,39 @@ def test_two_runs_at_once_send_one_digest(s, app):
 # -- the migration -------------------------------------------------------------------------
 
 
-def test_the_migration_keeps_chat_notices_that_were_switched_off(app):
-    from flask_migrate import downgrade, upgrade
-    from sqlalchemy import text
-
-    from parro.models import Role, User
+@contextmanager
+def schema_at(revision):
+    """The database as migrations left it at an old revision; the models' schema after."""
+    from flask_migrate import upgrade
 
     db.session.remove()
-    db.drop_all()
+    drop_schema()
     try:
-        upgrade(revision="totp01")
+        upgrade(revision=revision)
+        yield
+    finally:
+        db.session.remove()
+        drop_schema()  # tables of old revisions too (school_holiday, ...)
+        create_schema()
+
+
+def insert_guardians(conn, *emails) -> dict[str, int]:
+    """Guardians as rows of an old revision's app_user (the model has columns added since)."""
+    for email in emails:
+        conn.execute(text(
+            "INSERT INTO app_user (email, name, role, locale, active, disabled, created_at) "
+            "VALUES (:email, '', 'GUARDIAN', 'nl', false, false, '2026-11-01 10:00:00')"
+        ), {"email": email})
+    return dict(conn.execute(text("SELECT email, id FROM app_user")).all())
+
+
+
+def test_the_migration_keeps_chat_notices_that_were_switched_off(app):
+    from flask_migrate import downgrade, upgrade
+
+    with schema_at("totp01"):
         with db.engine.begin() as conn:
-            for email in ("uit@example.org", "aan@example.org"):
-                conn.execute(User.__table__.insert().values(email=email, role=Role.GUARDIAN))
-            ids = dict(conn.execute(text("SELECT email, id FROM app_user")).all())
+            ids = insert_guardians(conn, "uit@example.org", "aan@example.org")
             conn.execute(text("INSERT INTO chat_setting (user_id, email_notices) VALUES "
                               "(:off, false), (:on, true)"),
                          {"off": ids["uit@example.org"], "on": ids["aan@example.org"]})
@@ -383,13 +400,6 @@ def test_the_migration_keeps_chat_notices_that_were_switched_off(app):
         with db.engine.connect() as conn:
             back = conn.execute(text("SELECT user_id, email_notices FROM chat_setting")).all()
         assert back == [(ids["uit@example.org"], False)]
-    finally:
-        db.session.remove()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS chat_setting"))
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        db.drop_all()
-        db.create_all()
 
 
 def test_a_scheduled_group_post_is_told_at_its_time_once(s):
@@ -419,9 +429,10 @@ def test_turning_off_one_categorys_mail_keeps_the_others(s):
 
 
 def test_important_posts_mail_goes_off_only_beside_push(s):
+    notifications.save(s.eva, {"important_posts": (False, "direct")})
     assert notifications.turn_off_mail(s.eva, "important_posts") is False
     db.session.commit()
-    assert db.session.scalar(select(NotificationChoice)) is None  # nothing changed
+    assert notifications.choice_of(s.eva, "important_posts").mail == "direct"  # unchanged
     notifications.save(s.eva, {"important_posts": (True, "direct")})
     assert notifications.turn_off_mail(s.eva, "important_posts") is True
     db.session.commit()
@@ -440,18 +451,10 @@ def test_the_database_refuses_important_posts_without_a_channel(s):
 
 def test_the_migration_turns_mail_columns_into_one_choice_per_category(app):
     from flask_migrate import downgrade, upgrade
-    from sqlalchemy import text
 
-    from parro.models import Role, User
-
-    db.session.remove()
-    db.drop_all()
-    try:
-        upgrade(revision="feedorder01")
+    with schema_at("feedorder01"):
         with db.engine.begin() as conn:
-            for email in ("eva@example.org", "bas@example.org"):
-                conn.execute(User.__table__.insert().values(email=email, role=Role.GUARDIAN))
-            ids = dict(conn.execute(text("SELECT email, id FROM app_user")).all())
+            ids = insert_guardians(conn, "eva@example.org", "bas@example.org")
             conn.execute(text(
                 "INSERT INTO notification_setting (user_id, group_posts, important_posts, chat, "
                 "activities, absence, digest_time, updated_at) VALUES (:eva, 'off', 'digest', "
@@ -480,9 +483,55 @@ def test_the_migration_turns_mail_columns_into_one_choice_per_category(app):
                 "SELECT user_id, group_posts, important_posts, chat, activities, absence "
                 "FROM notification_setting")).all()
         assert [tuple(r) for r in back] == [(eva, "off", "direct", "digest", "direct", "off")]
-    finally:
-        db.session.remove()
+
+
+def test_the_migration_gives_saved_choices_push_for_chats_and_important_posts(app):
+    from flask_migrate import downgrade, upgrade
+
+    with schema_at("hours01"):
         with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        db.drop_all()
-        db.create_all()
+            eva = insert_guardians(conn, "eva@example.org")["eva@example.org"]
+            conn.execute(text(
+                "INSERT INTO notification_choice (user_id, category, push, mail) VALUES "
+                "(:eva, 'group_posts', false, 'off'), (:eva, 'important_posts', false, "
+                "'digest'), (:eva, 'chat', false, 'off'), (:eva, 'absence', false, 'direct')"
+            ), {"eva": eva})
+        upgrade(revision="channels02")
+        with db.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT category, push, mail FROM notification_choice ORDER BY category")).all()
+        # Push had not been there to choose: it comes on where it is now the default;
+        # the mail the user chose stays.
+        assert [tuple(r) for r in rows] == [
+            ("absence", False, "direct"), ("chat", True, "off"), ("group_posts", False, "off"),
+            ("important_posts", True, "digest")]
+        downgrade(revision="hours01")
+        upgrade()
+
+
+def test_a_new_guardian_gets_push_for_chats_and_important_posts(s):
+    choices = notifications.choices_of(s.eva)
+    assert {key: (c.push, c.mail) for key, c in choices.items()} == {
+        "group_posts": (False, "digest"), "important_posts": (True, "direct"),
+        "chat": (True, "direct"), "activities": (False, "direct"), "absence": (False, "direct")}
+    assert notifications.choice_of(s.anna, "chat").push is True  # staff: within their hours
+    setting = notifications.setting_of(s.eva)
+    assert (setting.quiet, setting.quiet_from, setting.quiet_until) == (True, time(21), time(7))
+
+
+def test_important_posts_chosen_push_only_are_mailed_while_there_is_no_device(s):
+    from parro.models import PushSubscription, UserSession
+    from parro.security import hash_token, new_token
+
+    notifications.save(s.eva, {"important_posts": (True, "off")})
+    db.session.commit()
+    _important_post(s)
+    assert subjects("eva@example.org") == ["Belangrijk bericht: Luizencontrole"]
+    session = UserSession(token_hash=hash_token(new_token()), user_id=s.eva.id)
+    db.session.add(session)
+    db.session.flush()
+    db.session.add(PushSubscription(user_id=s.eva.id, session_id=session.id, p256dh="x",
+                                    auth="y", endpoint="https://fcm.googleapis.com/fcm/send/1"))
+    db.session.commit()
+    assert notifications.has_push_device(s.eva)
+    assert notifications.mail_mode(s.eva, "important_posts") == "off"  # the push reaches her

@@ -117,7 +117,8 @@ def test_guardian_answers_per_topic_and_every_change_is_logged(client, school):
     sign_in(client, school["jansen"])
     page = client.get(f"/privacy/kind/{sem.id}")
     assert page.status_code == 200
-    assert "Nog niet beantwoord: geen toestemming." in page_text(page)  # the website topic
+    # The website topic:
+    assert "Nog niet ingevuld voor dit schooljaar: geen toestemming." in page_text(page)
 
     clock.set_now(datetime(2027, 3, 11, 8, 15, tzinfo=UTC))
     sign_in(client, school["jansen"])
@@ -166,8 +167,8 @@ def test_teacher_sees_the_overview_of_their_group(client, school):
     assert page.status_code == 200
     text = page_text(page)
     assert "Leerling Foto's in de app Foto's op de website" in text
-    assert "Lisa Bakker ✓ ja — geen antwoord" in text
-    assert "Mo Amrani ✗ nee — geen antwoord" in text
+    assert "Lisa Bakker ✓ toestemming ? nog niet ingevuld" in text
+    assert "Mo Amrani ✗ geen toestemming ? nog niet ingevuld" in text
     assert "Noah" not in text
     assert client.get(f"/privacy/groep/{school['g5'].id}").status_code == 403
     sign_in(client, school["jansen"])

@@ -235,7 +235,7 @@ def test_error_pages_are_in_the_layout_and_the_users_language(make_app, app, peo
     assert response.status_code == code
     html = response.get_data(as_text=True)
     title = TITLES[code][0 if language == "nl" else 1]
-    assert f'<html lang="{language}">' in html
+    assert f'<html lang="{language}" ' in html
     assert f"<h1>{title}</h1>" in html
     assert 'class="topbar"' in html and 'id="main"' in html and 'href="/help"' in html
     assert "boom" not in html

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pyotp
+import pytest
 from sqlalchemy import select
 
 from parro import clock
@@ -374,3 +375,78 @@ def test_staff_without_it_must_set_it_up_before_anything_else(app, make_client):
     db.session.commit()
     password_step(other, email="meester@example.org")
     assert other.post("/logout").status_code == 303
+
+
+# -- new recovery codes (issue 19, point 7) -----------------------------------------------
+
+
+def _signed_in_with_two_factor(make_client):
+    make_school()
+    make_teacher(email=EMAIL)
+    db.session.commit()
+    client = make_client()
+    login_as(client, the_user())
+    secret, codes = enable(client)
+    clock.set_now(clock.now() + timedelta(seconds=30))  # the next code on the phone
+    return client, secret, codes
+
+
+def test_new_recovery_codes_replace_the_old_ones_and_are_shown_once(app, make_client):
+    clock.set_now(MOMENT)
+    client, secret, old = _signed_in_with_two_factor(make_client)
+    page = text_of(client.get("/account/tweestapsverificatie"))
+    assert "Nieuwe herstelcodes maken" in page
+    response = client.post("/account/tweestapsverificatie/herstelcodes",
+                           data={"nieuw-code": code(secret)})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    new = re.findall(r"<code>([a-z2-9]{5}-[a-z2-9]{5})</code>", html)
+    assert len(new) == 8 and not set(new) & set(old)
+    assert "Uw oude herstelcodes werken niet meer." in text_of(response)
+    assert "Nieuwe herstelcodes gemaakt" in security_events()
+    assert len(fetch(select(RecoveryCode))) == 8
+    # Only their hashes are kept: the page never shows them again.
+    page = client.get("/account/tweestapsverificatie").get_data(as_text=True)
+    assert new[0] not in page and "U heeft nog 8 herstelcodes." in text_of(
+        client.get("/account/tweestapsverificatie"))
+    # An old code no longer logs in, a new one does.
+    login = make_client()
+    password_step(login)
+    assert login.post("/login/code", data={"code": old[0]}).status_code == 422
+    assert login.post("/login/code", data={"code": new[0]}).status_code == 303
+
+
+@pytest.mark.parametrize("proof", ["", "123", "recovery", "same code twice", "password"])
+def test_new_recovery_codes_need_a_fresh_code_from_the_app(app, make_client, proof):
+    clock.set_now(MOMENT)
+    client, secret, old = _signed_in_with_two_factor(make_client)
+    typed = {"": "", "123": "123", "recovery": old[0], "password": PASSWORD,
+             "same code twice": code(secret)}[proof]
+    if proof == "same code twice":  # the code was just used to log in or for new codes
+        assert client.post("/account/tweestapsverificatie/herstelcodes",
+                           data={"nieuw-code": typed}).status_code == 200
+        before = {c.code_hash for c in fetch(select(RecoveryCode))}
+    else:
+        before = {c.code_hash for c in fetch(select(RecoveryCode))}
+    response = client.post("/account/tweestapsverificatie/herstelcodes",
+                           data={"nieuw-code": typed})
+    assert response.status_code == 422
+    page = text_of(response)
+    assert "Vul de code uit de app in." in page or "Deze code klopt niet of is al gebruikt." in page
+    assert {c.code_hash for c in fetch(select(RecoveryCode))} == before  # nothing changed
+
+
+def test_only_staff_with_two_factor_make_recovery_codes(app, make_client):
+    make_school()
+    guardian = make_guardian(email="ouder@example.org")
+    make_teacher(email=EMAIL)
+    db.session.commit()
+    client = make_client()
+    login_as(client, guardian)
+    assert client.post("/account/tweestapsverificatie/herstelcodes",
+                       data={"nieuw-code": "123456"}).status_code == 403
+    login_as(client, the_user())  # a teacher without two-factor login: back to setting it up
+    response = client.post("/account/tweestapsverificatie/herstelcodes",
+                           data={"nieuw-code": "123456"})
+    assert response.status_code == 303
+    assert fetch(select(RecoveryCode)) == []

@@ -30,6 +30,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from parro import create_app  # noqa: E402
+from parro.database import creating_database  # noqa: E402
 from parro.extensions import db  # noqa: E402
 from tests.e2e.demo_school import ROLES, load_demo, log_in, main_pages  # noqa: E402
 
@@ -64,7 +65,7 @@ def serve():
         "MAIL_DIR": str(TMP / "mail"),
         "PASSWORD_HASH": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
     })
-    with app.app_context():
+    with app.app_context(), creating_database():
         db.create_all()
         demo = load_demo()  # freezes the clock; the server runs in this process
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -77,6 +78,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "screenshots")
     parser.add_argument("--readme", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--only", nargs="+", metavar="PAGE",
+                        help="only these pages (names as in the file names, e.g. privacy-ronde);"
+                             " README's pictures are then left alone")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     args.readme.mkdir(parents=True, exist_ok=True)
@@ -93,6 +97,8 @@ def main() -> None:
                     page = context.new_page()
                     log_in(page, email)
                     for name, url in main_pages(role, demo).items():
+                        if args.only and name not in args.only:
+                            continue
                         page.goto(url)
                         page.evaluate(LOAD_IMAGES)
                         if page.evaluate("document.documentElement.scrollWidth > innerWidth"):
@@ -102,7 +108,7 @@ def main() -> None:
                         page.screenshot(path=path, full_page=True, animations="disabled")
                         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
                     context.close()
-            for filename, role, name in README:
+            for filename, role, name in [] if args.only else README:
                 context = browser.new_context(base_url=base_url, viewport=SIZES[360],
                                               device_scale_factor=2, locale="nl-NL")
                 page = context.new_page()

@@ -17,7 +17,7 @@ from flask import current_app
 from flask_babel import format_date, format_time, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import policy
@@ -102,12 +102,51 @@ def first_moment(activity: Activity) -> datetime | None:
     return activity.starts_at
 
 
-def update_activity(activity: Activity, form) -> None:
+def update_activity(activity: Activity, form) -> int:
+    """Store the changes; the families who already answered (booked, signed up, pledged,
+    replied) are told what changed, each by the channel they chose for activities, in the
+    same transaction. Commits; returns how many people were told."""
+    from ..notifications import ACTIVITIES, notify
+
+    before = {
+        "title": activity.title, "description": activity.description,
+        "location": activity.location, "deadline": activity.deadline,
+    }
     activity.title = form.title.data.strip()
     activity.description = (form.description.data or "").strip()
     activity.location = (form.location.data or "").strip()
     activity.deadline = form.deadline_at()
+    changed = [key for key, old in before.items() if getattr(activity, key) != old]
+    told = answered_families(activity) if changed else []
+    for user in told:
+        notify(
+            user, ACTIVITIES, _l("Aangepast: {title}"), "activity_changed",
+            line=_l("{title}: de school heeft de activiteit aangepast"),
+            path=f"/activiteiten/{activity.id}",
+            title=activity.title, user=user, activity=activity, changed=changed,
+            old_title=before["title"], old_location=before["location"],
+            old_deadline=before["deadline"],
+        )
     db.session.commit()
+    return len(told)
+
+
+def answered_families(activity: Activity) -> list[User]:
+    """Everyone who already answered: the guardians of the children booked for or replied
+    for, and the parents who signed up or pledged; active accounts, each once."""
+    students = select(Booking.student_id).where(Booking.activity_id == activity.id).union(
+        select(Response.student_id).where(Response.activity_id == activity.id))
+    guardians = select(Guardianship.user_id).where(Guardianship.student_id.in_(students))
+    helpers = select(SignUp.user_id).join(Shift, Shift.id == SignUp.shift_id).where(
+        Shift.activity_id == activity.id).union(
+        select(Pledge.user_id).join(Item, Item.id == Pledge.item_id).where(
+            Item.activity_id == activity.id))
+    return list(db.session.scalars(
+        select(User).where(
+            or_(User.id.in_(guardians), User.id.in_(helpers)),
+            User.active.is_(True), User.disabled.is_(False),
+        ).order_by(User.id)
+    ))
 
 
 def delete_activity(activity: Activity) -> None:

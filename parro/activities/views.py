@@ -11,7 +11,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date, format_time
+from flask_babel import format_date, format_time, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -280,8 +280,11 @@ def edit(activity_id: int):
         deadline = activity.deadline.astimezone(school_tz())
         form.deadline_date.data, form.deadline_time.data = deadline.date(), deadline.time()
     if form.validate_on_submit() and form.check_against(activity):
-        common.update_activity(activity, form)
-        flash(_("De wijzigingen zijn opgeslagen."), "success")
+        told = common.update_activity(activity, form)
+        flash(_("De wijzigingen zijn opgeslagen.") + (" " + ngettext(
+            "%(num)d ouder die al reageerde krijgt bericht.",
+            "%(num)d ouders die al reageerden krijgen bericht.", told) if told else ""),
+            "success")
         return redirect(url_for("activities.show", activity_id=activity.id), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("activities/edit.html", form=form, activity=activity), status

@@ -1,4 +1,4 @@
-"""Deleting a departed family: a page that lists what goes and what stays, then the deed."""
+"""A family: all its data in one download, and deleting a departed family."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from ..extensions import db
 from ..forms import EmptyForm
 from ..inputs import int_arg, int_list
 from ..models import Student, User
+from ..privacy import export
 from . import bp
 
 
@@ -47,3 +48,21 @@ def delete_family():
     status = 422 if request.method == "POST" else 200
     return render_template("admin/family_delete.html", start=start, plan=plan, form=form,
                            student_start=isinstance(start, Student)), status
+
+
+@bp.post("/gezin-gegevens")
+def export_family():
+    """Inzage for a whole family: the download of each of its guardians, in one ZIP."""
+    policy.require(policy.can_export_family(current_user))
+    start = _start()
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    guardians = erasure.guardians_of_family(start)
+    if not guardians:
+        flash(_("Dit gezin heeft geen ouders of verzorgers met een account."), "error")
+        back = (url_for("admin.student_edit", student_id=start.id) if isinstance(start, Student)
+                else url_for("admin.guardian", user_id=start.id))
+        return redirect(back, 303)
+    children = erasure.family_of(start)
+    name = " / ".join(sorted({s.last_name for s in children})) or guardians[0].email
+    return export.download_family(guardians, name)

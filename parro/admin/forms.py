@@ -17,6 +17,7 @@ from wtforms import (
     SelectField,
     StringField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
@@ -29,7 +30,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..forms import ParroForm, single_line
+from ..forms import MultiCheckboxField, ParroForm, single_line
 from ..inputs import to_id
 from .csv_import import MAX_BYTES
 
@@ -93,10 +94,41 @@ class SchoolForm(ParroForm):
     leave_info = TextAreaField(_l("Verlof aanvragen"), validators=[max_length(2000)])
     code_of_conduct = TextAreaField(_l("Gedragscode"), validators=[max_length(10000)])
     require_two_factor = BooleanField(_l("Medewerkers moeten tweestapsverificatie gebruiken"))
+    photo_download = BooleanField(_l("Ouders mogen foto's opslaan voor eigen gebruik"))
     # Only on the form when OpenID Connect is set up (the view removes it otherwise).
     require_school_account = BooleanField(
         _l("Medewerkers loggen alleen in met de schoolaccount")
     )
+
+
+OFFICE_DAYS = [
+    SelectChoice(1, _l("maandag")),
+    SelectChoice(2, _l("dinsdag")),
+    SelectChoice(3, _l("woensdag")),
+    SelectChoice(4, _l("donderdag")),
+    SelectChoice(5, _l("vrijdag")),
+    SelectChoice(6, _l("zaterdag")),
+    SelectChoice(7, _l("zondag")),
+]
+
+
+class OfficeHoursForm(ParroForm):
+    """When the office reads parents' messages (shown to them in the office chat)."""
+
+    weekdays = MultiCheckboxField(
+        _l("Dagen"), coerce=to_id, choices=OFFICE_DAYS,
+        validators=[DataRequired(_l("Kies minstens één dag."))],
+    )
+    opens_at = TimeField(
+        _l("Van"), validators=[DataRequired(_l("Vul een begintijd in, bijvoorbeeld 08:30."))]
+    )
+    closes_at = TimeField(
+        _l("Tot"), validators=[DataRequired(_l("Vul een eindtijd in, bijvoorbeeld 16:00."))]
+    )
+
+    def validate_closes_at(self, field):
+        if self.opens_at.data and field.data and field.data <= self.opens_at.data:
+            raise ValidationError(_l("De eindtijd moet na de begintijd liggen."))
 
 
 class YearForm(ParroForm):

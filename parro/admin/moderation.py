@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from .. import audit, policy
 from ..clock import school_tz
 from ..extensions import db
+from ..forms import EmptyForm
 from ..inputs import as_id
 from ..models import AuditEvent, Report, User
 from ..moderation import service
@@ -50,6 +51,7 @@ def _queue(forms: dict[int, HandleReportForm] | None = None, status: int = 200):
         reports=reports,
         forms={r.id: forms.get(r.id) or HandleReportForm(formdata=None) for r in reports},
         context={r.id: service.message_context(r.message) for r in reports if r.message_id},
+        hidden=service.hidden_reports(), unhide_form=EmptyForm(formdata=None),
     ), status
 
 
@@ -70,13 +72,30 @@ def handle_report(report_id: int):
         return _queue({report.id: form}, 422)
     hide = form.decision.data == "hide"
     try:
-        service.handle(report, current_user._get_current_object(), hide, form.answer.data)
+        service.handle(report, current_user._get_current_object(), hide, form.answer.data,
+                       form.author_answer.data)
     except service.AlreadyHandled:
         flash(_("Deze melding is al afgehandeld, misschien door een andere beheerder."), "info")
     else:
         flash(_("Het bericht is verborgen. De schrijver en wie het meldde krijgen een e-mail.")
               if hide else _("De melding is afgehandeld; het bericht blijft staan. Wie het "
                              "meldde krijgt uw antwoord per e-mail."), "success")
+    return redirect(url_for("admin.reports"), 303)
+
+
+@bp.post("/meldingen/<int:report_id>/weer-tonen")
+def unhide_report(report_id: int):
+    """Show a post or message the school hid again (undo), audit-logged."""
+    policy.require(policy.can_moderate(current_user))
+    report = db.get_or_404(Report, report_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        service.unhide(report, current_user._get_current_object())
+    except service.NotHidden:
+        flash(_("Dit bericht is niet (meer) verborgen."), "info")
+    else:
+        flash(_("Het bericht is weer zichtbaar voor iedereen die het mag zien."), "success")
     return redirect(url_for("admin.reports"), 303)
 
 

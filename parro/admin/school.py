@@ -27,6 +27,7 @@ from .forms import (
     ImportConfirmForm,
     ImportForm,
     NewStudentForm,
+    OfficeHoursForm,
     PlaceStudentForm,
     RolloverForm,
     SchoolForm,
@@ -81,10 +82,32 @@ def school_settings():
                             form.leave_info.data, form.code_of_conduct.data,
                             form.require_two_factor.data,
                             require_school_account=form.require_school_account.data
-                            if "require_school_account" in form else None)
+                            if "require_school_account" in form else None,
+                            photo_download=form.photo_download.data)
         flash(_("De gegevens van de school zijn opgeslagen."), "success")
         return redirect(url_for("admin.school_settings"), 303)
     return render_template("admin/school.html", form=form), _status()
+
+
+@bp.route("/school/openingstijden", methods=["GET", "POST"])
+def office_hours():
+    """Show and change when the office reads parents' messages."""
+    school = service.the_school()
+    form = OfficeHoursForm(data=None if request.method == "POST" or school is None else {
+        "weekdays": sorted(int(d) for d in school.office_weekdays),
+        "opens_at": school.office_opens_at,
+        "closes_at": school.office_closes_at,
+    })
+    if form.validate_on_submit():
+        try:
+            service.save_office_hours(form.weekdays.data, form.opens_at.data,
+                                      form.closes_at.data)
+        except service.Invalid as exc:
+            _show_error(form, exc)
+        else:
+            flash(_("De openingstijden van de administratie zijn opgeslagen."), "success")
+            return redirect(url_for("admin.office_hours"), 303)
+    return render_template("admin/office_hours.html", form=form), _status()
 
 
 def _school_account_rule_ok(form: SchoolForm, school) -> bool:

@@ -31,6 +31,7 @@ from sqlalchemy.orm import selectinload
 from .. import audit
 from ..clock import now
 from ..extensions import db
+from ..inputs import as_id
 from ..models import (
     Group,
     Guardianship,
@@ -75,7 +76,8 @@ def the_school() -> School | None:
 
 def save_school(name: str, phone: str, email: str, colour: str, leave_info: str,
                 code_of_conduct: str, require_two_factor: bool = False,
-                require_school_account: bool | None = None) -> School:
+                require_school_account: bool | None = None,
+                photo_download: bool = False) -> School:
     """Store the school's settings; `require_school_account` None leaves that rule as it is."""
     school = the_school() or School()
     if bool(school.require_two_factor) != require_two_factor:
@@ -83,6 +85,7 @@ def save_school(name: str, phone: str, email: str, colour: str, leave_info: str,
                      summary="Tweestapsverificatie voor medewerkers "
                              + ("verplicht" if require_two_factor else "niet meer verplicht"))
     school.require_two_factor = require_two_factor
+    school.photo_download = photo_download
     if require_school_account is not None:
         set_school_account_required(school, require_school_account)
     school.name = name.strip()
@@ -92,6 +95,16 @@ def save_school(name: str, phone: str, email: str, colour: str, leave_info: str,
     school.leave_info = (leave_info or "").strip()
     school.code_of_conduct = (code_of_conduct or "").strip()
     db.session.add(school)
+    db.session.commit()
+    return school
+
+
+def save_office_hours(weekdays, opens_at, closes_at) -> School:
+    """Store the office's opening hours (the school must exist)."""
+    school = _require_school()
+    school.office_weekdays = "".join(str(d) for d in sorted(set(weekdays)))
+    school.office_opens_at = opens_at
+    school.office_closes_at = closes_at
     db.session.commit()
     return school
 
@@ -339,8 +352,8 @@ def find_students(year: SchoolYear | None, q: str = "", group: str = "",
     )
     if group == "geen":
         query = query.where(Membership.id.is_(None))
-    elif group.isdigit():
-        query = query.where(Membership.group_id == int(group))
+    elif (group_id := as_id(group)) is not None:
+        query = query.where(Membership.group_id == group_id)
     for word in q.split()[:5]:
         query = query.where(
             or_(

@@ -60,6 +60,8 @@ def activate(token: str):
                 start_session(user, remember=False)
                 db.session.commit()
                 flash(_("Welkom, %(name)s! Uw account is klaar.", name=user.name), "success")
+                if user.is_guardian:  # the next step asks the privacy questions, if any
+                    return redirect(url_for("privacy.mine", welkom=1), 303)
                 return redirect(url_for("feed.index"), 303)
         other = current_user if current_user.is_authenticated else None
         return render_template(

@@ -127,8 +127,7 @@ class _Checked:
 
     def pre_validate(self, form):
         if self.data not in {choice.value for choice in self.choices}:
-            refusal = getattr(self, "refusal", None) if self.data == "off" else None
-            raise ValidationError(refusal or _l("Kies een van de mogelijkheden."))
+            raise ValidationError(_l("Kies een van de mogelijkheden."))
 
 
 class ModeField(_Checked, RadioField):
@@ -139,30 +138,63 @@ class TimeChoiceField(_Checked, SelectField):
     pass
 
 
-def email_settings_form(user, setting, choices, formdata=None):
-    """One radio group per category the user gets mail about, and the digest time."""
+class CheckField(BooleanField):
+    """A checkbox that refuses any posted value but its own (a forged one changes nothing)."""
+
+    def pre_validate(self, form):
+        if self.raw_data and self.raw_data != ["y"]:
+            raise ValidationError(_l("Kies een van de mogelijkheden."))
+
+
+def notification_settings_form(user, setting, choices, formdata=None):
+    """Per category the user gets: push on or off and the mail; the digest time; for
+    parents their quiet hours. Categories the user does not get are not fields: posted,
+    they are ignored."""
     from .. import notifications as n
 
-    class EmailSettingsForm(ParroForm):
-        pass
+    categories = n.categories_for(user)
+
+    class NotificationSettingsForm(ParroForm):
+        def validate(self, extra_validators=None):
+            ok = super().validate(extra_validators)
+            for category in categories:
+                push, mail = self[f"{category.key}_push"], self[category.key]
+                if not mail.errors and not push.errors and \
+                        not n.reaches(category.key, push.data, mail.data):
+                    mail.errors.append(_l(
+                        "%(category)s moeten u op minstens één manier bereiken: zet de "
+                        "pushmelding aan of kies direct of dagelijks overzicht.",
+                        category=category.label,
+                    ))
+                    ok = False
+            quiet = getattr(self, "quiet", None)
+            if quiet is not None and quiet.data and not self.quiet_from.errors \
+                    and self.quiet_from.data == self.quiet_until.data:
+                self.quiet_until.errors.append(_l(
+                    "De stille uren moeten eindigen op een andere tijd dan ze beginnen."))
+                ok = False
+            return ok
 
     data = {}
-    for category in n.categories_for(user):
-        modes = [n.DIRECT, n.DIGEST] + ([n.OFF] if not category.always_reaches else [])
-        options = [SelectChoice(m, n.MODE_LABELS[m]) for m in modes]
-        field = ModeField(category.label, choices=options, description=category.hint or "")
-        setattr(EmailSettingsForm, category.key, field)
+    options = [SelectChoice(m, n.MODE_LABELS[m]) for m in n.MAIL_MODES]
+    for category in categories:
+        setattr(NotificationSettingsForm, f"{category.key}_push",
+                CheckField(_l("Pushmelding")))
+        setattr(NotificationSettingsForm, category.key,
+                ModeField(_l("E-mail"), choices=options, description=category.hint or ""))
+        data[f"{category.key}_push"] = choices[category.key].push
         data[category.key] = choices[category.key].mail
-    EmailSettingsForm.digest_time = TimeChoiceField(
+    NotificationSettingsForm.digest_time = TimeChoiceField(
         _l("Tijd van het dagelijks overzicht"),
         choices=[SelectChoice(t.strftime("%H:%M")) for t in n.DIGEST_TIMES],
     )
     data["digest_time"] = setting.digest_time.strftime("%H:%M")
-    form = EmailSettingsForm(formdata=formdata, data=data)
-    for category in n.categories_for(user):
-        if category.always_reaches:
-            form[category.key].refusal = _l(
-                "%(category)s kunt u niet uitzetten. Kies direct of dagelijks overzicht.",
-                category=category.label,
-            )
-    return form
+    if not user.is_staff:
+        times = [SelectChoice(t.strftime("%H:%M")) for t in n.QUIET_TIMES]
+        NotificationSettingsForm.quiet = CheckField(_l("Stille uren aan"))
+        NotificationSettingsForm.quiet_from = TimeChoiceField(_l("Van"), choices=times)
+        NotificationSettingsForm.quiet_until = TimeChoiceField(_l("Tot"), choices=times)
+        data["quiet"] = setting.quiet
+        data["quiet_from"] = setting.quiet_from.strftime("%H:%M")
+        data["quiet_until"] = setting.quiet_until.strftime("%H:%M")
+    return NotificationSettingsForm(formdata=formdata, data=data)

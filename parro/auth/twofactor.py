@@ -137,6 +137,23 @@ def enable(user: User, secret: str, code: str) -> list[str] | None:
     return _new_recovery_codes(user)
 
 
+def renew_recovery_codes(user: User, code: str) -> list[str] | None:
+    """New recovery codes, confirmed with a code from the app (not a recovery code: the
+    new ones are to stand in for the phone, so the phone proves it); the old ones stop
+    working. Committed, with an audit line; None (nothing changed) when the code is wrong
+    or already used."""
+    if not user.has_two_factor:
+        return None
+    counter = matching_counter(user.totp_secret, code)
+    if counter is None or not _use_counter(user, counter):
+        db.session.rollback()
+        return None
+    codes = _new_recovery_codes(user)
+    audit.record(audit.SECURITY, summary="Nieuwe herstelcodes gemaakt", target=user)
+    db.session.commit()
+    return codes
+
+
 def reset_by_admin(user: User) -> None:
     """An admin turns off a staff member's two-factor login (a lost phone)."""
     disable(user)

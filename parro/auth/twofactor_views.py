@@ -21,7 +21,7 @@ SETUP = "totp_setup"  # the secret being set up, until it is confirmed with a co
 # What a staff member who must set up two-factor login may still open.
 OPEN_WHILE_REQUIRED = {
     "auth.two_factor", "auth.two_factor_enable", "auth.logout", "static",
-    "theme.stylesheet", "theme.manifest", "healthz",
+    "theme.stylesheet", "theme.manifest", "theme.service_worker", "healthz",
     "auth.unsubscribe",  # a link from a mail works for anyone who holds it
 }
 
@@ -83,11 +83,12 @@ def _issuer() -> str:
     return school.name if school else "parro"
 
 
-def _page(form=None, disable=None, status=200):
+def _page(form=None, disable=None, renew=None, status=200):
     user = current_user
     context = {"required": _school_requires()}
     if user.has_two_factor:
         context.update(disable=disable or TwoFactorDisableForm(formdata=None),
+                       renew=renew or TwoFactorCodeForm(formdata=None, prefix="nieuw"),
                        codes_left=twofactor.recovery_codes_left(user))
     else:
         secret = session.get(SETUP)
@@ -139,6 +140,25 @@ def two_factor_enable():
     # Shown in this answer and never again (only their hashes are stored), so no
     # redirect: the codes would have to wait somewhere for the next request.
     return render_template("auth/recovery_codes.html", codes=codes)
+
+
+@bp.post("/account/tweestapsverificatie/herstelcodes")
+@login_required
+@_own_limit()
+def recovery_codes():
+    """Make new recovery codes, confirmed with a code from the app; the old ones stop working."""
+    policy.require(policy.can_use_two_factor(current_user))
+    if not current_user.has_two_factor:
+        return redirect(url_for("auth.two_factor"), 303)
+    form = TwoFactorCodeForm(prefix="nieuw")
+    if not form.validate_on_submit():
+        return _page(renew=form, status=422)
+    codes = twofactor.renew_recovery_codes(current_user, form.code.data)
+    if codes is None:
+        form.code.errors.append(_wrong_code())
+        return _page(renew=form, status=422)
+    # Shown once, in this answer (see two_factor_enable).
+    return render_template("auth/recovery_codes.html", codes=codes, renewed=True)
 
 
 @bp.post("/account/tweestapsverificatie/uitzetten")

@@ -31,7 +31,7 @@ from .forms import (
     ForgotPasswordForm,
     LoginForm,
     NewPasswordForm,
-    email_settings_form,
+    notification_settings_form,
 )
 from .passwords import hash_password, needs_rehash, verify_password
 from .reset import UNKNOWN, USED, complete_reset, find_reset, request_reset
@@ -212,32 +212,47 @@ def account():
     return _account_page(form, 422 if request.method == "POST" else 200)
 
 
-@bp.route("/account/e-mailberichten", methods=["GET", "POST"])
+@bp.route("/account/meldingen", methods=["GET", "POST"])
 @login_required
-def email_settings():
-    """Choose per category: a mail at once, the daily overview, or nothing."""
+def notification_settings():
+    """Meldingen: per category push on or off and the mail; the digest time; quiet hours."""
     from datetime import time
 
-    from .. import notifications
+    from .. import notifications, push, push_hours
 
+    policy.require(policy.can_choose_notifications(current_user))
     choices = notifications.choices_of(current_user)
-    form = email_settings_form(
-        current_user, notifications.setting_of(current_user), choices,
-        request.form if request.method == "POST" else None,
+    setting = notifications.setting_of(current_user)
+    categories = notifications.categories_for(current_user)
+    form = notification_settings_form(
+        current_user, setting, choices, request.form if request.method == "POST" else None,
     )
     if form.validate_on_submit():
+        quiet = None
+        if not current_user.is_staff:
+            quiet = (form.quiet.data, time.fromisoformat(form.quiet_from.data),
+                     time.fromisoformat(form.quiet_until.data))
         notifications.save(
             current_user,
-            {c.key: (choices[c.key].push, form[c.key].data)
-             for c in notifications.categories_for(current_user)},
+            {c.key: (form[f"{c.key}_push"].data, form[c.key].data) for c in categories},
             time.fromisoformat(form.digest_time.data),
+            quiet,
         )
         db.session.commit()
-        flash(_("Uw keuzes voor e-mailberichten zijn opgeslagen."), "success")
-        return redirect(url_for("auth.email_settings"), 303)
+        flash(_("Uw keuzes voor meldingen zijn opgeslagen."), "success")
+        return redirect(url_for("auth.notification_settings"), 303)
     status = 422 if request.method == "POST" else 200
-    return render_template("auth/email_settings.html", form=form,
-                           categories=notifications.categories_for(current_user)), status
+    hours = push_hours.working_hours(current_user) if current_user.is_staff else None
+    return render_template("auth/notification_settings.html", form=form,
+                           categories=categories, hours=hours,
+                           devices=len(push.devices_of(current_user))), status
+
+
+@bp.route("/account/e-mailberichten")
+@login_required
+def email_settings():
+    """The page's old address, in mails sent before it became Meldingen."""
+    return redirect(url_for("auth.notification_settings"), 301)
 
 
 @bp.route("/afmelden/<token>", methods=["GET", "POST"])

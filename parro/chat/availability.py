@@ -103,11 +103,15 @@ def next_period_start(av: Availability, local: datetime) -> datetime | None:
 
 @dataclass
 class StaffStatus:
-    user: User
+    user: User | None  # None: the office (administratie), by its opening hours
     available: bool  # working now and chat on
     chat_off: bool
     off_message: str
     reads_from: datetime | None  # local; when they read again; None when now or unknown
+
+    @property
+    def name(self) -> str:
+        return self.user.display_name if self.user is not None else _("De administratie")
 
 
 def status_of(user: User, av: Availability, local: datetime) -> StaffStatus:
@@ -133,6 +137,37 @@ def staff_statuses(conversation: Conversation, people: list | None = None) -> li
     avs = availabilities(staff)
     local = clock.local_now()
     return [status_of(u, avs[u.id], local) for u in staff]
+
+
+def office_hours(school) -> Availability:
+    """The office's opening hours (a school setting) as an availability (not in the session)."""
+    if school is None:
+        return default_availability()
+    return Availability(weekdays=school.office_weekdays, starts_at=school.office_opens_at,
+                        ends_at=school.office_closes_at, chat_off=False, off_message="",
+                        off_until=None)
+
+
+def describe_hours(av: Availability) -> str:
+    """'maandag t/m vrijdag, 08:30–16:00' (days in a row) or 'maandag, woensdag, 08:30–12:00'."""
+    days = sorted(av.days)
+    monday = date(2024, 1, 1)  # any Monday: only the weekday's name is used
+
+    def name(day: int) -> str:
+        return format_date(monday + timedelta(days=day - 1), "EEEE")
+
+    if not days:
+        return _("geen vaste dagen")
+    if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+        named = _("%(first)s t/m %(last)s", first=name(days[0]), last=name(days[-1]))
+    else:
+        named = ", ".join(name(d) for d in days)
+    return f"{named}, {format_time(av.starts_at, 'HH:mm')}–{format_time(av.ends_at, 'HH:mm')}"
+
+
+def office_statuses(school) -> list[StaffStatus]:
+    """Whether the office reads now, or from when: shown like a teacher's availability."""
+    return [status_of(None, office_hours(school), clock.local_now())]
 
 
 def chat_closed(conversation: Conversation, statuses: list[StaffStatus] | None = None) -> bool:

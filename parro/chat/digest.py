@@ -29,7 +29,6 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
@@ -40,7 +39,7 @@ from ..mail import queue_mail
 from ..models import Conversation, Message, NotificationChoice, ReadState, Role, User
 from ..notifications import CHAT, DIRECT, unsubscribe_url
 from .availability import availabilities, is_off, period_start
-from .service import mark_notified, members
+from .service import mark_notified, members, sender_name, title_of
 
 
 def _not_direct():
@@ -88,23 +87,17 @@ def pending(user: User, before) -> list[Item]:
         item = items.setdefault(conversation.id, Item(conversation))
         item.count += 1
         item.last_id = message.id
-        name = message.author.display_name if message.author else "?"
+        name = sender_name(message, user)
         if name not in item.authors:
             item.authors.append(name)
     return list(items.values())
-
-
-def _title(conversation: Conversation) -> str:
-    if conversation.is_child:
-        return _("Kindgesprek %(name)s", name=conversation.student.full_name)
-    return conversation.title
 
 
 def summary_lines(user: User, items) -> list[dict]:
     """One line per conversation (never the text), and the messages marked as mailed."""
     lines = [
         {
-            "title": _title(item.conversation),
+            "title": title_of(item.conversation, user),
             "count": item.count,
             "authors": ", ".join(item.authors),
             "path": f"/gesprekken/{item.conversation.id}",
@@ -231,7 +224,7 @@ def _waiting(user: User, conversation: Conversation) -> Item | None:
     )
     item = Item(conversation, count=len(rows), last_id=last)
     for message in rows:
-        name = message.author.display_name if message.author else "?"
+        name = sender_name(message, user)
         if name not in item.authors:
             item.authors.append(name)
     return item

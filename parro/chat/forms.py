@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
+    RadioField,
     StringField,
     TextAreaField,
     TimeField,
@@ -44,6 +45,17 @@ class EditMessageForm(ParroForm):
         validators=[DataRequired(_l("Een bericht kan niet leeg zijn. Wilt u het weghalen? "
                                     "Kies dan Verwijderen.")), _not_too_long],
         render_kw={"rows": 3},
+    )
+
+
+class OfficeForm(ParroForm):
+    # Checked against the policy in the view: one's own child, or the family.
+    subject = RadioField(_l("Waarover?"), validate_choice=False,
+                         validators=[DataRequired(_l("Kies waarover u schrijft."))])
+    body = TextAreaField(
+        _l("Bericht"),
+        validators=[DataRequired(_l("Schrijf eerst een bericht.")), _not_too_long],
+        render_kw={"rows": 5},
     )
 
 

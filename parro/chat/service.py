@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, case, exists, func, literal, or_, select, union
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, raiseload
 
 from .. import media, policy
@@ -32,6 +35,8 @@ from ..models import (
     TeacherAssignment,
     User,
 )
+from ..notifications import CHAT
+from ..push import first_line, queue_pushes
 from ..sql import BEFORE, CONVERSATION_ID, IDS, LIMIT, USER_ID, prebuilt
 from . import attachments
 
@@ -50,6 +55,11 @@ def _members_statement():
         .join(Membership, Membership.group_id == TeacherAssignment.group_id)
         .where(Membership.student_id.in_(child)),
         select(Participant.user_id).where(Participant.conversation_id == conversation_id),
+        # Office conversations: the guardian who wrote, and the admins.
+        select(Conversation.created_by_id).where(
+            Conversation.id == conversation_id, Conversation.kind == ConversationKind.OFFICE
+        ),
+        select(User.id).where(User.role == Role.ADMIN),
     )
     return (
         select(User)
@@ -100,6 +110,49 @@ def start_chat(creator: User, title: str, guardians: list[User]) -> Conversation
     return conversation
 
 
+def office_conversation(guardian: User, student: Student | None) -> Conversation | None:
+    """The guardian's office conversation about this child (None: about the family)."""
+    key = Conversation.office_key_for(guardian.id, student.id if student else None)
+    return db.session.scalar(select(Conversation).where(Conversation.office_key == key))
+
+
+def write_to_office(guardian: User, student: Student | None, body: str) -> Conversation:
+    """The guardian's message to the office about a child or the family, committed: in
+    their conversation about it, which the first message creates (one per subject).
+
+    Two first messages at once: the unique office_key lets one create it; the other
+    rolls back and writes in the winner's conversation.
+    """
+    for attempt in range(2):
+        conversation = office_conversation(guardian, student)
+        if conversation is None:
+            conversation = Conversation(
+                kind=ConversationKind.OFFICE, created_by=guardian, about_student=student,
+                office_key=Conversation.office_key_for(guardian.id,
+                                                       student.id if student else None),
+            )
+            db.session.add(conversation)
+        try:
+            db.session.flush()
+            post_message(conversation, guardian, body)
+            db.session.commit()
+            return conversation
+        except IntegrityError:
+            db.session.rollback()
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def office_subjects(guardian: User) -> list[Student]:
+    """The children a guardian may write to the office about (the family is the other choice)."""
+    return list(db.session.scalars(
+        select(Student).join(Guardianship, Guardianship.student_id == Student.id)
+        .where(Guardianship.user_id == guardian.id)
+        .order_by(Student.first_name, Student.last_name)
+    ))
+
+
 def startable_guardians(teacher: User) -> list[tuple[User, list[Student]]]:
     """Guardians of the children in the teacher's groups this year, with those children."""
     group_ids = policy.taught_group_ids(teacher)
@@ -121,6 +174,38 @@ def startable_guardians(teacher: User) -> list[tuple[User, list[Student]]]:
     for user, student in rows:
         by_user.setdefault(user.id, (user, []))[1].append(student)
     return list(by_user.values())
+
+
+# -- names ----------------------------------------------------------------------
+
+
+def title_of(conversation: Conversation, viewer: User | None = None) -> str:
+    """The conversation's name for `viewer` (an office conversation reads differently for
+    the guardian who wrote and for the office)."""
+    if conversation.is_child:
+        return _("Kindgesprek %(name)s", name=conversation.student.full_name)
+    if not conversation.is_office:
+        return conversation.title
+    child = conversation.about_student
+    if viewer is not None and viewer.is_guardian:
+        if child is None:
+            return _("Administratie: over ons gezin")
+        return _("Administratie: over %(name)s", name=child.first_name)
+    writer = conversation.created_by.display_name if conversation.created_by else "?"
+    if child is None:
+        return _("Administratie: %(guardian)s, over het gezin", guardian=writer)
+    return _("Administratie: %(guardian)s over %(name)s", guardian=writer, name=child.full_name)
+
+
+def sender_name(message: Message, viewer: User | None) -> str:
+    """Who sent it, as `viewer` sees it: the office's messages are signed "De administratie",
+    and only staff see which admin wrote them."""
+    name = message.author.display_name if message.author else _("verwijderde gebruiker")
+    if not message.as_office:
+        return name
+    if viewer is not None and viewer.is_staff and message.author:
+        return _("De administratie (%(name)s)", name=name)
+    return _("De administratie")
 
 
 # -- messages -----------------------------------------------------------------
@@ -159,13 +244,30 @@ def send_message(conversation: Conversation, author: User, body: str,
 def post_message(conversation: Conversation, author: User, body: str) -> Message:
     """A new message, in the caller's transaction."""
     revision = _lock(conversation)
-    message = Message(conversation=conversation, author=author, body=body, revision=revision)
+    message = Message(conversation=conversation, author=author, body=body, revision=revision,
+                      as_office=conversation.is_office and author.is_admin)
     db.session.add(message)
     db.session.flush()
     conversation.last_message_id = message.id
     conversation.last_message_at = message.created_at
     mark_read(conversation.id, author.id, message.id)
+    _queue_pushes(conversation, author, body)
     return message
+
+
+def _queue_pushes(conversation: Conversation, author: User, body: str) -> None:
+    """A push to the other members who want one: who wrote, and the first line.
+
+    The members as the policy computes them (a kindgesprek's teachers and guardians, an
+    office conversation's admins have no Participant rows)."""
+    queue_pushes(
+        [user.id for user in members(conversation) if user.id != author.id],
+        CHAT,
+        _l("Nieuw bericht van %(name)s", name=author.display_name),
+        first_line(body) or _l("Stuurde een bestand."),
+        url=f"/gesprekken/{conversation.id}",
+        tag=f"gesprek-{conversation.id}",
+    )
 
 
 def edit_message(message: Message, body: str) -> None:
@@ -198,6 +300,13 @@ def hide_message(message: Message, by: User) -> None:
     message.revision = _lock(message.conversation)
     message.hidden_at = now()
     message.hidden_by_id = by.id
+
+
+def unhide_message(message: Message) -> None:
+    """The school shows a hidden message again (in moderation's transaction)."""
+    message.revision = _lock(message.conversation)
+    message.hidden_at = None
+    message.hidden_by_id = None
 
 
 @prebuilt
@@ -416,6 +525,7 @@ class Entry:
     last_message: Message | None = None
     unread: int = 0
     children: list = field(default_factory=list)
+    last_author: str = ""
 
     @property
     def last_at(self) -> datetime | None:
@@ -468,6 +578,19 @@ def conversation_list(user: User) -> list[Entry]:
             Entry(title=chat.title, subtitle="", url_args={"conversation_id": chat.id},
                   conversation=chat)
         )
+    # Office conversations: a guardian's own, and for admins every one with a message.
+    offices = db.session.scalars(
+        select(Conversation)
+        .where(Conversation.kind == ConversationKind.OFFICE,
+               Conversation.id.in_(policy.member_conversation_ids(user.id)),
+               Conversation.last_message_id > 0)
+        .options(joinedload(Conversation.created_by), joinedload(Conversation.about_student))
+    )
+    for office in offices:
+        entries.append(
+            Entry(title=title_of(office, user), subtitle=_("Administratie"),
+                  url_args={"conversation_id": office.id}, conversation=office)
+        )
     counts = unread_counts(user)
     last_ids = [e.conversation.last_message_id for e in entries if e.conversation]
     last = {
@@ -480,6 +603,8 @@ def conversation_list(user: User) -> list[Entry]:
         if e.conversation:
             e.unread = counts.get(e.conversation.id, 0)
             e.last_message = last.get(e.conversation.last_message_id)
+            if e.last_message is not None:
+                e.last_author = sender_name(e.last_message, user)
     # Recent conversations first; the ones without messages after them, by name.
     active = sorted((e for e in entries if e.last_at), key=lambda e: e.last_at, reverse=True)
     return active + [e for e in entries if not e.last_at]

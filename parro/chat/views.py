@@ -22,7 +22,7 @@ from ..database import end_reads, polled, reads_first
 from ..extensions import db, limiter
 from ..forms import EmptyForm
 from ..htmx import wants_fragment
-from ..inputs import int_arg
+from ..inputs import as_id, int_arg
 from ..media.serving import VARIANTS, send_stored
 from ..models import Conversation, Message, Student, User
 from ..policy import current_school
@@ -31,7 +31,10 @@ from . import attachments, bp, service
 from .availability import (
     availability_of,
     chat_closed,
+    describe_hours,
     earliest_reading,
+    office_hours,
+    office_statuses,
     set_availability,
     staff_statuses,
     when,
@@ -40,6 +43,7 @@ from .forms import (
     AvailabilityForm,
     EditMessageForm,
     MessageForm,
+    OfficeForm,
     StartChatForm,
 )
 
@@ -87,19 +91,22 @@ def _message(conversation_id: int, message_id: int) -> Message:
     return message
 
 
-def title_of(conversation: Conversation) -> str:
-    if conversation.is_child:
-        return _("Kindgesprek %(name)s", name=conversation.student.full_name)
-    return conversation.title
+def title_of(conversation: Conversation, viewer: User | None = None) -> str:
+    return service.title_of(conversation, current_user if viewer is None else viewer)
 
 
 def _compose_context(conversation: Conversation, form: MessageForm | None = None,
                      people: list[User] | None = None) -> dict:
     """What the send box needs: the form, and for guardians the teachers' availability."""
-    statuses = staff_statuses(conversation, people) if current_user.is_guardian else []
-    closed = current_user.is_guardian and chat_closed(conversation, statuses)
     school = current_school()
+    if conversation.is_office:
+        statuses = office_statuses(school) if current_user.is_guardian else []
+        closed = False  # the office has opening hours, no switch
+    else:
+        statuses = staff_statuses(conversation, people) if current_user.is_guardian else []
+        closed = current_user.is_guardian and chat_closed(conversation, statuses)
     return {
+        "office_hours": describe_hours(office_hours(school)) if conversation.is_office else "",
         "conversation": conversation,
         "form": form or MessageForm(formdata=None),
         "statuses": statuses,
@@ -125,7 +132,14 @@ def _read_by_context(conversation: Conversation, people: list[User] | None = Non
     if last is None or last.author_id != current_user.id or last.is_deleted:
         return {"read_by": None}
     people = members_of(conversation) if people is None else people
-    return {"read_by": service.read_by(conversation, last, people)}
+    readers = service.read_by(conversation, last, people)
+    if conversation.is_office and current_user.is_guardian:
+        # The office reads as one: the guardian is not told which admin did.
+        names = [u.display_name for u in readers if not u.is_admin]
+        if len(names) < len(readers):
+            names.insert(0, _("de administratie"))
+        return {"read_by": names}
+    return {"read_by": [u.display_name for u in readers]}
 
 
 def members_of(conversation: Conversation) -> list[User]:
@@ -163,6 +177,7 @@ def index():
         entries=service.conversation_list(current_user),
         can_start=policy.can_start_chat(current_user),
         can_set_availability=policy.can_set_availability(current_user),
+        can_write_office=policy.can_write_office(current_user),
     )
 
 
@@ -174,6 +189,49 @@ def child(student_id: int):
     policy.require(policy.can_open_child_chat(current_user, student))
     conversation = service.open_child_conversation(student)
     return redirect(url_for("chat.show", conversation_id=conversation.id), 303)
+
+
+FAMILY = "gezin"
+
+
+@bp.route("/administratie", methods=["GET", "POST"])
+@login_required
+def office():
+    """Write to the office (administratie) about one of one's children or the family."""
+    policy.require(policy.can_write_office(current_user))
+    children = service.office_subjects(current_user)
+    form = OfficeForm()
+    form.subject.choices = [
+        SelectChoice(FAMILY, _("Ons gezin (bijvoorbeeld een nieuw adres)")),
+        *(SelectChoice(str(s.id), s.full_name) for s in children),
+    ]
+    if not form.is_submitted():
+        about = request.args.get("over", "")
+        form.subject.data = about if about in {c.value for c in form.subject.choices} else None
+    if form.validate_on_submit():
+        student = None
+        if form.subject.data != FAMILY:
+            raw = form.subject.data or ""
+            student = db.session.get(Student, student_id) if (student_id := as_id(raw)) else None
+        if form.subject.data != FAMILY and not (
+            student is not None and policy.can_write_office_about(current_user, student)
+        ):
+            # Another family's child (or no child at all): refused, nothing stored.
+            form.subject.errors = [*form.subject.errors, _(
+                "U kunt de administratie alleen schrijven over uw eigen kinderen of over uw "
+                "gezin.")]
+        else:
+            conversation = service.write_to_office(current_user, student, form.body.data.strip())
+            flash(_("Uw bericht is verstuurd naar de administratie."), "success")
+            return redirect(url_for("chat.show", conversation_id=conversation.id), 303)
+    school = current_school()
+    statuses = office_statuses(school)
+    return render_template(
+        "chat/office.html", form=form,
+        statuses=statuses, anyone_available=any(s.available for s in statuses),
+        reads_from=earliest_reading(statuses),
+        office_hours=describe_hours(office_hours(school)),
+    ), 422 if form.is_submitted() else 200
 
 
 @bp.get("/<int:conversation_id>")

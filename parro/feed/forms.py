@@ -65,6 +65,24 @@ class EditPostForm(ParroForm):
     title = StringField(_l("Titel (mag leeg blijven)"), validators=[Length(max=150), single_line])
     body = TextAreaField(_l("Bericht"), validators=[_body_length], render_kw={"rows": 8})
     remove = MultiCheckboxField(_l("Bijlagen verwijderen"), coerce=to_id)
+    # Checked by the view against the teacher's groups, the children in them and consent.
+    groups = MultiCheckboxField(_l("Geplaatst in"), coerce=to_id, validate_choice=False)
+    tagged = MultiCheckboxField(_l("Wie staan er op de foto's?"), coerce=to_id,
+                                validate_choice=False)
+    # Only while the post waits for its moment (the view removes it once it is online).
+    publish_at = DateTimeLocalField(
+        _l("Plaatsen op"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+
+    def validate_groups(self, field):
+        if not field.data:
+            raise ValidationError(_l("Kies minstens één groep."))
+
+    def validate_publish_at(self, field):
+        if field.data and local_to_utc(field.data) <= clock.now():
+            raise ValidationError(
+                _l("Dit tijdstip is al voorbij. Laat het veld leeg om het bericht nu te plaatsen.")
+            )
 
 
 class AnnouncementForm(ParroForm):

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from .. import media, policy
+from .. import clock, media, policy
 from ..database import end_reads, reads_first, writer_transactions
 from ..extensions import db
 from ..forms import EmptyForm
@@ -174,29 +174,98 @@ DESCRIPTION_MAX = 300
 @bp.route("/bericht/<int:post_id>/bewerken", methods=["GET", "POST"])
 @login_required
 def edit_post(post_id: int):
-    """Change the title and text of one's own post, or take photos and files out of it."""
+    """Change one's own post: text, photo descriptions, groups, who is tagged, the moment
+    it goes online (while it waits), or take photos and files out of it."""
     post = db.get_or_404(Post, post_id)
     policy.require(policy.can_edit_post(current_user, post))
     form = EditPostForm(obj=post)
     form.remove.choices = [SelectChoice(a.id, a.filename) for a in post.attachments]
+    current = post.group_list
+    groups = current + [g for g in policy.visible_groups(current_user)
+                        if policy.can_post_in_group(current_user, g) and g not in current]
+    form.groups.choices = [SelectChoice(g.id, g.name) for g in groups]
+    tag_groups = service.taggable_students(groups) if post.photos else []
+    tagged_before = {t.student_id for a in post.photos for t in a.tags}
+    # A child without consent stays tagged: without the tag everyone would see the photo.
+    locked = service.without_app_consent(tagged_before) if tagged_before else set()
+    if post.is_published():
+        del form.publish_at
+    if not form.is_submitted():
+        form.groups.data = [g.id for g in current]
+        form.tagged.data = sorted(tagged_before)
+        if "publish_at" in form:
+            form.publish_at.data = post.publish_at.astimezone(clock.school_tz()).replace(
+                tzinfo=None)
+    else:
+        # Unticked checkboxes send nothing: the form says which lists it showed. A list it
+        # did not show (an older page, another client) stays as it is.
+        if "groepen-getoond" not in request.form:
+            form.groups.data = [g.id for g in current]
+        if "kinderen-getoond" not in request.form:
+            form.tagged.data = sorted(tagged_before)
+        # A group the teacher may not post in, that the post was not in: refuse the request.
+        for raw in request.form.getlist("groups"):
+            other = db.session.get(Group, group_id) if (group_id := as_id(raw)) else None
+            policy.require(other is not None and (
+                other in current or policy.can_post_in_group(current_user, other)))
     descriptions = {a.id: " ".join(request.form.get(f"alt-{a.id}", a.description).split())
                     for a in post.photos}
     too_long = [i for i, text in descriptions.items() if len(text) > DESCRIPTION_MAX]
-    if form.validate_on_submit() and not too_long:
+    if form.validate_on_submit() and not too_long and _edited_tags_allowed(
+            form, tag_groups, tagged_before, locked):
         keeps_something = len(post.attachments) > len(set(form.remove.data or []))
         if not (form.title.data or "").strip() and not (form.body.data or "").strip() \
                 and not keeps_something:
             form.body.errors = list(form.body.errors) + [_("Schrijf een bericht.")]
         else:
+            chosen = [g for g in groups if g.id in set(form.groups.data)]
+            schedule = service.KEEP
+            if "publish_at" in form:
+                schedule = local_to_utc(form.publish_at.data) if form.publish_at.data else None
             service.edit_post(post, title=form.title.data, body=form.body.data,
-                              remove_ids=form.remove.data or [], descriptions=descriptions)
+                              remove_ids=form.remove.data or [], descriptions=descriptions,
+                              groups=chosen,
+                              tagged_ids=(set(form.tagged.data or []) | locked)
+                              if post.photos else None,
+                              publish_at=schedule)
             flash(_("Uw bericht is aangepast."), "success")
             return done(url_for("feed.post", post_id=post.id))
     status = 422 if form.is_submitted() else 200
     flagged = policy.unconsented_photo_ids(post.photos)
     return render_template("feed/edit_post.html", form=form, post=post, flagged=flagged,
                            descriptions=descriptions, too_long=too_long,
-                           description_max=DESCRIPTION_MAX, delete_form=EmptyForm()), status
+                           description_max=DESCRIPTION_MAX, delete_form=EmptyForm(),
+                           tag_groups=tag_groups, locked=locked), status
+
+
+def _edited_tags_allowed(form: EditPostForm, tag_groups, before: set[int],
+                         locked: set[int]) -> bool:
+    """As for a new post (in the chosen groups, consent), for the children added; a child
+    without consent who was tagged stays tagged (`locked`), whatever the form says."""
+    if not tag_groups:
+        return True
+    tagged = set(form.tagged.data or []) | locked
+    chosen = set(form.groups.data)
+    in_groups = {s.id for g, rows in tag_groups if g.id in chosen for s, _ in rows}
+    names = {s.id: s.full_name for _, rows in tag_groups for s, _ in rows}
+    outside = sorted(i for i in tagged - locked if i not in in_groups)
+    if outside:
+        known = [names[i] for i in outside if i in names]
+        form.tagged.errors = list(form.tagged.errors) + [
+            _("Deze kinderen zitten niet in de gekozen groepen: %(names)s.",
+              names=", ".join(known))
+            if len(known) == len(outside)
+            else _("Een aangevinkt kind zit niet in de gekozen groepen.")
+        ]
+        return False
+    refused = sorted(names.get(i, "?") for i in service.without_app_consent(tagged - before))
+    if refused:
+        form.tagged.errors = list(form.tagged.errors) + [
+            _("Voor %(names)s is er geen toestemming voor foto's in de app. Haal het vinkje weg "
+              "en laat foto's waarop zij herkenbaar zijn weg.", names=", ".join(refused))
+        ]
+        return False
+    return True
 
 
 @bp.post("/bericht/<int:post_id>/verwijderen")

@@ -23,6 +23,7 @@ from ..clock import now
 from ..extensions import db
 from ..models import Guardianship, Membership, Post, School, User
 from ..notifications import GROUP_POSTS, IMPORTANT_POSTS, notify
+from ..push import first_line, queue_pushes
 
 log = logging.getLogger(__name__)
 INTERVAL = 60  # seconds between two rounds of the publisher thread
@@ -71,7 +72,26 @@ def queue_post_mail(post: Post) -> int:
             group_names=group_names,
             school_name=school.name if school else "",
         )
+    _queue_post_pushes(post, [user.id for user in recipients], author_name)
     return len(recipients)
+
+
+def _queue_post_pushes(post: Post, user_ids: list[int], author_name: str) -> None:
+    """A push to the guardians who want one: the author, the first line, never a photo.
+
+    One tag per group: a phone shows several posts from one group as one notification.
+    """
+    groups = sorted(pg.group_id for pg in post.post_groups)
+    queue_pushes(
+        user_ids,
+        IMPORTANT_POSTS if post.important else GROUP_POSTS,
+        _l("Belangrijk bericht van %(name)s", name=author_name) if post.important
+        else _l("Nieuw bericht van %(name)s", name=author_name),
+        post.title or first_line(post.body),
+        url=f"/groepen/bericht/{post.id}",
+        tag=f"groep-{groups[0]}" if len(groups) == 1 else f"bericht-{post.id}",
+        important=post.important,
+    )
 
 
 def publish_due() -> int:

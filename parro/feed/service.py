@@ -53,17 +53,20 @@ def attachments_from(staged: list[media.Staged], tagged_ids=()) -> list[Attachme
     return result
 
 
-def taggable_students(groups: list[Group]) -> list[tuple[Group, list[tuple[Student, bool]]]]:
-    """Per group, its students and whether they may be shown in photos in the app."""
+def taggable_students(
+    groups: list[Group],
+) -> list[tuple[Group, list[tuple[Student, bool | None]]]]:
+    """Per group, its students and this year's answer on photos in the app: True
+    (toestemming), False (geen toestemming) or None (nog niet ingevuld)."""
     rows = db.session.execute(
         select(Membership.group_id, Student)
         .join(Student, Student.id == Membership.student_id)
         .where(Membership.group_id.in_([g.id for g in groups]))
         .order_by(Student.first_name, Student.last_name)
     ).all()
-    consented = policy.app_photo_consented({s.id for _, s in rows})
+    answers = policy.app_photo_answers({s.id for _, s in rows})
     return [
-        (g, [(s, s.id in consented) for gid, s in rows if gid == g.id]) for g in groups
+        (g, [(s, answers.get(s.id)) for gid, s in rows if gid == g.id]) for g in groups
     ]
 
 
@@ -121,8 +124,18 @@ def create_post(
     return post
 
 
-def edit_post(post: Post, *, title: str, body: str, remove_ids=(), descriptions=None) -> None:
-    """Set a new title, text and photo descriptions; remove the attachments in remove_ids."""
+KEEP = object()  # edit_post: leave the schedule as it is
+
+
+def edit_post(post: Post, *, title: str, body: str, remove_ids=(), descriptions=None,
+              groups: list[Group] | None = None, tagged_ids=None, publish_at=KEEP) -> None:
+    """Set a new title, text and photo descriptions; remove the attachments in remove_ids;
+    when given, new groups, the children tagged in its photos, and (not yet online) a new
+    moment to go online (None: now, and the guardians are told now).
+
+    The view checked the groups, the tags and their consent. Setting edited_at updates the
+    post's row, so its version rises and every cached card of it is made anew.
+    """
     post.title = (title or "").strip()
     post.body = clean_text(body)
     post.edited_at = now()
@@ -132,6 +145,33 @@ def edit_post(post: Post, *, title: str, body: str, remove_ids=(), descriptions=
     gone = [a for a in post.attachments if a.id in set(remove_ids)]
     for attachment in gone:
         post.attachments.remove(attachment)
+    rescheduled = publish_at is not KEEP and not post.is_published()
+    if rescheduled:
+        post.publish_at = publish_at or now()
+        for link in post.post_groups:
+            link.publish_at = post.publish_at
+    if groups is not None:
+        wanted = {g.id: g for g in groups}
+        for link in list(post.post_groups):
+            if link.group_id not in wanted:
+                post.post_groups.remove(link)
+        have = {link.group_id for link in post.post_groups}
+        for group_id, group in wanted.items():
+            if group_id not in have:
+                post.post_groups.append(PostGroup(group=group, publish_at=post.publish_at))
+    if tagged_ids is not None:
+        wanted_ids = set(tagged_ids)
+        for photo in post.attachments:
+            if photo.kind != media.PHOTO:
+                continue
+            for tag in list(photo.tags):
+                if tag.student_id not in wanted_ids:
+                    photo.tags.remove(tag)
+            present = {t.student_id for t in photo.tags}
+            photo.tags.extend(PhotoTag(student_id=i) for i in sorted(wanted_ids - present))
+    if rescheduled and post.mailed_at is None and post.is_published():
+        db.session.flush()
+        queue_post_mail(post)  # brought forward to now: told as a new post would be
     db.session.commit()
     media.remove([a.key for a in gone])
 

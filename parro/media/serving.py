@@ -29,9 +29,11 @@ VARIANTS = {
 KEPT = "private, max-age=31536000, immutable"
 
 
-def send_stored(item, variant: str):
+def send_stored(item, variant: str, download: bool = False):
     """Send the stored `variant` of an attachment (anything with key, kind, content_type,
-    filename, digest) to someone already allowed to see it."""
+    filename, digest) to someone already allowed to see it; `download`: as a file to save
+    (Content-Disposition: attachment), which the feed's photo viewer asks for only where
+    the school allows saving photos."""
     path = path_for(item.key, variant)
     if not path.is_file():
         abort(404)
@@ -40,14 +42,14 @@ def send_stored(item, variant: str):
     response = send_file(
         path,
         mimetype="image/webp" if path.suffix == ".webp" else item.content_type,
-        as_attachment=item.kind == DOCUMENT,
+        as_attachment=download or item.kind == DOCUMENT,
         download_name=(item.filename.rsplit(".", 1)[0] + ".webp" if path.suffix == ".webp"
                        else item.filename),
         conditional=True,
         etag=True,
         max_age=None,
     )
-    if item.kind != PHOTO:
+    if item.kind != PHOTO or download:
         response.headers["Cache-Control"] = "private, no-store"
     elif item.digest and request.args.get("v") == item.digest:
         response.headers["Cache-Control"] = KEPT

@@ -50,9 +50,11 @@ from .notification import (
     NotificationDigest,
     NotificationItem,
     NotificationSetting,
+    PushHeld,
 )
 from .outbox import OutboxMail
 from .privacy import APP_PHOTOS, Consent, ConsentChange, ConsentTopic
+from .push import PushMessage, PushSubscription
 from .school import Group, Membership, School, SchoolYear, Student, TeacherAssignment
 from .user import (
     Guardianship,
@@ -117,7 +119,10 @@ __all__ = [
     "NotificationItem",
     "NotificationChoice",
     "NotificationSetting",
+    "PushHeld",
     "OutboxMail",
+    "PushMessage",
+    "PushSubscription",
     "Report",
     "PasswordReset",
     "RecoveryCode",

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -35,6 +36,7 @@ from ..extensions import db
 class ConversationKind(enum.StrEnum):
     CHILD = "child"  # the kindgesprek: one per student
     GROUP = "group"  # a chat a staff member started with chosen guardians
+    OFFICE = "office"  # a guardian writes to the office (administratie): every admin reads it
 
 
 class Conversation(db.Model):
@@ -55,6 +57,12 @@ class Conversation(db.Model):
     student_id: Mapped[int | None] = mapped_column(
         ForeignKey("student.id", ondelete="CASCADE"), unique=True
     )
+    # Office conversations: one per guardian and subject, the child or the family (None).
+    # office_key ("<guardian id>:<child id or 'gezin'>") makes a second one impossible.
+    about_student_id: Mapped[int | None] = mapped_column(
+        ForeignKey("student.id", ondelete="CASCADE"), index=True
+    )
+    office_key: Mapped[str | None] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(String(120), default="")
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("app_user.id", ondelete="SET NULL")
@@ -66,7 +74,10 @@ class Conversation(db.Model):
     last_message_id: Mapped[int] = mapped_column(Integer, default=0)
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
-    student: Mapped[Student | None] = relationship()  # noqa: F821
+    student: Mapped[Student | None] = relationship(foreign_keys=[student_id])  # noqa: F821
+    about_student: Mapped[Student | None] = relationship(  # noqa: F821
+        foreign_keys=[about_student_id]
+    )
     created_by: Mapped[User | None] = relationship()  # noqa: F821
     participants: Mapped[list[Participant]] = relationship(
         back_populates="conversation", cascade="all, delete-orphan"
@@ -75,6 +86,14 @@ class Conversation(db.Model):
     @property
     def is_child(self) -> bool:
         return self.kind == ConversationKind.CHILD
+
+    @property
+    def is_office(self) -> bool:
+        return self.kind == ConversationKind.OFFICE
+
+    @staticmethod
+    def office_key_for(guardian_id: int, student_id: int | None) -> str:
+        return f"{guardian_id}:{student_id if student_id is not None else 'gezin'}"
 
 
 class Participant(db.Model):
@@ -115,6 +134,9 @@ class Message(Versioned, db.Model):
     # Hidden by the school after a report: the others see a placeholder in its place.
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    # Sent by an admin in an office conversation: guardians see "De administratie", staff
+    # also the name; author_id keeps who it was (also when the account is deleted later).
+    as_office: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     conversation: Mapped[Conversation] = relationship()
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])  # noqa: F821

@@ -90,7 +90,8 @@ class PostGroup(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
     group_id: Mapped[int] = mapped_column(ForeignKey("school_group.id", ondelete="CASCADE"))
-    # The post's publish_at (which never changes), copied here for the index above.
+    # The post's publish_at, copied here for the index above (changed together, while
+    # a scheduled post is rescheduled: feed.service.edit_post).
     publish_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     post: Mapped[Post] = relationship(back_populates="post_groups")

@@ -11,7 +11,7 @@ from ..clock import now
 from ..database import UTCDateTime
 from ..extensions import db
 
-OPEN, HIDDEN, DISMISSED = "open", "hidden", "dismissed"
+OPEN, HIDDEN, DISMISSED, RESTORED = "open", "hidden", "dismissed", "restored"
 
 
 class Report(db.Model):
@@ -37,8 +37,12 @@ class Report(db.Model):
     )
     reason: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    status: Mapped[str] = mapped_column(String(10), default=OPEN)  # OPEN, HIDDEN, DISMISSED
-    answer: Mapped[str] = mapped_column(Text, default="")
+    # OPEN, HIDDEN, DISMISSED; RESTORED: hidden, then shown again by an admin
+    status: Mapped[str] = mapped_column(String(10), default=OPEN)
+    answer: Mapped[str] = mapped_column(Text, default="")  # for the reporter
+    # For the author, when hidden: a different text from the reporter's (who reported it
+    # is never in it).
+    author_answer: Mapped[str] = mapped_column(Text, default="", server_default="")
     handled_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("app_user.id", ondelete="SET NULL")
     )

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Integer,
     String,
     Time,
     UniqueConstraint,
@@ -33,12 +34,17 @@ from ..extensions import db
 
 
 class NotificationSetting(db.Model):
-    """What holds for all of a user's categories: the time of the daily digest."""
+    """What holds for all of a user's categories: the digest time and a parent's quiet hours."""
 
     user_id: Mapped[int] = mapped_column(
         ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True
     )
     digest_time: Mapped[time] = mapped_column(Time, default=time(18, 0))  # school time zone
+    # Quiet hours (parents; staff have working hours): only important posts buzz from
+    # quiet_from until quiet_until, school time zone; quiet_from > quiet_until spans midnight.
+    quiet: Mapped[bool] = mapped_column(Boolean, default=True)
+    quiet_from: Mapped[time] = mapped_column(Time, default=time(21, 0))
+    quiet_until: Mapped[time] = mapped_column(Time, default=time(7, 0))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
 
 
@@ -89,3 +95,20 @@ class NotificationItem(db.Model):
     digest_id: Mapped[int | None] = mapped_column(
         ForeignKey("notification_digest.id", ondelete="SET NULL")
     )
+
+
+class PushHeld(db.Model):
+    """A push that arrived outside the user's hours (parro.push_hours): it waits, with the
+    others, for one summary push at due_at. The summary deletes the rows it tells about."""
+
+    __table_args__ = (Index("ix_push_held_due", "due_at", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("app_user.id", ondelete="CASCADE"), index=True
+    )
+    category: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))  # already in the user's language
+    url: Mapped[str] = mapped_column(String(300), default="")
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import (
     Boolean,
@@ -12,7 +12,9 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    Time,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -35,6 +37,16 @@ class School(db.Model):
     require_two_factor: Mapped[bool] = mapped_column(Boolean, default=False)
     # Staff sign in only with the school's own account (when OpenID Connect is set up).
     require_school_account: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the office (administratie) reads parents' messages: ISO weekdays ("12345") and
+    # hours, shown to a guardian writing to the office like a teacher's availability.
+    office_weekdays: Mapped[str] = mapped_column(String(7), default="12345",
+                                                 server_default="12345")
+    office_opens_at: Mapped[time] = mapped_column(Time, default=time(8, 30),
+                                                  server_default="08:30:00")
+    office_closes_at: Mapped[time] = mapped_column(Time, default=time(16, 0),
+                                                   server_default="16:00:00")
+    # Parents may save the group's photos for private use ("opslaan" in the photo viewer).
+    photo_download: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     years: Mapped[list[SchoolYear]] = relationship(back_populates="school")
 

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..forms import ParroForm
 
@@ -36,3 +36,13 @@ class HandleReportForm(ParroForm):
         filters=_strip,
         render_kw={"rows": 3},
     )
+    author_answer = TextAreaField(
+        _l("Uitleg voor de schrijver"),
+        validators=[Length(max=2000, message=_l("Hoogstens 2000 tekens."))],
+        filters=_strip,
+        render_kw={"rows": 3},
+    )
+
+    def validate_author_answer(self, field):
+        if self.decision.data == "hide" and not field.data:
+            raise ValidationError(_l("Schrijf de schrijver waarom het bericht verborgen wordt."))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -18,7 +18,7 @@ from ..clock import now
 from ..extensions import db
 from ..mail import queue_mail
 from ..models import Conversation, Message, Post, Report, School, User
-from ..models.moderation import DISMISSED, HIDDEN, OPEN
+from ..models.moderation import DISMISSED, HIDDEN, OPEN, RESTORED
 
 QUEUE_SIZE = 50
 CONTEXT_MESSAGES = 3  # messages shown before a reported one, so the admin sees the conversation
@@ -30,6 +30,10 @@ class AlreadyReported(Exception):
 
 class AlreadyHandled(Exception):
     """Another admin handled the report meanwhile."""
+
+
+class NotHidden(Exception):
+    """The item is not hidden (any more): nothing to show again."""
 
 
 def _excerpt(text: str, length: int = 60) -> str:
@@ -131,10 +135,12 @@ def _school_name() -> str:
     return db.session.scalar(select(School.name).limit(1)) or "parro"
 
 
-def handle(report: Report, admin: User, hide: bool, answer: str) -> None:
+def handle(report: Report, admin: User, hide: bool, answer: str,
+           author_answer: str = "") -> None:
     """Hide the item (closing every open report of it) or dismiss this report. Commits.
 
-    Each reporter gets the answer by email; when hidden, the author is told why.
+    Each reporter gets `answer` by email; when hidden, the author gets `author_answer`,
+    a text of its own (the reporter's answer may say more than the author should read).
     """
     db.session.refresh(report, with_for_update=True)
     if not report.is_open:
@@ -162,6 +168,7 @@ def handle(report: Report, admin: User, hide: bool, answer: str) -> None:
     for each in reports:
         each.status = HIDDEN if hide else DISMISSED
         each.answer, each.handled_by, each.handled_at = answer, admin, moment
+        each.author_answer = author_answer if hide else ""
         if each.reporter is not None and each.reporter.is_active:
             queue_mail(
                 each.reporter.email, _l("Antwoord op uw melding"), "report_answer",
@@ -171,7 +178,7 @@ def handle(report: Report, admin: User, hide: bool, answer: str) -> None:
     if hide and item.author is not None and item.author.is_active:
         queue_mail(
             item.author.email, _l("Uw bericht is verborgen door de school"), "report_hidden",
-            locale=item.author.locale, user=item.author, item=item, answer=answer,
+            locale=item.author.locale, user=item.author, item=item, answer=author_answer,
             is_post=isinstance(item, Post), school_name=_school_name(),
         )
     verb = "verborgen" if hide else "melding afgewezen"
@@ -180,6 +187,58 @@ def handle(report: Report, admin: User, hide: bool, answer: str) -> None:
         summary=f"{describe(item)} – {verb}",
         decision=HIDDEN if hide else DISMISSED, reports=[r.id for r in reports],
         post_id=report.post_id, message_id=report.message_id, answer=answer,
+        author_answer=author_answer if hide else None,
+    )
+    db.session.commit()
+
+
+def hidden_reports() -> list[Report]:
+    """The newest report of each item the school hid that is still hidden, newest first."""
+    newest = (
+        select(func.max(Report.id))
+        .where(Report.status == HIDDEN)
+        .group_by(Report.post_id, Report.message_id)
+    )
+    return list(
+        db.session.scalars(
+            select(Report)
+            .where(Report.id.in_(newest))
+            .options(
+                joinedload(Report.handled_by),
+                joinedload(Report.post).joinedload(Post.author),
+                joinedload(Report.message).joinedload(Message.author),
+            )
+            .order_by(Report.handled_at.desc(), Report.id.desc())
+            .limit(QUEUE_SIZE)
+        )
+    )
+
+
+def unhide(report: Report, admin: User) -> None:
+    """Show the hidden item again: everyone who could see it sees it again (the cached
+    parts follow its new version, open conversations its new revision). Every hidden
+    report of it is marked RESTORED. Audit-logged; commits. Raises NotHidden."""
+    db.session.refresh(report, with_for_update=True)
+    item = report.item
+    if report.status != HIDDEN or item is None or not item.is_hidden:
+        db.session.rollback()
+        raise NotHidden()
+    if isinstance(item, Message):
+        from ..chat.service import unhide_message
+
+        unhide_message(item)
+    else:
+        item.hidden_at, item.hidden_by_id = None, None
+    same_item = (Report.post_id == report.post_id) if report.post_id is not None \
+        else (Report.message_id == report.message_id)
+    reports = list(db.session.scalars(select(Report).where(Report.status == HIDDEN, same_item)))
+    for each in reports:
+        each.status = RESTORED
+    audit.record(
+        audit.MODERATION, actor=admin, target=report,
+        summary=f"{describe(item)} – weer zichtbaar gemaakt",
+        decision=RESTORED, reports=[r.id for r in reports],
+        post_id=report.post_id, message_id=report.message_id,
     )
     db.session.commit()
 
@@ -189,4 +248,5 @@ def status_label(report: Report) -> str:
         OPEN: _("In behandeling"),
         HIDDEN: _("Verborgen door de school"),
         DISMISSED: _("Bekeken, blijft staan"),
+        RESTORED: _("Eerst verborgen, daarna weer zichtbaar gemaakt door de school"),
     }[report.status]

@@ -13,13 +13,14 @@ with many photos does not fill the server's memory.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from flask import render_template, send_file
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import audit, media, notifications, policy
@@ -34,6 +35,7 @@ from ..models import (
     CalendarFeed,
     ConsentChange,
     Conversation,
+    ConversationKind,
     Group,
     Item,
     Like,
@@ -213,7 +215,10 @@ def collect(user: User) -> Export:
         "e-mailberichten": {
             key: choice.mail for key, choice in choices.items()
         },
+        "pushmeldingen": {key: choice.push for key, choice in choices.items()},
         "tijd_dagelijks_overzicht": mail.digest_time.strftime("%H:%M"),
+        "stille_uren": "{}-{}".format(mail.quiet_from.strftime("%H:%M"),
+                                      mail.quiet_until.strftime("%H:%M")) if mail.quiet else None,
         "agenda-abonnement_aangemaakt_op": _when(feed.created_at) if feed else None,
     }
 
@@ -311,7 +316,7 @@ def _activities(out: Export, ids: list[int], staff_ids: set[int]) -> dict:
 
 
 def _messages(out: Export) -> dict:
-    from ..chat.views import title_of
+    from ..chat.service import sender_name, title_of
 
     user = out.user
     messages = db.session.scalars(
@@ -330,7 +335,7 @@ def _messages(out: Export) -> dict:
                 "bestand": out.add_file("berichten", a, variant, f"{m.id}-{a.id}-{a.filename}"),
             })
         sent.append({
-            "gesprek": title_of(m.conversation),
+            "gesprek": title_of(m.conversation, user),
             "verstuurd_op": _when(m.created_at),
             "bewerkt_op": _when(m.edited_at),
             "verwijderd_op": _when(m.deleted_at),
@@ -338,7 +343,7 @@ def _messages(out: Export) -> dict:
             "bijlagen": files,
         })
     read = [
-        {"gesprek": title_of(conversation), "laatst_gelezen_op": _when(at)}
+        {"gesprek": title_of(conversation, user), "laatst_gelezen_op": _when(at)}
         for conversation, at in db.session.execute(
             select(Conversation, ReadState.updated_at)
             .join(ReadState, ReadState.conversation_id == Conversation.id)
@@ -346,7 +351,31 @@ def _messages(out: Export) -> dict:
             .order_by(ReadState.updated_at)
         )
     ]
-    return {"verstuurd": sent, "gelezen": read}
+    # The office's answers in the guardian's own office conversations are written to them
+    # alone: they are in the export too (signed as the guardian sees them).
+    answers = [
+        {
+            "gesprek": title_of(m.conversation, user),
+            "van": sender_name(m, user),
+            "verstuurd_op": _when(m.created_at),
+            "bewerkt_op": _when(m.edited_at),
+            "tekst": m.body,
+        }
+        for m in db.session.scalars(
+            select(Message)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(
+                Conversation.kind == ConversationKind.OFFICE,
+                Conversation.created_by_id == user.id,
+                or_(Message.author_id.is_(None), Message.author_id != user.id),
+                Message.deleted_at.is_(None),
+                Message.hidden_at.is_(None),
+            )
+            .options(selectinload(Message.author), selectinload(Message.conversation))
+            .order_by(Message.created_at, Message.id)
+        )
+    ]
+    return {"verstuurd": sent, "gelezen": read, "antwoorden_administratie": answers}
 
 
 def _photos(out: Export, children) -> list:
@@ -391,8 +420,7 @@ def _photos(out: Export, children) -> list:
     return result
 
 
-def write_zip(export: Export):
-    """The ZIP in an anonymous temporary file, positioned at its start; and its size."""
+def _write(archive: zipfile.ZipFile, export: Export, prefix: str = "") -> None:
     school = db.session.scalar(select(School))
     readme = render_template(
         "privacy/export_readme.txt",
@@ -402,18 +430,38 @@ def write_zip(export: Export):
         documents=export.documents,
         file_count=len(export.files),
     )
+    archive.writestr(f"{prefix}README.txt", readme)
+    for name, document in export.documents.items():
+        archive.writestr(prefix + name,
+                         json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    for arcname, path in export.files:
+        # JPEG, PDF and MP4 are compressed already: store them as they are.
+        archive.write(path, prefix + arcname, compress_type=zipfile.ZIP_STORED)
+
+
+def write_zip(export: Export):
+    """The ZIP in an anonymous temporary file, positioned at its start; and its size."""
     # Returned open: the caller sends it, and the response closes it.
     handle = tempfile.TemporaryFile()  # noqa: SIM115
     with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("README.txt", readme)
-        for name, document in export.documents.items():
-            archive.writestr(name, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
-        for arcname, path in export.files:
-            # JPEG, PDF and MP4 are compressed already: store them as they are.
-            archive.write(path, arcname, compress_type=zipfile.ZIP_STORED)
+        _write(archive, export)
     size = handle.tell()
     handle.seek(0)
     return handle, size
+
+
+def folder_names(guardians: list[User]) -> list[str]:
+    """One folder per guardian: their e-mail address (unique), safe as a file name."""
+    return [re.sub(r"[^A-Za-z0-9@._-]+", "_", g.email) + "/" for g in guardians]
+
+
+def _send(handle, size: int, name: str):
+    response = send_file(
+        handle, mimetype="application/zip", as_attachment=True, download_name=name, max_age=0,
+    )
+    response.content_length = size
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def download(user: User, *, by_admin: bool):
@@ -426,10 +474,33 @@ def download(user: User, *, by_admin: bool):
         + (" door de beheerder" if by_admin else " door de ouder zelf"),
     )
     db.session.commit()
-    response = send_file(
-        handle, mimetype="application/zip", as_attachment=True,
-        download_name=f"parro-gegevens-{today().isoformat()}.zip", max_age=0,
-    )
-    response.content_length = size
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return _send(handle, size, f"parro-gegevens-{today().isoformat()}.zip")
+
+
+def download_family(guardians: list[User], family_name: str):
+    """The exports of all guardians of a family in one ZIP, a folder each; logged per guardian.
+
+    Each folder is what that guardian downloads themselves: the children they share
+    appear in each, as in their own downloads.
+    """
+    handle = tempfile.TemporaryFile()  # noqa: SIM115
+    files = 0
+    with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("LEESMIJ.txt", render_template(
+            "privacy/family_export_readme.txt", guardians=guardians,
+            folders=folder_names(guardians), family_name=family_name, moment=now()))
+        for guardian, folder in zip(guardians, folder_names(guardians), strict=True):
+            export = collect(guardian)
+            files += len(export.files)
+            _write(archive, export, folder)
+    size = handle.tell()
+    handle.seek(0)
+    for guardian in guardians:
+        audit.record(
+            audit.EXPORT, target=guardian, by_admin=True, family=True,
+            summary=f"Gegevens van {guardian.email} gedownload door de beheerder"
+                    f" (gezin {family_name}, {len(guardians)} ouders)",
+        )
+    db.session.commit()
+    slug = re.sub(r"[^a-z0-9]+", "-", family_name.lower()).strip("-") or "gezin"
+    return _send(handle, size, f"parro-gezin-{slug}-{today().isoformat()}.zip")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..forms import ParroForm, single_line
 
@@ -43,3 +43,34 @@ def consent_form(topics, current: dict[int, bool | None]):
             ),
         )
     return ConsentForm()
+
+
+def field_name(student_id: int, topic_id: int) -> str:
+    return f"c_{student_id}_{topic_id}"
+
+
+def round_form(questions, topics):
+    """Every child's privacy questions on one page: yes or no for each, none ticked
+    beforehand; an answer already given this school year is filled in."""
+
+    class RoundForm(ParroForm):
+        pass
+
+    for child in questions:
+        for topic in topics:
+            setattr(RoundForm, field_name(child.student.id, topic.id), RadioField(
+                topic.name,
+                choices=[
+                    SelectChoice(YES, _l("Ja, ik geef toestemming")),
+                    SelectChoice(NO, _l("Nee, geen toestemming")),
+                ],
+                validators=[InputRequired(_l("Kies ja of nee."))],
+                default={True: YES, False: NO}.get(child.current.get(topic.id)),
+            ))
+    return RoundForm()
+
+
+class ReminderForm(ParroForm):
+    """Remind the guardians of one group (or of all groups: no group)."""
+
+    group_id = IntegerField(validators=[Optional()])

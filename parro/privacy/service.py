@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select, true
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, policy
 from ..clock import now
 from ..extensions import db
 from ..models import (
@@ -15,6 +17,9 @@ from ..models import (
     Consent,
     ConsentChange,
     ConsentTopic,
+    Group,
+    Guardianship,
+    Membership,
     PhotoTag,
     Post,
     School,
@@ -22,6 +27,7 @@ from ..models import (
     User,
 )
 from ..notifications import notify
+from ..sql import USER_ID, prebuilt
 
 
 def topics(school_id: int | None = None) -> list[ConsentTopic]:
@@ -54,39 +60,139 @@ def answers(student_ids) -> dict[tuple[int, int], Consent]:
     }
 
 
-def set_consent(student: Student, topic: ConsentTopic, given: bool, by: User) -> bool:
-    """Record an answer (and log it). Returns whether anything changed. Commits."""
+def year_answers(student_ids, year_id: int | None) -> dict[tuple[int, int], Consent]:
+    """(student id, topic id) -> the answer given (or confirmed) in this school year."""
+    return {key: c for key, c in answers(student_ids).items()
+            if year_id is not None and c.school_year_id == year_id}
+
+
+@dataclass
+class ChildQuestions:
+    """A guardian's child with a group this year, and the topics still open for it."""
+
+    student: Student
+    group: Group
+    open_topics: list[ConsentTopic]
+    # This year's answers by topic id, and last year's (a hint; never ticked beforehand).
+    current: dict[int, bool]
+    earlier: dict[int, bool]
+
+
+def questions_for(user: User) -> list[ChildQuestions]:
+    """Per child of `user` in a group this year: what is answered this year and what is open."""
+    year = policy.current_year()
+    children = [(s, g) for s, g in policy.family(user) if g is not None]
+    all_topics = topics()
+    if year is None or not children or not all_topics:
+        return []
+    given = answers(s.id for s, _g in children)
+    result = []
+    for student, group in children:
+        current, earlier = {}, {}
+        for topic in all_topics:
+            answer = given.get((student.id, topic.id))
+            if answer is None:
+                continue
+            if answer.school_year_id == year.id:
+                current[topic.id] = answer.given
+            else:
+                earlier[topic.id] = answer.given
+        result.append(ChildQuestions(
+            student, group, [t for t in all_topics if t.id not in current], current, earlier))
+    return result
+
+
+def has_open_questions(user: User) -> bool:
+    """Whether the yearly round still asks `user` something (one query for a guardian)."""
+    if not user.is_authenticated or not user.is_guardian:
+        return False
+    year = policy.current_year()
+    if year is None:
+        return False
+    return bool(db.session.scalar(_open_statement(), {"user_id": user.id, "year_id": year.id}))
+
+
+@prebuilt
+def _open_statement():
+    year_id = bindparam("year_id")
+    answered = (
+        select(Consent.id)
+        .where(Consent.student_id == Membership.student_id,
+               Consent.topic_id == ConsentTopic.id, Consent.school_year_id == year_id)
+        .exists()
+    )
+    return (
+        select(Membership.student_id)
+        .join(Guardianship, Guardianship.student_id == Membership.student_id)
+        .join(ConsentTopic, true())
+        .where(Guardianship.user_id == USER_ID, Membership.school_year_id == year_id,
+               ~answered)
+        .limit(1)
+    )
+
+
+def _record(student: Student, topic: ConsentTopic, given: bool, by: User, year_id,
+            current: Consent | None, moment) -> bool:
+    """Write one answer and its log line (no commit). False when nothing is new."""
+    if current is not None and current.given == given and current.school_year_id == year_id:
+        return False
+    withdrawn = current is not None and current.given and not given
+    if current is None:
+        db.session.add(Consent(student_id=student.id, topic_id=topic.id, given=given,
+                               changed_by_id=by.id, changed_at=moment, school_year_id=year_id))
+    else:
+        current.given, current.changed_by_id, current.changed_at = given, by.id, moment
+        current.school_year_id = year_id
+    db.session.add(ConsentChange(student_id=student.id, topic_id=topic.id, given=given,
+                                 changed_by_id=by.id, changed_at=moment))
+    audit.record(
+        audit.CONSENT_CHANGE, actor=by, target=student, topic_id=topic.id, given=given,
+        summary=f"{student.full_name}, {topic.name}: "
+                f"{'toestemming gegeven' if given else 'geen toestemming'}",
+    )
+    if withdrawn and topic.key == APP_PHOTOS:
+        tell_authors(student)
+    return True
+
+
+def set_answers(choices: dict[tuple[int, int], bool], by: User) -> int:
+    """Record answers, (student id, topic id) -> given, for this school year, in one
+    transaction; an unchanged answer of an earlier year is confirmed for this one.
+    Returns how many were new. Commits."""
+    if not choices:
+        return 0
+    year = policy.current_year()
+    year_id = year.id if year else None
+    by_id = {t.id: t for t in topics()}
+    student_ids = {sid for sid, _tid in choices}
+    students = {s.id: s for s in db.session.scalars(
+        select(Student).where(Student.id.in_(student_ids)))}
     for attempt in range(2):
-        current = db.session.scalar(
-            select(Consent).where(Consent.student_id == student.id, Consent.topic_id == topic.id)
-        )
-        if current is not None and current.given == given:
-            return False
-        withdrawn = current is not None and current.given and not given
+        given_now = answers(student_ids)
         moment = now()
-        if current is None:
-            db.session.add(Consent(student_id=student.id, topic_id=topic.id, given=given,
-                                   changed_by_id=by.id, changed_at=moment))
-        else:
-            current.given, current.changed_by_id, current.changed_at = given, by.id, moment
-        db.session.add(ConsentChange(student_id=student.id, topic_id=topic.id, given=given,
-                                     changed_by_id=by.id, changed_at=moment))
-        audit.record(
-            audit.CONSENT_CHANGE, actor=by, target=student, topic_id=topic.id, given=given,
-            summary=f"{student.full_name}, {topic.name}: "
-                    f"{'toestemming gegeven' if given else 'geen toestemming'}",
+        changed = sum(
+            _record(students[sid], by_id[tid], value, by, year_id, given_now.get((sid, tid)),
+                    moment)
+            for (sid, tid), value in sorted(choices.items())
         )
-        if withdrawn and topic.key == APP_PHOTOS:
-            tell_authors(student)
+        if not changed:
+            db.session.rollback()
+            return 0
         try:
             db.session.commit()
-            return True
+            return changed
         except IntegrityError:
             # The other guardian answered at the same moment: read their answer and retry.
             db.session.rollback()
             if attempt:
                 raise
-    return False
+    return 0
+
+
+def set_consent(student: Student, topic: ConsentTopic, given: bool, by: User) -> bool:
+    """Record one answer for this school year (and log it). Returns whether anything
+    changed. Commits."""
+    return set_answers({(student.id, topic.id): given}, by) > 0
 
 
 def tell_authors(student: Student) -> None:
@@ -127,3 +233,74 @@ def app_topic(school_id: int | None = None) -> ConsentTopic | None:
     if school_id is not None:
         query = query.where(ConsentTopic.school_id == school_id)
     return db.session.scalar(query.limit(1))
+
+
+@dataclass
+class GroupRound:
+    """One group in the yearly consent round: how many children are fully answered."""
+
+    group: Group
+    students: list[Student]
+    open_students: list[Student]
+
+    @property
+    def answered(self) -> int:
+        return len(self.students) - len(self.open_students)
+
+
+def round_overview() -> list[GroupRound]:
+    """Every group of this school year, with the children whose questions are still open."""
+    year = policy.current_year()
+    all_topics = topics()
+    if year is None:
+        return []
+    groups = list(db.session.scalars(
+        select(Group).where(Group.school_year_id == year.id).order_by(Group.grade, Group.name)))
+    members: dict[int, list[Student]] = {g.id: [] for g in groups}
+    for group_id, student in db.session.execute(
+        select(Membership.group_id, Student)
+        .join(Student, Student.id == Membership.student_id)
+        .where(Membership.school_year_id == year.id)
+        .order_by(Student.first_name, Student.last_name, Student.id)
+    ):
+        members.setdefault(group_id, []).append(student)
+    answered = dict(db.session.execute(
+        select(Consent.student_id, func.count(Consent.id))
+        .where(Consent.school_year_id == year.id,
+               Consent.topic_id.in_([t.id for t in all_topics]))
+        .group_by(Consent.student_id)
+    ).all())
+    return [
+        GroupRound(g, members[g.id],
+                   [s for s in members[g.id] if answered.get(s.id, 0) < len(all_topics)])
+        for g in groups
+    ]
+
+
+def remind(rounds: list[GroupRound]) -> int:
+    """Mail every guardian with an account of a child with open questions in these groups,
+    once, naming their children. Returns the number of mails. Commits."""
+    year = policy.current_year()
+    open_ids = {s.id for r in rounds for s in r.open_students}
+    if year is None or not open_ids:
+        return 0
+    children: dict[int, list[Student]] = {}
+    guardians: dict[int, User] = {}
+    for user, student in db.session.execute(
+        select(User, Student)
+        .join(Guardianship, Guardianship.user_id == User.id)
+        .join(Student, Student.id == Guardianship.student_id)
+        .where(Guardianship.student_id.in_(open_ids), User.active.is_(True),
+               User.disabled.is_(False))
+        .order_by(User.id, Student.first_name)
+    ):
+        guardians[user.id] = user
+        children.setdefault(user.id, []).append(student)
+    for user_id, user in guardians.items():
+        names = [s.first_name for s in children[user_id]]
+        notify(  # the school asks; no choice, like the other mail the school must send
+            user, None, _l("Privacyvoorkeuren voor schooljaar {year}: graag uw antwoord"),
+            "consent_reminder", name=user.display_name, year=year.name, children=names,
+        )
+    db.session.commit()
+    return len(guardians)

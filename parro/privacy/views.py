@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+import re
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -13,7 +16,7 @@ from ..extensions import db
 from ..models import APP_PHOTOS, ConsentChange, ConsentTopic, Group, Membership, Student
 from ..policy import current_school
 from . import bp, service
-from .forms import NO, YES, TopicForm, consent_form
+from .forms import NO, YES, ReminderForm, TopicForm, consent_form, field_name, round_form
 
 
 @bp.route("/onderwerpen", methods=["GET", "POST"])
@@ -60,18 +63,20 @@ def child(student_id: int):
     policy.require(policy.can_view_consent(current_user, student))
     topics = service.topics()
     answers = service.answers([student.id])
-    current = {t.id: answers[(student.id, t.id)].given if (student.id, t.id) in answers else None
-               for t in topics}
+    year = policy.current_year()
+    this_year = service.year_answers([student.id], year.id if year else None)
+    current = {t.id: this_year[(student.id, t.id)].given if (student.id, t.id) in this_year
+               else None for t in topics}
     may_change = policy.can_set_consent(current_user, student)
     form = consent_form(topics, current)
     if form.is_submitted():
         policy.require(may_change)
     if form.validate_on_submit():
-        changed = 0
-        for topic in topics:
-            value = getattr(form, f"topic_{topic.id}").data
-            if value in (YES, NO):
-                changed += service.set_consent(student, topic, value == YES, current_user)
+        changed = service.set_answers({
+            (student.id, topic.id): value == YES
+            for topic in topics
+            if (value := getattr(form, f"topic_{topic.id}").data) in (YES, NO)
+        }, current_user)
         flash(_("Uw keuzes zijn opgeslagen.") if changed else _("Er is niets veranderd."),
               "success")
         return redirect(url_for("privacy.child", student_id=student.id), 303)
@@ -87,7 +92,7 @@ def child(student_id: int):
     status = 422 if form.is_submitted() else 200
     return render_template(
         "privacy/child.html", student=student, topics=topics, answers=answers, form=form,
-        may_change=may_change, history=history,
+        may_change=may_change, history=history, year_id=year.id if year else None,
     ), status
 
 
@@ -105,7 +110,100 @@ def group(group_id: int):
             .order_by(Student.first_name, Student.last_name)
         )
     )
+    year = policy.current_year()
     return render_template(
         "privacy/group.html", group=group, students=students, topics=service.topics(),
-        answers=service.answers(s.id for s in students),
+        answers=service.answers(s.id for s in students), year_id=year.id if year else None,
+        may_run_round=policy.can_run_consent_round(current_user),
     )
+
+
+_FIELD = re.compile(r"c_(\d+)_(\d+)")
+
+
+@bp.app_context_processor
+def _round_card():
+    """`consent_open()` for the feed's first page: whether this year's questions wait."""
+
+    def consent_open() -> bool:
+        return service.has_open_questions(current_user)
+
+    return {"consent_open": consent_open}
+
+
+@bp.route("/keuzes", methods=["GET", "POST"])
+@login_required
+def mine():
+    """Ask a guardian every privacy question for each child, for this school year."""
+    policy.require(policy.can_answer_consent(current_user))
+    welcome = request.args.get("welkom") == "1"
+    questions = service.questions_for(current_user)
+    if welcome and not any(q.open_topics for q in questions):
+        return redirect(url_for("feed.index"), 303)  # nothing to ask after activation
+    topics = service.topics()
+    form = round_form(questions, topics)
+    if form.is_submitted():
+        # Only the own children's questions are on the page: an answer for any other
+        # child is refused, and nothing is stored.
+        own = {(q.student.id, t.id) for q in questions for t in topics}
+        for key in request.form:
+            match = _FIELD.fullmatch(key)
+            if match and (int(match[1]), int(match[2])) not in own:
+                abort(403)
+    if form.validate_on_submit():
+        choices = {
+            (q.student.id, t.id): form[field_name(q.student.id, t.id)].data == YES
+            for q in questions for t in topics
+        }
+        changed = service.set_answers(choices, current_user)
+        if welcome:
+            flash(_("Dank u wel. Uw keuzes zijn opgeslagen; u kunt ze altijd veranderen onder "
+                    "Mijn account."), "success")
+            return redirect(url_for("feed.index"), 303)
+        flash(_("Uw keuzes zijn opgeslagen.") if changed else _("Er is niets veranderd."),
+              "success")
+        return redirect(url_for("privacy.mine"), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "privacy/mine.html", questions=questions, topics=topics, form=form, welcome=welcome,
+        year=policy.current_year(), field_name=field_name,
+        open_count=sum(1 for q in questions if q.open_topics),
+    ), status
+
+
+@bp.route("/ronde")
+@login_required
+def round_overview():
+    """Show per group of this school year who has answered the privacy questions."""
+    policy.require(policy.can_run_consent_round(current_user))
+    rounds = service.round_overview()
+    return render_template(
+        "privacy/round.html", rounds=rounds, topics=service.topics(),
+        year=policy.current_year(), form=ReminderForm(),
+        open_total=sum(len(r.open_students) for r in rounds),
+    )
+
+
+@bp.post("/ronde/herinnering")
+@login_required
+def remind():
+    """Mail the guardians who have not answered yet, of one group or of all."""
+    policy.require(policy.can_run_consent_round(current_user))
+    form = ReminderForm()
+    if not form.validate_on_submit():
+        flash(_("Kies een groep."), "error")
+        return redirect(url_for("privacy.round_overview"), 303)
+    rounds = service.round_overview()
+    if form.group_id.data is not None:
+        rounds = [r for r in rounds if r.group.id == form.group_id.data]
+        if not rounds:
+            flash(_("Deze groep hoort niet bij dit schooljaar."), "error")
+            return redirect(url_for("privacy.round_overview"), 303)
+    sent = service.remind(rounds)
+    if sent:
+        flash(ngettext("Er is %(num)d herinnering verstuurd.",
+                       "Er zijn %(num)d herinneringen verstuurd.", sent), "success")
+    else:
+        flash(_("Er is niemand om aan te herinneren: alle ouders met een account hebben "
+                "geantwoord."), "info")
+    return redirect(url_for("privacy.round_overview"), 303)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, request, url_for
+from flask import Response, current_app, request, url_for
 
 from ..assets import IMMUTABLE, content_hash
 from ..policy import current_school
@@ -88,3 +88,17 @@ def stylesheet():
 def manifest():
     """Serve the web app manifest, so parents can add the app to their home screen."""
     return _cacheable(_manifest_body(), "application/manifest+json")
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """Serve the service worker from the root, so that its scope is the whole app.
+
+    It shows pushes and opens their page; it caches nothing (static/sw.js). `no-cache`:
+    a browser asks for a new version every time it checks, so a fix reaches every phone.
+    """
+    response = current_app.send_static_file("sw.js")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    response.mimetype = "text/javascript"
+    return response

@@ -261,3 +261,70 @@ document.addEventListener("htmx:afterSwap", function (event) {
   document.addEventListener("htmx:load", function (event) { update(event.detail.elt); });
   setInterval(update, 60000);
 })();
+
+// The photo viewer (templates/feed/photo.html): swipe left or right on the photo, or press
+// the arrow keys, for the next or previous photo; Escape closes it. Without JavaScript the
+// links do the same.
+(function () {
+  function go(viewer, which) {
+    var link = viewer.querySelector('[data-viewer="' + which + '"]');
+    if (link) window.location.assign(link.href);
+  }
+
+  function setUp(viewer) {
+    if (viewer.dataset.ready) return;
+    viewer.dataset.ready = "1";
+    var photo = viewer.querySelector(".photo-viewer-photo") || viewer;
+    var start = null;
+    photo.addEventListener("pointerdown", function (event) {
+      start = { x: event.clientX, y: event.clientY, id: event.pointerId };
+    });
+    photo.addEventListener("pointercancel", function () { start = null; });
+    photo.addEventListener("pointerup", function (event) {
+      if (!start || start.id !== event.pointerId) return;
+      var dx = event.clientX - start.x, dy = event.clientY - start.y;
+      start = null;
+      // A swipe: mostly sideways, and far enough not to be a tap.
+      if (Math.abs(dx) < 50 || Math.abs(dx) < 2 * Math.abs(dy)) return;
+      go(viewer, dx < 0 ? "next" : "prev");
+    });
+    // Dragging the image would start the browser's own drag and drop instead.
+    photo.addEventListener("dragstart", function (event) { event.preventDefault(); });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var viewer = document.querySelector("[data-photo-viewer]");
+    if (!viewer || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    var target = event.target;
+    if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) return;
+    var which = { ArrowRight: "next", ArrowLeft: "prev", Escape: "close" }[event.key];
+    if (!which) return;
+    event.preventDefault();
+    go(viewer, which);
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-photo-viewer]").forEach(setUp);
+  });
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail.elt;
+    if (root.querySelectorAll) root.querySelectorAll("[data-photo-viewer]").forEach(setUp);
+  });
+})();
+
+// The app icon's badge (Badging API, where the installed app supports it): the unread
+// counts of the navigation, on every page and after every count poll. A push sets it too
+// (static/sw.js); opening the app corrects it to the real number.
+(function () {
+  function update() {
+    if (!navigator.setAppBadge) return;
+    var counts = document.querySelectorAll("[id^='nav-count-'] .nav-count");
+    if (!document.getElementById("nav-poll") && !counts.length) return; // not logged in
+    var total = 0;
+    counts.forEach(function (el) { total += parseInt(el.textContent, 10) || 0; });
+    var done = total ? navigator.setAppBadge(total) : navigator.clearAppBadge();
+    if (done && done.catch) done.catch(function () {});
+  }
+  document.addEventListener("DOMContentLoaded", update);
+  document.addEventListener("htmx:afterSettle", update);
+})();

@@ -356,10 +356,10 @@ def test_staff_get_notices_only_during_their_hours(s):
 
 def test_members_can_switch_notices_off(s, client):
     login_as(client, s.eva)
-    page = client.get("/account/e-mailberichten")
+    page = client.get("/account/meldingen")
     assert page.status_code == 200
     assert re.search(r'<input checked id="chat-0"[^>]*value="direct"', page.get_data(as_text=True))
-    response = client.post("/account/e-mailberichten", data={"chat": "off"})
+    response = client.post("/account/meldingen", data={"chat": "off"})
     assert response.status_code == 303
     chat = select(NotificationChoice).where(NotificationChoice.category == "chat")
     assert fresh(chat).mail == "off"

@@ -11,7 +11,16 @@ from sqlalchemy import select
 from parro import clock
 from parro.demo import PASSWORD, create_demo  # noqa: F401 (PASSWORD: for the tests)
 from parro.extensions import db
-from parro.models import Activity, Conversation, Group, Post, PostGroup, SchoolYear, Student
+from parro.models import (
+    Activity,
+    Attachment,
+    Conversation,
+    Group,
+    Post,
+    PostGroup,
+    SchoolYear,
+    Student,
+)
 
 # A Tuesday morning in the school year, before school starts.
 TUESDAY_MORNING = datetime(2026, 11, 24, 7, 45, tzinfo=ZoneInfo("Europe/Amsterdam"))
@@ -23,9 +32,12 @@ class Demo:
     sem_id: int
     lotte_id: int
     sem_chat_id: int
+    office_chat_id: int
     conference3_id: int
     conference6_id: int
     group3_id: int
+    photo_url: str  # the photo viewer on a photo of group 3 (its children have consent)
+
 
 
 def load_demo() -> Demo:
@@ -45,15 +57,23 @@ def load_demo() -> Demo:
                                            Post.publish_at <= clock.now())
         .order_by(Post.publish_at.desc()))
     chat = db.session.scalar(select(Conversation).where(Conversation.student_id == sem.id))
+    office = db.session.scalar(select(Conversation).where(Conversation.office_key.is_not(None)))
     conferences = {
         a.title: a.id for a in db.session.scalars(
             select(Activity).where(Activity.title.like("Oudergesprekken groep %")))
     }
+    photo = db.session.scalar(
+        select(Attachment).join(PostGroup, PostGroup.post_id == Attachment.post_id)
+        .where(PostGroup.group_id == group3.id, PostGroup.publish_at <= clock.now(),
+               Attachment.kind == "photo")
+        .order_by(PostGroup.publish_at.desc(), Attachment.position))
     demo = Demo(
         post_id=post.id, sem_id=sem.id, lotte_id=lotte.id, sem_chat_id=chat.id,
+        office_chat_id=office.id,
         conference3_id=conferences["Oudergesprekken groep 3"],
         conference6_id=conferences["Oudergesprekken groep 6"],
         group3_id=group3.id,
+        photo_url=f"/groepen/bericht/{photo.post_id}/foto/{photo.id}?terug=/groepen/",
     )
     db.session.commit()
     return demo
@@ -79,9 +99,11 @@ def main_pages(role: str, demo: Demo) -> dict[str, str]:
     shared = {
         "groepen": "/groepen/",
         "bericht": f"/groepen/bericht/{demo.post_id}",
+        "foto": demo.photo_url,
         "activiteiten": "/activiteiten/",
         "account": "/account",
-        "e-mailberichten": "/account/e-mailberichten",
+        "meldingen": "/account/meldingen",
+        "meldingen-telefoon": "/account/meldingen-op-deze-telefoon",
         "help": "/help",
     }
     if role == "admin":
@@ -93,9 +115,13 @@ def main_pages(role: str, demo: Demo) -> dict[str, str]:
             "beheer": "/beheer/", "beheer-groepen": "/beheer/groepen",
             "beheer-leerlingen": "/beheer/leerlingen", "beheer-medewerkers": "/beheer/medewerkers",
             "beheer-ouders": "/beheer/ouders", "beheer-import": "/beheer/import",
-            "privacy-onderwerpen": "/privacy/onderwerpen",
+            "privacy-onderwerpen": "/privacy/onderwerpen", "privacy-ronde": "/privacy/ronde",
+            "absentie-telefonisch": "/absentie/telefonisch",
             "privacy-kind": f"/privacy/kind/{demo.sem_id}",
             "meldingen": "/beheer/meldingen", "logboek": "/beheer/logboek",
+            "gesprekken": "/gesprekken/",
+            "administratie-gesprek": f"/gesprekken/{demo.office_chat_id}",
+            "openingstijden": "/beheer/school/openingstijden",
         }
     chats = {"gesprekken": "/gesprekken/", "kindgesprek": f"/gesprekken/{demo.sem_chat_id}"}
     if role == "teacher":
@@ -107,6 +133,7 @@ def main_pages(role: str, demo: Demo) -> dict[str, str]:
             "absentie": "/absentie/overzicht",
             "beschikbaarheid": "/gesprekken/beschikbaarheid",
             "privacy-groep": f"/privacy/groep/{demo.group3_id}",
+            "absentie-telefonisch": "/absentie/telefonisch",
         }
     return {
         **shared, **chats,
@@ -115,6 +142,9 @@ def main_pages(role: str, demo: Demo) -> dict[str, str]:
         "agenda": "/activiteiten/agenda",
         "ziekmelden": "/absentie/",
         "privacy-kind": f"/privacy/kind/{demo.sem_id}",
+        "privacy-keuzes": "/privacy/keuzes",
         "mijn-meldingen": "/meldingen/",
+        "administratie": "/gesprekken/administratie",
+        "administratie-gesprek": f"/gesprekken/{demo.office_chat_id}",
         "melden": f"/meldingen/groepsbericht/{demo.post_id}",
     }
