@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 
-.PHONY: install catalogs run test vnu lint demo translations bench bench-uploads screenshots audit clean
+.PHONY: install catalogs run test vnu lint demo translations bench bench-uploads bench-rush screenshots audit clean
 
 install: $(VENV)/.installed
 
@@ -65,6 +65,11 @@ bench: install catalogs
 # upload (bench/uploads.py); DB and BENCH_DATABASE_URL as for `make bench`.
 bench-uploads: install catalogs
 	$(BIN)/python bench/uploads.py $(if $(filter postgresql,$(DB)),--database-url $(BENCH_DATABASE_URL))
+
+# The conference rush: 300 families open a conference round and book one slot each within
+# a minute, under gunicorn (bench/rush.py); DB and BENCH_DATABASE_URL as for `make bench`.
+bench-rush: install catalogs
+	$(BIN)/python bench/rush.py $(if $(filter postgresql,$(DB)),--database-url $(BENCH_DATABASE_URL)) $(BENCH_ARGS)
 
 # Every main page per role at 360 and 1280 px (build/screenshots/) and README's
 # phone pictures (docs/screenshots/); see tools/screenshots.py.

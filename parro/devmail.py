@@ -38,7 +38,8 @@ push_bp = Blueprint("devpush", __name__, url_prefix="/dev/push")
 @push_bp.route("/")
 def push_index():
     """List the pushes the demo queued and sent, with their device, newest first."""
-    from .auth.devices import describe
+    from . import push
+    from .auth.push_views import device_name
     from .models import PushMessage, PushSubscription
 
     policy.require(policy.can_use_push_viewer(current_user))
@@ -48,4 +49,26 @@ def push_index():
         .options(joinedload(PushSubscription.user))
         .order_by(PushMessage.id.desc()).limit(100)
     ).all()
-    return render_template("devmail/pushes.html", rows=rows, describe=describe)
+    decrypted: dict[int, dict] = {}
+    for device in {d for _, d in rows}:
+        decrypted.update(push.demo_received(device))
+    return render_template("devmail/pushes.html", rows=rows, describe=device_name,
+                           decrypted=decrypted)
+
+
+@push_bp.post("/telefoon")
+def add_phone():
+    """Add a demo phone to the user's devices: pushes to it are decrypted here."""
+    from flask import flash, redirect, url_for
+    from flask_babel import gettext as _
+
+    from . import push
+    from .forms import EmptyForm
+    from .security import current_session_id
+
+    policy.require(policy.can_add_demo_phone(current_user))
+    if EmptyForm().validate_on_submit() and current_session_id() is not None:
+        push.add_demo_phone(current_user, current_session_id())
+        db.session.commit()
+        flash(_("De demo-telefoon staat in de lijst. Stuur hem een testmelding."), "success")
+    return redirect(url_for("auth.push_devices"), 303)

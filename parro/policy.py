@@ -334,6 +334,11 @@ def can_use_push_viewer(user: User) -> bool:
         user.is_authenticated and user.is_admin)
 
 
+def can_add_demo_phone(user: User) -> bool:
+    """Demo mode: anyone logged in may add a phone that needs no real push service."""
+    return bool(current_app.config["DEMO"]) and user.is_authenticated
+
+
 # -- absence (absentie) ---------------------------------------------------------
 
 
@@ -445,6 +450,12 @@ def takes_part(student: Student, activity) -> bool:
 
 def can_act_for_child(user: User, activity, student: Student) -> bool:
     """Book or answer for this child: its guardian, or staff of the activity."""
+    if user.is_authenticated and user.is_guardian:
+        # The same question answered from the family's one query of the request
+        # (a guardian manages no activity): their own child, in one of its groups.
+        return any(child.id == student.id and group is not None
+                   and group.id in activity_group_ids(activity)
+                   for child, group in family(user))
     return takes_part(student, activity) and (
         is_guardian_of(user, student) or can_manage_activity(user, activity)
     )
@@ -565,11 +576,8 @@ def member_conversation_ids(user_id: int):
         .join(TeacherAssignment, TeacherAssignment.group_id == Membership.group_id)
         .where(TeacherAssignment.user_id == user_id, Membership.school_year_id.in_(current))
     )
-    as_participant = (
-        select(Conversation.id)
-        .join(Participant, Participant.conversation_id == Conversation.id)
-        .where(Participant.user_id == user_id, Conversation.kind == ConversationKind.GROUP)
-    )
+    # Only staff-started chats have participants: found from the user's index alone.
+    as_participant = select(Participant.conversation_id).where(Participant.user_id == user_id)
     as_office_writer = select(Conversation.id).where(
         Conversation.kind == ConversationKind.OFFICE, Conversation.created_by_id == user_id,
         _office_writer(user_id),

@@ -458,6 +458,8 @@ def request_for(device: PushSubscription, message: PushMessage) -> tuple[dict, b
 
 def deliver(http: requests.Session, device: PushSubscription, message: PushMessage) -> Outcome:
     """Send one push; never raises for what the network or the service does."""
+    if device.endpoint.startswith(DEMO_ENDPOINT) and current_app.config["DEMO"]:
+        return _deliver_to_demo_phone(device, message)
     try:
         check_endpoint(device.endpoint)
     except Refused as exc:
@@ -474,6 +476,69 @@ def deliver(http: requests.Session, device: PushSubscription, message: PushMessa
     if response.status_code == 429:
         outcome.retry_after = _retry_after(response.headers.get("Retry-After"))
     return outcome
+
+
+# -- the demo phone: a push service and a phone in this process (demo mode only) --------------
+
+DEMO_ENDPOINT = "https://demo-telefoon.parro.invalid/"
+
+
+def _demo_folder() -> Path:
+    return Path(current_app.instance_path) / "demo_push"
+
+
+def add_demo_phone(user: User, session_id: int) -> PushSubscription:
+    """A phone for the demo without a real push service (the caller commits).
+
+    Its private key stays in instance/demo_push/: the sender encrypts each push for it
+    as for any phone and signs it with VAPID, and "delivers" it by decrypting it here;
+    the push viewer (/dev/push/) shows what the phone would show.
+    """
+    token = base64.urlsafe_b64encode(os.urandom(12)).decode()
+    key = ec.generate_private_key(ec.SECP256R1())
+    auth = os.urandom(16)
+    folder = _demo_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat
+
+    (folder / f"{token}.pem").write_bytes(key.private_bytes(
+        Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    (folder / f"{token}.auth").write_bytes(auth)
+    raw = key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    return subscribe(user, session_id, Subscription(
+        DEMO_ENDPOINT + token, base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        base64.urlsafe_b64encode(auth).decode().rstrip("=")), "parro demo-telefoon")
+
+
+def _deliver_to_demo_phone(device: PushSubscription, message: PushMessage) -> Outcome:
+    import http_ece
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    token = device.endpoint[len(DEMO_ENDPOINT):]
+    folder = _demo_folder()
+    try:
+        key = load_pem_private_key((folder / f"{token}.pem").read_bytes(), None)
+        auth = (folder / f"{token}.auth").read_bytes()
+    except (OSError, ValueError):
+        return Outcome(status=410)  # its key is gone: as a push service says of a lost phone
+    headers, body = request_for(device, message)
+    if not Vapid02.verify(headers["Authorization"]):
+        return Outcome(status=401, error="401: VAPID signature")
+    plain = http_ece.decrypt(body, private_key=key, auth_secret=auth, version="aes128gcm")
+    with (folder / f"{token}.received").open("a", encoding="utf-8") as log:
+        log.write(json.dumps({"id": message.id, "payload": json.loads(plain)}) + "\n")
+    return Outcome(status=201)
+
+
+def demo_received(device: PushSubscription) -> dict[int, dict]:
+    """What the demo phone decrypted, by push id (the push viewer shows it)."""
+    if not device.endpoint.startswith(DEMO_ENDPOINT):
+        return {}
+    path = _demo_folder() / f"{device.endpoint[len(DEMO_ENDPOINT):]}.received"
+    if not path.exists():
+        return {}
+    lines = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
+    return {line["id"]: line["payload"] for line in lines}
 
 
 def _record(message_id: int, outcome: Outcome) -> str:
@@ -542,11 +607,33 @@ def send_pending(limit: int = BATCH, http: requests.Session | None = None) -> di
     return counts
 
 
+KEEP = timedelta(days=7)  # delivered or given-up pushes are kept this long (the demo viewer)
+_tidied = {"at": None}  # when this process last tidied
+
+
+def tidy() -> int:
+    """Delete pushes delivered or given up more than KEEP ago (at most hourly per process).
+
+    A push holds a name and a first line: it is not kept longer than its delivery needs.
+    """
+    moment, last = now(), _tidied["at"]
+    if last is not None and last <= moment < last + timedelta(hours=1):
+        return 0
+    _tidied["at"] = moment
+    with writer_transactions():
+        cut = moment - KEEP
+        done = db.session.execute(delete(PushMessage).where(
+            or_(PushMessage.sent_at < cut, PushMessage.failed_at < cut))).rowcount
+        db.session.commit()
+    return done
+
+
 def send_all(http: requests.Session | None = None) -> dict[str, int]:
     """Deliver everything due now (the sender thread, the CLI and tests): first the
     summaries of what was held for users whose hours began (parro.push_hours), then
     every due push."""
     push_hours.send_summaries(push_now)
+    tidy()
     total = {"sent": 0, "retry": 0, "failed": 0, "gone": 0}
     while True:
         counts = send_pending(http=http)

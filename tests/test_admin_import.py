@@ -161,7 +161,7 @@ def test_confirm_imports_everything_in_one_go(app, admin_client):
     assert ("Import in 2026-2027 klaar: 3 nieuwe leerlingen, 0 gewijzigd, 0 ongewijzigd, "
             "1 nieuwe groepen, 3 nieuwe ouderaccounts, 4 ouders gekoppeld.") in text
     assert "Er zijn geen uitnodigingen verstuurd" in text
-    assert "Nodig alle ouders zonder account uit" in text
+    assert "de knop ‘Uitnodigen: alle ouders zonder account’" in text
 
     db.session.expire_all()
     students = {s.student_number: s for s in db.session.scalars(select(Student))}

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
 
+from parro import clock
 from parro.admin.service import moved_up_name
 from parro.extensions import db
 from parro.models import Group, Membership, SchoolYear, TeacherAssignment
@@ -26,8 +27,9 @@ from .helpers import login_as, text_of
 # The `browser` and `admin_client` fixtures.
 pytest_plugins = ["tests.admin_helpers"]
 
+# "early": the box that confirms moving on before the current year (to 31 July 2027) ends.
 NEXT_YEAR = {"name": "2027-2028", "starts_on": "2027-08-01", "ends_on": "2028-07-31",
-             "mode": "move", "make_current": "y"}
+             "mode": "move", "make_current": "y", "early": "y"}
 
 
 def school_with_groups():
@@ -280,3 +282,68 @@ def test_without_a_current_year_there_is_nothing_to_roll_over(app, admin_client)
     response = admin_client.post("/beheer/overgang/bevestigen", data=NEXT_YEAR)
     assert response.status_code == 422
     assert db.session.scalar(select(func.count(SchoolYear.id))) == 1
+
+
+def at_day(admin_client, moment: datetime) -> None:
+    """Move the clock, and log the office in again (a login ages with the clock)."""
+    from parro.models import Role, User
+
+    clock.set_now(moment)
+    login_as(admin_client, db.session.scalar(select(User).where(User.role == Role.ADMIN)))
+
+
+def test_before_the_year_ends_it_warns_and_asks_for_a_yes(app, admin_client):
+    at_day(admin_client, datetime(2027, 6, 1, 9, 0, tzinfo=UTC))
+    school_with_groups()
+    assert "Let op: schooljaar 2026-2027 loopt nog tot en met 31 juli 2027." in text_of(
+        admin_client.get("/beheer/overgang"))
+    data = {k: v for k, v in NEXT_YEAR.items() if k != "early"}
+    preview = admin_client.post("/beheer/overgang", data=data)
+    text = text_of(preview)
+    assert ("Let op: schooljaar 2026-2027 is nog niet voorbij: het loopt tot en met "
+            "31 juli 2027.") in text
+    assert "Ik weet dat 2026-2027 nog niet voorbij is en wil nu overgaan naar 2027-2028" in text
+    # Without the yes: refused, said at the box, nothing made.
+    response = admin_client.post("/beheer/overgang/bevestigen", data=data)
+    assert response.status_code == 422
+    assert ("Schooljaar 2026-2027 loopt nog tot en met 31 juli 2027. Vink aan dat u toch nu "
+            "wilt overgaan") in text_of(response)
+    assert db.session.scalar(select(func.count(SchoolYear.id))) == 1
+    # Preparing the year without making it current needs no yes.
+    preview = admin_client.post("/beheer/overgang", data={**data, "make_current": ""})
+    assert "Ik weet dat" not in text_of(preview)
+    assert "Schooljaar 2026-2027 loopt nog tot en met 31 juli 2027 en blijft tot dan" in \
+        text_of(preview)
+    # With it: the new year begins.
+    response = admin_client.post("/beheer/overgang/bevestigen", data=NEXT_YEAR)
+    assert response.status_code == 303
+    assert groups_of("2027-2028") == {"Groep 4": 4, "4A": 4}
+
+
+def test_after_the_year_ended_no_yes_is_asked(app, admin_client):
+    at_day(admin_client, datetime(2027, 8, 2, 9, 0, tzinfo=UTC))
+    school_with_groups()
+    data = {k: v for k, v in NEXT_YEAR.items() if k != "early"}
+    assert "Let op" not in text_of(admin_client.get("/beheer/overgang"))
+    preview = admin_client.post("/beheer/overgang", data=data)
+    assert "Let op" not in text_of(preview) and "Ik weet dat" not in text_of(preview)
+    assert admin_client.post("/beheer/overgang/bevestigen", data=data).status_code == 303
+
+
+def test_the_preview_names_the_groups_created_and_left_empty(app, admin_client):
+    g1 = make_group("Groep 1", grade=1)
+    make_student(g1)
+    make_group("Groep 2", grade=2)  # nobody in it: the new groep 3 stays empty
+    g3 = make_group("Groep 3", grade=3)
+    make_student(g3)
+    make_group("Groep 5/6", grade=None)
+    db.session.commit()
+    text = text_of(admin_client.post("/beheer/overgang", data=NEXT_YEAR))
+    assert "Groepen in 2027-2028" in text
+    assert "Aangemaakt, met hun leerlingen: Groep 2, Groep 4." in text
+    assert "Aangemaakt maar leeg (er zit nu niemand in de groep eronder): Groep 3." in text
+    assert "Geen groep voor leerjaar 1: daar gaat niemand naartoe." in text
+    assert "Niet aangemaakt (geen leerjaar): Groep 5/6." in text
+    text = text_of(admin_client.post("/beheer/overgang", data={**NEXT_YEAR, "mode": "empty"}))
+    assert ("Er worden geen groepen aangemaakt: 2027-2028 blijft leeg tot u de nieuwe indeling "
+            "importeert.") in text

@@ -195,6 +195,7 @@ ROUTES = {
     # the school's colour, the manifest and the help page: for everyone, logged in or not
     "theme.stylesheet": ("GET", lambda w: {}, ALL, None),
     "theme.manifest": ("GET", lambda w: {}, ALL, None),
+    "theme.favicon": ("GET", lambda w: {}, ALL, None),
     "theme.service_worker": ("GET", lambda w: {}, ALL, None),
     "help.index": ("GET", lambda w: {}, ALL, None),
     # The installed app's start URL: the login form, the morning overview or the feed.
@@ -251,6 +252,8 @@ ROUTES = {
     # The push viewer (demo mode): from the machine itself (the test client is 127.0.0.1)
     # or for an admin (tests/test_push.py).
     "devpush.push_index": ("GET", lambda w: {}, ALL, None),
+    # Demo mode: anyone logged in adds a phone that needs no real push service.
+    "devpush.add_phone": ("POST", lambda w: {}, only(*ROLES[1:], ok=303, anonymous=403), {}),
     "feed.index": ("GET", lambda w: {}, signed_in(), None),
     "feed.group": (
         "GET",
@@ -371,7 +374,7 @@ ROUTES = {
     "admin.rollover_confirm": (
         "POST", lambda w: {}, only("admin", ok=303),
         {"name": "2027-2028", "starts_on": "2027-08-01", "ends_on": "2028-07-31",
-         "mode": "move", "make_current": "y"},
+         "mode": "move", "make_current": "y", "early": "y"},
     ),
     # -- activities: roles act in order, so a later role may find the booking gone (404)
     # or the child booked already (422); who else may not is checked by the .ics rows,

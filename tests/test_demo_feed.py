@@ -47,3 +47,20 @@ def test_demo_has_a_feed_with_photos_likes_consent_and_a_newsletter(app, tmp_pat
     [pdf] = newsletter.attachments
     assert media.path_for(pdf.key, "file").read_bytes().startswith(b"%PDF-")
     db.session.rollback()
+
+
+def test_demo_messages_are_written_by_day(app, tmp_path):
+    """Chat messages and consent answers of the demo at daytime hours, not at night."""
+    from datetime import UTC, datetime
+
+    from parro import clock
+    from parro.models import ConsentChange, Message
+
+    app.config["MEDIA_PATH"] = str(tmp_path / "media")
+    clock.set_now(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))  # a Tuesday, 10:00 at school
+    create_demo()
+    moments = list(db.session.scalars(select(Message.created_at)))
+    moments += list(db.session.scalars(select(ConsentChange.changed_at)))
+    assert len(moments) > 100
+    hours = {m.astimezone(clock.school_tz()).hour for m in moments}
+    assert min(hours) >= 7 and max(hours) <= 21, sorted(hours)

@@ -238,6 +238,12 @@ def test_an_imported_account_is_invited_with_a_link(app, client):
     assert response.status_code == 303
     assert len(mails_to("import@example.org")) == 1
     assert "Beste Ilse Import" in mails_to("import@example.org")[0].body_text
+    # The first invitation: no word about earlier links, there are none.
+    page = text_of(client.get(response.headers["Location"]))
+    assert "De uitnodiging is verstuurd naar import@example.org." in page
+    assert "Eerdere links" not in page
+    response = post(client, f"/leerlingen/{w.student.id}/uitnodigen/{imported.id}/opnieuw")
+    assert "Eerdere links werken niet meer." in text_of(client.get(response.headers["Location"]))
 
 
 def test_resend_from_the_student_page_revokes_the_old_link(app, client):

@@ -32,7 +32,7 @@ from .factories import (
     make_teacher,
     make_volunteer,
 )
-from .helpers import count_queries, login_as
+from .helpers import count_queries, login_as, text_of
 
 MONDAY = datetime(2027, 3, 1, 9, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 HX = {"HX-Request": "true"}
@@ -207,6 +207,11 @@ def test_a_guardian_counts_what_waits_for_their_answer(make_client, w):
     db.session.commit()
     eva = signed_in(make_client, w.eva)
     assert nav_count(page(eva), "activities") == "2 activiteiten wachten op u"
+    # The page lists as waiting exactly what the menu counts; the volunteer call apart.
+    listed = text_of(eva.get("/activiteiten/"))
+    waiting, rest = listed.split("Ook open (niet verplicht)")
+    assert "Wacht op u 2 " in waiting and waiting.count("tot ") == 2
+    assert "Hulpouders gezocht" in rest
 
     db.session.add(Response(activity_id=invitation.id, student_id=w.lisa.id, answer=Answer.YES,
                             people=2, answered_by_id=w.eva.id))
@@ -224,6 +229,10 @@ def test_staff_count_the_activities_they_manage_that_are_open(make_client, w):
     anna, admin = signed_in(make_client, w.anna), signed_in(make_client, w.admin)
     assert nav_count(page(anna), "activities") == "1 lopende activiteit"
     assert nav_count(page(admin), "activities") == "2 lopende activiteiten"
+    # The page lists as open exactly what the menu counts.
+    listed = text_of(anna.get("/activiteiten/"))
+    assert "Open 1 " in listed and "Nog niet open 1 " in listed and "Gesloten 1 " in listed
+    assert "Open 2 " in text_of(admin.get("/activiteiten/"))
 
 
 # -- cost ---------------------------------------------------------------------------------

@@ -309,6 +309,9 @@ def test_resend_and_disable_from_the_guardian_page(app, client):
     response = post(client, f"/beheer/accounts/{pending_id}/uitnodiging")
     assert response.headers["Location"] == f"/beheer/ouders/{pending_id}"
     assert len(mails_to("pending@example.org")) == 1
+    page = text_of(client.get(response.headers["Location"]))
+    assert "De uitnodiging is verstuurd naar pending@example.org." in page
+    assert "Eerdere links" not in page
 
     post(client, f"/beheer/accounts/{pending_id}/uitschakelen")
     assert reload(pending_id).disabled

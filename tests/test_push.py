@@ -16,6 +16,7 @@ from parro.notifications import CHAT, GROUP_POSTS, IMPORTANT_POSTS
 from parro.security import hash_token, new_token
 
 from .factories import (
+    make_admin,
     make_chat,
     make_group,
     make_guardian,
@@ -672,3 +673,67 @@ def test_the_push_viewer_is_for_loopback_or_an_admin(client, family):
     login_as(client, parent)
     assert client.get("/dev/push/").status_code == 200  # the test client is 127.0.0.1
     assert client.get("/dev/push/", environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 403
+
+
+def test_the_demo_phone_decrypts_what_it_is_sent(browser, app, family):
+    """Demo mode without a real push service: the pushes are encrypted and VAPID-signed as
+    for any phone, decrypted by the demo phone and shown, decrypted, in the push viewer."""
+    _, _, parent = family
+    login_as(browser, parent)
+    page = browser.post("/dev/push/telefoon", follow_redirects=True).get_data(as_text=True)
+    assert "De demo-telefoon staat in de lijst" in page and "Demo-telefoon" in page
+    device = db.session.scalar(select(PushSubscription))
+    assert device.endpoint.startswith(push.DEMO_ENDPOINT)
+    browser.post(f"/account/meldingen-op-deze-telefoon/{device.id}/testmelding")
+    assert push.send_all()["sent"] == 1
+    [decrypted] = push.demo_received(device).values()
+    assert decrypted["title"] == "Testmelding van parro"
+    page = browser.get("/dev/push/").get_data(as_text=True)
+    assert "ontsleuteld door de telefoon" in page and "Demo-telefoon" in page
+
+
+def test_there_is_no_demo_phone_outside_demo_mode(make_client, family, service):
+    _, _, parent = family
+    phone = make_client(DEMO=False)
+    login_as(phone, parent)
+    assert phone.post("/dev/push/telefoon").status_code == 404
+    assert "Demo-telefoon toevoegen" not in phone.get(
+        "/account/meldingen-op-deze-telefoon").get_data(as_text=True)
+
+
+def test_delivered_pushes_are_deleted_after_a_week(app, service, family):
+    _, _, parent = family
+    device, _ = device_for(parent, service)
+    _queued(parent, device)
+    push.send_all()
+    assert _count(PushMessage) == 1
+    clock.set_now(SCHOOL_MORNING + push.KEEP + timedelta(hours=2))
+    _queued(parent, device, "Nieuw")  # waiting: stays
+    assert push.tidy() == 1
+    assert [m.payload["title"] for m in db.session.scalars(select(PushMessage))] == ["Nieuw"]
+
+def test_an_office_answer_is_pushed_signed_de_administratie(app, service, family):
+    """Office conversations (issue 19, point 3): the guardian and every admin, never the
+    admin's name to the guardian."""
+    from parro.chat import service as chat
+
+    group, teacher, parent = family
+    admin = make_admin(name="Lies Admin")
+    db.session.commit()
+    _, parent_phone = device_for(parent, service)
+    _, admin_phone = device_for(admin, service)
+    _, teacher_phone = device_for(teacher, service)
+    for user in (parent, admin, teacher):
+        push_on(user, CHAT)
+    conversation = chat.write_to_office(parent, None, "Wij zijn verhuisd.")
+    push.send_all()
+    assert [p["title"] for p in service.payloads(admin_phone)] == [
+        "Nieuw bericht van Sanne de Vries"]
+    make_message(conversation, admin, "Dank u, aangepast.")
+    db.session.commit()
+    push.send_all()
+    assert service.payloads(parent_phone) == [{
+        "title": "Nieuw bericht van De administratie", "body": "Dank u, aangepast.",
+        "url": f"/gesprekken/{conversation.id}", "tag": f"gesprek-{conversation.id}",
+    }]
+    assert service.payloads(teacher_phone) == []  # not in the conversation

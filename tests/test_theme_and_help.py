@@ -239,3 +239,11 @@ def test_error_pages_are_in_the_layout_and_the_users_language(make_app, app, peo
     assert f"<h1>{title}</h1>" in html
     assert 'class="topbar"' in html and 'id="main"' in html and 'href="/help"' in html
     assert "boom" not in html
+
+
+def test_favicon_ico_is_served_to_browsers_that_ask_for_it(app, client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.mimetype == "image/vnd.microsoft.icon"
+    assert response.get_data()[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert response.headers["Cache-Control"] == "public, max-age=86400"

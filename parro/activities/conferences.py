@@ -9,12 +9,14 @@ from datetime import date, datetime, time, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import policy
 from ..clock import now, school_tz
+from ..database import end_reads, writer_transactions
 from ..extensions import db
 from ..models import (
     Activity,
@@ -27,6 +29,7 @@ from ..models import (
     User,
 )
 from ..notifications import ACTIVITIES, notify
+from ..sql import USER_ID, prebuilt
 from .common import (
     ActivityError,
     PlanError,
@@ -165,11 +168,50 @@ def slot_taken_message() -> str:
 
 
 def is_separate(activity: Activity, student: Student) -> bool:
-    return db.session.scalar(
-        select(SeparateBookings.id).where(
-            SeparateBookings.activity_id == activity.id, SeparateBookings.student_id == student.id
-        )
-    ) is not None
+    """Does each guardian of the child book on their own (activity.separate, loaded with it)?"""
+    return any(row.student_id == student.id for row in activity.separate)
+
+
+@prebuilt
+def _slots_with_bookings():
+    return (
+        select(Slot, Booking)
+        .outerjoin(Booking, Booking.slot_id == Slot.id)
+        .where(Slot.activity_id == bindparam("activity_id"))
+        .order_by(Slot.starts_at)
+    )
+
+
+def load_slots(activity: Activity) -> list[Slot]:
+    """The round's slots, each with its booking or None, in one statement (a selectinload
+    of slots and bookings is two, and builds its statement anew every time).
+
+    The guardian's page and a booking need no more: who booked is the teacher's to see
+    (common.preload). Nothing is read again while they stay loaded in this transaction.
+    """
+    if "slots" not in inspect(activity).unloaded:
+        slots = activity.slots
+        if all("booking" not in inspect(slot).unloaded for slot in slots):
+            return slots
+    slots = []
+    for slot, booking in db.session.execute(_slots_with_bookings(), {"activity_id": activity.id}):
+        set_committed_value(slot, "booking", booking)
+        if booking is not None:
+            set_committed_value(booking, "slot", slot)
+        slots.append(slot)
+    set_committed_value(activity, "slots", slots)
+    return slots
+
+
+def booking_in(activity: Activity, student: Student, guardian: User | None) -> Booking | None:
+    """booking_for() from the slots as loaded (load_slots): no statement of its own."""
+    guardian_id = guardian.id if guardian is not None else None
+    for slot in load_slots(activity):
+        booking = slot.booking
+        if booking is not None and (booking.student_id, booking.guardian_id) == (
+                student.id, guardian_id):
+            return booking
+    return None
 
 
 def booking_for(activity: Activity, student: Student, guardian: User | None) -> Booking | None:
@@ -188,7 +230,7 @@ def _party(user: User, activity: Activity, student: Student, guardian: User | No
     """Whose booking this is: None for the whole family, or one guardian when separate."""
     if not is_separate(activity, student):
         return None
-    if policy.is_guardian_of(user, student):
+    if student.id in policy.own_children_ids(user):
         return user
     if guardian is None or not policy.is_guardian_of(guardian, student):
         raise ActivityError(
@@ -210,25 +252,34 @@ def _check_slot(slot: Slot, keep: Booking | None = None) -> None:
 
 
 def book(user: User, slot: Slot, student: Student, guardian: User | None = None) -> Booking:
-    """Book the slot for the child; the policy has said the user may."""
+    """Book the slot for the child; the policy has said the user may.
+
+    Checked from what the request read (load_slots), then written in a writer's
+    transaction of its own (the booking view reads first, database.reads_first): a
+    refused booking, the usual answer when a round opens, never waits for or holds
+    SQLite's write lock. A family that was faster in between is caught by the
+    database's unique constraints (one booking per slot, one per child or guardian).
+    """
     activity = slot.activity
     check_open(user, activity)
     party = _party(user, activity, student, guardian)
-    existing = booking_for(activity, student, party)
+    existing = booking_in(activity, student, party)
     if existing is not None:
         raise ActivityError(_already_booked(student, existing))
     _check_slot(slot)
-    for_family = not policy.is_guardian_of(user, student)
-    booking = Booking(
-        slot=slot, student=student, guardian_id=party.id if party else None,
-        booked_by_id=user.id,
-    )
-    db.session.add(booking)
+    for_family = student.id not in policy.own_children_ids(user)
+    end_reads(db.session())
     try:
-        db.session.flush()
-        if for_family:
-            _notify(booking, "activity_booked")
-        db.session.commit()
+        with writer_transactions():
+            booking = Booking(
+                slot=slot, student=student, guardian_id=party.id if party else None,
+                booked_by_id=user.id,
+            )
+            db.session.add(booking)
+            db.session.flush()
+            if for_family:
+                _notify(booking, "activity_booked")
+            _commit_keeping_loaded()
     except IntegrityError:
         db.session.rollback()
         # Someone was faster. Which constraint refused: the child's one booking, or the slot?
@@ -237,6 +288,17 @@ def book(user: User, slot: Slot, student: Student, guardian: User | None = None)
             raise ActivityError(_already_booked(student, existing)) from None
         raise ActivityError(slot_taken_message()) from None
     return booking
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit, and keep what is loaded as written: the confirmation shows the slot's time
+    and the child's name, which expiring would read again."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def _already_booked(student: Student, booking: Booking) -> str:
@@ -358,6 +420,9 @@ def guardians_of_booking(booking: Booking) -> list[User]:
 @dataclass
 class SlotView:
     slot: Slot
+    time: str = ""  # "15:20" at school
+    bookable: bool = False  # free and still to come
+    label: str = ""  # "Kies 15:20", when bookable
     hint: str | None = None  # "sluit aan op uw gesprek voor Lotte om 15:20"
     clash: str | None = None  # "tegelijk met uw gesprek voor Lotte om 15:20"
 
@@ -366,19 +431,24 @@ def my_bookings(user: User) -> list[Booking]:
     """Every conference booking of this guardian's children that the guardian shares."""
     if not user.is_authenticated or not user.is_guardian:
         return []
-    return list(
-        db.session.scalars(
-            select(Booking)
-            .join(Guardianship, Guardianship.student_id == Booking.student_id)
-            .join(Slot, Slot.id == Booking.slot_id)
-            .where(
-                Guardianship.user_id == user.id,
-                (Booking.guardian_id.is_(None)) | (Booking.guardian_id == user.id),
-            )
-            .options(selectinload(Booking.slot), selectinload(Booking.student),
-                     selectinload(Booking.activity))
-            .order_by(Slot.starts_at)
+    return list(db.session.scalars(_my_bookings(), {"user_id": user.id}))
+
+
+@prebuilt
+def _my_bookings():
+    # One statement with the slot, child and round of each booking (selectinloads were
+    # three more, and built anew on every page).
+    return (
+        select(Booking)
+        .join(Guardianship, Guardianship.student_id == Booking.student_id)
+        .join(Slot, Slot.id == Booking.slot_id)
+        .where(
+            Guardianship.user_id == USER_ID,
+            (Booking.guardian_id.is_(None)) | (Booking.guardian_id == USER_ID),
         )
+        .options(contains_eager(Booking.slot), joinedload(Booking.student),
+                 joinedload(Booking.activity))
+        .order_by(Slot.starts_at)
     )
 
 
@@ -387,9 +457,15 @@ def slot_views(user: User, activity: Activity, exclude: Booking | None = None) -
     gap = timedelta(minutes=current_app.config["ACTIVITIES_ADJACENT_MINUTES"])
     others = [b for b in my_bookings(user) if b is not exclude]
     days: dict[date, list[SlotView]] = defaultdict(list)
+    # Worked out once for all slots (a round has up to 400; each filter, format and
+    # translation in the template cost more than the rest of the page).
+    moment, tz, choose = now(), school_tz(), _("Kies %(time)s")
     for slot in activity.slots:
-        view = SlotView(slot)
+        start = slot.starts_at.astimezone(tz)
+        view = SlotView(slot, time=start.strftime("%H:%M"))
         if slot.is_free():
+            view.bookable = slot.starts_at > moment
+            view.label = choose % {"time": view.time}
             for other in others:
                 o = other.slot
                 label = {"child": other.student.first_name, "time": hhmm(o.starts_at)}
@@ -399,7 +475,7 @@ def slot_views(user: User, activity: Activity, exclude: Booking | None = None) -
                     timedelta(0) <= o.starts_at - slot.ends_at <= gap
                 ):
                     view.hint = _("sluit aan op uw gesprek voor %(child)s om %(time)s", **label)
-        days[slot.starts_at.astimezone(school_tz()).date()].append(view)
+        days[start.date()].append(view)
     return dict(days)
 
 

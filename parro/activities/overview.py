@@ -88,13 +88,16 @@ class Mine:
     starts_at: datetime | None = None
 
 
-def guardian_overview(user: User) -> tuple[list[tuple[Activity, str]], list[Mine]]:
-    """(what is open for the guardian and why, what they signed up for).
+def guardian_overview(
+    user: User,
+) -> tuple[list[tuple[Activity, str]], list[tuple[Activity, str]], list[Mine]]:
+    """(what waits for the guardian, what else is open, what they signed up for).
 
-    Open: what waits for the guardian (the rule in waiting.py), and volunteer
-    calls and materials lists they have not answered yet while help is needed.
+    Waiting: the rule in waiting.py, which the menu's count counts too, so the
+    page lists exactly as many. Also open: volunteer calls and materials lists
+    they have not answered yet while help is needed (optional: never counted).
     """
-    open_items: list[tuple[Activity, str]] = []
+    open_items: list[tuple[Activity, str, bool]] = []
     mine: list[Mine] = []
     moment = now()
     waiting_for = waiting.children_waiting(user)
@@ -141,12 +144,14 @@ def guardian_overview(user: User) -> tuple[list[tuple[Activity, str]], list[Mine
             if not pledged and any(i.remaining > 0 for i in activity.items):
                 todo = _("Er is nog iets nodig")
         if todo and is_open_for(user, activity):
-            open_items.append((activity, todo))
+            open_items.append((activity, todo, bool(waits)))
         elif todo and not activity.is_closed():
             start = opens_for(user, activity)
-            open_items.append((activity, _("Inschrijven kan vanaf %(when)s", when=when(start))))
+            open_items.append((activity, _("Inschrijven kan vanaf %(when)s", when=when(start)),
+                               bool(waits)))
     mine.sort(key=lambda m: (m.starts_at is None, m.starts_at or moment))
-    return open_items, mine
+    return ([(a, t) for a, t, w in open_items if w], [(a, t) for a, t, w in open_items if not w],
+            mine)
 
 
 def open_count(role: Role):

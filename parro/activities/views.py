@@ -11,13 +11,15 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date, format_time, ngettext
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from .. import policy
 from ..clock import now, school_tz
-from ..database import reader_transactions
+from ..database import reader_transactions, reads_first
 from ..extensions import db
 from ..inputs import as_id
 from ..models import (
@@ -33,6 +35,7 @@ from ..models import (
     Student,
     User,
 )
+from ..sql import prebuilt
 from . import bp, calendar, common, conferences, invitations, materials, overview, volunteers
 from .forms import (
     ActionForm,
@@ -56,7 +59,7 @@ FORMS = {
 
 @bp.app_template_filter("hhmm")
 def _hhmm(moment) -> str:
-    return format_time(moment, "HH:mm") if moment else ""
+    return common.hhmm(moment) if moment else ""
 
 
 @bp.app_template_filter("day")
@@ -83,11 +86,16 @@ def _labels():
 def index():
     """List what is open for a guardian, or a teacher's activities with response rates."""
     if current_user.is_guardian:
-        open_items, mine = overview.guardian_overview(current_user)
-        return render_template("activities/index.html", open_items=open_items, mine=mine)
+        waiting, optional, mine = overview.guardian_overview(current_user)
+        return render_template("activities/index.html", waiting=waiting, optional=optional,
+                               mine=mine)
+    managed = overview.managed_activities(current_user)
+    # Open now (what the menu counts), then what has not opened yet, then what has closed.
     return render_template(
         "activities/index.html",
-        managed=overview.managed_activities(current_user),
+        managed_open=[m for m in managed if m[0].has_opened() and not m[0].is_closed()],
+        managed_later=[m for m in managed if not m[0].has_opened() and not m[0].is_closed()],
+        managed_closed=[m for m in managed if m[0].is_closed()],
         can_create=policy.can_create_activity(current_user),
     )
 
@@ -191,8 +199,21 @@ def new_invitation():
 # -- one activity --------------------------------------------------------------------------
 
 
+@prebuilt
+def _activity_statement():
+    # With its groups (the policy asks) and which children book separately: one statement.
+    return (
+        select(Activity)
+        .where(Activity.id == bindparam("activity_id"))
+        .options(joinedload(Activity.groups), joinedload(Activity.separate))
+    )
+
+
 def _activity(activity_id: int) -> Activity:
-    activity = db.get_or_404(Activity, activity_id)
+    activity = db.session.scalars(
+        _activity_statement(), {"activity_id": activity_id}).unique().one_or_none()
+    if activity is None:
+        abort(404)
     policy.require(policy.can_see_activity(current_user, activity))
     g.activity = activity  # the page _refused shows
     return activity
@@ -206,10 +227,13 @@ def _refused(error: common.ActivityError):
 
 def _show(activity: Activity, status: int = 200, error: str | None = None):
     """The activity page: for staff the management view, for guardians their part."""
-    if request.method == "POST" and db.engine.dialect.name == "sqlite":
+    view = current_app.view_functions.get(request.endpoint)
+    if (request.method == "POST" and db.engine.dialect.name == "sqlite"
+            and not getattr(view, "parro_reads_first", False)):
         # Refused: nothing is kept. Let go of the write lock before the page is built,
-        # so a refused booking does not hold up the others (SQLite has one writer;
+        # so a refused action does not hold up the others (SQLite has one writer;
         # PostgreSQL locks rows, and reloading after a rollback only costs it time).
+        # A booking reads first (database.reads_first): it holds no lock to let go of.
         db.session.rollback()
         with reader_transactions():
             return _page(activity, status, error)
@@ -217,8 +241,12 @@ def _show(activity: Activity, status: int = 200, error: str | None = None):
 
 
 def _page(activity: Activity, status: int, error: str | None):
-    activity = common.preload(activity)
     manage = policy.can_manage_activity(current_user, activity)
+    if activity.kind == ActivityKind.CONFERENCE and not manage:
+        conferences.load_slots(activity)  # a guardian's page needs no more (or nothing new)
+    else:
+        activity = common.preload(activity)
+        manage = policy.can_manage_activity(current_user, activity)
     context = {"activity": activity, "manage": manage, "error": error, "action": ActionForm(),
                "now": now()}
     children = common.children_in(current_user, activity)
@@ -229,7 +257,7 @@ def _page(activity: Activity, status: int, error: str | None):
     if activity.kind == ActivityKind.CONFERENCE:
         context["days"] = conferences.slot_views(current_user, activity)
         context["bookings"] = {
-            c.id: conferences.booking_for(
+            c.id: conferences.booking_in(
                 activity, c, current_user if conferences.is_separate(activity, c) else None
             )
             for c in children
@@ -343,12 +371,18 @@ def _slot_in(activity: Activity, slot_id: int | None) -> Slot:
 
 
 @bp.post("/<int:activity_id>/boeken")
+@reads_first
 @login_required
 def book(activity_id: int):
-    """Book a conference slot for a child (a guardian's own, or a family's by staff)."""
+    """Book a conference slot for a child (a guardian's own, or a family's by staff).
+
+    Reads first (conferences.book): when a round opens, most bookings are refused
+    (someone was faster) and never take SQLite's write lock.
+    """
     activity = _activity(activity_id)
     if activity.kind != ActivityKind.CONFERENCE:
         abort(404)
+    conferences.load_slots(activity)  # the slot and its booking come from here
     form = ActionForm()
     if (bad := _form_or_422(form, activity)) is not None:
         return bad

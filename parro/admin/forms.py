@@ -168,6 +168,8 @@ class RolloverForm(YearForm):
         invalid_choice_message=INVALID_CHOICE,
     )
     make_current = BooleanField(_l("Meteen het huidige schooljaar maken"), default=True)
+    # Asked only while the current year has not ended yet (the label names it).
+    early = BooleanField(_l("Ik weet dat het huidige schooljaar nog niet voorbij is"))
 
 
 class GroupForm(ParroForm):

@@ -140,13 +140,18 @@ def resend_invitation(user_id: int):
     """Send an account a fresh activation link."""
     user = _account(user_id)
     if EmptyForm().validate_on_submit():
+        again = service.was_invited(user)
         try:
             service.resend_invitation(user, _me())
         except service.AccountError as exc:
             flash(str(exc), "error")
         else:
-            flash(_("Er is een nieuwe uitnodiging verstuurd naar %(email)s. "
-                    "Eerdere links werken niet meer.", email=user.email), "success")
+            if again:
+                flash(_("Er is een nieuwe uitnodiging verstuurd naar %(email)s. "
+                        "Eerdere links werken niet meer.", email=user.email), "success")
+            else:  # the first one: there are no earlier links to speak of
+                flash(_("De uitnodiging is verstuurd naar %(email)s.", email=user.email),
+                      "success")
     return _back_to(user)
 
 

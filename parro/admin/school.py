@@ -480,8 +480,8 @@ def import_confirm():
             accounts=len(plan.new_accounts), links=plan.links), "success")
     if plan.new_accounts:
         flash(_("Er zijn geen uitnodigingen verstuurd. Nieuwe ouders kunnen pas inloggen als ze "
-                "zijn uitgenodigd: gebruik bij Beheer → Ouders de knop ‘Nodig alle ouders "
-                "zonder account uit’."), "info")
+                "zijn uitgenodigd: gebruik op de pagina Beheer → Ouders en verzorgers de knop "
+                "‘Uitnodigen: alle ouders zonder account’."), "info")
     if not year.is_current:
         flash(_("%(name)s is nog niet het huidige schooljaar. Maak het huidig bij Schooljaren "
                 "als de nieuwe indeling klopt.", name=year.name), "info")
@@ -492,7 +492,20 @@ def import_confirm():
 
 
 def _render_rollover(form, current, status=200):
-    return render_template("admin/rollover.html", form=form, current=current), status
+    return render_template("admin/rollover.html", form=form, current=current,
+                           early=service.ends_later(current)), status
+
+
+def _render_rollover_preview(form, current, status=200):
+    return render_template("admin/rollover_preview.html", form=form, current=current,
+                           plan=service.rollover_plan(current),
+                           early=service.ends_later(current)), status
+
+
+def _early_needs_yes(form, current) -> bool:
+    """Making the new year current while this one runs on: only with the box ticked."""
+    return (form.mode.data == "move" and form.make_current.data
+            and service.ends_later(current) and not form.early.data)
 
 
 @bp.route("/overgang", methods=["GET", "POST"])
@@ -510,8 +523,7 @@ def rollover():
         except service.Invalid as exc:
             _show_error(form, exc)
         else:
-            return render_template("admin/rollover_preview.html", form=form, current=current,
-                                   plan=service.rollover_plan(current))
+            return _render_rollover_preview(form, current)
     return _render_rollover(form, current, _status())
 
 
@@ -522,6 +534,12 @@ def rollover_confirm():
     form = RolloverForm()
     if current is not None and form.validate_on_submit():
         move = form.mode.data == "move"
+        if _early_needs_yes(form, current):
+            form.early.errors = [*form.early.errors, _(
+                "Schooljaar %(name)s loopt nog tot en met %(day)s. Vink aan dat u toch nu "
+                "wilt overgaan, of maak het nieuwe jaar nog niet huidig.",
+                name=current.name, day=format_date(current.ends_on, "d MMMM y"))]
+            return _render_rollover_preview(form, current, 422)
         try:
             year = service.start_new_year(form.name.data, form.starts_on.data,
                                           form.ends_on.data, move_groups=move,

@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .. import audit
-from ..clock import now
+from ..clock import now, today
 from ..extensions import db
 from ..inputs import as_id
 from ..models import (
@@ -646,6 +646,23 @@ class RolloverPlan:
         return sum(r.students for r in self.leaving)
 
     @property
+    def created(self) -> list[Move]:
+        """The groups the new year gets, with their students."""
+        return [m for m in self.moves if m.students]
+
+    @property
+    def left_empty(self) -> list[Move]:
+        """Groups the new year gets without a single student (their group was empty)."""
+        return [m for m in self.moves if not m.students]
+
+    @property
+    def missing_grades(self) -> list[int]:
+        """Grades the school has now that no group moves into (groep 1, mostly): the new
+        year has no group for them until the office makes one or imports."""
+        now = {m.group.grade for m in self.moves} | {r.group.grade for r in self.leaving}
+        return sorted(now - {m.new_grade for m in self.moves})
+
+    @property
     def clashes(self) -> list[str]:
         """New names that two groups would both get."""
         seen: dict[str, int] = {}
@@ -687,6 +704,11 @@ def next_year_defaults(year: SchoolYear | None) -> tuple[str, date, date] | None
     except ValueError:  # 29 February
         ends = starts + timedelta(days=364)
     return f"{first}-{first + 1}", starts, ends
+
+
+def ends_later(year: SchoolYear | None) -> bool:
+    """Whether this (current) school year has not ended yet: moving on now needs a yes."""
+    return year is not None and today() <= year.ends_on
 
 
 def check_new_year(name: str, starts: date, ends: date) -> SchoolYear:

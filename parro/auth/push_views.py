@@ -18,6 +18,13 @@ from .views import _config
 _user_key = "push:{}".format
 
 
+def device_name(device: PushSubscription) -> str:
+    """What the lists call a device: its browser and system, or the demo's phone."""
+    if device.endpoint.startswith(push.DEMO_ENDPOINT):
+        return _("Demo-telefoon")
+    return describe(device.user_agent)
+
+
 @bp.get("/account/meldingen-op-deze-telefoon")
 @login_required
 def push_devices():
@@ -26,7 +33,7 @@ def push_devices():
         "auth/push_devices.html",
         devices=push.devices_of(current_user),
         public_key=push.public_key(),
-        describe=describe,
+        describe=device_name,
     )
 
 
@@ -87,7 +94,7 @@ def push_test(device_id: int):
             push.queue_test(device)
             db.session.commit()
             flash(_("De testmelding is onderweg naar %(device)s.",
-                    device=describe(device.user_agent)), "success")
+                    device=device_name(device)), "success")
     return redirect(url_for("auth.push_devices"), 303)
 
 
@@ -98,7 +105,7 @@ def push_unsubscribe(device_id: int):
     if EmptyForm().validate_on_submit():
         device = _own_device(device_id)
         if device is not None:
-            name = describe(device.user_agent)
+            name = device_name(device)
             push.unsubscribe(device)
             db.session.commit()
             flash(_("%(device)s krijgt geen meldingen meer.", device=name), "success")

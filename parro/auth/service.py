@@ -191,6 +191,12 @@ def invite_staff(email: str, name: str, role: Role, invited_by: User, locale: st
     return user
 
 
+def was_invited(user: User) -> bool:
+    """Whether the account ever got an invitation (an imported parent has none yet)."""
+    return db.session.scalar(
+        select(Invitation.id).where(Invitation.user_id == user.id).limit(1)) is not None
+
+
 def resend_invitation(user: User, invited_by: User) -> Invitation:
     """Send a fresh activation link; earlier links stop working."""
     if user.active:

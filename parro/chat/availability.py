@@ -185,10 +185,10 @@ def earliest_reading(statuses: list[StaffStatus]) -> datetime | None:
 
 
 def when(moment: datetime) -> str:
-    """'vandaag om 8:00', 'morgen om 8:00', 'maandag 3 maart om 8:00'."""
+    """'vandaag om 08:00', 'morgen om 08:00', 'maandag 3 maart om 08:00'."""
     local = moment.astimezone(clock.school_tz())
     day = local.date()
-    at = format_time(local, "H:mm")
+    at = format_time(local, "HH:mm")
     today = clock.today()
     if day == today:
         return _("vandaag om %(time)s", time=at)

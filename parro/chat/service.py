@@ -251,19 +251,21 @@ def post_message(conversation: Conversation, author: User, body: str) -> Message
     conversation.last_message_id = message.id
     conversation.last_message_at = message.created_at
     mark_read(conversation.id, author.id, message.id)
-    _queue_pushes(conversation, author, body)
+    _queue_pushes(conversation, author, body, message.as_office)
     return message
 
 
-def _queue_pushes(conversation: Conversation, author: User, body: str) -> None:
+def _queue_pushes(conversation: Conversation, author: User, body: str,
+                  as_office: bool = False) -> None:
     """A push to the other members who want one: who wrote, and the first line.
 
     The members as the policy computes them (a kindgesprek's teachers and guardians, an
-    office conversation's admins have no Participant rows)."""
+    office conversation's admins have no Participant rows); the office signs as itself."""
     queue_pushes(
         [user.id for user in members(conversation) if user.id != author.id],
         CHAT,
-        _l("Nieuw bericht van %(name)s", name=author.display_name),
+        _l("Nieuw bericht van %(name)s",
+           name=_l("De administratie") if as_office else author.display_name),
         first_line(body) or _l("Stuurde een bestand."),
         url=f"/gesprekken/{conversation.id}",
         tag=f"gesprek-{conversation.id}",

@@ -42,6 +42,9 @@ class ConversationKind(enum.StrEnum):
 class Conversation(db.Model):
     __table_args__ = (
         CheckConstraint("(kind = 'child') = (student_id IS NOT NULL)", name="child_has_student"),
+        # Office conversations found without a scan: all of them (an admin's list and
+        # counts), a guardian's own (policy.member_conversation_ids).
+        Index("ix_conversation_kind_created_by_id", "kind", "created_by_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

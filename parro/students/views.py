@@ -92,11 +92,16 @@ def resend_invitation(student_id: int, user_id: int):
     if guardian is None:
         abort(404)
     if EmptyForm().validate_on_submit():
+        again = service.was_invited(guardian)
         try:
             service.resend_invitation(guardian, current_user._get_current_object())
         except service.AccountError as exc:
             flash(str(exc), "error")
         else:
-            flash(_("Er is een nieuwe uitnodiging verstuurd naar %(email)s. "
-                    "Eerdere links werken niet meer.", email=guardian.email), "success")
+            if again:
+                flash(_("Er is een nieuwe uitnodiging verstuurd naar %(email)s. "
+                        "Eerdere links werken niet meer.", email=guardian.email), "success")
+            else:  # the first one: there are no earlier links to speak of
+                flash(_("De uitnodiging is verstuurd naar %(email)s.", email=guardian.email),
+                      "success")
     return redirect(url_for("students.show", student_id=student.id), 303)

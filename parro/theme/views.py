@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, current_app, request, url_for
+from flask import Response, current_app, request, send_from_directory, url_for
 
 from ..assets import IMMUTABLE, content_hash
 from ..policy import current_school
@@ -88,6 +88,15 @@ def stylesheet():
 def manifest():
     """Serve the web app manifest, so parents can add the app to their home screen."""
     return _cacheable(_manifest_body(), "application/manifest+json")
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Serve the icon browsers ask for on their own (pages link the SVG one)."""
+    response = send_from_directory(current_app.static_folder, "img/favicon.ico",
+                                   mimetype="image/vnd.microsoft.icon", max_age=86400)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @bp.get("/sw.js")

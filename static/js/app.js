@@ -312,6 +312,31 @@ document.addEventListener("htmx:afterSwap", function (event) {
   });
 })();
 
+// A table wider than the screen scrolls sideways inside its .table-wrap: say so above it
+// (the text is on <html data-table-hint>, in the page's language).
+(function () {
+  function mark() {
+    var text = document.documentElement.getAttribute("data-table-hint");
+    if (!text) { return; }
+    document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      var scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+      var hint = wrap.previousElementSibling;
+      var has = hint && hint.classList.contains("table-hint");
+      if (scrolls && !has) {
+        hint = document.createElement("p");
+        hint.className = "hint table-hint";
+        hint.textContent = text;
+        wrap.parentNode.insertBefore(hint, wrap);
+      } else if (!scrolls && has) {
+        hint.remove();
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", mark);
+  document.addEventListener("htmx:afterSwap", mark);
+  window.addEventListener("resize", mark);
+})();
+
 // The app icon's badge (Badging API, where the installed app supports it): the unread
 // counts of the navigation, on every page and after every count poll. A push sets it too
 // (static/sw.js); opening the app corrects it to the real number.

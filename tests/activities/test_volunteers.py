@@ -82,12 +82,12 @@ def test_guardian_signs_up_and_withdraws(make_client, school):
     login_as(teacher, school["teacher"])
     shift = activity.shifts[0]
 
-    assert "nog 2 plaatsen vrij van 2" in text_of(eva.get(f"/activiteiten/{activity.id}"))
+    assert "nog 2 van 2 plaatsen vrij" in text_of(eva.get(f"/activiteiten/{activity.id}"))
     response = eva.post(f"/activiteiten/taak/{shift.id}/aanmelden")
     assert response.status_code == 303
     page = text_of(eva.get(response.headers["Location"]))
     assert "U staat ingeschreven voor ‘Begeleiders Naturalis’" in page
-    assert "nog 1 plaats vrij van 2" in page
+    assert "nog 1 van 2 plaatsen vrij" in page
     assert "U helpt mee" in page
 
     # Twice is once.

@@ -80,10 +80,10 @@ def test_outside_hours_the_guardian_sees_before_sending_when_it_will_be_read(s, 
     login_as(client, s.eva)
     page = text_of(client.get(f"/gesprekken/{conversation.id}"))
     assert "De leerkrachten zijn nu niet beschikbaar." in page
-    assert "Het wordt gelezen vanaf morgen om 8:00." in page
+    assert "Het wordt gelezen vanaf morgen om 08:00." in page
     # A job-sharing pair: each teacher's own availability.
-    assert "Anna de Boer : weer beschikbaar morgen om 8:00" in page
-    assert "Bram Visser : weer beschikbaar donderdag 19 november om 8:00" in page
+    assert "Anna de Boer : weer beschikbaar morgen om 08:00" in page
+    assert "Bram Visser : weer beschikbaar donderdag 19 november om 08:00" in page
     assert "<textarea" in client.get(f"/gesprekken/{conversation.id}").get_data(as_text=True)
     response = client.post(f"/gesprekken/{conversation.id}", data={"body": "Sem is ziek"})
     assert response.status_code == 303  # they can still write
@@ -96,7 +96,7 @@ def test_within_hours_there_is_no_warning(s, client):
     page = text_of(client.get(f"/gesprekken/{conversation.id}"))
     assert "niet beschikbaar." not in page
     assert "Anna de Boer : nu beschikbaar" in page
-    assert "Bram Visser : weer beschikbaar donderdag 19 november om 8:00" in page
+    assert "Bram Visser : weer beschikbaar donderdag 19 november om 08:00" in page
 
 
 def test_a_single_teacher_is_named(s, client):
@@ -106,7 +106,7 @@ def test_a_single_teacher_is_named(s, client):
     login_as(client, s.eva)
     page = text_of(client.get(f"/gesprekken/{chat.id}"))
     assert "Anna de Boer is nu niet beschikbaar." in page
-    assert "Het wordt gelezen vanaf maandag 23 november om 8:00." in page
+    assert "Het wordt gelezen vanaf maandag 23 november om 08:00." in page
 
 
 def test_teachers_do_not_see_the_guardians_notice(s, client):
@@ -149,7 +149,7 @@ def test_when_one_of_two_teachers_has_chat_off_guardians_can_still_write(s, clie
     conversation = kindgesprek(s)
     login_as(client, s.eva)
     page = text_of(client.get(f"/gesprekken/{conversation.id}"))
-    assert "Anna de Boer : chat staat uit tot dinsdag 1 december om 8:00 — Met verlof." in page
+    assert "Anna de Boer : chat staat uit tot dinsdag 1 december om 08:00 — Met verlof." in page
     assert "Bram Visser : nu beschikbaar" in page
     response = client.post(f"/gesprekken/{conversation.id}", data={"body": "Hoi Bram"})
     assert response.status_code == 303

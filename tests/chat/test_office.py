@@ -158,7 +158,7 @@ def test_closed_office_says_from_when_it_reads(office, client):
     login_as(client, s.eva)
     page = text_of(client.get("/gesprekken/administratie"))
     assert "De administratie is nu gesloten." in page
-    assert "Het wordt gelezen vanaf morgen om 8:30." in page
+    assert "Het wordt gelezen vanaf morgen om 08:30." in page
 
 
 def test_admin_sets_the_office_hours_and_bad_hours_change_nothing(office, client):
@@ -183,7 +183,7 @@ def test_admin_sets_the_office_hours_and_bad_hours_change_nothing(office, client
     page = text_of(client.get("/gesprekken/administratie"))  # Tuesday 10:00: closed now
     assert "Openingstijden administratie: maandag, woensdag, 09:00–12:00." in page
     assert "De administratie is nu gesloten." in page
-    assert "Het wordt gelezen vanaf morgen om 9:00." in page
+    assert "Het wordt gelezen vanaf morgen om 09:00." in page
 
 
 def test_admins_are_notified_and_the_guardian_hears_from_de_administratie(office):

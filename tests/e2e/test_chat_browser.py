@@ -83,7 +83,8 @@ def test_a_message_from_the_guardian_appears_on_the_teachers_open_page(app, live
 
     guardian = open_page(browser, live_server, eva, 360, 740, errors)
     guardian.goto(url)
-    expect(guardian.locator(".chat-away")).to_contain_text("Het wordt gelezen vanaf morgen om 8:00")
+    expect(guardian.locator(".chat-away")).to_contain_text(
+        "Het wordt gelezen vanaf morgen om 08:00")
     guardian.evaluate("window.noReload = true")
     text = "Sem heeft morgen om 10 uur de tandarts.\nOpa haalt hem op."
     guardian.fill("textarea[name=body]", text)
