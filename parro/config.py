@@ -80,6 +80,9 @@ class Defaults:
     SESSION_IDLE_MINUTES = 12 * 60  # without "remember me"
     SESSION_ADMIN_IDLE_MINUTES = 30  # admins, whatever they chose
     SESSION_REMEMBER_DAYS = 90  # with "remember me"
+    # However often it is used, a login ends this long after it began ("remember me"
+    # included): a stolen cookie does not work for ever.
+    SESSION_MAX_DAYS = 365
     SESSION_TOUCH_SECONDS = 300  # last use is written at most this often
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_LOGIN_ACCOUNT = "10 per 15 minutes"

@@ -22,6 +22,7 @@ from ..database import end_reads, polled, reads_first
 from ..extensions import db, limiter
 from ..forms import EmptyForm
 from ..htmx import wants_fragment
+from ..inputs import as_id, int_arg
 from ..media.serving import VARIANTS, send_stored
 from ..models import Conversation, Message, Student, User
 from ..policy import current_school
@@ -58,8 +59,7 @@ def _user_key() -> str:
 
 
 def _int_arg(name: str) -> int:
-    value = request.values.get(name, type=int)
-    return value if value is not None and value >= 0 else 0
+    return int_arg(name, request.values) or 0
 
 
 @prebuilt
@@ -228,7 +228,7 @@ def office():
         student = None
         if form.subject.data != FAMILY:
             raw = form.subject.data or ""
-            student = db.session.get(Student, int(raw)) if raw.isdigit() else None
+            student = db.session.get(Student, student_id) if (student_id := as_id(raw)) else None
         if form.subject.data != FAMILY and not (
             student is not None and policy.can_write_office_about(current_user, student)
         ):
@@ -255,7 +255,7 @@ def office():
 def show(conversation_id: int):
     """Show a conversation: its newest messages and the send box."""
     conversation = _conversation(conversation_id)
-    before = request.args.get("voor", type=int)
+    before = int_arg("voor")
     messages, has_older = service.page_of_messages(
         conversation, current_app.config["CHAT_PAGE_SIZE"], before
     )
