@@ -30,6 +30,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     _derive_config(app)
 
+    from . import inputs
+
+    inputs.init_app(app)  # first: the id converter, and no NUL reaches anything below
     db.init_app(app)
     _warn_about_limits_per_worker(app)
 

@@ -80,6 +80,9 @@ class Defaults:
     SESSION_IDLE_MINUTES = 12 * 60  # without "remember me"
     SESSION_ADMIN_IDLE_MINUTES = 30  # admins, whatever they chose
     SESSION_REMEMBER_DAYS = 90  # with "remember me"
+    # However often it is used, a login ends this long after it began ("remember me"
+    # included): a stolen cookie does not work for ever.
+    SESSION_MAX_DAYS = 365
     SESSION_TOUCH_SECONDS = 300  # last use is written at most this often
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_LOGIN_ACCOUNT = "10 per 15 minutes"
@@ -107,7 +110,6 @@ class Defaults:
     # Activities (activiteiten)
     ACTIVITIES_EARLY_DAYS = 3  # default per round: families with several children book earlier
     ACTIVITIES_REMIND_DAYS = 2  # remind who has not responded this many days before the deadline
-    ACTIVITIES_ADJACENT_MINUTES = 15  # a free slot this close to another booking "sluit aan"
     ACTIVITIES_MAX_SLOTS = 400  # per conference round
     # The counts in the navigation (new posts, unread messages, open activities)
     NAV_POLL_SECONDS = 10  # every page asks for them this often (backs off when idle)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .htmx import is_htmx
+from .inputs import InvalidCharacter
 
 MESSAGES = {
     400: (_l("Ongeldig verzoek"),
@@ -26,6 +27,12 @@ MESSAGES = {
     429: (
         _l("Te veel pogingen"),
         _l("U heeft het te vaak geprobeerd. Wacht een kwartier en probeer het dan opnieuw."),
+    ),
+    "character": (
+        _l("Ongeldig teken"),
+        _l("Wat u stuurde bevat een teken dat niet in tekst kan staan (een NUL-teken), "
+           "bijvoorbeeld uit geplakte tekst. Er is niets opgeslagen. Haal het weg en "
+           "probeer het opnieuw."),
     ),
     "csrf": (
         _l("Formulier verlopen"),
@@ -93,8 +100,11 @@ def init_app(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if exc.code is None or exc.code < 400:
             return exc
-        # The CSRF error says why (an expired form), which helps users retry.
-        return _render(exc.code, "csrf" if isinstance(exc, CSRFError) else None)
+        # The CSRF error says why (an expired form), which helps users retry; so does
+        # the NUL character's.
+        kind = ("csrf" if isinstance(exc, CSRFError)
+                else "character" if isinstance(exc, InvalidCharacter) else None)
+        return _render(exc.code, kind)
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception):

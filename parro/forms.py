@@ -1,13 +1,15 @@
 """Form pieces every feature uses: the base form, the one-button form, checkboxes,
-e-mail and language fields."""
+e-mail and language fields, and the one-line check."""
 
 from __future__ import annotations
+
+import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
@@ -36,6 +38,34 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+# Line breaks (CR, LF and what str.splitlines() also splits on) and the other control
+# characters except the tab.
+_NOT_ONE_LINE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+class SingleLine:
+    """Every one-line text field's validator: no line breaks or control characters.
+
+    A name, title, subject or school name ends up in places where a line break is
+    structure, not text: a mail header (where it cannot be sent, or adds a header), a
+    line of an .ics file, an HTTP header. Pasted text brings them along unseen, so the
+    message says what to do. tests/test_hostile_input.py checks that every one-line
+    field of every form has this validator.
+    """
+
+    field_flags: dict = {}
+
+    def __call__(self, form, field):
+        if isinstance(field.data, str) and _NOT_ONE_LINE.search(field.data):
+            raise ValidationError(_l(
+                "Dit veld is één regel: haal de regelovergang (of een ander onzichtbaar teken) "
+                "weg, bijvoorbeeld uit geplakte tekst."
+            ))
+
+
+single_line = SingleLine()
+
+
 def email_field(label=None, **kw):
     return EmailField(
         label or _l("E-mailadres"),
@@ -43,6 +73,7 @@ def email_field(label=None, **kw):
             DataRequired(_l("Vul een e-mailadres in.")),
             Email(_l("Dit is geen geldig e-mailadres."), check_deliverability=False),
             Length(max=254),
+            single_line,
         ],
         # Phones and pasted addresses often carry a space at either end.
         filters=[lambda value: value.strip() if isinstance(value, str) else value],

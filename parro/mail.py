@@ -67,7 +67,9 @@ def queue_mail(
         context.setdefault("base_url", current_app.config["BASE_URL"].rstrip("/"))
         context.setdefault("school_name", school.name if school else "parro")
         body_text = env.get_template(f"email/{template}.txt").render(context)
-        subject = str(subject).format(**context)
+        # One line, whatever a name in it holds (a school name saved with a line break
+        # before forms refused them): a header with a line break can never be sent.
+        subject = " ".join(str(subject).format(**context).split())
         html_name = f"email/{template}.html"
         body_html = env.get_template(
             html_name if html_name in env.list_templates() else "email/_layout.html"

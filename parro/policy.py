@@ -7,7 +7,9 @@ children is in it this year, a teacher acts for the groups assigned this year.
 
 from __future__ import annotations
 
-from flask import abort, current_app, g, has_request_context
+import ipaddress
+
+from flask import abort, current_app, g, has_request_context, request
 from sqlalchemy import and_, exists, or_, select, union
 
 from .clock import today
@@ -303,9 +305,24 @@ def can_unlink_school_account(user: User, target: User) -> bool:
 
 
 def can_use_mail_viewer(user: User) -> bool:
-    """The development mail viewer: demo mode without a mail server only."""
+    """The development mail viewer: demo mode without a mail server only, and then for
+    a browser on the machine itself or a logged-in admin.
+
+    It shows every mail, activation and password-reset links too: anyone else who
+    could open it could take any account over.
+    """
     cfg = current_app.config
-    return bool(cfg["DEMO"]) and not cfg["MAIL_SERVER"]
+    if not cfg["DEMO"] or cfg["MAIL_SERVER"]:
+        return False
+    return (user.is_authenticated and user.is_admin) or _from_this_machine()
+
+
+def _from_this_machine() -> bool:
+    """Does the request come from the loopback address (after ProxyFix, the client's)?"""
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
 
 
 def can_use_push_viewer(user: User) -> bool:

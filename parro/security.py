@@ -44,9 +44,16 @@ def idle_limit(user: User, remember: bool) -> timedelta:
     return timedelta(minutes=cfg["SESSION_IDLE_MINUTES"])
 
 
+def _alive(user: User, remember: bool, created_at, last_seen_at, moment) -> bool:
+    """Used recently enough (the idle limit), and not older than SESSION_MAX_DAYS."""
+    if moment - created_at > timedelta(days=current_app.config["SESSION_MAX_DAYS"]):
+        return False
+    return moment - last_seen_at <= idle_limit(user, remember)
+
+
 def is_live(row: UserSession, moment=None) -> bool:
-    """Has this session been used recently enough to still count?"""
-    return (moment or now()) - row.last_seen_at <= idle_limit(row.user, row.remember)
+    """Does this session still count: used recently enough, and not too old?"""
+    return _alive(row.user, row.remember, row.created_at, row.last_seen_at, moment or now())
 
 
 def start_session(user: User, remember: bool, method: str = "password",
@@ -150,8 +157,8 @@ def _session_statement():
     """The user behind a session token, with the session columns the request needs:
     one entity and a few columns (no joined UserSession object)."""
     return (
-        select(User, UserSession.id, UserSession.last_seen_at, UserSession.remember,
-               UserSession.method, UserSession.multi_factor)
+        select(User, UserSession.id, UserSession.created_at, UserSession.last_seen_at,
+               UserSession.remember, UserSession.method, UserSession.multi_factor)
         .select_from(UserSession)
         .join(User, UserSession.user_id == User.id)
         .where(UserSession.token_hash == bindparam("token_hash"))
@@ -166,9 +173,9 @@ def load_user_from_cookie(req) -> User | None:
     row = db.session.execute(_session_statement(), {"token_hash": hash_token(token)}).first()
     if row is None:
         return None
-    user, session_id, last_seen_at, remember, method, multi_factor = row
+    user, session_id, created_at, last_seen_at, remember, method, multi_factor = row
     moment = now()
-    if not user.is_active or moment - last_seen_at > idle_limit(user, remember):
+    if not user.is_active or not _alive(user, remember, created_at, last_seen_at, moment):
         g.set_auth_cookie = None  # the browser may forget it too
         return None
     if (moment - last_seen_at).total_seconds() > current_app.config["SESSION_TOUCH_SECONDS"]:

@@ -60,6 +60,9 @@ def _world(client) -> dict:
     w["chat"] = make_kindgesprek(sem)
     w["message"] = make_message(w["chat"], w["sem_mum"], "Sem is ziek")
     make_message(w["chat"], teacher, "Beterschap!")
+    # Sem's mother writes to the office; the admin answers as "De administratie".
+    w["office"] = chat.write_to_office(w["sem_mum"], sem, "Nieuw adres")
+    make_message(w["office"], w["admin"], "Verwerkt")
     db.session.commit()
     w["browsers"] = {}
     for name in ("teacher", "admin", "sem_mum", "lisa_mum"):
@@ -75,6 +78,8 @@ def _normalized(html: str) -> str:
 
 def _pages(w, name) -> list[str]:
     paths = ["/groepen/"] + ([f"/gesprekken/{w['chat'].id}"] if name != "lisa_mum" else [])
+    if name in ("sem_mum", "admin"):
+        paths.append(f"/gesprekken/{w['office'].id}")
     return [_normalized(w["browsers"][name].get(p).get_data(as_text=True)) for p in paths]
 
 
@@ -147,13 +152,31 @@ def change_message(w, n):
         chat.edit_message(message, f"Sem is beter ({n})")
 
 
+def office_answer(w, n):
+    """The office answers: its name differs for staff and the guardian (two keys)."""
+    conversation = db.session.get(type(w["office"]), w["office"].id)
+    admin = db.session.get(User, w["admin"].id)
+    if n % 2:
+        admin.name = f"Beheerder {n}"
+        db.session.commit()
+    chat.send_message(conversation, admin, f"Antwoord {n}")
+
+
+def unhide(w, n):
+    message = db.session.get(Message, w["message"].id)
+    if message.is_hidden:
+        chat.unhide_message(message)
+        db.session.commit()
+
+
 def next_day(w, n):
     clock.set_now(clock.now() + timedelta(days=1))
     for name, browser in w["browsers"].items():
         login_as(browser, w[name])  # sessions idle out
 
 
-ACTIONS = [edit, like, consent, hide, rename, send, change_message, next_day]
+ACTIONS = [edit, like, consent, hide, rename, send, change_message, office_answer, unhide,
+           next_day]
 
 
 @settings(max_examples=6, deadline=None,
@@ -189,3 +212,17 @@ def test_one_familys_photos_never_reach_another_family(world):
     fresh()
     other = world["browsers"]["lisa_mum"].get("/groepen/").get_data(as_text=True)
     assert all(key in other for key in photo_keys) and "Geen toestemming" not in other
+
+
+def test_the_office_answer_is_cached_apart_for_staff_and_the_guardian(world):
+    """Issue 19, point 3: one message, two readings; the guardian never gets the staff's."""
+    for n in (1, 2):
+        fresh()
+        office_answer(world, n)
+        fresh()
+        _cached_equals_fresh(world)
+    url = f"/gesprekken/{world['office'].id}"
+    staff = world["browsers"]["admin"].get(url).get_data(as_text=True)
+    guardian = world["browsers"]["sem_mum"].get(url).get_data(as_text=True)
+    assert "(Beheerder 1)" in staff
+    assert "Beheerder" not in guardian and "De administratie" in guardian

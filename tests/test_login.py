@@ -10,7 +10,7 @@ from sqlalchemy import select
 from parro import clock
 from parro.extensions import db
 from parro.models import LoginEvent, UserSession
-from parro.security import hash_token
+from parro.security import hash_token, live_sessions
 
 from .factories import PASSWORD, make_admin, make_guardian, make_teacher
 from .helpers import fetch, text_of
@@ -245,6 +245,36 @@ def test_remember_me_keeps_a_guardian_in_for_months_with_a_persistent_cookie(app
     clock.set_now(T0 + timedelta(days=days - 1))
     assert client.get("/account").status_code == 200
     clock.set_now(T0 + timedelta(days=2 * days))
+    assert client.get("/account").status_code == 302
+
+
+def test_remember_me_ends_a_year_after_the_login_however_often_it_is_used(app, client):
+    user = make_guardian(email="ouder@example.org")
+    db.session.commit()
+    clock.set_now(T0)
+    log_in(client, "ouder@example.org", remember=True)
+    assert app.config["SESSION_MAX_DAYS"] == 365
+    moment = T0
+    while moment + timedelta(days=60) < T0 + timedelta(days=365):
+        moment += timedelta(days=60)  # well within the idle limit of 90 days
+        clock.set_now(moment)
+        assert client.get("/account").status_code == 200
+    clock.set_now(T0 + timedelta(days=365, minutes=1))
+    response = client.get("/account")
+    assert response.status_code == 302
+    assert auth_cookie(response) is not None  # the dead cookie is deleted
+    assert sessions_of(user)[0] not in live_sessions(user)  # nor listed as a device
+
+
+def test_the_absolute_lifetime_is_configurable(app, make_client):
+    make_guardian(email="ouder@example.org")
+    db.session.commit()
+    client = make_client(SESSION_MAX_DAYS=10)
+    clock.set_now(T0)
+    log_in(client, "ouder@example.org", remember=True)
+    clock.set_now(T0 + timedelta(days=9))
+    assert client.get("/account").status_code == 200
+    clock.set_now(T0 + timedelta(days=10, seconds=1))
     assert client.get("/account").status_code == 302
 
 

@@ -19,7 +19,8 @@ from parro.mail import claim_due, queue_mail, send_all, send_pending
 from parro.models import OutboxMail
 
 from .factories import make_guardian
-from .helpers import count_queries, fetch, text_of
+from .helpers import count_queries, fetch, login_as, logout, text_of
+from .world import build_world
 
 T0 = datetime(2027, 3, 1, 12, 35, tzinfo=UTC)
 
@@ -388,3 +389,30 @@ def test_the_mail_viewer_does_not_exist_outside_demo_mode(app, make_app, config)
     other = make_app(**config)
     assert "devmail.index" not in {rule.endpoint for rule in other.url_map.iter_rules()}
     assert other.test_client().get("/dev/mail/").status_code == 404
+
+
+OUTSIDE = {"REMOTE_ADDR": "203.0.113.7"}
+
+
+def test_the_mail_viewer_answers_others_only_on_this_machine(app, client):
+    """A reset link in the viewer would give anyone on the network any account."""
+    w = build_world()
+    client.post("/wachtwoord-vergeten", data={"email": "guardian@example.org"})
+    (row,) = rows()
+    for path in ("/dev/mail/", f"/dev/mail/{row.id}"):
+        assert client.get(path).status_code == 200  # the test client is 127.0.0.1
+        assert client.get(path, environ_base={"REMOTE_ADDR": "::1"}).status_code == 200
+        assert client.get(path, environ_base=OUTSIDE).status_code == 403
+        login_as(client, w.guardian)
+        assert client.get(path, environ_base=OUTSIDE).status_code == 403
+        login_as(client, w.admin)
+        assert client.get(path, environ_base=OUTSIDE).status_code == 200
+        logout(client)
+
+
+def test_behind_a_proxy_the_mail_viewer_looks_at_the_client(app, make_client):
+    """With ProxyFix the proxy's own 127.0.0.1 does not count: the client's address does."""
+    client = make_client(PROXY_FIX=1)
+    forwarded = {"headers": {"X-Forwarded-For": "203.0.113.7"}}
+    assert client.get("/dev/mail/", **forwarded).status_code == 403
+    assert client.get("/dev/mail/", headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 200

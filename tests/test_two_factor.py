@@ -203,6 +203,30 @@ def test_the_half_login_expires(app, make_client):
     assert client.get("/account").status_code == 302
 
 
+def test_the_half_login_ends_when_the_login_completes(app, make_client):
+    """A copy of the browser's cookie taken between the password and the code (the
+    note lives in it) is no good once the login is done."""
+    clock.set_now(MOMENT)
+    secret, _ = teacher_with_two_factor(make_client)
+    client = make_client()
+    password_step(client)
+    copy = make_client()
+    for cookie in client._cookies.values():
+        copy.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
+    assert client.post("/login/code", data={"code": code(secret)}).status_code == 303
+    before = sessions()
+
+    clock.set_now(clock.now() + timedelta(seconds=30))  # the next code, within 5 minutes
+    response = copy.post("/login/code", data={"code": code(secret)})
+    assert response.status_code == 303 and response.headers["Location"].startswith("/login")
+    assert sessions() == before
+    assert copy.get("/account").status_code == 302
+    # A new password step starts a new half-way login, which works (the refused
+    # attempt did not spend the code).
+    password_step(copy)
+    assert copy.post("/login/code", data={"code": code(secret)}).status_code == 303
+
+
 def test_the_code_page_without_a_password_step_sends_to_login(app, make_client):
     client = make_client()
     response = client.post("/login/code", data={"code": "123456"})

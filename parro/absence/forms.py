@@ -2,14 +2,15 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from ..forms import BAD_DATE, BAD_TIME, DATE_FORMATS, TIME_FORMATS, ParroForm
+from ..forms import BAD_DATE, BAD_TIME, DATE_FORMATS, TIME_FORMATS, ParroForm, single_line
+from ..inputs import to_id
 
 
 def _child_id(value):
     """The chosen child's id; None for the empty first option ("Kies een kind")."""
     if value in (None, ""):
         return None
-    return int(value)
+    return to_id(value)
 
 
 class _ChildForm(ParroForm):
@@ -52,7 +53,7 @@ class AppointmentForm(_ChildForm):
     )
     reason = SelectField(
         _l("Reden"),
-        coerce=int,
+        coerce=to_id,
         invalid_choice_message=_l("Kies een reden uit de lijst."),
     )
     note = TextAreaField(
@@ -103,5 +104,6 @@ class FilterForm(ParroForm):
 class ReasonForm(ParroForm):
     name = StringField(
         _l("Nieuwe reden"),
-        validators=[DataRequired(_l("Vul een reden in.")), Length(max=60)], id="reason-name",
+        validators=[DataRequired(_l("Vul een reden in.")), Length(max=60), single_line],
+        id="reason-name",
     )

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vText
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -135,7 +135,9 @@ def to_ics(events, name: str | None = None) -> bytes:
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     if name:
-        cal.add("x-wr-calname", name)
+        # Not a standard property, so icalendar does not escape it by itself: as text,
+        # on one line (a school name with a line break must not add lines to the file).
+        cal.add("x-wr-calname", vText(" ".join(name.split())))
         cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     for event in events:
         if event is not None:

@@ -32,7 +32,8 @@ from wtforms.validators import (
 
 from ..calendar.days import closed_for_all
 from ..clock import now
-from ..forms import MultiCheckboxField, ParroForm
+from ..forms import MultiCheckboxField, ParroForm, single_line
+from ..inputs import MAX_INT, to_id
 from . import common, conferences
 
 
@@ -55,9 +56,13 @@ class _Time(TimeField):
 
 
 class _Int(IntegerField):
+    """A whole number that fits the database (an id, a count, minutes)."""
+
     def process_formdata(self, valuelist):
         try:
             super().process_formdata(valuelist)
+            if self.data is not None and abs(self.data) > MAX_INT:
+                raise ValueError(self.data)
         except ValueError:
             raise ValueError(_("Vul een heel getal in.")) from None
 
@@ -70,10 +75,12 @@ class ActivityForm(ParroForm):
     """What every activity has."""
 
     title = StringField(
-        _l("Titel"), validators=[DataRequired(_l("Geef de activiteit een titel.")), Length(max=120)]
+        _l("Titel"),
+        validators=[DataRequired(_l("Geef de activiteit een titel.")), Length(max=120),
+                    single_line],
     )
     description = TextAreaField(_l("Uitleg voor ouders"), validators=[Length(max=4000)])
-    groups = MultiCheckboxField(_l("Voor welke groep(en)?"), coerce=int, validate_choice=False)
+    groups = MultiCheckboxField(_l("Voor welke groep(en)?"), coerce=to_id, validate_choice=False)
     deadline_date = _Date(
         _l("Aanmelden kan tot en met"),
         validators=[InputRequired(_l("Kies tot wanneer ouders kunnen reageren."))],
@@ -114,7 +121,7 @@ class DayForm(Form):
     date = _Date(_l("Datum"), validators=[Optional()])
     start = _Time(_l("Van"), validators=[Optional()])
     end = _Time(_l("Tot"), validators=[Optional()])
-    breaks = StringField(_l("Pauzes"), validators=[Length(max=200)])
+    breaks = StringField(_l("Pauzes"), validators=[Length(max=200), single_line])
 
     def is_empty(self) -> bool:
         return not (self.date.raw_data and self.date.raw_data[0]) and not any(
@@ -123,7 +130,7 @@ class DayForm(Form):
 
 
 class ConferenceForm(ActivityForm):
-    location = StringField(_l("Waar"), validators=[Length(max=120)])
+    location = StringField(_l("Waar"), validators=[Length(max=120), single_line])
     days = FieldList(FormField(DayForm), min_entries=4, max_entries=10)
     slot_minutes = _Int(
         _l("Lengte van een gesprek (minuten)"), default=10,
@@ -211,7 +218,7 @@ class ConferenceForm(ActivityForm):
 
 
 class ShiftForm(Form):
-    title = StringField(_l("Taak"), validators=[Length(max=120)])
+    title = StringField(_l("Taak"), validators=[Length(max=120), single_line])
     date = _Date(_l("Datum"), validators=[Optional()])
     start = _Time(_l("Van"), validators=[Optional()])
     end = _Time(_l("Tot"), validators=[Optional()])
@@ -220,7 +227,7 @@ class ShiftForm(Form):
 
 
 class VolunteerForm(ActivityForm):
-    location = StringField(_l("Waar"), validators=[Length(max=120)])
+    location = StringField(_l("Waar"), validators=[Length(max=120), single_line])
     shifts = FieldList(FormField(ShiftForm), min_entries=4, max_entries=20)
 
     cleaned_shifts: list | None = None
@@ -263,7 +270,7 @@ class VolunteerForm(ActivityForm):
 
 
 class ItemForm(Form):
-    name = StringField(_l("Wat"), validators=[Length(max=120)])
+    name = StringField(_l("Wat"), validators=[Length(max=120), single_line])
     needed = _Int(_l("Aantal"),
                   validators=[Optional(), NumberRange(1, 1000, _l("Kies 1 tot 1000."))])
 
@@ -296,7 +303,7 @@ class MaterialsForm(ActivityForm):
 
 
 class InvitationForm(ActivityForm):
-    location = StringField(_l("Waar"), validators=[Length(max=120)])
+    location = StringField(_l("Waar"), validators=[Length(max=120), single_line])
     event_date = _Date(_l("Datum"), validators=[InputRequired(_l("Vul de datum in."))])
     event_start = _Time(_l("Van"), validators=[InputRequired(_l("Vul de begintijd in."))])
     event_end = _Time(_l("Tot"), validators=[InputRequired(_l("Vul de eindtijd in."))])
@@ -325,7 +332,7 @@ class EditForm(ActivityForm):
     """Change what parents read and until when they can react; groups, times and slots stay."""
 
     groups = None
-    location = StringField(_l("Waar"), validators=[Length(max=120)])
+    location = StringField(_l("Waar"), validators=[Length(max=120), single_line])
 
     def check_against(self, activity) -> bool:
         """The new deadline fits the activity: in the future, after opening, before it starts."""

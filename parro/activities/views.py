@@ -21,6 +21,7 @@ from .. import policy
 from ..clock import now, school_tz
 from ..database import reader_transactions, reads_first
 from ..extensions import db
+from ..inputs import as_id
 from ..models import (
     Activity,
     ActivityKind,
@@ -116,7 +117,7 @@ def _chosen_groups(form) -> list[Group]:
     """The groups ticked in the form; 403 when one is not the user's to choose."""
     groups = []
     for raw in request.form.getlist("groups"):
-        group = db.session.get(Group, int(raw)) if raw.isdigit() else None
+        group = db.session.get(Group, group_id) if (group_id := as_id(raw)) else None
         policy.require(group is not None and policy.can_create_activity_for(current_user, group))
         groups.append(group)
     return groups
@@ -255,6 +256,7 @@ def _page(activity: Activity, status: int, error: str | None):
     context["several_children"] = common.has_several_children(current_user)
     if activity.kind == ActivityKind.CONFERENCE:
         context["days"] = conferences.slot_views(current_user, activity)
+        context["teachers"] = conferences.teachers_of(activity)
         context["bookings"] = {
             c.id: conferences.booking_in(
                 activity, c, current_user if conferences.is_separate(activity, c) else None

@@ -9,6 +9,7 @@ from flask_login import current_user
 from .. import erasure, policy
 from ..extensions import db
 from ..forms import EmptyForm
+from ..inputs import int_arg, int_list
 from ..models import Student, User
 from ..privacy import export
 from . import bp
@@ -16,9 +17,9 @@ from . import bp
 
 def _start() -> Student | User:
     """The child (?leerling=) or guardian (?ouder=) the admin came from."""
-    if (student_id := request.values.get("leerling", type=int)) is not None:
+    if (student_id := int_arg("leerling", request.values)) is not None:
         return db.get_or_404(Student, student_id)
-    user = db.get_or_404(User, request.values.get("ouder", type=int) or 0)
+    user = db.get_or_404(User, int_arg("ouder", request.values) or 0)
     if not user.is_guardian:
         abort(404)
     return user
@@ -27,7 +28,7 @@ def _start() -> Student | User:
 def _chosen() -> list[int] | None:
     if "kies" not in request.values:  # first visit: the plan's own choice
         return None
-    return request.values.getlist("kind", type=int)
+    return int_list("kind", request.values)
 
 
 @bp.route("/gezin-verwijderen", methods=["GET", "POST"])

@@ -30,7 +30,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..forms import MultiCheckboxField, ParroForm
+from ..forms import MultiCheckboxField, ParroForm, single_line
+from ..inputs import to_id
 from .csv_import import MAX_BYTES
 
 INVALID_CHOICE = _l("Kies een van de mogelijkheden.")
@@ -48,7 +49,7 @@ def max_length(n: int) -> Length:
 def optional_int(value) -> int | None:
     if value in (None, ""):
         return None
-    return int(value)
+    return to_id(value)
 
 
 def date_field(label):
@@ -64,9 +65,10 @@ def date_field(label):
 class SchoolForm(ParroForm):
     name = StringField(
         _l("Naam van de school"),
-        validators=[DataRequired(_l("Vul de naam van de school in.")), max_length(120)],
+        validators=[DataRequired(_l("Vul de naam van de school in.")), max_length(120),
+                    single_line],
     )
-    phone = StringField(_l("Telefoonnummer"), validators=[Optional(), max_length(40)],
+    phone = StringField(_l("Telefoonnummer"), validators=[Optional(), max_length(40), single_line],
                         render_kw={"autocomplete": "tel", "type": "tel"})
     email = EmailField(
         _l("E-mailadres"),
@@ -74,6 +76,7 @@ class SchoolForm(ParroForm):
             Optional(),
             Email(_l("Dit is geen geldig e-mailadres."), check_deliverability=False),
             max_length(254),
+            single_line,
         ],
         render_kw={"autocapitalize": "none", "spellcheck": "false"},
     )
@@ -85,6 +88,7 @@ class SchoolForm(ParroForm):
                 r"^#[0-9a-fA-F]{6}$",
                 message=_l("Schrijf de kleur als #rrggbb, bijvoorbeeld #1f6f8b."),
             ),
+            single_line,  # Regexp's $ also matches before a final line break
         ],
     )
     leave_info = TextAreaField(_l("Verlof aanvragen"), validators=[max_length(2000)])
@@ -112,7 +116,7 @@ class OfficeHoursForm(ParroForm):
     """When the office reads parents' messages (shown to them in the office chat)."""
 
     weekdays = MultiCheckboxField(
-        _l("Dagen"), coerce=int, choices=OFFICE_DAYS,
+        _l("Dagen"), coerce=to_id, choices=OFFICE_DAYS,
         validators=[DataRequired(_l("Kies minstens één dag."))],
     )
     opens_at = TimeField(
@@ -133,6 +137,7 @@ class YearForm(ParroForm):
         validators=[
             DataRequired(_l("Vul de naam van het schooljaar in.")),
             Regexp(r"^\s*\d{4}-\d{4}\s*$", message=_l("Schrijf het schooljaar als 2027-2028.")),
+            single_line,
         ],
         render_kw={"placeholder": "2027-2028", "inputmode": "numeric"},
     )
@@ -170,7 +175,7 @@ class RolloverForm(YearForm):
 class GroupForm(ParroForm):
     name = StringField(
         _l("Naam"),
-        validators=[DataRequired(_l("Vul de naam van de groep in.")), max_length(60)],
+        validators=[DataRequired(_l("Vul de naam van de groep in.")), max_length(60), single_line],
         render_kw={"placeholder": "Groep 3"},
     )
     grade = SelectField(_l("Leerjaar"), choices=GRADES, coerce=optional_int,
@@ -190,16 +195,17 @@ class AssignTeacherForm(ParroForm):
 class StudentForm(ParroForm):
     student_number = StringField(
         _l("Leerlingnummer"),
-        validators=[DataRequired(_l("Vul het leerlingnummer in.")), max_length(40)],
+        validators=[DataRequired(_l("Vul het leerlingnummer in.")), max_length(40), single_line],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     first_name = StringField(
-        _l("Voornaam"), validators=[DataRequired(_l("Vul de voornaam in.")), max_length(80)],
+        _l("Voornaam"),
+        validators=[DataRequired(_l("Vul de voornaam in.")), max_length(80), single_line],
         render_kw={"autocomplete": "off"},
     )
     last_name = StringField(
         _l("Achternaam"),
-        validators=[DataRequired(_l("Vul de achternaam in.")), max_length(120)],
+        validators=[DataRequired(_l("Vul de achternaam in.")), max_length(120), single_line],
         render_kw={"autocomplete": "off"},
     )
 
@@ -224,7 +230,7 @@ class StudentSearchForm(ParroForm):
     class Meta:
         csrf = False
 
-    q = SearchField(_l("Zoek op naam of leerlingnummer"), validators=[max_length(100)])
+    q = SearchField(_l("Zoek op naam of leerlingnummer"), validators=[max_length(100), single_line])
     groep = SelectField(_l("Groep"), validate_choice=False)
 
 
@@ -258,7 +264,7 @@ class AuditFilterForm(ParroForm):
         csrf = False
 
     actie = SelectField(_l("Actie"), validators=[Optional()])
-    wie = SearchField(_l("Wie (naam of e-mailadres)"), validators=[max_length(100)])
+    wie = SearchField(_l("Wie (naam of e-mailadres)"), validators=[max_length(100), single_line])
     van = DateField(_l("Vanaf"), validators=[Optional()], format=["%Y-%m-%d", "%d-%m-%Y"],
                     invalid_value_message=INVALID_DATE)
     tot = DateField(_l("Tot en met"), validators=[Optional()], format=["%Y-%m-%d", "%d-%m-%Y"],

@@ -15,6 +15,7 @@ from .. import audit, policy
 from ..clock import school_tz
 from ..extensions import db
 from ..forms import EmptyForm
+from ..inputs import as_id
 from ..models import AuditEvent, Report, User
 from ..moderation import service
 from ..moderation.forms import HandleReportForm
@@ -147,7 +148,7 @@ def audit_log():
         return render_template("admin/audit_log.html", form=form, events=[], labels=ACTION_LABELS,
                                more_url=None, first_page=True), 422
     before = request.args.get("voor", "")
-    if before and not before.isdigit():
+    if before and as_id(before) is None:
         abort(400)
     filters = {
         "actie": form.actie.data or None,

@@ -13,6 +13,7 @@ from .. import policy
 from ..auth import service, sso, twofactor
 from ..extensions import db
 from ..forms import EmptyForm
+from ..inputs import int_arg
 from ..models import Guardianship, Invitation, Role, Student, TeacherAssignment, User
 from ..privacy import export
 from . import bp
@@ -201,7 +202,7 @@ def guardians():
             )
         )
     # Paginate by key (name, id), never by OFFSET: page 40 costs what page 1 costs.
-    after = db.session.get(User, request.args.get("na", type=int) or 0)
+    after = db.session.get(User, int_arg("na") or 0)
     if after is not None:
         query = query.where(tuple_(User.name, User.id) > tuple_(after.name, after.id))
     people = list(

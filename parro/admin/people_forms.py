@@ -5,7 +5,7 @@ from wtforms import SearchField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from ..forms import ParroForm, email_field, language_field
+from ..forms import ParroForm, email_field, language_field, single_line
 
 
 def role_field():
@@ -18,7 +18,7 @@ def role_field():
 
 class StaffInviteForm(ParroForm):
     name = StringField(
-        _l("Naam"), validators=[DataRequired(_l("Vul de naam in.")), Length(max=120)]
+        _l("Naam"), validators=[DataRequired(_l("Vul de naam in.")), Length(max=120), single_line]
     )
     email = email_field()
     role = role_field()
@@ -34,5 +34,5 @@ class GuardianSearchForm(ParroForm):
         csrf = False  # a GET search changes nothing
 
     q = SearchField(
-        _l("Zoek op naam, e-mailadres of kind"), validators=[Length(max=100)]
+        _l("Zoek op naam, e-mailadres of kind"), validators=[Length(max=100), single_line]
     )

@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from ..auth import sso
 from ..extensions import db
 from ..forms import EmptyForm
+from ..inputs import int_arg
 from ..models import Group, SchoolYear, Student, User
 from ..security import current_session_method
 from . import bp, service
@@ -183,7 +184,7 @@ def year_make_current(year_id: int):
 def groups():
     """List the groups of a school year with their teachers and number of students."""
     years = service.all_years()
-    year = next((y for y in years if y.id == request.args.get("jaar", type=int)), None)
+    year = next((y for y in years if y.id == int_arg("jaar")), None)
     year = year or next((y for y in years if y.is_current), None) or (years[0] if years else None)
     return render_template(
         "admin/groups.html",
@@ -306,7 +307,7 @@ def students():
     form.validate()
     q = (form.q.data or "")[:100]
     page = service.find_students(year, q=q, group=form.groep.data or "",
-                                 after=request.args.get("na", type=int))
+                                 after=int_arg("na"))
     more_url = None
     if page.next_after:
         more_url = url_for("admin.students", q=q or None, groep=form.groep.data or None,
@@ -322,7 +323,7 @@ def student_new():
     form = NewStudentForm()
     form.group.choices = _group_choices(year, _l("Nog geen groep"))
     if request.method == "GET":
-        form.group.data = request.args.get("groep", type=int)
+        form.group.data = int_arg("groep")
     if form.validate_on_submit():
         try:
             student = service.create_student(
@@ -435,7 +436,7 @@ def import_upload():
     form = _import_form()
     if request.method == "GET":
         current = service.current_year()
-        form.year.data = request.args.get("jaar", type=int) or (current.id if current else None)
+        form.year.data = int_arg("jaar") or (current.id if current else None)
     if form.validate_on_submit():
         year = db.session.get(SchoolYear, form.year.data)
         data = form.file.data.read()

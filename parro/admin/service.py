@@ -31,6 +31,7 @@ from sqlalchemy.orm import selectinload
 from .. import audit
 from ..clock import now, today
 from ..extensions import db
+from ..inputs import as_id
 from ..models import (
     Group,
     Guardianship,
@@ -351,8 +352,8 @@ def find_students(year: SchoolYear | None, q: str = "", group: str = "",
     )
     if group == "geen":
         query = query.where(Membership.id.is_(None))
-    elif group.isdigit():
-        query = query.where(Membership.group_id == int(group))
+    elif (group_id := as_id(group)) is not None:
+        query = query.where(Membership.group_id == group_id)
     for word in q.split()[:5]:
         query = query.where(
             or_(

@@ -3,14 +3,14 @@ from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from ..forms import LANGUAGES, ParroForm, email_field, language_field
+from ..forms import LANGUAGES, ParroForm, email_field, language_field, single_line
 from .passwords import password_problem
 
 
 class LoginForm(ParroForm):
     email = EmailField(
         _l("E-mailadres"),
-        validators=[DataRequired(_l("Vul uw e-mailadres in.")), Length(max=254)],
+        validators=[DataRequired(_l("Vul uw e-mailadres in.")), Length(max=254), single_line],
         render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
     )
     password = PasswordField(
@@ -24,7 +24,7 @@ class LoginForm(ParroForm):
 class AccountForm(ParroForm):
     name = StringField(
         _l("Naam"),
-        validators=[DataRequired(_l("Vul uw naam in.")), Length(max=120)],
+        validators=[DataRequired(_l("Vul uw naam in.")), Length(max=120), single_line],
         render_kw={"autocomplete": "name"},
     )
     locale = SelectField(_l("Taal"), choices=LANGUAGES)
@@ -78,7 +78,7 @@ class ActivationForm(ParroForm):
     )
     name = StringField(
         _l("Uw naam"),
-        validators=[DataRequired(_l("Vul uw naam in.")), Length(max=120)],
+        validators=[DataRequired(_l("Vul uw naam in.")), Length(max=120), single_line],
         render_kw={"autocomplete": "name"},
     )
     locale = language_field()
@@ -103,7 +103,7 @@ class ActivationForm(ParroForm):
 def code_field(label, message):
     return StringField(
         label,
-        validators=[DataRequired(message), Length(max=40)],
+        validators=[DataRequired(message), Length(max=40), single_line],
         render_kw={"autocomplete": "one-time-code", "autocapitalize": "none",
                    "spellcheck": "false"},
     )

@@ -7,9 +7,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import db, limiter
+from ..inputs import way_back
 from ..security import end_session, start_session
 from . import bp, sso, twofactor
-from .views import _config, _failed, record_login, safe_next
+from .views import _config, _failed, record_login
 
 # Why a sign-in was refused: the HTTP status, the page's title and what the person can do.
 _AGAIN = _l("Probeer het opnieuw met de knop hieronder.")
@@ -82,7 +83,7 @@ def schoolaccount_start():
     """Go to the school's own sign-in page."""
     _not_set_up()
     if current_user.is_authenticated:
-        return redirect(safe_next(request.args.get("next")), 303)
+        return redirect(way_back(request.args.get("next")), 303)
     try:
         url = sso.authorization_url(request.args.get("next"))
     except sso.Refused as refused:
@@ -112,4 +113,4 @@ def schoolaccount_callback():
                  linked=signed_in.linked)
     start_session(user, remember=False, method=sso.METHOD, multi_factor=mfa)
     db.session.commit()
-    return redirect(safe_next(next_path), 303)
+    return redirect(way_back(next_path), 303)

@@ -20,7 +20,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from .. import audit
 from ..clock import now
 from ..extensions import db
-from ..models import RecoveryCode, User
+from ..inputs import as_id
+from ..models import LoginEvent, RecoveryCode, User
 from ..security import hash_token
 
 RECOVERY_CODES = 8
@@ -171,8 +172,17 @@ def disable(user: User) -> None:
 # -- the half-way login -------------------------------------------------------------
 # Between the password and the code nobody is logged in: there is no UserSession
 # yet, only this note in Flask's signed session cookie, valid for a few minutes.
+# The cookie is the browser's, so a copy of it would outlive the login; the note
+# also names the user's last successful login, and ends when a later one completes.
 
 PENDING = "pending_login"
+
+
+def _last_login_id(user_id: int) -> int:
+    return db.session.scalar(
+        select(func.max(LoginEvent.id)).where(LoginEvent.user_id == user_id,
+                                              LoginEvent.success.is_(True))
+    ) or 0
 
 
 def begin_login(user: User, remember: bool, method: str = "password") -> None:
@@ -180,16 +190,23 @@ def begin_login(user: User, remember: bool, method: str = "password") -> None:
     session.clear()
     minutes = current_app.config["TWO_FACTOR_LOGIN_MINUTES"]
     session[PENDING] = {"user": user.id, "remember": bool(remember), "method": method,
-                        "until": now().timestamp() + minutes * 60}
+                        "until": now().timestamp() + minutes * 60,
+                        "after": _last_login_id(user.id)}
 
 
 def pending_login() -> tuple[User, bool] | None:
-    """The user who typed the right password here a moment ago, and "remember me"."""
+    """The user who typed the right password here a moment ago, and "remember me".
+
+    None when the note ran out, or when a login of the user completed since it began
+    (this one or another): a half-finished login ends when the login is done.
+    """
     pending = session.get(PENDING)
     if not isinstance(pending, dict) or now().timestamp() > pending.get("until", 0):
         return None
-    user = db.session.get(User, pending.get("user"))
+    user = db.session.get(User, as_id(pending.get("user")))
     if user is None or not user.is_active or not user.has_two_factor:
+        return None
+    if _last_login_id(user.id) != pending.get("after"):
         return None
     return user, pending.get("remember", False)
 

@@ -9,12 +9,13 @@ from flask_login import current_user, login_required
 from .. import audit, policy
 from ..extensions import db, limiter
 from ..htmx import is_htmx
+from ..inputs import way_back
 from ..policy import current_school
 from ..security import current_session_multi_factor, start_session
 from . import bp, twofactor
 from .forms import TwoFactorCodeForm, TwoFactorDisableForm
 from .passwords import verify_password
-from .views import _config, _failed, record_login, safe_next
+from .views import _config, _failed, record_login
 
 SETUP = "totp_setup"  # the secret being set up, until it is confirmed with a code
 # What a staff member who must set up two-factor login may still open.
@@ -44,7 +45,7 @@ def _wrong_code() -> str:
 def login_code():
     """After the password: the code from the authenticator app, or a recovery code."""
     if current_user.is_authenticated:
-        return redirect(safe_next(request.args.get("next")), 303)
+        return redirect(way_back(request.args.get("next")), 303)
     pending = twofactor.pending_login()
     if pending is None:
         session.pop(twofactor.PENDING, None)
@@ -67,7 +68,7 @@ def login_code():
             if method == "recovery":
                 flash(_("U bent ingelogd met een herstelcode. Die werkt nu niet meer; u heeft er "
                         "nog %(n)s.", n=twofactor.recovery_codes_left(user)), "info")
-            return redirect(safe_next(request.args.get("next")), 303)
+            return redirect(way_back(request.args.get("next")), 303)
         db.session.commit()
         form.code.errors.append(_wrong_code())
     status = 422 if request.method == "POST" else 200

@@ -6,7 +6,16 @@ from wtforms import DateField, RadioField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from ..forms import BAD_DATE, BAD_TIME, DATE_FORMATS, TIME_FORMATS, MultiCheckboxField, ParroForm
+from ..forms import (
+    BAD_DATE,
+    BAD_TIME,
+    DATE_FORMATS,
+    TIME_FORMATS,
+    MultiCheckboxField,
+    ParroForm,
+    single_line,
+)
+from ..inputs import to_id
 from ..models import CalendarKind
 from .service import AUTO, KIND_LABELS
 
@@ -19,7 +28,7 @@ class ItemForm(ParroForm):
     title = StringField(
         _l("Titel"),
         validators=[DataRequired(_l("Geef het item een titel, bijvoorbeeld Sportdag.")),
-                    Length(max=120, message=_l("Hooguit 120 tekens."))],
+                    Length(max=120, message=_l("Hooguit 120 tekens.")), single_line],
     )
     kind = RadioField(_l("Soort"), choices=_kind_choices(), default=CalendarKind.EVENT.value,
                       validators=[InputRequired(_l("Kies een soort."))],
@@ -37,13 +46,14 @@ class ItemForm(ParroForm):
     ends_at = TimeField(_l("Eindtijd"), format=TIME_FORMATS, validators=[Optional()],
                         invalid_value_message=BAD_TIME)
     location = StringField(_l("Waar (niet verplicht)"),
-                           validators=[Length(max=120, message=_l("Hooguit 120 tekens."))])
+                           validators=[Length(max=120, message=_l("Hooguit 120 tekens.")),
+                                       single_line])
     description = TextAreaField(
         _l("Uitleg voor ouders (niet verplicht)"),
         validators=[Length(max=2000, message=_l("Hooguit 2000 tekens."))],
         render_kw={"rows": 3},
     )
-    groups = MultiCheckboxField(_l("Voor welke groepen?"), coerce=int, validate_choice=False)
+    groups = MultiCheckboxField(_l("Voor welke groepen?"), coerce=to_id, validate_choice=False)
 
     def validate_groups(self, field):
         allowed = {value for value, _label in field.choices}
@@ -64,6 +74,6 @@ class ImportForm(ParroForm):
     kind = RadioField(_l("Wat staat erin?"), choices=IMPORT_KINDS, default=AUTO,
                       validators=[InputRequired(_l("Kies een soort."))],
                       invalid_choice_message=_l("Kies een soort uit de lijst."))
-    groups = MultiCheckboxField(_l("Voor welke groepen?"), coerce=int, validate_choice=False)
+    groups = MultiCheckboxField(_l("Voor welke groepen?"), coerce=to_id, validate_choice=False)
 
     validate_groups = ItemForm.validate_groups

@@ -14,7 +14,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from .. import clock
-from ..forms import MultiCheckboxField, ParroForm
+from ..forms import MultiCheckboxField, ParroForm, single_line
+from ..inputs import to_id
 
 
 def _not_too_long(form, field):
@@ -61,11 +62,12 @@ class OfficeForm(ParroForm):
 class StartChatForm(ParroForm):
     title = StringField(
         _l("Onderwerp"),
-        validators=[DataRequired(_l("Geef het gesprek een onderwerp.")), Length(max=120)],
+        validators=[DataRequired(_l("Geef het gesprek een onderwerp.")), Length(max=120),
+                    single_line],
     )
     guardians = MultiCheckboxField(
         _l("Met wie?"),
-        coerce=int,
+        coerce=to_id,
         validate_choice=False,  # checked against the policy in the view
         validators=[DataRequired(_l("Kies minstens één ouder of verzorger."))],
     )
@@ -85,7 +87,7 @@ WEEKDAY_CHOICES = [
 class AvailabilityForm(ParroForm):
     weekdays = MultiCheckboxField(
         _l("Mijn werkdagen"),
-        coerce=int,
+        coerce=to_id,
         choices=WEEKDAY_CHOICES,
         validators=[DataRequired(_l("Kies minstens één werkdag."))],
     )

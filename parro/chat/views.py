@@ -22,6 +22,7 @@ from ..database import end_reads, polled, reads_first
 from ..extensions import db, limiter
 from ..forms import EmptyForm
 from ..htmx import wants_fragment
+from ..inputs import as_id, int_arg
 from ..media.serving import VARIANTS, send_stored
 from ..models import Conversation, Message, Student, User
 from ..policy import current_school
@@ -58,8 +59,7 @@ def _user_key() -> str:
 
 
 def _int_arg(name: str) -> int:
-    value = request.values.get(name, type=int)
-    return value if value is not None and value >= 0 else 0
+    return int_arg(name, request.values) or 0
 
 
 @prebuilt
@@ -171,10 +171,26 @@ def _news(conversation: Conversation, known_id: int, revision: int) -> str:
 @bp.get("/")
 @login_required
 def index():
-    """List the user's kindgesprekken and chats, newest first."""
+    """List the user's conversations, news first; only the unread ones (?filter=ongelezen),
+    or those whose child or parent is named (?q=)."""
+    query = " ".join(request.args.get("q", "").split())[:100]
+    only_unread = request.args.get("filter") == "ongelezen"
+    everything = service.conversation_list(current_user)
+    entries = everything
+    if query:
+        entries = [e for e in entries if e.matches(query.casefold().split())]
+    if only_unread:
+        entries = [e for e in entries if e.unread]
+    # Staff have a kindgesprek line for every child of their groups: those without any
+    # message yet are found by searching, not shown as a screen of empty rows.
+    quiet = []
+    if not current_user.is_guardian and not query:
+        quiet = [e for e in entries if not e.last_message]
+        entries = [e for e in entries if e.last_message]
     return render_template(
         "chat/index.html",
-        entries=service.conversation_list(current_user),
+        entries=entries, quiet=len(quiet), query=query, only_unread=only_unread,
+        unread_total=sum(1 for e in everything if e.unread), searchable=len(everything) > 5,
         can_start=policy.can_start_chat(current_user),
         can_set_availability=policy.can_set_availability(current_user),
         can_write_office=policy.can_write_office(current_user),
@@ -212,7 +228,7 @@ def office():
         student = None
         if form.subject.data != FAMILY:
             raw = form.subject.data or ""
-            student = db.session.get(Student, int(raw)) if raw.isdigit() else None
+            student = db.session.get(Student, student_id) if (student_id := as_id(raw)) else None
         if form.subject.data != FAMILY and not (
             student is not None and policy.can_write_office_about(current_user, student)
         ):
@@ -239,7 +255,7 @@ def office():
 def show(conversation_id: int):
     """Show a conversation: its newest messages and the send box."""
     conversation = _conversation(conversation_id)
-    before = request.args.get("voor", type=int)
+    before = int_arg("voor")
     messages, has_older = service.page_of_messages(
         conversation, current_app.config["CHAT_PAGE_SIZE"], before
     )

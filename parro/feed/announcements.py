@@ -17,6 +17,7 @@ from ..database import end_reads, reads_first, set_loaded, writer_transactions
 from ..extensions import db
 from ..forms import EmptyForm
 from ..htmx import is_htmx
+from ..inputs import way_back
 from ..models import Announcement, AnnouncementDismissal, AnnouncementGroup, Attachment, User
 from ..sql import DAY, GROUP_IDS, IDS, USER_ID, prebuilt
 from . import bp
@@ -164,8 +165,5 @@ def dismiss_announcement(announcement_id: int):
     flash(_("De mededeling is gesloten. U vindt hem terug bij Mededelingen."), "success")
     if is_htmx():
         return ""
-    target = request.form.get("next", "")
-    if not (target.startswith("/") and not target.startswith("//") and "\\" not in target):
-        target = url_for("feed.index")
-    return redirect(target, 303)
+    return redirect(way_back(request.form.get("next"), url_for("feed.index")), 303)
 

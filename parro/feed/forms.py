@@ -16,7 +16,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from .. import clock
-from ..forms import MultiCheckboxField, ParroForm
+from ..forms import MultiCheckboxField, ParroForm, single_line
+from ..inputs import to_id
 
 
 def _body_length(form, field):
@@ -34,12 +35,13 @@ def local_to_utc(value: datetime) -> datetime:
 
 
 class PostForm(ParroForm):
-    groups = MultiCheckboxField(_l("Plaatsen in"), coerce=int)
-    title = StringField(_l("Titel (mag leeg blijven)"), validators=[Length(max=150)])
+    groups = MultiCheckboxField(_l("Plaatsen in"), coerce=to_id)
+    title = StringField(_l("Titel (mag leeg blijven)"), validators=[Length(max=150), single_line])
     body = TextAreaField(_l("Bericht"), validators=[_body_length], render_kw={"rows": 6})
     files = MultipleFileField(_l("Foto's, video's en PDF-bestanden"))
     # Checked against the groups and consent by the view, with a message naming the children.
-    tagged = MultiCheckboxField(_l("Wie staan er op de foto's?"), coerce=int, validate_choice=False)
+    tagged = MultiCheckboxField(_l("Wie staan er op de foto's?"), coerce=to_id,
+                                validate_choice=False)
     important = BooleanField(_l("Belangrijk: stuur dit bericht ook per e-mail naar alle ouders"))
     publish_at = DateTimeLocalField(
         _l("Later plaatsen op"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
@@ -60,12 +62,13 @@ class PostForm(ParroForm):
 
 
 class EditPostForm(ParroForm):
-    title = StringField(_l("Titel (mag leeg blijven)"), validators=[Length(max=150)])
+    title = StringField(_l("Titel (mag leeg blijven)"), validators=[Length(max=150), single_line])
     body = TextAreaField(_l("Bericht"), validators=[_body_length], render_kw={"rows": 8})
-    remove = MultiCheckboxField(_l("Bijlagen verwijderen"), coerce=int)
+    remove = MultiCheckboxField(_l("Bijlagen verwijderen"), coerce=to_id)
     # Checked by the view against the teacher's groups, the children in them and consent.
-    groups = MultiCheckboxField(_l("Geplaatst in"), coerce=int, validate_choice=False)
-    tagged = MultiCheckboxField(_l("Wie staan er op de foto's?"), coerce=int, validate_choice=False)
+    groups = MultiCheckboxField(_l("Geplaatst in"), coerce=to_id, validate_choice=False)
+    tagged = MultiCheckboxField(_l("Wie staan er op de foto's?"), coerce=to_id,
+                                validate_choice=False)
     # Only while the post waits for its moment (the view removes it once it is online).
     publish_at = DateTimeLocalField(
         _l("Plaatsen op"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
@@ -84,11 +87,13 @@ class EditPostForm(ParroForm):
 
 class AnnouncementForm(ParroForm):
     title = StringField(
-        _l("Titel"), validators=[DataRequired(_l("Geef de mededeling een titel.")), Length(max=150)]
+        _l("Titel"),
+        validators=[DataRequired(_l("Geef de mededeling een titel.")), Length(max=150),
+                    single_line],
     )
     body = TextAreaField(_l("Tekst"), validators=[_body_length], render_kw={"rows": 6})
     all_groups = BooleanField(_l("Voor alle groepen"), default=True)
-    groups = MultiCheckboxField(_l("Of alleen voor deze groepen"), coerce=int)
+    groups = MultiCheckboxField(_l("Of alleen voor deze groepen"), coerce=to_id)
     ends_on = DateField(
         _l("Bovenaan tonen tot en met"),
         validators=[DataRequired(_l("Kies tot wanneer de mededeling bovenaan staat."))],

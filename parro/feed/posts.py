@@ -21,6 +21,7 @@ from ..database import end_reads, reads_first, writer_transactions
 from ..extensions import db
 from ..forms import EmptyForm
 from ..htmx import is_htmx, wants_fragment
+from ..inputs import as_id, way_back
 from ..models import Group, Post
 from . import bp, service
 from .forms import EditPostForm, PostForm, local_to_utc
@@ -48,14 +49,6 @@ def done(url: str):
     return redirect(url, 303)
 
 
-def safe_next(default: str) -> str:
-    """A local path to return to from the `next` field, or the default."""
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
-
-
 def _fragment_or_page(fragment: str, page: str, status: int = 200, **context):
     template = fragment if wants_fragment() else page
     return render_template(template, **context), status
@@ -81,7 +74,7 @@ def new_post(group_id: int):
     else:
         # Another teacher's group is no slip of the hand: refuse the request.
         for raw in request.form.getlist("groups"):
-            other = db.session.get(Group, int(raw)) if raw.isdigit() else None
+            other = db.session.get(Group, group_id) if (group_id := as_id(raw)) else None
             policy.require(other is not None and policy.can_post_in_group(current_user, other))
     if form.validate_on_submit() and _tags_allowed(form, tag_groups):
         post = _create(form)
@@ -212,7 +205,7 @@ def edit_post(post_id: int):
             form.tagged.data = sorted(tagged_before)
         # A group the teacher may not post in, that the post was not in: refuse the request.
         for raw in request.form.getlist("groups"):
-            other = db.session.get(Group, int(raw)) if raw.isdigit() else None
+            other = db.session.get(Group, group_id) if (group_id := as_id(raw)) else None
             policy.require(other is not None and (
                 other in current or policy.can_post_in_group(current_user, other)))
     descriptions = {a.id: " ".join(request.form.get(f"alt-{a.id}", a.description).split())
@@ -302,4 +295,5 @@ def like(post_id: int):
         flash(_("U vindt dit bericht niet meer leuk."), "success")
     if is_htmx():
         return render_template("feed/_like.html", post=post, info=like_state(current_user, post))
-    return redirect(safe_next(url_for("feed.post", post_id=post.id)) + f"#post-{post.id}", 303)
+    back = way_back(request.form.get("next"), url_for("feed.post", post_id=post.id))
+    return redirect(f"{back}#post-{post.id}", 303)

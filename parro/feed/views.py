@@ -11,6 +11,7 @@ from .. import policy
 from ..activities import activities_for_feed
 from ..extensions import db
 from ..htmx import wants_fragment
+from ..inputs import as_id
 from ..models import Group, Membership, Post, Student
 from . import announcements, bp, counts
 from .queries import feed_page
@@ -20,9 +21,10 @@ def _before() -> int | None:
     value = request.args.get("voor", "")
     if not value:
         return None
-    if not value.isdigit() or len(value) > 18:
+    before = as_id(value)
+    if before is None:
         abort(400)
-    return int(value)
+    return before
 
 
 def _render_feed(group_ids: set[int], current_group: Group | None = None):

@@ -5,7 +5,7 @@ from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAre
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..forms import ParroForm
+from ..forms import ParroForm, single_line
 
 YES, NO = "ja", "nee"
 
@@ -13,7 +13,7 @@ YES, NO = "ja", "nee"
 class TopicForm(ParroForm):
     name = StringField(
         _l("Vraag"),
-        validators=[DataRequired(_l("Geef de vraag een naam.")), Length(max=120)],
+        validators=[DataRequired(_l("Geef de vraag een naam.")), Length(max=120), single_line],
     )
     description = TextAreaField(_l("Uitleg voor ouders (mag leeg blijven)"),
                                 validators=[Length(max=2000)], render_kw={"rows": 3})
