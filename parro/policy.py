@@ -38,7 +38,7 @@ from .models import (
     User,
     UserSession,
 )
-from .sql import IDS, USER_ID, prebuilt
+from .sql import CONVERSATION_ID, IDS, USER_ID, prebuilt
 
 
 def per_request(key: str, compute):
@@ -589,17 +589,19 @@ def member_conversation_ids(user_id: int):
     return union(as_guardian, as_teacher, as_participant, as_office_writer, as_office)
 
 
+@prebuilt
+def _member_statement():
+    return select(Conversation.id).where(
+        Conversation.id == CONVERSATION_ID, conversation_member_clause(USER_ID))
+
+
 def can_see_conversation(user: User, conversation: Conversation) -> bool:
     if not user.is_authenticated:
         return False
+    values = {"conversation_id": conversation.id, "user_id": user.id}
     return per_request(
         f"conversation_{conversation.id}_{user.id}",
-        lambda: db.session.scalar(
-            select(Conversation.id).where(
-                Conversation.id == conversation.id, conversation_member_clause(user.id)
-            )
-        )
-        is not None,
+        lambda: db.session.scalar(_member_statement(), values) is not None,
     )
 
 

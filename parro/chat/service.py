@@ -449,14 +449,15 @@ def mark_notified(conversation_id: int, user_id: int, message_id: int) -> None:
     )
 
 
+@prebuilt
+def _last_read_statement():
+    return select(ReadState.user_id, ReadState.last_read_message_id).where(
+        ReadState.conversation_id == CONVERSATION_ID)
+
+
 def last_read_by(conversation_id: int) -> dict[int, int]:
     return dict(
-        db.session.execute(
-            select(ReadState.user_id, ReadState.last_read_message_id).where(
-                ReadState.conversation_id == conversation_id
-            )
-        ).all()
-    )
+        db.session.execute(_last_read_statement(), {"conversation_id": conversation_id}).all())
 
 
 def read_by(conversation: Conversation, message: Message, people: list[User]) -> list[User]:
