@@ -110,7 +110,6 @@ class Defaults:
     # Activities (activiteiten)
     ACTIVITIES_EARLY_DAYS = 3  # default per round: families with several children book earlier
     ACTIVITIES_REMIND_DAYS = 2  # remind who has not responded this many days before the deadline
-    ACTIVITIES_ADJACENT_MINUTES = 15  # a free slot this close to another booking "sluit aan"
     ACTIVITIES_MAX_SLOTS = 400  # per conference round
     # The counts in the navigation (new posts, unread messages, open activities)
     NAV_POLL_SECONDS = 10  # every page asks for them this often (backs off when idle)

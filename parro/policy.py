@@ -28,6 +28,7 @@ from .models import (
     Message,
     MessageAttachment,
     Participant,
+    PhotoTag,
     Post,
     Role,
     School,
@@ -37,7 +38,7 @@ from .models import (
     User,
     UserSession,
 )
-from .sql import IDS, USER_ID, prebuilt
+from .sql import CONVERSATION_ID, IDS, USER_ID, prebuilt
 
 
 def per_request(key: str, compute):
@@ -588,17 +589,19 @@ def member_conversation_ids(user_id: int):
     return union(as_guardian, as_teacher, as_participant, as_office_writer, as_office)
 
 
+@prebuilt
+def _member_statement():
+    return select(Conversation.id).where(
+        Conversation.id == CONVERSATION_ID, conversation_member_clause(USER_ID))
+
+
 def can_see_conversation(user: User, conversation: Conversation) -> bool:
     if not user.is_authenticated:
         return False
+    values = {"conversation_id": conversation.id, "user_id": user.id}
     return per_request(
         f"conversation_{conversation.id}_{user.id}",
-        lambda: db.session.scalar(
-            select(Conversation.id).where(
-                Conversation.id == conversation.id, conversation_member_clause(user.id)
-            )
-        )
-        is not None,
+        lambda: db.session.scalar(_member_statement(), values) is not None,
     )
 
 
@@ -783,17 +786,37 @@ def app_photo_answers(student_ids) -> dict[int, bool]:
     return dict(db.session.execute(_consented_statement(), {"ids": ids}).all())
 
 
-@prebuilt
-def _consented_statement():
+def _answers():
+    """This school year's answers on photos in the app."""
     return (
         select(Consent.student_id, Consent.given)
         .join(ConsentTopic, ConsentTopic.id == Consent.topic_id)
         .where(
             ConsentTopic.key == APP_PHOTOS,
-            Consent.student_id.in_(IDS),
             Consent.school_year_id.in_(select(SchoolYear.id).where(SchoolYear.is_current)),
         )
     )
+
+
+@prebuilt
+def _consented_statement():
+    return _answers().where(Consent.student_id.in_(IDS))
+
+
+@prebuilt
+def _unconsented_statement():
+    consented = _answers().where(Consent.given.is_(True)).with_only_columns(Consent.student_id)
+    return select(PhotoTag.attachment_id, PhotoTag.student_id).where(
+        PhotoTag.attachment_id.in_(IDS), PhotoTag.student_id.not_in(consented))
+
+
+def _unconsented_tags(attachments) -> list[tuple[int, int]]:
+    """(photo, child) for each child tagged in these photos without consent for photos in
+    the app: one query for a whole page of photos."""
+    ids = [a.id for a in attachments]
+    if not ids:
+        return []
+    return [tuple(row) for row in db.session.execute(_unconsented_statement(), {"ids": ids})]
 
 
 def own_children_ids(user: User) -> set[int]:
@@ -806,12 +829,7 @@ def own_children_ids(user: User) -> set[int]:
 
 def unconsented_photo_ids(attachments) -> set[int]:
     """Photos in which a child is tagged who has no consent for photos in the app."""
-    tagged = [a for a in attachments if a.tags]
-    if not tagged:
-        return set()
-    students = {t.student_id for a in tagged for t in a.tags}
-    blocked = students - app_photo_consented(students)
-    return {a.id for a in tagged if any(t.student_id in blocked for t in a.tags)}
+    return {photo for photo, _child in _unconsented_tags(attachments)}
 
 
 def hidden_photo_ids(user: User, attachments) -> set[int]:
@@ -821,12 +839,8 @@ def hidden_photo_ids(user: User, attachments) -> set[int]:
     """
     if is_staff(user):
         return set()
-    tagged = [a for a in attachments if a.tags]
-    if not tagged:
-        return set()
-    students = {t.student_id for a in tagged for t in a.tags}
-    blocked = students - app_photo_consented(students) - own_children_ids(user)
-    return {a.id for a in tagged if any(t.student_id in blocked for t in a.tags)}
+    own = own_children_ids(user)
+    return {photo for photo, child in _unconsented_tags(attachments) if child not in own}
 
 
 def can_set_consent(user: User, student: Student) -> bool:

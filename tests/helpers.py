@@ -75,7 +75,7 @@ def count_queries(app=None):
 def csrf_token(html: str) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
         r'name="csrf_token" value="([^"]+)"', html
-    )
+    ) or re.search(r'"X-CSRFToken": "([^"]+)"', html)  # every page's, for htmx
     assert match, "no CSRF token in the page"
     return match.group(1)
 

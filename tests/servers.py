@@ -206,7 +206,8 @@ class Client:
         """Open a page and keep its CSRF token (it lives in the Flask session cookie)."""
         page = self.get(path)
         assert page.status == 200, (page.status, page.text[:500])
-        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
+        match = (re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
+                 or re.search(r'"X-CSRFToken": "([^"]+)"', page.text))  # every page's
         assert match, "no CSRF token on the page"
         self.csrf = match.group(1)
         return self

@@ -19,6 +19,7 @@ from .factories import (
     make_teacher,
 )
 from .feed_helpers import fresh, page_text, reader, sign_in
+from .helpers import csrf_token
 
 pytestmark = pytest.mark.usefixtures("reader")
 __all__ = ["reader"]
@@ -146,11 +147,19 @@ def test_the_school_turns_saving_on_in_its_settings(client, world):
     form = client.get("/beheer/school").get_data(as_text=True)
     assert 'name="photo_download"' in form
     assert 'checked' not in re.search(r'<input[^>]*name="photo_download"[^>]*>', form).group(0)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
-    token = token.group(1) if token else re.search(r'name="csrf_token" value="([^"]+)"',
-                                                   form).group(1)
+    token = csrf_token(form)
     answer = client.post("/beheer/school", data={
         "csrf_token": token, "name": "De Test", "colour": "#1f6f8b", "photo_download": "y"})
     assert answer.status_code == 303
     fresh()
     assert db.session.query(School).one().photo_download is True
+
+
+def test_the_post_page_names_its_tagged_children_to_staff_only(client, world):
+    post = world["post"]
+    sign_in(client, world["teacher"])
+    assert "Aangevinkt op de foto's: Noor Tester" in page_text(
+        client.get(f"/groepen/bericht/{post.id}"))
+    sign_in(client, world["noor_guardian"])
+    page = page_text(client.get(f"/groepen/bericht/{post.id}"))
+    assert "Aangevinkt" not in page and "Noor Tester" not in page

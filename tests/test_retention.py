@@ -212,7 +212,7 @@ def test_retention_removes_exactly_what_is_older_than_the_kept_years(app, w, bat
     old_files = files_of(*old_keys) | files_of(*(
         r["key"] for pk, r in before["rows"]["message_attachment"].items()
         if pk in expected["message_attachment"]))
-    assert len(old_files) == 3 * 2 + 3  # photos: display and thumbnail
+    assert len(old_files) == 3 * 3 + 3  # photos: display size, thumbnail and WebP
 
     result = _cli(app, "--batch-size", batch)
     assert result.exit_code == 0, result.output
@@ -226,7 +226,7 @@ def test_retention_removes_exactly_what_is_older_than_the_kept_years(app, w, bat
     assert before["files"] - after["files"] == old_files
     # Sem's recent photos and chat files are still there.
     recent_keys = [a.key for p in w.recent_posts for a in p.attachments]
-    assert len(files_of(*recent_keys)) == 4
+    assert len(files_of(*recent_keys)) == 6  # two photos, three files each
 
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == audit.RETENTION))
     assert event.details["posts"] == 3 and event.details["cutoff"] == "2025-08-01"

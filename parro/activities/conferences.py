@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, inspect, select
+from sqlalchemy import bindparam, inspect, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -26,6 +26,7 @@ from ..models import (
     SeparateBookings,
     Slot,
     Student,
+    TeacherAssignment,
     User,
 )
 from ..notifications import ACTIVITIES, notify
@@ -107,9 +108,7 @@ def plan_slots(days: list[Day], minutes: int) -> list[tuple[datetime, datetime]]
         segments.append((cursor, d.end))
         for a, b in segments:
             length = _minutes(a, b)
-            if length == 0:
-                continue
-            if length % minutes:
+            if length % minutes and not d.breaks:
                 fits = length // minutes
                 if fits == 0:
                     message = _(
@@ -124,11 +123,12 @@ def plan_slots(days: list[Day], minutes: int) -> list[tuple[datetime, datetime]]
                         a=f"{a:%H:%M}", b=f"{b:%H:%M}", n=minutes, rest=length % minutes,
                         end=f"{_plus(a, fits * minutes):%H:%M}",
                     )
-                raise PlanError(message, "breaks" if d.breaks else "end", row)
-            t = a
-            while t < b:
+                raise PlanError(message, "end", row)
+            # With breaks, each is fitted to the talks: it starts when the last whole talk
+            # before it ends, and the talks after it start when it ends (they shift).
+            for n in range(length // minutes):
+                t = _plus(a, n * minutes)
                 slots.append((local(d.day, t), local(d.day, _plus(t, minutes))))
-                t = _plus(t, minutes)
     for row, d in enumerate(days):
         for other_row, o in enumerate(days[:row]):
             if o.day == d.day and d.start < o.end and o.start < d.end:
@@ -137,6 +137,9 @@ def plan_slots(days: list[Day], minutes: int) -> list[tuple[datetime, datetime]]
                       n=other_row + 1, start=f"{o.start:%H:%M}", end=f"{o.end:%H:%M}"),
                     "start", row,
                 )
+    if not slots:  # breaks that leave no room for a single talk
+        raise PlanError(_("Tussen de pauzes past geen gesprek van %(n)s minuten.", n=minutes),
+                        "breaks", 0)
     if len(slots) > current_app.config["ACTIVITIES_MAX_SLOTS"]:
         raise PlanError(
             _("Dat zijn %(n)s gesprekken; meer dan %(max)s in één ronde kan niet.",
@@ -251,6 +254,36 @@ def _check_slot(slot: Slot, keep: Booking | None = None) -> None:
         raise ActivityError(slot_taken_message())
 
 
+def family_clash(student: Student, party: User | None, slot: Slot,
+                 keep: Booking | None = None) -> Booking | None:
+    """A conference of the family (the child's guardians, or `party` alone when each parent
+    books apart) at the same time as `slot`, in any round: a brother's or sister's, say."""
+    guardian_ids = (select(literal(party.id)) if party else
+                    select(Guardianship.user_id).where(Guardianship.student_id == student.id))
+    children = select(Guardianship.student_id).where(Guardianship.user_id.in_(guardian_ids))
+    query = (  # one statement
+        select(Booking).join(Slot, Slot.id == Booking.slot_id)
+        .where(Booking.student_id.in_(children),
+               Booking.guardian_id.is_(None) | Booking.guardian_id.in_(guardian_ids),
+               Slot.starts_at < slot.ends_at, slot.starts_at < Slot.ends_at)
+        .options(joinedload(Booking.student), contains_eager(Booking.slot))
+        .order_by(Slot.starts_at).limit(1)
+    )
+    if keep is not None:
+        query = query.where(Booking.id != keep.id)
+    return db.session.scalar(query)
+
+
+def _check_family(student: Student, party: User | None, slot: Slot,
+                  keep: Booking | None = None) -> None:
+    other = family_clash(student, party, slot, keep)
+    if other is not None:
+        raise ActivityError(_(
+            "Op dit tijdstip is er al een gesprek voor %(child)s (%(when)s). Twee gesprekken "
+            "tegelijk gaat niet: kies een ander tijdstip.",
+            child=other.student.first_name, when=when(other.slot.starts_at)))
+
+
 def book(user: User, slot: Slot, student: Student, guardian: User | None = None) -> Booking:
     """Book the slot for the child; the policy has said the user may.
 
@@ -267,6 +300,7 @@ def book(user: User, slot: Slot, student: Student, guardian: User | None = None)
     if existing is not None:
         raise ActivityError(_already_booked(student, existing))
     _check_slot(slot)
+    _check_family(student, party, slot)
     for_family = student.id not in policy.own_children_ids(user)
     end_reads(db.session())
     try:
@@ -317,6 +351,8 @@ def move(user: User, booking: Booking, slot: Slot) -> Booking:
     if slot.id == booking.slot_id:
         return booking
     _check_slot(slot, keep=booking)
+    party = db.session.get(User, booking.guardian_id) if booking.guardian_id else None
+    _check_family(booking.student, party, slot, keep=booking)
     for_family = not policy.is_guardian_of(user, booking.student)
     booking.slot = slot
     booking.sequence += 1
@@ -424,7 +460,7 @@ class SlotView:
     bookable: bool = False  # free and still to come
     label: str = ""  # "Kies 15:20", when bookable
     hint: str | None = None  # "sluit aan op uw gesprek voor Lotte om 15:20"
-    clash: str | None = None  # "tegelijk met uw gesprek voor Lotte om 15:20"
+    clash: str | None = None  # "tegelijk met uw gesprek voor Lotte om 15:20": not to choose
 
 
 def my_bookings(user: User) -> list[Booking]:
@@ -453,8 +489,9 @@ def _my_bookings():
 
 
 def slot_views(user: User, activity: Activity, exclude: Booking | None = None) -> dict:
-    """The round's slots by day, free ones marked when they sit next to the user's other talks."""
-    gap = timedelta(minutes=current_app.config["ACTIVITIES_ADJACENT_MINUTES"])
+    """The round's slots by day; a free one "sluit aan" when it touches one of the family's
+    other conferences (ends as it begins, or begins as it ends), and is not to be chosen
+    when it is at the same time as one (book and move refuse it too)."""
     others = [b for b in my_bookings(user) if b is not exclude]
     days: dict[date, list[SlotView]] = defaultdict(list)
     # Worked out once for all slots (a round has up to 400; each filter, format and
@@ -471,12 +508,21 @@ def slot_views(user: User, activity: Activity, exclude: Booking | None = None) -
                 label = {"child": other.student.first_name, "time": hhmm(o.starts_at)}
                 if slot.starts_at < o.ends_at and o.starts_at < slot.ends_at:
                     view.clash = _("tegelijk met uw gesprek voor %(child)s om %(time)s", **label)
-                elif timedelta(0) <= slot.starts_at - o.ends_at <= gap or (
-                    timedelta(0) <= o.starts_at - slot.ends_at <= gap
-                ):
+                elif slot.starts_at == o.ends_at or slot.ends_at == o.starts_at:
                     view.hint = _("sluit aan op uw gesprek voor %(child)s om %(time)s", **label)
         days[start.date()].append(view)
     return dict(days)
+
+
+def teachers_of(activity: Activity) -> list[str]:
+    """Who holds the conferences: the names of the round's groups' teachers (one statement)."""
+    group_ids = [g.id for g in activity.groups]
+    if not group_ids:
+        return []
+    return sorted(set(db.session.scalars(
+        select(User.name).join(TeacherAssignment, TeacherAssignment.user_id == User.id)
+        .where(TeacherAssignment.group_id.in_(group_ids), User.active, User.name != "")
+    )))
 
 
 @dataclass

@@ -256,6 +256,7 @@ def _page(activity: Activity, status: int, error: str | None):
     context["several_children"] = common.has_several_children(current_user)
     if activity.kind == ActivityKind.CONFERENCE:
         context["days"] = conferences.slot_views(current_user, activity)
+        context["teachers"] = conferences.teachers_of(activity)
         context["bookings"] = {
             c.id: conferences.booking_in(
                 activity, c, current_user if conferences.is_separate(activity, c) else None

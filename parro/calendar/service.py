@@ -16,13 +16,14 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from icalendar import Calendar
-from sqlalchemy import exists, or_, select
+from sqlalchemy import Date, bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import clock, policy
 from ..extensions import db
 from ..models import CalendarItem, CalendarItemGroup, CalendarKind, Group, User
+from ..sql import GROUP_IDS, LIMIT, prebuilt
 
 KIND_LABELS = {
     CalendarKind.HOLIDAY: _l("Vakantie of vrije dag"),
@@ -52,35 +53,44 @@ class CalendarError(Exception):
 # -- what people see ----------------------------------------------------------------
 
 
-def _visible(user: User):
-    """The items the user sees: the whole school's and those of their groups this year."""
-    query = select(CalendarItem).options(selectinload(CalendarItem.groups))
-    if policy.is_admin(user):
-        return query
-    group_ids = list(policy.visible_group_ids(user))
-    mine = exists().where(
-        CalendarItemGroup.item_id == CalendarItem.id, CalendarItemGroup.group_id.in_(group_ids)
-    )
-    anyone = ~exists().where(CalendarItemGroup.item_id == CalendarItem.id)
-    return query.where(or_(anyone, mine))
+FIRST = bindparam("first", type_=Date())
+LAST = bindparam("last", type_=Date())
 
 
-def items_between(user: User, first: date, last: date) -> list[CalendarItem]:
-    """The user's items that touch [first, last], in date order."""
-    return list(
-        db.session.scalars(
-            _visible(user)
-            .where(CalendarItem.starts_on <= last, CalendarItem.ends_on >= first)
-            .order_by(CalendarItem.starts_on, CalendarItem.starts_at.nulls_first(),
-                      CalendarItem.id)
-        )
+@prebuilt
+def _between(everything: bool, limited: bool):
+    """Items that touch [FIRST, LAST], in date order: all (the office's view), or the
+    whole school's and those of the groups GROUP_IDS; `limited`: the first LIMIT."""
+    query = (
+        select(CalendarItem)
+        .options(joinedload(CalendarItem.groups))
+        .where(CalendarItem.starts_on <= LAST, CalendarItem.ends_on >= FIRST)
     )
+    if not everything:
+        mine = exists().where(CalendarItemGroup.item_id == CalendarItem.id,
+                              CalendarItemGroup.group_id.in_(GROUP_IDS))
+        anyone = ~exists().where(CalendarItemGroup.item_id == CalendarItem.id)
+        query = query.where(or_(anyone, mine))
+    query = query.order_by(CalendarItem.starts_on, CalendarItem.starts_at.nulls_first(),
+                           CalendarItem.id)
+    return query.limit(LIMIT) if limited else query
+
+
+def items_between(user: User, first: date, last: date,
+                  limit: int | None = None) -> list[CalendarItem]:
+    """The user's items that touch [first, last], in date order (at most `limit`): the
+    whole school's and those of their groups this year."""
+    everything = policy.is_admin(user)
+    values = {"first": first, "last": last, "limit": limit,
+              "group_ids": [] if everything else sorted(policy.visible_group_ids(user))}
+    statement = _between(everything, limit is not None)
+    return list(db.session.scalars(statement, values).unique())
 
 
 def upcoming(user: User, limit: int = 3, days: int = 28) -> list[CalendarItem]:
     """The next few items (today's and those still running included), for above the feed."""
     today = clock.today()
-    return items_between(user, today, today + timedelta(days=days))[:limit]
+    return items_between(user, today, today + timedelta(days=days), limit)
 
 
 @dataclass

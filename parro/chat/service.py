@@ -449,14 +449,15 @@ def mark_notified(conversation_id: int, user_id: int, message_id: int) -> None:
     )
 
 
+@prebuilt
+def _last_read_statement():
+    return select(ReadState.user_id, ReadState.last_read_message_id).where(
+        ReadState.conversation_id == CONVERSATION_ID)
+
+
 def last_read_by(conversation_id: int) -> dict[int, int]:
     return dict(
-        db.session.execute(
-            select(ReadState.user_id, ReadState.last_read_message_id).where(
-                ReadState.conversation_id == conversation_id
-            )
-        ).all()
-    )
+        db.session.execute(_last_read_statement(), {"conversation_id": conversation_id}).all())
 
 
 def read_by(conversation: Conversation, message: Message, people: list[User]) -> list[User]:
@@ -527,15 +528,22 @@ class Entry:
     last_message: Message | None = None
     unread: int = 0
     children: list = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # the child's parents, a chat's members
     last_author: str = ""
 
     @property
     def last_at(self) -> datetime | None:
         return self.conversation.last_message_at if self.conversation else None
 
+    def matches(self, words: list[str]) -> bool:
+        """Every word (casefolded) is in the child's or a parent's name, or the title."""
+        text = " ".join([self.title, *self.names]).casefold()
+        return all(word in text for word in words)
+
 
 def conversation_list(user: User) -> list[Entry]:
-    """Kindgesprekken of the user's children or students, and their chats, newest first."""
+    """Kindgesprekken of the user's children or students, and their chats: those with
+    unread messages first, then the others newest first, then those without messages."""
     year = policy.current_year()
     entries: list[Entry] = []
     if year is not None:
@@ -607,6 +615,30 @@ def conversation_list(user: User) -> list[Entry]:
             e.last_message = last.get(e.conversation.last_message_id)
             if e.last_message is not None:
                 e.last_author = sender_name(e.last_message, user)
-    # Recent conversations first; the ones without messages after them, by name.
+    _add_names(entries)
+    # News first, then recent conversations; the ones without messages after them, by name.
     active = sorted((e for e in entries if e.last_at), key=lambda e: e.last_at, reverse=True)
-    return active + [e for e in entries if not e.last_at]
+    return ([e for e in active if e.unread] + [e for e in active if not e.unread]
+            + [e for e in entries if not e.last_at])
+
+
+def _add_names(entries: list[Entry]) -> None:
+    """The parents of each kindgesprek's child and the members of each chat, to search by:
+    two queries, whatever the number of conversations."""
+    students = {e.url_args["student_id"]: e for e in entries if "student_id" in e.url_args}
+    if students:
+        for student_id, name, email in db.session.execute(
+            select(Guardianship.student_id, User.name, User.email)
+            .join(User, User.id == Guardianship.user_id)
+            .where(Guardianship.student_id.in_(list(students)))
+        ):
+            students[student_id].names.append(name or email)
+    chats = {e.conversation.id: e for e in entries
+             if e.conversation and "conversation_id" in e.url_args}
+    if chats:
+        for conversation_id, name, email in db.session.execute(
+            select(Participant.conversation_id, User.name, User.email)
+            .join(User, User.id == Participant.user_id)
+            .where(Participant.conversation_id.in_(list(chats)))
+        ):
+            chats[conversation_id].names.append(name or email)

@@ -171,10 +171,26 @@ def _news(conversation: Conversation, known_id: int, revision: int) -> str:
 @bp.get("/")
 @login_required
 def index():
-    """List the user's kindgesprekken and chats, newest first."""
+    """List the user's conversations, news first; only the unread ones (?filter=ongelezen),
+    or those whose child or parent is named (?q=)."""
+    query = " ".join(request.args.get("q", "").split())[:100]
+    only_unread = request.args.get("filter") == "ongelezen"
+    everything = service.conversation_list(current_user)
+    entries = everything
+    if query:
+        entries = [e for e in entries if e.matches(query.casefold().split())]
+    if only_unread:
+        entries = [e for e in entries if e.unread]
+    # Staff have a kindgesprek line for every child of their groups: those without any
+    # message yet are found by searching, not shown as a screen of empty rows.
+    quiet = []
+    if not current_user.is_guardian and not query:
+        quiet = [e for e in entries if not e.last_message]
+        entries = [e for e in entries if e.last_message]
     return render_template(
         "chat/index.html",
-        entries=service.conversation_list(current_user),
+        entries=entries, quiet=len(quiet), query=query, only_unread=only_unread,
+        unread_total=sum(1 for e in everything if e.unread), searchable=len(everything) > 5,
         can_start=policy.can_start_chat(current_user),
         can_set_availability=policy.can_set_availability(current_user),
         can_write_office=policy.can_write_office(current_user),

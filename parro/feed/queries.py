@@ -152,7 +152,7 @@ def _groups():
 def _attachments():
     return (
         select(Attachment)
-        .options(joinedload(Attachment.tags), raiseload(Attachment.post))
+        .options(raiseload("*"))
         .where(Attachment.post_id.in_(IDS))
         .order_by(Attachment.position, Attachment.id)
     )
@@ -164,7 +164,7 @@ def _add_groups_and_attachments(posts: list[Post]) -> None:
     ids = {"ids": [post.id for post in posts]}
     groups = db.session.scalars(_groups(), ids)
     set_loaded(posts, "post_groups", ((pg.post_id, pg) for pg in groups))
-    attachments = db.session.scalars(_attachments(), ids).unique()
+    attachments = db.session.scalars(_attachments(), ids)
     set_loaded(posts, "attachments", ((a.post_id, a) for a in attachments))
 
 

@@ -33,7 +33,6 @@ def file(key: str, variant: str):
         .options(
             selectinload(Attachment.post).selectinload(Post.post_groups),
             selectinload(Attachment.announcement),
-            selectinload(Attachment.tags),
         )
     )
     if attachment is None or attachment.kind not in kinds:

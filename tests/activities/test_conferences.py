@@ -94,6 +94,22 @@ def test_teacher_plans_a_round_and_the_app_makes_the_slots(app, client, school):
     assert "De activiteit staat klaar" in text_of(page)
 
 
+def test_a_break_that_does_not_fit_the_talks_is_fitted_and_the_slots_shift(client, school):
+    login_as(client, school["teacher"])
+    page = client.get("/activiteiten/nieuw/oudergesprekken").get_data(as_text=True)
+    assert 'placeholder="15:30-15:45"' not in page  # an empty break field looks empty
+    response = client.post("/activiteiten/nieuw/oudergesprekken", data=conference_form(
+        school["group"], **{"days-0-breaks": "14:55-15:10"}))
+    assert response.status_code == 303
+    activity = db.session.scalar(select(Activity))
+    starts = [s.starts_at.astimezone(AMS).strftime("%H:%M") for s in activity.slots
+              if s.starts_at.astimezone(AMS).day == 10]
+    # 14:00–14:50 (a talk at 14:50 would run into the break, which now starts then), the
+    # break until 15:10, then the talks shift: 15:10–16:00.
+    assert starts == ["14:00", "14:10", "14:20", "14:30", "14:40",
+                      "15:10", "15:20", "15:30", "15:40", "15:50"]
+
+
 def test_the_form_suggests_the_configured_number_of_early_days(make_client, school):
     client = make_client(ACTIVITIES_EARLY_DAYS=5)
     login_as(client, school["teacher"])
@@ -107,8 +123,6 @@ def test_the_form_suggests_the_configured_number_of_early_days(make_client, scho
         ({"days-0-end": "15:55", "days-0-breaks": ""},
          ("Van 14:00 tot 15:55 passen geen hele gesprekken van 10 minuten: er blijven 5 minuten "
           "over. Laat dit blok bijvoorbeeld om 15:50 eindigen.")),
-        ({"days-0-breaks": "15:00-15:15"},
-         "Van 15:15 tot 16:00 passen geen hele gesprekken van 10 minuten"),
         ({"days-1-date": "2027-03-10", "days-1-start": "15:30", "days-1-end": "17:00"},
          "Deze tijden overlappen met dag 1 (14:00–16:00 op dezelfde datum)."),
         ({"deadline_date": "2027-02-27"}, "Deze datum is al voorbij."),
@@ -118,6 +132,9 @@ def test_the_form_suggests_the_configured_number_of_early_days(make_client, scho
         ({"days-0-breaks": "koffie"},
          "Schrijf een pauze als begin en eind, bijvoorbeeld 15:30-15:45."),
         ({"days-0-breaks": "16:30-16:45"}, "De pauze 16:30-16:45 valt niet binnen 14:00–16:00."),
+        ({"days-0-end": "14:15", "days-0-breaks": "14:05-14:10", "days-1-date": "",
+          "days-1-start": "", "days-1-end": ""},
+         "Tussen de pauzes past geen gesprek van 10 minuten."),
         ({"days-0-date": "2027-02-20", "deadline_date": "2027-02-19"},
          "Deze dag is al (deels) voorbij."),
         ({"days-0-start": ""}, "Vul de begintijd in."),
@@ -314,8 +331,9 @@ def test_a_refused_booking_never_takes_the_write_lock(make_client, school):
 
 # The booking page of a guardian, and a refused booking (which shows it again): the login,
 # the round with its groups and separate bookings, the family, the slots with their
-# bookings, the family's own bookings (for "sluit aan op"), the school, the menu's counts.
-BOOKING_PAGE_STATEMENTS = 7
+# bookings, the family's own bookings (for "sluit aan op"), the round's teachers (named on
+# the page), the school, the menu's counts.
+BOOKING_PAGE_STATEMENTS = 8
 
 
 def test_the_booking_page_and_a_refused_booking_run_few_statements(make_client, school):
@@ -337,11 +355,12 @@ def test_the_booking_page_and_a_refused_booking_run_few_statements(make_client, 
         refused = book(second, activity, activity.slots[0], noor)
     assert refused.status_code == 422
     assert q.count == BOOKING_PAGE_STATEMENTS, q
-    # A booking that goes through: the same reads, and the one INSERT.
+    # A booking that goes through: the same reads, the family's other conferences at that
+    # time (none), and the one INSERT.
     with count_queries(second.application) as q:
         booked = book(second, activity, activity.slots[4], noor)
     assert booked.status_code == 303
-    assert q.count == 5, q
+    assert q.count == 6, q
     assert bookings() == 4
 
 
@@ -403,14 +422,15 @@ def test_before_opening_guardians_wait_and_families_with_several_children_go_fir
     assert bookings() == 2
 
 
-def test_free_slots_next_to_another_childs_talk_are_highlighted(make_client, school):
+def test_free_slots_touching_another_childs_talk_sluiten_aan_and_clashes_are_refused(
+        make_client, school):
     """Sem in groep 3 and Lotte in groep 6: two rounds on the same afternoon."""
     groep6 = make_group("Groep 6", grade=6)
     lotte = make_student(groep6, first_name="Lotte", last_name="Jansen")
     from parro.models import Guardianship
 
     db.session.add(Guardianship(user=school["mother"], student=lotte))
-    make_teacher(groep6)
+    make_teacher(groep6, name="Meester Bram")
     round3 = make_conference(school["group"], start=time(15, 0), count=6)
     round6 = make_conference(groep6, start=time(15, 0), count=6)
     db.session.commit()
@@ -419,16 +439,37 @@ def test_free_slots_next_to_another_childs_talk_are_highlighted(make_client, sch
     assert book(client, round6, round6.slots[2], lotte).status_code == 303  # 15:20–15:30
 
     page = client.get(f"/activiteiten/{round3.id}")
-    text = text_of(page)
-    # 15:00 and 15:40 wait 10 minutes, 15:10 and 15:30 none: within the 15 minutes allowed.
-    assert text.count("sluit aan op uw gesprek voor Lotte om 15:20") == 4
-    assert "tegelijk met uw gesprek voor Lotte om 15:20" in text  # 15:20 itself
-    html = page.get_data(as_text=True)
+    text, html = text_of(page), page.get_data(as_text=True)
+    # Only 15:10 and 15:30 touch Lotte's talk; 15:00 and 15:40 are ten minutes away.
     assert 'aria-label="Kies 15:10, sluit aan op uw gesprek voor Lotte om 15:20"' in html
-    assert 'aria-label="Kies 15:50"' in html  # 20 minutes away: not highlighted
+    assert 'aria-label="Kies 15:30, sluit aan op uw gesprek voor Lotte om 15:20"' in html
+    assert 'aria-label="Kies 15:00"' in html and 'aria-label="Kies 15:40"' in html
+    assert html.count("slot slot-near") == 2
+    # 15:20 itself: shown, but not to be chosen.
+    assert "tegelijk met uw gesprek voor Lotte om 15:20" in text
+    assert 'aria-label="Kies 15:20' not in html
+    # The teachers are named; the grid stays a grid (no slot takes a whole row).
+    page6 = text_of(client.get(f"/activiteiten/{round6.id}"))
+    assert "met Meester Bram" in page6
+    assert "slot-wide" not in html
+
+    # Whatever the page shows: the server refuses a second talk at the same time.
+    response = book(client, round3, round3.slots[2], school["sem"])
+    assert response.status_code == 422
+    assert "Op dit tijdstip is er al een gesprek voor Lotte" in text_of(response)
+    assert bookings() == 1
+    # And so does moving to it.
+    assert book(client, round3, round3.slots[0], school["sem"]).status_code == 303
+    sem_booking = db.session.scalar(select(Booking).where(Booking.activity_id == round3.id))
+    response = client.post(f"/activiteiten/boeking/{sem_booking.id}/verplaatsen",
+                           data={"slot_id": round3.slots[2].id})
+    assert response.status_code == 422
+    assert "Twee gesprekken tegelijk gaat niet" in text_of(response)
+    db.session.expire_all()
+    assert db.session.get(Booking, sem_booking.id).slot_id == round3.slots[0].id
 
 
-def test_adjacent_gap_is_configurable(make_client, school):
+def test_the_teacher_cannot_book_a_family_twice_at_once_either(make_client, school):
     groep6 = make_group("Groep 6", grade=6)
     lotte = make_student(groep6, first_name="Lotte", last_name="Jansen")
     from parro.models import Guardianship
@@ -437,11 +478,14 @@ def test_adjacent_gap_is_configurable(make_client, school):
     round3 = make_conference(school["group"], start=time(15, 0), count=6)
     round6 = make_conference(groep6, start=time(15, 0), count=6)
     db.session.commit()
-    client = make_client(ACTIVITIES_ADJACENT_MINUTES=0)
-    login_as(client, school["mother"])
-    assert book(client, round6, round6.slots[2], lotte).status_code == 303
-    text = text_of(client.get(f"/activiteiten/{round3.id}"))
-    assert text.count("sluit aan op uw gesprek voor Lotte") == 2  # only 15:10 and 15:30
+    mother = make_client()
+    login_as(mother, school["mother"])
+    assert book(mother, round6, round6.slots[2], lotte).status_code == 303
+    teacher = make_client()
+    login_as(teacher, school["teacher"])
+    response = book(teacher, round3, round3.slots[2], school["sem"])
+    assert response.status_code == 422
+    assert bookings() == 1
 
 
 # -- the teacher's side ---------------------------------------------------------------------

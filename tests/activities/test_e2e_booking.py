@@ -64,6 +64,7 @@ def test_a_parent_books_a_slot_and_downloads_it_for_the_calendar(
     page.fill("input[name=email]", "eva@example.org")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
+    page.get_by_text("Menu", exact=True).click()  # on a phone the navigation is behind Menu
     page.get_by_role("link", name="Activiteiten").first.click()
     page.get_by_role("link", name="Oudergesprekken groep 3").click()
     assert page.get_by_text("Gesprek voor Sem").is_visible()

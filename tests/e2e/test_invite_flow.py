@@ -74,7 +74,8 @@ def test_invite_activate_and_log_in(app, live_server, new_page, artifacts):
     expect(parent.get_by_role("link", name="Sem", exact=True)).to_be_visible()
     parent.screenshot(path=artifacts / "activated-groups.png", full_page=True)
 
-    # Log out and back in with the new password.
+    # Log out (under Mijn account) and back in with the new password.
+    parent.get_by_role("link", name="Mijn account").click()
     parent.get_by_role("button", name="Uitloggen").click()
     expect(parent).to_have_url(f"{live_server}/login")
     log_in(parent, "eva.jansen@example.org", PARENT_PASSWORD)

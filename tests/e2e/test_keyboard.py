@@ -33,6 +33,12 @@ def test_a_parent_reports_sick_with_only_the_keyboard(app, new_page):
     page.keyboard.press("Enter")
     page.wait_for_url(lambda url: url.endswith("/"))  # the start page: the feed
 
+    # On a phone the navigation is behind Menu: Space opens it, its links come next.
+    tab_to(page, "e.id === 'menu-open'")
+    outline = page.evaluate(
+        "() => getComputedStyle(document.querySelector('.menu-button')).outlineStyle")
+    assert outline != "none", "no visible focus on Menu"
+    page.keyboard.press("Space")
     tab_to(page, "e.tagName === 'A' && e.textContent.trim().startsWith('Absentie')")
     outline = page.evaluate(
         "() => { const s = getComputedStyle(document.activeElement);"
