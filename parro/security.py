@@ -20,7 +20,9 @@ from .sql import prebuilt
 
 CSP = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; "
-    "frame-ancestors 'none'; form-action 'self'; worker-src 'self'"
+    "frame-ancestors 'none'; form-action 'self'; worker-src 'self'; "
+    # blob: only for the previews of photos chosen for a post, made in the page itself
+    "img-src 'self' blob:"
 )
 
 

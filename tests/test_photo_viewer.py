@@ -153,3 +153,13 @@ def test_the_school_turns_saving_on_in_its_settings(client, world):
     assert answer.status_code == 303
     fresh()
     assert db.session.query(School).one().photo_download is True
+
+
+def test_the_post_page_names_its_tagged_children_to_staff_only(client, world):
+    post = world["post"]
+    sign_in(client, world["teacher"])
+    assert "Aangevinkt op de foto's: Noor Tester" in page_text(
+        client.get(f"/groepen/bericht/{post.id}"))
+    sign_in(client, world["noor_guardian"])
+    page = page_text(client.get(f"/groepen/bericht/{post.id}"))
+    assert "Aangevinkt" not in page and "Noor Tester" not in page

@@ -353,3 +353,29 @@ document.addEventListener("htmx:afterSwap", function (event) {
   document.addEventListener("DOMContentLoaded", update);
   document.addEventListener("htmx:afterSettle", update);
 })();
+
+// A new post: the chosen photos shown small before posting (URL.createObjectURL; the
+// files never leave the browser for this). Other files, and photos the browser cannot
+// show (HEIC), by name. Delegated, so a form swapped in after a refusal works too.
+document.addEventListener("change", function (event) {
+  var input = event.target;
+  if (!input.matches || !input.matches("input[type=file][data-preview]")) return;
+  var list = document.getElementById(input.getAttribute("data-preview"));
+  if (!list) return;
+  list.querySelectorAll("img").forEach(function (img) { URL.revokeObjectURL(img.src); });
+  list.textContent = "";
+  Array.prototype.forEach.call(input.files, function (file) {
+    var item = document.createElement("li");
+    if (/^image\/(jpeg|png|webp|gif)$/.test(file.type)) {
+      var img = document.createElement("img");
+      img.src = URL.createObjectURL(file);
+      img.alt = file.name;
+      item.appendChild(img);
+    } else {
+      item.textContent = file.name;
+      item.className = "upload-preview-file";
+    }
+    list.appendChild(item);
+  });
+  list.hidden = !input.files.length;
+});

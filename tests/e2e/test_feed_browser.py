@@ -126,10 +126,15 @@ def test_teacher_posts_two_photos_guardian_sees_and_likes_them(app, live_server,
     guardian.evaluate("window.scrollTo(0, 0)")
     shot(guardian, "feed-guardian-phone")
 
-    # The full-size photo opens from the thumbnail.
+    # The photo viewer opens from the thumbnail, with the photo as a WebP in full width.
     with guardian.expect_navigation():
         images.first.click()
-    assert guardian.evaluate("document.contentType") == "image/webp"
+    assert "/foto/" in guardian.url
+    viewer = guardian.locator(".photo-viewer-photo img")
+    guardian.wait_for_function(
+        "document.querySelector('.photo-viewer-photo img').naturalWidth > 0")
+    assert ".webp" in viewer.evaluate("img => img.currentSrc")
+    guardian.go_back()
 
     desktop = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     log_in(desktop, live_server, "eva@example.org")

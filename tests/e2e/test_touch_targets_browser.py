@@ -86,3 +86,24 @@ def test_targets_on_a_parents_pages(new_page, school):
     log_in(page, "eva@example.org")
     for path in ("/groepen/", "/account", "/absentie/", "/gesprekken/", "/activiteiten/"):
         assert_targets(page, path)
+
+
+def test_chosen_photos_are_previewed_before_posting(new_page, school, tmp_path):
+    """(Issue 19, point 6, posting.) Under the strict CSP: blob: images only."""
+    from ..factories import pdf_bytes, photo_bytes
+
+    (tmp_path / "bos.jpg").write_bytes(photo_bytes())
+    (tmp_path / "brief.pdf").write_bytes(pdf_bytes())
+    page = new_page(viewport={"width": 360, "height": 740})
+    log_in(page, "anna@example.org")
+    page.goto(f"/groepen/{school['group']}/nieuw")
+    preview = page.locator("#upload-preview")
+    assert not preview.is_visible()
+    page.locator("input[type=file]").set_input_files([tmp_path / "bos.jpg",
+                                                      tmp_path / "brief.pdf"])
+    img = preview.locator("img")
+    img.wait_for()
+    assert img.get_attribute("src").startswith("blob:") and img.get_attribute("alt") == "bos.jpg"
+    page.wait_for_function("document.querySelector('#upload-preview img').naturalWidth > 0")
+    assert "brief.pdf" in preview.inner_text()
+    assert new_page.violations == []
