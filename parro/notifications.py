@@ -206,11 +206,18 @@ def unsubscribe_url(user: User, categories) -> str | None:
     Signed, not secret beyond the mail itself, and without an expiry: a mail
     read months later still unsubscribes. None when none of them may be off.
     """
-    keys = [c for c in categories if reaches(c, choice_of(user, c).push, OFF)]
+    keys = [c for c in categories if reaches(c, _push_reaches(user, c), OFF)]
     if not keys:
         return None
     base = current_app.config["BASE_URL"].rstrip("/")
     return f"{base}/afmelden/{_tokens().dumps([user.id, keys])}"
+
+
+def _push_reaches(user: User, category: str) -> bool:
+    """Push chosen and a device to take it: else mail is the only way (mail_mode)."""
+    return choice_of(user, category).push and (
+        not BY_KEY[category].always_reaches or has_push_device(user)
+    )
 
 
 def read_unsubscribe_token(token: str) -> tuple[User, list[Category]] | None:
