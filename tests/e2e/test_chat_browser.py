@@ -133,8 +133,9 @@ def test_polling_stops_while_the_tab_is_hidden(app, live_server, browser):
     polls: list[str] = []
     page.on("request", lambda r: "/nieuw" in r.url and polls.append(r.url))
     page.goto(f"{live_server}/gesprekken/{conversation.id}")
-    # Polling while visible: every 3 seconds.
-    with page.expect_request(lambda r: "/nieuw" in r.url):
+    # Polling while visible: every 3 seconds. Its answer is awaited: a poll still
+    # under way when the tab comes back is not sent twice.
+    with page.expect_response(lambda r: "/nieuw" in r.url):
         page.clock.run_for(4000)
 
     page.evaluate("""() => {
