@@ -30,7 +30,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..forms import MultiCheckboxField, ParroForm, single_line
+from ..forms import WEEKDAYS, MultiCheckboxField, ParroForm, single_line
 from ..inputs import to_id
 from .csv_import import MAX_BYTES
 
@@ -101,22 +101,11 @@ class SchoolForm(ParroForm):
     )
 
 
-OFFICE_DAYS = [
-    SelectChoice(1, _l("maandag")),
-    SelectChoice(2, _l("dinsdag")),
-    SelectChoice(3, _l("woensdag")),
-    SelectChoice(4, _l("donderdag")),
-    SelectChoice(5, _l("vrijdag")),
-    SelectChoice(6, _l("zaterdag")),
-    SelectChoice(7, _l("zondag")),
-]
-
-
 class OfficeHoursForm(ParroForm):
     """When the office reads parents' messages (shown to them in the office chat)."""
 
     weekdays = MultiCheckboxField(
-        _l("Dagen"), coerce=to_id, choices=OFFICE_DAYS,
+        _l("Dagen"), coerce=to_id, choices=WEEKDAYS,
         validators=[DataRequired(_l("Kies minstens één dag."))],
     )
     opens_at = TimeField(

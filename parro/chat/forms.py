@@ -10,11 +10,10 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from .. import clock
-from ..forms import MultiCheckboxField, ParroForm, single_line
+from ..forms import WEEKDAYS, MultiCheckboxField, ParroForm, single_line
 from ..inputs import to_id
 
 
@@ -73,22 +72,11 @@ class StartChatForm(ParroForm):
     )
 
 
-WEEKDAY_CHOICES = [
-    SelectChoice(1, _l("maandag")),
-    SelectChoice(2, _l("dinsdag")),
-    SelectChoice(3, _l("woensdag")),
-    SelectChoice(4, _l("donderdag")),
-    SelectChoice(5, _l("vrijdag")),
-    SelectChoice(6, _l("zaterdag")),
-    SelectChoice(7, _l("zondag")),
-]
-
-
 class AvailabilityForm(ParroForm):
     weekdays = MultiCheckboxField(
         _l("Mijn werkdagen"),
         coerce=to_id,
-        choices=WEEKDAY_CHOICES,
+        choices=WEEKDAYS,
         validators=[DataRequired(_l("Kies minstens één werkdag."))],
     )
     starts_at = TimeField(
