@@ -34,7 +34,21 @@ def local_to_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=clock.school_tz())
 
 
-class PostForm(ParroForm):
+class _Placement:
+    """The checks of where and when a post appears, shared by posting and editing."""
+
+    def validate_groups(self, field):
+        if not field.data:
+            raise ValidationError(_l("Kies minstens één groep."))
+
+    def validate_publish_at(self, field):
+        if field.data and local_to_utc(field.data) <= clock.now():
+            raise ValidationError(
+                _l("Dit tijdstip is al voorbij. Laat het veld leeg om het bericht nu te plaatsen.")
+            )
+
+
+class PostForm(_Placement, ParroForm):
     groups = MultiCheckboxField(_l("Plaatsen in"), coerce=to_id)
     title = StringField(_l("Titel (mag leeg blijven)"), validators=[Length(max=150), single_line])
     body = TextAreaField(_l("Bericht"), validators=[_body_length], render_kw={"rows": 6})
@@ -47,21 +61,11 @@ class PostForm(ParroForm):
         _l("Later plaatsen op"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
 
-    def validate_groups(self, field):
-        if not field.data:
-            raise ValidationError(_l("Kies minstens één groep."))
-
-    def validate_publish_at(self, field):
-        if field.data and local_to_utc(field.data) <= clock.now():
-            raise ValidationError(
-                _l("Dit tijdstip is al voorbij. Laat het veld leeg om het bericht nu te plaatsen.")
-            )
-
     def has_content(self) -> bool:
         return bool((self.body.data or "").strip() or (self.title.data or "").strip())
 
 
-class EditPostForm(ParroForm):
+class EditPostForm(_Placement, ParroForm):
     title = StringField(_l("Titel (mag leeg blijven)"), validators=[Length(max=150), single_line])
     body = TextAreaField(_l("Bericht"), validators=[_body_length], render_kw={"rows": 8})
     remove = MultiCheckboxField(_l("Bijlagen verwijderen"), coerce=to_id)
@@ -73,16 +77,6 @@ class EditPostForm(ParroForm):
     publish_at = DateTimeLocalField(
         _l("Plaatsen op"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
-
-    def validate_groups(self, field):
-        if not field.data:
-            raise ValidationError(_l("Kies minstens één groep."))
-
-    def validate_publish_at(self, field):
-        if field.data and local_to_utc(field.data) <= clock.now():
-            raise ValidationError(
-                _l("Dit tijdstip is al voorbij. Laat het veld leeg om het bericht nu te plaatsen.")
-            )
 
 
 class AnnouncementForm(ParroForm):
