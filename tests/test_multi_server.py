@@ -42,7 +42,6 @@ pytestmark = [
         reason="several app servers need PostgreSQL (SQLite is one file on one machine); "
                "set PARRO_TEST_DATABASE_URL to run this test",
     ),
-    pytest.mark.xdist_group("redis"),  # with the rate-limit tests that empty Redis's db 15
 ]
 
 

@@ -2,12 +2,15 @@
 
 Flask-Limiter keeps its counts in memory by default and in Redis when
 RATELIMIT_STORAGE_URI says so; the Redis tests use database 15 of a local
-server (PARRO_TEST_REDIS_URL overrides) and are skipped when none answers.
+server (PARRO_TEST_REDIS_URL overrides) and are skipped when none answers. Each
+test process keeps its keys under a prefix of its own, so test runs and pytest-xdist
+workers side by side never count, or empty, each other's.
 """
 
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
 from sqlalchemy import func, select
@@ -21,6 +24,9 @@ from .test_security_headers import assert_security_headers
 
 REDIS_URL = os.environ.get("PARRO_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TOO_MANY = "Te veel pogingen"
+# The storage's own key prefix (limits' RedisStorage, "LIMITS" by default): limiter.reset()
+# deletes the keys under it, and only those.
+KEY_PREFIX = f"LIMITS-parro-test-{uuid.uuid4().hex[:12]}"
 
 
 def redis_or_skip():
@@ -33,9 +39,7 @@ def redis_or_skip():
     return conn
 
 
-# The Redis tests share database 15 (limiter.reset() empties all of the limiter's keys
-# there): under pytest-xdist they run in one process, one after the other.
-STORAGES = ["memory", pytest.param("redis", marks=pytest.mark.xdist_group("redis"))]
+STORAGES = ["memory", "redis"]
 
 
 @pytest.fixture(params=STORAGES)
@@ -45,9 +49,10 @@ def storage(request):
         yield {"RATELIMIT_STORAGE_URI": "memory://"}
         return
     conn = redis_or_skip()
-    yield {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": "parro-test"}
+    yield {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": "parro-test",
+           "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": KEY_PREFIX}}
     limiter.reset()
-    for key in conn.scan_iter("LIMITS*parro-test*"):
+    for key in conn.scan_iter(f"{KEY_PREFIX}*"):
         conn.delete(key)
 
 
