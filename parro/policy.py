@@ -8,11 +8,12 @@ children is in it this year, a teacher acts for the groups assigned this year.
 from __future__ import annotations
 
 import ipaddress
+from datetime import timedelta
 
 from flask import abort, current_app, g, has_request_context, request
 from sqlalchemy import and_, exists, or_, select, union
 
-from .clock import today
+from .clock import now, today
 from .extensions import db
 from .models import (
     APP_PHOTOS,
@@ -757,6 +758,13 @@ def can_see_post_attachment(user: User, attachment: Attachment) -> bool:
             user, [attachment]
         )
     return can_see_announcement(user, attachment.announcement)
+
+
+def can_see_pending_upload(user: User, upload) -> bool:
+    """A file kept from a refused post: only its uploader, and only until it expires."""
+    hours = current_app.config["PENDING_UPLOAD_HOURS"]
+    return (user.is_authenticated and upload.uploader_id == user.id
+            and upload.created_at >= now() - timedelta(hours=hours))
 
 
 def can_view_photo(user: User, post: Post, attachment: Attachment) -> bool:
