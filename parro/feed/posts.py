@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
+
 from flask import (
     abort,
     current_app,
@@ -105,17 +107,21 @@ def _kept_files():
     return [p for p in kept if p.id not in removed], [p for p in kept if p.id in removed]
 
 
-def _tags_allowed(form: PostForm, tag_groups) -> bool:
+def _tags_allowed(form: PostForm | EditPostForm, tag_groups,
+                  before: Set[int] = frozenset(), locked: Set[int] = frozenset()) -> bool:
     """Tagged children must be in the chosen groups and have consent for photos in the app.
 
-    Whatever the page showed: this is checked here, against the database.
+    Checked here, against the database, whatever the page showed. When editing, only the
+    children added since `before` are checked for consent, and a child without consent who
+    was tagged stays tagged (`locked`), whatever the form says.
     """
-    if not form.tagged.data:
+    tagged = set(form.tagged.data or []) | locked
+    if not tag_groups or not tagged:
         return True
     chosen = set(form.groups.data)
     in_groups = {s.id for g, rows in tag_groups if g.id in chosen for s, _ in rows}
     names = {s.id: s.full_name for _, rows in tag_groups for s, _ in rows}
-    outside = [i for i in form.tagged.data if i not in in_groups]
+    outside = sorted(i for i in tagged - locked if i not in in_groups)
     if outside:
         known = [names[i] for i in outside if i in names]
         form.tagged.errors = list(form.tagged.errors) + [
@@ -125,7 +131,7 @@ def _tags_allowed(form: PostForm, tag_groups) -> bool:
             else _("Een aangevinkt kind zit niet in de gekozen groepen.")
         ]
         return False
-    refused = sorted(names[i] for i in service.without_app_consent(form.tagged.data))
+    refused = sorted(names.get(i, "?") for i in service.without_app_consent(tagged - before))
     if refused:
         form.tagged.errors = list(form.tagged.errors) + [
             _("Voor %(names)s is er geen toestemming voor foto's in de app. Haal het vinkje weg "
@@ -240,7 +246,7 @@ def edit_post(post_id: int):
     descriptions = {a.id: " ".join(request.form.get(f"alt-{a.id}", a.description).split())
                     for a in post.photos}
     too_long = [i for i, text in descriptions.items() if len(text) > DESCRIPTION_MAX]
-    if form.validate_on_submit() and not too_long and _edited_tags_allowed(
+    if form.validate_on_submit() and not too_long and _tags_allowed(
             form, tag_groups, tagged_before, locked):
         keeps_something = len(post.attachments) > len(set(form.remove.data or []))
         if not (form.title.data or "").strip() and not (form.body.data or "").strip() \
@@ -265,36 +271,6 @@ def edit_post(post_id: int):
                            descriptions=descriptions, too_long=too_long,
                            description_max=DESCRIPTION_MAX, delete_form=EmptyForm(),
                            tag_groups=tag_groups, locked=locked), status
-
-
-def _edited_tags_allowed(form: EditPostForm, tag_groups, before: set[int],
-                         locked: set[int]) -> bool:
-    """As for a new post (in the chosen groups, consent), for the children added; a child
-    without consent who was tagged stays tagged (`locked`), whatever the form says."""
-    if not tag_groups:
-        return True
-    tagged = set(form.tagged.data or []) | locked
-    chosen = set(form.groups.data)
-    in_groups = {s.id for g, rows in tag_groups if g.id in chosen for s, _ in rows}
-    names = {s.id: s.full_name for _, rows in tag_groups for s, _ in rows}
-    outside = sorted(i for i in tagged - locked if i not in in_groups)
-    if outside:
-        known = [names[i] for i in outside if i in names]
-        form.tagged.errors = list(form.tagged.errors) + [
-            _("Deze kinderen zitten niet in de gekozen groepen: %(names)s.",
-              names=", ".join(known))
-            if len(known) == len(outside)
-            else _("Een aangevinkt kind zit niet in de gekozen groepen.")
-        ]
-        return False
-    refused = sorted(names.get(i, "?") for i in service.without_app_consent(tagged - before))
-    if refused:
-        form.tagged.errors = list(form.tagged.errors) + [
-            _("Voor %(names)s is er geen toestemming voor foto's in de app. Haal het vinkje weg "
-              "en laat foto's waarop zij herkenbaar zijn weg.", names=", ".join(refused))
-        ]
-        return False
-    return True
 
 
 @bp.post("/bericht/<int:post_id>/verwijderen")
