@@ -31,6 +31,11 @@ class EmptyForm(ParroForm):
     """A one-button form: only the CSRF token."""
 
 
+def add_error(field, message) -> None:
+    """Show `message` at `field` too (before validation its errors are a tuple)."""
+    field.errors = [*field.errors, message]
+
+
 class MultiCheckboxField(SelectMultipleField):
     """A multiple choice shown as a list of checkboxes."""
 

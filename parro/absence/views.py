@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from .. import clock, policy
 from ..extensions import db
-from ..forms import EmptyForm
+from ..forms import EmptyForm, add_error
 from ..htmx import wants_fragment
 from ..models import AbsenceReason, AbsenceReport, Student
 from ..notifications import ABSENCE, DIRECT, mail_mode
@@ -90,7 +90,7 @@ def _submitted_child(form, allowed=policy.can_report_absence) -> Student | None:
         return None
     student = db.session.get(Student, form.student.data)
     if student is None or not allowed(current_user, student):
-        form.student.errors.append(str(form.wrong_child))
+        add_error(form.student, str(form.wrong_child))
         return None
     return student
 
@@ -103,9 +103,7 @@ def _report(form, record, allowed=policy.can_report_absence) -> AbsenceReport | 
     try:
         return record(student)
     except service.AbsenceError as error:
-        field = getattr(form, error.field, None) or form.student
-        # Errors from validate() are a tuple or list depending on the field; make it a list.
-        field.errors = [*field.errors, error.message]
+        add_error(getattr(form, error.field, None) or form.student, error.message)
         return None
 
 
@@ -151,7 +149,7 @@ def report_appointment():
                                                   db.session.get(Student, appointment.student.data
                                                                  or 0))
         if problem:
-            appointment.day.errors = [*appointment.day.errors, problem]
+            add_error(appointment.day, problem)
     return _guardian_page(children, sick, appointment, status=422)
 
 
@@ -385,7 +383,7 @@ def add_reason():
         try:
             reason = service.add_reason(form.name.data)
         except service.AbsenceError as error:
-            form.name.errors = [*form.name.errors, error.message]
+            add_error(form.name, error.message)
         else:
             flash(_("De reden %(name)s is toegevoegd.", name=reason.name), "success")
             return redirect(url_for("absence.settings"), 303)

@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..auth import sso
 from ..extensions import db
-from ..forms import EmptyForm
+from ..forms import EmptyForm, add_error
 from ..inputs import int_arg
 from ..models import Group, SchoolYear, Student, User
 from ..security import current_session_method
@@ -40,7 +40,7 @@ from .forms import (
 def _show_error(form, exc: service.Invalid) -> None:
     """Put the service's message at its field, or above the form."""
     if exc.field and exc.field in form:
-        form[exc.field].errors = [*form[exc.field].errors, exc.message]
+        add_error(form[exc.field], exc.message)
     else:
         form.form_errors.append(exc.message)
 
@@ -115,7 +115,7 @@ def _school_account_rule_ok(form: SchoolForm, school) -> bool:
     turning_on = ("require_school_account" in form and form.require_school_account.data
                   and not (school and school.require_school_account))
     if turning_on and current_session_method() != sso.METHOD:
-        form.require_school_account.errors.append(_(
+        add_error(form.require_school_account, _(
             "Log eerst zelf in met de schoolaccount en zet dit dan aan: zo weet u zeker dat "
             "het inloggen werkt voordat wachtwoorden voor medewerkers niet meer werken."))
         return False
@@ -535,10 +535,10 @@ def rollover_confirm():
     if current is not None and form.validate_on_submit():
         move = form.mode.data == "move"
         if _early_needs_yes(form, current):
-            form.early.errors = [*form.early.errors, _(
+            add_error(form.early, _(
                 "Schooljaar %(name)s loopt nog tot en met %(day)s. Vink aan dat u toch nu "
                 "wilt overgaan, of maak het nieuwe jaar nog niet huidig.",
-                name=current.name, day=format_date(current.ends_on, "d MMMM y"))]
+                name=current.name, day=format_date(current.ends_on, "d MMMM y")))
             return _render_rollover_preview(form, current, 422)
         try:
             year = service.start_new_year(form.name.data, form.starts_on.data,

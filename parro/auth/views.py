@@ -9,7 +9,7 @@ from sqlalchemy import select
 from .. import audit, notifications, policy
 from ..clock import now
 from ..extensions import csrf, db, limiter
-from ..forms import EmptyForm
+from ..forms import EmptyForm, add_error
 from ..inputs import way_back
 from ..models import LoginEvent, User, UserSession
 from ..models.user import normalize_email
@@ -298,7 +298,7 @@ def change_password():
                 "success",
             )
             return redirect(url_for("auth.account"), 303)
-        form.current.errors.append(_("Dit is niet uw huidige wachtwoord."))
+        add_error(form.current, _("Dit is niet uw huidige wachtwoord."))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/change_password.html", form=form), status
 

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from .. import clock, policy
 from ..extensions import db
-from ..forms import EmptyForm
+from ..forms import EmptyForm, add_error
 from ..models import CalendarItem, CalendarKind
 from . import bp, service
 from .forms import ImportForm, ItemForm
@@ -66,11 +66,6 @@ def _group_choices(form) -> None:
     form.groups.choices = [(g.id, g.name) for g in (year.groups if year else [])]
 
 
-def _form_error(form, error: service.CalendarError) -> None:
-    field = getattr(form, error.field, None) or form.title
-    field.errors = [*field.errors, error.message]
-
-
 def _save(form: ItemForm, item: CalendarItem | None):
     return service.save_item(
         current_user, item,
@@ -87,7 +82,7 @@ def _edit_page(form: ItemForm, item: CalendarItem | None):
         try:
             saved = _save(form, item)
         except service.CalendarError as error:
-            _form_error(form, error)
+            add_error(getattr(form, error.field, None) or form.title, error.message)
         else:
             if item is None:
                 flash(_("%(title)s staat in de kalender.", title=saved.title), "success")
@@ -150,7 +145,7 @@ def import_ics():
             result = service.import_ics(current_user, form.file.data.read(), form.kind.data,
                                         form.groups.data or [])
         except service.CalendarError as error:
-            form.file.errors = [*form.file.errors, error.message]
+            add_error(form.file, error.message)
         else:
             _report(result)
             return redirect(url_for("calendar.index"), 303)
