@@ -199,8 +199,7 @@ def post(post_id: int):
     if found is None:
         abort(404)
     policy.require(policy.can_see_post(current_user, found))
-    return render_template("feed/post.html", post=found, info=info,
-                           tagged=service.tagged_names(found) if current_user.is_staff else [])
+    return render_template("feed/post.html", post=found, info=info)
 
 
 DESCRIPTION_MAX = 300

@@ -268,16 +268,3 @@ def dismiss(announcement: Announcement, user: User) -> None:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()  # closed twice (two tabs): it is closed
-
-
-def tagged_names(post: Post) -> list[str]:
-    """The children ticked as recognisable in the post's photos, by name (for staff only)."""
-    photo_ids = [a.id for a in post.attachments if a.is_photo]
-    if not photo_ids:
-        return []
-    students = db.session.scalars(
-        select(Student).join(PhotoTag, PhotoTag.student_id == Student.id)
-        .where(PhotoTag.attachment_id.in_(photo_ids)).distinct()
-        .order_by(Student.first_name, Student.last_name)
-    )
-    return [s.full_name for s in students]
