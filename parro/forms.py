@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, SelectMultipleField
@@ -29,6 +30,11 @@ class ParroForm(FlaskForm):
 
 class EmptyForm(ParroForm):
     """A one-button form: only the CSRF token."""
+
+
+def form_status() -> int:
+    """A form's page: 422 when it is shown again after a POST (what was sent was refused)."""
+    return 422 if request.method == "POST" else 200
 
 
 def add_error(field, message) -> None:
