@@ -226,3 +226,18 @@ def test_the_office_answer_is_cached_apart_for_staff_and_the_guardian(world):
     guardian = world["browsers"]["sem_mum"].get(url).get_data(as_text=True)
     assert "(Beheerder 1)" in staff
     assert "Beheerder" not in guardian and "De administratie" in guardian
+
+
+def test_the_feed_names_tagged_children_to_staff_and_never_to_parents(world):
+    """Issue 19, point 6: staff read who is tagged on the feed's cards; a parent never does,
+    whoever filled the cache first."""
+    sem = world["sem"].full_name
+    for order in (("teacher", "admin", "sem_mum", "lisa_mum"),
+                  ("lisa_mum", "sem_mum", "admin", "teacher")):
+        fragments_of(world["browsers"]["teacher"]).entries.clear()
+        for name in order:
+            page = world["browsers"][name].get("/groepen/").get_data(as_text=True)
+            if name in ("teacher", "admin"):
+                assert f"Aangevinkt op de foto's: {sem}" in page, name
+            else:
+                assert "Aangevinkt" not in page and sem not in page, name

@@ -226,7 +226,13 @@ def test_tagging_a_child_without_consent_is_refused_whatever_the_page_showed(cli
     assert "Voor Zoë Smit is er geen toestemming" in page_text(response)
     fresh()
     assert db.session.scalar(select(func.count()).select_from(Post)) == 0
-    assert files_under(media_dir) == []
+    # The photos are kept for the teacher alone, to be placed once the tags are right.
+    from parro.models import Attachment, PendingUpload
+
+    assert db.session.scalar(select(func.count()).select_from(Attachment)) == 0
+    kept = db.session.scalars(select(PendingUpload.key)).all()
+    assert len(kept) == 3 and len(files_under(media_dir)) == 3 * 3
+    assert all(any(k in f for k in kept) for f in files_under(media_dir))
 
 
 def test_withdrawn_consent_hides_the_photos_from_other_families_and_tells_the_teacher(

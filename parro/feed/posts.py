@@ -78,8 +78,11 @@ def new_post(group_id: int):
         for raw in request.form.getlist("groups"):
             other = db.session.get(Group, group_id) if (group_id := as_id(raw)) else None
             policy.require(other is not None and policy.can_post_in_group(current_user, other))
-    if form.validate_on_submit() and _tags_allowed(form, tag_groups):
-        post = _create(form)
+    pending: list = []
+    if form.is_submitted():
+        ok = form.validate_on_submit() and _tags_allowed(form, tag_groups)
+        pending, drop = _kept_files()
+        post, pending = _create(form, ok, pending, drop)
         if post is not None:
             if post.is_published():
                 flash(_("Uw bericht is geplaatst."), "success")
@@ -89,8 +92,19 @@ def new_post(group_id: int):
     status = 422 if form.is_submitted() else 200
     return _fragment_or_page(
         "feed/_post_form.html", "feed/new_post.html", status, form=form, group=group,
-        tag_groups=tag_groups,
+        tag_groups=tag_groups, pending=pending,
     )
+
+
+def _kept_files():
+    """The files kept from a refused attempt that the form sends back: (to place, to remove).
+
+    Only the user's own, unexpired ones; other ids are ignored.
+    """
+    sent = {i for raw in request.form.getlist("pending") if (i := as_id(raw))}
+    removed = {i for raw in request.form.getlist("pending-remove") if (i := as_id(raw))}
+    kept = service.pending_uploads(current_user, sent | removed)
+    return [p for p in kept if p.id not in removed], [p for p in kept if p.id in removed]
 
 
 def _tags_allowed(form: PostForm | EditPostForm, tag_groups,
@@ -127,29 +141,41 @@ def _tags_allowed(form: PostForm | EditPostForm, tag_groups,
     return True
 
 
-def _create(form: PostForm) -> Post | None:
-    """Check and process the files, then store the post; None (with errors on the form) if not.
+def _create(form: PostForm, ok: bool, pending: list, drop: list):
+    """Process the files sent; store the post if `ok` (the form passed its checks) and the
+    files did too, else keep the files for the user. Returns (the post or None, the kept
+    files the form shows again).
 
-    The checks read; the files are processed with no transaction open; the post
-    is written in a transaction of its own (new_post is reads_first).
+    The checks read; the files are processed with no transaction open; the rows are
+    written in a transaction of their own (new_post is reads_first).
     """
     limits = media.Limits.from_config(current_app.config)
     checked, problems = media.check(form.files.data or [], limits)
+    if pending and len(pending) + len(checked) > limits.max_files:
+        problems = [*problems, _("U kunt maximaal %(n)d bestanden tegelijk toevoegen.",
+                                 n=limits.max_files)]
+        checked = []
     if problems:
         form.files.errors = list(form.files.errors) + list(problems)
-        return None
-    if not form.has_content() and not checked:
+        ok = False
+    if ok and not form.has_content() and not checked and not pending:
         form.body.errors = list(form.body.errors) + [
             _("Schrijf een bericht of voeg een foto of bestand toe.")
         ]
-        return None
+        ok = False
     end_reads(db.session())  # nothing is held while the files are processed
+    staged = []
     try:
         staged = media.process(checked, limits)
     except media.UploadErrors as exc:
         form.files.errors = list(form.files.errors) + list(exc.messages)
-        return None
+        ok = False
     with writer_transactions():
+        if not ok:
+            # Refused: what was processed is kept, so the user need not choose it again.
+            if not staged and not drop:
+                return None, pending
+            return None, [*pending, *service.keep_pending(current_user, staged, drop)]
         groups = [db.session.get(Group, gid) for gid in form.groups.data]
         return service.create_post(
             current_user,
@@ -160,7 +186,9 @@ def _create(form: PostForm) -> Post | None:
             publish_at=local_to_utc(form.publish_at.data) if form.publish_at.data else None,
             staged=staged,
             tagged_ids=form.tagged.data or [],
-        )
+            pending=pending,
+            drop=drop,
+        ), []
 
 
 @bp.route("/bericht/<int:post_id>")
@@ -171,8 +199,7 @@ def post(post_id: int):
     if found is None:
         abort(404)
     policy.require(policy.can_see_post(current_user, found))
-    return render_template("feed/post.html", post=found, info=info,
-                           tagged=service.tagged_names(found) if current_user.is_staff else [])
+    return render_template("feed/post.html", post=found, info=info)
 
 
 DESCRIPTION_MAX = 300
