@@ -77,6 +77,11 @@ class SingleLine:
 single_line = SingleLine()
 
 
+def stripped(value):
+    """A field filter: the text without white space at either end."""
+    return value.strip() if isinstance(value, str) else value
+
+
 def email_field(label=None, **kw):
     return EmailField(
         label or _l("E-mailadres"),
@@ -87,7 +92,7 @@ def email_field(label=None, **kw):
             single_line,
         ],
         # Phones and pasted addresses often carry a space at either end.
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        filters=[stripped],
         render_kw={"autocomplete": "email", "autocapitalize": "none", "spellcheck": "false"},
         **kw,
     )
