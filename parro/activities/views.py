@@ -21,6 +21,7 @@ from .. import policy
 from ..clock import now, school_tz
 from ..database import reader_transactions, reads_first
 from ..extensions import db
+from ..forms import form_status
 from ..inputs import as_id
 from ..models import (
     Activity,
@@ -145,8 +146,7 @@ def _create(kind: ActivityKind, template: str, create):
         flash(_("De activiteit staat klaar. Ouders van %(groups)s zien haar nu bij Activiteiten.",
                 groups=", ".join(g.name for g in groups)), "success")
         return redirect(url_for("activities.show", activity_id=activity.id), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template(template, form=form, kind=kind), status
+    return render_template(template, form=form, kind=kind), form_status()
 
 
 @bp.route("/nieuw/oudergesprekken", methods=["GET", "POST"])
@@ -318,8 +318,7 @@ def edit(activity_id: int):
             "%(num)d ouders die al reageerden krijgen bericht.", told) if told else ""),
             "success")
         return redirect(url_for("activities.show", activity_id=activity.id), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("activities/edit.html", form=form, activity=activity), status
+    return render_template("activities/edit.html", form=form, activity=activity), form_status()
 
 
 @bp.post("/<int:activity_id>/verwijderen")

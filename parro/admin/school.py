@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..auth import sso
 from ..extensions import db
-from ..forms import EmptyForm, add_error
+from ..forms import EmptyForm, add_error, form_status
 from ..inputs import int_arg
 from ..models import Group, SchoolYear, Student, User
 from ..security import current_session_method
@@ -43,10 +43,6 @@ def _show_error(form, exc: service.Invalid) -> None:
         add_error(form[exc.field], exc.message)
     else:
         form.form_errors.append(exc.message)
-
-
-def _status() -> int:
-    return 422 if request.method == "POST" else 200
 
 
 def _year_label(year: SchoolYear) -> str:
@@ -86,7 +82,7 @@ def school_settings():
                             photo_download=form.photo_download.data)
         flash(_("De gegevens van de school zijn opgeslagen."), "success")
         return redirect(url_for("admin.school_settings"), 303)
-    return render_template("admin/school.html", form=form), _status()
+    return render_template("admin/school.html", form=form), form_status()
 
 
 @bp.route("/school/openingstijden", methods=["GET", "POST"])
@@ -107,7 +103,7 @@ def office_hours():
         else:
             flash(_("De openingstijden van de administratie zijn opgeslagen."), "success")
             return redirect(url_for("admin.office_hours"), 303)
-    return render_template("admin/office_hours.html", form=form), _status()
+    return render_template("admin/office_hours.html", form=form), form_status()
 
 
 def _school_account_rule_ok(form: SchoolForm, school) -> bool:
@@ -147,7 +143,7 @@ def year_new():
         else:
             flash(_("Schooljaar %(name)s is aangemaakt.", name=year.name), "success")
             return redirect(url_for("admin.years"), 303)
-    return render_template("admin/year_form.html", form=form, year=None), _status()
+    return render_template("admin/year_form.html", form=form, year=None), form_status()
 
 
 @bp.route("/jaren/<int:year_id>", methods=["GET", "POST"])
@@ -163,7 +159,7 @@ def year_edit(year_id: int):
         else:
             flash(_("Schooljaar %(name)s is opgeslagen.", name=year.name), "success")
             return redirect(url_for("admin.years"), 303)
-    return render_template("admin/year_form.html", form=form, year=year), _status()
+    return render_template("admin/year_form.html", form=form, year=year), form_status()
 
 
 @bp.post("/jaren/<int:year_id>/huidig")
@@ -209,7 +205,7 @@ def group_new(year_id: int):
             flash(_("%(name)s is aangemaakt. Koppel nu de leerkrachten.", name=group.name),
                   "success")
             return redirect(url_for("admin.group_edit", group_id=group.id), 303)
-    return render_template("admin/group_new.html", form=form, year=year), _status()
+    return render_template("admin/group_new.html", form=form, year=year), form_status()
 
 
 def _render_group(group: Group, form=None, assign=None, status=200):
@@ -242,7 +238,7 @@ def group_edit(group_id: int):
         else:
             flash(_("%(name)s is opgeslagen.", name=group.name), "success")
             return redirect(url_for("admin.group_edit", group_id=group.id), 303)
-    return _render_group(group, form=form, status=_status())
+    return _render_group(group, form=form, status=form_status())
 
 
 @bp.post("/groepen/<int:group_id>/leerkrachten")
@@ -335,7 +331,7 @@ def student_new():
         else:
             flash(_("%(name)s is toegevoegd.", name=student.full_name), "success")
             return redirect(url_for("admin.student_edit", student_id=student.id), 303)
-    return render_template("admin/student_new.html", form=form, year=year), _status()
+    return render_template("admin/student_new.html", form=form, year=year), form_status()
 
 
 def _render_student(student: Student, form=None, place=None, status=200):
@@ -372,7 +368,7 @@ def student_edit(student_id: int):
             flash(_("De gegevens van %(name)s zijn opgeslagen.", name=student.full_name),
                   "success")
             return redirect(url_for("admin.student_edit", student_id=student.id), 303)
-    return _render_student(student, form=form, status=_status())
+    return _render_student(student, form=form, status=form_status())
 
 
 @bp.post("/leerlingen/<int:student_id>/groep")
@@ -444,7 +440,7 @@ def import_upload():
         if not plan.ok:
             return _render_upload(form, plan.problems, 422)
         return _render_preview(plan, year, data)
-    return _render_upload(form, status=_status())
+    return _render_upload(form, status=form_status())
 
 
 @bp.post("/import/bevestigen")
@@ -524,7 +520,7 @@ def rollover():
             _show_error(form, exc)
         else:
             return _render_rollover_preview(form, current)
-    return _render_rollover(form, current, _status())
+    return _render_rollover(form, current, form_status())
 
 
 @bp.post("/overgang/bevestigen")

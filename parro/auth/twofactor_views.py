@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from .. import audit, policy
 from ..extensions import db, limiter
-from ..forms import add_error
+from ..forms import add_error, form_status
 from ..htmx import is_htmx
 from ..inputs import way_back
 from ..policy import current_school
@@ -72,8 +72,7 @@ def login_code():
             return redirect(way_back(request.args.get("next")), 303)
         db.session.commit()
         add_error(form.code, _wrong_code())
-    status = 422 if request.method == "POST" else 200
-    return render_template("auth/login_code.html", form=form), status
+    return render_template("auth/login_code.html", form=form), form_status()
 
 
 # -- turning it on and off ------------------------------------------------------------

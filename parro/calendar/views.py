@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from .. import clock, policy
 from ..extensions import db
-from ..forms import EmptyForm, add_error
+from ..forms import EmptyForm, add_error, form_status
 from ..models import CalendarItem, CalendarKind
 from . import bp, service
 from .forms import ImportForm, ItemForm
@@ -89,8 +89,7 @@ def _edit_page(form: ItemForm, item: CalendarItem | None):
             else:
                 flash(_("%(title)s is aangepast.", title=saved.title), "success")
             return redirect(url_for("calendar.index", vanaf=saved.starts_on.isoformat()), 303)
-    status = 422 if form.is_submitted() else 200
-    return render_template("calendar/edit.html", form=form, item=item), status
+    return render_template("calendar/edit.html", form=form, item=item), form_status()
 
 
 @bp.route("/nieuw", methods=["GET", "POST"])
@@ -149,9 +148,8 @@ def import_ics():
         else:
             _report(result)
             return redirect(url_for("calendar.index"), 303)
-    status = 422 if form.is_submitted() else 200
     return render_template("calendar/import.html", form=form,
-                           max_events=service.max_import_events()), status
+                           max_events=service.max_import_events()), form_status()
 
 
 def _report(result: service.ImportResult) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import policy
 from ..extensions import db
+from ..forms import form_status
 from ..models import APP_PHOTOS, ConsentChange, ConsentTopic, Group, Membership, Student
 from ..policy import current_school
 from . import bp, service
@@ -34,9 +35,8 @@ def topics():
         ), name=form.name.data, description=form.description.data, position=form.position.data)
         flash(_("De vraag is toegevoegd."), "success")
         return redirect(url_for("privacy.topics"), 303)
-    status = 422 if form.is_submitted() else 200
     return render_template("privacy/topics.html", topics=service.topics(), form=form,
-                           has_app_topic=has_app_topic), status
+                           has_app_topic=has_app_topic), form_status()
 
 
 @bp.route("/onderwerpen/<int:topic_id>", methods=["GET", "POST"])
@@ -51,8 +51,7 @@ def edit_topic(topic_id: int):
                            position=form.position.data)
         flash(_("De vraag is aangepast."), "success")
         return redirect(url_for("privacy.topics"), 303)
-    status = 422 if form.is_submitted() else 200
-    return render_template("privacy/topic.html", topic=topic, form=form), status
+    return render_template("privacy/topic.html", topic=topic, form=form), form_status()
 
 
 @bp.route("/kind/<int:student_id>", methods=["GET", "POST"])
@@ -89,11 +88,10 @@ def child(student_id: int):
             .limit(50)
         )
     )
-    status = 422 if form.is_submitted() else 200
     return render_template(
         "privacy/child.html", student=student, topics=topics, answers=answers, form=form,
         may_change=may_change, history=history, year_id=year.id if year else None,
-    ), status
+    ), form_status()
 
 
 @bp.route("/groep/<int:group_id>")
@@ -163,12 +161,11 @@ def mine():
         flash(_("Uw keuzes zijn opgeslagen.") if changed else _("Er is niets veranderd."),
               "success")
         return redirect(url_for("privacy.mine"), 303)
-    status = 422 if form.is_submitted() else 200
     return render_template(
         "privacy/mine.html", questions=questions, topics=topics, form=form, welcome=welcome,
         year=policy.current_year(), field_name=field_name,
         open_count=sum(1 for q in questions if q.open_topics),
-    ), status
+    ), form_status()
 
 
 @bp.route("/ronde")
