@@ -103,13 +103,15 @@ def questions_for(user: User) -> list[ChildQuestions]:
 
 
 def has_open_questions(user: User) -> bool:
-    """Whether the yearly round still asks `user` something (one query for a guardian)."""
+    """Whether the yearly round still asks `user` something (one query for a guardian, once
+    per request: the feed's index asks, and so does the card above its posts)."""
     if not user.is_authenticated or not user.is_guardian:
         return False
     year = policy.current_year()
     if year is None:
         return False
-    return bool(db.session.scalar(_open_statement(), {"user_id": user.id, "year_id": year.id}))
+    return policy.per_request(f"consent_open_{user.id}", lambda: bool(db.session.scalar(
+        _open_statement(), {"user_id": user.id, "year_id": year.id})))
 
 
 @prebuilt

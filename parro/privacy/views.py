@@ -135,9 +135,11 @@ def mine():
     """Ask a guardian every privacy question for each child, for this school year."""
     policy.require(policy.can_answer_consent(current_user))
     welcome = request.args.get("welkom") == "1"
+    # The yearly round: the feed sends a guardian here until this year's questions are answered.
+    yearly = not welcome and request.args.get("ronde") == "1"
     questions = service.questions_for(current_user)
-    if welcome and not any(q.open_topics for q in questions):
-        return redirect(url_for("feed.index"), 303)  # nothing to ask after activation
+    if (welcome or yearly) and not any(q.open_topics for q in questions):
+        return redirect(url_for("feed.index"), 303)  # nothing (left) to ask
     topics = service.topics()
     form = round_form(questions, topics)
     if form.is_submitted():
@@ -154,7 +156,7 @@ def mine():
             for q in questions for t in topics
         }
         changed = service.set_answers(choices, current_user)
-        if welcome:
+        if welcome or yearly:
             flash(_("Dank u wel. Uw keuzes zijn opgeslagen; u kunt ze altijd veranderen onder "
                     "Mijn account."), "success")
             return redirect(url_for("feed.index"), 303)
@@ -163,6 +165,7 @@ def mine():
         return redirect(url_for("privacy.mine"), 303)
     return render_template(
         "privacy/mine.html", questions=questions, topics=topics, form=form, welcome=welcome,
+        yearly=yearly,
         year=policy.current_year(), field_name=field_name,
         open_count=sum(1 for q in questions if q.open_topics),
     ), form_status()
