@@ -22,7 +22,6 @@ from ..models import (
     Membership,
     PhotoTag,
     Post,
-    School,
     Student,
     User,
 )
@@ -210,7 +209,7 @@ def tell_authors(student: Student) -> None:
             .order_by(Post.publish_at.desc())
         )
     )
-    school = db.session.scalar(select(School).limit(1))
+    school = policy.current_school()
     by_author: dict[int, tuple[User, list[Post]]] = {}
     for post in posts:
         if post.author is not None and post.author.is_active:
