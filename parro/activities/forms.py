@@ -125,8 +125,16 @@ class DayForm(Form):
         )
 
 
+# A conference's parents sign up (inschrijven), other activities' parents reply (aanmelden).
+CONFERENCE_DEADLINE = _l("Inschrijven kan tot en met")
+
+
 class ConferenceForm(ActivityForm):
     location = StringField(_l("Waar"), validators=[Length(max=120), single_line])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.deadline_date.label.text = CONFERENCE_DEADLINE
     days = FieldList(FormField(DayForm), min_entries=4, max_entries=10)
     slot_minutes = _Int(
         _l("Lengte van een gesprek (minuten)"), default=10,

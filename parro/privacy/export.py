@@ -275,9 +275,9 @@ def _activities(out: Export, ids: list[int], staff_ids: set[int]) -> dict:
                 "begint": _when(b.slot.starts_at),
                 "eindigt": _when(b.slot.ends_at),
                 "locatie": b.slot.activity.location,
-                "geboekt_op": _when(b.created_at),
+                "ingeschreven_op": _when(b.created_at),
                 "gewijzigd_op": _when(b.updated_at),
-                "geboekt_door": out.who(b.booked_by_id, staff_ids),
+                "ingeschreven_door": out.who(b.booked_by_id, staff_ids),
             }
             for b in bookings
         ],
