@@ -188,12 +188,6 @@ def set_answers(choices: dict[tuple[int, int], bool], by: User) -> int:
     return 0
 
 
-def set_consent(student: Student, topic: ConsentTopic, given: bool, by: User) -> bool:
-    """Record one answer for this school year (and log it). Returns whether anything
-    changed. Commits."""
-    return set_answers({(student.id, topic.id): given}, by) > 0
-
-
 def tell_authors(student: Student) -> None:
     """Mail the authors of posts with photos of this child: those photos are now hidden."""
     posts = list(
