@@ -19,6 +19,7 @@ from ..extensions import db
 from ..forms import EmptyForm, add_error, form_status
 from ..inputs import int_arg
 from ..models import Group, SchoolYear, Student, User
+from ..policy import current_school
 from ..security import current_session_method
 from . import bp, service
 from .forms import (
@@ -69,7 +70,7 @@ def _group_of_year(group_id: int | None, year: SchoolYear | None) -> Group | Non
 @bp.route("/school", methods=["GET", "POST"])
 def school_settings():
     """Show and change the school's name, contact details, leave info and code of conduct."""
-    school = service.the_school()
+    school = current_school()
     form = SchoolForm(obj=school, data=None if school else {"colour": "#1f6f8b"})
     if not sso.configured():
         del form.require_school_account
@@ -88,7 +89,7 @@ def school_settings():
 @bp.route("/school/openingstijden", methods=["GET", "POST"])
 def office_hours():
     """Show and change when the office reads parents' messages."""
-    school = service.the_school()
+    school = current_school()
     form = OfficeHoursForm(data=None if request.method == "POST" or school is None else {
         "weekdays": sorted(int(d) for d in school.office_weekdays),
         "opens_at": school.office_opens_at,

@@ -44,6 +44,7 @@ from ..models import (
     User,
     UserSession,
 )
+from ..policy import current_school
 from . import csv_import
 
 PAGE_SIZE = 50
@@ -70,16 +71,12 @@ def _commit(field: str | None, message) -> None:
 # -- the school -----------------------------------------------------------------
 
 
-def the_school() -> School | None:
-    return db.session.scalar(select(School).order_by(School.id).limit(1))
-
-
 def save_school(name: str, phone: str, email: str, colour: str, leave_info: str,
                 code_of_conduct: str, require_two_factor: bool = False,
                 require_school_account: bool | None = None,
                 photo_download: bool = False) -> School:
     """Store the school's settings; `require_school_account` None leaves that rule as it is."""
-    school = the_school() or School()
+    school = current_school() or School()
     if bool(school.require_two_factor) != require_two_factor:
         audit.record(audit.SECURITY, target=school, required=require_two_factor,
                      summary="Tweestapsverificatie voor medewerkers "
@@ -110,7 +107,7 @@ def save_office_hours(weekdays, opens_at, closes_at) -> School:
 
 
 def _require_school() -> School:
-    school = the_school()
+    school = current_school()
     if school is None:
         raise Invalid(None, _l("Vul eerst de gegevens van de school in (Beheer → School)."))
     return school

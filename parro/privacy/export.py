@@ -49,7 +49,6 @@ from ..models import (
     ReadState,
     Response,
     Role,
-    School,
     SchoolYear,
     Shift,
     SignUp,
@@ -421,7 +420,7 @@ def _photos(out: Export, children) -> list:
 
 
 def _write(archive: zipfile.ZipFile, export: Export, prefix: str = "") -> None:
-    school = db.session.scalar(select(School))
+    school = policy.current_school()
     readme = render_template(
         "privacy/export_readme.txt",
         user=export.user,

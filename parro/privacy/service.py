@@ -22,7 +22,6 @@ from ..models import (
     Membership,
     PhotoTag,
     Post,
-    School,
     Student,
     User,
 )
@@ -191,12 +190,6 @@ def set_answers(choices: dict[tuple[int, int], bool], by: User) -> int:
     return 0
 
 
-def set_consent(student: Student, topic: ConsentTopic, given: bool, by: User) -> bool:
-    """Record one answer for this school year (and log it). Returns whether anything
-    changed. Commits."""
-    return set_answers({(student.id, topic.id): given}, by) > 0
-
-
 def tell_authors(student: Student) -> None:
     """Mail the authors of posts with photos of this child: those photos are now hidden."""
     posts = list(
@@ -212,7 +205,7 @@ def tell_authors(student: Student) -> None:
             .order_by(Post.publish_at.desc())
         )
     )
-    school = db.session.scalar(select(School).limit(1))
+    school = policy.current_school()
     by_author: dict[int, tuple[User, list[Post]]] = {}
     for post in posts:
         if post.author is not None and post.author.is_active:
