@@ -46,6 +46,7 @@ from ..models import (
 )
 from ..policy import current_school
 from . import csv_import
+from .csv_import import clean
 
 PAGE_SIZE = 50
 
@@ -386,16 +387,12 @@ def _check_number(number: str, student: Student | None = None) -> None:
             name=clash.full_name))
 
 
-def _clean(value: str) -> str:
-    return csv_import.clean(value)
-
-
 def create_student(number: str, first_name: str, last_name: str, group: Group | None) -> Student:
     school = _require_school()
     number = number.strip()
     _check_number(number)
-    student = Student(school=school, student_number=number, first_name=_clean(first_name),
-                      last_name=_clean(last_name))
+    student = Student(school=school, student_number=number, first_name=clean(first_name),
+                      last_name=clean(last_name))
     db.session.add(student)
     if group is not None:
         db.session.add(Membership(student=student, group=group, year=group.year))
@@ -407,7 +404,7 @@ def update_student(student: Student, number: str, first_name: str, last_name: st
     number = number.strip()
     _check_number(number, student)
     student.student_number = number
-    student.first_name, student.last_name = _clean(first_name), _clean(last_name)
+    student.first_name, student.last_name = clean(first_name), clean(last_name)
     _commit("student_number", _l("Leerlingnummer %(number)s bestaat al.", number=number))
 
 
