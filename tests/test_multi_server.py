@@ -55,7 +55,7 @@ def redis_prefix():
         pytest.skip("Redis does not answer on 127.0.0.1:6379")
     prefix = f"parro-test-{uuid.uuid4().hex[:8]}"
     yield prefix
-    for key in client.scan_iter(f"{prefix}*"):
+    for key in client.scan_iter(f"*{prefix}*"):  # LIMITS:LIMITER/<prefix>/...
         client.delete(key)
 
 

@@ -25,8 +25,10 @@ from .test_security_headers import assert_security_headers
 REDIS_URL = os.environ.get("PARRO_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TOO_MANY = "Te veel pogingen"
 # The storage's own key prefix (limits' RedisStorage, "LIMITS" by default): limiter.reset()
-# deletes the keys under it, and only those.
-KEY_PREFIX = f"LIMITS-parro-test-{uuid.uuid4().hex[:12]}"
+# deletes every key that starts with it, so no prefix may start with another's.
+KEY_PREFIX = f"parro-test-limits-{uuid.uuid4().hex[:12]}"
+REDIS_STORAGE = {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": "parro-test",
+                 "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": KEY_PREFIX}}
 
 
 def redis_or_skip():
@@ -49,8 +51,7 @@ def storage(request):
         yield {"RATELIMIT_STORAGE_URI": "memory://"}
         return
     conn = redis_or_skip()
-    yield {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": "parro-test",
-           "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": KEY_PREFIX}}
+    yield REDIS_STORAGE
     limiter.reset()
     for key in conn.scan_iter(f"{KEY_PREFIX}*"):
         conn.delete(key)
@@ -105,18 +106,14 @@ def test_failed_logins_from_one_ip_are_limited(app, make_client, storage):
 
 def test_the_redis_storage_really_holds_the_counts(app, make_client):
     conn = redis_or_skip()
-    client = make_client(
-        RATELIMIT_STORAGE_URI=REDIS_URL,
-        RATELIMIT_KEY_PREFIX="parro-test",
-        RATELIMIT_LOGIN_ACCOUNT="3 per 15 minutes",
-    )
+    client = make_client(**REDIS_STORAGE, RATELIMIT_LOGIN_ACCOUNT="3 per 15 minutes")
     try:
         log_in(client, "ouder@example.org", "geraden")
-        keys = [k.decode() for k in conn.scan_iter("LIMITS*parro-test*")]
+        keys = [k.decode() for k in conn.scan_iter(f"{KEY_PREFIX}*")]
         assert any("login:ouder@example.org" in k for k in keys), keys
     finally:
         limiter.reset()
-        for key in conn.scan_iter("LIMITS*parro-test*"):
+        for key in conn.scan_iter(f"{KEY_PREFIX}*"):
             conn.delete(key)
 
 
