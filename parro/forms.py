@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, SelectMultipleField
@@ -29,6 +30,16 @@ class ParroForm(FlaskForm):
 
 class EmptyForm(ParroForm):
     """A one-button form: only the CSRF token."""
+
+
+def form_status() -> int:
+    """A form's page: 422 when it is shown again after a POST (what was sent was refused)."""
+    return 422 if request.method == "POST" else 200
+
+
+def add_error(field, message) -> None:
+    """Show `message` at `field` too (before validation its errors are a tuple)."""
+    field.errors = [*field.errors, message]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -66,6 +77,11 @@ class SingleLine:
 single_line = SingleLine()
 
 
+def stripped(value):
+    """A field filter: the text without white space at either end."""
+    return value.strip() if isinstance(value, str) else value
+
+
 def email_field(label=None, **kw):
     return EmailField(
         label or _l("E-mailadres"),
@@ -76,7 +92,7 @@ def email_field(label=None, **kw):
             single_line,
         ],
         # Phones and pasted addresses often carry a space at either end.
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        filters=[stripped],
         render_kw={"autocomplete": "email", "autocapitalize": "none", "spellcheck": "false"},
         **kw,
     )

@@ -166,19 +166,6 @@ def delete_item(item: CalendarItem) -> None:
     db.session.commit()
 
 
-def office_list() -> list[CalendarItem]:
-    """Every item from 60 days ago on, for the office's list."""
-    since = clock.today() - timedelta(days=60)
-    return list(
-        db.session.scalars(
-            select(CalendarItem)
-            .options(selectinload(CalendarItem.groups))
-            .where(CalendarItem.ends_on >= since)
-            .order_by(CalendarItem.starts_on, CalendarItem.id)
-        )
-    )
-
-
 # -- importing an .ics file ----------------------------------------------------------
 
 
