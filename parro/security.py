@@ -258,7 +258,7 @@ def _after_request(response: Response) -> Response:
     h = response.headers
     # The names the view set, in one pass: asking Headers for one it lacks raises (and
     # catches) an exception, twice per request here.
-    present = {name.lower() for name in h.keys()}
+    present = {name.lower() for name, _value in h.items()}
     if "content-security-policy" not in present:
         h["Content-Security-Policy"] = CSP
     h["X-Content-Type-Options"] = "nosniff"
