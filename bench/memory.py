@@ -199,7 +199,7 @@ def under_gunicorn(env: dict, plan: dict, rounds: int) -> list[tuple[float, floa
         for _ in range(rounds + 1):
             for email, paths in plan["pages"].items():
                 for path in paths:
-                    browsers[email].get(path)
+                    browsers[email].opener.open(base + path, timeout=30).read()
         print(f"  gunicorn workers after {rounds + 1} rounds: {fmt(server)}")
         return [memory(pid) for pid in server.workers()]
     finally:
