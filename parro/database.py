@@ -170,7 +170,7 @@ def end_transaction(session) -> None:
         # an exception here would escape Flask and give gunicorn's bare error page.
         return
     if not connection.info.get("parro_wrote", True):
-        session.commit()
+        end_reads(session)  # the request is over: nothing loaded is read again, none to expire
 
 
 def _begins_as_writer() -> bool:

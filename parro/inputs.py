@@ -109,7 +109,8 @@ def _has_nul() -> bool:
     # there is one (a GET has none).
     if "\x00" in request.path or b"%00" in request.query_string or b"\x00" in request.query_string:
         return True
-    if not request.content_length and not request.headers.get("Transfer-Encoding"):
+    environ = request.environ
+    if environ.get("CONTENT_LENGTH") in (None, "", "0") and "HTTP_TRANSFER_ENCODING" not in environ:
         return False
     for key, value in request.form.items(multi=True):
         if "\x00" in key or "\x00" in value:

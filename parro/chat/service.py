@@ -458,8 +458,8 @@ def _last_read_statement():
 
 
 def last_read_by(conversation_id: int) -> dict[int, int]:
-    return dict(
-        db.session.execute(_last_read_statement(), {"conversation_id": conversation_id}).all())
+    return dict(db.session.connection().execute(
+        _last_read_statement(), {"conversation_id": conversation_id}).all())
 
 
 def read_by(conversation: Conversation, message: Message, people: list[User]) -> list[User]:
