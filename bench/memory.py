@@ -172,9 +172,11 @@ def report(snapshots: dict) -> None:
         by_package: dict[str, int] = {}
         for stat in snapshot.statistics("filename"):
             path = stat.traceback[0].filename
-            found = re.search(r"(?:site-packages|python3\.\d+)/([^/]+)", path)
+            found = (re.search(r"site-packages/([^/]+)", path)
+                     or re.search(r"python3\.\d+/([^/]+)", path))
             package = found.group(1).removesuffix(".py") if found else (
                 "parro" if "/parro/" in path else "templates" if "<template>" in path
+                else "module code (import)" if "importlib._bootstrap" in path
                 else Path(path).name)
             by_package[package] = by_package.get(package, 0) + stat.size
         total = sum(by_package.values())
