@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, g, request
 
 from .config import ROOT, Defaults, secret_key
 from .database import database_problem, end_transaction, read_without_transaction
@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     compress.init_app(app)
     limiter.init_app(app)
+    limits_on_views_only(app)
     login_manager.init_app(app)
 
     from . import assets, feedback, fragments, i18n, layout, security
@@ -169,6 +170,23 @@ def _derive_config(app: Flask) -> None:
     cfg["SESSION_COOKIE_NAME"] = "__Host-parro" if secure else cfg["SESSION_COOKIE_NAME"]
     cfg["AUTH_COOKIE_NAME"] = "__Host-parro_auth" if secure else "parro_auth"
     cfg["PREFERRED_URL_SCHEME"] = "https" if secure else "http"
+
+
+def limits_on_views_only(app: Flask) -> None:
+    """From here on, rate limits apply: the views' own (limiter.limit, checked inside the view).
+
+    Registered after Flask-Limiter's before_request hook, whose check on every request
+    finds nothing to do (see extensions._before_the_view). Were default or application-wide
+    limits configured, they would apply from before that hook on.
+    """
+
+    def view_limits_apply():
+        g.parro_view_limits = True
+
+    if app.config.get("RATELIMIT_DEFAULT") or app.config.get("RATELIMIT_APPLICATION"):
+        app.before_request_funcs.setdefault(None, []).insert(0, view_limits_apply)
+    else:
+        app.before_request(view_limits_apply)
 
 
 def gunicorn_workers() -> int | None:

@@ -194,7 +194,8 @@ def init_app(app: Flask) -> None:
         reports, activities that were over with their bookings, the consent
         history of children who left, outbox mail, sessions, login attempts and
         audit events. Nothing is removed while there are fewer than N school
-        years. Writes one audit event (not with --dry-run).
+        years. Also, on every run: the files kept from refused posts that expired
+        (PENDING_UPLOAD_HOURS). Writes one audit event (not with --dry-run).
         """
         from .retention import RetentionError, parse_years, run
 
@@ -206,6 +207,9 @@ def init_app(app: Flask) -> None:
         if result.kept is None:
             click.echo(f"Keeping {years} school year(s), but there are fewer than that up to "
                        "the current one: nothing removed.")
+            if result.counts.get("pending_uploads"):
+                click.echo("Only the expired files of refused posts: "
+                           f"{result.counts['pending_uploads']}.")
             return
         names = ", ".join(y.name for y in reversed(result.kept))
         verb = "would remove" if dry_run else "removed"

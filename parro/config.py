@@ -152,6 +152,9 @@ class Defaults:
     # The ffmpeg program that strips videos of their metadata (a name on PATH or a path);
     # without it videos are refused. Debian: apt-get install ffmpeg.
     MEDIA_FFMPEG = "ffmpeg"
+    # The files of a refused post are kept for their uploader this long (the form shows
+    # them again); the retention run removes older ones.
+    PENDING_UPLOAD_HOURS = 24
     # Publish scheduled posts (their important-mail) from a thread in each web process;
     # off = run `flask --app app feed publish --loop` (or from cron) instead.
     FEED_PUBLISHER_THREAD = True

@@ -130,8 +130,14 @@ def _postgresql_connect(dbapi_connection, connection_record):
 @event.listens_for(Engine, "begin")
 def _begin(conn):
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if _begins_as_writer() else "BEGIN")
+        writer = _begins_as_writer()
+        # A poll's reads (read_without_transaction) run without one, each on its own.
+        if writer or not conn.get_execution_options().get(_WITHOUT_BEGIN):
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
     conn.info["parro_wrote"] = False  # after our own BEGIN, which is no write
+
+
+_WITHOUT_BEGIN = "parro_without_begin"  # an execution option of ours (read_without_transaction)
 
 
 @event.listens_for(Engine, "before_execute")
@@ -164,7 +170,7 @@ def end_transaction(session) -> None:
         # an exception here would escape Flask and give gunicorn's bare error page.
         return
     if not connection.info.get("parro_wrote", True):
-        session.commit()
+        end_reads(session)  # the request is over: nothing loaded is read again, none to expire
 
 
 def _begins_as_writer() -> bool:
@@ -282,24 +288,29 @@ def upsert_insert(dialect: str):
 def polled(view):
     """Mark a view that every open page polls every few seconds and that starts by only reading.
 
-    On PostgreSQL its reads run outside a transaction (read_without_transaction).
+    Its reads run outside a transaction (read_without_transaction).
     """
     view.parro_polled = True
     return view
 
 
 def read_without_transaction(session) -> None:
-    """On PostgreSQL, let the session's next statements run without BEGIN and COMMIT.
+    """Let the session's next statements run without BEGIN and COMMIT.
 
     psycopg sends BEGIN and COMMIT as round trips of their own: two of the four
     of an empty chat poll. At READ COMMITTED every statement takes its own
     snapshot inside a transaction too, so the reads see what they saw before.
-    The session's first commit ends it: what the request writes afterwards (a
-    read mark, the session's last use) gets a transaction of its own, as always.
-    Call it before the session has begun anything.
+    On SQLite (whose connections leave BEGIN to us, _begin) each read is then a
+    transaction of its own, as a poll's reads are on PostgreSQL: the BEGIN was a
+    tenth of an empty poll's cost. The session's first commit ends it: what the
+    request writes afterwards (a read mark, the session's last use) gets a
+    transaction of its own, as always. Call it before the session has begun anything.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    elif dialect == "sqlite":
+        session.connection(execution_options={_WITHOUT_BEGIN: True})
 
 
 @functools.cache

@@ -514,7 +514,7 @@ def add_chat_demo(school: School) -> None:
         "nog drie rijders. Wie kan er rijden?", days=4, hours=6)
     if parents:
         say(chat, parents[0], "Ik kan rijden, ik heb plek voor 3 kinderen.", days=4, hours=4)
-        # An open report, so the office finds something under Beheer → Meldingen.
+        # An open report, so the office finds something under Beheer → Gemelde berichten.
         from . import audit
         from .models import Report
 

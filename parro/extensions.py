@@ -1,5 +1,6 @@
 """Extensions, created unbound and bound to the app in create_app."""
 
+from flask import g
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -36,3 +37,12 @@ csrf = CSRFProtect()
 babel = Babel()
 compress = Compress()
 limiter = Limiter(key_func=get_remote_address)
+
+
+@limiter.request_filter
+def _before_the_view() -> bool:
+    """Exempt what Flask-Limiter checks before the view: our limits all sit on their views
+    (limiter.limit), which check them when the view is called, after
+    parro.limits_on_views_only() said so; we declare no default or application-wide limits,
+    which its own before_request hook would check on every request."""
+    return not g.get("parro_view_limits", False)

@@ -5,9 +5,11 @@ from flask import request
 
 def is_htmx() -> bool:
     """htmx made the request: a fragment swap, or a boosted link or form."""
-    return request.headers.get("HX-Request") == "true"
+    # The WSGI environ, where the header is: request.headers raises (and catches) an
+    # exception for each header a request lacks, and most requests lack these.
+    return request.environ.get("HTTP_HX_REQUEST") == "true"
 
 
 def wants_fragment() -> bool:
     """htmx asks for part of a page; a boosted navigation wants the whole page."""
-    return is_htmx() and request.headers.get("HX-Boosted") != "true"
+    return is_htmx() and request.environ.get("HTTP_HX_BOOSTED") != "true"

@@ -75,7 +75,8 @@ def nav_counts(user: User) -> dict[str, int]:
         values = {"user_id": user.id, "now": now()}
         for item in items:
             values.update(item.params(user) if item.params else {})
-        row = db.session.execute(statement, values).one()
+        # Numbers only: on the session's connection (Core), past the ORM's execution path.
+        row = db.session.connection().execute(statement, values).one()
         return {key: int(value or 0) for key, value in row._mapping.items()}
 
     return policy.per_request("nav_counts", compute)

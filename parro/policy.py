@@ -8,11 +8,12 @@ children is in it this year, a teacher acts for the groups assigned this year.
 from __future__ import annotations
 
 import ipaddress
+from datetime import timedelta
 
 from flask import abort, current_app, g, has_request_context, request
 from sqlalchemy import and_, exists, or_, select, union
 
-from .clock import today
+from .clock import now, today
 from .extensions import db
 from .models import (
     APP_PHOTOS,
@@ -759,6 +760,13 @@ def can_see_post_attachment(user: User, attachment: Attachment) -> bool:
     return can_see_announcement(user, attachment.announcement)
 
 
+def can_see_pending_upload(user: User, upload) -> bool:
+    """A file kept from a refused post: only its uploader, and only until it expires."""
+    hours = current_app.config["PENDING_UPLOAD_HOURS"]
+    return (user.is_authenticated and upload.uploader_id == user.id
+            and upload.created_at >= now() - timedelta(hours=hours))
+
+
 def can_view_photo(user: User, post: Post, attachment: Attachment) -> bool:
     """A photo of a post in the photo viewer: one of the post's photos that this user sees."""
     return (attachment.post_id == post.id and attachment.kind == "photo"
@@ -808,6 +816,28 @@ def _unconsented_statement():
     consented = _answers().where(Consent.given.is_(True)).with_only_columns(Consent.student_id)
     return select(PhotoTag.attachment_id, PhotoTag.student_id).where(
         PhotoTag.attachment_id.in_(IDS), PhotoTag.student_id.not_in(consented))
+
+
+@prebuilt
+def _tags_statement():
+    consented = _answers().where(Consent.given.is_(True)).with_only_columns(Consent.student_id)
+    return (
+        select(PhotoTag.attachment_id, Student.first_name, Student.last_name,
+               PhotoTag.student_id.in_(consented))
+        .join(Student, Student.id == PhotoTag.student_id)
+        .where(PhotoTag.attachment_id.in_(IDS))
+        .order_by(Student.first_name, Student.last_name, Student.id)
+    )
+
+
+def photo_tags(attachments) -> list[tuple[int, str, bool]]:
+    """(photo, child's name, consent for photos in the app) for every child tagged in these
+    photos, by name: what staff see of the tags. One query for a whole page of photos."""
+    ids = [a.id for a in attachments]
+    if not ids:
+        return []
+    return [(photo, f"{first} {last}", bool(consented)) for photo, first, last, consented
+            in db.session.execute(_tags_statement(), {"ids": ids})]
 
 
 def _unconsented_tags(attachments) -> list[tuple[int, int]]:

@@ -14,18 +14,21 @@ conversations left empty; absence reports; activities that were over (deadline,
 event and every slot and shift) with their bookings, sign-ups, pledges and
 answers; the consent history of children who left (in no kept year); outbox
 mail; sessions last used, and login attempts, before the cut-off; audit events.
+Besides, on every run, whatever the years: the files kept from refused posts
+(PendingUpload) older than PENDING_UPLOAD_HOURS.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
+from flask import current_app
 from sqlalchemy import and_, delete, exists, func, not_, or_, select
 
 from . import audit, media
-from .clock import school_tz, today
+from .clock import now, school_tz, today
 from .extensions import db
 from .models import (
     AbsenceReport,
@@ -44,6 +47,7 @@ from .models import (
     NotificationDigest,
     NotificationItem,
     OutboxMail,
+    PendingUpload,
     Pledge,
     Post,
     Response,
@@ -196,6 +200,19 @@ def run(years, dry_run: bool = False, batch: int = DEFAULT_BATCH) -> Result:
     kept = kept_years(years)
     counts: dict[str, int] = {}
     result = Result(years, kept, counts)
+    # Not tied to the school years: a refused post's files expire after hours.
+    pending = Kind("pending_uploads", PendingUpload, lambda cut, day: None,
+                   files=lambda ids: select(PendingUpload.key).where(PendingUpload.id.in_(ids)))
+    expired = PendingUpload.created_at < now() - timedelta(
+        hours=current_app.config["PENDING_UPLOAD_HOURS"])
+    if dry_run:
+        ids = select(PendingUpload.id).where(expired)
+        _add(counts, pending.name, _count(ids))
+        _add(counts, pending.files_name, _count(pending.files(ids)))
+    else:
+        _add(counts, pending.name, 0)
+        _add(counts, pending.files_name, 0)
+        _purge(pending, expired, batch, counts)
     if kept is None:
         return result
     day = result.first_day

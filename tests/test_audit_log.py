@@ -127,9 +127,9 @@ def test_an_import_is_one_event_and_an_unchanged_import_none(w):
 def test_each_consent_change_names_the_child_and_the_topic(w):
     topic = make_consent_topic("Foto's op de website", app_photos=False)
     db.session.commit()
-    privacy_service.set_consent(w.student, topic, True, w.guardian)
-    privacy_service.set_consent(w.student, topic, True, w.guardian)  # the same answer again
-    privacy_service.set_consent(w.student, topic, False, w.guardian)
+    privacy_service.set_answers({(w.student.id, topic.id): True}, w.guardian)
+    privacy_service.set_answers({(w.student.id, topic.id): True}, w.guardian)  # the same again
+    privacy_service.set_answers({(w.student.id, topic.id): False}, w.guardian)
     assert summaries(audit.CONSENT_CHANGE) == [
         "Sem Jansen, Foto's op de website: toestemming gegeven",
         "Sem Jansen, Foto's op de website: geen toestemming",

@@ -161,12 +161,17 @@ def test_each_school_year_asks_again_until_answered(client, school):
                                    school_year_id=last_year.id))
     db.session.commit()
 
-    # The feed asks, above the posts, on every visit until answered.
+    # Opening the app (the feed) leads to the page that asks, on every visit until answered;
+    # a group's feed still shows the card above its posts.
     sign_in(client, school["eva"])
     for _ in range(2):
-        feed = page_text(client.get("/groepen/"))
-        assert "Privacyvoorkeuren: graag uw antwoord" in feed
-    page = client.get("/privacy/keuzes")
+        response = client.get("/groepen/")
+        assert response.status_code == 303
+        assert response.headers["Location"] == "/privacy/keuzes?ronde=1"
+    assert "Privacyvoorkeuren: graag uw antwoord" in page_text(
+        client.get(f"/groepen/{school['g3'].id}"))
+    page = client.get("/privacy/keuzes?ronde=1")
+    assert "Een nieuw schooljaar" in page_text(page)
     assert checked_radios(page.get_data(as_text=True)) == []  # last year's not ticked
     assert page_text(page).count("Vorig schooljaar koos u: ja.") == 2
     # Until then last year's yes does not count: the teacher cannot tick Sem.
@@ -175,12 +180,14 @@ def test_each_school_year_asks_again_until_answered(client, school):
     html = teacher.get(f"/groepen/{school['g3'].id}/nieuw").get_data(as_text=True)
     assert "disabled" in tag_row(html, sem) and "nog niet ingevuld" in tag_row(html, sem)
 
-    # Confirming the same answers counts for this year, and is logged.
-    response = client.post("/privacy/keuzes", data={**choices(school, sem),
-                                                    **choices(school, school["lotte"])})
-    assert response.status_code == 303
-    assert "Uw keuzes zijn opgeslagen." in page_text(client.get(response.headers["Location"]))
-    assert "Privacyvoorkeuren: graag uw antwoord" not in page_text(client.get("/groepen/"))
+    # Confirming the same answers counts for this year, and is logged; then the feed opens.
+    response = client.post("/privacy/keuzes?ronde=1",
+                           data={**choices(school, sem), **choices(school, school["lotte"])})
+    assert response.status_code == 303 and response.headers["Location"] == "/groepen/"
+    feed = client.get("/groepen/")
+    assert feed.status_code == 200 and "Uw keuzes zijn opgeslagen" in page_text(feed)
+    assert "Privacyvoorkeuren: graag uw antwoord" not in page_text(feed)
+    assert client.get("/privacy/keuzes?ronde=1").headers["Location"] == "/groepen/"
     this_year = current_year().id
     assert {c.school_year_id for c in stored(student_id=sem.id)} == {this_year}
     assert {c.school_year_id for c in stored(student_id=lisa.id)} == {last_year.id}
@@ -283,3 +290,28 @@ def test_only_the_office_runs_the_round(client, school):
     assert client.get("/privacy/keuzes").status_code == 403
     fresh()
     assert db.session.scalar(select(func.count(OutboxMail.id))) == 0
+
+
+def test_the_feed_asks_with_one_query_and_only_guardians_with_open_questions(client, school):
+    """The redirect costs the feed nothing extra: the card above the posts asked the same."""
+    from .helpers import count_queries
+
+    # Eva has answered for both children: her feed is the feed.
+    sign_in(client, school["eva"])
+    client.post("/privacy/keuzes", data={**choices(school, school["sem"]),
+                                         **choices(school, school["lotte"])})
+    with count_queries(client.application) as answered:
+        assert client.get("/groepen/").status_code == 200
+    # A new topic later in the year: one unanswered question is enough to be asked.
+    make_consent_topic(name="Foto's in de nieuwsbrief", app_photos=False)
+    db.session.commit()
+    with count_queries(client.application) as asked:
+        response = client.get("/groepen/")
+    assert response.headers["Location"] == "/privacy/keuzes?ronde=1"
+    assert asked.count < answered.count
+    opened = [q for q in asked.statements if "consent" in q.lower()]
+    assert len(opened) == 1, opened
+    # Older posts (htmx or not) and staff are never sent there.
+    assert client.get("/groepen/?voor=1").status_code == 200
+    sign_in(client, school["teacher"])
+    assert client.get("/groepen/").status_code == 200

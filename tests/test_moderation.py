@@ -257,7 +257,8 @@ def test_hiding_closes_every_open_report_of_the_item(client, w):
     client.post(f"/beheer/meldingen/{first.id}",
                 data={"decision": "hide", "answer": "Weg", "author_answer": "Niet netjes"})
     assert [r.status for r in reports()] == ["hidden", "hidden"]
-    assert "Er zijn geen open meldingen" in text_of(client.get("/beheer/meldingen"))
+    assert "Er zijn geen gemelde berichten die op u wachten" in text_of(
+        client.get("/beheer/meldingen"))
     fresh()
     assert db.session.scalar(select(func.count()).select_from(Report)) == 2
 

@@ -74,25 +74,27 @@ def test_each_session_gets_its_own_csrf_token_and_return_path(app, make_client, 
 
 def test_what_changes_shows_at_once(app, make_client, client, school):
     post = school["post"]
+    # The group's feed: once a consent topic exists, /groepen/ asks the privacy questions first.
+    feed = f"/groepen/{school['group'].id}"
     sign_in(client, school["lisa_mum"])
-    first = card(client.get("/groepen/"), post)
+    first = card(client.get(feed), post)
     assert "Nieuw" in first and first.count("<img") == 0  # Sem is in both: no consent
     assert "vandaag om 09:30" in first  # static/js/app.js: "30 minuten geleden"
-    again = card(client.get("/groepen/"), post)
+    again = card(client.get(feed), post)
     assert "Nieuw" not in again  # read now
 
     # Sem's parents say yes to photos: Lisa's mother sees both photos on her next visit.
     give_consent(school["sem"])
     fresh()
-    assert card(client.get("/groepen/"), post).count("<img") == 2
+    assert card(client.get(feed), post).count("<img") == 2
 
     # Another parent likes it.
     other = make_client()
     sign_in(other, school["sem_mum"])
-    page = other.get("/groepen/")
+    page = other.get(feed)
     other.post(f"/groepen/bericht/{post.id}/vind-ik-leuk",
                data={"csrf_token": csrf_token(page.get_data(as_text=True))})
-    assert 'class="like-count">1<' in card(client.get("/groepen/"), post)
+    assert 'class="like-count">1<' in card(client.get(feed), post)
 
     # The author edits the text; time passes.
     fresh()
@@ -100,8 +102,8 @@ def test_what_changes_shows_at_once(app, make_client, client, school):
     post.body, post.edited_at = "We gaan naar het strand.", NOW
     db.session.commit()
     clock.set_now(NOW + timedelta(hours=2))
-    now_card = card(client.get("/groepen/"), post)
-    text = text_of(client.get("/groepen/"))
+    now_card = card(client.get(feed), post)
+    text = text_of(client.get(feed))
     assert "strand" in now_card and "bos" not in now_card and "bewerkt" in now_card
     assert "vandaag om 09:30" in text
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from parro.extensions import db
-from parro.models import Attachment, Post
+from parro.models import Attachment, Post, Student
 
 from .factories import (
     make_admin,
@@ -308,3 +308,129 @@ def test_a_too_long_photo_description_is_refused_and_nothing_changes(client, sch
     assert "Maak de beschrijving korter: hoogstens 300 tekens." in text_of(response)
     fresh()
     assert (post.title, photo.description) == ("Oud", "")
+
+
+# -- the files of a refused post are kept for the one who chose them (issue 19, point 6) --
+
+
+def _kept(response) -> list[str]:
+    """The ids of the kept files the re-rendered form sends back."""
+    import re
+
+    return re.findall(r'name="pending" value="(\d+)"', response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("refusal,message", [
+    ({"body": "x" * 20_000}, "Het bericht is te lang"),
+    ({"body": "Kijk", "groups": []}, "Kies minstens één groep."),
+])
+def test_a_refused_post_keeps_its_photos_for_the_corrected_one(client, school, media_dir,
+                                                               refusal, message):
+    from parro.models import PendingUpload
+
+    sign_in(client, school["teacher"])
+    group = school["group"]
+    response = post_form(client, group, **refusal,
+                         files=upload(("a.jpg", photo_bytes()), ("brief.pdf", pdf_bytes())))
+    assert response.status_code == 422
+    assert message in text_of(response) and "Al toegevoegd" in text_of(response)
+    assert "kies ze opnieuw" not in text_of(response)
+    kept = _kept(response)
+    assert len(kept) == 2 and count(Post) == 0
+    fresh()
+    key = db.session.scalar(select(PendingUpload.key).where(PendingUpload.kind == "photo"))
+    html = response.get_data(as_text=True)
+    assert f"/media/bewaard/{key}/klein" in html and "brief.pdf" in html
+    assert client.get(f"/media/bewaard/{key}/klein").status_code == 200
+    stored = files_under(media_dir)
+    assert stored and not [f for f in stored if f.endswith(".part")]
+
+    # Corrected, with one more photo: all three are placed, no file is processed again.
+    response = post_form(client, group, body="Kijk eens", pending=kept,
+                         files=upload(("b.jpg", photo_bytes())))
+    assert response.status_code == 303
+    fresh()
+    post = db.session.scalar(select(Post))
+    assert [a.kind for a in post.attachments] == ["photo", "document", "photo"]
+    assert post.attachments[0].key == key
+    assert count(PendingUpload) == 0
+    assert len(files_under(media_dir)) == len(stored) + 3  # b.jpg's three sizes
+    assert client.get(f"/media/{key}/klein").status_code == 200
+
+
+def test_a_consent_refusal_keeps_the_photos_and_a_removed_one_goes(client, school, media_dir):
+    from parro.models import PendingUpload
+
+    from .factories import give_consent
+
+    group = school["group"]
+    child = db.session.scalar(select(Student).where(Student.first_name == "Sem"))
+    give_consent(child, given=False)
+    db.session.commit()
+    sign_in(client, school["teacher"])
+    response = post_form(client, group, body="Het schoolplein", tagged=[str(child.id)],
+                         files=upload(("a.jpg", photo_bytes()), ("b.jpg", photo_bytes())))
+    assert response.status_code == 422
+    assert "geen toestemming" in text_of(response)
+    first, second = _kept(response)
+    fresh()
+    gone = db.session.get(PendingUpload, int(second)).key
+    # Without the tag, and "verwijderen" ticked for the second photo.
+    response = post_form(client, group, body="Het schoolplein", pending=[first, second],
+                         **{"pending-remove": [second]})
+    assert response.status_code == 303
+    fresh()
+    post = db.session.scalar(select(Post))
+    assert len(post.photos) == 1 and count(PendingUpload) == 0
+    assert not [f for f in files_under(media_dir) if gone in f]
+
+
+def test_kept_photos_are_the_uploaders_alone(make_client, client, school, media_dir):
+    from parro.models import PendingUpload
+
+    sign_in(client, school["teacher"])
+    response = post_form(client, school["group"], body="x" * 20_000,
+                         files=upload(("a.jpg", photo_bytes())))
+    [kept] = _kept(response)
+    fresh()
+    key = db.session.get(PendingUpload, int(kept)).key
+    for someone in ("other_teacher", "guardian", "admin"):
+        other = make_client(MEDIA_PATH=str(media_dir))
+        sign_in(other, school[someone])
+        for variant in ("klein", "groot", "groot.webp"):
+            assert other.get(f"/media/bewaard/{key}/{variant}").status_code == 403
+        assert other.get(f"/media/{key}/klein").status_code == 404
+    # Another teacher sending its id in their own post gets nothing of it.
+    other = make_client(MEDIA_PATH=str(media_dir))
+    sign_in(other, school["other_teacher"])
+    response = post_form(other, school["other"], body="Hallo", pending=[kept])
+    assert response.status_code == 303
+    fresh()
+    assert db.session.scalar(select(Post)).attachments == [] and count(PendingUpload) == 1
+    anonymous = make_client(MEDIA_PATH=str(media_dir))
+    assert anonymous.get(f"/media/bewaard/{key}/klein").status_code == 302
+
+
+def test_kept_photos_expire_and_the_retention_run_removes_them(app, client, school, media_dir):
+    from datetime import timedelta
+
+    from parro import clock
+    from parro.models import PendingUpload
+    from parro.retention import run
+
+    sign_in(client, school["teacher"])
+    response = post_form(client, school["group"], body="x" * 20_000,
+                         files=upload(("a.jpg", photo_bytes())))
+    [kept] = _kept(response)
+    fresh()
+    row = db.session.get(PendingUpload, int(kept))
+    key, row.created_at = row.key, clock.now() - timedelta(hours=25)
+    db.session.commit()
+    assert client.get(f"/media/bewaard/{key}/klein").status_code == 403
+    response = post_form(client, school["group"], body="Later", pending=[kept])
+    assert response.status_code == 303
+    fresh()
+    assert db.session.scalar(select(Post)).attachments == []
+    run(2)
+    fresh()
+    assert count(PendingUpload) == 0 and files_under(media_dir) == []

@@ -65,6 +65,7 @@ def test_every_main_page_of_every_role_is_valid_html(app, make_client, tmp_path)
         login_as(client, db.session.scalar(select(User).where(User.email == email)))
         for name, url in main_pages(role, demo).items():
             saved.append(_save(client, url, tmp_path / f"{role}-{name}.html"))
+    saved += _refused_post_and_yearly_round(client, demo, tmp_path)
     (tmp_path / "canary.html").write_text(CANARY)
 
     errors = vnu_errors(tmp_path)
@@ -74,6 +75,37 @@ def test_every_main_page_of_every_role_is_valid_html(app, make_client, tmp_path)
     assert len(saved) > 50
     assert not errors, f"{len(errors)} HTML errors:\n" + "\n".join(
         describe(m, tmp_path) for m in errors[:40])
+
+
+def _refused_post_and_yearly_round(client, demo, folder: Path) -> list[str]:
+    """Two pages a GET does not reach: the new-post form with the photos kept from a refused
+    post (issue 19), and the yearly privacy page a parent is sent to from the feed."""
+    import io
+    import re
+
+    from parro.models import ConsentTopic, School
+
+    from .factories import photo_bytes
+
+    logout(client)
+    login_as(client, db.session.scalar(select(User).where(User.email == ROLES["teacher"])))
+    url = f"/groepen/{demo.group3_id}/nieuw"
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      client.get(url).get_data(as_text=True)).group(1)
+    response = client.post(url, content_type="multipart/form-data", data={
+        "csrf_token": token, "groups": [str(demo.group3_id)], "body": "x" * 20_000,
+        "files": [(io.BytesIO(photo_bytes()), "a.jpg"), (io.BytesIO(photo_bytes()), "b.jpg")]})
+    assert response.status_code == 422 and 'name="pending-remove"' in response.get_data(
+        as_text=True)
+    (folder / "teacher-nieuw-bericht-geweigerd.html").write_bytes(response.data)
+
+    db.session.add(ConsentTopic(school_id=db.session.scalar(select(School.id)),
+                                name="Foto's in de schoolgids", position=9))
+    db.session.commit()
+    logout(client)
+    login_as(client, db.session.scalar(select(User).where(User.email == ROLES["guardian"])))
+    assert client.get("/groepen/").headers["Location"] == "/privacy/keuzes?ronde=1"
+    return [url, _save(client, "/privacy/keuzes?ronde=1", folder / "guardian-privacy-ronde.html")]
 
 
 def _save(client, url: str, path: Path) -> str:

@@ -298,10 +298,6 @@ def withdraw_rule(report: AbsenceReport) -> str | None:
     return None
 
 
-def can_still_withdraw(report: AbsenceReport) -> bool:
-    return withdraw_rule(report) is not None
-
-
 def withdraw(user: User, report: AbsenceReport, note: str = "") -> None:
     """Withdraw a report and commit; it stays, marked with who, when and the note."""
     rule = withdraw_rule(report)

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from .. import clock, policy
 from ..extensions import db
-from ..forms import EmptyForm
+from ..forms import EmptyForm, add_error
 from ..htmx import wants_fragment
 from ..models import AbsenceReason, AbsenceReport, Student
 from ..notifications import ABSENCE, DIRECT, mail_mode
@@ -90,15 +90,28 @@ def _submitted_child(form, allowed=policy.can_report_absence) -> Student | None:
         return None
     student = db.session.get(Student, form.student.data)
     if student is None or not allowed(current_user, student):
-        form.student.errors.append(str(form.wrong_child))
+        add_error(form.student, str(form.wrong_child))
         return None
     return student
 
 
-def _form_error(form, error: service.AbsenceError) -> None:
-    field = getattr(form, error.field, None) or form.student
-    # Errors from validate() are a tuple or list depending on the field; make it a list.
-    field.errors = [*field.errors, error.message]
+def _report(form, record, allowed=policy.can_report_absence) -> AbsenceReport | None:
+    """`record(child)` for the form's child; None, with the reason on the form, if refused."""
+    student = _submitted_child(form, allowed)
+    if student is None:
+        return None
+    try:
+        return record(student)
+    except service.AbsenceError as error:
+        add_error(getattr(form, error.field, None) or form.student, error.message)
+        return None
+
+
+def _appointment(form: AppointmentForm) -> dict:
+    """The appointment form's answers, as service.report_appointment takes them."""
+    return {"day": form.day.data, "starts_at": form.starts_at.data,
+            "ends_at": form.ends_at.data, "note": form.note.data or "",
+            "reason": db.session.get(AbsenceReason, form.reason.data)}
 
 
 @bp.post("/ziek")
@@ -108,15 +121,11 @@ def report_sick():
     policy.require(policy.is_guardian(current_user))
     children = policy.reportable_children(current_user)
     sick, appointment = _guardian_forms(children, sick=SickForm(prefix="sick"))
-    student = _submitted_child(sick)
-    if student is not None:
-        try:
-            report = service.report_sick(current_user, student, sick.email_receipt.data)
-        except service.AbsenceError as error:
-            _form_error(sick, error)
-        else:
-            _confirm(report)
-            return redirect(url_for("absence.index"), 303)
+    report = _report(sick, lambda child: service.report_sick(
+        current_user, child, sick.email_receipt.data))
+    if report is not None:
+        _confirm(report)
+        return redirect(url_for("absence.index"), 303)
     return _guardian_page(children, sick, appointment, status=422)
 
 
@@ -127,31 +136,20 @@ def report_appointment():
     policy.require(policy.is_guardian(current_user))
     children = policy.reportable_children(current_user)
     sick, appointment = _guardian_forms(children, appointment=AppointmentForm(prefix="appt"))
-    student = _submitted_child(appointment)
-    if student is not None:
-        try:
-            report = service.report_appointment(
-                current_user,
-                student,
-                day=appointment.day.data,
-                starts_at=appointment.starts_at.data,
-                ends_at=appointment.ends_at.data,
-                reason=db.session.get(AbsenceReason, appointment.reason.data),
-                note=appointment.note.data or "",
-                email_receipt=appointment.email_receipt.data,
-            )
-        except service.AbsenceError as error:
-            _form_error(appointment, error)
-        else:
-            _confirm(report)
-            return redirect(url_for("absence.index"), 303)
-    elif appointment.day.data and not appointment.day.errors:
-        # Say everything at once: a wrong date next to a wrong time.
+    report = _report(appointment, lambda child: service.report_appointment(
+        current_user, child, email_receipt=appointment.email_receipt.data,
+        **_appointment(appointment)))
+    if report is not None:
+        _confirm(report)
+        return redirect(url_for("absence.index"), 303)
+    if appointment.day.data and not appointment.day.errors:
+        # Say everything at once: a wrong date next to a wrong time. (When the service
+        # refused, it checked the day first: a wrong day is already on the form.)
         problem = service.appointment_day_problem(appointment.day.data,
                                                   db.session.get(Student, appointment.student.data
                                                                  or 0))
         if problem:
-            appointment.day.errors = [*appointment.day.errors, problem]
+            add_error(appointment.day, problem)
     return _guardian_page(children, sick, appointment, status=422)
 
 
@@ -251,15 +249,11 @@ def phoned_sick():
     """Record a sick report a guardian phoned in."""
     policy.require(policy.can_record_phoned_absences(current_user))
     sick, appointment = _phoned_forms(sick=SickForm(prefix="sick"))
-    student = _submitted_child(sick, policy.can_record_phoned_absence)
-    if student is not None:
-        try:
-            report = service.report_sick(current_user, student, by_phone=True)
-        except service.AbsenceError as error:
-            _form_error(sick, error)
-        else:
-            _recorded(report)
-            return redirect(url_for("absence.phoned"), 303)
+    report = _report(sick, lambda child: service.report_sick(current_user, child, by_phone=True),
+                     policy.can_record_phoned_absence)
+    if report is not None:
+        _recorded(report)
+        return redirect(url_for("absence.phoned"), 303)
     return _phoned_page(sick, appointment, status=422)
 
 
@@ -269,20 +263,12 @@ def phoned_appointment():
     """Record an appointment a guardian phoned in."""
     policy.require(policy.can_record_phoned_absences(current_user))
     sick, appointment = _phoned_forms(appointment=AppointmentForm(prefix="appt"))
-    student = _submitted_child(appointment, policy.can_record_phoned_absence)
-    if student is not None:
-        try:
-            report = service.report_appointment(
-                current_user, student, day=appointment.day.data,
-                starts_at=appointment.starts_at.data, ends_at=appointment.ends_at.data,
-                reason=db.session.get(AbsenceReason, appointment.reason.data),
-                note=appointment.note.data or "", by_phone=True,
-            )
-        except service.AbsenceError as error:
-            _form_error(appointment, error)
-        else:
-            _recorded(report)
-            return redirect(url_for("absence.phoned"), 303)
+    report = _report(appointment, lambda child: service.report_appointment(
+        current_user, child, by_phone=True, **_appointment(appointment)),
+        policy.can_record_phoned_absence)
+    if report is not None:
+        _recorded(report)
+        return redirect(url_for("absence.phoned"), 303)
     return _phoned_page(sick, appointment, status=422)
 
 
@@ -397,7 +383,7 @@ def add_reason():
         try:
             reason = service.add_reason(form.name.data)
         except service.AbsenceError as error:
-            form.name.errors = [*form.name.errors, error.message]
+            add_error(form.name, error.message)
         else:
             flash(_("De reden %(name)s is toegevoegd.", name=reason.name), "success")
             return redirect(url_for("absence.settings"), 303)

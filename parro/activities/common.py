@@ -236,6 +236,9 @@ def check_open(user: User, activity: Activity) -> None:
         return
     if activity.is_closed():
         raise ActivityError(
+            _("Inschrijven en wijzigen kon tot %(when)s. Wilt u nog iets veranderen? Neem dan "
+              "contact op met de leerkracht.", when=when(activity.deadline))
+            if activity.kind == ActivityKind.CONFERENCE else
             _("Aanmelden en wijzigen kon tot %(when)s. Wilt u nog iets veranderen? Neem dan "
               "contact op met de leerkracht.", when=when(activity.deadline))
         )

@@ -237,7 +237,8 @@ def _party(user: User, activity: Activity, student: Student, guardian: User | No
         return user
     if guardian is None or not policy.is_guardian_of(guardian, student):
         raise ActivityError(
-            _("Voor %(child)s mag elke ouder apart boeken: kies voor welke ouder dit gesprek is.",
+            _("Voor %(child)s mag elke ouder zich apart inschrijven: kies voor welke ouder dit "
+              "gesprek is.",
               child=student.first_name)
         )
     return guardian

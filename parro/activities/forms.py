@@ -32,7 +32,7 @@ from wtforms.validators import (
 
 from ..calendar.days import closed_for_all
 from ..clock import now
-from ..forms import MultiCheckboxField, ParroForm, single_line
+from ..forms import MultiCheckboxField, ParroForm, add_error, single_line
 from ..inputs import MAX_INT, to_id
 from . import common, conferences
 
@@ -67,10 +67,6 @@ class _Int(IntegerField):
             raise ValueError(_("Vul een heel getal in.")) from None
 
 
-def _add_error(field, message) -> None:
-    field.errors = list(field.errors) + [message]
-
-
 class ActivityForm(ParroForm):
     """What every activity has."""
 
@@ -102,7 +98,7 @@ class ActivityForm(ParroForm):
     def _check_deadline(self) -> bool:
         deadline = self.deadline_at()
         if deadline is not None and deadline <= now():
-            _add_error(self.deadline_date,
+            add_error(self.deadline_date,
                        _("Deze datum is al voorbij. Kies een datum in de toekomst."))
             return False
         return True
@@ -129,8 +125,16 @@ class DayForm(Form):
         )
 
 
+# A conference's parents sign up (inschrijven), other activities' parents reply (aanmelden).
+CONFERENCE_DEADLINE = _l("Inschrijven kan tot en met")
+
+
 class ConferenceForm(ActivityForm):
     location = StringField(_l("Waar"), validators=[Length(max=120), single_line])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.deadline_date.label.text = CONFERENCE_DEADLINE
     days = FieldList(FormField(DayForm), min_entries=4, max_entries=10)
     slot_minutes = _Int(
         _l("Lengte van een gesprek (minuten)"), default=10,
@@ -159,19 +163,19 @@ class ConferenceForm(ActivityForm):
                                (sub.start, _("Vul de begintijd in.")),
                                (sub.end, _("Vul de eindtijd in."))):
                 if f.data is None and not f.errors:
-                    _add_error(f, message)
+                    add_error(f, message)
                     ok = False
             try:
                 breaks = conferences.parse_breaks(sub.breaks.data or "")
             except ValueError as exc:
-                _add_error(sub.breaks, str(exc))
+                add_error(sub.breaks, str(exc))
                 ok = False
                 continue
             if sub.date.data and sub.start.data and sub.end.data:
                 day = conferences.Day(sub.date.data, sub.start.data, sub.end.data, breaks)
                 days.append((row, day))
         if ok and not days:
-            _add_error(self.days[0].form.date,
+            add_error(self.days[0].form.date,
                        _("Vul minstens één dag in met een begin- en eindtijd."))
             ok = False
         if ok:
@@ -183,19 +187,19 @@ class ConferenceForm(ActivityForm):
             slots = conferences.plan_slots([d for _row, d in days], self.slot_minutes.data)
         except common.PlanError as exc:
             if exc.row is None:
-                _add_error(getattr(self, exc.field), str(exc))
+                add_error(getattr(self, exc.field), str(exc))
             else:
-                _add_error(getattr(self.days[days[exc.row][0]].form, exc.field), str(exc))
+                add_error(getattr(self.days[days[exc.row][0]].form, exc.field), str(exc))
             return False
         moment = now()
         for row, d in days:
             if common.local(d.day, d.start) <= moment:
-                _add_error(self.days[row].form.date, _("Deze dag is al (deels) voorbij."))
+                add_error(self.days[row].form.date, _("Deze dag is al (deels) voorbij."))
                 return False
             # The jaarkalender's days without school: no conferences on a holiday.
             closed = closed_for_all(d.day, self.groups.data or [])
             if closed:
-                _add_error(self.days[row].form.date, _(
+                add_error(self.days[row].form.date, _(
                     "Op %(day)s is er geen school (%(why)s). Kies een schooldag.",
                     day=format_date(d.day, "EEEE d MMMM"), why=closed))
                 return False
@@ -204,7 +208,7 @@ class ConferenceForm(ActivityForm):
             return False
         deadline = self.deadline_at()
         if deadline > slots[0][0]:
-            _add_error(self.deadline_date, _(
+            add_error(self.deadline_date, _(
                 "Het inschrijven moet sluiten voordat het eerste gesprek begint (%(when)s).",
                 when=common.when(slots[0][0])))
             return False
@@ -212,7 +216,7 @@ class ConferenceForm(ActivityForm):
         if self.opens_date.data:
             self.opens_at = common.local(self.opens_date.data, self.opens_time.data or time(0, 0))
             if self.opens_at >= deadline:
-                _add_error(self.opens_date, _("Het inschrijven moet openen vóór het sluiten."))
+                add_error(self.opens_date, _("Het inschrijven moet openen vóór het sluiten."))
                 return False
         return True
 
@@ -240,30 +244,30 @@ class VolunteerForm(ActivityForm):
             title = (sub.title.data or "").strip()
             if not title:
                 if sub.places.data or sub.date.data:
-                    _add_error(sub.title, _("Vul in wat de taak is."))
+                    add_error(sub.title, _("Vul in wat de taak is."))
                     ok = False
                 continue
             if not sub.places.data and not sub.places.errors:
-                _add_error(sub.places, _("Vul in hoeveel ouders u zoekt."))
+                add_error(sub.places, _("Vul in hoeveel ouders u zoekt."))
                 ok = False
             starts = ends = None
             if sub.date.data:
                 if not sub.start.data:
-                    _add_error(sub.start, _("Vul de begintijd in, of laat de datum leeg."))
+                    add_error(sub.start, _("Vul de begintijd in, of laat de datum leeg."))
                     ok = False
                 else:
                     starts = common.local(sub.date.data, sub.start.data)
                     if sub.end.data:
                         if sub.end.data <= sub.start.data:
-                            _add_error(sub.end, _("De eindtijd moet na de begintijd liggen."))
+                            add_error(sub.end, _("De eindtijd moet na de begintijd liggen."))
                             ok = False
                         ends = common.local(sub.date.data, sub.end.data)
             elif sub.start.data or sub.end.data:
-                _add_error(sub.date, _("Vul ook de datum in."))
+                add_error(sub.date, _("Vul ook de datum in."))
                 ok = False
             shifts.append((title, starts, ends, sub.places.data))
         if ok and not shifts:
-            _add_error(self.shifts[0].form.title, _("Vul minstens één taak in."))
+            add_error(self.shifts[0].form.title, _("Vul minstens één taak in."))
             ok = False
         self.cleaned_shifts = shifts
         return self.finish(ok)
@@ -288,15 +292,15 @@ class MaterialsForm(ActivityForm):
             name = (sub.name.data or "").strip()
             if not name:
                 if sub.needed.data:
-                    _add_error(sub.name, _("Vul in wat er nodig is."))
+                    add_error(sub.name, _("Vul in wat er nodig is."))
                     ok = False
                 continue
             if not sub.needed.data and not sub.needed.errors:
-                _add_error(sub.needed, _("Vul in hoeveel er nodig is."))
+                add_error(sub.needed, _("Vul in hoeveel er nodig is."))
                 ok = False
             items.append((name, sub.needed.data))
         if ok and not items:
-            _add_error(self.items[0].form.name, _("Vul minstens één ding in."))
+            add_error(self.items[0].form.name, _("Vul minstens één ding in."))
             ok = False
         self.cleaned_items = items
         return self.finish(ok)
@@ -315,15 +319,15 @@ class InvitationForm(ActivityForm):
         ok = super().validate(extra_validators) and self._check_deadline()
         if ok:
             if self.event_end.data <= self.event_start.data:
-                _add_error(self.event_end, _("De eindtijd moet na de begintijd liggen."))
+                add_error(self.event_end, _("De eindtijd moet na de begintijd liggen."))
                 return self.finish(False)
             self.starts_at = common.local(self.event_date.data, self.event_start.data)
             self.ends_at = common.local(self.event_date.data, self.event_end.data)
             if self.starts_at <= now():
-                _add_error(self.event_date, _("Deze datum is al voorbij."))
+                add_error(self.event_date, _("Deze datum is al voorbij."))
                 return self.finish(False)
             if self.deadline_at() > self.starts_at:
-                _add_error(self.deadline_date, _("Ouders moeten vóór het begin kunnen antwoorden."))
+                add_error(self.deadline_date, _("Ouders moeten vóór het begin kunnen antwoorden."))
                 return self.finish(False)
         return self.finish(ok)
 
@@ -341,12 +345,12 @@ class EditForm(ActivityForm):
         deadline = self.deadline_at()
         starts = common.first_moment(activity)
         if starts is not None and deadline > starts:
-            _add_error(self.deadline_date, _(
+            add_error(self.deadline_date, _(
                 "Reageren moet sluiten voordat de activiteit begint (%(when)s).",
                 when=common.when(starts)))
             return False
         if activity.opens_at is not None and deadline <= activity.opens_at:
-            _add_error(self.deadline_date, _("Het inschrijven moet openen vóór het sluiten."))
+            add_error(self.deadline_date, _("Het inschrijven moet openen vóór het sluiten."))
             return False
         return True
 

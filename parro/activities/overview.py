@@ -44,7 +44,7 @@ def response_rate(activity: Activity) -> Rate:
         missing = sum(1 for m in not_booked(activity) if not m.guardians)
         done = total - missing
         return Rate(done, total,
-                    _("%(done)s van %(total)s kinderen ingepland", done=done, total=total))
+                    _("%(done)s van %(total)s kinderen ingeschreven", done=done, total=total))
     if activity.kind == ActivityKind.INVITATION:
         total = len(participants(activity))
         done = len(activity.responses)

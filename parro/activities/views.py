@@ -21,6 +21,7 @@ from .. import policy
 from ..clock import now, school_tz
 from ..database import reader_transactions, reads_first
 from ..extensions import db
+from ..forms import form_status
 from ..inputs import as_id
 from ..models import (
     Activity,
@@ -38,6 +39,7 @@ from ..models import (
 from ..sql import prebuilt
 from . import bp, calendar, common, conferences, invitations, materials, overview, volunteers
 from .forms import (
+    CONFERENCE_DEADLINE,
     ActionForm,
     ConferenceForm,
     EditForm,
@@ -144,8 +146,7 @@ def _create(kind: ActivityKind, template: str, create):
         flash(_("De activiteit staat klaar. Ouders van %(groups)s zien haar nu bij Activiteiten.",
                 groups=", ".join(g.name for g in groups)), "success")
         return redirect(url_for("activities.show", activity_id=activity.id), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template(template, form=form, kind=kind), status
+    return render_template(template, form=form, kind=kind), form_status()
 
 
 @bp.route("/nieuw/oudergesprekken", methods=["GET", "POST"])
@@ -305,6 +306,8 @@ def edit(activity_id: int):
     activity = _activity(activity_id)
     policy.require(policy.can_manage_activity(current_user, activity))
     form = EditForm(obj=activity)
+    if activity.kind == ActivityKind.CONFERENCE:
+        form.deadline_date.label.text = CONFERENCE_DEADLINE
     if request.method == "GET":
         deadline = activity.deadline.astimezone(school_tz())
         form.deadline_date.data, form.deadline_time.data = deadline.date(), deadline.time()
@@ -315,8 +318,7 @@ def edit(activity_id: int):
             "%(num)d ouders die al reageerden krijgen bericht.", told) if told else ""),
             "success")
         return redirect(url_for("activities.show", activity_id=activity.id), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("activities/edit.html", form=form, activity=activity), status
+    return render_template("activities/edit.html", form=form, activity=activity), form_status()
 
 
 @bp.post("/<int:activity_id>/verwijderen")
@@ -460,7 +462,8 @@ def block(slot_id: int):
     blocked = bool(form.on.data)
     conferences.set_blocked(slot, blocked)
     message = (_("%(time)s is nu geblokkeerd.", time=_hhmm(slot.starts_at)) if blocked
-               else _("%(time)s is weer vrij om te boeken.", time=_hhmm(slot.starts_at)))
+               else _("%(time)s is weer vrij: ouders kunnen zich ervoor inschrijven.",
+                         time=_hhmm(slot.starts_at)))
     flash(message, "success")
     return redirect(url_for("activities.show", activity_id=activity.id) + f"#slot-{slot.id}", 303)
 
@@ -479,9 +482,9 @@ def separate(activity_id: int):
     student = db.get_or_404(Student, form.child_id.data or 0)
     policy.require(policy.takes_part(student, activity))
     conferences.set_separate(activity, student, bool(form.on.data))
-    message = (_("De ouders van %(child)s kunnen nu elk apart een gesprek boeken.",
+    message = (_("De ouders van %(child)s kunnen zich nu elk apart inschrijven voor een gesprek.",
                  child=student.first_name) if form.on.data
-               else _("De ouders van %(child)s boeken weer samen één gesprek.",
+               else _("De ouders van %(child)s schrijven zich weer samen in voor één gesprek.",
                       child=student.first_name))
     return _done(activity, message)
 

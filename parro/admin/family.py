@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from .. import erasure, policy
 from ..extensions import db
-from ..forms import EmptyForm
+from ..forms import EmptyForm, form_status
 from ..inputs import int_arg, int_list
 from ..models import Student, User
 from ..privacy import export
@@ -45,9 +45,8 @@ def delete_family():
             flash(_("Familie %(name)s is verwijderd.", name=name), "success")
             return redirect(url_for("admin.students"), 303)
         flash(_("Kies welke kinderen de school verlaten."), "error")
-    status = 422 if request.method == "POST" else 200
     return render_template("admin/family_delete.html", start=start, plan=plan, form=form,
-                           student_start=isinstance(start, Student)), status
+                           student_start=isinstance(start, Student)), form_status()
 
 
 @bp.post("/gezin-gegevens")

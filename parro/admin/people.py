@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from .. import policy
 from ..auth import service, sso, twofactor
 from ..extensions import db
-from ..forms import EmptyForm
+from ..forms import EmptyForm, add_error
 from ..inputs import int_arg
 from ..models import Guardianship, Invitation, Role, Student, TeacherAssignment, User
 from ..privacy import export
@@ -80,7 +80,7 @@ def invite_staff():
                 form.email.data, form.name.data, Role(form.role.data), _me(), form.locale.data
             )
         except service.AccountError as exc:
-            form.email.errors.append(str(exc))
+            add_error(form.email, str(exc))
         else:
             flash(_("De uitnodiging is verstuurd naar %(email)s.", email=user.email), "success")
             return redirect(url_for("admin.staff"), 303)

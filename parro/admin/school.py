@@ -16,9 +16,10 @@ from wtforms.fields.choices import SelectChoice
 
 from ..auth import sso
 from ..extensions import db
-from ..forms import EmptyForm
+from ..forms import EmptyForm, add_error, form_status
 from ..inputs import int_arg
 from ..models import Group, SchoolYear, Student, User
+from ..policy import current_school
 from ..security import current_session_method
 from . import bp, service
 from .forms import (
@@ -40,13 +41,9 @@ from .forms import (
 def _show_error(form, exc: service.Invalid) -> None:
     """Put the service's message at its field, or above the form."""
     if exc.field and exc.field in form:
-        form[exc.field].errors = [*form[exc.field].errors, exc.message]
+        add_error(form[exc.field], exc.message)
     else:
         form.form_errors.append(exc.message)
-
-
-def _status() -> int:
-    return 422 if request.method == "POST" else 200
 
 
 def _year_label(year: SchoolYear) -> str:
@@ -73,7 +70,7 @@ def _group_of_year(group_id: int | None, year: SchoolYear | None) -> Group | Non
 @bp.route("/school", methods=["GET", "POST"])
 def school_settings():
     """Show and change the school's name, contact details, leave info and code of conduct."""
-    school = service.the_school()
+    school = current_school()
     form = SchoolForm(obj=school, data=None if school else {"colour": "#1f6f8b"})
     if not sso.configured():
         del form.require_school_account
@@ -86,13 +83,13 @@ def school_settings():
                             photo_download=form.photo_download.data)
         flash(_("De gegevens van de school zijn opgeslagen."), "success")
         return redirect(url_for("admin.school_settings"), 303)
-    return render_template("admin/school.html", form=form), _status()
+    return render_template("admin/school.html", form=form), form_status()
 
 
 @bp.route("/school/openingstijden", methods=["GET", "POST"])
 def office_hours():
     """Show and change when the office reads parents' messages."""
-    school = service.the_school()
+    school = current_school()
     form = OfficeHoursForm(data=None if request.method == "POST" or school is None else {
         "weekdays": sorted(int(d) for d in school.office_weekdays),
         "opens_at": school.office_opens_at,
@@ -107,7 +104,7 @@ def office_hours():
         else:
             flash(_("De openingstijden van de administratie zijn opgeslagen."), "success")
             return redirect(url_for("admin.office_hours"), 303)
-    return render_template("admin/office_hours.html", form=form), _status()
+    return render_template("admin/office_hours.html", form=form), form_status()
 
 
 def _school_account_rule_ok(form: SchoolForm, school) -> bool:
@@ -115,7 +112,7 @@ def _school_account_rule_ok(form: SchoolForm, school) -> bool:
     turning_on = ("require_school_account" in form and form.require_school_account.data
                   and not (school and school.require_school_account))
     if turning_on and current_session_method() != sso.METHOD:
-        form.require_school_account.errors.append(_(
+        add_error(form.require_school_account, _(
             "Log eerst zelf in met de schoolaccount en zet dit dan aan: zo weet u zeker dat "
             "het inloggen werkt voordat wachtwoorden voor medewerkers niet meer werken."))
         return False
@@ -147,7 +144,7 @@ def year_new():
         else:
             flash(_("Schooljaar %(name)s is aangemaakt.", name=year.name), "success")
             return redirect(url_for("admin.years"), 303)
-    return render_template("admin/year_form.html", form=form, year=None), _status()
+    return render_template("admin/year_form.html", form=form, year=None), form_status()
 
 
 @bp.route("/jaren/<int:year_id>", methods=["GET", "POST"])
@@ -163,7 +160,7 @@ def year_edit(year_id: int):
         else:
             flash(_("Schooljaar %(name)s is opgeslagen.", name=year.name), "success")
             return redirect(url_for("admin.years"), 303)
-    return render_template("admin/year_form.html", form=form, year=year), _status()
+    return render_template("admin/year_form.html", form=form, year=year), form_status()
 
 
 @bp.post("/jaren/<int:year_id>/huidig")
@@ -209,7 +206,7 @@ def group_new(year_id: int):
             flash(_("%(name)s is aangemaakt. Koppel nu de leerkrachten.", name=group.name),
                   "success")
             return redirect(url_for("admin.group_edit", group_id=group.id), 303)
-    return render_template("admin/group_new.html", form=form, year=year), _status()
+    return render_template("admin/group_new.html", form=form, year=year), form_status()
 
 
 def _render_group(group: Group, form=None, assign=None, status=200):
@@ -242,7 +239,7 @@ def group_edit(group_id: int):
         else:
             flash(_("%(name)s is opgeslagen.", name=group.name), "success")
             return redirect(url_for("admin.group_edit", group_id=group.id), 303)
-    return _render_group(group, form=form, status=_status())
+    return _render_group(group, form=form, status=form_status())
 
 
 @bp.post("/groepen/<int:group_id>/leerkrachten")
@@ -335,7 +332,7 @@ def student_new():
         else:
             flash(_("%(name)s is toegevoegd.", name=student.full_name), "success")
             return redirect(url_for("admin.student_edit", student_id=student.id), 303)
-    return render_template("admin/student_new.html", form=form, year=year), _status()
+    return render_template("admin/student_new.html", form=form, year=year), form_status()
 
 
 def _render_student(student: Student, form=None, place=None, status=200):
@@ -372,7 +369,7 @@ def student_edit(student_id: int):
             flash(_("De gegevens van %(name)s zijn opgeslagen.", name=student.full_name),
                   "success")
             return redirect(url_for("admin.student_edit", student_id=student.id), 303)
-    return _render_student(student, form=form, status=_status())
+    return _render_student(student, form=form, status=form_status())
 
 
 @bp.post("/leerlingen/<int:student_id>/groep")
@@ -444,7 +441,7 @@ def import_upload():
         if not plan.ok:
             return _render_upload(form, plan.problems, 422)
         return _render_preview(plan, year, data)
-    return _render_upload(form, status=_status())
+    return _render_upload(form, status=form_status())
 
 
 @bp.post("/import/bevestigen")
@@ -524,7 +521,7 @@ def rollover():
             _show_error(form, exc)
         else:
             return _render_rollover_preview(form, current)
-    return _render_rollover(form, current, _status())
+    return _render_rollover(form, current, form_status())
 
 
 @bp.post("/overgang/bevestigen")
@@ -535,10 +532,10 @@ def rollover_confirm():
     if current is not None and form.validate_on_submit():
         move = form.mode.data == "move"
         if _early_needs_yes(form, current):
-            form.early.errors = [*form.early.errors, _(
+            add_error(form.early, _(
                 "Schooljaar %(name)s loopt nog tot en met %(day)s. Vink aan dat u toch nu "
                 "wilt overgaan, of maak het nieuwe jaar nog niet huidig.",
-                name=current.name, day=format_date(current.ends_on, "d MMMM y"))]
+                name=current.name, day=format_date(current.ends_on, "d MMMM y")))
             return _render_rollover_preview(form, current, 422)
         try:
             year = service.start_new_year(form.name.data, form.starts_on.data,

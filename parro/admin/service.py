@@ -44,7 +44,9 @@ from ..models import (
     User,
     UserSession,
 )
+from ..policy import current_school
 from . import csv_import
+from .csv_import import clean
 
 PAGE_SIZE = 50
 
@@ -70,16 +72,12 @@ def _commit(field: str | None, message) -> None:
 # -- the school -----------------------------------------------------------------
 
 
-def the_school() -> School | None:
-    return db.session.scalar(select(School).order_by(School.id).limit(1))
-
-
 def save_school(name: str, phone: str, email: str, colour: str, leave_info: str,
                 code_of_conduct: str, require_two_factor: bool = False,
                 require_school_account: bool | None = None,
                 photo_download: bool = False) -> School:
     """Store the school's settings; `require_school_account` None leaves that rule as it is."""
-    school = the_school() or School()
+    school = current_school() or School()
     if bool(school.require_two_factor) != require_two_factor:
         audit.record(audit.SECURITY, target=school, required=require_two_factor,
                      summary="Tweestapsverificatie voor medewerkers "
@@ -110,7 +108,7 @@ def save_office_hours(weekdays, opens_at, closes_at) -> School:
 
 
 def _require_school() -> School:
-    school = the_school()
+    school = current_school()
     if school is None:
         raise Invalid(None, _l("Vul eerst de gegevens van de school in (Beheer → School)."))
     return school
@@ -389,16 +387,12 @@ def _check_number(number: str, student: Student | None = None) -> None:
             name=clash.full_name))
 
 
-def _clean(value: str) -> str:
-    return csv_import.clean(value)
-
-
 def create_student(number: str, first_name: str, last_name: str, group: Group | None) -> Student:
     school = _require_school()
     number = number.strip()
     _check_number(number)
-    student = Student(school=school, student_number=number, first_name=_clean(first_name),
-                      last_name=_clean(last_name))
+    student = Student(school=school, student_number=number, first_name=clean(first_name),
+                      last_name=clean(last_name))
     db.session.add(student)
     if group is not None:
         db.session.add(Membership(student=student, group=group, year=group.year))
@@ -410,7 +404,7 @@ def update_student(student: Student, number: str, first_name: str, last_name: st
     number = number.strip()
     _check_number(number, student)
     student.student_number = number
-    student.first_name, student.last_name = _clean(first_name), _clean(last_name)
+    student.first_name, student.last_name = clean(first_name), clean(last_name)
     _commit("student_number", _l("Leerlingnummer %(number)s bestaat al.", number=number))
 
 

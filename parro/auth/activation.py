@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
+from ..forms import add_error, form_status
 from ..i18n import LOCALES
 from ..policy import current_school
 from ..security import end_session, start_session
@@ -50,7 +51,7 @@ def activate(token: str):
                 form.password.data, [user.email, form.name.data, school.name if school else ""]
             )
             if weak:
-                form.password.errors.append(weak)
+                add_error(form.password, weak)
             elif not activate_account(invitation, form.name.data, form.locale.data,
                                       form.password.data):
                 return _unusable("used", locale)
@@ -72,7 +73,7 @@ def activate(token: str):
             other_user=other,
             locale=locale,
             min_length=current_app.config["PASSWORD_MIN_LENGTH"],
-        ), (422 if request.method == "POST" else 200)
+        ), form_status()
 
 
 def _unusable(problem: str, locale: str | None):

@@ -3,7 +3,7 @@ from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from ..forms import LANGUAGES, ParroForm, email_field, language_field, single_line
+from ..forms import LANGUAGES, ParroForm, add_error, email_field, language_field, single_line
 from .passwords import password_problem
 
 
@@ -161,7 +161,7 @@ def notification_settings_form(user, setting, choices, formdata=None):
                 push, mail = self[f"{category.key}_push"], self[category.key]
                 if not mail.errors and not push.errors and \
                         not n.reaches(category.key, push.data, mail.data):
-                    mail.errors.append(_l(
+                    add_error(mail, _l(
                         "%(category)s moeten u op minstens één manier bereiken: zet de "
                         "pushmelding aan of kies direct of dagelijks overzicht.",
                         category=category.label,
@@ -170,7 +170,7 @@ def notification_settings_form(user, setting, choices, formdata=None):
             quiet = getattr(self, "quiet", None)
             if quiet is not None and quiet.data and not self.quiet_from.errors \
                     and self.quiet_from.data == self.quiet_until.data:
-                self.quiet_until.errors.append(_l(
+                add_error(self.quiet_until, _l(
                     "De stille uren moeten eindigen op een andere tijd dan ze beginnen."))
                 ok = False
             return ok

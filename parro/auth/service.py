@@ -22,8 +22,9 @@ from .. import audit
 from ..clock import now
 from ..extensions import db
 from ..mail import queue_mail
-from ..models import Guardianship, Invitation, Role, School, Student, User
+from ..models import Guardianship, Invitation, Role, Student, User
 from ..models.user import normalize_email
+from ..policy import current_school
 from ..security import end_all_sessions, hash_token, new_token
 from .passwords import hash_password
 
@@ -56,10 +57,6 @@ def _no_double_accounts():
             _("Iemand anders deed dit net tegelijk met u. Kijk of het gelukt is, "
               "en probeer het anders opnieuw.")
         ) from None
-
-
-def _school() -> School | None:
-    return db.session.scalar(select(School).limit(1))
 
 
 def _user_by_email(email: str) -> User | None:
@@ -98,7 +95,7 @@ def _send_invitation(user: User, invited_by: User | None, student: Student | Non
         expires_at=now() + timedelta(days=current_app.config["INVITATION_DAYS"]),
     )
     db.session.add(invitation)
-    school = _school()
+    school = current_school()
     children = (
         [gs.student.first_name for gs in user.guardianships] if user.is_guardian else []
     )
@@ -152,7 +149,7 @@ def invite_guardian(student: Student, email: str, invited_by: User, locale: str 
                 audit.INVITATION, actor=invited_by, target=user, student_id=student.id,
                 summary=f"{student.full_name} toegevoegd aan het account van {audit.person(user)}",
             )
-            school = _school()
+            school = current_school()
             queue_mail(
                 user.email,
                 _l("{child} is toegevoegd aan uw account"),

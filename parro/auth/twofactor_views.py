@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from .. import audit, policy
 from ..extensions import db, limiter
+from ..forms import add_error, form_status
 from ..htmx import is_htmx
 from ..inputs import way_back
 from ..policy import current_school
@@ -70,9 +71,8 @@ def login_code():
                         "nog %(n)s.", n=twofactor.recovery_codes_left(user)), "info")
             return redirect(way_back(request.args.get("next")), 303)
         db.session.commit()
-        form.code.errors.append(_wrong_code())
-    status = 422 if request.method == "POST" else 200
-    return render_template("auth/login_code.html", form=form), status
+        add_error(form.code, _wrong_code())
+    return render_template("auth/login_code.html", form=form), form_status()
 
 
 # -- turning it on and off ------------------------------------------------------------
@@ -132,7 +132,7 @@ def two_factor_enable():
         return _page(form=form, status=422)
     codes = twofactor.enable(current_user, secret, form.code.data)
     if codes is None:
-        form.code.errors.append(_wrong_code())
+        add_error(form.code, _wrong_code())
         return _page(form=form, status=422)
     session.pop(SETUP, None)
     audit.record(audit.SECURITY, summary="Tweestapsverificatie aangezet", target=current_user)
@@ -155,7 +155,7 @@ def recovery_codes():
         return _page(renew=form, status=422)
     codes = twofactor.renew_recovery_codes(current_user, form.code.data)
     if codes is None:
-        form.code.errors.append(_wrong_code())
+        add_error(form.code, _wrong_code())
         return _page(renew=form, status=422)
     # Shown once, in this answer (see two_factor_enable).
     return render_template("auth/recovery_codes.html", codes=codes, renewed=True)
@@ -183,7 +183,7 @@ def two_factor_disable():
                   "success")
             return redirect(url_for("auth.account"), 303)
         db.session.commit()  # a code that matched but was spent stays spent
-        form.proof.errors.append(_("Dit is niet uw wachtwoord en ook geen geldige code."))
+        add_error(form.proof, _("Dit is niet uw wachtwoord en ook geen geldige code."))
     return _page(disable=form, status=422)
 
 

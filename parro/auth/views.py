@@ -9,7 +9,7 @@ from sqlalchemy import select
 from .. import audit, notifications, policy
 from ..clock import now
 from ..extensions import csrf, db, limiter
-from ..forms import EmptyForm
+from ..forms import EmptyForm, add_error, form_status
 from ..inputs import way_back
 from ..models import LoginEvent, User, UserSession
 from ..models.user import normalize_email
@@ -91,7 +91,7 @@ def login():
         db.session.commit()
         # One answer for unknown, wrong and disabled: no account enumeration.
         error = _("Dit e-mailadres en wachtwoord horen niet bij elkaar. Probeer het opnieuw.")
-    return _login_page(form, error, 422 if request.method == "POST" else 200)
+    return _login_page(form, error, form_status())
 
 
 def _login_page(form: LoginForm, error: str | None, status: int):
@@ -156,8 +156,7 @@ def forgot_password():
             "success",
         )
         return redirect(url_for("auth.login"), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("auth/forgot_password.html", form=form), status
+    return render_template("auth/forgot_password.html", form=form), form_status()
 
 
 @bp.route("/wachtwoord-herstellen/<token>", methods=["GET", "POST"])
@@ -177,8 +176,7 @@ def reset_password(token: str):
             db.session.rollback()
             problem = USED
         else:
-            status = 422 if request.method == "POST" else 200
-            return render_template("auth/reset_password.html", form=form), status
+            return render_template("auth/reset_password.html", form=form), form_status()
     status = 404 if problem == UNKNOWN else 410
     return render_template("auth/reset_invalid.html", problem=problem), status
 
@@ -209,7 +207,7 @@ def account():
         with force_locale(current_user.locale):
             flash(_("Uw gegevens zijn opgeslagen."), "success")
         return redirect(url_for("auth.account"), 303)
-    return _account_page(form, 422 if request.method == "POST" else 200)
+    return _account_page(form, form_status())
 
 
 @bp.route("/account/meldingen", methods=["GET", "POST"])
@@ -241,7 +239,7 @@ def notification_settings():
         db.session.commit()
         flash(_("Uw keuzes voor meldingen zijn opgeslagen."), "success")
         return redirect(url_for("auth.notification_settings"), 303)
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     hours = push_hours.working_hours(current_user) if current_user.is_staff else None
     return render_template("auth/notification_settings.html", form=form,
                            categories=categories, hours=hours,
@@ -298,9 +296,8 @@ def change_password():
                 "success",
             )
             return redirect(url_for("auth.account"), 303)
-        form.current.errors.append(_("Dit is niet uw huidige wachtwoord."))
-    status = 422 if request.method == "POST" else 200
-    return render_template("auth/change_password.html", form=form), status
+        add_error(form.current, _("Dit is niet uw huidige wachtwoord."))
+    return render_template("auth/change_password.html", form=form), form_status()
 
 
 @bp.post("/account/gegevens-downloaden")

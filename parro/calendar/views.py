@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from .. import clock, policy
 from ..extensions import db
-from ..forms import EmptyForm
+from ..forms import EmptyForm, add_error, form_status
 from ..models import CalendarItem, CalendarKind
 from . import bp, service
 from .forms import ImportForm, ItemForm
@@ -66,11 +66,6 @@ def _group_choices(form) -> None:
     form.groups.choices = [(g.id, g.name) for g in (year.groups if year else [])]
 
 
-def _form_error(form, error: service.CalendarError) -> None:
-    field = getattr(form, error.field, None) or form.title
-    field.errors = [*field.errors, error.message]
-
-
 def _save(form: ItemForm, item: CalendarItem | None):
     return service.save_item(
         current_user, item,
@@ -87,15 +82,14 @@ def _edit_page(form: ItemForm, item: CalendarItem | None):
         try:
             saved = _save(form, item)
         except service.CalendarError as error:
-            _form_error(form, error)
+            add_error(getattr(form, error.field, None) or form.title, error.message)
         else:
             if item is None:
                 flash(_("%(title)s staat in de kalender.", title=saved.title), "success")
             else:
                 flash(_("%(title)s is aangepast.", title=saved.title), "success")
             return redirect(url_for("calendar.index", vanaf=saved.starts_on.isoformat()), 303)
-    status = 422 if form.is_submitted() else 200
-    return render_template("calendar/edit.html", form=form, item=item), status
+    return render_template("calendar/edit.html", form=form, item=item), form_status()
 
 
 @bp.route("/nieuw", methods=["GET", "POST"])
@@ -150,13 +144,12 @@ def import_ics():
             result = service.import_ics(current_user, form.file.data.read(), form.kind.data,
                                         form.groups.data or [])
         except service.CalendarError as error:
-            form.file.errors = [*form.file.errors, error.message]
+            add_error(form.file, error.message)
         else:
             _report(result)
             return redirect(url_for("calendar.index"), 303)
-    status = 422 if form.is_submitted() else 200
     return render_template("calendar/import.html", form=form,
-                           max_events=service.max_import_events()), status
+                           max_events=service.max_import_events()), form_status()
 
 
 def _report(result: service.ImportResult) -> None:

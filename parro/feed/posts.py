@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
+
 from flask import (
     abort,
     current_app,
@@ -76,8 +78,11 @@ def new_post(group_id: int):
         for raw in request.form.getlist("groups"):
             other = db.session.get(Group, group_id) if (group_id := as_id(raw)) else None
             policy.require(other is not None and policy.can_post_in_group(current_user, other))
-    if form.validate_on_submit() and _tags_allowed(form, tag_groups):
-        post = _create(form)
+    pending: list = []
+    if form.is_submitted():
+        ok = form.validate_on_submit() and _tags_allowed(form, tag_groups)
+        pending, drop = _kept_files()
+        post, pending = _create(form, ok, pending, drop)
         if post is not None:
             if post.is_published():
                 flash(_("Uw bericht is geplaatst."), "success")
@@ -87,21 +92,36 @@ def new_post(group_id: int):
     status = 422 if form.is_submitted() else 200
     return _fragment_or_page(
         "feed/_post_form.html", "feed/new_post.html", status, form=form, group=group,
-        tag_groups=tag_groups,
+        tag_groups=tag_groups, pending=pending,
     )
 
 
-def _tags_allowed(form: PostForm, tag_groups) -> bool:
+def _kept_files():
+    """The files kept from a refused attempt that the form sends back: (to place, to remove).
+
+    Only the user's own, unexpired ones; other ids are ignored.
+    """
+    sent = {i for raw in request.form.getlist("pending") if (i := as_id(raw))}
+    removed = {i for raw in request.form.getlist("pending-remove") if (i := as_id(raw))}
+    kept = service.pending_uploads(current_user, sent | removed)
+    return [p for p in kept if p.id not in removed], [p for p in kept if p.id in removed]
+
+
+def _tags_allowed(form: PostForm | EditPostForm, tag_groups,
+                  before: Set[int] = frozenset(), locked: Set[int] = frozenset()) -> bool:
     """Tagged children must be in the chosen groups and have consent for photos in the app.
 
-    Whatever the page showed: this is checked here, against the database.
+    Checked here, against the database, whatever the page showed. When editing, only the
+    children added since `before` are checked for consent, and a child without consent who
+    was tagged stays tagged (`locked`), whatever the form says.
     """
-    if not form.tagged.data:
+    tagged = set(form.tagged.data or []) | locked
+    if not tag_groups or not tagged:
         return True
     chosen = set(form.groups.data)
     in_groups = {s.id for g, rows in tag_groups if g.id in chosen for s, _ in rows}
     names = {s.id: s.full_name for _, rows in tag_groups for s, _ in rows}
-    outside = [i for i in form.tagged.data if i not in in_groups]
+    outside = sorted(i for i in tagged - locked if i not in in_groups)
     if outside:
         known = [names[i] for i in outside if i in names]
         form.tagged.errors = list(form.tagged.errors) + [
@@ -111,7 +131,7 @@ def _tags_allowed(form: PostForm, tag_groups) -> bool:
             else _("Een aangevinkt kind zit niet in de gekozen groepen.")
         ]
         return False
-    refused = sorted(names[i] for i in service.without_app_consent(form.tagged.data))
+    refused = sorted(names.get(i, "?") for i in service.without_app_consent(tagged - before))
     if refused:
         form.tagged.errors = list(form.tagged.errors) + [
             _("Voor %(names)s is er geen toestemming voor foto's in de app. Haal het vinkje weg "
@@ -121,29 +141,41 @@ def _tags_allowed(form: PostForm, tag_groups) -> bool:
     return True
 
 
-def _create(form: PostForm) -> Post | None:
-    """Check and process the files, then store the post; None (with errors on the form) if not.
+def _create(form: PostForm, ok: bool, pending: list, drop: list):
+    """Process the files sent; store the post if `ok` (the form passed its checks) and the
+    files did too, else keep the files for the user. Returns (the post or None, the kept
+    files the form shows again).
 
-    The checks read; the files are processed with no transaction open; the post
-    is written in a transaction of its own (new_post is reads_first).
+    The checks read; the files are processed with no transaction open; the rows are
+    written in a transaction of their own (new_post is reads_first).
     """
     limits = media.Limits.from_config(current_app.config)
     checked, problems = media.check(form.files.data or [], limits)
+    if pending and len(pending) + len(checked) > limits.max_files:
+        problems = [*problems, _("U kunt maximaal %(n)d bestanden tegelijk toevoegen.",
+                                 n=limits.max_files)]
+        checked = []
     if problems:
         form.files.errors = list(form.files.errors) + list(problems)
-        return None
-    if not form.has_content() and not checked:
+        ok = False
+    if ok and not form.has_content() and not checked and not pending:
         form.body.errors = list(form.body.errors) + [
             _("Schrijf een bericht of voeg een foto of bestand toe.")
         ]
-        return None
+        ok = False
     end_reads(db.session())  # nothing is held while the files are processed
+    staged = []
     try:
         staged = media.process(checked, limits)
     except media.UploadErrors as exc:
         form.files.errors = list(form.files.errors) + list(exc.messages)
-        return None
+        ok = False
     with writer_transactions():
+        if not ok:
+            # Refused: what was processed is kept, so the user need not choose it again.
+            if not staged and not drop:
+                return None, pending
+            return None, [*pending, *service.keep_pending(current_user, staged, drop)]
         groups = [db.session.get(Group, gid) for gid in form.groups.data]
         return service.create_post(
             current_user,
@@ -154,7 +186,9 @@ def _create(form: PostForm) -> Post | None:
             publish_at=local_to_utc(form.publish_at.data) if form.publish_at.data else None,
             staged=staged,
             tagged_ids=form.tagged.data or [],
-        )
+            pending=pending,
+            drop=drop,
+        ), []
 
 
 @bp.route("/bericht/<int:post_id>")
@@ -165,8 +199,7 @@ def post(post_id: int):
     if found is None:
         abort(404)
     policy.require(policy.can_see_post(current_user, found))
-    return render_template("feed/post.html", post=found, info=info,
-                           tagged=service.tagged_names(found) if current_user.is_staff else [])
+    return render_template("feed/post.html", post=found, info=info)
 
 
 DESCRIPTION_MAX = 300
@@ -212,7 +245,7 @@ def edit_post(post_id: int):
     descriptions = {a.id: " ".join(request.form.get(f"alt-{a.id}", a.description).split())
                     for a in post.photos}
     too_long = [i for i, text in descriptions.items() if len(text) > DESCRIPTION_MAX]
-    if form.validate_on_submit() and not too_long and _edited_tags_allowed(
+    if form.validate_on_submit() and not too_long and _tags_allowed(
             form, tag_groups, tagged_before, locked):
         keeps_something = len(post.attachments) > len(set(form.remove.data or []))
         if not (form.title.data or "").strip() and not (form.body.data or "").strip() \
@@ -237,36 +270,6 @@ def edit_post(post_id: int):
                            descriptions=descriptions, too_long=too_long,
                            description_max=DESCRIPTION_MAX, delete_form=EmptyForm(),
                            tag_groups=tag_groups, locked=locked), status
-
-
-def _edited_tags_allowed(form: EditPostForm, tag_groups, before: set[int],
-                         locked: set[int]) -> bool:
-    """As for a new post (in the chosen groups, consent), for the children added; a child
-    without consent who was tagged stays tagged (`locked`), whatever the form says."""
-    if not tag_groups:
-        return True
-    tagged = set(form.tagged.data or []) | locked
-    chosen = set(form.groups.data)
-    in_groups = {s.id for g, rows in tag_groups if g.id in chosen for s, _ in rows}
-    names = {s.id: s.full_name for _, rows in tag_groups for s, _ in rows}
-    outside = sorted(i for i in tagged - locked if i not in in_groups)
-    if outside:
-        known = [names[i] for i in outside if i in names]
-        form.tagged.errors = list(form.tagged.errors) + [
-            _("Deze kinderen zitten niet in de gekozen groepen: %(names)s.",
-              names=", ".join(known))
-            if len(known) == len(outside)
-            else _("Een aangevinkt kind zit niet in de gekozen groepen.")
-        ]
-        return False
-    refused = sorted(names.get(i, "?") for i in service.without_app_consent(tagged - before))
-    if refused:
-        form.tagged.errors = list(form.tagged.errors) + [
-            _("Voor %(names)s is er geen toestemming voor foto's in de app. Haal het vinkje weg "
-              "en laat foto's waarop zij herkenbaar zijn weg.", names=", ".join(refused))
-        ]
-        return False
-    return True
 
 
 @bp.post("/bericht/<int:post_id>/verwijderen")

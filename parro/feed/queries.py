@@ -61,6 +61,7 @@ class PostInfo:
     likers: list[str] = field(default_factory=list)
     hidden: set[int] = field(default_factory=set)  # photos this viewer may not see (consent)
     flagged: set[int] = field(default_factory=set)  # photos of a child without consent (staff)
+    tagged: list[str] = field(default_factory=list)  # children tagged in its photos (staff)
     photos: list[Attachment] = field(default_factory=list)  # the photos this viewer sees
     families_total: int = 0
     unread: list[Family] = field(default_factory=list)
@@ -220,12 +221,15 @@ def describe(user: User, rows) -> dict[int, PostInfo]:
         i.stats = policy.can_see_post_stats(user, post)
     photos = [a for p in posts for a in p.attachments if a.is_photo]
     hidden = policy.hidden_photo_ids(user, photos)
-    flagged = policy.unconsented_photo_ids(photos) if user.is_staff else set()
+    # Staff see who is tagged, and which photos show a child without consent: one query.
+    tags = policy.photo_tags(photos) if user.is_staff else []
+    flagged = {photo for photo, _name, consented in tags if not consented}
     for post in posts:
         i = info[post.id]
         ids_here = {a.id for a in post.attachments}
         i.hidden = hidden & ids_here
         i.flagged = flagged & ids_here
+        i.tagged = list(dict.fromkeys(name for photo, name, _ in tags if photo in ids_here))
         i.photos = [a for a in post.attachments if a.is_photo and a.id not in i.hidden]
     with_stats = [p for p in posts if info[p.id].stats]
     if with_stats:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -17,6 +18,7 @@ from ..models import (
     Group,
     Like,
     Membership,
+    PendingUpload,
     PhotoTag,
     Post,
     PostGroup,
@@ -32,7 +34,8 @@ def clean_text(text: str | None) -> str:
     return "\n".join(line.rstrip() for line in lines).strip("\n")
 
 
-def attachments_from(staged: list[media.Staged], tagged_ids=()) -> list[Attachment]:
+def attachments_from(staged: list, tagged_ids=()) -> list[Attachment]:
+    """Attachments of processed files: media.Staged, or PendingUpload kept from before."""
     result = []
     for position, item in enumerate(staged):
         attachment = Attachment(
@@ -99,8 +102,14 @@ def create_post(
     staged: list[media.Staged] = (),
     tagged_ids=(),
     notify: bool = True,
+    pending: list[PendingUpload] = (),
+    drop: list[PendingUpload] = (),
 ) -> Post:
-    """A new post; the guardians are told now, or at publish_at (publish_due)."""
+    """A new post; the guardians are told now, or at publish_at (publish_due).
+
+    `pending`: files kept from a refused attempt (their files are in place already),
+    placed before the new ones; `drop`: kept files the author took out, removed.
+    """
     publish_at = publish_at or now()
     post = Post(
         author=author,
@@ -109,9 +118,12 @@ def create_post(
         important=important,
         publish_at=publish_at,
         post_groups=[PostGroup(group=g, publish_at=publish_at) for g in groups],
-        attachments=attachments_from(list(staged), tagged_ids),
+        attachments=attachments_from([*pending, *staged], tagged_ids),
     )
     db.session.add(post)
+    dropped = [item.key for item in drop]
+    for item in [*pending, *drop]:
+        db.session.delete(item)
 
     def tell_guardians():
         if not notify:
@@ -121,7 +133,49 @@ def create_post(
             queue_post_mail(post)
 
     commit_with_files(list(staged), before=tell_guardians)
+    media.remove(dropped)
     return post
+
+
+def pending_cutoff() -> datetime:
+    """Files kept from a refused post before this moment have expired."""
+    return now() - timedelta(hours=current_app.config["PENDING_UPLOAD_HOURS"])
+
+
+def pending_uploads(user: User, ids) -> list[PendingUpload]:
+    """The user's own unexpired kept files among `ids`, in the order they were chosen."""
+    ids = set(ids)
+    if not ids:
+        return []
+    return list(db.session.scalars(
+        select(PendingUpload).where(
+            PendingUpload.id.in_(ids), PendingUpload.uploader_id == user.id,
+            PendingUpload.created_at >= pending_cutoff(),
+        ).order_by(PendingUpload.id)
+    ))
+
+
+def keep_pending(user: User, staged: list[media.Staged],
+                 drop: list[PendingUpload] = ()) -> list[PendingUpload]:
+    """Keep the processed files of a refused post for `user`; remove `drop` (kept files the
+    user took out of the form) and the user's expired ones. Returns the new rows."""
+    rows = [
+        PendingUpload(uploader_id=user.id, key=item.key, kind=item.kind, filename=item.filename,
+                      content_type=item.content_type, size=item.size, width=item.width,
+                      height=item.height, digest=item.digest, has_original=item.has_original)
+        for item in staged
+    ]
+    db.session.add_all(rows)
+    gone = list(drop) + list(db.session.scalars(
+        select(PendingUpload).where(PendingUpload.uploader_id == user.id,
+                                    PendingUpload.created_at < pending_cutoff())
+    ))
+    keys = [item.key for item in gone]
+    for item in gone:
+        db.session.delete(item)
+    commit_with_files(list(staged))
+    media.remove(keys)
+    return rows
 
 
 KEEP = object()  # edit_post: leave the schedule as it is
@@ -214,16 +268,3 @@ def dismiss(announcement: Announcement, user: User) -> None:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()  # closed twice (two tabs): it is closed
-
-
-def tagged_names(post: Post) -> list[str]:
-    """The children ticked as recognisable in the post's photos, by name (for staff only)."""
-    photo_ids = [a.id for a in post.attachments if a.is_photo]
-    if not photo_ids:
-        return []
-    students = db.session.scalars(
-        select(Student).join(PhotoTag, PhotoTag.student_id == Student.id)
-        .where(PhotoTag.attachment_id.in_(photo_ids)).distinct()
-        .order_by(Student.first_name, Student.last_name)
-    )
-    return [s.full_name for s in students]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -13,6 +13,7 @@ from ..extensions import db
 from ..htmx import wants_fragment
 from ..inputs import as_id
 from ..models import Group, Membership, Post, Student
+from ..privacy import has_open_questions
 from . import announcements, bp, counts
 from .queries import feed_page
 
@@ -77,6 +78,11 @@ def _children_with_groups() -> list[tuple[Student, Group | None]]:
 @login_required
 def index():
     """Show the posts of all groups the user may see, newest first."""
+    # The landing page: while this school year's privacy questions wait, a guardian gets
+    # the page that asks them (one query, here only; the answers are required there).
+    if request.args.get("voor") is None and not wants_fragment() \
+            and has_open_questions(current_user):
+        return redirect(url_for("privacy.mine", ronde=1), 303)
     return _render_feed(policy.visible_group_ids(current_user))
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import policy
 from ..extensions import db
-from ..models import Attachment, Post
+from ..models import Attachment, PendingUpload, Post
 from .pipeline import KEY_RE
 from .serving import VARIANTS, picture, send_stored
 
@@ -39,3 +39,17 @@ def file(key: str, variant: str):
         abort(404)
     policy.require(policy.can_see_post_attachment(current_user, attachment))
     return send_stored(attachment, stored)
+
+
+@bp.get("/bewaard/<key>/<variant>")
+@login_required
+def pending(key: str, variant: str):
+    """Send a kept file of a refused post to the one who uploaded it."""
+    if variant not in VARIANTS or not KEY_RE.fullmatch(key):
+        abort(404)
+    stored, kinds = VARIANTS[variant]
+    upload = db.session.scalar(select(PendingUpload).where(PendingUpload.key == key))
+    if upload is None or upload.kind not in kinds:
+        abort(404)
+    policy.require(policy.can_see_pending_upload(current_user, upload))
+    return send_stored(upload, stored)

@@ -145,6 +145,35 @@ class Attachment(Versioned, db.Model):
         return self.kind == "photo"
 
 
+class PendingUpload(db.Model):
+    """A file of a post that the server refused (no consent, a too-long text, no group),
+    kept for its uploader so they need not choose it again; processed like any upload.
+
+    Only its uploader may see it (media.pending); posting turns it into an Attachment
+    with the same key and files. Unused ones expire after PENDING_UPLOAD_HOURS: the
+    retention run removes them, and nothing serves or uses them after that.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uploader_id: Mapped[int] = mapped_column(
+        ForeignKey("app_user.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))  # photo, video, document
+    filename: Mapped[str] = mapped_column(String(150))
+    content_type: Mapped[str] = mapped_column(String(60))
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    digest: Mapped[str | None] = mapped_column(String(16))
+    has_original: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+
+    @property
+    def is_photo(self) -> bool:
+        return self.kind == "photo"
+
+
 class PhotoTag(db.Model):
     """A student who is in a photo; their consent decides who may see it."""
 

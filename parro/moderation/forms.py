@@ -3,9 +3,7 @@ from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from ..forms import ParroForm
-
-_strip = [lambda value: value.strip() if isinstance(value, str) else value]
+from ..forms import ParroForm, stripped
 
 
 class ReportForm(ParroForm):
@@ -15,7 +13,7 @@ class ReportForm(ParroForm):
             DataRequired(_l("Schrijf kort op wat er niet klopt.")),
             Length(max=500, message=_l("Houd het kort: hoogstens 500 tekens.")),
         ],
-        filters=_strip,
+        filters=[stripped],
         render_kw={"rows": 4, "maxlength": 500},
     )
 
@@ -33,13 +31,13 @@ class HandleReportForm(ParroForm):
             DataRequired(_l("Schrijf een antwoord voor wie het meldde.")),
             Length(max=2000, message=_l("Hoogstens 2000 tekens.")),
         ],
-        filters=_strip,
+        filters=[stripped],
         render_kw={"rows": 3},
     )
     author_answer = TextAreaField(
         _l("Uitleg voor de schrijver"),
         validators=[Length(max=2000, message=_l("Hoogstens 2000 tekens."))],
-        filters=_strip,
+        filters=[stripped],
         render_kw={"rows": 3},
     )
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import policy
 from ..extensions import db
+from ..forms import form_status
 from ..models import Message, Post
 from ..policy import current_school
 from . import bp, service
@@ -41,7 +42,7 @@ def _report(item, back: str):
     return render_template(
         "moderation/report.html", form=form, item=item, is_post=isinstance(item, Post),
         already=already, back=back, code=(school.code_of_conduct if school else "").strip(),
-    ), (422 if request.method == "POST" else 200)
+    ), form_status()
 
 
 @bp.route("/groepsbericht/<int:post_id>", methods=["GET", "POST"])

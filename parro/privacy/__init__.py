@@ -8,3 +8,4 @@ navigation.register(navigation.NavItem(
     "privacy.topics", _l("Privacy"), position=50, allowed=policy.can_manage_consent_topics))
 
 from . import views  # noqa: E402,F401
+from .service import has_open_questions  # noqa: E402,F401

@@ -49,7 +49,6 @@ from ..models import (
     ReadState,
     Response,
     Role,
-    School,
     SchoolYear,
     Shift,
     SignUp,
@@ -276,9 +275,9 @@ def _activities(out: Export, ids: list[int], staff_ids: set[int]) -> dict:
                 "begint": _when(b.slot.starts_at),
                 "eindigt": _when(b.slot.ends_at),
                 "locatie": b.slot.activity.location,
-                "geboekt_op": _when(b.created_at),
+                "ingeschreven_op": _when(b.created_at),
                 "gewijzigd_op": _when(b.updated_at),
-                "geboekt_door": out.who(b.booked_by_id, staff_ids),
+                "ingeschreven_door": out.who(b.booked_by_id, staff_ids),
             }
             for b in bookings
         ],
@@ -421,7 +420,7 @@ def _photos(out: Export, children) -> list:
 
 
 def _write(archive: zipfile.ZipFile, export: Export, prefix: str = "") -> None:
-    school = db.session.scalar(select(School))
+    school = policy.current_school()
     readme = render_template(
         "privacy/export_readme.txt",
         user=export.user,

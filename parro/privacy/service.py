@@ -22,7 +22,6 @@ from ..models import (
     Membership,
     PhotoTag,
     Post,
-    School,
     Student,
     User,
 )
@@ -103,13 +102,15 @@ def questions_for(user: User) -> list[ChildQuestions]:
 
 
 def has_open_questions(user: User) -> bool:
-    """Whether the yearly round still asks `user` something (one query for a guardian)."""
+    """Whether the yearly round still asks `user` something (one query for a guardian, once
+    per request: the feed's index asks, and so does the card above its posts)."""
     if not user.is_authenticated or not user.is_guardian:
         return False
     year = policy.current_year()
     if year is None:
         return False
-    return bool(db.session.scalar(_open_statement(), {"user_id": user.id, "year_id": year.id}))
+    return policy.per_request(f"consent_open_{user.id}", lambda: bool(db.session.scalar(
+        _open_statement(), {"user_id": user.id, "year_id": year.id})))
 
 
 @prebuilt
@@ -189,12 +190,6 @@ def set_answers(choices: dict[tuple[int, int], bool], by: User) -> int:
     return 0
 
 
-def set_consent(student: Student, topic: ConsentTopic, given: bool, by: User) -> bool:
-    """Record one answer for this school year (and log it). Returns whether anything
-    changed. Commits."""
-    return set_answers({(student.id, topic.id): given}, by) > 0
-
-
 def tell_authors(student: Student) -> None:
     """Mail the authors of posts with photos of this child: those photos are now hidden."""
     posts = list(
@@ -210,7 +205,7 @@ def tell_authors(student: Student) -> None:
             .order_by(Post.publish_at.desc())
         )
     )
-    school = db.session.scalar(select(School).limit(1))
+    school = policy.current_school()
     by_author: dict[int, tuple[User, list[Post]]] = {}
     for post in posts:
         if post.author is not None and post.author.is_active:

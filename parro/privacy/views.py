@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import policy
 from ..extensions import db
+from ..forms import form_status
 from ..models import APP_PHOTOS, ConsentChange, ConsentTopic, Group, Membership, Student
 from ..policy import current_school
 from . import bp, service
@@ -34,9 +35,8 @@ def topics():
         ), name=form.name.data, description=form.description.data, position=form.position.data)
         flash(_("De vraag is toegevoegd."), "success")
         return redirect(url_for("privacy.topics"), 303)
-    status = 422 if form.is_submitted() else 200
     return render_template("privacy/topics.html", topics=service.topics(), form=form,
-                           has_app_topic=has_app_topic), status
+                           has_app_topic=has_app_topic), form_status()
 
 
 @bp.route("/onderwerpen/<int:topic_id>", methods=["GET", "POST"])
@@ -51,8 +51,7 @@ def edit_topic(topic_id: int):
                            position=form.position.data)
         flash(_("De vraag is aangepast."), "success")
         return redirect(url_for("privacy.topics"), 303)
-    status = 422 if form.is_submitted() else 200
-    return render_template("privacy/topic.html", topic=topic, form=form), status
+    return render_template("privacy/topic.html", topic=topic, form=form), form_status()
 
 
 @bp.route("/kind/<int:student_id>", methods=["GET", "POST"])
@@ -89,11 +88,10 @@ def child(student_id: int):
             .limit(50)
         )
     )
-    status = 422 if form.is_submitted() else 200
     return render_template(
         "privacy/child.html", student=student, topics=topics, answers=answers, form=form,
         may_change=may_change, history=history, year_id=year.id if year else None,
-    ), status
+    ), form_status()
 
 
 @bp.route("/groep/<int:group_id>")
@@ -137,9 +135,11 @@ def mine():
     """Ask a guardian every privacy question for each child, for this school year."""
     policy.require(policy.can_answer_consent(current_user))
     welcome = request.args.get("welkom") == "1"
+    # The yearly round: the feed sends a guardian here until this year's questions are answered.
+    yearly = not welcome and request.args.get("ronde") == "1"
     questions = service.questions_for(current_user)
-    if welcome and not any(q.open_topics for q in questions):
-        return redirect(url_for("feed.index"), 303)  # nothing to ask after activation
+    if (welcome or yearly) and not any(q.open_topics for q in questions):
+        return redirect(url_for("feed.index"), 303)  # nothing (left) to ask
     topics = service.topics()
     form = round_form(questions, topics)
     if form.is_submitted():
@@ -156,19 +156,19 @@ def mine():
             for q in questions for t in topics
         }
         changed = service.set_answers(choices, current_user)
-        if welcome:
+        if welcome or yearly:
             flash(_("Dank u wel. Uw keuzes zijn opgeslagen; u kunt ze altijd veranderen onder "
                     "Mijn account."), "success")
             return redirect(url_for("feed.index"), 303)
         flash(_("Uw keuzes zijn opgeslagen.") if changed else _("Er is niets veranderd."),
               "success")
         return redirect(url_for("privacy.mine"), 303)
-    status = 422 if form.is_submitted() else 200
     return render_template(
         "privacy/mine.html", questions=questions, topics=topics, form=form, welcome=welcome,
+        yearly=yearly,
         year=policy.current_year(), field_name=field_name,
         open_count=sum(1 for q in questions if q.open_topics),
-    ), status
+    ), form_status()
 
 
 @bp.route("/ronde")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from .. import policy
 from ..auth import service
 from ..extensions import db
-from ..forms import EmptyForm
+from ..forms import EmptyForm, add_error
 from ..models import Guardianship, Student, User
 from . import bp
 from .forms import InviteGuardianForm
@@ -54,7 +54,7 @@ def invite(student_id: int):
                 student, form.email.data, current_user._get_current_object(), form.locale.data
             )
         except service.AccountError as exc:
-            form.email.errors.append(str(exc))
+            add_error(form.email, str(exc))
         else:
             flash(*_invite_message(result, student))
             return redirect(url_for("students.show", student_id=student.id), 303)

@@ -34,9 +34,22 @@ def brand_colour(school) -> str:
 
 @bp.app_template_global()
 def theme_url(endpoint: str) -> str:
-    """The URL of the stylesheet or the manifest, with the hash of what it serves now."""
-    body = _BODIES[endpoint]()
-    return url_for(endpoint, v=content_hash(body.encode()))
+    """The URL of the stylesheet or the manifest, with the hash of what it serves now.
+
+    Both bodies follow from the school's name and colour (and the static files' URLs):
+    their hash is worked out once per name and colour, not rendered for every page.
+    """
+    school = current_school()
+    key = (endpoint, school.name if school else None, school.colour if school else None,
+           request.script_root)
+    # With the debugger on, an icon the manifest links may change under a running server.
+    digest = None if current_app.debug else _hashes.get(key)
+    if digest is None:
+        digest = _hashes[key] = content_hash(_BODIES[endpoint]().encode())
+    return url_for(endpoint, v=digest)
+
+
+_hashes: dict[tuple, str] = {}
 
 
 def _stylesheet_body() -> str:

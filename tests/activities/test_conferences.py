@@ -258,7 +258,7 @@ def test_booking_after_the_deadline_is_refused(client, school):
     assert "Inschrijven is gesloten" in text_of(page)
     response = book(client, activity, activity.slots[0], school["sem"])
     assert response.status_code == 422
-    assert "Aanmelden en wijzigen kon tot maandag 1 maart om 08:00." in text_of(response)
+    assert "Inschrijven en wijzigen kon tot maandag 1 maart om 08:00." in text_of(response)
     assert bookings() == 0
 
 
@@ -272,7 +272,7 @@ def test_changing_or_cancelling_after_the_deadline_is_refused(client, school):
     login_as(client, school["mother"])  # the old login has expired meanwhile
     response = client.post(f"/activiteiten/boeking/{booking_id}/annuleren")
     assert response.status_code == 422
-    assert "Aanmelden en wijzigen kon tot" in text_of(response)
+    assert "Inschrijven en wijzigen kon tot" in text_of(response)
     response = client.post(f"/activiteiten/boeking/{booking_id}/verplaatsen",
                            data={"slot_id": activity.slots[3].id})
     assert response.status_code == 422
@@ -527,8 +527,8 @@ def test_teacher_sees_who_has_not_booked_books_for_a_family_and_moves_it(make_cl
     login_as(teacher, school["teacher"])
 
     page = text_of(teacher.get(f"/activiteiten/{activity.id}"))
-    assert "Nog niet ingepland (2)" in page
-    assert "0 van 2 kinderen ingepland" in page
+    assert "Nog niet ingeschreven (2)" in page
+    assert "0 van 2 kinderen ingeschreven" in page
 
     response = book(teacher, activity, activity.slots[1], noor)
     assert response.status_code == 303
@@ -545,14 +545,14 @@ def test_teacher_sees_who_has_not_booked_books_for_a_family_and_moves_it(make_cl
     assert "verplaatst naar woensdag 10 maart om 14:50" in mails[-1].body_text
 
     page = text_of(teacher.get(f"/activiteiten/{activity.id}"))
-    assert "Nog niet ingepland (1)" in page
-    assert "1 van 2 kinderen ingepland" in page
+    assert "Nog niet ingeschreven (1)" in page
+    assert "1 van 2 kinderen ingeschreven" in page
 
     schedule = teacher.get(f"/activiteiten/{activity.id}/rooster")
     assert schedule.status_code == 200
     text = text_of(schedule)
     assert "14:50–15:00 Noor Bakker Linda Bakker" in text
-    assert "Nog niet ingepland Sem Jansen" in text
+    assert "Nog niet ingeschreven Sem Jansen" in text
 
     # After the deadline the teacher can still change things.
     clock.set_now(at(2027, 3, 9, 9, 0))

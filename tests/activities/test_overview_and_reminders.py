@@ -91,7 +91,7 @@ def test_a_teacher_sees_their_activities_with_response_rates(make_client, school
     page = text_of(teacher.get("/activiteiten/"))
     assert "Nieuwe activiteit" in page
     assert "Oudergesprekken maart Oudergesprekken Groep 3 · tot maandag 8 maart om 23:59" in page
-    assert "1 van 2 kinderen ingepland" in page
+    assert "1 van 2 kinderen ingeschreven" in page
     assert "0 van 4 plaatsen gevuld" in page
     assert "Niet van mij" not in page
 
