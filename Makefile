@@ -23,9 +23,9 @@ run: install catalogs
 	$(FLASK) setup
 	PARRO_DEMO=true $(FLASK) run --host 127.0.0.1 --port 5000
 
-# PYTEST_WORKERS=auto: one test process per core (pytest-xdist), each with a database of
-# its own (tests/conftest.py); 0 runs everything in this one process.
-PYTEST_WORKERS ?= 0
+# One test process per core (pytest-xdist), each with a database of its own
+# (tests/conftest.py); PYTEST_WORKERS=0 runs everything in this one process.
+PYTEST_WORKERS ?= auto
 test: install catalogs vnu
 	$(BIN)/python -m pytest --numprocesses $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 

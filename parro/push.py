@@ -38,16 +38,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import requests
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from py_vapid import Vapid02
-from pywebpush import WebPusher
 from sqlalchemy import delete, func, or_, select
 
 from . import notifications, push_hours
@@ -56,6 +52,13 @@ from .database import writer_transactions
 from .extensions import db
 from .mail import register_round, wake_sender_after_commit
 from .models import NotificationChoice, PushMessage, PushSubscription, User
+
+# requests, cryptography, py-vapid and pywebpush (with aiohttp) take 24 MB of a worker:
+# they are imported by the functions that subscribe, sign and send, which a page of the
+# feed or the chat never calls (README, Performance).
+if TYPE_CHECKING:
+    import requests
+    from py_vapid import Vapid02
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +92,8 @@ class Refused(ValueError):
 def _load_vapid(app: Flask) -> Vapid02:
     """The server's VAPID key: PARRO_VAPID_PRIVATE_KEY, or instance/vapid_private_key.pem,
     made once (like the secret key)."""
+    from py_vapid import Vapid02
+
     configured = app.config.get("VAPID_PRIVATE_KEY")
     if configured:
         text = configured.strip()
@@ -123,6 +128,8 @@ def vapid() -> Vapid02:
 
 def public_key() -> str:
     """The applicationServerKey a browser subscribes with: the uncompressed point, base64url."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
     raw = vapid().public_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -227,6 +234,8 @@ class Subscription:
 
 def parse_subscription(data) -> Subscription:
     """A browser's PushSubscription.toJSON(), checked; raises Refused."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     if not isinstance(data, dict) or not isinstance(data.get("keys"), dict):
         raise Refused(_l("Dit apparaat gaf geen bruikbaar adres voor meldingen."))
     endpoint = data.get("endpoint")
@@ -437,6 +446,8 @@ def _retry_after(value: str | None) -> timedelta | None:
 
 def encrypt(device: PushSubscription, payload: dict) -> bytes:
     """The payload encrypted for this device (RFC 8291, aes128gcm) by pywebpush."""
+    from pywebpush import WebPusher
+
     info = {"endpoint": device.endpoint, "keys": {"p256dh": device.p256dh, "auth": device.auth}}
     data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     return WebPusher(info).encode(data, "aes128gcm")["body"]
@@ -458,6 +469,8 @@ def request_for(device: PushSubscription, message: PushMessage) -> tuple[dict, b
 
 def deliver(http: requests.Session, device: PushSubscription, message: PushMessage) -> Outcome:
     """Send one push; never raises for what the network or the service does."""
+    import requests
+
     if device.endpoint.startswith(DEMO_ENDPOINT) and current_app.config["DEMO"]:
         return _deliver_to_demo_phone(device, message)
     try:
@@ -494,12 +507,19 @@ def add_demo_phone(user: User, session_id: int) -> PushSubscription:
     as for any phone and signs it with VAPID, and "delivers" it by decrypting it here;
     the push viewer (/dev/push/) shows what the phone would show.
     """
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+        PublicFormat,
+    )
+
     token = base64.urlsafe_b64encode(os.urandom(12)).decode()
     key = ec.generate_private_key(ec.SECP256R1())
     auth = os.urandom(16)
     folder = _demo_folder()
     folder.mkdir(parents=True, exist_ok=True)
-    from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat
 
     (folder / f"{token}.pem").write_bytes(key.private_bytes(
         Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
@@ -513,6 +533,7 @@ def add_demo_phone(user: User, session_id: int) -> PushSubscription:
 def _deliver_to_demo_phone(device: PushSubscription, message: PushMessage) -> Outcome:
     import http_ece
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
+    from py_vapid import Vapid02
 
     token = device.endpoint[len(DEMO_ENDPOINT):]
     folder = _demo_folder()
@@ -596,7 +617,10 @@ def send_pending(limit: int = BATCH, http: requests.Session | None = None) -> di
     # No transaction stays open while we talk to push services (SQLite's write lock).
     db.session.rollback()
     own = http is None
-    http = http or requests.Session()
+    if own:
+        import requests
+
+        http = requests.Session()
     try:
         for message_id, device, row in work:
             outcome = deliver(http, device, row)

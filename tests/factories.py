@@ -328,18 +328,10 @@ def pdf_bytes(**info: str) -> bytes:
     return out.getvalue()
 
 
-@functools.cache
-def mp4_bytes(*options: str) -> bytes:
-    """A one-second MP4 with pictures and sound, made by ffmpeg (options go to its output).
-
-    Without ffmpeg the test is skipped (CI, which installs it, fails instead): parro
-    needs ffmpeg for videos too.
-    """
+def require_ffmpeg() -> None:
+    """Skip the test without Debian's ffmpeg (CI, which installs it, fails instead)."""
     import os
     import shutil
-    import subprocess
-    import tempfile
-    from pathlib import Path
 
     import pytest
 
@@ -347,6 +339,20 @@ def mp4_bytes(*options: str) -> bytes:
         if os.environ.get("CI"):
             pytest.fail("ffmpeg is not installed; CI needs it for the video tests")
         pytest.skip("ffmpeg is not installed (apt-get install ffmpeg)")
+
+
+@functools.cache
+def mp4_bytes(*options: str) -> bytes:
+    """A one-second MP4 with pictures and sound, made by ffmpeg (options go to its output).
+
+    Without ffmpeg the test is skipped (CI, which installs it, fails instead): parro
+    needs ffmpeg for videos too.
+    """
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    require_ffmpeg()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "film.mp4"
         subprocess.run(

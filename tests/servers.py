@@ -87,8 +87,10 @@ class Server(Subprocess):
         env.update({f"PARRO_{k}": str(v) for k, v in config.items()})
         instance.mkdir(parents=True, exist_ok=True)
         self.log_path = instance / "server.log"
+        # Without a control socket: gunicorn's is one path in $HOME for every server,
+        # and several run at once (pytest-xdist workers, other test runs).
         self.start(
-            [sys.executable, "-m", "gunicorn", "--workers", str(workers),
+            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--no-control-socket",
              "--worker-class", "sync", "--bind", f"fd://{listener.fileno()}",
              "--timeout", "60", "--graceful-timeout", "3", "app:app"],
             cwd=ROOT, env=env, pass_fds=(listener.fileno(),),

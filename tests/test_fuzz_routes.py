@@ -17,12 +17,15 @@ gets:
   refuses request lines over 4 KB, so a 10 MB query never reaches the app.)
 
 Any answer of 500 or more fails. The numbers of examples are small so the test runs
-in well under a minute per database; a failure names the request.
+in well under a minute per database; a failure names the request. For a deeper
+search, raise the random requests per route and role, e.g.
+`PARRO_FUZZ_EXAMPLES=50 make test PYTEST_ARGS=tests/test_fuzz_routes.py`.
 """
 
 from __future__ import annotations
 
 import inspect
+import os
 import re
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -43,7 +46,8 @@ from .test_hostile_input import _form_classes
 from .world import build_world
 
 ROLES = {"anonymous": None, "parent": "guardian", "teacher": "teacher", "admin": "admin"}
-EXAMPLES = 2  # requests per route and role (the first: the valid one, unchanged)
+# Random requests per route and role (the first: the valid one, unchanged).
+EXAMPLES = int(os.environ.get("PARRO_FUZZ_EXAMPLES", "2"))
 REFUSED = {302, 401, 403}  # the role's answer in the authorization table: not let in
 BIG_ONE_IN = 8  # of the random POST requests, about one in eight has a 10 MB field
 # A query string stays below this many characters: gunicorn refuses a request line of

@@ -191,6 +191,25 @@ def test_every_way_back_uses_the_one_helper():
                 assert "way_back(" in line or "url_for(" in line, f"{path}: {line.strip()}"
 
 
+# -- long e-mail addresses -----------------------------------------------------------------
+
+
+def test_a_long_e_mail_address_is_refused_without_reading_it(app, client, monkeypatch):
+    """email_validator looks at every character in Python (seconds for a 10 MB field): an
+    address over 254 characters is refused before it reaches that library."""
+    import email_validator
+
+    def not_for_long_text(value, **_options):
+        assert len(value) <= 254, "a long address reached email_validator"
+        raise email_validator.EmailNotValidError("checked")
+
+    monkeypatch.setattr(email_validator, "validate_email", not_for_long_text)
+    response = client.post("/wachtwoord-vergeten", data={"email": "a" * 300 + "@example.org"})
+    assert response.status_code == 422
+    assert "Dit is geen geldig e-mailadres." in text_of(response)
+    assert db.session.scalar(select(func.count()).select_from(OutboxMail)) == 0
+
+
 # -- one-line fields ----------------------------------------------------------------------
 
 

@@ -2,12 +2,15 @@
 
 Flask-Limiter keeps its counts in memory by default and in Redis when
 RATELIMIT_STORAGE_URI says so; the Redis tests use database 15 of a local
-server (PARRO_TEST_REDIS_URL overrides) and are skipped when none answers.
+server (PARRO_TEST_REDIS_URL overrides) and are skipped when none answers. Each
+test process keeps its keys under a prefix of its own, so test runs and pytest-xdist
+workers side by side never count, or empty, each other's.
 """
 
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
 from sqlalchemy import func, select
@@ -21,6 +24,11 @@ from .test_security_headers import assert_security_headers
 
 REDIS_URL = os.environ.get("PARRO_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TOO_MANY = "Te veel pogingen"
+# The storage's own key prefix (limits' RedisStorage, "LIMITS" by default): limiter.reset()
+# deletes every key that starts with it, so no prefix may start with another's.
+KEY_PREFIX = f"parro-test-limits-{uuid.uuid4().hex[:12]}"
+REDIS_STORAGE = {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": "parro-test",
+                 "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": KEY_PREFIX}}
 
 
 def redis_or_skip():
@@ -33,9 +41,7 @@ def redis_or_skip():
     return conn
 
 
-# The Redis tests share database 15 (limiter.reset() empties all of the limiter's keys
-# there): under pytest-xdist they run in one process, one after the other.
-STORAGES = ["memory", pytest.param("redis", marks=pytest.mark.xdist_group("redis"))]
+STORAGES = ["memory", "redis"]
 
 
 @pytest.fixture(params=STORAGES)
@@ -45,9 +51,9 @@ def storage(request):
         yield {"RATELIMIT_STORAGE_URI": "memory://"}
         return
     conn = redis_or_skip()
-    yield {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": "parro-test"}
+    yield REDIS_STORAGE
     limiter.reset()
-    for key in conn.scan_iter("LIMITS*parro-test*"):
+    for key in conn.scan_iter(f"{KEY_PREFIX}*"):
         conn.delete(key)
 
 
@@ -100,18 +106,14 @@ def test_failed_logins_from_one_ip_are_limited(app, make_client, storage):
 
 def test_the_redis_storage_really_holds_the_counts(app, make_client):
     conn = redis_or_skip()
-    client = make_client(
-        RATELIMIT_STORAGE_URI=REDIS_URL,
-        RATELIMIT_KEY_PREFIX="parro-test",
-        RATELIMIT_LOGIN_ACCOUNT="3 per 15 minutes",
-    )
+    client = make_client(**REDIS_STORAGE, RATELIMIT_LOGIN_ACCOUNT="3 per 15 minutes")
     try:
         log_in(client, "ouder@example.org", "geraden")
-        keys = [k.decode() for k in conn.scan_iter("LIMITS*parro-test*")]
+        keys = [k.decode() for k in conn.scan_iter(f"{KEY_PREFIX}*")]
         assert any("login:ouder@example.org" in k for k in keys), keys
     finally:
         limiter.reset()
-        for key in conn.scan_iter("LIMITS*parro-test*"):
+        for key in conn.scan_iter(f"{KEY_PREFIX}*"):
             conn.delete(key)
 
 

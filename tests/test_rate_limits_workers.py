@@ -3,13 +3,16 @@ recipe), and the app warns when several workers count in memory, each on its own
 
 Real gunicorn with two workers; requests go two at a time, so that both workers serve
 them (a sync worker busy with one request does not accept the next). Redis database 14
-of a local server (PARRO_TEST_REDIS_WORKERS_URL overrides) is emptied before and after.
+of a local server (PARRO_TEST_REDIS_WORKERS_URL overrides); the servers count under a key
+prefix of the test's own, whose keys are removed afterwards (other test runs may use
+the same database at the same time).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pyotp
@@ -28,7 +31,8 @@ CHEAP_HASH = json.dumps({"time_cost": 1, "memory_cost": 64, "parallelism": 1})
 
 
 @pytest.fixture
-def redis_db():
+def redis_prefix():
+    """A RATELIMIT_KEY_PREFIX of this test's own in REDIS_URL's database."""
     redis = pytest.importorskip("redis")
     conn = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
     try:
@@ -37,9 +41,10 @@ def redis_db():
         if os.environ.get("CI"):
             pytest.fail(f"no Redis at {REDIS_URL}; CI needs it for the rate-limit test")
         pytest.skip(f"no Redis at {REDIS_URL} (apt-get install redis-server)")
-    conn.flushdb()
-    yield conn
-    conn.flushdb()
+    prefix = f"parro-test-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    for key in conn.scan_iter(f"*{prefix}*"):
+        conn.delete(key)
 
 
 def two_at_a_time(attempt, n: int) -> list[int]:
@@ -54,7 +59,7 @@ def wrong_password(server, email):
     return attempt
 
 
-def test_two_workers_on_redis_count_exactly(app, tmp_path, redis_db):
+def test_two_workers_on_redis_count_exactly(app, tmp_path, redis_prefix):
     make_school()
     make_guardian(email="eva@example.org")
     teacher = make_teacher(email="juf@example.org")
@@ -63,7 +68,7 @@ def test_two_workers_on_redis_count_exactly(app, tmp_path, redis_db):
     db.session.commit()
 
     server = Server(tmp_path / "instance", workers=2, RATELIMIT_STORAGE_URI=REDIS_URL,
-                    PASSWORD_HASH=CHEAP_HASH)
+                    RATELIMIT_KEY_PREFIX=redis_prefix, PASSWORD_HASH=CHEAP_HASH)
     try:
         server.wait_ready()
         # The limit is 10 failed logins per account (15 minutes): the 11th is refused,

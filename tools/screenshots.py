@@ -73,6 +73,47 @@ def serve():
     return server, f"http://127.0.0.1:{server.server_port}", demo
 
 
+def _after_a_post(browser, base_url, demo, out: Path, app) -> None:
+    """Two pages that only a POST or a new question reaches: the new-post form with the
+    photos kept after a refused post, and the yearly privacy page the feed sends a parent to
+    (a question added for the demo's families, who answered the others)."""
+    from PIL import Image
+
+    from parro.models import ConsentTopic, School
+
+    photos = []
+    for i, colour in enumerate([(200, 120, 40), (40, 120, 200), (60, 160, 80)]):
+        path = TMP / f"foto{i}.jpg"
+        Image.new("RGB", (800, 600), colour).save(path)
+        photos.append(str(path))
+    with app.app_context():
+        db.session.add(ConsentTopic(school_id=db.session.query(School.id).scalar(),
+                                    name="Foto's in de schoolgids", position=9))
+        db.session.commit()
+    for width, viewport in SIZES.items():
+        context = browser.new_context(base_url=base_url, viewport=viewport, locale="nl-NL")
+        page = context.new_page()
+        log_in(page, ROLES["teacher"])
+        page.goto(f"/groepen/{demo.group3_id}/nieuw")
+        page.locator("textarea[name=body]").fill("Te lang. " * 1200)
+        page.set_input_files("input[type=file]", photos)
+        page.get_by_role("button", name="Plaatsen").click()
+        page.locator(".pending-list img").first.wait_for()
+        page.evaluate(LOAD_IMAGES)
+        page.screenshot(path=out / f"teacher-nieuw-bericht-geweigerd-{width}.png",
+                        full_page=True, animations="disabled")
+        context.close()
+        context = browser.new_context(base_url=base_url, viewport=viewport, locale="nl-NL")
+        page = context.new_page()
+        log_in(page, ROLES["guardian"])
+        page.goto("/groepen/")
+        page.wait_for_url("**/privacy/keuzes?ronde=1")
+        page.screenshot(path=out / f"guardian-privacy-jaarronde-{width}.png", full_page=True,
+                        animations="disabled")
+        context.close()
+    print(f"{out}/teacher-nieuw-bericht-geweigerd-*.png, guardian-privacy-jaarronde-*.png")
+
+
 def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -108,6 +149,8 @@ def main() -> None:
                         page.screenshot(path=path, full_page=True, animations="disabled")
                         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
                     context.close()
+            if not args.only or {"nieuw-bericht-geweigerd", "privacy-jaarronde"} & set(args.only):
+                _after_a_post(browser, base_url, demo, args.out, server.app)
             for filename, role, name in [] if args.only else README:
                 context = browser.new_context(base_url=base_url, viewport=SIZES[360],
                                               device_scale_factor=2, locale="nl-NL")

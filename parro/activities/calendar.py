@@ -13,11 +13,11 @@ import hmac
 import secrets
 from base64 import urlsafe_b64encode
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from icalendar import Calendar, Event, vText
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -41,6 +41,10 @@ from ..models import (
 )
 from .conferences import my_bookings
 
+# icalendar is imported where a file is written: a page never needs it (README, Performance).
+if TYPE_CHECKING:
+    from icalendar import Event
+
 HISTORY = timedelta(days=60)  # a subscription also lists what was up to this long ago
 CALENDAR_AHEAD = timedelta(days=400)  # and the jaarkalender this far ahead
 
@@ -51,6 +55,8 @@ def _host() -> str:
 
 def _event(uid: str, summary: str, start, end, location: str = "", description: str = "",
            url: str | None = None, sequence: int = 0) -> Event:
+    from icalendar import Event
+
     tz = school_tz()
     event = Event()
     event.add("uid", f"{uid}@{_host()}")
@@ -107,6 +113,8 @@ def activity_event(activity: Activity) -> Event | None:
 
 def calendar_item_event(item: CalendarItem) -> Event:
     """A jaarkalender item: all day (DTEND the day after the last, RFC 5545) or timed."""
+    from icalendar import Event
+
     if item.all_day:
         event = Event()
         event.add("uid", f"calendar-{item.id}@{_host()}")
@@ -130,6 +138,8 @@ def calendar_item_event(item: CalendarItem) -> Event:
 
 
 def to_ics(events, name: str | None = None) -> bytes:
+    from icalendar import Calendar, vText
+
     cal = Calendar()
     cal.add("prodid", "-//parro//activiteiten//NL")
     cal.add("version", "2.0")

@@ -362,6 +362,8 @@ def group_grade(name: str) -> tuple[str, int | None] | None:
 
 
 def _valid_email(value: str) -> bool:
+    if len(value) > 254:  # no address is longer; email_validator is slow on long text
+        return False
     try:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError:

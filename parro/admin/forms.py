@@ -22,7 +22,6 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
-    Email,
     InputRequired,
     Length,
     Optional,
@@ -30,7 +29,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..forms import WEEKDAYS, MultiCheckboxField, ParroForm, single_line
+from ..forms import WEEKDAYS, EmailAddress, MultiCheckboxField, ParroForm, single_line
 from ..inputs import to_id
 from .csv_import import MAX_BYTES
 
@@ -74,7 +73,7 @@ class SchoolForm(ParroForm):
         _l("E-mailadres"),
         validators=[
             Optional(),
-            Email(_l("Dit is geen geldig e-mailadres."), check_deliverability=False),
+            EmailAddress(),
             max_length(254),
             single_line,
         ],

@@ -15,15 +15,12 @@ linked. Nobody gets an account this way, and guardians never sign in this way.
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 from dataclasses import dataclass
 
-import requests
-from authlib.integrations.base_client import MismatchingStateError, OAuthError
-from authlib.integrations.flask_client import OAuth
-from authlib.oidc.core import CodeIDToken
 from flask import Flask, current_app, session, url_for
-from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
 from sqlalchemy import select
 
 from .. import audit, clock
@@ -39,6 +36,10 @@ SCOPE = "openid email profile"
 NEXT = "schoolaccount_next"  # where to go after signing in, while the browser is away
 # Seconds an ID token may be past its expiry or before its issue time: clocks differ a little.
 LEEWAY = 120
+# Authlib (with joserfc, cryptography and requests) takes 18 MB of a worker: it is imported
+# and the provider registered by the first sign-in with the school account, not by every
+# worker at its start (README, Performance).
+_registering = threading.Lock()
 
 
 class Refused(Exception):
@@ -64,14 +65,20 @@ def _as_list(value) -> list[str]:
 
 
 def init_app(app: Flask) -> None:
-    """Register the provider with Authlib when PARRO_OIDC_ISSUER is set."""
+    """Read the school account's settings (PARRO_OIDC_*); the provider is registered with
+    Authlib when a sign-in first needs it (_client)."""
     cfg = app.config
     cfg["OIDC_ISSUER"] = (cfg["OIDC_ISSUER"] or "").strip()
     cfg["OIDC_ALLOWED_DOMAINS"] = [d.lower().lstrip("@")
                                    for d in _as_list(cfg["OIDC_ALLOWED_DOMAINS"])]
     cfg["OIDC_MFA_ACR_VALUES"] = _as_list(cfg["OIDC_MFA_ACR_VALUES"])
-    if not cfg["OIDC_ISSUER"]:
-        return
+
+
+def _register(app: Flask):
+    """The provider registered with Authlib, once per app."""
+    from authlib.integrations.flask_client import OAuth
+
+    cfg = app.config
     oauth = OAuth(app)
     oauth.register(
         CLIENT,
@@ -84,6 +91,7 @@ def init_app(app: Flask) -> None:
             "default_timeout": cfg["OIDC_TIMEOUT"],
         },
     )
+    return oauth
 
 
 def configured() -> bool:
@@ -97,11 +105,16 @@ def required_for_staff() -> bool:
 
 
 def _client():
-    return current_app.extensions["authlib.integrations.flask_client"].create_client(CLIENT)
+    app = current_app._get_current_object()
+    with _registering:
+        oauth = app.extensions.get("authlib.integrations.flask_client") or _register(app)
+    return oauth.create_client(CLIENT)
 
 
 def _metadata() -> dict:
     """The provider's discovery document (fetched once per process)."""
+    import requests
+
     try:
         metadata = _client().load_server_metadata()
     except (requests.RequestException, ValueError) as exc:
@@ -122,6 +135,8 @@ def authorization_url(next_path: str | None) -> str:
 
     `next_path` (checked when it is used) is where the person goes after signing in.
     """
+    import requests
+
     _metadata()
     client = _client()
     uri = redirect_uri()
@@ -134,20 +149,30 @@ def authorization_url(next_path: str | None) -> str:
     return data["url"]
 
 
-class _IDToken(CodeIDToken):
-    """Authlib's ID token checks, on parro's clock (which tests can move)."""
+@functools.cache
+def _id_token_class():
+    from authlib.oidc.core import CodeIDToken
 
-    def validate(self, now=None, leeway=0):
-        super().validate(now=int(clock.now().timestamp()), leeway=leeway)
+    class IDToken(CodeIDToken):
+        """Authlib's ID token checks, on parro's clock (which tests can move)."""
+
+        def validate(self, now=None, leeway=0):
+            super().validate(now=int(clock.now().timestamp()), leeway=leeway)
+
+    return IDToken
 
 
 def finish() -> dict:
     """Check the provider's answer in this request; returns the ID token's claims."""
+    import requests
+    from authlib.integrations.base_client import MismatchingStateError, OAuthError
+    from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
+
     cfg = current_app.config
     _metadata()
     try:
         token = _client().authorize_access_token(
-            claims_cls=_IDToken,
+            claims_cls=_id_token_class(),
             claims_options={
                 "iss": {"essential": True, "value": cfg["OIDC_ISSUER"]},
                 "aud": {"essential": True, "value": cfg["OIDC_CLIENT_ID"]},

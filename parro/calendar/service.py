@@ -15,7 +15,6 @@ from datetime import date, datetime, time, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from icalendar import Calendar
 from sqlalchemy import Date, bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -265,6 +264,8 @@ def parse_ics(data: bytes) -> tuple[list[_Parsed], int]:
         raise CalendarError("file", _(
             "Dit bestand bevat %(n)s items; meer dan %(max)s in één keer kan niet. "
             "Splits het bestand, of importeer alleen de vakanties.", n=count, max=limit))
+    from icalendar import Calendar  # here: only an import reads .ics (README, Performance)
+
     try:
         calendar = Calendar.from_ical(data)
     except (ValueError, UnicodeDecodeError, IndexError, KeyError):

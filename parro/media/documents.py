@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import pikepdf
 from flask_babel import lazy_gettext as _l
 
 from .errors import UploadError
@@ -25,6 +24,8 @@ HIDDEN = ("/Metadata", "/PieceInfo")
 
 def clean(stream, target: Path) -> None:
     """Write the PDF in `stream` to `target` without metadata; UploadError if it is no PDF."""
+    import pikepdf  # here: 7 MB that only an uploaded PDF needs (README, Performance)
+
     stream.seek(0)
     try:
         with pikepdf.open(stream) as pdf:

@@ -13,18 +13,17 @@ WebP at the display size and smaller.
 
 from __future__ import annotations
 
+import functools
 import io
 import warnings
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
-from pillow_heif import register_heif_opener
 
 from .errors import UploadError
 
-register_heif_opener()
-# Pillow warns about images between MAX_IMAGE_PIXELS and twice that; we refuse them ourselves.
-warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+if TYPE_CHECKING:
+    from PIL import Image
 
 FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "HEIF"}
 # Besides the JPEG display size and thumbnail (for browsers without WebP), a photo is
@@ -34,7 +33,22 @@ FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "HEIF"}
 # and the teacher waits for it.
 WEBP_SIZES = (960, 480, 240)
 WEBP_METHOD = 2  # of 0-6: 2 is half the time of the default 4 for a few per cent in size
-_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+@functools.cache
+def _srgb():
+    """The sRGB profile; and, once per process, the HEIF opener registered with Pillow.
+
+    Here, not at import: Pillow, pillow-heif and LittleCMS take 10 MB of a worker, and
+    only an upload (or `flask media variants`) decodes a photo (README, Performance).
+    """
+    from PIL import Image, ImageCms
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    # Pillow warns about images between MAX_IMAGE_PIXELS and twice that; we refuse them.
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
 def too_many_pixels(max_pixels: int):
@@ -47,6 +61,9 @@ def open_photo(stream, max_pixels: int, display_size: int) -> Image.Image:
 
     Its `size` is what decoding will take. Raises UploadError.
     """
+    from PIL import Image, UnidentifiedImageError
+
+    _srgb()  # HEIF registered
     stream.seek(0)
     Image.MAX_IMAGE_PIXELS = max_pixels  # Pillow refuses twice this before reading further
     try:
@@ -75,6 +92,8 @@ def open_photo(stream, max_pixels: int, display_size: int) -> Image.Image:
 
 def decode(image: Image.Image, display_size: int) -> Image.Image:
     """The photo at (at most) the display size: upright, sRGB, RGB, without any metadata."""
+    from PIL import Image, ImageOps
+
     try:
         image.load()
     except OSError:
@@ -94,6 +113,8 @@ def decode(image: Image.Image, display_size: int) -> Image.Image:
 
 def _to_srgb(image: Image.Image) -> Image.Image:
     """Plain RGB in sRGB: transparency on white, colour profiles applied then dropped."""
+    from PIL import Image, ImageCms
+
     if image.mode in ("RGBA", "LA", "La", "RGBa") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         flat = Image.new("RGB", rgba.size, (255, 255, 255))
@@ -103,7 +124,7 @@ def _to_srgb(image: Image.Image) -> Image.Image:
     if icc and image.mode in ("RGB", "CMYK"):
         try:
             source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            return ImageCms.profileToProfile(image, source, _SRGB, outputMode="RGB")
+            return ImageCms.profileToProfile(image, source, _srgb(), outputMode="RGB")
         except (ImageCms.PyCMSError, OSError, ValueError):
             pass  # a broken profile: fall back to the plain conversion
     return image.convert("RGB") if image.mode != "RGB" else image
@@ -114,6 +135,8 @@ def stored_sizes(display: Image.Image, thumb_size: int) -> list[tuple[str, Image
 
     Variants are pipeline.SUFFIXES' names; JPEG for `display` and `thumb`, WebP for the rest.
     """
+    from PIL import Image
+
     thumb = display.copy()
     thumb.thumbnail((thumb_size, thumb_size), Image.Resampling.LANCZOS)
     return [("display", display), ("thumb", thumb), *webp_sizes(display)]
@@ -121,6 +144,8 @@ def stored_sizes(display: Image.Image, thumb_size: int) -> list[tuple[str, Image
 
 def webp_sizes(display: Image.Image) -> list[tuple[str, Image.Image]]:
     """The WebP files of a photo: its display size, and each of WEBP_SIZES below it."""
+    from PIL import Image
+
     result = [("webp", display)]
     smaller = display
     for size in WEBP_SIZES:

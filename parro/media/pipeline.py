@@ -36,15 +36,18 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from PIL import Image
 from werkzeug.datastructures import FileStorage
 
 from ..assets import content_hash
 from . import documents, photos, videos
 from .errors import UploadError, UploadErrors
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 
