@@ -25,7 +25,7 @@ import threading
 from datetime import date
 
 from cachetools import LRUCache
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask_babel import get_locale
 from jinja2 import meta
 from markupsafe import Markup
@@ -34,23 +34,28 @@ from . import clock
 
 
 class FragmentCache:
-    def __init__(self, size: int):
+    def __init__(self, app: Flask, size: int):
+        self.app = app
         self.entries: LRUCache | None = LRUCache(maxsize=size) if size else None
         self.lock = threading.Lock()  # the development server runs requests in threads
         self.digests: dict[str, str] = {}
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["parro.fragments"] = FragmentCache(app.config["FRAGMENT_CACHE"])
+    app.extensions["parro.fragments"] = FragmentCache(app, app.config["FRAGMENT_CACHE"])
     app.add_template_global(fragment)
+
+
+_PLAIN = (str, int, float, date, type(None))  # bool is an int, datetime a date
 
 
 def cache_key(value) -> object:
     """What identifies `value`'s state in a fragment's key."""
-    if value is None or isinstance(value, str | int | float | date):
-        return value  # bool is an int, datetime a date
-    if hasattr(value, "__table__"):
-        return (value.__tablename__, value.id, getattr(value, "version", None))
+    if isinstance(value, _PLAIN):
+        return value
+    table = getattr(value, "__tablename__", None)
+    if table is not None:
+        return (table, value.id, getattr(value, "version", None))
     if isinstance(value, list | tuple):
         return tuple(cache_key(v) for v in value)
     if isinstance(value, set | frozenset):
@@ -63,8 +68,8 @@ def fragment(template: str, **values) -> Markup:
     cache: FragmentCache = current_app.extensions["parro.fragments"]
     if cache.entries is None:
         return Markup(_render(template, values))
-    key = (template, _digest(cache, template), str(get_locale()), clock.today(),
-           *(cache_key(v) for v in values.values()))
+    key = (template, _digest(cache, template), *_language_and_date(),
+           *[cache_key(v) for v in values.values()])
     with cache.lock:
         html = cache.entries.get(key)
     if html is None:
@@ -72,6 +77,16 @@ def fragment(template: str, **values) -> Markup:
         with cache.lock:
             cache.entries[key] = html
     return html
+
+
+def _language_and_date() -> tuple[str, date]:
+    """The language and the date at school: worked out once per request (a page has
+    dozens of fragments), again only when the language changes (force_locale)."""
+    locale = get_locale()
+    known = g.get("parro_fragment_reader")
+    if known is None or known[0] is not locale:
+        known = g.parro_fragment_reader = (locale, str(locale), clock.today())
+    return known[1:]
 
 
 def clear() -> None:
@@ -88,7 +103,7 @@ def _render(template: str, values: dict) -> str:
 def _digest(cache: FragmentCache, template: str) -> str:
     """The template's source and those of the templates it includes, hashed; worked out
     once per process, or every time while templates reload (development)."""
-    env = current_app.jinja_env
+    env = cache.app.jinja_env
     found = None if env.auto_reload else cache.digests.get(template)
     if found is None:
         found = cache.digests[template] = _source_digest(env, template, set())

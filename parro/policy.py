@@ -62,11 +62,13 @@ def current_school() -> School | None:
     return per_request("school", load) if has_request_context() else load()
 
 
+@prebuilt
+def _current_year():
+    return select(SchoolYear).where(SchoolYear.is_current)
+
+
 def current_year() -> SchoolYear | None:
-    return per_request(
-        "current_year",
-        lambda: db.session.scalar(select(SchoolYear).where(SchoolYear.is_current)),
-    )
+    return per_request("current_year", lambda: db.session.scalar(_current_year()))
 
 
 def _year_id() -> int | None:

@@ -145,3 +145,22 @@ def test_pages_speak_the_users_language(app, make_client):
     page = text_of(en_client.get("/account"))
     assert "Log out" in page and "Uitloggen" not in page
     assert "Inloggen" in text_of(make_client().get("/login"))
+
+
+def test_a_worker_starts_without_the_libraries_only_some_requests_need(tmp_path):
+    """Push, the school account, uploads, .ics files and password strength import their
+    libraries when used: 53 MB a worker would otherwise hold (README, Performance)."""
+    import subprocess
+    import sys
+
+    heavy = ["pywebpush", "py_vapid", "cryptography", "requests", "authlib", "joserfc",
+             "zxcvbn", "pikepdf", "pillow_heif", "PIL", "icalendar"]
+    code = ("import sys\nfrom parro import create_app\n"
+            "create_app({'MAIL_SENDER_THREAD': False, 'FEED_PUBLISHER_THREAD': False, "
+            "'OIDC_ISSUER': 'https://login.example.org'})\n"
+            f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
+    env = dict(os.environ, PARRO_INSTANCE_PATH=str(tmp_path), PARRO_SECRET_KEY="test",
+               PARRO_DATABASE_URL="sqlite://")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True, cwd=Path(__file__).parent.parent).stdout
+    assert out.strip().splitlines()[-1] == "[]"

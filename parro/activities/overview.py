@@ -9,15 +9,15 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import policy
 from ..clock import now
-from ..database import UTCDateTime, set_loaded
+from ..database import UTCDateTime
 from ..extensions import db
 from ..models import Activity, ActivityKind, Answer, Group, Role, User
 from ..models.activity import activity_group
-from ..sql import GROUP_IDS, IDS, LIMIT, NOW, USER_ID, prebuilt
+from ..sql import GROUP_IDS, LIMIT, NOW, USER_ID, prebuilt
 from . import waiting
 from .common import is_open_for, opens_for, participants, when
 from .conferences import my_bookings, not_booked
@@ -197,32 +197,15 @@ def activities_for_feed(group_ids, newer_than: datetime | None = None,
     values = {"group_ids": sorted(group_ids), "newer_than": newer_than, "not_after": not_after,
               "limit": limit}
     statement = _feed_statement(newer_than is not None, not_after is not None)
-    activities = list(db.session.scalars(statement, values))
-    _with_groups(activities)
-    return activities
-
-
-@prebuilt
-def _groups_of():
-    return (
-        select(activity_group.c.activity_id, Group)
-        .join(Group, Group.id == activity_group.c.group_id)
-        .where(activity_group.c.activity_id.in_(IDS))
-        .order_by(Group.grade, Group.name)
-    )
-
-
-def _with_groups(activities: list[Activity]) -> None:
-    if activities:
-        rows = db.session.execute(_groups_of(), {"ids": [a.id for a in activities]})
-        set_loaded(activities, "groups", rows)
+    return list(db.session.scalars(statement, values).unique())
 
 
 @prebuilt
 def _feed_statement(newer: bool, not_after: bool):
-    """On every feed page."""
+    """On every feed page: the activities with their groups."""
     query = (
         select(Activity)
+        .options(joinedload(Activity.groups))
         .where(Activity.id.in_(
             select(Activity.id).join(Activity.groups)
             .where(Group.id.in_(GROUP_IDS))

@@ -8,8 +8,9 @@ bp = Blueprint("feed", __name__, url_prefix="/groepen", cli_group="feed")
 
 # views: the feed pages; posts: writing, editing, liking; announcements: school-wide;
 # publishing: important posts by mail, scheduled posts at their time (flask feed publish).
-from . import announcements, counts, posts, publishing, viewer, views  # noqa: E402,F401
+from . import announcements, counts, links, posts, publishing, viewer, views  # noqa: E402,F401
 
+bp.add_app_template_global(links.CardLinks, "card_links")
 bp.cli.add_command(publishing.publish_command)
 bp.before_app_request(publishing.start_publisher)
 

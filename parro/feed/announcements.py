@@ -8,18 +8,18 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from .. import media, policy
 from ..clock import today
-from ..database import end_reads, reads_first, set_loaded, writer_transactions
+from ..database import end_reads, reads_first, writer_transactions
 from ..extensions import db
 from ..forms import EmptyForm
 from ..htmx import is_htmx
 from ..inputs import way_back
-from ..models import Announcement, AnnouncementDismissal, AnnouncementGroup, Attachment, User
-from ..sql import DAY, GROUP_IDS, IDS, USER_ID, prebuilt
+from ..models import Announcement, AnnouncementDismissal, AnnouncementGroup, User
+from ..sql import DAY, GROUP_IDS, USER_ID, prebuilt
 from . import bp
 from .forms import AnnouncementForm
 from .service import (
@@ -36,17 +36,7 @@ def pinned(user: User, group_ids: set[int]) -> list[Announcement]:
     if not user.is_authenticated or not group_ids:
         return []
     values = {"day": today(), "group_ids": sorted(group_ids), "user_id": user.id}
-    announcements = list(db.session.scalars(_pinned_statement(), values))
-    if announcements:
-        files = db.session.scalars(_attachments(), {"ids": [a.id for a in announcements]})
-        set_loaded(announcements, "attachments", ((f.announcement_id, f) for f in files))
-    return announcements
-
-
-@prebuilt
-def _attachments():
-    return select(Attachment).where(Attachment.announcement_id.in_(IDS)).order_by(
-        Attachment.position)
+    return list(db.session.scalars(_pinned_statement(), values).unique())
 
 
 @prebuilt
@@ -70,6 +60,7 @@ def _pinned_statement():
                 AnnouncementDismissal.user_id == USER_ID,
             ),
         )
+        .options(joinedload(Announcement.attachments))
         .order_by(Announcement.created_at.desc(), Announcement.id.desc())
     )
 

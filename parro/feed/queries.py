@@ -1,10 +1,11 @@
 """Loading a page of the feed with everything its template shows, in a fixed number of queries.
 
-A page of posts is three queries, each built once (sql.prebuilt): the posts with their
-authors (only the columns the page shows; raiseload makes any other load loud), their
-groups, and their attachments with photo tags, given to the posts with
-database.set_loaded. Then one query for the like counts, and for staff three more (who
-liked, which families, who read). Guardians add one read and at most one write for
+A page of posts is two queries, each built once (sql.prebuilt): the posts with their
+authors and groups (only the columns the page shows; raiseload makes any other load
+loud) and, as columns of the same rows, each post's like count and whether this viewer
+liked and read it; then their attachments, given to the posts with
+database.set_loaded. The photos without consent are one more (policy), and for staff
+three more (who liked, which families, who read). Guardians add at most one write for
 their read receipts. None of it grows with the number of posts, photos, likes or groups.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, case, func, select, tuple_
+from sqlalchemy import bindparam, case, exists, func, literal, select, tuple_
 from sqlalchemy.orm import aliased, joinedload, load_only, raiseload
 
 from .. import policy
@@ -81,15 +82,38 @@ WINDOW = bindparam("window")
 POST_ID = bindparam("post_id")
 
 
+def _per_viewer_columns(guardian: bool) -> list:
+    """A post's like count, whether the user (USER_ID) liked it and, for a guardian,
+    whether they read it before: columns of the statement that reads the posts."""
+    likes = select(func.count()).where(Like.post_id == Post.id).scalar_subquery()
+    liked = exists().where(Like.post_id == Post.id, Like.user_id == USER_ID)
+    seen = exists().where(ReadReceipt.post_id == Post.id, ReadReceipt.user_id == USER_ID)
+    return [likes.label("like_count"), liked.label("liked"),
+            (seen if guardian else literal(True)).label("seen")]
+
+
+def _post_options():
+    return (
+        load_only(Post.id, Post.author_id, Post.title, Post.body, Post.important,
+                  Post.publish_at, Post.edited_at, Post.hidden_at, Post.version),
+        joinedload(Post.author).load_only(User.id, User.name, User.version),
+        joinedload(Post.post_groups).joinedload(PostGroup.group).load_only(
+            Group.id, Group.name, Group.grade, Group.version),
+        raiseload("*"),
+    )
+
+
 @prebuilt
 def _page_statement(staff: bool, older: bool, newest_only: bool):
     """A page of posts; `older`: after the cursor post `before`.
 
     `newest_only` looks among the user's groups' newest `window` posts only, straight
     from ix_post_group_feed, instead of sorting every post the groups had this year.
-    That gives the right page whenever it finds a full page (limit + 1 rows): a post it
-    missed would be older than all `window` it looked at, which then hold fewer than
-    limit + 1 visible posts (feed_page asks again without it when it finds fewer).
+    That gives the right page whenever it finds a full page (limit + 1 rows), or when
+    the window held every post of the groups (its last column, the window's rows, is
+    fewer than `window`): a post it missed would be older than all `window` it looked
+    at, which then hold fewer than limit + 1 visible posts (feed_page asks again
+    without it when neither holds).
     """
     moment, before = NOW, BEFORE
     cursor = aliased(Post)
@@ -103,14 +127,11 @@ def _page_statement(staff: bool, older: bool, newest_only: bool):
                 tuple_(PostGroup.publish_at, PostGroup.post_id) < tuple_(at, before))
         in_groups = in_groups.order_by(
             PostGroup.publish_at.desc(), PostGroup.post_id.desc()).limit(WINDOW)
+    window = (select(func.count()).select_from(in_groups.subquery()).scalar_subquery()
+              if newest_only else literal(0)).label("window_rows")
     query = (
-        select(Post)
-        .options(
-            load_only(Post.id, Post.author_id, Post.title, Post.body, Post.important,
-                      Post.publish_at, Post.edited_at, Post.hidden_at, Post.version),
-            joinedload(Post.author).load_only(User.id, User.name, User.version),
-            raiseload("*"),
-        )
+        select(Post, *_per_viewer_columns(guardian=not staff), window)
+        .options(*_post_options())
         .where(Post.id.in_(in_groups), Post.hidden_at.is_(None))
     )
     if not staff:
@@ -123,30 +144,22 @@ def _page_statement(staff: bool, older: bool, newest_only: bool):
 def feed_page(user: User, group_ids: set[int], before: int | None = None,
               limit: int = 20) -> FeedPage:
     """The newest posts in these groups the user may see, older than post `before`."""
+    window = 2 * (limit + 1)  # room for posts in two of the user's groups
     values = {"ids": sorted(group_ids), "now": now(), "before": before, "limit": limit + 1,
-              "window": 2 * (limit + 1)}  # room for posts in two of the user's groups
+              "window": window, "user_id": user.id}
 
-    def read(newest_only: bool) -> list[Post]:
+    def read(newest_only: bool) -> list:
         statement = _page_statement(user.is_staff, before is not None, newest_only)
-        return list(db.session.scalars(statement, values))
+        return db.session.execute(statement, values).unique().all()
 
-    posts = read(newest_only=True)
-    if len(posts) <= limit:  # the last page, or hidden posts among the newest: look at all
-        posts = read(newest_only=False)
-    next_before = posts[limit - 1].id if len(posts) > limit else None
-    posts = posts[:limit]
-    _add_groups_and_attachments(posts)
-    return FeedPage(posts, describe(user, posts), next_before)
-
-
-@prebuilt
-def _groups():
-    return (
-        select(PostGroup)
-        .options(joinedload(PostGroup.group).load_only(Group.id, Group.name, Group.grade,
-                                                        Group.version))
-        .where(PostGroup.post_id.in_(IDS))
-    )
+    rows = read(newest_only=True)
+    if len(rows) <= limit and not (rows and rows[0].window_rows < window):
+        rows = read(newest_only=False)  # the last page, or hidden posts among the newest
+    next_before = rows[limit - 1].Post.id if len(rows) > limit else None
+    rows = rows[:limit]
+    posts = [row.Post for row in rows]
+    _add_attachments(posts)
+    return FeedPage(posts, describe(user, rows), next_before)
 
 
 @prebuilt
@@ -159,27 +172,27 @@ def _attachments():
     )
 
 
-def _add_groups_and_attachments(posts: list[Post]) -> None:
-    if not posts:
-        return
-    ids = {"ids": [post.id for post in posts]}
-    groups = db.session.scalars(_groups(), ids)
-    set_loaded(posts, "post_groups", ((pg.post_id, pg) for pg in groups))
-    attachments = db.session.scalars(_attachments(), ids)
-    set_loaded(posts, "attachments", ((a.post_id, a) for a in attachments))
+def _add_attachments(posts: list[Post]) -> None:
+    if posts:
+        attachments = db.session.scalars(_attachments(), {"ids": [post.id for post in posts]})
+        set_loaded(posts, "attachments", ((a.post_id, a) for a in attachments))
 
 
 @prebuilt
 def _one_post():
-    return select(Post).options(joinedload(Post.author)).where(Post.id == POST_ID)
+    return (select(Post, *_per_viewer_columns(guardian=True))
+            .options(joinedload(Post.author),
+                     joinedload(Post.post_groups).joinedload(PostGroup.group))
+            .where(Post.id == POST_ID))
 
 
 def one_post(user: User, post_id: int) -> tuple[Post | None, PostInfo | None]:
-    post = db.session.scalar(_one_post(), {"post_id": post_id})
-    if post is None:
+    row = db.session.execute(_one_post(), {"post_id": post_id, "user_id": user.id}
+                             ).unique().first()
+    if row is None:
         return None, None
-    _add_groups_and_attachments([post])
-    return post, describe(user, [post])[post.id]
+    _add_attachments([row.Post])
+    return row.Post, describe(user, [row])[row.Post.id]
 
 
 def like_state(user: User, post: Post) -> PostInfo:
@@ -191,24 +204,14 @@ def like_state(user: User, post: Post) -> PostInfo:
     return PostInfo(like_count=count, liked=bool(liked), can_like=policy.can_like(user, post))
 
 
-@prebuilt
-def _likes():
-    return (
-        select(Like.post_id, func.count(), func.sum(case((Like.user_id == USER_ID, 1), else_=0)))
-        .where(Like.post_id.in_(IDS))
-        .group_by(Like.post_id)
-    )
-
-
-def describe(user: User, posts: list[Post]) -> dict[int, PostInfo]:
-    """What the template needs to know about each post, for this user."""
-    info = {p.id: PostInfo() for p in posts}
+def describe(user: User, rows) -> dict[int, PostInfo]:
+    """What the template needs to know about each post, for this user, from the rows
+    that read the posts (the post, its like count, whether the user liked and read it)."""
+    info = {row.Post.id: PostInfo(like_count=row.like_count, liked=bool(row.liked))
+            for row in rows}
+    posts = [row.Post for row in rows]
     if not posts:
         return info
-    params = {"ids": list(info), "user_id": user.id}
-    for post_id, count, liked in db.session.execute(_likes(), params):
-        info[post_id].like_count = count
-        info[post_id].liked = bool(liked)
     for post in posts:
         i = info[post.id]
         i.can_like = policy.can_like(user, post)
@@ -232,7 +235,8 @@ def describe(user: User, posts: list[Post]) -> dict[int, PostInfo]:
     if with_stats:
         _add_stats(with_stats, info)
     if user.is_guardian:
-        _mark_read(user, [p for p in posts if p.is_published()], info)
+        _mark_read(user, [row.Post for row in rows if not row.seen and row.Post.is_published()],
+                   info)
     return info
 
 
@@ -283,25 +287,14 @@ def _add_stats(posts: list[Post], info: dict[int, PostInfo]) -> None:
         ]
 
 
-@prebuilt
-def _seen():
-    return select(ReadReceipt.post_id).where(
-        ReadReceipt.user_id == USER_ID, ReadReceipt.post_id.in_(IDS))
-
-
-def _mark_read(user: User, posts: list[Post], info: dict[int, PostInfo]) -> None:
-    """Record that this guardian has these posts on screen: one read, at most one write."""
-    if not posts:
-        return
-    ids = [p.id for p in posts]
-    seen = set(db.session.scalars(_seen(), {"ids": ids, "user_id": user.id}))
-    unseen = [i for i in ids if i not in seen]
-    for post_id in unseen:
-        info[post_id].new = True
+def _mark_read(user: User, unseen: list[Post], info: dict[int, PostInfo]) -> None:
+    """Record that this guardian has these posts, not read before, on screen: one write."""
     if not unseen:
         return
+    for post in unseen:
+        info[post.id].new = True
     moment = now()
-    rows = [{"post_id": i, "user_id": user.id, "read_at": moment} for i in unseen]
+    rows = [{"post_id": p.id, "user_id": user.id, "read_at": moment} for p in unseen]
     # ON CONFLICT DO NOTHING: the same guardian in two tabs is not an error.
     write_now(upsert_insert(db.engine.dialect.name)(ReadReceipt).values(rows)
               .on_conflict_do_nothing())

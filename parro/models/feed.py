@@ -252,7 +252,8 @@ class Announcement(db.Model):
         secondary="announcement_group", viewonly=True, order_by="Group.grade, Group.name"
     )
     attachments: Mapped[list[Attachment]] = relationship(
-        back_populates="announcement", cascade="all, delete-orphan", passive_deletes=True
+        back_populates="announcement", cascade="all, delete-orphan", order_by="Attachment.position",
+        passive_deletes=True,
     )
 
 

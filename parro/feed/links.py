@@ -1,0 +1,63 @@
+"""What the per-viewer part of every post card on a page shares, worked out once per page.
+
+A feed page shows twenty cards, each with its like form and links of its own
+(templates/feed/_post.html). Building every URL with url_for, asking for the CSRF
+token and reading the request's path card by card cost more than the rest of a
+card's own part. card_links() does each once per page: a URL per endpoint for a
+placeholder id, into which each card puts its post's id, and the token and the ways
+back as strings. None of it outlives the request: it is this viewer's.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from flask import request, url_for
+from flask_wtf.csrf import generate_csrf
+
+# A post id no post has; the URL built for it holds it exactly once, where the id goes.
+_PLACEHOLDER = str(10**18 - 1)
+
+
+class PostUrl:
+    """url_for(endpoint, post_id=...) for every post of the page, from one url_for."""
+
+    def __init__(self, endpoint: str):
+        url = url_for(endpoint, post_id=int(_PLACEHOLDER))
+        self.head, found, self.tail = url.partition(_PLACEHOLDER)
+        if not found or _PLACEHOLDER in self.tail:
+            raise ValueError(f"{endpoint}: its URL must hold the post id once: {url}")
+
+    def __call__(self, post_id: int) -> str:
+        return f"{self.head}{int(post_id)}{self.tail}"
+
+
+class CardLinks:
+    """The CSRF token, the ways back and the URLs that a page's post cards use."""
+
+    def __init__(self):
+        self.csrf_token = generate_csrf()
+        # The like form returns to this page; the photo viewer closes to it (None: to the
+        # post's own page, after a POST).
+        self.next = request.full_path if request.method == "GET" else ""
+        self.back = self.next.rstrip("?") or None
+
+    @cached_property
+    def post(self) -> PostUrl:
+        return PostUrl("feed.post")
+
+    @cached_property
+    def like(self) -> PostUrl:
+        return PostUrl("feed.like")
+
+    @cached_property
+    def edit(self) -> PostUrl:
+        return PostUrl("feed.edit_post")
+
+    @cached_property
+    def delete(self) -> PostUrl:
+        return PostUrl("feed.delete_post")
+
+    @cached_property
+    def report(self) -> PostUrl:
+        return PostUrl("moderation.report_post")
