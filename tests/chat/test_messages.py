@@ -190,6 +190,8 @@ def test_an_empty_poll_is_204_without_body_in_two_queries(s, client):
     assert response.get_data() == b""
     assert q.count <= 2, q
     assert "FROM user_session" in q.statements[0]
+    # Read without BEGIN and COMMIT (database.read_without_transaction), on SQLite too.
+    assert q.executed == q.statements, q.executed
 
 
 def test_a_poll_returns_new_messages_and_marks_them_read(s, client):
