@@ -38,18 +38,7 @@ def attachments_from(staged: list, tagged_ids=()) -> list[Attachment]:
     """Attachments of processed files: media.Staged, or PendingUpload kept from before."""
     result = []
     for position, item in enumerate(staged):
-        attachment = Attachment(
-            key=item.key,
-            kind=item.kind,
-            filename=item.filename,
-            content_type=item.content_type,
-            size=item.size,
-            width=item.width,
-            height=item.height,
-            digest=item.digest,
-            has_original=item.has_original,
-            position=position,
-        )
+        attachment = Attachment(**Attachment.fields_of(item), position=position)
         if item.kind == media.PHOTO:
             attachment.tags = [PhotoTag(student_id=sid) for sid in tagged_ids]
         result.append(attachment)
@@ -160,10 +149,7 @@ def keep_pending(user: User, staged: list[media.Staged],
     """Keep the processed files of a refused post for `user`; remove `drop` (kept files the
     user took out of the form) and the user's expired ones. Returns the new rows."""
     rows = [
-        PendingUpload(uploader_id=user.id, key=item.key, kind=item.kind, filename=item.filename,
-                      content_type=item.content_type, size=item.size, width=item.width,
-                      height=item.height, digest=item.digest, has_original=item.has_original)
-        for item in staged
+        PendingUpload(uploader_id=user.id, **PendingUpload.fields_of(item)) for item in staged
     ]
     db.session.add_all(rows)
     gone = list(drop) + list(db.session.scalars(

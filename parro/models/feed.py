@@ -98,12 +98,38 @@ class PostGroup(db.Model):
     group: Mapped[Group] = relationship()
 
 
-class Attachment(Versioned, db.Model):
-    """A stored file of a post or an announcement.
+class StoredFile:
+    """The files of one processed upload (media.pipeline), as Attachment and PendingUpload
+    keep them: named after `key` (random, made by the server) under MEDIA_PATH."""
 
-    Files live under MEDIA_PATH, named after `key` (random, made by the server);
-    the name the user gave is kept only to offer it back on download.
-    """
+    FIELDS = ("key", "kind", "filename", "content_type", "size", "width", "height", "digest",
+              "has_original")
+
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))  # photo, video, document
+    filename: Mapped[str] = mapped_column(String(150))
+    content_type: Mapped[str] = mapped_column(String(60))
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    # A photo's stored files' content hash (media.pipeline): in its URLs, which a browser
+    # may then keep; None for a photo stored before the WebP sizes (flask media variants).
+    digest: Mapped[str | None] = mapped_column(String(16))
+    has_original: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    @property
+    def is_photo(self) -> bool:
+        return self.kind == "photo"
+
+    @classmethod
+    def fields_of(cls, item) -> dict:
+        """The stored files' fields of `item` (a media.Staged or another StoredFile)."""
+        return {name: getattr(item, name) for name in cls.FIELDS}
+
+
+class Attachment(StoredFile, Versioned, db.Model):
+    """A stored file of a post or an announcement; the name the user gave is kept only to
+    offer it back on download."""
 
     __table_args__ = (
         CheckConstraint(
@@ -118,18 +144,7 @@ class Attachment(Versioned, db.Model):
     announcement_id: Mapped[int | None] = mapped_column(
         ForeignKey("announcement.id", ondelete="CASCADE"), index=True
     )
-    key: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[str] = mapped_column(String(10))  # photo, video, document
-    filename: Mapped[str] = mapped_column(String(150))
-    content_type: Mapped[str] = mapped_column(String(60))
-    size: Mapped[int] = mapped_column(Integer, default=0)
-    width: Mapped[int | None] = mapped_column(Integer)
-    height: Mapped[int | None] = mapped_column(Integer)
-    # A photo's stored files' content hash (media.pipeline): in its URLs, which a browser
-    # may then keep; None for a photo stored before the WebP sizes (flask media variants).
-    digest: Mapped[str | None] = mapped_column(String(16))
     position: Mapped[int] = mapped_column(Integer, default=0)
-    has_original: Mapped[bool] = mapped_column(Boolean, default=False)
     # What the photo shows, for who cannot see it (the img's alt text); "" for the default.
     description: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
@@ -140,12 +155,8 @@ class Attachment(Versioned, db.Model):
         back_populates="attachment", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    @property
-    def is_photo(self) -> bool:
-        return self.kind == "photo"
 
-
-class PendingUpload(db.Model):
+class PendingUpload(StoredFile, db.Model):
     """A file of a post that the server refused (no consent, a too-long text, no group),
     kept for its uploader so they need not choose it again; processed like any upload.
 
@@ -158,20 +169,7 @@ class PendingUpload(db.Model):
     uploader_id: Mapped[int] = mapped_column(
         ForeignKey("app_user.id", ondelete="CASCADE"), index=True
     )
-    key: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[str] = mapped_column(String(10))  # photo, video, document
-    filename: Mapped[str] = mapped_column(String(150))
-    content_type: Mapped[str] = mapped_column(String(60))
-    size: Mapped[int] = mapped_column(Integer, default=0)
-    width: Mapped[int | None] = mapped_column(Integer)
-    height: Mapped[int | None] = mapped_column(Integer)
-    digest: Mapped[str | None] = mapped_column(String(16))
-    has_original: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
-
-    @property
-    def is_photo(self) -> bool:
-        return self.kind == "photo"
 
 
 class PhotoTag(db.Model):
