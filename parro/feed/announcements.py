@@ -15,7 +15,7 @@ from .. import media, policy
 from ..clock import today
 from ..database import end_reads, reads_first, writer_transactions
 from ..extensions import db
-from ..forms import EmptyForm
+from ..forms import EmptyForm, add_error
 from ..htmx import is_htmx
 from ..inputs import way_back
 from ..models import Announcement, AnnouncementDismissal, AnnouncementGroup, User
@@ -109,7 +109,8 @@ def new_announcement():
             except media.UploadErrors as exc:
                 problems = exc.messages
         if problems:
-            form.newsletter.errors = list(form.newsletter.errors) + [str(p) for p in problems]
+            for problem in problems:
+                add_error(form.newsletter, str(problem))
         else:
             chosen = [] if form.all_groups.data else form.groups.data
             with writer_transactions():

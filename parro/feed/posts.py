@@ -21,7 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from .. import clock, media, policy
 from ..database import end_reads, reads_first, writer_transactions
 from ..extensions import db
-from ..forms import EmptyForm
+from ..forms import EmptyForm, add_error
 from ..htmx import is_htmx, wants_fragment
 from ..inputs import as_id, way_back
 from ..models import Group, Post
@@ -124,19 +124,16 @@ def _tags_allowed(form: PostForm | EditPostForm, tag_groups,
     outside = sorted(i for i in tagged - locked if i not in in_groups)
     if outside:
         known = [names[i] for i in outside if i in names]
-        form.tagged.errors = list(form.tagged.errors) + [
-            _("Deze kinderen zitten niet in de gekozen groepen: %(names)s.",
-              names=", ".join(known))
-            if len(known) == len(outside)
-            else _("Een aangevinkt kind zit niet in de gekozen groepen.")
-        ]
+        add_error(form.tagged, _("Deze kinderen zitten niet in de gekozen groepen: %(names)s.",
+                                 names=", ".join(known))
+                  if len(known) == len(outside)
+                  else _("Een aangevinkt kind zit niet in de gekozen groepen."))
         return False
     refused = sorted(names.get(i, "?") for i in service.without_app_consent(tagged - before))
     if refused:
-        form.tagged.errors = list(form.tagged.errors) + [
-            _("Voor %(names)s is er geen toestemming voor foto's in de app. Haal het vinkje weg "
-              "en laat foto's waarop zij herkenbaar zijn weg.", names=", ".join(refused))
-        ]
+        add_error(form.tagged, _(
+            "Voor %(names)s is er geen toestemming voor foto's in de app. Haal het vinkje weg "
+            "en laat foto's waarop zij herkenbaar zijn weg.", names=", ".join(refused)))
         return False
     return True
 
@@ -156,19 +153,19 @@ def _create(form: PostForm, ok: bool, pending: list, drop: list):
                                  n=limits.max_files)]
         checked = []
     if problems:
-        form.files.errors = list(form.files.errors) + list(problems)
+        for problem in problems:
+            add_error(form.files, problem)
         ok = False
     if ok and not form.has_content() and not checked and not pending:
-        form.body.errors = list(form.body.errors) + [
-            _("Schrijf een bericht of voeg een foto of bestand toe.")
-        ]
+        add_error(form.body, _("Schrijf een bericht of voeg een foto of bestand toe."))
         ok = False
     end_reads(db.session())  # nothing is held while the files are processed
     staged = []
     try:
         staged = media.process(checked, limits)
     except media.UploadErrors as exc:
-        form.files.errors = list(form.files.errors) + list(exc.messages)
+        for problem in exc.messages:
+            add_error(form.files, problem)
         ok = False
     with writer_transactions():
         if not ok:
@@ -250,7 +247,7 @@ def edit_post(post_id: int):
         keeps_something = len(post.attachments) > len(set(form.remove.data or []))
         if not (form.title.data or "").strip() and not (form.body.data or "").strip() \
                 and not keeps_something:
-            form.body.errors = list(form.body.errors) + [_("Schrijf een bericht.")]
+            add_error(form.body, _("Schrijf een bericht."))
         else:
             chosen = [g for g in groups if g.id in set(form.groups.data)]
             schedule = service.KEEP
