@@ -20,13 +20,19 @@ bp = Blueprint("media", __name__, url_prefix="/media")
 bp.add_app_template_global(picture, "photo_picture")
 
 
+def _variant(key: str, variant: str):
+    """(what is stored for `variant`, the kinds of file that have it); 404 for a URL no
+    stored file has."""
+    if variant not in VARIANTS or not KEY_RE.fullmatch(key):
+        abort(404)
+    return VARIANTS[variant]
+
+
 @bp.get("/<key>/<variant>")
 @login_required
 def file(key: str, variant: str):
     """Send a stored file to someone who may see what it belongs to."""
-    if variant not in VARIANTS or not KEY_RE.fullmatch(key):
-        abort(404)
-    stored, kinds = VARIANTS[variant]
+    stored, kinds = _variant(key, variant)
     attachment = db.session.scalar(
         select(Attachment)
         .where(Attachment.key == key)
@@ -45,9 +51,7 @@ def file(key: str, variant: str):
 @login_required
 def pending(key: str, variant: str):
     """Send a kept file of a refused post to the one who uploaded it."""
-    if variant not in VARIANTS or not KEY_RE.fullmatch(key):
-        abort(404)
-    stored, kinds = VARIANTS[variant]
+    stored, kinds = _variant(key, variant)
     upload = db.session.scalar(select(PendingUpload).where(PendingUpload.key == key))
     if upload is None or upload.kind not in kinds:
         abort(404)
