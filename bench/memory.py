@@ -48,24 +48,6 @@ def memory(pid: str | int = "self") -> tuple[float, float]:
                  for field in ("VmRSS", "VmHWM"))
 
 
-def fresh_database(url: str | None, instance: Path) -> str:
-    if url is None:
-        return f"sqlite:///{instance / 'parro.sqlite3'}"
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = make_url(url).database or ""
-    if name == "parro_bench" or not ("mem" in name or "bench" in name):
-        sys.exit(f"refusing to empty {name!r}: give a database of your own whose name "
-                 "contains 'mem' or 'bench' (not parro_bench)")
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
-
-
 def pages(ids: dict) -> dict[str, list[str]]:
     """Per login, the pages asked for (a photo of the feed is added once it is seen)."""
     return {
@@ -230,7 +212,8 @@ def main() -> None:
     url = (args.database_url or f"sqlite:///{instance / 'parro.sqlite3'}")
     env = run.environment(instance, url)
     if not args.instance:
-        fresh_database(args.database_url, instance)
+        run.fresh_database(args.database_url, instance, marks=("mem", "bench"),
+                           refused=("parro_bench",))
         print(f"== seeding a {args.scale} school", flush=True)
         run.seed(args.scale, env)
     ids = subprocess.run([sys.executable, str(BENCH / "run.py"), "--pick"], cwd=ROOT, env=env,

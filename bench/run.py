@@ -52,16 +52,20 @@ WORKER_MB = 150
 # -- the database and the server -------------------------------------------------------
 
 
-def fresh_database(url: str | None, instance: Path) -> str:
+def fresh_database(url: str | None, instance: Path, marks=("bench",), refused=()) -> str:
+    """A SQLite file in `instance`, or the PostgreSQL database `url` made or emptied; only
+    a database whose name holds one of `marks` and is not one of `refused`."""
     if url is None:
         return f"sqlite:///{instance / 'parro.sqlite3'}"
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
-    if "bench" not in (parsed.database or ""):
-        sys.exit(f"refusing to empty {parsed.database!r}: the benchmark database's name must "
-                 "contain 'bench'")
+    name = parsed.database or ""
+    if name in refused or not any(mark in name for mark in marks):
+        sys.exit(f"refusing to empty {name!r}: give a database of your own whose name "
+                 f"contains {' or '.join(map(repr, marks))}"
+                 + (f" (not {', '.join(refused)})" if refused else ""))
     server = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with server.connect() as conn:
         exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
