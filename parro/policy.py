@@ -8,7 +8,7 @@ children is in it this year, a teacher acts for the groups assigned this year.
 from __future__ import annotations
 
 import ipaddress
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import abort, current_app, g, has_request_context, request
 from sqlalchemy import and_, exists, or_, select, union
@@ -762,11 +762,16 @@ def can_see_post_attachment(user: User, attachment: Attachment) -> bool:
     return can_see_announcement(user, attachment.announcement)
 
 
+def pending_cutoff() -> datetime:
+    """Files kept from a refused post before this moment have expired (PENDING_UPLOAD_HOURS):
+    nothing serves or places them, and the retention run removes them."""
+    return now() - timedelta(hours=current_app.config["PENDING_UPLOAD_HOURS"])
+
+
 def can_see_pending_upload(user: User, upload) -> bool:
     """A file kept from a refused post: only its uploader, and only until it expires."""
-    hours = current_app.config["PENDING_UPLOAD_HOURS"]
     return (user.is_authenticated and upload.uploader_id == user.id
-            and upload.created_at >= now() - timedelta(hours=hours))
+            and upload.created_at >= pending_cutoff())
 
 
 def can_view_photo(user: User, post: Post, attachment: Attachment) -> bool:

@@ -22,13 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
-from flask import current_app
 from sqlalchemy import and_, delete, exists, func, not_, or_, select
 
-from . import audit, media
-from .clock import now, school_tz, today
+from . import audit, media, policy
+from .clock import school_tz, today
 from .extensions import db
 from .models import (
     AbsenceReport,
@@ -203,8 +202,7 @@ def run(years, dry_run: bool = False, batch: int = DEFAULT_BATCH) -> Result:
     # Not tied to the school years: a refused post's files expire after hours.
     pending = Kind("pending_uploads", PendingUpload, lambda cut, day: None,
                    files=lambda ids: select(PendingUpload.key).where(PendingUpload.id.in_(ids)))
-    expired = PendingUpload.created_at < now() - timedelta(
-        hours=current_app.config["PENDING_UPLOAD_HOURS"])
+    expired = PendingUpload.created_at < policy.pending_cutoff()
     if dry_run:
         ids = select(PendingUpload.id).where(expired)
         _add(counts, pending.name, _count(ids))

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -126,11 +125,6 @@ def create_post(
     return post
 
 
-def pending_cutoff() -> datetime:
-    """Files kept from a refused post before this moment have expired."""
-    return now() - timedelta(hours=current_app.config["PENDING_UPLOAD_HOURS"])
-
-
 def pending_uploads(user: User, ids) -> list[PendingUpload]:
     """The user's own unexpired kept files among `ids`, in the order they were chosen."""
     ids = set(ids)
@@ -139,7 +133,7 @@ def pending_uploads(user: User, ids) -> list[PendingUpload]:
     return list(db.session.scalars(
         select(PendingUpload).where(
             PendingUpload.id.in_(ids), PendingUpload.uploader_id == user.id,
-            PendingUpload.created_at >= pending_cutoff(),
+            PendingUpload.created_at >= policy.pending_cutoff(),
         ).order_by(PendingUpload.id)
     ))
 
@@ -154,7 +148,7 @@ def keep_pending(user: User, staged: list[media.Staged],
     db.session.add_all(rows)
     gone = list(drop) + list(db.session.scalars(
         select(PendingUpload).where(PendingUpload.uploader_id == user.id,
-                                    PendingUpload.created_at < pending_cutoff())
+                                    PendingUpload.created_at < policy.pending_cutoff())
     ))
     keys = [item.key for item in gone]
     for item in gone:
