@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, case, exists, func, literal, select, tuple_
+from sqlalchemy import bindparam, exists, func, literal, select, tuple_
 from sqlalchemy.orm import aliased, joinedload, load_only, raiseload
 
 from .. import policy
@@ -195,12 +195,16 @@ def one_post(user: User, post_id: int) -> tuple[Post | None, PostInfo | None]:
     return row.Post, describe(user, [row])[row.Post.id]
 
 
+@prebuilt
+def _like_state():
+    like_count, liked, _seen = _per_viewer_columns(guardian=False)
+    return select(like_count, liked).where(Post.id == POST_ID)
+
+
 def like_state(user: User, post: Post) -> PostInfo:
     """Just what the like button shows, after a like or unlike."""
-    mine = func.coalesce(func.sum(case((Like.user_id == user.id, 1), else_=0)), 0)
     count, liked = db.session.execute(
-        select(func.count(), mine).where(Like.post_id == post.id)
-    ).one()
+        _like_state(), {"post_id": post.id, "user_id": user.id}).one()
     return PostInfo(like_count=count, liked=bool(liked), can_like=policy.can_like(user, post))
 
 
