@@ -16,6 +16,7 @@ from flask_babel import (
     gettext,
 )
 from flask_login import current_user
+from jinja2 import pass_context
 from markupsafe import Markup
 
 LOCALES = ("nl", "en")
@@ -106,7 +107,35 @@ def _translations():
     return translations
 
 
+def _bound_to_this_render() -> dict:
+    """`_`, `gettext` and `ngettext` for one render_template, bound to the catalogue of the
+    language it renders in, looked up once: a conversation asks for a hundred strings.
+
+    Jinja's newstyle gettext, as init_app installs it: the translation is Markup where the
+    template autoescapes, and always formatted with its `%(name)s` variables. Inside
+    force_locale() (a mail in its recipient's language) the render gets that language's
+    catalogue. Templates rendered without render_template (the cached fragments) and
+    macros imported without context use the environment's callables below.
+    """
+    translations = _translations()
+    translate, translate_plural = translations.ugettext, translations.ungettext
+
+    @pass_context
+    def gettext(context, string, **variables):
+        text = translate(string)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    @pass_context
+    def ngettext(context, singular, plural, num, **variables):
+        variables.setdefault("num", num)
+        text = translate_plural(singular, plural, num)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
+
+
 def init_app(app: Flask) -> None:
+    app.context_processor(_bound_to_this_render)
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
