@@ -44,23 +44,27 @@ from . import attachments
 
 
 @prebuilt
-def _members_statement():
-    """The policy's clause decides; `candidates` (everyone linked to the conversation's
-    child or to the chat, in any year) only spares it testing every user."""
+def _members_statement(kind: ConversationKind):
+    """The policy's clause decides; the candidates of the conversation's kind (everyone
+    linked to a kindgesprek's child in any year, a chat's participants, the guardian who
+    wrote to the office and the admins) only spare it testing every user."""
     conversation_id = CONVERSATION_ID
-    child = select(Conversation.student_id).where(Conversation.id == conversation_id)
-    candidates = union(
-        select(Guardianship.user_id).where(Guardianship.student_id.in_(child)),
-        select(TeacherAssignment.user_id)
-        .join(Membership, Membership.group_id == TeacherAssignment.group_id)
-        .where(Membership.student_id.in_(child)),
-        select(Participant.user_id).where(Participant.conversation_id == conversation_id),
-        # Office conversations: the guardian who wrote, and the admins.
-        select(Conversation.created_by_id).where(
-            Conversation.id == conversation_id, Conversation.kind == ConversationKind.OFFICE
-        ),
-        select(User.id).where(User.role == Role.ADMIN),
-    )
+    if kind == ConversationKind.CHILD:
+        child = select(Conversation.student_id).where(Conversation.id == conversation_id)
+        candidates = union(
+            select(Guardianship.user_id).where(Guardianship.student_id.in_(child)),
+            select(TeacherAssignment.user_id)
+            .join(Membership, Membership.group_id == TeacherAssignment.group_id)
+            .where(Membership.student_id.in_(child)),
+        )
+    elif kind == ConversationKind.GROUP:
+        candidates = select(Participant.user_id).where(
+            Participant.conversation_id == conversation_id)
+    else:
+        candidates = union(
+            select(Conversation.created_by_id).where(Conversation.id == conversation_id),
+            select(User.id).where(User.role == Role.ADMIN),
+        )
     return (
         select(User)
         .join(Conversation, Conversation.id == conversation_id)
@@ -75,7 +79,8 @@ def _members_statement():
 
 def members(conversation: Conversation) -> list[User]:
     """Everyone in the conversation now, staff first, then by name."""
-    return list(db.session.scalars(_members_statement(), {"conversation_id": conversation.id}))
+    return list(db.session.scalars(_members_statement(conversation.kind),
+                                   {"conversation_id": conversation.id}))
 
 
 # -- opening ------------------------------------------------------------------
