@@ -12,6 +12,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -21,6 +22,7 @@ from .. import media, policy
 from ..database import end_reads, polled, reads_first
 from ..extensions import db, limiter
 from ..forms import EmptyForm
+from ..fragments import fragment
 from ..htmx import wants_fragment
 from ..inputs import as_id, int_arg
 from ..media.serving import VARIANTS, send_stored
@@ -51,6 +53,21 @@ from .forms import (
 @bp.app_template_filter("chat_when")
 def chat_when(moment):
     return when(moment)
+
+
+@bp.app_template_global()
+def message_fragments(messages: list[Message], oob: bool = False) -> Markup:
+    """templates/chat/_message.html for each message, as the current user sees it.
+
+    Each is kept whole (parro/fragments.py): what differs between readers is only whether
+    it is their own and, for the office's messages, whether they are staff (a class of
+    reader, not the reader: the key holds a boolean)."""
+    viewer, staff = current_user.id, current_user.is_staff
+    return Markup("".join(
+        fragment("chat/_message.html", m=m, author=m.author, attachments=m.attachments,
+                 mine=m.author_id == viewer, staff=staff if m.as_office else None, oob=oob)
+        for m in messages
+    ))
 
 
 def _user_key() -> str:
@@ -380,7 +397,7 @@ def edit(conversation_id: int, message_id: int):
         service.edit_message(message, form.body.data.strip())
         flash(_("Uw bericht is aangepast."), "success")
         if wants_fragment():
-            return render_template("chat/_message.html", m=message)
+            return message_fragments([message])
         return redirect(
             url_for("chat.show", conversation_id=conversation_id, _anchor=f"message-{message.id}"),
             303,
@@ -402,7 +419,7 @@ def delete(conversation_id: int, message_id: int):
         service.delete_message(message)
         flash(_("Uw bericht is verwijderd."), "success")
     if wants_fragment():
-        return render_template("chat/_message.html", m=message)
+        return message_fragments([message])
     return redirect(
         url_for("chat.show", conversation_id=conversation_id, _anchor=f"message-{message.id}"), 303
     )
