@@ -463,14 +463,14 @@ def _last_read_statement():
 
 
 def last_read_by(conversation_id: int) -> dict[int, int]:
+    """How far each user who opened the conversation has read: user id -> message id."""
     return dict(db.session.connection().execute(
         _last_read_statement(), {"conversation_id": conversation_id}).all())
 
 
-def read_by(conversation: Conversation, message: Message, people: list[User]) -> list[User]:
-    """The other members who have read up to this message."""
-    read = last_read_by(conversation.id)
-    return [u for u in people if u.id != message.author_id and read.get(u.id, 0) >= message.id]
+def read_by(message: Message, people: list[User], marks: dict[int, int]) -> list[User]:
+    """The other members who have read up to this message (marks: last_read_by)."""
+    return [u for u in people if u.id != message.author_id and marks.get(u.id, 0) >= message.id]
 
 
 # -- unread counts ------------------------------------------------------------

@@ -136,10 +136,11 @@ def _compose_context(conversation: Conversation, form: MessageForm | None = None
 
 
 def _read_by_context(conversation: Conversation, people: list[User] | None = None,
-                     shown: list | None = None) -> dict:
+                     shown: list | None = None, marks: dict[int, int] | None = None) -> dict:
     """'Gelezen door …' under the user's own message when it is the newest one.
 
-    `shown`: messages the caller has loaded, oldest first (the newest may be it).
+    `shown`: messages the caller has loaded, oldest first (the newest may be it);
+    `marks`: service.last_read_by, when the caller has read it.
     """
     last_id = conversation.last_message_id
     if shown and shown[-1].id == last_id:
@@ -149,7 +150,8 @@ def _read_by_context(conversation: Conversation, people: list[User] | None = Non
     if last is None or last.author_id != current_user.id or last.is_deleted:
         return {"read_by": None}
     people = members_of(conversation) if people is None else people
-    readers = service.read_by(conversation, last, people)
+    marks = service.last_read_by(conversation.id) if marks is None else marks
+    readers = service.read_by(last, people, marks)
     if conversation.is_office and current_user.is_guardian:
         # The office reads as one: the guardian is not told which admin did.
         names = [u.display_name for u in readers if not u.is_admin]
@@ -277,6 +279,7 @@ def show(conversation_id: int):
         conversation, current_app.config["CHAT_PAGE_SIZE"], before
     )
     people = members_of(conversation)
+    marks = service.last_read_by(conversation.id)
     context = {
         "title": title_of(conversation),
         "messages": messages,
@@ -287,10 +290,12 @@ def show(conversation_id: int):
         "revision": conversation.revision,
         "poll_seconds": current_app.config["CHAT_POLL_SECONDS"],
         **_compose_context(conversation, people=people),
-        **_read_by_context(conversation, people, messages),
+        **_read_by_context(conversation, people, messages, marks),
     }
-    if before is None and conversation.last_message_id:
-        service.mark_read_now(conversation.id, current_user.id, conversation.last_message_id)
+    # A visit that shows nothing new (a reload) writes nothing: the mark never moves back.
+    last_id = conversation.last_message_id or 0
+    if before is None and marks.get(current_user.id, 0) < last_id:
+        service.mark_read_now(conversation.id, current_user.id, last_id)
     return render_template("chat/show.html", **context)
 
 
