@@ -22,7 +22,7 @@ from .. import media, policy
 from ..database import end_reads, polled, reads_first
 from ..extensions import db, limiter
 from ..forms import EmptyForm
-from ..fragments import fragment
+from ..fragments import fragments
 from ..htmx import wants_fragment
 from ..inputs import as_id, int_arg
 from ..media.serving import VARIANTS, send_stored
@@ -63,9 +63,9 @@ def message_fragments(messages: list[Message], oob: bool = False) -> Markup:
     it is their own and, for the office's messages, whether they are staff (a class of
     reader, not the reader: the key holds a boolean)."""
     viewer, staff = current_user.id, current_user.is_staff
-    return Markup("".join(
-        fragment("chat/_message.html", m=m, author=m.author, attachments=m.attachments,
-                 mine=m.author_id == viewer, staff=staff if m.as_office else None, oob=oob)
+    return fragments("chat/_message.html", (
+        {"m": m, "author": m.author, "attachments": m.attachments, "mine": m.author_id == viewer,
+         "staff": staff if m.as_office else None, "oob": oob}
         for m in messages
     ))
 
