@@ -52,7 +52,11 @@ _PLAIN = (str, int, float, date, type(None))  # bool is an int, datetime a date
 
 
 def cache_key(value) -> object:
-    """What identifies `value`'s state in a fragment's key."""
+    """What identifies `value`'s state in a fragment's key.
+
+    A record is anything with `__tablename__`, `id` and `version`: a model, or a page's
+    read model of one row, which names its row's table (parro/chat/service.py,
+    ShownMessage)."""
     if isinstance(value, _PLAIN):
         return value
     table = getattr(value, "__tablename__", None)

@@ -56,7 +56,7 @@ def chat_when(moment):
 
 
 @bp.app_template_global()
-def message_fragments(messages: list[Message], oob: bool = False) -> Markup:
+def message_fragments(messages: list[service.ShownMessage], oob: bool = False) -> Markup:
     """templates/chat/_message.html for each message, as the current user sees it.
 
     Each is kept whole (parro/fragments.py): what differs between readers is only whether
@@ -136,7 +136,8 @@ def _compose_context(conversation: Conversation, form: MessageForm | None = None
 
 
 def _read_by_context(conversation: Conversation, people: list[User] | None = None,
-                     shown: list | None = None, marks: dict[int, int] | None = None) -> dict:
+                     shown: list[service.ShownMessage] | None = None,
+                     marks: dict[int, int] | None = None) -> dict:
     """'Gelezen door …' under the user's own message when it is the newest one.
 
     `shown`: messages the caller has loaded, oldest first (the newest may be it);
@@ -147,7 +148,7 @@ def _read_by_context(conversation: Conversation, people: list[User] | None = Non
         last = shown[-1]
     else:
         last = db.session.get(Message, last_id) if last_id else None
-    if last is None or last.author_id != current_user.id or last.is_deleted:
+    if last is None or last.author_id != current_user.id or last.deleted_at is not None:
         return {"read_by": None}
     people = members_of(conversation) if people is None else people
     marks = service.last_read_by(conversation.id) if marks is None else marks
@@ -275,10 +276,10 @@ def show(conversation_id: int):
     """Show a conversation: its newest messages and the send box."""
     conversation = _conversation(conversation_id)
     before = int_arg("voor")
-    messages, has_older = service.page_of_messages(
-        conversation, current_app.config["CHAT_PAGE_SIZE"], before
-    )
     people = members_of(conversation)
+    messages, has_older = service.page_of_messages(
+        conversation, current_app.config["CHAT_PAGE_SIZE"], before, people
+    )
     marks = service.last_read_by(conversation.id)
     context = {
         "title": title_of(conversation),
@@ -339,8 +340,9 @@ def post(conversation_id: int):
     context = _compose_context(conversation, form)
     if wants_fragment():
         return render_template("chat/_compose.html", **context), 422
+    people = members_of(conversation)
     messages, has_older = service.page_of_messages(
-        conversation, current_app.config["CHAT_PAGE_SIZE"]
+        conversation, current_app.config["CHAT_PAGE_SIZE"], people=people
     )
     return render_template(
         "chat/show.html",
@@ -348,12 +350,12 @@ def post(conversation_id: int):
         messages=messages,
         has_older=has_older,
         older=False,
-        people=members_of(conversation),
+        people=people,
         last_id=conversation.last_message_id,
         revision=conversation.revision,
         poll_seconds=current_app.config["CHAT_POLL_SECONDS"],
         **context,
-        **_read_by_context(conversation, shown=messages),
+        **_read_by_context(conversation, people, messages),
     ), 422
 
 
@@ -402,7 +404,7 @@ def edit(conversation_id: int, message_id: int):
         service.edit_message(message, form.body.data.strip())
         flash(_("Uw bericht is aangepast."), "success")
         if wants_fragment():
-            return message_fragments([message])
+            return message_fragments([service.shown_message(message.id)])
         return redirect(
             url_for("chat.show", conversation_id=conversation_id, _anchor=f"message-{message.id}"),
             303,
@@ -424,7 +426,7 @@ def delete(conversation_id: int, message_id: int):
         service.delete_message(message)
         flash(_("Uw bericht is verwijderd."), "success")
     if wants_fragment():
-        return message_fragments([message])
+        return message_fragments([service.shown_message(message.id)])
     return redirect(
         url_for("chat.show", conversation_id=conversation_id, _anchor=f"message-{message.id}"), 303
     )
