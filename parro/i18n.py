@@ -16,6 +16,7 @@ from flask_babel import (
     gettext,
 )
 from flask_login import current_user
+from jinja2 import pass_context
 from markupsafe import Markup
 
 LOCALES = ("nl", "en")
@@ -89,24 +90,58 @@ def time_element(moment: datetime | None) -> Markup:
 
 
 def _translations():
-    """Flask-Babel's get_translations(), remembered per locale for the rest of the request.
+    """Flask-Babel's get_translations(), remembered for the rest of the request while the
+    locale stays the same object.
 
-    A page asks for its catalogue once per string (a feed page a few hundred
-    times); Flask-Babel looks up the context, the locale and its name each time.
-    Keyed by the locale object, so force_locale() (mails in the recipient's
-    language) still gets its own catalogue.
+    Flask-Babel looks up the context, the locale and its name each time. force_locale()
+    (mails in the recipient's language) sets another locale object, which gets its own
+    catalogue here, and puts the request's back when it ends.
     """
     locale = get_locale()  # chosen once per request, and remembered, by Flask-Babel
     if locale is None:  # outside an application context
         return get_translations()
-    cache = g.setdefault("parro_translations", {})
-    translations = cache.get(locale)
-    if translations is None:
-        translations = cache[locale] = get_translations()
-    return translations
+    known = g.get("parro_translations")
+    if known is None or known[0] is not locale:
+        known = g.parro_translations = (locale, get_translations())
+    return known[1]
+
+
+def _newstyle(catalogue) -> dict:
+    """`_`, `gettext` and `ngettext` for templates over the catalogue that `catalogue()`
+    gives, with Jinja's newstyle semantics: the translation is Markup where the template
+    autoescapes, and always %-formatted with its variables (`%(num)s` for ngettext)."""
+
+    @pass_context
+    def gettext(context, string, **variables):
+        text = catalogue().ugettext(string)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    @pass_context
+    def ngettext(context, singular, plural, num, **variables):
+        variables.setdefault("num", num)
+        text = catalogue().ungettext(singular, plural, num)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
+
+
+def _bound_to_this_render() -> dict:
+    """The template callables of one render_template, bound to the catalogue of the
+    language it renders in, looked up once: a conversation asks for a hundred strings.
+
+    Inside force_locale() the render gets that language's catalogue. Templates rendered
+    without render_template (the cached fragments, mails) and macros imported without
+    context use the environment's, which ask _translations() per string.
+    """
+    translations = _translations()
+    return _newstyle(lambda: translations)
 
 
 def init_app(app: Flask) -> None:
+    app.context_processor(_bound_to_this_render)
+    # Installed for {% trans %} (newstyle) and pgettext; `_`, gettext and ngettext are
+    # then replaced by the same callables without Jinja's extra layers (its `_` resolves
+    # "gettext" and calls it, which calls the function given here).
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
@@ -114,6 +149,7 @@ def init_app(app: Flask) -> None:
         pgettext=lambda c, s: _translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
     )
+    app.jinja_env.globals.update(_newstyle(_translations))
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt)
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt)
     app.jinja_env.filters["ago"] = time_element
