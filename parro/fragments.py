@@ -2,8 +2,9 @@
 they show (key-based expiration, as Rails and Basecamp's "Russian doll" caching do it).
 
 `fragment("feed/_post_body.html", post=post, photos=photos)` renders the template with
-only the values given, or returns what it rendered for the same key before. The key is
-made of:
+only the values given, or returns what it rendered for the same key before;
+`fragments(template, [values, ...])` does it for each item of a list (a conversation's
+messages, parro/chat/views.py). The key is made of:
 
 - the template's digest: its source and that of every template it includes;
 - the language and the date at school (times read "vandaag om 14:05", parro/i18n.py);
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Iterable
 from datetime import date
 
 from cachetools import LRUCache
@@ -50,7 +52,11 @@ _PLAIN = (str, int, float, date, type(None))  # bool is an int, datetime a date
 
 
 def cache_key(value) -> object:
-    """What identifies `value`'s state in a fragment's key."""
+    """What identifies `value`'s state in a fragment's key.
+
+    A record is anything with `__tablename__`, `id` and `version`: a model, or a page's
+    read model of one row, which names its row's table (parro/chat/service.py,
+    ShownMessage)."""
     if isinstance(value, _PLAIN):
         return value
     table = getattr(value, "__tablename__", None)
@@ -65,18 +71,28 @@ def cache_key(value) -> object:
 
 def fragment(template: str, **values) -> Markup:
     """`template` rendered with only `values`, from the cache when it was rendered before."""
+    return fragments(template, (values,))
+
+
+def fragments(template: str, each: Iterable[dict]) -> Markup:
+    """fragment(template, **values) for each `values` of `each`, joined: the items of a
+    list (a conversation's messages) with the template's digest, the language and the
+    date worked out once."""
     cache: FragmentCache = current_app.extensions["parro.fragments"]
     if cache.entries is None:
-        return Markup(_render(template, values))
-    key = (template, _digest(cache, template), *_language_and_date(),
-           *[cache_key(v) for v in values.values()])
-    with cache.lock:
-        html = cache.entries.get(key)
-    if html is None:
-        html = Markup(_render(template, values))
+        return Markup("".join([_render(template, values) for values in each]))
+    shared = (template, _digest(cache, template), *_language_and_date())
+    parts = []
+    for values in each:
+        key = (*shared, *[cache_key(v) for v in values.values()])
         with cache.lock:
-            cache.entries[key] = html
-    return html
+            html = cache.entries.get(key)
+        if html is None:
+            html = Markup(_render(template, values))
+            with cache.lock:
+                cache.entries[key] = html
+        parts.append(html)
+    return Markup("".join(parts))
 
 
 def _language_and_date() -> tuple[str, date]:
