@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from .. import clock, policy
 from ..extensions import db
@@ -56,15 +56,26 @@ FIRST = bindparam("first", type_=Date())
 LAST = bindparam("last", type_=Date())
 
 
+# What the block of coming items above the feed shows of an item (calendar/_item.html
+# with show_description=false) and of its groups, with the versions in its key.
+_SHOWN = (CalendarItem.id, CalendarItem.version, CalendarItem.kind, CalendarItem.title,
+          CalendarItem.location, CalendarItem.starts_on, CalendarItem.ends_on,
+          CalendarItem.starts_at, CalendarItem.ends_at)
+
+
 @prebuilt
-def _between(everything: bool, limited: bool):
+def _between(everything: bool, brief: bool):
     """Items that touch [FIRST, LAST], in date order: all (the office's view), or the
-    whole school's and those of the groups GROUP_IDS; `limited`: the first LIMIT."""
-    query = (
-        select(CalendarItem)
-        .options(joinedload(CalendarItem.groups))
-        .where(CalendarItem.starts_on <= LAST, CalendarItem.ends_on >= FIRST)
-    )
+    whole school's and those of the groups GROUP_IDS; `brief`: the first LIMIT, with only
+    the columns that the block above the feed shows (a tenth cheaper to load)."""
+    groups = joinedload(CalendarItem.groups)
+    query = select(CalendarItem)
+    if brief:
+        query = query.options(load_only(*_SHOWN, raiseload=True),
+                              groups.load_only(Group.id, Group.name, Group.version))
+    else:
+        query = query.options(groups)
+    query = query.where(CalendarItem.starts_on <= LAST, CalendarItem.ends_on >= FIRST)
     if not everything:
         mine = exists().where(CalendarItemGroup.item_id == CalendarItem.id,
                               CalendarItemGroup.group_id.in_(GROUP_IDS))
@@ -72,24 +83,28 @@ def _between(everything: bool, limited: bool):
         query = query.where(or_(anyone, mine))
     query = query.order_by(CalendarItem.starts_on, CalendarItem.starts_at.nulls_first(),
                            CalendarItem.id)
-    return query.limit(LIMIT) if limited else query
+    return query.limit(LIMIT) if brief else query
 
 
-def items_between(user: User, first: date, last: date,
-                  limit: int | None = None) -> list[CalendarItem]:
-    """The user's items that touch [first, last], in date order (at most `limit`): the
-    whole school's and those of their groups this year."""
+def items_between(user: User, first: date, last: date) -> list[CalendarItem]:
+    """The user's items that touch [first, last], in date order: the whole school's and
+    those of their groups this year."""
+    return _items(user, first, last, None)
+
+
+def upcoming(user: User, limit: int = 3, days: int = 28) -> list[CalendarItem]:
+    """The next few items (today's and those still running included), for the block above
+    the feed: only the columns it shows are loaded (another raises, not loads)."""
+    today = clock.today()
+    return _items(user, today, today + timedelta(days=days), limit)
+
+
+def _items(user: User, first: date, last: date, limit: int | None) -> list[CalendarItem]:
     everything = policy.is_admin(user)
     values = {"first": first, "last": last, "limit": limit,
               "group_ids": [] if everything else sorted(policy.visible_group_ids(user))}
     statement = _between(everything, limit is not None)
     return list(db.session.scalars(statement, values).unique())
-
-
-def upcoming(user: User, limit: int = 3, days: int = 28) -> list[CalendarItem]:
-    """The next few items (today's and those still running included), for above the feed."""
-    today = clock.today()
-    return items_between(user, today, today + timedelta(days=days), limit)
 
 
 @dataclass
@@ -155,9 +170,18 @@ def save_item(user: User, item: CalendarItem | None, *, kind: CalendarKind, titl
     item.location = " ".join(location.split())[:LOCATION_MAX]
     item.starts_on, item.ends_on = starts_on, ends_on
     item.starts_at, item.ends_at = starts_at, ends_at
-    item.groups = groups
+    _set_groups(item, groups)
     db.session.commit()
     return item
+
+
+def _set_groups(item: CalendarItem, groups: list[Group]) -> None:
+    """Give the item these groups; a change raises its version in the same transaction, as
+    the groups are rows of their own (calendar_item_group) that leave the item's row as it
+    is, and the cached block of coming items shows them (its key holds the version)."""
+    if item.id is not None and {g.id for g in item.groups} != {g.id for g in groups}:
+        item.version = CalendarItem.version + 1
+    item.groups = list(groups)
 
 
 def delete_item(item: CalendarItem) -> None:
@@ -336,7 +360,7 @@ def import_ics(user: User, data: bytes, kind: str, group_ids=()) -> ImportResult
         if changed:
             for key, value in values.items():
                 setattr(item, key, value)
-            item.groups = list(groups)
+            _set_groups(item, groups)
             result.updated += 1
         else:
             result.unchanged += 1

@@ -8,10 +8,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from .. import clock, policy
 from ..extensions import db
 from ..forms import EmptyForm, add_error, form_status
+from ..fragments import fragment
 from ..models import CalendarItem, CalendarKind
 from . import bp, service
 from .forms import ImportForm, ItemForm
@@ -21,12 +23,21 @@ WEEKS = 6  # the calendar page shows this many weeks at a time
 
 @bp.app_context_processor
 def _upcoming():
-    """`calendar_upcoming()` for the feed's first page: the next few items."""
+    """`calendar_upcoming()` for the feed's first page: the block of the next few items.
 
-    def upcoming():
+    A cached fragment (parro/fragments.py): its key holds the items this viewer sees (each
+    by id and version, which rises with every change of the item and of its groups) and
+    their groups (whose names it shows), nothing else of the viewer. A deleted item, or
+    one of a group the viewer is not in, is simply not in the list, so not in the key."""
+
+    def upcoming() -> Markup:
         if not current_user.is_authenticated:
-            return []
-        return service.upcoming(current_user)
+            return Markup()
+        items = service.upcoming(current_user)
+        if not items:
+            return Markup()
+        return fragment("calendar/_upcoming.html", items=items,
+                        groups=[item.groups for item in items])
 
     return {"calendar_upcoming": upcoming}
 

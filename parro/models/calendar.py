@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
-from ..database import UTCDateTime
+from ..database import UTCDateTime, Versioned
 from ..extensions import db
 
 
@@ -32,12 +32,15 @@ class CalendarKind(enum.StrEnum):
         return self is not CalendarKind.EVENT
 
 
-class CalendarItem(db.Model):
+class CalendarItem(Versioned, db.Model):
     """One entry of the jaarkalender, on one day or a range of days (both inclusive).
 
     Without groups it is for the whole school. A holiday or study day is a day
     without school for its groups: the absence rules and the conference planner
     read these (parro.calendar.days), there is no other list of closed days.
+
+    Its version (database.Versioned) is in the key of the cached block of coming items
+    above the feed; a change of its groups raises it too (calendar.service._set_groups).
     """
 
     __table_args__ = (
