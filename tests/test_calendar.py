@@ -232,6 +232,42 @@ def test_import_for_chosen_groups_and_a_chosen_kind(office, family, client):
     assert item.kind == CalendarKind.STUDY_DAY and [g.id for g in item.groups] == [family.group.id]
 
 
+def test_every_change_the_feed_block_shows_raises_the_items_version(office, family, client):
+    """The block of coming items above the feed is cached under each item's version
+    (parro/fragments.py): an edit raises it, and so does a change of its groups alone,
+    which leaves the item's own row as it is: by the form and by an import."""
+    def version() -> int:
+        [item] = items()
+        return item.version
+
+    def edit(groups=()):
+        client.post(f"/kalender/{item.id}/bewerken", data={
+            "title": "Kamp", "kind": "event", "starts_on": "2026-10-02",
+            "groups": [g.id for g in groups]})
+
+    item = make_calendar_item(date(2026, 10, 2), title="Sportdag")
+    db.session.commit()
+    before = version()
+    edit()
+    assert version() > before
+    before = version()
+    edit(groups=[family.group])
+    assert version() > before
+    before = version()
+    edit(groups=[family.group])  # nothing changed: the same version
+    assert version() == before
+    edit(groups=[family.group, family.other_group])
+    assert version() > before
+    db.session.delete(items()[0])
+    db.session.commit()
+
+    upload(client, ics(HERFST), kind="holiday", groups=[family.group.id])
+    before = version()
+    upload(client, ics(HERFST), kind="holiday", groups=[family.other_group.id])
+    assert version() > before
+    assert [g.id for g in items()[0].groups] == [family.other_group.id]
+
+
 @pytest.mark.parametrize("data, message", [
     (b"\x00\xffdit is geen agenda", "Dit is geen agendabestand (.ics) dat wij kunnen lezen."),
     (b"", "Dit is geen agendabestand (.ics) dat wij kunnen lezen."),

@@ -1,7 +1,8 @@
 """The cache of rendered page parts (parro/fragments.py) never shows what a fresh render
-would not: after any sequence of edits, likes, reads, consent changes, hidden posts and
-chat messages, every viewer's feed and conversation are the same with and without it,
-and one family's photos never reach another family through it."""
+would not: after any sequence of edits, likes, reads, consent changes, hidden posts,
+chat messages and changes of the calendar's coming items, every viewer's feed and
+conversation are the same with and without it, one family's photos never reach another
+family through it, nor one group's calendar items a guardian of another group."""
 
 from __future__ import annotations
 
@@ -13,15 +14,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from parro import clock
+from parro.calendar import service as calendar
 from parro.chat import service as chat
 from parro.extensions import db
 from parro.feed import service as feed
-from parro.models import Consent, Message, Post, User
+from parro.models import CalendarItem, CalendarKind, Consent, Group, Message, Post, User
 
 from .conftest import _empty_all_tables
 from .factories import (
     give_consent,
     make_admin,
+    make_calendar_item,
     make_group,
     make_guardian,
     make_kindgesprek,
@@ -43,7 +46,9 @@ def world(app, client):
 
 def _world(client) -> dict:
     """Two families in one group, a post with photos of Sem (no consent yet), his
-    kindgesprek; the viewers each signed in, in browsers of one app (so one cache)."""
+    kindgesprek, a family in another group, the calendar's coming items (the whole
+    school's, one of each group); the viewers each signed in, in browsers of one app
+    (so one cache)."""
     db.session().expire_on_commit = False
     clock.set_now(NOW)
     group = make_group("Groep 3")
@@ -63,9 +68,21 @@ def _world(client) -> dict:
     # Sem's mother writes to the office; the admin answers as "De administratie".
     w["office"] = chat.write_to_office(w["sem_mum"], sem, "Nieuw adres")
     make_message(w["office"], w["admin"], "Verwerkt")
+    w["other_group"] = make_group("Groep 5", grade=5)
+    w["tim_dad"] = make_guardian(child=make_student(w["other_group"], first_name="Tim"),
+                                 name="Joost")
+    day = NOW.date()
+    w["items"] = [
+        make_calendar_item(day + timedelta(days=7), title="Studiedag",
+                           kind=CalendarKind.STUDY_DAY).id,
+        make_calendar_item(day + timedelta(days=3), title="Schoolreis",
+                           groups=[group]).id,
+        make_calendar_item(day + timedelta(days=5), day + timedelta(days=6), title="Kamp",
+                           groups=[w["other_group"]]).id,
+    ]
     db.session.commit()
     w["browsers"] = {}
-    for name in ("teacher", "admin", "sem_mum", "lisa_mum"):
+    for name in VIEWERS:
         browser = client.application.test_client()
         login_as(browser, w[name])
         w["browsers"][name] = browser
@@ -76,13 +93,18 @@ def _normalized(html: str) -> str:
     return re.sub(r'value="[^"]{40,}"|"X-CSRFToken": "[^"]+"', "TOKEN", html)
 
 
-def _feed(w) -> str:
-    return f"/groepen/{w['group'].id}"
+VIEWERS = ("teacher", "admin", "sem_mum", "lisa_mum", "tim_dad")
+
+
+def _feed(w, name="teacher") -> str:
+    return f"/groepen/{w['other_group' if name == 'tim_dad' else 'group'].id}"
 
 
 def _pages(w, name) -> list[str]:
     # The group's feed: the landing page /groepen/ asks parents the year's privacy questions
     # first (once a topic exists), which they have not all answered here.
+    if name == "tim_dad":
+        return [_normalized(w["browsers"][name].get(_feed(w, name)).get_data(as_text=True))]
     paths = [_feed(w)] + ([f"/gesprekken/{w['chat'].id}"] if name != "lisa_mum" else [])
     if name in ("sem_mum", "admin"):
         paths.append(f"/gesprekken/{w['office'].id}")
@@ -175,6 +197,53 @@ def unhide(w, n):
         db.session.commit()
 
 
+def _item(w, n) -> CalendarItem | None:
+    return db.session.get(CalendarItem, w["items"][n % len(w["items"])])
+
+
+def _save_item(w, item: CalendarItem, **changes) -> None:
+    fields = {"kind": item.kind, "title": item.title, "starts_on": item.starts_on,
+              "ends_on": item.ends_on, "location": item.location,
+              "group_ids": [g.id for g in item.groups]} | changes
+    calendar.save_item(db.session.get(User, w["admin"].id), item, **fields)
+
+
+def edit_item(w, n):
+    """The office changes a coming item's title, place or days."""
+    item = _item(w, n)
+    if item is not None:
+        later = timedelta(days=n % 3)
+        _save_item(w, item, title=f"{item.title.split()[0]} {n}", location=f"Zaal {n}",
+                   starts_on=item.starts_on + later, ends_on=item.ends_on + later)
+
+
+def regroup_item(w, n):
+    """The office gives a coming item other groups: none (the whole school), either, both."""
+    item = _item(w, n)
+    if item is not None:
+        choices = ([], [w["group"].id], [w["other_group"].id],
+                   [w["group"].id, w["other_group"].id])
+        _save_item(w, item, group_ids=choices[n % len(choices)])
+
+
+def delete_item(w, n):
+    """The office deletes a coming item, or adds one again (on SQLite with the freed id)."""
+    item = _item(w, n)
+    if item is not None:
+        calendar.delete_item(item)
+        return
+    groups = [db.session.get(Group, w["group" if n % 2 else "other_group"].id)]
+    w["items"][n % len(w["items"])] = make_calendar_item(
+        NOW.date() + timedelta(days=n % 5), title=f"Nieuw {n}", groups=groups).id
+    db.session.commit()
+
+
+def rename_group(w, n):
+    """A coming item names its groups: a renamed group shows in it."""
+    db.session.get(Group, w["other_group"].id).name = f"Groep 5{'abc'[n % 3]}"
+    db.session.commit()
+
+
 def next_day(w, n):
     clock.set_now(clock.now() + timedelta(days=1))
     for name, browser in w["browsers"].items():
@@ -182,7 +251,8 @@ def next_day(w, n):
 
 
 ACTIONS = [edit, like, consent, hide, rename, send, change_message, office_answer, unhide,
-           next_day]
+           edit_item, regroup_item, delete_item, rename_group, next_day]
+CALENDAR = [edit_item, regroup_item, delete_item, rename_group]
 
 
 @settings(max_examples=6, deadline=None,
@@ -247,3 +317,44 @@ def test_the_feed_names_tagged_children_to_staff_and_never_to_parents(world):
                 assert f"Aangevinkt op de foto's: {sem}" in page, name
             else:
                 assert "Aangevinkt" not in page and sem not in page, name
+
+
+def test_every_change_of_a_coming_calendar_item_shows_on_the_next_page(world):
+    """Editing, regrouping, deleting (and adding again) each item, renaming a group and a
+    new day: after each, every viewer's page is the fresh one, and shows the change."""
+    for n in range(8):
+        for action in CALENDAR:
+            fresh()
+            action(world, n)
+            fresh()
+            _cached_equals_fresh(world)
+    if _item(world, 0) is None:
+        delete_item(world, 0)  # adds it again
+    _save_item(world, _item(world, 0), title="Studiedag bovenbouw", group_ids=[])
+    fresh()
+    for name in VIEWERS:
+        page = world["browsers"][name].get(_feed(world, name)).get_data(as_text=True)
+        assert "Studiedag bovenbouw" in page, name
+
+
+def test_a_guardian_never_sees_another_groups_calendar_item_through_the_cache(world):
+    """Group 3's trip and group 5's camp: each family reads its own group's item only,
+    whoever filled the cache first, also after the office moves the trip to group 5 and
+    back."""
+    group_3, group_5 = world["group"].id, world["other_group"].id
+    for trip_groups, sem_sees, tim_sees in (
+        (None, {"Schoolreis"}, {"Kamp"}),
+        ([group_5], set(), {"Schoolreis", "Kamp"}),
+        ([group_3], {"Schoolreis"}, {"Kamp"}),
+    ):
+        if trip_groups is not None:
+            _save_item(world, _item(world, 1), group_ids=trip_groups)
+            fresh()
+        sees = {"sem_mum": sem_sees, "tim_dad": tim_sees}
+        for order in (("sem_mum", "tim_dad"), ("tim_dad", "sem_mum")):
+            fragments_of(world["browsers"]["teacher"]).entries.clear()
+            for name in order:
+                page = world["browsers"][name].get(_feed(world, name)).get_data(as_text=True)
+                assert "Studiedag" in page, (trip_groups, name)
+                for title in ("Schoolreis", "Kamp"):
+                    assert (title in page) == (title in sees[name]), (trip_groups, name, title)
