@@ -104,8 +104,10 @@ def test_the_inline_edit_form_deletes_with_htmx(s, client):
     base = f"/gesprekken/{conversation.id}/berichten/{message.id}"
     editing = client.get(f"{base}/bewerken", headers=htmx).get_data(as_text=True)
     button = re.search(r'<button[^>]*formaction="([^"]+)"[^>]*data-hx-post="([^"]+)"'
-                       r'[^>]*data-hx-confirm=[^>]*>Verwijderen</button>', editing)
+                       r'[^>]*data-hx-target="#message-(\d+)"[^>]*data-hx-confirm=[^>]*>'
+                       r'Verwijderen</button>', editing)
     assert button.group(1) == button.group(2) == f"{base}/verwijderen"
+    assert button.group(3) == str(message.id)
     response = client.post(button.group(2), headers=htmx)  # the tests' app checks no token
     assert response.status_code == 200
     assert "Bericht verwijderd" in response.get_data(as_text=True)
