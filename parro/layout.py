@@ -19,8 +19,10 @@ def init_app(app: Flask) -> None:
     def layout():
         items = []
         # Mails are rendered outside requests too (CLI, tests): no user, no navigation.
-        if has_request_context() and current_user.is_authenticated:
-            for item in items_for(current_user):
+        # The user itself, not the proxy: each question to current_user looks it up again.
+        user = current_user._get_current_object() if has_request_context() else None
+        if user is not None and user.is_authenticated:
+            for item in items_for(user):
                 prefix = item.endpoint.split(".")[0]
                 items.append({
                     "url": url_for(item.endpoint),
@@ -32,7 +34,7 @@ def init_app(app: Flask) -> None:
             "school": current_school(),
             "nav_items": items,
             # Called by the template, so fragments never pay for the counts.
-            "nav_counts": lambda: nav_counts(current_user),
-            "count_text": count_text,
+            "nav_counts": lambda: nav_counts(user),
+            "count_text": lambda key, n: count_text(user, key, n),
             "current_locale": str(get_locale()),
         }
