@@ -42,8 +42,28 @@ class FragmentCache:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["parro.fragments"] = FragmentCache(app, app.config["FRAGMENT_CACHE"])
-    app.add_template_global(fragment)
+    cache = app.extensions["parro.fragments"] = FragmentCache(app, app.config["FRAGMENT_CACHE"])
+
+    @app.template_global()
+    def fragment(template: str, **values) -> Markup:
+        """`template` rendered with only `values`, from the cache when it was rendered
+        before. Where no render_template bound it (below): fragments inside fragments,
+        macros imported without context."""
+        return _fragment(cache, _language_and_date(), template, values)
+
+    @app.context_processor
+    def bound_to_this_render() -> dict:
+        """`fragment` for one render_template, the language and the date looked up on its
+        first call only, not for each of a conversation page's fifty fragments."""
+        reader = None
+
+        def fragment(template: str, **values) -> Markup:
+            nonlocal reader
+            if reader is None:
+                reader = _language_and_date()
+            return _fragment(cache, reader, template, values)
+
+        return {"fragment": fragment}
 
 
 _PLAIN = (str, int, float, date, type(None))  # bool is an int, datetime a date
@@ -63,17 +83,17 @@ def cache_key(value) -> object:
     raise TypeError(f"no cache key for {type(value).__name__}: give a record, a list or a value")
 
 
-def fragment(template: str, **values) -> Markup:
-    """`template` rendered with only `values`, from the cache when it was rendered before."""
-    cache: FragmentCache = current_app.extensions["parro.fragments"]
+def _fragment(cache: FragmentCache, reader: tuple[str, date], template: str,
+              values: dict) -> Markup:
+    """`template` rendered with only `values`, from the cache when it was rendered before;
+    `reader` is the language and the date (_language_and_date)."""
     if cache.entries is None:
-        return Markup(_render(template, values))
-    key = (template, _digest(cache, template), *_language_and_date(),
-           *[cache_key(v) for v in values.values()])
+        return Markup(_render(cache, template, values))
+    key = (template, _digest(cache, template), *reader, *[cache_key(v) for v in values.values()])
     with cache.lock:
         html = cache.entries.get(key)
     if html is None:
-        html = Markup(_render(template, values))
+        html = Markup(_render(cache, template, values))
         with cache.lock:
             cache.entries[key] = html
     return html
@@ -96,8 +116,8 @@ def clear() -> None:
             cache.entries.clear()
 
 
-def _render(template: str, values: dict) -> str:
-    return current_app.jinja_env.get_template(template).render(values)
+def _render(cache: FragmentCache, template: str, values: dict) -> str:
+    return cache.app.jinja_env.get_template(template).render(values)
 
 
 def _digest(cache: FragmentCache, template: str) -> str:
