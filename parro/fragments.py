@@ -2,8 +2,9 @@
 they show (key-based expiration, as Rails and Basecamp's "Russian doll" caching do it).
 
 `fragment("feed/_post_body.html", post=post, photos=photos)` renders the template with
-only the values given, or returns what it rendered for the same key before. The key is
-made of:
+only the values given, or returns what it rendered for the same key before;
+`fragments(template, [values, ...])` does it for each item of a list (a conversation's
+messages, parro/chat/views.py). The key is made of:
 
 - the template's digest: its source and that of every template it includes;
 - the language and the date at school (times read "vandaag om 14:05", parro/i18n.py);
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Iterable
 from datetime import date
 
 from cachetools import LRUCache
@@ -42,35 +44,19 @@ class FragmentCache:
 
 
 def init_app(app: Flask) -> None:
-    cache = app.extensions["parro.fragments"] = FragmentCache(app, app.config["FRAGMENT_CACHE"])
-
-    @app.template_global()
-    def fragment(template: str, **values) -> Markup:
-        """`template` rendered with only `values`, from the cache when it was rendered
-        before. Where no render_template bound it (below): fragments inside fragments,
-        macros imported without context."""
-        return _fragment(cache, _language_and_date(), template, values)
-
-    @app.context_processor
-    def bound_to_this_render() -> dict:
-        """`fragment` for one render_template, the language and the date looked up on its
-        first call only, not for each of a conversation page's fifty fragments."""
-        reader = None
-
-        def fragment(template: str, **values) -> Markup:
-            nonlocal reader
-            if reader is None:
-                reader = _language_and_date()
-            return _fragment(cache, reader, template, values)
-
-        return {"fragment": fragment}
+    app.extensions["parro.fragments"] = FragmentCache(app, app.config["FRAGMENT_CACHE"])
+    app.add_template_global(fragment)
 
 
 _PLAIN = (str, int, float, date, type(None))  # bool is an int, datetime a date
 
 
 def cache_key(value) -> object:
-    """What identifies `value`'s state in a fragment's key."""
+    """What identifies `value`'s state in a fragment's key.
+
+    A record is anything with `__tablename__`, `id` and `version`: a model, or a page's
+    read model of one row, which names its row's table (parro/chat/service.py,
+    ShownMessage)."""
     if isinstance(value, _PLAIN):
         return value
     table = getattr(value, "__tablename__", None)
@@ -83,20 +69,30 @@ def cache_key(value) -> object:
     raise TypeError(f"no cache key for {type(value).__name__}: give a record, a list or a value")
 
 
-def _fragment(cache: FragmentCache, reader: tuple[str, date], template: str,
-              values: dict) -> Markup:
-    """`template` rendered with only `values`, from the cache when it was rendered before;
-    `reader` is the language and the date (_language_and_date)."""
+def fragment(template: str, **values) -> Markup:
+    """`template` rendered with only `values`, from the cache when it was rendered before."""
+    return fragments(template, (values,))
+
+
+def fragments(template: str, each: Iterable[dict]) -> Markup:
+    """fragment(template, **values) for each `values` of `each`, joined: the items of a
+    list (a conversation's messages) with the template's digest, the language and the
+    date worked out once."""
+    cache: FragmentCache = current_app.extensions["parro.fragments"]
     if cache.entries is None:
-        return Markup(_render(cache, template, values))
-    key = (template, _digest(cache, template), *reader, *[cache_key(v) for v in values.values()])
-    with cache.lock:
-        html = cache.entries.get(key)
-    if html is None:
-        html = Markup(_render(cache, template, values))
+        return Markup("".join([_render(template, values) for values in each]))
+    shared = (template, _digest(cache, template), *_language_and_date())
+    parts = []
+    for values in each:
+        key = (*shared, *[cache_key(v) for v in values.values()])
         with cache.lock:
-            cache.entries[key] = html
-    return html
+            html = cache.entries.get(key)
+        if html is None:
+            html = Markup(_render(template, values))
+            with cache.lock:
+                cache.entries[key] = html
+        parts.append(html)
+    return Markup("".join(parts))
 
 
 def _language_and_date() -> tuple[str, date]:
@@ -116,8 +112,8 @@ def clear() -> None:
             cache.entries.clear()
 
 
-def _render(cache: FragmentCache, template: str, values: dict) -> str:
-    return cache.app.jinja_env.get_template(template).render(values)
+def _render(template: str, values: dict) -> str:
+    return current_app.jinja_env.get_template(template).render(values)
 
 
 def _digest(cache: FragmentCache, template: str) -> str:

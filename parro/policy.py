@@ -822,19 +822,29 @@ def _consented_statement():
     return _answers().where(Consent.student_id.in_(IDS))
 
 
+def _tag_consented():
+    """Whether the child of a PhotoTag row has this school year's yes to photos in the app:
+    correlated, so it looks up each tagged child's answer by (student, topic) instead of
+    reading every answer of the year."""
+    return exists().where(
+        Consent.student_id == PhotoTag.student_id,
+        Consent.topic_id.in_(select(ConsentTopic.id).where(ConsentTopic.key == APP_PHOTOS)),
+        Consent.given.is_(True),
+        Consent.school_year_id.in_(select(SchoolYear.id).where(SchoolYear.is_current)),
+    )
+
+
 @prebuilt
 def _unconsented_statement():
-    consented = _answers().where(Consent.given.is_(True)).with_only_columns(Consent.student_id)
     return select(PhotoTag.attachment_id, PhotoTag.student_id).where(
-        PhotoTag.attachment_id.in_(IDS), PhotoTag.student_id.not_in(consented))
+        PhotoTag.attachment_id.in_(IDS), ~_tag_consented())
 
 
 @prebuilt
 def _tags_statement():
-    consented = _answers().where(Consent.given.is_(True)).with_only_columns(Consent.student_id)
     return (
         select(PhotoTag.attachment_id, Student.first_name, Student.last_name,
-               PhotoTag.student_id.in_(consented))
+               _tag_consented())
         .join(Student, Student.id == PhotoTag.student_id)
         .where(PhotoTag.attachment_id.in_(IDS))
         .order_by(Student.first_name, Student.last_name, Student.id)

@@ -28,7 +28,12 @@ def _upcoming():
             return []
         return service.upcoming(current_user)
 
-    return {"calendar_upcoming": upcoming, "calendar_note": service.kind_note}
+    return {"calendar_upcoming": upcoming}
+
+
+# A global, not a context variable: the item macro (calendar/_item.html) is imported
+# without the page's context.
+bp.add_app_template_global(service.kind_note, "calendar_note")
 
 
 def _start() -> date:

@@ -12,6 +12,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -21,6 +22,7 @@ from .. import media, policy
 from ..database import end_reads, polled, reads_first
 from ..extensions import db, limiter
 from ..forms import EmptyForm
+from ..fragments import fragments
 from ..htmx import wants_fragment
 from ..inputs import as_id, int_arg
 from ..media.serving import VARIANTS, send_stored
@@ -51,6 +53,21 @@ from .forms import (
 @bp.app_template_filter("chat_when")
 def chat_when(moment):
     return when(moment)
+
+
+@bp.app_template_global()
+def message_fragments(messages: list[service.ShownMessage], oob: bool = False) -> Markup:
+    """templates/chat/_message.html for each message, as the current user sees it.
+
+    Each is kept whole (parro/fragments.py): what differs between readers is only whether
+    it is their own and, for the office's messages, whether they are staff (a class of
+    reader, not the reader: the key holds a boolean)."""
+    viewer, staff = current_user.id, current_user.is_staff
+    return fragments("chat/_message.html", (
+        {"m": m, "author": m.author, "attachments": m.attachments, "mine": m.author_id == viewer,
+         "staff": staff if m.as_office else None, "oob": oob}
+        for m in messages
+    ))
 
 
 def _user_key() -> str:
@@ -119,20 +136,23 @@ def _compose_context(conversation: Conversation, form: MessageForm | None = None
 
 
 def _read_by_context(conversation: Conversation, people: list[User] | None = None,
-                     shown: list | None = None) -> dict:
+                     shown: list[service.ShownMessage] | None = None,
+                     marks: dict[int, int] | None = None) -> dict:
     """'Gelezen door …' under the user's own message when it is the newest one.
 
-    `shown`: messages the caller has loaded, oldest first (the newest may be it).
+    `shown`: messages the caller has loaded, oldest first (the newest may be it);
+    `marks`: service.last_read_by, when the caller has read it.
     """
     last_id = conversation.last_message_id
     if shown and shown[-1].id == last_id:
         last = shown[-1]
     else:
         last = db.session.get(Message, last_id) if last_id else None
-    if last is None or last.author_id != current_user.id or last.is_deleted:
+    if last is None or last.author_id != current_user.id or last.deleted_at is not None:
         return {"read_by": None}
     people = members_of(conversation) if people is None else people
-    readers = service.read_by(conversation, last, people)
+    marks = service.last_read_by(conversation.id) if marks is None else marks
+    readers = service.read_by(last, people, marks)
     if conversation.is_office and current_user.is_guardian:
         # The office reads as one: the guardian is not told which admin did.
         names = [u.display_name for u in readers if not u.is_admin]
@@ -256,10 +276,11 @@ def show(conversation_id: int):
     """Show a conversation: its newest messages and the send box."""
     conversation = _conversation(conversation_id)
     before = int_arg("voor")
-    messages, has_older = service.page_of_messages(
-        conversation, current_app.config["CHAT_PAGE_SIZE"], before
-    )
     people = members_of(conversation)
+    messages, has_older = service.page_of_messages(
+        conversation, current_app.config["CHAT_PAGE_SIZE"], before, people
+    )
+    marks = service.last_read_by(conversation.id)
     context = {
         "title": title_of(conversation),
         "messages": messages,
@@ -270,10 +291,12 @@ def show(conversation_id: int):
         "revision": conversation.revision,
         "poll_seconds": current_app.config["CHAT_POLL_SECONDS"],
         **_compose_context(conversation, people=people),
-        **_read_by_context(conversation, people, messages),
+        **_read_by_context(conversation, people, messages, marks),
     }
-    if before is None and conversation.last_message_id:
-        service.mark_read_now(conversation.id, current_user.id, conversation.last_message_id)
+    # A visit that shows nothing new (a reload) writes nothing: the mark never moves back.
+    last_id = conversation.last_message_id or 0
+    if before is None and marks.get(current_user.id, 0) < last_id:
+        service.mark_read_now(conversation.id, current_user.id, last_id)
     return render_template("chat/show.html", **context)
 
 
@@ -317,8 +340,9 @@ def post(conversation_id: int):
     context = _compose_context(conversation, form)
     if wants_fragment():
         return render_template("chat/_compose.html", **context), 422
+    people = members_of(conversation)
     messages, has_older = service.page_of_messages(
-        conversation, current_app.config["CHAT_PAGE_SIZE"]
+        conversation, current_app.config["CHAT_PAGE_SIZE"], people=people
     )
     return render_template(
         "chat/show.html",
@@ -326,12 +350,12 @@ def post(conversation_id: int):
         messages=messages,
         has_older=has_older,
         older=False,
-        people=members_of(conversation),
+        people=people,
         last_id=conversation.last_message_id,
         revision=conversation.revision,
         poll_seconds=current_app.config["CHAT_POLL_SECONDS"],
         **context,
-        **_read_by_context(conversation, shown=messages),
+        **_read_by_context(conversation, people, messages),
     ), 422
 
 
@@ -380,7 +404,7 @@ def edit(conversation_id: int, message_id: int):
         service.edit_message(message, form.body.data.strip())
         flash(_("Uw bericht is aangepast."), "success")
         if wants_fragment():
-            return render_template("chat/_message.html", m=message)
+            return message_fragments([service.shown_message(message.id)])
         return redirect(
             url_for("chat.show", conversation_id=conversation_id, _anchor=f"message-{message.id}"),
             303,
@@ -402,7 +426,7 @@ def delete(conversation_id: int, message_id: int):
         service.delete_message(message)
         flash(_("Uw bericht is verwijderd."), "success")
     if wants_fragment():
-        return render_template("chat/_message.html", m=message)
+        return message_fragments([service.shown_message(message.id)])
     return redirect(
         url_for("chat.show", conversation_id=conversation_id, _anchor=f"message-{message.id}"), 303
     )

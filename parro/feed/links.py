@@ -2,10 +2,11 @@
 
 A feed page shows twenty cards, each with its like form and links of its own
 (templates/feed/_post.html). Building every URL with url_for, asking for the CSRF
-token and reading the request's path card by card cost more than the rest of a
-card's own part. card_links() does each once per page: a URL per endpoint for a
-placeholder id, into which each card puts its post's id, and the token and the ways
-back as strings. None of it outlives the request: it is this viewer's.
+token, reading the request's path and translating the same words card by card cost
+more than the rest of a card's own part. card_links() does each once per page: a URL
+per endpoint for a placeholder id, into which each card puts its post's id, the token
+and the ways back as strings, and the words (CardWords). None of it outlives the
+request: it is this viewer's, in this viewer's language.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from flask import request, url_for
+from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
 # A post id no post has; the URL built for it holds it exactly once, where the id goes.
@@ -32,11 +34,26 @@ class PostUrl:
         return f"{self.head}{int(post_id)}{self.tail}"
 
 
+class CardWords:
+    """The fixed words of a card's own part, translated once per page: `_()` in a
+    template looks up the catalogue on every call, twice per card."""
+
+    def __init__(self):
+        self.scheduled = _("Gepland")
+        self.important = _("Belangrijk")
+        self.new = _("Nieuw")
+        self.like = _("Vind ik leuk")
+        self.edit = _("Bewerken")
+        self.delete = _("Verwijderen")
+        self.report = _("Melden")
+
+
 class CardLinks:
-    """The CSRF token, the ways back and the URLs that a page's post cards use."""
+    """The CSRF token, the ways back, the URLs and the words that a page's post cards use."""
 
     def __init__(self):
         self.csrf_token = generate_csrf()
+        self.words = CardWords()
         # The like form returns to this page; the photo viewer closes to it (None: to the
         # post's own page, after a POST).
         self.next = request.full_path if request.method == "GET" else ""

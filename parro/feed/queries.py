@@ -164,9 +164,14 @@ def feed_page(user: User, group_ids: set[int], before: int | None = None,
 
 @prebuilt
 def _attachments():
+    """The posts' attachments, with the columns that cards show (and version, for their key)."""
     return (
         select(Attachment)
-        .options(raiseload("*"))
+        .options(load_only(Attachment.id, Attachment.post_id, Attachment.version,
+                           Attachment.kind, Attachment.key, Attachment.digest, Attachment.width,
+                           Attachment.height, Attachment.description, Attachment.filename,
+                           Attachment.size),
+                 raiseload("*"))
         .where(Attachment.post_id.in_(IDS))
         .order_by(Attachment.position, Attachment.id)
     )
