@@ -42,12 +42,16 @@ from .models import (
 )
 from .sql import CONVERSATION_ID, IDS, USER_ID, prebuilt
 
+_MISSING = object()
+
 
 def per_request(key: str, compute):
     """Compute once per request: a page asks the same question many times."""
-    if key not in g:
-        setattr(g, key, compute())
-    return getattr(g, key)
+    value = g.get(key, _MISSING)  # one look through the `g` proxy when it is known
+    if value is _MISSING:
+        value = compute()
+        setattr(g, key, value)
+    return value
 
 
 @prebuilt
