@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from operator import itemgetter
 from typing import ClassVar
 
 from sqlalchemy import bindparam, exists, func, literal, select, tuple_
@@ -223,34 +224,50 @@ def _page_statement(staff: bool, older: bool, newest_only: bool):
     )
 
 
-def _cards(rows) -> tuple[list[FeedCard], list]:
+def _by_label(result, *names: str) -> itemgetter:
+    """A getter of the columns labelled `names` from each row of `result`: the labels
+    are looked up once per result (row.name and row._mapping look them up on every row,
+    which cost more than the rest of building a read model)."""
+    keys = list(result.keys())
+    return itemgetter(*[keys.index(name) for name in names])
+
+
+_CARD_COLUMNS = ("id", "author_id", "title", "body", "important", "publish_at", "edited_at",
+                 "hidden_at", "version")
+
+
+def _cards(result) -> tuple[list[FeedCard], list]:
     """The FeedCards of _page_statement()'s rows, and each one's first row (its like
     count, whether the viewer liked and read it)."""
+    post_id_of = _by_label(result, "id")
+    card_of = _by_label(result, *_CARD_COLUMNS)
+    author_of = _by_label(result, "author_id", "author_name", "author_version")
+    group_of = _by_label(result, "group_id", "group_name", "group_grade", "group_version")
     cards: dict[int, FeedCard] = {}
     firsts = []
     authors: dict[int, CardAuthor] = {}
     groups: dict[int, CardGroup] = {}
-    for row in rows:
-        card = cards.get(row.id)
+    for row in result:
+        card = cards.get(post_id_of(row))
         if card is None:
+            author_id, name, version = author_of(row)
             author = None
-            if row.author_id is not None:
-                author = authors.get(row.author_id)
+            if author_id is not None:
+                author = authors.get(author_id)
                 if author is None:
-                    author = authors[row.author_id] = CardAuthor(
-                        id=row.author_id, name=row.author_name, version=row.author_version)
-            card = cards[row.id] = FeedCard(
-                id=row.id, author_id=row.author_id, title=row.title, body=row.body,
-                important=row.important, publish_at=row.publish_at, edited_at=row.edited_at,
-                hidden_at=row.hidden_at, version=row.version, author=author)
+                    author = authors[author_id] = CardAuthor(id=author_id, name=name,
+                                                             version=version)
+            card = FeedCard(**dict(zip(_CARD_COLUMNS, card_of(row), strict=True)),
+                            author=author)
+            cards[card.id] = card
             firsts.append(row)
-        group = groups.get(row.group_id)
+        group_id, name, grade, version = group_of(row)
+        group = groups.get(group_id)
         if group is None:
-            group = groups[row.group_id] = CardGroup(
-                id=row.group_id, name=row.group_name, grade=row.group_grade,
-                version=row.group_version)
+            group = groups[group_id] = CardGroup(id=group_id, name=name, grade=grade,
+                                                 version=version)
         card.group_list.append(group)
-        card.group_ids.add(group.id)
+        card.group_ids.add(group_id)
     for card in cards.values():
         if len(card.group_list) > 1:
             card.group_list.sort(key=Group.school_order)
@@ -290,11 +307,17 @@ def _card_files():
     )
 
 
+_FILE_COLUMNS = tuple(f.name for f in fields(CardFile))
+
+
 def _add_files(posts: list[FeedCard]) -> None:
     if posts:
         by_id = {post.id: post for post in posts}
-        for row in db.session.connection().execute(_card_files(), {"ids": list(by_id)}):
-            by_id[row.post_id].attachments.append(CardFile(**row._mapping))
+        result = db.session.connection().execute(_card_files(), {"ids": list(by_id)})
+        file_of = _by_label(result, *_FILE_COLUMNS)
+        for values in map(file_of, result):
+            file = CardFile(**dict(zip(_FILE_COLUMNS, values, strict=True)))
+            by_id[file.post_id].attachments.append(file)
 
 
 @prebuilt
