@@ -31,6 +31,7 @@ from .models import (
     Participant,
     PhotoTag,
     Post,
+    PostFacts,
     Role,
     School,
     SchoolYear,
@@ -693,11 +694,7 @@ def can_post_in_group(user: User, group: Group) -> bool:
     return user.is_authenticated and user.is_teacher and teaches(user, group)
 
 
-def _post_group_ids(post: Post) -> set[int]:
-    return {pg.group_id for pg in post.post_groups}
-
-
-def can_see_post(user: User, post: Post) -> bool:
+def can_see_post(user: User, post: PostFacts) -> bool:
     """Guardians: published posts of their children's groups; staff also see scheduled ones.
 
     A post the school hid after a report is seen by nobody (the admin reads it in the queue).
@@ -707,20 +704,20 @@ def can_see_post(user: User, post: Post) -> bool:
     if user.is_admin or post.author_id == user.id:
         return True
     if user.is_staff:
-        return bool(_post_group_ids(post) & taught_group_ids(user))
-    return post.is_published() and bool(_post_group_ids(post) & child_group_ids(user))
+        return bool(post.group_ids & taught_group_ids(user))
+    return post.is_published() and bool(post.group_ids & child_group_ids(user))
 
 
-def can_edit_post(user: User, post: Post) -> bool:
+def can_edit_post(user: User, post: PostFacts) -> bool:
     return user.is_authenticated and post.author_id == user.id and not post.is_hidden
 
 
-def can_delete_post(user: User, post: Post) -> bool:
+def can_delete_post(user: User, post: PostFacts) -> bool:
     """A hidden post is kept for the audit: nobody deletes it from the feed."""
     return can_edit_post(user, post) or (is_admin(user) and not post.is_hidden)
 
 
-def can_like(user: User, post: Post) -> bool:
+def can_like(user: User, post: PostFacts) -> bool:
     return (
         user.is_authenticated
         and (user.is_guardian or user.is_teacher)
@@ -729,14 +726,14 @@ def can_like(user: User, post: Post) -> bool:
     )
 
 
-def can_see_post_stats(user: User, post: Post) -> bool:
+def can_see_post_stats(user: User, post: PostFacts) -> bool:
     """Who liked and which families read it: the author, the group's teachers, admins."""
     if not user.is_authenticated:
         return False
     return (
         user.is_admin
         or post.author_id == user.id
-        or bool(_post_group_ids(post) & taught_group_ids(user))
+        or bool(post.group_ids & taught_group_ids(user))
     )
 
 
@@ -924,7 +921,7 @@ def can_run_consent_round(user: User) -> bool:
 # -- moderation and the audit log ---------------------------------------------------
 
 
-def can_report_post(user: User, post: Post) -> bool:
+def can_report_post(user: User, post: PostFacts) -> bool:
     """Anyone who can see a published post may report it, except its author."""
     return (
         user.is_authenticated
