@@ -9,7 +9,6 @@ from datetime import timedelta
 from flask import Flask, Response, current_app, g, redirect, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import AnonymousUserMixin, current_user, login_url
-from flask_wtf.csrf import generate_csrf
 from sqlalchemy import bindparam, delete, select, update
 
 from .clock import now
@@ -233,20 +232,6 @@ class _SessionCookie(SecureCookieSessionInterface):
 def init_app(app: Flask) -> None:
     app.session_interface = _SessionCookie()
     app.after_request(_after_request)
-    # Replaces Flask-WTF's own (generate_csrf), which csrf.init_app made a global and a
-    # context processor's value before this: the later processor's value wins.
-    app.jinja_env.globals["csrf_token"] = csrf_token
-    app.context_processor(lambda: {"csrf_token": csrf_token})
-
-
-def csrf_token() -> str:
-    """Flask-WTF's generate_csrf() for templates, remembered for the request as it does
-    itself: it looks up its configuration, g and the session on every call, and a page
-    has a form for each post or own message."""
-    token = g.get("parro_csrf_token")
-    if token is None:
-        token = g.parro_csrf_token = generate_csrf()
-    return token
 
 
 def _after_request(response: Response) -> Response:

@@ -24,9 +24,10 @@ def _upcoming():
     """`calendar_upcoming()` for the feed's first page: the next few items."""
 
     def upcoming():
-        if not current_user.is_authenticated:
+        user = current_user._get_current_object()  # the user, not the proxy, to the queries
+        if not user.is_authenticated:
             return []
-        return service.upcoming(current_user)
+        return service.upcoming(user)
 
     return {"calendar_upcoming": upcoming}
 
