@@ -359,12 +359,9 @@ def describe(user: User, posts: Sequence[Post | FeedCard], rows: Sequence
     if not posts:
         return info
     for post in posts:
-        i = info[post.id]
-        i.can_like = policy.can_like(user, post)
-        i.can_edit = policy.can_edit_post(user, post)
-        i.can_delete = policy.can_delete_post(user, post)
-        i.can_report = policy.can_report_post(user, post)
-        i.stats = policy.can_see_post_stats(user, post)
+        i, rights = info[post.id], policy.post_rights(user, post)
+        i.can_like, i.can_edit, i.can_delete = rights.like, rights.edit, rights.delete
+        i.can_report, i.stats = rights.report, rights.stats
     photos = [a for p in posts for a in p.photos]
     hidden = policy.hidden_photo_ids(user, photos)
     # Staff see who is tagged, and which photos show a child without consent: one query.
