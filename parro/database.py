@@ -17,7 +17,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 
 from .config import ROOT
@@ -267,17 +266,6 @@ def write_now(statement, values: dict | None = None) -> None:
             session.commit()
     finally:
         session.expire_on_commit = True
-
-
-def set_loaded(parents: list, attribute: str, pairs) -> None:
-    """Give each parent its collection `attribute` from (parent id, child) pairs, as if
-    loaded with it: one prebuilt query for all of them, where a selectinload builds its
-    statement anew on every load (on the feed, that cost more than running it)."""
-    children: dict[int, list] = {parent.id: [] for parent in parents}
-    for parent_id, child in pairs:
-        children[parent_id].append(child)
-    for parent in parents:
-        set_committed_value(parent, attribute, children[parent.id])
 
 
 def upsert_insert(dialect: str):

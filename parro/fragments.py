@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 
 from cachetools import LRUCache
@@ -82,17 +82,34 @@ def fragments(template: str, each: Iterable[dict]) -> Markup:
     if cache.entries is None:
         return Markup("".join([_render(template, values) for values in each]))
     shared = (template, _digest(cache, template), *_language_and_date())
-    parts = []
-    for values in each:
-        key = (*shared, *[cache_key(v) for v in values.values()])
+    return Markup("".join([_kept(cache, shared, values) for values in each]))
+
+
+def bound() -> Callable[..., Markup]:
+    """fragment() for the many fragments of one page, with the cache, the language and
+    the date looked up once, not for each of a feed page's forty (parro/feed/links.py)."""
+    cache: FragmentCache = current_app.extensions["parro.fragments"]
+    reader = _language_and_date()
+
+    def fragment(template: str, **values) -> Markup:
+        if cache.entries is None:
+            return Markup(_render(template, values))
+        return _kept(cache, (template, _digest(cache, template), *reader), values)
+
+    return fragment
+
+
+def _kept(cache: FragmentCache, shared: tuple, values: dict) -> Markup:
+    """The fragment for `values`, from the cache or rendered; `shared`: the template, its
+    digest, the language and the date."""
+    key = (*shared, *[cache_key(v) for v in values.values()])
+    with cache.lock:
+        html = cache.entries.get(key)
+    if html is None:
+        html = Markup(_render(shared[0], values))
         with cache.lock:
-            html = cache.entries.get(key)
-        if html is None:
-            html = Markup(_render(template, values))
-            with cache.lock:
-                cache.entries[key] = html
-        parts.append(html)
-    return Markup("".join(parts))
+            cache.entries[key] = html
+    return html
 
 
 def _language_and_date() -> tuple[str, date]:

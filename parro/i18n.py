@@ -24,8 +24,9 @@ LANG_COOKIE = "parro_lang"
 
 
 def select_locale() -> str:
-    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
-        return current_user.locale
+    user = current_user._get_current_object()  # None outside a request
+    if user is not None and user.is_authenticated and user.locale in LOCALES:
+        return user.locale
     chosen = request.cookies.get(LANG_COOKIE) if request else None
     return chosen if chosen in LOCALES else "nl"
 

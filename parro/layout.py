@@ -17,22 +17,26 @@ from .policy import current_school
 def init_app(app: Flask) -> None:
     @app.context_processor
     def layout():
-        items = []
         # Mails are rendered outside requests too (CLI, tests): no user, no navigation.
-        if has_request_context() and current_user.is_authenticated:
-            for item in items_for(current_user):
-                prefix = item.endpoint.split(".")[0]
-                items.append({
-                    "url": url_for(item.endpoint),
-                    "label": item.label,
-                    "active": (request.blueprint or "") == prefix,
-                    "key": item.key if item.count else None,
-                })
+        # The user itself, not the proxy: each question to current_user looks it up again.
+        user = current_user._get_current_object() if has_request_context() else None
         return {
             "school": current_school(),
-            "nav_items": items,
-            # Called by the template, so fragments never pay for the counts.
-            "nav_counts": lambda: nav_counts(current_user),
-            "count_text": count_text,
+            # Called by the template, so fragments never pay for the menu or its counts.
+            "nav_items": lambda: _nav_items(user),
+            "nav_counts": lambda: nav_counts(user),
+            "count_text": lambda key, n: count_text(user, key, n),
             "current_locale": str(get_locale()),
         }
+
+
+def _nav_items(user) -> list[dict]:
+    if user is None or not user.is_authenticated:
+        return []
+    blueprint = request.blueprint or ""
+    return [{
+        "url": url_for(item.endpoint),
+        "label": item.label,
+        "active": blueprint == item.endpoint.split(".")[0],
+        "key": item.key if item.count else None,
+    } for item in items_for(user)]

@@ -82,9 +82,9 @@ def nav_counts(user: User) -> dict[str, int]:
     return policy.per_request("nav_counts", compute)
 
 
-def count_text(key: str, n: int) -> str:
+def count_text(user: User, key: str, n: int) -> str:
     item = next(item for item in _items if item.key == key)
-    return item.text(current_user, n)
+    return item.text(user, n)
 
 
 bp = Blueprint("navigation", __name__)

@@ -8,6 +8,7 @@ children is in it this year, a teacher acts for the groups assigned this year.
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import abort, current_app, g, has_request_context, request
@@ -31,6 +32,7 @@ from .models import (
     Participant,
     PhotoTag,
     Post,
+    PostFacts,
     Role,
     School,
     SchoolYear,
@@ -41,12 +43,16 @@ from .models import (
 )
 from .sql import CONVERSATION_ID, IDS, USER_ID, prebuilt
 
+_MISSING = object()
+
 
 def per_request(key: str, compute):
     """Compute once per request: a page asks the same question many times."""
-    if key not in g:
-        setattr(g, key, compute())
-    return getattr(g, key)
+    value = g.get(key, _MISSING)  # one look through the `g` proxy when it is known
+    if value is _MISSING:
+        value = compute()
+        setattr(g, key, value)
+    return value
 
 
 @prebuilt
@@ -689,51 +695,70 @@ def can_post_in_group(user: User, group: Group) -> bool:
     return user.is_authenticated and user.is_teacher and teaches(user, group)
 
 
-def _post_group_ids(post: Post) -> set[int]:
-    return {pg.group_id for pg in post.post_groups}
+@dataclass(frozen=True, slots=True)
+class PostRights:
+    """What a user may do with a post: the questions a post card asks, decided together
+    (the feed asks them of twenty posts a page) by post_rights, the one rule for each."""
+
+    see: bool = False
+    like: bool = False
+    edit: bool = False
+    delete: bool = False
+    report: bool = False
+    stats: bool = False  # who liked it and which families read it
 
 
-def can_see_post(user: User, post: Post) -> bool:
-    """Guardians: published posts of their children's groups; staff also see scheduled ones.
-
-    A post the school hid after a report is seen by nobody (the admin reads it in the queue).
-    """
-    if not user.is_authenticated or post.is_hidden:
-        return False
-    if user.is_admin or post.author_id == user.id:
-        return True
-    if user.is_staff:
-        return bool(_post_group_ids(post) & taught_group_ids(user))
-    return post.is_published() and bool(_post_group_ids(post) & child_group_ids(user))
+_NO_RIGHTS = PostRights()
 
 
-def can_edit_post(user: User, post: Post) -> bool:
-    return user.is_authenticated and post.author_id == user.id and not post.is_hidden
-
-
-def can_delete_post(user: User, post: Post) -> bool:
-    """A hidden post is kept for the audit: nobody deletes it from the feed."""
-    return can_edit_post(user, post) or (is_admin(user) and not post.is_hidden)
-
-
-def can_like(user: User, post: Post) -> bool:
-    return (
-        user.is_authenticated
-        and (user.is_guardian or user.is_teacher)
-        and post.is_published()
-        and can_see_post(user, post)
-    )
-
-
-def can_see_post_stats(user: User, post: Post) -> bool:
-    """Who liked and which families read it: the author, the group's teachers, admins."""
+def post_rights(user: User, post: PostFacts) -> PostRights:
+    """Guardians see published posts of their children's groups; staff see their groups'
+    posts, scheduled ones too; admins and the author see it. A post the school hid after a
+    report is seen by nobody (the admin reads it in the queue) and kept for the audit:
+    nobody edits or deletes it from the feed. Guardians and teachers who see a published
+    post may like it; anyone who sees it may report it, except its author. Who liked it
+    and which families read it: the author, the group's teachers, admins."""
     if not user.is_authenticated:
-        return False
-    return (
-        user.is_admin
-        or post.author_id == user.id
-        or bool(_post_group_ids(post) & taught_group_ids(user))
+        return _NO_RIGHTS
+    own, hidden, published = post.author_id == user.id, post.is_hidden, post.is_published()
+    admin = user.is_admin
+    if admin or own:
+        stats = in_view = True
+    elif user.is_staff:
+        stats = in_view = bool(post.group_ids & taught_group_ids(user))
+    else:
+        stats = False
+        in_view = published and not hidden and bool(post.group_ids & child_group_ids(user))
+    see = in_view and not hidden
+    edit = own and not hidden
+    return PostRights(
+        see=see,
+        like=see and published and (user.is_guardian or user.is_teacher),
+        edit=edit,
+        delete=edit or (admin and not hidden),
+        report=see and published and not own,
+        stats=stats,
     )
+
+
+def can_see_post(user: User, post: PostFacts) -> bool:
+    return post_rights(user, post).see
+
+
+def can_edit_post(user: User, post: PostFacts) -> bool:
+    return post_rights(user, post).edit
+
+
+def can_delete_post(user: User, post: PostFacts) -> bool:
+    return post_rights(user, post).delete
+
+
+def can_like(user: User, post: PostFacts) -> bool:
+    return post_rights(user, post).like
+
+
+def can_see_post_stats(user: User, post: PostFacts) -> bool:
+    return post_rights(user, post).stats
 
 
 def can_announce(user: User) -> bool:
@@ -920,14 +945,8 @@ def can_run_consent_round(user: User) -> bool:
 # -- moderation and the audit log ---------------------------------------------------
 
 
-def can_report_post(user: User, post: Post) -> bool:
-    """Anyone who can see a published post may report it, except its author."""
-    return (
-        user.is_authenticated
-        and post.author_id != user.id
-        and post.is_published()
-        and can_see_post(user, post)
-    )
+def can_report_post(user: User, post: PostFacts) -> bool:
+    return post_rights(user, post).report
 
 
 def can_report_message(user: User, message: Message) -> bool:

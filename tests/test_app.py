@@ -164,3 +164,22 @@ def test_a_worker_starts_without_the_libraries_only_some_requests_need(tmp_path)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                          text=True, check=True, cwd=Path(__file__).parent.parent).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_templates_translate_in_the_language_of_their_render(app):
+    """render_template binds _() and ngettext() to its render's catalogue (parro/i18n.py);
+    a render inside force_locale (a page in an invitation's language) gets that one, and
+    templates rendered without render_template (mails, fragments) ask per string."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    page = ("{{ _('Naar de inhoud') }}|{{ ngettext('%(num)d bijlage', '%(num)d bijlagen', 2) }}"
+            "|{{ _('%(name)s', name='<b>') }}")
+    plain = app.jinja_env.from_string("{{ _('Naar de inhoud') }}")
+    with app.test_request_context("/"):
+        assert render_template_string(page) == "Naar de inhoud|2 bijlagen|&lt;b&gt;"
+        with force_locale("en"):
+            assert render_template_string(page) == "Skip to content|2 attachments|&lt;b&gt;"
+            assert plain.render() == "Skip to content"
+        assert plain.render() == "Naar de inhoud"
+        assert render_template_string(page).startswith("Naar de inhoud|")

@@ -198,9 +198,10 @@ def _school_requires() -> bool:
 @bp.before_app_request
 def _set_up_two_factor_first():
     """Make staff without two-factor login set it up first, when the school requires it."""
-    if request.endpoint in OPEN_WHILE_REQUIRED or request.endpoint is None:
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in OPEN_WHILE_REQUIRED:
         return None
-    user = current_user
+    user = current_user._get_current_object()  # the user, not the proxy: asked three times
     if not (user.is_authenticated and user.is_staff and not user.has_two_factor):
         return None
     if current_session_multi_factor():

@@ -31,9 +31,10 @@ def _upcoming():
     one of a group the viewer is not in, is simply not in the list, so not in the key."""
 
     def upcoming() -> Markup:
-        if not current_user.is_authenticated:
+        user = current_user._get_current_object()  # the user, not the proxy, to the queries
+        if not user.is_authenticated:
             return Markup()
-        items = service.upcoming(current_user)
+        items = service.upcoming(user)
         if not items:
             return Markup()
         return fragment("calendar/_upcoming.html", items=items,

@@ -17,6 +17,8 @@ from flask import request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
+from ..fragments import bound
+
 # A post id no post has; the URL built for it holds it exactly once, where the id goes.
 _PLACEHOLDER = str(10**18 - 1)
 
@@ -49,11 +51,13 @@ class CardWords:
 
 
 class CardLinks:
-    """The CSRF token, the ways back, the URLs and the words that a page's post cards use."""
+    """The CSRF token, the ways back, the URLs and the words that a page's post cards use,
+    and `fragment`, for their kept parts (parro/fragments.py, bound)."""
 
     def __init__(self):
         self.csrf_token = generate_csrf()
         self.words = CardWords()
+        self.fragment = bound()
         # The like form returns to this page; the photo viewer closes to it (None: to the
         # post's own page, after a POST).
         self.next = request.full_path if request.method == "GET" else ""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from datetime import date, datetime
+from typing import Protocol
 
 from sqlalchemy import (
     Boolean,
@@ -23,7 +25,45 @@ from ..extensions import db
 from .school import Group
 
 
-class Post(Versioned, db.Model):
+class PostFacts(Protocol):
+    """What the policy decides a post's rules on (parro/policy.py, can_see_post and the
+    others): a Post, or the feed page's read model of one (parro/feed/queries.py, FeedCard)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def author_id(self) -> int | None: ...
+    @property
+    def group_ids(self) -> Set[int]: ...
+    @property
+    def is_hidden(self) -> bool: ...
+    def is_published(self) -> bool: ...
+
+
+class PostRules:
+    """A post's rules that need only its own columns (`publish_at`, `hidden_at`) and its
+    `attachments`: shared by Post and the feed page's read model of a post
+    (parro/feed/queries.py, FeedCard), so that both answer alike."""
+
+    __slots__ = ()
+
+    def is_published(self) -> bool:
+        return self.publish_at <= now()
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+    @property
+    def photos(self) -> list:
+        return [a for a in self.attachments if a.kind == "photo"]
+
+    @property
+    def files(self) -> list:
+        return [a for a in self.attachments if a.kind != "photo"]
+
+
+class Post(PostRules, Versioned, db.Model):
     """A groepsbericht, for one or more groups; visible from `publish_at` on."""
 
     __table_args__ = (Index("ix_post_feed_order", "publish_at", "id"),)
@@ -58,25 +98,14 @@ class Post(Versioned, db.Model):
     )
     likes: Mapped[list[Like]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
-    def is_published(self) -> bool:
-        return self.publish_at <= now()
-
     @property
-    def is_hidden(self) -> bool:
-        return self.hidden_at is not None
+    def group_ids(self) -> set[int]:
+        return {pg.group_id for pg in self.post_groups}
 
     @property
     def group_list(self) -> list[Group]:
-        """Its groups, youngest first, from post_groups (which the feed loads with their groups)."""
+        """Its groups, youngest first, from post_groups (one_post loads them with their groups)."""
         return sorted((pg.group for pg in self.post_groups), key=Group.school_order)
-
-    @property
-    def photos(self) -> list[Attachment]:
-        return [a for a in self.attachments if a.kind == "photo"]
-
-    @property
-    def files(self) -> list[Attachment]:
-        return [a for a in self.attachments if a.kind != "photo"]
 
 
 class PostGroup(db.Model):

@@ -19,13 +19,33 @@ def normalize_email(value: str) -> str:
     return value.strip().lower()
 
 
+class PersonName:
+    """How a person's name is shown, from their `name`: shared by User and the read
+    models that carry a user's name (parro/feed/queries.py, CardAuthor)."""
+
+    __slots__ = ()
+
+    @property
+    def display_name(self) -> str:
+        # Never a fallback on the email address: guardians see each other's names only.
+        return self.name or str(_l("naam nog niet bekend"))
+
+    @property
+    def initials(self) -> str:
+        parts = [p for p in self.name.replace(".", " ").split() if p]
+        if not parts:
+            return "?"
+        letters = (parts[0][0] + parts[-1][0]) if len(parts) > 1 else parts[0][:2]
+        return letters.upper()
+
+
 class Role(enum.StrEnum):
     ADMIN = "admin"
     TEACHER = "teacher"
     GUARDIAN = "guardian"
 
 
-class User(Versioned, UserMixin, db.Model):
+class User(PersonName, Versioned, UserMixin, db.Model):
     __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
     # One parro account per account at the school's provider.
     __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject"),)
@@ -88,19 +108,6 @@ class User(Versioned, UserMixin, db.Model):
     @property
     def is_staff(self) -> bool:
         return self.role in (Role.ADMIN, Role.TEACHER)
-
-    @property
-    def display_name(self) -> str:
-        # Never a fallback on the email address: guardians see each other's names only.
-        return self.name or str(_l("naam nog niet bekend"))
-
-    @property
-    def initials(self) -> str:
-        parts = [p for p in self.name.replace(".", " ").split() if p]
-        if not parts:
-            return "?"
-        letters = (parts[0][0] + parts[-1][0]) if len(parts) > 1 else parts[0][:2]
-        return letters.upper()
 
     def __str__(self) -> str:
         return self.display_name

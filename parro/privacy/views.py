@@ -124,7 +124,7 @@ def _round_card():
     """`consent_open()` for the feed's first page: whether this year's questions wait."""
 
     def consent_open() -> bool:
-        return service.has_open_questions(current_user)
+        return service.has_open_questions(current_user._get_current_object())
 
     return {"consent_open": consent_open}
 

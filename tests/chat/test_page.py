@@ -9,6 +9,7 @@ from datetime import timedelta
 from parro import clock
 from parro.chat import service
 from parro.extensions import db
+from parro.models import TeacherAssignment
 
 from ..factories import make_message
 from ..helpers import count_queries, login_as
@@ -104,8 +105,10 @@ def test_the_inline_edit_form_deletes_with_htmx(s, client):
     base = f"/gesprekken/{conversation.id}/berichten/{message.id}"
     editing = client.get(f"{base}/bewerken", headers=htmx).get_data(as_text=True)
     button = re.search(r'<button[^>]*formaction="([^"]+)"[^>]*data-hx-post="([^"]+)"'
-                       r'[^>]*data-hx-confirm=[^>]*>Verwijderen</button>', editing)
+                       r'[^>]*data-hx-target="#message-(\d+)"[^>]*data-hx-confirm=[^>]*>'
+                       r'Verwijderen</button>', editing)
     assert button.group(1) == button.group(2) == f"{base}/verwijderen"
+    assert button.group(3) == str(message.id)
     response = client.post(button.group(2), headers=htmx)  # the tests' app checks no token
     assert response.status_code == 200
     assert "Bericht verwijderd" in response.get_data(as_text=True)
@@ -148,3 +151,22 @@ def test_cached_messages_keep_their_times_true(s, client):
     assert "2 dagen geleden</time>" in _message(html, yesterday)
     assert "gisteren om 10:00</time>" in _message(html, today)
     assert "data-fresh" not in _message(html, today)
+
+
+def test_a_former_members_messages_keep_their_name_for_one_query_more(s, client):
+    """The authors come with the page's members; one who left costs one query, not one each."""
+    conversation = kindgesprek(s)
+    brams = [make_message(conversation, s.bram, f"Bericht {i} van Bram") for i in range(3)]
+    make_message(conversation, s.anna, "Van Anna")
+    db.session.commit()
+    login_as(client, s.eva)
+    members_only = _page_queries(client, conversation)
+    db.session.execute(
+        TeacherAssignment.__table__.delete().where(TeacherAssignment.user_id == s.bram.id)
+    )
+    db.session.commit()
+    html = _page(client, conversation)
+    assert "Bram Visser" not in html.split('id="chat"')[0]  # no longer in "Met: ..."
+    for message in brams:
+        assert "Bram Visser" in _message(html, message)
+    assert _page_queries(client, conversation) == members_only + 1
