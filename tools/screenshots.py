@@ -87,9 +87,11 @@ def _after_a_post(browser, base_url, demo, out: Path, app) -> None:
         Image.new("RGB", (800, 600), colour).save(path)
         photos.append(str(path))
     with app.app_context():
-        db.session.add(ConsentTopic(school_id=db.session.query(School.id).scalar(),
-                                    name="Foto's in de schoolgids", position=9))
+        topic = ConsentTopic(school_id=db.session.query(School.id).scalar(),
+                             name="Foto's in de schoolgids", position=9)
+        db.session.add(topic)
         db.session.commit()
+        topic_id = topic.id
     for width, viewport in SIZES.items():
         context = browser.new_context(base_url=base_url, viewport=viewport, locale="nl-NL")
         page = context.new_page()
@@ -111,6 +113,9 @@ def _after_a_post(browser, base_url, demo, out: Path, app) -> None:
         page.screenshot(path=out / f"guardian-privacy-jaarronde-{width}.png", full_page=True,
                         animations="disabled")
         context.close()
+    with app.app_context():  # the pages after this one show the feed, not the yearly page
+        db.session.delete(db.session.get(ConsentTopic, topic_id))
+        db.session.commit()
     print(f"{out}/teacher-nieuw-bericht-geweigerd-*.png, guardian-privacy-jaarronde-*.png")
 
 
