@@ -175,6 +175,12 @@ def _per_viewer_columns(guardian: bool) -> list:
             (seen if guardian else literal(True)).label("seen")]
 
 
+# FeedCard's fields read from the post's own row: the page statement selects these columns
+# of Post and _cards() gives each to the field of its name.
+_CARD_COLUMNS = ("id", "author_id", "title", "body", "important", "publish_at", "edited_at",
+                 "hidden_at", "version")
+
+
 @prebuilt
 def _page_statement(staff: bool, older: bool, newest_only: bool):
     """A page of posts, a row per post and group, each column labelled with the name
@@ -203,8 +209,7 @@ def _page_statement(staff: bool, older: bool, newest_only: bool):
     window = (select(func.count()).select_from(in_groups.subquery()).scalar_subquery()
               if newest_only else literal(0)).label("window_rows")
     posts = (
-        select(Post.id, Post.author_id, Post.title, Post.body, Post.important, Post.publish_at,
-               Post.edited_at, Post.hidden_at, Post.version,
+        select(*[getattr(Post, name) for name in _CARD_COLUMNS],
                *_per_viewer_columns(guardian=not staff), window)
         .where(Post.id.in_(in_groups), Post.hidden_at.is_(None))
     )
@@ -230,10 +235,6 @@ def _by_label(result, *names: str) -> itemgetter:
     which cost more than the rest of building a read model)."""
     keys = list(result.keys())
     return itemgetter(*[keys.index(name) for name in names])
-
-
-_CARD_COLUMNS = ("id", "author_id", "title", "body", "important", "publish_at", "edited_at",
-                 "hidden_at", "version")
 
 
 def _cards(result) -> tuple[list[FeedCard], list]:
@@ -295,19 +296,17 @@ def feed_page(user: User, group_ids: set[int], before: int | None = None,
     return FeedPage(posts, describe(user, posts, rows), next_before)
 
 
+_FILE_COLUMNS = tuple(f.name for f in fields(CardFile))
+
+
 @prebuilt
 def _card_files():
-    """The posts' attachments, each column labelled with its CardFile field's name."""
+    """The posts' attachments: the Attachment column of each CardFile field's name."""
     return (
-        select(Attachment.id, Attachment.post_id, Attachment.version, Attachment.kind,
-               Attachment.key, Attachment.digest, Attachment.width, Attachment.height,
-               Attachment.description, Attachment.filename, Attachment.size)
+        select(*[getattr(Attachment, name) for name in _FILE_COLUMNS])
         .where(Attachment.post_id.in_(IDS))
         .order_by(Attachment.position, Attachment.id)
     )
-
-
-_FILE_COLUMNS = tuple(f.name for f in fields(CardFile))
 
 
 def _add_files(posts: list[FeedCard]) -> None:
