@@ -37,9 +37,9 @@ def form_status() -> int:
     return 422 if request.method == "POST" else 200
 
 
-def add_error(field, message) -> None:
-    """Show `message` at `field` too (before validation its errors are a tuple)."""
-    field.errors = [*field.errors, message]
+def add_error(field, *messages) -> None:
+    """Show `messages` at `field` too (before validation its errors are a tuple)."""
+    field.errors = [*field.errors, *messages]
 
 
 class MultiCheckboxField(SelectMultipleField):

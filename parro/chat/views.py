@@ -21,7 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from .. import media, policy
 from ..database import end_reads, polled, reads_first
 from ..extensions import db, limiter
-from ..forms import EmptyForm
+from ..forms import EmptyForm, add_error
 from ..fragments import fragments
 from ..htmx import wants_fragment
 from ..inputs import as_id, int_arg
@@ -253,9 +253,9 @@ def office():
             student is not None and policy.can_write_office_about(current_user, student)
         ):
             # Another family's child (or no child at all): refused, nothing stored.
-            form.subject.errors = [*form.subject.errors, _(
+            add_error(form.subject, _(
                 "U kunt de administratie alleen schrijven over uw eigen kinderen of over uw "
-                "gezin.")]
+                "gezin."))
         else:
             conversation = service.write_to_office(current_user, student, form.body.data.strip())
             flash(_("Uw bericht is verstuurd naar de administratie."), "success")
@@ -336,7 +336,7 @@ def post(conversation_id: int):
                 url_for("chat.show", conversation_id=conversation.id, _anchor="chat-compose"), 303
             )
     if problems:
-        form.body.errors = [*form.body.errors, *problems]
+        add_error(form.body, *problems)
     context = _compose_context(conversation, form)
     if wants_fragment():
         return render_template("chat/_compose.html", **context), 422

@@ -109,8 +109,7 @@ def new_announcement():
             except media.UploadErrors as exc:
                 problems = exc.messages
         if problems:
-            for problem in problems:
-                add_error(form.newsletter, str(problem))
+            add_error(form.newsletter, *map(str, problems))
         else:
             chosen = [] if form.all_groups.data else form.groups.data
             with writer_transactions():

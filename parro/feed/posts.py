@@ -153,8 +153,7 @@ def _create(form: PostForm, ok: bool, pending: list, drop: list):
                                  n=limits.max_files)]
         checked = []
     if problems:
-        for problem in problems:
-            add_error(form.files, problem)
+        add_error(form.files, *problems)
         ok = False
     if ok and not form.has_content() and not checked and not pending:
         add_error(form.body, _("Schrijf een bericht of voeg een foto of bestand toe."))
@@ -164,8 +163,7 @@ def _create(form: PostForm, ok: bool, pending: list, drop: list):
     try:
         staged = media.process(checked, limits)
     except media.UploadErrors as exc:
-        for problem in exc.messages:
-            add_error(form.files, problem)
+        add_error(form.files, *exc.messages)
         ok = False
     with writer_transactions():
         if not ok:
