@@ -21,8 +21,7 @@ from flask.testing import FlaskClient
 # Tests never touch the developer's instance folder or configuration.
 _INSTANCE = tempfile.mkdtemp(prefix="parro-test-instance-")
 os.environ["PARRO_INSTANCE_PATH"] = _INSTANCE
-# Each test process (every xdist worker, and the controller) makes one: gone at its end
-# (pytest_unconfigure below; atexit where pytest is not what ends the process).
+# Each test process (every xdist worker, and the controller) makes one: gone at its end.
 atexit.register(shutil.rmtree, _INSTANCE, ignore_errors=True)
 
 import psycopg  # noqa: E402
@@ -37,10 +36,6 @@ from .helpers import login_as  # noqa: E402,F401
 TEST_DATABASE_URL = os.environ.get("PARRO_TEST_DATABASE_URL")
 _SQLITE_FILE = Path(_INSTANCE) / "test.sqlite3"
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ... under pytest-xdist
-
-
-def pytest_unconfigure(config):
-    shutil.rmtree(_INSTANCE, ignore_errors=True)
 
 
 def database_url() -> str:
