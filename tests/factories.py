@@ -307,6 +307,10 @@ def photo_bytes(width=64, height=48, colour=(200, 120, 40), fmt="JPEG", **save) 
 
     from PIL import Image
 
+    if fmt == "HEIF":  # Pillow writes HEIF once pillow-heif is registered, as parro does
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), colour).save(buffer, fmt, **save)
     return buffer.getvalue()
