@@ -79,6 +79,9 @@ def screenshot_png() -> bytes:
 
 
 def iphone_heic() -> bytes:
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()  # as parro does before its first photo
     out = io.BytesIO()
     Image.new("RGB", (320, 240), (60, 160, 90)).save(out, "HEIF", quality=60,
                                                       exif=camera_exif(), xmp=XMP.encode())
