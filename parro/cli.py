@@ -65,13 +65,15 @@ def init_app(app: Flask) -> None:
         from .auth.service import AccountError, invite_staff
         from .models import OutboxMail, Role
 
-        if db.session.scalar(select(School.id)) is None:
+        school = db.session.scalar(select(School).order_by(School.id).limit(1))
+        if school is None:
             if not school_name:
                 raise click.ClickException("No school yet: give its name with --school.")
-            db.session.add(School(name=school_name))
+            school = School(name=school_name)
+            db.session.add(school)
             db.session.flush()
         try:
-            user = invite_staff(email, name, Role.ADMIN, invited_by=None)
+            user = invite_staff(email, name, Role.ADMIN, invited_by=None, school=school)
         except AccountError as exc:
             raise click.ClickException(str(exc)) from exc
         mail = db.session.scalar(

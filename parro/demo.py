@@ -21,6 +21,7 @@ from .models import (
     Membership,
     Role,
     School,
+    SchoolStaff,
     SchoolYear,
     Student,
     TeacherAssignment,
@@ -103,6 +104,8 @@ def create_demo() -> School:
         u = User(email=email, name=name, role=role, password_hash=pw if active else None,
                  active=active, activated_at=moment if active else None)
         db.session.add(u)
+        if role != Role.GUARDIAN:
+            db.session.add(SchoolStaff(user=u, school=school))
         return u
 
     school = School(
@@ -255,8 +258,9 @@ def add_absence_demo(school: School) -> None:
     from .clock import local_now, school_tz
     from .models import AbsenceKind, AbsenceReason, AbsenceReport
 
-    service.ensure_default_reasons()
-    reasons = {r.name: r for r in db.session.scalars(select(AbsenceReason))}
+    service.ensure_default_reasons(school)
+    reasons = {r.name: r for r in db.session.scalars(
+        select(AbsenceReason).where(AbsenceReason.school_id == school.id))}
     group = db.session.scalar(
         select(Group).join(SchoolYear).where(SchoolYear.school_id == school.id, Group.grade == 3)
     )
@@ -470,7 +474,8 @@ def add_chat_demo(school: School) -> None:
         return message
 
     def kindgesprek(student):
-        conversation = Conversation(kind=ConversationKind.CHILD, student=student)
+        conversation = Conversation(kind=ConversationKind.CHILD, student=student,
+                                    school_id=student.school_id)
         db.session.add(conversation)
         db.session.flush()
         return conversation
@@ -530,8 +535,8 @@ def add_chat_demo(school: School) -> None:
     say(chat, anna, "Super, dank jullie wel! Dan hebben we er nog één nodig.", days=3, hours=8)
 
     # A parent writes to the office about the family; the office answers as itself.
-    office = Conversation(kind=ConversationKind.OFFICE, created_by=jansen,
-                          office_key=Conversation.office_key_for(jansen.id, None))
+    office = Conversation(kind=ConversationKind.OFFICE, created_by=jansen, school_id=school.id,
+                          office_key=Conversation.office_key_for(jansen.id, None, school.id))
     db.session.add(office)
     db.session.flush()
     say(office, jansen, "Goedemiddag, wij zijn verhuisd. Ons nieuwe adres is Lindelaan 12, "
@@ -689,6 +694,7 @@ def add_feed_demo(school: School) -> None:
     admin = db.session.scalar(select(User).where(User.role == Role.ADMIN).limit(1))
     staged = staged_files([("Nieuwsbrief.pdf", pdf.getvalue())])
     db.session.add(Announcement(
+        school_id=school.id,
         author=admin,
         title="Nieuwsbrief van deze maand",
         body="De nieuwe nieuwsbrief staat klaar, met de data van de schoolreis en de "

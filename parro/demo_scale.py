@@ -55,6 +55,7 @@ from .models import (
     ReadState,
     Role,
     School,
+    SchoolStaff,
     SchoolYear,
     Slot,
     Student,
@@ -165,6 +166,10 @@ def add_history(school: School, factor: float) -> None:
         for i in bulk.ids(User, len(group_rows))
     ]
     bulk.insert(User, teacher_rows)
+    bulk.insert(SchoolStaff, [
+        {"id": i, "user_id": t["id"], "school_id": school.id, "created_at": moment}
+        for i, t in zip(bulk.ids(SchoolStaff, len(teacher_rows)), teacher_rows, strict=True)
+    ])
     bulk.insert(TeacherAssignment, [
         {"id": i, "user_id": t["id"], "group_id": g["id"]}
         for i, t, g in zip(bulk.ids(TeacherAssignment, len(group_rows)), teacher_rows, group_rows,
@@ -336,6 +341,7 @@ def add_history(school: School, factor: float) -> None:
                 "created_at": at, "revision": r,
             })
         conv_rows.append({"id": conv_id, "kind": ConversationKind.CHILD, "student_id": sid,
+                          "school_id": school.id,
                           "title": "", "created_at": first, "revision": count,
                           "last_message_id": last_id, "last_message_at": at if count else None})
         # Everyone has read it all: the benchmark's polls and pages find nothing new.

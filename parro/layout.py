@@ -11,7 +11,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from .navigation import count_text, items_for, nav_counts
-from .policy import current_school
+from .policy import current_school, several_schools
 
 
 def init_app(app: Flask) -> None:
@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
             "nav_items": lambda: _nav_items(user),
             "nav_counts": lambda: nav_counts(user),
             "count_text": lambda key, n: count_text(user, key, n),
+            "several_schools": lambda: several_schools(user),
             "current_locale": str(get_locale()),
         }
 

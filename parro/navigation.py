@@ -72,7 +72,7 @@ def nav_counts(user: User) -> dict[str, int]:
         if not items:
             return {}
         statement = _counts_statement(user.role, tuple(item.key for item in items))
-        values = {"user_id": user.id, "now": now()}
+        values = {"user_id": user.id, "now": now(), "school_id": policy.current_school_id()}
         for item in items:
             values.update(item.params(user) if item.params else {})
         # Numbers only: on the session's connection (Core), past the ORM's execution path.

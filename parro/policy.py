@@ -8,11 +8,13 @@ children is in it this year, a teacher acts for the groups assigned this year.
 from __future__ import annotations
 
 import ipaddress
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import abort, current_app, g, has_request_context, request
-from sqlalchemy import and_, exists, or_, select, union
+from flask_login import current_user
+from sqlalchemy import and_, exists, false, func, or_, select, union
 
 from .clock import now, today
 from .extensions import db
@@ -35,13 +37,14 @@ from .models import (
     PostFacts,
     Role,
     School,
+    SchoolStaff,
     SchoolYear,
     Student,
     TeacherAssignment,
     User,
     UserSession,
 )
-from .sql import CONVERSATION_ID, IDS, USER_ID, prebuilt
+from .sql import CONVERSATION_ID, IDS, SCHOOL_ID, USER_ID, prebuilt
 
 _MISSING = object()
 
@@ -61,20 +64,96 @@ def _school():
 
 
 def current_school() -> School | None:
-    """The school (one per installation); loaded once per request."""
+    """The school this request is for, loaded once per request.
+
+    A logged-in browser works in one school at a time: the one it chose, or the
+    user's first (UserSession.school_id, checked by the session loader, which
+    leaves its id in g.school_id). Anyone else, and the command line, get the
+    installation's first school: with one school, the school.
+    """
     def load():
+        if has_request_context() and current_user.is_authenticated:
+            school_id = g.get("school_id")
+            if school_id is not None:
+                return db.session.get(School, school_id)
         return db.session.scalar(_school())
 
     return per_request("school", load) if has_request_context() else load()
 
 
+def current_school_id() -> int | None:
+    """current_school()'s id; a logged-in request's without loading the school."""
+    if has_request_context() and current_user.is_authenticated:
+        school_id = g.get("school_id")
+        if school_id is not None:
+            return school_id
+    school = current_school()
+    return school.id if school else None
+
+
+@prebuilt
+def _schools_of(role: Role):
+    """The ids of the schools a user of this role belongs to (sql.USER_ID), first first."""
+    if role == Role.BOARD:
+        return select(School.id).order_by(School.id)
+    if role == Role.GUARDIAN:
+        return (select(Student.school_id).distinct()
+                .join(Guardianship, Guardianship.student_id == Student.id)
+                .where(Guardianship.user_id == USER_ID).order_by(Student.school_id))
+    return (select(SchoolStaff.school_id).where(SchoolStaff.user_id == USER_ID)
+            .order_by(SchoolStaff.school_id))
+
+
+def school_ids(user: User) -> list[int]:
+    """The schools a user works at (staff), has children at (guardian) or runs (board)."""
+    if not user.is_authenticated:
+        return []
+    return per_request(f"schools_{user.id}", lambda: list(
+        db.session.scalars(_schools_of(user.role), {"user_id": user.id})))
+
+
+_school_count: list[tuple[float, int]] = [(0.0, 0)]  # (known until, number of schools)
+
+
+def is_board() -> bool:
+    """Does this installation hold more than one school? Known for a minute at a time, so a
+    page of a one-school installation asks nothing more; a school added in this process
+    shows at once (forget_school_count), in another within the minute."""
+    until, count = _school_count[0]
+    if time.monotonic() >= until:
+        count = db.session.scalar(select(func.count(School.id)))
+        _school_count[0] = (time.monotonic() + 60, count)
+    return count > 1
+
+
+def forget_school_count() -> None:
+    _school_count[0] = (0.0, 0)
+
+
+def several_schools(user: User) -> bool:
+    """Does the user belong to more than one school (the switcher in the header)?"""
+    return is_board() and len(school_ids(user)) > 1
+
+
+def schools(user: User) -> list[School]:
+    """school_ids() as schools, by name: the school switcher's choices."""
+    ids = school_ids(user)
+    return list(db.session.scalars(select(School).where(School.id.in_(ids)).order_by(School.name)))
+
+
+def can_switch_to(user: User, school: School) -> bool:
+    return school.id in school_ids(user)
+
+
 @prebuilt
 def _current_year():
-    return select(SchoolYear).where(SchoolYear.is_current)
+    return select(SchoolYear).where(SchoolYear.is_current, SchoolYear.school_id == SCHOOL_ID)
 
 
 def current_year() -> SchoolYear | None:
-    return per_request("current_year", lambda: db.session.scalar(_current_year()))
+    """The current school year of the current school."""
+    return per_request("current_year", lambda: db.session.scalar(
+        _current_year(), {"school_id": current_school_id()}))
 
 
 def _year_id() -> int | None:
@@ -88,6 +167,12 @@ def is_admin(user: User) -> bool:
 
 def is_staff(user: User) -> bool:
     return user.is_authenticated and user.is_staff
+
+
+def is_admin_of(user: User, school_id: int | None) -> bool:
+    """An admin of this school, working in it now: an admin's rights reach the objects of
+    the current school only (one they may switch to is not enough)."""
+    return is_admin(user) and school_id is not None and school_id == current_school_id()
 
 
 def taught_group_ids(user: User) -> set[int]:
@@ -124,9 +209,9 @@ def family(user: User) -> list[tuple[Student, Group | None]]:
 
 @prebuilt
 def _family_statement():
+    # This year at each child's own school.
     this_year = (Membership.student_id == Student.id) & (
-        Membership.school_year_id
-        == select(SchoolYear.id).where(SchoolYear.is_current).scalar_subquery()
+        Membership.school_year_id.in_(select(SchoolYear.id).where(SchoolYear.is_current))
     )
     return (
         select(Student, Group)
@@ -146,11 +231,13 @@ def child_group_ids(user: User) -> set[int]:
     )
 
 
-def _child_groups(user_id, year_id):
+def _child_groups(user_id):
+    """The groups a guardian's children are in this year, each at their own school."""
     return (
         select(Membership.group_id)
         .join(Guardianship, Guardianship.student_id == Membership.student_id)
-        .where(Guardianship.user_id == user_id, Membership.school_year_id == year_id)
+        .where(Guardianship.user_id == user_id,
+               Membership.school_year_id.in_(select(SchoolYear.id).where(SchoolYear.is_current)))
     )
 
 
@@ -168,17 +255,21 @@ def visible_group_ids(user: User) -> set[int]:
 
 def visible_groups_select(role: Role):
     """visible_group_ids() of the user sql.USER_ID, who has this role, as a SELECT of
-    group ids to use inside another query (the navigation's counts).
+    group ids to use inside another query (the navigation's counts). Staff's groups
+    are those of the school sql.SCHOOL_ID.
 
     The current year is looked up inside the query too, so a count over the
     user's groups is one statement, the same for every user with the role.
     """
-    year_id = select(SchoolYear.id).where(SchoolYear.is_current).scalar_subquery()
+    year_id = (select(SchoolYear.id)
+               .where(SchoolYear.is_current, SchoolYear.school_id == SCHOOL_ID).scalar_subquery())
     if role == Role.ADMIN:
         return select(Group.id).where(Group.school_year_id == year_id)
     if role == Role.TEACHER:
         return _taught_groups(USER_ID, year_id)
-    return _child_groups(USER_ID, year_id)
+    if role == Role.GUARDIAN:
+        return _child_groups(USER_ID)
+    return select(Group.id).where(false())
 
 
 def visible_groups(user: User) -> list[Group]:
@@ -233,7 +324,8 @@ def current_group_of(student: Student) -> Group | None:
     return db.session.scalar(
         select(Group)
         .join(Membership)
-        .where(Membership.student_id == student.id, Membership.school_year_id == _year_id())
+        .join(SchoolYear, SchoolYear.id == Membership.school_year_id)
+        .where(Membership.student_id == student.id, SchoolYear.is_current)
     )
 
 
@@ -365,7 +457,8 @@ def reportable_children(user: User) -> list[Student]:
             select(Student)
             .join(Guardianship)
             .join(Membership, Membership.student_id == Student.id)
-            .where(Guardianship.user_id == user.id, Membership.school_year_id == _year_id())
+            .join(SchoolYear, SchoolYear.id == Membership.school_year_id)
+            .where(Guardianship.user_id == user.id, SchoolYear.is_current)
             .order_by(Student.first_name)
         )
     )
@@ -543,11 +636,12 @@ def conversation_member_clause(user_id):
 
 
 def _admin_clause(user_id):
-    """SQL condition: `user_id` is an admin whose account works."""
+    """SQL condition: `user_id` is an admin whose account works, at the conversation's school."""
     return exists(
-        select(1).select_from(User).where(
-            User.id == user_id, User.role == Role.ADMIN, User.disabled.is_(False)
-        )
+        select(1).select_from(User)
+        .join(SchoolStaff, and_(SchoolStaff.user_id == User.id,
+                                SchoolStaff.school_id == Conversation.school_id))
+        .where(User.id == user_id, User.role == Role.ADMIN, User.disabled.is_(False))
     )
 
 

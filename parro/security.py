@@ -6,8 +6,9 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import Flask, Response, current_app, g, redirect, request, session
+from flask import Flask, Response, current_app, flash, g, redirect, request, session
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, current_user, login_url
 from sqlalchemy import bindparam, delete, select, update
 
@@ -15,7 +16,7 @@ from .clock import now
 from .database import write_now
 from .extensions import db, login_manager
 from .htmx import is_htmx
-from .models import User, UserSession
+from .models import SchoolStaff, User, UserSession
 from .sql import prebuilt
 
 CSP = (
@@ -59,21 +60,27 @@ def is_live(row: UserSession, moment=None) -> bool:
 
 
 def start_session(user: User, remember: bool, method: str = "password",
-                  multi_factor: bool = False) -> None:
+                  multi_factor: bool = False, school_id: int | None = None) -> None:
     """Log the user in on this browser: a new session row and its cookie.
 
     `method` is how they signed in ("password" or "schoolaccount"); `multi_factor`
-    says that a second factor was proven (parro's code or the provider's MFA).
+    says that a second factor was proven (parro's code or the provider's MFA);
+    the browser works in `school_id`, by default the user's first school.
     """
     # Sessions that idled out are only rows now; tidy them when their owner comes back.
     for row in db.session.scalars(select(UserSession).where(UserSession.user_id == user.id)):
         if not is_live(row):
             db.session.delete(row)
+    from .policy import school_ids
+
     token = new_token()
+    if school_id is None:
+        school_id = next(iter(school_ids(user)), None)
     db.session.add(
         UserSession(
             token_hash=hash_token(token),
             user=user,
+            school_id=school_id,
             remember=remember,
             method=method,
             multi_factor=multi_factor,
@@ -118,6 +125,8 @@ def renew_session(user: User) -> None:
     current = db.session.get(UserSession, current_session_id())
     kept = ({"remember": current.remember, "method": current.method,
              "multi_factor": current.multi_factor} if current else {"remember": False})
+    if current:
+        kept["school_id"] = current.school_id
     end_all_sessions(user)
     start_session(user, **kept)
 
@@ -160,9 +169,12 @@ def _session_statement():
     one entity and a few columns (no joined UserSession object)."""
     return (
         select(User, UserSession.id, UserSession.created_at, UserSession.last_seen_at,
-               UserSession.remember, UserSession.method, UserSession.multi_factor)
+               UserSession.remember, UserSession.method, UserSession.multi_factor,
+               UserSession.school_id, SchoolStaff.id)
         .select_from(UserSession)
         .join(User, UserSession.user_id == User.id)
+        .outerjoin(SchoolStaff, (SchoolStaff.user_id == User.id)
+                   & (SchoolStaff.school_id == UserSession.school_id))
         .where(UserSession.token_hash == bindparam("token_hash"))
     )
 
@@ -175,17 +187,51 @@ def load_user_from_cookie(req) -> User | None:
     row = db.session.execute(_session_statement(), {"token_hash": hash_token(token)}).first()
     if row is None:
         return None
-    user, session_id, created_at, last_seen_at, remember, method, multi_factor = row
+    (user, session_id, created_at, last_seen_at, remember, method, multi_factor, school_id,
+     staff_here) = row
     moment = now()
     if not user.is_active or not _alive(user, remember, created_at, last_seen_at, moment):
         g.set_auth_cookie = None  # the browser may forget it too
         return None
+    if school_id is None or (user.is_staff and staff_here is None):
+        school_id = _first_school(user, session_id, left=school_id)
+        if school_id is None and user.is_staff:
+            # Removed from the last school they worked at: nothing is theirs to see.
+            write_now(delete(UserSession).where(UserSession.user_id == user.id))
+            flash(_("Uw account hoort bij geen school meer. Vraag de administratie of het "
+                    "schoolbestuur om hulp."), "warning")
+            g.set_auth_cookie = None
+            return None
     if (moment - last_seen_at).total_seconds() > current_app.config["SESSION_TOUCH_SECONDS"]:
         _touch(session_id, moment)
+    g.school_id = school_id
     g.user_session_id = session_id
     g.user_session_method = method
     g.user_session_multi_factor = multi_factor
     return user
+
+
+def _first_school(user: User, session_id: int, left: int | None) -> int | None:
+    """The user's first school, now this browser's: it chose none yet, or the staff
+    member no longer works at the one it chose (`left`), which they are told."""
+    from .policy import school_ids
+
+    ids = school_ids(user)
+    school_id = ids[0] if ids else None
+    if school_id is not None:
+        write_now(update(UserSession).where(UserSession.id == session_id)
+                  .values(school_id=school_id))
+        if left is not None:
+            flash(_("U werkt niet meer bij die school in parro; u ziet nu uw andere school."),
+                  "warning")
+    return school_id
+
+
+def switch_school(school_id: int) -> None:
+    """This browser works in another school of the user's from now on."""
+    db.session.execute(update(UserSession).where(UserSession.id == current_session_id())
+                       .values(school_id=school_id))
+    g.school_id = school_id
 
 
 def _touch(session_id: int, moment) -> None:

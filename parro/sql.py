@@ -18,6 +18,7 @@ from sqlalchemy import Date, bindparam
 from .database import UTCDateTime
 
 USER_ID = bindparam("user_id")
+SCHOOL_ID = bindparam("school_id")
 NOW = bindparam("now", type_=UTCDateTime())
 DAY = bindparam("day", type_=Date())
 IDS = bindparam("ids", expanding=True)

@@ -15,6 +15,7 @@ from parro.models import (
     Membership,
     Role,
     School,
+    SchoolStaff,
     SchoolYear,
     Student,
     TeacherAssignment,
@@ -92,6 +93,9 @@ def make_user(role=Role.GUARDIAN, email=None, name=None, password=PASSWORD, acti
     )
     db.session.add(user)
     db.session.flush()
+    if role in (Role.ADMIN, Role.TEACHER):
+        db.session.add(SchoolStaff(user_id=user.id, school_id=make_school().id))
+        db.session.flush()
     return user
 
 
@@ -121,7 +125,8 @@ def make_guardian(child=None, children=(), **kw) -> User:
 def make_reason(name=None, active=True):
     from parro.models import AbsenceReason
 
-    reason = AbsenceReason(name=name or f"Reden {next(_seq)}", position=next(_seq), active=active)
+    reason = AbsenceReason(school_id=make_school().id, name=name or f"Reden {next(_seq)}",
+                           position=next(_seq), active=active)
     db.session.add(reason)
     db.session.flush()
     return reason
@@ -284,7 +289,8 @@ def make_chat(creator, guardians, title="Schoolreis") -> Conversation:  # noqa: 
 def make_kindgesprek(student) -> Conversation:  # noqa: F821
     from parro.models import Conversation, ConversationKind
 
-    conversation = Conversation(kind=ConversationKind.CHILD, student=student)
+    conversation = Conversation(kind=ConversationKind.CHILD, student=student,
+                                school_id=student.school_id)
     db.session.add(conversation)
     db.session.flush()
     return conversation
@@ -409,6 +415,7 @@ def make_announcement(groups=(), title="Studiedag", days=14, **fields):
     from parro.models import Announcement, AnnouncementGroup
 
     announcement = Announcement(
+        school_id=make_school().id,
         title=title,
         body=fields.pop("body", "Op vrijdag zijn alle kinderen vrij."),
         all_groups=not groups,

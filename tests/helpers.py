@@ -13,10 +13,16 @@ from parro.models import UserSession
 from parro.security import hash_token, new_token
 
 
-def login_as(client, user) -> None:
-    """Give this test client a logged-in session for `user` (as /login would)."""
+def login_as(client, user, school=None) -> None:
+    """Give this test client a logged-in session for `user` (as /login would), working
+    in `school` (by default the user's first)."""
+    from parro.policy import _schools_of
+
     token = new_token()
-    db.session.add(UserSession(token_hash=hash_token(token), user_id=user.id))
+    school_id = school.id if school is not None else db.session.scalar(
+        _schools_of(user.role).limit(1), {"user_id": user.id})
+    db.session.add(UserSession(token_hash=hash_token(token), user_id=user.id,
+                               school_id=school_id))
     db.session.commit()
     client.set_cookie(current_app.config["AUTH_COOKIE_NAME"], token)
 

@@ -159,16 +159,6 @@ def test_bad_years_are_refused_with_a_clear_message(app, admin_client, data, mes
     assert count(SchoolYear) == 1
 
 
-def test_a_year_needs_a_school_first(app, admin_client):
-    response = admin_client.post(
-        "/beheer/jaren/nieuw",
-        data={"name": "2027-2028", "starts_on": "2027-08-01", "ends_on": "2028-07-31"},
-    )
-    assert response.status_code == 422
-    assert "Vul eerst de gegevens van de school in" in text_of(response)
-    assert count(SchoolYear) == 0
-
-
 def test_admin_corrects_a_year_and_its_own_dates_do_not_count_as_overlap(app, admin_client):
     year = make_year("2026-2027", current=True)
     db.session.commit()

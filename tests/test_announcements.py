@@ -16,6 +16,7 @@ from .factories import (
     make_admin,
     make_group,
     make_guardian,
+    make_school,
     make_student,
     make_teacher,
     pdf_bytes,
@@ -107,7 +108,8 @@ def test_announcement_for_chosen_groups_only(client, school):
 
 
 def test_pinned_until_the_end_date_then_gone(client, school):
-    db.session.add(Announcement(title="Studiedag", body="", all_groups=True,
+    db.session.add(Announcement(school_id=make_school().id, title="Studiedag", body="",
+                                all_groups=True,
                                 starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 12)))
     db.session.commit()
     clock.set_now(datetime(2027, 3, 12, 22, 0, tzinfo=UTC))  # 23:00 on the 12th
@@ -118,7 +120,8 @@ def test_pinned_until_the_end_date_then_gone(client, school):
 
 
 def test_a_parent_dismisses_it_for_themselves(client, school):
-    db.session.add(Announcement(title="Studiedag", body="", all_groups=True,
+    db.session.add(Announcement(school_id=make_school().id, title="Studiedag", body="",
+                                all_groups=True,
                                 starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 31)))
     db.session.commit()
     announcement_id = db.session.scalar(select(Announcement.id))

@@ -217,6 +217,9 @@ ROUTES = {
     "auth.login": ("GET", lambda w: {}, {**dict.fromkeys(ROLES, 303), "anonymous": 200}, None),
     "auth.logout": ("POST", lambda w: {}, dict.fromkeys(ROLES, 303), {}),
     "auth.account": ("GET", lambda w: {}, signed_in(), None),
+    # The school switcher: everyone their own schools; a school not theirs is refused (422).
+    "auth.schools": ("GET", lambda w: {}, signed_in(), None),
+    "auth.schools#switch": ("POST", lambda w: {}, signed_in(ok=422), {"school_id": "999999"}),
     "auth.change_password": ("GET", lambda w: {}, signed_in(), None),
     # Inzage: guardians download their own family's data; the admin any family's.
     "auth.export_data": ("POST", lambda w: {}, only("guardian_other", "guardian"), {}),

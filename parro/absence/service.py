@@ -33,6 +33,7 @@ from ..models import (
     AbsenceReport,
     Group,
     Membership,
+    School,
     Student,
     User,
 )
@@ -574,7 +575,9 @@ def export_csv(rows: list[tuple[AbsenceReport, Group | None]]) -> str:
 def all_reasons() -> list[AbsenceReason]:
     return list(
         db.session.scalars(
-            select(AbsenceReason).order_by(AbsenceReason.position, AbsenceReason.name)
+            select(AbsenceReason)
+            .where(AbsenceReason.school_id == policy.current_school().id)
+            .order_by(AbsenceReason.position, AbsenceReason.name)
         )
     )
 
@@ -583,11 +586,12 @@ def active_reasons() -> list[AbsenceReason]:
     return [r for r in all_reasons() if r.active]
 
 
-def ensure_default_reasons() -> None:
-    """Give a school without any reasons the usual ones (the migration does the same)."""
-    if db.session.scalar(select(AbsenceReason.id).limit(1)) is None:
+def ensure_default_reasons(school: School) -> None:
+    """Give a school without any reasons the usual ones."""
+    if db.session.scalar(select(AbsenceReason.id).where(AbsenceReason.school_id == school.id)
+                         .limit(1)) is None:
         for position, name in enumerate(DEFAULT_REASONS):
-            db.session.add(AbsenceReason(name=name, position=position))
+            db.session.add(AbsenceReason(school_id=school.id, name=name, position=position))
         db.session.flush()
 
 
@@ -597,13 +601,16 @@ def add_reason(name: str) -> AbsenceReason:
         raise AbsenceError(
             "name", _("Ziek is er altijd al: ouders kiezen het met de knop Ziek melden.")
         )
+    school_id = policy.current_school().id
     existing = db.session.scalar(
-        select(AbsenceReason).where(func.lower(AbsenceReason.name) == name.lower())
+        select(AbsenceReason).where(AbsenceReason.school_id == school_id,
+                                    func.lower(AbsenceReason.name) == name.lower())
     )
     if existing is not None:
         raise AbsenceError("name", _("Deze reden bestaat al."))
-    position = (db.session.scalar(select(func.max(AbsenceReason.position))) or 0) + 1
-    reason = AbsenceReason(name=name, position=position)
+    position = (db.session.scalar(select(func.max(AbsenceReason.position))
+                                  .where(AbsenceReason.school_id == school_id)) or 0) + 1
+    reason = AbsenceReason(school_id=school_id, name=name, position=position)
     db.session.add(reason)
     try:
         db.session.commit()

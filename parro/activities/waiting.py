@@ -41,7 +41,7 @@ def _waiting(*columns, moment):
     `moment` is a datetime or a bind parameter; the columns may name Activity,
     Guardianship and Membership, which the statement joins.
     """
-    year = select(SchoolYear.id).where(SchoolYear.is_current).scalar_subquery()
+    this_year = select(SchoolYear.id).where(SchoolYear.is_current)  # at each child's school
     booked = exists(select(Booking.id).where(
         Booking.activity_id == Activity.id,
         Booking.student_id == Guardianship.student_id,
@@ -54,7 +54,7 @@ def _waiting(*columns, moment):
         select(*columns)
         .select_from(Guardianship)
         .join(Membership, and_(Membership.student_id == Guardianship.student_id,
-                               Membership.school_year_id == year))
+                               Membership.school_year_id.in_(this_year)))
         .join(activity_group, activity_group.c.group_id == Membership.group_id)
         .join(Activity, Activity.id == activity_group.c.activity_id)
         .where(

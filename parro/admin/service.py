@@ -184,7 +184,8 @@ def _set_current(year: SchoolYear) -> None:
     # Two statements, in this order: the partial unique index allows one current year.
     db.session.execute(
         update(SchoolYear)
-        .where(SchoolYear.is_current, SchoolYear.id != year.id)
+        .where(SchoolYear.school_id == year.school_id, SchoolYear.is_current,
+               SchoolYear.id != year.id)
         .values(is_current=False)
         .execution_options(synchronize_session="fetch")
     )

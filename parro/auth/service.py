@@ -22,7 +22,7 @@ from .. import audit
 from ..clock import now
 from ..extensions import db
 from ..mail import queue_mail
-from ..models import Guardianship, Invitation, Role, Student, User
+from ..models import Guardianship, Invitation, Role, School, SchoolStaff, Student, User
 from ..models.user import normalize_email
 from ..policy import current_school
 from ..security import end_all_sessions, hash_token, new_token
@@ -170,8 +170,10 @@ def invite_guardian(student: Student, email: str, invited_by: User, locale: str 
     return InviteResult(user, Outcome.INVITED, created=created)
 
 
-def invite_staff(email: str, name: str, role: Role, invited_by: User, locale: str = "nl") -> User:
-    """Create a teacher or admin account and send its activation link."""
+def invite_staff(email: str, name: str, role: Role, invited_by: User | None, locale: str = "nl",
+                 school: School | None = None) -> User:
+    """Create a teacher or admin account at `school` (the current one) and send its
+    activation link."""
     if role not in (Role.TEACHER, Role.ADMIN):
         raise ValueError(role)
     if _user_by_email(email) is not None:
@@ -183,6 +185,8 @@ def invite_staff(email: str, name: str, role: Role, invited_by: User, locale: st
         user = User(email=email, name=name.strip(), role=role, active=False, locale=locale)
         db.session.add(user)
         db.session.flush()
+        db.session.add(SchoolStaff(user_id=user.id,
+                                   school_id=(school or current_school()).id))
         _send_invitation(user, invited_by, None)
         db.session.commit()
     return user

@@ -11,7 +11,7 @@ from ..clock import now
 from ..extensions import csrf, db, limiter
 from ..forms import EmptyForm, add_error, form_status
 from ..inputs import way_back
-from ..models import LoginEvent, User, UserSession
+from ..models import LoginEvent, School, User, UserSession
 from ..models.user import normalize_email
 from ..privacy import export
 from ..security import (
@@ -22,6 +22,7 @@ from ..security import (
     live_sessions,
     renew_session,
     start_session,
+    switch_school,
 )
 from . import bp, sso, twofactor
 from .devices import describe
@@ -347,3 +348,23 @@ def end_other_devices():
         db.session.commit()
         flash(_("U bent op alle andere apparaten uitgelogd."), "success")
     return redirect(url_for("auth.account"), 303)
+
+
+@bp.route("/scholen", methods=["GET", "POST"])
+@login_required
+def schools():
+    """Choose the school to work in, for staff and parents at several schools of a board."""
+    status = 200
+    if request.method == "POST":
+        form = EmptyForm()
+        chosen = db.session.get(School, request.form.get("school_id", type=int) or 0)
+        if form.validate_on_submit() and chosen is not None \
+                and policy.can_switch_to(current_user, chosen):
+            switch_school(chosen.id)
+            db.session.commit()
+            flash(_("U werkt nu in %(school)s.", school=chosen.name), "success")
+            return redirect(url_for("home"), 303)
+        flash(_("Kies een van uw scholen."), "error")
+        status = 422
+    return render_template("auth/schools.html", choices=policy.schools(current_user),
+                           current_id=policy.current_school_id()), status

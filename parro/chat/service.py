@@ -103,13 +103,15 @@ def open_child_conversation(student: Student) -> Conversation:
         return found
     student_id = student.id
     insert = upsert_insert(db.session.get_bind().dialect.name)(Conversation)
-    write_now(insert.values(kind=ConversationKind.CHILD, student_id=student_id)
+    write_now(insert.values(kind=ConversationKind.CHILD, student_id=student_id,
+                            school_id=student.school_id)
               .on_conflict_do_nothing(index_elements=["student_id"]))
     return db.session.scalar(select(Conversation).where(Conversation.student_id == student_id))
 
 
 def start_chat(creator: User, title: str, guardians: list[User]) -> Conversation:
-    conversation = Conversation(kind=ConversationKind.GROUP, title=title, created_by=creator)
+    conversation = Conversation(kind=ConversationKind.GROUP, title=title, created_by=creator,
+                                school_id=policy.current_school().id)
     db.session.add(conversation)
     for user in [creator, *guardians]:
         db.session.add(Participant(conversation=conversation, user=user))
@@ -117,9 +119,15 @@ def start_chat(creator: User, title: str, guardians: list[User]) -> Conversation
     return conversation
 
 
+def _office_school_id(student: Student | None) -> int:
+    """The office written to: the child's school's, or for the family this browser's school."""
+    return student.school_id if student is not None else policy.current_school().id
+
+
 def office_conversation(guardian: User, student: Student | None) -> Conversation | None:
     """The guardian's office conversation about this child (None: about the family)."""
-    key = Conversation.office_key_for(guardian.id, student.id if student else None)
+    key = Conversation.office_key_for(guardian.id, student.id if student else None,
+                                      _office_school_id(student))
     return db.session.scalar(select(Conversation).where(Conversation.office_key == key))
 
 
@@ -135,8 +143,10 @@ def write_to_office(guardian: User, student: Student | None, body: str) -> Conve
         if conversation is None:
             conversation = Conversation(
                 kind=ConversationKind.OFFICE, created_by=guardian, about_student=student,
+                school_id=_office_school_id(student),
                 office_key=Conversation.office_key_for(guardian.id,
-                                                       student.id if student else None),
+                                                       student.id if student else None,
+                                                       _office_school_id(student)),
             )
             db.session.add(conversation)
         try:

@@ -114,6 +114,7 @@ def new_announcement():
             chosen = [] if form.all_groups.data else form.groups.data
             with writer_transactions():
                 announcement = Announcement(
+                    school_id=policy.current_school().id,
                     author=current_user,
                     title=form.title.data.strip(),
                     body=clean_text(form.body.data),

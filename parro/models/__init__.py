@@ -58,7 +58,15 @@ from .notification import (
 from .outbox import OutboxMail
 from .privacy import APP_PHOTOS, Consent, ConsentChange, ConsentTopic
 from .push import PushMessage, PushSubscription
-from .school import Group, Membership, School, SchoolYear, Student, TeacherAssignment
+from .school import (
+    Group,
+    Membership,
+    School,
+    SchoolStaff,
+    SchoolYear,
+    Student,
+    TeacherAssignment,
+)
 from .user import (
     Guardianship,
     Invitation,
@@ -136,6 +144,7 @@ __all__ = [
     "RecoveryCode",
     "Role",
     "School",
+    "SchoolStaff",
     "SchoolYear",
     "Student",
     "TeacherAssignment",

@@ -28,3 +28,5 @@ class AuditEvent(db.Model):
     summary: Mapped[str] = mapped_column(String(255), default="")
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     ip: Mapped[str] = mapped_column(String(45), default="")
+    # The school whose log shows it (None: the board's own events, or no school yet).
+    school_id: Mapped[int | None] = mapped_column(Integer, index=True)

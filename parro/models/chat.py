@@ -48,6 +48,8 @@ class Conversation(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The school it belongs to: the child's, the group's, or the office written to.
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
     kind: Mapped[ConversationKind] = mapped_column(
         Enum(
             ConversationKind,
@@ -95,8 +97,10 @@ class Conversation(db.Model):
         return self.kind == ConversationKind.OFFICE
 
     @staticmethod
-    def office_key_for(guardian_id: int, student_id: int | None) -> str:
-        return f"{guardian_id}:{student_id if student_id is not None else 'gezin'}"
+    def office_key_for(guardian_id: int, student_id: int | None, school_id: int) -> str:
+        """One per guardian and child, or per guardian and school for the family."""
+        return f"{guardian_id}:{student_id}" if student_id is not None else \
+            f"{guardian_id}:gezin:{school_id}"
 
 
 class Participant(db.Model):

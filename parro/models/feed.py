@@ -263,6 +263,7 @@ class Announcement(db.Model):
     """A schoolbrede mededeling, pinned above the group posts until `ends_on`."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(150))
     body: Mapped[str] = mapped_column(Text, default="")

@@ -142,6 +142,25 @@ class Membership(db.Model):
     year: Mapped[SchoolYear] = relationship()
 
 
+class SchoolStaff(db.Model):
+    """A staff member (admin or teacher) works at this school.
+
+    A board's staff may work at several (a gym teacher); their role (User.role) is the
+    same at each. Admin rights and a teacher's groups are those of the school the
+    browser has chosen (UserSession.school_id, policy.current_school()).
+    """
+
+    __table_args__ = (UniqueConstraint("user_id", "school_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    school: Mapped[School] = relationship()
+    user: Mapped[User] = relationship()  # noqa: F821
+
+
 class TeacherAssignment(db.Model):
     __table_args__ = (UniqueConstraint("user_id", "group_id"),)
 

@@ -43,6 +43,9 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     TEACHER = "teacher"
     GUARDIAN = "guardian"
+    # The school board's IT or office, in an installation with several schools: creates
+    # schools and appoints their admins, sees board-wide figures, never posts or chats.
+    BOARD = "board"
 
 
 class User(PersonName, Versioned, UserMixin, db.Model):
@@ -104,6 +107,10 @@ class User(PersonName, Versioned, UserMixin, db.Model):
     @property
     def is_guardian(self) -> bool:
         return self.role == Role.GUARDIAN
+
+    @property
+    def is_board_admin(self) -> bool:
+        return self.role == Role.BOARD
 
     @property
     def is_staff(self) -> bool:
@@ -179,6 +186,9 @@ class UserSession(db.Model):
     # whether more than one factor was proven then (parro's code, or the provider's MFA).
     method: Mapped[str] = mapped_column(String(20), default="password")
     multi_factor: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The school this browser works in (policy.current_school()): staff and guardians
+    # at several schools of a board switch; None until chosen (the first of theirs).
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="SET NULL"))
 
     user: Mapped[User] = relationship()
 
