@@ -35,17 +35,34 @@ def make_school(name="Basisschool De Test") -> School:
     return school
 
 
-def current_year() -> SchoolYear:
-    year = db.session.query(SchoolYear).filter_by(is_current=True).first()
+def make_other_school(name="Basisschool De Ander") -> School:
+    """A second school of the board, with a current year of its own (make_school() stays
+    the first). Give it to make_year, make_group(year=...), make_student(school=...) and
+    make_teacher/make_admin(school=...)."""
+    from parro.policy import forget_school_count
+
+    make_school()
+    school = School(name=name, phone="020 000 00 00")
+    db.session.add(school)
+    db.session.flush()
+    make_year("2026-2027", current=True, school=school)
+    forget_school_count()
+    return school
+
+
+def current_year(school=None) -> SchoolYear:
+    school = school or make_school()
+    year = db.session.query(SchoolYear).filter_by(is_current=True, school_id=school.id).first()
     if year is None:
-        year = make_year("2026-2027", current=True)
+        year = make_year("2026-2027", current=True, school=school)
     return year
 
 
-def make_year(name="2026-2027", current=False, starts_on=None, ends_on=None) -> SchoolYear:
+def make_year(name="2026-2027", current=False, starts_on=None, ends_on=None,
+              school=None) -> SchoolYear:
     first = int(name[:4])
     year = SchoolYear(
-        school=make_school(),
+        school=school or make_school(),
         name=name,
         starts_on=starts_on or date(first, 8, 1),
         ends_on=ends_on or date(first + 1, 7, 31),
@@ -64,10 +81,11 @@ def make_group(name=None, grade=3, year=None) -> Group:
     return group
 
 
-def make_student(group=None, first_name=None, last_name="Tester", number=None) -> Student:
+def make_student(group=None, first_name=None, last_name="Tester", number=None,
+                 school=None) -> Student:
     n = next(_seq)
     student = Student(
-        school=make_school(),
+        school=school or (group.year.school if group is not None else make_school()),
         student_number=number or f"S{n:05d}",
         first_name=first_name or f"Kind{n}",
         last_name=last_name,
@@ -80,7 +98,8 @@ def make_student(group=None, first_name=None, last_name="Tester", number=None) -
 
 
 def make_user(role=Role.GUARDIAN, email=None, name=None, password=PASSWORD, active=True,
-              locale="nl") -> User:
+              locale="nl", school=None) -> User:
+    """A user; staff work at `school` (by default the first)."""
     n = next(_seq)
     user = User(
         email=email or f"{role.value}{n}@example.org",
@@ -94,7 +113,7 @@ def make_user(role=Role.GUARDIAN, email=None, name=None, password=PASSWORD, acti
     db.session.add(user)
     db.session.flush()
     if role in (Role.ADMIN, Role.TEACHER):
-        db.session.add(SchoolStaff(user_id=user.id, school_id=make_school().id))
+        db.session.add(SchoolStaff(user_id=user.id, school_id=(school or make_school()).id))
         db.session.flush()
     return user
 
