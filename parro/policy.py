@@ -105,8 +105,9 @@ def _schools_of(role: Role):
 
 
 def school_ids(user: User) -> list[int]:
-    """The schools a user works at (staff), has children at (guardian) or runs (board)."""
-    if not user.is_authenticated:
+    """The schools a user works at (staff), has children at (guardian) or runs (board);
+    of any account, logged in or not (an admin asks it of the people they administer)."""
+    if user.is_anonymous:
         return []
     return per_request(f"schools_{user.id}", lambda: list(
         db.session.scalars(_schools_of(user.role), {"user_id": user.id})))
@@ -335,21 +336,61 @@ def teaches_student(user: User, student: Student) -> bool:
 
 
 def can_view_student(user: User, student: Student) -> bool:
-    return is_admin(user) or teaches_student(user, student) or is_guardian_of(user, student)
+    return (is_admin_of(user, student.school_id) or teaches_student(user, student)
+            or is_guardian_of(user, student))
 
 
 def can_see_guardian_contacts(user: User, student: Student) -> bool:
     """Email addresses of a child's guardians: staff only, never other guardians."""
-    return is_admin(user) or teaches_student(user, student)
+    return is_admin_of(user, student.school_id) or teaches_student(user, student)
 
 
 def can_invite_guardian(user: User, student: Student) -> bool:
-    return is_admin(user) or teaches_student(user, student)
+    return is_admin_of(user, student.school_id) or teaches_student(user, student)
 
 
 def can_administer(user: User) -> bool:
     """Years, groups, students, staff, guardians, imports, rollover."""
     return is_admin(user)
+
+
+# What the office of a school (an admin working in it) may change: that school's years,
+# groups, children and people only. An id of another school is refused as a missing one.
+
+
+def staff_of(school_id):
+    """The ids of the staff who work at this school, as a SELECT (one way to scope)."""
+    return select(SchoolStaff.user_id).where(SchoolStaff.school_id == school_id)
+
+
+def guardians_of(school_id):
+    """The ids of the guardians of this school's children, as a SELECT. With one school,
+    every guardian account (one whose children all left included) is the school's."""
+    if not is_board():
+        return select(User.id).where(User.role == Role.GUARDIAN)
+    return (select(Guardianship.user_id)
+            .join(Student, Student.id == Guardianship.student_id)
+            .where(Student.school_id == school_id))
+
+
+def can_administer_year(user: User, year: SchoolYear) -> bool:
+    return is_admin_of(user, year.school_id)
+
+
+def can_administer_group(user: User, group: Group) -> bool:
+    return is_admin_of(user, group.year.school_id)
+
+
+def can_administer_student(user: User, student: Student) -> bool:
+    return is_admin_of(user, student.school_id)
+
+
+def can_administer_account(user: User, target: User) -> bool:
+    """A staff member who works at the current school, or a guardian of one of its
+    children (a guardian with children at two schools is both offices' to help)."""
+    if not is_admin(user) or not (target.is_staff or target.is_guardian):
+        return False
+    return current_school_id() in school_ids(target) or (target.is_guardian and not is_board())
 
 
 def can_delete_family(user: User) -> bool:
@@ -368,10 +409,11 @@ def can_use_push_device(user: User, device) -> bool:
 
 
 def can_export_data(user: User, subject: User) -> bool:
-    """Inzage: a guardian downloads their own family's data; an admin any family's."""
+    """Inzage: a guardian downloads their own family's data; an admin the data of a family
+    of the current school (what concerns its children: privacy.export)."""
     if not user.is_authenticated or not subject.is_guardian:
         return False
-    return user.id == subject.id or is_admin(user)
+    return user.id == subject.id or can_administer_account(user, subject)
 
 
 def can_export_family(user: User) -> bool:
@@ -386,7 +428,7 @@ def can_use_two_factor(user: User) -> bool:
 
 def can_reset_two_factor(user: User, target: User) -> bool:
     """An admin turns off a staff member's two-factor login (lost phone)."""
-    return is_admin(user) and target.is_staff
+    return can_administer_account(user, target) and target.is_staff
 
 
 def can_choose_notifications(user: User) -> bool:
@@ -402,7 +444,7 @@ def can_unsubscribe(link) -> bool:
 
 def can_unlink_school_account(user: User, target: User) -> bool:
     """An admin forgets which school account a staff member signs in with (it changed)."""
-    return is_admin(user) and target.is_staff
+    return can_administer_account(user, target) and target.is_staff
 
 
 def can_use_mail_viewer(user: User) -> bool:
@@ -1061,6 +1103,19 @@ def can_see_own_reports(user: User) -> bool:
 def can_moderate(user: User) -> bool:
     """The queue of reports; hiding an item or dismissing a report: the school office."""
     return is_admin(user)
+
+
+def report_school_id(report) -> int | None:
+    """The school of a reported post (its groups') or message (its conversation's)."""
+    if report.message_id is not None:
+        return report.message.conversation.school_id
+    groups = report.post.groups
+    return groups[0].year.school_id if groups else None
+
+
+def can_handle_report(user: User, report) -> bool:
+    """A report about the current school's posts and messages, for its office."""
+    return is_admin_of(user, report_school_id(report))
 
 
 def can_read_audit_log(user: User) -> bool:
