@@ -354,7 +354,8 @@ def teaches_student(user: User, student: Student) -> bool:
 
 
 def can_view_student(user: User, student: Student) -> bool:
-    return is_admin_of(user, student.school_id) or teaches_student(user, student) or is_guardian_of(user, student)
+    return (is_admin_of(user, student.school_id) or teaches_student(user, student)
+            or is_guardian_of(user, student))
 
 
 def can_see_guardian_contacts(user: User, student: Student) -> bool:
