@@ -188,6 +188,18 @@ def school_group_ids() -> set[int]:
         .where(SchoolYear.school_id == current_school_id()))))
 
 
+def _of_current_school(group_ids: set[int]) -> bool:
+    """Are any of these groups the current school's? This year's are known without
+    another query (visible_group_ids of an admin); earlier years' are asked only then."""
+    return bool(group_ids & _year_group_ids()) or bool(group_ids & school_group_ids())
+
+
+def _year_group_ids() -> set[int]:
+    """Ids of the groups of the current school's current year."""
+    return per_request("year_groups", lambda: set(
+        db.session.scalars(select(Group.id).where(Group.school_year_id == _year_id()))))
+
+
 def is_admin_of_user(user: User, other: User) -> bool:
     """An admin of the current school deciding about another user: staff of this school,
     or a guardian of a child of it."""
@@ -264,9 +276,7 @@ def visible_group_ids(user: User) -> set[int]:
     if not user.is_authenticated:
         return set()
     if user.is_admin:
-        return set(
-            db.session.scalars(select(Group.id).where(Group.school_year_id == _year_id()))
-        )
+        return _year_group_ids()
     if user.is_teacher:
         return taught_group_ids(user)
     return child_group_ids(user)
@@ -560,7 +570,7 @@ def can_manage_activity(user: User, activity) -> bool:
     the admins of its school."""
     groups = activity_group_ids(activity)
     if is_admin(user):
-        return bool(groups & school_group_ids())
+        return _of_current_school(groups)
     return bool(groups & taught_group_ids(user))
 
 
@@ -840,7 +850,7 @@ def post_rights(user: User, post: PostFacts) -> PostRights:
     if not user.is_authenticated:
         return _NO_RIGHTS
     own, hidden, published = post.author_id == user.id, post.is_hidden, post.is_published()
-    admin = user.is_admin and bool(post.group_ids & school_group_ids())
+    admin = user.is_admin and _of_current_school(post.group_ids)
     if admin or own:
         stats = in_view = True
     elif user.is_staff:

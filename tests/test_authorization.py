@@ -926,10 +926,6 @@ CROSS_SCHOOL_LEAKS: dict[str, str] = {
     "calendar.edit": "school A's admin reaches school B's object",
     "calendar.edit#POST": "school A's admin reaches school B's object",
     "feed.delete_announcement": "school A's admin reaches school B's object",
-    "feed.photo": "school A's admin reaches school B's object",
-    "feed.post": "school A's admin reaches school B's object",
-    "feed.save_photo": (
-        "a refused photo download writes a read receipt; school A's admin reaches it"),
     "privacy.edit_topic": "school A's admin reaches school B's object",
 }
 
