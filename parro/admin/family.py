@@ -18,7 +18,7 @@ def _start() -> Student | User:
     """The child (?leerling=) or guardian (?ouder=) the admin came from, of this school."""
     if (student_id := int_arg("leerling", request.values)) is not None:
         return get_or_404(Student, student_id, policy.can_administer_student)
-    user = get_or_404(User, int_arg("ouder", request.values), policy.can_administer_account)
+    user = get_or_404(User, int_arg("ouder", request.values), policy.is_admin_of_user)
     if not user.is_guardian:
         abort(404)
     return user

@@ -36,7 +36,7 @@ def _me() -> User:
 
 def _account(user_id: int) -> User:
     """A staff member of the current school or a guardian of one of its children."""
-    return get_or_404(User, user_id, policy.can_administer_account)
+    return get_or_404(User, user_id, policy.is_admin_of_user)
 
 
 def _back_to(user: User):
