@@ -156,6 +156,16 @@ def current_year() -> SchoolYear | None:
         _current_year(), {"school_id": current_school_id()}))
 
 
+def current_year_of(school_id: int | None) -> SchoolYear | None:
+    """The current school year of this school (a guardian's child's own school)."""
+    if school_id is None:
+        return None
+    if school_id == current_school_id():
+        return current_year()
+    return per_request(f"current_year_{school_id}", lambda: db.session.scalar(
+        _current_year(), {"school_id": school_id}))
+
+
 def _year_id() -> int | None:
     year = current_year()
     return year.id if year else None
@@ -241,13 +251,28 @@ def _child_groups(user_id):
     )
 
 
+def _school_groups() -> dict[int, bool]:
+    """Every group of the current school, of any year: id -> in the current year. One query
+    per request, from which an admin's groups and rights over groups' things answer."""
+    def load():
+        return dict(db.session.execute(
+            select(Group.id, SchoolYear.is_current)
+            .join(SchoolYear, SchoolYear.id == Group.school_year_id)
+            .where(SchoolYear.school_id == current_school_id())).all())
+
+    return per_request("school_groups", load)
+
+
+def is_admin_of_groups(user: User, group_ids) -> bool:
+    """An admin working in the school of these groups (a post's, an activity's)."""
+    return is_admin(user) and bool(set(group_ids) & _school_groups().keys())
+
+
 def visible_group_ids(user: User) -> set[int]:
     if not user.is_authenticated:
         return set()
     if user.is_admin:
-        return set(
-            db.session.scalars(select(Group.id).where(Group.school_year_id == _year_id()))
-        )
+        return {group_id for group_id, current in _school_groups().items() if current}
     if user.is_teacher:
         return taught_group_ids(user)
     return child_group_ids(user)
@@ -335,16 +360,17 @@ def teaches_student(user: User, student: Student) -> bool:
 
 
 def can_view_student(user: User, student: Student) -> bool:
-    return is_admin(user) or teaches_student(user, student) or is_guardian_of(user, student)
+    return (is_admin_of(user, student.school_id) or teaches_student(user, student)
+            or is_guardian_of(user, student))
 
 
 def can_see_guardian_contacts(user: User, student: Student) -> bool:
     """Email addresses of a child's guardians: staff only, never other guardians."""
-    return is_admin(user) or teaches_student(user, student)
+    return is_admin_of(user, student.school_id) or teaches_student(user, student)
 
 
 def can_invite_guardian(user: User, student: Student) -> bool:
-    return is_admin(user) or teaches_student(user, student)
+    return is_admin_of(user, student.school_id) or teaches_student(user, student)
 
 
 def can_administer(user: User) -> bool:
@@ -371,7 +397,8 @@ def can_export_data(user: User, subject: User) -> bool:
     """Inzage: a guardian downloads their own family's data; an admin any family's."""
     if not user.is_authenticated or not subject.is_guardian:
         return False
-    return user.id == subject.id or is_admin(user)
+    return user.id == subject.id or (
+        is_admin(user) and current_school_id() in school_ids(subject))
 
 
 def can_export_family(user: User) -> bool:
@@ -385,8 +412,9 @@ def can_use_two_factor(user: User) -> bool:
 
 
 def can_reset_two_factor(user: User, target: User) -> bool:
-    """An admin turns off a staff member's two-factor login (lost phone)."""
-    return is_admin(user) and target.is_staff
+    """An admin turns off a staff member's two-factor login (lost phone): one who works at
+    the school the admin works in now."""
+    return is_admin(user) and target.is_staff and current_school_id() in school_ids(target)
 
 
 def can_choose_notifications(user: User) -> bool:
@@ -402,7 +430,7 @@ def can_unsubscribe(link) -> bool:
 
 def can_unlink_school_account(user: User, target: User) -> bool:
     """An admin forgets which school account a staff member signs in with (it changed)."""
-    return is_admin(user) and target.is_staff
+    return is_admin(user) and target.is_staff and current_school_id() in school_ids(target)
 
 
 def can_use_mail_viewer(user: User) -> bool:
@@ -474,8 +502,12 @@ def can_withdraw_absence(user: User, report) -> bool:
     return is_guardian_of(user, report.student)
 
 
+def group_school_id(group: Group) -> int:
+    return group.year.school_id
+
+
 def can_see_absences_of_group(user: User, group: Group) -> bool:
-    return is_admin(user) or teaches(user, group)
+    return is_admin_of(user, group_school_id(group)) or teaches(user, group)
 
 
 def can_see_absence_overview(user: User) -> bool:
@@ -494,7 +526,7 @@ def can_record_phoned_absence(user: User, student: Student) -> bool:
     group = current_group_of(student)
     if group is None:
         return False
-    return is_admin(user) or teaches(user, group)
+    return is_admin_of(user, student.school_id) or teaches(user, group)
 
 
 def can_record_phoned_absences(user: User) -> bool:
@@ -513,6 +545,11 @@ def can_see_calendar(user: User) -> bool:
 def can_manage_calendar(user: User) -> bool:
     """Holidays, study days and events are entered and imported by the office."""
     return is_admin(user)
+
+
+def can_manage_calendar_item(user: User, item) -> bool:
+    """An item is changed by the office of its own school."""
+    return is_admin_of(user, item.school_id)
 
 
 # -- activities (activiteiten) ------------------------------------------------
@@ -535,8 +572,10 @@ def can_create_activity_for(user: User, group: Group) -> bool:
 
 
 def can_manage_activity(user: User, activity) -> bool:
-    """See every answer, block slots, book for families, delete: its groups' teachers."""
-    return is_admin(user) or bool(activity_group_ids(activity) & taught_group_ids(user))
+    """See every answer, block slots, book for families, delete: its groups' teachers, or
+    an admin of its groups' school."""
+    ids = activity_group_ids(activity)
+    return is_admin_of_groups(user, ids) or bool(ids & taught_group_ids(user))
 
 
 def can_see_activity(user: User, activity) -> bool:
@@ -660,8 +699,10 @@ def _office_writer(user_id):
     )
 
 
-def member_conversation_ids(user_id: int):
-    """SELECT of the ids of the conversations `user_id` is a member of.
+def member_conversation_ids(user_id: int, office_school_id=None):
+    """SELECT of the ids of the conversations `user_id` is a member of; `office_school_id`
+    (a value or a bind parameter): an admin's office conversations of that school only
+    (the list and counts of the school they work in), not of every school of theirs.
 
     The same membership as conversation_member_clause, but found from the user's
     side through indexes (their children, their groups, their chats), for queries
@@ -689,6 +730,8 @@ def member_conversation_ids(user_id: int):
     as_office = select(Conversation.id).where(
         Conversation.kind == ConversationKind.OFFICE, _admin_clause(user_id)
     )
+    if office_school_id is not None:
+        as_office = as_office.where(Conversation.school_id == office_school_id)
     return union(as_guardian, as_teacher, as_participant, as_office_writer, as_office)
 
 
@@ -815,7 +858,7 @@ def post_rights(user: User, post: PostFacts) -> PostRights:
     if not user.is_authenticated:
         return _NO_RIGHTS
     own, hidden, published = post.author_id == user.id, post.is_hidden, post.is_published()
-    admin = user.is_admin
+    admin = user.is_admin and is_admin_of_groups(user, post.group_ids)
     if admin or own:
         stats = in_view = True
     elif user.is_staff:
@@ -860,15 +903,33 @@ def can_announce(user: User) -> bool:
     return is_admin(user)
 
 
+def can_manage_announcement(user: User, announcement: Announcement) -> bool:
+    """The office of the announcement's school deletes it."""
+    return is_admin_of(user, announcement.school_id)
+
+
+def reading_school_ids(user: User) -> set[int]:
+    """The schools whose school-wide things (announcements, calendar) a user reads: a
+    guardian's children's schools while the child is in a group this year; staff's, the
+    school they work in now. From the request's family query: no query of its own."""
+    if not user.is_authenticated:
+        return set()
+    if user.is_guardian:
+        return {student.school_id for student, group in family(user) if group is not None}
+    school_id = current_school_id()
+    return {school_id} if school_id is not None else set()
+
+
 def can_see_announcement(user: User, announcement: Announcement) -> bool:
     if not user.is_authenticated:
         return False
     if user.is_admin:
-        return True
+        return is_admin_of(user, announcement.school_id)
     if announcement.starts_on > today():
         return False
-    if announcement.all_groups:
-        return bool(visible_group_ids(user))  # not for last year's families
+    if announcement.all_groups:  # not for last year's families, nor other schools'
+        return (announcement.school_id in reading_school_ids(user)
+                and bool(visible_group_ids(user)))
     ids = {ag.group_id for ag in announcement.announcement_groups}
     return bool(ids & visible_group_ids(user))
 
@@ -901,8 +962,10 @@ def can_view_photo(user: User, post: Post, attachment: Attachment) -> bool:
 
 
 def can_save_photo(user: User, post: Post, attachment: Attachment) -> bool:
-    """Saving a photo (a download) only where the school allows it, for what one may see."""
-    school = current_school()
+    """Saving a photo (a download) only where the post's school allows it, for what one
+    may see."""
+    groups = [pg.group for pg in post.post_groups]
+    school = groups[0].year.school if groups else current_school()
     return bool(school and school.photo_download) and can_view_photo(user, post, attachment)
 
 
@@ -1019,7 +1082,11 @@ def can_view_consent(user: User, student: Student) -> bool:
 
 
 def can_see_consent_overview(user: User, group: Group) -> bool:
-    return is_admin(user) or teaches(user, group)
+    return is_admin_of(user, group_school_id(group)) or teaches(user, group)
+
+
+def can_manage_consent_topic(user: User, topic: ConsentTopic) -> bool:
+    return is_admin_of(user, topic.school_id)
 
 
 def can_manage_consent_topics(user: User) -> bool:
