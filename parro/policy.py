@@ -105,8 +105,9 @@ def _schools_of(role: Role):
 
 
 def school_ids(user: User) -> list[int]:
-    """The schools a user works at (staff), has children at (guardian) or runs (board)."""
-    if not user.is_authenticated:
+    """The schools a user works at (staff), has children at (guardian) or runs (board);
+    of any account, logged in or not (an admin asks it of the people they administer)."""
+    if user.is_anonymous:
         return []
     return per_request(f"schools_{user.id}", lambda: list(
         db.session.scalars(_schools_of(user.role), {"user_id": user.id})))
@@ -185,6 +186,40 @@ def is_admin_of(user: User, school_id: int | None) -> bool:
     return is_admin(user) and school_id is not None and school_id == current_school_id()
 
 
+def school_id_of_group(group: Group) -> int:
+    """The school a group is of (groups hang off school years)."""
+    return group.year.school_id
+
+
+def school_group_ids() -> set[int]:
+    """Ids of every group of the current school, of any year: what an admin's rights
+    reach (a post of last year's group too)."""
+    return per_request("school_groups", lambda: set(db.session.scalars(
+        select(Group.id).join(SchoolYear, SchoolYear.id == Group.school_year_id)
+        .where(SchoolYear.school_id == current_school_id()))))
+
+
+def _of_current_school(group_ids: set[int]) -> bool:
+    """Are any of these groups the current school's? This year's are known without
+    another query (visible_group_ids of an admin); earlier years' are asked only then."""
+    return bool(group_ids & _year_group_ids()) or bool(group_ids & school_group_ids())
+
+
+def _year_group_ids() -> set[int]:
+    """Ids of the groups of the current school's current year."""
+    return per_request("year_groups", lambda: set(
+        db.session.scalars(select(Group.id).where(Group.school_year_id == _year_id()))))
+
+
+def is_admin_of_user(user: User, other: User) -> bool:
+    """An admin of the current school deciding about another user: staff of this school,
+    or a guardian of a child of it (with one school: any guardian, one whose children all
+    left too). A guardian with children at two schools is both offices' to help."""
+    if not is_admin(user) or not (other.is_staff or other.is_guardian):
+        return False
+    return current_school_id() in school_ids(other) or (other.is_guardian and not is_board())
+
+
 def taught_group_ids(user: User) -> set[int]:
     """Ids of the groups this teacher is assigned to in the current year."""
     if not user.is_authenticated or not user.is_staff:
@@ -251,28 +286,11 @@ def _child_groups(user_id):
     )
 
 
-def _school_groups() -> dict[int, bool]:
-    """Every group of the current school, of any year: id -> in the current year. One query
-    per request, from which an admin's groups and rights over groups' things answer."""
-    def load():
-        return dict(db.session.execute(
-            select(Group.id, SchoolYear.is_current)
-            .join(SchoolYear, SchoolYear.id == Group.school_year_id)
-            .where(SchoolYear.school_id == current_school_id())).all())
-
-    return per_request("school_groups", load)
-
-
-def is_admin_of_groups(user: User, group_ids) -> bool:
-    """An admin working in the school of these groups (a post's, an activity's)."""
-    return is_admin(user) and bool(set(group_ids) & _school_groups().keys())
-
-
 def visible_group_ids(user: User) -> set[int]:
     if not user.is_authenticated:
         return set()
     if user.is_admin:
-        return {group_id for group_id, current in _school_groups().items() if current}
+        return _year_group_ids()
     if user.is_teacher:
         return taught_group_ids(user)
     return child_group_ids(user)
@@ -378,6 +396,37 @@ def can_administer(user: User) -> bool:
     return is_admin(user)
 
 
+# What the office of a school (an admin working in it) may change: that school's years,
+# groups, children and people only. An id of another school is refused as a missing one.
+
+
+def staff_of(school_id):
+    """The ids of the staff who work at this school, as a SELECT (one way to scope)."""
+    return select(SchoolStaff.user_id).where(SchoolStaff.school_id == school_id)
+
+
+def guardians_of(school_id):
+    """The ids of the guardians of this school's children, as a SELECT. With one school,
+    every guardian account (one whose children all left included) is the school's."""
+    if not is_board():
+        return select(User.id).where(User.role == Role.GUARDIAN)
+    return (select(Guardianship.user_id)
+            .join(Student, Student.id == Guardianship.student_id)
+            .where(Student.school_id == school_id))
+
+
+def can_administer_year(user: User, year: SchoolYear) -> bool:
+    return is_admin_of(user, year.school_id)
+
+
+def can_administer_group(user: User, group: Group) -> bool:
+    return is_admin_of(user, school_id_of_group(group))
+
+
+def can_administer_student(user: User, student: Student) -> bool:
+    return is_admin_of(user, student.school_id)
+
+
 def can_delete_family(user: User) -> bool:
     """Deleting a departed family's data and accounts: admins only."""
     return is_admin(user)
@@ -394,11 +443,11 @@ def can_use_push_device(user: User, device) -> bool:
 
 
 def can_export_data(user: User, subject: User) -> bool:
-    """Inzage: a guardian downloads their own family's data; an admin any family's."""
+    """Inzage: a guardian downloads their own family's data; an admin any family's of
+    the current school."""
     if not user.is_authenticated or not subject.is_guardian:
         return False
-    return user.id == subject.id or (
-        is_admin(user) and current_school_id() in school_ids(subject))
+    return user.id == subject.id or is_admin_of_user(user, subject)
 
 
 def can_export_family(user: User) -> bool:
@@ -412,9 +461,8 @@ def can_use_two_factor(user: User) -> bool:
 
 
 def can_reset_two_factor(user: User, target: User) -> bool:
-    """An admin turns off a staff member's two-factor login (lost phone): one who works at
-    the school the admin works in now."""
-    return is_admin(user) and target.is_staff and current_school_id() in school_ids(target)
+    """An admin turns off a staff member's two-factor login (lost phone): of their school."""
+    return is_admin_of_user(user, target) and target.is_staff
 
 
 def can_choose_notifications(user: User) -> bool:
@@ -430,7 +478,7 @@ def can_unsubscribe(link) -> bool:
 
 def can_unlink_school_account(user: User, target: User) -> bool:
     """An admin forgets which school account a staff member signs in with (it changed)."""
-    return is_admin(user) and target.is_staff and current_school_id() in school_ids(target)
+    return is_admin_of_user(user, target) and target.is_staff
 
 
 def can_use_mail_viewer(user: User) -> bool:
@@ -502,12 +550,8 @@ def can_withdraw_absence(user: User, report) -> bool:
     return is_guardian_of(user, report.student)
 
 
-def group_school_id(group: Group) -> int:
-    return group.year.school_id
-
-
 def can_see_absences_of_group(user: User, group: Group) -> bool:
-    return is_admin_of(user, group_school_id(group)) or teaches(user, group)
+    return is_admin_of(user, school_id_of_group(group)) or teaches(user, group)
 
 
 def can_see_absence_overview(user: User) -> bool:
@@ -572,10 +616,12 @@ def can_create_activity_for(user: User, group: Group) -> bool:
 
 
 def can_manage_activity(user: User, activity) -> bool:
-    """See every answer, block slots, book for families, delete: its groups' teachers, or
-    an admin of its groups' school."""
-    ids = activity_group_ids(activity)
-    return is_admin_of_groups(user, ids) or bool(ids & taught_group_ids(user))
+    """See every answer, block slots, book for families, delete: its groups' teachers, and
+    the admins of its school."""
+    groups = activity_group_ids(activity)
+    if is_admin(user):
+        return _of_current_school(groups)
+    return bool(groups & taught_group_ids(user))
 
 
 def can_see_activity(user: User, activity) -> bool:
@@ -858,7 +904,7 @@ def post_rights(user: User, post: PostFacts) -> PostRights:
     if not user.is_authenticated:
         return _NO_RIGHTS
     own, hidden, published = post.author_id == user.id, post.is_hidden, post.is_published()
-    admin = user.is_admin and is_admin_of_groups(user, post.group_ids)
+    admin = user.is_admin and _of_current_school(post.group_ids)
     if admin or own:
         stats = in_view = True
     elif user.is_staff:
@@ -927,11 +973,18 @@ def can_see_announcement(user: User, announcement: Announcement) -> bool:
         return is_admin_of(user, announcement.school_id)
     if announcement.starts_on > today():
         return False
-    if announcement.all_groups:  # not for last year's families, nor other schools'
-        return (announcement.school_id in reading_school_ids(user)
-                and bool(visible_group_ids(user)))
+    if announcement.all_groups:  # not for last year's families, nor another school's
+        return announcement.school_id in _schools_with_groups(user)
     ids = {ag.group_id for ag in announcement.announcement_groups}
     return bool(ids & visible_group_ids(user))
+
+
+def _schools_with_groups(user: User) -> set[int]:
+    """The schools where the user has a group this year: a guardian's children's (each in
+    their own school), staff's current school."""
+    if user.is_guardian:
+        return {student.school_id for student, group in family(user) if group is not None}
+    return {current_school_id()} if visible_group_ids(user) else set()
 
 
 def can_see_post_attachment(user: User, attachment: Attachment) -> bool:
@@ -1082,7 +1135,7 @@ def can_view_consent(user: User, student: Student) -> bool:
 
 
 def can_see_consent_overview(user: User, group: Group) -> bool:
-    return is_admin_of(user, group_school_id(group)) or teaches(user, group)
+    return is_admin_of(user, school_id_of_group(group)) or teaches(user, group)
 
 
 def can_manage_consent_topic(user: User, topic: ConsentTopic) -> bool:
@@ -1128,6 +1181,19 @@ def can_see_own_reports(user: User) -> bool:
 def can_moderate(user: User) -> bool:
     """The queue of reports; hiding an item or dismissing a report: the school office."""
     return is_admin(user)
+
+
+def report_school_id(report) -> int | None:
+    """The school of a reported post (its groups') or message (its conversation's)."""
+    if report.message_id is not None:
+        return report.message.conversation.school_id
+    groups = report.post.groups
+    return school_id_of_group(groups[0]) if groups else None
+
+
+def can_handle_report(user: User, report) -> bool:
+    """A report about the current school's posts and messages, for its office."""
+    return is_admin_of(user, report_school_id(report))
 
 
 def can_read_audit_log(user: User) -> bool:
