@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from flask import abort, current_app, g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import and_, exists, false, func, or_, select, union
+from sqlalchemy.orm import aliased
 
 from .clock import now, today
 from .extensions import db
@@ -721,12 +722,16 @@ def conversation_member_clause(user_id):
 
 
 def _admin_clause(user_id):
-    """SQL condition: `user_id` is an admin whose account works, at the conversation's school."""
+    """SQL condition: `user_id` is an admin whose account works, at the conversation's school.
+
+    The admin is an alias: given the column User.id (the members of a conversation), the
+    table itself inside would be the subquery's own, and every admin of any school one."""
+    admin = aliased(User)
     return exists(
-        select(1).select_from(User)
-        .join(SchoolStaff, and_(SchoolStaff.user_id == User.id,
+        select(1).select_from(admin)
+        .join(SchoolStaff, and_(SchoolStaff.user_id == admin.id,
                                 SchoolStaff.school_id == Conversation.school_id))
-        .where(User.id == user_id, User.role == Role.ADMIN, User.disabled.is_(False))
+        .where(admin.id == user_id, admin.role == Role.ADMIN, admin.disabled.is_(False))
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import io
-from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -37,7 +36,7 @@ from .factories import (
 )
 from .helpers import activation_path, login_as, logout
 from .test_security_headers import assert_security_headers
-from .world import ROLES, build_world
+from .world import ROLES, build_world, in_school
 
 LOGIN = 302  # anonymous users are sent to the login page
 IMPORT_CSV = Path(__file__).parent / "data" / "leerlingen.csv"
@@ -934,23 +933,6 @@ def _changes(before: dict, after: dict) -> dict:
     }
 
 
-@contextmanager
-def _in_school(app, school):
-    """A request context whose current school is `school` (what the lambdas make, e.g. a
-    group chat, belongs to the school the maker works in). It shares the test's app
-    context, and with it `g`: what the block left there is taken away after it."""
-    from flask import g
-
-    known = set(vars(g))
-    with app.test_request_context():
-        g.school = school
-        try:
-            yield
-        finally:
-            for name in set(vars(g)) - known:
-                delattr(g, name)
-
-
 def two_worlds():
     """The world in the first school (A) and the same world in a second school (B)."""
     from .factories import make_other_school
@@ -977,7 +959,7 @@ def test_school_a_is_refused_the_objects_of_school_b(app, client, endpoint):
     method, url_args, _expected, data = ROUTES[endpoint]
     refused = CROSS_SCHOOL[endpoint]
     a, b = two_worlds()
-    with _in_school(app, b.school):
+    with in_school(app, b.school):
         url = url_for(endpoint.split("#")[0], **url_args(b))
         form = data(b) if callable(data) else data
     db.session.commit()  # what the arguments made is there for the request
