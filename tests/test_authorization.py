@@ -926,14 +926,7 @@ CROSS_SCHOOL = {
 
 # Leaks the cross-school test found that are not fixed yet: endpoint -> what leaks.
 # Strict: a fixed leak fails as XPASS until its line here goes.
-CROSS_SCHOOL_LEAKS: dict[str, str] = {
-    "absence.toggle_reason": "school A's admin reaches school B's object",
-    "calendar.delete": "school A's admin reaches school B's object",
-    "calendar.edit": "school A's admin reaches school B's object",
-    "calendar.edit#POST": "school A's admin reaches school B's object",
-    "feed.delete_announcement": "school A's admin reaches school B's object",
-    "privacy.edit_topic": "school A's admin reaches school B's object",
-}
+CROSS_SCHOOL_LEAKS: dict[str, str] = {}
 
 
 def test_every_route_has_a_cross_school_row():
