@@ -217,19 +217,7 @@ def _same_site(base: str, target: str) -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-# Leaks the crawler finds that are not fixed yet, per role ({role: what leaks}): strict,
-# so a crawl that comes back clean fails until its line goes.
-CRAWLER_LEAKS: dict[str, str] = {}
-
-
-def _role(role):
-    marks = ()
-    if role in CRAWLER_LEAKS:
-        marks = pytest.mark.xfail(strict=True, reason=CRAWLER_LEAKS[role])
-    return pytest.param(role, marks=marks)
-
-
-@pytest.mark.parametrize("role", [_role(r) for r in ("guardian", "teacher", "admin")])
+@pytest.mark.parametrize("role", ["guardian", "teacher", "admin"])
 def test_school_a_sees_nothing_of_school_b(app, client, board, role):
     a, _b, markers = board
     login_as(client, a.user(role), school=a.school)
