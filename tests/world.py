@@ -1,7 +1,8 @@
 """A small school with one person of every role, for tests that compare roles.
 
 Groep A holds `student` (child of `guardian`, taught by `teacher`); groep B holds
-`other_student` (child of `guardian_other`, taught by `teacher_other`).
+`other_student` (child of `guardian_other`, taught by `teacher_other`). `board` is the
+school board's admin, who runs the board's pages and sees nothing of a school's own.
 """
 
 from __future__ import annotations
@@ -9,10 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from parro.extensions import db
+from parro.models import Role
 
-from .factories import make_admin, make_group, make_guardian, make_student, make_teacher
+from .factories import (
+    make_admin,
+    make_group,
+    make_guardian,
+    make_student,
+    make_teacher,
+    make_user,
+)
 
-ROLES = ("anonymous", "guardian_other", "guardian", "teacher_other", "teacher", "admin")
+ROLES = ("anonymous", "board", "guardian_other", "guardian", "teacher_other", "teacher", "admin")
 
 
 @dataclass
@@ -26,6 +35,7 @@ class World:
     teacher: object
     teacher_other: object
     admin: object
+    board: object  # the school board's admin (Role.BOARD): no school's staff
 
     def user(self, role: str):
         return None if role == "anonymous" else getattr(self, role)
@@ -46,6 +56,7 @@ def build_world() -> World:
         teacher=make_teacher(group, email="teacher@example.org"),
         teacher_other=make_teacher(other_group, email="other.teacher@example.org"),
         admin=make_admin(email="admin@example.org"),
+        board=make_user(Role.BOARD, email="board@example.org"),
     )
     db.session.commit()
     return world
