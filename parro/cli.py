@@ -28,10 +28,11 @@ def init_app(app: Flask) -> None:
         print_logins()
 
     @app.cli.command("demo")
-    @click.option("--scale", default=None, metavar="small|medium|large|FACTOR",
+    @click.option("--scale", default=None, metavar="small|medium|large|FACTOR|board",
                   help="Add five years of history for the benchmark: large is 40 groups, "
                   "1,000 children, 50,000 posts, 500,000 messages; medium a tenth, small a "
-                  "hundredth, or a number (1 = large).")
+                  "hundredth, or a number (1 = large). board: a school board of 20 schools "
+                  "of 300-500 children (the demo school and 19 more).")
     def demo(scale):
         """Load the demo school (into an empty database)."""
         from .demo import create_demo, print_logins
@@ -40,14 +41,23 @@ def init_app(app: Flask) -> None:
             raise click.ClickException(
                 "The database already holds a school; demo needs an empty one.")
         factor = None
-        if scale is not None:
+        if scale is not None and scale != "board":
             from .demo_scale import add_history, scale_factor
 
             factor = scale_factor(scale)
         school = create_demo()
         if factor is not None:
             add_history(school, factor)
+        made = None
+        if scale == "board":
+            from .demo_board import add_board
+
+            made = add_board(school)
         print_logins()
+        if made:
+            from .demo_board import print_board_logins
+
+            print_board_logins(made)
 
     @app.cli.command("create-admin")
     @click.argument("email")

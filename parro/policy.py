@@ -176,6 +176,37 @@ def is_admin_of(user: User, school_id: int | None) -> bool:
     return is_admin(user) and school_id is not None and school_id == current_school_id()
 
 
+def school_id_of_group(group: Group) -> int:
+    """The school a group is of (groups hang off school years)."""
+    return group.year.school_id
+
+
+def school_group_ids() -> set[int]:
+    """Ids of every group of the current school, of any year: what an admin's rights
+    reach (a post of last year's group too)."""
+    return per_request("school_groups", lambda: set(db.session.scalars(
+        select(Group.id).join(SchoolYear, SchoolYear.id == Group.school_year_id)
+        .where(SchoolYear.school_id == current_school_id()))))
+
+
+def _of_current_school(group_ids: set[int]) -> bool:
+    """Are any of these groups the current school's? This year's are known without
+    another query (visible_group_ids of an admin); earlier years' are asked only then."""
+    return bool(group_ids & _year_group_ids()) or bool(group_ids & school_group_ids())
+
+
+def _year_group_ids() -> set[int]:
+    """Ids of the groups of the current school's current year."""
+    return per_request("year_groups", lambda: set(
+        db.session.scalars(select(Group.id).where(Group.school_year_id == _year_id()))))
+
+
+def is_admin_of_user(user: User, other: User) -> bool:
+    """An admin of the current school deciding about another user: staff of this school,
+    or a guardian of a child of it."""
+    return is_admin(user) and current_school_id() in school_ids(other)
+
+
 def taught_group_ids(user: User) -> set[int]:
     """Ids of the groups this teacher is assigned to in the current year."""
     if not user.is_authenticated or not user.is_staff:
@@ -246,9 +277,7 @@ def visible_group_ids(user: User) -> set[int]:
     if not user.is_authenticated:
         return set()
     if user.is_admin:
-        return set(
-            db.session.scalars(select(Group.id).where(Group.school_year_id == _year_id()))
-        )
+        return _year_group_ids()
     if user.is_teacher:
         return taught_group_ids(user)
     return child_group_ids(user)
@@ -336,16 +365,17 @@ def teaches_student(user: User, student: Student) -> bool:
 
 
 def can_view_student(user: User, student: Student) -> bool:
-    return is_admin(user) or teaches_student(user, student) or is_guardian_of(user, student)
+    return (is_admin_of(user, student.school_id) or teaches_student(user, student)
+            or is_guardian_of(user, student))
 
 
 def can_see_guardian_contacts(user: User, student: Student) -> bool:
     """Email addresses of a child's guardians: staff only, never other guardians."""
-    return is_admin(user) or teaches_student(user, student)
+    return is_admin_of(user, student.school_id) or teaches_student(user, student)
 
 
 def can_invite_guardian(user: User, student: Student) -> bool:
-    return is_admin(user) or teaches_student(user, student)
+    return is_admin_of(user, student.school_id) or teaches_student(user, student)
 
 
 def can_administer(user: User) -> bool:
@@ -392,10 +422,11 @@ def can_use_push_device(user: User, device) -> bool:
 
 
 def can_export_data(user: User, subject: User) -> bool:
-    """Inzage: a guardian downloads their own family's data; an admin any family's."""
+    """Inzage: a guardian downloads their own family's data; an admin any family's of
+    the current school."""
     if not user.is_authenticated or not subject.is_guardian:
         return False
-    return user.id == subject.id or is_admin(user)
+    return user.id == subject.id or is_admin_of_user(user, subject)
 
 
 def can_export_family(user: User) -> bool:
@@ -409,8 +440,8 @@ def can_use_two_factor(user: User) -> bool:
 
 
 def can_reset_two_factor(user: User, target: User) -> bool:
-    """An admin turns off a staff member's two-factor login (lost phone)."""
-    return is_admin(user) and target.is_staff
+    """An admin turns off a staff member's two-factor login (lost phone): of their school."""
+    return is_admin_of_user(user, target) and target.is_staff
 
 
 def can_choose_notifications(user: User) -> bool:
@@ -426,7 +457,7 @@ def can_unsubscribe(link) -> bool:
 
 def can_unlink_school_account(user: User, target: User) -> bool:
     """An admin forgets which school account a staff member signs in with (it changed)."""
-    return is_admin(user) and target.is_staff
+    return is_admin_of_user(user, target) and target.is_staff
 
 
 def can_use_mail_viewer(user: User) -> bool:
@@ -499,7 +530,7 @@ def can_withdraw_absence(user: User, report) -> bool:
 
 
 def can_see_absences_of_group(user: User, group: Group) -> bool:
-    return is_admin(user) or teaches(user, group)
+    return is_admin_of(user, school_id_of_group(group)) or teaches(user, group)
 
 
 def can_see_absence_overview(user: User) -> bool:
@@ -518,7 +549,7 @@ def can_record_phoned_absence(user: User, student: Student) -> bool:
     group = current_group_of(student)
     if group is None:
         return False
-    return is_admin(user) or teaches(user, group)
+    return is_admin_of(user, student.school_id) or teaches(user, group)
 
 
 def can_record_phoned_absences(user: User) -> bool:
@@ -559,8 +590,12 @@ def can_create_activity_for(user: User, group: Group) -> bool:
 
 
 def can_manage_activity(user: User, activity) -> bool:
-    """See every answer, block slots, book for families, delete: its groups' teachers."""
-    return is_admin(user) or bool(activity_group_ids(activity) & taught_group_ids(user))
+    """See every answer, block slots, book for families, delete: its groups' teachers, and
+    the admins of its school."""
+    groups = activity_group_ids(activity)
+    if is_admin(user):
+        return _of_current_school(groups)
+    return bool(groups & taught_group_ids(user))
 
 
 def can_see_activity(user: User, activity) -> bool:
@@ -839,7 +874,7 @@ def post_rights(user: User, post: PostFacts) -> PostRights:
     if not user.is_authenticated:
         return _NO_RIGHTS
     own, hidden, published = post.author_id == user.id, post.is_hidden, post.is_published()
-    admin = user.is_admin
+    admin = user.is_admin and _of_current_school(post.group_ids)
     if admin or own:
         stats = in_view = True
     elif user.is_staff:
@@ -888,13 +923,21 @@ def can_see_announcement(user: User, announcement: Announcement) -> bool:
     if not user.is_authenticated:
         return False
     if user.is_admin:
-        return True
+        return is_admin_of(user, announcement.school_id)
     if announcement.starts_on > today():
         return False
-    if announcement.all_groups:
-        return bool(visible_group_ids(user))  # not for last year's families
+    if announcement.all_groups:  # not for last year's families, nor another school's
+        return announcement.school_id in _schools_with_groups(user)
     ids = {ag.group_id for ag in announcement.announcement_groups}
     return bool(ids & visible_group_ids(user))
+
+
+def _schools_with_groups(user: User) -> set[int]:
+    """The schools where the user has a group this year: a guardian's children's (each in
+    their own school), staff's current school."""
+    if user.is_guardian:
+        return {student.school_id for student, group in family(user) if group is not None}
+    return {current_school_id()} if visible_group_ids(user) else set()
 
 
 def can_see_post_attachment(user: User, attachment: Attachment) -> bool:
@@ -1043,7 +1086,7 @@ def can_view_consent(user: User, student: Student) -> bool:
 
 
 def can_see_consent_overview(user: User, group: Group) -> bool:
-    return is_admin(user) or teaches(user, group)
+    return is_admin_of(user, school_id_of_group(group)) or teaches(user, group)
 
 
 def can_manage_consent_topics(user: User) -> bool:

@@ -141,11 +141,11 @@ def make_guardian(child=None, children=(), **kw) -> User:
 # -- absence --------------------------------------------------------------------
 
 
-def make_reason(name=None, active=True):
+def make_reason(name=None, active=True, school=None):
     from parro.models import AbsenceReason
 
-    reason = AbsenceReason(school_id=make_school().id, name=name or f"Reden {next(_seq)}",
-                           position=next(_seq), active=active)
+    reason = AbsenceReason(school_id=(school or make_school()).id,
+                           name=name or f"Reden {next(_seq)}", position=next(_seq), active=active)
     db.session.add(reason)
     db.session.flush()
     return reason
@@ -177,12 +177,13 @@ def make_absence(student, day=None, by=None, reason=None, starts_at=None, ends_a
 
 
 def make_calendar_item(starts_on, ends_on=None, title="Sportdag", kind=None, groups=(),
-                       starts_at=None, ends_at=None, **fields):
-    """A jaarkalender item; for the whole school unless `groups` are given."""
+                       starts_at=None, ends_at=None, school=None, **fields):
+    """A jaarkalender item; for the whole school (the first by default) unless `groups`
+    are given."""
     from parro.models import CalendarItem, CalendarKind
 
     item = CalendarItem(
-        school_id=make_school().id, kind=kind or CalendarKind.EVENT, title=title,
+        school_id=(school or make_school()).id, kind=kind or CalendarKind.EVENT, title=title,
         starts_on=starts_on, ends_on=ends_on or starts_on, starts_at=starts_at,
         ends_at=ends_at, **fields,
     )
@@ -426,15 +427,16 @@ def make_post(group=None, author=None, groups=(), photos=0, files=(), tagged=(),
                                tagged_ids=[s.id for s in tagged], **fields)
 
 
-def make_announcement(groups=(), title="Studiedag", days=14, **fields):
-    """A school-wide announcement, pinned from today for `days` days (all groups by default)."""
+def make_announcement(groups=(), title="Studiedag", days=14, school=None, **fields):
+    """A school-wide announcement, pinned from today for `days` days (all groups by default);
+    of the groups' school, else of `school` (the first by default)."""
     from datetime import timedelta
 
     from parro.clock import today
     from parro.models import Announcement, AnnouncementGroup
 
     announcement = Announcement(
-        school_id=make_school().id,
+        school_id=(school or (groups[0].year.school if groups else make_school())).id,
         title=title,
         body=fields.pop("body", "Op vrijdag zijn alle kinderen vrij."),
         all_groups=not groups,
@@ -448,15 +450,18 @@ def make_announcement(groups=(), title="Studiedag", days=14, **fields):
     return announcement
 
 
-def make_consent_topic(name="Foto's in de app", app_photos=True, **fields):
-    """A consent question; by default the one that decides photos in the app."""
+def make_consent_topic(name="Foto's in de app", app_photos=True, school=None, **fields):
+    """A consent question of `school` (the first by default); by default the one that
+    decides photos in the app."""
     from parro.models import APP_PHOTOS, ConsentTopic
 
+    school = school or make_school()
     if app_photos:  # there is one such topic per school
-        existing = db.session.query(ConsentTopic).filter_by(key=APP_PHOTOS).first()
+        existing = db.session.query(ConsentTopic).filter_by(
+            key=APP_PHOTOS, school_id=school.id).first()
         if existing is not None:
             return existing
-    topic = ConsentTopic(school_id=make_school().id, name=name,
+    topic = ConsentTopic(school_id=school.id, name=name,
                          key=APP_PHOTOS if app_photos else None, **fields)
     db.session.add(topic)
     db.session.flush()

@@ -27,3 +27,47 @@ def test_migrations_produce_the_models_schema(app):
     finally:
         drop_schema()
         create_schema()
+
+
+def test_an_existing_installation_becomes_its_first_school(app):
+    """school01 on a one-school database: its staff work at the school, its announcements,
+    conversations, absence reasons and audit events are the school's, the office's family
+    conversation keeps its one key, and nothing else changes."""
+    from sqlalchemy import text
+
+    db.session.remove()
+    drop_schema()
+    try:
+        upgrade(revision="version02")
+        with db.engine.begin() as conn:
+            run = lambda sql, **values: conn.execute(text(sql), values)  # noqa: E731
+            run("INSERT INTO school (id, name, phone, email, colour, leave_info, code_of_conduct,"
+                " require_two_factor, require_school_account) VALUES (7, 'De Regenboog', '', '',"
+                " '#1f6f8b', '', '', false, false)")
+            for uid, role in ((1, "ADMIN"), (2, "TEACHER"), (3, "GUARDIAN")):
+                run("INSERT INTO app_user (id, email, name, role, locale, active, disabled,"
+                    " created_at, version) VALUES (:id, :email, 'X', :role, 'nl', true, false,"
+                    " CURRENT_TIMESTAMP, 0)", id=uid, email=f"u{uid}@example.org", role=role)
+            run("INSERT INTO conversation (id, kind, office_key, title, created_by_id, created_at,"
+                " revision, last_message_id) VALUES (1, 'office', '3:gezin', '', 3,"
+                " CURRENT_TIMESTAMP, 0, 0)")
+            run("INSERT INTO announcement (id, title, body, all_groups, starts_on, ends_on,"
+                " created_at) VALUES (1, 'Studiedag', '', true, '2026-12-01', '2026-12-31',"
+                " CURRENT_TIMESTAMP)")
+            run("INSERT INTO audit_event (id, created_at, actor_name, action, target_type,"
+                " summary, details, ip) VALUES (1, CURRENT_TIMESTAMP, 'X', 'login', '', '', '{}',"
+                " '')")
+            reasons = run("SELECT count(*) FROM absence_reason").scalar()
+        upgrade()
+        with db.engine.connect() as conn:
+            one = lambda sql: conn.execute(text(sql)).all()  # noqa: E731
+            assert one("SELECT user_id, school_id FROM school_staff ORDER BY user_id") == \
+                [(1, 7), (2, 7)]
+            assert one("SELECT school_id, office_key FROM conversation") == [(7, "3:gezin:7")]
+            assert one("SELECT school_id FROM announcement") == [(7,)]
+            assert one("SELECT school_id FROM audit_event") == [(7,)]
+            assert one("SELECT DISTINCT school_id FROM absence_reason") == [(7,)]
+            assert one("SELECT count(*) FROM absence_reason") == [(reasons,)]
+    finally:
+        drop_schema()
+        create_schema()

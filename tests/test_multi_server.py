@@ -1,10 +1,12 @@
-"""Two app servers, one school: PostgreSQL, a shared media folder, Redis for rate limits.
+"""Two app servers, two schools of a board: PostgreSQL, a shared media folder, Redis for
+rate limits.
 
 Each server is gunicorn in a subprocess with its own instance folder; they share
 the database, PARRO_MEDIA_PATH, PARRO_SECRET_KEY (so the Flask session and its
 CSRF token from one server are good on the other; the login itself is a row in
 the database) and the Redis rate-limit counters. Both run the outbox sender
-against one SMTP server: every mail arrives once.
+against one SMTP server: every mail arrives once. The people of each school do
+the same things through both servers, and see nothing of the other school.
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from parro.models import OutboxMail
 from .conftest import TEST_DATABASE_URL
 from .factories import (
     PASSWORD,
+    current_year,
     make_conference,
     make_group,
     make_guardian,
     make_kindgesprek,
+    make_other_school,
+    make_school,
     make_student,
     make_teacher,
     photo_bytes,
@@ -59,22 +64,75 @@ def redis_prefix():
         client.delete(key)
 
 
-def test_two_servers_serve_one_school(app, tmp_path, redis_prefix):
-    group = make_group("Groep 3")
+def seed_school(school, tag: str) -> dict:
+    """Groep 3 of `school`: Sem (Eva's) and Noor (Mark's), juf Anna, Sem's kindgesprek and a
+    conference round of two slots; emails end in `tag` (".a", ".b")."""
+    group = make_group("Groep 3", year=current_year(school))
     sem = make_student(group, first_name="Sem")
     noor = make_student(group, first_name="Noor")
-    eva = make_guardian(child=sem, name="Eva Jansen", email="eva@example.org")
-    mark = make_guardian(child=noor, name="Mark de Wit", email="mark@example.org")
-    anna = make_teacher(group, name="Anna de Boer", email="anna@example.org")
+    eva = make_guardian(child=sem, name="Eva Jansen", email=f"eva{tag}@example.org")
+    mark = make_guardian(child=noor, name="Mark de Wit", email=f"mark{tag}@example.org")
+    anna = make_teacher(group, name="Anna de Boer", email=f"anna{tag}@example.org",
+                        school=school)
     chat = make_kindgesprek(sem)
     round_ = make_conference(group, count=2)
+    return {"name": school.name, "group": group.id, "sem": sem.id, "noor": noor.id,
+            "chat": chat.id, "round": round_.id, "slot": round_.slots[0].id,
+            "eva": auth_token(eva), "mark": auth_token(mark), "anna": auth_token(anna)}
+
+
+def school_flow(s: dict, first: Server, second: Server) -> None:
+    """One school's people through both servers: written through `first`, read through
+    `second` and the other way round."""
+    # A chat message sent through one server is read through the other, by the teacher and
+    # by its author, whose session and CSRF token came from the first.
+    parent = Client(first).login(s["eva"]).fetch_csrf()
+    sent = parent.post(f"/gesprekken/{s['chat']}", {"body": f"Sem heeft koorts ({s['name']})"})
+    assert sent.status == 303, sent.text[:500]
+    teacher = Client(second).login(s["anna"])
+    assert f"Sem heeft koorts ({s['name']})" in teacher.get(f"/gesprekken/{s['chat']}").text
+    parent.server = second
+    again = parent.post(f"/gesprekken/{s['chat']}", {"body": f"Hij blijft thuis ({s['name']})"})
+    assert again.status == 303, again.text[:500]
+    assert f"Hij blijft thuis ({s['name']})" in Client(first).login(
+        s["anna"]).get(f"/gesprekken/{s['chat']}").text
+
+    # A photo uploaded through one server is served through the other (one media folder).
+    teacher.server = first
+    teacher.fetch_csrf()
+    posted = teacher.post(
+        f"/groepen/{s['group']}/nieuw",
+        {"groups": [str(s["group"])], "title": f"Kinderboerderij {s['name']}",
+         "body": "Leuke dag"},
+        files=[("files", "geit.jpg", photo_bytes(), "image/jpeg")],
+    )
+    assert posted.status == 303, posted.text[:500]
+    page = parent.get(f"/groepen/{s['group']}").text  # parent is on the second server
+    assert f"Kinderboerderij {s['name']}" in page
+    (thumb,) = set(re.findall(r'/media/[\w-]+/klein', page))  # in src and in srcset
+    photo = parent.get(thumb)
+    assert photo.status == 200 and photo.headers["Content-Type"] == "image/jpeg"
+    assert photo.body[:3] == b"\xff\xd8\xff"
+
+    # A slot booked through one server cannot be booked through the other.
+    parent.server = first
+    booked = parent.post(f"/activiteiten/{s['round']}/boeken",
+                         {"slot_id": s["slot"], "child_id": s["sem"]})
+    assert booked.status == 303, booked.text[:500]
+    other = Client(second).login(s["mark"]).fetch_csrf()
+    refused = other.post(f"/activiteiten/{s['round']}/boeken",
+                         {"slot_id": s["slot"], "child_id": s["noor"]})
+    assert refused.status == 422
+    assert "Dit tijdstip is net door iemand anders gekozen." in refused.text
+
+
+def test_two_servers_serve_two_schools(app, tmp_path, redis_prefix):
+    schools = [seed_school(make_school("Basisschool De Regenboog"), ".a"),
+               seed_school(make_other_school("Basisschool De Vlinder"), ".b")]
     for i in range(MAILS):
         db.session.add(OutboxMail(recipient=f"ouder{i}@example.org", subject=f"Bericht {i}",
                                   body_text="Hallo"))
-    tokens = {u.email: auth_token(u) for u in (eva, mark, anna)}
     db.session.commit()
-    ids = {"group": group.id, "sem": sem.id, "noor": noor.id, "chat": chat.id,
-           "round": round_.id, "slot": round_.slots[0].id}
 
     smtp = SMTPServer().start()
     shared = {
@@ -91,52 +149,31 @@ def test_two_servers_serve_one_school(app, tmp_path, redis_prefix):
     try:
         start_servers(a, b)  # the first request of each starts its outbox sender
 
-        # A chat message sent through A is read through B, by the teacher and by its
-        # author, whose session and CSRF token came from A.
-        parent = Client(a).login(tokens["eva@example.org"]).fetch_csrf()
-        sent = parent.post(f"/gesprekken/{ids['chat']}", {"body": "Sem heeft koorts (via A)"})
-        assert sent.status == 303, sent.text[:500]
-        teacher = Client(b).login(tokens["anna@example.org"])
-        assert "Sem heeft koorts (via A)" in teacher.get(f"/gesprekken/{ids['chat']}").text
-        parent.server = b
-        again = parent.post(f"/gesprekken/{ids['chat']}", {"body": "Hij blijft thuis (via B)"})
-        assert again.status == 303, again.text[:500]
-        assert "Hij blijft thuis (via B)" in Client(a).login(
-            tokens["anna@example.org"]).get(f"/gesprekken/{ids['chat']}").text
+        # Each school's people do the same, the first school's written through A, the
+        # second's through B.
+        school_flow(schools[0], a, b)
+        school_flow(schools[1], b, a)
 
-        # A photo uploaded through A is served through B (one media folder).
-        teacher.server = a
-        teacher.fetch_csrf()
-        posted = teacher.post(
-            f"/groepen/{ids['group']}/nieuw",
-            {"groups": [str(ids["group"])], "title": "Kinderboerderij", "body": "Leuke dag"},
-            files=[("files", "geit.jpg", photo_bytes(), "image/jpeg")],
-        )
-        assert posted.status == 303, posted.text[:500]
-        page = parent.get(f"/groepen/{ids['group']}").text  # parent is on B
-        assert "Kinderboerderij" in page
-        (thumb,) = set(re.findall(r'/media/[\w-]+/klein', page))  # in src and in srcset
-        photo = parent.get(thumb)
-        assert photo.status == 200 and photo.headers["Content-Type"] == "image/jpeg"
-        assert photo.body[:3] == b"\xff\xd8\xff"
-
-        # A slot booked through A cannot be booked through B.
-        parent.server = a
-        booked = parent.post(f"/activiteiten/{ids['round']}/boeken",
-                             {"slot_id": ids["slot"], "child_id": ids["sem"]})
-        assert booked.status == 303, booked.text[:500]
-        other = Client(b).login(tokens["mark@example.org"]).fetch_csrf()
-        refused = other.post(f"/activiteiten/{ids['round']}/boeken",
-                             {"slot_id": ids["slot"], "child_id": ids["noor"]})
-        assert refused.status == 422
-        assert "Dit tijdstip is net door iemand anders gekozen." in refused.text
+        # Neither server shows one school's people anything of the other's.
+        for mine, theirs in (schools, schools[::-1]):
+            for server in (a, b):
+                parent = Client(server).login(mine["eva"])
+                feed = parent.get("/groepen/")
+                assert feed.status == 200 and f"Kinderboerderij {mine['name']}" in feed.text
+                assert f"Kinderboerderij {theirs['name']}" not in feed.text
+                assert parent.get(f"/groepen/{theirs['group']}").status in (403, 404)
+                chat = parent.get(f"/gesprekken/{theirs['chat']}")
+                assert chat.status in (403, 404)
+                assert "Sem heeft koorts" not in chat.text
+                teacher = Client(server).login(mine["anna"])
+                assert teacher.get(f"/gesprekken/{theirs['chat']}").status in (403, 404)
 
         # Failed logins are counted in Redis: three on either server, then no more.
-        wrong = {"email": "anna@example.org", "password": "geraden"}
+        wrong = {"email": "anna.a@example.org", "password": "geraden"}
         for server in (a, b, a):
             assert Client(server).fetch_csrf("/login").post("/login", wrong).status == 422
         blocked = Client(b).fetch_csrf("/login").post(
-            "/login", {"email": "anna@example.org", "password": PASSWORD})
+            "/login", {"email": "anna.a@example.org", "password": PASSWORD})
         assert blocked.status == 429
 
         # Both senders ran on the same outbox: every mail arrived exactly once.

@@ -1,8 +1,13 @@
 """A small school with one person of every role, for tests that compare roles.
 
 Groep A holds `student` (child of `guardian`, taught by `teacher`); groep B holds
-`other_student` (child of `guardian_other`, taught by `teacher_other`). `board` is the
-school board's admin, who runs the board's pages and sees nothing of a school's own.
+`other_student` (child of `guardian_other`, taught by `teacher_other`).
+
+build_world() builds it in the first school; build_world(school, OTHER) builds the same
+world in another school of the board, with names of its own (OTHER: words that appear
+nowhere in the first school's world, so a page that shows one has leaked it). `board` is
+the school board's admin, one for the installation, who runs the board's pages and sees
+nothing of a school's own.
 """
 
 from __future__ import annotations
@@ -10,18 +15,44 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from parro.extensions import db
-from parro.models import Role
 
 from .factories import (
     make_admin,
     make_group,
     make_guardian,
+    make_school,
     make_student,
     make_teacher,
     make_user,
 )
 
 ROLES = ("anonymous", "board", "guardian_other", "guardian", "teacher_other", "teacher", "admin")
+
+
+@dataclass(frozen=True)
+class Names:
+    """The names a world's people and groups get (None: the factories' own)."""
+
+    domain: str
+    group: str
+    other_group: str
+    student: tuple[str, str]
+    other_student: tuple[str, str]
+    guardian: str | None = None
+    guardian_other: str | None = None
+    teacher: str | None = None
+    teacher_other: str | None = None
+    admin: str | None = None
+
+
+FIRST = Names("example.org", "Groep 3", "Groep 5", ("Sem", "Jansen"), ("Noah", "Dekker"))
+# The second school's world: every name a word that occurs nowhere else.
+OTHER = Names(
+    "wilgenhof.example.org", "Groep 3 Kwikstaart", "Groep 5 Roodborstje",
+    ("Fenna", "Vlierboom"), ("Jip", "Hazelaar"),
+    guardian="Ouder Brandnetel", guardian_other="Ouder Dovenetel",
+    teacher="Juf Zuringblad", teacher_other="Meester Paardebloem", admin="Directeur Klaproos",
+)
 
 
 @dataclass
@@ -35,28 +66,58 @@ class World:
     teacher: object
     teacher_other: object
     admin: object
-    board: object  # the school board's admin (Role.BOARD): no school's staff
+    board: object = None  # the school board's admin (Role.BOARD): no school's staff
+    school: object = None
+    names: Names = FIRST
 
     def user(self, role: str):
         return None if role == "anonymous" else getattr(self, role)
 
+    def email(self, local: str) -> str:
+        """An address of this world's own (two worlds never share one)."""
+        return f"{local}@{self.names.domain}"
 
-def build_world() -> World:
-    group = make_group("Groep 3", grade=3)
-    other_group = make_group("Groep 5", grade=5)
-    student = make_student(group, first_name="Sem", last_name="Jansen")
-    other_student = make_student(other_group, first_name="Noah", last_name="Dekker")
+
+def build_world(school=None, names: Names = FIRST) -> World:
+    """The world in `school` (the first school by default)."""
+    from .factories import current_year
+
+    school = school or make_school()
+    year = current_year(school)
+    group = make_group(names.group, grade=3, year=year)
+    other_group = make_group(names.other_group, grade=5, year=year)
+    student = make_student(group, first_name=names.student[0], last_name=names.student[1])
+    other_student = make_student(other_group, first_name=names.other_student[0],
+                                 last_name=names.other_student[1])
+
+    def email(local):
+        return f"{local}@{names.domain}"
+
     world = World(
         group=group,
         other_group=other_group,
         student=student,
         other_student=other_student,
-        guardian=make_guardian(child=student, email="guardian@example.org"),
-        guardian_other=make_guardian(child=other_student, email="other.guardian@example.org"),
-        teacher=make_teacher(group, email="teacher@example.org"),
-        teacher_other=make_teacher(other_group, email="other.teacher@example.org"),
-        admin=make_admin(email="admin@example.org"),
-        board=make_user(Role.BOARD, email="board@example.org"),
+        guardian=make_guardian(child=student, email=email("guardian"), name=names.guardian),
+        guardian_other=make_guardian(child=other_student, email=email("other.guardian"),
+                                     name=names.guardian_other),
+        teacher=make_teacher(group, email=email("teacher"), name=names.teacher, school=school),
+        teacher_other=make_teacher(other_group, email=email("other.teacher"),
+                                   name=names.teacher_other, school=school),
+        admin=make_admin(email=email("admin"), name=names.admin, school=school),
+        board=_board_admin(),
+        school=school,
+        names=names,
     )
     db.session.commit()
     return world
+
+
+def _board_admin():
+    """The board's admin: one for the installation, whichever school's world asks."""
+    from sqlalchemy import select
+
+    from parro.models import Role, User
+
+    user = db.session.scalar(select(User).where(User.role == Role.BOARD).order_by(User.id))
+    return user or make_user(Role.BOARD, email="board@example.org", name="Bestuursbureau")

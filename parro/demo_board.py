@@ -1,0 +1,621 @@
+"""A school board for the benchmark: `flask --app app demo --scale board`.
+
+Twenty schools of 300 to 500 children in one installation (issue 22, "Board scale"): the
+demo school, whose fixed logins stay as they are, topped up with parallel groups, and 19
+more. Each has its own name, current school year (and two earlier ones), groups 1-8 with
+some parallel groups, teachers and an admin (school_staff), families, consent topics and
+answers, posts with photos, likes and read receipts, a kindgesprek per child, a letter to
+the office, absence reasons and reports, calendar items, a newsletter and a conference
+round per group. A few families have children at two schools (one account), and a gym
+teacher works at the first two schools.
+
+Each school's history is a twentieth of the large school's (`--scale large`), so the
+whole board holds about as many posts and messages as that one school, spread over
+twenty times the people; it is written with demo_scale's bulk machinery (ids chosen
+here, INSERTs in chunks on one connection). `add_board(school, factor)` scales the
+history per school (the people stay), for the tests.
+"""
+
+from __future__ import annotations
+
+import random
+import time as clock_time
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import click
+from sqlalchemy import func, select, text
+
+from . import media
+from .absence.service import DEFAULT_REASONS
+from .clock import now, school_tz, today
+from .demo import CODE_OF_CONDUCT, FIRST_NAMES, LAST_NAMES, PARENT_NAMES, school_year_of
+from .demo_scale import BODIES, CHAT_LINES, TITLES, Bulk, _link_photos, _sample_photos, _user
+from .extensions import db
+from .models import (
+    APP_PHOTOS,
+    AbsenceKind,
+    AbsenceReason,
+    AbsenceReport,
+    Activity,
+    ActivityKind,
+    Announcement,
+    Attachment,
+    Booking,
+    CalendarItem,
+    CalendarKind,
+    Consent,
+    ConsentTopic,
+    Conversation,
+    ConversationKind,
+    Group,
+    Guardianship,
+    Like,
+    Membership,
+    Message,
+    PhotoTag,
+    Post,
+    PostGroup,
+    ReadReceipt,
+    ReadState,
+    Role,
+    School,
+    SchoolStaff,
+    SchoolYear,
+    Slot,
+    Student,
+    TeacherAssignment,
+    User,
+)
+from .models.activity import activity_group
+from .models.calendar import CalendarItemGroup
+
+SCHOOLS = 20
+CHILDREN = (300, 500)  # per school
+PER_GROUP = 25
+# One school's history at factor 1: a twentieth of the large school's.
+HISTORY = {"posts": 2_500, "messages": 25_000, "absences": 1_500, "years": 3}
+SHARED_FAMILIES = 3  # per school: families with a child at the school before it as well
+GYM_TEACHER = "vakleerkracht.gym@example.org"
+
+NAMES = ["De Vlinder", "Het Kompas", "De Wilgen", "De Zonnewijzer", "Het Palet", "De Klimop",
+         "De Springplank", "Het Anker", "De Horizon", "De Linde", "Het Baken", "De Meander",
+         "De Sterrenwacht", "Het Mozaïek", "De Toermalijn", "De Wegwijzer", "Het Kleurrijk",
+         "De Notenkraker", "De Fontein"]
+COLOURS = ["#1f6f8b", "#7a3e9d", "#2e7d32", "#c0392b", "#b9770e", "#1a5276", "#6c3483",
+           "#117864", "#a04000", "#2c3e50"]
+
+
+def slug(name: str) -> str:
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return "".join(c for c in plain.lower() if c.isalnum())
+
+
+@dataclass
+class Family:
+    last_name: str
+    guardians: list[int]
+    active: bool  # every guardian has an account: fit to share with a second school
+
+
+@dataclass
+class Made:
+    """What one school got, for the summary and the next school's shared families."""
+
+    school_id: int
+    name: str
+    groups: int = 0
+    children: int = 0
+    guardians: int = 0
+    families: list[Family] = field(default_factory=list)
+    shared: list[Family] = field(default_factory=list)
+
+
+def add_board(demo: School, factor: float = 1.0, schools: int = SCHOOLS,
+              children: tuple[int, int] = CHILDREN) -> list[Made]:
+    """The demo school topped up to 300-500 children, and `schools` - 1 more of as many
+    (`children` makes a smaller board for the tests; the demo school gets two parallel
+    groups at least)."""
+    started = clock_time.perf_counter()
+    rng = random.Random(22)
+    bulk = Bulk()
+    moment = now()
+    password = db.session.scalar(
+        select(User.password_hash).where(User.email == "admin@example.org"))
+    samples = _sample_photos()
+    seeder = _Seeder(bulk, rng, moment, password, samples, factor, children)
+    made: list[Made] = []
+    for n in range(schools):
+        previous = made[-1].families if made else []
+        made.append(seeder.school(demo if n == 0 else None, NAMES[(n - 1) % len(NAMES)],
+                                  COLOURS[n % len(COLOURS)], previous))
+        m = made[-1]
+        click.echo(f"  {clock_time.perf_counter() - started:6.1f} s  {m.name}: {m.groups} "
+                   f"groups, {m.children} children, {m.guardians} new parents")
+
+    # A gym teacher who works at the first two schools (switches between them).
+    (gym,) = bulk.ids(User, 1)
+    bulk.insert(User, [_user(gym, GYM_TEACHER, "Vakleerkracht gym Sanne Koster", Role.TEACHER,
+                             password, moment)])
+    bulk.insert(SchoolStaff, [
+        {"id": i, "user_id": gym, "school_id": m.school_id, "created_at": moment}
+        for i, m in zip(bulk.ids(SchoolStaff, 2), made[:2], strict=True)])
+
+    _link_photos(samples, seeder.photo_keys)
+    click.echo(f"  {clock_time.perf_counter() - started:6.1f} s  photo files linked")
+    bulk.fix_sequences()
+    db.session.commit()
+    if bulk.conn.dialect.name == "postgresql":
+        with db.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+    else:
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+    from .policy import forget_school_count
+
+    forget_school_count()
+    click.echo(f"  {clock_time.perf_counter() - started:6.1f} s  done: "
+               + ", ".join(f"{n} {name}" for name, n in sorted(bulk.counts.items())))
+    return made
+
+
+def print_board_logins(made: list[Made]) -> None:
+    """The board's extra logins (password as the demo's)."""
+    admins = db.session.execute(
+        select(User.email, SchoolStaff.school_id).join(SchoolStaff)
+        .where(User.role == Role.ADMIN, SchoolStaff.school_id == made[1].school_id)).first()
+    click.echo(f"Board: {len(made)} schools, {sum(m.children for m in made)} children "
+               "(the demo school is the first). More logins:")
+    if admins:
+        click.echo(f"  {admins.email:<28} admin of {made[1].name}")
+    click.echo(f"  {GYM_TEACHER:<28} teacher at {made[0].name} and {made[1].name}")
+    if made[1].shared:
+        email = db.session.scalar(select(User.email).where(
+            User.id == made[1].shared[0].guardians[0]))
+        click.echo(f"  {email:<28} guardian with children at {made[0].name} and {made[1].name}")
+
+
+class _Seeder:
+    def __init__(self, bulk: Bulk, rng: random.Random, moment: datetime, password: str,
+                 samples: list[dict], factor: float, children: tuple[int, int]):
+        self.bulk, self.rng, self.moment, self.password = bulk, rng, moment, password
+        self.samples, self.factor, self.children = samples, factor, children
+        self.photo_keys: list[str] = []
+
+    # -- the school and its people ------------------------------------------------------
+
+    def school(self, existing: School | None, name: str, colour: str,
+               previous: list[Family]) -> Made:
+        bulk, rng, moment = self.bulk, self.rng, self.moment
+        target = rng.randint(*self.children)
+        year_name, starts, ends = school_year_of(today())
+        if existing is not None:  # the demo school: parallel groups on top of its own
+            school_id, name = existing.id, existing.name
+            year = db.session.scalar(select(SchoolYear).where(
+                SchoolYear.school_id == school_id, SchoolYear.is_current))
+            year_id, starts, ends = year.id, year.starts_on, year.ends_on
+            have = db.session.scalar(select(func.count()).select_from(Membership)
+                                     .where(Membership.school_year_id == year_id))
+            per_grade = defaultdict(int)
+            for grade in db.session.scalars(select(Group.grade)
+                                            .where(Group.school_year_id == year_id)):
+                per_grade[grade] += 1
+            new_children = max(2 * PER_GROUP, target - have)
+            admin_id = db.session.scalar(select(User.id).where(User.email == "admin@example.org"))
+            grades_needed: list[int] = []
+        else:
+            name = f"Basisschool {name}"
+            (school_id,) = bulk.ids(School, 1)
+            bulk.insert(School, [{
+                "id": school_id, "name": name, "phone": f"0{rng.randint(10, 99)} "
+                f"{rng.randint(100, 999)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+                "email": f"administratie.{slug(name[12:])}@example.org", "colour": colour,
+                "leave_info": "Verlof vraagt u aan bij de directie.",
+                "code_of_conduct": CODE_OF_CONDUCT}])
+            (year_id,) = bulk.ids(SchoolYear, 1)
+            bulk.insert(SchoolYear, [{"id": year_id, "school_id": school_id, "name": year_name,
+                                      "starts_on": starts, "ends_on": ends, "is_current": True}])
+            per_grade, have = defaultdict(int), 0
+            new_children = target
+            (admin_id,) = bulk.ids(User, 1)
+            bulk.insert(User, [_user(admin_id, f"admin.{slug(name[12:])}@example.org",
+                                     f"Administratie {name[12:]}", Role.ADMIN, self.password,
+                                     moment)])
+            bulk.insert(SchoolStaff, [{"id": bulk.ids(SchoolStaff, 1)[0], "user_id": admin_id,
+                                       "school_id": school_id, "created_at": moment}])
+            grades_needed = list(range(1, 9))
+        made = Made(school_id, name)
+        s = _School(school_id, year_id, starts, ends, admin_id)
+
+        # Groups: every grade at least once in a new school, the rest parallel groups.
+        n_groups = max(len(grades_needed), round(new_children / PER_GROUP))
+        order = rng.sample(range(1, 9), 8)
+        grades = grades_needed + [order[i % 8] for i in range(n_groups - len(grades_needed))]
+        total = defaultdict(int, per_grade)
+        for grade in grades:
+            total[grade] += 1
+        rows = []
+        for grade, gid in zip(sorted(grades), bulk.ids(Group, len(grades)), strict=True):
+            index = per_grade[grade]
+            per_grade[grade] += 1
+            label = f"Groep {grade}" if total[grade] == 1 else f"Groep {grade}{'abcdefgh'[index]}"
+            rows.append({"id": gid, "school_year_id": year_id, "name": label, "grade": grade})
+        bulk.insert(Group, rows)
+        s.groups = [(r["id"], r["name"], r["grade"]) for r in rows]
+        made.groups = len(rows)
+
+        # Teachers: one per group, every fifth group a job-sharing pair.
+        pairs = [(gid, k) for n, (gid, _name, _grade) in enumerate(s.groups)
+                 for k in range(2 if n % 5 == 4 else 1)]
+        teacher_rows = [_user(i, f"leerkracht{i}@example.org",
+                              f"{rng.choice(PARENT_NAMES)} {rng.choice(LAST_NAMES)}",
+                              Role.TEACHER, self.password, moment)
+                        for i in bulk.ids(User, len(pairs))]
+        bulk.insert(User, teacher_rows)
+        bulk.insert(SchoolStaff, [
+            {"id": i, "user_id": t["id"], "school_id": school_id, "created_at": moment}
+            for i, t in zip(bulk.ids(SchoolStaff, len(teacher_rows)), teacher_rows, strict=True)])
+        bulk.insert(TeacherAssignment, [
+            {"id": i, "user_id": t["id"], "group_id": gid}
+            for i, t, (gid, _k) in zip(bulk.ids(TeacherAssignment, len(pairs)), teacher_rows,
+                                       pairs, strict=True)])
+        for t, (gid, _k) in zip(teacher_rows, pairs, strict=True):
+            s.teachers[gid].append(t["id"])
+
+        # Children in families of one to three; the first few families are those of the
+        # school before, who have a child there too (the same accounts).
+        seats = [gid for n, (gid, _l, _g) in enumerate(s.groups)
+                 for _ in range(new_children // len(s.groups)
+                                + (1 if n < new_children % len(s.groups) else 0))]
+        rng.shuffle(seats)
+        shared = iter([f for f in previous if f.active][:SHARED_FAMILIES])
+        numbers = iter(range(50001, 10_000_000))
+        student_rows, membership_rows, user_rows, guardianship_rows = [], [], [], []
+        while seats:
+            size = min(len(seats), rng.choice((1, 1, 1, 2, 2, 3)))
+            family = next(shared, None)
+            if family is not None:
+                made.shared.append(family)
+            else:
+                last = rng.choice(LAST_NAMES)
+                ids, active = [], True
+                for uid in bulk.ids(User, 1 if rng.random() < 0.2 else 2):
+                    on = rng.random() > 0.05
+                    active = active and on
+                    user_rows.append(_user(uid, f"ouder.{uid}@example.org",
+                                           f"{rng.choice(PARENT_NAMES)} {last}", Role.GUARDIAN,
+                                           self.password, moment, active=on))
+                    ids.append(uid)
+                    if on:
+                        s.active.add(uid)
+                family = Family(last, ids, active)
+                made.families.append(family)
+            for gid in seats[:size]:
+                (sid,) = bulk.ids(Student, 1)
+                first = rng.choice(FIRST_NAMES)
+                student_rows.append({"id": sid, "school_id": school_id,
+                                     "student_number": str(next(numbers)), "first_name": first,
+                                     "last_name": family.last_name, "created_at": moment})
+                membership_rows.append(
+                    {"student_id": sid, "group_id": gid, "school_year_id": year_id})
+                s.pupils[gid].append(sid)
+                s.group_of[sid] = gid
+                s.first_names[sid] = first
+                for uid in family.guardians:
+                    guardianship_rows.append(
+                        {"user_id": uid, "student_id": sid, "created_at": moment})
+            del seats[:size]
+        s.active.update(uid for f in made.shared for uid in f.guardians)
+        bulk.insert(Student, student_rows)
+        bulk.insert(User, user_rows)
+        for rows, model in ((membership_rows, Membership), (guardianship_rows, Guardianship)):
+            for row, i in zip(rows, bulk.ids(model, len(rows)), strict=True):
+                row["id"] = i
+            bulk.insert(model, rows)
+        for g in guardianship_rows:
+            if g["user_id"] in s.active:
+                s.parents[g["student_id"]].append(g["user_id"])
+        made.children, made.guardians = have + len(student_rows), len(user_rows)
+
+        self.consents(s, student_rows)
+        self.earlier_years(s)
+        self.posts(s)
+        self.chats(s)
+        self.absences(s)
+        self.activities(s)
+        if existing is None:  # the demo school has its own calendar and newsletter
+            self.calendar_and_news(s)
+        return made
+
+    def consents(self, s: _School, students: list[dict]) -> None:
+        bulk, rng = self.bulk, self.rng
+        topics = dict(db.session.execute(select(ConsentTopic.id, ConsentTopic.key).where(
+            ConsentTopic.school_id == s.school_id)).all())
+        if not topics:
+            rows = [{"id": i, "school_id": s.school_id, "name": topic, "description": what,
+                     "position": n, "key": key, "created_at": self.moment}
+                    for n, (i, (topic, what, key)) in enumerate(zip(bulk.ids(ConsentTopic, 2), [
+                        ("Foto's in de app", "Foto's en filmpjes in parro, alleen te zien voor "
+                         "de ouders van de groep.", APP_PHOTOS),
+                        ("Foto's op de website", "Foto's op de openbare website van de school.",
+                         None)], strict=True))]
+            bulk.insert(ConsentTopic, rows)
+            topics = {r["id"]: r["key"] for r in rows}
+        # Every family has answered this year (no yearly round stands before their feed).
+        consent_rows = []
+        for student in students:
+            for topic_id, key in topics.items():
+                roll = rng.random()
+                given = roll < (0.9 if key == APP_PHOTOS else 0.6)
+                consent_rows.append({"student_id": student["id"], "topic_id": topic_id,
+                                     "given": given, "changed_at": self.moment - timedelta(days=30),
+                                     "school_year_id": s.year_id})
+                if given and key == APP_PHOTOS:
+                    s.consenting.add(student["id"])
+        for row, i in zip(consent_rows, bulk.ids(Consent, len(consent_rows)), strict=True):
+            row["id"] = i
+        bulk.insert(Consent, consent_rows)
+
+    def earlier_years(self, s: _School) -> None:
+        """The same children a grade lower each year back, in groups of their own."""
+        bulk = self.bulk
+        s.history = [(s.starts, min(today() - timedelta(days=1), s.ends),
+                      {gid: gid for gid, _n, _g in s.groups})]
+        for back in range(1, HISTORY["years"]):
+            name, starts, ends = school_year_of(date(s.starts.year - back, 9, 1))
+            old_year_id = db.session.scalar(select(SchoolYear.id).where(
+                SchoolYear.school_id == s.school_id, SchoolYear.name == name))
+            if old_year_id is None:
+                (old_year_id,) = bulk.ids(SchoolYear, 1)
+                bulk.insert(SchoolYear, [{"id": old_year_id, "school_id": s.school_id,
+                                          "name": name, "starts_on": starts, "ends_on": ends,
+                                          "is_current": False}])
+            old, rows = {}, []
+            for (gid, gname, grade), i in zip(s.groups, bulk.ids(Group, len(s.groups)),
+                                              strict=True):
+                if grade - back >= 1:
+                    old[gid] = i
+                    rows.append({"id": i, "school_year_id": old_year_id, "grade": grade - back,
+                                 "name": gname.replace(str(grade), str(grade - back), 1)})
+            bulk.insert(Group, rows)
+            bulk.insert(TeacherAssignment, [
+                {"id": i, "user_id": s.teachers[gid][0], "group_id": old[gid]}
+                for i, gid in zip(bulk.ids(TeacherAssignment, len(old)), old, strict=True)])
+            members = [(sid, old[gid]) for gid in old for sid in s.pupils[gid]]
+            bulk.insert(Membership, [
+                {"id": i, "student_id": sid, "group_id": ogid, "school_year_id": old_year_id}
+                for i, (sid, ogid) in zip(bulk.ids(Membership, len(members)), members,
+                                          strict=True)])
+            s.history.append((starts, ends, {ogid: gid for gid, ogid in old.items()}))
+
+    # -- what happened in it ------------------------------------------------------------
+
+    def posts(self, s: _School) -> None:
+        bulk, rng = self.bulk, self.rng
+        targets = [(ogid, gid, starts, ends)
+                   for starts, ends, m in s.history for ogid, gid in m.items()]
+        names = {gid: name for gid, name, _g in s.groups}
+        n_posts = max(1, round(HISTORY["posts"] * self.factor))
+        post_rows, pg_rows, att_rows, tag_rows, like_rows, read_rows = [], [], [], [], [], []
+        for n, post_id in enumerate(bulk.ids(Post, n_posts)):
+            ogid, gid, starts, ends = targets[n % len(targets)]
+            day = starts + timedelta(days=rng.randrange(max(1, (ends - starts).days)))
+            published = datetime.combine(day, time(rng.randint(8, 16), rng.randint(0, 59)),
+                                         tzinfo=school_tz())
+            post_rows.append({
+                "id": post_id, "author_id": s.teachers[gid][0], "title": rng.choice(TITLES),
+                "body": rng.choice(BODIES).format(group=names[gid]),
+                "important": rng.random() < 0.03,
+                "created_at": published, "publish_at": published, "mailed_at": published,
+            })
+            pg_rows.append({"post_id": post_id, "group_id": ogid, "publish_at": published})
+            tagged = [sid for sid in s.pupils[gid] if sid in s.consenting]
+            for position in range(rng.choice((0, 0, 1, 1, 2, 3))):
+                key = media.new_key()
+                sample = self.samples[position % len(self.samples)]
+                att_rows.append({
+                    "post_id": post_id, "key": key, "kind": media.PHOTO,
+                    "filename": f"IMG_{post_id}{position}.jpg", "content_type": "image/jpeg",
+                    "size": sample["size"], "width": 960, "height": 720,
+                    "digest": sample["digest"], "position": position, "has_original": False,
+                    "created_at": published,
+                })
+                if position == 0 and tagged:
+                    tag_rows.append((len(att_rows) - 1, rng.choice(tagged)))
+            families = sorted({p for sid in s.pupils[gid] for p in s.parents[sid]})
+            for uid in rng.sample(families, k=min(len(families), rng.randint(0, 12))):
+                like_rows.append({"post_id": post_id, "user_id": uid, "created_at": published})
+            for uid in rng.sample(families, k=int(len(families) * rng.uniform(0.2, 0.6))):
+                read_rows.append({"post_id": post_id, "user_id": uid, "read_at": published})
+        bulk.insert(Post, post_rows)
+        for rows, model in ((pg_rows, PostGroup), (att_rows, Attachment), (like_rows, Like),
+                            (read_rows, ReadReceipt)):
+            for row, i in zip(rows, bulk.ids(model, len(rows)), strict=True):
+                row["id"] = i
+        bulk.insert(PostGroup, pg_rows)
+        bulk.insert(Attachment, att_rows)
+        bulk.insert(PhotoTag, [{"id": i, "attachment_id": att_rows[a]["id"], "student_id": sid}
+                               for i, (a, sid)
+                               in zip(bulk.ids(PhotoTag, len(tag_rows)), tag_rows, strict=True)])
+        bulk.insert(Like, like_rows)
+        bulk.insert(ReadReceipt, read_rows)
+        self.photo_keys += [row["key"] for row in att_rows]
+
+    def chats(self, s: _School) -> None:
+        """A kindgesprek with history for every child with a parent, one letter to the office."""
+        bulk = self.bulk
+        students = [sid for gid, _n, _g in s.groups for sid in s.pupils[gid] if s.parents[sid]]
+        n_messages = round(HISTORY["messages"] * self.factor)
+        first = self.moment - timedelta(days=365 * HISTORY["years"])
+        msg_ids = iter(bulk.ids(Message, n_messages))
+        conv_rows, msg_rows, read_rows = [], [], []
+        for k, (conv_id, sid) in enumerate(zip(bulk.ids(Conversation, len(students)), students,
+                                               strict=True)):
+            count = n_messages // len(students) + (1 if k < n_messages % len(students) else 0)
+            gid = s.group_of[sid]
+            people = [s.teachers[gid][0], *s.parents[sid]]
+            step = (self.moment - timedelta(hours=1) - first) / max(1, count)
+            last_id, at = 0, first
+            for r in range(1, count + 1):
+                last_id, at = next(msg_ids), first + step * r
+                msg_rows.append({
+                    "id": last_id, "conversation_id": conv_id,
+                    "author_id": people[r % len(people)],
+                    "body": CHAT_LINES[r % len(CHAT_LINES)].format(child=s.first_names[sid]),
+                    "created_at": at, "revision": r,
+                })
+            conv_rows.append({"id": conv_id, "kind": ConversationKind.CHILD, "student_id": sid,
+                              "school_id": s.school_id, "title": "", "created_at": first,
+                              "revision": count, "last_message_id": last_id,
+                              "last_message_at": at if count else None})
+            for uid in {*s.teachers[gid], *s.parents[sid]}:
+                read_rows.append({"conversation_id": conv_id, "user_id": uid,
+                                  "last_read_message_id": last_id,
+                                  "notified_message_id": last_id, "updated_at": self.moment})
+        # A family writes to the office about their move; the office answers.
+        if students:
+            parent = s.parents[students[-1]][0]
+            (office,) = bulk.ids(Conversation, 1)
+            at = self.moment - timedelta(days=2)
+            asked, answered = bulk.ids(Message, 2)
+            conv_rows.append({
+                "id": office, "kind": ConversationKind.OFFICE, "student_id": None,
+                "school_id": s.school_id, "created_by_id": parent, "title": "",
+                "office_key": Conversation.office_key_for(parent, None, s.school_id),
+                "created_at": at, "revision": 2, "last_message_id": answered,
+                "last_message_at": at + timedelta(hours=2)})
+            msg_rows += [
+                {"id": asked, "conversation_id": office, "author_id": parent, "revision": 1,
+                 "body": "Goedemiddag, wij zijn verhuisd. Moet ik een formulier invullen?",
+                 "created_at": at},
+                {"id": answered, "conversation_id": office, "author_id": s.admin_id,
+                 "revision": 2, "body": "Dank u wel, we hebben het adres aangepast.",
+                 "created_at": at + timedelta(hours=2)}]
+            read_rows += [{"conversation_id": office, "user_id": uid,
+                           "last_read_message_id": answered, "notified_message_id": answered,
+                           "updated_at": self.moment} for uid in (parent, s.admin_id)]
+        bulk.insert(Conversation, conv_rows)
+        bulk.insert(Message, msg_rows)
+        bulk.insert(ReadState, read_rows)
+
+    def absences(self, s: _School) -> None:
+        bulk, rng = self.bulk, self.rng
+        reasons = list(db.session.scalars(select(AbsenceReason.id).where(
+            AbsenceReason.school_id == s.school_id)))
+        if not reasons:
+            reasons = list(bulk.ids(AbsenceReason, len(DEFAULT_REASONS)))
+            bulk.insert(AbsenceReason, [
+                {"id": i, "school_id": s.school_id, "name": name, "position": n, "active": True}
+                for n, (i, name) in enumerate(zip(reasons, DEFAULT_REASONS, strict=True))])
+        everyone = [sid for sid in sorted(s.group_of) if s.parents[sid]]
+        seen, rows = set(), []
+        for _ in range(round(HISTORY["absences"] * self.factor) if everyone else 0):
+            sid = rng.choice(everyone)
+            day = today() - timedelta(days=rng.randint(1, 365 * HISTORY["years"]))
+            if day.weekday() >= 5 or (sid, day) in seen:
+                continue
+            seen.add((sid, day))
+            sick = rng.random() < 0.8
+            rows.append({
+                "student_id": sid, "kind": AbsenceKind.SICK if sick else AbsenceKind.APPOINTMENT,
+                "day": day, "starts_at": None if sick else time(10, 0),
+                "ends_at": None if sick else time(11, 0),
+                "reason_id": None if sick else rng.choice(reasons), "note": "",
+                "reported_by_id": s.parents[sid][0],
+                "reported_at": datetime.combine(day, time(7, rng.randint(0, 59)),
+                                                tzinfo=school_tz()),
+                "after_cutoff": False,
+            })
+        for row, i in zip(rows, bulk.ids(AbsenceReport, len(rows)), strict=True):
+            row["id"] = i
+        bulk.insert(AbsenceReport, rows)
+
+    def activities(self, s: _School) -> None:
+        """A conference round in every group, half of its slots booked."""
+        bulk, moment = self.bulk, self.moment
+        talk_day = today() + timedelta(days=10)
+        while talk_day.weekday() >= 5:
+            talk_day += timedelta(days=1)
+        start = datetime.combine(talk_day, time(14, 0), tzinfo=school_tz())
+        gids = [gid for gid, _n, _g in s.groups]
+        activity_rows, slot_rows, booking_rows = [], [], []
+        for aid, gid in zip(bulk.ids(Activity, len(gids)), gids, strict=True):
+            activity_rows.append({
+                "id": aid, "kind": ActivityKind.CONFERENCE, "title": "Oudergesprekken",
+                "description": "Tien minuten over hoe het met uw kind gaat.", "location": "",
+                "created_by_id": s.teachers[gid][0], "created_at": moment - timedelta(days=3),
+                "opens_at": moment - timedelta(days=2), "deadline": start - timedelta(days=2),
+                "early_days": 3, "slot_minutes": 10, "starts_at": start,
+                "ends_at": start + timedelta(minutes=180),
+            })
+            families = [sid for sid in s.pupils[gid] if s.parents[sid]]
+            for n, slot_id in enumerate(bulk.ids(Slot, 18)):
+                slot_rows.append({"id": slot_id, "activity_id": aid,
+                                  "starts_at": start + timedelta(minutes=10 * n),
+                                  "ends_at": start + timedelta(minutes=10 * (n + 1)),
+                                  "blocked": False})
+                if n % 2 == 0 and n // 2 < len(families):
+                    sid = families[n // 2]
+                    booking_rows.append({"activity_id": aid, "slot_id": slot_id,
+                                         "student_id": sid, "booked_by_id": s.parents[sid][0],
+                                         "created_at": moment, "updated_at": moment,
+                                         "sequence": 0})
+        bulk.insert(Activity, activity_rows)
+        bulk.insert(activity_group, [{"activity_id": a["id"], "group_id": gid}
+                                     for a, gid in zip(activity_rows, gids, strict=True)])
+        bulk.insert(Slot, slot_rows)
+        for row, i in zip(booking_rows, bulk.ids(Booking, len(booking_rows)), strict=True):
+            row["id"] = i
+        bulk.insert(Booking, booking_rows)
+
+    def calendar_and_news(self, s: _School) -> None:
+        """A study day, a holiday week and a sports day for the upper groups; a newsletter."""
+        bulk = self.bulk
+
+        def weekday(after: int) -> date:
+            day = today() + timedelta(days=after)
+            while day.weekday() >= 5:
+                day += timedelta(days=1)
+            return day
+
+        monday = today() + timedelta(days=35 - today().weekday())
+        study, holiday, sports = bulk.ids(CalendarItem, 3)
+        base = {"school_id": s.school_id, "description": "", "location": "", "starts_at": None,
+                "ends_at": None, "created_at": self.moment}
+        bulk.insert(CalendarItem, [
+            base | {"id": study, "kind": CalendarKind.STUDY_DAY, "title": "Studiedag",
+                    "starts_on": weekday(17), "ends_on": weekday(17)},
+            base | {"id": holiday, "kind": CalendarKind.HOLIDAY, "title": "Vakantie",
+                    "starts_on": monday, "ends_on": monday + timedelta(days=4)},
+            base | {"id": sports, "kind": CalendarKind.EVENT, "title": "Sportdag",
+                    "starts_on": weekday(6), "ends_on": weekday(6), "starts_at": time(8, 30),
+                    "ends_at": time(14, 0), "location": "Sportpark"},
+        ])
+        bulk.insert(CalendarItemGroup, [{"item_id": sports, "group_id": gid}
+                                        for gid, _n, grade in s.groups if grade >= 5])
+        bulk.insert(Announcement, [{
+            "id": bulk.ids(Announcement, 1)[0], "school_id": s.school_id,
+            "author_id": s.admin_id, "title": "Nieuwsbrief van deze maand",
+            "body": "De nieuwe nieuwsbrief staat klaar. Veel leesplezier!", "all_groups": True,
+            "starts_on": today() - timedelta(days=2), "ends_on": today() + timedelta(days=12),
+            "created_at": self.moment}])
+
+
+@dataclass
+class _School:
+    school_id: int
+    year_id: int
+    starts: date
+    ends: date
+    admin_id: int
+    groups: list[tuple[int, str, int]] = field(default_factory=list)  # (id, name, grade)
+    teachers: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    pupils: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    group_of: dict[int, int] = field(default_factory=dict)
+    first_names: dict[int, str] = field(default_factory=dict)
+    parents: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))  # active
+    active: set[int] = field(default_factory=set)
+    consenting: set[int] = field(default_factory=set)
+    history: list = field(default_factory=list)  # (starts, ends, {group then: group now})
