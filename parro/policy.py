@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from flask import abort, current_app, g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import and_, exists, false, func, or_, select, union
+from sqlalchemy.orm import aliased
 
 from .clock import now, today
 from .extensions import db
@@ -105,8 +106,9 @@ def _schools_of(role: Role):
 
 
 def school_ids(user: User) -> list[int]:
-    """The schools a user works at (staff), has children at (guardian) or runs (board)."""
-    if not user.is_authenticated:
+    """The schools a user works at (staff), has children at (guardian) or runs (board);
+    of any account, logged in or not (an admin asks it of the people they administer)."""
+    if user.is_anonymous:
         return []
     return per_request(f"schools_{user.id}", lambda: list(
         db.session.scalars(_schools_of(user.role), {"user_id": user.id})))
@@ -203,8 +205,11 @@ def _year_group_ids() -> set[int]:
 
 def is_admin_of_user(user: User, other: User) -> bool:
     """An admin of the current school deciding about another user: staff of this school,
-    or a guardian of a child of it."""
-    return is_admin(user) and current_school_id() in school_ids(other)
+    or a guardian of a child of it (with one school: any guardian, one whose children all
+    left too). A guardian with children at two schools is both offices' to help."""
+    if not is_admin(user) or not (other.is_staff or other.is_guardian):
+        return False
+    return current_school_id() in school_ids(other) or (other.is_guardian and not is_board())
 
 
 def taught_group_ids(user: User) -> set[int]:
@@ -404,6 +409,37 @@ def can_run_board(user: User) -> bool:
     """The board's pages: its schools, their figures, new schools and their admins. Never
     the content of a school (posts, chats, children): a board admin is no school's staff."""
     return user.is_authenticated and user.is_board_admin
+
+
+# What the office of a school (an admin working in it) may change: that school's years,
+# groups, children and people only. An id of another school is refused as a missing one.
+
+
+def staff_of(school_id):
+    """The ids of the staff who work at this school, as a SELECT (one way to scope)."""
+    return select(SchoolStaff.user_id).where(SchoolStaff.school_id == school_id)
+
+
+def guardians_of(school_id):
+    """The ids of the guardians of this school's children, as a SELECT. With one school,
+    every guardian account (one whose children all left included) is the school's."""
+    if not is_board():
+        return select(User.id).where(User.role == Role.GUARDIAN)
+    return (select(Guardianship.user_id)
+            .join(Student, Student.id == Guardianship.student_id)
+            .where(Student.school_id == school_id))
+
+
+def can_administer_year(user: User, year: SchoolYear) -> bool:
+    return is_admin_of(user, year.school_id)
+
+
+def can_administer_group(user: User, group: Group) -> bool:
+    return is_admin_of(user, school_id_of_group(group))
+
+
+def can_administer_student(user: User, student: Student) -> bool:
+    return is_admin_of(user, student.school_id)
 
 
 def can_delete_family(user: User) -> bool:
@@ -695,12 +731,16 @@ def conversation_member_clause(user_id):
 
 
 def _admin_clause(user_id):
-    """SQL condition: `user_id` is an admin whose account works, at the conversation's school."""
+    """SQL condition: `user_id` is an admin whose account works, at the conversation's school.
+
+    The admin is an alias: given the column User.id (the members of a conversation), the
+    table itself inside would be the subquery's own, and every admin of any school one."""
+    admin = aliased(User)
     return exists(
-        select(1).select_from(User)
-        .join(SchoolStaff, and_(SchoolStaff.user_id == User.id,
+        select(1).select_from(admin)
+        .join(SchoolStaff, and_(SchoolStaff.user_id == admin.id,
                                 SchoolStaff.school_id == Conversation.school_id))
-        .where(User.id == user_id, User.role == Role.ADMIN, User.disabled.is_(False))
+        .where(admin.id == user_id, admin.role == Role.ADMIN, admin.disabled.is_(False))
     )
 
 
@@ -1128,6 +1168,19 @@ def can_see_own_reports(user: User) -> bool:
 def can_moderate(user: User) -> bool:
     """The queue of reports; hiding an item or dismissing a report: the school office."""
     return is_admin(user)
+
+
+def report_school_id(report) -> int | None:
+    """The school of a reported post (its groups') or message (its conversation's)."""
+    if report.message_id is not None:
+        return report.message.conversation.school_id
+    groups = report.post.groups
+    return school_id_of_group(groups[0]) if groups else None
+
+
+def can_handle_report(user: User, report) -> bool:
+    """A report about the current school's posts and messages, for its office."""
+    return is_admin_of(user, report_school_id(report))
 
 
 def can_read_audit_log(user: User) -> bool:

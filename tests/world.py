@@ -12,7 +12,10 @@ nothing of a school's own.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+from flask import g
 
 from parro.extensions import db
 
@@ -121,3 +124,18 @@ def _board_admin():
 
     user = db.session.scalar(select(User).where(User.role == Role.BOARD).order_by(User.id))
     return user or make_user(Role.BOARD, email="board@example.org", name="Bestuursbureau")
+
+
+@contextmanager
+def in_school(app, school):
+    """A request context whose current school is `school`, for making what belongs to the
+    school its maker works in (a group chat). It shares the test's app context, and with
+    it `g`: what the block left there is taken away after it."""
+    known = set(vars(g))
+    with app.test_request_context():
+        g.school = school
+        try:
+            yield
+        finally:
+            for name in set(vars(g)) - known:
+                delattr(g, name)

@@ -312,6 +312,5 @@ def still_works_somewhere(user: User) -> bool:
 
 
 def _record(school: School, by: User | None, user: User, summary: str) -> None:
-    entry = audit.record(audit.ROLE_CHANGE, actor=by, target=user, summary=summary,
-                         school=school.id, board=True)
-    entry.school_id = school.id  # the school's own log shows it too
+    audit.record(audit.ROLE_CHANGE, actor=by, target=user, summary=summary,
+                 school_id=school.id, board=True)  # the school's own log shows it
