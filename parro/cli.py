@@ -297,7 +297,8 @@ def init_app(app: Flask) -> None:
         reports, activities that were over with their bookings, the consent
         history of children who left, outbox mail, sessions, login attempts and
         audit events. Nothing is removed while there are fewer than N school
-        years. Also, on every run: the files kept from refused posts that expired
+        years. A board's schools each go by their own school years. Also, on
+        every run: the files kept from refused posts that expired
         (PENDING_UPLOAD_HOURS). Writes one audit event (not with --dry-run).
         """
         from .retention import RetentionError, parse_years, run
@@ -314,10 +315,20 @@ def init_app(app: Flask) -> None:
                 click.echo("Only the expired files of refused posts: "
                            f"{result.counts['pending_uploads']}.")
             return
-        names = ", ".join(y.name for y in reversed(result.kept))
         verb = "would remove" if dry_run else "removed"
-        click.echo(f"Keeping {names}; {verb} what is dated before "
-                   f"{result.first_day.isoformat()}:")
+        if len(result.schools) > 1:  # a board: each school by its own years
+            for school, kept in result.schools:
+                click.echo(f"{school.name}: " + (
+                    f"keeping {', '.join(y.name for y in reversed(kept))}; {verb} what is "
+                    f"dated before {kept[-1].starts_on.isoformat()}" if kept else
+                    f"fewer than {years} school year(s) up to the current one: nothing "
+                    "of it removed"))
+            click.echo(f"Of no one school, {verb} what is dated before "
+                       f"{result.first_day.isoformat()}. In all:")
+        else:
+            names = ", ".join(y.name for y in reversed(result.kept))
+            click.echo(f"Keeping {names}; {verb} what is dated before "
+                       f"{result.first_day.isoformat()}:")
         for name, count in result.counts.items():
             click.echo(f"  {name.replace('_', ' ')}: {count}")
         if dry_run:
