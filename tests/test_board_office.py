@@ -579,3 +579,19 @@ def test_retention_goes_by_each_schools_own_years(app, board):
     assert db.session.scalars(select(AbsenceReport.student_id)).all() == [board.b_child.id]
     assert "oud Beuk" in db.session.scalars(select(AuditEvent.summary)).all()
     assert "oud Akker" not in db.session.scalars(select(AuditEvent.summary)).all()
+
+
+def test_inviting_every_parent_without_an_account_invites_this_schools_only(client, board):
+    from parro.models import Invitation
+
+    for parent in (board.a_parent, board.b_parent):
+        parent.active, parent.password_hash = False, None
+    db.session.commit()
+    login_as(client, board.a_admin)
+    assert "1 ouder heeft nog nooit een uitnodiging gekregen" in text_of(
+        client.get("/beheer/ouders"))
+    assert post(client, "/beheer/ouders/uitnodigen").status_code == 303
+    fresh()
+    invited = db.session.scalars(select(Invitation.user_id)).all()
+    assert invited == [board.a_parent.id]
+    assert len(mails_to("ouder.a@example.org")) == 1 and mails_to("ouder.b@example.org") == []
