@@ -27,6 +27,7 @@ from .factories import (
     current_year,
     make_absence,
     make_admin,
+    make_conference,
     make_group,
     make_guardian,
     make_kindgesprek,
@@ -347,3 +348,24 @@ def test_a_teacher_removed_from_their_last_school_is_logged_out(client, board):
     text = page_text(response)
     assert "Uw account hoort bij geen school meer." in text
     assert "Nieuws uit groep 5b" not in text
+
+
+def test_a_child_at_another_school_does_not_make_a_family_book_conferences_earlier(
+        client, board):
+    # The conference round of school A opens on Friday; families with several children
+    # at A may book three days earlier. The family has one child at A, one at B.
+    opens = datetime(2027, 3, 12, 18, 0, tzinfo=UTC)
+    activity = make_conference(board["a3"], day=date(2027, 3, 20), opens_at=opens,
+                               early_days=3, deadline=opens + timedelta(days=5))
+    db.session.commit()
+    text = get(client, board["family"], f"/activiteiten/{activity.id}")
+    assert "U kunt inschrijven vanaf vrijdag 12 maart om 19:00." in text
+    # A second child at school A does count.
+    fresh()
+    from parro.models import Guardianship
+
+    db.session.add(Guardianship(user=board["family"],
+                                student=make_student(board["a3"], first_name="Noor")))
+    db.session.commit()
+    text = get(client, board["family"], f"/activiteiten/{activity.id}")
+    assert "U kunt inschrijven vanaf dinsdag 9 maart om 19:00." in text
