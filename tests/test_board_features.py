@@ -142,6 +142,9 @@ def test_a_family_has_both_kindgesprekken_and_both_schools_activities(client, bo
     assert "Spullen voor groep 3a" in activities and "Spullen voor groep 5b" in activities
     calendar = get(client, board["family"], "/kalender/")
     assert "Sportdag A" in calendar and "Sportdag B" in calendar
+    # Each item says whose it is.
+    assert "Sportdag A Basisschool De Test" in calendar
+    assert "Sportdag B Basisschool De Ander" in calendar
 
 
 def _topics(board):
@@ -263,6 +266,7 @@ def test_staff_of_school_a_see_nothing_of_school_b(client, board, who):
     assert "Sportdag A" in feed and "Sportdag B" not in feed
     calendar = get(client, user, "/kalender/")
     assert "Sportdag A" in calendar and "Sportdag B" not in calendar
+    assert "Sportdag A Basisschool De Test" not in calendar  # one school: no school names
     overview = get(client, user, "/absentie/overzicht")
     assert "Lotte" not in overview
     activities = get(client, user, "/activiteiten/")

@@ -595,3 +595,15 @@ def test_inviting_every_parent_without_an_account_invites_this_schools_only(clie
     invited = db.session.scalars(select(Invitation.user_id)).all()
     assert invited == [board.a_parent.id]
     assert len(mails_to("ouder.a@example.org")) == 1 and mails_to("ouder.b@example.org") == []
+
+
+def test_an_invitation_to_a_school_names_that_school_and_is_in_its_log(app, board):
+    from parro.auth import service
+
+    service.invite_staff("nieuw.b@example.org", "Nieuwe Beheerder", Role.ADMIN, None,
+                         school=board.b)
+    [mail] = mails_to("nieuw.b@example.org")
+    assert "Basisschool De Beuk" in mail.subject
+    fresh()
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "invitation")).one()
+    assert event.school_id == board.b.id

@@ -90,7 +90,10 @@ def _revoke_open_invitations(user: User, except_id: int | None = None) -> int:
 def _send_invitation(user: User, invited_by: User | None, student: Student | None,
                      school: School | None = None) -> Invitation:
     """Revoke the user's earlier open links, make a new one and queue the mail, which names
-    `school` (by default the current one; a board admin's names none)."""
+    `school` (the child's; by default the current one; a board admin's names none); it is
+    logged in that school's log."""
+    school = None if user.is_board_admin else (
+        school or (student.school if student is not None else current_school()))
     revoked = _revoke_open_invitations(user)
     summary = f"Uitnodiging verstuurd aan {audit.person(user)}"
     if student is not None:
@@ -98,6 +101,7 @@ def _send_invitation(user: User, invited_by: User | None, student: Student | Non
     if revoked:
         summary += "; eerdere link ingetrokken"
     audit.record(audit.INVITATION, summary=summary, target=user, actor=invited_by,
+                 school_id=school.id if school else None,
                  student_id=student.id if student else None, revoked=revoked)
     token = new_token()
     invitation = Invitation(
@@ -108,7 +112,6 @@ def _send_invitation(user: User, invited_by: User | None, student: Student | Non
         expires_at=now() + timedelta(days=current_app.config["INVITATION_DAYS"]),
     )
     db.session.add(invitation)
-    school = None if user.is_board_admin else (school or current_school())
     children = (
         [gs.student.first_name for gs in user.guardianships] if user.is_guardian else []
     )
