@@ -317,6 +317,8 @@ def test_a_teacher_at_two_schools_switches_and_sees_the_other_schools_groups(cli
     text = get(client, gym, "/groepen/", school=board["a"])
     assert "Nieuws uit groep 3a" in text and "Nieuws uit groep 5b" not in text
     assert "Sportdag A" in text and "Sportdag B" not in text
+    chats = page_text(client.get("/gesprekken/"))
+    assert "Sem Tester" in chats and "Lotte Tester" not in chats
     response = client.post("/scholen", data={"school_id": board["b"].id},
                            follow_redirects=True)
     assert "U werkt nu in Basisschool De Ander." in page_text(response)
@@ -324,6 +326,8 @@ def test_a_teacher_at_two_schools_switches_and_sees_the_other_schools_groups(cli
     assert "Nieuws uit groep 5b" in text and "Nieuws uit groep 3a" not in text
     assert "Mededeling van school B" in text and "Mededeling van school A" not in text
     assert "Sportdag B" in text and "Sportdag A" not in text
+    chats = page_text(client.get("/gesprekken/"))
+    assert "Lotte Tester" in chats and "Bram Tester" in chats and "Sem Tester" not in chats
 
 
 def test_a_teacher_removed_from_the_school_they_work_in_moves_to_their_other_school(
