@@ -607,3 +607,13 @@ def test_an_invitation_to_a_school_names_that_school_and_is_in_its_log(app, boar
     fresh()
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "invitation")).one()
     assert event.school_id == board.b.id
+
+
+def test_taking_someone_off_a_group_they_are_not_in_is_not_found(client, board):
+    login_as(client, board.a_admin)
+    response = post(client, f"/beheer/groepen/{board.a_group.id}/leerkrachten/"
+                            f"{board.b_teacher.id}/ontkoppelen")
+    assert response.status_code == 404
+    assert "Meester Bob" not in text_of(client.get(f"/beheer/groepen/{board.a_group.id}"))
+    assert post(client, f"/beheer/groepen/{board.a_group.id}/leerkrachten/"
+                        f"{board.a_teacher.id}/ontkoppelen").status_code == 303
