@@ -90,8 +90,10 @@ def _revoke_open_invitations(user: User, except_id: int | None = None) -> int:
 def _send_invitation(user: User, invited_by: User | None, student: Student | None,
                      school: School | None = None) -> Invitation:
     """Revoke the user's earlier open links, make a new one and queue the mail, which names
-    `school` (the child's; by default the current one); it is logged in that school's log."""
-    school = school or (student.school if student is not None else current_school())
+    `school` (the child's; by default the current one; a board admin's names none); it is
+    logged in that school's log."""
+    school = None if user.is_board_admin else (
+        school or (student.school if student is not None else current_school()))
     revoked = _revoke_open_invitations(user)
     summary = f"Uitnodiging verstuurd aan {audit.person(user)}"
     if student is not None:
@@ -226,7 +228,32 @@ def invite_staff(email: str, name: str, role: Role, invited_by: User | None, loc
         db.session.add(user)
         db.session.flush()
         db.session.add(SchoolStaff(user_id=user.id, school_id=school.id))
-        _send_invitation(user, invited_by, None, school)
+        _send_invitation(user, invited_by, None, school=school)
+        db.session.commit()
+    return user
+
+
+def invite_board_admin(email: str, name: str, invited_by: User | None = None,
+                       locale: str = "nl") -> User:
+    """Create a board admin account and send its activation link; a board admin who has
+    not activated theirs yet gets a fresh link (earlier ones stop working)."""
+    user = _user_by_email(email)
+    if user is not None and not user.is_board_admin:
+        raise AccountError(_("Er is al een account met dit e-mailadres, van een medewerker of "
+                             "ouder. Een beheerder van het schoolbestuur heeft een eigen "
+                             "e-mailadres nodig."))
+    if user is not None and user.active:
+        raise AccountError(_("Dit is al een beheerder van het schoolbestuur, en het account "
+                             "is geactiveerd."))
+    with _no_double_accounts():
+        if user is None:
+            user = User(email=email, name=name.strip(), role=Role.BOARD, active=False,
+                        locale=locale)
+            db.session.add(user)
+            db.session.flush()
+        elif name.strip():
+            user.name = name.strip()
+        _send_invitation(user, invited_by, None)
         db.session.commit()
     return user
 
