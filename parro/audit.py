@@ -16,8 +16,10 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from . import policy
 from .clock import now
 from .extensions import db
+from .models import User
 from .models.audit import AuditEvent
 
 # What is logged. The admin page filters on these; labels live in the view.
@@ -44,11 +46,35 @@ class AppendOnlyError(RuntimeError):
     """Raised when code tries to change or delete an audit event."""
 
 
-def record(action: str, *, summary: str = "", target=None, actor=None, **details) -> AuditEvent:
-    """Log `action` by `actor` (default: the logged-in user) on `target` (a model or None)."""
+_CURRENT = object()
+
+
+def _school_id(who) -> int | None:
+    """Whose log shows an event: the school the logged-in user works in (a board admin's
+    own events are the board's: None); before login (a login attempt) the school of the
+    account, else the first; outside a request (the command line) the school's, or with
+    several the board's (None)."""
+    if not has_request_context():
+        return None if policy.is_board() else policy.current_school_id()
+    if current_user.is_authenticated:
+        return None if current_user.is_board_admin else policy.current_school_id()
+    if isinstance(who, User):
+        if who.is_board_admin:
+            return None
+        if ids := policy.school_ids(who):
+            return ids[0]
+    return policy.current_school_id()
+
+
+def record(action: str, *, summary: str = "", target=None, actor=None, school_id=_CURRENT,
+           **details) -> AuditEvent:
+    """Log `action` by `actor` (default: the logged-in user) on `target` (a model or None),
+    in the log of school `school_id` (default: see _school_id)."""
     assert action in ACTIONS, action
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user._get_current_object()
+    if school_id is _CURRENT:
+        school_id = _school_id(actor if actor is not None else target)
     ip = (request.remote_addr or "")[:45] if has_request_context() else ""
     entry = AuditEvent(
         created_at=now(),  # the moment it happened, not when the session flushes
@@ -60,6 +86,7 @@ def record(action: str, *, summary: str = "", target=None, actor=None, **details
         summary=summary[:255],
         details=details,
         ip=ip,
+        school_id=school_id,
     )
     db.session.add(entry)
     return entry

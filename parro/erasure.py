@@ -73,9 +73,11 @@ class FamilyPlan:
     candidates: list[Candidate]
     leaving: list[Student]
     deleted_guardians: list[User]
-    # An account that stays, with the children it keeps (none: a staff member).
+    # An account that stays, with the children it keeps at this school (none: a staff
+    # member, or a guardian of children at another school of the board only, "elsewhere").
     kept_guardians: list[tuple[User, list[Student]]]
     counts: dict[str, int] = field(default_factory=dict)
+    elsewhere: set[int] = field(default_factory=set)  # kept for a child at another school
 
     @property
     def family_name(self) -> str:
@@ -83,12 +85,12 @@ class FamilyPlan:
         return " / ".join(names)
 
 
-def _children_of(user_ids) -> list[Student]:
+def _children_of(user_ids, school_id: int) -> list[Student]:
     return list(
         db.session.scalars(
             select(Student)
             .join(Guardianship, Guardianship.student_id == Student.id)
-            .where(Guardianship.user_id.in_(list(user_ids)))
+            .where(Guardianship.user_id.in_(list(user_ids)), Student.school_id == school_id)
             .distinct()
             .order_by(Student.first_name, Student.id)
         )
@@ -104,11 +106,14 @@ def _guardian_ids_of(student_ids) -> set[int]:
 
 
 def family_of(start: Student | User) -> list[Student]:
-    """The children of a family: the start child (or guardian's children) and their siblings."""
+    """The children of a family at one school (the start child's, or for a guardian the
+    current one): the start child (or guardian's children) and their siblings there. Their
+    brothers and sisters at another school of the board are that school's to delete."""
+    school_id = start.school_id if isinstance(start, Student) else policy.current_school_id()
     start_ids = [start.id] if isinstance(start, Student) else [
-        s.id for s in _children_of([start.id])
+        s.id for s in _children_of([start.id], school_id)
     ]
-    family = _children_of(_guardian_ids_of(start_ids))
+    family = _children_of(_guardian_ids_of(start_ids), school_id)
     if isinstance(start, Student) and start not in family:
         family.insert(0, start)  # a child without guardians
     return family
@@ -144,14 +149,18 @@ def plan(start: Student | User, chosen_ids: list[int] | None = None) -> FamilyPl
     guardians = db.session.scalars(
         select(User).where(User.id.in_(_guardian_ids_of(chosen))).order_by(User.name, User.id)
     ).all()
-    deleted, kept = [], []
+    deleted, kept, elsewhere = [], [], set()
+    school_id = leaving[0].school_id if leaving else None
     for user in guardians:
         staying = [gs.student for gs in user.guardianships if gs.student_id not in chosen]
         if staying or not user.is_guardian:  # a teacher who is also a parent stays staff
-            kept.append((user, sorted(staying, key=lambda s: s.full_name)))
+            here = [s for s in staying if s.school_id == school_id]
+            kept.append((user, sorted(here, key=lambda s: s.full_name)))
+            if staying and not here:
+                elsewhere.add(user.id)
         else:
             deleted.append(user)
-    result = FamilyPlan(candidates, leaving, deleted, kept)
+    result = FamilyPlan(candidates, leaving, deleted, kept, elsewhere=elsewhere)
     if leaving:
         result.counts = _count(result)
     return result

@@ -105,8 +105,9 @@ def _schools_of(role: Role):
 
 
 def school_ids(user: User) -> list[int]:
-    """The schools a user works at (staff), has children at (guardian) or runs (board)."""
-    if not user.is_authenticated:
+    """The schools a user works at (staff), has children at (guardian) or runs (board);
+    of any account, logged in or not (an admin asks it of the people they administer)."""
+    if user.is_anonymous:
         return []
     return per_request(f"schools_{user.id}", lambda: list(
         db.session.scalars(_schools_of(user.role), {"user_id": user.id})))
@@ -188,10 +189,25 @@ def school_group_ids() -> set[int]:
         .where(SchoolYear.school_id == current_school_id()))))
 
 
+def _of_current_school(group_ids: set[int]) -> bool:
+    """Are any of these groups the current school's? This year's are known without
+    another query (visible_group_ids of an admin); earlier years' are asked only then."""
+    return bool(group_ids & _year_group_ids()) or bool(group_ids & school_group_ids())
+
+
+def _year_group_ids() -> set[int]:
+    """Ids of the groups of the current school's current year."""
+    return per_request("year_groups", lambda: set(
+        db.session.scalars(select(Group.id).where(Group.school_year_id == _year_id()))))
+
+
 def is_admin_of_user(user: User, other: User) -> bool:
     """An admin of the current school deciding about another user: staff of this school,
-    or a guardian of a child of it."""
-    return is_admin(user) and current_school_id() in school_ids(other)
+    or a guardian of a child of it (with one school: any guardian, one whose children all
+    left too). A guardian with children at two schools is both offices' to help."""
+    if not is_admin(user) or not (other.is_staff or other.is_guardian):
+        return False
+    return current_school_id() in school_ids(other) or (other.is_guardian and not is_board())
 
 
 def taught_group_ids(user: User) -> set[int]:
@@ -264,9 +280,7 @@ def visible_group_ids(user: User) -> set[int]:
     if not user.is_authenticated:
         return set()
     if user.is_admin:
-        return set(
-            db.session.scalars(select(Group.id).where(Group.school_year_id == _year_id()))
-        )
+        return _year_group_ids()
     if user.is_teacher:
         return taught_group_ids(user)
     return child_group_ids(user)
@@ -370,6 +384,37 @@ def can_invite_guardian(user: User, student: Student) -> bool:
 def can_administer(user: User) -> bool:
     """Years, groups, students, staff, guardians, imports, rollover."""
     return is_admin(user)
+
+
+# What the office of a school (an admin working in it) may change: that school's years,
+# groups, children and people only. An id of another school is refused as a missing one.
+
+
+def staff_of(school_id):
+    """The ids of the staff who work at this school, as a SELECT (one way to scope)."""
+    return select(SchoolStaff.user_id).where(SchoolStaff.school_id == school_id)
+
+
+def guardians_of(school_id):
+    """The ids of the guardians of this school's children, as a SELECT. With one school,
+    every guardian account (one whose children all left included) is the school's."""
+    if not is_board():
+        return select(User.id).where(User.role == Role.GUARDIAN)
+    return (select(Guardianship.user_id)
+            .join(Student, Student.id == Guardianship.student_id)
+            .where(Student.school_id == school_id))
+
+
+def can_administer_year(user: User, year: SchoolYear) -> bool:
+    return is_admin_of(user, year.school_id)
+
+
+def can_administer_group(user: User, group: Group) -> bool:
+    return is_admin_of(user, school_id_of_group(group))
+
+
+def can_administer_student(user: User, student: Student) -> bool:
+    return is_admin_of(user, student.school_id)
 
 
 def can_delete_family(user: User) -> bool:
@@ -560,7 +605,7 @@ def can_manage_activity(user: User, activity) -> bool:
     the admins of its school."""
     groups = activity_group_ids(activity)
     if is_admin(user):
-        return bool(groups & school_group_ids())
+        return _of_current_school(groups)
     return bool(groups & taught_group_ids(user))
 
 
@@ -840,7 +885,7 @@ def post_rights(user: User, post: PostFacts) -> PostRights:
     if not user.is_authenticated:
         return _NO_RIGHTS
     own, hidden, published = post.author_id == user.id, post.is_hidden, post.is_published()
-    admin = user.is_admin and bool(post.group_ids & school_group_ids())
+    admin = user.is_admin and _of_current_school(post.group_ids)
     if admin or own:
         stats = in_view = True
     elif user.is_staff:
@@ -1094,6 +1139,19 @@ def can_see_own_reports(user: User) -> bool:
 def can_moderate(user: User) -> bool:
     """The queue of reports; hiding an item or dismissing a report: the school office."""
     return is_admin(user)
+
+
+def report_school_id(report) -> int | None:
+    """The school of a reported post (its groups') or message (its conversation's)."""
+    if report.message_id is not None:
+        return report.message.conversation.school_id
+    groups = report.post.groups
+    return school_id_of_group(groups[0]) if groups else None
+
+
+def can_handle_report(user: User, report) -> bool:
+    """A report about the current school's posts and messages, for its office."""
+    return is_admin_of(user, report_school_id(report))
 
 
 def can_read_audit_log(user: User) -> bool:

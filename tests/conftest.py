@@ -27,7 +27,7 @@ atexit.register(shutil.rmtree, _INSTANCE, ignore_errors=True)
 import psycopg  # noqa: E402
 from sqlalchemy import MetaData, make_url, text  # noqa: E402
 
-from parro import clock, create_app  # noqa: E402
+from parro import clock, create_app, policy  # noqa: E402
 from parro.database import creating_database, migration_heads  # noqa: E402
 from parro.extensions import db, limiter  # noqa: E402
 
@@ -211,6 +211,10 @@ def make_app(_schema):
         apps.append(app)
         return app
 
+    # A test starts with one school (or none), as its database: not the number of schools
+    # of an earlier test, which policy.is_board() would remember for a minute.
+    # make_other_school() and adding a school forget it.
+    policy._school_count[0] = (float("inf"), 1)
     yield factory
     clock.set_now(None)
     with _test_side.get().app_context():

@@ -83,6 +83,8 @@ def test_staff_invite_with_bad_input_changes_nothing(app, client):
          "Dit is geen geldig e-mailadres."),
         ({"name": "", "email": "a@example.org", "role": "teacher"}, "Vul de naam in."),
         ({"name": "X", "email": "GUARDIAN@example.org", "role": "teacher"},
+         "Dit e-mailadres hoort bij een ouder of verzorger."),
+        ({"name": "X", "email": "Teacher@example.org", "role": "teacher"},
          "Er is al een account met dit e-mailadres."),
         ({"name": "X", "email": "b@example.org", "role": "guardian"}, "Ongeldige keuze."),
     ):

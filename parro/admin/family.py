@@ -7,19 +7,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import erasure, policy
-from ..extensions import db
 from ..forms import EmptyForm, form_status
 from ..inputs import int_arg, int_list
 from ..models import Student, User
 from ..privacy import export
-from . import bp
+from . import bp, get_or_404
 
 
 def _start() -> Student | User:
-    """The child (?leerling=) or guardian (?ouder=) the admin came from."""
+    """The child (?leerling=) or guardian (?ouder=) the admin came from, of this school."""
     if (student_id := int_arg("leerling", request.values)) is not None:
-        return db.get_or_404(Student, student_id)
-    user = db.get_or_404(User, int_arg("ouder", request.values) or 0)
+        return get_or_404(Student, student_id, policy.can_administer_student)
+    user = get_or_404(User, int_arg("ouder", request.values), policy.is_admin_of_user)
     if not user.is_guardian:
         abort(404)
     return user

@@ -19,7 +19,7 @@ from ..inputs import as_id
 from ..models import AuditEvent, Report, User
 from ..moderation import service
 from ..moderation.forms import HandleReportForm
-from . import bp
+from . import bp, get_or_404
 from .forms import AuditFilterForm
 
 LOG_PAGE_SIZE = 50
@@ -44,14 +44,15 @@ ACTION_LABELS = {
 
 
 def _queue(forms: dict[int, HandleReportForm] | None = None, status: int = 200):
-    reports = service.open_reports()
+    school_id = policy.current_school_id()
+    reports = service.open_reports(school_id)
     forms = forms or {}
     return render_template(
         "admin/reports.html",
         reports=reports,
         forms={r.id: forms.get(r.id) or HandleReportForm(formdata=None) for r in reports},
         context={r.id: service.message_context(r.message) for r in reports if r.message_id},
-        hidden=service.hidden_reports(), unhide_form=EmptyForm(formdata=None),
+        hidden=service.hidden_reports(school_id), unhide_form=EmptyForm(formdata=None),
     ), status
 
 
@@ -66,7 +67,7 @@ def reports():
 def handle_report(report_id: int):
     """Hide the reported item or let it stand, with an answer for the reporter."""
     policy.require(policy.can_moderate(current_user))
-    report = db.get_or_404(Report, report_id)
+    report = get_or_404(Report, report_id, policy.can_handle_report)
     form = HandleReportForm()
     if not form.validate_on_submit():
         return _queue({report.id: form}, 422)
@@ -87,7 +88,7 @@ def handle_report(report_id: int):
 def unhide_report(report_id: int):
     """Show a post or message the school hid again (undo), audit-logged."""
     policy.require(policy.can_moderate(current_user))
-    report = db.get_or_404(Report, report_id)
+    report = get_or_404(Report, report_id, policy.can_handle_report)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
@@ -110,8 +111,9 @@ def _start_of(day: date) -> datetime:
 def log_page(action: str = "", person: str = "", since: date | None = None,
              until: date | None = None, before: int | None = None,
              size: int = LOG_PAGE_SIZE) -> tuple[list[AuditEvent], int | None]:
-    """Events newest first, filtered, paged by id; returns them and the id to continue before."""
-    query = select(AuditEvent)
+    """The current school's events newest first, filtered, paged by id; returns them and the
+    id to continue before."""
+    query = select(AuditEvent).where(AuditEvent.school_id == policy.current_school_id())
     if action:
         query = query.where(AuditEvent.action == action)
     for word in person.split()[:5]:

@@ -14,9 +14,17 @@ from ..auth import service, sso, twofactor
 from ..extensions import db
 from ..forms import EmptyForm, add_error
 from ..inputs import int_arg
-from ..models import Guardianship, Invitation, Role, Student, TeacherAssignment, User
+from ..models import (
+    Guardianship,
+    Invitation,
+    Role,
+    SchoolStaff,
+    Student,
+    TeacherAssignment,
+    User,
+)
 from ..privacy import export
-from . import bp
+from . import bp, get_or_404
 from .people_forms import GuardianSearchForm, RoleForm, StaffInviteForm
 
 PAGE_SIZE = 50
@@ -27,7 +35,8 @@ def _me() -> User:
 
 
 def _account(user_id: int) -> User:
-    return db.get_or_404(User, user_id)
+    """A staff member of the current school or a guardian of one of its children."""
+    return get_or_404(User, user_id, policy.is_admin_of_user)
 
 
 def _back_to(user: User):
@@ -49,7 +58,8 @@ def _staff_page(form: StaffInviteForm):
     people = list(
         db.session.scalars(
             select(User)
-            .where(User.role.in_([Role.ADMIN, Role.TEACHER]))
+            .where(User.role.in_([Role.ADMIN, Role.TEACHER]),
+                   User.id.in_(policy.staff_of(policy.current_school_id())))
             .options(selectinload(User.teacher_assignments).joinedload(TeacherAssignment.group))
             .order_by(User.name, User.id)
         )
@@ -60,10 +70,14 @@ def _staff_page(form: StaffInviteForm):
                if year is not None and a.group.school_year_id == year.id]
         for u in people
     }
+    elsewhere = set(db.session.scalars(
+        select(SchoolStaff.user_id).where(SchoolStaff.user_id.in_([u.id for u in people]),
+                                          SchoolStaff.school_id != policy.current_school_id())))
     return render_template(
         "admin/staff.html",
         people=people,
         groups=groups,
+        elsewhere=elsewhere,
         latest=service.latest_invitations(u.id for u in people if not u.active),
         role_forms={u.id: RoleForm(formdata=None, role=u.role.value) for u in people},
         form=form,
@@ -75,6 +89,7 @@ def invite_staff():
     """Invite a teacher or an admin."""
     form = StaffInviteForm()
     if form.validate_on_submit():
+        colleague = service.staff_account(form.email.data)  # of another school of the board
         try:
             user = service.invite_staff(
                 form.email.data, form.name.data, Role(form.role.data), _me(), form.locale.data
@@ -82,7 +97,14 @@ def invite_staff():
         except service.AccountError as exc:
             add_error(form.email, str(exc))
         else:
-            flash(_("De uitnodiging is verstuurd naar %(email)s.", email=user.email), "success")
+            if colleague is not None:
+                flash(_("%(name)s werkt nu ook bij deze school, als %(role)s (een rol geldt op "
+                        "al hun scholen). Het account van hun andere school wordt gebruikt: er "
+                        "is geen uitnodiging nodig.", name=user.display_name,
+                        role=_role_name(user.role)), "success")
+            else:
+                flash(_("De uitnodiging is verstuurd naar %(email)s.", email=user.email),
+                      "success")
             return redirect(url_for("admin.staff"), 303)
     return _staff_page(form), 422
 
@@ -99,6 +121,9 @@ def change_role(user_id: int):
             flash(str(exc), "error")
         else:
             flash(_("De rol van %(name)s is gewijzigd.", name=user.display_name), "success")
+            if service.other_schools(user, policy.current_school()):
+                flash(_("%(name)s werkt ook bij een andere school: de rol geldt daar ook.",
+                        name=user.display_name), "info")
     else:
         flash(_("Kies een rol."), "error")
     return _back_to(user)
@@ -107,10 +132,31 @@ def change_role(user_id: int):
 # -- any account ------------------------------------------------------------------
 
 
+def _role_name(role: Role) -> str:
+    return _("beheerder") if role == Role.ADMIN else _("leerkracht")
+
+
 @bp.post("/accounts/<int:user_id>/uitschakelen")
 def disable_account(user_id: int):
-    """Disable an account: it can no longer log in and is logged out everywhere."""
-    return _set_disabled(_account(user_id), True)
+    """Disable an account: it can no longer log in and is logged out everywhere. A staff
+    member who works at other schools of the board too only leaves this one."""
+    user = _account(user_id)
+    if not user.is_staff:
+        return _set_disabled(user, True)
+    if EmptyForm().validate_on_submit():
+        try:
+            stays = service.leave_school(user, policy.current_school(), _me())
+        except service.AccountError as exc:
+            flash(str(exc), "error")
+        else:
+            if stays:
+                flash(_("%(name)s werkt niet meer bij deze school. Het account blijft voor de "
+                        "andere scholen waar %(name)s werkt.", name=user.display_name),
+                      "success")
+            else:
+                flash(_("Het account van %(name)s is uitgeschakeld en overal uitgelogd.",
+                        name=user.display_name), "success")
+    return _back_to(user)
 
 
 @bp.post("/accounts/<int:user_id>/inschakelen")
@@ -184,12 +230,21 @@ def unlink_school_account(user_id: int):
 # -- guardians --------------------------------------------------------------------
 
 
+def _children_here(user: User) -> list[Student]:
+    """A guardian's children at the current school, by name (not those of other schools)."""
+    school_id = policy.current_school_id()
+    return sorted((gs.student for gs in user.guardianships if gs.student.school_id == school_id),
+                  key=lambda s: s.full_name)
+
+
 @bp.route("/ouders")
 def guardians():
     """Search and list guardian accounts, a page at a time."""
     form = GuardianSearchForm(request.args)
     q = (form.q.data or "").strip() if form.validate() else ""
-    query = select(User).where(User.role == Role.GUARDIAN)
+    school_id = policy.current_school_id()
+    query = select(User).where(User.role == Role.GUARDIAN,
+                               User.id.in_(policy.guardians_of(school_id)))
     if q:
         child_name = Student.first_name + " " + Student.last_name
         query = query.where(
@@ -198,7 +253,7 @@ def guardians():
                 User.email.icontains(q, autoescape=True),
                 exists()
                 .where(Guardianship.user_id == User.id, Guardianship.student_id == Student.id)
-                .where(child_name.icontains(q, autoescape=True)),
+                .where(Student.school_id == school_id, child_name.icontains(q, autoescape=True)),
             )
         )
     # Paginate by key (name, id), never by OFFSET: page 40 costs what page 1 costs.
@@ -219,6 +274,7 @@ def guardians():
         form=form,
         q=q,
         people=people,
+        children={u.id: _children_here(u) for u in people},
         latest=service.latest_invitations(u.id for u in people if not u.active),
         next_after=people[-1].id if has_next else None,
         first_page=after is None,
@@ -259,14 +315,14 @@ def guardian(user_id: int):
     user = _account(user_id)
     if not user.is_guardian:
         abort(404)
-    children = [
-        (gs.student, policy.current_group_of(gs.student))
-        for gs in sorted(user.guardianships, key=lambda gs: gs.student.full_name)
-    ]
+    children = [(student, policy.current_group_of(student)) for student in _children_here(user)]
     invitations = list(
         db.session.scalars(
             select(Invitation)
-            .where(Invitation.user_id == user.id)
+            .where(Invitation.user_id == user.id,
+                   # not one about a child of another school of the board
+                   or_(Invitation.student_id.is_(None), Invitation.student_id.in_(
+                       select(Student.id).where(Student.school_id == policy.current_school_id()))))
             .options(selectinload(Invitation.invited_by))
             .order_by(Invitation.id.desc())
         )

@@ -19,9 +19,14 @@ from ..extensions import db
 from ..forms import EmptyForm, add_error, form_status
 from ..inputs import int_arg
 from ..models import Group, SchoolYear, Student, User
-from ..policy import current_school
+from ..policy import (
+    can_administer_group,
+    can_administer_student,
+    can_administer_year,
+    current_school,
+)
 from ..security import current_session_method
-from . import bp, service
+from . import bp, get_or_404, service
 from .forms import (
     AssignTeacherForm,
     GroupForm,
@@ -62,6 +67,18 @@ def _group_of_year(group_id: int | None, year: SchoolYear | None) -> Group | Non
     if group is None or year is None or group.school_year_id != year.id:
         return None
     return group
+
+
+def _year(year_id: int) -> SchoolYear:
+    return get_or_404(SchoolYear, year_id, can_administer_year)
+
+
+def _group(group_id: int) -> Group:
+    return get_or_404(Group, group_id, can_administer_group)
+
+
+def _student(student_id: int) -> Student:
+    return get_or_404(Student, student_id, can_administer_student)
 
 
 # -- the school -------------------------------------------------------------------
@@ -150,7 +167,7 @@ def year_new():
 @bp.route("/jaren/<int:year_id>", methods=["GET", "POST"])
 def year_edit(year_id: int):
     """Change a school year's name or dates."""
-    year = db.get_or_404(SchoolYear, year_id)
+    year = _year(year_id)
     form = YearForm(obj=year)
     if form.validate_on_submit():
         try:
@@ -166,7 +183,7 @@ def year_edit(year_id: int):
 @bp.post("/jaren/<int:year_id>/huidig")
 def year_make_current(year_id: int):
     """Make this the current school year."""
-    year = db.get_or_404(SchoolYear, year_id)
+    year = _year(year_id)
     if EmptyForm().validate_on_submit():
         service.make_current(year)
         flash(_("%(name)s is nu het huidige schooljaar. Ouders en leerkrachten zien de groepen "
@@ -195,7 +212,7 @@ def groups():
 @bp.route("/jaren/<int:year_id>/groepen/nieuw", methods=["GET", "POST"])
 def group_new(year_id: int):
     """Create a group in a school year."""
-    year = db.get_or_404(SchoolYear, year_id)
+    year = _year(year_id)
     form = GroupForm()
     if form.validate_on_submit():
         try:
@@ -229,7 +246,7 @@ def _render_group(group: Group, form=None, assign=None, status=200):
 @bp.route("/groepen/<int:group_id>", methods=["GET", "POST"])
 def group_edit(group_id: int):
     """Show a group: rename it, its teachers and its students."""
-    group = db.get_or_404(Group, group_id)
+    group = _group(group_id)
     form = GroupForm(obj=group)
     if form.validate_on_submit():
         try:
@@ -245,7 +262,7 @@ def group_edit(group_id: int):
 @bp.post("/groepen/<int:group_id>/leerkrachten")
 def group_assign(group_id: int):
     """Assign a teacher to the group."""
-    group = db.get_or_404(Group, group_id)
+    group = _group(group_id)
     form = AssignTeacherForm()
     form.teacher.choices = [SelectChoice("", "")] + [
         SelectChoice(str(u.id), u.email) for u in service.assignable_teachers(group)
@@ -266,7 +283,7 @@ def group_assign(group_id: int):
 @bp.post("/groepen/<int:group_id>/leerkrachten/<int:user_id>/ontkoppelen")
 def group_unassign(group_id: int, user_id: int):
     """Take a teacher off the group."""
-    group = db.get_or_404(Group, group_id)
+    group = _group(group_id)
     teacher = db.get_or_404(User, user_id)
     if EmptyForm().validate_on_submit():
         service.unassign_teacher(group, teacher)
@@ -278,7 +295,7 @@ def group_unassign(group_id: int, user_id: int):
 @bp.post("/groepen/<int:group_id>/verwijderen")
 def group_delete(group_id: int):
     """Delete an empty group."""
-    group = db.get_or_404(Group, group_id)
+    group = _group(group_id)
     year_id, name = group.school_year_id, group.name
     if EmptyForm().validate_on_submit():
         try:
@@ -357,7 +374,7 @@ def _render_student(student: Student, form=None, place=None, status=200):
 @bp.route("/leerlingen/<int:student_id>", methods=["GET", "POST"])
 def student_edit(student_id: int):
     """Show a student for the administration: number, names, group, history."""
-    student = db.get_or_404(Student, student_id)
+    student = _student(student_id)
     form = StudentForm(obj=student)
     if form.validate_on_submit():
         try:
@@ -375,7 +392,7 @@ def student_edit(student_id: int):
 @bp.post("/leerlingen/<int:student_id>/groep")
 def student_place(student_id: int):
     """Move the student to another group of the current year (or place them in one)."""
-    student = db.get_or_404(Student, student_id)
+    student = _student(student_id)
     year = service.current_year()
     form = PlaceStudentForm()
     form.group.choices = _group_choices(year, _l("Kies een groep"))
@@ -395,7 +412,7 @@ def student_place(student_id: int):
 @bp.post("/leerlingen/<int:student_id>/uitschrijven")
 def student_remove(student_id: int):
     """Take the student out of their group in the current year."""
-    student = db.get_or_404(Student, student_id)
+    student = _student(student_id)
     year = service.current_year()
     if EmptyForm().validate_on_submit() and year is not None:
         service.remove_from_year(student, year)
@@ -435,7 +452,7 @@ def import_upload():
         current = service.current_year()
         form.year.data = int_arg("jaar") or (current.id if current else None)
     if form.validate_on_submit():
-        year = db.session.get(SchoolYear, form.year.data)
+        year = _year(form.year.data)
         data = form.file.data.read()
         plan = service.import_plan(data, year)
         if not plan.ok:

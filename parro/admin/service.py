@@ -44,7 +44,7 @@ from ..models import (
     User,
     UserSession,
 )
-from ..policy import current_school
+from ..policy import current_school, current_school_id, staff_of
 from . import csv_import
 from .csv_import import clean
 
@@ -123,7 +123,8 @@ def set_school_account_required(school: School, required: bool) -> None:
         return
     ended = 0
     if required:
-        staff = select(User.id).where(User.role.in_([Role.ADMIN, Role.TEACHER]))
+        staff = select(User.id).where(User.role.in_([Role.ADMIN, Role.TEACHER]),
+                                      User.id.in_(staff_of(school.id)))
         ended = db.session.execute(
             delete(UserSession).where(UserSession.method == "password",
                                       UserSession.user_id.in_(staff))
@@ -138,16 +139,21 @@ def set_school_account_required(school: School, required: bool) -> None:
 # -- school years ---------------------------------------------------------------
 
 
+def school_years():
+    """The current school's years: the one way the admin pages find years."""
+    return select(SchoolYear).where(SchoolYear.school_id == current_school_id())
+
+
 def all_years() -> list[SchoolYear]:
-    return list(db.session.scalars(select(SchoolYear).order_by(SchoolYear.starts_on.desc())))
+    return list(db.session.scalars(school_years().order_by(SchoolYear.starts_on.desc())))
 
 
 def current_year() -> SchoolYear | None:
-    return db.session.scalar(select(SchoolYear).where(SchoolYear.is_current))
+    return db.session.scalar(school_years().where(SchoolYear.is_current))
 
 
 def _check_year(name: str, starts: date, ends: date, year: SchoolYear | None = None) -> None:
-    others = select(SchoolYear).where(SchoolYear.id != (year.id if year else -1))
+    others = school_years().where(SchoolYear.id != (year.id if year else -1))
     if db.session.scalar(others.where(SchoolYear.name == name)) is not None:
         raise Invalid("name", _l("Er is al een schooljaar %(name)s.", name=name))
     overlap = db.session.scalar(
@@ -280,13 +286,14 @@ def delete_group(group: Group) -> None:
 
 
 def assignable_teachers(group: Group) -> list[User]:
-    """Staff who can be added to the group: not disabled, not assigned yet."""
+    """Staff of the group's school who can be added to it: not disabled, not assigned yet."""
     assigned = select(TeacherAssignment.user_id).where(TeacherAssignment.group_id == group.id)
     return list(
         db.session.scalars(
             select(User)
             .where(
                 User.role.in_([Role.TEACHER, Role.ADMIN]),
+                User.id.in_(staff_of(group.year.school_id)),
                 User.disabled.is_(False),
                 User.id.not_in(assigned),
             )
@@ -346,6 +353,7 @@ def find_students(year: SchoolYear | None, q: str = "", group: str = "",
     )
     query = (
         select(Student, Group)
+        .where(Student.school_id == current_school_id())
         .outerjoin(Membership, membership)
         .outerjoin(Group, Group.id == Membership.group_id)
     )
@@ -377,8 +385,10 @@ def find_students(year: SchoolYear | None, q: str = "", group: str = "",
 
 
 def _check_number(number: str, student: Student | None = None) -> None:
+    """Student numbers are unique within a school (another school may use the same)."""
     clash = db.session.scalar(
         select(Student).where(
+            Student.school_id == (student.school_id if student else current_school_id()),
             Student.student_number == number, Student.id != (student.id if student else -1)
         )
     )
@@ -470,8 +480,11 @@ class StalePlan(Exception):
 def load_existing(year: SchoolYear) -> csv_import.Existing:
     """What the planner needs to know, in five queries whatever the size of the school."""
     existing = csv_import.Existing()
+    # Student numbers are the school's own: another school's child with the same number is
+    # another child. Accounts (by e-mail) are the installation's: one parent, one account.
     for sid, number, first, last in db.session.execute(
         select(Student.id, Student.student_number, Student.first_name, Student.last_name)
+        .where(Student.school_id == year.school_id)
     ):
         existing.students[number] = csv_import.StudentState(sid, first, last)
     existing.placements = dict(
@@ -489,7 +502,10 @@ def load_existing(year: SchoolYear) -> csv_import.Existing:
         existing.accounts[email] = csv_import.AccountState(uid, role != Role.GUARDIAN)
     existing.links = {
         (uid, sid)
-        for uid, sid in db.session.execute(select(Guardianship.user_id, Guardianship.student_id))
+        for uid, sid in db.session.execute(
+            select(Guardianship.user_id, Guardianship.student_id)
+            .join(Student, Student.id == Guardianship.student_id)
+            .where(Student.school_id == year.school_id))
     }
     return existing
 
@@ -504,7 +520,7 @@ def apply_import(data: bytes, year: SchoolYear, digest: str) -> csv_import.Plan:
     The plan is recomputed from the same bytes; if it differs from the preview
     (someone changed the data meanwhile) nothing happens and StalePlan says so.
     """
-    school = _require_school()
+    school = year.school
     existing = load_existing(year)
     plan = csv_import.plan(data, existing)
     if not plan.ok:
@@ -609,7 +625,7 @@ def _write_plan(plan: csv_import.Plan, existing: csv_import.Existing, year: Scho
 def import_years() -> list[SchoolYear]:
     """The years an import may go into: the current one and any later one."""
     current = current_year()
-    query = select(SchoolYear).order_by(SchoolYear.starts_on)
+    query = school_years().order_by(SchoolYear.starts_on)
     if current is not None:
         query = query.where(SchoolYear.starts_on >= current.starts_on)
     return list(db.session.scalars(query))

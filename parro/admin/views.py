@@ -2,12 +2,9 @@ from __future__ import annotations
 
 from flask import render_template
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
 from .. import policy
-from ..extensions import db
-from ..models import Report
-from ..models.moderation import OPEN
+from ..moderation import service as moderation
 from . import bp
 
 
@@ -20,8 +17,6 @@ def _admins_only():
 @bp.route("/")
 def index():
     """Show the administration overview."""
-    open_reports = db.session.scalar(
-        select(func.count()).select_from(Report).where(Report.status == OPEN)
-    )
+    open_reports = moderation.open_count(policy.current_school_id())
     return render_template("admin/index.html", year=policy.current_year(),
                            open_reports=open_reports)

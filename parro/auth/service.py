@@ -15,16 +15,27 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
-from ..clock import now
+from ..clock import now, today
 from ..extensions import db
 from ..mail import queue_mail
-from ..models import Guardianship, Invitation, Role, School, SchoolStaff, Student, User
+from ..models import (
+    Group,
+    Guardianship,
+    Invitation,
+    Role,
+    School,
+    SchoolStaff,
+    SchoolYear,
+    Student,
+    TeacherAssignment,
+    User,
+)
 from ..models.user import normalize_email
-from ..policy import current_school
+from ..policy import current_school, current_school_id, guardians_of
 from ..security import end_all_sessions, hash_token, new_token
 from .passwords import hash_password
 
@@ -170,26 +181,80 @@ def invite_guardian(student: Student, email: str, invited_by: User, locale: str 
     return InviteResult(user, Outcome.INVITED, created=created)
 
 
+def staff_account(email: str) -> User | None:
+    """The staff account with this address, at whichever school of the board."""
+    user = _user_by_email(email)
+    return user if user is not None and user.is_staff else None
+
+
+def _works_at(user: User, school: School) -> bool:
+    return db.session.scalar(select(SchoolStaff.id).where(
+        SchoolStaff.user_id == user.id, SchoolStaff.school_id == school.id)) is not None
+
+
 def invite_staff(email: str, name: str, role: Role, invited_by: User | None, locale: str = "nl",
                  school: School | None = None) -> User:
     """Create a teacher or admin account at `school` (the current one) and send its
-    activation link."""
+    activation link. A staff member of another school of the board keeps their one
+    account: they work at this school too from now on (their role is the account's)."""
     if role not in (Role.TEACHER, Role.ADMIN):
         raise ValueError(role)
-    if _user_by_email(email) is not None:
+    school = school or current_school()
+    existing = _user_by_email(email)
+    if existing is not None and existing.is_guardian:
+        raise AccountError(
+            _("Dit e-mailadres hoort bij een ouder of verzorger. "
+              "Een medewerker heeft een eigen e-mailadres nodig.")
+        )
+    if existing is not None and (not existing.is_staff or _works_at(existing, school)):
         raise AccountError(
             _("Er is al een account met dit e-mailadres. "
               "Staat het nog niet actief? Verstuur de uitnodiging dan opnieuw.")
         )
     with _no_double_accounts():
+        if existing is not None:
+            db.session.add(SchoolStaff(user_id=existing.id, school_id=school.id))
+            audit.record(audit.ROLE_CHANGE, actor=invited_by, target=existing,
+                         school_id=school.id,
+                         summary=f"{audit.person(existing)} werkt nu ook bij {school.name}")
+            db.session.commit()
+            return existing
         user = User(email=email, name=name.strip(), role=role, active=False, locale=locale)
         db.session.add(user)
         db.session.flush()
-        db.session.add(SchoolStaff(user_id=user.id,
-                                   school_id=(school or current_school()).id))
+        db.session.add(SchoolStaff(user_id=user.id, school_id=school.id))
         _send_invitation(user, invited_by, None)
         db.session.commit()
     return user
+
+
+def other_schools(user: User, school: School) -> int:
+    """At how many other schools of the board this staff member works."""
+    return len(db.session.scalars(select(SchoolStaff.id).where(
+        SchoolStaff.user_id == user.id, SchoolStaff.school_id != school.id)).all())
+
+
+def leave_school(user: User, school: School, changed_by: User) -> bool:
+    """A staff member stops working at `school`: their row for it goes, with their groups
+    there of this year and later. At their last school the account is disabled instead
+    (as ever), so the school still sees them. Returns whether the account stays in use."""
+    if user.id == changed_by.id:
+        raise AccountError(_("U kunt uw eigen account niet uitschakelen."))
+    if not other_schools(user, school):
+        set_disabled(user, True, changed_by)
+        return False
+    years = select(SchoolYear.id).where(SchoolYear.school_id == school.id,
+                                        SchoolYear.ends_on >= today())
+    db.session.execute(delete(TeacherAssignment).where(
+        TeacherAssignment.user_id == user.id,
+        TeacherAssignment.group_id.in_(select(Group.id).where(Group.school_year_id.in_(years)))))
+    db.session.execute(delete(SchoolStaff).where(SchoolStaff.user_id == user.id,
+                                                 SchoolStaff.school_id == school.id))
+    audit.record(audit.ROLE_CHANGE, actor=changed_by, target=user,
+                 summary=f"{audit.person(user)} werkt niet meer bij {school.name}")
+    db.session.commit()
+    db.session.expire(user)
+    return True
 
 
 def was_invited(user: User) -> bool:
@@ -213,11 +278,13 @@ def resend_invitation(user: User, invited_by: User) -> Invitation:
 
 
 def never_invited_guardians():
-    """Guardian accounts that never got a link (the CSV import makes these)."""
+    """Guardian accounts of the current school that never got a link (the CSV import
+    makes these)."""
     return (
         select(User)
         .where(
             User.role == Role.GUARDIAN,
+            User.id.in_(guardians_of(current_school_id())),
             User.active.is_(False),
             User.disabled.is_(False),
             ~exists().where(Invitation.user_id == User.id),

@@ -357,10 +357,13 @@ def describe(user: User, posts: Sequence[Post | FeedCard], rows: Sequence
             for post, row in zip(posts, rows, strict=True)}
     if not posts:
         return info
+    seen_by_user = set()
     for post in posts:
         i, rights = info[post.id], policy.post_rights(user, post)
         i.can_like, i.can_edit, i.can_delete = rights.like, rights.edit, rights.delete
         i.can_report, i.stats = rights.report, rights.stats
+        if rights.see:
+            seen_by_user.add(post.id)
     photos = [a for p in posts for a in p.photos]
     hidden = policy.hidden_photo_ids(user, photos)
     # Staff see who is tagged, and which photos show a child without consent: one query.
@@ -378,8 +381,11 @@ def describe(user: User, posts: Sequence[Post | FeedCard], rows: Sequence
     if with_stats:
         _add_stats(with_stats, info)
     if user.is_guardian:
+        # Only what they may see: a post refused to them (another group's, another
+        # school's) is not read by opening its address.
         _mark_read(user, [post for post, row in zip(posts, rows, strict=True)
-                          if not row.seen and post.is_published()], info)
+                          if not row.seen and post.is_published()
+                          and post.id in seen_by_user], info)
     return info
 
 

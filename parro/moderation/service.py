@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -17,8 +17,9 @@ from .. import audit
 from ..clock import now
 from ..extensions import db
 from ..mail import queue_mail
-from ..models import Conversation, Message, Post, Report, School, User
+from ..models import Conversation, Group, Message, Post, PostGroup, Report, SchoolYear, User
 from ..models.moderation import DISMISSED, HIDDEN, OPEN, RESTORED
+from ..policy import current_school
 
 QUEUE_SIZE = 50
 CONTEXT_MESSAGES = 3  # messages shown before a reported one, so the admin sees the conversation
@@ -93,12 +94,29 @@ def my_reports(user: User) -> list[Report]:
     )
 
 
-def open_reports() -> list[Report]:
-    """The queue, oldest first, with everything the page shows loaded up front."""
+def of_school(school_id):
+    """Reports about a post of the school's groups or a message of its conversations:
+    the one way the office's queue is scoped (policy.report_school_id for one report)."""
+    post_here = exists().where(
+        PostGroup.post_id == Report.post_id, Group.id == PostGroup.group_id,
+        SchoolYear.id == Group.school_year_id, SchoolYear.school_id == school_id)
+    message_here = exists().where(
+        Message.id == Report.message_id, Conversation.id == Message.conversation_id,
+        Conversation.school_id == school_id)
+    return or_(post_here, message_here)
+
+
+def open_count(school_id) -> int:
+    return db.session.scalar(select(func.count()).select_from(Report).where(
+        Report.status == OPEN, of_school(school_id)))
+
+
+def open_reports(school_id) -> list[Report]:
+    """The school's queue, oldest first, with everything the page shows loaded up front."""
     return list(
         db.session.scalars(
             select(Report)
-            .where(Report.status == OPEN)
+            .where(Report.status == OPEN, of_school(school_id))
             .options(
                 joinedload(Report.reporter),
                 joinedload(Report.post).joinedload(Post.author),
@@ -132,7 +150,8 @@ def message_context(message: Message) -> list[Message]:
 
 
 def _school_name() -> str:
-    return db.session.scalar(select(School.name).limit(1)) or "parro"
+    school = current_school()  # the office handles the reports of the school it works in
+    return school.name if school else "parro"
 
 
 def handle(report: Report, admin: User, hide: bool, answer: str,
@@ -192,11 +211,11 @@ def handle(report: Report, admin: User, hide: bool, answer: str,
     db.session.commit()
 
 
-def hidden_reports() -> list[Report]:
+def hidden_reports(school_id) -> list[Report]:
     """The newest report of each item the school hid that is still hidden, newest first."""
     newest = (
         select(func.max(Report.id))
-        .where(Report.status == HIDDEN)
+        .where(Report.status == HIDDEN, of_school(school_id))
         .group_by(Report.post_id, Report.message_id)
     )
     return list(

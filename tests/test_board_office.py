@@ -1,0 +1,406 @@
+"""The school office (an admin) of one school of a board sees and changes only its own
+school: its years, groups, children, staff, parents, log and reports. Another school's
+ids are refused like missing ones, and nothing of that school changes (issue 22)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import func, select
+
+from parro.extensions import db
+from parro.models import (
+    AuditEvent,
+    Group,
+    Guardianship,
+    Membership,
+    Report,
+    Role,
+    SchoolStaff,
+    Student,
+    TeacherAssignment,
+    User,
+)
+from parro.moderation import service as moderation
+
+from .factories import (
+    current_year,
+    make_admin,
+    make_group,
+    make_guardian,
+    make_kindgesprek,
+    make_message,
+    make_other_school,
+    make_post,
+    make_school,
+    make_student,
+    make_teacher,
+    make_year,
+)
+from .helpers import login_as, mails_to, text_of
+
+
+@pytest.fixture
+def board(app):
+    """School A (the first) and school B, each with a group, a child, a teacher, a parent
+    and an admin. B has an older year as well."""
+    a = make_school("Basisschool De Akker")
+    a_group = make_group("Groep 3 Akker", grade=3)
+    b = make_other_school("Basisschool De Beuk")
+    b_old = make_year("2025-2026", school=b)
+    b_group = make_group("Groep 7 Beuk", grade=7, year=current_year(b))
+    a_child = make_student(a_group, first_name="Sem", last_name="Akkerman", number="1001")
+    b_child = make_student(b_group, first_name="Bram", last_name="Beukema", number="2002")
+    world = SimpleNamespace(
+        a=a, b=b, b_old=b_old, a_group=a_group, b_group=b_group, a_child=a_child,
+        b_child=b_child,
+        a_admin=make_admin(email="admin.a@example.org", name="Beheer Akker"),
+        b_admin=make_admin(email="admin.b@example.org", name="Beheer Beuk", school=b),
+        a_teacher=make_teacher(a_group, email="juf.a@example.org", name="Juf Anna"),
+        b_teacher=make_teacher(b_group, email="meester.b@example.org", name="Meester Bob",
+                               school=b),
+        a_parent=make_guardian(child=a_child, email="ouder.a@example.org", name="Ouder Anja"),
+        b_parent=make_guardian(child=b_child, email="ouder.b@example.org", name="Ouder Bert"),
+    )
+    db.session.commit()
+    return world
+
+
+def post(client, url, data=None, **kw):
+    db.session.commit()  # end the test's own read: SQLite's write lock
+    return client.post(url, data=data or {}, **kw)
+
+
+def fresh():
+    db.session.expire_all()
+
+
+# -- 1. every list is the school's -------------------------------------------------------
+
+
+def test_the_office_pages_list_only_the_schools_own(client, board):
+    login_as(client, board.a_admin)
+    pages = {url: text_of(client.get(url)) for url in (
+        "/beheer/jaren", "/beheer/groepen", "/beheer/leerlingen", "/beheer/medewerkers",
+        "/beheer/ouders", "/beheer/import", "/beheer/leerlingen/nieuw")}
+    everything = " ".join(pages.values())
+    assert "Groep 3 Akker" in pages["/beheer/groepen"]
+    assert "Akkerman, Sem" in pages["/beheer/leerlingen"]
+    assert "Juf Anna" in pages["/beheer/medewerkers"]
+    assert "Ouder Anja" in pages["/beheer/ouders"]
+    for theirs in ("2025-2026", "Groep 7 Beuk", "Bram", "Beukema", "Meester Bob",
+                   "admin.b@example.org", "Ouder Bert", "ouder.b@example.org"):
+        assert theirs not in everything, theirs
+    # Searching by B's names finds nothing either.
+    assert "Beukema" not in text_of(client.get("/beheer/leerlingen?q=Bram"))
+    assert "Bert" not in text_of(client.get("/beheer/ouders?q=Bram"))
+    assert "Bert" not in text_of(client.get("/beheer/ouders?q=ouder.b"))
+
+
+def test_a_parent_of_both_schools_shows_only_this_schools_child(client, board):
+    board.b_parent.guardianships.append(Guardianship(student=board.a_child))
+    db.session.commit()
+    login_as(client, board.a_admin)
+    listed = text_of(client.get("/beheer/ouders?q=Bert"))
+    page = text_of(client.get(f"/beheer/ouders/{board.b_parent.id}"))
+    assert "Ouder Bert" in listed and "Sem Akkerman" in listed and "Bram" not in listed
+    assert "Sem Akkerman" in page and "Bram" not in page and "Groep 7" not in page
+
+
+def test_a_student_number_of_the_other_school_is_free_here(client, board):
+    login_as(client, board.a_admin)
+    response = post(client, "/beheer/leerlingen/nieuw", {
+        "student_number": "2002", "first_name": "Nina", "last_name": "Nieuw", "group": ""})
+    assert response.status_code == 303
+    fresh()
+    numbers = db.session.execute(select(Student.school_id, Student.first_name)
+                                 .where(Student.student_number == "2002")).all()
+    assert sorted(numbers) == sorted([(board.b.id, "Bram"), (board.a.id, "Nina")])
+    # Within the school a number is still unique, and the message names only A's child.
+    again = post(client, "/beheer/leerlingen/nieuw", {
+        "student_number": "1001", "first_name": "X", "last_name": "Y", "group": ""})
+    assert again.status_code == 422 and "Sem Akkerman" in text_of(again)
+
+
+def test_the_new_year_form_checks_names_and_dates_against_this_school_only(client, board):
+    login_as(client, board.a_admin)
+    response = post(client, "/beheer/jaren/nieuw", {
+        "name": "2025-2026", "starts_on": "2025-08-01", "ends_on": "2026-07-31"})
+    assert response.status_code == 303  # B has a year with this name: A may have one too
+
+
+# -- 2. another school's ids are refused, and nothing changes -----------------------------
+
+
+def _other_school_requests(w):
+    b_year, b_group, b_child = w.b_group.school_year_id, w.b_group.id, w.b_child.id
+    teacher, parent = w.b_teacher.id, w.b_parent.id
+    return [
+        ("GET", f"/beheer/jaren/{b_year}", None),
+        ("POST", f"/beheer/jaren/{w.b_old.id}",
+         {"name": "Gestolen", "starts_on": "2020-08-01", "ends_on": "2021-07-31"}),
+        ("POST", f"/beheer/jaren/{w.b_old.id}/huidig", {}),
+        ("GET", f"/beheer/jaren/{b_year}/groepen/nieuw", None),
+        ("POST", f"/beheer/jaren/{b_year}/groepen/nieuw", {"name": "Indringer", "grade": "4"}),
+        ("GET", f"/beheer/groepen/{b_group}", None),
+        ("POST", f"/beheer/groepen/{b_group}", {"name": "Gestolen", "grade": "7"}),
+        ("POST", f"/beheer/groepen/{b_group}/leerkrachten", {"teacher": str(w.a_teacher.id)}),
+        ("POST", f"/beheer/groepen/{b_group}/leerkrachten/{teacher}/ontkoppelen", {}),
+        ("POST", f"/beheer/groepen/{b_group}/verwijderen", {}),
+        ("GET", f"/beheer/leerlingen/{b_child}", None),
+        ("POST", f"/beheer/leerlingen/{b_child}",
+         {"student_number": "9", "first_name": "X", "last_name": "Y"}),
+        ("POST", f"/beheer/leerlingen/{b_child}/groep", {"group": str(w.a_group.id)}),
+        ("POST", f"/beheer/leerlingen/{b_child}/uitschrijven", {}),
+        ("POST", f"/beheer/accounts/{teacher}/rol", {"role": "admin"}),
+        ("POST", f"/beheer/accounts/{teacher}/uitschakelen", {}),
+        ("POST", f"/beheer/accounts/{w.b_admin.id}/uitschakelen", {}),
+        ("POST", f"/beheer/accounts/{parent}/uitschakelen", {}),
+        ("POST", f"/beheer/accounts/{parent}/inschakelen", {}),
+        ("POST", f"/beheer/accounts/{parent}/uitnodiging", {}),
+        ("POST", f"/beheer/medewerkers/{teacher}/tweestapsverificatie-uitzetten", {}),
+        ("POST", f"/beheer/medewerkers/{teacher}/schoolaccount-ontkoppelen", {}),
+        ("GET", f"/beheer/ouders/{parent}", None),
+        ("POST", f"/beheer/ouders/{parent}/gegevens-downloaden", {}),
+        ("GET", f"/beheer/gezin-verwijderen?leerling={b_child}", None),
+        ("GET", f"/beheer/gezin-verwijderen?ouder={parent}", None),
+        ("POST", f"/beheer/gezin-verwijderen?leerling={b_child}", {"kies": "1",
+                                                                    "kind": str(b_child)}),
+        ("POST", f"/beheer/gezin-verwijderen?ouder={parent}", {"kies": "1", "kind": str(b_child)}),
+        ("POST", f"/beheer/gezin-gegevens?leerling={b_child}", {}),
+        ("POST", f"/beheer/gezin-gegevens?ouder={parent}", {}),
+    ]
+
+
+def _state_of_b(w):
+    fresh()
+    return {
+        "years": db.session.execute(
+            select(func.count()).where(Group.school_year_id == w.b_group.school_year_id)
+        ).all(),
+        "group": (w.b_group.name, w.b_group.grade),
+        "child": (w.b_child.student_number, w.b_child.first_name, w.b_child.last_name),
+        "memberships": db.session.execute(
+            select(Membership.student_id, Membership.group_id).order_by(Membership.id)).all(),
+        "assignments": db.session.execute(
+            select(TeacherAssignment.user_id, TeacherAssignment.group_id)
+            .order_by(TeacherAssignment.id)).all(),
+        "people": db.session.execute(
+            select(User.id, User.role, User.disabled).order_by(User.id)).all(),
+        "current": (w.b_old.is_current, w.b_old.name),
+        "students": db.session.scalar(select(func.count()).select_from(Student)),
+        "staff": db.session.execute(select(SchoolStaff.user_id, SchoolStaff.school_id)
+                                    .order_by(SchoolStaff.id)).all(),
+        "mail": len(mails_to("ouder.b@example.org")),
+    }
+
+
+def test_ids_of_the_other_school_are_refused_like_missing_ones(client, board):
+    before = _state_of_b(board)
+    login_as(client, board.a_admin)
+    for method, url, data in _other_school_requests(board):
+        db.session.commit()
+        response = client.get(url) if method == "GET" else client.post(url, data=data)
+        assert response.status_code == 404, (method, url, response.status_code)
+    assert _state_of_b(board) == before
+
+
+def test_the_import_refuses_a_year_of_the_other_school(client, board):
+    login_as(client, board.a_admin)
+    data = b"leerlingnummer;voornaam;achternaam;groep\r\n3003;Ida;Indringer;Groep 7 Beuk\r\n"
+    response = post(client, "/beheer/import", {
+        "file": (io.BytesIO(data), "l.csv"), "year": str(board.b_group.school_year_id)},
+        content_type="multipart/form-data")
+    assert response.status_code == 422
+    confirm = post(client, "/beheer/import/bevestigen", {
+        "content": base64.b64encode(data).decode(), "year": str(board.b_group.school_year_id),
+        "digest": "x"})
+    assert confirm.status_code == 422
+    fresh()
+    assert db.session.scalar(select(Student).where(Student.student_number == "3003")) is None
+
+
+def test_the_other_schools_staff_cannot_be_assigned_to_a_group(client, board):
+    login_as(client, board.a_admin)
+    page = text_of(client.get(f"/beheer/groepen/{board.a_group.id}"))
+    assert "Meester Bob" not in page
+    response = post(client, f"/beheer/groepen/{board.a_group.id}/leerkrachten",
+                    {"teacher": str(board.b_teacher.id)})
+    assert response.status_code == 422
+    fresh()
+    assert db.session.scalar(select(TeacherAssignment).where(
+        TeacherAssignment.user_id == board.b_teacher.id,
+        TeacherAssignment.group_id == board.a_group.id)) is None
+
+
+# -- the audit log -------------------------------------------------------------------------
+
+
+def test_each_office_reads_its_own_log(client, board):
+    login_as(client, board.a_admin)
+    post(client, f"/beheer/groepen/{board.a_group.id}", {"name": "Groep 3A Akker", "grade": "3"})
+    post(client, f"/beheer/leerlingen/{board.a_child.id}/uitschrijven", {})
+    login_as(client, board.b_admin)
+    post(client, f"/beheer/leerlingen/{board.b_child.id}/uitschrijven", {})
+    fresh()
+    schools = dict(db.session.execute(
+        select(AuditEvent.summary, AuditEvent.school_id)
+        .where(AuditEvent.action == "group_change")).all())
+    assert schools == {"Sem Akkerman uit Groep 3A Akker gehaald (2026-2027)": board.a.id,
+                       "Bram Beukema uit Groep 7 Beuk gehaald (2026-2027)": board.b.id}
+
+    login_as(client, board.a_admin)
+    client.get("/beheer/")  # the messages shown after the actions above
+    log = text_of(client.get("/beheer/logboek"))
+    assert "Sem Akkerman" in log and "Bram" not in log
+    login_as(client, board.b_admin)
+    log = text_of(client.get("/beheer/logboek?wie=Akkerman"))
+    assert "Akkerman" not in log.replace("wie=Akkerman", "")
+
+
+def test_a_login_is_logged_at_the_school_of_the_account(client, board):
+    from .factories import PASSWORD
+
+    post(client, "/login", {"email": "meester.b@example.org", "password": "fout"})
+    post(client, "/login", {"email": "meester.b@example.org", "password": PASSWORD})
+    fresh()
+    assert db.session.scalars(select(AuditEvent.school_id).where(
+        AuditEvent.action.in_(["login", "login_failed"]))).all() == [board.b.id, board.b.id]
+
+
+# -- moderation ------------------------------------------------------------------------------
+
+
+def test_each_office_handles_the_reports_about_its_own_school(client, board):
+    b_post = make_post(board.b_group, author=board.b_teacher, title="Uitje Beuk",
+                       body="Bericht van de Beuk")
+    a_chat = make_kindgesprek(board.a_child)
+    a_message = make_message(a_chat, board.a_parent, "Bericht van de Akker")
+    db.session.commit()
+    b_report = moderation.report_item(board.b_parent, b_post, "Niet netjes")
+    a_report = moderation.report_item(board.a_teacher, a_message, "Ook niet netjes")
+    b_id, a_id = b_report.id, a_report.id
+
+    login_as(client, board.a_admin)
+    queue = text_of(client.get("/beheer/meldingen"))
+    assert "Bericht van de Akker" in queue and "Uitje Beuk" not in queue
+    for url in (f"/beheer/meldingen/{b_id}", f"/beheer/meldingen/{b_id}/weer-tonen"):
+        response = post(client, url, {"decision": "hide", "answer": "Weg", "author_answer": "Weg"})
+        assert response.status_code == 404, url
+    fresh()
+    assert db.session.get(Report, b_id).is_open
+
+    login_as(client, board.b_admin)
+    queue = text_of(client.get("/beheer/meldingen"))
+    assert "Uitje Beuk" in queue and "Bericht van de Akker" not in queue
+    assert post(client, f"/beheer/meldingen/{a_id}",
+                {"decision": "dismiss", "answer": "Prima"}).status_code == 404
+    assert post(client, f"/beheer/meldingen/{b_id}", {
+        "decision": "hide", "answer": "Verborgen", "author_answer": "Niet netjes"},
+    ).status_code == 303
+    fresh()
+    assert not db.session.get(Report, b_id).is_open and db.session.get(Report, a_id).is_open
+    assert "Basisschool De Beuk" in mails_to("ouder.b@example.org")[-1].body_text
+
+
+def test_the_overview_counts_only_the_schools_open_reports(client, board):
+    b_post = make_post(board.b_group, author=board.b_teacher, title="Uitje Beuk")
+    db.session.commit()
+    moderation.report_item(board.b_parent, b_post, "Niet netjes")
+    count = re.compile(r'Gemelde berichten</a> <span class="nav-count">1</span>')
+    login_as(client, board.a_admin)
+    assert not count.search(client.get("/beheer/").text)
+    login_as(client, board.b_admin)
+    assert count.search(client.get("/beheer/").text)
+
+
+# -- 3. staff of several schools -------------------------------------------------------------
+
+
+def _staff_schools(user_id) -> set[int]:
+    fresh()
+    return set(db.session.scalars(select(SchoolStaff.school_id)
+                                  .where(SchoolStaff.user_id == user_id)))
+
+
+def test_inviting_a_colleague_of_the_other_school_adds_them_here(client, board):
+    login_as(client, board.a_admin)
+    response = post(client, "/beheer/medewerkers", {
+        "name": "Bob", "email": "Meester.B@Example.org", "role": "teacher", "locale": "nl"})
+    assert response.status_code == 303
+    page = text_of(client.get("/beheer/medewerkers"))
+    assert "Meester Bob werkt nu ook bij deze school" in page and "Meester Bob" in page
+    assert _staff_schools(board.b_teacher.id) == {board.a.id, board.b.id}
+    assert mails_to("meester.b@example.org") == []  # one account, no second invitation
+    assert db.session.scalar(select(func.count()).select_from(User).where(
+        User.email == "meester.b@example.org")) == 1
+    event = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.target_id == board.b_teacher.id, AuditEvent.action == "role_change")).one()
+    assert event.school_id == board.a.id and "werkt nu ook bij" in event.summary
+    # A's office may now assign him to its groups.
+    assert "Meester Bob" in text_of(client.get(f"/beheer/groepen/{board.a_group.id}"))
+    # Inviting him again is the old "account exists".
+    again = post(client, "/beheer/medewerkers", {
+        "name": "Bob", "email": "meester.b@example.org", "role": "teacher", "locale": "nl"})
+    assert again.status_code == 422 and "Er is al een account" in text_of(again)
+
+
+def test_a_parents_address_is_refused_as_staff_with_a_clear_message(client, board):
+    login_as(client, board.a_admin)
+    for email in ("ouder.b@example.org", "Ouder.A@example.org"):
+        response = post(client, "/beheer/medewerkers", {
+            "name": "X", "email": email, "role": "teacher", "locale": "nl"})
+        assert response.status_code == 422
+        assert "Dit e-mailadres hoort bij een ouder of verzorger" in text_of(response)
+    assert _staff_schools(board.b_parent.id) == set()
+
+
+def test_removing_a_colleague_of_two_schools_takes_them_off_this_school_only(client, board):
+    teacher = board.b_teacher
+    db.session.add(SchoolStaff(user_id=teacher.id, school_id=board.a.id))
+    db.session.add(TeacherAssignment(user_id=teacher.id, group_id=board.a_group.id))
+    db.session.commit()
+    login_as(client, teacher, school=board.a)
+    login_as(client, board.a_admin)
+    staff = client.get("/beheer/medewerkers").text
+    assert "Weghalen bij deze school" in staff
+
+    response = post(client, f"/beheer/accounts/{teacher.id}/uitschakelen")
+
+    assert response.status_code == 303
+    page = text_of(client.get("/beheer/medewerkers"))
+    assert "Meester Bob werkt niet meer bij deze school" in page
+    assert "meester.b@example.org" not in page.split("werkt niet meer")[1]
+    assert _staff_schools(teacher.id) == {board.b.id}
+    user = db.session.get(User, teacher.id)
+    assert not user.disabled
+    assert {a.group_id for a in user.teacher_assignments} == {board.b_group.id}
+    # B's office still has him, with his group.
+    login_as(client, board.b_admin)
+    assert "Groep 7 Beuk" in text_of(client.get("/beheer/medewerkers"))
+
+
+def test_removing_a_teacher_of_one_school_disables_the_account_as_before(client, board):
+    login_as(client, board.a_admin)
+    assert "Weghalen bij deze school" not in client.get("/beheer/medewerkers").text
+    response = post(client, f"/beheer/accounts/{board.a_teacher.id}/uitschakelen")
+    assert response.status_code == 303
+    fresh()
+    assert db.session.get(User, board.a_teacher.id).disabled
+    assert _staff_schools(board.a_teacher.id) == {board.a.id}  # still listed, to enable again
+    assert post(client, f"/beheer/accounts/{board.a_teacher.id}/inschakelen").status_code == 303
+
+
+def test_a_role_change_says_it_applies_at_every_school(client, board):
+    db.session.add(SchoolStaff(user_id=board.b_teacher.id, school_id=board.a.id))
+    db.session.commit()
+    login_as(client, board.a_admin)
+    post(client, f"/beheer/accounts/{board.b_teacher.id}/rol", {"role": "admin"})
+    page = text_of(client.get("/beheer/medewerkers"))
+    assert "werkt ook bij een andere school: de rol geldt daar ook" in page
+    fresh()
+    assert db.session.get(User, board.b_teacher.id).role == Role.ADMIN
