@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from flask import abort, current_app, g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import and_, exists, false, func, or_, select, union
+from sqlalchemy.orm import aliased
 
 from .clock import now, today
 from .extensions import db
@@ -155,6 +156,16 @@ def current_year() -> SchoolYear | None:
     """The current school year of the current school."""
     return per_request("current_year", lambda: db.session.scalar(
         _current_year(), {"school_id": current_school_id()}))
+
+
+def current_year_of(school_id: int | None) -> SchoolYear | None:
+    """The current school year of this school (a guardian's child's own school)."""
+    if school_id is None:
+        return None
+    if school_id == current_school_id():
+        return current_year()
+    return per_request(f"current_year_{school_id}", lambda: db.session.scalar(
+        _current_year(), {"school_id": school_id}))
 
 
 def _year_id() -> int | None:
@@ -581,6 +592,11 @@ def can_manage_calendar(user: User) -> bool:
     return is_admin(user)
 
 
+def can_manage_calendar_item(user: User, item) -> bool:
+    """An item is changed by the office of its own school."""
+    return is_admin_of(user, item.school_id)
+
+
 # -- activities (activiteiten) ------------------------------------------------
 
 
@@ -706,12 +722,16 @@ def conversation_member_clause(user_id):
 
 
 def _admin_clause(user_id):
-    """SQL condition: `user_id` is an admin whose account works, at the conversation's school."""
+    """SQL condition: `user_id` is an admin whose account works, at the conversation's school.
+
+    The admin is an alias: given the column User.id (the members of a conversation), the
+    table itself inside would be the subquery's own, and every admin of any school one."""
+    admin = aliased(User)
     return exists(
-        select(1).select_from(User)
-        .join(SchoolStaff, and_(SchoolStaff.user_id == User.id,
+        select(1).select_from(admin)
+        .join(SchoolStaff, and_(SchoolStaff.user_id == admin.id,
                                 SchoolStaff.school_id == Conversation.school_id))
-        .where(User.id == user_id, User.role == Role.ADMIN, User.disabled.is_(False))
+        .where(admin.id == user_id, admin.role == Role.ADMIN, admin.disabled.is_(False))
     )
 
 
@@ -730,8 +750,10 @@ def _office_writer(user_id):
     )
 
 
-def member_conversation_ids(user_id: int):
-    """SELECT of the ids of the conversations `user_id` is a member of.
+def member_conversation_ids(user_id: int, office_school_id=None):
+    """SELECT of the ids of the conversations `user_id` is a member of; `office_school_id`
+    (a value or a bind parameter): an admin's office conversations of that school only
+    (the list and counts of the school they work in), not of every school of theirs.
 
     The same membership as conversation_member_clause, but found from the user's
     side through indexes (their children, their groups, their chats), for queries
@@ -759,6 +781,8 @@ def member_conversation_ids(user_id: int):
     as_office = select(Conversation.id).where(
         Conversation.kind == ConversationKind.OFFICE, _admin_clause(user_id)
     )
+    if office_school_id is not None:
+        as_office = as_office.where(Conversation.school_id == office_school_id)
     return union(as_guardian, as_teacher, as_participant, as_office_writer, as_office)
 
 
@@ -930,6 +954,23 @@ def can_announce(user: User) -> bool:
     return is_admin(user)
 
 
+def can_manage_announcement(user: User, announcement: Announcement) -> bool:
+    """The office of the announcement's school deletes it."""
+    return is_admin_of(user, announcement.school_id)
+
+
+def reading_school_ids(user: User) -> set[int]:
+    """The schools whose school-wide things (announcements, calendar) a user reads: a
+    guardian's children's schools while the child is in a group this year; staff's, the
+    school they work in now. From the request's family query: no query of its own."""
+    if not user.is_authenticated:
+        return set()
+    if user.is_guardian:
+        return {student.school_id for student, group in family(user) if group is not None}
+    school_id = current_school_id()
+    return {school_id} if school_id is not None else set()
+
+
 def can_see_announcement(user: User, announcement: Announcement) -> bool:
     if not user.is_authenticated:
         return False
@@ -979,8 +1020,10 @@ def can_view_photo(user: User, post: Post, attachment: Attachment) -> bool:
 
 
 def can_save_photo(user: User, post: Post, attachment: Attachment) -> bool:
-    """Saving a photo (a download) only where the school allows it, for what one may see."""
-    school = current_school()
+    """Saving a photo (a download) only where the post's school allows it, for what one
+    may see."""
+    groups = [pg.group for pg in post.post_groups]
+    school = groups[0].year.school if groups else current_school()
     return bool(school and school.photo_download) and can_view_photo(user, post, attachment)
 
 
@@ -1098,6 +1141,10 @@ def can_view_consent(user: User, student: Student) -> bool:
 
 def can_see_consent_overview(user: User, group: Group) -> bool:
     return is_admin_of(user, school_id_of_group(group)) or teaches(user, group)
+
+
+def can_manage_consent_topic(user: User, topic: ConsentTopic) -> bool:
+    return is_admin_of(user, topic.school_id)
 
 
 def can_manage_consent_topics(user: User) -> bool:

@@ -318,7 +318,7 @@ def test_the_overview_counts_only_the_schools_open_reports(client, board):
     assert count.search(client.get("/beheer/").text)
 
 
-# -- 3. staff of several schools -------------------------------------------------------------
+# -- 3. staff of several schools --------------------------------------------------------------
 
 
 def _staff_schools(user_id) -> set[int]:
@@ -404,3 +404,136 @@ def test_a_role_change_says_it_applies_at_every_school(client, board):
     assert "werkt ook bij een andere school: de rol geldt daar ook" in page
     fresh()
     assert db.session.get(User, board.b_teacher.id).role == Role.ADMIN
+
+
+# -- 4. the CSV import and the rollover, per school ------------------------------------------
+
+HEADER = ("leerlingnummer;voornaam;achternaam;groep;ouder1_naam;ouder1_email;ouder2_naam;"
+          "ouder2_email")
+
+
+def _import(client, year_id, *lines):
+    data = "\r\n".join([HEADER, *lines, ""]).encode()
+    preview = post(client, "/beheer/import", {"file": (io.BytesIO(data), "l.csv"),
+                                              "year": str(year_id)},
+                   content_type="multipart/form-data")
+    assert preview.status_code == 200, text_of(preview)
+    fields = dict(re.findall(r'<input id="(content|year|digest)" name="\1" type="hidden" '
+                             r'value="([^"]*)"', preview.get_data(as_text=True)))
+    return preview, post(client, "/beheer/import/bevestigen", fields)
+
+
+def test_a_csv_naming_the_other_schools_student_number_makes_this_schools_child(client, board):
+    login_as(client, board.a_admin)
+    preview, done = _import(client, current_year(board.a).id,
+                            "2002;Ida;Akkerman;Groep 3 Akker;Ouder Bert;Ouder.B@Example.org;;",
+                            "1001;Sem;Akkerman-Jansen;Groep 3 Akker;;;;")
+    assert "Bram" not in text_of(preview) and "Beukema" not in text_of(preview)
+    assert done.status_code == 303
+    fresh()
+    ida = db.session.scalars(select(Student).where(Student.first_name == "Ida")).one()
+    bram = db.session.get(Student, board.b_child.id)
+    assert (ida.school_id, ida.student_number) == (board.a.id, "2002")
+    assert (bram.first_name, bram.last_name, bram.school_id) == ("Bram", "Beukema", board.b.id)
+    assert [m.group_id for m in bram.memberships] == [board.b_group.id]
+    assert db.session.get(Student, board.a_child.id).last_name == "Akkerman-Jansen"
+    # B's parent, written with capitals, is linked to Ida: one account for both children.
+    assert db.session.scalar(select(func.count()).select_from(User).where(
+        func.lower(User.email) == "ouder.b@example.org")) == 1
+    assert {gs.student_id for gs in db.session.get(User, board.b_parent.id).guardianships} \
+        == {board.b_child.id, ida.id}
+
+
+def test_the_rollover_moves_only_this_schools_groups(client, board):
+    login_as(client, board.a_admin)
+    response = post(client, "/beheer/overgang/bevestigen", {
+        "name": "2027-2028", "starts_on": "2027-08-01", "ends_on": "2028-07-31",
+        "mode": "move", "make_current": "y", "early": "y"})
+    assert response.status_code == 303
+    fresh()
+    from parro.models import SchoolYear
+
+    years = db.session.execute(select(SchoolYear.school_id, SchoolYear.name, SchoolYear.is_current)
+                               .order_by(SchoolYear.school_id, SchoolYear.name)).all()
+    assert years == [(board.a.id, "2026-2027", False), (board.a.id, "2027-2028", True),
+                     (board.b.id, "2025-2026", False), (board.b.id, "2026-2027", True)]
+    b_groups = db.session.scalars(select(Group.name).join(SchoolYear).where(
+        SchoolYear.school_id == board.b.id)).all()
+    assert b_groups == ["Groep 7 Beuk"]
+    # B's office still works in its own current year.
+    login_as(client, board.b_admin)
+    assert "Bram" in text_of(client.get("/beheer/leerlingen"))
+
+
+# -- 5. deleting a family, per school --------------------------------------------------------
+
+
+def test_deleting_a_family_at_one_school_keeps_the_parent_and_the_child_of_the_other(
+        client, board):
+    lieke = make_student(board.a_group, first_name="Lieke", last_name="Beukema")
+    board.b_parent.guardianships.append(Guardianship(student=lieke))
+    b_chat = make_kindgesprek(board.b_child)
+    make_message(b_chat, board.b_parent, "Bram is morgen ziek")
+    a_chat = make_kindgesprek(lieke)
+    make_message(a_chat, board.b_parent, "Lieke gaat verhuizen")
+    db.session.commit()
+    lieke_id, b_chat_id, a_chat_id = lieke.id, b_chat.id, a_chat.id
+    login_as(client, board.a_admin)
+
+    plan = text_of(client.get(
+        f"/beheer/gezin-verwijderen?ouder={board.b_parent.id}&kies=1&kind={lieke_id}"))
+    assert "Lieke" in plan and "Bram" not in plan
+    assert "een kind op een andere school van het bestuur" in plan
+    response = post(client, f"/beheer/gezin-verwijderen?ouder={board.b_parent.id}",
+                    {"kies": "1", "kind": [str(lieke_id), str(board.b_child.id)]})
+    assert response.status_code == 303
+
+    fresh()
+    from parro.models import Conversation
+
+    assert db.session.get(Student, lieke_id) is None
+    assert db.session.get(Conversation, a_chat_id) is None
+    parent = db.session.get(User, board.b_parent.id)
+    assert parent is not None and not parent.disabled
+    assert [gs.student_id for gs in parent.guardianships] == [board.b_child.id]
+    assert db.session.get(Student, board.b_child.id) is not None
+    assert db.session.get(Conversation, b_chat_id) is not None
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "deletion")).one()
+    assert event.school_id == board.a.id
+
+
+# -- exports ---------------------------------------------------------------------------------
+
+
+def _zip_documents(response) -> dict:
+    import json
+    import zipfile
+
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(response.get_data()))
+    return {name.rsplit("/", 1)[-1]: json.loads(archive.read(name))
+            for name in archive.namelist() if name.endswith(".json")}
+
+
+def test_the_offices_download_of_a_parent_of_two_schools_holds_only_its_own(client, board):
+    lieke = make_student(board.a_group, first_name="Lieke", last_name="Beukema")
+    board.b_parent.guardianships.append(Guardianship(student=lieke))
+    make_message(make_kindgesprek(board.b_child), board.b_parent, "Bram is morgen ziek")
+    make_message(make_kindgesprek(lieke), board.b_parent, "Lieke gaat verhuizen")
+    db.session.commit()
+    login_as(client, board.a_admin)
+
+    documents = _zip_documents(
+        post(client, f"/beheer/ouders/{board.b_parent.id}/gegevens-downloaden"))
+    assert [c["voornaam"] for c in documents["kinderen.json"]] == ["Lieke"]
+    assert [m["tekst"] for m in documents["berichten.json"]["verstuurd"]] \
+        == ["Lieke gaat verhuizen"]
+    family = _zip_documents(post(client, f"/beheer/gezin-gegevens?ouder={board.b_parent.id}"))
+    assert [c["voornaam"] for c in family["kinderen.json"]] == ["Lieke"]
+
+    # The parent's own download holds both children.
+    login_as(client, board.b_parent)
+    own = _zip_documents(post(client, "/account/gegevens-downloaden"))
+    assert sorted(c["voornaam"] for c in own["kinderen.json"]) == ["Bram", "Lieke"]
+    assert sorted(m["tekst"] for m in own["berichten.json"]["verstuurd"]) \
+        == ["Bram is morgen ziek", "Lieke gaat verhuizen"]

@@ -10,7 +10,10 @@ nowhere in the first school's world, so a page that shows one has leaked it).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+from flask import g
 
 from parro.extensions import db
 
@@ -106,3 +109,18 @@ def build_world(school=None, names: Names = FIRST) -> World:
     )
     db.session.commit()
     return world
+
+
+@contextmanager
+def in_school(app, school):
+    """A request context whose current school is `school`, for making what belongs to the
+    school its maker works in (a group chat). It shares the test's app context, and with
+    it `g`: what the block left there is taken away after it."""
+    known = set(vars(g))
+    with app.test_request_context():
+        g.school = school
+        try:
+            yield
+        finally:
+            for name in set(vars(g)) - known:
+                delattr(g, name)

@@ -79,8 +79,10 @@ def _group_ids(student: Student | None) -> list[int]:
 
 
 def earliest_appointment_day(student: Student | None = None) -> date:
-    """The first day a guardian may report an appointment for, today."""
-    return school_day_after(clock.today(), min_school_days(), _group_ids(student))
+    """The first day a guardian may report an appointment for, today (at the child's own
+    school)."""
+    return school_day_after(clock.today(), min_school_days(), _group_ids(student),
+                            student.school_id if student is not None else None)
 
 
 def is_after_cutoff() -> bool:
@@ -133,7 +135,8 @@ def report_sick(user: User, student: Student, email_receipt: bool = False, *,
     """
     today = clock.today()
     group_ids = _group_ids(student)
-    closed = closed_reason(today, group_ids[0] if group_ids else None)
+    closed = closed_reason(today, group_ids[0] if group_ids else None,
+                           school_id=student.school_id)
     if closed:
         raise AbsenceError(
             "student",
@@ -188,7 +191,8 @@ def appointment_day_problem(day: date, student: Student | None = None,
         return _("Zo ver vooruit kunt u nog niets doorgeven. Kies een datum binnen %(n)s dagen.",
                  n=max_days_ahead())
     group_ids = _group_ids(student)
-    closed = closed_reason(day, group_ids[0] if group_ids else None)
+    closed = closed_reason(day, group_ids[0] if group_ids else None,
+                           school_id=student.school_id if student is not None else None)
     if closed:
         return _("Op %(day)s is er geen school (%(why)s). Kies een schooldag.",
                  day=long_date(day), why=closed)
@@ -213,7 +217,7 @@ def report_appointment(
         raise AbsenceError("day", problem)
     if ends_at <= starts_at:
         raise AbsenceError("ends_at", _("De eindtijd moet na de begintijd liggen."))
-    if reason is None or not reason.active:
+    if reason is None or not reason.active or reason.school_id != student.school_id:
         raise AbsenceError("reason", _("Kies een reden uit de lijst."))
     report = AbsenceReport(
         student=student,
@@ -246,9 +250,7 @@ def _send_receipts(user: User, report: AbsenceReport) -> None:
         recipients = [user] if wants_receipt(user) else []
     if not recipients:
         return
-    from ..policy import current_school
-
-    school = current_school()
+    school = report.student.school  # the child's own school, which the guardian knows
     for recipient in recipients:
         notify(
             recipient,
@@ -463,6 +465,7 @@ def search(
     query = (
         select(AbsenceReport, Group)
         .join(Student, Student.id == AbsenceReport.student_id)
+        .where(Student.school_id == policy.current_school_id())
         .outerjoin(
             Membership,
             and_(
@@ -572,18 +575,20 @@ def export_csv(rows: list[tuple[AbsenceReport, Group | None]]) -> str:
 # -- what the office configures -----------------------------------------------
 
 
-def all_reasons() -> list[AbsenceReason]:
+def all_reasons(school_ids=None) -> list[AbsenceReason]:
+    """The reasons of these schools (default: the one the request works in)."""
+    ids = [policy.current_school_id()] if school_ids is None else list(school_ids)
     return list(
         db.session.scalars(
             select(AbsenceReason)
-            .where(AbsenceReason.school_id == policy.current_school().id)
-            .order_by(AbsenceReason.position, AbsenceReason.name)
+            .where(AbsenceReason.school_id.in_(ids))
+            .order_by(AbsenceReason.school_id, AbsenceReason.position, AbsenceReason.name)
         )
     )
 
 
-def active_reasons() -> list[AbsenceReason]:
-    return [r for r in all_reasons() if r.active]
+def active_reasons(school_ids=None) -> list[AbsenceReason]:
+    return [r for r in all_reasons(school_ids) if r.active]
 
 
 def ensure_default_reasons(school: School) -> None:

@@ -3,12 +3,13 @@ from __future__ import annotations
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from .. import clock, policy
 from ..extensions import db
 from ..forms import EmptyForm, add_error
 from ..htmx import wants_fragment
-from ..models import AbsenceReason, AbsenceReport, Student
+from ..models import AbsenceReason, AbsenceReport, School, Student
 from ..notifications import ABSENCE, DIRECT, mail_mode
 from . import bp, service
 from .forms import AppointmentForm, FilterForm, ReasonForm, SickForm, WithdrawForm
@@ -25,19 +26,32 @@ def _child_choices(children, label=lambda child: child.full_name) -> list[tuple]
     return [("", _("Kies een kind")), *[(c.id, label(c)) for c in children]]
 
 
-def _forms(children, sick=None, appointment=None, receipt=False, label=None):
+def _forms(children, sick=None, appointment=None, receipt=False, label=None,
+           school_ids=None):
     if sick is None:
         sick = SickForm(prefix="sick", formdata=None, email_receipt=receipt)
     if appointment is None:
         appointment = AppointmentForm(prefix="appt", formdata=None, email_receipt=receipt)
     for form in (sick, appointment):
         form.student.choices = _child_choices(children, *([label] if label else []))
-    appointment.reason.choices = [(r.id, r.name) for r in service.active_reasons()]
+    appointment.reason.choices = _reason_choices(school_ids)
     return sick, appointment
 
 
+def _reason_choices(school_ids) -> list[tuple]:
+    """The reasons to choose from: the school's, or those of each child's own school, named
+    with their school when the children go to more than one."""
+    reasons = service.active_reasons(school_ids)
+    if school_ids is None or len(set(school_ids)) < 2:
+        return [(r.id, r.name) for r in reasons]
+    names = dict(db.session.execute(
+        select(School.id, School.name).where(School.id.in_(set(school_ids)))).all())
+    return [(r.id, f"{r.name} ({names[r.school_id]})") for r in reasons]
+
+
 def _guardian_forms(children, sick=None, appointment=None):
-    return _forms(children, sick, appointment, receipt=service.wants_receipt(current_user))
+    return _forms(children, sick, appointment, receipt=service.wants_receipt(current_user),
+                  school_ids={child.school_id for child in children})
 
 
 def _guardian_page(children, sick, appointment, status=200):
@@ -55,9 +69,7 @@ def _guardian_page(children, sick, appointment, status=200):
         upcoming=upcoming,
         earlier=earlier,
         today=today,
-        today_closed=service.closed_for_all(
-            today, [group.id for _child, group in policy.family(current_user) if group]
-        ),
+        today_closed=_closed_for_family(today),
         after_cutoff=service.is_after_cutoff(),
         cutoff=service.sick_cutoff(),
         late_until=service.late_withdraw_until(),
@@ -68,6 +80,20 @@ def _guardian_page(children, sick, appointment, status=200):
         WITH_NOTE=service.WITH_NOTE,
         withdraw_form=WithdrawForm(formdata=None),
     ), status
+
+
+def _closed_for_family(day):
+    """Why none of the guardian's children has school on `day` (each at their own school's
+    calendar), or None when one of them has."""
+    per_school: dict[int, list[int]] = {}
+    for child, group in policy.family(current_user):
+        if group is not None:
+            per_school.setdefault(child.school_id, []).append(group.id)
+    if not per_school:
+        return service.closed_for_all(day, [])
+    reasons = [service.closed_for_all(day, ids, school_id=school_id)
+               for school_id, ids in per_school.items()]
+    return reasons[0] if all(reasons) else None
 
 
 @bp.route("/")
@@ -396,6 +422,7 @@ def toggle_reason(reason_id: int):
     """Hide a reason from the form, or offer it again."""
     policy.require(policy.can_manage_absences(current_user))
     reason = db.get_or_404(AbsenceReason, reason_id)
+    policy.require(policy.is_admin_of(current_user, reason.school_id))
     if EmptyForm().validate_on_submit():
         service.set_reason_active(reason, not reason.active)
         if reason.active:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from .. import clock, policy
 from ..extensions import db
-from ..models import CalendarItem, CalendarItemGroup, CalendarKind, Group, User
+from ..models import CalendarItem, CalendarItemGroup, CalendarKind, Group, SchoolYear, User
 from ..sql import GROUP_IDS, LIMIT, prebuilt
 
 KIND_LABELS = {
@@ -52,6 +52,7 @@ class CalendarError(Exception):
 # -- what people see ----------------------------------------------------------------
 
 
+SCHOOL_IDS = bindparam("school_ids", expanding=True)
 FIRST = bindparam("first", type_=Date())
 LAST = bindparam("last", type_=Date())
 
@@ -65,9 +66,10 @@ _SHOWN = (CalendarItem.id, CalendarItem.version, CalendarItem.kind, CalendarItem
 
 @prebuilt
 def _between(everything: bool, brief: bool):
-    """Items that touch [FIRST, LAST], in date order: all (the office's view), or the
-    whole school's and those of the groups GROUP_IDS; `brief`: the first LIMIT, with only
-    the columns that the block above the feed shows (a tenth cheaper to load)."""
+    """Items of the schools SCHOOL_IDS that touch [FIRST, LAST], in date order: all (the
+    office's view), or the whole school's and those of the groups GROUP_IDS; `brief`: the
+    first LIMIT, with only the columns that the block above the feed shows (a tenth cheaper
+    to load)."""
     groups = joinedload(CalendarItem.groups)
     query = select(CalendarItem)
     if brief:
@@ -75,7 +77,8 @@ def _between(everything: bool, brief: bool):
                               groups.load_only(Group.id, Group.name, Group.version))
     else:
         query = query.options(groups)
-    query = query.where(CalendarItem.starts_on <= LAST, CalendarItem.ends_on >= FIRST)
+    query = query.where(CalendarItem.school_id.in_(SCHOOL_IDS),
+                        CalendarItem.starts_on <= LAST, CalendarItem.ends_on >= FIRST)
     if not everything:
         mine = exists().where(CalendarItemGroup.item_id == CalendarItem.id,
                               CalendarItemGroup.group_id.in_(GROUP_IDS))
@@ -88,7 +91,7 @@ def _between(everything: bool, brief: bool):
 
 def items_between(user: User, first: date, last: date) -> list[CalendarItem]:
     """The user's items that touch [first, last], in date order: the whole school's and
-    those of their groups this year."""
+    those of their groups this year (a guardian's: of each child's school)."""
     return _items(user, first, last, None)
 
 
@@ -102,9 +105,16 @@ def upcoming(user: User, limit: int = 3, days: int = 28) -> list[CalendarItem]:
 def _items(user: User, first: date, last: date, limit: int | None) -> list[CalendarItem]:
     everything = policy.is_admin(user)
     values = {"first": first, "last": last, "limit": limit,
+              "school_ids": sorted(viewer_school_ids(user)),
               "group_ids": [] if everything else sorted(policy.visible_group_ids(user))}
     statement = _between(everything, limit is not None)
     return list(db.session.scalars(statement, values).unique())
+
+
+def viewer_school_ids(user: User) -> set[int]:
+    """The schools whose calendar the user reads: the office's and a teacher's, the one they
+    work in now; a guardian's, their children's (from the request's family query)."""
+    return policy.reading_school_ids(user)
 
 
 @dataclass
@@ -146,7 +156,9 @@ def _school_groups(group_ids) -> list[Group]:
     ids = {int(i) for i in group_ids}
     if not ids:
         return []
-    groups = list(db.session.scalars(select(Group).where(Group.id.in_(ids))))
+    groups = list(db.session.scalars(
+        select(Group).join(SchoolYear, SchoolYear.id == Group.school_year_id)
+        .where(Group.id.in_(ids), SchoolYear.school_id == policy.current_school_id())))
     if len(groups) != len(ids):
         raise CalendarError("groups", _("Kies groepen uit de lijst."))
     return groups

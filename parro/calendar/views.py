@@ -37,8 +37,10 @@ def _upcoming():
         items = service.upcoming(user)
         if not items:
             return Markup()
+        # The schools whose items these are, in the key as well (a guardian's children's).
         return fragment("calendar/_upcoming.html", items=items,
-                        groups=[item.groups for item in items])
+                        groups=[item.groups for item in items],
+                        schools=service.viewer_school_ids(user))
 
     return {"calendar_upcoming": upcoming}
 
@@ -125,6 +127,7 @@ def edit(item_id: int):
     """Change a calendar item."""
     policy.require(policy.can_manage_calendar(current_user))
     item = db.get_or_404(CalendarItem, item_id)
+    policy.require(policy.can_manage_calendar_item(current_user, item))
     # On a POST only what was sent counts (an emptied field must not keep the old value).
     form = ItemForm() if request.method == "POST" else ItemForm(
         title=item.title, kind=item.kind.value, starts_on=item.starts_on, ends_on=item.ends_on,
@@ -141,6 +144,7 @@ def delete(item_id: int):
     """Take an item out of the calendar."""
     policy.require(policy.can_manage_calendar(current_user))
     item = db.get_or_404(CalendarItem, item_id)
+    policy.require(policy.can_manage_calendar_item(current_user, item))
     if EmptyForm().validate_on_submit():
         title, day = item.title, item.starts_on
         service.delete_item(item)

@@ -33,13 +33,14 @@ from ..models import (
     Participant,
     ReadState,
     Role,
+    SchoolYear,
     Student,
     TeacherAssignment,
     User,
 )
 from ..notifications import CHAT
 from ..push import first_line, queue_pushes
-from ..sql import BEFORE, CONVERSATION_ID, IDS, LIMIT, USER_ID, prebuilt
+from ..sql import BEFORE, CONVERSATION_ID, IDS, LIMIT, SCHOOL_ID, USER_ID, prebuilt
 from . import attachments
 
 # -- members ------------------------------------------------------------------
@@ -554,7 +555,7 @@ def read_by(message: Message | ShownMessage, people: list[User],
 # -- unread counts ------------------------------------------------------------
 
 
-def _unread_query(user_id: int):
+def _unread_query(user_id: int, office_school_id=None):
     """(conversation id, unread count) over the conversations the user is a member of.
 
     From the conversations with anything newer than the user's read mark, each counted
@@ -583,19 +584,25 @@ def _unread_query(user_id: int):
         )
         .where(
             Conversation.last_message_id > last_read,
-            Conversation.id.in_(policy.member_conversation_ids(user_id)),
+            Conversation.id.in_(policy.member_conversation_ids(user_id, office_school_id)),
         )
     )
 
 
+def _listed_office_school(user: User) -> int | None:
+    """An admin's office conversations are listed and counted in the school they work in."""
+    return policy.current_school_id() if user.is_admin else None
+
+
 def unread_counts(user: User) -> dict[int, int]:
-    return {cid: n for cid, n in db.session.execute(_unread_query(user.id)) if n}
+    return {cid: n for cid, n in db.session.execute(
+        _unread_query(user.id, _listed_office_school(user))) if n}
 
 
 def unread_count(role: Role):
     """All unread messages of the user sql.USER_ID, as a scalar subquery (the
     navigation's count); the same for every role."""
-    sub = _unread_query(USER_ID).subquery()
+    sub = _unread_query(USER_ID, SCHOOL_ID if role == Role.ADMIN else None).subquery()
     return select(func.coalesce(func.sum(sub.c[1]), 0)).scalar_subquery()
 
 
@@ -629,40 +636,40 @@ class Entry:
 def conversation_list(user: User) -> list[Entry]:
     """Kindgesprekken of the user's children or students, and their chats: those with
     unread messages first, then the others newest first, then those without messages."""
-    year = policy.current_year()
     entries: list[Entry] = []
-    if year is not None:
-        students = (
-            select(Student.id, Group.name)
-            .select_from(Student)
-            .join(Membership, Membership.student_id == Student.id)
-            .join(Group, Group.id == Membership.group_id)
-            .where(Membership.school_year_id == year.id)
+    # This year's groups at each child's own school (a family may have children at two).
+    students = (
+        select(Student.id, Group.name)
+        .select_from(Student)
+        .join(Membership, Membership.student_id == Student.id)
+        .join(Group, Group.id == Membership.group_id)
+        .where(Membership.school_year_id.in_(
+            select(SchoolYear.id).where(SchoolYear.is_current)))
+    )
+    if user.is_guardian:
+        students = students.join(Guardianship, Guardianship.student_id == Student.id).where(
+            Guardianship.user_id == user.id
         )
-        if user.is_guardian:
-            students = students.join(Guardianship, Guardianship.student_id == Student.id).where(
-                Guardianship.user_id == user.id
+    else:
+        students = students.join(
+            TeacherAssignment, TeacherAssignment.group_id == Membership.group_id
+        ).where(TeacherAssignment.user_id == user.id)
+    students = students.distinct().subquery()
+    rows = db.session.execute(
+        select(Student, Conversation, students.c.name)
+        .join(students, students.c.id == Student.id)
+        .outerjoin(Conversation, Conversation.student_id == Student.id)
+        .order_by(Student.first_name, Student.last_name)
+    ).all()
+    for student, conversation, group_name in rows:
+        entries.append(
+            Entry(
+                title=student.full_name,
+                subtitle=group_name,
+                url_args={"student_id": student.id},
+                conversation=conversation,
             )
-        else:
-            students = students.join(
-                TeacherAssignment, TeacherAssignment.group_id == Membership.group_id
-            ).where(TeacherAssignment.user_id == user.id)
-        students = students.distinct().subquery()
-        rows = db.session.execute(
-            select(Student, Conversation, students.c.name)
-            .join(students, students.c.id == Student.id)
-            .outerjoin(Conversation, Conversation.student_id == Student.id)
-            .order_by(Student.first_name, Student.last_name)
-        ).all()
-        for student, conversation, group_name in rows:
-            entries.append(
-                Entry(
-                    title=student.full_name,
-                    subtitle=group_name,
-                    url_args={"student_id": student.id},
-                    conversation=conversation,
-                )
-            )
+        )
     chats = db.session.scalars(
         select(Conversation)
         .join(Participant, Participant.conversation_id == Conversation.id)
@@ -677,7 +684,8 @@ def conversation_list(user: User) -> list[Entry]:
     offices = db.session.scalars(
         select(Conversation)
         .where(Conversation.kind == ConversationKind.OFFICE,
-               Conversation.id.in_(policy.member_conversation_ids(user.id)),
+               Conversation.id.in_(policy.member_conversation_ids(
+                   user.id, _listed_office_school(user))),
                Conversation.last_message_id > 0)
         .options(joinedload(Conversation.created_by), joinedload(Conversation.about_student))
     )

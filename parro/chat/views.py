@@ -26,7 +26,7 @@ from ..fragments import fragments
 from ..htmx import wants_fragment
 from ..inputs import as_id, int_arg
 from ..media.serving import VARIANTS, send_stored
-from ..models import Conversation, Message, Student, User
+from ..models import Conversation, Message, School, Student, User
 from ..policy import current_school
 from ..sql import CONVERSATION_ID, prebuilt
 from . import attachments, bp, service
@@ -114,8 +114,13 @@ def title_of(conversation: Conversation, viewer: User | None = None) -> str:
 
 def _compose_context(conversation: Conversation, form: MessageForm | None = None,
                      people: list[User] | None = None) -> dict:
-    """What the send box needs: the form, and for guardians the teachers' availability."""
+    """What the send box needs: the form, and for guardians the teachers' availability.
+    The office's hours and the phone number are those of the conversation's school (a
+    family's other child may go to another school)."""
     school = current_school()
+    if conversation.school_id is not None and school is not None \
+            and conversation.school_id != school.id:
+        school = db.session.get(School, conversation.school_id)
     if conversation.is_office:
         statuses = office_statuses(school) if current_user.is_guardian else []
         closed = False  # the office has opening hours, no switch
@@ -237,13 +242,21 @@ def office():
     policy.require(policy.can_write_office(current_user))
     children = service.office_subjects(current_user)
     form = OfficeForm()
+    school = current_school()
+    # Children at more than one school: each child's office is its own school's.
+    several = len({c.school_id for c in children}) > 1
     form.subject.choices = [
-        SelectChoice(FAMILY, _("Ons gezin (bijvoorbeeld een nieuw adres)")),
-        *(SelectChoice(str(s.id), s.full_name) for s in children),
+        SelectChoice(FAMILY, _("Ons gezin (bijvoorbeeld een nieuw adres)")
+                     + (f" · {school.name}" if several and school else "")),
+        *(SelectChoice(str(s.id), s.full_name + (f" · {s.school.name}" if several else ""))
+          for s in children),
     ]
     if not form.is_submitted():
         about = request.args.get("over", "")
         form.subject.data = about if about in {c.value for c in form.subject.choices} else None
+    chosen = next((c for c in children if str(c.id) == form.subject.data), None)
+    if chosen is not None:
+        school = chosen.school  # the hours of the office written to
     if form.validate_on_submit():
         student = None
         if form.subject.data != FAMILY:
@@ -260,7 +273,6 @@ def office():
             conversation = service.write_to_office(current_user, student, form.body.data.strip())
             flash(_("Uw bericht is verstuurd naar de administratie."), "success")
             return redirect(url_for("chat.show", conversation_id=conversation.id), 303)
-    school = current_school()
     statuses = office_statuses(school)
     return render_template(
         "chat/office.html", form=form,

@@ -18,7 +18,14 @@ from ..extensions import db
 from ..forms import EmptyForm, add_error
 from ..htmx import is_htmx
 from ..inputs import way_back
-from ..models import Announcement, AnnouncementDismissal, AnnouncementGroup, User
+from ..models import (
+    Announcement,
+    AnnouncementDismissal,
+    AnnouncementGroup,
+    Group,
+    SchoolYear,
+    User,
+)
 from ..sql import DAY, GROUP_IDS, USER_ID, prebuilt
 from . import bp
 from .forms import AnnouncementForm
@@ -32,7 +39,8 @@ from .service import (
 
 
 def pinned(user: User, group_ids: set[int]) -> list[Announcement]:
-    """The current announcements for these groups that the user has not closed."""
+    """The current announcements for these groups that the user has not closed: those of
+    the groups' schools for all of their groups, and those for one of these groups."""
     if not user.is_authenticated or not group_ids:
         return []
     values = {"day": today(), "group_ids": sorted(group_ids), "user_id": user.id}
@@ -48,7 +56,11 @@ def _pinned_statement():
             Announcement.starts_on <= day,
             Announcement.ends_on >= day,
             or_(
-                Announcement.all_groups.is_(True),
+                Announcement.all_groups.is_(True) & Announcement.school_id.in_(
+                    select(SchoolYear.school_id)
+                    .join(Group, Group.school_year_id == SchoolYear.id)
+                    .where(Group.id.in_(GROUP_IDS))
+                ),
                 Announcement.id.in_(
                     select(AnnouncementGroup.announcement_id).where(
                         AnnouncementGroup.group_id.in_(GROUP_IDS)
@@ -68,11 +80,12 @@ def _pinned_statement():
 @bp.route("/mededelingen")
 @login_required
 def announcements():
-    """List the school-wide announcements, current and past."""
+    """List the school-wide announcements, current and past, of the school one works in."""
     policy.require(policy.can_announce(current_user))
     items = list(
         db.session.scalars(
             select(Announcement)
+            .where(Announcement.school_id == policy.current_school_id())
             .options(selectinload(Announcement.groups), selectinload(Announcement.attachments))
             .order_by(Announcement.ends_on.desc(), Announcement.id.desc())
             .limit(100)
@@ -136,8 +149,8 @@ def new_announcement():
 @login_required
 def delete_announcement(announcement_id: int):
     """Delete an announcement and its file."""
-    policy.require(policy.can_announce(current_user))
     announcement = db.get_or_404(Announcement, announcement_id)
+    policy.require(policy.can_manage_announcement(current_user, announcement))
     if not EmptyForm().validate_on_submit():
         abort(400)
     delete_announcement_and_files(announcement)

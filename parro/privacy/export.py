@@ -45,6 +45,7 @@ from ..models import (
     PhotoTag,
     Pledge,
     Post,
+    PostGroup,
     ReadReceipt,
     ReadState,
     Response,
@@ -55,6 +56,7 @@ from ..models import (
     Slot,
     User,
 )
+from ..models.activity import activity_group
 from ..security import live_sessions
 from . import service
 
@@ -79,8 +81,18 @@ class Export:
     """What goes into the ZIP: JSON documents and stored files (arcname -> path)."""
 
     user: User
+    # Downloaded by the office of a school of a board: only what concerns that school (its
+    # children, its chats, posts and activities); the account's own data stays in.
+    school_id: int | None = None
     documents: dict[str, object] = field(default_factory=dict)
     files: list[tuple[str, object]] = field(default_factory=list)
+
+    def here(self, query, column, of_school):
+        """The query, for the office's export only rows whose `column` is in
+        `of_school(school_id)` (a SELECT of ids)."""
+        if self.school_id is None:
+            return query
+        return query.where(column.in_(of_school(self.school_id)))
 
     def who(self, user_id: int | None, staff_ids: set[int]) -> str | None:
         if user_id is None:
@@ -98,10 +110,30 @@ class Export:
         return arcname
 
 
-def collect(user: User) -> Export:
-    """Everything about `user` (a guardian) and their children, ready to write."""
-    out = Export(user)
-    children = policy.children(user)
+def _school_years(school_id):
+    return select(SchoolYear.id).where(SchoolYear.school_id == school_id)
+
+
+def _school_posts(school_id):
+    return (select(PostGroup.post_id).join(Group, Group.id == PostGroup.group_id)
+            .where(Group.school_year_id.in_(_school_years(school_id))))
+
+
+def _school_activities(school_id):
+    return (select(activity_group.c.activity_id)
+            .join(Group, Group.id == activity_group.c.group_id)
+            .where(Group.school_year_id.in_(_school_years(school_id))))
+
+
+def _school_conversations(school_id):
+    return select(Conversation.id).where(Conversation.school_id == school_id)
+
+
+def collect(user: User, school_id: int | None = None) -> Export:
+    """Everything about `user` (a guardian) and their children, ready to write; with
+    `school_id` (the office's download) only what concerns that school."""
+    out = Export(user, school_id)
+    children = [c for c in policy.children(user) if school_id in (None, c.school_id)]
     ids = [c.id for c in children]
     staff_ids = set(db.session.scalars(select(User.id).where(User.role != Role.GUARDIAN)))
 
@@ -225,14 +257,16 @@ def collect(user: User) -> Export:
         "vind_ik_leuk": [
             {"bericht": title, "moment": _when(at)}
             for title, at in db.session.execute(
-                select(Post.title, Like.created_at).join(Post, Post.id == Like.post_id)
+                out.here(select(Post.title, Like.created_at), Post.id, _school_posts)
+                .join(Post, Post.id == Like.post_id)
                 .where(Like.user_id == user.id).order_by(Like.created_at)
             )
         ],
         "gelezen": [
             {"bericht": title, "moment": _when(at)}
             for title, at in db.session.execute(
-                select(Post.title, ReadReceipt.read_at).join(Post, Post.id == ReadReceipt.post_id)
+                out.here(select(Post.title, ReadReceipt.read_at), Post.id, _school_posts)
+                .join(Post, Post.id == ReadReceipt.post_id)
                 .where(ReadReceipt.user_id == user.id).order_by(ReadReceipt.read_at)
             )
         ],
@@ -253,12 +287,16 @@ def _activities(out: Export, ids: list[int], staff_ids: set[int]) -> dict:
         .order_by(Slot.starts_at)
     )
     signups = db.session.scalars(
-        select(SignUp).where(SignUp.user_id == user.id)
+        out.here(select(SignUp).join(Shift, Shift.id == SignUp.shift_id),
+                 Shift.activity_id, _school_activities)
+        .where(SignUp.user_id == user.id)
         .options(selectinload(SignUp.shift).selectinload(Shift.activity))
         .order_by(SignUp.created_at)
     )
     pledges = db.session.scalars(
-        select(Pledge).where(Pledge.user_id == user.id)
+        out.here(select(Pledge).join(Item, Item.id == Pledge.item_id),
+                 Item.activity_id, _school_activities)
+        .where(Pledge.user_id == user.id)
         .options(selectinload(Pledge.item).selectinload(Item.activity))
         .order_by(Pledge.created_at)
     )
@@ -319,7 +357,8 @@ def _messages(out: Export) -> dict:
 
     user = out.user
     messages = db.session.scalars(
-        select(Message).where(Message.author_id == user.id)
+        out.here(select(Message), Message.conversation_id, _school_conversations)
+        .where(Message.author_id == user.id)
         .options(selectinload(Message.attachments), selectinload(Message.conversation))
         .order_by(Message.created_at, Message.id)
     )
@@ -344,7 +383,8 @@ def _messages(out: Export) -> dict:
     read = [
         {"gesprek": title_of(conversation, user), "laatst_gelezen_op": _when(at)}
         for conversation, at in db.session.execute(
-            select(Conversation, ReadState.updated_at)
+            out.here(select(Conversation, ReadState.updated_at), Conversation.id,
+                     _school_conversations)
             .join(ReadState, ReadState.conversation_id == Conversation.id)
             .where(ReadState.user_id == user.id)
             .order_by(ReadState.updated_at)
@@ -361,7 +401,7 @@ def _messages(out: Export) -> dict:
             "tekst": m.body,
         }
         for m in db.session.scalars(
-            select(Message)
+            out.here(select(Message), Message.conversation_id, _school_conversations)
             .join(Conversation, Conversation.id == Message.conversation_id)
             .where(
                 Conversation.kind == ConversationKind.OFFICE,
@@ -464,8 +504,9 @@ def _send(handle, size: int, name: str):
 
 
 def download(user: User, *, by_admin: bool):
-    """Build the export of `user`, log it, and send it as a download."""
-    export = collect(user)
+    """Build the export of `user`, log it, and send it as a download; the office's of what
+    concerns its school."""
+    export = collect(user, policy.current_school_id() if by_admin else None)
     handle, size = write_zip(export)
     audit.record(
         audit.EXPORT, target=user, by_admin=by_admin, files=len(export.files),
@@ -489,7 +530,7 @@ def download_family(guardians: list[User], family_name: str):
             "privacy/family_export_readme.txt", guardians=guardians,
             folders=folder_names(guardians), family_name=family_name, moment=now()))
         for guardian, folder in zip(guardians, folder_names(guardians), strict=True):
-            export = collect(guardian)
+            export = collect(guardian, policy.current_school_id())
             files += len(export.files)
             _write(archive, export, folder)
     size = handle.tell()

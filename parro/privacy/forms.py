@@ -49,7 +49,7 @@ def field_name(student_id: int, topic_id: int) -> str:
     return f"c_{student_id}_{topic_id}"
 
 
-def round_form(questions, topics):
+def round_form(questions):
     """Every child's privacy questions on one page: yes or no for each, none ticked
     beforehand; an answer already given this school year is filled in."""
 
@@ -57,7 +57,7 @@ def round_form(questions, topics):
         pass
 
     for child in questions:
-        for topic in topics:
+        for topic in child.topics:
             setattr(RoundForm, field_name(child.student.id, topic.id), RadioField(
                 topic.name,
                 choices=[

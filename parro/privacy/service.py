@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, select, true
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, policy
@@ -22,6 +22,7 @@ from ..models import (
     Membership,
     PhotoTag,
     Post,
+    SchoolYear,
     Student,
     User,
 )
@@ -30,10 +31,23 @@ from ..sql import USER_ID, prebuilt
 
 
 def topics(school_id: int | None = None) -> list[ConsentTopic]:
+    """One school's consent questions (None: every school's, the whole installation's)."""
     query = select(ConsentTopic).order_by(ConsentTopic.position, ConsentTopic.id)
     if school_id is not None:
         query = query.where(ConsentTopic.school_id == school_id)
     return list(db.session.scalars(query))
+
+
+def topics_of_schools(school_ids) -> dict[int, list[ConsentTopic]]:
+    """Each of these schools' consent questions, in one query."""
+    ids = sorted(set(school_ids))
+    result: dict[int, list[ConsentTopic]] = {i: [] for i in ids}
+    if ids:
+        for topic in db.session.scalars(
+                select(ConsentTopic).where(ConsentTopic.school_id.in_(ids))
+                .order_by(ConsentTopic.position, ConsentTopic.id)):
+            result[topic.school_id].append(topic)
+    return result
 
 
 def save_topic(topic: ConsentTopic, *, name: str, description: str | None,
@@ -70,7 +84,8 @@ class ChildQuestions:
     """A guardian's child with a group this year, and the topics still open for it."""
 
     student: Student
-    group: Group
+    group: Group  # this year's, at the child's own school
+    topics: list[ConsentTopic]  # the child's own school's questions
     open_topics: list[ConsentTopic]
     # This year's answers by topic id, and last year's (a hint; never ticked beforehand).
     current: dict[int, bool]
@@ -78,26 +93,29 @@ class ChildQuestions:
 
 
 def questions_for(user: User) -> list[ChildQuestions]:
-    """Per child of `user` in a group this year: what is answered this year and what is open."""
-    year = policy.current_year()
+    """Per child of `user` in a group this year: what is answered this year and what is open,
+    of the questions of the child's own school (a family may have children at two)."""
     children = [(s, g) for s, g in policy.family(user) if g is not None]
-    all_topics = topics()
-    if year is None or not children or not all_topics:
+    by_school = topics_of_schools(s.school_id for s, _g in children)
+    children = [(s, g) for s, g in children if by_school[s.school_id]]
+    if not children:
         return []
     given = answers(s.id for s, _g in children)
     result = []
     for student, group in children:
         current, earlier = {}, {}
-        for topic in all_topics:
+        school_topics = by_school[student.school_id]
+        for topic in school_topics:
             answer = given.get((student.id, topic.id))
             if answer is None:
                 continue
-            if answer.school_year_id == year.id:
+            if answer.school_year_id == group.school_year_id:
                 current[topic.id] = answer.given
             else:
                 earlier[topic.id] = answer.given
         result.append(ChildQuestions(
-            student, group, [t for t in all_topics if t.id not in current], current, earlier))
+            student, group, school_topics, [t for t in school_topics if t.id not in current],
+            current, earlier))
     return result
 
 
@@ -106,28 +124,28 @@ def has_open_questions(user: User) -> bool:
     per request: the feed's index asks, and so does the card above its posts)."""
     if not user.is_authenticated or not user.is_guardian:
         return False
-    year = policy.current_year()
-    if year is None:
-        return False
     return policy.per_request(f"consent_open_{user.id}", lambda: bool(db.session.scalar(
-        _open_statement(), {"user_id": user.id, "year_id": year.id})))
+        _open_statement(), {"user_id": user.id})))
 
 
 @prebuilt
 def _open_statement():
-    year_id = bindparam("year_id")
+    """A child of the guardian, in a group this year at its own school, with a question of
+    that school not answered this year."""
     answered = (
         select(Consent.id)
         .where(Consent.student_id == Membership.student_id,
-               Consent.topic_id == ConsentTopic.id, Consent.school_year_id == year_id)
+               Consent.topic_id == ConsentTopic.id,
+               Consent.school_year_id == Membership.school_year_id)
         .exists()
     )
     return (
         select(Membership.student_id)
         .join(Guardianship, Guardianship.student_id == Membership.student_id)
-        .join(ConsentTopic, true())
-        .where(Guardianship.user_id == USER_ID, Membership.school_year_id == year_id,
-               ~answered)
+        .join(SchoolYear, and_(SchoolYear.id == Membership.school_year_id,
+                               SchoolYear.is_current))
+        .join(ConsentTopic, ConsentTopic.school_id == SchoolYear.school_id)
+        .where(Guardianship.user_id == USER_ID, ~answered)
         .limit(1)
     )
 
@@ -159,21 +177,26 @@ def _record(student: Student, topic: ConsentTopic, given: bool, by: User, year_i
 def set_answers(choices: dict[tuple[int, int], bool], by: User) -> int:
     """Record answers, (student id, topic id) -> given, for this school year, in one
     transaction; an unchanged answer of an earlier year is confirmed for this one.
-    Returns how many were new. Commits."""
+    Returns how many were new. Commits. Each child's answer is for its own school's current
+    year, on its own school's questions (the views offer no other)."""
     if not choices:
         return 0
-    year = policy.current_year()
-    year_id = year.id if year else None
     by_id = {t.id: t for t in topics()}
     student_ids = {sid for sid, _tid in choices}
     students = {s.id: s for s in db.session.scalars(
         select(Student).where(Student.id.in_(student_ids)))}
+    choices = {(sid, tid): value for (sid, tid), value in choices.items()
+               if by_id[tid].school_id == students[sid].school_id}
+    year_of = {}
+    for school_id in {s.school_id for s in students.values()}:
+        year = policy.current_year_of(school_id)
+        year_of[school_id] = year.id if year else None
     for attempt in range(2):
         given_now = answers(student_ids)
         moment = now()
         changed = sum(
-            _record(students[sid], by_id[tid], value, by, year_id, given_now.get((sid, tid)),
-                    moment)
+            _record(students[sid], by_id[tid], value, by, year_of[students[sid].school_id],
+                    given_now.get((sid, tid)), moment)
             for (sid, tid), value in sorted(choices.items())
         )
         if not changed:
@@ -205,7 +228,7 @@ def tell_authors(student: Student) -> None:
             .order_by(Post.publish_at.desc())
         )
     )
-    school = policy.current_school()
+    school = student.school
     by_author: dict[int, tuple[User, list[Post]]] = {}
     for post in posts:
         if post.author is not None and post.author.is_active:
@@ -246,7 +269,7 @@ class GroupRound:
 def round_overview() -> list[GroupRound]:
     """Every group of this school year, with the children whose questions are still open."""
     year = policy.current_year()
-    all_topics = topics()
+    all_topics = topics(policy.current_school_id())
     if year is None:
         return []
     groups = list(db.session.scalars(

@@ -27,7 +27,7 @@ def topics():
     policy.require(policy.can_manage_consent_topics(current_user))
     school = current_school()
     form = TopicForm()
-    has_app_topic = service.app_topic() is not None
+    has_app_topic = service.app_topic(school.id) is not None
     if form.validate_on_submit():
         service.save_topic(ConsentTopic(
             school_id=school.id,
@@ -35,7 +35,7 @@ def topics():
         ), name=form.name.data, description=form.description.data, position=form.position.data)
         flash(_("De vraag is toegevoegd."), "success")
         return redirect(url_for("privacy.topics"), 303)
-    return render_template("privacy/topics.html", topics=service.topics(), form=form,
+    return render_template("privacy/topics.html", topics=service.topics(school.id), form=form,
                            has_app_topic=has_app_topic), form_status()
 
 
@@ -45,6 +45,7 @@ def edit_topic(topic_id: int):
     """Change the wording of a consent question."""
     policy.require(policy.can_manage_consent_topics(current_user))
     topic = db.get_or_404(ConsentTopic, topic_id)
+    policy.require(policy.can_manage_consent_topic(current_user, topic))
     form = TopicForm(obj=topic)
     if form.validate_on_submit():
         service.save_topic(topic, name=form.name.data, description=form.description.data,
@@ -60,9 +61,9 @@ def child(student_id: int):
     """Show and change a child's privacy preferences."""
     student = db.get_or_404(Student, student_id)
     policy.require(policy.can_view_consent(current_user, student))
-    topics = service.topics()
+    topics = service.topics(student.school_id)  # the child's own school's questions
     answers = service.answers([student.id])
-    year = policy.current_year()
+    year = policy.current_year_of(student.school_id)
     this_year = service.year_answers([student.id], year.id if year else None)
     current = {t.id: this_year[(student.id, t.id)].given if (student.id, t.id) in this_year
                else None for t in topics}
@@ -108,9 +109,10 @@ def group(group_id: int):
             .order_by(Student.first_name, Student.last_name)
         )
     )
-    year = policy.current_year()
+    year = policy.current_year_of(group.year.school_id)
     return render_template(
-        "privacy/group.html", group=group, students=students, topics=service.topics(),
+        "privacy/group.html", group=group, students=students,
+        topics=service.topics(group.year.school_id),
         answers=service.answers(s.id for s in students), year_id=year.id if year else None,
         may_run_round=policy.can_run_consent_round(current_user),
     )
@@ -140,12 +142,13 @@ def mine():
     questions = service.questions_for(current_user)
     if (welcome or yearly) and not any(q.open_topics for q in questions):
         return redirect(url_for("feed.index"), 303)  # nothing (left) to ask
-    topics = service.topics()
-    form = round_form(questions, topics)
+    # Each child's own school's questions (a family may have children at two schools).
+    topics = [t for q in questions for t in q.topics]
+    form = round_form(questions)
     if form.is_submitted():
         # Only the own children's questions are on the page: an answer for any other
         # child is refused, and nothing is stored.
-        own = {(q.student.id, t.id) for q in questions for t in topics}
+        own = {(q.student.id, t.id) for q in questions for t in q.topics}
         for key in request.form:
             match = _FIELD.fullmatch(key)
             if match and (int(match[1]), int(match[2])) not in own:
@@ -153,7 +156,7 @@ def mine():
     if form.validate_on_submit():
         choices = {
             (q.student.id, t.id): form[field_name(q.student.id, t.id)].data == YES
-            for q in questions for t in topics
+            for q in questions for t in q.topics
         }
         changed = service.set_answers(choices, current_user)
         if welcome or yearly:
@@ -166,7 +169,8 @@ def mine():
     return render_template(
         "privacy/mine.html", questions=questions, topics=topics, form=form, welcome=welcome,
         yearly=yearly,
-        year=policy.current_year(), field_name=field_name,
+        year=questions[0].group.year if questions else policy.current_year(),
+        field_name=field_name,
         open_count=sum(1 for q in questions if q.open_topics),
     ), form_status()
 
@@ -178,7 +182,7 @@ def round_overview():
     policy.require(policy.can_run_consent_round(current_user))
     rounds = service.round_overview()
     return render_template(
-        "privacy/round.html", rounds=rounds, topics=service.topics(),
+        "privacy/round.html", rounds=rounds, topics=service.topics(policy.current_school_id()),
         year=policy.current_year(), form=ReminderForm(),
         open_total=sum(len(r.open_students) for r in rounds),
     )

@@ -1,0 +1,267 @@
+"""Nothing of one school shows in another (issue 22, isolation by construction).
+
+Two schools of a board, each with the world of tests/world.py and something of every
+kind: posts with photos, an announcement, calendar items, activities of each kind with
+answers, chats of each kind, an absence report, a consent question, a report to the
+office. Everything of the second school carries a word that occurs nowhere in the first.
+The guardian, the teacher and the admin of the first school each log in and follow
+every link of every page they reach, breadth first: no page shows one of those words,
+and none is a server error. A guardian with a child at each school does see both, so
+the crawler cannot pass by seeing nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, deque
+from datetime import date, datetime
+from html.parser import HTMLParser
+from urllib.parse import urlencode, urljoin, urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+from werkzeug.exceptions import HTTPException
+
+from parro import clock
+from parro.extensions import db
+from parro.models import Answer, Booking, Consent, Pledge, Response, SignUp
+
+from .factories import (
+    current_year,
+    make_absence,
+    make_announcement,
+    make_calendar_item,
+    make_chat,
+    make_conference,
+    make_consent_topic,
+    make_guardian,
+    make_invitation,
+    make_kindgesprek,
+    make_materials,
+    make_message,
+    make_other_school,
+    make_post,
+    make_volunteer,
+)
+from .helpers import login_as
+from .world import OTHER, build_world, in_school
+
+MONDAY = datetime(2027, 3, 1, 9, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+SCHOOL_B = "Basisschool De Wilgenhof"
+
+# What the second school's things are called: each word occurs nowhere in the first school.
+B_WORDS = {
+    "post": "Slakkenrace", "post_body": "Oorwurmenjacht", "announcement": "Kastanjemarkt",
+    "calendar": "Egelwandeling", "group_calendar": "Uilenbraakbal",
+    "conference": "Kikkerdril", "volunteer": "Beukennootjes", "shift": "Hertenkamp",
+    "materials": "Dennenappels", "item": "Eikeltjesmand", "invitation": "Vlinderfeest",
+    "chat": "Mierenhoop", "group_chat": "Reigersnest", "group_chat_message": "Zwanenhals",
+    "office": "Vossenburcht", "absence": "Hommelsteek", "consent": "Libellenvijver",
+    "report": "Mollenheuvel",
+}
+# The first school's, plain words: what the positive control's first child shows.
+A_WORDS = {key: f"{key.replace('_', ' ').title()} van school A" for key in B_WORDS}
+# The second school's names: the school, its groups, children and staff.
+B_NAMES = [SCHOOL_B.split()[-1], OTHER.group.split()[-1], OTHER.other_group.split()[-1],
+           *OTHER.student, *OTHER.other_student, OTHER.guardian, OTHER.guardian_other,
+           OTHER.teacher, OTHER.teacher_other, OTHER.admin, OTHER.domain]
+
+# Not followed: leaving, files that are not pages (photos, downloads of them), and the
+# demo's mail and push viewers (they show every mail of the installation, by design).
+SKIPPED = {"auth.logout", "static", "media.file", "media.pending", "feed.save_photo",
+           "theme.favicon", "devmail.index", "devmail.show", "devpush.push_index"}
+LIMIT = 400  # pages per crawl
+PER_KIND = 6  # pages of one endpoint with the same query keys (calendar months, pages)
+
+
+def furnish(app, w, words: dict[str, str]) -> dict[str, object]:
+    """Something of every kind in world `w`'s school, called by `words`."""
+    with in_school(app, w.school):
+        post = make_post(w.group, author=w.teacher, photos=1, title=words["post"],
+                         body=words["post_body"])
+        make_announcement(school=w.school, title=words["announcement"])
+        make_calendar_item(date(2027, 3, 5), title=words["calendar"], school=w.school)
+        make_calendar_item(date(2027, 3, 9), title=words["group_calendar"], school=w.school,
+                           groups=[w.group])
+        conference = make_conference(w.group, title=words["conference"])
+        db.session.add(Booking(slot=conference.slots[0], student=w.student,
+                               booked_by_id=w.guardian.id))
+        volunteer = make_volunteer(w.group, title=words["volunteer"],
+                                   shifts=((words["shift"], 4),))
+        db.session.add(SignUp(shift=volunteer.shifts[0], user_id=w.guardian.id))
+        volunteer.shifts[0].taken = 1
+        materials = make_materials(w.group, title=words["materials"],
+                                   items=((words["item"], 10),))
+        db.session.add(Pledge(item=materials.items[0], user_id=w.guardian.id, quantity=2))
+        invitation = make_invitation(w.group, title=words["invitation"])
+        db.session.add(Response(activity=invitation, student=w.student, answer=Answer.YES,
+                                people=2, answered_by_id=w.guardian.id))
+        make_message(make_kindgesprek(w.student), w.guardian, words["chat"])
+        chat = make_chat(w.teacher, [w.guardian, w.guardian_other], title=words["group_chat"])
+        make_message(chat, w.teacher, words["group_chat_message"])
+        make_absence(w.student, day=date(2027, 3, 2), by=w.guardian, note=words["absence"])
+        topics = [make_consent_topic(school=w.school),
+                  make_consent_topic(name=words["consent"], app_photos=False, school=w.school)]
+        # The year's privacy questions answered, or the feed waits for them.
+        year = current_year(w.school)
+        db.session.add_all(Consent(student_id=child.id, topic_id=topic.id, given=True,
+                                   school_year_id=year.id)
+                           for child in (w.student, w.other_student) for topic in topics)
+        db.session.commit()
+        from parro.chat import service as chat_service
+        from parro.moderation import service as moderation
+
+        chat_service.write_to_office(w.guardian, w.student, words["office"])
+        moderation.report_item(w.guardian_other, post, words["report"])
+    db.session.commit()
+    return {"post": post}
+
+
+@pytest.fixture
+def board(app):
+    """Two schools, each with its world furnished; the clock on a Monday before every
+    deadline. Returns (A's world, B's world, B's markers)."""
+    clock.set_now(MONDAY)
+    a = build_world()
+    furnish(app, a, A_WORDS)
+    b = build_world(make_other_school(SCHOOL_B), OTHER)
+    made = furnish(app, b, B_WORDS)
+    keys = [photo.key for photo in made["post"].photos]  # B's photo in a page of A's
+    db.session.commit()
+    return a, b, [*B_WORDS.values(), *B_NAMES, *keys]
+
+
+class _Links(HTMLParser):
+    """The same-site links of a page: <a href>, GET forms (with their fields' values)
+    and htmx's GETs."""
+
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+        self._form: list | None = None  # [action, fields] of an open GET form
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+        for name in ("hx-get", "data-hx-get"):
+            if a.get(name):
+                self.links.append(a[name])
+        if tag == "form" and (a.get("method") or "get").lower() == "get":
+            self._form = [a.get("action") or "", []]
+        elif self._form is not None and tag in ("input", "select") and a.get("name"):
+            kind = (a.get("type") or "text").lower()
+            if kind not in ("submit", "button", "checkbox", "radio", "file"):
+                self._form[1].append((a["name"], a.get("value") or ""))
+
+    def handle_endtag(self, tag):
+        if tag == "form" and self._form is not None:
+            action, fields = self._form
+            self.links.append(f"{action}?{urlencode(fields)}" if fields else action)
+            self._form = None
+
+
+def crawl(app, client, markers: list[str], start: str = "/") -> tuple[dict, dict]:
+    """Follow every same-site link from `start`, breadth first. Returns what each page
+    showed of `markers` ({url: [markers]}) and every page's status ({url: status})."""
+    adapter = app.url_map.bind("parro.test")
+    queue, queued = deque([start]), {start}
+    kinds: Counter = Counter()
+    shown: dict[str, list[str]] = {}
+    statuses: dict[str, int] = {}
+    while queue and len(statuses) < LIMIT:
+        url = queue.popleft()
+        response = client.get(url)
+        statuses[url] = response.status_code
+        kind = response.mimetype or ""
+        if not (kind.startswith("text/") or kind.endswith(("json", "javascript"))):
+            continue
+        body = response.get_data(as_text=True)
+        found = [m for m in markers if m in body]
+        if found:
+            shown[url] = found
+        targets = []
+        if response.status_code in (301, 302, 303, 307, 308):
+            targets.append(response.headers["Location"])
+        if kind == "text/html":
+            parser = _Links()
+            parser.feed(body)
+            targets += parser.links
+        for target in targets:
+            link = _same_site(url, target)
+            if link is None or link in queued:
+                continue
+            path, _, query = link.partition("?")
+            try:
+                endpoint, _args = adapter.match(path, method="GET")
+            except HTTPException:
+                continue
+            kind_key = (endpoint, tuple(sorted(re.findall(r"([^&=]+)=", query))))
+            if endpoint in SKIPPED or kinds[kind_key] >= PER_KIND:
+                continue
+            kinds[kind_key] += 1
+            queued.add(link)
+            queue.append(link)
+    return shown, statuses
+
+
+def _same_site(base: str, target: str) -> str | None:
+    """The path and query of a link to this site, without its fragment; None for another
+    site, mail and telephone links."""
+    target = target.replace("&amp;", "&").strip()
+    if target.startswith(("mailto:", "tel:", "javascript:", "#", "data:", "blob:")):
+        return None
+    parts = urlsplit(urljoin(f"http://parro.test{base}", target))
+    if parts.netloc != "parro.test":
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+# Leaks the crawler found that are not fixed yet, per role: strict, so a crawl that comes
+# back clean fails until its line goes.
+CRAWLER_LEAKS = {
+    "guardian": "school B's consent questions asked for a child of A (/privacy/keuzes); "
+                "B's calendar items in A's calendar",
+    "teacher": "school B's announcement and calendar items in A's feed and calendar; B's "
+               "consent question in A's group and child privacy pages",
+    "admin": "as the teacher's, and B's consent question in A's list of questions",
+}
+
+
+def _role(role):
+    marks = ()
+    if role in CRAWLER_LEAKS:
+        marks = pytest.mark.xfail(strict=True, reason=CRAWLER_LEAKS[role])
+    return pytest.param(role, marks=marks)
+
+
+@pytest.mark.parametrize("role", [_role(r) for r in ("guardian", "teacher", "admin")])
+def test_school_a_sees_nothing_of_school_b(app, client, board, role):
+    a, _b, markers = board
+    login_as(client, a.user(role), school=a.school)
+    shown, statuses = crawl(app, client, markers)
+    errors = {url: status for url, status in statuses.items() if status >= 500}
+    assert not errors, f"server errors for school A's {role}: {errors}"
+    assert not shown, f"school B's things in the pages of school A's {role}: {shown}"
+    # The crawl went somewhere: the pages every role has, and the things of A's.
+    assert len(statuses) >= 25, sorted(statuses)
+
+
+@pytest.mark.xfail(strict=True, reason="the feed waits for the other school's consent "
+                   "questions, asked of each child; the kindgesprek of the child at the "
+                   "second school is not listed")
+def test_a_guardian_with_a_child_at_each_school_sees_both(app, client, board):
+    a, b, markers = board
+    both = make_guardian(children=[a.student, b.student], email="both@example.org",
+                         name="Ouder van twee scholen")
+    db.session.commit()
+    login_as(client, both)
+    shown, statuses = crawl(app, client, [*markers, *A_WORDS.values(), a.student.first_name])
+    errors = {url: status for url, status in statuses.items() if status >= 500}
+    assert not errors, f"server errors: {errors}"
+    seen = {marker for found in shown.values() for marker in found}
+    # Each child, its group's posts, activities and kindgesprek: of both schools.
+    expected = {B_WORDS["post"], A_WORDS["post"], B_WORDS["conference"],
+                A_WORDS["conference"], B_WORDS["chat"], A_WORDS["chat"],
+                OTHER.student[0], a.student.first_name}
+    assert expected - seen == set(), f"not seen: {expected - seen}; seen: {sorted(seen)}"
