@@ -80,6 +80,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .activities import bp as activities_bp
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
+    from .board import bp as board_bp
     from .calendar import bp as calendar_bp
     from .chat import bp as chat_bp
     from .feed import bp as feed_bp
@@ -92,7 +93,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .theme import bp as theme_bp
 
     for bp in (auth_bp, admin_bp, feed_bp, students_bp, absence_bp, activities_bp, calendar_bp,
-               chat_bp, media_bp, privacy_bp, help_bp, theme_bp, moderation_bp, navigation_bp):
+               chat_bp, media_bp, privacy_bp, help_bp, theme_bp, moderation_bp, navigation_bp,
+               board_bp):
         app.register_blueprint(bp)
     if app.config["DEMO"] and not app.config["MAIL_SERVER"]:
         from .devmail import bp as devmail_bp
@@ -109,7 +111,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.get("/")
     def home():
-        """Show a teacher their morning overview, everyone else their groups' posts.
+        """Show a teacher their morning overview, everyone else their groups' posts (a
+        board admin goes to the board's page).
 
         Served here, not redirected: `/` is the installed app's start URL, and a
         phone would pay a round trip before the first page.
@@ -120,6 +123,10 @@ def create_app(test_config: dict | None = None) -> Flask:
             from .auth.views import login
 
             return login()
+        if current_user.is_board_admin:  # no school's staff: the board's page is theirs
+            from flask import redirect, url_for
+
+            return redirect(url_for("board.index"))
         if current_user.is_teacher:
             from .absence.views import teacher_home
 

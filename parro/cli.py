@@ -1,5 +1,5 @@
 """flask --app app <command>: setup, demo, mail send, notifications digest, backup, restore,
-retention."""
+retention, and for a school board: school add, school list, board-admin."""
 
 from __future__ import annotations
 
@@ -70,10 +70,8 @@ def init_app(app: Flask) -> None:
         Queues the activation mail and prints its link, so the first admin can
         get in even before mail works.
         """
-        import re
-
         from .auth.service import AccountError, invite_staff
-        from .models import OutboxMail, Role
+        from .models import Role
 
         school = db.session.scalar(select(School).order_by(School.id).limit(1))
         if school is None:
@@ -86,15 +84,108 @@ def init_app(app: Flask) -> None:
             user = invite_staff(email, name, Role.ADMIN, invited_by=None, school=school)
         except AccountError as exc:
             raise click.ClickException(str(exc)) from exc
+        click.echo(f"Admin account for {user.email} created; activation mail queued.")
+        _echo_activation_link(user)
+
+    def _echo_activation_link(user) -> None:
+        """Print the link of the newest invitation to `user`, so they get in before mail works."""
+        import re
+
+        from .models import OutboxMail
+
         mail = db.session.scalar(
             select(OutboxMail).where(OutboxMail.recipient == user.email)
             .order_by(OutboxMail.id.desc())
         )
-        link = re.search(r"\S*/activeren/\S+", mail.body_text)
-        click.echo(f"Admin account for {user.email} created; activation mail queued.")
+        link = re.search(r"\S*/activeren/\S+", mail.body_text) if mail else None
         if link:
             days = app.config["INVITATION_DAYS"]
             click.echo(f"Activation link (valid {days} days): {link.group(0)}")
+
+    def _checked_email(email: str) -> str:
+        from email_validator import EmailNotValidError, validate_email
+
+        try:
+            validate_email(email.strip(), check_deliverability=False)
+        except EmailNotValidError as exc:
+            raise click.ClickException(f"{email!r} is not an e-mail address: {exc}") from None
+        return email.strip()
+
+    # -- a school board: several schools in one installation (README) --
+
+    school_group = AppGroup("school", help="The schools of this installation (a school board).")
+    app.cli.add_command(school_group)
+
+    @school_group.command("add")
+    @click.argument("name")
+    @click.option("--admin", "admin_email", default=None, metavar="EMAIL",
+                  help="Its first admin: a new address is invited (the link is printed); an "
+                  "admin of another school becomes this school's admin too.")
+    def school_add(name, admin_email):
+        """Add a school, with its current school year and the usual absence reasons."""
+        from .board import service
+        from .clock import today
+
+        if admin_email is not None:
+            admin_email = _checked_email(admin_email)
+            problem = service.appointment_problem(admin_email, None)
+            if problem:
+                raise click.ClickException(problem)
+        year_name, starts, ends = service.school_year_of(today())
+        try:
+            school = service.create_school(name, year_name, starts, ends)
+        except service.Invalid as exc:
+            raise click.ClickException(str(exc.message)) from exc
+        click.echo(f"School {school.name!r} added (id {school.id}), with the school year "
+                   f"{year_name} ({starts.isoformat()} to {ends.isoformat()}) and the usual "
+                   "absence reasons.")
+        if admin_email is None:
+            click.echo("Appoint its first admin on the board's page (Bestuur), as a board "
+                       "admin (flask board-admin EMAIL).")
+            return
+        try:
+            appointed = service.appoint_admin(school, admin_email, "", by=None)
+        except service.Invalid as exc:
+            raise click.ClickException(
+                f"The school was added, but not its admin: {exc.message}") from exc
+        if appointed.invited:
+            click.echo(f"Admin account for {appointed.user.email} created; activation mail "
+                       "queued.")
+            _echo_activation_link(appointed.user)
+        else:
+            click.echo(f"{appointed.user.email} was an admin of another school already and is "
+                       f"now an admin of {school.name} too (they switch with Andere school).")
+
+    @school_group.command("list")
+    def school_list():
+        """List the schools, with their current year, admins, families and active accounts."""
+        from .board import service
+
+        rows = service.figures().schools
+        if not rows:
+            click.echo("No school yet: add one with flask school add NAME.")
+        for row in rows:
+            click.echo(f"{row.school.id}\t{row.school.name}\tyear {row.year or '-'}\t"
+                       f"{row.admins} admin(s)\t{row.families} families\t"
+                       f"{row.active} active accounts")
+
+    @app.cli.command("board-admin")
+    @click.argument("email")
+    @click.option("--name", default="", help="The board admin's name.")
+    def board_admin(email, name):
+        """Invite a board admin: adds schools and appoints their admins on the Bestuur page,
+        sees every school's figures, never its posts or chats.
+
+        A board admin who has not activated their account yet gets a fresh link.
+        """
+        from .auth.service import AccountError, invite_board_admin
+
+        try:
+            user = invite_board_admin(_checked_email(email), name)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"Board admin account for {user.email}: activation mail queued.")
+        _echo_activation_link(user)
 
     @app.cli.command("allow-staff-passwords")
     def allow_staff_passwords():
@@ -206,7 +297,8 @@ def init_app(app: Flask) -> None:
         reports, activities that were over with their bookings, the consent
         history of children who left, outbox mail, sessions, login attempts and
         audit events. Nothing is removed while there are fewer than N school
-        years. Also, on every run: the files kept from refused posts that expired
+        years. A board's schools each go by their own school years. Also, on
+        every run: the files kept from refused posts that expired
         (PENDING_UPLOAD_HOURS). Writes one audit event (not with --dry-run).
         """
         from .retention import RetentionError, parse_years, run
@@ -223,10 +315,20 @@ def init_app(app: Flask) -> None:
                 click.echo("Only the expired files of refused posts: "
                            f"{result.counts['pending_uploads']}.")
             return
-        names = ", ".join(y.name for y in reversed(result.kept))
         verb = "would remove" if dry_run else "removed"
-        click.echo(f"Keeping {names}; {verb} what is dated before "
-                   f"{result.first_day.isoformat()}:")
+        if len(result.schools) > 1:  # a board: each school by its own years
+            for school, kept in result.schools:
+                click.echo(f"{school.name}: " + (
+                    f"keeping {', '.join(y.name for y in reversed(kept))}; {verb} what is "
+                    f"dated before {kept[-1].starts_on.isoformat()}" if kept else
+                    f"fewer than {years} school year(s) up to the current one: nothing "
+                    "of it removed"))
+            click.echo(f"Of no one school, {verb} what is dated before "
+                       f"{result.first_day.isoformat()}. In all:")
+        else:
+            names = ", ".join(y.name for y in reversed(result.kept))
+            click.echo(f"Keeping {names}; {verb} what is dated before "
+                       f"{result.first_day.isoformat()}:")
         for name, count in result.counts.items():
             click.echo(f"  {name.replace('_', ' ')}: {count}")
         if dry_run:

@@ -133,8 +133,9 @@ def forget_school_count() -> None:
 
 
 def several_schools(user: User) -> bool:
-    """Does the user belong to more than one school (the switcher in the header)?"""
-    return is_board() and len(school_ids(user)) > 1
+    """Does the user belong to more than one school (the switcher in the header)? Not a
+    board admin: they work for the board, in none of its schools."""
+    return is_board() and not user.is_board_admin and len(school_ids(user)) > 1
 
 
 def schools(user: User) -> list[School]:
@@ -397,6 +398,29 @@ def can_administer(user: User) -> bool:
     return is_admin(user)
 
 
+# The blueprints of a school's own pages (SCHOOL_PAGES): a board admin opens none of them.
+SCHOOL_PAGES = frozenset({"feed", "chat", "activities", "calendar", "absence", "students",
+                          "privacy", "moderation", "admin"})
+
+
+def in_a_school(user: User) -> bool:
+    """Staff and families: those a school's own pages (its feed, chats, activities,
+    calendar, absence, ...) are for. Not a board admin, who belongs to no school."""
+    return user.is_authenticated and not user.is_board_admin
+
+
+def can_open_school_page(user: User, blueprint: str | None) -> bool:
+    """Anyone may try a school's page (the page itself decides further); a board admin
+    is refused every one of them, whatever its own rules would say."""
+    return blueprint not in SCHOOL_PAGES or not (user.is_authenticated and user.is_board_admin)
+
+
+def can_run_board(user: User) -> bool:
+    """The board's pages: its schools, their figures, new schools and their admins. Never
+    the content of a school (posts, chats, children): a board admin is no school's staff."""
+    return user.is_authenticated and user.is_board_admin
+
+
 # What the office of a school (an admin working in it) may change: that school's years,
 # groups, children and people only. An id of another school is refused as a missing one.
 
@@ -583,8 +607,8 @@ def can_record_phoned_absences(user: User) -> bool:
 
 
 def can_see_calendar(user: User) -> bool:
-    """Everyone signed in sees the school's calendar (their own groups' part of it)."""
-    return user.is_authenticated
+    """Everyone of the school sees its calendar (their own groups' part of it)."""
+    return in_a_school(user)
 
 
 def can_manage_calendar(user: User) -> bool:
@@ -869,7 +893,7 @@ def can_see_attachment(user: User, attachment: MessageAttachment) -> bool:
 
 
 def can_use_chat(user: User) -> bool:
-    return user.is_authenticated
+    return in_a_school(user)
 
 
 def can_set_availability(user: User) -> bool:

@@ -16,6 +16,12 @@ answers; the consent history of children who left (in no kept year); outbox
 mail; sessions last used, and login attempts, before the cut-off; audit events.
 Besides, on every run, whatever the years: the files kept from refused posts
 (PendingUpload) older than PENDING_UPLOAD_HOURS.
+
+A board's schools each keep their own school years: a school's posts, announcements,
+chats, absence reports, activities, consent history and audit events go by its own
+cut-off. What belongs to no one school (outbox mail, sessions, login attempts,
+notification lines, the board's own audit events) goes by the earliest cut-off of the
+schools that have N years, so nothing a school keeps loses them.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from .models import (
     Booking,
     ConsentChange,
     Conversation,
+    Group,
     Item,
     LoginEvent,
     Membership,
@@ -49,13 +56,17 @@ from .models import (
     PendingUpload,
     Pledge,
     Post,
+    PostGroup,
     Response,
+    School,
     SchoolYear,
     Shift,
     SignUp,
     Slot,
+    Student,
     UserSession,
 )
+from .models.activity import activity_group
 
 DEFAULT_BATCH = 1000
 
@@ -78,19 +89,20 @@ def parse_years(value) -> int:
     return value
 
 
-def kept_years(years: int) -> list[SchoolYear] | None:
-    """The school years kept, newest first; None while there are fewer than `years`."""
-    current = db.session.scalar(select(SchoolYear).where(SchoolYear.is_current))
+def kept_years(years: int, school_id: int) -> list[SchoolYear] | None:
+    """The school's years kept, newest first; None while there are fewer than `years`."""
+    of_school = select(SchoolYear).where(SchoolYear.school_id == school_id)
+    current = db.session.scalar(of_school.where(SchoolYear.is_current))
     if current is None:
         current = db.session.scalar(
-            select(SchoolYear).where(SchoolYear.starts_on <= today())
+            of_school.where(SchoolYear.starts_on <= today())
             .order_by(SchoolYear.starts_on.desc()).limit(1)
         )
     if current is None:
         return None
     kept = list(
         db.session.scalars(
-            select(SchoolYear).where(SchoolYear.starts_on <= current.starts_on)
+            of_school.where(SchoolYear.starts_on <= current.starts_on)
             .order_by(SchoolYear.starts_on.desc()).limit(years)
         )
     )
@@ -110,6 +122,9 @@ class Kind:
     where: Callable  # (cut-off moment, first kept day) -> condition on model
     files: Callable | None = None  # ids -> select of the media keys of their attachments
     also: Callable | None = None  # ids -> {name: count} of dependent rows removed with them
+    # school id -> condition on model: a school's rows, by its own cut-off; None: rows of
+    # no one school, by the earliest cut-off
+    school: Callable | None = None
 
     @property
     def files_name(self) -> str:
@@ -152,6 +167,19 @@ def _activity_rows(ids) -> dict[str, int]:
     ))}
 
 
+def _groups_of(school_id):
+    return select(Group.id).join(SchoolYear, SchoolYear.id == Group.school_year_id).where(
+        SchoolYear.school_id == school_id)
+
+
+def _conversations_of(school_id):
+    return select(Conversation.id).where(Conversation.school_id == school_id)
+
+
+def _students_of(school_id):
+    return select(Student.id).where(Student.school_id == school_id)
+
+
 KINDS = [
     # Digest lines first: a removed post would take its lines along uncounted.
     Kind("notification_items", NotificationItem,
@@ -159,34 +187,49 @@ KINDS = [
     Kind("notification_digests", NotificationDigest,
          lambda cut, day: NotificationDigest.created_at < cut),
     Kind("posts", Post, lambda cut, day: Post.publish_at < cut,
-         files=lambda ids: select(Attachment.key).where(Attachment.post_id.in_(ids))),
+         files=lambda ids: select(Attachment.key).where(Attachment.post_id.in_(ids)),
+         school=lambda sid: Post.id.in_(
+             select(PostGroup.post_id).where(PostGroup.group_id.in_(_groups_of(sid))))),
     Kind("announcements", Announcement, lambda cut, day: Announcement.ends_on < day,
-         files=lambda ids: select(Attachment.key).where(Attachment.announcement_id.in_(ids))),
+         files=lambda ids: select(Attachment.key).where(Attachment.announcement_id.in_(ids)),
+         school=lambda sid: Announcement.school_id == sid),
     Kind("messages", Message, lambda cut, day: Message.created_at < cut,
          files=lambda ids: select(MessageAttachment.key).where(
-             MessageAttachment.message_id.in_(ids))),
+             MessageAttachment.message_id.in_(ids)),
+         school=lambda sid: Message.conversation_id.in_(_conversations_of(sid))),
     # After the messages: conversations nothing is left in.
     Kind("conversations", Conversation, lambda cut, day: and_(
         func.coalesce(Conversation.last_message_at, Conversation.created_at) < cut,
         not_(exists().where(Message.conversation_id == Conversation.id,
                             Message.created_at >= cut)),
-    )),
-    Kind("absence_reports", AbsenceReport, lambda cut, day: AbsenceReport.day < day),
-    Kind("activities", Activity, lambda cut, day: _over(cut), also=_activity_rows),
+    ), school=lambda sid: Conversation.school_id == sid),
+    Kind("absence_reports", AbsenceReport, lambda cut, day: AbsenceReport.day < day,
+         school=lambda sid: AbsenceReport.student_id.in_(_students_of(sid))),
+    Kind("activities", Activity, lambda cut, day: _over(cut), also=_activity_rows,
+         school=lambda sid: Activity.id.in_(
+             select(activity_group.c.activity_id)
+             .where(activity_group.c.group_id.in_(_groups_of(sid))))),
     Kind("consent_history", ConsentChange,
-         lambda cut, day: and_(ConsentChange.changed_at < cut, _left(day))),
+         lambda cut, day: and_(ConsentChange.changed_at < cut, _left(day)),
+         school=lambda sid: ConsentChange.student_id.in_(_students_of(sid))),
     Kind("outbox_mail", OutboxMail, lambda cut, day: OutboxMail.created_at < cut),
     Kind("sessions", UserSession, lambda cut, day: UserSession.last_seen_at < cut),
     Kind("login_events", LoginEvent, lambda cut, day: LoginEvent.created_at < cut),
-    Kind("audit_events", AuditEvent, lambda cut, day: AuditEvent.created_at < cut),
+    Kind("audit_events", AuditEvent, lambda cut, day: AuditEvent.created_at < cut,
+         school=lambda sid: AuditEvent.school_id == sid),
+    # The board's own events, and those of the command line.
+    Kind("audit_events", AuditEvent,
+         lambda cut, day: and_(AuditEvent.created_at < cut, AuditEvent.school_id.is_(None))),
 ]
 
 
 @dataclass
 class Result:
     years: int
-    kept: list[SchoolYear] | None
+    kept: list[SchoolYear] | None  # the years kept by the school with the earliest cut-off
     counts: dict[str, int]
+    # Each school with its kept years (None: fewer than `years`, nothing of it removed).
+    schools: list[tuple[School, list[SchoolYear] | None]]
 
     @property
     def first_day(self) -> date | None:
@@ -196,9 +239,13 @@ class Result:
 def run(years, dry_run: bool = False, batch: int = DEFAULT_BATCH) -> Result:
     """Remove (or with dry_run only count) what is older than `years` school years."""
     years = parse_years(years)
-    kept = kept_years(years)
+    schools = [(school, kept_years(years, school.id))
+               for school in db.session.scalars(select(School).order_by(School.id))]
+    with_years = sorted((kept for _school, kept in schools if kept),
+                        key=lambda kept: kept[-1].starts_on)
+    kept = with_years[0] if with_years else None
     counts: dict[str, int] = {}
-    result = Result(years, kept, counts)
+    result = Result(years, kept, counts, schools)
     # Not tied to the school years: a refused post's files expire after hours.
     pending = Kind("pending_uploads", PendingUpload, lambda cut, day: None,
                    files=lambda ids: select(PendingUpload.key).where(PendingUpload.id.in_(ids)))
@@ -214,19 +261,15 @@ def run(years, dry_run: bool = False, batch: int = DEFAULT_BATCH) -> Result:
     if kept is None:
         return result
     day = result.first_day
-    cut = cutoff_of(day)
     for kind in KINDS:
-        condition = kind.where(cut, day)
-        if dry_run:
-            ids = select(kind.model.id).where(condition)
-            _add(counts, kind.name, _count(ids))
-            if kind.files:
-                _add(counts, kind.files_name, _count(kind.files(ids)))
-            if kind.also:
-                for name, n in kind.also(ids).items():
-                    _add(counts, name, n)
-            continue
-        _purge(kind, condition, batch, counts)
+        if kind.school is None:
+            conditions = [kind.where(cutoff_of(day), day)]
+        else:
+            conditions = [and_(kind.where(cutoff_of(own[-1].starts_on), own[-1].starts_on),
+                               kind.school(school.id))
+                          for school, own in schools if own]
+        for condition in conditions:
+            _remove(kind, condition, dry_run, batch, counts)
     if not dry_run:
         audit.record(
             audit.RETENTION,
@@ -235,6 +278,19 @@ def run(years, dry_run: bool = False, batch: int = DEFAULT_BATCH) -> Result:
         )
         db.session.commit()
     return result
+
+
+def _remove(kind: Kind, condition, dry_run: bool, batch: int, counts: dict[str, int]) -> None:
+    if not dry_run:
+        _purge(kind, condition, batch, counts)
+        return
+    ids = select(kind.model.id).where(condition)
+    _add(counts, kind.name, _count(ids))
+    if kind.files:
+        _add(counts, kind.files_name, _count(kind.files(ids)))
+    if kind.also:
+        for name, n in kind.also(ids).items():
+            _add(counts, name, n)
 
 
 def _add(counts: dict[str, int], name: str, n: int) -> None:

@@ -54,6 +54,12 @@ def signed_in(ok=200):
     return only(*ROLES[1:], ok=ok)
 
 
+def school_people(ok=200):
+    """Everyone of the school, staff and families: a school's own page, which the board's
+    admin, who belongs to no school, may not open."""
+    return {**signed_in(ok=ok), "board": 403}
+
+
 def _admin_device(w) -> dict:
     """Another logged-in device of the admin's, which only the admin may log out."""
     row = UserSession(token_hash=hash_token(new_token()), user_id=w.admin.id)
@@ -213,15 +219,18 @@ ROUTES = {
     "static": ("GET", lambda w: {"filename": "css/app.css"}, ALL, None),
     "healthz": ("GET", lambda w: {}, ALL, None),
     # The navigation's counts (without arguments each differs from what a page shows: 200).
-    "navigation.poll": ("GET", lambda w: {}, {**signed_in(), "anonymous": 401}, None),
+    # (The board's admin has no counts: 204.)
+    "navigation.poll": ("GET", lambda w: {}, {**signed_in(), "anonymous": 401, "board": 204},
+                        None),
     # the school's colour, the manifest and the help page: for everyone, logged in or not
     "theme.stylesheet": ("GET", lambda w: {}, ALL, None),
     "theme.manifest": ("GET", lambda w: {}, ALL, None),
     "theme.favicon": ("GET", lambda w: {}, ALL, None),
     "theme.service_worker": ("GET", lambda w: {}, ALL, None),
     "help.index": ("GET", lambda w: {}, ALL, None),
-    # The installed app's start URL: the login form, the morning overview or the feed.
-    "home": ("GET", lambda w: {}, ALL, None),
+    # The installed app's start URL: the login form, the morning overview or the feed;
+    # a board admin is sent on to the board's page.
+    "home": ("GET", lambda w: {}, {**ALL, "board": 302}, None),
     "auth.login": ("GET", lambda w: {}, {**dict.fromkeys(ROLES, 303), "anonymous": 200}, None),
     "auth.logout": ("POST", lambda w: {}, dict.fromkeys(ROLES, 303), {}),
     "auth.account": ("GET", lambda w: {}, signed_in(), None),
@@ -279,7 +288,7 @@ ROUTES = {
     "devpush.push_index": ("GET", lambda w: {}, ALL, None),
     # Demo mode: anyone logged in adds a phone that needs no real push service.
     "devpush.add_phone": ("POST", lambda w: {}, only(*ROLES[1:], ok=303, anonymous=403), {}),
-    "feed.index": ("GET", lambda w: {}, signed_in(), None),
+    "feed.index": ("GET", lambda w: {}, school_people(), None),
     "feed.group": (
         "GET",
         lambda w: {"group_id": w.group.id},
@@ -409,7 +418,7 @@ ROUTES = {
     # -- activities: roles act in order, so a later role may find the booking gone (404)
     # or the child booked already (422); who else may not is checked by the .ics rows,
     # which ask the same policy.
-    "activities.index": ("GET", lambda w: {}, signed_in(), None),
+    "activities.index": ("GET", lambda w: {}, school_people(), None),
     "activities.new": ("GET", lambda w: {}, only("teacher_other", "teacher", "admin"), None),
     "activities.new_conference": (
         "POST", lambda w: {}, only("teacher", "admin", ok=303), aw.conference_form,
@@ -490,13 +499,14 @@ ROUTES = {
         "GET", lambda w: {"activity_id": aw.invitation(w).id},
         only("guardian", "teacher", "admin"), None,
     ),
-    "activities.calendar_page": ("GET", lambda w: {}, signed_in(), None),
-    "activities.calendar_create": ("POST", lambda w: {}, signed_in(ok=303), {}),
-    "activities.calendar_revoke": ("POST", lambda w: {}, signed_in(ok=303), {}),
-    "activities.calendar_feed": (  # a wrong token: nothing, for anyone
-        "GET", lambda w: {"token": "geen-geldige-sleutel"}, dict.fromkeys(ROLES, 404), None,
+    "activities.calendar_page": ("GET", lambda w: {}, school_people(), None),
+    "activities.calendar_create": ("POST", lambda w: {}, school_people(ok=303), {}),
+    "activities.calendar_revoke": ("POST", lambda w: {}, school_people(ok=303), {}),
+    "activities.calendar_feed": (  # a wrong token: nothing, for anyone (a board admin: 403)
+        "GET", lambda w: {"token": "geen-geldige-sleutel"},
+        {**dict.fromkeys(ROLES, 404), "board": 403}, None,
     ),
-    "chat.index": ("GET", lambda w: {}, signed_in(), None),
+    "chat.index": ("GET", lambda w: {}, school_people(), None),
     "chat.child": ("GET", lambda w: {"student_id": w.student.id},
                    only(*CHAT_MEMBERS, ok=303), None),
     "chat.show": (
@@ -742,7 +752,7 @@ def _calendar_item(w):
 
 ROUTES.update({
     # -- the jaarkalender: everyone reads, the office writes
-    "calendar.index": ("GET", _absence_morning, signed_in(), None),
+    "calendar.index": ("GET", _absence_morning, school_people(), None),
     "calendar.new": ("GET", lambda w: {}, only("admin"), None),
     "calendar.new#POST": ("POST", _absence_morning, ADMIN_POST, CALENDAR_ITEM),
     "calendar.edit": ("GET", _calendar_item, only("admin"), None),
@@ -779,7 +789,7 @@ def _hidden_post_report(w):
 
 ROUTES.update({
     # -- moderation and the audit log (issue 7)
-    "moderation.mine": ("GET", lambda w: {}, signed_in(), None),
+    "moderation.mine": ("GET", lambda w: {}, school_people(), None),
     # Those who see the post and did not write it: the guardian of its group, the admin.
     "moderation.report_post": (
         "GET", lambda w: {"post_id": make_post(w.group, author=w.teacher).id},
@@ -805,6 +815,35 @@ ROUTES.update({
         "POST", lambda w: {"report_id": _hidden_post_report(w).id}, only("admin", ok=303), {},
     ),
     "admin.audit_log": ("GET", lambda w: {}, only("admin"), None),
+})
+
+
+def _new_school(w) -> dict:
+    """A second school of the board, with no admin yet (made once per world)."""
+    from .factories import make_other_school
+
+    if not hasattr(w, "new_school"):
+        w.new_school = make_other_school("Basisschool Het Anker")
+        db.session.commit()
+    return {"school_id": w.new_school.id}
+
+
+ROUTES.update({
+    # -- the school board (issue 22): its board admin only, never a school's staff
+    "board.index": ("GET", lambda w: {}, only("board"), None),
+    "board.school_new": ("GET", lambda w: {}, only("board"), None),
+    "board.school_new#POST": (
+        "POST", lambda w: {}, only("board", ok=303),
+        {"name": "Basisschool De Vlieger", "year_name": "2026-2027", "starts_on": "2026-08-01",
+         "ends_on": "2027-07-31"},
+    ),
+    "board.school_admins": ("GET", _new_school, only("board"), None),
+    "board.school_admins#POST": (
+        "POST", _new_school, only("board", ok=303), {"email": "nieuw.anker@example.org"},
+    ),
+    "board.remove_admin": (
+        "POST", lambda w: {**_new_school(w), "user_id": w.admin.id}, only("board", ok=303), {},
+    ),
 })
 
 
@@ -883,6 +922,7 @@ CROSS_SCHOOL = {
         "absence.add_reason", "absence.phoned", "calendar.index", "calendar.new",
         "calendar.new#POST", "calendar.import_ics", "calendar.import_ics#POST",
         "moderation.mine", "admin.reports", "admin.audit_log",
+        "board.index", "board.school_new", "board.school_new#POST",
     ], NO_OBJECT),
     **dict.fromkeys(["auth.unsubscribe", "auth.unsubscribe#one-click", "auth.activate",
                      "auth.activate#POST"], BEARER),
@@ -921,6 +961,7 @@ CROSS_SCHOOL = {
         "calendar.edit", "calendar.edit#POST", "calendar.delete",
         "moderation.report_post", "moderation.report_post#POST", "moderation.report_message",
         "moderation.report_message#POST", "admin.handle_report", "admin.unhide_report",
+        "board.school_admins", "board.school_admins#POST", "board.remove_admin",
     ], REFUSED),
 }
 

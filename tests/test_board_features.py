@@ -27,6 +27,7 @@ from .factories import (
     current_year,
     make_absence,
     make_admin,
+    make_conference,
     make_group,
     make_guardian,
     make_kindgesprek,
@@ -141,6 +142,9 @@ def test_a_family_has_both_kindgesprekken_and_both_schools_activities(client, bo
     assert "Spullen voor groep 3a" in activities and "Spullen voor groep 5b" in activities
     calendar = get(client, board["family"], "/kalender/")
     assert "Sportdag A" in calendar and "Sportdag B" in calendar
+    # Each item says whose it is.
+    assert "Sportdag A Basisschool De Test" in calendar
+    assert "Sportdag B Basisschool De Ander" in calendar
 
 
 def _topics(board):
@@ -262,6 +266,7 @@ def test_staff_of_school_a_see_nothing_of_school_b(client, board, who):
     assert "Sportdag A" in feed and "Sportdag B" not in feed
     calendar = get(client, user, "/kalender/")
     assert "Sportdag A" in calendar and "Sportdag B" not in calendar
+    assert "Sportdag A Basisschool De Test" not in calendar  # one school: no school names
     overview = get(client, user, "/absentie/overzicht")
     assert "Lotte" not in overview
     activities = get(client, user, "/activiteiten/")
@@ -312,6 +317,8 @@ def test_a_teacher_at_two_schools_switches_and_sees_the_other_schools_groups(cli
     text = get(client, gym, "/groepen/", school=board["a"])
     assert "Nieuws uit groep 3a" in text and "Nieuws uit groep 5b" not in text
     assert "Sportdag A" in text and "Sportdag B" not in text
+    chats = page_text(client.get("/gesprekken/"))
+    assert "Sem Tester" in chats and "Lotte Tester" not in chats
     response = client.post("/scholen", data={"school_id": board["b"].id},
                            follow_redirects=True)
     assert "U werkt nu in Basisschool De Ander." in page_text(response)
@@ -319,6 +326,8 @@ def test_a_teacher_at_two_schools_switches_and_sees_the_other_schools_groups(cli
     assert "Nieuws uit groep 5b" in text and "Nieuws uit groep 3a" not in text
     assert "Mededeling van school B" in text and "Mededeling van school A" not in text
     assert "Sportdag B" in text and "Sportdag A" not in text
+    chats = page_text(client.get("/gesprekken/"))
+    assert "Lotte Tester" in chats and "Bram Tester" in chats and "Sem Tester" not in chats
 
 
 def test_a_teacher_removed_from_the_school_they_work_in_moves_to_their_other_school(
@@ -347,3 +356,24 @@ def test_a_teacher_removed_from_their_last_school_is_logged_out(client, board):
     text = page_text(response)
     assert "Uw account hoort bij geen school meer." in text
     assert "Nieuws uit groep 5b" not in text
+
+
+def test_a_child_at_another_school_does_not_make_a_family_book_conferences_earlier(
+        client, board):
+    # The conference round of school A opens on Friday; families with several children
+    # at A may book three days earlier. The family has one child at A, one at B.
+    opens = datetime(2027, 3, 12, 18, 0, tzinfo=UTC)
+    activity = make_conference(board["a3"], day=date(2027, 3, 20), opens_at=opens,
+                               early_days=3, deadline=opens + timedelta(days=5))
+    db.session.commit()
+    text = get(client, board["family"], f"/activiteiten/{activity.id}")
+    assert "U kunt inschrijven vanaf vrijdag 12 maart om 19:00." in text
+    # A second child at school A does count.
+    fresh()
+    from parro.models import Guardianship
+
+    db.session.add(Guardianship(user=board["family"],
+                                student=make_student(board["a3"], first_name="Noor")))
+    db.session.commit()
+    text = get(client, board["family"], f"/activiteiten/{activity.id}")
+    assert "U kunt inschrijven vanaf dinsdag 9 maart om 19:00." in text

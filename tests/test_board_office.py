@@ -537,3 +537,83 @@ def test_the_offices_download_of_a_parent_of_two_schools_holds_only_its_own(clie
     assert sorted(c["voornaam"] for c in own["kinderen.json"]) == ["Bram", "Lieke"]
     assert sorted(m["tekst"] for m in own["berichten.json"]["verstuurd"]) \
         == ["Bram is morgen ziek", "Lieke gaat verhuizen"]
+
+
+# -- retention, per school ------------------------------------------------------------------
+
+
+def test_retention_goes_by_each_schools_own_years(app, board):
+    from datetime import UTC, datetime
+
+    from parro import audit, clock
+    from parro.models import AbsenceReport, Message, Post
+
+    from .factories import make_absence
+
+    old = datetime(2024, 3, 10, 10, 0, tzinfo=UTC)
+    make_year("2025-2026")  # A keeps the last three years; B has two years only
+    make_year("2024-2025")
+    a_old_group = make_group("Groep 2 Akker (oud)", grade=2, year=make_year("2023-2024"))
+    clock.set_now(old)
+    try:
+        make_post(a_old_group, author=board.a_teacher, title="Oud Akker")
+        make_post(board.b_group, author=board.b_teacher, title="Oud Beuk")
+        make_message(make_kindgesprek(board.a_child), board.a_parent, "oud bericht Akker")
+        make_message(make_kindgesprek(board.b_child), board.b_parent, "oud bericht Beuk")
+        make_absence(board.a_child, day=old.date(), by=board.a_parent)
+        make_absence(board.b_child, day=old.date(), by=board.b_parent)
+        audit.record(audit.LOGIN, summary="oud Akker", school_id=board.a.id)
+        audit.record(audit.LOGIN, summary="oud Beuk", school_id=board.b.id)
+        db.session.commit()
+    finally:
+        clock.set_now(datetime(2027, 1, 15, 10, 0, tzinfo=UTC))
+
+    result = app.test_cli_runner().invoke(args=["retention", "--years", "3"])
+
+    assert result.exit_code == 0, result.output
+    assert "Basisschool De Akker: keeping 2024-2025, 2025-2026, 2026-2027" in result.output
+    assert "Basisschool De Beuk: fewer than 3 school year(s)" in result.output
+    fresh()
+    assert db.session.scalars(select(Post.title)).all() == ["Oud Beuk"]
+    assert db.session.scalars(select(Message.body)).all() == ["oud bericht Beuk"]
+    assert db.session.scalars(select(AbsenceReport.student_id)).all() == [board.b_child.id]
+    assert "oud Beuk" in db.session.scalars(select(AuditEvent.summary)).all()
+    assert "oud Akker" not in db.session.scalars(select(AuditEvent.summary)).all()
+
+
+def test_inviting_every_parent_without_an_account_invites_this_schools_only(client, board):
+    from parro.models import Invitation
+
+    for parent in (board.a_parent, board.b_parent):
+        parent.active, parent.password_hash = False, None
+    db.session.commit()
+    login_as(client, board.a_admin)
+    assert "1 ouder heeft nog nooit een uitnodiging gekregen" in text_of(
+        client.get("/beheer/ouders"))
+    assert post(client, "/beheer/ouders/uitnodigen").status_code == 303
+    fresh()
+    invited = db.session.scalars(select(Invitation.user_id)).all()
+    assert invited == [board.a_parent.id]
+    assert len(mails_to("ouder.a@example.org")) == 1 and mails_to("ouder.b@example.org") == []
+
+
+def test_an_invitation_to_a_school_names_that_school_and_is_in_its_log(app, board):
+    from parro.auth import service
+
+    service.invite_staff("nieuw.b@example.org", "Nieuwe Beheerder", Role.ADMIN, None,
+                         school=board.b)
+    [mail] = mails_to("nieuw.b@example.org")
+    assert "Basisschool De Beuk" in mail.subject
+    fresh()
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "invitation")).one()
+    assert event.school_id == board.b.id
+
+
+def test_taking_someone_off_a_group_they_are_not_in_is_not_found(client, board):
+    login_as(client, board.a_admin)
+    response = post(client, f"/beheer/groepen/{board.a_group.id}/leerkrachten/"
+                            f"{board.b_teacher.id}/ontkoppelen")
+    assert response.status_code == 404
+    assert "Meester Bob" not in text_of(client.get(f"/beheer/groepen/{board.a_group.id}"))
+    assert post(client, f"/beheer/groepen/{board.a_group.id}/leerkrachten/"
+                        f"{board.a_teacher.id}/ontkoppelen").status_code == 303

@@ -217,25 +217,7 @@ def _same_site(base: str, target: str) -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-# Leaks the crawler found that are not fixed yet, per role: strict, so a crawl that comes
-# back clean fails until its line goes.
-CRAWLER_LEAKS = {
-    "guardian": "school B's consent questions asked for a child of A (/privacy/keuzes); "
-                "B's calendar items in A's calendar",
-    "teacher": "school B's announcement and calendar items in A's feed and calendar; B's "
-               "consent question in A's group and child privacy pages",
-    "admin": "as the teacher's, and B's consent question in A's list of questions",
-}
-
-
-def _role(role):
-    marks = ()
-    if role in CRAWLER_LEAKS:
-        marks = pytest.mark.xfail(strict=True, reason=CRAWLER_LEAKS[role])
-    return pytest.param(role, marks=marks)
-
-
-@pytest.mark.parametrize("role", [_role(r) for r in ("guardian", "teacher", "admin")])
+@pytest.mark.parametrize("role", ["guardian", "teacher", "admin"])
 def test_school_a_sees_nothing_of_school_b(app, client, board, role):
     a, _b, markers = board
     login_as(client, a.user(role), school=a.school)
@@ -247,9 +229,6 @@ def test_school_a_sees_nothing_of_school_b(app, client, board, role):
     assert len(statuses) >= 25, sorted(statuses)
 
 
-@pytest.mark.xfail(strict=True, reason="the feed waits for the other school's consent "
-                   "questions, asked of each child; the kindgesprek of the child at the "
-                   "second school is not listed")
 def test_a_guardian_with_a_child_at_each_school_sees_both(app, client, board):
     a, b, markers = board
     both = make_guardian(children=[a.student, b.student], email="both@example.org",

@@ -5,7 +5,9 @@ Groep A holds `student` (child of `guardian`, taught by `teacher`); groep B hold
 
 build_world() builds it in the first school; build_world(school, OTHER) builds the same
 world in another school of the board, with names of its own (OTHER: words that appear
-nowhere in the first school's world, so a page that shows one has leaked it).
+nowhere in the first school's world, so a page that shows one has leaked it). `board` is
+the school board's admin, one for the installation, who runs the board's pages and sees
+nothing of a school's own.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from .factories import (
     make_school,
     make_student,
     make_teacher,
+    make_user,
 )
 
-ROLES = ("anonymous", "guardian_other", "guardian", "teacher_other", "teacher", "admin")
+ROLES = ("anonymous", "board", "guardian_other", "guardian", "teacher_other", "teacher", "admin")
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class World:
     teacher: object
     teacher_other: object
     admin: object
+    board: object = None  # the school board's admin (Role.BOARD): no school's staff
     school: object = None
     names: Names = FIRST
 
@@ -104,11 +108,22 @@ def build_world(school=None, names: Names = FIRST) -> World:
         teacher_other=make_teacher(other_group, email=email("other.teacher"),
                                    name=names.teacher_other, school=school),
         admin=make_admin(email=email("admin"), name=names.admin, school=school),
+        board=_board_admin(),
         school=school,
         names=names,
     )
     db.session.commit()
     return world
+
+
+def _board_admin():
+    """The board's admin: one for the installation, whichever school's world asks."""
+    from sqlalchemy import select
+
+    from parro.models import Role, User
+
+    user = db.session.scalar(select(User).where(User.role == Role.BOARD).order_by(User.id))
+    return user or make_user(Role.BOARD, email="board@example.org", name="Bestuursbureau")
 
 
 @contextmanager

@@ -2,7 +2,7 @@ from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from .. import navigation
+from .. import navigation, policy
 
 bp = Blueprint("activities", __name__, url_prefix="/activiteiten")
 
@@ -17,6 +17,6 @@ def _count_text(user, n: int) -> str:
 
 
 navigation.register(navigation.NavItem(
-    "activities.index", _l("Activiteiten"), position=30, key="activities", count=open_count,
-    text=_count_text,
+    "activities.index", _l("Activiteiten"), position=30, allowed=policy.in_a_school,
+    key="activities", count=open_count, text=_count_text,
 ))

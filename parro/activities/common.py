@@ -209,18 +209,21 @@ def children_in(user: User, activity: Activity) -> list[Student]:
             if group is not None and group.id in ids]
 
 
-def has_several_children(user: User) -> bool:
-    """A family with more than one child at school this year books conferences earlier."""
+def has_several_children(user: User, activity: Activity) -> bool:
+    """A family with more than one child at the activity's school this year books
+    conferences earlier (a child at another school of the board does not count there)."""
     if not user.is_authenticated or not user.is_guardian:
         return False
-    return len({student.id for student, group in policy.family(user) if group is not None}) > 1
+    years = {group.school_year_id for group in activity.groups}
+    return len({student.id for student, group in policy.family(user)
+                if group is not None and group.school_year_id in years}) > 1
 
 
 def opens_for(user: User, activity: Activity) -> datetime | None:
     """When this user may start: earlier for families with several children."""
     if activity.opens_at is None:
         return None
-    if activity.is_conference and activity.early_days and has_several_children(user):
+    if activity.is_conference and activity.early_days and has_several_children(user, activity):
         return activity.opens_at - timedelta(days=activity.early_days)
     return activity.opens_at
 

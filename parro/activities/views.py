@@ -254,7 +254,7 @@ def _page(activity: Activity, status: int, error: str | None):
     context["children"] = children
     context["open"] = common.is_open_for(current_user, activity)
     context["opens_for"] = common.opens_for(current_user, activity)
-    context["several_children"] = common.has_several_children(current_user)
+    context["several_children"] = common.has_several_children(current_user, activity)
     if activity.kind == ActivityKind.CONFERENCE:
         context["days"] = conferences.slot_views(current_user, activity)
         context["teachers"] = conferences.teachers_of(activity)

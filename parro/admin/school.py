@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -284,7 +284,10 @@ def group_assign(group_id: int):
 def group_unassign(group_id: int, user_id: int):
     """Take a teacher off the group."""
     group = _group(group_id)
-    teacher = db.get_or_404(User, user_id)
+    # One of the group's teachers (anyone else, of another school too, is not found here).
+    teacher = next((a.user for a in group.teacher_assignments if a.user_id == user_id), None)
+    if teacher is None:
+        abort(404)
     if EmptyForm().validate_on_submit():
         service.unassign_teacher(group, teacher)
         flash(_("%(teacher)s is niet meer gekoppeld aan %(group)s.",

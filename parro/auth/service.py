@@ -87,8 +87,13 @@ def _revoke_open_invitations(user: User, except_id: int | None = None) -> int:
     return db.session.execute(query.values(revoked_at=moment)).rowcount
 
 
-def _send_invitation(user: User, invited_by: User | None, student: Student | None) -> Invitation:
-    """Revoke the user's earlier open links, make a new one and queue the mail."""
+def _send_invitation(user: User, invited_by: User | None, student: Student | None,
+                     school: School | None = None) -> Invitation:
+    """Revoke the user's earlier open links, make a new one and queue the mail, which names
+    `school` (the child's; by default the current one; a board admin's names none); it is
+    logged in that school's log."""
+    school = None if user.is_board_admin else (
+        school or (student.school if student is not None else current_school()))
     revoked = _revoke_open_invitations(user)
     summary = f"Uitnodiging verstuurd aan {audit.person(user)}"
     if student is not None:
@@ -96,6 +101,7 @@ def _send_invitation(user: User, invited_by: User | None, student: Student | Non
     if revoked:
         summary += "; eerdere link ingetrokken"
     audit.record(audit.INVITATION, summary=summary, target=user, actor=invited_by,
+                 school_id=school.id if school else None,
                  student_id=student.id if student else None, revoked=revoked)
     token = new_token()
     invitation = Invitation(
@@ -106,7 +112,6 @@ def _send_invitation(user: User, invited_by: User | None, student: Student | Non
         expires_at=now() + timedelta(days=current_app.config["INVITATION_DAYS"]),
     )
     db.session.add(invitation)
-    school = current_school()
     children = (
         [gs.student.first_name for gs in user.guardianships] if user.is_guardian else []
     )
@@ -223,6 +228,31 @@ def invite_staff(email: str, name: str, role: Role, invited_by: User | None, loc
         db.session.add(user)
         db.session.flush()
         db.session.add(SchoolStaff(user_id=user.id, school_id=school.id))
+        _send_invitation(user, invited_by, None, school=school)
+        db.session.commit()
+    return user
+
+
+def invite_board_admin(email: str, name: str, invited_by: User | None = None,
+                       locale: str = "nl") -> User:
+    """Create a board admin account and send its activation link; a board admin who has
+    not activated theirs yet gets a fresh link (earlier ones stop working)."""
+    user = _user_by_email(email)
+    if user is not None and not user.is_board_admin:
+        raise AccountError(_("Er is al een account met dit e-mailadres, van een medewerker of "
+                             "ouder. Een beheerder van het schoolbestuur heeft een eigen "
+                             "e-mailadres nodig."))
+    if user is not None and user.active:
+        raise AccountError(_("Dit is al een beheerder van het schoolbestuur, en het account "
+                             "is geactiveerd."))
+    with _no_double_accounts():
+        if user is None:
+            user = User(email=email, name=name.strip(), role=Role.BOARD, active=False,
+                        locale=locale)
+            db.session.add(user)
+            db.session.flush()
+        elif name.strip():
+            user.name = name.strip()
         _send_invitation(user, invited_by, None)
         db.session.commit()
     return user

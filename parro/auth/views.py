@@ -10,7 +10,7 @@ from .. import audit, notifications, policy
 from ..clock import now
 from ..extensions import csrf, db, limiter
 from ..forms import EmptyForm, add_error, form_status
-from ..inputs import way_back
+from ..inputs import int_arg, way_back
 from ..models import LoginEvent, School, User, UserSession
 from ..models.user import normalize_email
 from ..privacy import export
@@ -357,7 +357,7 @@ def schools():
     status = 200
     if request.method == "POST":
         form = EmptyForm()
-        chosen = db.session.get(School, request.form.get("school_id", type=int) or 0)
+        chosen = db.session.get(School, int_arg("school_id", request.form) or 0)
         if form.validate_on_submit() and chosen is not None \
                 and policy.can_switch_to(current_user, chosen):
             switch_school(chosen.id)

@@ -21,7 +21,15 @@ from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from .. import clock, policy
 from ..extensions import db
-from ..models import CalendarItem, CalendarItemGroup, CalendarKind, Group, SchoolYear, User
+from ..models import (
+    CalendarItem,
+    CalendarItemGroup,
+    CalendarKind,
+    Group,
+    School,
+    SchoolYear,
+    User,
+)
 from ..sql import GROUP_IDS, LIMIT, prebuilt
 
 KIND_LABELS = {
@@ -115,6 +123,15 @@ def viewer_school_ids(user: User) -> set[int]:
     """The schools whose calendar the user reads: the office's and a teacher's, the one they
     work in now; a guardian's, their children's (from the request's family query)."""
     return policy.reading_school_ids(user)
+
+
+def school_names(user: User) -> dict[int, str]:
+    """School id -> name, for a family with children at more than one school (whose
+    calendar shows both schools' items); else empty: no query."""
+    ids = viewer_school_ids(user)
+    if len(ids) < 2:
+        return {}
+    return dict(db.session.execute(select(School.id, School.name).where(School.id.in_(ids))).all())
 
 
 @dataclass

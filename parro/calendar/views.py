@@ -77,6 +77,7 @@ def index():
         today=clock.today(),
         may_manage=policy.can_manage_calendar(current_user),
         delete_form=EmptyForm(),
+        school_names=service.school_names(current_user),
     )
 
 

@@ -589,6 +589,11 @@ def _unread_query(user_id: int, office_school_id=None):
     )
 
 
+def _current_year_id() -> int | None:
+    year = policy.current_year()
+    return year.id if year else None
+
+
 def _listed_office_school(user: User) -> int | None:
     """An admin's office conversations are listed and counted in the school they work in."""
     return policy.current_school_id() if user.is_admin else None
@@ -637,14 +642,16 @@ def conversation_list(user: User) -> list[Entry]:
     """Kindgesprekken of the user's children or students, and their chats: those with
     unread messages first, then the others newest first, then those without messages."""
     entries: list[Entry] = []
-    # This year's groups at each child's own school (a family may have children at two).
+    # This year's groups: a family's at each child's own school (it may have children at
+    # two), staff's at the school they work in.
+    this_year = (Membership.school_year_id.in_(select(SchoolYear.id).where(SchoolYear.is_current))
+                 if user.is_guardian else Membership.school_year_id == _current_year_id())
     students = (
         select(Student.id, Group.name)
         .select_from(Student)
         .join(Membership, Membership.student_id == Student.id)
         .join(Group, Group.id == Membership.group_id)
-        .where(Membership.school_year_id.in_(
-            select(SchoolYear.id).where(SchoolYear.is_current)))
+        .where(this_year)
     )
     if user.is_guardian:
         students = students.join(Guardianship, Guardianship.student_id == Student.id).where(

@@ -2,7 +2,7 @@ from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from .. import navigation
+from .. import navigation, policy
 
 bp = Blueprint("feed", __name__, url_prefix="/groepen", cli_group="feed")
 
@@ -15,6 +15,7 @@ bp.cli.add_command(publishing.publish_command)
 bp.before_app_request(publishing.start_publisher)
 
 navigation.register(navigation.NavItem(
-    "feed.index", _l("Groepen"), position=10, key="feed", count=counts.new_posts_count,
+    "feed.index", _l("Groepen"), position=10, allowed=policy.in_a_school, key="feed",
+    count=counts.new_posts_count,
     params=counts.params, text=lambda user, n: ngettext("nieuw bericht", "nieuwe berichten", n),
 ))

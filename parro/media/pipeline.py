@@ -180,7 +180,8 @@ def sniff(upload: FileStorage) -> str:
 
 def check(uploads: list[FileStorage], limits: Limits, allowed=(PHOTO, VIDEO, DOCUMENT)):
     """Cheap checks before any decoding. Returns [(upload, kind)] and a list of messages."""
-    chosen = [u for u in uploads if u and u.filename]
+    # A text field sent under the files' name (no browser does) is no file: left out.
+    chosen = [u for u in uploads if isinstance(u, FileStorage) and u.filename]
     errors: list = []
     if len(chosen) > limits.max_files:
         errors.append(_l("U kunt maximaal %(n)d bestanden tegelijk toevoegen.", n=limits.max_files))
