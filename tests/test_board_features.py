@@ -40,7 +40,7 @@ from .factories import (
     make_teacher,
 )
 from .feed_helpers import fresh, page_text, reader
-from .helpers import login_as
+from .helpers import login_as, mails_to
 
 pytestmark = pytest.mark.usefixtures("reader")
 __all__ = ["reader"]
@@ -377,3 +377,10 @@ def test_a_child_at_another_school_does_not_make_a_family_book_conferences_earli
     db.session.commit()
     text = get(client, board["family"], f"/activiteiten/{activity.id}")
     assert "U kunt inschrijven vanaf dinsdag 9 maart om 19:00." in text
+
+
+def test_a_post_mail_is_signed_by_the_posts_own_school(client, board):
+    make_post(board["b5"], author=board["teacher_b"], title="Schoolreis", important=True)
+    db.session.commit()
+    (mail,) = [m for m in mails_to(board["b_parent"].email) if "Schoolreis" in m.subject]
+    assert mail.body_text.rstrip().endswith("Basisschool De Ander")
