@@ -198,8 +198,13 @@ def test_each_child_gets_its_own_schools_privacy_questions(client, board):
 def test_absence_follows_the_childs_own_school(client, board):
     # A study day at school B today: Lotte has no school, Sem has.
     _calendar(board["b"], "Studiedag B", kind=CalendarKind.STUDY_DAY, day=TODAY)
+    board["b"].leave_info = "Verlof vraagt u aan bij meester Bas."
     db.session.commit()
     text = get(client, board["family"], "/absentie/")
+    # How to ask for leave: each school's own way, under its name.
+    assert ("Basisschool De Ander Verlof vraagt u aan bij meester Bas. "
+            "Basisschool De Test Vraag de administratie hoe u verlof aanvraagt. "
+            "Telefoon: 010 000 00 00.") in text
     # Each school's own reasons, named with their school.
     assert "Huisarts (Basisschool De Test)" in text
     assert "Logopedie (Basisschool De Ander)" in text

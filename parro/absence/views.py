@@ -79,6 +79,9 @@ def _guardian_page(children, sick, appointment, status=200):
         FREELY=service.FREELY,
         WITH_NOTE=service.WITH_NOTE,
         withdraw_form=WithdrawForm(formdata=None),
+        # How to ask for leave: each child's own school's way (a family may have two).
+        leave_schools=list(dict.fromkeys(child.school for child in children))
+        or [policy.current_school()],
     ), status
 
 
