@@ -295,3 +295,28 @@ def test_a_second_school_changes_nothing_school_a_reads(app, client, role):
                if alone[url] != after[url]}
     assert not changed, f"school A's {role} reads otherwise with school B's things: {changed}"
     assert len(urls) >= 25
+
+
+def test_the_board_admin_reads_no_content_of_either_school(app, client, board):
+    """The board sees figures, schools and their admins: no post, message, letter to the
+    office, absence note, report or child of any school."""
+    from parro.models import Role
+
+    from .factories import make_user
+
+    a, b, _markers = board
+    board_admin = make_user(Role.BOARD, email="bestuur@example.org", name="Bestuursbureau")
+    db.session.commit()
+    login_as(client, board_admin)
+    content = ("post", "post_body", "chat", "group_chat_message", "office", "absence",
+               "report")
+    markers = [words[key] for words in (A_WORDS, B_WORDS) for key in content]
+    markers += [" ".join(OTHER.student), " ".join(OTHER.other_student),
+                f"{a.student.first_name} {a.student.last_name}"]
+    shown, statuses = crawl(app, client, [*markers, SCHOOL_B])
+    errors = {url: status for url, status in statuses.items() if status >= 500}
+    assert not errors, f"server errors for the board admin: {errors}"
+    content = {url: found for url, found in shown.items() if set(found) - {SCHOOL_B}}
+    assert not content, f"content in the board admin's pages: {content}"
+    # The crawl reached the board's pages: both schools are there.
+    assert any(SCHOOL_B in found for found in shown.values()), sorted(statuses)
