@@ -389,3 +389,27 @@ def test_a_post_mail_is_signed_by_the_posts_own_school(client, board):
     db.session.commit()
     (mail,) = [m for m in mails_to(board["b_parent"].email) if "Schoolreis" in m.subject]
     assert mail.body_text.rstrip().endswith("Basisschool De Ander")
+
+
+def test_the_first_day_for_an_appointment_is_the_soonest_of_the_childrens_schools(
+        client, board):
+    # School A (the family's first) is closed tomorrow; school B is open.
+    _calendar(board["a"], "Studiedag A", kind=CalendarKind.STUDY_DAY,
+              day=TODAY + timedelta(days=1))
+    db.session.commit()
+    text = get(client, board["family"], "/absentie/")
+    assert "De eerste dag die u nu kunt kiezen is woensdag 10 maart." in text
+    # Each child by its own school's calendar: Sem's first school day is Thursday,
+    # Lotte's is Wednesday.
+    fresh()
+    huisarts = db.session.query(AbsenceReason).filter_by(name="Huisarts").one()
+    logopedie = db.session.query(AbsenceReason).filter_by(name="Logopedie").one()
+    day = {"appt-day": "2027-03-10", "appt-starts_at": "10:00", "appt-ends_at": "11:00"}
+    refused = client.post("/absentie/afspraak", data={
+        **day, "appt-student": board["sem"].id, "appt-reason": huisarts.id})
+    assert refused.status_code == 422
+    assert "De eerste dag die nu nog kan is donderdag 11 maart." in page_text(refused)
+    fresh()
+    accepted = client.post("/absentie/afspraak", data={
+        **day, "appt-student": board["lotte"].id, "appt-reason": logopedie.id})
+    assert accepted.status_code == 303
