@@ -50,10 +50,11 @@ translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o parro/translations/messages.pot --no-location --omit-header .
 	$(BIN)/pybabel update -i parro/translations/messages.pot -d parro/translations --no-fuzzy-matching --omit-header
 
-# The benchmark (see README, Performance): a large school under gunicorn, loaded by wrk.
-# `make bench` runs on SQLite, `make bench DB=postgresql` on the PostgreSQL database
-# BENCH_DATABASE_URL (emptied first; its name must contain "bench").
-# BENCH_ARGS passes options to bench/run.py, e.g. BENCH_ARGS="--seconds 5".
+# The benchmark (see README, Performance): a large school and a board of 20 schools under
+# gunicorn, loaded by wrk. `make bench` runs on SQLite, `make bench DB=postgresql` on the
+# PostgreSQL database BENCH_DATABASE_URL (emptied first; its name must contain "bench").
+# BENCH_ARGS passes options to bench/run.py, e.g. BENCH_ARGS="--seconds 5" or
+# BENCH_ARGS="--scales large,board" (without the growth curve).
 DB ?= sqlite
 BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/parro_bench
 bench: install catalogs

@@ -35,10 +35,11 @@ MODERATION = "moderation"
 SECURITY = "security"  # two-factor on/off, sessions ended, password changed
 RETENTION = "retention"
 SCHOOL_ACCOUNT = "school_account"  # a staff account linked to (or unlinked from) the school account
+SCHOOL = "school"  # the board added a school
 
 ACTIONS = (
     LOGIN, LOGIN_FAILED, INVITATION, ROLE_CHANGE, GROUP_CHANGE, CONSENT_CHANGE,
-    EXPORT, DELETION, MODERATION, SECURITY, RETENTION, SCHOOL_ACCOUNT,
+    EXPORT, DELETION, MODERATION, SECURITY, RETENTION, SCHOOL_ACCOUNT, SCHOOL,
 )
 
 

@@ -13,6 +13,7 @@ from parro.clock import now
 from parro.extensions import db
 from parro.models import (
     AbsenceReason,
+    AuditEvent,
     OutboxMail,
     PushMessage,
     PushSubscription,
@@ -241,6 +242,10 @@ def test_the_board_adds_a_school_with_its_year_and_absence_reasons(app, client, 
     assert (year.name, year.is_current, year.starts_on, year.ends_on) == (
         "2026-2027", True, date(2026, 8, 1), date(2027, 7, 31))
     assert _count(AbsenceReason, AbsenceReason.school_id == school.id) > 0
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.school_id == school.id))
+    assert (event.action, event.actor_id, event.summary) == (
+        "school", board["board_admin"].id,
+        "School Basisschool Het Anker toegevoegd, met schooljaar 2026-2027")
     page = text_of(client.get(response.headers["Location"]))
     assert "Basisschool Het Anker is aangemaakt" in page
     assert "Deze school heeft nog geen beheerder" in page
@@ -288,6 +293,11 @@ def test_a_new_address_becomes_the_schools_admin_by_invitation(app, client, boar
     assert user.role == Role.ADMIN and not user.active
     assert [s for s, in db.session.execute(
         select(SchoolStaff.school_id).where(SchoolStaff.user_id == user.id))] == [other.id]
+    # In De Ander's own audit log: the invitation and the appointment, by the board.
+    logged = db.session.execute(select(AuditEvent.action, AuditEvent.actor_id).where(
+        AuditEvent.school_id == other.id, AuditEvent.target_id == user.id)).all()
+    assert sorted(logged) == [("invitation", board["board_admin"].id),
+                              ("role_change", board["board_admin"].id)]
     mail = mails_to("nieuwe.directeur@example.org")[-1]
     assert "Basisschool De Ander" in mail.subject  # the school they are admin of
     assert "beheerder in parro van Basisschool De Ander" in mail.body_text

@@ -40,7 +40,7 @@ from .factories import (
     make_teacher,
 )
 from .feed_helpers import fresh, page_text, reader
-from .helpers import login_as
+from .helpers import login_as, mails_to
 
 pytestmark = pytest.mark.usefixtures("reader")
 __all__ = ["reader"]
@@ -198,8 +198,13 @@ def test_each_child_gets_its_own_schools_privacy_questions(client, board):
 def test_absence_follows_the_childs_own_school(client, board):
     # A study day at school B today: Lotte has no school, Sem has.
     _calendar(board["b"], "Studiedag B", kind=CalendarKind.STUDY_DAY, day=TODAY)
+    board["b"].leave_info = "Verlof vraagt u aan bij meester Bas."
     db.session.commit()
     text = get(client, board["family"], "/absentie/")
+    # How to ask for leave: each school's own way, under its name.
+    assert ("Basisschool De Ander Verlof vraagt u aan bij meester Bas. "
+            "Basisschool De Test Vraag de administratie hoe u verlof aanvraagt. "
+            "Telefoon: 010 000 00 00.") in text
     # Each school's own reasons, named with their school.
     assert "Huisarts (Basisschool De Test)" in text
     assert "Logopedie (Basisschool De Ander)" in text
@@ -377,3 +382,34 @@ def test_a_child_at_another_school_does_not_make_a_family_book_conferences_earli
     db.session.commit()
     text = get(client, board["family"], f"/activiteiten/{activity.id}")
     assert "U kunt inschrijven vanaf dinsdag 9 maart om 19:00." in text
+
+
+def test_a_post_mail_is_signed_by_the_posts_own_school(client, board):
+    make_post(board["b5"], author=board["teacher_b"], title="Schoolreis", important=True)
+    db.session.commit()
+    (mail,) = [m for m in mails_to(board["b_parent"].email) if "Schoolreis" in m.subject]
+    assert mail.body_text.rstrip().endswith("Basisschool De Ander")
+
+
+def test_the_first_day_for_an_appointment_is_the_soonest_of_the_childrens_schools(
+        client, board):
+    # School A (the family's first) is closed tomorrow; school B is open.
+    _calendar(board["a"], "Studiedag A", kind=CalendarKind.STUDY_DAY,
+              day=TODAY + timedelta(days=1))
+    db.session.commit()
+    text = get(client, board["family"], "/absentie/")
+    assert "De eerste dag die u nu kunt kiezen is woensdag 10 maart." in text
+    # Each child by its own school's calendar: Sem's first school day is Thursday,
+    # Lotte's is Wednesday.
+    fresh()
+    huisarts = db.session.query(AbsenceReason).filter_by(name="Huisarts").one()
+    logopedie = db.session.query(AbsenceReason).filter_by(name="Logopedie").one()
+    day = {"appt-day": "2027-03-10", "appt-starts_at": "10:00", "appt-ends_at": "11:00"}
+    refused = client.post("/absentie/afspraak", data={
+        **day, "appt-student": board["sem"].id, "appt-reason": huisarts.id})
+    assert refused.status_code == 422
+    assert "De eerste dag die nu nog kan is donderdag 11 maart." in page_text(refused)
+    fresh()
+    accepted = client.post("/absentie/afspraak", data={
+        **day, "appt-student": board["lotte"].id, "appt-reason": logopedie.id})
+    assert accepted.status_code == 303

@@ -187,6 +187,10 @@ def test_board_demo_has_twenty_schools_each_with_its_own_rows(app, make_client, 
     groups = set(policy.visible_group_ids(parent))
     assert {school_of_group[g] for g in groups} == {schools[0].id, schools[1].id}
     login_as(client, parent)
+    feed = client.get("/groepen/")
+    assert feed.status_code == 200  # each child's school's questions are answered
+    for kid in kids:
+        assert kid.first_name in feed.get_data(as_text=True)
     for kid in kids:
         group = db.session.scalar(select(Group).join(Membership).join(SchoolYear).where(
             Membership.student_id == kid.id, SchoolYear.is_current))
@@ -202,3 +206,4 @@ def test_board_demo_has_twenty_schools_each_with_its_own_rows(app, make_client, 
     groep3 = db.session.scalar(select(Group).join(SchoolYear).where(
         SchoolYear.school_id == schools[0].id, SchoolYear.is_current, Group.name == "Groep 3"))
     assert "Een goede start" in client.get(f"/groepen/{groep3.id}").get_data(as_text=True)
+    assert "Een goede start" in client.get("/groepen/").get_data(as_text=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, deque
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
 from urllib.parse import urlencode, urljoin, urlsplit
 from zoneinfo import ZoneInfo
@@ -43,7 +43,7 @@ from .factories import (
     make_post,
     make_volunteer,
 )
-from .helpers import login_as
+from .helpers import login_as, text_of
 from .world import OTHER, build_world, in_school
 
 MONDAY = datetime(2027, 3, 1, 9, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
@@ -71,7 +71,7 @@ B_NAMES = [SCHOOL_B.split()[-1], OTHER.group.split()[-1], OTHER.other_group.spli
 SKIPPED = {"auth.logout", "static", "media.file", "media.pending", "feed.save_photo",
            "theme.favicon", "devmail.index", "devmail.show", "devpush.push_index"}
 LIMIT = 400  # pages per crawl
-PER_KIND = 6  # pages of one endpoint with the same query keys (calendar months, pages)
+PER_KIND = 4  # pages of one endpoint with the same query keys (calendar months, pages)
 
 
 def furnish(app, w, words: dict[str, str]) -> dict[str, object]:
@@ -244,3 +244,79 @@ def test_a_guardian_with_a_child_at_each_school_sees_both(app, client, board):
                 A_WORDS["conference"], B_WORDS["chat"], A_WORDS["chat"],
                 OTHER.student[0], a.student.first_name}
     assert expected - seen == set(), f"not seen: {expected - seen}; seen: {sorted(seen)}"
+
+
+_CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{8}T\d{6}Z?\b")
+
+
+def _texts(client, urls) -> dict[str, str]:
+    """Each page's text (what a user reads: no tokens, nonces or file keys), without the
+    times of day (the pages say when they were made)."""
+    texts = {}
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, f"{url}: {response.status_code}"
+        texts[url] = _CLOCK.sub("hh:mm", text_of(response))
+    return texts
+
+
+def _difference(before: str, after: str) -> str:
+    """The words that differ, with a few around them."""
+    import difflib
+
+    old, new = before.split(), after.split()
+    parts = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new).get_opcodes():
+        if tag != "equal":
+            context = " ".join(old[max(0, i1 - 5):i1])
+            parts.append(f"...{context} [{' '.join(old[i1:i2])} -> {' '.join(new[j1:j2])}]")
+    return " ".join(parts)
+
+
+@pytest.mark.parametrize("role", ["guardian", "teacher", "admin"])
+def test_a_second_school_changes_nothing_school_a_reads(app, client, role):
+    """Counts too: with school B and all of its news added, school A's pages read the
+    same, word for word (its unread badges, totals and lists)."""
+    clock.set_now(MONDAY)
+    a = build_world()
+    furnish(app, a, A_WORDS)
+    login_as(client, a.user(role), school=a.school)
+    _shown, statuses = crawl(app, client, [])  # everything of A's read
+    urls = [url for url, status in statuses.items() if status == 200]
+    school = make_other_school(SCHOOL_B)  # a board now: the pages of one school may say so
+    db.session.commit()
+    clock.set_now(MONDAY + timedelta(minutes=10))  # an admin's session idles out at 30
+    alone = _texts(client, urls)
+    # B's news comes after A's pages were last read: new, were it counted in A's.
+    clock.set_now(MONDAY + timedelta(minutes=20))
+    furnish(app, build_world(school, OTHER), B_WORDS)
+    after = _texts(client, urls)
+    changed = {url: _difference(alone[url], after[url]) for url in urls
+               if alone[url] != after[url]}
+    assert not changed, f"school A's {role} reads otherwise with school B's things: {changed}"
+    assert len(urls) >= 25
+
+
+def test_the_board_admin_reads_no_content_of_either_school(app, client, board):
+    """The board sees figures, schools and their admins: no post, message, letter to the
+    office, absence note, report or child of any school."""
+    from parro.models import Role
+
+    from .factories import make_user
+
+    a, b, _markers = board
+    board_admin = make_user(Role.BOARD, email="bestuur@example.org", name="Bestuursbureau")
+    db.session.commit()
+    login_as(client, board_admin)
+    content = ("post", "post_body", "chat", "group_chat_message", "office", "absence",
+               "report")
+    markers = [words[key] for words in (A_WORDS, B_WORDS) for key in content]
+    markers += [" ".join(OTHER.student), " ".join(OTHER.other_student),
+                f"{a.student.first_name} {a.student.last_name}"]
+    shown, statuses = crawl(app, client, [*markers, SCHOOL_B])
+    errors = {url: status for url, status in statuses.items() if status >= 500}
+    assert not errors, f"server errors for the board admin: {errors}"
+    content = {url: found for url, found in shown.items() if set(found) - {SCHOOL_B}}
+    assert not content, f"content in the board admin's pages: {content}"
+    # The crawl reached the board's pages: both schools are there.
+    assert any(SCHOOL_B in found for found in shown.values()), sorted(statuses)

@@ -73,12 +73,15 @@ def _guardian_page(children, sick, appointment, status=200):
         after_cutoff=service.is_after_cutoff(),
         cutoff=service.sick_cutoff(),
         late_until=service.late_withdraw_until(),
-        earliest=service.earliest_appointment_day(children[0] if len(children) == 1 else None),
+        earliest=_earliest(children),
         min_days=service.min_school_days(),
         withdraw_rule=service.withdraw_rule,
         FREELY=service.FREELY,
         WITH_NOTE=service.WITH_NOTE,
         withdraw_form=WithdrawForm(formdata=None),
+        # How to ask for leave: each child's own school's way (a family may have two).
+        leave_schools=list(dict.fromkeys(child.school for child in children))
+        or [policy.current_school()],
     ), status
 
 
@@ -94,6 +97,15 @@ def _closed_for_family(day):
     reasons = [service.closed_for_all(day, ids, school_id=school_id)
                for school_id, ids in per_school.items()]
     return reasons[0] if all(reasons) else None
+
+
+def _earliest(children):
+    """The first day an appointment can be reported for: the child's, for one child; for
+    children at more than one school, the soonest of the schools' (each its own calendar)."""
+    schools = {child.school_id: child for child in children}
+    if len(schools) > 1:
+        return min(service.earliest_appointment_day(child) for child in schools.values())
+    return service.earliest_appointment_day(children[0] if len(children) == 1 else None)
 
 
 @bp.route("/")

@@ -37,6 +37,7 @@ ACTION_LABELS = {
     audit.SECURITY: _l("Beveiliging"),
     audit.RETENTION: _l("Opgeruimd (bewaartermijn)"),
     audit.SCHOOL_ACCOUNT: _l("Schoolaccount gekoppeld of ontkoppeld"),
+    audit.SCHOOL: _l("School toegevoegd door het bestuur"),
 }
 
 

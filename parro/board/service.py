@@ -212,6 +212,8 @@ def create_school(name: str, year_name: str, starts: date, ends: date) -> School
     db.session.add(SchoolYear(school_id=school.id, name=year_name, starts_on=starts,
                               ends_on=ends, is_current=True))
     ensure_default_reasons(school)
+    audit.record(audit.SCHOOL, target=school, school_id=school.id,
+                 summary=f"School {name} toegevoegd, met schooljaar {year_name}")
     try:
         db.session.commit()
     except IntegrityError:

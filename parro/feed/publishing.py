@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 
 from ..clock import now
 from ..extensions import db
-from ..models import Guardianship, Membership, Post, School, User
+from ..models import Group, Guardianship, Membership, Post, School, SchoolYear, User
 from ..notifications import GROUP_POSTS, IMPORTANT_POSTS, notify
 from ..push import first_line, queue_pushes
 
@@ -52,7 +52,12 @@ def guardians_of(post: Post) -> list[User]:
 def queue_post_mail(post: Post) -> int:
     """Tell every guardian of the post's groups, as each chose (in this transaction)."""
     post.mailed_at = now()
-    school = db.session.scalar(select(School).limit(1))
+    # The post's own school (its groups are of one school), named in the mail.
+    school = db.session.scalar(
+        select(School).join(SchoolYear, SchoolYear.school_id == School.id)
+        .join(Group, Group.school_year_id == SchoolYear.id)
+        .where(Group.id.in_([pg.group_id for pg in post.post_groups]))
+        .order_by(School.id).limit(1))
     author_name = post.author.display_name if post.author else ""
     group_names = ", ".join(g.name for g in post.group_list)
     recipients = guardians_of(post)
