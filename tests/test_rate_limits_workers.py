@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -109,10 +110,16 @@ def test_two_workers_in_memory_each_count_alone_and_the_app_says_so(app, tmp_pat
     db.session.commit()
     server = Server(tmp_path / "instance", workers=2, RATELIMIT_STORAGE_URI="memory://",
                     PASSWORD_HASH=CHEAP_HASH)
+    warning = "rate limits: 2 gunicorn workers count failed logins"
     try:
         server.wait_ready()
+        # Each worker loads the app and says so: once both have, both take requests (on a
+        # busy machine the second may still be loading while the first answers them all).
+        deadline = time.monotonic() + 120  # only stops a hang
+        while server.output().count(warning) < 2:
+            assert time.monotonic() < deadline, server.output()
+            time.sleep(0.05)
         guess = wrong_password(server, "eva@example.org")
         assert two_at_a_time(guess, 11) == [422] * 11
-        assert "rate limits: 2 gunicorn workers count failed logins" in server.output()
     finally:
         server.stop()

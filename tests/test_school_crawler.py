@@ -320,3 +320,41 @@ def test_the_board_admin_reads_no_content_of_either_school(app, client, board):
     assert not content, f"content in the board admin's pages: {content}"
     # The crawl reached the board's pages: both schools are there.
     assert any(SCHOOL_B in found for found in shown.values()), sorted(statuses)
+
+
+@pytest.mark.parametrize("role", ["teacher", "admin"])
+def test_staff_of_both_schools_see_the_school_they_work_in(app, client, board, role):
+    """A teacher (a group at each school) and an admin of both: working in A, nothing of
+    B's but its name in the school switcher; switched to B, B's things and none of A's."""
+    from parro.models import SchoolStaff, TeacherAssignment
+
+    from .factories import make_admin, make_teacher
+
+    a, b, markers = board
+    if role == "teacher":
+        user = make_teacher(groups=[a.group], email="juf.van.twee@example.org", school=a.school)
+        db.session.add(TeacherAssignment(user=user, group=b.group))
+    else:
+        user = make_admin(email="directie.van.twee@example.org", school=a.school)
+    db.session.add(SchoolStaff(user_id=user.id, school_id=b.school.id))
+    db.session.commit()
+    login_as(client, user, school=a.school)
+    shown, statuses = crawl(app, client, markers)
+    assert not {url: status for url, status in statuses.items() if status >= 500}
+    switcher = url_for_path(app, "auth.schools")
+    assert shown == {switcher: [SCHOOL_B.split()[-1]]}, shown
+
+    response = client.post(switcher, data={"school_id": str(b.school.id)})
+    assert response.status_code == 303
+    a_markers = [*A_WORDS.values(), f"{a.student.first_name} {a.student.last_name}"]
+    shown, statuses = crawl(app, client, [*a_markers, B_WORDS["post"], B_WORDS["conference"]])
+    assert not {url: status for url, status in statuses.items() if status >= 500}
+    seen = {marker for found in shown.values() for marker in found}
+    assert seen == {B_WORDS["post"], B_WORDS["conference"]}, shown
+
+
+def url_for_path(app, endpoint, **values) -> str:
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **values)
