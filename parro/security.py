@@ -258,7 +258,7 @@ def _touch(session_id: int, moment) -> None:
 
 
 class Anonymous(AnonymousUserMixin):
-    is_admin = is_teacher = is_guardian = is_staff = False
+    is_admin = is_teacher = is_guardian = is_staff = is_board_admin = False
     locale = None
 
 
