@@ -191,3 +191,27 @@ def test_an_admin_of_two_schools_is_asked_to_switch_for_the_other_schools_office
     # An admin of school A only is refused it, as before.
     login_as(client, make_admin(name="Alleen A"))
     assert client.get(url).status_code in (403, 404)
+
+
+# -- 5. after the cut-off: each child's school's number ----------------------------------
+
+
+def test_after_the_cut_off_a_family_is_given_each_childs_schools_number(client, board):
+    clock.set_now(datetime(2027, 3, 9, 10, 0, tzinfo=UTC))  # 11:00 at school: past it
+    fresh()
+    login_as(client, board["family"], board["a"])  # working in school A
+    text = page_text(client.get("/absentie/"))
+    assert "Is het dringend? Bel dan de school: Basisschool De Ander 020 000 00 00, " \
+           "Basisschool De Test 010 000 00 00." in text
+    response = client.post("/absentie/ziek", data={"sick-student": board["lotte"].id},
+                           follow_redirects=True)
+    text = page_text(response)
+    assert "Lotte is ziek gemeld" in text
+    # Lotte's school's number, though the family works in school A.
+    assert ("Let op: het is na 08:30. De leerkracht ziet uw melding misschien pas na de "
+            "lessen. Is het dringend? Bel dan de school: 020 000 00 00.") in text
+    # A family at one school reads its school's number once.
+    fresh()
+    login_as(client, board["one_school"])
+    text = page_text(client.get("/absentie/"))
+    assert "Is het dringend? Bel dan de school: 010 000 00 00." in text
