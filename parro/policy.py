@@ -135,7 +135,13 @@ def forget_school_count() -> None:
 def several_schools(user: User) -> bool:
     """Does the user belong to more than one school (the switcher in the header)? Not a
     board admin: they work for the board, in none of its schools."""
-    return is_board() and not user.is_board_admin and len(school_ids(user)) > 1
+    if not is_board() or user.is_anonymous or user.is_board_admin:
+        return False
+    if has_request_context() and current_user.is_authenticated and current_user.id == user.id:
+        known = g.get("user_school_count")  # the session loader counted them
+        if known is not None:
+            return known > 1
+    return len(school_ids(user)) > 1
 
 
 def schools(user: User) -> list[School]:

@@ -10,13 +10,14 @@ from flask import Flask, Response, current_app, flash, g, redirect, request, ses
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, current_user, login_url
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, case, delete, distinct, func, select, update
+from sqlalchemy.orm import aliased
 
 from .clock import now
 from .database import write_now
 from .extensions import db, login_manager
 from .htmx import is_htmx
-from .models import SchoolStaff, User, UserSession
+from .models import Guardianship, Role, SchoolStaff, Student, User, UserSession
 from .sql import prebuilt
 
 CSP = (
@@ -164,13 +165,26 @@ def _no_flask_session_login(user_id):
 
 
 @prebuilt
-def _session_statement():
+def _session_statement(board: bool = False):
     """The user behind a session token, with the session columns the request needs:
-    one entity and a few columns (no joined UserSession object)."""
+    one entity and a few columns (no joined UserSession object). On a board, also the
+    number of the user's schools (the header's "Andere school"): staff, the schools they
+    work at; others, their children's schools. One school's statement stays without it."""
+    school_count = None
+    if board:
+        staff = aliased(SchoolStaff)
+        school_count = case(
+            (User.role.in_((Role.ADMIN, Role.TEACHER)),
+             select(func.count(staff.id)).where(staff.user_id == User.id)
+             .correlate(User).scalar_subquery()),
+            else_=select(func.count(distinct(Student.school_id)))
+            .join(Guardianship, Guardianship.student_id == Student.id)
+            .where(Guardianship.user_id == User.id).correlate(User).scalar_subquery())
     return (
         select(User, UserSession.id, UserSession.created_at, UserSession.last_seen_at,
                UserSession.remember, UserSession.method, UserSession.multi_factor,
-               UserSession.school_id, SchoolStaff.id)
+               UserSession.school_id, SchoolStaff.id,
+               *([school_count] if board else []))
         .select_from(UserSession)
         .join(User, UserSession.user_id == User.id)
         .outerjoin(SchoolStaff, (SchoolStaff.user_id == User.id)
@@ -184,11 +198,16 @@ def load_user_from_cookie(req) -> User | None:
     token = req.cookies.get(current_app.config["AUTH_COOKIE_NAME"])
     if not token or len(token) > 100:
         return None
-    row = db.session.execute(_session_statement(), {"token_hash": hash_token(token)}).first()
+    from .policy import is_board
+
+    board = is_board()
+    row = db.session.execute(_session_statement(board),
+                             {"token_hash": hash_token(token)}).first()
     if row is None:
         return None
     (user, session_id, created_at, last_seen_at, remember, method, multi_factor, school_id,
-     staff_here) = row
+     staff_here) = row[:9]
+    g.user_school_count = row[9] if board else 1
     moment = now()
     if not user.is_active or not _alive(user, remember, created_at, last_seen_at, moment):
         g.set_auth_cookie = None  # the browser may forget it too
@@ -239,7 +258,7 @@ def _touch(session_id: int, moment) -> None:
 
 
 class Anonymous(AnonymousUserMixin):
-    is_admin = is_teacher = is_guardian = is_staff = False
+    is_admin = is_teacher = is_guardian = is_staff = is_board_admin = False
     locale = None
 
 

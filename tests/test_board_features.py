@@ -134,6 +134,15 @@ def test_a_family_sees_both_childrens_groups_in_one_feed_with_a_filter_per_child
     assert "Mededeling van school B" in one and "Mededeling van school A" not in one
 
 
+def test_a_family_at_two_schools_reads_whose_announcement_it_is_and_may_switch(client, board):
+    text = get(client, board["family"], "/groepen/")
+    assert f"Mededeling van {board['a'].name}" in text
+    assert f"Mededeling van {board['b'].name}" in text
+    assert "Andere school" in text  # in the menu: the school whose colour and office they use
+    one = get(client, board["b_parent"], "/groepen/")  # one school: as before the board
+    assert "Mededeling van de school" in one and "Andere school" not in one
+
+
 def test_a_family_has_both_kindgesprekken_and_both_schools_activities(client, board):
     chats = get(client, board["family"], "/gesprekken/")
     assert "Sem" in chats and "Lotte" in chats

@@ -273,6 +273,7 @@ class Announcement(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     author: Mapped[User | None] = relationship()  # noqa: F821
+    school: Mapped[School] = relationship()  # noqa: F821
     announcement_groups: Mapped[list[AnnouncementGroup]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True
     )

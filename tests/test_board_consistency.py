@@ -1,0 +1,115 @@
+"""Several schools in one installation (issue 22): loose ends of consistency.
+
+Two schools of one board, A (Basisschool De Test) and B (Basisschool De Ander): what a
+page shows of a school is that school's (its name, its number, its conversations), and
+a board costs a one-school page no statement more.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from parro import clock
+from parro.extensions import db
+from parro.models import SchoolStaff, TeacherAssignment
+
+from .factories import (
+    current_year,
+    make_admin,
+    make_group,
+    make_guardian,
+    make_other_school,
+    make_post,
+    make_school,
+    make_student,
+    make_teacher,
+)
+from .feed_helpers import fresh, page_text, reader
+from .helpers import count_queries, login_as
+
+pytestmark = pytest.mark.usefixtures("reader")
+__all__ = ["reader"]
+
+NOW = datetime(2027, 3, 9, 7, 0, tzinfo=UTC)  # a Tuesday, 08:00 at school
+
+
+@pytest.fixture
+def board(app):
+    clock.set_now(NOW)
+    a = make_school()
+    b = make_other_school()
+    a3 = make_group("Groep 3a", grade=3)
+    a4 = make_group("Groep 4a", grade=4)
+    b5 = make_group("Groep 5b", grade=5, year=current_year(b))
+    sem = make_student(a3, first_name="Sem")
+    lotte = make_student(b5, first_name="Lotte")
+    tim = make_student(a3, first_name="Tim")
+    tess = make_student(a4, first_name="Tess")
+    world = {
+        "a": a, "b": b, "a3": a3, "a4": a4, "b5": b5, "sem": sem, "lotte": lotte,
+        "family": make_guardian(children=[sem, lotte], name="Familie de Wit"),
+        "one_school": make_guardian(children=[tim, tess], name="Familie Smit"),
+        "admin_a": make_admin(name="Admin A"),
+        "teacher_a": make_teacher(a3, name="Juf Anna"),
+        "teacher_b": make_teacher(b5, name="Meester Bas", school=b),
+    }
+    gym = make_teacher(a3, name="Gymjuf Gea")
+    db.session.add(SchoolStaff(user_id=gym.id, school_id=b.id))
+    db.session.add(TeacherAssignment(user=gym, group=b5))
+    world["gym"] = gym
+    make_post(a3, author=world["teacher_a"], title="Nieuws uit groep 3a")
+    make_post(a4, author=world["teacher_a"], title="Nieuws uit groep 4a")
+    make_post(b5, author=world["teacher_b"], title="Nieuws uit groep 5b")
+    db.session.commit()
+    return world
+
+
+def _feed(client, user):
+    fresh()
+    login_as(client, user)
+    client.get("/groepen/")  # the first visit marks the groups seen
+    fresh()
+    with count_queries(client.application) as queries:
+        response = client.get("/groepen/")
+    assert response.status_code == 200
+    return page_text(response), queries
+
+
+# -- 1. the header's "Andere school" costs no statement ----------------------------------
+
+
+def test_the_andere_school_link_costs_a_board_no_statement(client, app):
+    clock.set_now(NOW)
+    a3 = make_group("Groep 3a", grade=3)
+    a4 = make_group("Groep 4a", grade=4)
+    teacher = make_teacher(a3, groups=[a4], name="Juf Anna")
+    smit = make_guardian(children=[make_student(a3, first_name="Tim"),
+                                   make_student(a4, first_name="Tess")], name="Familie Smit")
+    make_post(a3, author=teacher, title="Nieuws uit groep 3a")
+    make_post(a4, author=teacher, title="Nieuws uit groep 4a")
+    db.session.commit()
+    text, one_school = _feed(client, smit)
+    assert "Nieuws uit groep 4a" in text and "Andere school" not in text
+    # The installation becomes a board; a family has a child at each of its schools.
+    b = make_other_school()
+    b5 = make_group("Groep 5b", grade=5, year=current_year(b))
+    make_post(b5, author=make_teacher(b5, school=b), title="Nieuws uit groep 5b")
+    family = make_guardian(children=[make_student(a3, first_name="Sem"),
+                                     make_student(b5, first_name="Lotte")])
+    db.session.commit()
+    text, two = _feed(client, family)
+    assert "Nieuws uit groep 3a" in text and "Nieuws uit groep 5b" in text
+    assert "Andere school" in text
+    assert two.count <= one_school.count, f"{two}\n----\n{one_school}"
+    text, board_one = _feed(client, smit)
+    assert "Andere school" not in text
+    assert board_one.count <= one_school.count, f"{board_one}\n----\n{one_school}"
+
+
+def test_a_teacher_at_two_schools_has_the_link_and_one_at_one_school_not(client, board):
+    text, _ = _feed(client, board["gym"])
+    assert "Andere school" in text
+    text, _ = _feed(client, board["teacher_a"])
+    assert "Andere school" not in text
