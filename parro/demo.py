@@ -307,7 +307,7 @@ def add_absence_demo(school: School) -> None:
     for row in rows:
         row.reported_by = guardian_of(row.student)
         row.after_cutoff = row.kind == AbsenceKind.SICK and row.reported_at.astimezone(
-            school_tz()).time() >= service.sick_cutoff()
+            school_tz()).time() >= service.sick_cutoff(row.student)
         db.session.add(row)
 
 

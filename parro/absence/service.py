@@ -54,11 +54,28 @@ class AbsenceError(Exception):
 # -- configuration ------------------------------------------------------------
 
 
-def sick_cutoff() -> time:
+def default_sick_cutoff() -> time:
+    """The installation's cut-off (ABSENCE_SICK_CUTOFF), for schools that set none."""
     value = current_app.config["ABSENCE_SICK_CUTOFF"]
     if isinstance(value, time):
         return value
     return datetime.strptime(str(value).strip().replace(".", ":"), "%H:%M").time()
+
+
+def _school_of(of: School | Student | None) -> School | None:
+    if isinstance(of, Student):
+        return of.school
+    return of
+
+
+def sick_cutoff(of: School | Student | None = None) -> time:
+    """The cut-off of a school, or of a child's own school; without one: the current school's.
+
+    A school without its own (School.sick_cutoff None) has the installation's."""
+    school = _school_of(of) if of is not None else policy.current_school()
+    if school is not None and school.sick_cutoff is not None:
+        return school.sick_cutoff
+    return default_sick_cutoff()
 
 
 def min_school_days() -> int:
@@ -85,8 +102,9 @@ def earliest_appointment_day(student: Student | None = None) -> date:
                             student.school_id if student is not None else None)
 
 
-def is_after_cutoff() -> bool:
-    return clock.local_now().time() >= sick_cutoff()
+def is_after_cutoff(of: School | Student | None = None) -> bool:
+    """Whether it is past the cut-off of `of` (a school, or a child's own school)."""
+    return clock.local_now().time() >= sick_cutoff(of)
 
 
 def late_withdraw_until() -> time:
@@ -151,7 +169,7 @@ def report_sick(user: User, student: Student, email_receipt: bool = False, *,
         day=today,
         reported_by=user,
         reported_at=clock.now(),
-        after_cutoff=is_after_cutoff(),
+        after_cutoff=is_after_cutoff(student),
         by_phone=by_phone,
     )
     db.session.add(report)
@@ -294,7 +312,7 @@ def withdraw_rule(report: AbsenceReport) -> str | None:
     if report.is_withdrawn:
         return None
     today = clock.today()
-    if report.day > today or (report.day == today and not is_after_cutoff()):
+    if report.day > today or (report.day == today and not is_after_cutoff(report.student)):
         return FREELY
     if report.day == today and clock.local_now().time() < late_withdraw_until():
         return WITH_NOTE
@@ -437,7 +455,7 @@ def teacher_overview(user: User) -> dict:
         "next_day": following,
         "next_is_tomorrow": following == today + timedelta(days=1),
         "next_groups": absences_on(following, groups, kinds=(AbsenceKind.APPOINTMENT,)),
-        "cutoff": sick_cutoff(),
+        "cutoff": sick_cutoff(policy.current_school()),  # the teacher's groups are of this school
         "updated_at": clock.now(),
     }
 

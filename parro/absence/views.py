@@ -70,8 +70,7 @@ def _guardian_page(children, sick, appointment, status=200):
         earlier=earlier,
         today=today,
         today_closed=_closed_for_family(today),
-        after_cutoff=service.is_after_cutoff(),
-        cutoff=service.sick_cutoff(),
+        **_cutoffs(children),
         late_until=service.late_withdraw_until(),
         earliest=_earliest(children),
         min_days=service.min_school_days(),
@@ -83,6 +82,22 @@ def _guardian_page(children, sick, appointment, status=200):
         leave_schools=list(dict.fromkeys(child.school for child in children))
         or [policy.current_school()],
     ), status
+
+
+def _cutoffs(children) -> dict:
+    """Each child's own school's cut-off: one line when they are the same (or there is no
+    child), otherwise a line per child (`child_cutoffs`: child, time, whether it is past)."""
+    per_child = [(child, service.sick_cutoff(child), service.is_after_cutoff(child))
+                 for child in children]
+    if len({cutoff for _, cutoff, _ in per_child}) > 1:
+        return {"child_cutoffs": per_child, "cutoff": None, "after_cutoff": False}
+    if per_child:
+        _, cutoff, after = per_child[0]
+        one_school = len({child.school_id for child in children}) == 1
+        return {"child_cutoffs": None, "cutoff": cutoff, "after_cutoff": after,
+                "cutoff_school": children[0].school if one_school else None}
+    return {"child_cutoffs": None, "cutoff": service.sick_cutoff(),
+            "after_cutoff": service.is_after_cutoff()}
 
 
 def _closed_for_family(day):
@@ -200,7 +215,7 @@ def _confirm(report: AbsenceReport) -> None:
             flash(
                 _("Let op: het is na %(time)s. De leerkracht ziet uw melding misschien pas na "
                   "de lessen. Is het dringend? Bel dan de school.",
-                  time=service.sick_cutoff().strftime("%H:%M")),
+                  time=service.sick_cutoff(report.student).strftime("%H:%M")),
                 "warning",
             )
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
@@ -93,11 +94,18 @@ class SchoolForm(ParroForm):
     leave_info = TextAreaField(_l("Verlof aanvragen"), validators=[max_length(2000)])
     code_of_conduct = TextAreaField(_l("Gedragscode"), validators=[max_length(10000)])
     require_two_factor = BooleanField(_l("Medewerkers moeten tweestapsverificatie gebruiken"))
+    # None: the installation's ABSENCE_SICK_CUTOFF.
+    sick_cutoff = TimeField(_l("Ziekmelden vóór"), validators=[Optional()])
     photo_download = BooleanField(_l("Ouders mogen foto's opslaan voor eigen gebruik"))
     # Only on the form when OpenID Connect is set up (the view removes it otherwise).
     require_school_account = BooleanField(
         _l("Medewerkers loggen alleen in met de schoolaccount")
     )
+
+
+    def validate_sick_cutoff(self, field):
+        if field.data is not None and not time(6, 0) <= field.data <= time(14, 0):
+            raise ValidationError(_l("Kies een tijd tussen 06:00 en 14:00, bijvoorbeeld 08:30."))
 
 
 class OfficeHoursForm(ParroForm):

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
+from ..absence import service as absence_service
 from ..auth import sso
 from ..extensions import db
 from ..forms import EmptyForm, add_error, form_status
@@ -97,10 +98,12 @@ def school_settings():
                             form.require_two_factor.data,
                             require_school_account=form.require_school_account.data
                             if "require_school_account" in form else None,
-                            photo_download=form.photo_download.data)
+                            photo_download=form.photo_download.data,
+                            sick_cutoff=form.sick_cutoff.data)
         flash(_("De gegevens van de school zijn opgeslagen."), "success")
         return redirect(url_for("admin.school_settings"), 303)
-    return render_template("admin/school.html", form=form), form_status()
+    return render_template("admin/school.html", form=form,
+                           default_sick_cutoff=absence_service.default_sick_cutoff()), form_status()
 
 
 @bp.route("/school/openingstijden", methods=["GET", "POST"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
@@ -75,7 +75,7 @@ def _commit(field: str | None, message) -> None:
 def save_school(name: str, phone: str, email: str, colour: str, leave_info: str,
                 code_of_conduct: str, require_two_factor: bool = False,
                 require_school_account: bool | None = None,
-                photo_download: bool = False) -> School:
+                photo_download: bool = False, sick_cutoff: time | None = None) -> School:
     """Store the school's settings; `require_school_account` None leaves that rule as it is."""
     school = current_school() or School()
     if bool(school.require_two_factor) != require_two_factor:
@@ -84,6 +84,7 @@ def save_school(name: str, phone: str, email: str, colour: str, leave_info: str,
                              + ("verplicht" if require_two_factor else "niet meer verplicht"))
     school.require_two_factor = require_two_factor
     school.photo_download = photo_download
+    school.sick_cutoff = sick_cutoff
     if require_school_account is not None:
         set_school_account_required(school, require_school_account)
     school.name = name.strip()

@@ -47,6 +47,9 @@ class School(db.Model):
                                                    server_default="16:00:00")
     # Parents may save the group's photos for private use ("opslaan" in the photo viewer).
     photo_download: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Sick reports after this time reach the teacher perhaps only after lessons; None: the
+    # installation's ABSENCE_SICK_CUTOFF (absence.service.sick_cutoff).
+    sick_cutoff: Mapped[time | None] = mapped_column(Time, nullable=True)
 
     years: Mapped[list[SchoolYear]] = relationship(back_populates="school")
 
