@@ -46,8 +46,21 @@ class BackupError(Exception):
 
 # --- backup -------------------------------------------------------------------
 
-def backup(target: str | os.PathLike) -> Path:
-    """Write a snapshot folder into `target` and return its path."""
+def backup(target: str | os.PathLike, school_id: int | None = None) -> Path:
+    """Write a snapshot folder into `target` and return its path.
+
+    With `school_id`: only that school's rows and files (school_backup.py), the
+    database a SQLite file whatever this instance uses.
+    """
+    school = None
+    if school_id is not None:
+        from .models import School
+
+        school = db.session.get(School, school_id)
+        db.session.remove()
+        if school is None:
+            raise BackupError(f"There is no school with id {school_id} "
+                              "(flask --app app school list shows them).")
     target = Path(target)
     if target.exists() and not target.is_dir():
         raise BackupError(f"Backup folder {target} is not a folder.")
@@ -69,7 +82,12 @@ def backup(target: str | os.PathLike) -> Path:
     try:
         engine = db.engine.dialect.name
         revision = _alembic_revision()
-        if engine == "sqlite":
+        if school is not None:
+            from . import school_backup
+
+            engine, db_file = "sqlite", SQLITE_FILE
+            keys = school_backup.write_database(work / db_file, school.id, revision)
+        elif engine == "sqlite":
             db_file = SQLITE_FILE
             _sqlite_backup(_sqlite_path(), work / db_file)
         elif engine == "postgresql":
@@ -77,7 +95,11 @@ def backup(target: str | os.PathLike) -> Path:
             _pg_dump(work / db_file)
         else:
             raise BackupError(f"Backups of {engine} databases are not supported.")
-        _copy_media(Path(current_app.config["MEDIA_PATH"]), work / MEDIA_DIR)
+        if school is not None:
+            school_backup.copy_media(keys, Path(current_app.config["MEDIA_PATH"]),
+                                     work / MEDIA_DIR)
+        else:
+            _copy_media(Path(current_app.config["MEDIA_PATH"]), work / MEDIA_DIR)
         manifest = {
             "format": 1,
             "parro_version": _version(),
@@ -87,6 +109,9 @@ def backup(target: str | os.PathLike) -> Path:
             "database": db_file,
             "files": [_describe(work, p) for p in sorted(work.rglob("*")) if p.is_file()],
         }
+        if school is not None:
+            manifest["school"] = school.name
+            manifest["school_id"] = school.id
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         work.rename(final)
     except BaseException as exc:
@@ -243,7 +268,8 @@ def restore(snapshot: str | os.PathLike) -> dict:
 def _restore(snapshot: Path) -> dict:
     manifest = verify(snapshot)
     engine = db.engine.dialect.name
-    if manifest["engine"] != engine:
+    one_school = "school" in manifest  # a SQLite file; restored into either engine
+    if manifest["engine"] != engine and not one_school:
         raise BackupError(
             f"This backup is of a {manifest['engine']} database; this instance uses {engine}."
         )
@@ -265,6 +291,10 @@ def _restore(snapshot: Path) -> dict:
         shutil.copytree(snapshot / MEDIA_DIR, staging)
         if engine == "sqlite":
             _sqlite_restore(snapshot / manifest["database"])
+        elif one_school:
+            from . import school_backup
+
+            school_backup.restore_rows(snapshot / manifest["database"])
         else:
             args, env = _pg_env(db.engine.url)
             db.engine.dispose()

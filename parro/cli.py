@@ -258,12 +258,14 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("backup")
     @click.argument("directory", type=click.Path())
-    def backup_command(directory):
+    @click.option("--school", "school_id", type=int, default=None, metavar="ID",
+                  help="Only this school's data and files (ids: flask school list).")
+    def backup_command(directory, school_id):
         """Write a snapshot of the database and the media into DIRECTORY."""
         from .backup import BackupError, backup
 
         try:
-            path = backup(directory)
+            path = backup(directory, school_id=school_id)
         except BackupError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"Backup written to {path}")

@@ -43,10 +43,14 @@ def add_error(field, *messages) -> None:
 
 
 class MultiCheckboxField(SelectMultipleField):
-    """A multiple choice shown as a list of checkboxes."""
+    """A multiple choice shown as a list of checkboxes. A value sent twice counts once (a
+    browser never does; a hand-made request would else store a group twice: a 500)."""
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(list(dict.fromkeys(valuelist)))
 
 
 # Line breaks (CR, LF and what str.splitlines() also splits on) and the other control

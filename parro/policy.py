@@ -780,10 +780,11 @@ def _office_writer(user_id):
     )
 
 
-def member_conversation_ids(user_id: int, office_school_id=None):
+def member_conversation_ids(user_id: int, office_school_id=None, staff_school_id=None):
     """SELECT of the ids of the conversations `user_id` is a member of; `office_school_id`
     (a value or a bind parameter): an admin's office conversations of that school only
-    (the list and counts of the school they work in), not of every school of theirs.
+    (the list and counts of the school they work in), not of every school of theirs;
+    `staff_school_id`: likewise a teacher's kindgesprekken, of that school's groups only.
 
     The same membership as conversation_member_clause, but found from the user's
     side through indexes (their children, their groups, their chats), for queries
@@ -796,11 +797,14 @@ def member_conversation_ids(user_id: int, office_school_id=None):
         .join(Membership, Membership.student_id == Guardianship.student_id)
         .where(Guardianship.user_id == user_id, Membership.school_year_id.in_(current))
     )
+    teacher_current = current if staff_school_id is None else \
+        current.where(SchoolYear.school_id == staff_school_id)
     as_teacher = (
         select(Conversation.id)
         .join(Membership, Membership.student_id == Conversation.student_id)
         .join(TeacherAssignment, TeacherAssignment.group_id == Membership.group_id)
-        .where(TeacherAssignment.user_id == user_id, Membership.school_year_id.in_(current))
+        .where(TeacherAssignment.user_id == user_id,
+               Membership.school_year_id.in_(teacher_current))
     )
     # Only staff-started chats have participants: found from the user's index alone.
     as_participant = select(Participant.conversation_id).where(Participant.user_id == user_id)

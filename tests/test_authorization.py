@@ -1088,3 +1088,80 @@ def test_school_a_is_refused_the_objects_of_school_b(app, client, endpoint):
     assert not wrong, f"{method} {url} with school B's objects, as school A's: {got}"
     assert not changed, f"{method} {url} changed school B's data: {changed}"
     assert not shown, f"{method} {url} showed school B's names: {shown}"
+
+
+# -- a form of school A's that names something of school B's ---------------------------
+
+
+def _b_reason(a, b):
+    """An appointment for A's child with one of B's absence reasons."""
+    _absence_morning(a)
+    return {**_appointment_data(a), "appt-reason": make_reason(school=b.school).id}
+
+
+# name: (role of A, method, endpoint, URL arguments of (a, b), form of (a, b))
+MIXED = {
+    "a post for B's group too": (
+        "teacher", "POST", "feed.new_post", lambda a, b: {"group_id": a.group.id},
+        lambda a, b: {"groups": [str(a.group.id), str(b.group.id)], "body": "Geknutseld."},
+    ),
+    "a post moved to B's group": (
+        "teacher", "POST", "feed.edit_post",
+        lambda a, b: {"post_id": make_post(a.group, author=a.teacher).id},
+        lambda a, b: {"title": "Uitje", "body": "Tekst.", "groups": [str(b.group.id)]},
+    ),
+    "A's child placed in B's group": (
+        "admin", "POST", "admin.student_place", lambda a, b: {"student_id": a.student.id},
+        lambda a, b: {"group": str(b.group.id)},
+    ),
+    "B's teacher assigned to A's group": (
+        "admin", "POST", "admin.group_assign", lambda a, b: {"group_id": a.group.id},
+        lambda a, b: {"teacher": str(b.teacher.id)},
+    ),
+    "an announcement for B's group": (
+        "admin", "POST", "feed.new_announcement", lambda a, b: {},
+        lambda a, b: {"title": "Studiedag", "body": "Vrij.", "groups": [str(b.group.id)],
+                      "ends_on": "2999-12-31"},
+    ),
+    "a calendar item for B's group": (
+        "admin", "POST", "calendar.new", lambda a, b: _absence_morning(a),
+        lambda a, b: {**CALENDAR_ITEM, "groups": [str(b.group.id)]},
+    ),
+    "a chat with B's guardian": (
+        "teacher", "POST", "chat.start", lambda a, b: {},
+        lambda a, b: {"title": "Schoolreis", "guardians": [str(a.guardian.id),
+                                                          str(b.guardian.id)]},
+    ),
+    "a conference for B's group too": (
+        "teacher", "POST", "activities.new_conference", lambda a, b: {},
+        lambda a, b: {**aw.conference_form(a), "groups": [str(a.group.id), str(b.group.id)]},
+    ),
+    "B's consent question answered for A's child": (
+        "guardian", "POST", "privacy.child", lambda a, b: {"student_id": a.student.id},
+        lambda a, b: {f"topic_{make_consent_topic(school=b.school).id}": "ja"},
+    ),
+    "B's absence reason for A's child": (
+        "guardian", "POST", "absence.report_appointment", lambda a, b: {}, _b_reason,
+    ),
+    "B's absence reason phoned in": (
+        "admin", "POST", "absence.phoned_appointment", lambda a, b: {}, _b_reason,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MIXED))
+def test_a_form_of_school_a_naming_school_b_changes_nothing(app, client, case):
+    """Refused (403/404/422), or at most an answer that stored nothing: never a 500, and
+    not a row changed."""
+    role, method, endpoint, url_args, data = MIXED[case]
+    a, b = two_worlds()
+    with in_school(app, a.school):
+        url = url_for(endpoint, **url_args(a, b))
+        form = data(a, b)
+    db.session.commit()
+    login_as(client, a.user(role), school=a.school)
+    before = _snapshot()
+    response = client.open(url, method=method, data=form)
+    changed = _changes(before, _snapshot())
+    assert response.status_code in {303, 403, 404, 422}, f"{case}: {response.status_code}"
+    assert not changed, f"{case} ({response.status_code}) changed: {changed}"

@@ -20,6 +20,8 @@ from .factories import (
     make_admin,
     make_group,
     make_guardian,
+    make_kindgesprek,
+    make_message,
     make_other_school,
     make_post,
     make_school,
@@ -27,7 +29,8 @@ from .factories import (
     make_teacher,
 )
 from .feed_helpers import fresh, page_text, reader
-from .helpers import count_queries, login_as
+from .helpers import count_queries, csrf_token, login_as
+from .test_nav_counts import nav_count
 
 pytestmark = pytest.mark.usefixtures("reader")
 __all__ = ["reader"]
@@ -113,3 +116,102 @@ def test_a_teacher_at_two_schools_has_the_link_and_one_at_one_school_not(client,
     assert "Andere school" in text
     text, _ = _feed(client, board["teacher_a"])
     assert "Andere school" not in text
+
+
+# -- 2. staff's kindgesprekken: the count is the list's ----------------------------------
+
+
+def _chats(client, user, school=None):
+    fresh()
+    login_as(client, user, school)
+    html = client.get("/gesprekken/").get_data(as_text=True)
+    return nav_count(html, "chat"), page_text_of(html)
+
+
+def page_text_of(html):
+    import html as entities
+    import re
+
+    return entities.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
+
+
+def test_a_teacher_at_two_schools_counts_the_kindgesprekken_their_list_shows(client, board):
+    make_message(make_kindgesprek(board["sem"]), board["family"], body="Over Sem")
+    make_message(make_kindgesprek(board["lotte"]), board["family"], body="Over Lotte")
+    db.session.commit()
+    count, text = _chats(client, board["gym"], board["a"])
+    assert "Sem" in text and "Lotte" not in text
+    assert count.startswith("1 ")
+    count, text = _chats(client, board["gym"], board["b"])
+    assert "Lotte" in text and "Sem" not in text
+    assert count.startswith("1 ")
+    # The poll says the same.
+    assert "nav-count-chat" not in client.get(
+        "/tellers?chat=1&feed=0&activities=0").get_data(as_text=True)
+    # A family's count is of all its children, at both schools.
+    make_message(_kindgesprek_of(board["sem"]), board["gym"], body="Antwoord over Sem")
+    make_message(_kindgesprek_of(board["lotte"]), board["gym"], body="Antwoord over Lotte")
+    db.session.commit()
+    count, text = _chats(client, board["family"])
+    assert "Sem" in text and "Lotte" in text
+    assert count.startswith("2 ")
+
+
+def _kindgesprek_of(student):
+    from parro.models import Conversation, ConversationKind
+
+    return db.session.query(Conversation).filter_by(
+        kind=ConversationKind.CHILD, student_id=student.id).one()
+
+
+def test_an_admin_of_two_schools_is_asked_to_switch_for_the_other_schools_office_letter(
+        client, board):
+    from parro.chat import service
+
+    db.session.add(SchoolStaff(user_id=board["admin_a"].id, school_id=board["b"].id))
+    letter = service.write_to_office(board["family"], board["lotte"], "Lotte heeft een nieuw adres")
+    db.session.commit()
+    count, text = _chats(client, board["admin_a"], board["a"])
+    assert count == "" and "nieuw adres" not in text
+    url = f"/gesprekken/{letter.id}"
+    response = client.get(url)
+    text = page_text(response)
+    assert response.status_code == 200
+    assert "nieuw adres" not in text
+    assert "Dit gesprek hoort bij Basisschool De Ander" in text
+    # One click: they work in school B now, and read the letter.
+    switched = client.post("/scholen", data={
+        "csrf_token": csrf_token(response.get_data(as_text=True)),
+        "school_id": board["b"].id, "next": url})
+    assert switched.status_code == 303 and switched.headers["Location"].endswith(url)
+    text = page_text(client.get(url))
+    assert "Lotte heeft een nieuw adres" in text
+    count, text = _chats(client, board["admin_a"], board["b"])
+    assert "Lotte" in text
+    # An admin of school A only is refused it, as before.
+    login_as(client, make_admin(name="Alleen A"))
+    assert client.get(url).status_code in (403, 404)
+
+
+# -- 5. after the cut-off: each child's school's number ----------------------------------
+
+
+def test_after_the_cut_off_a_family_is_given_each_childs_schools_number(client, board):
+    clock.set_now(datetime(2027, 3, 9, 10, 0, tzinfo=UTC))  # 11:00 at school: past it
+    fresh()
+    login_as(client, board["family"], board["a"])  # working in school A
+    text = page_text(client.get("/absentie/"))
+    assert "Is het dringend? Bel dan de school: Basisschool De Ander 020 000 00 00, " \
+           "Basisschool De Test 010 000 00 00." in text
+    response = client.post("/absentie/ziek", data={"sick-student": board["lotte"].id},
+                           follow_redirects=True)
+    text = page_text(response)
+    assert "Lotte is ziek gemeld" in text
+    # Lotte's school's number, though the family works in school A.
+    assert ("Let op: het is na 08:30. De leerkracht ziet uw melding misschien pas na de "
+            "lessen. Is het dringend? Bel dan de school: 020 000 00 00.") in text
+    # A family at one school reads its school's number once.
+    fresh()
+    login_as(client, board["one_school"])
+    text = page_text(client.get("/absentie/"))
+    assert "Is het dringend? Bel dan de school: 010 000 00 00." in text

@@ -26,6 +26,7 @@ from parro.forms import ParroForm, SingleLine
 from parro.inputs import MAX_INT, as_id, to_id, way_back
 from parro.models import Message, OutboxMail, School
 
+from . import activity_world as aw
 from .factories import make_announcement, make_post, make_school
 from .helpers import login_as, mails_to, text_of
 from .test_admin_school import SCHOOL
@@ -295,3 +296,52 @@ def test_a_school_name_saved_with_a_line_break_breaks_no_feed_and_no_mail(app, c
     message = mail.message_of(db.session.get(OutboxMail, row.id))  # raised ValueError before
     sent = email.message_from_bytes(message.as_bytes())
     assert "X-INJECTED" not in sent and "BEGIN:VEVENT" in sent["Subject"]
+
+
+# -- a group (or guardian) sent twice ---------------------------------------------------
+
+
+def _twice(w, field="groups"):
+    return [str(w.group.id)] * 2 if field == "groups" else [str(w.guardian.id)] * 2
+
+
+TWICE = {
+    "feed.new_post": ("teacher", lambda w: {"group_id": w.group.id},
+                      lambda w: {"groups": _twice(w), "body": "Geknutseld."}, "post_group"),
+    "feed.new_announcement": (
+        "admin", lambda w: {},
+        lambda w: {"title": "Studiedag", "body": "Vrij.", "groups": _twice(w),
+                   "ends_on": "2999-12-31"}, "announcement_group"),
+    "activities.new_conference": (
+        "teacher", lambda w: {}, lambda w: {**aw.conference_form(w), "groups": _twice(w)},
+        "activity_group"),
+    "activities.new_volunteer": (
+        "teacher", lambda w: {},
+        lambda w: {"title": "Hulp", "groups": _twice(w), "shifts-0-title": "Begeleiders",
+                   "shifts-0-places": "4", "deadline_date": "2027-03-08",
+                   "deadline_time": "12:00"}, "activity_group"),
+    "chat.start": ("teacher", lambda w: {},
+                   lambda w: {"title": "Schoolreis", "guardians": _twice(w, "guardians")},
+                   "participant"),
+}
+
+
+@pytest.mark.parametrize("endpoint", sorted(TWICE))
+def test_a_group_sent_twice_counts_once(app, client, endpoint):
+    """A hand-made request that ticks one group (or guardian) twice: stored once, not a
+    500 (a unique constraint of the link table)."""
+    from flask import url_for
+    from sqlalchemy import table
+
+    role, url_args, data, links = TWICE[endpoint]
+    w = build_world()
+    aw._monday()
+    with app.test_request_context():
+        url = url_for(endpoint, **url_args(w))
+        form = data(w)
+    db.session.commit()
+    login_as(client, w.user(role))
+    response = client.post(url, data=form)
+    assert response.status_code == 303, text_of(response)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(table(links))) >= 1

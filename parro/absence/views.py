@@ -93,9 +93,9 @@ def _cutoffs(children) -> dict:
         return {"child_cutoffs": per_child, "cutoff": None, "after_cutoff": False}
     if per_child:
         _, cutoff, after = per_child[0]
-        one_school = len({child.school_id for child in children}) == 1
+        # Whom to call when it is urgent: each child's school (a family may have two).
         return {"child_cutoffs": None, "cutoff": cutoff, "after_cutoff": after,
-                "cutoff_school": children[0].school if one_school else None}
+                "cutoff_schools": list(dict.fromkeys(child.school for child in children))}
     return {"child_cutoffs": None, "cutoff": service.sick_cutoff(),
             "after_cutoff": service.is_after_cutoff()}
 
@@ -212,7 +212,12 @@ def _confirm(report: AbsenceReport) -> None:
         flash(_("Dank u wel. %(child)s is ziek gemeld voor vandaag. Beterschap!", child=child),
               "success")
         if report.after_cutoff:
+            phone = report.student.school.phone  # the child's school's, not the current one's
             flash(
+                _("Let op: het is na %(time)s. De leerkracht ziet uw melding misschien pas na "
+                  "de lessen. Is het dringend? Bel dan de school: %(phone)s.",
+                  time=service.sick_cutoff(report.student).strftime("%H:%M"), phone=phone)
+                if phone else
                 _("Let op: het is na %(time)s. De leerkracht ziet uw melding misschien pas na "
                   "de lessen. Is het dringend? Bel dan de school.",
                   time=service.sick_cutoff(report.student).strftime("%H:%M")),

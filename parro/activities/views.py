@@ -118,10 +118,11 @@ def _group_choices() -> list[Group]:
 def _chosen_groups(form) -> list[Group]:
     """The groups ticked in the form; 403 when one is not the user's to choose."""
     groups = []
-    for raw in request.form.getlist("groups"):
+    for raw in dict.fromkeys(request.form.getlist("groups")):  # a group sent twice: once
         group = db.session.get(Group, group_id) if (group_id := as_id(raw)) else None
         policy.require(group is not None and policy.can_create_activity_for(current_user, group))
-        groups.append(group)
+        if group not in groups:
+            groups.append(group)
     return groups
 
 

@@ -363,7 +363,7 @@ def schools():
             switch_school(chosen.id)
             db.session.commit()
             flash(_("U werkt nu in %(school)s.", school=chosen.name), "success")
-            return redirect(url_for("home"), 303)
+            return redirect(way_back(request.form.get("next")), 303)
         flash(_("Kies een van uw scholen."), "error")
         status = 422
     return render_template("auth/schools.html", choices=policy.schools(current_user),

@@ -555,7 +555,7 @@ def read_by(message: Message | ShownMessage, people: list[User],
 # -- unread counts ------------------------------------------------------------
 
 
-def _unread_query(user_id: int, office_school_id=None):
+def _unread_query(user_id: int, office_school_id=None, staff_school_id=None):
     """(conversation id, unread count) over the conversations the user is a member of.
 
     From the conversations with anything newer than the user's read mark, each counted
@@ -584,7 +584,8 @@ def _unread_query(user_id: int, office_school_id=None):
         )
         .where(
             Conversation.last_message_id > last_read,
-            Conversation.id.in_(policy.member_conversation_ids(user_id, office_school_id)),
+            Conversation.id.in_(policy.member_conversation_ids(
+                user_id, office_school_id, staff_school_id)),
         )
     )
 
@@ -599,15 +600,24 @@ def _listed_office_school(user: User) -> int | None:
     return policy.current_school_id() if user.is_admin else None
 
 
+def _listed_staff_school(user: User) -> int | None:
+    """Staff's kindgesprekken are listed and counted in the school they work in (those of
+    their groups there); a family's of all its children, at whichever school."""
+    return policy.current_school_id() if user.is_staff else None
+
+
 def unread_counts(user: User) -> dict[int, int]:
     return {cid: n for cid, n in db.session.execute(
-        _unread_query(user.id, _listed_office_school(user))) if n}
+        _unread_query(user.id, _listed_office_school(user), _listed_staff_school(user))) if n}
 
 
 def unread_count(role: Role):
     """All unread messages of the user sql.USER_ID, as a scalar subquery (the
-    navigation's count); the same for every role."""
-    sub = _unread_query(USER_ID, SCHOOL_ID if role == Role.ADMIN else None).subquery()
+    navigation's count): those of the conversations conversation_list shows, staff's of
+    the school they work in (sql.SCHOOL_ID)."""
+    staff = role in (Role.ADMIN, Role.TEACHER)
+    sub = _unread_query(USER_ID, SCHOOL_ID if role == Role.ADMIN else None,
+                        SCHOOL_ID if staff else None).subquery()
     return select(func.coalesce(func.sum(sub.c[1]), 0)).scalar_subquery()
 
 

@@ -26,7 +26,7 @@ from ..fragments import fragments
 from ..htmx import wants_fragment
 from ..inputs import as_id, int_arg
 from ..media.serving import VARIANTS, send_stored
-from ..models import Conversation, Message, School, Student, User
+from ..models import Conversation, ConversationKind, Message, School, Student, User
 from ..policy import current_school
 from ..sql import CONVERSATION_ID, prebuilt
 from . import attachments, bp, service
@@ -288,6 +288,13 @@ def office():
 def show(conversation_id: int):
     """Show a conversation: its newest messages and the send box."""
     conversation = _conversation(conversation_id)
+    if (current_user.is_staff and conversation.kind != ConversationKind.GROUP
+            and conversation.school_id != policy.current_school_id()):
+        # Staff's list and counts hold the kindgesprekken and office conversations of the
+        # school they work in; one of their other school's (a mail's link) asks to switch.
+        return render_template("chat/other_school.html",
+                               other=db.session.get(School, conversation.school_id),
+                               next=request.full_path.rstrip("?"))
     before = int_arg("voor")
     people = members_of(conversation)
     messages, has_older = service.page_of_messages(

@@ -1,0 +1,173 @@
+"""flask backup DIR --school ID: one school's rows and files, and its restore alone."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+from parro import school_backup
+from parro.chat import service as chat
+from parro.extensions import db
+from parro.models import Attachment, MessageAttachment, School
+
+from . import test_backup
+from .factories import (
+    current_year,
+    make_chat,
+    make_group,
+    make_guardian,
+    make_kindgesprek,
+    make_message,
+    make_other_school,
+    make_post,
+    make_school,
+    make_student,
+    make_teacher,
+    photo_bytes,
+    stage_files,
+)
+from .test_backup import _media, _restore
+from .test_login import log_in
+
+media_app, empty_instance = test_backup.media_app, test_backup.empty_instance  # fixtures
+
+
+def test_every_table_has_an_ownership_entry(app):
+    missing = sorted(set(db.metadata.tables) - set(school_backup.OWNERSHIP))
+    stale = sorted(set(school_backup.OWNERSHIP) - set(db.metadata.tables))
+    assert not missing, f"tables without a row in school_backup.OWNERSHIP: {missing}"
+    assert not stale, f"rows for tables that no longer exist: {stale}"
+
+
+def _two_schools():
+    """School A and school B, each with a post with a photo and chats of each kind; a
+    family with a child at each school; a family and a teacher only at A."""
+    school_a, school_b = make_school("Basisschool Alfa"), make_other_school("Basisschool Beta")
+    group_a = make_group("Groep A3", year=current_year(school_a))
+    group_b = make_group("Groep B5", year=current_year(school_b))
+    anna = make_student(group_a, first_name="Annabel")
+    bram = make_student(group_b, first_name="Bramwell")
+    only_a_child = make_student(group_a, first_name="Alleenkind")
+    family = make_guardian(children=[anna, bram], email="gezin@example.org")
+    only_a = make_guardian(only_a_child, email="alleen-a@example.org")
+    teacher_a = make_teacher(group_a, email="juf-a@example.org")
+    teacher_b = make_teacher(group_b, email="meester-b@example.org", school=school_b)
+    post_a = make_post(group_a, author=teacher_a, photos=1, body="Nieuws van Alfa")
+    post_b = make_post(group_b, author=teacher_b, photos=1, body="Nieuws van Beta")
+
+    chat_a = make_chat(teacher_a, [family, only_a], title="Uitje Alfa")
+    make_message(chat_a, teacher_a, "Bericht in Alfa")
+    chat_b = make_chat(teacher_b, [family], title="Uitje Beta")
+    chat_b.school_id = school_b.id  # started from A's context; a chat of B's
+    db.session.commit()
+    make_message(chat_b, teacher_b, "Bericht in Beta")
+    make_message(make_kindgesprek(anna), teacher_a, "Kindgesprek Alfa")
+    child_b = make_kindgesprek(bram)
+    db.session.commit()
+    with_photo_b = chat.send_message(child_b, teacher_b, "Kindgesprek Beta",
+                                     staged=stage_files(("klas.jpg", photo_bytes())))
+    with_photo_a = chat.send_message(chat_a, teacher_a, "Foto Alfa",
+                                     staged=stage_files(("alfa.jpg", photo_bytes())))
+    chat.write_to_office(family, bram, "Kantoor Beta")
+    chat.write_to_office(family, anna, "Kantoor Alfa")
+    db.session.commit()
+    keys = {
+        "a": {a.key for a in db.session.query(Attachment).filter_by(post_id=post_a.id)}
+        | {a.key for a in db.session.query(MessageAttachment).filter_by(
+            message_id=with_photo_a.id)},
+        "b": {a.key for a in db.session.query(Attachment).filter_by(post_id=post_b.id)}
+        | {a.key for a in db.session.query(MessageAttachment).filter_by(
+            message_id=with_photo_b.id)},
+    }
+    return school_b, keys
+
+
+def _rows(path: Path) -> dict[str, list[tuple]]:
+    conn = sqlite3.connect(path)
+    try:
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {n: conn.execute(f'SELECT * FROM "{n}"').fetchall() for n in names}
+    finally:
+        conn.close()
+
+
+def _column(path: Path, sql: str) -> set:
+    conn = sqlite3.connect(path)
+    try:
+        return {r[0] for r in conn.execute(sql)}
+    finally:
+        conn.close()
+
+
+def test_a_school_backup_holds_that_school_only_and_restores_alone(
+    media_app, empty_instance, tmp_path
+):
+    with media_app.app_context():
+        school_b, keys = _two_schools()
+        assert len(keys["a"]) == len(keys["b"]) == 2
+        all_media = _media(media_app)
+        result = media_app.test_cli_runner().invoke(
+            args=["backup", str(tmp_path / "backups"), "--school", str(school_b.id)])
+        db.session.remove()
+    assert result.exit_code == 0, result.output
+    (snapshot,) = sorted((tmp_path / "backups").iterdir())
+    assert f"Backup written to {snapshot}" in result.output
+
+    manifest = json.loads((snapshot / "manifest.json").read_text())
+    assert manifest["school"] == "Basisschool Beta"
+    assert manifest["engine"] == "sqlite" and manifest["database"] == "database.sqlite3"
+    database = snapshot / "database.sqlite3"
+    school_ids = _column(database, "SELECT id FROM school")
+    assert _column(database, "SELECT name FROM school") == {"Basisschool Beta"}
+    assert _column(database, "SELECT first_name FROM student") == {"Bramwell"}
+    assert _column(database, "SELECT email FROM app_user") == {
+        "gezin@example.org", "meester-b@example.org"}
+    assert _column(database, "SELECT body FROM post") == {"Nieuws van Beta"}
+    assert _column(database, "SELECT body FROM message") == {
+        "Bericht in Beta", "Kindgesprek Beta", "Kantoor Beta"}
+    assert len(_column(database, "SELECT id FROM conversation")) == 3  # group, child, office
+    assert _column(database, "SELECT key FROM attachment UNION SELECT key FROM "
+                             "message_attachment") == keys["b"]
+    everything = repr(_rows(database))
+    for of_a in ("Alfa", "Annabel", "Alleenkind", "alleen-a@", "juf-a@", *keys["a"]):
+        assert of_a not in everything
+
+    # The media: every stored file of B's keys (all their sizes), nothing of A's.
+    listed = {f["path"] for f in manifest["files"]}
+    files = {p for p in listed if p.startswith("media/")}
+    expected = {f"media/{p}" for p in all_media if Path(p).name.split(".")[0] in keys["b"]}
+    assert files == expected and len(expected) >= 4
+    assert not any(key in path for key in keys["a"] for path in listed)
+
+    # Restored into an empty instance: a working one-school installation.
+    target = empty_instance()
+    restored = _restore(target, snapshot)
+    assert restored.exit_code == 0, restored.output
+    assert _media(target) == {p.removeprefix("media/"): (snapshot / p).read_bytes()
+                              for p in files}
+    client = target.test_client()  # outside any app context, as a browser is
+    assert log_in(client, "gezin@example.org").status_code == 303
+    page = client.get("/").get_data(as_text=True)
+    assert "Nieuws van Beta" in page and "Alfa" not in page
+    urls = re.findall(r'/media/[A-Za-z0-9_-]{32}/[a-z0-9]+\?v=[^"&]+', page)
+    assert urls and all(url.split("/")[2] in keys["b"] for url in urls)
+    photo = client.get(urls[0])
+    assert photo.status_code == 200 and len(photo.data) > 100
+    with target.app_context():  # new rows get new ids (PostgreSQL: the sequences moved on)
+        db.session.add(School(name="Basisschool Gamma"))
+        db.session.commit()
+        assert db.session.query(School.id).filter_by(name="Basisschool Gamma").scalar() > max(
+            school_ids)
+        db.session.remove()
+
+
+def test_backup_of_a_school_that_does_not_exist_is_refused(media_app, tmp_path):
+    with media_app.app_context():
+        result = media_app.test_cli_runner().invoke(
+            args=["backup", str(tmp_path / "backups"), "--school", "999"])
+    assert result.exit_code != 0
+    assert "There is no school with id 999" in result.output
+    assert not any((tmp_path / "backups").glob("parro-*"))
+
