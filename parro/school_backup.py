@@ -174,6 +174,8 @@ def copy_school(source, dest, school_id: int) -> list[str]:
                     seen.add(tuple(row[c] for c in cols))
                 if table.name in FILE_TABLES:
                     keys.append(row["key"])
+                elif table.name == "school" and row.get("logo_key"):
+                    keys.append(row["logo_key"])  # the school's logo (stored like a photo)
                 batch.append(row)
             if batch:
                 dest.execute(table.insert(), batch)

@@ -188,6 +188,19 @@ def _pending_photo(w) -> dict:
     return {"key": key, "variant": "klein"}
 
 
+def _school_logo(w):
+    from parro import media
+    from parro.extensions import db
+
+    key = media.new_key()
+    path = media.path_for(key, "display")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\xff\xd8\xff\xd9")
+    w.school.logo_key, w.school.logo_digest = key, "abc123"
+    db.session.commit()
+    return {"school_id": w.school.id}
+
+
 def _chat_message(w):
     _kindgesprek(w)
     return {"conversation_id": w.kindgesprek.id, "message_id": w.message.id}
@@ -227,6 +240,8 @@ ROUTES = {
     "theme.manifest": ("GET", lambda w: {}, ALL, None),
     "theme.favicon": ("GET", lambda w: {}, ALL, None),
     "theme.service_worker": ("GET", lambda w: {}, ALL, None),
+    # A school's logo: for everyone, like its name and colour (the login page shows it).
+    "theme.logo": ("GET", _school_logo, ALL, None),
     "help.index": ("GET", lambda w: {}, ALL, None),
     # The installed app's start URL: the login form, the morning overview or the feed;
     # a board admin is sent on to the board's page.
@@ -896,6 +911,7 @@ FORM_REFUSED = frozenset({403, 404, 422})
 NO_OBJECT = "takes no object of a school: the user's own things, or the current school's"
 BEARER = "a signed link from a mail: it works for whoever holds it, as the link of school A's"
 DEMO_VIEWER = "the demo mail viewer shows every mail to the machine itself (DEMO only)"
+PUBLIC = "public like a school's name and colour: a school's logo shows on its login page"
 CROSS_SCHOOL_ROLES = ("guardian", "teacher", "admin", "teacher_of_both", "admin_of_both")
 # Staff of both schools, working in A, are refused B's objects as well, but for the chats
 # they are in at B: those they see in either school (issue 22: "see both where that is
@@ -936,6 +952,7 @@ CROSS_SCHOOL = {
     **dict.fromkeys(["auth.unsubscribe", "auth.unsubscribe#one-click", "auth.activate",
                      "auth.activate#POST"], BEARER),
     "devmail.show": DEMO_VIEWER,
+    "theme.logo": PUBLIC,
     **dict.fromkeys(["admin.groups#year", "admin.student_new#group", "admin.import_upload#year"],
                     NOT_SHOWN),
     **dict.fromkeys([

@@ -280,3 +280,103 @@ def test_push_and_mail_keep_to_the_schools_default_hours_of_a_teacher(chats):
     # Tuesday 10:00: Anna works (no quiet hours); Bas reads again on Wednesday at 09:00.
     assert quiet_until(chats["anna"]) is None
     assert quiet_until(chats["bas"]) == datetime(2026, 11, 18, 9, 0, tzinfo=AMS)
+
+
+# -- the school's logo --------------------------------------------------------------------
+
+
+def _logo_png(size=(600, 300), colour=(200, 30, 30, 255), **save) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGBA", size, colour).save(buffer, "PNG", **save)
+    return buffer.getvalue()
+
+
+def _upload(admin_client, data: bytes, filename="logo.png", **extra):
+    import io
+
+    return admin_client.post("/beheer/school", data={**SCHOOL, **extra,
+                                                     "logo": (io.BytesIO(data), filename)},
+                             content_type="multipart/form-data")
+
+
+def test_the_office_uploads_a_logo_everyone_sees_it_by_the_schools_name(app, admin_client,
+                                                                         browser):
+    import io
+
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    make_school()
+    db.session.commit()
+    info = PngInfo()
+    info.add_text("Author", "Jan de Vries, Kerkstraat 1")
+    response = _upload(admin_client, _logo_png(pnginfo=info))
+    assert response.status_code == 303
+    school = school_a()
+    assert school.logo_key and school.logo_digest
+
+    # The login page (nobody logged in) shows it next to the name, and serves it to anyone.
+    visitor = browser()
+    login_page = visitor.get("/login").get_data(as_text=True)
+    url = f"/logo/{school.id}.jpg?v={school.logo_digest}"
+    assert f'src="{url}"' in login_page
+    served = visitor.get(url)
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    assert "immutable" in served.headers["Cache-Control"]
+    picture = Image.open(io.BytesIO(served.data))
+    assert max(picture.size) == 256  # resized
+    assert not picture.info.get("exif") and "Author" not in picture.info
+    assert b"Jan de Vries" not in served.data
+
+    # A new logo replaces it: a new URL (the old one is no longer kept), the old files go.
+    from parro import media
+
+    old_key = school.logo_key
+    assert _upload(admin_client, _logo_png(colour=(0, 90, 200, 255))).status_code == 303
+    assert "immutable" not in visitor.get(url).headers["Cache-Control"]
+    school = school_a()
+    assert not media.path_for(old_key, "display").exists()
+    url = f"/logo/{school.id}.jpg?v={school.logo_digest}"
+    assert f'src="{url}"' in visitor.get("/login").get_data(as_text=True)
+
+    # Taken away: no logo on the pages, the file is gone.
+    assert admin_client.post("/beheer/school", data={**SCHOOL, "remove_logo": "y"}) \
+        .status_code == 303
+    assert school_a().logo_key is None
+    assert "/logo/" not in visitor.get("/login").get_data(as_text=True)
+    assert visitor.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("data, name, message", [
+    (b"GIF89a" + b"\0" * 100, "logo.gif", "Kies een logo als PNG- of JPEG-bestand."),
+    (b"%PDF-1.4\n%%EOF\n", "logo.pdf", "Kies een logo als PNG- of JPEG-bestand."),
+    (b"\x89PNG\r\n\x1a\n" + b"kapot" * 20, "logo.png", "logo.png"),
+    (None, "groot.png", "Het logo mag hoogstens 300 kB groot zijn."),
+])
+def test_a_bad_logo_is_refused_in_dutch_and_nothing_changes(app, admin_client, data, name,
+                                                            message):
+    import os
+
+    make_school()
+    db.session.commit()
+    if data is None:  # noise does not compress: well over 300 kB
+        import io
+
+        from PIL import Image
+
+        noise = Image.frombytes("RGB", (600, 600), os.urandom(600 * 600 * 3))
+        buffer = io.BytesIO()
+        noise.save(buffer, "PNG")
+        data = buffer.getvalue()
+    response = _upload(admin_client, data, name, name="Andere naam")
+    assert response.status_code == 422
+    text = seen(response)
+    assert message in text
+    for english in ("Not a valid", "Invalid", "field"):
+        assert english not in text, text
+    school = school_a()
+    assert school.logo_key is None and school.name == "Basisschool De Test"

@@ -109,6 +109,9 @@ class SchoolForm(ParroForm):
     chat_starts_at = TimeField(_l("Begintijd"), validators=[Optional()])
     chat_ends_at = TimeField(_l("Eindtijd"), validators=[Optional()])
     photo_download = BooleanField(_l("Ouders mogen foto's opslaan voor eigen gebruik"))
+    # A PNG or JPEG (the view sends it through the media pipeline); optional.
+    logo = FileField(_l("Logo"), render_kw={"accept": "image/png,image/jpeg"})
+    remove_logo = BooleanField(_l("Logo weghalen"))
     # Only on the form when OpenID Connect is set up (the view removes it otherwise).
     require_school_account = BooleanField(
         _l("Medewerkers loggen alleen in met de schoolaccount")

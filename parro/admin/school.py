@@ -12,8 +12,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import FileStorage
 from wtforms.fields.choices import SelectChoice
 
+from .. import media
 from ..absence import service as absence_service
 from ..auth import sso
 from ..chat.availability import describe_hours, installation_default
@@ -93,7 +95,9 @@ def school_settings():
     form = SchoolForm(obj=school, data=None if school else {"colour": "#1f6f8b"})
     if not sso.configured():
         del form.require_school_account
-    if form.validate_on_submit() and _school_account_rule_ok(form, school):
+    staged = None
+    if form.validate_on_submit() and _school_account_rule_ok(form, school) \
+            and (staged := _logo(form)) is not False:
         service.save_school(form.name.data, form.phone.data, form.email.data, form.colour.data,
                             form.leave_info.data, form.code_of_conduct.data,
                             form.require_two_factor.data,
@@ -104,6 +108,11 @@ def school_settings():
                             chat_weekdays=form.chat_weekdays.data,
                             chat_starts_at=form.chat_starts_at.data,
                             chat_ends_at=form.chat_ends_at.data)
+        if staged is not None or form.remove_logo.data:
+            unused = service.set_logo(staged)
+            if staged is not None:
+                media.commit([staged])
+            media.remove(unused)
         flash(_("De gegevens van de school zijn opgeslagen."), "success")
         return redirect(url_for("admin.school_settings"), 303)
     return render_template(
@@ -132,6 +141,19 @@ def office_hours():
             flash(_("De openingstijden van de administratie zijn opgeslagen."), "success")
             return redirect(url_for("admin.office_hours"), 303)
     return render_template("admin/office_hours.html", form=form), form_status()
+
+
+def _logo(form: SchoolForm):
+    """The uploaded logo, cleaned and stored aside; None without one; False (its message at
+    the field) when it is refused."""
+    upload = form.logo.data
+    if not isinstance(upload, FileStorage) or not upload.filename:
+        return None
+    try:
+        return service.process_logo(upload)
+    except service.Invalid as exc:
+        _show_error(form, exc)
+        return False
 
 
 def _school_account_rule_ok(form: SchoolForm, school) -> bool:

@@ -7,10 +7,12 @@ has been written.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
+from flask import current_app
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -28,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from .. import audit
+from .. import audit, media
 from ..clock import now, today
 from ..extensions import db
 from ..inputs import as_id
@@ -103,6 +105,44 @@ def save_school(name: str, phone: str, email: str, colour: str, leave_info: str,
     db.session.add(school)
     db.session.commit()
     return school
+
+
+LOGO_MAX_BYTES = 300 * 1024
+LOGO_SIZE = 256
+
+
+def process_logo(upload):
+    """Clean an uploaded logo through the media pipeline (every bit of metadata goes; stored
+    at most LOGO_SIZE px) and store it aside: a Staged, or Invalid at the field "logo".
+    Call with no transaction open; set_logo() then commit it with media.commit()."""
+    limits = dataclasses.replace(media.Limits.from_config(current_app.config), max_files=1,
+                                 photo_bytes=LOGO_MAX_BYTES, display_size=LOGO_SIZE,
+                                 thumb_size=LOGO_SIZE // 2, keep_originals=False)
+    head = upload.stream.read(8)
+    upload.stream.seek(0)
+    if not (head.startswith(b"\x89PNG\r\n\x1a\n") or head.startswith(b"\xff\xd8\xff")):
+        raise Invalid("logo", _l("Kies een logo als PNG- of JPEG-bestand."))
+    checked, errors = media.check([upload], limits, allowed=(media.PHOTO,))
+    if errors:
+        raise Invalid("logo", _l("Het logo mag hoogstens %(kb)d kB groot zijn.",
+                                 kb=LOGO_MAX_BYTES // 1024)
+                      if any("te groot" in str(e) for e in errors) else errors[0])
+    try:
+        [staged] = media.process(checked, limits)
+    except media.UploadErrors as exc:
+        raise Invalid("logo", exc.messages[0]) from None
+    return staged
+
+
+def set_logo(staged) -> list[str]:
+    """Give the current school the processed logo (None: no logo) and commit; returns the
+    keys of the files no longer used (remove them with media.remove after the commit)."""
+    school = _require_school()
+    old = [school.logo_key] if school.logo_key else []
+    school.logo_key = staged.key if staged is not None else None
+    school.logo_digest = staged.digest if staged is not None else None
+    db.session.commit()
+    return old
 
 
 def save_office_hours(weekdays, opens_at, closes_at) -> School:

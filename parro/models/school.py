@@ -55,6 +55,10 @@ class School(db.Model):
     chat_weekdays: Mapped[str | None] = mapped_column(String(7), nullable=True)
     chat_starts_at: Mapped[time | None] = mapped_column(Time, nullable=True)
     chat_ends_at: Mapped[time | None] = mapped_column(Time, nullable=True)
+    # The school's logo, stored like a photo (media key; its 256 px "display" JPEG is shown,
+    # public like the name and colour); logo_digest is its URL's v (pipeline.digest).
+    logo_key: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    logo_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     years: Mapped[list[SchoolYear]] = relationship(back_populates="school")
 

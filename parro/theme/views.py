@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, current_app, request, send_from_directory, url_for
+from flask import Response, abort, current_app, request, send_file, send_from_directory, url_for
 
 from ..assets import IMMUTABLE, content_hash
+from ..extensions import db
+from ..media import path_for
+from ..models import School
 from ..policy import current_school
 from . import bp
 from .colour import brand, brand_dark
@@ -47,6 +50,14 @@ def theme_url(endpoint: str) -> str:
     if digest is None:
         digest = _hashes[key] = content_hash(_BODIES[endpoint]().encode())
     return url_for(endpoint, v=digest)
+
+
+@bp.app_template_global()
+def school_logo_url(school) -> str | None:
+    """The URL of the school's logo (with its digest: kept for a year), None without one."""
+    if school is None or not school.logo_key:
+        return None
+    return url_for("theme.logo", school_id=school.id, v=school.logo_digest)
 
 
 _hashes: dict[tuple, str] = {}
@@ -101,6 +112,22 @@ def stylesheet():
 def manifest():
     """Serve the web app manifest, so parents can add the app to their home screen."""
     return _cacheable(_manifest_body(), "application/manifest+json")
+
+
+@bp.get("/logo/<int:school_id>.jpg")
+def logo(school_id: int):
+    """Serve a school's logo: public like its name and colour (the login page shows it)."""
+    school = db.session.get(School, school_id)
+    if school is None or not school.logo_key:
+        abort(404)
+    path = path_for(school.logo_key, "display")
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", conditional=True, etag=True,
+                         max_age=None)
+    current = school.logo_digest and request.args.get("v") == school.logo_digest
+    response.headers["Cache-Control"] = IMMUTABLE if current else CACHE
+    return response
 
 
 @bp.get("/favicon.ico")
