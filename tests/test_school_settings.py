@@ -107,13 +107,15 @@ def family(app):
     at(7, 30)
     other = make_other_school()
     other.sick_cutoff = time(9, 30)
-    sem = make_student(make_group("Groep 3", grade=3), first_name="Sem", last_name="Jansen")
-    lotte = make_student(make_group("Groep 5", grade=5, year=current_year(other)),
-                         first_name="Lotte", last_name="Jansen")
+    sem_group = make_group("Groep 3", grade=3)
+    lotte_group = make_group("Groep 5", grade=5, year=current_year(other))
+    sem = make_student(sem_group, first_name="Sem", last_name="Jansen")
+    lotte = make_student(lotte_group, first_name="Lotte", last_name="Jansen")
     eva = make_guardian(child=sem, name="Eva Jansen", email="eva@example.org")
     db.session.add(Guardianship(user=eva, student=lotte))
     db.session.commit()
-    return {"sem": sem, "lotte": lotte, "eva": eva, "other": other}
+    return {"sem": sem, "lotte": lotte, "eva": eva, "other": other, "sem_group": sem_group,
+            "lotte_group": lotte_group}
 
 
 def reports():
@@ -178,3 +180,103 @@ def test_one_school_with_its_own_cutoff_shows_one_line(client, family):
     page = seen(client.get("/absentie/"))
     assert "Meld uw kind vóór 09:30 uur ziek" in page
     assert "Meld Sem" not in page and "Meld Lotte" not in page
+
+
+# -- staff's default chat hours -------------------------------------------------------------
+
+
+def test_the_office_sets_staffs_default_chat_hours_and_can_clear_them(app, admin_client):
+    make_school()
+    db.session.commit()
+    page = seen(admin_client.get("/beheer/school"))
+    assert "Werktijden voor de chat" in page
+    assert "Leeg laten: maandag t/m vrijdag, 08:00–16:30, de standaard van deze installatie." \
+        in page
+
+    response = admin_client.post("/beheer/school", data={
+        **SCHOOL, "chat_weekdays": ["1", "2", "4"], "chat_starts_at": "08:30",
+        "chat_ends_at": "15:00"})
+    assert response.status_code == 303
+    school = school_a()
+    assert (school.chat_weekdays, school.chat_starts_at, school.chat_ends_at) == \
+        ("124", time(8, 30), time(15, 0))
+    form = admin_client.get("/beheer/school").get_data(as_text=True)
+    assert 'value="08:30"' in form and 'value="15:00"' in form
+
+    # Nothing ticked, the times emptied (as a browser sends them).
+    assert admin_client.post("/beheer/school", data={
+        **SCHOOL, "chat_starts_at": "", "chat_ends_at": ""}).status_code == 303
+    school = school_a()
+    assert (school.chat_weekdays, school.chat_starts_at, school.chat_ends_at) == \
+        (None, None, None)
+
+
+@pytest.mark.parametrize("hours, message", [
+    ({"chat_starts_at": "15:00", "chat_ends_at": "09:00"},
+     "De eindtijd (09:00) moet na de begintijd (15:00) liggen."),
+    # Only a start: the installation's end (16:30) comes before it.
+    ({"chat_starts_at": "17:00"}, "De eindtijd (16:30) moet na de begintijd (17:00) liggen."),
+    ({"chat_starts_at": "acht uur"}, "Ongeldige waarde voor tijd."),
+    ({"chat_weekdays": ["9"]}, ""),
+    ({"chat_weekdays": ["maandag"]}, ""),
+])
+def test_bad_chat_hours_are_refused_in_dutch_and_nothing_changes(app, admin_client, hours,
+                                                                 message):
+    school = make_school()
+    school.chat_weekdays, school.chat_starts_at = "12345", time(8, 15)
+    db.session.commit()
+    response = admin_client.post("/beheer/school",
+                                 data={**SCHOOL, "name": "Andere naam", **hours})
+    assert response.status_code == 422
+    text = seen(response)
+    for english in ("Not a valid", "Invalid", "field", "choice"):
+        assert english not in text, text
+    assert message in text
+    assert 'aria-invalid="true"' in response.get_data(as_text=True) or "has-error" in \
+        response.get_data(as_text=True)
+    school = school_a()
+    assert (school.name, school.chat_weekdays, school.chat_starts_at) == \
+        ("Basisschool De Test", "12345", time(8, 15))
+
+
+@pytest.fixture
+def chats(app, family):
+    """Sem's teacher Anna at school A (the installation's hours), Lotte's teacher Bas at
+    school B, whose staff read chats on Wednesday and Friday, 09:00–12:00."""
+    from .factories import make_kindgesprek, make_teacher
+
+    other = family["other"]
+    other.chat_weekdays, other.chat_starts_at, other.chat_ends_at = "35", time(9), time(12)
+    anna = make_teacher(family["sem_group"], name="Anna de Boer")
+    bas = make_teacher(family["lotte_group"], name="Bas Smit", school=other)
+    sem_chat, lotte_chat = make_kindgesprek(family["sem"]), make_kindgesprek(family["lotte"])
+    db.session.commit()
+    clock.set_now(datetime(2026, 11, 17, 10, 0, tzinfo=AMS))  # a Tuesday
+    return {**family, "anna": anna, "bas": bas, "sem_chat": sem_chat, "lotte_chat": lotte_chat}
+
+
+def test_a_family_reads_each_schools_default_hours_for_its_teachers(client, chats):
+    login_as(client, chats["eva"])
+    sem_page = seen(client.get(f"/gesprekken/{chats['sem_chat'].id}"))
+    assert "Anna de Boer" in sem_page and "niet beschikbaar" not in sem_page
+    lotte_page = seen(client.get(f"/gesprekken/{chats['lotte_chat'].id}"))
+    assert "Bas Smit is nu niet beschikbaar." in lotte_page
+    assert "Het wordt gelezen vanaf morgen om 09:00." in lotte_page
+
+
+def test_a_teacher_without_hours_of_their_own_starts_from_their_schools(client, chats):
+    login_as(client, chats["bas"])
+    form = client.get("/gesprekken/beschikbaarheid").get_data(as_text=True)
+    assert 'value="09:00"' in form and 'value="12:00"' in form
+    login_as(client, chats["anna"])
+    form = client.get("/gesprekken/beschikbaarheid").get_data(as_text=True)
+    assert 'value="08:00"' in form and 'value="16:30"' in form
+
+
+def test_push_and_mail_keep_to_the_schools_default_hours_of_a_teacher(chats):
+    """Outside a request (the worker): the school the teacher works at."""
+    from parro.notifications import quiet_until
+
+    # Tuesday 10:00: Anna works (no quiet hours); Bas reads again on Wednesday at 09:00.
+    assert quiet_until(chats["anna"]) is None
+    assert quiet_until(chats["bas"]) == datetime(2026, 11, 18, 9, 0, tzinfo=AMS)

@@ -30,7 +30,14 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..forms import WEEKDAYS, EmailAddress, MultiCheckboxField, ParroForm, single_line
+from ..forms import (
+    WEEKDAYS,
+    EmailAddress,
+    MultiCheckboxField,
+    ParroForm,
+    add_error,
+    single_line,
+)
 from ..inputs import to_id
 from .csv_import import MAX_BYTES
 
@@ -96,12 +103,38 @@ class SchoolForm(ParroForm):
     require_two_factor = BooleanField(_l("Medewerkers moeten tweestapsverificatie gebruiken"))
     # None: the installation's ABSENCE_SICK_CUTOFF.
     sick_cutoff = TimeField(_l("Ziekmelden vóór"), validators=[Optional()])
+    # Staff's chat hours until they set their own; empty: the installation's defaults.
+    chat_weekdays = MultiCheckboxField(_l("Werkdagen"), coerce=to_id, choices=WEEKDAYS,
+                                       validators=[Optional()])
+    chat_starts_at = TimeField(_l("Begintijd"), validators=[Optional()])
+    chat_ends_at = TimeField(_l("Eindtijd"), validators=[Optional()])
     photo_download = BooleanField(_l("Ouders mogen foto's opslaan voor eigen gebruik"))
     # Only on the form when OpenID Connect is set up (the view removes it otherwise).
     require_school_account = BooleanField(
         _l("Medewerkers loggen alleen in met de schoolaccount")
     )
 
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        return self._chat_hours_ok() and ok
+
+    def _chat_hours_ok(self) -> bool:
+        """The hours as they will hold (an empty one: the installation's) must make sense."""
+        from ..chat.availability import default_hours
+
+        start_field, end_field = self.chat_starts_at, self.chat_ends_at
+        if start_field.errors or end_field.errors or not (start_field.data or end_field.data):
+            return True
+        _, default_start, default_end = default_hours(None)
+        start = start_field.data or default_start
+        end = end_field.data or default_end
+        if end > start:
+            return True
+        add_error(end_field if end_field.data else start_field, _l(
+            "De eindtijd (%(end)s) moet na de begintijd (%(start)s) liggen.",
+            end=end.strftime("%H:%M"), start=start.strftime("%H:%M")))
+        return False
 
     def validate_sick_cutoff(self, field):
         if field.data is not None and not time(6, 0) <= field.data <= time(14, 0):

@@ -16,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..absence import service as absence_service
 from ..auth import sso
+from ..chat.availability import describe_hours, installation_default
 from ..extensions import db
 from ..forms import EmptyForm, add_error, form_status
 from ..inputs import int_arg
@@ -99,11 +100,17 @@ def school_settings():
                             require_school_account=form.require_school_account.data
                             if "require_school_account" in form else None,
                             photo_download=form.photo_download.data,
-                            sick_cutoff=form.sick_cutoff.data)
+                            sick_cutoff=form.sick_cutoff.data,
+                            chat_weekdays=form.chat_weekdays.data,
+                            chat_starts_at=form.chat_starts_at.data,
+                            chat_ends_at=form.chat_ends_at.data)
         flash(_("De gegevens van de school zijn opgeslagen."), "success")
         return redirect(url_for("admin.school_settings"), 303)
-    return render_template("admin/school.html", form=form,
-                           default_sick_cutoff=absence_service.default_sick_cutoff()), form_status()
+    return render_template(
+        "admin/school.html", form=form,
+        default_sick_cutoff=absence_service.default_sick_cutoff(),
+        default_chat_hours=describe_hours(installation_default()),
+    ), form_status()
 
 
 @bp.route("/school/openingstijden", methods=["GET", "POST"])

@@ -75,7 +75,9 @@ def _commit(field: str | None, message) -> None:
 def save_school(name: str, phone: str, email: str, colour: str, leave_info: str,
                 code_of_conduct: str, require_two_factor: bool = False,
                 require_school_account: bool | None = None,
-                photo_download: bool = False, sick_cutoff: time | None = None) -> School:
+                photo_download: bool = False, sick_cutoff: time | None = None,
+                chat_weekdays=None, chat_starts_at: time | None = None,
+                chat_ends_at: time | None = None) -> School:
     """Store the school's settings; `require_school_account` None leaves that rule as it is."""
     school = current_school() or School()
     if bool(school.require_two_factor) != require_two_factor:
@@ -85,6 +87,11 @@ def save_school(name: str, phone: str, email: str, colour: str, leave_info: str,
     school.require_two_factor = require_two_factor
     school.photo_download = photo_download
     school.sick_cutoff = sick_cutoff
+    # Staff's default chat hours; each empty: the installation's.
+    school.chat_weekdays = "".join(str(d) for d in sorted(set(chat_weekdays))) \
+        if chat_weekdays else None
+    school.chat_starts_at = chat_starts_at
+    school.chat_ends_at = chat_ends_at
     if require_school_account is not None:
         set_school_account_required(school, require_school_account)
     school.name = name.strip()

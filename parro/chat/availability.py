@@ -9,33 +9,82 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from flask import current_app
+from flask import current_app, has_request_context
 from flask_babel import format_date, format_time
 from flask_babel import gettext as _
-from sqlalchemy import select
+from flask_login import current_user
+from sqlalchemy import func, select
 
-from .. import clock
+from .. import clock, policy
 from ..extensions import db
-from ..models import Availability, Conversation, User
+from ..models import Availability, Conversation, School, SchoolStaff, User
 from ..sql import IDS, prebuilt
 
 
-def default_availability(user_id: int | None = None) -> Availability:
-    """The school's default hours (not added to the session)."""
+def default_hours(school: School | None) -> tuple[str, time, time]:
+    """The working days and hours of staff who set none: the school's own, else the
+    installation's (CHAT_DEFAULT_WEEKDAYS, _START, _END), each on its own."""
     cfg = current_app.config
+    weekdays = cfg["CHAT_DEFAULT_WEEKDAYS"]
+    starts_at = time.fromisoformat(cfg["CHAT_DEFAULT_START"])
+    ends_at = time.fromisoformat(cfg["CHAT_DEFAULT_END"])
+    if school is not None:
+        weekdays = school.chat_weekdays if school.chat_weekdays is not None else weekdays
+        starts_at = school.chat_starts_at if school.chat_starts_at is not None else starts_at
+        ends_at = school.chat_ends_at if school.chat_ends_at is not None else ends_at
+    return weekdays, starts_at, ends_at
+
+
+def installation_default() -> Availability:
+    """The installation's default hours (config CHAT_DEFAULT_*), for schools without their own."""
+    weekdays, starts_at, ends_at = default_hours(None)
+    return Availability(weekdays=weekdays, starts_at=starts_at, ends_at=ends_at, chat_off=False,
+                        off_message="", off_until=None)
+
+
+def default_availability(user_id: int | None = None,
+                         school: School | None = None) -> Availability:
+    """The default hours of `school` (not added to the session); without one, those of the
+    current school (policy.current_school(): the browser's, or the first one)."""
+    weekdays, starts_at, ends_at = default_hours(
+        school if school is not None else policy.current_school())
     return Availability(
         user_id=user_id,
-        weekdays=cfg["CHAT_DEFAULT_WEEKDAYS"],
-        starts_at=time.fromisoformat(cfg["CHAT_DEFAULT_START"]),
-        ends_at=time.fromisoformat(cfg["CHAT_DEFAULT_END"]),
+        weekdays=weekdays,
+        starts_at=starts_at,
+        ends_at=ends_at,
         chat_off=False,
         off_message="",
         off_until=None,
     )
 
 
-def availability_of(user: User) -> Availability:
-    return db.session.get(Availability, user.id) or default_availability(user.id)
+def _default_schools(user_ids: list[int]) -> dict[int, School | None]:
+    """Whose defaults a staff member without hours of their own has: the school the browser
+    works in for the logged-in user, else the first school they work at."""
+    found: dict[int, School | None] = {}
+    if has_request_context() and current_user.is_authenticated and current_user.id in user_ids:
+        found[current_user.id] = policy.current_school()
+    rest = [i for i in user_ids if i not in found]
+    if rest:
+        firsts = db.session.execute(
+            select(SchoolStaff.user_id, func.min(SchoolStaff.school_id))
+            .where(SchoolStaff.user_id.in_(rest)).group_by(SchoolStaff.user_id)
+        )
+        for user_id, school_id in firsts:
+            found[user_id] = db.session.get(School, school_id)
+    return found
+
+
+def availability_of(user: User, school: School | None = None) -> Availability:
+    """A staff member's hours: their own, or the defaults of `school` (without one: of the
+    school they work in now, see _default_schools)."""
+    row = db.session.get(Availability, user.id)
+    if row is not None:
+        return row
+    if school is None:
+        school = _default_schools([user.id]).get(user.id) or policy.current_school()
+    return default_availability(user.id, school)
 
 
 def set_availability(user: User, *, weekdays, starts_at: time, ends_at: time, chat_off: bool,
@@ -59,12 +108,20 @@ def _of_users():
     return select(Availability).where(Availability.user_id.in_(IDS))
 
 
-def availabilities(users: list[User]) -> dict[int, Availability]:
+def availabilities(users: list[User], school: School | None = None) -> dict[int, Availability]:
+    """Each user's hours: their own, or the defaults of `school` (a conversation's school);
+    without one, of the school each works in (see _default_schools)."""
     ids = [u.id for u in users]
     found = {
         a.user_id: a for a in db.session.scalars(_of_users(), {"ids": ids})
     } if ids else {}
-    return {i: found.get(i) or default_availability(i) for i in ids}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        schools = {i: school for i in missing} if school is not None \
+            else _default_schools(missing)
+        for i in missing:
+            found[i] = default_availability(i, schools.get(i) or policy.current_school())
+    return {i: found[i] for i in ids}
 
 
 def is_off(av: Availability, day: date) -> bool:
@@ -126,15 +183,20 @@ def status_of(user: User, av: Availability, local: datetime) -> StaffStatus:
     return StaffStatus(user, False, False, "", next_period_start(av, local))
 
 
-def staff_statuses(conversation: Conversation, people: list | None = None) -> list[StaffStatus]:
+def staff_statuses(conversation: Conversation, people: list | None = None,
+                   school: School | None = None) -> list[StaffStatus]:
     """The availability of each staff member in the conversation (both of a job-sharing pair).
 
-    `people`: its members, when the caller has already loaded them.
+    `people`: its members, when the caller has already loaded them; `school`: the
+    conversation's school, when the caller has loaded it (its defaults hold for staff who
+    set no hours of their own).
     """
     from .service import members
 
     staff = [u for u in (members(conversation) if people is None else people) if u.is_staff]
-    avs = availabilities(staff)
+    if school is None and conversation.school_id is not None:
+        school = db.session.get(School, conversation.school_id)
+    avs = availabilities(staff, school)
     local = clock.local_now()
     return [status_of(u, avs[u.id], local) for u in staff]
 
@@ -172,7 +234,16 @@ def office_statuses(school) -> list[StaffStatus]:
 
 def chat_closed(conversation: Conversation, statuses: list[StaffStatus] | None = None) -> bool:
     """Every staff member in it has switched chat off: guardians cannot write."""
-    statuses = staff_statuses(conversation) if statuses is None else statuses
+    if statuses is None:
+        # Only switched-off hours of their own count: no defaults needed.
+        from .service import members
+
+        staff = [u for u in members(conversation) if u.is_staff]
+        ids = [u.id for u in staff]
+        own = {a.user_id: a for a in db.session.scalars(_of_users(), {"ids": ids})} if ids \
+            else {}
+        today = clock.local_now().date()
+        return bool(staff) and all(u.id in own and is_off(own[u.id], today) for u in staff)
     return bool(statuses) and all(s.chat_off for s in statuses)
 
 

@@ -125,7 +125,8 @@ def _compose_context(conversation: Conversation, form: MessageForm | None = None
         statuses = office_statuses(school) if current_user.is_guardian else []
         closed = False  # the office has opening hours, no switch
     else:
-        statuses = staff_statuses(conversation, people) if current_user.is_guardian else []
+        statuses = staff_statuses(conversation, people, school) \
+            if current_user.is_guardian else []
         closed = current_user.is_guardian and chat_closed(conversation, statuses)
     return {
         "office_hours": describe_hours(office_hours(school)) if conversation.is_office else "",

@@ -50,6 +50,11 @@ class School(db.Model):
     # Sick reports after this time reach the teacher perhaps only after lessons; None: the
     # installation's ABSENCE_SICK_CUTOFF (absence.service.sick_cutoff).
     sick_cutoff: Mapped[time | None] = mapped_column(Time, nullable=True)
+    # The working days and hours of staff who set none of their own (chat.availability);
+    # each None: the installation's CHAT_DEFAULT_WEEKDAYS / _START / _END.
+    chat_weekdays: Mapped[str | None] = mapped_column(String(7), nullable=True)
+    chat_starts_at: Mapped[time | None] = mapped_column(Time, nullable=True)
+    chat_ends_at: Mapped[time | None] = mapped_column(Time, nullable=True)
 
     years: Mapped[list[SchoolYear]] = relationship(back_populates="school")
 
