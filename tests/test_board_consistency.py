@@ -305,3 +305,29 @@ def test_activity_reminders_from_the_command_line_are_signed_with_the_activitys_
     mail = mails_to(board["family"].email)[-1]
     assert "Spullen voor groep 5b" in mail.subject
     assert _signed(mail) == colours["b"]
+
+
+# -- 4. a family at two schools: the calendar and the coming days name the school ---------
+
+
+def _calendar_title(make_client, user, school=None) -> str:
+    import re
+
+    browser = make_client()
+    login_as(browser, user, school)
+    assert browser.post("/activiteiten/agenda").status_code == 303
+    html = browser.get("/activiteiten/agenda").get_data(as_text=True)
+    path = re.search(r'value="http://parro.test(/activiteiten/agenda/[^"]+\.ics)"', html).group(1)
+    phone = make_client()  # a phone asks without a login
+    response = phone.get(path)
+    assert response.status_code == 200
+    return re.search(r"X-WR-CALNAME:(.*)\r\n", response.get_data(as_text=True)).group(1)
+
+
+def test_the_calendar_subscription_is_named_by_the_users_schools(make_client, board):
+    assert _calendar_title(make_client, board["family"]) == "Schoolagenda: mijn afspraken"
+    # A family of school B only: B's name, though the phone is in no school at all.
+    bram = make_student(board["b5"], first_name="Bram")
+    b_parent = make_guardian(child=bram)
+    db.session.commit()
+    assert _calendar_title(make_client, b_parent) == "Basisschool De Ander: mijn afspraken"
