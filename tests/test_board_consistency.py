@@ -331,3 +331,38 @@ def test_the_calendar_subscription_is_named_by_the_users_schools(make_client, bo
     b_parent = make_guardian(child=bram)
     db.session.commit()
     assert _calendar_title(make_client, b_parent) == "Basisschool De Ander: mijn afspraken"
+
+
+def _upcoming(client, user) -> str:
+    import re
+
+    fresh()
+    login_as(client, user)
+    html = client.get("/groepen/").get_data(as_text=True)
+    block = re.search(r'<section class="card calendar-upcoming".*?</section>', html, re.S)
+    assert block, "no Binnenkort block"
+    return page_text_of(block.group(0))
+
+
+def test_binnenkort_names_each_items_school_for_a_family_at_two_schools(client, board):
+    from datetime import date, timedelta
+
+    from parro.models import CalendarItem, CalendarKind
+
+    day = date(2027, 3, 11)
+    for school, title in ((board["a"], "Sportdag A"), (board["b"], "Sportdag B")):
+        db.session.add(CalendarItem(school_id=school.id, kind=CalendarKind.EVENT, title=title,
+                                    starts_on=day, ends_on=day + timedelta(days=0)))
+    db.session.commit()
+    text = _upcoming(client, board["family"])
+    assert "Sportdag A Basisschool De Test" in text
+    assert "Sportdag B Basisschool De Ander" in text
+    # A family at one school reads no school's name.
+    text = _upcoming(client, board["one_school"])
+    assert "Sportdag A" in text and "Basisschool" not in text
+    # The block is a cached fragment: a renamed school shows its new name at once.
+    fresh()
+    board["b"].name = "Basisschool Het Anker"
+    db.session.commit()
+    text = _upcoming(client, board["family"])
+    assert "Sportdag B Basisschool Het Anker" in text and "De Ander" not in text
