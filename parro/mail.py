@@ -31,7 +31,7 @@ from sqlalchemy import event, or_, select
 from .clock import now
 from .database import writer_transactions
 from .extensions import db
-from .models import OutboxMail
+from .models import OutboxMail, School
 from .theme.colour import brand
 from .user_text import render_text
 
@@ -42,9 +42,12 @@ CLAIM = timedelta(minutes=15)
 BATCH = 20
 
 
+CURRENT = object()  # queue_mail's school: the current one (a request's, else the first)
+
+
 def queue_mail(
     recipient: str, subject, template: str, locale: str = "nl", send_after=None,
-    unsubscribe_url: str | None = None, **context
+    unsubscribe_url: str | None = None, school=CURRENT, **context
 ) -> None:
     """Queue a mail rendered from templates/email/<template>.txt (and .html if present).
 
@@ -57,11 +60,16 @@ def queue_mail(
     datetime) holds the mail back until then (staff quiet hours).
     `unsubscribe_url` makes it a notification mail: List-Unsubscribe with
     one-click POST (RFC 8058) and a line at the end that offers the same.
+    `school`: the school the mail is about (the post's, the child's, the activity's), whose
+    name signs it and whose colour it has; None for the board's neutral "parro". By
+    default the current school, which outside a request is the first: a mail queued from
+    the command line (digests, reminders) must say.
     """
     from .policy import current_school
 
     env = current_app.jinja_env
-    school = current_school()
+    if school is CURRENT:
+        school = current_school()
     colour = brand(school.colour if school else None)
     with force_locale(locale):
         context.setdefault("base_url", current_app.config["BASE_URL"].rstrip("/"))
@@ -88,6 +96,21 @@ def queue_mail(
         mail.next_attempt_at = send_after
     db.session.add(mail)
     wake_sender_after_commit()
+
+
+def school_of(school_ids) -> School | None:
+    """The school a mail about these schools' things is signed with: theirs when they are
+    all of one school, else none (the board's neutral "parro")."""
+    ids = set(school_ids)
+    return db.session.get(School, ids.pop()) if len(ids) == 1 else None
+
+
+def account_school(user) -> School | None:
+    """The school an account-level mail (a password reset, a daily digest) is signed with:
+    the user's one school; none for a user of several (or a board admin)."""
+    from .policy import school_ids
+
+    return school_of(school_ids(user))
 
 
 def text_to_html(text: str, colour: str) -> Markup:

@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from . import clock
 from .database import writer_transactions
 from .extensions import db
-from .mail import queue_mail
+from .mail import CURRENT, account_school, queue_mail
 from .models import (
     NotificationChoice,
     NotificationDigest,
@@ -232,6 +232,19 @@ def read_unsubscribe_token(token: str) -> tuple[User, list[Category]] | None:
     return user, [BY_KEY[k] for k in keys]
 
 
+def _school_about(context: dict):
+    """The school a notification is about, to sign its mail with: the child's, else the
+    activity's (of its groups' school). Reminders are queued from the command line, where
+    the current school is only the installation's first."""
+    student = context.get("student")
+    if student is not None:
+        return student.school
+    activity = context.get("activity")
+    if activity is not None and activity.groups:
+        return activity.groups[0].year.school
+    return CURRENT
+
+
 def quiet_until(user: User) -> datetime | None:
     """For staff outside their working hours: when their next working period starts."""
     if not user.is_staff:
@@ -255,6 +268,8 @@ def notify(recipient: User, category: str | None, subject, template: str, *, lin
     """
     if post is not None:
         context["post"] = post
+    if "school" not in context:
+        context["school"] = _school_about(context)
     mode = DIRECT if category is None else mail_mode(recipient, category, must_act)
     if mode == OFF:
         return
@@ -339,7 +354,8 @@ def digest_for(user: User, day: date) -> bool:
         item.digest_id = digest.id
     queue_mail(user.email, _l("Uw dagelijks overzicht van parro"), "notification_digest",
                locale=user.locale, send_after=quiet_until(user), name=user.display_name,
-               sections=sections, unsubscribe_url=unsubscribe_url(user, digested))
+               sections=sections, unsubscribe_url=unsubscribe_url(user, digested),
+               school=account_school(user))
     try:
         db.session.commit()
     except IntegrityError:

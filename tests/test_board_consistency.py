@@ -215,3 +215,154 @@ def test_after_the_cut_off_a_family_is_given_each_childs_schools_number(client, 
     login_as(client, board["one_school"])
     text = page_text(client.get("/absentie/"))
     assert "Is het dringend? Bel dan de school: 010 000 00 00." in text
+
+
+# -- 3. mails are signed with the school they are about ----------------------------------
+
+
+def _signed(mail) -> str:
+    """The school name in the mail's coloured header, and the colour."""
+    import re
+
+    match = re.search(r'<td style="background-color:(#[0-9a-f]{6});[^"]*">([^<]*)</td>',
+                      mail.body_html)
+    assert match, mail.body_html[:500]
+    return f"{match.group(2)} {match.group(1)}"
+
+
+@pytest.fixture
+def colours(board):
+    from parro.theme.colour import brand
+
+    board["a"].colour, board["b"].colour = "#1f6f8b", "#8b1f4a"
+    db.session.commit()
+    return {"a": f"Basisschool De Test {brand('#1f6f8b')}",
+            "b": f"Basisschool De Ander {brand('#8b1f4a')}",
+            "parro": f"parro {brand(None)}"}
+
+
+def test_chat_digests_from_the_command_line_are_signed_with_the_conversations_school(
+        board, colours):
+    from datetime import timedelta
+
+    from parro.chat.digest import digest_for
+    from parro.models import NotificationChoice
+
+    from .helpers import mails_to
+
+    for user in (board["teacher_b"], board["family"]):
+        db.session.add(NotificationChoice(user_id=user.id, category="chat", mail="digest"))
+    make_message(make_kindgesprek(board["lotte"]), board["family"], body="Over Lotte")
+    make_message(make_kindgesprek(board["sem"]), board["gym"], body="Over Sem")
+    make_message(_kindgesprek_of(board["lotte"]), board["gym"], body="Nog over Lotte")
+    db.session.commit()
+    later = NOW + timedelta(hours=1)
+    clock.set_now(later)
+    # As the command line runs it: no one logged in, the current school is the first (A).
+    assert digest_for(board["teacher_b"], later)
+    assert _signed(mails_to(board["teacher_b"].email)[-1]) == colours["b"]
+    # A family's digest about both schools' conversations: parro's own, no school's.
+    assert digest_for(board["family"], later)
+    assert _signed(mails_to(board["family"].email)[-1]) == colours["parro"]
+
+
+def test_account_mails_name_the_users_one_school_or_none_of_several(client, board, colours):
+    from parro.auth.reset import request_reset
+    from parro.auth.service import invite_staff
+    from parro.models import Role
+
+    from .helpers import mails_to
+
+    request_reset(board["teacher_b"].email)
+    request_reset(board["gym"].email)
+    request_reset(board["family"].email)
+    db.session.commit()
+    assert _signed(mails_to(board["teacher_b"].email)[-1]) == colours["b"]
+    assert _signed(mails_to(board["gym"].email)[-1]) == colours["parro"]
+    assert _signed(mails_to(board["family"].email)[-1]) == colours["parro"]
+    # A staff member invited to school B: B's name and colour.
+    invite_staff("nieuw@example.org", "Nieuwe Juf", Role.TEACHER, None, school=board["b"])
+    db.session.commit()
+    mail = mails_to("nieuw@example.org")[-1]
+    assert _signed(mail) == colours["b"] and "Basisschool De Ander" in mail.subject
+
+
+def test_activity_reminders_from_the_command_line_are_signed_with_the_activitys_school(
+        board, colours):
+    from datetime import timedelta
+
+    from parro.activities.reminders import send_reminders
+    from parro.models import ActivityKind
+
+    from .factories import make_activity
+    from .helpers import mails_to
+
+    make_activity(ActivityKind.INVITATION, [board["b5"]], title="Spullen voor groep 5b",
+                  deadline=NOW + timedelta(days=1))
+    db.session.commit()
+    deadline, _ = send_reminders()
+    assert deadline >= 1
+    mail = mails_to(board["family"].email)[-1]
+    assert "Spullen voor groep 5b" in mail.subject
+    assert _signed(mail) == colours["b"]
+
+
+# -- 4. a family at two schools: the calendar and the coming days name the school ---------
+
+
+def _calendar_title(make_client, user, school=None) -> str:
+    import re
+
+    browser = make_client()
+    login_as(browser, user, school)
+    assert browser.post("/activiteiten/agenda").status_code == 303
+    html = browser.get("/activiteiten/agenda").get_data(as_text=True)
+    path = re.search(r'value="http://parro.test(/activiteiten/agenda/[^"]+\.ics)"', html).group(1)
+    phone = make_client()  # a phone asks without a login
+    response = phone.get(path)
+    assert response.status_code == 200
+    return re.search(r"X-WR-CALNAME:(.*)\r\n", response.get_data(as_text=True)).group(1)
+
+
+def test_the_calendar_subscription_is_named_by_the_users_schools(make_client, board):
+    assert _calendar_title(make_client, board["family"]) == "Schoolagenda: mijn afspraken"
+    # A family of school B only: B's name, though the phone is in no school at all.
+    bram = make_student(board["b5"], first_name="Bram")
+    b_parent = make_guardian(child=bram)
+    db.session.commit()
+    assert _calendar_title(make_client, b_parent) == "Basisschool De Ander: mijn afspraken"
+
+
+def _upcoming(client, user) -> str:
+    import re
+
+    fresh()
+    login_as(client, user)
+    html = client.get("/groepen/").get_data(as_text=True)
+    block = re.search(r'<section class="card calendar-upcoming".*?</section>', html, re.S)
+    assert block, "no Binnenkort block"
+    return page_text_of(block.group(0))
+
+
+def test_binnenkort_names_each_items_school_for_a_family_at_two_schools(client, board):
+    from datetime import date, timedelta
+
+    from parro.models import CalendarItem, CalendarKind
+
+    day = date(2027, 3, 11)
+    for school, title in ((board["a"], "Sportdag A"), (board["b"], "Sportdag B")):
+        db.session.add(CalendarItem(school_id=school.id, kind=CalendarKind.EVENT, title=title,
+                                    starts_on=day, ends_on=day + timedelta(days=0)))
+    db.session.commit()
+    text = _upcoming(client, board["family"])
+    assert "Sportdag A Basisschool De Test" in text
+    assert "Sportdag B Basisschool De Ander" in text
+    # A family at one school reads no school's name.
+    text = _upcoming(client, board["one_school"])
+    assert "Sportdag A" in text and "Basisschool" not in text
+    # The block is a cached fragment: a renamed school shows its new name at once.
+    fresh()
+    board["b"].name = "Basisschool Het Anker"
+    db.session.commit()
+    text = _upcoming(client, board["family"])
+    assert "Sportdag B Basisschool Het Anker" in text and "De Ander" not in text

@@ -284,7 +284,7 @@ def _send_receipts(user: User, report: AbsenceReport) -> None:
             late_until=late_withdraw_until().strftime("%H:%M"),
             name=recipient.display_name,
             url=url_for("absence.index"),
-            school_name=school.name if school else "",
+            school=school,
         )
 
 

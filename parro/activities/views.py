@@ -633,14 +633,18 @@ def calendar_feed(token: str):
     user = calendar.user_for_token(token)
     if user is None:
         abort(404)
-    name = _("%(school)s: mijn afspraken", school=_school_name())
+    name = _calendar_name(user)
     response = _ics(calendar.to_ics(calendar.events_for(user), name=name), "parro.ics")
     response.headers["Content-Disposition"] = 'inline; filename="parro.ics"'
     return response
 
 
-def _school_name() -> str:
-    from ..policy import current_school
+def _calendar_name(user) -> str:
+    """The subscription's title, by the user's schools: the phone opens it without a login,
+    so there is no current school; of a family or staff at several schools, a neutral one."""
+    from ..policy import schools
 
-    school = current_school()
-    return school.name if school else "parro"
+    theirs = schools(user)
+    if len(theirs) > 1:
+        return _("Schoolagenda: mijn afspraken")
+    return _("%(school)s: mijn afspraken", school=theirs[0].name if theirs else "parro")

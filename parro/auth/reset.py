@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 from .. import audit
 from ..clock import now
 from ..extensions import db
-from ..mail import queue_mail
-from ..models import PasswordReset, School, User
+from ..mail import account_school, queue_mail
+from ..models import PasswordReset, User
 from ..models.user import normalize_email
 from ..security import end_all_sessions, hash_token, new_token
 from . import sso
@@ -57,7 +57,7 @@ def request_reset(email: str) -> None:
         "password_reset",
         locale=user.locale,
         user=user,
-        school_name=db.session.scalar(select(School.name).limit(1)) or "parro",
+        school=account_school(user),  # their one school; of several, parro's own
         url=current_app.config["BASE_URL"].rstrip("/")
         + url_for("auth.reset_password", token=token),
         minutes=minutes,

@@ -121,7 +121,7 @@ def _send_invitation(user: User, invited_by: User | None, student: Student | Non
         "invitation",
         locale=user.locale,
         user=user,
-        school_name=school.name if school else "parro",
+        school=school,  # its name and colour; a board admin's: parro's
         inviter=invited_by.display_name if invited_by else None,
         children=children,
         token=token,
@@ -165,7 +165,7 @@ def invite_guardian(student: Student, email: str, invited_by: User, locale: str 
                 audit.INVITATION, actor=invited_by, target=user, student_id=student.id,
                 summary=f"{student.full_name} toegevoegd aan het account van {audit.person(user)}",
             )
-            school = current_school()
+            school = student.school  # the child's, at whichever school of the board
             queue_mail(
                 user.email,
                 _l("{child} is toegevoegd aan uw account"),
@@ -173,7 +173,7 @@ def invite_guardian(student: Student, email: str, invited_by: User, locale: str 
                 locale=user.locale,
                 user=user,
                 child=student.first_name,
-                school_name=school.name if school else "parro",
+                school=school,
                 inviter=invited_by.display_name,
             )
             db.session.commit()

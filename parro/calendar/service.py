@@ -69,7 +69,8 @@ LAST = bindparam("last", type_=Date())
 # with show_description=false) and of its groups, with the versions in its key.
 _SHOWN = (CalendarItem.id, CalendarItem.version, CalendarItem.kind, CalendarItem.title,
           CalendarItem.location, CalendarItem.starts_on, CalendarItem.ends_on,
-          CalendarItem.starts_at, CalendarItem.ends_at)
+          CalendarItem.starts_at, CalendarItem.ends_at,
+          CalendarItem.school_id)  # whose school's name a family at two schools reads
 
 
 @prebuilt

@@ -37,10 +37,14 @@ def _upcoming():
         items = service.upcoming(user)
         if not items:
             return Markup()
-        # The schools whose items these are, in the key as well (a guardian's children's).
+        # The schools whose items these are, in the key as well (a guardian's children's),
+        # and each item's school's name, which a family at two schools reads (as on the
+        # calendar page; no query for one school).
+        names = service.school_names(user)
         return fragment("calendar/_upcoming.html", items=items,
                         groups=[item.groups for item in items],
-                        schools=service.viewer_school_ids(user))
+                        schools=service.viewer_school_ids(user),
+                        school_names=[names.get(item.school_id) for item in items])
 
     return {"calendar_upcoming": upcoming}
 

@@ -35,7 +35,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import clock, policy
 from ..extensions import db
-from ..mail import queue_mail
+from ..mail import queue_mail, school_of
 from ..models import Conversation, Message, NotificationChoice, ReadState, Role, User
 from ..notifications import CHAT, DIRECT, unsubscribe_url
 from .availability import availabilities, is_off, period_start
@@ -113,8 +113,10 @@ def _queue_summary(user: User, items, subject, template: str, **extra) -> None:
     """Queue one mail listing these conversations, mark them, commit."""
     with force_locale(user.locale):
         lines = summary_lines(user, items)
+    # Signed with the conversations' school; of several schools, parro's own.
     queue_mail(user.email, subject, template, locale=user.locale, name=user.display_name,
-               items=lines, unsubscribe_url=unsubscribe_url(user, [CHAT]), **extra)
+               items=lines, unsubscribe_url=unsubscribe_url(user, [CHAT]),
+               school=school_of(item.conversation.school_id for item in items), **extra)
     db.session.commit()
 
 

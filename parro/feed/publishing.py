@@ -75,7 +75,7 @@ def queue_post_mail(post: Post) -> int:
             subject_title=post.title or group_names,
             author_name=author_name,
             group_names=group_names,
-            school_name=school.name if school else "",
+            school=school,
         )
     _queue_post_pushes(post, [user.id for user in recipients], author_name)
     return len(recipients)

@@ -242,7 +242,7 @@ def tell_authors(student: Student) -> None:
             user=author,
             child=student.full_name,
             posts=their_posts,
-            school_name=school.name if school else "",
+            school=school,
         )
 
 
