@@ -129,6 +129,7 @@ def text_to_html(text: str, colour: str) -> Markup:
 
 def claim_due(limit: int = BATCH) -> list[int]:
     """Take up to `limit` due mails for this sender and commit the claim."""
+    db.session.commit()  # a snapshot read before would hide what came due since
     with writer_transactions():
         return _claim(limit)
 

@@ -393,6 +393,7 @@ def _queue(user: User, device_ids: list[int], category: str, title, body, url: s
 
 def claim_due(limit: int = BATCH) -> list[int]:
     """Take up to `limit` due pushes for this sender and commit the claim (a lease)."""
+    db.session.commit()  # a snapshot read before would hide what came due since
     with writer_transactions():
         moment = now()
         rows = list(db.session.scalars(

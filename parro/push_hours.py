@@ -35,7 +35,7 @@ from flask_babel import force_locale, ngettext
 from sqlalchemy import select
 
 from . import clock
-from .database import writer_transactions
+from .database import end_reads, writer_transactions
 from .extensions import db
 from .models import NotificationSetting, PushHeld, User
 
@@ -200,4 +200,5 @@ def send_summaries(send: Send, now: datetime | None = None) -> int:
         select(User).where(User.id.in_(select(PushHeld.user_id).where(PushHeld.due_at <= now)))
         .order_by(User.id)
     ))
+    end_reads(db.session())  # no snapshot stays open for what the sender writes next
     return sum(summarise(user, send, now) for user in users)

@@ -314,6 +314,21 @@ def test_two_senders_at_once_queue_one_summary(s, app):
     assert [p["title"] for p in summaries(device)] == ["2 nieuwe meldingen"]
 
 
+def test_a_sender_that_found_no_summary_due_still_claims_after_another_wrote(s, app):
+    # The second of two senders: no summary is due for it (the first sent it), the
+    # first then writes (its push, its tidying); the second's claim must wait its turn,
+    # not fail on SQLite because its empty look at the summaries kept an old snapshot.
+    phone(s.anna)
+    clock.set_now(at(2026, 11, 18, 8, 0))
+    assert push_hours.send_summaries(push.push_now) == 0
+    with app.app_context():  # the other sender, on a connection of its own
+        anna = db.session.get(type(s.anna), s.anna.id)
+        push.push_now(anna, "chat", "Nieuw bericht", "Sem is ziek", "/gesprekken/")
+        db.session.commit()
+        db.session.remove()
+    assert len(push.claim_due()) == 1
+
+
 # -- end to end: a teacher's phone, the real sender and a push service on loopback ------
 
 
