@@ -275,7 +275,7 @@ def delete_post(post_id: int):
     policy.require(policy.can_delete_post(current_user, post))
     if not EmptyForm().validate_on_submit():
         abort(400)
-    service.delete_post(post)
+    service.delete_with_files(post)
     flash(_("Het bericht is verwijderd."), "success")
     return done(url_for("feed.index"))
 
