@@ -27,7 +27,7 @@ from ..inputs import as_id, way_back
 from ..models import Group, Post
 from . import bp, service
 from .forms import EditPostForm, PostForm, local_to_utc
-from .queries import like_state, one_post
+from .queries import PostInfo, like_state, one_post
 
 # Forms that carry files: their requests may be as large as MEDIA_MAX_REQUEST_MB.
 UPLOAD_ENDPOINTS = {"feed.new_post", "feed.new_announcement"}
@@ -186,14 +186,20 @@ def _create(form: PostForm, ok: bool, pending: list, drop: list):
         ), []
 
 
+def seen_post(post_id: int) -> tuple[Post, PostInfo]:
+    """The post and what this viewer sees of it; 404 or 403 for a post they may not see."""
+    post, info = one_post(current_user, post_id)
+    if post is None:
+        abort(404)
+    policy.require(policy.can_see_post(current_user, post))
+    return post, info
+
+
 @bp.route("/bericht/<int:post_id>")
 @login_required
 def post(post_id: int):
     """Show one post, with who read and liked it for its author."""
-    found, info = one_post(current_user, post_id)
-    if found is None:
-        abort(404)
-    policy.require(policy.can_see_post(current_user, found))
+    found, info = seen_post(post_id)
     return render_template("feed/post.html", post=found, info=info)
 
 
