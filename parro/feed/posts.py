@@ -269,8 +269,8 @@ def edit_post(post_id: int):
     flagged = policy.unconsented_photo_ids(post.photos)
     return render_template("feed/edit_post.html", form=form, post=post, flagged=flagged,
                            descriptions=descriptions, too_long=too_long,
-                           description_max=DESCRIPTION_MAX, delete_form=EmptyForm(),
-                           tag_groups=tag_groups, locked=locked), status
+                           description_max=DESCRIPTION_MAX, tag_groups=tag_groups,
+                           locked=locked), status
 
 
 @bp.post("/bericht/<int:post_id>/verwijderen")
