@@ -138,9 +138,9 @@ def several_schools(user: User) -> bool:
     if not is_board() or user.is_anonymous or user.is_board_admin:
         return False
     if has_request_context() and current_user.is_authenticated and current_user.id == user.id:
-        known = g.get("user_school_count")  # the session loader counted them
+        known = g.get("user_elsewhere")  # the session loader looked
         if known is not None:
-            return known > 1
+            return known
     return len(school_ids(user)) > 1
 
 
