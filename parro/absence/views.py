@@ -73,7 +73,6 @@ def _guardian_page(children, sick, appointment, status=200):
         **_cutoffs(children),
         late_until=service.late_withdraw_until(),
         earliest=_earliest(children),
-        min_days=service.min_school_days(),
         withdraw_rule=service.withdraw_rule,
         FREELY=service.FREELY,
         WITH_NOTE=service.WITH_NOTE,

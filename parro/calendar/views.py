@@ -80,7 +80,6 @@ def index():
         later=first + timedelta(weeks=WEEKS),
         today=clock.today(),
         may_manage=policy.can_manage_calendar(current_user),
-        delete_form=EmptyForm(),
         school_names=service.school_names(current_user),
     )
 
