@@ -49,10 +49,7 @@ from .forms import (
     StartChatForm,
 )
 
-
-@bp.app_template_filter("chat_when")
-def chat_when(moment):
-    return when(moment)
+bp.add_app_template_filter(when, "chat_when")
 
 
 @bp.app_template_global()
