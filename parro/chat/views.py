@@ -105,10 +105,6 @@ def _message(conversation_id: int, message_id: int) -> Message:
     return message
 
 
-def title_of(conversation: Conversation, viewer: User | None = None) -> str:
-    return service.title_of(conversation, current_user if viewer is None else viewer)
-
-
 def _compose_context(conversation: Conversation, form: MessageForm | None = None,
                      people: list[User] | None = None) -> dict:
     """What the send box needs: the form, and for guardians the teachers' availability.
@@ -299,7 +295,7 @@ def show(conversation_id: int):
     )
     marks = service.last_read_by(conversation.id)
     context = {
-        "title": title_of(conversation),
+        "title": service.title_of(conversation, current_user),
         "messages": messages,
         "has_older": has_older,
         "older": before is not None,
@@ -363,7 +359,7 @@ def post(conversation_id: int):
     )
     return render_template(
         "chat/show.html",
-        title=title_of(conversation),
+        title=service.title_of(conversation, current_user),
         messages=messages,
         has_older=has_older,
         older=False,
@@ -429,9 +425,8 @@ def edit(conversation_id: int, message_id: int):
     status = 422 if request.method == "POST" else 200
     if wants_fragment():
         return render_template("chat/_edit.html", m=message, form=form), status
-    return render_template(
-        "chat/edit.html", m=message, form=form, title=title_of(message.conversation)
-    ), status
+    return render_template("chat/edit.html", m=message, form=form,
+                           title=service.title_of(message.conversation, current_user)), status
 
 
 @bp.post("/<int:conversation_id>/berichten/<int:message_id>/verwijderen")
