@@ -149,7 +149,7 @@ def _read_by_context(conversation: Conversation, people: list[User] | None = Non
         last = db.session.get(Message, last_id) if last_id else None
     if last is None or last.author_id != current_user.id or last.deleted_at is not None:
         return {"read_by": None}
-    people = members_of(conversation) if people is None else people
+    people = service.members(conversation) if people is None else people
     marks = service.last_read_by(conversation.id) if marks is None else marks
     readers = service.read_by(last, people, marks)
     if conversation.is_office and current_user.is_guardian:
@@ -159,10 +159,6 @@ def _read_by_context(conversation: Conversation, people: list[User] | None = Non
             names.insert(0, _("de administratie"))
         return {"read_by": names}
     return {"read_by": [u.display_name for u in readers]}
-
-
-def members_of(conversation: Conversation) -> list[User]:
-    return service.members(conversation)
 
 
 def _news(conversation: Conversation, known_id: int, revision: int) -> str:
@@ -289,7 +285,7 @@ def show(conversation_id: int):
                                other=db.session.get(School, conversation.school_id),
                                next=request.full_path.rstrip("?"))
     before = int_arg("voor")
-    people = members_of(conversation)
+    people = service.members(conversation)
     messages, has_older = service.page_of_messages(
         conversation, current_app.config["CHAT_PAGE_SIZE"], before, people
     )
@@ -353,7 +349,7 @@ def post(conversation_id: int):
     context = _compose_context(conversation, form)
     if wants_fragment():
         return render_template("chat/_compose.html", **context), 422
-    people = members_of(conversation)
+    people = service.members(conversation)
     messages, has_older = service.page_of_messages(
         conversation, current_app.config["CHAT_PAGE_SIZE"], people=people
     )
