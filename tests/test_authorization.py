@@ -189,16 +189,17 @@ def _pending_photo(w) -> dict:
 
 
 def _school_logo(w):
-    from parro import media
     from parro.extensions import db
 
-    key = media.new_key()
-    path = media.path_for(key, "display")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"\xff\xd8\xff\xd9")
-    w.school.logo_key, w.school.logo_digest = key, "abc123"
+    from .factories import make_logo
+
+    make_logo(w.school)
     db.session.commit()
     return {"school_id": w.school.id}
+
+
+def _school_icon(w):
+    return {**_school_logo(w), "name": "icon-192"}
 
 
 def _chat_message(w):
@@ -242,6 +243,8 @@ ROUTES = {
     "theme.service_worker": ("GET", lambda w: {}, ALL, None),
     # A school's logo: for everyone, like its name and colour (the login page shows it).
     "theme.logo": ("GET", _school_logo, ALL, None),
+    # ... and the home-screen icons made from it (the manifest links them).
+    "theme.icon": ("GET", _school_icon, ALL, None),
     "help.index": ("GET", lambda w: {}, ALL, None),
     # The installed app's start URL: the login form, the morning overview or the feed;
     # a board admin is sent on to the board's page.
@@ -272,18 +275,24 @@ ROUTES = {
     "auth.push_subscribe": ("POST", lambda w: {}, signed_in(ok=422), {}),
     "auth.push_test": ("POST", _admin_push_device, only("admin", ok=303), {}),
     "auth.push_unsubscribe": ("POST", _admin_push_device, only("admin", ok=303), {}),
-    # two-factor login: staff only; without a password step the code page sends to /login
+    # two-factor login: staff and the board's admin; without a password step the code page
+    # sends to /login. The board's admin has it on (they must), the staff here have not:
+    # turning it on again sends back to its page, a wrong code or proof is refused (422).
     "auth.login_code": ("GET", lambda w: {}, dict.fromkeys(ROLES, 303), None),
-    "auth.two_factor": ("GET", lambda w: {}, only("teacher_other", "teacher", "admin"), None),
+    "auth.two_factor": (
+        "GET", lambda w: {}, only("board", "teacher_other", "teacher", "admin"), None,
+    ),
     "auth.two_factor_enable": (
-        "POST", lambda w: {}, only("teacher_other", "teacher", "admin", ok=303), {"code": "1"}
+        "POST", lambda w: {}, only("board", "teacher_other", "teacher", "admin", ok=303),
+        {"code": "1"},
     ),
     "auth.recovery_codes": (
-        "POST", lambda w: {}, only("teacher_other", "teacher", "admin", ok=303),
+        "POST", lambda w: {}, {**only("teacher_other", "teacher", "admin", ok=303), "board": 422},
         {"nieuw-code": "1"},
     ),
     "auth.two_factor_disable": (
-        "POST", lambda w: {}, only("teacher_other", "teacher", "admin", ok=303), {"proof": "x"}
+        "POST", lambda w: {}, {**only("teacher_other", "teacher", "admin", ok=303), "board": 422},
+        {"proof": "x"},
     ),
     # Signing in with the school account: only when OpenID Connect is set up, which it
     # is not here (tests/test_school_account.py covers the routes against a provider).
@@ -953,6 +962,7 @@ CROSS_SCHOOL = {
                      "auth.activate#POST"], BEARER),
     "devmail.show": DEMO_VIEWER,
     "theme.logo": PUBLIC,
+    "theme.icon": PUBLIC,
     **dict.fromkeys(["admin.groups#year", "admin.student_new#group", "admin.import_upload#year"],
                     NOT_SHOWN),
     **dict.fromkeys([

@@ -14,11 +14,7 @@ from ..notifications import ABSENCE, DIRECT, mail_mode
 from . import bp, service
 from .forms import AppointmentForm, FilterForm, ReasonForm, SickForm, WithdrawForm
 
-
-@bp.app_template_global()
-def absence_reporter(report: AbsenceReport) -> str:
-    """Who reported, as the overviews show it ("administratie, telefonisch" ...)."""
-    return service.reporter_label(report)
+bp.add_app_template_global(service.reporter_label, "absence_reporter")
 
 
 def _child_choices(children, label=lambda child: child.full_name) -> list[tuple]:

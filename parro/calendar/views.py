@@ -43,7 +43,7 @@ def _upcoming():
         names = service.school_names(user)
         return fragment("calendar/_upcoming.html", items=items,
                         groups=[item.groups for item in items],
-                        schools=service.viewer_school_ids(user),
+                        schools=policy.reading_school_ids(user),
                         school_names=[names.get(item.school_id) for item in items])
 
     return {"calendar_upcoming": upcoming}
