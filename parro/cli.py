@@ -174,7 +174,8 @@ def init_app(app: Flask) -> None:
     @click.option("--name", default="", help="The board admin's name.")
     @click.option("--reset-two-factor", is_flag=True,
                   help="Turn off this board admin's two-factor login (a lost phone, no "
-                  "recovery code left); they set it up again at their next login.")
+                  "recovery code left) and log them out everywhere; they set it up again at "
+                  "their next login.")
     def board_admin(email, name, reset_two_factor):
         """Invite a board admin: adds schools and appoints their admins on the Bestuur page,
         sees every school's figures, never its posts or chats.
@@ -207,8 +208,9 @@ def init_app(app: Flask) -> None:
             click.echo(f"{user.email} had no two-factor login; nothing changed.")
             return
         twofactor.reset_by_admin(user)
-        click.echo(f"Two-factor login of {user.email} is off (recorded in the audit log). "
-                   "At their next login with their password they set it up again.")
+        click.echo(f"Two-factor login of {user.email} is off, and they are logged out on "
+                   "every device (recorded in the audit log). At their next login with their "
+                   "password they set it up again.")
 
     @app.cli.command("allow-staff-passwords")
     def allow_staff_passwords():

@@ -188,10 +188,29 @@ def is_staff(user: User) -> bool:
     return user.is_authenticated and user.is_staff
 
 
+def works_in(user: User, school_id: int | None) -> bool:
+    """Staff working in this school now, with an account that works: the browser's school,
+    which the session loader checks against SchoolStaff on every request. What staff's
+    rights over a school's objects need, their own ones too: a teacher taken off the school
+    (or whose account was disabled) keeps nothing of it, not even what they wrote there."""
+    return (is_staff(user) and not user.disabled and school_id is not None
+            and school_id == current_school_id())
+
+
+def works_with(user: User, group_ids: set[int]) -> bool:
+    """works_in for an object of groups (a post): staff working now in these groups'
+    school. A teacher's own groups of this year are known already (taught_group_ids):
+    no query of its own for the posts of those."""
+    if not is_staff(user) or user.disabled:
+        return False
+    return (user.is_teacher and bool(group_ids & taught_group_ids(user))) or \
+        _of_current_school(group_ids)
+
+
 def is_admin_of(user: User, school_id: int | None) -> bool:
     """An admin of this school, working in it now: an admin's rights reach the objects of
     the current school only (one they may switch to is not enough)."""
-    return is_admin(user) and school_id is not None and school_id == current_school_id()
+    return is_admin(user) and works_in(user, school_id)
 
 
 def school_id_of_group(group: Group) -> int:
@@ -689,7 +708,7 @@ def can_manage_activity(user: User, activity) -> bool:
     the admins of its school."""
     groups = activity_group_ids(activity)
     if is_admin(user):
-        return _of_current_school(groups)
+        return works_with(user, groups)
     return bool(groups & taught_group_ids(user))
 
 
@@ -979,11 +998,14 @@ def post_rights(user: User, post: PostFacts) -> PostRights:
     report is seen by nobody (the admin reads it in the queue) and kept for the audit:
     nobody edits or deletes it from the feed. Guardians and teachers who see a published
     post may like it; anyone who sees it may report it, except its author. Who liked it
-    and which families read it: the author, the group's teachers, admins."""
+    and which families read it: the author, the group's teachers, admins. The author only
+    while they work in the post's school (works_with): one who left it has no post there."""
     if not user.is_authenticated:
         return _NO_RIGHTS
-    own, hidden, published = post.author_id == user.id, post.is_hidden, post.is_published()
-    admin = user.is_admin and _of_current_school(post.group_ids)
+    hidden, published = post.is_hidden, post.is_published()
+    admin = user.is_admin and works_with(user, post.group_ids)
+    # The author's rights last while they work at the post's school (works_with).
+    own = post.author_id == user.id and works_with(user, post.group_ids)
     if admin or own:
         stats = in_view = True
     elif user.is_staff:
@@ -1077,8 +1099,9 @@ def pending_cutoff() -> datetime:
 
 
 def can_see_pending_upload(user: User, upload) -> bool:
-    """A file kept from a refused post: only its uploader, and only until it expires."""
-    return (user.is_authenticated and upload.uploader_id == user.id
+    """A file kept from a refused post: only its uploader, and only until it expires (when
+    they leave a school, theirs expire at once: auth.service.drop_from_school)."""
+    return (is_staff(user) and not user.disabled and upload.uploader_id == user.id
             and upload.created_at >= pending_cutoff())
 
 

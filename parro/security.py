@@ -6,7 +6,17 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import Flask, Response, current_app, flash, g, redirect, request, session
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    request,
+    session,
+)
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, current_user, login_url
@@ -104,11 +114,14 @@ def end_session() -> None:
 
 
 def end_all_sessions(user: User) -> None:
-    """Log the user out everywhere (password changed or reset, account disabled)."""
+    """Log the user out everywhere (password changed or reset, account disabled, two-factor
+    login reset by an admin): their push subscriptions, each of one session, go with the
+    sessions (ON DELETE CASCADE). Part of the caller's transaction; from the command line
+    too."""
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     # Only the user's own browser loses its cookie: an admin who disables
     # someone else stays logged in.
-    if getattr(current_user, "id", None) == user.id:
+    if has_request_context() and getattr(current_user, "id", None) == user.id:
         g.set_auth_cookie = None
 
 

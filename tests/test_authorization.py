@@ -1117,6 +1117,44 @@ def test_school_a_is_refused_the_objects_of_school_b(app, client, endpoint):
     assert not shown, f"{method} {url} showed school B's names: {shown}"
 
 
+# -- the teacher who left school B: nothing of B's is theirs, not even what they wrote -----
+
+
+def _teacher_params():
+    """The routes of B's objects that B's teacher may use (their own posts, photos, kept
+    files, activities, chats): after leaving B each is refused like anyone else's."""
+    for endpoint in sorted(ROUTES):
+        if CROSS_SCHOOL.get(endpoint) is REFUSED and ROUTES[endpoint][2].get("teacher") \
+                not in REFUSED:
+            yield endpoint
+
+
+@pytest.mark.parametrize("endpoint", list(_teacher_params()))
+def test_a_teacher_taken_off_school_b_is_refused_what_they_made_there(app, client, endpoint):
+    from parro.auth.service import leave_school
+    from parro.models import SchoolStaff
+
+    method, url_args, _expected, data = ROUTES[endpoint]
+    a, b = two_worlds()
+    with in_school(app, b.school):
+        url = url_for(endpoint.split("#")[0], **url_args(b))
+        form = data(b) if callable(data) else data
+    db.session.add(SchoolStaff(user_id=b.teacher.id, school_id=a.school.id))
+    db.session.commit()
+    login_as(client, b.teacher, school=b.school)
+    with in_school(app, b.school):  # B's office takes them off B; they work at A now
+        assert leave_school(b.teacher, b.school, b.admin)
+    before = _snapshot()
+    response = client.open(url, method=method, data=form)
+    body = response.get_data(as_text=True) if response.mimetype.startswith("text/") else ""
+    n = b.names
+    shown = [name for name in (n.group, " ".join(n.student), " ".join(n.other_student))
+             if name in body]
+    assert response.status_code in REFUSED, f"{method} {url}: {response.status_code}"
+    assert _snapshot() == before, f"{method} {url} changed: {_changes(before, _snapshot())}"
+    assert not shown, f"{method} {url} showed {shown}"
+
+
 # -- a form of school A's that names something of school B's ---------------------------
 
 

@@ -756,3 +756,128 @@ def test_taking_someone_off_a_group_they_are_not_in_is_not_found(client, board):
     assert "Meester Bob" not in text_of(client.get(f"/beheer/groepen/{board.a_group.id}"))
     assert post(client, f"/beheer/groepen/{board.a_group.id}/leerkrachten/"
                         f"{board.a_teacher.id}/ontkoppelen").status_code == 303
+
+
+# -- a teacher taken off a school keeps nothing of it (not even what they wrote there) ----
+
+
+def _kept_photo(user) -> str:
+    """A photo kept for `user` from a post the server refused (media.pending)."""
+    from parro import media
+    from parro.models import PendingUpload
+
+    key = media.new_key()
+    path = media.path_for(key, "thumb")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\xff\xd8\xff\xd9")
+    db.session.add(PendingUpload(uploader_id=user.id, key=key, kind=media.PHOTO,
+                                 filename="foto.jpg", content_type="image/jpeg", size=4))
+    return key
+
+
+def _own_urls(post) -> list[str]:
+    """What the author of `post` opens of it: the post (with who read and liked it), its
+    photo in the viewer, saved, and every stored size of it, and the edit form."""
+    photo = post.photos[0]
+    return [f"/groepen/bericht/{post.id}", f"/groepen/bericht/{post.id}/foto/{photo.id}",
+            f"/groepen/bericht/{post.id}/foto/{photo.id}/opslaan",
+            f"/groepen/bericht/{post.id}/bewerken",
+            *(f"/media/{photo.key}/{variant}" for variant in ("klein", "groot", "groot.webp"))]
+
+
+def test_a_teacher_taken_off_a_school_is_refused_what_they_wrote_there(client, board):
+    """Meester Bob works at A and B; A's office takes him off A. Logged in (now in B), his
+    post at A with a photo of a child there, its photo's every size, the read list, the
+    edit form and an edit, its deletion, his kept photo and his message in a chat at A are
+    all refused and nothing changes; his post at B works as before."""
+    from parro.models import Message, Post
+
+    teacher = board.b_teacher
+    db.session.add(SchoolStaff(user_id=teacher.id, school_id=board.a.id))
+    db.session.add(TeacherAssignment(user_id=teacher.id, group_id=board.a_group.id))
+    board.a.photo_download = board.b.photo_download = True
+    db.session.flush()
+    at_a = make_post(board.a_group, author=teacher, photos=1, title="Uitje Akker")
+    at_b = make_post(board.b_group, author=teacher, photos=1, title="Uitje Beuk")
+    kept = _kept_photo(teacher)
+    chat = make_chat(teacher, [board.a_parent], title="Schoolreis Akker")  # at A
+    message = make_message(chat, teacher, "Tot morgen")
+    db.session.commit()
+    a_urls, b_urls = _own_urls(at_a), _own_urls(at_b)
+    edit_message = f"/gesprekken/{chat.id}/berichten/{message.id}/bewerken"
+    login_as(client, teacher, school=board.a)  # working in A
+    for url in [*a_urls, f"/media/bewaard/{kept}/klein", edit_message]:
+        assert client.get(url).status_code == 200, url
+    login_as(client, board.a_admin)
+    assert post(client, f"/beheer/accounts/{teacher.id}/uitschakelen").status_code == 303
+
+    login_as(client, teacher, school=board.b)
+    for url in [*a_urls, f"/media/bewaard/{kept}/klein", edit_message]:
+        assert client.get(url).status_code in (403, 404), url
+    refused = [
+        post(client, f"/groepen/bericht/{at_a.id}/bewerken",
+             {"title": "Nieuw", "body": "Veranderd.", "groups": [str(board.b_group.id)],
+              "groepen-getoond": "1"}),
+        post(client, f"/groepen/bericht/{at_a.id}/verwijderen"),
+        post(client, edit_message, {"body": "Veranderd"}),
+        post(client, f"/gesprekken/{chat.id}/berichten/{message.id}/verwijderen"),
+    ]
+    assert [r.status_code in (403, 404) for r in refused] == [True] * 4, refused
+    fresh()
+    kept_post = db.session.get(Post, at_a.id)
+    assert (kept_post.title, kept_post.body, kept_post.edited_at) == (
+        "Uitje Akker", "Vandaag in de klas.", None)
+    assert {g.id for g in kept_post.group_list} == {board.a_group.id}
+    assert db.session.get(Message, message.id).body == "Tot morgen"
+    # At B, his own post works as before: read list, photos, the edit form and an edit.
+    for url in b_urls:
+        assert client.get(url).status_code == 200, url
+    text = text_of(client.get(f"/groepen/bericht/{at_b.id}"))
+    assert "Uitje Beuk" in text and "Uitje Akker" not in text
+    edited = post(client, f"/groepen/bericht/{at_b.id}/bewerken",
+                  {"title": "Uitje Beuk", "body": "Aangepast.", "groups": [
+                      str(board.b_group.id)], "groepen-getoond": "1"})
+    assert edited.status_code == 303, text_of(edited)
+    fresh()
+    assert db.session.get(Post, at_b.id).body == "Aangepast."
+
+
+def test_a_teacher_of_two_schools_edits_their_posts_in_the_school_they_work_in(client, board):
+    """Still at both schools: working in B, their post at A is A's to open (as the groups
+    of A are); switched to A, it is theirs again."""
+    teacher = board.b_teacher
+    db.session.add(SchoolStaff(user_id=teacher.id, school_id=board.a.id))
+    db.session.add(TeacherAssignment(user_id=teacher.id, group_id=board.a_group.id))
+    board.a.photo_download = True
+    db.session.flush()
+    at_a = make_post(board.a_group, author=teacher, photos=1)
+    db.session.commit()
+    login_as(client, teacher, school=board.b)
+    assert client.get(f"/groepen/bericht/{at_a.id}/bewerken").status_code in (403, 404)
+    assert post(client, "/scholen", {"school_id": str(board.a.id)}).status_code == 303
+    for url in _own_urls(at_a):
+        assert client.get(url).status_code == 200, url
+
+
+def test_a_disabled_teacher_is_logged_out_and_refused_everything(client, make_client, board):
+    """At their last school the account is disabled: every session of theirs ends (a
+    logged-in phone too), and a session cannot come back."""
+    from parro.models import UserSession
+
+    teacher = board.a_teacher
+    at_a = make_post(board.a_group, author=teacher, photos=1)
+    db.session.commit()
+    phone = make_client()
+    login_as(phone, teacher)
+    login_as(client, teacher)
+    assert client.get(f"/groepen/bericht/{at_a.id}").status_code == 200
+    login_as(client, board.a_admin)
+    response = post(client, f"/beheer/accounts/{teacher.id}/uitschakelen")
+    assert response.status_code == 303
+    assert "overal uitgelogd" in text_of(client.get(response.headers["Location"]))
+    assert db.session.scalar(select(func.count(UserSession.id)).where(
+        UserSession.user_id == teacher.id)) == 0
+    for url in _own_urls(at_a):
+        assert phone.get(url).status_code in (302, 401), url
+    login_as(phone, teacher)  # a session row made anyway: the loader refuses it
+    assert phone.get(f"/groepen/bericht/{at_a.id}").status_code == 302

@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from parro import clock
@@ -379,3 +380,30 @@ def url_for_path(app, endpoint, **values) -> str:
         from flask import url_for
 
         return url_for(endpoint, **values)
+
+
+def test_a_teacher_taken_off_school_b_finds_nothing_of_it(app, client, board):
+    """B's teacher (who wrote B's post and started its group chat) works at A too, and B's
+    office takes them off B. Their browser, in B until then, moves to A; from the home page
+    and from what they made at B (the post, its photo, the chat), nothing of B's shows."""
+    from parro.auth.service import leave_school
+    from parro.models import Conversation, ConversationKind, Post, SchoolStaff
+
+    a, b, markers = board
+    db.session.add(SchoolStaff(user_id=b.teacher.id, school_id=a.school.id))
+    db.session.commit()
+    post = db.session.scalar(select(Post).where(Post.title == B_WORDS["post"]))
+    chat = db.session.scalar(select(Conversation).where(
+        Conversation.kind == ConversationKind.GROUP, Conversation.school_id == b.school.id))
+    starts = ["/", url_for_path(app, "feed.post", post_id=post.id),
+              url_for_path(app, "feed.photo", post_id=post.id, photo_id=post.photos[0].id),
+              url_for_path(app, "chat.show", conversation_id=chat.id)]
+    login_as(client, b.teacher, school=b.school)
+    assert B_WORDS["post"] in text_of(client.get(starts[1]))  # theirs, while at B
+    with in_school(app, b.school):
+        assert leave_school(b.teacher, b.school, b.admin)
+    theirs = {OTHER.teacher, OTHER.domain}  # their own name and address, in the header
+    for start in starts:
+        shown, statuses = crawl(app, client, [m for m in markers if m not in theirs], start)
+        assert not {url: status for url, status in statuses.items() if status >= 500}
+        assert not shown, f"school B's things from {start}: {shown}"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from parro import clock
 from parro.extensions import db
@@ -299,24 +299,63 @@ def test_turning_it_off_with_the_password(app, make_client):
     assert the_user().has_two_factor is False
 
 
+def _lost_phone(make_client, user):
+    """A phone logged in as `user` with push notifications on: (the browser, its device)."""
+    from parro.models import PushSubscription
+
+    phone = make_client()
+    login_as(phone, user)
+    session_id = db.session.scalar(
+        select(func.max(UserSession.id)).where(UserSession.user_id == user.id))
+    device = PushSubscription(user_id=user.id, session_id=session_id, p256dh="x", auth="y",
+                              endpoint=f"https://push.example.org/{user.id}")
+    db.session.add(device)
+    db.session.commit()
+    assert phone.get("/account").status_code == 200
+    return phone, device.id
+
+
 def test_an_admin_resets_a_lost_phone(app, make_client):
+    """The lost phone may be logged in: the reset logs the teacher out on every device (its
+    push notifications stop), and the admin is told so; the admin stays logged in."""
+    from parro.models import PushSubscription
+
     clock.set_now(MOMENT)
     teacher_with_two_factor(make_client)
     admin = make_admin(email="admin@example.org")
     db.session.commit()
+    teacher = the_user()
+    phone, device_id = _lost_phone(make_client, teacher)
     client = make_client()
     login_as(client, admin)
     page = text_of(client.get("/beheer/medewerkers"))
     assert "Tweestapsverificatie uitzetten" in page
-    teacher = the_user()
     response = client.post(f"/beheer/medewerkers/{teacher.id}/tweestapsverificatie-uitzetten")
     assert response.status_code == 303
-    assert "staat uit" in text_of(client.get("/beheer/medewerkers"))
+    name = teacher.display_name
+    assert (f"De tweestapsverificatie van {name} staat uit en {name} is op alle apparaten "
+            "uitgelogd." in text_of(client.get("/beheer/medewerkers")))
     assert the_user().has_two_factor is False
-    (event,) = fetch(select(AuditEvent).where(
-        AuditEvent.summary == "Tweestapsverificatie uitgezet door beheerder"))
-    assert event.actor_id == admin.id and event.target_id == teacher.id
+    assert fetch(select(UserSession).where(UserSession.user_id == teacher.id)) == []
+    assert fetch(select(PushSubscription).where(PushSubscription.id == device_id)) == []
+    assert phone.get("/account").status_code == 302  # to the login
+    (event,) = fetch(select(AuditEvent).where(AuditEvent.action == "security",
+                                              AuditEvent.actor_id == admin.id))
+    assert event.summary == "Tweestapsverificatie uitgezet door beheerder; overal uitgelogd"
+    assert event.target_id == teacher.id
     assert password_step(make_client()).headers["Location"] == "/"
+
+
+def test_turning_ones_own_off_keeps_one_logged_in(app, make_client):
+    """Turning it off oneself (with the password or a code, in a browser one is logged in
+    with) is no lost phone: the sessions stay."""
+    clock.set_now(MOMENT)
+    teacher_with_two_factor(make_client)
+    client = make_client()
+    login_as(client, the_user())
+    response = client.post("/account/tweestapsverificatie/uitzetten", data={"proof": PASSWORD})
+    assert response.status_code == 303
+    assert client.get("/account").status_code == 200
 
 
 # -- required by the school ------------------------------------------------------------
@@ -521,10 +560,11 @@ def test_the_operator_resets_a_board_admins_lost_phone(app, make_client):
     address is refused and changes nothing."""
     clock.set_now(MOMENT)
     make_school()
-    _board_admin()
+    board_admin = _board_admin()
     teacher = make_teacher(email=EMAIL)
     teacher.totp_secret, teacher.totp_enabled_at = "JBSWY3DPEHPK3PXP", MOMENT
     db.session.commit()
+    phone, _device = _lost_phone(make_client, board_admin)
     runner = app.test_cli_runner()
     for address in (EMAIL, "niemand@example.org"):
         refused = runner.invoke(args=["board-admin", address, "--reset-two-factor"])
@@ -537,8 +577,11 @@ def test_the_operator_resets_a_board_admins_lost_phone(app, make_client):
     board_admin = fetch(select(User).where(User.email == BOARD_EMAIL))[0]
     assert not board_admin.has_two_factor and fetch(select(RecoveryCode)) == []
     (event,) = fetch(select(AuditEvent).where(AuditEvent.action == "security"))
-    assert event.summary == "Tweestapsverificatie uitgezet door beheerder"
+    assert event.summary == "Tweestapsverificatie uitgezet door beheerder; overal uitgelogd"
     assert (event.target_id, event.actor_id, event.school_id) == (board_admin.id, None, None)
+    assert fetch(select(UserSession).where(UserSession.user_id == board_admin.id)) == []
+    assert phone.get("/bestuur/").status_code == 302  # the lost phone: to the login
+    assert "logged out on every device" in done.output
     again = runner.invoke(args=["board-admin", BOARD_EMAIL, "--reset-two-factor"])
     assert again.exit_code == 0 and "nothing changed" in again.output
 

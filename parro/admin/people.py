@@ -218,13 +218,15 @@ def resend_invitation(user_id: int):
 
 @bp.post("/medewerkers/<int:user_id>/tweestapsverificatie-uitzetten")
 def reset_two_factor(user_id: int):
-    """Turn off a staff member's two-factor login (lost phone); they set it up again."""
+    """Turn off a staff member's two-factor login (lost phone), which logs them out on
+    every device (the lost phone may be logged in); they set it up again."""
     user = _account(user_id)
     policy.require(policy.can_reset_two_factor(_me(), user))
     if EmptyForm().validate_on_submit() and user.has_two_factor:
         twofactor.reset_by_admin(user)
-        flash(_("De tweestapsverificatie van %(name)s staat uit. Bij de volgende keer inloggen "
-                "is alleen het wachtwoord nodig.", name=user.display_name), "success")
+        flash(_("De tweestapsverificatie van %(name)s staat uit en %(name)s is op alle "
+                "apparaten uitgelogd. Bij de volgende keer inloggen is alleen het wachtwoord "
+                "nodig.", name=user.display_name), "success")
         _shared_account(user)
     return _back_to(user)
 

@@ -28,6 +28,7 @@ from ..models import (
     Guardianship,
     Invitation,
     Participant,
+    PendingUpload,
     Role,
     School,
     SchoolStaff,
@@ -38,7 +39,13 @@ from ..models import (
     UserSession,
 )
 from ..models.user import normalize_email
-from ..policy import current_school, current_school_id, guardians_of, other_school_ids
+from ..policy import (
+    current_school,
+    current_school_id,
+    guardians_of,
+    other_school_ids,
+    pending_cutoff,
+)
 from ..security import end_all_sessions, hash_token, new_token
 from .passwords import hash_password
 
@@ -301,13 +308,18 @@ def leave_school(user: User, school: School, changed_by: User) -> bool:
 
 def drop_from_school(user_ids: list[int], school_id: int) -> None:
     """What still ties these people to the school after their tie went: their places in
-    the chats staff started there, and a guardian's browser that works in it, which moves
-    to their other school (staff's: the session loader moves it, and tells them). Part of
-    the caller's transaction."""
+    the chats staff started there, the files kept from a post of theirs the server refused
+    (photos of the school's children: they expire at once, and the retention run removes
+    them; a kept file does not say its school, so one of their other school's goes too),
+    and a guardian's browser that works in it, which moves to their other school (staff's:
+    the session loader moves it, and tells them). Part of the caller's transaction."""
     db.session.execute(delete(Participant).where(
         Participant.user_id.in_(user_ids),
         Participant.conversation_id.in_(
             select(Conversation.id).where(Conversation.school_id == school_id))))
+    db.session.execute(update(PendingUpload).where(
+        PendingUpload.uploader_id.in_(user_ids), PendingUpload.created_at >= pending_cutoff())
+        .values(created_at=pending_cutoff() - timedelta(seconds=1)))
     guardians = select(User.id).where(User.id.in_(user_ids), User.role == Role.GUARDIAN)
     db.session.execute(update(UserSession).where(UserSession.user_id.in_(guardians),
                                                  UserSession.school_id == school_id)

@@ -22,7 +22,7 @@ from ..clock import now
 from ..extensions import db
 from ..inputs import as_id
 from ..models import LoginEvent, RecoveryCode, User
-from ..security import hash_token
+from ..security import end_all_sessions, hash_token
 
 RECOVERY_CODES = 8
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to confuse
@@ -156,10 +156,12 @@ def renew_recovery_codes(user: User, code: str) -> list[str] | None:
 
 def reset_by_admin(user: User) -> None:
     """An admin turns off a staff member's two-factor login (a lost phone); for a board
-    admin, the operator does (flask board-admin EMAIL --reset-two-factor)."""
+    admin, the operator does (flask board-admin EMAIL --reset-two-factor). The lost phone
+    may still be logged in: every session of theirs ends, in the same transaction."""
     disable(user)
-    audit.record(audit.SECURITY, summary="Tweestapsverificatie uitgezet door beheerder",
-                 target=user)
+    end_all_sessions(user)
+    audit.record(audit.SECURITY, summary="Tweestapsverificatie uitgezet door beheerder; "
+                 "overal uitgelogd", target=user)
     db.session.commit()
 
 
