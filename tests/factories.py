@@ -138,6 +138,11 @@ def make_guardian(child=None, children=(), **kw) -> User:
     return guardian
 
 
+def make_board_admin(email="bestuur@example.org", name="Bestuursbureau", **kw) -> User:
+    """The school board's admin (Role.BOARD): runs the board's pages, no school's staff."""
+    return make_user(Role.BOARD, email=email, name=name, **kw)
+
+
 # -- absence --------------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ from parro.security import hash_token, new_token
 from .factories import (
     current_year,
     make_admin,
+    make_board_admin,
     make_chat,
     make_group,
     make_guardian,
@@ -39,14 +40,8 @@ from .factories import (
     make_school,
     make_student,
     make_teacher,
-    make_user,
 )
 from .helpers import activation_path, login_as, mails_to, text_of
-
-
-def make_board_admin(**kw) -> User:
-    return make_user(Role.BOARD, email=kw.pop("email", "bestuur@example.org"),
-                     name=kw.pop("name", "Bestuursbureau"), **kw)
 
 
 def _count(model, *where) -> int:

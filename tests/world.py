@@ -21,12 +21,12 @@ from parro.extensions import db
 
 from .factories import (
     make_admin,
+    make_board_admin,
     make_group,
     make_guardian,
     make_school,
     make_student,
     make_teacher,
-    make_user,
 )
 
 ROLES = ("anonymous", "board", "guardian_other", "guardian", "teacher_other", "teacher", "admin")
@@ -123,7 +123,7 @@ def _board_admin():
     from parro.models import Role, User
 
     user = db.session.scalar(select(User).where(User.role == Role.BOARD).order_by(User.id))
-    return user or make_user(Role.BOARD, email="board@example.org", name="Bestuursbureau")
+    return user or make_board_admin(email="board@example.org")
 
 
 @contextmanager
