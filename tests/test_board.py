@@ -27,6 +27,7 @@ from parro.models import (
 from parro.security import hash_token, new_token
 
 from .factories import (
+    also_works_at,
     current_year,
     make_admin,
     make_board_admin,
@@ -355,7 +356,7 @@ def test_appointing_refuses_what_cannot_be_an_admin_and_changes_nothing(
 
 def test_the_board_removes_an_admin_from_a_school(app, make_client, board):
     b = board
-    db.session.add(SchoolStaff(user_id=b["admin"].id, school_id=b["other"].id))
+    also_works_at(b["other"], b["admin"])
     db.session.commit()
     client = make_client()
     login_as(client, b["board_admin"])

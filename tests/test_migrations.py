@@ -75,47 +75,34 @@ def test_an_existing_installation_becomes_its_first_school(app):
 
 def test_digest_lines_get_the_school_they_are_about(app):
     """digest01: a waiting digest line gets its post's school, else its user's one school;
-    the line of a family at two schools that is about no post stays without one."""
-    from sqlalchemy import text
+    the line of someone at two schools that is about no post stays without one."""
+    from sqlalchemy import select, text
 
-    from parro.models import NotificationItem
+    from parro.models import NotificationItem, Post
 
-    from .factories import (
-        current_year,
-        make_group,
-        make_guardian,
-        make_other_school,
-        make_post,
-        make_school,
-        make_student,
-        make_teacher,
-    )
+    from .world import two_schools
 
     db.session.remove()
     drop_schema()
     try:
         upgrade()
-        a, b = make_school(), make_other_school()
-        group_a = make_group("Groep A", year=current_year(a))
-        group_b = make_group("Groep B", year=current_year(b))
-        family = make_guardian(children=[make_student(group_a), make_student(group_b)])
-        only_b = make_guardian(child=make_student(group_b))
-        teacher_b = make_teacher(group_b, school=b)
-        post = make_post(group_b, author=teacher_b)  # a line for each family
-        for user in (family, only_b, teacher_b):
-            db.session.add(NotificationItem(user_id=user.id, category="absence", text="Los"))
+        w = two_schools()  # a post in each school's group: a line for the family de Wit
+        for user in ("family", "teacher_a", "teacher_b", "gym"):
+            db.session.add(NotificationItem(user_id=w[user].id, category="absence", text="Los"))
         db.session.commit()
-        ids = (a.id, b.id, post.id, family.id, only_b.id, teacher_b.id)
+        a, b = w["a"].id, w["b"].id
+        post_a, post_b = db.session.scalars(select(Post.id).order_by(Post.id)).all()
+        who = {w[user].id: user for user in ("family", "teacher_a", "teacher_b", "gym")}
         db.session.remove()
         downgrade(revision="school04")
         upgrade()
         with db.engine.connect() as conn:
             lines = conn.execute(text(
-                "SELECT user_id, post_id, school_id FROM notification_item ORDER BY id")).all()
-        _, b_id, post_id, family_id, only_b_id, teacher_id = ids
-        assert sorted(lines, key=repr) == sorted([
-            (family_id, post_id, b_id), (only_b_id, post_id, b_id),
-            (family_id, None, None), (only_b_id, None, b_id), (teacher_id, None, b_id),
+                "SELECT user_id, post_id, school_id FROM notification_item")).all()
+        got = sorted(((who[user], post, school) for user, post, school in lines), key=repr)
+        assert got == sorted([
+            ("family", post_a, a), ("family", post_b, b), ("family", None, None),
+            ("teacher_a", None, a), ("teacher_b", None, b), ("gym", None, None),
         ], key=repr)
     finally:
         db.session.remove()
