@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from . import audit, media, policy
+from .auth.service import drop_from_school
 from .extensions import db
 from .models import (
     AbsenceReport,
@@ -327,6 +328,8 @@ def delete_family(plan: FamilyPlan, actor: User) -> dict[str, int]:
     )
     db.session.execute(delete(Student).where(Student.id.in_(students)))
     db.session.execute(delete(User).where(User.id.in_(users)))
+    if plan.elsewhere:  # kept for a child at another school: nothing of this one stays theirs
+        drop_from_school(list(plan.elsewhere), plan.leaving[0].school_id)
     db.session.commit()
     db.session.expire_all()
     media.remove(chat_files + photo_files)

@@ -222,10 +222,39 @@ def _year_group_ids() -> set[int]:
 def is_admin_of_user(user: User, other: User) -> bool:
     """An admin of the current school deciding about another user: staff of this school,
     or a guardian of a child of it (with one school: any guardian, one whose children all
-    left too). A guardian with children at two schools is both offices' to help."""
+    left too). A guardian with children at two schools is both offices' to help, each
+    within its own tie with them (below, "A person of several schools")."""
     if not is_admin(user) or not (other.is_staff or other.is_guardian):
         return False
     return current_school_id() in school_ids(other) or (other.is_guardian and not is_board())
+
+
+# A person of several schools. Someone belongs to a school through their tie with it: staff
+# through SchoolStaff, a guardian through their children there (Guardianship); someone at
+# two schools of the board has one account. The office of a school decides about its own
+# tie only; what is the account's own is one thing, whichever office changes it:
+#
+# - The tie (Uitschakelen, which then reads "Weghalen bij deze school"; Gezin verwijderen):
+#   while the person belongs to another school too, only the tie with the current school
+#   goes (auth.service.leave_school): staff no longer work there (their groups there of
+#   this year and later go), a guardian is no longer linked to its children; with it go
+#   their places in that school's chats. At their other school nothing changes, and this
+#   school's office no longer finds them (a fresh invitation from a child's page, or the
+#   next import, links them again). Only at their last school is the account itself
+#   disabled: it stays on that school's lists, to enable again.
+# - The account (enabling it, a new invitation, the role, two-factor login, the link with
+#   the school account; a change of e-mail address, name or password, should the office
+#   ever get one): one account, so one change for all its schools. The office of any of
+#   them may make it (is_admin_of_user); it is recorded in that office's own log, and the
+#   office is told that it counts at the other school too (other_school_ids). Refusing it
+#   would only send the person from one office to the other for the same account.
+
+
+def other_school_ids(other: User, school_id: int | None = None) -> list[int]:
+    """The schools besides this one (by default the current one) that this person belongs
+    to (school_ids): none when the school is theirs alone, whose the account then is."""
+    here = current_school_id() if school_id is None else school_id
+    return [school_id for school_id in school_ids(other) if school_id != here]
 
 
 def taught_group_ids(user: User) -> set[int]:
@@ -766,18 +795,20 @@ def _admin_clause(user_id):
 
 
 def _office_writer(user_id):
-    """SQL condition: `user_id` is the guardian of an office conversation, and, when it is
-    about a child, still that child's guardian."""
+    """SQL condition: `user_id` is the guardian of an office conversation, and still the
+    guardian of the child it is about, or, about the family, of a child at its school (a
+    school that took a family of two schools off its lists is not theirs to read)."""
     still_guardian = exists(
-        select(1).select_from(Guardianship).where(
+        select(1).select_from(Guardianship)
+        .join(Student, Student.id == Guardianship.student_id)
+        .where(
             Guardianship.user_id == user_id,
-            Guardianship.student_id == Conversation.about_student_id,
+            or_(Guardianship.student_id == Conversation.about_student_id,
+                and_(Conversation.about_student_id.is_(None),
+                     Student.school_id == Conversation.school_id)),
         )
     )
-    return and_(
-        Conversation.created_by_id == user_id,
-        or_(Conversation.about_student_id.is_(None), still_guardian),
-    )
+    return and_(Conversation.created_by_id == user_id, still_guardian)
 
 
 def member_conversation_ids(user_id: int, office_school_id=None, staff_school_id=None):

@@ -31,6 +31,7 @@ from .factories import (
     also_works_at,
     current_year,
     make_admin,
+    make_chat,
     make_group,
     make_guardian,
     make_kindgesprek,
@@ -363,7 +364,9 @@ def test_a_parents_address_is_refused_as_staff_with_a_clear_message(client, boar
 def test_removing_a_colleague_of_two_schools_takes_them_off_this_school_only(client, board):
     teacher = board.b_teacher
     also_works_at(board.a, teacher, groups=[board.a_group])
+    chat = make_chat(teacher, [board.a_parent], title="Schoolreis Akker")  # at A
     db.session.commit()
+    chat_id = chat.id
     login_as(client, teacher, school=board.a)
     login_as(client, board.a_admin)
     staff = client.get("/beheer/medewerkers").text
@@ -382,6 +385,13 @@ def test_removing_a_colleague_of_two_schools_takes_them_off_this_school_only(cli
     # B's office still has him, with his group.
     login_as(client, board.b_admin)
     assert "Groep 7 Beuk" in text_of(client.get("/beheer/medewerkers"))
+    # He works at B as before, and A's chats are no longer his; A's parent keeps the chat.
+    login_as(client, teacher)
+    assert "Groep 7 Beuk" in text_of(client.get("/groepen/"))
+    assert "Akker" not in text_of(client.get("/gesprekken/"))
+    assert client.get(f"/gesprekken/{chat_id}").status_code == 403
+    login_as(client, board.a_parent)
+    assert client.get(f"/gesprekken/{chat_id}").status_code == 200
 
 
 def test_removing_a_teacher_of_one_school_disables_the_account_as_before(client, board):
@@ -401,9 +411,125 @@ def test_a_role_change_says_it_applies_at_every_school(client, board):
     login_as(client, board.a_admin)
     post(client, f"/beheer/accounts/{board.b_teacher.id}/rol", {"role": "admin"})
     page = text_of(client.get("/beheer/medewerkers"))
-    assert "werkt ook bij een andere school: de rol geldt daar ook" in page
+    assert ("Meester Bob hoort ook bij Basisschool De Beuk. Dit geldt voor het hele account, "
+            "dus ook daar.") in page
     fresh()
     assert db.session.get(User, board.b_teacher.id).role == Role.ADMIN
+
+
+# -- 3b. someone of two schools: each office decides about its own tie only ------------------
+
+
+def _parent_of_both(w):
+    """Ouder Bert, B's parent, also has Lieke at A: at each school a post, a kindgesprek; at
+    A also a chat a teacher started with him and his letter to the office."""
+    from parro.chat.service import write_to_office
+
+    lieke = make_student(w.a_group, first_name="Lieke", last_name="Beukema", number="1002")
+    w.b_parent.guardianships.append(Guardianship(student=lieke))
+    make_post(w.a_group, author=w.a_teacher, body="Nieuws van De Akker")
+    make_post(w.b_group, author=w.b_teacher, body="Nieuws van De Beuk")
+    make_message(make_kindgesprek(lieke), w.a_teacher, "Lieke deed goed mee")
+    make_message(make_kindgesprek(w.b_child), w.b_teacher, "Bram deed goed mee")
+    chat = make_chat(w.a_teacher, [w.b_parent], title="Schoolreis Akker")
+    make_message(chat, w.a_teacher, "Wie rijdt er mee?")
+    db.session.commit()
+    office = write_to_office(w.b_parent, None, "Vraag aan De Akker")
+    assert office.school_id == w.a.id
+    return SimpleNamespace(lieke=lieke.id, chat=chat.id, office=office.id)
+
+
+A_THINGS = ("Akker", "Lieke", "Wie rijdt er mee")
+
+
+def test_taking_a_parent_of_two_schools_off_one_leaves_them_at_the_other(client, make_client,
+                                                                          board):
+    """A's office takes Bert off A: he keeps his account and everything of B, and nothing
+    of A is his any more, even in a browser that was working in A."""
+    at_a = _parent_of_both(board)
+    parent = board.b_parent.id
+    phone = make_client()
+    login_as(phone, board.b_parent, school=board.a)
+    assert "Nieuws van De Akker" in text_of(phone.get("/groepen/"))
+    login_as(client, board.a_admin)
+    page = text_of(client.get(f"/beheer/ouders/{parent}"))
+    assert "Ouder Bert heeft ook kinderen op Basisschool De Beuk, met hetzelfde account" in page
+    assert "Weghalen bij deze school" in page and "Uitschakelen" not in page
+
+    response = post(client, f"/beheer/accounts/{parent}/uitschakelen")
+
+    assert response.status_code == 303 and response.location.endswith("/beheer/ouders")
+    listed = text_of(client.get("/beheer/ouders"))
+    assert ("Ouder Bert is weggehaald bij deze school: niet meer gekoppeld aan de kinderen "
+            "hier, niet meer in de gesprekken van deze school. Het account blijft voor "
+            "Basisschool De Beuk.") in listed
+    assert "ouder.b@example.org" not in listed
+    assert client.get(f"/beheer/ouders/{parent}").status_code == 404
+    assert "ouder.b@example.org" not in text_of(client.get(f"/beheer/leerlingen/{at_a.lieke}"))
+    fresh()
+    assert not db.session.get(User, parent).disabled
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.target_id == parent,
+                                                        AuditEvent.action == "role_change")).one()
+    assert event.school_id == board.a.id and "Lieke Beukema" in event.summary
+
+    # Bert, in the browser that worked in A: B's child, feed and chats; nothing of A.
+    pages = {url: text_of(phone.get(url)) for url in (
+        "/groepen/", "/gesprekken/", "/activiteiten/", "/kalender/", "/absentie/",
+        "/privacy/keuzes", "/account")}
+    assert "Nieuws van De Beuk" in pages["/groepen/"]
+    assert "Bram" in pages["/gesprekken/"]
+    for url, text in pages.items():
+        assert "Basisschool De Beuk" in text, url
+        for theirs in A_THINGS:
+            assert theirs not in text, (url, theirs)
+    for conversation in (at_a.chat, at_a.office):
+        assert phone.get(f"/gesprekken/{conversation}").status_code == 403
+    # A's office still has his letter; B's office still has him, active.
+    assert "Vraag aan De Akker" in text_of(client.get(f"/gesprekken/{at_a.office}"))
+    login_as(client, board.b_admin)
+    page = text_of(client.get(f"/beheer/ouders/{parent}"))
+    assert "actief" in page and "Bram Beukema" in page and "uitgeschakeld" not in page
+    assert "andere school" not in page and "Akker" not in page
+
+
+def test_a_parent_of_this_school_alone_is_disabled_as_before(client, make_client, board):
+    phone = make_client()
+    login_as(phone, board.a_parent)
+    login_as(client, board.a_admin)
+    assert "Uitschakelen" in text_of(client.get(f"/beheer/ouders/{board.a_parent.id}"))
+    post(client, f"/beheer/accounts/{board.a_parent.id}/uitschakelen")
+    page = text_of(client.get(f"/beheer/ouders/{board.a_parent.id}"))
+    assert "Het account van Ouder Anja is uitgeschakeld en overal uitgelogd." in page
+    assert "uitgeschakeld" in page and "Inschakelen" in page
+    assert phone.get("/groepen/").status_code == 302  # logged out
+
+
+def test_changes_to_a_shared_account_count_at_both_schools_and_say_so(client, board):
+    """The account's own things (a fresh invitation, enabling it) are one account's: A's
+    office may change them, in A's log, and is told that they count at B too."""
+    board.b_parent.guardianships.append(Guardianship(student=board.a_child))
+    board.b_parent.active = False
+    db.session.commit()
+    login_as(client, board.a_admin)
+    told = ("Ouder Bert hoort ook bij Basisschool De Beuk. Dit geldt voor het hele account, "
+            "dus ook daar.")
+
+    post(client, f"/beheer/accounts/{board.b_parent.id}/uitnodiging")
+    assert told in text_of(client.get(f"/beheer/ouders/{board.b_parent.id}"))
+    assert len(mails_to("ouder.b@example.org")) == 1
+
+    # An account disabled before it was shared (say, before this rule): either office may
+    # enable it, and it then works at both.
+    board.b_parent.disabled = True
+    db.session.commit()
+    post(client, f"/beheer/accounts/{board.b_parent.id}/inschakelen")
+    page = text_of(client.get(f"/beheer/ouders/{board.b_parent.id}"))
+    assert "Het account van Ouder Bert is weer ingeschakeld." in page and told in page
+    fresh()
+    assert not db.session.get(User, board.b_parent.id).disabled
+    logged = db.session.scalars(select(AuditEvent.school_id).where(
+        AuditEvent.target_id == board.b_parent.id)).all()
+    assert logged and set(logged) == {board.a.id}
 
 
 # -- 4. the CSV import and the rollover, per school ------------------------------------------
@@ -476,8 +602,12 @@ def test_deleting_a_family_at_one_school_keeps_the_parent_and_the_child_of_the_o
     make_message(b_chat, board.b_parent, "Bram is morgen ziek")
     a_chat = make_kindgesprek(lieke)
     make_message(a_chat, board.b_parent, "Lieke gaat verhuizen")
+    trip = make_chat(board.a_teacher, [board.b_parent], title="Schoolreis Akker")
     db.session.commit()
-    lieke_id, b_chat_id, a_chat_id = lieke.id, b_chat.id, a_chat.id
+    from parro.chat.service import write_to_office
+
+    office = write_to_office(board.b_parent, None, "Wij verhuizen")
+    lieke_id, b_chat_id, a_chat_id, trip_id = lieke.id, b_chat.id, a_chat.id, trip.id
     login_as(client, board.a_admin)
 
     plan = text_of(client.get(
@@ -500,6 +630,14 @@ def test_deleting_a_family_at_one_school_keeps_the_parent_and_the_child_of_the_o
     assert db.session.get(Conversation, b_chat_id) is not None
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "deletion")).one()
     assert event.school_id == board.a.id
+    # Nothing of A is his any more: not a chat a teacher there started with him, nor his
+    # letter to its office (which A's office keeps).
+    office_id = office.id
+    login_as(client, board.b_parent)
+    assert "Akker" not in text_of(client.get("/gesprekken/"))
+    assert client.get(f"/gesprekken/{trip_id}").status_code == 403
+    assert client.get(f"/gesprekken/{office_id}").status_code == 403
+    assert "Bram" in text_of(client.get(f"/gesprekken/{b_chat_id}"))
 
 
 # -- exports ---------------------------------------------------------------------------------

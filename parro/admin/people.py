@@ -18,6 +18,7 @@ from ..models import (
     Guardianship,
     Invitation,
     Role,
+    School,
     SchoolStaff,
     Student,
     TeacherAssignment,
@@ -121,34 +122,53 @@ def change_role(user_id: int):
             flash(str(exc), "error")
         else:
             flash(_("De rol van %(name)s is gewijzigd.", name=user.display_name), "success")
-            if service.other_schools(user, policy.current_school()):
-                flash(_("%(name)s werkt ook bij een andere school: de rol geldt daar ook.",
-                        name=user.display_name), "info")
+            _shared_account(user)
     else:
         flash(_("Kies een rol."), "error")
     return _back_to(user)
 
 
 # -- any account ------------------------------------------------------------------
+# What is the school's own and what is the account's: policy, "A person of several schools".
 
 
 def _role_name(role: Role) -> str:
     return _("beheerder") if role == Role.ADMIN else _("leerkracht")
 
 
+def _other_schools(user: User) -> list[str]:
+    """The names of the other schools this person belongs to."""
+    ids = policy.other_school_ids(user)
+    return list(db.session.scalars(select(School.name).where(School.id.in_(ids))
+                                   .order_by(School.name))) if ids else []
+
+
+def _shared_account(user: User) -> None:
+    """After a change to the account itself: say so when it counts at another school too."""
+    if others := _other_schools(user):
+        flash(_("%(name)s hoort ook bij %(schools)s. Dit geldt voor het hele account, dus "
+                "ook daar.", name=user.display_name, schools=", ".join(others)), "info")
+
+
 @bp.post("/accounts/<int:user_id>/uitschakelen")
 def disable_account(user_id: int):
-    """Disable an account: it can no longer log in and is logged out everywhere. A staff
-    member who works at other schools of the board too only leaves this one."""
+    """Take someone off this school: their account is disabled (it can no longer log in
+    and is logged out everywhere), or, while they belong to another school of the board
+    too, only their tie with this one goes."""
     user = _account(user_id)
-    if not user.is_staff:
-        return _set_disabled(user, True)
     if EmptyForm().validate_on_submit():
+        others = _other_schools(user)
         try:
             stays = service.leave_school(user, policy.current_school(), _me())
         except service.AccountError as exc:
             flash(str(exc), "error")
         else:
+            if stays and user.is_guardian:
+                flash(_("%(name)s is weggehaald bij deze school: niet meer gekoppeld aan de "
+                        "kinderen hier, niet meer in de gesprekken van deze school. Het "
+                        "account blijft voor %(schools)s.", name=user.display_name,
+                        schools=", ".join(others)), "success")
+                return redirect(url_for("admin.guardians"), 303)
             if stays:
                 flash(_("%(name)s werkt niet meer bij deze school. Het account blijft voor de "
                         "andere scholen waar %(name)s werkt.", name=user.display_name),
@@ -161,23 +181,17 @@ def disable_account(user_id: int):
 
 @bp.post("/accounts/<int:user_id>/inschakelen")
 def enable_account(user_id: int):
-    """Enable a disabled account again."""
-    return _set_disabled(_account(user_id), False)
-
-
-def _set_disabled(user: User, disabled: bool):
+    """Enable a disabled account again (at every school it belongs to)."""
+    user = _account(user_id)
     if EmptyForm().validate_on_submit():
         try:
-            service.set_disabled(user, disabled, _me())
+            service.set_disabled(user, False, _me())
         except service.AccountError as exc:
             flash(str(exc), "error")
         else:
-            if disabled:
-                flash(_("Het account van %(name)s is uitgeschakeld en overal uitgelogd.",
-                        name=user.display_name), "success")
-            else:
-                flash(_("Het account van %(name)s is weer ingeschakeld.", name=user.display_name),
-                      "success")
+            flash(_("Het account van %(name)s is weer ingeschakeld.", name=user.display_name),
+                  "success")
+            _shared_account(user)
     return _back_to(user)
 
 
@@ -198,6 +212,7 @@ def resend_invitation(user_id: int):
             else:  # the first one: there are no earlier links to speak of
                 flash(_("De uitnodiging is verstuurd naar %(email)s.", email=user.email),
                       "success")
+            _shared_account(user)
     return _back_to(user)
 
 
@@ -210,6 +225,7 @@ def reset_two_factor(user_id: int):
         twofactor.reset_by_admin(user)
         flash(_("De tweestapsverificatie van %(name)s staat uit. Bij de volgende keer inloggen "
                 "is alleen het wachtwoord nodig.", name=user.display_name), "success")
+        _shared_account(user)
     return _back_to(user)
 
 
@@ -224,6 +240,7 @@ def unlink_school_account(user_id: int):
         flash(_("De koppeling van %(name)s met de schoolaccount is verbroken. Bij de volgende "
                 "keer inloggen met de schoolaccount wordt het account opnieuw gekoppeld, op "
                 "e-mailadres.", name=user.display_name), "success")
+        _shared_account(user)
     return _back_to(user)
 
 
@@ -331,6 +348,7 @@ def guardian(user_id: int):
         "admin/guardian.html",
         user=user,
         children=children,
+        other_schools=_other_schools(user),
         invitations=invitations,
         days=current_app.config["INVITATION_DAYS"],
     )

@@ -23,9 +23,11 @@ from ..clock import now, today
 from ..extensions import db
 from ..mail import queue_mail
 from ..models import (
+    Conversation,
     Group,
     Guardianship,
     Invitation,
+    Participant,
     Role,
     School,
     SchoolStaff,
@@ -33,9 +35,10 @@ from ..models import (
     Student,
     TeacherAssignment,
     User,
+    UserSession,
 )
 from ..models.user import normalize_email
-from ..policy import current_school, current_school_id, guardians_of
+from ..policy import current_school, current_school_id, guardians_of, other_school_ids
 from ..security import end_all_sessions, hash_token, new_token
 from .passwords import hash_password
 
@@ -258,33 +261,57 @@ def invite_board_admin(email: str, name: str, invited_by: User | None = None,
     return user
 
 
-def other_schools(user: User, school: School) -> int:
-    """At how many other schools of the board this staff member works."""
-    return len(db.session.scalars(select(SchoolStaff.id).where(
-        SchoolStaff.user_id == user.id, SchoolStaff.school_id != school.id)).all())
-
-
 def leave_school(user: User, school: School, changed_by: User) -> bool:
-    """A staff member stops working at `school`: their row for it goes, with their groups
-    there of this year and later. At their last school the account is disabled instead
-    (as ever), so the school still sees them. Returns whether the account stays in use."""
+    """`user` no longer belongs to `school` (policy: "A person of several schools"): a staff
+    member stops working there (with their groups there of this year and later), a
+    guardian is no longer linked to its children; either leaves its chats. At their last
+    school the account is disabled instead (as ever), so the school still sees them.
+    Returns whether the account stays in use, at another school."""
     if user.id == changed_by.id:
         raise AccountError(_("U kunt uw eigen account niet uitschakelen."))
-    if not other_schools(user, school):
+    if not other_school_ids(user, school.id):
         set_disabled(user, True, changed_by)
         return False
-    years = select(SchoolYear.id).where(SchoolYear.school_id == school.id,
-                                        SchoolYear.ends_on >= today())
-    db.session.execute(delete(TeacherAssignment).where(
-        TeacherAssignment.user_id == user.id,
-        TeacherAssignment.group_id.in_(select(Group.id).where(Group.school_year_id.in_(years)))))
-    db.session.execute(delete(SchoolStaff).where(SchoolStaff.user_id == user.id,
-                                                 SchoolStaff.school_id == school.id))
-    audit.record(audit.ROLE_CHANGE, actor=changed_by, target=user,
-                 summary=f"{audit.person(user)} werkt niet meer bij {school.name}")
+    if user.is_guardian:
+        children = sorted((gs.student for gs in user.guardianships
+                           if gs.student.school_id == school.id), key=lambda s: s.full_name)
+        db.session.execute(delete(Guardianship).where(
+            Guardianship.user_id == user.id,
+            Guardianship.student_id.in_([child.id for child in children])))
+        summary = (f"{audit.person(user)} is bij {school.name} weggehaald: niet meer gekoppeld "
+                   f"aan {', '.join(child.full_name for child in children)}; het account "
+                   f"blijft voor de andere school")
+    else:
+        years = select(SchoolYear.id).where(SchoolYear.school_id == school.id,
+                                            SchoolYear.ends_on >= today())
+        db.session.execute(delete(TeacherAssignment).where(
+            TeacherAssignment.user_id == user.id,
+            TeacherAssignment.group_id.in_(select(Group.id)
+                                           .where(Group.school_year_id.in_(years)))))
+        db.session.execute(delete(SchoolStaff).where(SchoolStaff.user_id == user.id,
+                                                     SchoolStaff.school_id == school.id))
+        summary = f"{audit.person(user)} werkt niet meer bij {school.name}"
+    drop_from_school([user.id], school.id)
+    audit.record(audit.ROLE_CHANGE, actor=changed_by, target=user, school_id=school.id,
+                 summary=summary)
     db.session.commit()
     db.session.expire(user)
     return True
+
+
+def drop_from_school(user_ids: list[int], school_id: int) -> None:
+    """What still ties these people to the school after their tie went: their places in
+    the chats staff started there, and a guardian's browser that works in it, which moves
+    to their other school (staff's: the session loader moves it, and tells them). Part of
+    the caller's transaction."""
+    db.session.execute(delete(Participant).where(
+        Participant.user_id.in_(user_ids),
+        Participant.conversation_id.in_(
+            select(Conversation.id).where(Conversation.school_id == school_id))))
+    guardians = select(User.id).where(User.id.in_(user_ids), User.role == Role.GUARDIAN)
+    db.session.execute(update(UserSession).where(UserSession.user_id.in_(guardians),
+                                                 UserSession.school_id == school_id)
+                       .values(school_id=None))
 
 
 def was_invited(user: User) -> bool:

@@ -305,6 +305,7 @@ def remove_admin(school: School, user: User, by: User | None) -> bool:
     if row is None:
         return False
     db.session.delete(row)
+    accounts.drop_from_school([user.id], school.id)
     _record(school, by, user, f"{audit.person(user)} is geen beheerder meer van {school.name}")
     db.session.commit()
     return True
