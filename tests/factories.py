@@ -27,7 +27,10 @@ _seq = itertools.count(1)
 
 
 def make_school(name="Basisschool De Test") -> School:
-    school = db.session.query(School).first()
+    """The first school (made if there is none yet)."""
+    # By id: PostgreSQL returns an unordered first row as it likes, e.g. a second school
+    # after the first was updated (then "the first school" of the tests was that one).
+    school = db.session.query(School).order_by(School.id).first()
     if school is None:
         school = School(name=name, phone="010 000 00 00")
         db.session.add(school)
