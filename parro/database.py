@@ -210,9 +210,17 @@ def end_reads(session) -> None:
     have to upgrade). Objects stay loaded as read; the writes that follow begin
     a transaction of their own.
     """
+    with keeping_loaded(session):
+        session.commit()
+
+
+@contextmanager
+def keeping_loaded(session):
+    """Commits inside this block keep what is loaded as it was read: expiring it would make
+    the next look at each object (a page's posts, a booking's slot) read it again."""
     session.expire_on_commit = False
     try:
-        session.commit()
+        yield
     finally:
         session.expire_on_commit = True
 
@@ -258,14 +266,11 @@ def write_now(statement, values: dict | None = None) -> None:
     sees the write.
     """
     session = db.session()
-    session.expire_on_commit = False
-    try:
+    with keeping_loaded(session):
         session.commit()
         with writer_transactions():
             session.execute(statement, values)
             session.commit()
-    finally:
-        session.expire_on_commit = True
 
 
 def upsert_insert(dialect: str):

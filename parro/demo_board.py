@@ -28,11 +28,18 @@ from datetime import date, datetime, time, timedelta
 import click
 from sqlalchemy import func, select, text
 
-from . import media
 from .absence.service import DEFAULT_REASONS
 from .clock import now, school_tz, today
 from .demo import CODE_OF_CONDUCT, FIRST_NAMES, LAST_NAMES, PARENT_NAMES, school_year_of
-from .demo_scale import BODIES, CHAT_LINES, TITLES, Bulk, _link_photos, _sample_photos, _user
+from .demo_scale import (
+    CHAT_LINES,
+    Bulk,
+    _add_posts,
+    _earlier_groups,
+    _link_photos,
+    _sample_photos,
+    _user,
+)
 from .extensions import db
 from .models import (
     APP_PHOTOS,
@@ -42,7 +49,6 @@ from .models import (
     Activity,
     ActivityKind,
     Announcement,
-    Attachment,
     Booking,
     CalendarItem,
     CalendarKind,
@@ -52,13 +58,8 @@ from .models import (
     ConversationKind,
     Group,
     Guardianship,
-    Like,
     Membership,
     Message,
-    PhotoTag,
-    Post,
-    PostGroup,
-    ReadReceipt,
     ReadState,
     Role,
     School,
@@ -368,22 +369,7 @@ class _Seeder:
                 bulk.insert(SchoolYear, [{"id": old_year_id, "school_id": s.school_id,
                                           "name": name, "starts_on": starts, "ends_on": ends,
                                           "is_current": False}])
-            old, rows = {}, []
-            for (gid, gname, grade), i in zip(s.groups, bulk.ids(Group, len(s.groups)),
-                                              strict=True):
-                if grade - back >= 1:
-                    old[gid] = i
-                    rows.append({"id": i, "school_year_id": old_year_id, "grade": grade - back,
-                                 "name": gname.replace(str(grade), str(grade - back), 1)})
-            bulk.insert(Group, rows)
-            bulk.insert(TeacherAssignment, [
-                {"id": i, "user_id": s.teachers[gid][0], "group_id": old[gid]}
-                for i, gid in zip(bulk.ids(TeacherAssignment, len(old)), old, strict=True)])
-            members = [(sid, old[gid]) for gid in old for sid in s.pupils[gid]]
-            bulk.insert(Membership, [
-                {"id": i, "student_id": sid, "group_id": ogid, "school_year_id": old_year_id}
-                for i, (sid, ogid) in zip(bulk.ids(Membership, len(members)), members,
-                                          strict=True)])
+            old = _earlier_groups(bulk, old_year_id, back, s.groups, s.teachers, s.pupils)
             s.history.append((starts, ends, {ogid: gid for gid, ogid in old.items()}))
 
     # -- what happened in it ------------------------------------------------------------
@@ -394,45 +380,9 @@ class _Seeder:
                    for starts, ends, m in s.history for ogid, gid in m.items()]
         names = {gid: name for gid, name, _g in s.groups}
         n_posts = max(1, round(HISTORY["posts"] * self.factor))
-        post_rows, pg_rows, att_rows, tag_rows, like_rows, read_rows = [], [], [], [], [], []
-        for n, post_id in enumerate(bulk.ids(Post, n_posts)):
-            ogid, gid, starts, ends = targets[n % len(targets)]
-            day = starts + timedelta(days=rng.randrange(max(1, (ends - starts).days)))
-            published = datetime.combine(day, time(rng.randint(8, 16), rng.randint(0, 59)),
-                                         tzinfo=school_tz())
-            post_rows.append({
-                "id": post_id, "author_id": s.teachers[gid][0], "title": rng.choice(TITLES),
-                "body": rng.choice(BODIES).format(group=names[gid]),
-                "important": rng.random() < 0.03,
-                "created_at": published, "publish_at": published, "mailed_at": published,
-            })
-            pg_rows.append({"post_id": post_id, "group_id": ogid, "publish_at": published})
-            tagged = [sid for sid in s.pupils[gid] if sid in s.consenting]
-            for position in range(rng.choice((0, 0, 1, 1, 2, 3))):
-                key = media.new_key()
-                sample = self.samples[position % len(self.samples)]
-                att_rows.append({
-                    "post_id": post_id, "key": key, "kind": media.PHOTO,
-                    "filename": f"IMG_{post_id}{position}.jpg", "content_type": "image/jpeg",
-                    "size": sample["size"], "width": 960, "height": 720,
-                    "digest": sample["digest"], "position": position, "has_original": False,
-                    "created_at": published,
-                })
-                if position == 0 and tagged:
-                    tag_rows.append((len(att_rows) - 1, rng.choice(tagged)))
-            families = sorted({p for sid in s.pupils[gid] for p in s.parents[sid]})
-            for uid in rng.sample(families, k=min(len(families), rng.randint(0, 12))):
-                like_rows.append({"post_id": post_id, "user_id": uid, "created_at": published})
-            for uid in rng.sample(families, k=int(len(families) * rng.uniform(0.2, 0.6))):
-                read_rows.append({"post_id": post_id, "user_id": uid, "read_at": published})
-        bulk.insert(Post, post_rows)
-        bulk.insert_new(PostGroup, pg_rows)
-        bulk.insert_new(Attachment, att_rows)
-        bulk.insert(PhotoTag, [{"id": i, "attachment_id": att_rows[a]["id"], "student_id": sid}
-                               for i, (a, sid)
-                               in zip(bulk.ids(PhotoTag, len(tag_rows)), tag_rows, strict=True)])
-        bulk.insert_new(Like, like_rows)
-        bulk.insert_new(ReadReceipt, read_rows)
+        _posts, att_rows, _likes, _reads = _add_posts(
+            bulk, rng, self.samples, n_posts, targets, teachers=s.teachers, names=names,
+            pupils=s.pupils, parents=s.parents, consenting=s.consenting, photos=(0, 0, 1, 1, 2, 3))
         self.photo_keys += [row["key"] for row in att_rows]
 
     def chats(self, s: _School) -> None:

@@ -248,21 +248,7 @@ def add_history(school: School, factor: float) -> None:
         (old_year_id,) = bulk.ids(SchoolYear, 1)
         bulk.insert(SchoolYear, [{"id": old_year_id, "school_id": school.id, "name": name,
                                   "starts_on": starts, "ends_on": ends, "is_current": False}])
-        old = {}  # current group -> the group its children were in that year
-        rows = []
-        for (gid, gname, grade), i in zip(current, bulk.ids(Group, len(current)), strict=True):
-            if grade - back >= 1:
-                old[gid] = i
-                rows.append({"id": i, "school_year_id": old_year_id, "grade": grade - back,
-                             "name": gname.replace(str(grade), str(grade - back), 1)})
-        bulk.insert(Group, rows)
-        bulk.insert(TeacherAssignment, [
-            {"id": i, "user_id": teacher_of[gid], "group_id": old[gid]}
-            for i, gid in zip(bulk.ids(TeacherAssignment, len(old)), old, strict=True)])
-        members = [(sid, old[gid]) for gid in old for sid in pupils[gid]]
-        bulk.insert(Membership, [
-            {"id": i, "student_id": sid, "group_id": ogid, "school_year_id": old_year_id}
-            for i, (sid, ogid) in zip(bulk.ids(Membership, len(members)), members, strict=True)])
+        old = _earlier_groups(bulk, old_year_id, back, current, teachers, pupils)
         history.append((old_year_id, starts, ends, {ogid: gid for gid, ogid in old.items()}))
     say(f"{FULL['years'] - 1} earlier school years added")
 
@@ -272,46 +258,9 @@ def add_history(school: School, factor: float) -> None:
                   for _y, starts, ends, m in history for ogid, gid in m.items()]
     n_posts = round(FULL["posts"] * factor)
     group_names = {gid: name for gid, name, _g in current}
-    post_rows, pg_rows, att_rows, tag_rows, like_rows, read_rows = [], [], [], [], [], []
-    post_ids = bulk.ids(Post, n_posts)
-    for n, post_id in enumerate(post_ids):
-        ogid, gid, starts, ends = all_groups[n % len(all_groups)]
-        span = max(1, (ends - starts).days)
-        day = starts + timedelta(days=rng.randrange(span))
-        published = datetime.combine(day, time(rng.randint(8, 16), rng.randint(0, 59)),
-                                     tzinfo=school_tz())
-        post_rows.append({
-            "id": post_id, "author_id": teacher_of[gid], "title": rng.choice(TITLES),
-            "body": rng.choice(BODIES).format(group=group_names[gid]),
-            "important": rng.random() < 0.03,
-            "created_at": published, "publish_at": published, "mailed_at": published,
-        })
-        pg_rows.append({"post_id": post_id, "group_id": ogid, "publish_at": published})
-        tagged = [s for s in pupils[gid] if s in consenting]
-        for position in range(rng.choice((0, 0, 1, 1, 2, 3, 4))):
-            key = media.new_key()
-            sample = samples[position % len(samples)]
-            att_rows.append({
-                "post_id": post_id, "key": key, "kind": media.PHOTO,
-                "filename": f"IMG_{post_id}{position}.jpg", "content_type": "image/jpeg",
-                "size": sample["size"], "width": 960, "height": 720, "digest": sample["digest"],
-                "position": position, "has_original": False, "created_at": published,
-            })
-            if position == 0 and tagged:
-                tag_rows.append((len(att_rows) - 1, rng.choice(tagged)))
-        families = sorted({p for s in pupils[gid] for p in parents[s]})
-        for uid in rng.sample(families, k=min(len(families), rng.randint(0, 12))):
-            like_rows.append({"post_id": post_id, "user_id": uid, "created_at": published})
-        for uid in rng.sample(families, k=int(len(families) * rng.uniform(0.2, 0.6))):
-            read_rows.append({"post_id": post_id, "user_id": uid, "read_at": published})
-    bulk.insert(Post, post_rows)
-    bulk.insert_new(PostGroup, pg_rows)
-    bulk.insert_new(Attachment, att_rows)
-    bulk.insert(PhotoTag, [{"id": i, "attachment_id": att_rows[a]["id"], "student_id": s}
-                           for i, (a, s)
-                           in zip(bulk.ids(PhotoTag, len(tag_rows)), tag_rows, strict=True)])
-    bulk.insert_new(Like, like_rows)
-    bulk.insert_new(ReadReceipt, read_rows)
+    post_rows, att_rows, like_rows, read_rows = _add_posts(
+        bulk, rng, samples, n_posts, all_groups, teachers=teachers, names=group_names,
+        pupils=pupils, parents=parents, consenting=consenting, photos=(0, 0, 1, 1, 2, 3, 4))
     say(f"{len(post_rows)} posts, {len(att_rows)} photos, {len(like_rows)} likes, "
         f"{len(read_rows)} read receipts")
     _link_photos(samples, [row["key"] for row in att_rows])
@@ -421,6 +370,75 @@ def add_history(school: School, factor: float) -> None:
         db.session.execute(text("ANALYZE"))
         db.session.commit()
     say("done: " + ", ".join(f"{n} {name}" for name, n in sorted(bulk.counts.items())))
+
+
+def _earlier_groups(bulk: Bulk, year_id: int, back: int, current,
+                    teachers: dict[int, list[int]], pupils: dict[int, list[int]]) -> dict[int, int]:
+    """The `current` groups (id, name, grade) `back` years ago, in the school year `year_id`:
+    the same children and first teacher, a grade lower. Returns {group now: group then}."""
+    old = {}
+    rows = []
+    for (gid, gname, grade), i in zip(current, bulk.ids(Group, len(current)), strict=True):
+        if grade - back >= 1:
+            old[gid] = i
+            rows.append({"id": i, "school_year_id": year_id, "grade": grade - back,
+                         "name": gname.replace(str(grade), str(grade - back), 1)})
+    bulk.insert(Group, rows)
+    bulk.insert(TeacherAssignment, [
+        {"id": i, "user_id": teachers[gid][0], "group_id": old[gid]}
+        for i, gid in zip(bulk.ids(TeacherAssignment, len(old)), old, strict=True)])
+    members = [(sid, old[gid]) for gid in old for sid in pupils[gid]]
+    bulk.insert(Membership, [
+        {"id": i, "student_id": sid, "group_id": ogid, "school_year_id": year_id}
+        for i, (sid, ogid) in zip(bulk.ids(Membership, len(members)), members, strict=True)])
+    return old
+
+
+def _add_posts(bulk: Bulk, rng: random.Random, samples, n_posts: int, targets, *,
+               teachers: dict[int, list[int]], names: dict[int, str], pupils: dict[int, list[int]],
+               parents: dict[int, list[int]], consenting: set[int], photos: tuple[int, ...]):
+    """`n_posts` posts spread over `targets` ((group then, group now, from, to)), by the
+    group's first teacher, with `photos` choices of photo counts, likes and read
+    receipts of the group's families. Returns the rows of posts, photos, likes and reads."""
+    post_rows, pg_rows, att_rows, tag_rows, like_rows, read_rows = [], [], [], [], [], []
+    for n, post_id in enumerate(bulk.ids(Post, n_posts)):
+        ogid, gid, starts, ends = targets[n % len(targets)]
+        day = starts + timedelta(days=rng.randrange(max(1, (ends - starts).days)))
+        published = datetime.combine(day, time(rng.randint(8, 16), rng.randint(0, 59)),
+                                     tzinfo=school_tz())
+        post_rows.append({
+            "id": post_id, "author_id": teachers[gid][0], "title": rng.choice(TITLES),
+            "body": rng.choice(BODIES).format(group=names[gid]),
+            "important": rng.random() < 0.03,
+            "created_at": published, "publish_at": published, "mailed_at": published,
+        })
+        pg_rows.append({"post_id": post_id, "group_id": ogid, "publish_at": published})
+        tagged = [s for s in pupils[gid] if s in consenting]
+        for position in range(rng.choice(photos)):
+            key = media.new_key()
+            sample = samples[position % len(samples)]
+            att_rows.append({
+                "post_id": post_id, "key": key, "kind": media.PHOTO,
+                "filename": f"IMG_{post_id}{position}.jpg", "content_type": "image/jpeg",
+                "size": sample["size"], "width": 960, "height": 720, "digest": sample["digest"],
+                "position": position, "has_original": False, "created_at": published,
+            })
+            if position == 0 and tagged:
+                tag_rows.append((len(att_rows) - 1, rng.choice(tagged)))
+        families = sorted({p for s in pupils[gid] for p in parents[s]})
+        for uid in rng.sample(families, k=min(len(families), rng.randint(0, 12))):
+            like_rows.append({"post_id": post_id, "user_id": uid, "created_at": published})
+        for uid in rng.sample(families, k=int(len(families) * rng.uniform(0.2, 0.6))):
+            read_rows.append({"post_id": post_id, "user_id": uid, "read_at": published})
+    bulk.insert(Post, post_rows)
+    bulk.insert_new(PostGroup, pg_rows)
+    bulk.insert_new(Attachment, att_rows)
+    bulk.insert(PhotoTag, [{"id": i, "attachment_id": att_rows[a]["id"], "student_id": s}
+                           for i, (a, s)
+                           in zip(bulk.ids(PhotoTag, len(tag_rows)), tag_rows, strict=True)])
+    bulk.insert_new(Like, like_rows)
+    bulk.insert_new(ReadReceipt, read_rows)
+    return post_rows, att_rows, like_rows, read_rows
 
 
 def _user(uid, email, name, role, password, moment, active=True) -> dict:

@@ -1010,10 +1010,6 @@ def can_like(user: User, post: PostFacts) -> bool:
     return post_rights(user, post).like
 
 
-def can_see_post_stats(user: User, post: PostFacts) -> bool:
-    return post_rights(user, post).stats
-
-
 def can_announce(user: User) -> bool:
     """School-wide announcements are the school office's."""
     return is_admin(user)

@@ -189,16 +189,17 @@ def _pending_photo(w) -> dict:
 
 
 def _school_logo(w):
-    from parro import media
     from parro.extensions import db
 
-    key = media.new_key()
-    path = media.path_for(key, "display")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"\xff\xd8\xff\xd9")
-    w.school.logo_key, w.school.logo_digest = key, "abc123"
+    from .factories import make_logo
+
+    make_logo(w.school)
     db.session.commit()
     return {"school_id": w.school.id}
+
+
+def _school_icon(w):
+    return {**_school_logo(w), "name": "icon-192"}
 
 
 def _chat_message(w):
@@ -242,6 +243,8 @@ ROUTES = {
     "theme.service_worker": ("GET", lambda w: {}, ALL, None),
     # A school's logo: for everyone, like its name and colour (the login page shows it).
     "theme.logo": ("GET", _school_logo, ALL, None),
+    # ... and the home-screen icons made from it (the manifest links them).
+    "theme.icon": ("GET", _school_icon, ALL, None),
     "help.index": ("GET", lambda w: {}, ALL, None),
     # The installed app's start URL: the login form, the morning overview or the feed;
     # a board admin is sent on to the board's page.
@@ -953,6 +956,7 @@ CROSS_SCHOOL = {
                      "auth.activate#POST"], BEARER),
     "devmail.show": DEMO_VIEWER,
     "theme.logo": PUBLIC,
+    "theme.icon": PUBLIC,
     **dict.fromkeys(["admin.groups#year", "admin.student_new#group", "admin.import_upload#year"],
                     NOT_SHOWN),
     **dict.fromkeys([

@@ -119,10 +119,10 @@ def test_the_school_colour_and_manifest_are_kept_until_they_change(app, client):
     assert linked(page, "/theme.css?v=") != css_url
     assert linked(page, "/manifest.webmanifest?v=") != manifest_url
     assert "#8b1f1f" in client.get(linked(page, "/theme.css?v=")).get_data(as_text=True)
-    # The old URL now serves the new colour, and only for a few minutes.
+    # The old URL now serves the new colour, which the browser must ask about again.
     old = client.get(css_url)
     assert "#8b1f1f" in old.get_data(as_text=True)
-    assert old.headers["Cache-Control"] == "public, max-age=300"
+    assert old.headers["Cache-Control"] == "private, no-cache"
 
 
 def test_pages_are_never_kept(app, client):

@@ -338,7 +338,7 @@ def test_the_variants_command_gives_older_photos_their_webp_sizes(client, school
     staged = stage_files(("IMG_1.jpg", photo_bytes()))
     attachments.attach(make_message(conversation, school["teacher"], "Kijk"), staged)
     db.session.commit()
-    attachments.commit_files(staged)
+    media.commit(staged)
     photo, chat_photo = school["post"].photos[0], db.session.scalar(select(MessageAttachment))
     pages = {photo: ("/groepen/", "/media"),
              chat_photo: (f"/gesprekken/{conversation.id}", "/gesprekken/bijlagen")}

@@ -304,7 +304,7 @@ def test_a_deleted_post_leaves_the_digest(s):
     post = make_post(s.group, author=s.anna, title="Vergissing")
     db.session.commit()
     assert len(db.session.scalars(select(NotificationItem)).all()) == 1
-    service.delete_post(post)
+    service.delete_with_files(post)
     db.session.commit()
     assert db.session.scalars(select(NotificationItem)).all() == []
     db.session.commit()

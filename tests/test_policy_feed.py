@@ -59,7 +59,7 @@ def test_posts(world):
     assert allowed(world, lambda u: policy.can_like(u, later)) == set()
     assert allowed(world, lambda u: policy.can_edit_post(u, post)) == {"teacher"}
     assert allowed(world, lambda u: policy.can_delete_post(u, post)) == {"teacher", "admin"}
-    assert allowed(world, lambda u: policy.can_see_post_stats(u, post)) == {"teacher", "admin"}
+    assert allowed(world, lambda u: policy.post_rights(u, post).stats) == {"teacher", "admin"}
     assert allowed(world, lambda u: policy.can_post_in_group(u, world.group)) == {"teacher"}
 
 

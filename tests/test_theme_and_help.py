@@ -62,8 +62,8 @@ def test_theme_css_carries_the_school_colour_and_can_be_cached(app, client):
     css = response.get_data(as_text=True)
     assert f"--brand: {brand('#ffff00')};" in css
     assert f"--brand-dark: {brand_dark('#ffff00')};" in css
-    assert "public" in response.headers["Cache-Control"]
-    assert "max-age=" in response.headers["Cache-Control"]
+    # Without its key the URL serves the browser's school: kept by that browser only.
+    assert response.headers["Cache-Control"] == "private, no-cache"
     etag = response.headers["ETag"]
     again = client.get("/theme.css", headers={"If-None-Match": etag})
     assert again.status_code == 304
@@ -84,9 +84,10 @@ def test_every_page_links_the_theme_manifest_and_icons(app, client):
     make_school().colour = "#ffff00"
     db.session.commit()
     html = client.get("/login").get_data(as_text=True)
-    assert html.index("css/app.css") < html.index('href="/theme.css?v=')
-    assert '<link rel="manifest" href="/manifest.webmanifest?v=' in html
-    assert 'rel="apple-touch-icon"' in html
+    school_id = make_school().id
+    assert html.index("css/app.css") < html.index(f'href="/theme.css?v={school_id}-')
+    assert f'<link rel="manifest" href="/manifest.webmanifest?v={school_id}-' in html
+    assert '<link rel="apple-touch-icon" href="/static/img/apple-touch-icon.png?v=' in html
     assert f'<meta name="theme-color" content="{brand("#ffff00")}">' in html
     assert client.get("/static/img/apple-touch-icon.png").status_code == 200
 

@@ -14,11 +14,7 @@ from ..notifications import ABSENCE, DIRECT, mail_mode
 from . import bp, service
 from .forms import AppointmentForm, FilterForm, ReasonForm, SickForm, WithdrawForm
 
-
-@bp.app_template_global()
-def absence_reporter(report: AbsenceReport) -> str:
-    """Who reported, as the overviews show it ("administratie, telefonisch" ...)."""
-    return service.reporter_label(report)
+bp.add_app_template_global(service.reporter_label, "absence_reporter")
 
 
 def _child_choices(children, label=lambda child: child.full_name) -> list[tuple]:
@@ -73,7 +69,6 @@ def _guardian_page(children, sick, appointment, status=200):
         **_cutoffs(children),
         late_until=service.late_withdraw_until(),
         earliest=_earliest(children),
-        min_days=service.min_school_days(),
         withdraw_rule=service.withdraw_rule,
         FREELY=service.FREELY,
         WITH_NOTE=service.WITH_NOTE,

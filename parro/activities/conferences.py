@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import policy
 from ..clock import now, school_tz
-from ..database import end_reads, writer_transactions
+from ..database import end_reads, keeping_loaded, writer_transactions
 from ..extensions import db
 from ..models import (
     Activity,
@@ -314,7 +314,9 @@ def book(user: User, slot: Slot, student: Student, guardian: User | None = None)
             db.session.flush()
             if for_family:
                 _notify(booking, "activity_booked")
-            _commit_keeping_loaded()
+            # The confirmation shows the slot's time and the child's name: keep them loaded.
+            with keeping_loaded(db.session()):
+                db.session.commit()
     except IntegrityError:
         db.session.rollback()
         # Someone was faster. Which constraint refused: the child's one booking, or the slot?
@@ -323,17 +325,6 @@ def book(user: User, slot: Slot, student: Student, guardian: User | None = None)
             raise ActivityError(_already_booked(student, existing)) from None
         raise ActivityError(slot_taken_message()) from None
     return booking
-
-
-def _commit_keeping_loaded() -> None:
-    """Commit, and keep what is loaded as written: the confirmation shows the slot's time
-    and the child's name, which expiring would read again."""
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
 
 
 def _already_booked(student: Student, booking: Booking) -> str:

@@ -22,7 +22,8 @@ SETUP = "totp_setup"  # the secret being set up, until it is confirmed with a co
 # What a staff member who must set up two-factor login may still open.
 OPEN_WHILE_REQUIRED = {
     "auth.two_factor", "auth.two_factor_enable", "auth.logout", "static",
-    "theme.stylesheet", "theme.manifest", "theme.service_worker", "healthz",
+    "theme.stylesheet", "theme.manifest", "theme.service_worker", "theme.logo", "theme.icon",
+    "healthz",
     "auth.unsubscribe",  # a link from a mail works for anyone who holds it
 }
 

@@ -114,22 +114,16 @@ def upcoming(user: User, limit: int = 3, days: int = 28) -> list[CalendarItem]:
 def _items(user: User, first: date, last: date, limit: int | None) -> list[CalendarItem]:
     everything = policy.is_admin(user)
     values = {"first": first, "last": last, "limit": limit,
-              "school_ids": sorted(viewer_school_ids(user)),
+              "school_ids": sorted(policy.reading_school_ids(user)),
               "group_ids": [] if everything else sorted(policy.visible_group_ids(user))}
     statement = _between(everything, limit is not None)
     return list(db.session.scalars(statement, values).unique())
 
 
-def viewer_school_ids(user: User) -> set[int]:
-    """The schools whose calendar the user reads: the office's and a teacher's, the one they
-    work in now; a guardian's, their children's (from the request's family query)."""
-    return policy.reading_school_ids(user)
-
-
 def school_names(user: User) -> dict[int, str]:
     """School id -> name, for a family with children at more than one school (whose
     calendar shows both schools' items); else empty: no query."""
-    ids = viewer_school_ids(user)
+    ids = policy.reading_school_ids(user)
     if len(ids) < 2:
         return {}
     return dict(db.session.execute(select(School.id, School.name).where(School.id.in_(ids))).all())

@@ -43,7 +43,7 @@ def _upcoming():
         names = service.school_names(user)
         return fragment("calendar/_upcoming.html", items=items,
                         groups=[item.groups for item in items],
-                        schools=service.viewer_school_ids(user),
+                        schools=policy.reading_school_ids(user),
                         school_names=[names.get(item.school_id) for item in items])
 
     return {"calendar_upcoming": upcoming}
@@ -80,7 +80,6 @@ def index():
         later=first + timedelta(weeks=WEEKS),
         today=clock.today(),
         may_manage=policy.can_manage_calendar(current_user),
-        delete_form=EmptyForm(),
         school_names=service.school_names(current_user),
     )
 

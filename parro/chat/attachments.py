@@ -4,7 +4,7 @@ Chat uses the same pipeline as the group feed (decode check, EXIF orientation,
 metadata stripped, display size and thumbnail, HEIC accepted, random keys),
 with its own limits: CHAT_MAX_FILES files of at most CHAT_MAX_FILE_MB each,
 photos and PDFs only. Files are staged before the database commit and moved
-into place after it (`commit_files`), or thrown away (`discard`).
+into place after it (media.commit), or thrown away (media.discard).
 """
 
 from __future__ import annotations
@@ -54,18 +54,3 @@ def attach(message: Message, staged: list[media.Staged]) -> None:
                               filename=s.filename, size=s.size, width=s.width, height=s.height,
                               digest=s.digest)
         )
-
-
-def commit_files(staged: list[media.Staged]) -> None:
-    """After the commit: move the files into place."""
-    media.commit(staged)
-
-
-def discard(staged: list[media.Staged]) -> None:
-    """The transaction failed: remove the temporary files."""
-    media.discard(staged)
-
-
-def remove_files(keys: list[str]) -> None:
-    """After the rows were deleted: remove their files."""
-    media.remove(keys)

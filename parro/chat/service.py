@@ -253,9 +253,9 @@ def send_message(conversation: Conversation, author: User, body: str,
             db.session.commit()
     except Exception:
         db.session.rollback()
-        attachments.discard(staged)  # a failed transaction leaves no files
+        media.discard(staged)  # a failed transaction leaves no files
         raise
-    attachments.commit_files(staged)
+    media.commit(staged)
     return message
 
 
@@ -305,7 +305,7 @@ def delete_message(message: Message) -> None:
     keys = [a.key for a in message.attachments]
     message.attachments.clear()
     db.session.commit()
-    attachments.remove_files(keys)
+    media.remove(keys)
 
 
 def detach_author(message: Message) -> None:

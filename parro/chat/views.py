@@ -49,10 +49,7 @@ from .forms import (
     StartChatForm,
 )
 
-
-@bp.app_template_filter("chat_when")
-def chat_when(moment):
-    return when(moment)
+bp.add_app_template_filter(when, "chat_when")
 
 
 @bp.app_template_global()
@@ -108,10 +105,6 @@ def _message(conversation_id: int, message_id: int) -> Message:
     return message
 
 
-def title_of(conversation: Conversation, viewer: User | None = None) -> str:
-    return service.title_of(conversation, current_user if viewer is None else viewer)
-
-
 def _compose_context(conversation: Conversation, form: MessageForm | None = None,
                      people: list[User] | None = None) -> dict:
     """What the send box needs: the form, and for guardians the teachers' availability.
@@ -156,7 +149,7 @@ def _read_by_context(conversation: Conversation, people: list[User] | None = Non
         last = db.session.get(Message, last_id) if last_id else None
     if last is None or last.author_id != current_user.id or last.deleted_at is not None:
         return {"read_by": None}
-    people = members_of(conversation) if people is None else people
+    people = service.members(conversation) if people is None else people
     marks = service.last_read_by(conversation.id) if marks is None else marks
     readers = service.read_by(last, people, marks)
     if conversation.is_office and current_user.is_guardian:
@@ -166,10 +159,6 @@ def _read_by_context(conversation: Conversation, people: list[User] | None = Non
             names.insert(0, _("de administratie"))
         return {"read_by": names}
     return {"read_by": [u.display_name for u in readers]}
-
-
-def members_of(conversation: Conversation) -> list[User]:
-    return service.members(conversation)
 
 
 def _news(conversation: Conversation, known_id: int, revision: int) -> str:
@@ -296,13 +285,13 @@ def show(conversation_id: int):
                                other=db.session.get(School, conversation.school_id),
                                next=request.full_path.rstrip("?"))
     before = int_arg("voor")
-    people = members_of(conversation)
+    people = service.members(conversation)
     messages, has_older = service.page_of_messages(
         conversation, current_app.config["CHAT_PAGE_SIZE"], before, people
     )
     marks = service.last_read_by(conversation.id)
     context = {
-        "title": title_of(conversation),
+        "title": service.title_of(conversation, current_user),
         "messages": messages,
         "has_older": has_older,
         "older": before is not None,
@@ -360,13 +349,13 @@ def post(conversation_id: int):
     context = _compose_context(conversation, form)
     if wants_fragment():
         return render_template("chat/_compose.html", **context), 422
-    people = members_of(conversation)
+    people = service.members(conversation)
     messages, has_older = service.page_of_messages(
         conversation, current_app.config["CHAT_PAGE_SIZE"], people=people
     )
     return render_template(
         "chat/show.html",
-        title=title_of(conversation),
+        title=service.title_of(conversation, current_user),
         messages=messages,
         has_older=has_older,
         older=False,
@@ -432,9 +421,8 @@ def edit(conversation_id: int, message_id: int):
     status = 422 if request.method == "POST" else 200
     if wants_fragment():
         return render_template("chat/_edit.html", m=message, form=form), status
-    return render_template(
-        "chat/edit.html", m=message, form=form, title=title_of(message.conversation)
-    ), status
+    return render_template("chat/edit.html", m=message, form=form,
+                           title=service.title_of(message.conversation, current_user)), status
 
 
 @bp.post("/<int:conversation_id>/berichten/<int:message_id>/verwijderen")

@@ -33,7 +33,7 @@ from .service import (
     attachments_from,
     clean_text,
     commit_with_files,
-    delete_announcement_and_files,
+    delete_with_files,
     dismiss,
 )
 
@@ -153,7 +153,7 @@ def delete_announcement(announcement_id: int):
     policy.require(policy.can_manage_announcement(current_user, announcement))
     if not EmptyForm().validate_on_submit():
         abort(400)
-    delete_announcement_and_files(announcement)
+    delete_with_files(announcement)
     flash(_("De mededeling is verwijderd."), "success")
     return redirect(url_for("feed.announcements"), 303)
 

@@ -27,7 +27,7 @@ from ..inputs import as_id, way_back
 from ..models import Group, Post
 from . import bp, service
 from .forms import EditPostForm, PostForm, local_to_utc
-from .queries import like_state, one_post
+from .queries import PostInfo, like_state, one_post
 
 # Forms that carry files: their requests may be as large as MEDIA_MAX_REQUEST_MB.
 UPLOAD_ENDPOINTS = {"feed.new_post", "feed.new_announcement"}
@@ -186,14 +186,20 @@ def _create(form: PostForm, ok: bool, pending: list, drop: list):
         ), []
 
 
+def seen_post(post_id: int) -> tuple[Post, PostInfo]:
+    """The post and what this viewer sees of it; 404 or 403 for a post they may not see."""
+    post, info = one_post(current_user, post_id)
+    if post is None:
+        abort(404)
+    policy.require(policy.can_see_post(current_user, post))
+    return post, info
+
+
 @bp.route("/bericht/<int:post_id>")
 @login_required
 def post(post_id: int):
     """Show one post, with who read and liked it for its author."""
-    found, info = one_post(current_user, post_id)
-    if found is None:
-        abort(404)
-    policy.require(policy.can_see_post(current_user, found))
+    found, info = seen_post(post_id)
     return render_template("feed/post.html", post=found, info=info)
 
 
@@ -263,8 +269,8 @@ def edit_post(post_id: int):
     flagged = policy.unconsented_photo_ids(post.photos)
     return render_template("feed/edit_post.html", form=form, post=post, flagged=flagged,
                            descriptions=descriptions, too_long=too_long,
-                           description_max=DESCRIPTION_MAX, delete_form=EmptyForm(),
-                           tag_groups=tag_groups, locked=locked), status
+                           description_max=DESCRIPTION_MAX, tag_groups=tag_groups,
+                           locked=locked), status
 
 
 @bp.post("/bericht/<int:post_id>/verwijderen")
@@ -275,7 +281,7 @@ def delete_post(post_id: int):
     policy.require(policy.can_delete_post(current_user, post))
     if not EmptyForm().validate_on_submit():
         abort(400)
-    service.delete_post(post)
+    service.delete_with_files(post)
     flash(_("Het bericht is verwijderd."), "success")
     return done(url_for("feed.index"))
 

@@ -210,9 +210,10 @@ def edit_post(post: Post, *, title: str, body: str, remove_ids=(), descriptions=
     media.remove([a.key for a in gone])
 
 
-def delete_post(post: Post) -> None:
-    keys = [a.key for a in post.attachments]
-    db.session.delete(post)
+def delete_with_files(record: Post | Announcement) -> None:
+    """Delete a post or an announcement; its files go once the delete has committed."""
+    keys = [a.key for a in record.attachments]
+    db.session.delete(record)
     db.session.commit()
     media.remove(keys)
 
@@ -232,13 +233,6 @@ def toggle_like(user: User, post: Post) -> bool:
     except IntegrityError:
         db.session.rollback()  # a double tap: the first one already liked it
     return True
-
-
-def delete_announcement_and_files(announcement: Announcement) -> None:
-    keys = [a.key for a in announcement.attachments]
-    db.session.delete(announcement)
-    db.session.commit()
-    media.remove(keys)
 
 
 def dismiss(announcement: Announcement, user: User) -> None:

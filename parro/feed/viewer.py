@@ -3,14 +3,14 @@ the way back to where the feed showed it, and saving it where the school allows 
 
 from __future__ import annotations
 
-from flask import abort, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import policy
 from ..media.serving import send_stored
 from . import bp
-from .queries import one_post
+from .posts import seen_post
 
 
 def back_path(default: str) -> str:
@@ -30,20 +30,11 @@ def _not_here():
     ), 404
 
 
-def _photos_of(post_id: int):
-    """The post and the photos this viewer sees in it; 404 or 403 for a post they may not see."""
-    post, info = one_post(current_user, post_id)
-    if post is None:
-        abort(404)
-    policy.require(policy.can_see_post(current_user, post))
-    return post, info
-
-
 @bp.get("/bericht/<int:post_id>/foto/<int:photo_id>")
 @login_required
 def photo(post_id: int, photo_id: int):
     """Show one photo of a post, with the previous and next ones and the way back."""
-    post, info = _photos_of(post_id)
+    post, info = seen_post(post_id)
     photos = info.photos
     index = next((i for i, a in enumerate(photos) if a.id == photo_id), None)
     if index is None:
@@ -68,7 +59,7 @@ def photo(post_id: int, photo_id: int):
 @login_required
 def save_photo(post_id: int, photo_id: int):
     """Send a photo as a download, only where the school allows saving photos."""
-    post, info = _photos_of(post_id)
+    post, info = seen_post(post_id)
     shown = next((a for a in info.photos if a.id == photo_id), None)
     if shown is None:
         return _not_here()

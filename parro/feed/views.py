@@ -47,7 +47,7 @@ def _render_feed(group_ids: set[int], current_group: Group | None = None):
         "feed/index.html",
         groups=groups,
         new=new,
-        children=_children_with_groups(),
+        children=policy.family(user),  # the filter: a guardian's children and their groups
         postable=[g for g in groups if policy.can_post_in_group(user, g)],
         announcements=announcements.pinned(user, group_ids) if before is None else [],
         first_page=before is None,
@@ -67,11 +67,6 @@ def _with_activities(page, group_ids: set[int], before: int | None) -> list[tupl
     ]
     items.sort(key=lambda item: item[2], reverse=True)
     return [(kind, obj) for kind, obj, _moment in items]
-
-
-def _children_with_groups() -> list[tuple[Student, Group | None]]:
-    """A guardian's children and their group this year, for the filter."""
-    return policy.family(current_user)
 
 
 @bp.route("/")

@@ -17,6 +17,7 @@ the blueprint is registered from views.py, so importing the pipeline imports no 
 """
 
 from .errors import UploadError, UploadErrors
+from .photos import ICONS
 from .pipeline import (
     DOCUMENT,
     KEY_RE,
@@ -30,6 +31,7 @@ from .pipeline import (
     commit,
     digest,
     discard,
+    icon_for,
     new_key,
     path_for,
     process,
@@ -38,7 +40,8 @@ from .pipeline import (
 )
 
 __all__ = [
-    "DOCUMENT", "KEY_RE", "PHOTO", "SUFFIXES", "VIDEO", "Limits", "Staged", "UploadError",
-    "UploadErrors", "check", "clean_filename", "commit", "digest", "discard", "new_key", "path_for",
+    "DOCUMENT", "ICONS", "KEY_RE", "PHOTO", "SUFFIXES", "VIDEO", "Limits", "Staged", "UploadError",
+    "UploadErrors", "check", "clean_filename", "commit", "digest", "discard", "icon_for",
+    "new_key", "path_for",
     "process", "remove", "root",
 ]

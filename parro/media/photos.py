@@ -33,6 +33,15 @@ FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "HEIF"}
 # and the teacher waits for it.
 WEBP_SIZES = (960, 480, 240)
 WEBP_METHOD = 2  # of 0-6: 2 is half the time of the default 4 for a few per cent in size
+# The home-screen icons made from a school's logo (the names of the default ones in
+# static/img/): name -> (side in px, maskable). A maskable icon's launcher may cut it to a
+# circle of 80% of the side (the web app manifest's safe zone): its picture fits inside.
+ICONS = {
+    "icon-192": (192, False),
+    "icon-512": (512, False),
+    "icon-maskable-512": (512, True),
+    "apple-touch-icon": (180, False),
+}
 
 
 @functools.cache
@@ -154,6 +163,26 @@ def webp_sizes(display: Image.Image) -> list[tuple[str, Image.Image]]:
             smaller.thumbnail((size, size), Image.Resampling.LANCZOS)
             result.append((f"webp{size}", smaller))
     return result
+
+
+def icon(source, name: str) -> Image.Image:
+    """Home-screen icon `name` (ICONS) from a stored picture (pixels only, sRGB, on white):
+    the picture in the middle of a white square, shrunk or enlarged to fit with a margin."""
+    from PIL import Image
+
+    side, maskable = ICONS[name]
+    with Image.open(source) as stored:
+        picture = stored.convert("RGB")
+    width, height = picture.size
+    # Maskable: the picture's diagonal inside the safe circle (less a pixel or two for
+    # rounding); otherwise its longer side at 84%, a margin the rounded corners leave alone.
+    scale = (0.78 * side / (width * width + height * height) ** 0.5 if maskable
+             else 0.84 * side / max(width, height))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    canvas = Image.new("RGB", (side, side), (255, 255, 255))
+    canvas.paste(picture.resize(size, Image.Resampling.LANCZOS),
+                 ((side - size[0]) // 2, (side - size[1]) // 2))
+    return canvas
 
 
 def save(picture: Image.Image, target, variant: str, jpeg_quality: int,

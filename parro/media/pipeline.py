@@ -61,6 +61,8 @@ MP4_BRANDS = {
 SUFFIXES = {
     "display": "jpg", "thumb": "thumb.jpg", "file": "bin", "original": "orig",
     "webp": "webp", **{f"webp{size}": f"{size}.webp" for size in photos.WEBP_SIZES},
+    # A school logo's home-screen icons (icon_for): made when first asked for.
+    **{name: f"{name}.png" for name in photos.ICONS},
 }
 KEY_RE = re.compile(r"[A-Za-z0-9_-]{32}")
 
@@ -343,6 +345,30 @@ def _photo(upload: FileStorage, display: Image.Image, staged: Staged, limits: Li
         with open(part, "wb") as out:
             shutil.copyfileobj(upload.stream, out, 1024 * 1024)
         staged.has_original = True
+
+
+def icon_for(key: str, name: str) -> Path | None:
+    """The home-screen icon `name` (photos.ICONS) of a stored picture (a school's logo).
+
+    Made from its display size the first time it is asked for and kept beside it, under
+    the picture's key (a new logo is a new key; `remove` takes the icons with it). None
+    when the picture's file is missing or unreadable. Two requests at once both make it;
+    each moves a whole file into place.
+    """
+    path = path_for(key, name)
+    if path.is_file():
+        return path
+    try:
+        picture = photos.icon(path_for(key, "display"), name)
+    except OSError as exc:  # no such file, or not a picture Pillow reads
+        log.warning("no icon %s for %s: %s", name, key, exc)
+        return None
+    tmp = root() / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    part = tmp / f"{key}.{SUFFIXES[name]}.{secrets.token_hex(4)}.part"
+    picture.save(part, "PNG", optimize=True)  # a new picture: pixels only
+    os.replace(part, path)
+    return path
 
 
 def digest(contents: Iterable[bytes]) -> str:

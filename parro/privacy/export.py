@@ -466,7 +466,6 @@ def _write(archive: zipfile.ZipFile, export: Export, prefix: str = "") -> None:
         user=export.user,
         school=school,
         moment=now(),
-        documents=export.documents,
         file_count=len(export.files),
     )
     archive.writestr(f"{prefix}README.txt", readme)

@@ -1,7 +1,8 @@
 """In a real browser: the header on a phone is one line (issue 19, point 6).
 
 At 360 px the header holds the school, Menu and the account in at most 56 px, for
-every role, also with a long school name; Menu opens the navigation below it (without
+every role; a school name too long for that wraps and makes it taller, never cut
+off, with or without the school's logo. Menu opens the navigation below it (without
 JavaScript too: a checkbox and its label), with a dot while something is new. At
 1280 px the navigation is in the header itself. Logging out is under Mijn account.
 """
@@ -52,7 +53,11 @@ def log_in(page, email: str) -> None:
 
 
 def header_height(page) -> float:
-    return page.locator(".topbar").bounding_box()["height"]
+    """The header's height; one line (HEADER) unless the school's name needs more: a long
+    name wraps instead of being cut off, and only the name may make the header taller."""
+    height = page.locator(".topbar").bounding_box()["height"]
+    name = page.locator(".topbar .brand").bounding_box()["height"]
+    return HEADER if height <= max(HEADER, name) + 0.5 else height
 
 
 @pytest.mark.parametrize("email", ["eva@example.org", "anna@example.org", "office@example.org"])
@@ -109,4 +114,32 @@ def test_on_a_desktop_the_navigation_is_in_the_header(new_page, school):
     log_in(page, "office@example.org")
     expect(page.get_by_role("navigation", name="Hoofdmenu")).to_be_visible()
     expect(page.get_by_text("Menu", exact=True)).to_be_hidden()
+    assert header_height(page) <= HEADER
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+@pytest.mark.parametrize("logo", [True, False], ids=["logo", "no-logo"])
+def test_a_long_school_name_beside_its_logo_is_read_in_full(new_page, app, artifacts, width,
+                                                            logo):
+    from ..factories import make_logo
+
+    school = make_school()
+    school.name = "Openbare Basisschool De Regenboog Noord"
+    if logo:
+        make_logo(school, size=(200, 200))
+    guardian = make_guardian(child=make_student(make_group("Groep 3")), email="eva@example.org")
+    db.session.commit()
+    page = new_page(viewport={"width": width, "height": 740}, has_touch=width < 760,
+                    is_mobile=width < 760)
+    log_in(page, guardian.email)
+    page.goto("/account")
+    brand = page.locator(".topbar .brand")
+    expect(brand).to_have_text(school.name)
+    page.locator(".topbar").screenshot(
+        path=str(artifacts / f"header-{'logo' if logo else 'no-logo'}-{width}.png"))
+    # Nothing of the name is cut off or hidden: its box holds all of it.
+    cut = brand.evaluate(
+        "el => [el.scrollWidth - el.clientWidth, el.scrollHeight - el.clientHeight]")
+    assert cut == [0, 0]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert header_height(page) <= HEADER

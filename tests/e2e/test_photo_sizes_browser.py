@@ -15,6 +15,7 @@ import threading
 import pytest
 from flask import request, request_started
 
+from parro import media
 from parro.chat import attachments
 from parro.extensions import db
 
@@ -72,7 +73,7 @@ def school(app, tmp_path):
         staged = stage_files(*camera(n))
         attachments.attach(make_message(conversation, teacher, f"{n} foto's"), staged)
         db.session.commit()
-        attachments.commit_files(staged)
+        media.commit(staged)
     conversation_id = conversation.id
     db.session.commit()
     return conversation_id
