@@ -54,16 +54,16 @@ def _school_id(who) -> int | None:
     """Whose log shows an event: the school the logged-in user works in (a board admin's
     own events are the board's: None); before login (a login attempt) the school of the
     account, else the first; outside a request (the command line) the school's, or with
-    several the board's (None)."""
+    several the board's (None). A board admin's events (theirs, or done to them from the
+    command line) are the board's."""
+    if isinstance(who, User) and who.is_board_admin:
+        return None
     if not has_request_context():
         return None if policy.is_board() else policy.current_school_id()
     if current_user.is_authenticated:
         return None if current_user.is_board_admin else policy.current_school_id()
-    if isinstance(who, User):
-        if who.is_board_admin:
-            return None
-        if ids := policy.school_ids(who):
-            return ids[0]
+    if isinstance(who, User) and (ids := policy.school_ids(who)):
+        return ids[0]
     return policy.current_school_id()
 
 

@@ -172,7 +172,10 @@ def init_app(app: Flask) -> None:
     @app.cli.command("board-admin")
     @click.argument("email")
     @click.option("--name", default="", help="The board admin's name.")
-    def board_admin(email, name):
+    @click.option("--reset-two-factor", is_flag=True,
+                  help="Turn off this board admin's two-factor login (a lost phone, no "
+                  "recovery code left); they set it up again at their next login.")
+    def board_admin(email, name, reset_two_factor):
         """Invite a board admin: adds schools and appoints their admins on the Bestuur page,
         sees every school's figures, never its posts or chats.
 
@@ -180,12 +183,32 @@ def init_app(app: Flask) -> None:
         """
         from .auth.service import AccountError, invite_board_admin
 
+        if reset_two_factor:
+            _reset_board_admin_two_factor(email)
+            return
         try:
             user = invite_board_admin(_checked_email(email), name)
         except AccountError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"Board admin account for {user.email}: activation mail queued.")
         _echo_activation_link(user)
+
+    def _reset_board_admin_two_factor(email: str) -> None:
+        from .auth import twofactor
+        from .models import User
+        from .models.user import normalize_email
+
+        user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+        if user is None or not user.is_board_admin:
+            raise click.ClickException(f"{email!r} is not a board admin's address. Staff: "
+                                       "their school's admin turns it off under Beheer → "
+                                       "Medewerkers.")
+        if not user.has_two_factor:
+            click.echo(f"{user.email} had no two-factor login; nothing changed.")
+            return
+        twofactor.reset_by_admin(user)
+        click.echo(f"Two-factor login of {user.email} is off (recorded in the audit log). "
+                   "At their next login with their password they set it up again.")
 
     @app.cli.command("allow-staff-passwords")
     def allow_staff_passwords():

@@ -138,9 +138,9 @@ def several_schools(user: User) -> bool:
     if not is_board() or user.is_anonymous or user.is_board_admin:
         return False
     if has_request_context() and current_user.is_authenticated and current_user.id == user.id:
-        known = g.get("user_school_count")  # the session loader counted them
+        known = g.get("user_elsewhere")  # the session loader looked
         if known is not None:
-            return known > 1
+            return known
     return len(school_ids(user)) > 1
 
 
@@ -516,8 +516,17 @@ def can_export_family(user: User) -> bool:
 
 
 def can_use_two_factor(user: User) -> bool:
-    """Two-factor login is for staff; guardians keep it simple."""
-    return is_staff(user)
+    """Two-factor login is for staff and the board's admins; guardians keep it simple."""
+    return is_staff(user) or (user.is_authenticated and user.is_board_admin)
+
+
+def must_use_two_factor(user: User, school: School | None) -> bool:
+    """Must this user log in with a code too? A board admin always (the installation's
+    most powerful account: it appoints every school's admins); staff when the school they
+    work in asks it (Schoolgegevens)."""
+    if not can_use_two_factor(user):
+        return False
+    return user.is_board_admin or bool(school and school.require_two_factor)
 
 
 def can_reset_two_factor(user: User, target: User) -> bool:
@@ -1241,7 +1250,9 @@ def can_report_message(user: User, message: Message) -> bool:
 
 
 def can_see_own_reports(user: User) -> bool:
-    return user.is_authenticated
+    """What one reported to a school: staff and families (a board admin reads nothing to
+    report)."""
+    return in_a_school(user)
 
 
 def can_moderate(user: User) -> bool:

@@ -10,7 +10,7 @@ from flask import Flask, Response, current_app, flash, g, redirect, request, ses
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, current_user, login_url
-from sqlalchemy import bindparam, case, delete, distinct, func, select, update
+from sqlalchemy import bindparam, case, delete, exists, select, update
 from sqlalchemy.orm import aliased
 
 from .clock import now
@@ -167,24 +167,23 @@ def _no_flask_session_login(user_id):
 @prebuilt
 def _session_statement(board: bool = False):
     """The user behind a session token, with the session columns the request needs:
-    one entity and a few columns (no joined UserSession object). On a board, also the
-    number of the user's schools (the header's "Andere school"): staff, the schools they
-    work at; others, their children's schools. One school's statement stays without it."""
-    school_count = None
+    one entity and a few columns (no joined UserSession object). On a board, also whether
+    the user belongs to a school besides this browser's (the header's "Andere school"):
+    staff, a school they work at; others, a school of a child of theirs. One school's
+    statement stays without it."""
+    elsewhere = []
     if board:
-        staff = aliased(SchoolStaff)
-        school_count = case(
-            (User.role.in_((Role.ADMIN, Role.TEACHER)),
-             select(func.count(staff.id)).where(staff.user_id == User.id)
-             .correlate(User).scalar_subquery()),
-            else_=select(func.count(distinct(Student.school_id)))
-            .join(Guardianship, Guardianship.student_id == Student.id)
-            .where(Guardianship.user_id == User.id).correlate(User).scalar_subquery())
+        staff, child = aliased(SchoolStaff), aliased(Student)
+        elsewhere = [case(
+            (User.role == Role.GUARDIAN, exists().where(
+                Guardianship.user_id == User.id, child.id == Guardianship.student_id,
+                child.school_id != UserSession.school_id)),
+            else_=exists().where(staff.user_id == User.id,
+                                 staff.school_id != UserSession.school_id))]
     return (
         select(User, UserSession.id, UserSession.created_at, UserSession.last_seen_at,
                UserSession.remember, UserSession.method, UserSession.multi_factor,
-               UserSession.school_id, SchoolStaff.id,
-               *([school_count] if board else []))
+               UserSession.school_id, SchoolStaff.id, *elsewhere)
         .select_from(UserSession)
         .join(User, UserSession.user_id == User.id)
         .outerjoin(SchoolStaff, (SchoolStaff.user_id == User.id)
@@ -207,12 +206,15 @@ def load_user_from_cookie(req) -> User | None:
         return None
     (user, session_id, created_at, last_seen_at, remember, method, multi_factor, school_id,
      staff_here) = row[:9]
-    g.user_school_count = row[9] if board else 1
     moment = now()
     if not user.is_active or not _alive(user, remember, created_at, last_seen_at, moment):
         g.set_auth_cookie = None  # the browser may forget it too
         return None
+    # Another school besides this browser's? Not known when the browser is moved to one
+    # (policy.several_schools asks then).
+    g.user_elsewhere = bool(row[9]) if board else False
     if school_id is None or (user.is_staff and staff_here is None):
+        g.user_elsewhere = None
         school_id = _first_school(user, session_id, left=school_id)
         if school_id is None and user.is_staff:
             # Removed from the last school they worked at: nothing is theirs to see.

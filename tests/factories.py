@@ -27,9 +27,8 @@ _seq = itertools.count(1)
 
 
 def make_school(name="Basisschool De Test") -> School:
-    """The first school (made if there is none yet)."""
-    # By id: PostgreSQL returns an unordered first row as it likes, e.g. a second school
-    # after the first was updated (then "the first school" of the tests was that one).
+    # The first by id: without an order PostgreSQL may give any (a row updated in an earlier
+    # test moved in the table, so a reused slot comes first).
     school = db.session.query(School).order_by(School.id).first()
     if school is None:
         school = School(name=name, phone="010 000 00 00")
@@ -100,10 +99,18 @@ def make_student(group=None, first_name=None, last_name="Tester", number=None,
     return student
 
 
+# The secret of the board admins' authenticator app (make_user's two_factor).
+BOARD_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
 def make_user(role=Role.GUARDIAN, email=None, name=None, password=PASSWORD, active=True,
-              locale="nl", school=None) -> User:
-    """A user; staff work at `school` (by default the first)."""
+              locale="nl", school=None, two_factor=None) -> User:
+    """A user; staff work at `school` (by default the first). `two_factor`: with two-factor
+    login set up (BOARD_TOTP_SECRET); by default a board admin has it, who cannot work
+    without it, and nobody else."""
     n = next(_seq)
+    if two_factor is None:
+        two_factor = role == Role.BOARD and active
     user = User(
         email=email or f"{role.value}{n}@example.org",
         name=name or f"{role.value.title()} {n}",
@@ -112,6 +119,8 @@ def make_user(role=Role.GUARDIAN, email=None, name=None, password=PASSWORD, acti
         active=active,
         activated_at=now() if active else None,
         locale=locale,
+        totp_secret=BOARD_TOTP_SECRET if two_factor else None,
+        totp_enabled_at=now() if two_factor else None,
     )
     db.session.add(user)
     db.session.flush()

@@ -275,18 +275,24 @@ ROUTES = {
     "auth.push_subscribe": ("POST", lambda w: {}, signed_in(ok=422), {}),
     "auth.push_test": ("POST", _admin_push_device, only("admin", ok=303), {}),
     "auth.push_unsubscribe": ("POST", _admin_push_device, only("admin", ok=303), {}),
-    # two-factor login: staff only; without a password step the code page sends to /login
+    # two-factor login: staff and the board's admin; without a password step the code page
+    # sends to /login. The board's admin has it on (they must), the staff here have not:
+    # turning it on again sends back to its page, a wrong code or proof is refused (422).
     "auth.login_code": ("GET", lambda w: {}, dict.fromkeys(ROLES, 303), None),
-    "auth.two_factor": ("GET", lambda w: {}, only("teacher_other", "teacher", "admin"), None),
+    "auth.two_factor": (
+        "GET", lambda w: {}, only("board", "teacher_other", "teacher", "admin"), None,
+    ),
     "auth.two_factor_enable": (
-        "POST", lambda w: {}, only("teacher_other", "teacher", "admin", ok=303), {"code": "1"}
+        "POST", lambda w: {}, only("board", "teacher_other", "teacher", "admin", ok=303),
+        {"code": "1"},
     ),
     "auth.recovery_codes": (
-        "POST", lambda w: {}, only("teacher_other", "teacher", "admin", ok=303),
+        "POST", lambda w: {}, {**only("teacher_other", "teacher", "admin", ok=303), "board": 422},
         {"nieuw-code": "1"},
     ),
     "auth.two_factor_disable": (
-        "POST", lambda w: {}, only("teacher_other", "teacher", "admin", ok=303), {"proof": "x"}
+        "POST", lambda w: {}, {**only("teacher_other", "teacher", "admin", ok=303), "board": 422},
+        {"proof": "x"},
     ),
     # Signing in with the school account: only when OpenID Connect is set up, which it
     # is not here (tests/test_school_account.py covers the routes against a provider).

@@ -271,6 +271,81 @@ def test_a_new_school_refuses_bad_input_and_adds_nothing(app, client, board, dat
     assert _count(SchoolYear) == 2
 
 
+# -- a school's name is its own (the database's unique index on lower(name)) ---------
+
+
+def _first_look_misses(monkeypatch, module) -> None:
+    """`module`'s first look for a school of the same name finds none, as when another
+    admin's school is committed just after it: the database has the last word."""
+    from parro.admin.service import check_school_name, clean_school_name
+
+    looks = []
+
+    def look(name, school_id=None):
+        looks.append(name)
+        return clean_school_name(name) if len(looks) == 1 else check_school_name(name, school_id)
+
+    monkeypatch.setattr(module, "check_school_name", look)
+
+
+def _school_rows() -> tuple[int, ...]:
+    return (_count(School), _count(SchoolYear), _count(AbsenceReason), _count(AuditEvent))
+
+
+def test_two_board_admins_adding_the_same_name_at_once_get_the_message(
+        app, client, board, monkeypatch):
+    """The second of two at once: its check saw no such school yet, its INSERT is refused
+    by the unique index. It reads the same Dutch message as ever, not a server error, and
+    nothing of its school (year, absence reasons, audit line) is stored."""
+    from parro.board import service
+
+    before = _school_rows()
+    _first_look_misses(monkeypatch, service)
+    login_as(client, board["board_admin"])
+    response = client.post("/bestuur/scholen/nieuw", data={
+        "name": "BASISSCHOOL DE ANDER", "year_name": "2026-2027",
+        "starts_on": "2026-08-01", "ends_on": "2027-07-31"})
+    assert response.status_code == 422
+    assert "Er is al een school met de naam Basisschool De Ander." in text_of(response)
+    assert _school_rows() == before
+
+
+@pytest.mark.parametrize("race", [False, True])
+def test_a_school_cannot_be_renamed_to_another_schools_name(
+        app, client, board, monkeypatch, race):
+    """Schoolgegevens: another school's name (in other capitals too) is refused with the
+    message and nothing of the form is stored; also when the other school took the name
+    at the same moment (race). The school's own name in other capitals is fine."""
+    from parro.admin import service
+
+    if race:
+        _first_look_misses(monkeypatch, service)
+    login_as(client, board["admin"], school=board["first"])
+    form = {"name": " basisschool  de ander ", "colour": "#1f6f8b", "phone": "030 123 45 67"}
+    response = client.post("/beheer/school", data=form)
+    assert response.status_code == 422
+    assert "Er is al een school met de naam Basisschool De Ander." in text_of(response)
+    db.session.expire_all()
+    first = db.session.get(School, board["first"].id)
+    assert (first.name, first.phone) == ("Basisschool De Test", "010 000 00 00")
+    assert _count(AuditEvent) == 0
+    response = client.post("/beheer/school", data={**form, "name": "BASISSCHOOL DE TEST"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(School, board["first"].id).name == "BASISSCHOOL DE TEST"
+
+
+def test_the_database_refuses_a_second_school_of_the_same_name(app, board):
+    """Whatever writes a school, the index holds: the same name in other capitals."""
+    from sqlalchemy.exc import IntegrityError
+
+    db.session.add(School(name="basisschool DE ANDER"))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+    assert _count(School) == 2
+
+
 # -- a school's admins ------------------------------------------------------------
 
 
@@ -483,6 +558,11 @@ def test_board_admin_invites_a_board_admin_who_then_runs_the_board(app, client):
     activated = client.post(second_link, data={"accept": "y", "name": "Karin", "locale": "nl",
                                                "password": PASSWORD, "password_again": PASSWORD})
     assert activated.status_code == 303
+    # The board's pages wait for two-factor login (always, for a board admin).
+    assert client.get("/").headers["Location"] == "/account/tweestapsverificatie"
+    from .test_two_factor import enable
+
+    enable(client)
     assert client.get("/").headers["Location"].endswith("/bestuur/")
     assert "Basisschool De Test" in text_of(client.get("/bestuur/"))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -73,6 +74,48 @@ def test_an_existing_installation_becomes_its_first_school(app):
         create_schema()
 
 
+def test_school05_keeps_the_schools_and_renames_a_double_name(app):
+    """school05 on a database with schools and their data: a name that an earlier school
+    already has (other capitals too) gets the school's id after it, one no school has; the
+    rest stays as it was, and from then on the database refuses a second school of a name."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    db.session.remove()
+    drop_schema()
+    try:
+        upgrade(revision="school04")
+        with db.engine.begin() as conn:
+            for school_id, name in ((1, "De Regenboog"), (2, "de regenboog"),
+                                    (3, "De Regenboog (2)"), (4, "Het Anker")):
+                conn.execute(text(
+                    "INSERT INTO school (id, name, phone, email, colour, leave_info,"
+                    " code_of_conduct, require_two_factor, require_school_account)"
+                    " VALUES (:id, :name, '010', '', '#1f6f8b', '', '', false, false)"),
+                    {"id": school_id, "name": name})
+                conn.execute(text(
+                    "INSERT INTO school_year (school_id, name, starts_on, ends_on, is_current)"
+                    " VALUES (:id, '2026-2027', '2026-08-01', '2027-07-31', true)"),
+                    {"id": school_id})
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, name, phone FROM school ORDER BY id")).all()
+            assert rows == [(1, "De Regenboog", "010"), (2, "de regenboog (3)", "010"),
+                            (3, "De Regenboog (2)", "010"), (4, "Het Anker", "010")]
+            assert conn.execute(text("SELECT count(*) FROM school_year")).scalar() == 4
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO school (id, name, phone, email, colour, leave_info,"
+                " code_of_conduct, require_two_factor, require_school_account)"
+                " VALUES (5, 'HET ANKER', '', '', '#1f6f8b', '', '', false, false)"))
+        downgrade(revision="school04")
+        with db.engine.begin() as conn:  # the index is gone with it
+            conn.execute(text("UPDATE school SET name = 'Het Anker' WHERE id = 1"))
+    finally:
+        drop_schema()
+        create_schema()
+
+
 def test_digest_lines_get_the_school_they_are_about(app):
     """digest01: a waiting digest line gets its post's school, else its user's one school;
     the line of someone at two schools that is about no post stays without one."""
@@ -94,7 +137,7 @@ def test_digest_lines_get_the_school_they_are_about(app):
         post_a, post_b = db.session.scalars(select(Post.id).order_by(Post.id)).all()
         who = {w[user].id: user for user in ("family", "teacher_a", "teacher_b", "gym")}
         db.session.remove()
-        downgrade(revision="school04")
+        downgrade(revision="school05")
         upgrade()
         with db.engine.connect() as conn:
             lines = conn.execute(text(

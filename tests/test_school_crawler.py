@@ -299,7 +299,9 @@ def test_a_second_school_changes_nothing_school_a_reads(app, client, role):
 
 def test_the_board_admin_reads_no_content_of_either_school(app, client, board):
     """The board sees figures, schools and their admins: no post, message, letter to the
-    office, absence note, report or child of any school."""
+    office, absence note, report or child of any school. And no link of the board admin's
+    pages (the menu, Mijn account, Help) leads to a page they are refused or that is not
+    there."""
     a, b, _markers = board
     login_as(client, a.board)  # the installation's one, in both worlds
     content = ("post", "post_body", "chat", "group_chat_message", "office", "absence",
@@ -308,12 +310,31 @@ def test_the_board_admin_reads_no_content_of_either_school(app, client, board):
     markers += [" ".join(OTHER.student), " ".join(OTHER.other_student),
                 f"{a.student.first_name} {a.student.last_name}"]
     shown, statuses = crawl(app, client, [*markers, SCHOOL_B])
-    errors = {url: status for url, status in statuses.items() if status >= 500}
-    assert not errors, f"server errors for the board admin: {errors}"
+    errors = {url: status for url, status in statuses.items()
+              if status >= 500 or status in (403, 404)}
+    assert not errors, f"refused, missing or failing pages for the board admin: {errors}"
+    assert {"/account", "/help", "/account/tweestapsverificatie"} <= set(statuses)
     content = {url: found for url, found in shown.items() if set(found) - {SCHOOL_B}}
     assert not content, f"content in the board admin's pages: {content}"
     # The crawl reached the board's pages: both schools are there.
     assert any(SCHOOL_B in found for found in shown.values()), sorted(statuses)
+
+
+def test_a_board_admin_without_two_factor_login_reaches_its_set_up_only(app, client, board):
+    """Before it is set up, every link leads to setting it up (303), none to a refusal."""
+    from parro.models import Role
+
+    from .factories import make_user
+
+    board_admin = make_user(Role.BOARD, email="bestuur@example.org", two_factor=False)
+    db.session.commit()
+    login_as(client, board_admin)
+    _shown, statuses = crawl(app, client, [])
+    assert set(statuses.values()) == {200, 303}, statuses
+    assert statuses["/account/tweestapsverificatie"] == 200
+    assert {url for url, status in statuses.items() if status == 200} <= {
+        "/account/tweestapsverificatie", "/static/css/app.css"} | {
+        url for url in statuses if url.startswith("/theme")}, statuses
 
 
 @pytest.mark.parametrize("role", ["teacher", "admin"])

@@ -450,3 +450,98 @@ def test_only_staff_with_two_factor_make_recovery_codes(app, make_client):
                            data={"nieuw-code": "123456"})
     assert response.status_code == 303
     assert fetch(select(RecoveryCode)) == []
+
+
+# -- board admins: always required (issue: board admin two-factor login) ----------------
+
+BOARD_EMAIL = "bestuur@example.org"
+
+
+def _board_admin(**kw) -> User:
+    from parro.models import Role
+
+    from .factories import make_user
+
+    return make_user(Role.BOARD, email=BOARD_EMAIL, name="Bestuursbureau", **kw)
+
+
+def test_a_board_admin_sets_it_up_before_reaching_the_board(app, make_client):
+    """The school setting's mechanism, always on for a board admin: every page but the
+    set-up sends there (htmx too); once on, the board opens and the next login asks the
+    code. The event is in the board's own log, no school's."""
+    clock.set_now(MOMENT)
+    make_school(name="De Regenboog")
+    _board_admin(two_factor=False)
+    db.session.commit()
+    assert fetch(select(School))[0].require_two_factor is False  # no school asks it
+    client = make_client()
+    assert password_step(client, email=BOARD_EMAIL).headers["Location"] == "/"
+    for url in ("/", "/bestuur/", "/bestuur/scholen/nieuw", "/account", "/help"):
+        response = client.get(url)
+        assert response.status_code == 303, url
+        assert response.headers["Location"] == "/account/tweestapsverificatie", url
+    fragment = client.get("/bestuur/", headers={"HX-Request": "true"})
+    assert fragment.headers["HX-Redirect"] == "/account/tweestapsverificatie"
+    page = text_of(client.get("/account/tweestapsverificatie"))
+    assert "logt een beheerder van het schoolbestuur altijd in met een code" in page
+    assert "De school vraagt" not in page and "De Regenboog" not in page
+    assert client.post("/bestuur/scholen/nieuw", data={"name": "Het Anker"}).status_code == 303
+    assert len(fetch(select(School))) == 1  # nothing was added on the way
+
+    secret, _codes = enable(client)
+    assert client.get("/bestuur/").status_code == 200
+    (event,) = fetch(select(AuditEvent).where(AuditEvent.action == "security"))
+    assert event.summary == "Tweestapsverificatie aangezet" and event.school_id is None
+    page = text_of(client.get("/account/tweestapsverificatie"))
+    assert "Een beheerder van het schoolbestuur logt altijd in met tweestapsverificatie" in page
+
+    clock.set_now(MOMENT + timedelta(seconds=30))
+    login = make_client()
+    assert password_step(login, email=BOARD_EMAIL).headers["Location"].startswith("/login/code")
+    assert login.get("/bestuur/").status_code == 302  # not logged in yet
+    assert login.post("/login/code", data={"code": code(secret)}).status_code == 303
+    assert login.get("/bestuur/").status_code == 200
+
+
+def test_the_board_admins_account_page_offers_it(app, make_client):
+    make_school()
+    board_admin = _board_admin(two_factor=False)
+    db.session.commit()
+    client = make_client()
+    login_as(client, board_admin)
+    enable(client)
+    page = client.get("/account").get_data(as_text=True)
+    assert "Tweestapsverificatie beheren" in page
+    assert "/meldingen/" not in page  # a board admin reports nothing: no 403 behind a link
+
+
+def test_the_operator_resets_a_board_admins_lost_phone(app, make_client):
+    """Lost phone and recovery codes: flask board-admin EMAIL --reset-two-factor turns it
+    off (audit log); at the next login the board admin sets it up again. Anyone else's
+    address is refused and changes nothing."""
+    clock.set_now(MOMENT)
+    make_school()
+    _board_admin()
+    teacher = make_teacher(email=EMAIL)
+    teacher.totp_secret, teacher.totp_enabled_at = "JBSWY3DPEHPK3PXP", MOMENT
+    db.session.commit()
+    runner = app.test_cli_runner()
+    for address in (EMAIL, "niemand@example.org"):
+        refused = runner.invoke(args=["board-admin", address, "--reset-two-factor"])
+        assert refused.exit_code != 0 and "is not a board admin's address" in refused.output
+    assert the_user().has_two_factor and security_events() == []
+
+    done = runner.invoke(args=["board-admin", BOARD_EMAIL.upper(), "--reset-two-factor"])
+    assert done.exit_code == 0, done.output
+    assert "is off" in done.output
+    board_admin = fetch(select(User).where(User.email == BOARD_EMAIL))[0]
+    assert not board_admin.has_two_factor and fetch(select(RecoveryCode)) == []
+    (event,) = fetch(select(AuditEvent).where(AuditEvent.action == "security"))
+    assert event.summary == "Tweestapsverificatie uitgezet door beheerder"
+    assert (event.target_id, event.actor_id, event.school_id) == (board_admin.id, None, None)
+    again = runner.invoke(args=["board-admin", BOARD_EMAIL, "--reset-two-factor"])
+    assert again.exit_code == 0 and "nothing changed" in again.output
+
+    client = make_client()
+    assert password_step(client, email=BOARD_EMAIL).headers["Location"] == "/"
+    assert client.get("/bestuur/").headers["Location"] == "/account/tweestapsverificatie"

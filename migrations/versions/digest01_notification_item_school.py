@@ -6,7 +6,7 @@ its school. Existing lines get the school of their post, else their user's one s
 a line of a user of several schools that is about no post stays without one.
 
 Revision ID: digest01
-Revises: school04
+Revises: school05
 Create Date: 2026-12-05 01:45:00
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'digest01'
-down_revision = 'school04'
+down_revision = 'school05'
 branch_labels = None
 depends_on = None
 

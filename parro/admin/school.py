@@ -98,16 +98,19 @@ def school_settings():
     staged = None
     if form.validate_on_submit() and _school_account_rule_ok(form, school) \
             and (staged := _logo(form)) is not False:
-        service.save_school(form.name.data, form.phone.data, form.email.data, form.colour.data,
-                            form.leave_info.data, form.code_of_conduct.data,
-                            form.require_two_factor.data,
-                            require_school_account=form.require_school_account.data
-                            if "require_school_account" in form else None,
-                            photo_download=form.photo_download.data,
-                            sick_cutoff=form.sick_cutoff.data,
-                            chat_weekdays=form.chat_weekdays.data,
-                            chat_starts_at=form.chat_starts_at.data,
-                            chat_ends_at=form.chat_ends_at.data)
+        try:
+            service.save_school(
+                form.name.data, form.phone.data, form.email.data, form.colour.data,
+                form.leave_info.data, form.code_of_conduct.data, form.require_two_factor.data,
+                require_school_account=form.require_school_account.data
+                if "require_school_account" in form else None,
+                photo_download=form.photo_download.data, sick_cutoff=form.sick_cutoff.data,
+                chat_weekdays=form.chat_weekdays.data,
+                chat_starts_at=form.chat_starts_at.data, chat_ends_at=form.chat_ends_at.data)
+        except service.Invalid as exc:  # another school's name
+            media.discard([staged] if staged is not None else [])
+            _show_error(form, exc)
+            return _settings_page(form)
         if staged is not None or form.remove_logo.data:
             unused = service.set_logo(staged)
             if staged is not None:
@@ -115,6 +118,10 @@ def school_settings():
             media.remove(unused)
         flash(_("De gegevens van de school zijn opgeslagen."), "success")
         return redirect(url_for("admin.school_settings"), 303)
+    return _settings_page(form)
+
+
+def _settings_page(form: SchoolForm):
     return render_template(
         "admin/school.html", form=form,
         default_sick_cutoff=absence_service.default_sick_cutoff(),

@@ -7,6 +7,7 @@ has been written.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 from dataclasses import dataclass, field
@@ -74,14 +75,53 @@ def _commit(field: str | None, message) -> None:
 # -- the school -----------------------------------------------------------------
 
 
+def clean_school_name(name: str | None) -> str:
+    return " ".join((name or "").split())
+
+
+def check_school_name(name: str, school_id: int | None = None) -> str:
+    """The name as stored; refused when empty, too long or another school's already
+    (whatever the capitals: the database's unique index on lower(name) says the same).
+    `school_id`: the school being renamed, whose own name is no obstacle."""
+    name = clean_school_name(name)
+    if not name:
+        raise Invalid("name", _l("Vul de naam van de school in."))
+    if len(name) > 120:
+        raise Invalid("name", _l("De naam van de school is te lang (hoogstens 120 tekens)."))
+    taken = db.session.scalar(
+        select(School.name).where(func.lower(School.name) == func.lower(name),
+                                  School.id != (school_id or 0)).limit(1))
+    if taken is not None:
+        raise Invalid("name", _l("Er is al een school met de naam %(name)s. Kies een andere "
+                                 "naam, bijvoorbeeld met de plaats erbij.", name=taken))
+    return name
+
+
+@contextlib.contextmanager
+def committing_school(name: str, school_id: int | None = None):
+    """Around the writes of a school with this name (new, or renamed: `school_id`), which
+    it commits. Another school that took the name since check_school_name looked (two
+    admins at once: the database's unique index refuses the second) is refused with
+    check_school_name's message, and nothing is stored."""
+    try:
+        yield
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        check_school_name(name, school_id)
+        raise Invalid("name", _l("Dat lukte niet: probeer het opnieuw.")) from None
+
+
 def save_school(name: str, phone: str, email: str, colour: str, leave_info: str,
                 code_of_conduct: str, require_two_factor: bool = False,
                 require_school_account: bool | None = None,
                 photo_download: bool = False, sick_cutoff: time | None = None,
                 chat_weekdays=None, chat_starts_at: time | None = None,
                 chat_ends_at: time | None = None) -> School:
-    """Store the school's settings; `require_school_account` None leaves that rule as it is."""
+    """Store the school's settings; `require_school_account` None leaves that rule as it is.
+    A name another school has is refused (Invalid) and nothing is stored."""
     school = current_school() or School()
+    name = check_school_name(name, school.id)
     if bool(school.require_two_factor) != require_two_factor:
         audit.record(audit.SECURITY, target=school, required=require_two_factor,
                      summary="Tweestapsverificatie voor medewerkers "
@@ -96,14 +136,14 @@ def save_school(name: str, phone: str, email: str, colour: str, leave_info: str,
     school.chat_ends_at = chat_ends_at
     if require_school_account is not None:
         set_school_account_required(school, require_school_account)
-    school.name = name.strip()
+    school.name = name
     school.phone = (phone or "").strip()
     school.email = (email or "").strip().lower()
     school.colour = colour.lower()
     school.leave_info = (leave_info or "").strip()
     school.code_of_conduct = (code_of_conduct or "").strip()
-    db.session.add(school)
-    db.session.commit()
+    with committing_school(name, school.id):
+        db.session.add(school)
     return school
 
 

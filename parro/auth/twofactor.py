@@ -155,7 +155,8 @@ def renew_recovery_codes(user: User, code: str) -> list[str] | None:
 
 
 def reset_by_admin(user: User) -> None:
-    """An admin turns off a staff member's two-factor login (a lost phone)."""
+    """An admin turns off a staff member's two-factor login (a lost phone); for a board
+    admin, the operator does (flask board-admin EMAIL --reset-two-factor)."""
     disable(user)
     audit.record(audit.SECURITY, summary="Tweestapsverificatie uitgezet door beheerder",
                  target=user)

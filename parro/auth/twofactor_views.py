@@ -1,4 +1,5 @@
-"""Two-factor login for staff: turning it on and off, and the second login step."""
+"""Two-factor login for staff and board admins: turning it on and off, and the second
+login step."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from .passwords import verify_password
 from .views import _config, _failed, record_login
 
 SETUP = "totp_setup"  # the secret being set up, until it is confirmed with a code
-# What a staff member who must set up two-factor login may still open.
+# What someone who must set up two-factor login first may still open.
 OPEN_WHILE_REQUIRED = {
     "auth.two_factor", "auth.two_factor_enable", "auth.logout", "static",
     "theme.stylesheet", "theme.manifest", "theme.service_worker", "theme.logo", "theme.icon",
@@ -80,13 +81,14 @@ def login_code():
 
 
 def _issuer() -> str:
-    school = current_school()
+    """The name the authenticator app shows: the school's; a board admin's, parro's."""
+    school = None if current_user.is_board_admin else current_school()
     return school.name if school else "parro"
 
 
 def _page(form=None, disable=None, renew=None, status=200):
     user = current_user
-    context = {"required": _school_requires()}
+    context = {"required": _required(user)}
     if user.has_two_factor:
         context.update(disable=disable or TwoFactorDisableForm(formdata=None),
                        renew=renew or TwoFactorCodeForm(formdata=None, prefix="nieuw"),
@@ -188,26 +190,27 @@ def two_factor_disable():
     return _page(disable=form, status=422)
 
 
-# -- required by the school -------------------------------------------------------------
+# -- required: by the school for its staff, always for a board admin --------------------
 
 
-def _school_requires() -> bool:
-    school = current_school()
-    return bool(school and school.require_two_factor)
+def _required(user) -> bool:
+    return policy.must_use_two_factor(user, None if user.is_board_admin else current_school())
 
 
 @bp.before_app_request
 def _set_up_two_factor_first():
-    """Make staff without two-factor login set it up first, when the school requires it."""
+    """Make whoever must use two-factor login and has none set it up first: staff when
+    their school requires it, a board admin always."""
     endpoint = request.endpoint
     if endpoint is None or endpoint in OPEN_WHILE_REQUIRED:
         return None
     user = current_user._get_current_object()  # the user, not the proxy: asked three times
-    if not (user.is_authenticated and user.is_staff and not user.has_two_factor):
+    if not (user.is_authenticated and not user.has_two_factor
+            and policy.can_use_two_factor(user)):
         return None
     if current_session_multi_factor():
         return None  # the school account's own multi-factor login counts
-    if not _school_requires():
+    if not _required(user):
         return None
     target = url_for("auth.two_factor")
     if is_htmx():

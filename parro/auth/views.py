@@ -190,6 +190,7 @@ def _account_page(form, status=200):
         "auth/account.html",
         form=form,
         two_factor=policy.can_use_two_factor(current_user),
+        own_reports=policy.can_see_own_reports(current_user),
         sessions=live_sessions(current_user),
         current_session_id=current_session_id(),
         describe=describe,

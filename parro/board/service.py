@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit, policy
 from ..absence.service import ensure_default_reasons
+from ..admin.service import Invalid, check_school_name, committing_school
 from ..auth import service as accounts
 from ..clock import now
 from ..extensions import db
@@ -35,15 +36,6 @@ from ..models import (
 from ..models.user import normalize_email
 
 DELIVERY_DAYS = 7  # the mail and push figures look back this many days
-
-
-class Invalid(Exception):
-    """Input the board's service refuses; `field` names the form field it belongs to."""
-
-    def __init__(self, field: str | None, message):
-        super().__init__(str(message))
-        self.field = field
-        self.message = message
 
 
 # -- figures ----------------------------------------------------------------------
@@ -172,25 +164,6 @@ def school_year_of(day: date) -> tuple[str, date, date]:
     return f"{first}-{first + 1}", date(first, 8, 1), date(first + 1, 7, 31)
 
 
-def clean_school_name(name: str | None) -> str:
-    return " ".join((name or "").split())
-
-
-def check_school_name(name: str) -> str:
-    """The name as stored; refused when empty, too long or another school's already."""
-    name = clean_school_name(name)
-    if not name:
-        raise Invalid("name", _l("Vul de naam van de school in."))
-    if len(name) > 120:
-        raise Invalid("name", _l("De naam van de school is te lang (hoogstens 120 tekens)."))
-    taken = db.session.scalar(
-        select(School.name).where(func.lower(School.name) == name.lower()).limit(1))
-    if taken is not None:
-        raise Invalid("name", _l("Er is al een school met de naam %(name)s. Kies een andere "
-                                 "naam, bijvoorbeeld met de plaats erbij.", name=taken))
-    return name
-
-
 def check_year(name: str, starts: date, ends: date) -> str:
     name = (name or "").strip()
     match = re.fullmatch(r"(\d{4})-(\d{4})", name)
@@ -208,19 +181,15 @@ def create_school(name: str, year_name: str, starts: date, ends: date) -> School
     """A new school with its current school year and the usual absence reasons."""
     name = check_school_name(name)
     year_name = check_year(year_name, starts, ends)
-    school = School(name=name)
-    db.session.add(school)
-    db.session.flush()
-    db.session.add(SchoolYear(school_id=school.id, name=year_name, starts_on=starts,
-                              ends_on=ends, is_current=True))
-    ensure_default_reasons(school)
-    audit.record(audit.SCHOOL, target=school, school_id=school.id,
-                 summary=f"School {name} toegevoegd, met schooljaar {year_name}")
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Invalid("name", _l("Dat lukte niet: probeer het opnieuw.")) from None
+    with committing_school(name):
+        school = School(name=name)
+        db.session.add(school)
+        db.session.flush()
+        db.session.add(SchoolYear(school_id=school.id, name=year_name, starts_on=starts,
+                                  ends_on=ends, is_current=True))
+        ensure_default_reasons(school)
+        audit.record(audit.SCHOOL, target=school, school_id=school.id,
+                     summary=f"School {name} toegevoegd, met schooljaar {year_name}")
     policy.forget_school_count()
     return school
 

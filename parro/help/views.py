@@ -14,6 +14,8 @@ def role_of(user) -> str:
         return "admin"
     if user.is_authenticated and user.is_teacher:
         return "teacher"
+    if user.is_authenticated and user.is_board_admin:
+        return "board"
     return "guardian"
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     false,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -61,6 +62,11 @@ class School(db.Model):
     logo_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     years: Mapped[list[SchoolYear]] = relationship(back_populates="school")
+
+
+# No two schools share a name, whatever the capitals (admin.service.check_school_name says
+# so first, in Dutch; this refuses the second of two admins adding the same name at once).
+Index("uq_school_name", func.lower(School.name), unique=True)
 
 
 class SchoolYear(db.Model):
