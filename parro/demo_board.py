@@ -311,10 +311,8 @@ class _Seeder:
         s.active.update(uid for f in made.shared for uid in f.guardians)
         bulk.insert(Student, student_rows)
         bulk.insert(User, user_rows)
-        for rows, model in ((membership_rows, Membership), (guardianship_rows, Guardianship)):
-            for row, i in zip(rows, bulk.ids(model, len(rows)), strict=True):
-                row["id"] = i
-            bulk.insert(model, rows)
+        bulk.insert_new(Membership, membership_rows)
+        bulk.insert_new(Guardianship, guardianship_rows)
         for g in guardianship_rows:
             if g["user_id"] in s.active:
                 s.parents[g["student_id"]].append(g["user_id"])
@@ -355,9 +353,7 @@ class _Seeder:
                                      "school_year_id": s.year_id})
                 if given and key == APP_PHOTOS:
                     s.consenting.add(student["id"])
-        for row, i in zip(consent_rows, bulk.ids(Consent, len(consent_rows)), strict=True):
-            row["id"] = i
-        bulk.insert(Consent, consent_rows)
+        bulk.insert_new(Consent, consent_rows)
 
     def earlier_years(self, s: _School) -> None:
         """The same children a grade lower each year back, in groups of their own."""
@@ -474,9 +470,7 @@ class _Seeder:
                                                 tzinfo=school_tz()),
                 "after_cutoff": False,
             })
-        for row, i in zip(rows, bulk.ids(AbsenceReport, len(rows)), strict=True):
-            row["id"] = i
-        bulk.insert(AbsenceReport, rows)
+        bulk.insert_new(AbsenceReport, rows)
 
     def activities(self, s: _School) -> None:
         """A conference round in every group, half of its slots booked."""
@@ -512,9 +506,7 @@ class _Seeder:
         bulk.insert(activity_group, [{"activity_id": a["id"], "group_id": gid}
                                      for a, gid in zip(activity_rows, gids, strict=True)])
         bulk.insert(Slot, slot_rows)
-        for row, i in zip(booking_rows, bulk.ids(Booking, len(booking_rows)), strict=True):
-            row["id"] = i
-        bulk.insert(Booking, booking_rows)
+        bulk.insert_new(Booking, booking_rows)
 
     def calendar_and_news(self, s: _School) -> None:
         """A study day, a holiday week and a sports day for the upper groups; a newsletter."""

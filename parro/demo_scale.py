@@ -127,6 +127,12 @@ class Bulk:
             self.conn.execute(insert(table), rows[i:i + CHUNK])
         self.counts[table.name] += len(rows)
 
+    def insert_new(self, model, rows: list[dict]) -> None:
+        """Give `rows` the next ids of `model` (in their order) and insert them."""
+        for row, i in zip(rows, self.ids(model, len(rows)), strict=True):
+            row["id"] = i
+        self.insert(model, rows)
+
     def fix_sequences(self) -> None:
         """PostgreSQL: move each id sequence past the ids chosen here."""
         if self.conn.dialect.name != "postgresql":
@@ -195,10 +201,8 @@ def add_history(school: School, factor: float) -> None:
                 guardianship_rows.append({"user_id": uid, "student_id": sid, "created_at": moment})
     bulk.insert(Student, student_rows)
     bulk.insert(User, guardian_rows)
-    for rows, model in ((membership_rows, Membership), (guardianship_rows, Guardianship)):
-        for row, i in zip(rows, bulk.ids(model, len(rows)), strict=True):
-            row["id"] = i
-        bulk.insert(model, rows)
+    bulk.insert_new(Membership, membership_rows)
+    bulk.insert_new(Guardianship, guardianship_rows)
     topic = db.session.scalar(select(ConsentTopic).where(ConsentTopic.key == APP_PHOTOS))
     consent_rows = [{"id": i, "student_id": s["id"], "topic_id": topic.id,
                      "given": rng.random() < 0.9, "changed_at": moment - timedelta(days=30),
@@ -318,9 +322,7 @@ def add_history(school: School, factor: float) -> None:
             "reason_id": None if sick else rng.choice(reasons), "note": "",
             "reported_by_id": parents[sid][0], "reported_at": at, "after_cutoff": False,
         })
-    for row, i in zip(absence_rows, bulk.ids(AbsenceReport, len(absence_rows)), strict=True):
-        row["id"] = i
-    bulk.insert(AbsenceReport, absence_rows)
+    bulk.insert_new(AbsenceReport, absence_rows)
     say(f"{len(absence_rows)} absence reports")
 
     # -- a conference round in every group, half of its slots booked -------------------
@@ -356,9 +358,7 @@ def add_history(school: School, factor: float) -> None:
     bulk.insert(activity_group, [{"activity_id": a["id"], "group_id": g}
                                  for a, g in zip(activity_rows, rounds, strict=True)])
     bulk.insert(Slot, slot_rows)
-    for row, i in zip(booking_rows, bulk.ids(Booking, len(booking_rows)), strict=True):
-        row["id"] = i
-    bulk.insert(Booking, booking_rows)
+    bulk.insert_new(Booking, booking_rows)
     say(f"{len(activity_rows)} conference rounds, {len(booking_rows)} bookings")
 
     bulk.fix_sequences()
@@ -431,17 +431,13 @@ def _add_posts(bulk: Bulk, rng: random.Random, samples, n_posts: int, targets, *
         for uid in rng.sample(families, k=int(len(families) * rng.uniform(0.2, 0.6))):
             read_rows.append({"post_id": post_id, "user_id": uid, "read_at": published})
     bulk.insert(Post, post_rows)
-    for rows, model in ((pg_rows, PostGroup), (att_rows, Attachment), (like_rows, Like),
-                        (read_rows, ReadReceipt)):
-        for row, i in zip(rows, bulk.ids(model, len(rows)), strict=True):
-            row["id"] = i
-    bulk.insert(PostGroup, pg_rows)
-    bulk.insert(Attachment, att_rows)
+    bulk.insert_new(PostGroup, pg_rows)
+    bulk.insert_new(Attachment, att_rows)
     bulk.insert(PhotoTag, [{"id": i, "attachment_id": att_rows[a]["id"], "student_id": s}
                            for i, (a, s)
                            in zip(bulk.ids(PhotoTag, len(tag_rows)), tag_rows, strict=True)])
-    bulk.insert(Like, like_rows)
-    bulk.insert(ReadReceipt, read_rows)
+    bulk.insert_new(Like, like_rows)
+    bulk.insert_new(ReadReceipt, read_rows)
     return post_rows, att_rows, like_rows, read_rows
 
 

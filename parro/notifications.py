@@ -46,6 +46,7 @@ from .models import (
     PushSubscription,
     User,
 )
+from .policy import current_school_id
 from .push_hours import DEFAULT_QUIET
 
 DIRECT, DIGEST, OFF = "direct", "digest", "off"
@@ -281,9 +282,11 @@ def notify(recipient: User, category: str | None, subject, template: str, *, lin
         return
     with force_locale(recipient.locale):
         text = str(line).format(**context)
+    school = context["school"]
     db.session.add(NotificationItem(
         user_id=recipient.id, category=category, text=text[:300], path=path,
         post_id=post.id if post is not None else None,
+        school_id=current_school_id() if school is CURRENT else getattr(school, "id", None),
     ))
 
 

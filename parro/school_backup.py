@@ -6,14 +6,18 @@ database is always a SQLite file made from the models' metadata, stamped with
 the source's Alembic revision, holding only the rows that belong to the school.
 
 Which rows belong to a school is decided in ONE place, OWNERSHIP: for each table
-an SQL condition on its rows (with :school), or None when the table is left out
-of a school's snapshot (mail queue, push, sessions, login history...).
+an SQL condition on its rows (with :school), or LeftOut(why) when no school's
+snapshot holds the table (mail and push queues, sessions, login history...).
 tests/test_backup_school.py fails when a table has no entry.
 
 After the selection every foreign key is checked against the rows copied: a
 reference to a row that is not in the snapshot (e.g. a post's author who is not
 the school's any more) becomes NULL where the column allows it; otherwise the
 row is left out. So the snapshot never refers to another school's rows.
+
+A board admin is no school's staff, but the school's log, its invitations and its
+announcements may name one (who added the school, appointed its admins): their account
+comes along so these still say who, with NAME_ONLY, so that it lets nobody in.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import (
@@ -37,6 +42,7 @@ from sqlalchemy import (
 
 from .database import creating_database
 from .extensions import db
+from .models import Role
 
 STUDENTS = "SELECT id FROM student WHERE school_id = :school"
 YEARS = "SELECT id FROM school_year WHERE school_id = :school"
@@ -53,11 +59,40 @@ USERS = (
     f"UNION SELECT user_id FROM guardianship WHERE student_id IN ({STUDENTS})"
 )
 OF_USERS = f"user_id IN ({USERS})"
+# The board's admins who did something in the school: named by its log (they added it,
+# appointed or removed its admins), its invitations or its announcements.
+BOARD_NAMED = (
+    f"role = '{Role.BOARD.name}' AND id IN ("
+    "SELECT actor_id FROM audit_event WHERE school_id = :school "
+    f"UNION SELECT invited_by_id FROM invitation WHERE {OF_USERS} "
+    "UNION SELECT author_id FROM announcement WHERE school_id = :school)"
+)
+# What a board admin's account keeps in a school's snapshot: who they are, no way in (the
+# restored installation is the school's; `flask board-admin` invites them again if wanted).
+# Not active is what bars every way in (each asks is_active); the secrets stay behind too.
+NAME_ONLY = {"active": False, "password_hash": None, "totp_secret": None,
+             "totp_enabled_at": None, "totp_last_counter": None, "oidc_issuer": None,
+             "oidc_subject": None, "oidc_linked_at": None}
 
-OWNERSHIP: dict[str, str | None] = {
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A table no school's snapshot holds, and why."""
+
+    why: str
+
+
+# Unsent mail and pushes stay with the installation that queued them: its sender delivers
+# them (one may be on its way while the snapshot reads it, not yet marked sent), so a copy
+# in a snapshot would reach the family a second time after a restore.
+DELIVERED_BY_THE_SOURCE = (
+    "queued delivery: the source installation's sender sends it; a restored copy would "
+    "be sent twice")
+
+OWNERSHIP: dict[str, str | LeftOut] = {
     # the school and its people
     "school": "id = :school",
-    "app_user": f"id IN ({USERS})",
+    "app_user": f"id IN ({USERS}) OR ({BOARD_NAMED})",
     "school_staff": "school_id = :school",
     "school_year": "school_id = :school",
     "school_group": f"id IN ({GROUPS})",
@@ -112,17 +147,25 @@ OWNERSHIP: dict[str, str | None] = {
     "absence_reason": "school_id = :school",
     "absence_report": f"student_id IN ({STUDENTS})",
     "audit_event": "school_id = :school",
+    # The daily digest: the lines about the school (sent ones with the digest that listed
+    # them), and the days its people got one: a line is mailed once, one digest a day.
+    "notification_digest": OF_USERS,
+    "notification_item": f"school_id = :school AND {OF_USERS}",
     # left out: delivery queues and per-browser or per-login state
-    "outbox_mail": None,
-    "pending_upload": None,  # uploads of a post not yet written
-    "notification_digest": None,
-    "notification_item": None,
-    "push_subscription": None,
-    "push_message": None,
-    "push_held": None,
-    "user_session": None,
-    "login_event": None,
-    "password_reset": None,
+    "outbox_mail": LeftOut(f"{DELIVERED_BY_THE_SOURCE}; addressed to an address, not a "
+                           "school"),
+    "push_message": LeftOut(f"{DELIVERED_BY_THE_SOURCE}; and it goes to a device "
+                            "(push_subscription), which is left out"),
+    "push_held": LeftOut("a push held for the user's hours waits for a device "
+                         "(push_subscription), which is left out"),
+    "push_subscription": LeftOut("a device belongs to a login (user_session), which is left "
+                                 "out; a phone is turned on again after logging in"),
+    "user_session": LeftOut("a logged-in browser of the source installation: everyone "
+                            "logs in again"),
+    "pending_upload": LeftOut("files of a post a browser has not written yet"),
+    "login_event": LeftOut("the installation's login history (addresses of failed "
+                           "attempts too); the school's log is audit_event"),
+    "password_reset": LeftOut("a link the source installation mailed, used there"),
 }
 
 # Tables whose rows name stored files (column `key`, files KEY[:2]/KEY.* under MEDIA_PATH).
@@ -134,7 +177,7 @@ def _included_tables() -> list[Table]:
     missing = set(db.metadata.tables) - set(OWNERSHIP)
     if missing:  # also checked by the tests; never copy a table nobody decided about
         raise RuntimeError(f"school_backup.OWNERSHIP has no entry for {sorted(missing)}")
-    return [t for t in db.metadata.sorted_tables if OWNERSHIP[t.name] is not None]
+    return [t for t in db.metadata.sorted_tables if isinstance(OWNERSHIP[t.name], str)]
 
 
 def _references() -> dict[str, set[tuple[str, ...]]]:
@@ -176,6 +219,8 @@ def copy_school(source, dest, school_id: int) -> list[str]:
                     keys.append(row["key"])
                 elif table.name == "school" and row.get("logo_key"):
                     keys.append(row["logo_key"])  # the school's logo (stored like a photo)
+                elif table.name == "app_user" and row["role"] == Role.BOARD:
+                    row.update(NAME_ONLY)
                 batch.append(row)
             if batch:
                 dest.execute(table.insert(), batch)

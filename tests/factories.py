@@ -150,6 +150,20 @@ def make_guardian(child=None, children=(), **kw) -> User:
     return guardian
 
 
+def also_works_at(school, user, groups=()) -> User:
+    """Staff member `user` works at `school` too, teaching `groups` there."""
+    db.session.add(SchoolStaff(user_id=user.id, school_id=school.id))
+    for g in groups:
+        db.session.add(TeacherAssignment(user=user, group=g))
+    db.session.flush()
+    return user
+
+
+def make_board_admin(email="bestuur@example.org", name="Bestuursbureau", **kw) -> User:
+    """The school board's admin (Role.BOARD): runs the board's pages, no school's staff."""
+    return make_user(Role.BOARD, email=email, name=name, **kw)
+
+
 # -- absence --------------------------------------------------------------------
 
 

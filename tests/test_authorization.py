@@ -1049,16 +1049,12 @@ def _names_of(w) -> list[str]:
 
 def _staff_of_both(a, b) -> None:
     """A teacher of a group at each school and an admin of both, as a's roles."""
-    from parro.models import SchoolStaff, TeacherAssignment
+    from .factories import also_works_at, make_admin, make_teacher
 
-    from .factories import make_admin, make_teacher
-
-    a.teacher_of_both = make_teacher(groups=[a.group], email=a.email("teacher.of.both"),
-                                     school=a.school)
-    a.admin_of_both = make_admin(email=a.email("admin.of.both"), school=a.school)
-    db.session.add_all([SchoolStaff(user_id=a.teacher_of_both.id, school_id=b.school.id),
-                        SchoolStaff(user_id=a.admin_of_both.id, school_id=b.school.id),
-                        TeacherAssignment(user=a.teacher_of_both, group=b.group)])
+    a.teacher_of_both = also_works_at(b.school, make_teacher(
+        groups=[a.group], email=a.email("teacher.of.both"), school=a.school), groups=[b.group])
+    a.admin_of_both = also_works_at(b.school, make_admin(email=a.email("admin.of.both"),
+                                                         school=a.school))
     db.session.commit()
 
 

@@ -5,16 +5,34 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
-from parro import school_backup
+from sqlalchemy import func, select, text
+
+from parro import clock, notifications, school_backup
+from parro.audit import ROLE_CHANGE
+from parro.board import service as board
 from parro.chat import service as chat
 from parro.extensions import db
-from parro.models import Attachment, MessageAttachment, School
+from parro.models import (
+    Attachment,
+    AuditEvent,
+    Invitation,
+    MessageAttachment,
+    NotificationChoice,
+    NotificationDigest,
+    NotificationItem,
+    OutboxMail,
+    School,
+    User,
+)
 
 from . import test_backup
 from .factories import (
     current_year,
+    make_board_admin,
     make_chat,
     make_group,
     make_guardian,
@@ -35,13 +53,21 @@ media_app, empty_instance = test_backup.media_app, test_backup.empty_instance  #
 
 
 def test_every_table_has_an_ownership_entry(app):
+    """Every table is decided about: its school's rows (a condition on :school), or left
+    out of every school's snapshot with the reason why. A new table cannot be dropped
+    from a school's snapshot without anyone deciding so."""
     missing = sorted(set(db.metadata.tables) - set(school_backup.OWNERSHIP))
     stale = sorted(set(school_backup.OWNERSHIP) - set(db.metadata.tables))
     assert not missing, f"tables without a row in school_backup.OWNERSHIP: {missing}"
     assert not stale, f"rows for tables that no longer exist: {stale}"
+    for table, rule in school_backup.OWNERSHIP.items():
+        if isinstance(rule, school_backup.LeftOut):
+            assert len(rule.why.split()) >= 5, f"{table}: say why it is left out"
+        else:
+            assert isinstance(rule, str) and ":school" in rule, f"{table}: whose rows?"
 
 
-def _two_schools():
+def _two_schools() -> SimpleNamespace:
     """School A and school B, each with a post with a photo and chats of each kind; a
     family with a child at each school; a family and a teacher only at A."""
     school_a, school_b = make_school("Basisschool Alfa"), make_other_school("Basisschool Beta")
@@ -81,7 +107,7 @@ def _two_schools():
         | {a.key for a in db.session.query(MessageAttachment).filter_by(
             message_id=with_photo_b.id)},
     }
-    return school_b, keys
+    return SimpleNamespace(school_b=school_b, keys=keys, family=family, anna=anna, bram=bram)
 
 
 def _rows(path: Path) -> dict[str, list[tuple]]:
@@ -105,7 +131,8 @@ def test_a_school_backup_holds_that_school_only_and_restores_alone(
     media_app, empty_instance, tmp_path
 ):
     with media_app.app_context():
-        school_b, keys = _two_schools()
+        made = _two_schools()
+        school_b, keys = made.school_b, made.keys
         assert len(keys["a"]) == len(keys["b"]) == 2
         all_media = _media(media_app)
         result = media_app.test_cli_runner().invoke(
@@ -171,3 +198,106 @@ def test_backup_of_a_school_that_does_not_exist_is_refused(media_app, tmp_path):
     assert "There is no school with id 999" in result.output
     assert not any((tmp_path / "backups").glob("parro-*"))
 
+
+
+def _snapshot_of(app, school_id: int, folder: Path) -> Path:
+    with app.app_context():
+        result = app.test_cli_runner().invoke(
+            args=["backup", str(folder), "--school", str(school_id)])
+        db.session.remove()
+    assert result.exit_code == 0, result.output
+    (snapshot,) = sorted(folder.iterdir())
+    return snapshot
+
+
+def _owned_rows(school_id: int | None = None) -> dict[str, dict]:
+    """Every table's rows by primary key: those OWNERSHIP gives school `school_id`, or
+    (None) all of this instance's."""
+    rows = {}
+    for table in db.metadata.sorted_tables:
+        rule = school_backup.OWNERSHIP[table.name]
+        if not isinstance(rule, str):
+            continue
+        query = select(table)
+        if school_id is not None:
+            query = query.where(text(f"({rule})"))
+        found = db.session.execute(query, {"school": school_id}).mappings()
+        pk = [c.name for c in table.primary_key.columns]
+        rows[table.name] = {tuple(r[c] for c in pk): dict(r) for r in found}
+    db.session.commit()
+    return rows
+
+
+def test_a_school_snapshot_keeps_its_digest_lines_and_what_the_board_did_there(
+    media_app, empty_instance, tmp_path
+):
+    """The lines waiting for the school's families' digests come along (that school's
+    only, with the digests already sent, so no line is mailed twice), and so does the
+    board admin who appointed the school's admin: its log and the invitation still name
+    them, through an account that lets nobody in. Every other row is restored as it was."""
+    day = datetime(2027, 3, 9, 11, 0, tzinfo=UTC)  # the posts: today's digest (18:00) lists them
+    with media_app.app_context():
+        clock.set_now(day)
+        made = _two_schools()
+        family, school_b = made.family, made.school_b
+        clock.set_now(day + timedelta(hours=7))
+        assert notifications.digest_for(family, day.date())  # both schools' posts
+        clock.set_now(day + timedelta(hours=20))  # the next morning
+        db.session.add(NotificationChoice(user_id=family.id, category=notifications.ABSENCE,
+                                          mail=notifications.DIGEST))
+        for child in (made.anna, made.bram):
+            notifications.notify(family, notifications.ABSENCE, "Absentie", "absence_receipt",
+                                 line="De absentie van {child} is doorgegeven",
+                                 path="/absentie/", child=child.first_name, student=child)
+        board_admin = make_board_admin(name="ICT Stichting")
+        board.appoint_admin(school_b, "directie-b@example.org", "Directie Beta", by=board_admin)
+        db.session.commit()
+        expected = _owned_rows(school_b.id)
+        lines = {i.text: i.school_id for i in db.session.scalars(
+            select(NotificationItem).where(NotificationItem.user_id == family.id))}
+        assert sorted(lines.values()) == sorted([school_b.id] * 2 + [made.anna.school_id] * 2)
+        of_b = {text for text, school in lines.items() if school == school_b.id}
+        assert len(of_b) == 2 and "De absentie van Bramwell is doorgegeven" in of_b
+        db.session.remove()
+    snapshot = _snapshot_of(media_app, school_b.id, tmp_path / "backups")
+
+    target = empty_instance()
+    restored = _restore(target, snapshot)
+    assert restored.exit_code == 0, restored.output
+    with target.app_context():
+        clock.set_now(day + timedelta(hours=20))
+        # Every row of the school as it was; a board admin's account only names them.
+        rows = _owned_rows()
+        name_only = {id_: {**row, **school_backup.NAME_ONLY}
+                     for id_, row in expected["app_user"].items() if row["role"] == "board"}
+        assert name_only and rows["app_user"] == expected["app_user"] | name_only
+        for table, restored_rows in rows.items():
+            if table != "app_user":
+                assert restored_rows == expected[table], table
+
+        # The digest lines: B's, the one already mailed marked so; the day's digest too.
+        items = db.session.scalars(select(NotificationItem)).all()
+        assert {i.text for i in items} == of_b
+        assert {i.text for i in items if i.digest_id is None} == {
+            "De absentie van Bramwell is doorgegeven"}
+        assert db.session.scalars(select(NotificationDigest.day)).all() == [day.date()]
+        # Nothing of the source's mail queue (its sender delivers it): no mail twice.
+        assert db.session.scalar(select(func.count(OutboxMail.id))) == 0
+        clock.set_now(day + timedelta(days=1, hours=7))
+        assert notifications.send_digests() == 1
+        (digest,) = db.session.scalars(select(OutboxMail)).all()
+        assert digest.recipient == "gezin@example.org"
+        assert "De absentie van Bramwell is doorgegeven" in digest.body_text
+        assert "Annabel" not in digest.body_text and "Beta" not in digest.body_text
+
+        # What the board admin did is still theirs, by their account.
+        (event,) = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == ROLE_CHANGE)).all()
+        actor = db.session.get(User, event.actor_id)
+        assert actor is not None and actor.email == "bestuur@example.org"
+        invitation = db.session.scalar(select(Invitation).join(
+            User, User.id == Invitation.user_id).where(User.email == "directie-b@example.org"))
+        assert invitation.invited_by.email == "bestuur@example.org"
+        assert not actor.active and actor.password_hash is None
+        db.session.remove()
+    assert log_in(target.test_client(), "bestuur@example.org").status_code != 303

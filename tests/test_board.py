@@ -27,8 +27,10 @@ from parro.models import (
 from parro.security import hash_token, new_token
 
 from .factories import (
+    also_works_at,
     current_year,
     make_admin,
+    make_board_admin,
     make_chat,
     make_group,
     make_guardian,
@@ -39,14 +41,8 @@ from .factories import (
     make_school,
     make_student,
     make_teacher,
-    make_user,
 )
 from .helpers import activation_path, login_as, mails_to, text_of
-
-
-def make_board_admin(**kw) -> User:
-    return make_user(Role.BOARD, email=kw.pop("email", "bestuur@example.org"),
-                     name=kw.pop("name", "Bestuursbureau"), **kw)
 
 
 def _count(model, *where) -> int:
@@ -435,7 +431,7 @@ def test_appointing_refuses_what_cannot_be_an_admin_and_changes_nothing(
 
 def test_the_board_removes_an_admin_from_a_school(app, make_client, board):
     b = board
-    db.session.add(SchoolStaff(user_id=b["admin"].id, school_id=b["other"].id))
+    also_works_at(b["other"], b["admin"])
     db.session.commit()
     client = make_client()
     login_as(client, b["board_admin"])

@@ -13,9 +13,9 @@ import pytest
 
 from parro import clock
 from parro.extensions import db
-from parro.models import SchoolStaff, TeacherAssignment
 
 from .factories import (
+    also_works_at,
     current_year,
     make_admin,
     make_group,
@@ -24,13 +24,13 @@ from .factories import (
     make_message,
     make_other_school,
     make_post,
-    make_school,
     make_student,
     make_teacher,
 )
 from .feed_helpers import fresh, page_text, reader
 from .helpers import count_queries, csrf_token, login_as
 from .test_nav_counts import nav_count
+from .world import two_schools
 
 pytestmark = pytest.mark.usefixtures("reader")
 __all__ = ["reader"]
@@ -41,30 +41,13 @@ NOW = datetime(2027, 3, 9, 7, 0, tzinfo=UTC)  # a Tuesday, 08:00 at school
 @pytest.fixture
 def board(app):
     clock.set_now(NOW)
-    a = make_school()
-    b = make_other_school()
-    a3 = make_group("Groep 3a", grade=3)
-    a4 = make_group("Groep 4a", grade=4)
-    b5 = make_group("Groep 5b", grade=5, year=current_year(b))
-    sem = make_student(a3, first_name="Sem")
-    lotte = make_student(b5, first_name="Lotte")
-    tim = make_student(a3, first_name="Tim")
-    tess = make_student(a4, first_name="Tess")
-    world = {
-        "a": a, "b": b, "a3": a3, "a4": a4, "b5": b5, "sem": sem, "lotte": lotte,
-        "family": make_guardian(children=[sem, lotte], name="Familie de Wit"),
-        "one_school": make_guardian(children=[tim, tess], name="Familie Smit"),
-        "admin_a": make_admin(name="Admin A"),
-        "teacher_a": make_teacher(a3, name="Juf Anna"),
-        "teacher_b": make_teacher(b5, name="Meester Bas", school=b),
-    }
-    gym = make_teacher(a3, name="Gymjuf Gea")
-    db.session.add(SchoolStaff(user_id=gym.id, school_id=b.id))
-    db.session.add(TeacherAssignment(user=gym, group=b5))
-    world["gym"] = gym
-    make_post(a3, author=world["teacher_a"], title="Nieuws uit groep 3a")
+    world = two_schools()
+    a3 = world["a3"]
+    a4 = world["a4"] = make_group("Groep 4a", grade=4)
+    world["one_school"] = make_guardian(children=[make_student(a3, first_name="Tim"),
+                                                  make_student(a4, first_name="Tess")],
+                                        name="Familie Smit")
     make_post(a4, author=world["teacher_a"], title="Nieuws uit groep 4a")
-    make_post(b5, author=world["teacher_b"], title="Nieuws uit groep 5b")
     db.session.commit()
     return world
 
@@ -168,7 +151,7 @@ def test_an_admin_of_two_schools_is_asked_to_switch_for_the_other_schools_office
         client, board):
     from parro.chat import service
 
-    db.session.add(SchoolStaff(user_id=board["admin_a"].id, school_id=board["b"].id))
+    also_works_at(board["b"], board["admin_a"])
     letter = service.write_to_office(board["family"], board["lotte"], "Lotte heeft een nieuw adres")
     db.session.commit()
     count, text = _chats(client, board["admin_a"], board["a"])

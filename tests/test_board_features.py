@@ -20,7 +20,6 @@ from parro.models import (
     CalendarKind,
     ConsentTopic,
     SchoolStaff,
-    TeacherAssignment,
 )
 
 from .factories import (
@@ -28,19 +27,16 @@ from .factories import (
     make_absence,
     make_admin,
     make_conference,
-    make_group,
     make_guardian,
     make_kindgesprek,
     make_materials,
     make_message,
-    make_other_school,
     make_post,
-    make_school,
     make_student,
-    make_teacher,
 )
 from .feed_helpers import fresh, page_text, reader
 from .helpers import login_as, mails_to
+from .world import two_schools
 
 pytestmark = pytest.mark.usefixtures("reader")
 __all__ = ["reader"]
@@ -66,29 +62,12 @@ def _calendar(school, title, kind=CalendarKind.EVENT, day=TODAY + timedelta(days
 @pytest.fixture
 def board(app):
     clock.set_now(NOW)
-    a = make_school()
-    b = make_other_school()
-    a3 = make_group("Groep 3a", grade=3)
-    b5 = make_group("Groep 5b", grade=5, year=current_year(b))
-    sem = make_student(a3, first_name="Sem")
-    lotte = make_student(b5, first_name="Lotte")
-    bram = make_student(b5, first_name="Bram")
-    world = {
-        "a": a, "b": b, "a3": a3, "b5": b5, "sem": sem, "lotte": lotte, "bram": bram,
-        "family": make_guardian(children=[sem, lotte], name="Familie de Wit"),
-        "b_parent": make_guardian(child=bram, name="Ouder van Bram"),
-        "admin_a": make_admin(name="Admin A"),
-        "admin_b": make_admin(name="Admin B", school=b),
-        "teacher_a": make_teacher(a3, name="Juf Anna"),
-        "teacher_b": make_teacher(b5, name="Meester Bas", school=b),
-    }
-    # The gym teacher works at both schools, with a group at each.
-    gym = make_teacher(a3, name="Gymjuf Gea")
-    db.session.add(SchoolStaff(user_id=gym.id, school_id=b.id))
-    db.session.add(TeacherAssignment(user=gym, group=b5))
-    world["gym"] = gym
-    make_post(a3, author=world["teacher_a"], title="Nieuws uit groep 3a")
-    make_post(b5, author=world["teacher_b"], title="Nieuws uit groep 5b")
+    world = two_schools()
+    a, b, a3, b5 = world["a"], world["b"], world["a3"], world["b5"]
+    sem, lotte = world["sem"], world["lotte"]
+    bram = world["bram"] = make_student(b5, first_name="Bram")
+    world["b_parent"] = make_guardian(child=bram, name="Ouder van Bram")
+    world["admin_b"] = make_admin(name="Admin B", school=b)
     _announcement(a, "Mededeling van school A")
     _announcement(b, "Mededeling van school B")
     _calendar(a, "Sportdag A")

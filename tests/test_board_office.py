@@ -28,6 +28,7 @@ from parro.models import (
 from parro.moderation import service as moderation
 
 from .factories import (
+    also_works_at,
     current_year,
     make_admin,
     make_chat,
@@ -362,9 +363,7 @@ def test_a_parents_address_is_refused_as_staff_with_a_clear_message(client, boar
 
 def test_removing_a_colleague_of_two_schools_takes_them_off_this_school_only(client, board):
     teacher = board.b_teacher
-    db.session.add(SchoolStaff(user_id=teacher.id, school_id=board.a.id))
-    db.session.add(TeacherAssignment(user_id=teacher.id, group_id=board.a_group.id))
-    db.session.flush()
+    also_works_at(board.a, teacher, groups=[board.a_group])
     chat = make_chat(teacher, [board.a_parent], title="Schoolreis Akker")  # at A
     db.session.commit()
     chat_id = chat.id
@@ -407,7 +406,7 @@ def test_removing_a_teacher_of_one_school_disables_the_account_as_before(client,
 
 
 def test_a_role_change_says_it_applies_at_every_school(client, board):
-    db.session.add(SchoolStaff(user_id=board.b_teacher.id, school_id=board.a.id))
+    also_works_at(board.a, board.b_teacher)
     db.session.commit()
     login_as(client, board.a_admin)
     post(client, f"/beheer/accounts/{board.b_teacher.id}/rol", {"role": "admin"})

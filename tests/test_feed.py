@@ -273,6 +273,20 @@ def test_photos_show_as_thumbnails_that_open_the_photo_viewer(client, school):
     assert 'class="photo-grid photo-grid-3"' in html
 
 
+@pytest.mark.parametrize("photos, layout, sizes", [
+    (4, "photo-grid-4", "(min-width: 736px) 333px, calc(50vw - 35px)"),  # two rows of two
+    (5, "photo-grid-many", "(min-width: 736px) 221px, calc(33.3vw - 25px)"),  # rows of three
+])
+def test_four_photos_lie_two_by_two_and_more_in_rows_of_three(client, school, photos, layout,
+                                                              sizes):
+    make_post(school["g3"], author=school["anna"], photos=photos)
+    db.session.commit()
+    sign_in(client, school["jansen"])
+    html = client.get("/groepen/").get_data(as_text=True)
+    assert f'class="photo-grid {layout}"' in html
+    assert html.count(f'sizes="{sizes}"') == 2 * photos  # the WebP and the JPEG of each
+
+
 def test_staff_reach_the_student_list_from_the_group_page(client, school):
     sign_in(client, school["anna"])
     page = client.get(f"/groepen/{school['g3'].id}")

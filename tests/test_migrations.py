@@ -114,3 +114,40 @@ def test_school05_keeps_the_schools_and_renames_a_double_name(app):
     finally:
         drop_schema()
         create_schema()
+
+
+def test_digest_lines_get_the_school_they_are_about(app):
+    """digest01: a waiting digest line gets its post's school, else its user's one school;
+    the line of someone at two schools that is about no post stays without one."""
+    from sqlalchemy import select, text
+
+    from parro.models import NotificationItem, Post
+
+    from .world import two_schools
+
+    db.session.remove()
+    drop_schema()
+    try:
+        upgrade()
+        w = two_schools()  # a post in each school's group: a line for the family de Wit
+        for user in ("family", "teacher_a", "teacher_b", "gym"):
+            db.session.add(NotificationItem(user_id=w[user].id, category="absence", text="Los"))
+        db.session.commit()
+        a, b = w["a"].id, w["b"].id
+        post_a, post_b = db.session.scalars(select(Post.id).order_by(Post.id)).all()
+        who = {w[user].id: user for user in ("family", "teacher_a", "teacher_b", "gym")}
+        db.session.remove()
+        downgrade(revision="school05")
+        upgrade()
+        with db.engine.connect() as conn:
+            lines = conn.execute(text(
+                "SELECT user_id, post_id, school_id FROM notification_item")).all()
+        got = sorted(((who[user], post, school) for user, post, school in lines), key=repr)
+        assert got == sorted([
+            ("family", post_a, a), ("family", post_b, b), ("family", None, None),
+            ("teacher_a", None, a), ("teacher_b", None, b), ("gym", None, None),
+        ], key=repr)
+    finally:
+        db.session.remove()
+        drop_schema()
+        create_schema()

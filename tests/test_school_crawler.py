@@ -303,14 +303,8 @@ def test_the_board_admin_reads_no_content_of_either_school(app, client, board):
     office, absence note, report or child of any school. And no link of the board admin's
     pages (the menu, Mijn account, Help) leads to a page they are refused or that is not
     there."""
-    from parro.models import Role
-
-    from .factories import make_user
-
     a, b, _markers = board
-    board_admin = make_user(Role.BOARD, email="bestuur@example.org", name="Bestuursbureau")
-    db.session.commit()
-    login_as(client, board_admin)
+    login_as(client, a.board)  # the installation's one, in both worlds
     content = ("post", "post_body", "chat", "group_chat_message", "office", "absence",
                "report")
     markers = [words[key] for words in (A_WORDS, B_WORDS) for key in content]
@@ -348,17 +342,16 @@ def test_a_board_admin_without_two_factor_login_reaches_its_set_up_only(app, cli
 def test_staff_of_both_schools_see_the_school_they_work_in(app, client, board, role):
     """A teacher (a group at each school) and an admin of both: working in A, nothing of
     B's but its name in the school switcher; switched to B, B's things and none of A's."""
-    from parro.models import SchoolStaff, TeacherAssignment
-
-    from .factories import make_admin, make_teacher
+    from .factories import also_works_at, make_admin, make_teacher
 
     a, b, markers = board
     if role == "teacher":
-        user = make_teacher(groups=[a.group], email="juf.van.twee@example.org", school=a.school)
-        db.session.add(TeacherAssignment(user=user, group=b.group))
+        user = also_works_at(b.school, make_teacher(
+            groups=[a.group], email="juf.van.twee@example.org", school=a.school),
+            groups=[b.group])
     else:
-        user = make_admin(email="directie.van.twee@example.org", school=a.school)
-    db.session.add(SchoolStaff(user_id=user.id, school_id=b.school.id))
+        user = also_works_at(b.school, make_admin(email="directie.van.twee@example.org",
+                                                  school=a.school))
     db.session.commit()
     login_as(client, user, school=a.school)
     shown, statuses = crawl(app, client, markers)

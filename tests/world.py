@@ -8,6 +8,9 @@ world in another school of the board, with names of its own (OTHER: words that a
 nowhere in the first school's world, so a page that shows one has leaked it). `board` is
 the school board's admin, one for the installation, who runs the board's pages and sees
 nothing of a school's own.
+
+two_schools() is the smaller world of the tests of what each school of a board decides
+for itself: one group at each school, a family with a child at each.
 """
 
 from __future__ import annotations
@@ -20,13 +23,17 @@ from flask import g
 from parro.extensions import db
 
 from .factories import (
+    also_works_at,
+    current_year,
     make_admin,
+    make_board_admin,
     make_group,
     make_guardian,
+    make_other_school,
+    make_post,
     make_school,
     make_student,
     make_teacher,
-    make_user,
 )
 
 ROLES = ("anonymous", "board", "guardian_other", "guardian", "teacher_other", "teacher", "admin")
@@ -83,8 +90,6 @@ class World:
 
 def build_world(school=None, names: Names = FIRST) -> World:
     """The world in `school` (the first school by default)."""
-    from .factories import current_year
-
     school = school or make_school()
     year = current_year(school)
     group = make_group(names.group, grade=3, year=year)
@@ -123,7 +128,31 @@ def _board_admin():
     from parro.models import Role, User
 
     user = db.session.scalar(select(User).where(User.role == Role.BOARD).order_by(User.id))
-    return user or make_user(Role.BOARD, email="board@example.org", name="Bestuursbureau")
+    return user or make_board_admin(email="board@example.org")
+
+
+def two_schools() -> dict:
+    """Two schools of one board, A (Basisschool De Test) and B (Basisschool De Ander):
+    groep 3a at A and 5b at B, the family de Wit with Sem at A and Lotte at B, A's admin
+    and teacher (Juf Anna), B's teacher (Meester Bas), a gym teacher (Gymjuf Gea) with a
+    group at each school, and a post in each group. Not committed: add to it first."""
+    a = make_school()
+    b = make_other_school()
+    a3 = make_group("Groep 3a", grade=3)
+    b5 = make_group("Groep 5b", grade=5, year=current_year(b))
+    sem = make_student(a3, first_name="Sem")
+    lotte = make_student(b5, first_name="Lotte")
+    world = {
+        "a": a, "b": b, "a3": a3, "b5": b5, "sem": sem, "lotte": lotte,
+        "family": make_guardian(children=[sem, lotte], name="Familie de Wit"),
+        "admin_a": make_admin(name="Admin A"),
+        "teacher_a": make_teacher(a3, name="Juf Anna"),
+        "teacher_b": make_teacher(b5, name="Meester Bas", school=b),
+        "gym": also_works_at(b, make_teacher(a3, name="Gymjuf Gea"), groups=[b5]),
+    }
+    make_post(a3, author=world["teacher_a"], title="Nieuws uit groep 3a")
+    make_post(b5, author=world["teacher_b"], title="Nieuws uit groep 5b")
+    return world
 
 
 @contextmanager

@@ -120,37 +120,39 @@ def figures() -> BoardFigures:
 
     since = now() - timedelta(days=DELIVERY_DAYS)
     # Mail is addressed to an address: tied to a school through the account with it.
-    for school_id, *counts in db.session.execute(
-            select(people.c.school_id, *_status_sums(OutboxMail))
-            .join(User, User.email == OutboxMail.recipient)
-            .join(people, people.c.user_id == User.id)
-            .where(OutboxMail.created_at >= since).group_by(people.c.school_id)):
-        if school_id in rows:
-            rows[school_id].mail = Delivery(*map(int, counts))
-    tied = exists().where(User.email == OutboxMail.recipient, User.id == people.c.user_id)
-    mail = db.session.execute(
-        select(*_status_sums(OutboxMail), *_status_sums(OutboxMail, ~tied))
-        .where(OutboxMail.created_at >= since)).one()
-
+    mail, mail_total, mail_elsewhere = _deliveries(
+        OutboxMail, User, User.email == OutboxMail.recipient, User.id, people, since)
     # A push goes to a device, which is its user's.
-    for school_id, *counts in db.session.execute(
-            select(people.c.school_id, *_status_sums(PushMessage))
-            .join(PushSubscription, PushSubscription.id == PushMessage.subscription_id)
-            .join(people, people.c.user_id == PushSubscription.user_id)
-            .where(PushMessage.created_at >= since).group_by(people.c.school_id)):
-        if school_id in rows:
-            rows[school_id].push = Delivery(*map(int, counts))
-    tied = exists().where(people.c.user_id == PushSubscription.user_id)
-    push = db.session.execute(
-        select(*_status_sums(PushMessage), *_status_sums(PushMessage, ~tied))
-        .join(PushSubscription, PushSubscription.id == PushMessage.subscription_id)
-        .where(PushMessage.created_at >= since)).one()
+    push, push_total, push_elsewhere = _deliveries(
+        PushMessage, PushSubscription, PushSubscription.id == PushMessage.subscription_id,
+        PushSubscription.user_id, people, since)
+    for school_id, row in rows.items():
+        row.mail = mail.get(school_id, Delivery())
+        row.push = push.get(school_id, Delivery())
 
     return BoardFigures(
         schools=list(rows.values()), families=n_families, active=n_active,
-        mail=Delivery(*map(int, mail[:3])), mail_elsewhere=Delivery(*map(int, mail[3:])),
-        push=Delivery(*map(int, push[:3])), push_elsewhere=Delivery(*map(int, push[3:])),
+        mail=mail_total, mail_elsewhere=mail_elsewhere,
+        push=push_total, push_elsewhere=push_elsewhere,
     )
+
+
+def _deliveries(model, via, on, owner, people, since):
+    """Sent / waiting / failed of the outbox rows `model` since `since`: per school, in all,
+    and of those to nobody of a school (two queries). A row reaches the id of the user it
+    goes to, `owner`, through `via` joined `on`."""
+    recent = model.created_at >= since
+    per_school = {
+        school_id: Delivery(*map(int, counts)) for school_id, *counts in db.session.execute(
+            select(people.c.school_id, *_status_sums(model)).join(via, on)
+            .join(people, people.c.user_id == owner)
+            .where(recent).group_by(people.c.school_id))
+    }
+    tied = exists().where(people.c.user_id == owner)
+    counts = db.session.execute(
+        select(*_status_sums(model), *_status_sums(model, ~tied)).outerjoin(via, on)
+        .where(recent)).one()
+    return per_school, Delivery(*map(int, counts[:3])), Delivery(*map(int, counts[3:]))
 
 
 # -- schools ----------------------------------------------------------------------

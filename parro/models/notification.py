@@ -6,9 +6,9 @@ means its default (parro.notifications.DEFAULTS); no NotificationSetting row
 means the default digest time.
 
 A NotificationItem waits for the user's next digest; the digest that took it is
-recorded on it, so nothing is listed twice. One NotificationDigest per user per
-(school-local) day, enforced by a unique constraint: two runs at once cannot both
-send one.
+recorded on it, so nothing is listed twice; it names the school it is about. One
+NotificationDigest per user per (school-local) day, enforced by a unique constraint:
+two runs at once cannot both send one.
 """
 
 from __future__ import annotations
@@ -94,6 +94,13 @@ class NotificationItem(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     digest_id: Mapped[int | None] = mapped_column(
         ForeignKey("notification_digest.id", ondelete="SET NULL")
+    )
+    # The school the line is about (the post's, the child's, the activity's): a school's
+    # snapshot (parro.school_backup) takes that school's lines, never those of a family's
+    # other school. None only for a line from before migration digest01 whose school was
+    # not known then.
+    school_id: Mapped[int | None] = mapped_column(
+        ForeignKey("school.id", ondelete="CASCADE"), index=True
     )
 
 

@@ -1,11 +1,13 @@
-"""In a real browser: photos come at the size they are shown, as WebP, and are kept.
+"""In a real browser: photos come at the size they are shown, as WebP, and are kept,
+and lie in the grid their number asks for.
 
 A parent's phone (360 px wide, 2 device pixels per CSS pixel) and a desktop
-(1280 px, also at 2) open the feed with posts of one, two and three photos,
-and a conversation with photos. Every photo shown must be a WebP within a
-factor of two of the device pixels it fills (the stored sizes are steps of
-two). A second visit fetches no photo again: the browser keeps them under
-their digest.
+(1280 px, also at 2) open the feed with posts of one to five photos, and a
+conversation with photos. Every photo shown must be a WebP within a factor of
+two of the device pixels it fills (the stored sizes are steps of two). A second
+visit fetches no photo again: the browser keeps them under their digest. One
+photo lies alone, two or three in a row, four as two rows of two, five in rows
+of three.
 """
 
 from __future__ import annotations
@@ -66,10 +68,10 @@ def school(app, tmp_path):
     child = make_student(group, first_name="Sem")
     teacher = make_teacher(group)
     make_guardian(child=child, email="eva@example.org")
-    for n in (3, 2, 1):  # newest first: one photo on top
+    for n in (5, 4, 3, 2, 1):  # newest first: one photo on top
         make_post(group, author=teacher, files=camera(n), body=f"{n} foto's")
     conversation = make_kindgesprek(child)
-    for n in (1, 3):
+    for n in (1, 3, 4):
         staged = stage_files(*camera(n))
         attachments.attach(make_message(conversation, teacher, f"{n} foto's"), staged)
         db.session.commit()
@@ -105,7 +107,7 @@ def test_photos_come_at_the_size_they_are_shown_and_are_kept(
     for path in ("/groepen/", f"/gesprekken/{school}"):
         page.goto(path)
         shown = photos_shown(page)
-        assert len(shown) == (6 if path == "/groepen/" else 4)
+        assert len(shown) == (15 if path == "/groepen/" else 8)
         for photo in shown:
             assert photo["src"].split("?")[0].endswith(".webp"), photo
             # Within one step of the sizes (x2) of the device pixels it fills (the
@@ -122,3 +124,33 @@ def test_photos_come_at_the_size_they_are_shown_and_are_kept(
         assert len(photos_shown(page)) == len(shown)
         assert len(photo_requests) == fetched, photo_requests[fetched:]
         photo_requests.clear()
+
+
+# Per .photo-grid: how many photos, in how many rows and columns (their boxes' tops and
+# lefts), and whether all are as wide as each other.
+GRIDS = """() => [...document.querySelectorAll('.photo-grid')].map(grid => {
+    const boxes = [...grid.children].map(li => li.getBoundingClientRect());
+    const distinct = values => new Set(values.map(Math.round)).size;
+    return {photos: boxes.length, rows: distinct(boxes.map(b => b.top)),
+            columns: distinct(boxes.map(b => b.left)), widths: distinct(boxes.map(b => b.width))};
+})"""
+# photos: (rows, columns)
+LAYOUT = {1: (1, 1), 2: (1, 2), 3: (1, 3), 4: (2, 2), 5: (2, 3)}
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_photos_lie_in_the_grid_their_number_asks_for(new_page, school, width):
+    page = new_page(viewport={"width": width, "height": 900})
+    page.goto("/login")
+    page.get_by_label("E-mailadres").fill("eva@example.org")
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+    for path, counts in (("/groepen/", [1, 2, 3, 4, 5]), (f"/gesprekken/{school}", [1, 3, 4])):
+        page.goto(path)  # the photos' boxes come from the CSS and their width and height
+        grids = page.evaluate(GRIDS)
+        assert sorted(g["photos"] for g in grids) == counts, grids
+        for grid in grids:
+            rows, columns = LAYOUT[grid["photos"]]
+            assert (grid["rows"], grid["columns"], grid["widths"]) == (rows, columns, 1), grid
