@@ -839,7 +839,8 @@ def _office_writer(user_id):
     return and_(Conversation.created_by_id == user_id, still_guardian)
 
 
-def member_conversation_ids(user_id: int, office_school_id=None, staff_school_id=None):
+def member_conversation_ids(user_id: int, office_school_id=None, staff_school_id=None,
+                            role: Role | None = None):
     """SELECT of the ids of the conversations `user_id` is a member of; `office_school_id`
     (a value or a bind parameter): an admin's office conversations of that school only
     (the list and counts of the school they work in), not of every school of theirs;
@@ -848,6 +849,12 @@ def member_conversation_ids(user_id: int, office_school_id=None, staff_school_id
     The same membership as conversation_member_clause, but found from the user's
     side through indexes (their children, their groups, their chats), for queries
     that would otherwise test the clause on every conversation or message.
+
+    With the user's `role`, only the ways that role can be a member: a family's
+    children and letters, staff's groups, an admin's office. The statement is planned
+    once for all users (database.py, force_generic_plan); planned for every role, it
+    expected an admin's office conversations for a parent too, and read every
+    conversation of the installation (1.7 ms on a board of 7,000, 0.2 on one school).
     """
     current = select(SchoolYear.id).where(SchoolYear.is_current)
     as_guardian = (
@@ -876,7 +883,11 @@ def member_conversation_ids(user_id: int, office_school_id=None, staff_school_id
     )
     if office_school_id is not None:
         as_office = as_office.where(Conversation.school_id == office_school_id)
-    return union(as_guardian, as_teacher, as_participant, as_office_writer, as_office)
+    ways = {Role.GUARDIAN: (as_guardian, as_office_writer, as_participant),
+            Role.TEACHER: (as_teacher, as_participant),
+            Role.ADMIN: (as_teacher, as_participant, as_office)}
+    return union(*ways.get(role, (as_guardian, as_teacher, as_participant, as_office_writer,
+                                  as_office)))
 
 
 @prebuilt

@@ -77,7 +77,7 @@ def pending(user: User, before) -> list[Item]:
             Message.deleted_at.is_(None),
             Message.hidden_at.is_(None),
             or_(Message.author_id.is_(None), Message.author_id != user.id),
-            Conversation.id.in_(policy.member_conversation_ids(user.id)),
+            Conversation.id.in_(policy.member_conversation_ids(user.id, role=user.role)),
         )
         .options(joinedload(Message.author))
         .order_by(Message.id)

@@ -555,7 +555,8 @@ def read_by(message: Message | ShownMessage, people: list[User],
 # -- unread counts ------------------------------------------------------------
 
 
-def _unread_query(user_id: int, office_school_id=None, staff_school_id=None):
+def _unread_query(user_id: int, office_school_id=None, staff_school_id=None,
+                  role: Role | None = None):
     """(conversation id, unread count) over the conversations the user is a member of.
 
     From the conversations with anything newer than the user's read mark, each counted
@@ -585,7 +586,7 @@ def _unread_query(user_id: int, office_school_id=None, staff_school_id=None):
         .where(
             Conversation.last_message_id > last_read,
             Conversation.id.in_(policy.member_conversation_ids(
-                user_id, office_school_id, staff_school_id)),
+                user_id, office_school_id, staff_school_id, role)),
         )
     )
 
@@ -608,7 +609,8 @@ def _listed_staff_school(user: User) -> int | None:
 
 def unread_counts(user: User) -> dict[int, int]:
     return {cid: n for cid, n in db.session.execute(
-        _unread_query(user.id, _listed_office_school(user), _listed_staff_school(user))) if n}
+        _unread_query(user.id, _listed_office_school(user), _listed_staff_school(user),
+                      user.role)) if n}
 
 
 def unread_count(role: Role):
@@ -617,7 +619,7 @@ def unread_count(role: Role):
     the school they work in (sql.SCHOOL_ID)."""
     staff = role in (Role.ADMIN, Role.TEACHER)
     sub = _unread_query(USER_ID, SCHOOL_ID if role == Role.ADMIN else None,
-                        SCHOOL_ID if staff else None).subquery()
+                        SCHOOL_ID if staff else None, role).subquery()
     return select(func.coalesce(func.sum(sub.c[1]), 0)).scalar_subquery()
 
 
@@ -702,7 +704,7 @@ def conversation_list(user: User) -> list[Entry]:
         select(Conversation)
         .where(Conversation.kind == ConversationKind.OFFICE,
                Conversation.id.in_(policy.member_conversation_ids(
-                   user.id, _listed_office_school(user))),
+                   user.id, _listed_office_school(user), role=user.role)),
                Conversation.last_message_id > 0)
         .options(joinedload(Conversation.created_by), joinedload(Conversation.about_student))
     )
