@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from flask import abort, current_app, g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import and_, exists, false, func, or_, select, union
+from sqlalchemy import and_, exists, false, func, not_, or_, select, union
 from sqlalchemy.orm import aliased
 
 from .clock import now, today
@@ -486,9 +486,13 @@ def staff_of(school_id):
 
 def guardians_of(school_id):
     """The ids of the guardians of this school's children, as a SELECT. With one school,
-    every guardian account (one whose children all left included) is the school's."""
+    every guardian account (one whose children all left included) is the school's, but
+    for a name-only one (a family that left, restored from a school snapshot because the
+    school's messages name them: disabled, never activated, no password)."""
     if not is_board():
-        return select(User.id).where(User.role == Role.GUARDIAN)
+        name_only = and_(User.disabled.is_(True), User.activated_at.is_(None),
+                         User.password_hash.is_(None))
+        return select(User.id).where(User.role == Role.GUARDIAN, not_(name_only))
     return (select(Guardianship.user_id)
             .join(Student, Student.id == Guardianship.student_id)
             .where(Student.school_id == school_id))

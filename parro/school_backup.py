@@ -15,9 +15,14 @@ reference to a row that is not in the snapshot (e.g. a post's author who is not
 the school's any more) becomes NULL where the column allows it; otherwise the
 row is left out. So the snapshot never refers to another school's rows.
 
-A board admin is no school's staff, but the school's log, its invitations and its
-announcements may name one (who added the school, appointed its admins): their account
-comes along so these still say who, with NAME_ONLY, so that it lets nobody in.
+The school's history names people who are not (or no longer) its people: a board admin
+(who added the school, appointed its admins), a former teacher (their posts, their log
+lines), a family that left (their messages). Their accounts come along with NAME_ONLY: the
+history still says who, the account lets nobody in and is nobody's staff or family. Any
+other reference to a person outside the snapshot becomes NULL (above), and so does a
+plain-integer user id (USER_IDS: audit_event.actor_id, which has no foreign key) whose
+account is not in the snapshot: after a restore a new account could get that id, and the
+log would name them.
 """
 
 from __future__ import annotations
@@ -42,7 +47,6 @@ from sqlalchemy import (
 
 from .database import creating_database
 from .extensions import db
-from .models import Role
 
 STUDENTS = "SELECT id FROM student WHERE school_id = :school"
 YEARS = "SELECT id FROM school_year WHERE school_id = :school"
@@ -59,20 +63,27 @@ USERS = (
     f"UNION SELECT user_id FROM guardianship WHERE student_id IN ({STUDENTS})"
 )
 OF_USERS = f"user_id IN ({USERS})"
-# The board's admins who did something in the school: named by its log (they added it,
-# appointed or removed its admins), its invitations or its announcements.
-BOARD_NAMED = (
-    f"role = '{Role.BOARD.name}' AND id IN ("
+# The people the school's history names by their account: its log (the board admin who
+# added it, a former teacher), its invitations, its posts, announcements and messages.
+# Those who are not the school's people (USERS) come along NAME_ONLY.
+NAMED = (
     "SELECT actor_id FROM audit_event WHERE school_id = :school "
     f"UNION SELECT invited_by_id FROM invitation WHERE {OF_USERS} "
-    "UNION SELECT author_id FROM announcement WHERE school_id = :school)"
+    f"UNION SELECT author_id FROM post WHERE id IN ({POSTS}) "
+    "UNION SELECT author_id FROM announcement WHERE school_id = :school "
+    f"UNION SELECT author_id FROM message WHERE id IN ({MESSAGES})"
 )
-# What a board admin's account keeps in a school's snapshot: who they are, no way in (the
-# restored installation is the school's; `flask board-admin` invites them again if wanted).
+# What a named account keeps in a school's snapshot: who they are, no way in (the restored
+# installation is the school's; `flask board-admin` invites a board admin again if wanted).
 # Not active is what bars every way in (each asks is_active); the secrets stay behind too.
-NAME_ONLY = {"active": False, "password_hash": None, "totp_secret": None,
-             "totp_enabled_at": None, "totp_last_counter": None, "oidc_issuer": None,
-             "oidc_subject": None, "oidc_linked_at": None}
+# Disabled and never activated too: policy.guardians_of leaves such an account out of a
+# one-school installation's families.
+NAME_ONLY = {"active": False, "disabled": True, "activated_at": None, "password_hash": None,
+             "totp_secret": None, "totp_enabled_at": None, "totp_last_counter": None,
+             "oidc_issuer": None, "oidc_subject": None, "oidc_linked_at": None}
+# Plain integer columns that hold a user id (no foreign key): cleared in the snapshot when
+# that account is not in it, as a foreign key is. Copied after app_user.
+USER_IDS: dict[str, tuple[str, ...]] = {"audit_event": ("actor_id",)}
 
 
 @dataclass(frozen=True)
@@ -92,7 +103,7 @@ DELIVERED_BY_THE_SOURCE = (
 OWNERSHIP: dict[str, str | LeftOut] = {
     # the school and its people
     "school": "id = :school",
-    "app_user": f"id IN ({USERS}) OR ({BOARD_NAMED})",
+    "app_user": f"id IN ({USERS}) OR id IN ({NAMED})",
     "school_staff": "school_id = :school",
     "school_year": "school_id = :school",
     "school_group": f"id IN ({GROUPS})",
@@ -177,7 +188,10 @@ def _included_tables() -> list[Table]:
     missing = set(db.metadata.tables) - set(OWNERSHIP)
     if missing:  # also checked by the tests; never copy a table nobody decided about
         raise RuntimeError(f"school_backup.OWNERSHIP has no entry for {sorted(missing)}")
-    return [t for t in db.metadata.sorted_tables if isinstance(OWNERSHIP[t.name], str)]
+    tables = [t for t in db.metadata.sorted_tables if isinstance(OWNERSHIP[t.name], str)]
+    # the tables with plain user ids last: their ids are checked against the copied accounts
+    return ([t for t in tables if t.name not in USER_IDS]
+            + [t for t in tables if t.name in USER_IDS])
 
 
 def _references() -> dict[str, set[tuple[str, ...]]]:
@@ -196,13 +210,14 @@ def copy_school(source, dest, school_id: int) -> list[str]:
     wanted = _references()
     present: dict[tuple[str, tuple[str, ...]], set] = {}
     keys: list[str] = []
+    people = set(source.scalars(text(USERS), {"school": school_id}))
     for table in _included_tables():
         fks = [
             (fk.referred_table.name, tuple(e.parent.name for e in fk.elements),
              tuple(e.column.name for e in fk.elements),
              all(e.parent.nullable for e in fk.elements))
             for fk in table.foreign_key_constraints
-        ]
+        ] + [("app_user", (col,), ("id",), True) for col in USER_IDS.get(table.name, ())]
         mine = {cols: set() for cols in wanted.get(table.name, ())}
         query = select(table).where(text(f"({OWNERSHIP[table.name]})"))
         result = source.execution_options(stream_results=True).execute(
@@ -219,8 +234,8 @@ def copy_school(source, dest, school_id: int) -> list[str]:
                     keys.append(row["key"])
                 elif table.name == "school" and row.get("logo_key"):
                     keys.append(row["logo_key"])  # the school's logo (stored like a photo)
-                elif table.name == "app_user" and row["role"] == Role.BOARD:
-                    row.update(NAME_ONLY)
+                elif table.name == "app_user" and row["id"] not in people:
+                    row.update(NAME_ONLY)  # only named by the school's history
                 batch.append(row)
             if batch:
                 dest.execute(table.insert(), batch)

@@ -11,21 +11,27 @@ from types import SimpleNamespace
 
 from sqlalchemy import func, select, text
 
-from parro import clock, notifications, school_backup
-from parro.audit import ROLE_CHANGE
+from parro import audit, clock, notifications, policy, school_backup
+from parro.audit import GROUP_CHANGE, ROLE_CHANGE
 from parro.board import service as board
 from parro.chat import service as chat
 from parro.extensions import db
 from parro.models import (
     Attachment,
     AuditEvent,
+    Guardianship,
     Invitation,
+    Message,
     MessageAttachment,
     NotificationChoice,
     NotificationDigest,
     NotificationItem,
     OutboxMail,
+    Post,
+    Role,
     School,
+    SchoolStaff,
+    TeacherAssignment,
     User,
 )
 
@@ -253,6 +259,8 @@ def test_a_school_snapshot_keeps_its_digest_lines_and_what_the_board_did_there(
         board.appoint_admin(school_b, "directie-b@example.org", "Directie Beta", by=board_admin)
         db.session.commit()
         expected = _owned_rows(school_b.id)
+        people_of_b = set(db.session.scalars(text(school_backup.USERS),
+                                             {"school": school_b.id}))
         lines = {i.text: i.school_id for i in db.session.scalars(
             select(NotificationItem).where(NotificationItem.user_id == family.id))}
         assert sorted(lines.values()) == sorted([school_b.id] * 2 + [made.anna.school_id] * 2)
@@ -270,6 +278,8 @@ def test_a_school_snapshot_keeps_its_digest_lines_and_what_the_board_did_there(
         rows = _owned_rows()
         name_only = {id_: {**row, **school_backup.NAME_ONLY}
                      for id_, row in expected["app_user"].items() if row["role"] == "board"}
+        assert name_only and all(row["role"] != "board" for row in expected["app_user"].values()
+                                 if row["id"] in people_of_b)
         assert name_only and rows["app_user"] == expected["app_user"] | name_only
         for table, restored_rows in rows.items():
             if table != "app_user":
@@ -301,3 +311,118 @@ def test_a_school_snapshot_keeps_its_digest_lines_and_what_the_board_did_there(
         assert not actor.active and actor.password_hash is None
         db.session.remove()
     assert log_in(target.test_client(), "bestuur@example.org").status_code != 303
+
+
+def _history_with_former_people(school_b: School | None = None) -> SimpleNamespace:
+    """School B (of two): its teacher and a family; and in its history people who are not
+    its people any more: a former teacher (a post, a log line), a family that left (a
+    message to the office), a teacher whose account was deleted (a log line). Made last,
+    so their ids come right after the ids of B's people."""
+    if school_b is None:
+        make_group("Groep A3", year=current_year(make_school("Basisschool Alfa")))
+        school_b = make_other_school("Basisschool Beta")
+    group_b = make_group("Groep B6", year=current_year(school_b))
+    child = make_student(group_b, first_name="Blijft")
+    make_guardian(child, email="blijft@example.org", name="Familie Blijft")
+    make_teacher(group_b, email="meester-b6@example.org", school=school_b)
+    former = make_teacher(group_b, email="juf-oud@example.org", name="Juf Oud", school=school_b)
+    gone_child = make_student(group_b, first_name="Vertrokken")
+    gone = make_guardian(gone_child, email="weg@example.org", name="Familie Weg")
+    deleted = make_teacher(group_b, email="verwijderd@example.org", name="Meester Weg",
+                           school=school_b)
+    make_post(group_b, author=former, body="Uitstapje van Juf Oud")
+    audit.record(GROUP_CHANGE, actor=former, summary="Groep B6 ingedeeld",
+                 school_id=school_b.id)
+    audit.record(GROUP_CHANGE, actor=deleted, summary="Groep B6 hernoemd",
+                 school_id=school_b.id)
+    db.session.commit()
+    chat.write_to_office(gone, gone_child, "Wij verhuizen")
+    # They leave: the teacher's place at B, the family's child, the other's whole account.
+    for user in (former, deleted):
+        db.session.execute(SchoolStaff.__table__.delete().where(
+            SchoolStaff.user_id == user.id))
+        db.session.execute(TeacherAssignment.__table__.delete().where(
+            TeacherAssignment.user_id == user.id))
+    db.session.execute(Guardianship.__table__.delete().where(Guardianship.user_id == gone.id))
+    ids = {former.id, gone.id, deleted.id}
+    db.session.execute(User.__table__.delete().where(User.id == deleted.id))
+    db.session.commit()
+    return SimpleNamespace(school_b=school_b.id, ids=ids)
+
+
+def _user_references() -> list[tuple[str, str]]:
+    """Every (table, column) of the models that holds a user id: the foreign keys to
+    app_user.id and the plain integer ones (the log's, which has no foreign keys)."""
+    found = [(table.name, fk.parent.name) for table in db.metadata.sorted_tables
+             for fk in table.foreign_keys if fk.column.table.name == "app_user"]
+    assert ("post", "author_id") in found and ("message", "author_id") in found
+    return [*found, ("audit_event", "actor_id")]
+
+
+def test_a_school_snapshot_names_no_person_it_does_not_hold(media_app, tmp_path):
+    """No column of a snapshot that holds a user id names an account the snapshot does not
+    hold: after a restore, a new account could get that id."""
+    with media_app.app_context():
+        made = _history_with_former_people(_two_schools().school_b)
+        references = _user_references()
+        db.session.remove()
+    snapshot = _snapshot_of(media_app, made.school_b, tmp_path / "backups")
+    database = snapshot / "database.sqlite3"
+    accounts = _column(database, "SELECT id FROM app_user")
+    for table, column in references:
+        named = _column(database, f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL")
+        assert named <= accounts, f"{table}.{column} names {sorted(named - accounts)}"
+    # The former people the history names came along, name-only; the deleted one cannot.
+    named_only = _column(database, "SELECT id FROM app_user WHERE active = 0 AND disabled = 1 "
+                                   "AND password_hash IS NULL")
+    assert len(made.ids & accounts) == 2 and made.ids & accounts <= named_only
+
+
+def test_a_restored_school_gives_a_new_account_nobody_elses_history(
+    media_app, empty_instance, tmp_path
+):
+    """A former teacher's post and log line, a departed family's message: after the
+    school's restore they still say who, by name, through accounts that let nobody in and
+    are nobody's staff or family; a new account is named by none of them."""
+    with media_app.app_context():
+        made = _history_with_former_people()
+        db.session.remove()
+    snapshot = _snapshot_of(media_app, made.school_b, tmp_path / "backups")
+
+    target = empty_instance()
+    restored = _restore(target, snapshot)
+    assert restored.exit_code == 0, restored.output
+    for email in ("juf-oud@example.org", "weg@example.org"):  # name-only: no way in
+        assert log_in(target.test_client(), email).status_code != 303
+    with target.app_context():
+        policy.forget_school_count()
+        (school,) = db.session.scalars(select(School)).all()
+        new_ids = set()
+        for n in range(len(made.ids) + 1):  # past every id the source's history used
+            user = User(email=f"nieuw{n}@example.org", name=f"Nieuw {n}", role=Role.TEACHER)
+            db.session.add(user)
+            db.session.flush()
+            new_ids.add(user.id)
+        db.session.commit()
+        assert made.ids & new_ids  # (the ids the former people had are given out again)
+
+        events = {e.summary: e for e in db.session.scalars(select(AuditEvent))}
+        posts = db.session.scalars(select(Post)).all()
+        messages = db.session.scalars(select(Message)).all()
+        for named in [e.actor_id for e in events.values()] + [p.author_id for p in posts] + [
+                m.author_id for m in messages]:
+            assert named not in new_ids
+        # The history still says who.
+        former = db.session.get(User, events["Groep B6 ingedeeld"].actor_id)
+        assert former.name == "Juf Oud" and not former.is_active
+        assert [p.author.name for p in posts] == ["Juf Oud"]
+        assert [m.author.name for m in messages] == ["Familie Weg"]
+        assert events["Groep B6 hernoemd"].actor_id is None  # deleted before the snapshot
+        assert events["Groep B6 hernoemd"].actor_name == "Meester Weg"
+        # Name-only accounts are nobody's staff or family.
+        staff = set(db.session.scalars(policy.staff_of(school.id)))
+        guardians = set(db.session.scalars(policy.guardians_of(school.id)))
+        assert former.id not in staff and messages[0].author_id not in guardians
+        assert db.session.scalar(select(User.id).where(User.email == "blijft@example.org")) in (
+            guardians)
+        db.session.remove()
