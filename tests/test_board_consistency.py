@@ -162,6 +162,9 @@ def test_an_admin_of_two_schools_is_asked_to_switch_for_the_other_schools_office
     assert response.status_code == 200
     assert "nieuw adres" not in text
     assert "Dit gesprek hoort bij Basisschool De Ander" in text
+    html = response.get_data(as_text=True)  # the button's form says where to and back
+    assert f'name="school_id" value="{board["b"].id}"' in html
+    assert f'name="next" value="{url}"' in html
     # One click: they work in school B now, and read the letter.
     switched = client.post("/scholen", data={
         "csrf_token": csrf_token(response.get_data(as_text=True)),
