@@ -80,11 +80,7 @@ def availability_of(user: User, school: School | None = None) -> Availability:
     """A staff member's hours: their own, or the defaults of `school` (without one: of the
     school they work in now, see _default_schools)."""
     row = db.session.get(Availability, user.id)
-    if row is not None:
-        return row
-    if school is None:
-        school = _default_schools([user.id]).get(user.id) or policy.current_school()
-    return default_availability(user.id, school)
+    return row if row is not None else _defaults([user.id], school)[user.id]
 
 
 def set_availability(user: User, *, weekdays, starts_at: time, ends_at: time, chat_off: bool,
@@ -117,11 +113,17 @@ def availabilities(users: list[User], school: School | None = None) -> dict[int,
     } if ids else {}
     missing = [i for i in ids if i not in found]
     if missing:
-        schools = {i: school for i in missing} if school is not None \
-            else _default_schools(missing)
-        for i in missing:
-            found[i] = default_availability(i, schools.get(i) or policy.current_school())
+        found.update(_defaults(missing, school))
     return {i: found[i] for i in ids}
+
+
+def _defaults(user_ids: list[int], school: School | None) -> dict[int, Availability]:
+    """The default hours of staff who set none: `school`'s, or (without one) those of the
+    school each works in (_default_schools)."""
+    schools = {i: school for i in user_ids} if school is not None \
+        else _default_schools(user_ids)
+    return {i: default_availability(i, schools.get(i) or policy.current_school())
+            for i in user_ids}
 
 
 def is_off(av: Availability, day: date) -> bool:
