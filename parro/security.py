@@ -186,11 +186,11 @@ def _session_statement(board: bool = False):
     statement stays without it."""
     elsewhere = []
     if board:
-        staff, child = aliased(SchoolStaff), aliased(Student)
+        staff = aliased(SchoolStaff)  # the outer statement joins this browser's row
         elsewhere = [case(
             (User.role == Role.GUARDIAN, exists().where(
-                Guardianship.user_id == User.id, child.id == Guardianship.student_id,
-                child.school_id != UserSession.school_id)),
+                Guardianship.user_id == User.id, Student.id == Guardianship.student_id,
+                Student.school_id != UserSession.school_id)),
             else_=exists().where(staff.user_id == User.id,
                                  staff.school_id != UserSession.school_id))]
     return (
