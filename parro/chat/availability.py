@@ -35,28 +35,24 @@ def default_hours(school: School | None) -> tuple[str, time, time]:
     return weekdays, starts_at, ends_at
 
 
+def _hours(weekdays: str, starts_at: time, ends_at: time,
+           user_id: int | None = None) -> Availability:
+    """These days and hours, with chat on, as an availability (not added to the session)."""
+    return Availability(user_id=user_id, weekdays=weekdays, starts_at=starts_at, ends_at=ends_at,
+                        chat_off=False, off_message="", off_until=None)
+
+
 def installation_default() -> Availability:
     """The installation's default hours (config CHAT_DEFAULT_*), for schools without their own."""
-    weekdays, starts_at, ends_at = default_hours(None)
-    return Availability(weekdays=weekdays, starts_at=starts_at, ends_at=ends_at, chat_off=False,
-                        off_message="", off_until=None)
+    return _hours(*default_hours(None))
 
 
 def default_availability(user_id: int | None = None,
                          school: School | None = None) -> Availability:
     """The default hours of `school` (not added to the session); without one, those of the
     current school (policy.current_school(): the browser's, or the first one)."""
-    weekdays, starts_at, ends_at = default_hours(
-        school if school is not None else policy.current_school())
-    return Availability(
-        user_id=user_id,
-        weekdays=weekdays,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        chat_off=False,
-        off_message="",
-        off_until=None,
-    )
+    return _hours(*default_hours(school if school is not None else policy.current_school()),
+                  user_id=user_id)
 
 
 def _default_schools(user_ids: list[int]) -> dict[int, School | None]:
@@ -207,9 +203,7 @@ def office_hours(school) -> Availability:
     """The office's opening hours (a school setting) as an availability (not in the session)."""
     if school is None:
         return default_availability()
-    return Availability(weekdays=school.office_weekdays, starts_at=school.office_opens_at,
-                        ends_at=school.office_closes_at, chat_off=False, off_message="",
-                        off_until=None)
+    return _hours(school.office_weekdays, school.office_opens_at, school.office_closes_at)
 
 
 def describe_hours(av: Availability) -> str:

@@ -58,6 +58,22 @@ class Item:
     last_id: int = 0
     authors: list[str] = field(default_factory=list)
 
+    def add_author(self, name: str) -> None:
+        if name not in self.authors:
+            self.authors.append(name)
+
+
+def _unseen_by(user: User, read, notified) -> list:
+    """Conditions on Message: by someone else, after the user's read and mailed marks, and
+    neither deleted nor hidden."""
+    return [
+        Message.id > read,
+        Message.id > notified,
+        Message.deleted_at.is_(None),
+        Message.hidden_at.is_(None),
+        or_(Message.author_id.is_(None), Message.author_id != user.id),
+    ]
+
 
 def pending(user: User, before) -> list[Item]:
     """Unread, never-mailed messages by others that came in before `before`."""
@@ -71,12 +87,8 @@ def pending(user: User, before) -> list[Item]:
             and_(ReadState.conversation_id == Conversation.id, ReadState.user_id == user.id),
         )
         .where(
-            Message.id > read,
-            Message.id > notified,
+            *_unseen_by(user, read, notified),
             Message.created_at < before,
-            Message.deleted_at.is_(None),
-            Message.hidden_at.is_(None),
-            or_(Message.author_id.is_(None), Message.author_id != user.id),
             Conversation.id.in_(policy.member_conversation_ids(user.id, role=user.role)),
         )
         .options(joinedload(Message.author))
@@ -87,9 +99,7 @@ def pending(user: User, before) -> list[Item]:
         item = items.setdefault(conversation.id, Item(conversation))
         item.count += 1
         item.last_id = message.id
-        name = sender_name(message, user)
-        if name not in item.authors:
-            item.authors.append(name)
+        item.add_author(sender_name(message, user))
     return list(items.values())
 
 
@@ -208,11 +218,7 @@ def _waiting(user: User, conversation: Conversation) -> Item | None:
         .options(joinedload(Message.author))
         .where(
             Message.conversation_id == conversation.id,
-            Message.id > read,
-            Message.id > notified,
-            Message.deleted_at.is_(None),
-            Message.hidden_at.is_(None),
-            or_(Message.author_id.is_(None), Message.author_id != user.id),
+            *_unseen_by(user, read, notified),
             Message.created_at <= clock.now() - timedelta(minutes=cfg["CHAT_NOTICE_MINUTES"]),
             Message.created_at > clock.now() - timedelta(days=cfg["CHAT_NOTICE_MAX_DAYS"]),
         )
@@ -226,9 +232,7 @@ def _waiting(user: User, conversation: Conversation) -> Item | None:
     )
     item = Item(conversation, count=len(rows), last_id=last)
     for message in rows:
-        name = sender_name(message, user)
-        if name not in item.authors:
-            item.authors.append(name)
+        item.add_author(sender_name(message, user))
     return item
 
 

@@ -120,16 +120,13 @@ def start_chat(creator: User, title: str, guardians: list[User]) -> Conversation
     return conversation
 
 
-def _office_school_id(student: Student | None) -> int:
-    """The office written to: the child's school's, or for the family this browser's school."""
-    return student.school_id if student is not None else policy.current_school().id
-
-
-def office_conversation(guardian: User, student: Student | None) -> Conversation | None:
-    """The guardian's office conversation about this child (None: about the family)."""
-    key = Conversation.office_key_for(guardian.id, student.id if student else None,
-                                      _office_school_id(student))
-    return db.session.scalar(select(Conversation).where(Conversation.office_key == key))
+def _office_key(guardian: User, student: Student | None) -> tuple[str, int]:
+    """The key of the guardian's office conversation about this child (None: about the
+    family), and the school whose office it is: the child's, or for the family this
+    browser's school."""
+    school_id = student.school_id if student is not None else policy.current_school().id
+    return (Conversation.office_key_for(guardian.id, student.id if student else None, school_id),
+            school_id)
 
 
 def write_to_office(guardian: User, student: Student | None, body: str) -> Conversation:
@@ -139,15 +136,13 @@ def write_to_office(guardian: User, student: Student | None, body: str) -> Conve
     Two first messages at once: the unique office_key lets one create it; the other
     rolls back and writes in the winner's conversation.
     """
+    key, school_id = _office_key(guardian, student)
     for attempt in range(2):
-        conversation = office_conversation(guardian, student)
+        conversation = db.session.scalar(select(Conversation).where(Conversation.office_key == key))
         if conversation is None:
             conversation = Conversation(
                 kind=ConversationKind.OFFICE, created_by=guardian, about_student=student,
-                school_id=_office_school_id(student),
-                office_key=Conversation.office_key_for(guardian.id,
-                                                       student.id if student else None,
-                                                       _office_school_id(student)),
+                school_id=school_id, office_key=key,
             )
             db.session.add(conversation)
         try:
@@ -483,12 +478,6 @@ def poll_state(conversation_id: int, user_id: int) -> PollState | None:
 # -- read state ---------------------------------------------------------------
 
 
-def _upsert(values: dict, update: dict):
-    insert = upsert_insert(db.session.get_bind().dialect.name)
-    stmt = insert(ReadState).values(**values)
-    return stmt.on_conflict_do_update(index_elements=["conversation_id", "user_id"], set_=update)
-
-
 @prebuilt
 def _mark_read_statement(dialect: str):
     """Per database kind (its ON CONFLICT insert): every page view marks read."""
@@ -505,31 +494,32 @@ def _mark_read_statement(dialect: str):
     )
 
 
+def _mark_read(conversation_id: int, user_id: int, message_id: int) -> tuple:
+    """The statement and values of mark_read."""
+    return (_mark_read_statement(db.session.get_bind().dialect.name),
+            {"conversation_id": conversation_id, "user_id": user_id, "message_id": message_id,
+             "at": now()})
+
+
 def mark_read(conversation_id: int, user_id: int, message_id: int) -> None:
     """The user has seen everything up to message_id (never moves backwards)."""
-    db.session.execute(
-        _mark_read_statement(db.session.get_bind().dialect.name),
-        {"conversation_id": conversation_id, "user_id": user_id, "message_id": message_id,
-         "at": now()},
-    )
+    db.session.execute(*_mark_read(conversation_id, user_id, message_id))
 
 
 def mark_read_now(conversation_id: int, user_id: int, message_id: int) -> None:
     """mark_read from a request that reads (a page, a poll), committed at once."""
-    write_now(
-        _mark_read_statement(db.session.get_bind().dialect.name),
-        {"conversation_id": conversation_id, "user_id": user_id, "message_id": message_id,
-         "at": now()},
-    )
+    write_now(*_mark_read(conversation_id, user_id, message_id))
 
 
 def mark_notified(conversation_id: int, user_id: int, message_id: int) -> None:
     col = ReadState.__table__.c.notified_message_id
+    insert = upsert_insert(db.session.get_bind().dialect.name)(ReadState)
     db.session.execute(
-        _upsert(
-            {"conversation_id": conversation_id, "user_id": user_id,
-             "last_read_message_id": 0, "notified_message_id": message_id, "updated_at": now()},
-            {"notified_message_id": case((col < message_id, message_id), else_=col)},
+        insert.values(conversation_id=conversation_id, user_id=user_id, last_read_message_id=0,
+                      notified_message_id=message_id, updated_at=now())
+        .on_conflict_do_update(
+            index_elements=["conversation_id", "user_id"],
+            set_={"notified_message_id": case((col < message_id, message_id), else_=col)},
         )
     )
 
@@ -681,24 +671,16 @@ def conversation_list(user: User) -> list[Entry]:
         .order_by(Student.first_name, Student.last_name)
     ).all()
     for student, conversation, group_name in rows:
-        entries.append(
-            Entry(
-                title=student.full_name,
-                subtitle=group_name,
-                url_args={"student_id": student.id},
-                conversation=conversation,
-            )
-        )
+        entries.append(Entry(title=student.full_name, subtitle=group_name,
+                             url_args={"student_id": student.id}, conversation=conversation))
     chats = db.session.scalars(
         select(Conversation)
         .join(Participant, Participant.conversation_id == Conversation.id)
         .where(Participant.user_id == user.id, Conversation.kind == ConversationKind.GROUP)
     )
     for chat in chats:
-        entries.append(
-            Entry(title=chat.title, subtitle="", url_args={"conversation_id": chat.id},
-                  conversation=chat)
-        )
+        entries.append(Entry(title=chat.title, subtitle="", url_args={"conversation_id": chat.id},
+                             conversation=chat))
     # Office conversations: a guardian's own, and for admins every one with a message.
     offices = db.session.scalars(
         select(Conversation)
@@ -709,10 +691,8 @@ def conversation_list(user: User) -> list[Entry]:
         .options(joinedload(Conversation.created_by), joinedload(Conversation.about_student))
     )
     for office in offices:
-        entries.append(
-            Entry(title=title_of(office, user), subtitle=_("Administratie"),
-                  url_args={"conversation_id": office.id}, conversation=office)
-        )
+        entries.append(Entry(title=title_of(office, user), subtitle=_("Administratie"),
+                             url_args={"conversation_id": office.id}, conversation=office))
     counts = unread_counts(user)
     last_ids = [e.conversation.last_message_id for e in entries if e.conversation]
     last = {
@@ -738,19 +718,14 @@ def _add_names(entries: list[Entry]) -> None:
     """The parents of each kindgesprek's child and the members of each chat, to search by:
     two queries, whatever the number of conversations."""
     students = {e.url_args["student_id"]: e for e in entries if "student_id" in e.url_args}
-    if students:
-        for student_id, name, email in db.session.execute(
-            select(Guardianship.student_id, User.name, User.email)
-            .join(User, User.id == Guardianship.user_id)
-            .where(Guardianship.student_id.in_(list(students)))
-        ):
-            students[student_id].names.append(name or email)
     chats = {e.conversation.id: e for e in entries
              if e.conversation and "conversation_id" in e.url_args}
-    if chats:
-        for conversation_id, name, email in db.session.execute(
-            select(Participant.conversation_id, User.name, User.email)
-            .join(User, User.id == Participant.user_id)
-            .where(Participant.conversation_id.in_(list(chats)))
-        ):
-            chats[conversation_id].names.append(name or email)
+    for by_id, link, user_id in ((students, Guardianship.student_id, Guardianship.user_id),
+                                 (chats, Participant.conversation_id, Participant.user_id)):
+        if by_id:
+            for key, name, email in db.session.execute(
+                select(link, User.name, User.email)
+                .join(User, User.id == user_id)
+                .where(link.in_(list(by_id)))
+            ):
+                by_id[key].names.append(name or email)

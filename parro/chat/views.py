@@ -21,7 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from .. import media, policy
 from ..database import end_reads, polled, reads_first
 from ..extensions import db, limiter
-from ..forms import EmptyForm, add_error
+from ..forms import EmptyForm, add_error, form_status
 from ..fragments import fragments
 from ..htmx import wants_fragment
 from ..inputs import as_id, int_arg
@@ -105,6 +105,10 @@ def _message(conversation_id: int, message_id: int) -> Message:
     return message
 
 
+def _to_conversation(conversation_id: int, anchor: str | None = None):
+    return redirect(url_for("chat.show", conversation_id=conversation_id, _anchor=anchor), 303)
+
+
 def _compose_context(conversation: Conversation, form: MessageForm | None = None,
                      people: list[User] | None = None) -> dict:
     """What the send box needs: the form, and for guardians the teachers' availability.
@@ -159,6 +163,28 @@ def _read_by_context(conversation: Conversation, people: list[User] | None = Non
             names.insert(0, _("de administratie"))
         return {"read_by": names}
     return {"read_by": [u.display_name for u in readers]}
+
+
+def _page(conversation: Conversation, before: int | None = None,
+          marks: dict[int, int] | None = None, form: MessageForm | None = None) -> dict:
+    """What chat/show.html shows: the newest messages (before message `before`), the send
+    box and 'Gelezen door …' (`marks`: service.last_read_by, when the caller has read it)."""
+    people = service.members(conversation)
+    messages, has_older = service.page_of_messages(
+        conversation, current_app.config["CHAT_PAGE_SIZE"], before, people
+    )
+    return {
+        "title": service.title_of(conversation, current_user),
+        "messages": messages,
+        "has_older": has_older,
+        "older": before is not None,
+        "people": people,
+        "last_id": conversation.last_message_id,
+        "revision": conversation.revision,
+        "poll_seconds": current_app.config["CHAT_POLL_SECONDS"],
+        **_compose_context(conversation, form, people),
+        **_read_by_context(conversation, people, messages, marks),
+    }
 
 
 def _news(conversation: Conversation, known_id: int, revision: int) -> str:
@@ -219,7 +245,7 @@ def child(student_id: int):
     student = db.get_or_404(Student, student_id)
     policy.require(policy.can_open_child_chat(current_user, student))
     conversation = service.open_child_conversation(student)
-    return redirect(url_for("chat.show", conversation_id=conversation.id), 303)
+    return _to_conversation(conversation.id)
 
 
 FAMILY = "gezin"
@@ -262,14 +288,14 @@ def office():
         else:
             conversation = service.write_to_office(current_user, student, form.body.data.strip())
             flash(_("Uw bericht is verstuurd naar de administratie."), "success")
-            return redirect(url_for("chat.show", conversation_id=conversation.id), 303)
+            return _to_conversation(conversation.id)
     statuses = office_statuses(school)
     return render_template(
         "chat/office.html", form=form,
         statuses=statuses, anyone_available=any(s.available for s in statuses),
         reads_from=earliest_reading(statuses),
         office_hours=describe_hours(office_hours(school)),
-    ), 422 if form.is_submitted() else 200
+    ), form_status()
 
 
 @bp.get("/<int:conversation_id>")
@@ -285,23 +311,8 @@ def show(conversation_id: int):
                                other=db.session.get(School, conversation.school_id),
                                next=request.full_path.rstrip("?"))
     before = int_arg("voor")
-    people = service.members(conversation)
-    messages, has_older = service.page_of_messages(
-        conversation, current_app.config["CHAT_PAGE_SIZE"], before, people
-    )
     marks = service.last_read_by(conversation.id)
-    context = {
-        "title": service.title_of(conversation, current_user),
-        "messages": messages,
-        "has_older": has_older,
-        "older": before is not None,
-        "people": people,
-        "last_id": conversation.last_message_id,
-        "revision": conversation.revision,
-        "poll_seconds": current_app.config["CHAT_POLL_SECONDS"],
-        **_compose_context(conversation, people=people),
-        **_read_by_context(conversation, people, messages, marks),
-    }
+    context = _page(conversation, before, marks)
     # A visit that shows nothing new (a reload) writes nothing: the mark never moves back.
     last_id = conversation.last_message_id or 0
     if before is None and marks.get(current_user.id, 0) < last_id:
@@ -323,7 +334,7 @@ def post(conversation_id: int):
             # 422, so htmx swaps it in (our htmx config swaps no other 4xx).
             return render_template("chat/_compose.html", **_compose_context(conversation)), 422
         flash(_("De leerkracht heeft de chat uitgezet. Uw bericht is niet verstuurd."), "error")
-        return redirect(url_for("chat.show", conversation_id=conversation.id), 303)
+        return _to_conversation(conversation.id)
     form = MessageForm()
     uploads = attachments.uploads_from(request)
     form.has_files = bool(uploads)
@@ -341,31 +352,12 @@ def post(conversation_id: int):
                 compose = render_template("chat/_compose.html", **_compose_context(conversation))
                 news = _news(conversation, _int_arg("na"), _int_arg("v"))
                 return compose + news
-            return redirect(
-                url_for("chat.show", conversation_id=conversation.id, _anchor="chat-compose"), 303
-            )
+            return _to_conversation(conversation.id, "chat-compose")
     if problems:
         add_error(form.body, *problems)
-    context = _compose_context(conversation, form)
     if wants_fragment():
-        return render_template("chat/_compose.html", **context), 422
-    people = service.members(conversation)
-    messages, has_older = service.page_of_messages(
-        conversation, current_app.config["CHAT_PAGE_SIZE"], people=people
-    )
-    return render_template(
-        "chat/show.html",
-        title=service.title_of(conversation, current_user),
-        messages=messages,
-        has_older=has_older,
-        older=False,
-        people=people,
-        last_id=conversation.last_message_id,
-        revision=conversation.revision,
-        poll_seconds=current_app.config["CHAT_POLL_SECONDS"],
-        **context,
-        **_read_by_context(conversation, people, messages),
-    ), 422
+        return render_template("chat/_compose.html", **_compose_context(conversation, form)), 422
+    return render_template("chat/show.html", **_page(conversation, form=form)), 422
 
 
 @bp.errorhandler(429)
@@ -414,15 +406,11 @@ def edit(conversation_id: int, message_id: int):
         flash(_("Uw bericht is aangepast."), "success")
         if wants_fragment():
             return message_fragments([service.shown_message(message.id)])
-        return redirect(
-            url_for("chat.show", conversation_id=conversation_id, _anchor=f"message-{message.id}"),
-            303,
-        )
-    status = 422 if request.method == "POST" else 200
+        return _to_conversation(conversation_id, f"message-{message.id}")
     if wants_fragment():
-        return render_template("chat/_edit.html", m=message, form=form), status
-    return render_template("chat/edit.html", m=message, form=form,
-                           title=service.title_of(message.conversation, current_user)), status
+        return render_template("chat/_edit.html", m=message, form=form), form_status()
+    title = service.title_of(message.conversation, current_user)
+    return render_template("chat/edit.html", m=message, form=form, title=title), form_status()
 
 
 @bp.post("/<int:conversation_id>/berichten/<int:message_id>/verwijderen")
@@ -435,9 +423,7 @@ def delete(conversation_id: int, message_id: int):
         flash(_("Uw bericht is verwijderd."), "success")
     if wants_fragment():
         return message_fragments([service.shown_message(message.id)])
-    return redirect(
-        url_for("chat.show", conversation_id=conversation_id, _anchor=f"message-{message.id}"), 303
-    )
+    return _to_conversation(conversation_id, f"message-{message.id}")
 
 
 @bp.get("/bijlagen/<key>/<variant>")
@@ -482,9 +468,8 @@ def start():
         )
         conversation = service.start_chat(current_user, form.title.data.strip(), chosen)
         flash(_("Het gesprek is gestart."), "success")
-        return redirect(url_for("chat.show", conversation_id=conversation.id), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("chat/start.html", form=form), status
+        return _to_conversation(conversation.id)
+    return render_template("chat/start.html", form=form), form_status()
 
 
 @bp.route("/beschikbaarheid", methods=["GET", "POST"])
@@ -510,5 +495,4 @@ def availability():
                          off_message=form.off_message.data)
         flash(_("Uw beschikbaarheid is opgeslagen."), "success")
         return redirect(url_for("chat.availability"), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("chat/availability.html", form=form), status
+    return render_template("chat/availability.html", form=form), form_status()

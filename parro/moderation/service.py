@@ -149,6 +149,13 @@ def message_context(message: Message) -> list[Message]:
     return [*reversed(before), message, *after]
 
 
+def _same_item(report: Report):
+    """The reports of the same post or message as `report`."""
+    if report.post_id is not None:
+        return Report.post_id == report.post_id
+    return Report.message_id == report.message_id
+
+
 def _school_name() -> str:
     school = current_school()  # the office handles the reports of the school it works in
     return school.name if school else "parro"
@@ -167,15 +174,8 @@ def handle(report: Report, admin: User, hide: bool, answer: str,
     item = report.item
     moment = now()
     if hide:
-        reports = list(
-            db.session.scalars(
-                select(Report).where(
-                    Report.status == OPEN,
-                    (Report.post_id == report.post_id) if report.post_id is not None
-                    else (Report.message_id == report.message_id),
-                )
-            )
-        )
+        reports = list(db.session.scalars(
+            select(Report).where(Report.status == OPEN, _same_item(report))))
         if isinstance(item, Message):
             from ..chat.service import hide_message
 
@@ -248,9 +248,8 @@ def unhide(report: Report, admin: User) -> None:
         unhide_message(item)
     else:
         item.hidden_at, item.hidden_by_id = None, None
-    same_item = (Report.post_id == report.post_id) if report.post_id is not None \
-        else (Report.message_id == report.message_id)
-    reports = list(db.session.scalars(select(Report).where(Report.status == HIDDEN, same_item)))
+    reports = list(db.session.scalars(
+        select(Report).where(Report.status == HIDDEN, _same_item(report))))
     for each in reports:
         each.status = RESTORED
     audit.record(
