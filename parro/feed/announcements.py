@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import exists, or_, select
@@ -15,7 +15,7 @@ from .. import media, policy
 from ..clock import today
 from ..database import end_reads, reads_first, writer_transactions
 from ..extensions import db
-from ..forms import EmptyForm, add_error
+from ..forms import EmptyForm, add_error, form_status
 from ..htmx import is_htmx
 from ..inputs import way_back
 from ..models import (
@@ -29,6 +29,7 @@ from ..models import (
 from ..sql import DAY, GROUP_IDS, USER_ID, prebuilt
 from . import bp
 from .forms import AnnouncementForm
+from .posts import button_target
 from .service import (
     attachments_from,
     clean_text,
@@ -141,18 +142,14 @@ def new_announcement():
                 commit_with_files(staged)
             flash(_("De mededeling is geplaatst."), "success")
             return redirect(url_for("feed.announcements"), 303)
-    status = 422 if form.is_submitted() else 200
-    return render_template("feed/new_announcement.html", form=form), status
+    return render_template("feed/new_announcement.html", form=form), form_status()
 
 
 @bp.post("/mededelingen/<int:announcement_id>/verwijderen")
 @login_required
 def delete_announcement(announcement_id: int):
     """Delete an announcement and its file."""
-    announcement = db.get_or_404(Announcement, announcement_id)
-    policy.require(policy.can_manage_announcement(current_user, announcement))
-    if not EmptyForm().validate_on_submit():
-        abort(400)
+    announcement = button_target(Announcement, announcement_id, policy.can_manage_announcement)
     delete_with_files(announcement)
     flash(_("De mededeling is verwijderd."), "success")
     return redirect(url_for("feed.announcements"), 303)
@@ -162,10 +159,7 @@ def delete_announcement(announcement_id: int):
 @login_required
 def dismiss_announcement(announcement_id: int):
     """Stop showing an announcement to this user."""
-    announcement = db.get_or_404(Announcement, announcement_id)
-    policy.require(policy.can_see_announcement(current_user, announcement))
-    if not EmptyForm().validate_on_submit():
-        abort(400)
+    announcement = button_target(Announcement, announcement_id, policy.can_see_announcement)
     dismiss(announcement, current_user)
     flash(_("De mededeling is gesloten. U vindt hem terug bij Mededelingen."), "success")
     if is_htmx():

@@ -36,6 +36,11 @@ class PostUrl:
         return f"{self.head}{int(post_id)}{self.tail}"
 
 
+def _post_url(endpoint: str) -> cached_property:
+    """A CardLinks attribute: the PostUrl of `endpoint`, built the first time a card asks."""
+    return cached_property(lambda self: PostUrl(endpoint))
+
+
 class CardWords:
     """The fixed words of a card's own part, translated once per page: `_()` in a
     template looks up the catalogue on every call, twice per card."""
@@ -63,22 +68,8 @@ class CardLinks:
         self.next = request.full_path if request.method == "GET" else ""
         self.back = self.next.rstrip("?") or None
 
-    @cached_property
-    def post(self) -> PostUrl:
-        return PostUrl("feed.post")
-
-    @cached_property
-    def like(self) -> PostUrl:
-        return PostUrl("feed.like")
-
-    @cached_property
-    def edit(self) -> PostUrl:
-        return PostUrl("feed.edit_post")
-
-    @cached_property
-    def delete(self) -> PostUrl:
-        return PostUrl("feed.delete_post")
-
-    @cached_property
-    def report(self) -> PostUrl:
-        return PostUrl("moderation.report_post")
+    post = _post_url("feed.post")
+    like = _post_url("feed.like")
+    edit = _post_url("feed.edit_post")
+    delete = _post_url("feed.delete_post")
+    report = _post_url("moderation.report_post")

@@ -21,7 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from .. import clock, media, policy
 from ..database import end_reads, reads_first, writer_transactions
 from ..extensions import db
-from ..forms import EmptyForm, add_error
+from ..forms import EmptyForm, add_error, form_status
 from ..htmx import is_htmx, wants_fragment
 from ..inputs import as_id, way_back
 from ..models import Group, Post
@@ -51,6 +51,24 @@ def done(url: str):
     return redirect(url, 303)
 
 
+def button_target(model, record_id: int, allowed):
+    """The record a one-button form acts on: 404 when there is none, 403 when
+    `allowed(user, record)` refuses, 400 without the form's CSRF token."""
+    record = db.get_or_404(model, record_id)
+    policy.require(allowed(current_user, record))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    return record
+
+
+def _require_groups(allowed) -> None:
+    """Every group the form sends exists and is `allowed(group)`: another teacher's group
+    is no slip of the hand, the request is refused."""
+    for raw in request.form.getlist("groups"):
+        other = db.session.get(Group, group_id) if (group_id := as_id(raw)) else None
+        policy.require(other is not None and allowed(other))
+
+
 def _fragment_or_page(fragment: str, page: str, status: int = 200, **context):
     template = fragment if wants_fragment() else page
     return render_template(template, **context), status
@@ -74,24 +92,18 @@ def new_post(group_id: int):
     if not form.is_submitted():
         form.groups.data = [group.id]
     else:
-        # Another teacher's group is no slip of the hand: refuse the request.
-        for raw in request.form.getlist("groups"):
-            other = db.session.get(Group, group_id) if (group_id := as_id(raw)) else None
-            policy.require(other is not None and policy.can_post_in_group(current_user, other))
+        _require_groups(lambda other: policy.can_post_in_group(current_user, other))
     pending: list = []
     if form.is_submitted():
         ok = form.validate_on_submit() and _tags_allowed(form, tag_groups)
         pending, drop = _kept_files()
         post, pending = _create(form, ok, pending, drop)
         if post is not None:
-            if post.is_published():
-                flash(_("Uw bericht is geplaatst."), "success")
-            else:
-                flash(_("Uw bericht is ingepland."), "success")
+            flash(_("Uw bericht is geplaatst.") if post.is_published()
+                  else _("Uw bericht is ingepland."), "success")
             return done(url_for("feed.group", group_id=group.id))
-    status = 422 if form.is_submitted() else 200
     return _fragment_or_page(
-        "feed/_post_form.html", "feed/new_post.html", status, form=form, group=group,
+        "feed/_post_form.html", "feed/new_post.html", form_status(), form=form, group=group,
         tag_groups=tag_groups, pending=pending,
     )
 
@@ -239,10 +251,8 @@ def edit_post(post_id: int):
         if "kinderen-getoond" not in request.form:
             form.tagged.data = sorted(tagged_before)
         # A group the teacher may not post in, that the post was not in: refuse the request.
-        for raw in request.form.getlist("groups"):
-            other = db.session.get(Group, group_id) if (group_id := as_id(raw)) else None
-            policy.require(other is not None and (
-                other in current or policy.can_post_in_group(current_user, other)))
+        _require_groups(
+            lambda other: other in current or policy.can_post_in_group(current_user, other))
     descriptions = {a.id: " ".join(request.form.get(f"alt-{a.id}", a.description).split())
                     for a in post.photos}
     too_long = [i for i, text in descriptions.items() if len(text) > DESCRIPTION_MAX]
@@ -265,22 +275,18 @@ def edit_post(post_id: int):
                               publish_at=schedule)
             flash(_("Uw bericht is aangepast."), "success")
             return done(url_for("feed.post", post_id=post.id))
-    status = 422 if form.is_submitted() else 200
     flagged = policy.unconsented_photo_ids(post.photos)
     return render_template("feed/edit_post.html", form=form, post=post, flagged=flagged,
                            descriptions=descriptions, too_long=too_long,
                            description_max=DESCRIPTION_MAX, tag_groups=tag_groups,
-                           locked=locked), status
+                           locked=locked), form_status()
 
 
 @bp.post("/bericht/<int:post_id>/verwijderen")
 @login_required
 def delete_post(post_id: int):
     """Delete a post with its files (the author, or an admin)."""
-    post = db.get_or_404(Post, post_id)
-    policy.require(policy.can_delete_post(current_user, post))
-    if not EmptyForm().validate_on_submit():
-        abort(400)
+    post = button_target(Post, post_id, policy.can_delete_post)
     service.delete_with_files(post)
     flash(_("Het bericht is verwijderd."), "success")
     return done(url_for("feed.index"))
@@ -290,14 +296,9 @@ def delete_post(post_id: int):
 @login_required
 def like(post_id: int):
     """Like a post, or take the like back."""
-    post = db.get_or_404(Post, post_id)
-    policy.require(policy.can_like(current_user, post))
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    if service.toggle_like(current_user, post):
-        flash(_("U vindt dit bericht leuk."), "success")
-    else:
-        flash(_("U vindt dit bericht niet meer leuk."), "success")
+    post = button_target(Post, post_id, policy.can_like)
+    flash(_("U vindt dit bericht leuk.") if service.toggle_like(current_user, post)
+          else _("U vindt dit bericht niet meer leuk."), "success")
     if is_htmx():
         return render_template("feed/_like.html", post=post, info=like_state(current_user, post))
     back = way_back(request.form.get("next"), url_for("feed.post", post_id=post.id))

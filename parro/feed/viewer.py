@@ -8,17 +8,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import policy
+from ..inputs import way_back
 from ..media.serving import send_stored
 from . import bp
 from .posts import seen_post
-
-
-def back_path(default: str) -> str:
-    """A local path to close the viewer to (the page the photo was opened from), or `default`."""
-    target = request.args.get("terug", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
 
 
 def _not_here():
@@ -40,7 +33,8 @@ def photo(post_id: int, photo_id: int):
     if index is None:
         return _not_here()
     shown = photos[index]
-    back = back_path(url_for("feed.post", post_id=post.id))
+    # The page the photo was opened from, to close the viewer to: only a local path.
+    back = way_back(request.args.get("terug"), url_for("feed.post", post_id=post.id))
     terug = back if "terug" in request.args else None
 
     def link(i: int) -> str | None:
