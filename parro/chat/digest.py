@@ -25,7 +25,7 @@ overview, not a digest and a notice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
@@ -119,15 +119,18 @@ def summary_lines(user: User, items) -> list[dict]:
     return lines
 
 
-def _queue_summary(user: User, items, subject, template: str, **extra) -> None:
-    """Queue one mail listing these conversations, mark them, commit."""
-    with force_locale(user.locale):
-        lines = summary_lines(user, items)
-    # Signed with the conversations' school; of several schools, parro's own.
-    queue_mail(user.email, subject, template, locale=user.locale, name=user.display_name,
-               items=lines, unsubscribe_url=unsubscribe_url(user, [CHAT]),
-               school=school_of(item.conversation.school_id for item in items), **extra)
+def _queue_summary(user: User, items, subject, template: str, **extra) -> bool:
+    """Queue one mail listing these conversations, if there are any, and mark them; commit.
+    True if one was queued."""
+    if items:
+        with force_locale(user.locale):
+            lines = summary_lines(user, items)
+        # Signed with the conversations' school; of several schools, parro's own.
+        queue_mail(user.email, subject, template, locale=user.locale, name=user.display_name,
+                   items=lines, unsubscribe_url=unsubscribe_url(user, [CHAT]),
+                   school=school_of(item.conversation.school_id for item in items), **extra)
     db.session.commit()
+    return bool(items)
 
 
 def digest_for(user: User, period_began) -> bool:
@@ -135,14 +138,15 @@ def digest_for(user: User, period_began) -> bool:
     # Two runs at once: the second waits here, then finds everything marked.
     db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
     items = pending(user, period_began)
-    if not items:
-        db.session.commit()
-        return False
-    _queue_summary(
-        user, items, _l("Berichten van buiten uw werktijden"), "chat_digest",
-        total=sum(item.count for item in items),
-    )
-    return True
+    return _queue_summary(user, items, _l("Berichten van buiten uw werktijden"), "chat_digest",
+                          total=sum(item.count for item in items))
+
+
+def _at_work_since(av, local) -> datetime | None:
+    """When the working period running at `local` began; None outside working hours or
+    while chat is switched off."""
+    began = period_start(av, local)
+    return None if began is None or is_off(av, local.date()) else began
 
 
 def send_digests() -> int:
@@ -163,9 +167,8 @@ def send_digests() -> int:
     for user in staff:
         if user.id in skip:
             continue
-        av = avs[user.id]
-        began = period_start(av, local)
-        if began is None or is_off(av, local.date()):
+        began = _at_work_since(avs[user.id], local)
+        if began is None:
             continue  # not at work, or chat switched off: nothing is mailed
         queued += digest_for(user, began)
     db.session.commit()
@@ -178,10 +181,7 @@ def send_digests() -> int:
 def _staff_at_work(users: list[User]) -> set[int]:
     local = clock.local_now()
     avs = availabilities(users)
-    return {
-        u.id for u in users
-        if period_start(avs[u.id], local) is not None and not is_off(avs[u.id], local.date())
-    }
+    return {u.id for u in users if _at_work_since(avs[u.id], local) is not None}
 
 
 def _notice_candidates() -> dict[int, tuple[User, list[Conversation]]]:
@@ -240,11 +240,7 @@ def notice_for(user: User, conversations: list[Conversation]) -> bool:
     """Queue one notice for this user if anything waits too long; commit."""
     db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
     items = [i for i in (_waiting(user, c) for c in conversations) if i is not None]
-    if not items:
-        db.session.commit()
-        return False
-    _queue_summary(user, items, _l("Ongelezen berichten in parro"), "chat_notice")
-    return True
+    return _queue_summary(user, items, _l("Ongelezen berichten in parro"), "chat_notice")
 
 
 def send_notices() -> int:

@@ -643,7 +643,6 @@ class Entry:
 def conversation_list(user: User) -> list[Entry]:
     """Kindgesprekken of the user's children or students, and their chats: those with
     unread messages first, then the others newest first, then those without messages."""
-    entries: list[Entry] = []
     # This year's groups: a family's at each child's own school (it may have children at
     # two), staff's at the school they work in.
     this_year = (Membership.school_year_id.in_(select(SchoolYear.id).where(SchoolYear.is_current))
@@ -670,17 +669,16 @@ def conversation_list(user: User) -> list[Entry]:
         .outerjoin(Conversation, Conversation.student_id == Student.id)
         .order_by(Student.first_name, Student.last_name)
     ).all()
-    for student, conversation, group_name in rows:
-        entries.append(Entry(title=student.full_name, subtitle=group_name,
-                             url_args={"student_id": student.id}, conversation=conversation))
+    entries = [Entry(title=student.full_name, subtitle=group_name,
+                     url_args={"student_id": student.id}, conversation=conversation)
+               for student, conversation, group_name in rows]
     chats = db.session.scalars(
         select(Conversation)
         .join(Participant, Participant.conversation_id == Conversation.id)
         .where(Participant.user_id == user.id, Conversation.kind == ConversationKind.GROUP)
     )
-    for chat in chats:
-        entries.append(Entry(title=chat.title, subtitle="", url_args={"conversation_id": chat.id},
-                             conversation=chat))
+    entries += [Entry(title=chat.title, subtitle="", url_args={"conversation_id": chat.id},
+                      conversation=chat) for chat in chats]
     # Office conversations: a guardian's own, and for admins every one with a message.
     offices = db.session.scalars(
         select(Conversation)
@@ -690,9 +688,9 @@ def conversation_list(user: User) -> list[Entry]:
                Conversation.last_message_id > 0)
         .options(joinedload(Conversation.created_by), joinedload(Conversation.about_student))
     )
-    for office in offices:
-        entries.append(Entry(title=title_of(office, user), subtitle=_("Administratie"),
-                             url_args={"conversation_id": office.id}, conversation=office))
+    entries += [Entry(title=title_of(office, user), subtitle=_("Administratie"),
+                      url_args={"conversation_id": office.id}, conversation=office)
+                for office in offices]
     counts = unread_counts(user)
     last_ids = [e.conversation.last_message_id for e in entries if e.conversation]
     last = {
