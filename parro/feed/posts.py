@@ -69,11 +69,6 @@ def _require_groups(allowed) -> None:
         policy.require(other is not None and allowed(other))
 
 
-def _fragment_or_page(fragment: str, page: str, status: int = 200, **context):
-    template = fragment if wants_fragment() else page
-    return render_template(template, **context), status
-
-
 @bp.route("/<int:group_id>/nieuw", methods=["GET", "POST"])
 @reads_first
 @login_required
@@ -102,10 +97,9 @@ def new_post(group_id: int):
             flash(_("Uw bericht is geplaatst.") if post.is_published()
                   else _("Uw bericht is ingepland."), "success")
             return done(url_for("feed.group", group_id=group.id))
-    return _fragment_or_page(
-        "feed/_post_form.html", "feed/new_post.html", form_status(), form=form, group=group,
-        tag_groups=tag_groups, pending=pending,
-    )
+    template = "feed/_post_form.html" if wants_fragment() else "feed/new_post.html"
+    return render_template(template, form=form, group=group, tag_groups=tag_groups,
+                           pending=pending), form_status()
 
 
 def _kept_files():
