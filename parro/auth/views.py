@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from datetime import time
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import audit, notifications, policy
+from .. import audit, notifications, policy, push, push_hours
 from ..clock import now
 from ..extensions import csrf, db, limiter
 from ..forms import EmptyForm, add_error, form_status
@@ -222,10 +224,6 @@ def account():
 @login_required
 def notification_settings():
     """Meldingen: per category push on or off and the mail; the digest time; quiet hours."""
-    from datetime import time
-
-    from .. import notifications, push, push_hours
-
     policy.require(policy.can_choose_notifications(current_user))
     choices = notifications.choices_of(current_user)
     setting = notifications.setting_of(current_user)
