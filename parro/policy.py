@@ -901,8 +901,19 @@ def _member_statement():
         Conversation.id == CONVERSATION_ID, conversation_member_clause(USER_ID))
 
 
-def can_see_conversation(user: User, conversation: Conversation) -> bool:
-    if not user.is_authenticated:
+def in_other_school(user: User, conversation: Conversation) -> bool:
+    """Staff work in one school at a time: a kindgesprek or office conversation of their
+    other school is not theirs to read or write in until they switch to it (its page
+    offers the switch). A group chat belongs to its participants, from either school."""
+    return (user.is_staff and conversation.kind != ConversationKind.GROUP
+            and conversation.school_id != current_school_id())
+
+
+def can_see_conversation(user: User, conversation: Conversation,
+                         any_school: bool = False) -> bool:
+    """A member of the conversation, working in its school (in_other_school); with
+    `any_school`, in any school of theirs (the page that offers to switch)."""
+    if not user.is_authenticated or (not any_school and in_other_school(user, conversation)):
         return False
     values = {"conversation_id": conversation.id, "user_id": user.id}
     return per_request(
