@@ -109,12 +109,10 @@ def new_announcement():
     if not form.is_submitted():
         form.ends_on.data = today() + timedelta(days=14)
     if form.validate_on_submit():
-        cfg = current_app.config
-        limits = media.Limits.from_config(cfg)
+        limits = media.Limits.from_config(current_app.config)
         limits.max_files = 1
         newsletter = [form.newsletter.data] if form.newsletter.data else []
-        checked, problems = media.check(newsletter, limits,
-                                        allowed=(media.DOCUMENT,))
+        checked, problems = media.check(newsletter, limits, allowed=(media.DOCUMENT,))
         staged = []
         if not problems:
             end_reads(db.session())  # nothing is held while the newsletter is processed

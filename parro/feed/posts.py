@@ -8,7 +8,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -45,9 +44,7 @@ def _upload_limit(endpoint, values):
 def done(url: str):
     """Go to `url`: a 303 for a plain form, HX-Redirect for htmx (so the flash survives)."""
     if is_htmx():
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = url
-        return response
+        return "", 200, {"HX-Redirect": url}
     return redirect(url, 303)
 
 
