@@ -276,7 +276,10 @@ def leave_school(user: User, school: School, changed_by: User) -> bool:
     Returns whether the account stays in use, at another school."""
     if user.id == changed_by.id:
         raise AccountError(_("U kunt uw eigen account niet uitschakelen."))
-    if not other_school_ids(user, school.id):
+    # Two offices taking the same person off at once: the second waits here, then finds
+    # its school was their last (otherwise each would leave them to the other: tied to none).
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    if not other_school_ids(user, school.id, fresh=True):
         set_disabled(user, True, changed_by)
         return False
     if user.is_guardian:

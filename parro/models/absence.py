@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import now
 from ..database import UTCDateTime
 from ..extensions import db
+from .columns import ActorId
 
 
 class AbsenceKind(enum.StrEnum):
@@ -88,9 +89,7 @@ class AbsenceReport(db.Model):
     ends_at: Mapped[time | None] = mapped_column(Time)
     reason_id: Mapped[int | None] = mapped_column(ForeignKey("absence_reason.id"))
     note: Mapped[str] = mapped_column(Text, default="")
-    reported_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("app_user.id", ondelete="SET NULL")
-    )
+    reported_by_id: Mapped[ActorId]
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     # Reported after the morning cut-off: the teacher may not have seen it before lessons.
     after_cutoff: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -99,14 +98,16 @@ class AbsenceReport(db.Model):
     # A guardian's word to the teacher when withdrawing after the cut-off ("toch beter").
     withdrawn_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    withdrawn_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("app_user.id", ondelete="SET NULL")
-    )
+    withdrawn_by_id: Mapped[ActorId]
 
     student: Mapped[Student] = relationship()  # noqa: F821
     reason: Mapped[AbsenceReason | None] = relationship()
-    reported_by: Mapped[User | None] = relationship(foreign_keys=[reported_by_id])  # noqa: F821
-    withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])  # noqa: F821
+    reported_by: Mapped[User | None] = relationship(  # noqa: F821
+        foreign_keys="AbsenceReport.reported_by_id"
+    )
+    withdrawn_by: Mapped[User | None] = relationship(  # noqa: F821
+        foreign_keys="AbsenceReport.withdrawn_by_id"
+    )
 
     @property
     def is_sick(self) -> bool:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import now
 from ..database import UTCDateTime, Versioned
 from ..extensions import db
+from .columns import UserId
 
 
 class School(db.Model):
@@ -171,7 +172,7 @@ class SchoolStaff(db.Model):
     __table_args__ = (UniqueConstraint("user_id", "school_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[UserId]
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
@@ -183,7 +184,7 @@ class TeacherAssignment(db.Model):
     __table_args__ = (UniqueConstraint("user_id", "group_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[UserId]
     group_id: Mapped[int] = mapped_column(ForeignKey("school_group.id"), index=True)
 
     user: Mapped[User] = relationship(back_populates="teacher_assignments")  # noqa: F821
