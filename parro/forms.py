@@ -42,6 +42,26 @@ def add_error(field, *messages) -> None:
     field.errors = [*field.errors, *messages]
 
 
+class FieldError(Exception):
+    """Input a service refuses: `message` for the user, and `field`, the name of the form
+    field it belongs to (None or "": the form as a whole). Each feature raises its own
+    subclass (admin's Invalid, absence's AbsenceError, ...), so a view catches only its own."""
+
+    def __init__(self, field: str | None, message):
+        super().__init__(str(message))
+        self.field = field
+        self.message = message
+
+
+def show_error(form, error: FieldError, default=None) -> None:
+    """Show a service's refusal at the field it names; else at `default`, else above the form."""
+    field = form._fields.get(error.field, default)
+    if field is None:
+        form.form_errors.append(error.message)
+    else:
+        add_error(field, error.message)
+
+
 class MultiCheckboxField(SelectMultipleField):
     """A multiple choice shown as a list of checkboxes. A value sent twice counts once (a
     browser never does; a hand-made request would else store a group twice: a 500)."""

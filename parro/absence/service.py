@@ -26,6 +26,7 @@ from sqlalchemy.orm import joinedload
 from .. import clock, policy
 from ..calendar.days import closed_for_all, closed_reason, next_school_day, school_day_after
 from ..extensions import db
+from ..forms import FieldError
 from ..models import (
     AbsenceKind,
     AbsencePreference,
@@ -42,13 +43,8 @@ from ..notifications import ABSENCE, notify
 DEFAULT_REASONS = ("Huisarts", "Tandarts", "Ziekenhuis", "Orthodontist", "Overig")
 
 
-class AbsenceError(Exception):
-    """A report the rules refuse; `field` names the form field the message belongs to."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
+class AbsenceError(FieldError):
+    """A report the rules refuse."""
 
 
 # -- configuration ------------------------------------------------------------

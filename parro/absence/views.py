@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from .. import clock, policy
 from ..extensions import db
-from ..forms import EmptyForm, add_error
+from ..forms import EmptyForm, add_error, show_error
 from ..htmx import wants_fragment
 from ..models import AbsenceReason, AbsenceReport, School, Student
 from ..notifications import ABSENCE, DIRECT, mail_mode
@@ -151,7 +151,7 @@ def _report(form, record, allowed=policy.can_report_absence) -> AbsenceReport | 
     try:
         return record(student)
     except service.AbsenceError as error:
-        add_error(getattr(form, error.field, None) or form.student, error.message)
+        show_error(form, error, form.student)
         return None
 
 

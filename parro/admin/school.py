@@ -20,7 +20,7 @@ from ..absence import service as absence_service
 from ..auth import sso
 from ..chat.availability import describe_hours, installation_default
 from ..extensions import db
-from ..forms import EmptyForm, add_error, form_status
+from ..forms import EmptyForm, add_error, form_status, show_error
 from ..inputs import int_arg
 from ..models import Group, SchoolYear, Student, User
 from ..policy import (
@@ -45,14 +45,6 @@ from .forms import (
     StudentSearchForm,
     YearForm,
 )
-
-
-def _show_error(form, exc: service.Invalid) -> None:
-    """Put the service's message at its field, or above the form."""
-    if exc.field and exc.field in form:
-        add_error(form[exc.field], exc.message)
-    else:
-        form.form_errors.append(exc.message)
 
 
 def _year_label(year: SchoolYear) -> str:
@@ -109,7 +101,7 @@ def school_settings():
                 chat_starts_at=form.chat_starts_at.data, chat_ends_at=form.chat_ends_at.data)
         except service.Invalid as exc:  # another school's name
             media.discard([staged] if staged is not None else [])
-            _show_error(form, exc)
+            show_error(form, exc)
             return _settings_page(form)
         if staged is not None or form.remove_logo.data:
             unused = service.set_logo(staged)
@@ -143,7 +135,7 @@ def office_hours():
             service.save_office_hours(form.weekdays.data, form.opens_at.data,
                                       form.closes_at.data)
         except service.Invalid as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("De openingstijden van de administratie zijn opgeslagen."), "success")
             return redirect(url_for("admin.office_hours"), 303)
@@ -159,7 +151,7 @@ def _logo(form: SchoolForm):
     try:
         return service.process_logo(upload)
     except service.Invalid as exc:
-        _show_error(form, exc)
+        show_error(form, exc)
         return False
 
 
@@ -196,7 +188,7 @@ def year_new():
         try:
             year = service.create_year(form.name.data, form.starts_on.data, form.ends_on.data)
         except service.Invalid as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Schooljaar %(name)s is aangemaakt.", name=year.name), "success")
             return redirect(url_for("admin.years"), 303)
@@ -212,7 +204,7 @@ def year_edit(year_id: int):
         try:
             service.update_year(year, form.name.data, form.starts_on.data, form.ends_on.data)
         except service.Invalid as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Schooljaar %(name)s is opgeslagen.", name=year.name), "success")
             return redirect(url_for("admin.years"), 303)
@@ -257,7 +249,7 @@ def group_new(year_id: int):
         try:
             group = service.create_group(year, form.name.data, form.grade.data)
         except service.Invalid as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("%(name)s is aangemaakt. Koppel nu de leerkrachten.", name=group.name),
                   "success")
@@ -291,7 +283,7 @@ def group_edit(group_id: int):
         try:
             service.update_group(group, form.name.data, form.grade.data)
         except service.Invalid as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("%(name)s is opgeslagen.", name=group.name), "success")
             return redirect(url_for("admin.group_edit", group_id=group.id), 303)
@@ -311,7 +303,7 @@ def group_assign(group_id: int):
         try:
             service.assign_teacher(group, teacher)
         except service.Invalid as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("%(teacher)s is gekoppeld aan %(group)s.", teacher=teacher.display_name,
                     group=group.name), "success")
@@ -387,7 +379,7 @@ def student_new():
                 _group_of_year(form.group.data, year),
             )
         except service.Invalid as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("%(name)s is toegevoegd.", name=student.full_name), "success")
             return redirect(url_for("admin.student_edit", student_id=student.id), 303)
@@ -423,7 +415,7 @@ def student_edit(student_id: int):
             service.update_student(student, form.student_number.data, form.first_name.data,
                                    form.last_name.data)
         except service.Invalid as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("De gegevens van %(name)s zijn opgeslagen.", name=student.full_name),
                   "success")
@@ -443,7 +435,7 @@ def student_place(student_id: int):
         try:
             service.place_student(student, group)
         except service.Invalid as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("%(name)s zit nu in %(group)s.", name=student.full_name, group=group.name),
                   "success")
@@ -577,7 +569,7 @@ def rollover():
         try:
             service.check_new_year(form.name.data, form.starts_on.data, form.ends_on.data)
         except service.Invalid as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             return _render_rollover_preview(form, current)
     return _render_rollover(form, current, form_status())
@@ -601,7 +593,7 @@ def rollover_confirm():
                                           form.ends_on.data, move_groups=move,
                                           make_it_current=move and form.make_current.data)
         except service.Invalid as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             if not move:
                 flash(_("Schooljaar %(name)s is aangemaakt, nog zonder groepen. Importeer nu de "

@@ -34,6 +34,7 @@ from sqlalchemy.orm import selectinload
 from .. import audit, media
 from ..clock import now, today
 from ..extensions import db
+from ..forms import FieldError
 from ..inputs import as_id
 from ..models import (
     Group,
@@ -54,13 +55,8 @@ from .csv_import import clean
 PAGE_SIZE = 50
 
 
-class Invalid(Exception):
-    """Input the service refuses; `field` names the form field the message belongs to."""
-
-    def __init__(self, field: str | None, message):
-        super().__init__(str(message))
-        self.field = field
-        self.message = message
+class Invalid(FieldError):
+    """Input the school's administration refuses."""
 
 
 def _commit(field: str | None, message) -> None:
