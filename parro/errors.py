@@ -106,9 +106,7 @@ def init_app(app: Flask) -> None:
         return _render(exc.code, kind)
 
     @app.errorhandler(Exception)
-    def server_error(exc: Exception):
-        if isinstance(exc, HTTPException):
-            return http_error(exc)
+    def server_error(exc: Exception):  # not an HTTPException: Flask gives those to http_error
         app.logger.exception("unhandled error", exc_info=exc)
         if database_unavailable(exc):
             # Whatever the page would need from the database is not there either.

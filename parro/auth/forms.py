@@ -127,13 +127,14 @@ class CheckField(BooleanField):
             raise ValidationError(_l("Kies een van de mogelijkheden."))
 
 
-def notification_settings_form(user, setting, choices, formdata=None):
-    """Per category the user gets: push on or off and the mail; the digest time; for
-    parents their quiet hours. Categories the user does not get are not fields: posted,
-    they are ignored."""
+def notification_settings_form(user, formdata=None):
+    """Per category the user gets (the form's `categories`): push on or off and the mail;
+    the digest time; for parents their quiet hours. Categories the user does not get are
+    not fields: posted, they are ignored."""
     from .. import notifications as n
 
     categories = n.categories_for(user)
+    choices, setting = n.choices_of(user), n.setting_of(user)
 
     class NotificationSettingsForm(ParroForm):
         def validate(self, extra_validators=None):
@@ -156,6 +157,7 @@ def notification_settings_form(user, setting, choices, formdata=None):
                 ok = False
             return ok
 
+    NotificationSettingsForm.categories = categories
     data = {}
     options = [SelectChoice(m, n.MODE_LABELS[m]) for m in n.MAIL_MODES]
     for category in categories:

@@ -225,12 +225,9 @@ def account():
 def notification_settings():
     """Meldingen: per category push on or off and the mail; the digest time; quiet hours."""
     policy.require(policy.can_choose_notifications(current_user))
-    choices = notifications.choices_of(current_user)
-    setting = notifications.setting_of(current_user)
-    categories = notifications.categories_for(current_user)
     form = notification_settings_form(
-        current_user, setting, choices, request.form if request.method == "POST" else None,
-    )
+        current_user, request.form if request.method == "POST" else None)
+    categories = form.categories
     if form.validate_on_submit():
         quiet = None
         if not current_user.is_staff:
