@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 
+from ..models.user import normalize_email  # the accounts' own: one address, one account
+
 MAX_BYTES = 1_000_000  # about 10,000 students; the file travels back in a form field
 # The columns, in the order the messages list them, each with the longest value it may hold.
 MAX_LENGTH = {
@@ -201,10 +203,6 @@ def clean(value: str) -> str:
 
 def name_key(group_name: str) -> str:
     return clean(group_name).casefold()
-
-
-def normalize_email(value: str) -> str:
-    return value.strip().lower()
 
 
 def decode(data: bytes) -> str:
