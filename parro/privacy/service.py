@@ -67,9 +67,7 @@ def answers(student_ids) -> dict[tuple[int, int], Consent]:
         return {}
     return {
         (c.student_id, c.topic_id): c
-        for c in db.session.scalars(
-            select(Consent).where(Consent.student_id.in_(ids)).options()
-        )
+        for c in db.session.scalars(select(Consent).where(Consent.student_id.in_(ids)))
     }
 
 
