@@ -172,8 +172,7 @@ def report_sick():
     report = _report(sick, lambda child: service.report_sick(
         current_user, child, sick.email_receipt.data))
     if report is not None:
-        _confirm(report)
-        return redirect(url_for("absence.index"), 303)
+        return _confirm(report)
     return _guardian_page(children, sick, appointment, status=422)
 
 
@@ -188,8 +187,7 @@ def report_appointment():
         current_user, child, email_receipt=appointment.email_receipt.data,
         **_appointment(appointment)))
     if report is not None:
-        _confirm(report)
-        return redirect(url_for("absence.index"), 303)
+        return _confirm(report)
     if appointment.day.data and not appointment.day.errors:
         # Say everything at once: a wrong date next to a wrong time. (When the service
         # refused, it checked the day first: a wrong day is already on the form.)
@@ -201,7 +199,8 @@ def report_appointment():
     return _guardian_page(children, sick, appointment, status=422)
 
 
-def _confirm(report: AbsenceReport) -> None:
+def _confirm(report: AbsenceReport) -> Response:
+    """Thank the guardian for the report, and back to the absence page."""
     child = report.student.first_name
     if report.is_sick:
         flash(_("Dank u wel. %(child)s is ziek gemeld voor vandaag. Beterschap!", child=child),
@@ -228,6 +227,7 @@ def _confirm(report: AbsenceReport) -> None:
         )
     if service.wants_receipt(current_user) and mail_mode(current_user, ABSENCE) == DIRECT:
         flash(_("U krijgt ook een bevestiging per e-mail."), "info")
+    return redirect(url_for("absence.index"), 303)
 
 
 @bp.post("/<int:report_id>/intrekken")
