@@ -21,14 +21,13 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     false,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
 from ..database import UTCDateTime
 from ..extensions import db
-from .columns import ActorId
+from .columns import ActorId, unique_where
 
 
 class AbsenceKind(enum.StrEnum):
@@ -63,14 +62,8 @@ class AbsenceReport(db.Model):
 
     __table_args__ = (
         # One sick report per child per day; a withdrawn one makes room for a new one.
-        Index(
-            "uq_absence_report_sick_day",
-            "student_id",
-            "day",
-            unique=True,
-            sqlite_where=text("kind = 'SICK' AND withdrawn_at IS NULL"),
-            postgresql_where=text("kind = 'SICK' AND withdrawn_at IS NULL"),
-        ),
+        unique_where("uq_absence_report_sick_day", "student_id", "day",
+                     where="kind = 'SICK' AND withdrawn_at IS NULL"),
         Index("ix_absence_report_day", "day"),
         Index("ix_absence_report_student_day", "student_id", "day"),
         CheckConstraint(

@@ -25,20 +25,18 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     ForeignKeyConstraint,
-    Index,
     Integer,
     String,
     Table,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
 from ..database import UTCDateTime
 from ..extensions import db
-from .columns import ActorId, StudentId, UserId
+from .columns import ActorId, StudentId, UserId, unique_where
 
 
 class ActivityKind(enum.StrEnum):
@@ -155,14 +153,7 @@ class Booking(db.Model):
         # One booking per child and guardian when the teacher allowed separate bookings …
         UniqueConstraint("activity_id", "student_id", "guardian_id"),
         # … and otherwise one per child, shared by its guardians.
-        Index(
-            "uq_booking_family",
-            "activity_id",
-            "student_id",
-            unique=True,
-            sqlite_where=text("guardian_id IS NULL"),
-            postgresql_where=text("guardian_id IS NULL"),
-        ),
+        unique_where("uq_booking_family", "activity_id", "student_id", where="guardian_id IS NULL"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -16,14 +16,13 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
 from ..database import UTCDateTime, Versioned
 from ..extensions import db
-from .columns import UserId
+from .columns import UserId, unique_where
 
 
 class School(db.Model):
@@ -74,13 +73,7 @@ class SchoolYear(db.Model):
     __table_args__ = (
         UniqueConstraint("school_id", "name"),
         # At most one current year per school.
-        Index(
-            "uq_school_year_current",
-            "school_id",
-            unique=True,
-            sqlite_where=text("is_current"),
-            postgresql_where=text("is_current"),
-        ),
+        unique_where("uq_school_year_current", "school_id", where="is_current"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
