@@ -127,33 +127,34 @@ def text_to_html(text: str, colour: str) -> Markup:
 # -- delivery -----------------------------------------------------------------
 
 
-def claim_due(limit: int = BATCH) -> list[int]:
-    """Take up to `limit` due mails for this sender and commit the claim."""
+def claim(model, limit: int, lease: timedelta) -> list[int]:
+    """Take up to `limit` due rows of an outbox (OutboxMail, PushMessage) for this sender
+    and commit the claim: a lease of `lease`, after which a sender that died gives them back."""
     db.session.commit()  # a snapshot read before would hide what came due since
     with writer_transactions():
-        return _claim(limit)
+        moment = now()
+        rows = list(db.session.scalars(
+            select(model)
+            .where(
+                model.sent_at.is_(None),
+                model.failed_at.is_(None),
+                model.next_attempt_at <= moment,
+                or_(model.claimed_until.is_(None), model.claimed_until < moment),
+            )
+            .order_by(model.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ))
+        for row in rows:
+            row.claimed_until = moment + lease
+        ids = [row.id for row in rows]
+        db.session.commit()
+        return ids
 
 
-def _claim(limit: int) -> list[int]:
-    moment = now()
-    query = (
-        select(OutboxMail)
-        .where(
-            OutboxMail.sent_at.is_(None),
-            OutboxMail.failed_at.is_(None),
-            OutboxMail.next_attempt_at <= moment,
-            or_(OutboxMail.claimed_until.is_(None), OutboxMail.claimed_until < moment),
-        )
-        .order_by(OutboxMail.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    rows = list(db.session.scalars(query))
-    for row in rows:
-        row.claimed_until = moment + CLAIM
-    ids = [row.id for row in rows]
-    db.session.commit()
-    return ids
+def claim_due(limit: int = BATCH) -> list[int]:
+    """Take up to `limit` due mails for this sender and commit the claim."""
+    return claim(OutboxMail, limit, CLAIM)
 
 
 def message_of(row: OutboxMail) -> EmailMessage:

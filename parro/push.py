@@ -50,7 +50,7 @@ from . import notifications, push_hours
 from .clock import now
 from .database import writer_transactions
 from .extensions import db
-from .mail import register_round, wake_sender_after_commit
+from .mail import backoff, claim, register_round, wake_sender_after_commit
 from .models import NotificationChoice, PushMessage, PushSubscription, User
 
 # requests, cryptography, py-vapid and pywebpush (with aiohttp) take 24 MB of a worker:
@@ -393,26 +393,7 @@ def _queue(user: User, device_ids: list[int], category: str, title, body, url: s
 
 def claim_due(limit: int = BATCH) -> list[int]:
     """Take up to `limit` due pushes for this sender and commit the claim (a lease)."""
-    db.session.commit()  # a snapshot read before would hide what came due since
-    with writer_transactions():
-        moment = now()
-        rows = list(db.session.scalars(
-            select(PushMessage)
-            .where(
-                PushMessage.sent_at.is_(None),
-                PushMessage.failed_at.is_(None),
-                PushMessage.next_attempt_at <= moment,
-                or_(PushMessage.claimed_until.is_(None), PushMessage.claimed_until < moment),
-            )
-            .order_by(PushMessage.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ))
-        for row in rows:
-            row.claimed_until = moment + CLAIM
-        ids = [row.id for row in rows]
-        db.session.commit()
-        return ids
+    return claim(PushMessage, limit, CLAIM)
 
 
 @dataclass
@@ -421,11 +402,6 @@ class Outcome:
     error: str | None = None
     retry_after: timedelta | None = None
     permanent: bool = False  # no answer and never will be: the endpoint is refused
-
-
-def backoff(attempts: int) -> timedelta:
-    """1, 2, 4 … minutes, at most 6 hours between tries."""
-    return timedelta(minutes=min(2 ** (attempts - 1), 360))
 
 
 def _retry_after(value: str | None) -> timedelta | None:
