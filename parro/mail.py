@@ -15,7 +15,7 @@ import logging
 import re
 import smtplib
 import threading
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -190,9 +190,13 @@ def _plain_layout(row: OutboxMail) -> str:
 
 
 @contextmanager
-def _smtp():
-    """One SMTP connection for a batch (with a timeout on every socket operation)."""
+def _connection():
+    """One SMTP connection for a batch (with a timeout on every socket operation), or none
+    when mail goes to .eml files."""
     cfg = current_app.config
+    if not cfg["MAIL_SERVER"]:
+        yield None
+        return
     cls = smtplib.SMTP_SSL if cfg["MAIL_USE_SSL"] else smtplib.SMTP
     with cls(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg["MAIL_TIMEOUT"]) as host:
         if cfg["MAIL_USE_TLS"]:
@@ -200,11 +204,6 @@ def _smtp():
         if cfg["MAIL_USERNAME"] and cfg["MAIL_PASSWORD"]:
             host.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
         yield host
-
-
-def _connection():
-    """One SMTP connection for a batch, or none when mail goes to .eml files."""
-    return _smtp() if current_app.config["MAIL_SERVER"] else nullcontext()
 
 
 def _deliver(host: smtplib.SMTP | None, mail_id: int, message: EmailMessage) -> None:
@@ -240,24 +239,20 @@ def _permanent(exc: Exception) -> bool:
 def _record(mail_id: int, error: Exception | None) -> None:
     """Write down how one delivery went, in a short transaction of its own."""
     with writer_transactions():
-        _record_result(mail_id, error)
-
-
-def _record_result(mail_id: int, error: Exception | None) -> None:
-    row = db.session.get(OutboxMail, mail_id)
-    row.attempts += 1
-    row.claimed_until = None
-    if error is None:
-        row.sent_at = now()
-    else:
-        row.last_error = f"{type(error).__name__}: {error}"[:2000]
-        if _permanent(error) or row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
-            row.failed_at = now()
-            log.error("mail %s to %s given up: %s", row.id, row.recipient, row.last_error)
+        row = db.session.get(OutboxMail, mail_id)
+        row.attempts += 1
+        row.claimed_until = None
+        if error is None:
+            row.sent_at = now()
         else:
-            row.next_attempt_at = now() + backoff(row.attempts)
-            log.warning("mail %s to %s failed, will retry: %s", row.id, row.recipient, error)
-    db.session.commit()
+            row.last_error = f"{type(error).__name__}: {error}"[:2000]
+            if _permanent(error) or row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+                row.failed_at = now()
+                log.error("mail %s to %s given up: %s", row.id, row.recipient, row.last_error)
+            else:
+                row.next_attempt_at = now() + backoff(row.attempts)
+                log.warning("mail %s to %s failed, will retry: %s", row.id, row.recipient, error)
+        db.session.commit()
 
 
 def _built(row: OutboxMail) -> EmailMessage | ValueError:

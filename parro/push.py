@@ -34,6 +34,7 @@ import os
 import re
 import socket
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr, parsedate_to_datetime
@@ -593,18 +594,11 @@ def send_pending(limit: int = BATCH, http: requests.Session | None = None) -> di
         db.session.expunge(row)
     # No transaction stays open while we talk to push services (SQLite's write lock).
     db.session.rollback()
-    own = http is None
-    if own:
-        import requests
+    import requests
 
-        http = requests.Session()
-    try:
+    with requests.Session() if http is None else nullcontext(http) as session:
         for message_id, device, row in work:
-            outcome = deliver(http, device, row)
-            counts[_record(message_id, outcome)] += 1
-    finally:
-        if own:
-            http.close()
+            counts[_record(message_id, deliver(session, device, row))] += 1
     return counts
 
 
