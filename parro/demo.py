@@ -619,22 +619,18 @@ def add_feed_demo(school: School) -> None:
             select(Group).join(SchoolYear).where(SchoolYear.is_current).order_by(Group.grade)
         )
     )
-    assignments = {
-        ta.group_id: ta.user for ta in db.session.scalars(
-            select(TeacherAssignment).order_by(TeacherAssignment.id))
-    }
     members = {}
     for m in db.session.scalars(select(Membership)):
         members.setdefault(m.group_id, []).append(m.student_id)
     guardians_by_group = {}
-    for gs in db.session.scalars(select(Guardianship)):
-        for group_id, ids in members.items():
-            if gs.student_id in ids:
-                guardians_by_group.setdefault(group_id, set()).add(gs.user_id)
+    for group_id, user_id in db.session.execute(
+            select(Membership.group_id, Guardianship.user_id)
+            .join(Guardianship, Guardianship.student_id == Membership.student_id)):
+        guardians_by_group.setdefault(group_id, set()).add(user_id)
 
     seed = 0
     for group in groups:
-        teachers = [ta.user for ta in group.teacher_assignments] or [assignments[group.id]]
+        teachers = [ta.user for ta in group.teacher_assignments]
         for n, (days, *variants) in enumerate(FEED_POSTS):
             title, body, photos = variants[group.grade % 2]
             seed += 1
