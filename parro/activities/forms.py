@@ -67,6 +67,10 @@ class _Int(IntegerField):
             raise ValueError(_("Vul een heel getal in.")) from None
 
 
+def _text(field) -> str:
+    return (field.data or "").strip()
+
+
 class ActivityForm(ParroForm):
     """What every activity has."""
 
@@ -89,6 +93,11 @@ class ActivityForm(ParroForm):
     def validate_groups(self, field):
         if not field.data:
             raise ValidationError(_("Kies minstens één groep."))
+
+    def fields(self) -> dict:
+        """The checked form as the create service of its kind takes it (and update_activity)."""
+        return {"title": _text(self.title), "description": _text(self.description),
+                "deadline": self.deadline_at()}
 
     def deadline_at(self) -> datetime | None:
         if self.deadline_date.data and self.deadline_time.data:
@@ -113,6 +122,15 @@ class ActivityForm(ParroForm):
         return ok
 
 
+class _Located(ActivityForm):
+    """An activity at a place (all but a materials list)."""
+
+    location = StringField(_l("Waar"), validators=[Length(max=120), single_line])
+
+    def fields(self) -> dict:
+        return {**super().fields(), "location": _text(self.location)}
+
+
 class DayForm(Form):
     date = _Date(_l("Datum"), validators=[Optional()])
     start = _Time(_l("Van"), validators=[Optional()])
@@ -129,9 +147,7 @@ class DayForm(Form):
 CONFERENCE_DEADLINE = _l("Inschrijven kan tot en met")
 
 
-class ConferenceForm(ActivityForm):
-    location = StringField(_l("Waar"), validators=[Length(max=120), single_line])
-
+class ConferenceForm(_Located):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.deadline_date.label.text = CONFERENCE_DEADLINE
@@ -151,6 +167,10 @@ class ConferenceForm(ActivityForm):
 
     plan_days: list | None = None
     opens_at: datetime | None = None
+
+    def fields(self) -> dict:
+        return {**super().fields(), "days": self.plan_days, "slot_minutes": self.slot_minutes.data,
+                "opens_at": self.opens_at, "early_days": self.early_days.data}
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -230,11 +250,13 @@ class ShiftForm(Form):
                   validators=[Optional(), NumberRange(1, 200, _l("Kies 1 tot 200 plaatsen."))])
 
 
-class VolunteerForm(ActivityForm):
-    location = StringField(_l("Waar"), validators=[Length(max=120), single_line])
+class VolunteerForm(_Located):
     shifts = FieldList(FormField(ShiftForm), min_entries=4, max_entries=20)
 
     cleaned_shifts: list | None = None
+
+    def fields(self) -> dict:
+        return {**super().fields(), "shifts": self.cleaned_shifts}
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators) and self._check_deadline()
@@ -284,6 +306,9 @@ class MaterialsForm(ActivityForm):
 
     cleaned_items: list | None = None
 
+    def fields(self) -> dict:
+        return {**super().fields(), "items": self.cleaned_items}
+
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators) and self._check_deadline()
         items = []
@@ -306,14 +331,16 @@ class MaterialsForm(ActivityForm):
         return self.finish(ok)
 
 
-class InvitationForm(ActivityForm):
-    location = StringField(_l("Waar"), validators=[Length(max=120), single_line])
+class InvitationForm(_Located):
     event_date = _Date(_l("Datum"), validators=[InputRequired(_l("Vul de datum in."))])
     event_start = _Time(_l("Van"), validators=[InputRequired(_l("Vul de begintijd in."))])
     event_end = _Time(_l("Tot"), validators=[InputRequired(_l("Vul de eindtijd in."))])
 
     starts_at: datetime | None = None
     ends_at: datetime | None = None
+
+    def fields(self) -> dict:
+        return {**super().fields(), "starts_at": self.starts_at, "ends_at": self.ends_at}
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators) and self._check_deadline()
@@ -332,11 +359,10 @@ class InvitationForm(ActivityForm):
         return self.finish(ok)
 
 
-class EditForm(ActivityForm):
+class EditForm(_Located):
     """Change what parents read and until when they can react; groups, times and slots stay."""
 
     groups = None
-    location = StringField(_l("Waar"), validators=[Length(max=120), single_line])
 
     def check_against(self, activity) -> bool:
         """The new deadline fits the activity: in the future, after opening, before it starts."""

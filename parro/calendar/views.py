@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from .. import clock, policy
 from ..extensions import db
-from ..forms import EmptyForm, add_error, form_status
+from ..forms import EmptyForm, add_error, form_status, show_error
 from ..fragments import fragment
 from ..models import CalendarItem, CalendarKind
 from . import bp, service
@@ -105,7 +105,7 @@ def _edit_page(form: ItemForm, item: CalendarItem | None):
         try:
             saved = _save(form, item)
         except service.CalendarError as error:
-            add_error(getattr(form, error.field, None) or form.title, error.message)
+            show_error(form, error, form.title)
         else:
             if item is None:
                 flash(_("%(title)s staat in de kalender.", title=saved.title), "success")

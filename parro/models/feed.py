@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import now
 from ..database import UTCDateTime, Versioned
 from ..extensions import db
+from .columns import ActorId, StudentId, UserId
 from .school import Group
 
 
@@ -69,9 +70,7 @@ class Post(PostRules, Versioned, db.Model):
     __table_args__ = (Index("ix_post_feed_order", "publish_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    author_id: Mapped[int | None] = mapped_column(
-        ForeignKey("app_user.id", ondelete="SET NULL"), index=True
-    )
+    author_id: Mapped[ActorId] = mapped_column(index=True)
     title: Mapped[str] = mapped_column(String(150), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     important: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -83,7 +82,7 @@ class Post(PostRules, Versioned, db.Model):
     mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Hidden by the school after a report (moderation): kept, but shown to nobody.
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    hidden_by_id: Mapped[ActorId]
 
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])  # noqa: F821
     post_groups: Mapped[list[PostGroup]] = relationship(
@@ -195,9 +194,7 @@ class PendingUpload(StoredFile, db.Model):
     """
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    uploader_id: Mapped[int] = mapped_column(
-        ForeignKey("app_user.id", ondelete="CASCADE"), index=True
-    )
+    uploader_id: Mapped[UserId]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
 
 
@@ -208,9 +205,7 @@ class PhotoTag(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id", ondelete="CASCADE"))
-    student_id: Mapped[int] = mapped_column(
-        ForeignKey("student.id", ondelete="CASCADE"), index=True
-    )
+    student_id: Mapped[StudentId]
 
     attachment: Mapped[Attachment] = relationship(back_populates="tags")
     student: Mapped[Student] = relationship()  # noqa: F821
@@ -222,9 +217,7 @@ class Like(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("app_user.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[UserId]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     user: Mapped[User] = relationship()  # noqa: F821
@@ -237,9 +230,7 @@ class ReadReceipt(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("app_user.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[UserId]
     read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
@@ -264,7 +255,7 @@ class Announcement(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    author_id: Mapped[ActorId]
     title: Mapped[str] = mapped_column(String(150))
     body: Mapped[str] = mapped_column(Text, default="")
     all_groups: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -307,8 +298,6 @@ class AnnouncementDismissal(db.Model):
     announcement_id: Mapped[int] = mapped_column(
         ForeignKey("announcement.id", ondelete="CASCADE")
     )
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("app_user.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[UserId]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 

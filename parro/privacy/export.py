@@ -254,24 +254,22 @@ def collect(user: User, school_id: int | None = None) -> Export:
     }
 
     out.documents["groepsberichten.json"] = {
-        "vind_ik_leuk": [
-            {"bericht": title, "moment": _when(at)}
-            for title, at in db.session.execute(
-                out.here(select(Post.title, Like.created_at), Post.id, _school_posts)
-                .join(Post, Post.id == Like.post_id)
-                .where(Like.user_id == user.id).order_by(Like.created_at)
-            )
-        ],
-        "gelezen": [
-            {"bericht": title, "moment": _when(at)}
-            for title, at in db.session.execute(
-                out.here(select(Post.title, ReadReceipt.read_at), Post.id, _school_posts)
-                .join(Post, Post.id == ReadReceipt.post_id)
-                .where(ReadReceipt.user_id == user.id).order_by(ReadReceipt.read_at)
-            )
-        ],
+        "vind_ik_leuk": _post_marks(out, Like, Like.created_at),
+        "gelezen": _post_marks(out, ReadReceipt, ReadReceipt.read_at),
     }
     return out
+
+
+def _post_marks(out: Export, mark, at) -> list[dict]:
+    """The posts the user marked (a Like, a ReadReceipt) and when (`at`), oldest first."""
+    return [
+        {"bericht": title, "moment": _when(moment)}
+        for title, moment in db.session.execute(
+            out.here(select(Post.title, at), Post.id, _school_posts)
+            .join(Post, Post.id == mark.post_id)
+            .where(mark.user_id == out.user.id).order_by(at)
+        )
+    ]
 
 
 def _activities(out: Export, ids: list[int], staff_ids: set[int]) -> dict:
@@ -286,20 +284,8 @@ def _activities(out: Export, ids: list[int], staff_ids: set[int]) -> dict:
         .join(Slot, Slot.id == Booking.slot_id)
         .order_by(Slot.starts_at)
     )
-    signups = db.session.scalars(
-        out.here(select(SignUp).join(Shift, Shift.id == SignUp.shift_id),
-                 Shift.activity_id, _school_activities)
-        .where(SignUp.user_id == user.id)
-        .options(selectinload(SignUp.shift).selectinload(Shift.activity))
-        .order_by(SignUp.created_at)
-    )
-    pledges = db.session.scalars(
-        out.here(select(Pledge).join(Item, Item.id == Pledge.item_id),
-                 Item.activity_id, _school_activities)
-        .where(Pledge.user_id == user.id)
-        .options(selectinload(Pledge.item).selectinload(Item.activity))
-        .order_by(Pledge.created_at)
-    )
+    signups = _offered(out, SignUp, SignUp.shift, Shift)
+    pledges = _offered(out, Pledge, Pledge.item, Item)
     responses = db.session.scalars(
         select(Response).where(Response.student_id.in_(ids))
         .options(selectinload(Response.activity), selectinload(Response.student))
@@ -350,6 +336,17 @@ def _activities(out: Export, ids: list[int], staff_ids: set[int]) -> dict:
             for r in responses
         ],
     }
+
+
+def _offered(out: Export, model, to_part, part):
+    """The user's sign-ups or pledges (`model`) with their shift or item (`part`, reached by
+    the relationship `to_part`) and its activity, oldest first."""
+    return db.session.scalars(
+        out.here(select(model).join(to_part), part.activity_id, _school_activities)
+        .where(model.user_id == out.user.id)
+        .options(selectinload(to_part).selectinload(part.activity))
+        .order_by(model.created_at)
+    )
 
 
 def _messages(out: Export) -> dict:
@@ -477,12 +474,13 @@ def _write(archive: zipfile.ZipFile, export: Export, prefix: str = "") -> None:
         archive.write(path, prefix + arcname, compress_type=zipfile.ZIP_STORED)
 
 
-def write_zip(export: Export):
-    """The ZIP in an anonymous temporary file, positioned at its start; and its size."""
+def _zip(fill):
+    """The ZIP that `fill(archive)` writes, in an anonymous temporary file positioned at its
+    start; and its size."""
     # Returned open: the caller sends it, and the response closes it.
     handle = tempfile.TemporaryFile()  # noqa: SIM115
     with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
-        _write(archive, export)
+        fill(archive)
     size = handle.tell()
     handle.seek(0)
     return handle, size
@@ -506,7 +504,7 @@ def download(user: User, *, by_admin: bool):
     """Build the export of `user`, log it, and send it as a download; the office's of what
     concerns its school."""
     export = collect(user, policy.current_school_id() if by_admin else None)
-    handle, size = write_zip(export)
+    handle, size = _zip(lambda archive: _write(archive, export))
     audit.record(
         audit.EXPORT, target=user, by_admin=by_admin, files=len(export.files),
         summary=f"Gegevens van {user.email} gedownload"
@@ -522,18 +520,14 @@ def download_family(guardians: list[User], family_name: str):
     Each folder is what that guardian downloads themselves: the children they share
     appear in each, as in their own downloads.
     """
-    handle = tempfile.TemporaryFile()  # noqa: SIM115
-    files = 0
-    with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
+    def fill(archive: zipfile.ZipFile) -> None:
         archive.writestr("LEESMIJ.txt", render_template(
             "privacy/family_export_readme.txt", guardians=guardians,
             folders=folder_names(guardians), family_name=family_name, moment=now()))
         for guardian, folder in zip(guardians, folder_names(guardians), strict=True):
-            export = collect(guardian, policy.current_school_id())
-            files += len(export.files)
-            _write(archive, export, folder)
-    size = handle.tell()
-    handle.seek(0)
+            _write(archive, collect(guardian, policy.current_school_id()), folder)
+
+    handle, size = _zip(fill)
     for guardian in guardians:
         audit.record(
             audit.EXPORT, target=guardian, by_admin=True, family=True,
