@@ -32,6 +32,7 @@ from .clock import now
 from .database import writer_transactions
 from .extensions import db
 from .models import OutboxMail, School
+from .models.outbox import Delivery
 from .theme.colour import brand
 from .user_text import render_text
 
@@ -127,7 +128,7 @@ def text_to_html(text: str, colour: str) -> Markup:
 # -- delivery -----------------------------------------------------------------
 
 
-def claim(model, limit: int, lease: timedelta) -> list[int]:
+def claim(model: type[Delivery], limit: int, lease: timedelta) -> list[int]:
     """Take up to `limit` due rows of an outbox (OutboxMail, PushMessage) for this sender
     and commit the claim: a lease of `lease`, after which a sender that died gives them back."""
     db.session.commit()  # a snapshot read before would hide what came due since
