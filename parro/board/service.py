@@ -33,7 +33,6 @@ from ..models import (
     Student,
     User,
 )
-from ..models.user import normalize_email
 
 DELIVERY_DAYS = 7  # the mail and push figures look back this many days
 
@@ -211,7 +210,7 @@ def _works_at(user: User, school: School) -> bool:
 
 def appointment_problem(email: str, school: School | None) -> str | None:
     """Why this address cannot become an admin (of `school`), or None when it can."""
-    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    user = accounts.user_by_email(email)
     if user is None:
         return None
     if user.is_guardian:
@@ -247,7 +246,7 @@ def appoint_admin(school: School, email: str, name: str, by: User | None,
     problem = appointment_problem(email, school)
     if problem:
         raise Invalid("email", problem)
-    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    user = accounts.user_by_email(email)
     if user is None:
         try:
             user = accounts.invite_staff(email, name, Role.ADMIN, invited_by=by, locale=locale,
