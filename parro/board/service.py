@@ -203,11 +203,6 @@ def admins_of(school: School) -> list[User]:
         .order_by(User.name, User.email)))
 
 
-def _works_at(user: User, school: School) -> bool:
-    return db.session.scalar(select(SchoolStaff.id).where(
-        SchoolStaff.user_id == user.id, SchoolStaff.school_id == school.id)) is not None
-
-
 def appointment_problem(email: str, school: School | None) -> str | None:
     """Why this address cannot become an admin (of `school`), or None when it can."""
     user = accounts.user_by_email(email)
@@ -227,7 +222,7 @@ def appointment_problem(email: str, school: School | None) -> str | None:
     if user.disabled:
         return str(_l("Het account van dit e-mailadres is uitgeschakeld. Schakel het eerst weer "
                       "in (Beheer → Medewerkers bij de school van dit account)."))
-    if school is not None and _works_at(user, school):
+    if school is not None and accounts.works_at(user, school):
         return str(_l("%(name)s is al beheerder van %(school)s.", name=user.display_name,
                       school=school.name))
     return None
