@@ -34,6 +34,7 @@ import os
 import re
 import socket
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr, parsedate_to_datetime
@@ -50,7 +51,7 @@ from . import notifications, push_hours
 from .clock import now
 from .database import writer_transactions
 from .extensions import db
-from .mail import register_round, wake_sender_after_commit
+from .mail import backoff, claim, register_round, wake_sender_after_commit
 from .models import NotificationChoice, PushMessage, PushSubscription, User
 
 # requests, cryptography, py-vapid and pywebpush (with aiohttp) take 24 MB of a worker:
@@ -393,26 +394,7 @@ def _queue(user: User, device_ids: list[int], category: str, title, body, url: s
 
 def claim_due(limit: int = BATCH) -> list[int]:
     """Take up to `limit` due pushes for this sender and commit the claim (a lease)."""
-    db.session.commit()  # a snapshot read before would hide what came due since
-    with writer_transactions():
-        moment = now()
-        rows = list(db.session.scalars(
-            select(PushMessage)
-            .where(
-                PushMessage.sent_at.is_(None),
-                PushMessage.failed_at.is_(None),
-                PushMessage.next_attempt_at <= moment,
-                or_(PushMessage.claimed_until.is_(None), PushMessage.claimed_until < moment),
-            )
-            .order_by(PushMessage.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ))
-        for row in rows:
-            row.claimed_until = moment + CLAIM
-        ids = [row.id for row in rows]
-        db.session.commit()
-        return ids
+    return claim(PushMessage, limit, CLAIM)
 
 
 @dataclass
@@ -421,11 +403,6 @@ class Outcome:
     error: str | None = None
     retry_after: timedelta | None = None
     permanent: bool = False  # no answer and never will be: the endpoint is refused
-
-
-def backoff(attempts: int) -> timedelta:
-    """1, 2, 4 … minutes, at most 6 hours between tries."""
-    return timedelta(minutes=min(2 ** (attempts - 1), 360))
 
 
 def _retry_after(value: str | None) -> timedelta | None:
@@ -617,18 +594,11 @@ def send_pending(limit: int = BATCH, http: requests.Session | None = None) -> di
         db.session.expunge(row)
     # No transaction stays open while we talk to push services (SQLite's write lock).
     db.session.rollback()
-    own = http is None
-    if own:
-        import requests
+    import requests
 
-        http = requests.Session()
-    try:
+    with requests.Session() if http is None else nullcontext(http) as session:
         for message_id, device, row in work:
-            outcome = deliver(http, device, row)
-            counts[_record(message_id, outcome)] += 1
-    finally:
-        if own:
-            http.close()
+            counts[_record(message_id, deliver(session, device, row))] += 1
     return counts
 
 
