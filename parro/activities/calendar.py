@@ -240,8 +240,7 @@ def events_for(user: User) -> list[Event]:
             select(Activity).where(Activity.starts_at >= since)
             .options(selectinload(Activity.groups))
         ):
-            with_user = policy.can_manage_activity(user, activity)
-            if not with_user:
+            if not policy.can_manage_activity(user, activity):
                 continue
             if activity.kind == ActivityKind.CONFERENCE:
                 bookings = db.session.scalars(
