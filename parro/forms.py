@@ -3,6 +3,7 @@ e-mail and language fields, and the one-line check."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from flask import request
@@ -60,6 +61,17 @@ def show_error(form, error: FieldError, default=None) -> None:
         form.form_errors.append(error.message)
     else:
         add_error(field, error.message)
+
+
+@contextlib.contextmanager
+def showing_refusal(form, default=None):
+    """Around a service call and what follows when it succeeds (the flash, the redirect):
+    a refusal (FieldError) ends the block and is shown on the form (show_error), which the
+    view then renders again."""
+    try:
+        yield
+    except FieldError as error:
+        show_error(form, error, default)
 
 
 class MultiCheckboxField(SelectMultipleField):

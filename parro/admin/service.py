@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
@@ -253,21 +254,17 @@ def _check_year(name: str, starts: date, ends: date, year: SchoolYear | None = N
         ))
 
 
-def create_year(name: str, starts: date, ends: date) -> SchoolYear:
-    school = _require_school()
-    name = name.strip()
-    _check_year(name, starts, ends)
-    year = SchoolYear(school=school, name=name, starts_on=starts, ends_on=ends, is_current=False)
-    db.session.add(year)
-    _commit("name", _l("Er is al een schooljaar %(name)s.", name=name))
-    return year
-
-
-def update_year(year: SchoolYear, name: str, starts: date, ends: date) -> None:
+def save_year(name: str, starts: date, ends: date, year: SchoolYear | None = None) -> SchoolYear:
+    """Create a school year of the current school (not the current year yet), or change `year`."""
+    school = _require_school() if year is None else None
     name = name.strip()
     _check_year(name, starts, ends, year)
+    if year is None:
+        year = SchoolYear(school=school, is_current=False)
+        db.session.add(year)
     year.name, year.starts_on, year.ends_on = name, starts, ends
     _commit("name", _l("Er is al een schooljaar %(name)s.", name=name))
+    return year
 
 
 def _set_current(year: SchoolYear) -> None:
@@ -329,22 +326,18 @@ def _check_group_name(year: SchoolYear, name: str, group: Group | None = None) -
                                  year=year.name, name=name))
 
 
-def create_group(year: SchoolYear, name: str, grade: int | None) -> Group:
+def save_group(year: SchoolYear, name: str, grade: int | None,
+               group: Group | None = None) -> Group:
+    """Create a group in `year`, or rename `group` (of that year) and set its grade."""
     name = " ".join(name.split())
-    _check_group_name(year, name)
-    group = Group(year=year, name=name, grade=grade)
-    db.session.add(group)
+    _check_group_name(year, name, group)
+    if group is None:
+        group = Group(year=year)
+        db.session.add(group)
+    group.name, group.grade = name, grade
     _commit("name", _l("Er is in %(year)s al een groep met de naam %(name)s.",
                        year=year.name, name=name))
     return group
-
-
-def update_group(group: Group, name: str, grade: int | None) -> None:
-    name = " ".join(name.split())
-    _check_group_name(group.year, name, group)
-    group.name, group.grade = name, grade
-    _commit("name", _l("Er is in %(year)s al een groep met de naam %(name)s.",
-                       year=group.year.name, name=name))
 
 
 def group_students(group: Group) -> list[Student]:
@@ -760,9 +753,7 @@ class RolloverPlan:
     @property
     def clashes(self) -> list[str]:
         """New names that two groups would both get."""
-        seen: dict[str, int] = {}
-        for move in self.moves:
-            seen[move.new_name.lower()] = seen.get(move.new_name.lower(), 0) + 1
+        seen = Counter(move.new_name.lower() for move in self.moves)
         return sorted({m.new_name for m in self.moves if seen[m.new_name.lower()] > 1})
 
 

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import audit, policy
-from ..extensions import db, limiter
+from ..extensions import db
 from ..forms import add_error, form_status
 from ..htmx import is_htmx
 from ..inputs import way_back
@@ -17,7 +17,7 @@ from ..security import current_session_multi_factor, start_session
 from . import bp, twofactor
 from .forms import TwoFactorCodeForm, TwoFactorDisableForm
 from .passwords import verify_password
-from .views import _config, _failed, _per_user_limit, record_login
+from .views import _failed, _login_limits, _per_user_limit, record_login
 
 SETUP = "totp_setup"  # the secret being set up, until it is confirmed with a code
 # What someone who must set up two-factor login first may still open.
@@ -38,13 +38,7 @@ def _wrong_code() -> str:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit(_config("RATELIMIT_LOGIN_IP"), methods=["POST"], deduct_when=_failed)
-@limiter.limit(
-    _config("RATELIMIT_LOGIN_ACCOUNT"),
-    methods=["POST"],
-    key_func=lambda: "login-code:" + twofactor.pending_user_id(),
-    deduct_when=_failed,
-)
+@_login_limits(lambda: "login-code:" + twofactor.pending_user_id())
 def login_code():
     """After the password: the code from the authenticator app, or a recovery code."""
     if current_user.is_authenticated:

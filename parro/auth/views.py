@@ -53,6 +53,14 @@ def _failed(response) -> bool:
     return response.status_code != 303
 
 
+def _login_limits(key_func):
+    """A login step's limits on its POSTs, per IP and per account (failed attempts only)."""
+    per_ip = limiter.limit(_config("RATELIMIT_LOGIN_IP"), methods=["POST"], deduct_when=_failed)
+    per_account = limiter.limit(_config("RATELIMIT_LOGIN_ACCOUNT"), methods=["POST"],
+                                key_func=key_func, deduct_when=_failed)
+    return lambda view: per_ip(per_account(view))
+
+
 def _per_user_limit(setting: str, prefix: str, **options):
     """The rate limit `setting` per logged-in user; login_required turns away the others."""
     return limiter.limit(
@@ -64,13 +72,7 @@ def _per_user_limit(setting: str, prefix: str, **options):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_config("RATELIMIT_LOGIN_IP"), methods=["POST"], deduct_when=_failed)
-@limiter.limit(
-    _config("RATELIMIT_LOGIN_ACCOUNT"),
-    methods=["POST"],
-    key_func=_email_key("login"),
-    deduct_when=_failed,
-)
+@_login_limits(_email_key("login"))
 def login():
     """Log in with email and password."""
     if current_user.is_authenticated:

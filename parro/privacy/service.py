@@ -71,9 +71,10 @@ def answers(student_ids) -> dict[tuple[int, int], Consent]:
     }
 
 
-def year_answers(student_ids, year_id: int | None) -> dict[tuple[int, int], Consent]:
-    """(student id, topic id) -> the answer given (or confirmed) in this school year."""
-    return {key: c for key, c in answers(student_ids).items()
+def year_answers(given: dict[tuple[int, int], Consent],
+                 year_id: int | None) -> dict[tuple[int, int], Consent]:
+    """Of the answers `given` (from answers()), those given (or confirmed) in this year."""
+    return {key: c for key, c in given.items()
             if year_id is not None and c.school_year_id == year_id}
 
 
