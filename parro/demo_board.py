@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -192,10 +192,8 @@ class _Seeder:
             year_id, starts, ends = year.id, year.starts_on, year.ends_on
             have = db.session.scalar(select(func.count()).select_from(Membership)
                                      .where(Membership.school_year_id == year_id))
-            per_grade = defaultdict(int)
-            for grade in db.session.scalars(select(Group.grade)
-                                            .where(Group.school_year_id == year_id)):
-                per_grade[grade] += 1
+            per_grade = Counter(db.session.scalars(
+                select(Group.grade).where(Group.school_year_id == year_id)))
             new_children = max(2 * PER_GROUP, target - have)
             admin_id = db.session.scalar(select(User.id).where(User.email == "admin@example.org"))
             grades_needed: list[int] = []
@@ -211,7 +209,7 @@ class _Seeder:
             (year_id,) = bulk.ids(SchoolYear, 1)
             bulk.insert(SchoolYear, [{"id": year_id, "school_id": school_id, "name": year_name,
                                       "starts_on": starts, "ends_on": ends, "is_current": True}])
-            per_grade, have = defaultdict(int), 0
+            per_grade, have = Counter(), 0
             new_children = target
             (admin_id,) = bulk.ids(User, 1)
             bulk.insert(User, [_user(admin_id, f"admin.{slug(name[12:])}@example.org",
@@ -227,9 +225,7 @@ class _Seeder:
         n_groups = max(len(grades_needed), round(new_children / PER_GROUP))
         order = rng.sample(range(1, 9), 8)
         grades = grades_needed + [order[i % 8] for i in range(n_groups - len(grades_needed))]
-        total = defaultdict(int, per_grade)
-        for grade in grades:
-            total[grade] += 1
+        total = per_grade + Counter(grades)
         rows = []
         for grade, gid in zip(sorted(grades), bulk.ids(Group, len(grades)), strict=True):
             index = per_grade[grade]

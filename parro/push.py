@@ -3,7 +3,7 @@
 A browser subscribes with the server's VAPID public key (RFC 8292) and sends us
 its subscription: the push service's endpoint and the keys to encrypt for
 (subscribe()). Every push is a PushMessage row, one per device, written in the
-transaction of its cause (queue_push()); the outbox sender (parro.mail's thread,
+transaction of its cause (queue_pushes()); the outbox sender (parro.mail's thread,
 and `flask --app app mail send`) claims due rows, encrypts each payload for its
 device (RFC 8291, aes128gcm, by pywebpush and http_ece), signs a VAPID JWT (py-vapid)
 and POSTs it to the endpoint (RFC 8030):
@@ -302,22 +302,15 @@ def first_line(text: str) -> str:
     return next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
 
 
-def queue_push(user: User, category: str, title, body="", url: str = "/", tag: str = "",
-               important: bool = False) -> int:
-    """Push to every device of `user`, if they want push for `category` (in this transaction).
-
-    `title` and `body` may be lazy strings: they are rendered in the user's language.
-    Returns the number of pushes queued now (not those held for the user's hours).
-    """
-    return queue_pushes([user.id], category, title, body, url, tag, important)
-
-
 def queue_pushes(user_ids, category: str, title, body="", url: str = "/", tag: str = "",
                  important: bool = False) -> int:
-    """queue_push() for many users at once: `user_ids` is a list or a SELECT of ids.
+    """Push to every device of the users `user_ids` (a list or a SELECT of ids) who want
+    push for `category`, in this transaction.
 
+    `title` and `body` may be lazy strings: they are rendered in each user's language.
     One query finds the devices of those who want push for `category`; users without
-    a device cost nothing more. Returns the number of pushes queued.
+    a device cost nothing more. Returns the number of pushes queued now (not those held
+    for the users' hours).
     """
     if isinstance(user_ids, list | tuple | set) and not user_ids:
         return 0
