@@ -181,7 +181,7 @@ def collect(user: User, school_id: int | None = None) -> Export:
         for c in children
     ]
 
-    topics = service.topics()
+    topics = service.topics_of_schools(c.school_id for c in children)  # each child's own
     answers = service.answers(ids)
     history: dict[int, list] = {i: [] for i in ids}
     for change in db.session.scalars(
@@ -198,7 +198,7 @@ def collect(user: User, school_id: int | None = None) -> Export:
     consents = []
     for c in children:
         current = []
-        for topic in topics:
+        for topic in topics[c.school_id]:
             answer = answers.get((c.id, topic.id))
             current.append({
                 "onderwerp": topic.name,
