@@ -562,8 +562,10 @@ def can_reset_two_factor(user: User, target: User) -> bool:
 
 
 def can_choose_notifications(user: User) -> bool:
-    """Everyone signed in chooses their own Meldingen (channels, digest time, quiet hours)."""
-    return user.is_authenticated
+    """Everyone of a school chooses their own Meldingen (channels, digest time, quiet hours)
+    and the phones they come on. The board's admin gets no posts, chats, activities or
+    absence reports: nothing to choose, no phone to turn on."""
+    return user.is_authenticated and not user.is_board_admin
 
 
 def can_unsubscribe(link) -> bool:

@@ -6,6 +6,9 @@ has a child at each; the staff of A see nothing of B; a gym teacher works at bot
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -184,6 +187,12 @@ def test_each_child_gets_its_own_schools_privacy_questions(client, board):
     lotte_page = page_text(client.get(f"/privacy/kind/{lotte.id}"))
     assert "Foto's in de schoolgids van B" in lotte_page
     assert "Foto's op de website van A" not in lotte_page
+    # The family's download: each child's current choices are its own school's questions.
+    archive = zipfile.ZipFile(io.BytesIO(client.post("/account/gegevens-downloaden").data))
+    consent = {c["kind"]: [n["onderwerp"] for n in c["nu"]]
+               for c in json.loads(archive.read("toestemming.json"))}
+    assert consent == {"Sem Tester": ["Foto's op de website van A"],
+                       "Lotte Tester": ["Foto's in de schoolgids van B"]}
 
 
 def test_absence_follows_the_childs_own_school(client, board):

@@ -217,14 +217,10 @@ def booking_in(activity: Activity, student: Student, guardian: User | None) -> B
 
 def booking_for(activity: Activity, student: Student, guardian: User | None) -> Booking | None:
     """The child's booking in this round (the guardian's own one when separate)."""
-    query = select(Booking).where(
-        Booking.activity_id == activity.id, Booking.student_id == student.id
-    )
-    if guardian is not None:
-        query = query.where(Booking.guardian_id == guardian.id)
-    else:
-        query = query.where(Booking.guardian_id.is_(None))
-    return db.session.scalar(query)
+    guardian_id = guardian.id if guardian is not None else None  # None: IS NULL
+    return db.session.scalar(select(Booking).where(
+        Booking.activity_id == activity.id, Booking.student_id == student.id,
+        Booking.guardian_id == guardian_id))
 
 
 def _party(user: User, activity: Activity, student: Student, guardian: User | None):

@@ -379,15 +379,15 @@ def assignable_teachers(group: Group) -> list[User]:
     )
 
 
+def _assignment(group: Group, user: User) -> TeacherAssignment | None:
+    return db.session.scalar(select(TeacherAssignment).where(
+        TeacherAssignment.group_id == group.id, TeacherAssignment.user_id == user.id))
+
+
 def assign_teacher(group: Group, user: User) -> None:
     if not user.is_staff or user.disabled:
         raise Invalid("teacher", _l("Kies een leerkracht."))
-    exists = db.session.scalar(
-        select(TeacherAssignment.id).where(
-            TeacherAssignment.group_id == group.id, TeacherAssignment.user_id == user.id
-        )
-    )
-    if exists is None:
+    if _assignment(group, user) is None:
         db.session.add(TeacherAssignment(group=group, user=user))
         audit.record(audit.GROUP_CHANGE, target=group, teacher_id=user.id,
                      summary=f"{audit.person(user)} gekoppeld aan {group.name} "
@@ -396,11 +396,7 @@ def assign_teacher(group: Group, user: User) -> None:
 
 
 def unassign_teacher(group: Group, user: User) -> None:
-    assignment = db.session.scalar(
-        select(TeacherAssignment).where(
-            TeacherAssignment.group_id == group.id, TeacherAssignment.user_id == user.id
-        )
-    )
+    assignment = _assignment(group, user)
     if assignment is not None:
         db.session.delete(assignment)
         audit.record(audit.GROUP_CHANGE, target=group, teacher_id=user.id,

@@ -203,7 +203,8 @@ def staff_account(email: str) -> User | None:
     return user if user is not None and user.is_staff else None
 
 
-def _works_at(user: User, school: School) -> bool:
+def works_at(user: User, school: School) -> bool:
+    """Whether `user` is on the staff of `school` (has its SchoolStaff row)."""
     return db.session.scalar(select(SchoolStaff.id).where(
         SchoolStaff.user_id == user.id, SchoolStaff.school_id == school.id)) is not None
 
@@ -222,7 +223,7 @@ def invite_staff(email: str, name: str, role: Role, invited_by: User | None, loc
             _("Dit e-mailadres hoort bij een ouder of verzorger. "
               "Een medewerker heeft een eigen e-mailadres nodig.")
         )
-    if existing is not None and (not existing.is_staff or _works_at(existing, school)):
+    if existing is not None and (not existing.is_staff or works_at(existing, school)):
         raise AccountError(
             _("Er is al een account met dit e-mailadres. "
               "Staat het nog niet actief? Verstuur de uitnodiging dan opnieuw.")

@@ -125,13 +125,18 @@ def new():
     return _edit_page(form, None)
 
 
+def _item(item_id: int) -> CalendarItem:
+    policy.require(policy.can_manage_calendar(current_user))
+    item = db.get_or_404(CalendarItem, item_id)
+    policy.require(policy.can_manage_calendar_item(current_user, item))
+    return item
+
+
 @bp.route("/<int:item_id>/bewerken", methods=["GET", "POST"])
 @login_required
 def edit(item_id: int):
     """Change a calendar item."""
-    policy.require(policy.can_manage_calendar(current_user))
-    item = db.get_or_404(CalendarItem, item_id)
-    policy.require(policy.can_manage_calendar_item(current_user, item))
+    item = _item(item_id)
     # On a POST only what was sent counts (an emptied field must not keep the old value).
     form = ItemForm() if request.method == "POST" else ItemForm(
         title=item.title, kind=item.kind.value, starts_on=item.starts_on, ends_on=item.ends_on,
@@ -146,9 +151,7 @@ def edit(item_id: int):
 @login_required
 def delete(item_id: int):
     """Take an item out of the calendar."""
-    policy.require(policy.can_manage_calendar(current_user))
-    item = db.get_or_404(CalendarItem, item_id)
-    policy.require(policy.can_manage_calendar_item(current_user, item))
+    item = _item(item_id)
     if EmptyForm().validate_on_submit():
         title, day = item.title, item.starts_on
         service.delete_item(item)

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import now
 from ..database import UTCDateTime
 from ..extensions import db
-from .columns import ActorId, StudentId, UserId, unique_where
+from .columns import ActorId, StudentId, UserId, owned, unique_where
 
 
 class ActivityKind(enum.StrEnum):
@@ -87,24 +87,11 @@ class Activity(db.Model):
     groups: Mapped[list[Group]] = relationship(  # noqa: F821
         secondary=activity_group, order_by="Group.grade, Group.name"
     )
-    slots: Mapped[list[Slot]] = relationship(
-        back_populates="activity", cascade="all, delete-orphan", passive_deletes=True,
-        order_by="Slot.starts_at",
-    )
-    shifts: Mapped[list[Shift]] = relationship(
-        back_populates="activity", cascade="all, delete-orphan", passive_deletes=True,
-        order_by="Shift.position",
-    )
-    items: Mapped[list[Item]] = relationship(
-        back_populates="activity", cascade="all, delete-orphan", passive_deletes=True,
-        order_by="Item.position",
-    )
-    responses: Mapped[list[Response]] = relationship(
-        back_populates="activity", cascade="all, delete-orphan", passive_deletes=True
-    )
-    separate: Mapped[list[SeparateBookings]] = relationship(
-        cascade="all, delete-orphan", passive_deletes=True
-    )
+    slots: Mapped[list[Slot]] = owned(back_populates="activity", order_by="Slot.starts_at")
+    shifts: Mapped[list[Shift]] = owned(back_populates="activity", order_by="Shift.position")
+    items: Mapped[list[Item]] = owned(back_populates="activity", order_by="Item.position")
+    responses: Mapped[list[Response]] = owned(back_populates="activity")
+    separate: Mapped[list[SeparateBookings]] = owned()
 
     @property
     def is_conference(self) -> bool:
@@ -206,10 +193,7 @@ class Shift(db.Model):
     taken: Mapped[int] = mapped_column(Integer, default=0)  # = number of sign-ups
 
     activity: Mapped[Activity] = relationship(back_populates="shifts")
-    signups: Mapped[list[SignUp]] = relationship(
-        back_populates="shift", cascade="all, delete-orphan", passive_deletes=True,
-        order_by="SignUp.created_at",
-    )
+    signups: Mapped[list[SignUp]] = owned(back_populates="shift", order_by="SignUp.created_at")
 
     @property
     def remaining(self) -> int:
@@ -243,10 +227,7 @@ class Item(db.Model):
     pledged: Mapped[int] = mapped_column(Integer, default=0)  # = sum of the pledges
 
     activity: Mapped[Activity] = relationship(back_populates="items")
-    pledges: Mapped[list[Pledge]] = relationship(
-        back_populates="item", cascade="all, delete-orphan", passive_deletes=True,
-        order_by="Pledge.created_at",
-    )
+    pledges: Mapped[list[Pledge]] = owned(back_populates="item", order_by="Pledge.created_at")
 
     @property
     def remaining(self) -> int:

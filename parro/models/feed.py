@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import now
 from ..database import UTCDateTime, Versioned
 from ..extensions import db
-from .columns import ActorId, StudentId, UserId
+from .columns import ActorId, StudentId, UserId, owned
 from .school import Group
 
 
@@ -91,11 +91,10 @@ class Post(PostRules, Versioned, db.Model):
     groups: Mapped[list[Group]] = relationship(
         secondary="post_group", viewonly=True, order_by="Group.grade, Group.name"
     )
-    attachments: Mapped[list[Attachment]] = relationship(
-        back_populates="post", cascade="all, delete-orphan", order_by="Attachment.position",
-        passive_deletes=True,
+    attachments: Mapped[list[Attachment]] = owned(
+        back_populates="post", order_by="Attachment.position"
     )
-    likes: Mapped[list[Like]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    likes: Mapped[list[Like]] = owned()
 
     @property
     def group_ids(self) -> set[int]:
@@ -179,9 +178,7 @@ class Attachment(StoredFile, Versioned, db.Model):
 
     post: Mapped[Post | None] = relationship(back_populates="attachments")
     announcement: Mapped[Announcement | None] = relationship(back_populates="attachments")
-    tags: Mapped[list[PhotoTag]] = relationship(
-        back_populates="attachment", cascade="all, delete-orphan", passive_deletes=True
-    )
+    tags: Mapped[list[PhotoTag]] = owned(back_populates="attachment")
 
 
 class PendingUpload(StoredFile, db.Model):
@@ -265,15 +262,12 @@ class Announcement(db.Model):
 
     author: Mapped[User | None] = relationship()  # noqa: F821
     school: Mapped[School] = relationship()  # noqa: F821
-    announcement_groups: Mapped[list[AnnouncementGroup]] = relationship(
-        cascade="all, delete-orphan", passive_deletes=True
-    )
+    announcement_groups: Mapped[list[AnnouncementGroup]] = owned()
     groups: Mapped[list[Group]] = relationship(
         secondary="announcement_group", viewonly=True, order_by="Group.grade, Group.name"
     )
-    attachments: Mapped[list[Attachment]] = relationship(
-        back_populates="announcement", cascade="all, delete-orphan", order_by="Attachment.position",
-        passive_deletes=True,
+    attachments: Mapped[list[Attachment]] = owned(
+        back_populates="announcement", order_by="Attachment.position"
     )
 
 

@@ -64,16 +64,15 @@ ANSWERS = {"yes": "ja", "no": "nee", "maybe": "misschien"}
 
 
 def _when(value):
-    """ISO 8601: times in UTC with offset, dates as YYYY-MM-DD, wall-clock times HH:MM."""
-    if value is None:
-        return None
+    """How the JSON files write a moment (json.dumps's `default`), ISO 8601: times in UTC with
+    offset, dates as YYYY-MM-DD, wall-clock times HH:MM."""
     if isinstance(value, time):
         return value.strftime("%H:%M")
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()
-    return value
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 @dataclass
@@ -141,21 +140,21 @@ def collect(user: User, school_id: int | None = None) -> Export:
         "naam": user.name,
         "e-mail": user.email,
         "taal": user.locale,
-        "account_aangemaakt_op": _when(user.created_at),
-        "account_geactiveerd_op": _when(user.activated_at),
-        "wachtwoord_gewijzigd_op": _when(user.password_changed_at),
+        "account_aangemaakt_op": user.created_at,
+        "account_geactiveerd_op": user.activated_at,
+        "wachtwoord_gewijzigd_op": user.password_changed_at,
         "ingelogde_apparaten": [
             {
                 "apparaat": describe(s.user_agent),
                 "browser": s.user_agent,
                 "ip_adres": s.ip,
-                "ingelogd_op": _when(s.created_at),
-                "laatst_gebruikt_op": _when(s.last_seen_at),
+                "ingelogd_op": s.created_at,
+                "laatst_gebruikt_op": s.last_seen_at,
             }
             for s in live_sessions(user)
         ],
         "inlogpogingen": [
-            {"moment": _when(e.created_at), "gelukt": e.success, "ip_adres": e.ip}
+            {"moment": e.created_at, "gelukt": e.success, "ip_adres": e.ip}
             for e in db.session.scalars(
                 select(LoginEvent).where(LoginEvent.user_id == user.id)
                 .order_by(LoginEvent.created_at)
@@ -182,7 +181,7 @@ def collect(user: User, school_id: int | None = None) -> Export:
         for c in children
     ]
 
-    topics = service.topics()
+    topics = service.topics_of_schools(c.school_id for c in children)  # each child's own
     answers = service.answers(ids)
     history: dict[int, list] = {i: [] for i in ids}
     for change in db.session.scalars(
@@ -193,19 +192,19 @@ def collect(user: User, school_id: int | None = None) -> Export:
         history[change.student_id].append({
             "onderwerp": change.topic.name,
             "toestemming": change.given,
-            "moment": _when(change.changed_at),
+            "moment": change.changed_at,
             "door": out.who(change.changed_by_id, staff_ids),
         })
     consents = []
     for c in children:
         current = []
-        for topic in topics:
+        for topic in topics[c.school_id]:
             answer = answers.get((c.id, topic.id))
             current.append({
                 "onderwerp": topic.name,
                 "beantwoord": answer is not None,
                 "toestemming": bool(answer and answer.given),
-                "gewijzigd_op": _when(answer.changed_at) if answer else None,
+                "gewijzigd_op": answer.changed_at if answer else None,
                 "gewijzigd_door": out.who(answer.changed_by_id, staff_ids) if answer else None,
             })
         consents.append({"kind": c.full_name, "nu": current, "geschiedenis": history[c.id]})
@@ -215,15 +214,15 @@ def collect(user: User, school_id: int | None = None) -> Export:
         {
             "kind": r.student.full_name,
             "soort": "ziek" if r.is_sick else "afspraak",
-            "dag": _when(r.day),
-            "van": _when(r.starts_at),
-            "tot": _when(r.ends_at),
+            "dag": r.day,
+            "van": r.starts_at,
+            "tot": r.ends_at,
             "reden": r.reason.name if r.reason else None,
             "toelichting": r.note,
-            "gemeld_op": _when(r.reported_at),
+            "gemeld_op": r.reported_at,
             "gemeld_door": out.who(r.reported_by_id, staff_ids),
             "na_het_begin_van_de_dag_gemeld": r.after_cutoff,
-            "ingetrokken_op": _when(r.withdrawn_at),
+            "ingetrokken_op": r.withdrawn_at,
             "ingetrokken_door": out.who(r.withdrawn_by_id, staff_ids),
         }
         for r in db.session.scalars(
@@ -250,7 +249,7 @@ def collect(user: User, school_id: int | None = None) -> Export:
         "tijd_dagelijks_overzicht": mail.digest_time.strftime("%H:%M"),
         "stille_uren": "{}-{}".format(mail.quiet_from.strftime("%H:%M"),
                                       mail.quiet_until.strftime("%H:%M")) if mail.quiet else None,
-        "agenda-abonnement_aangemaakt_op": _when(feed.created_at) if feed else None,
+        "agenda-abonnement_aangemaakt_op": feed.created_at if feed else None,
     }
 
     out.documents["groepsberichten.json"] = {
@@ -263,7 +262,7 @@ def collect(user: User, school_id: int | None = None) -> Export:
 def _post_marks(out: Export, mark, at) -> list[dict]:
     """The posts the user marked (a Like, a ReadReceipt) and when (`at`), oldest first."""
     return [
-        {"bericht": title, "moment": _when(moment)}
+        {"bericht": title, "moment": moment}
         for title, moment in db.session.execute(
             out.here(select(Post.title, at), Post.id, _school_posts)
             .join(Post, Post.id == mark.post_id)
@@ -296,11 +295,11 @@ def _activities(out: Export, ids: list[int], staff_ids: set[int]) -> dict:
             {
                 "activiteit": b.slot.activity.title,
                 "kind": b.student.full_name,
-                "begint": _when(b.slot.starts_at),
-                "eindigt": _when(b.slot.ends_at),
+                "begint": b.slot.starts_at,
+                "eindigt": b.slot.ends_at,
                 "locatie": b.slot.activity.location,
-                "ingeschreven_op": _when(b.created_at),
-                "gewijzigd_op": _when(b.updated_at),
+                "ingeschreven_op": b.created_at,
+                "gewijzigd_op": b.updated_at,
                 "ingeschreven_door": out.who(b.booked_by_id, staff_ids),
             }
             for b in bookings
@@ -309,9 +308,9 @@ def _activities(out: Export, ids: list[int], staff_ids: set[int]) -> dict:
             {
                 "activiteit": s.shift.activity.title,
                 "taak": s.shift.title,
-                "begint": _when(s.shift.starts_at),
-                "eindigt": _when(s.shift.ends_at),
-                "aangemeld_op": _when(s.created_at),
+                "begint": s.shift.starts_at,
+                "eindigt": s.shift.ends_at,
+                "aangemeld_op": s.created_at,
             }
             for s in signups
         ],
@@ -320,7 +319,7 @@ def _activities(out: Export, ids: list[int], staff_ids: set[int]) -> dict:
                 "activiteit": p.item.activity.title,
                 "wat": p.item.name,
                 "aantal": p.quantity,
-                "toegezegd_op": _when(p.created_at),
+                "toegezegd_op": p.created_at,
             }
             for p in pledges
         ],
@@ -330,7 +329,7 @@ def _activities(out: Export, ids: list[int], staff_ids: set[int]) -> dict:
                 "kind": r.student.full_name,
                 "antwoord": ANSWERS.get(r.answer.value, r.answer.value),
                 "aantal_personen": r.people,
-                "beantwoord_op": _when(r.updated_at),
+                "beantwoord_op": r.updated_at,
                 "beantwoord_door": out.who(r.answered_by_id, staff_ids),
             }
             for r in responses
@@ -371,14 +370,14 @@ def _messages(out: Export) -> dict:
             })
         sent.append({
             "gesprek": title_of(m.conversation, user),
-            "verstuurd_op": _when(m.created_at),
-            "bewerkt_op": _when(m.edited_at),
-            "verwijderd_op": _when(m.deleted_at),
+            "verstuurd_op": m.created_at,
+            "bewerkt_op": m.edited_at,
+            "verwijderd_op": m.deleted_at,
             "tekst": m.body,
             "bijlagen": files,
         })
     read = [
-        {"gesprek": title_of(conversation, user), "laatst_gelezen_op": _when(at)}
+        {"gesprek": title_of(conversation, user), "laatst_gelezen_op": at}
         for conversation, at in db.session.execute(
             out.here(select(Conversation, ReadState.updated_at), Conversation.id,
                      _school_conversations)
@@ -393,8 +392,8 @@ def _messages(out: Export) -> dict:
         {
             "gesprek": title_of(m.conversation, user),
             "van": sender_name(m, user),
-            "verstuurd_op": _when(m.created_at),
-            "bewerkt_op": _when(m.edited_at),
+            "verstuurd_op": m.created_at,
+            "bewerkt_op": m.edited_at,
             "tekst": m.body,
         }
         for m in db.session.scalars(
@@ -447,7 +446,7 @@ def _photos(out: Export, children) -> list:
         post = photo.post
         result.append({
             "bericht": post.title,
-            "geplaatst_op": _when(post.publish_at),
+            "geplaatst_op": post.publish_at,
             "groepen": [g.name for g in post.groups],
             "kinderen_op_de_foto": [names[t.student_id] for t in photo.tags
                                     if t.student_id in names],
@@ -468,7 +467,7 @@ def _write(archive: zipfile.ZipFile, export: Export, prefix: str = "") -> None:
     archive.writestr(f"{prefix}README.txt", readme)
     for name, document in export.documents.items():
         archive.writestr(prefix + name,
-                         json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+                         json.dumps(document, ensure_ascii=False, indent=2, default=_when) + "\n")
     for arcname, path in export.files:
         # JPEG, PDF and MP4 are compressed already: store them as they are.
         archive.write(path, prefix + arcname, compress_type=zipfile.ZIP_STORED)
