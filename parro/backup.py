@@ -25,10 +25,10 @@ from importlib import metadata
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 from sqlalchemy.engine import URL
 
-from . import clock
+from . import clock, school_backup
 from .database import creating_database
 from .extensions import db
 
@@ -81,12 +81,13 @@ def backup(target: str | os.PathLike, school_id: int | None = None) -> Path:
         raise BackupError(f"Cannot write into backup folder {target}: {exc.strerror}.") from exc
     try:
         engine = db.engine.dialect.name
-        revision = _alembic_revision()
+        with db.engine.connect() as conn:
+            revision = school_backup.alembic_revision(conn)
+        media = Path(current_app.config["MEDIA_PATH"])
         if school is not None:
-            from . import school_backup
-
             engine, db_file = "sqlite", SQLITE_FILE
             keys = school_backup.write_database(work / db_file, school.id, revision)
+            school_backup.copy_media(keys, media, work / MEDIA_DIR)
         elif engine == "sqlite":
             db_file = SQLITE_FILE
             _sqlite_backup(_sqlite_path(), work / db_file)
@@ -95,11 +96,8 @@ def backup(target: str | os.PathLike, school_id: int | None = None) -> Path:
             _pg_dump(work / db_file)
         else:
             raise BackupError(f"Backups of {engine} databases are not supported.")
-        if school is not None:
-            school_backup.copy_media(keys, Path(current_app.config["MEDIA_PATH"]),
-                                     work / MEDIA_DIR)
-        else:
-            _copy_media(Path(current_app.config["MEDIA_PATH"]), work / MEDIA_DIR)
+        if school is None:
+            _copy_media(media, work / MEDIA_DIR)
         manifest = {
             "format": 1,
             "parro_version": _version(),
@@ -202,18 +200,8 @@ def _describe(base: Path, path: Path) -> dict:
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _alembic_revision() -> str | None:
-    with db.engine.connect() as conn:
-        if not inspect(conn).has_table("alembic_version"):
-            return None
-        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _version() -> str:
@@ -292,8 +280,6 @@ def _restore(snapshot: Path) -> dict:
         if engine == "sqlite":
             _sqlite_restore(snapshot / manifest["database"])
         elif one_school:
-            from . import school_backup
-
             school_backup.restore_rows(snapshot / manifest["database"])
         else:
             args, env = _pg_env(db.engine.url)

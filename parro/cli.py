@@ -17,14 +17,12 @@ def init_app(app: Flask) -> None:
     @app.cli.command("setup")
     def setup():
         """Apply migrations; load the demo school into an empty database."""
+        from .demo import create_demo, print_logins
+
         upgrade()
         if db.session.scalar(select(School.id)) is None:
-            from .demo import create_demo
-
             create_demo()
             click.echo("Demo school loaded.")
-        from .demo import print_logins
-
         print_logins()
 
     @app.cli.command("demo")
@@ -36,27 +34,19 @@ def init_app(app: Flask) -> None:
     def demo(scale):
         """Load the demo school (into an empty database)."""
         from .demo import create_demo, print_logins
+        from .demo_board import add_board, print_board_logins
+        from .demo_scale import add_history, scale_factor
 
         if db.session.scalar(select(School.id)) is not None:
             raise click.ClickException(
                 "The database already holds a school; demo needs an empty one.")
-        factor = None
-        if scale is not None and scale != "board":
-            from .demo_scale import add_history, scale_factor
-
-            factor = scale_factor(scale)
+        factor = scale_factor(scale) if scale not in (None, "board") else None
         school = create_demo()
         if factor is not None:
             add_history(school, factor)
-        made = None
-        if scale == "board":
-            from .demo_board import add_board
-
-            made = add_board(school)
+        made = add_board(school) if scale == "board" else None
         print_logins()
         if made:
-            from .demo_board import print_board_logins
-
             print_board_logins(made)
 
     @app.cli.command("create-admin")

@@ -7,7 +7,7 @@ logins below stay stable; tests and the README rely on them.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 import click
 from flask import current_app
@@ -16,6 +16,7 @@ from .auth.passwords import hash_password
 from .clock import now, today
 from .extensions import db
 from .models import (
+    APP_PHOTOS,
     Group,
     Guardianship,
     Membership,
@@ -67,6 +68,15 @@ LAST_NAMES = [
     "Prins", "Blom", "Huisman", "Peeters", "El Idrissi", "Yilmaz", "Öztürk", "Nguyen", "Şahin",
     "Bouzid",
 ]
+# The demo school's consent topics (name, description, key); the board's other schools
+# ask the first two.
+CONSENT_TOPICS = [
+    ("Foto's in de app", "Foto's en filmpjes in parro, alleen te zien voor de ouders "
+     "van de groep.", APP_PHOTOS),
+    ("Foto's op de website", "Foto's op de openbare website van de school.", None),
+    ("Foto's in de nieuwsbrief", "Foto's in de nieuwsbrief die naar alle ouders gaat.", None),
+    ("Social media", "Foto's op de Facebook- en Instagrampagina van de school.", None),
+]
 PARENT_NAMES = [
     "Eva", "Mark", "Sanne", "Tom", "Linda", "Peter", "Fatma", "Ahmed", "Anouk", "Jeroen", "Mirjam",
     "Kees", "Ilse", "Rik",
@@ -85,13 +95,19 @@ def school_year_of(day: date) -> tuple[str, date, date]:
 def daytime(days_ago: int, hours: int = 0, minutes: int = 0) -> datetime:
     """A moment `days_ago` days ago during school hours: 16:00 less `hours` and `minutes`,
     so that what the demo says was written is written by day (never in the future)."""
-    from datetime import time, timedelta
-
     from .clock import school_tz
 
     moment = datetime.combine(today() - timedelta(days=days_ago), time(16, 0),
                               tzinfo=school_tz()) - timedelta(hours=hours, minutes=minutes)
     return min(moment, now() - timedelta(minutes=1))
+
+
+def weekday(after: int) -> date:
+    """The first day from Monday to Friday `after` days from today or later."""
+    day = today() + timedelta(days=after)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
 
 
 def create_demo() -> School:
@@ -204,15 +220,7 @@ HOLIDAY_NAMES = {10: "Herfstvakantie", 12: "Kerstvakantie", 1: "Kerstvakantie",
 def add_calendar_demo(school: School) -> None:
     """The jaarkalender's next weeks: a study day, a holiday week, a sports day for the
     upper groups, a school trip for groep 3 and an afternoon show for everyone."""
-    from datetime import time, timedelta
-
     from .models import CalendarItem, CalendarKind
-
-    def weekday(after: int) -> date:
-        day = today() + timedelta(days=after)
-        while day.weekday() >= 5:
-            day += timedelta(days=1)
-        return day
 
     groups = {g.grade: g for g in school.years[0].groups}
     monday = today() + timedelta(days=35 - today().weekday())
@@ -249,8 +257,6 @@ def add_absence_demo(school: School) -> None:
     Sem Jansen is left free to report sick in the demo; his mother has an appointment
     for him on the next school day, which she can still withdraw.
     """
-    from datetime import datetime, time, timedelta
-
     from sqlalchemy import select
 
     from .absence import service
@@ -317,8 +323,6 @@ def add_activities_demo(school: School) -> None:
     ouder.jansen has booked Sem's talk; Lotte's round in groep 6 is open, so the
     free slots next to Sem's talk are highlighted there.
     """
-    from datetime import time, timedelta
-
     from .activities.common import local
     from .models import (
         Activity,
@@ -335,12 +339,6 @@ def add_activities_demo(school: School) -> None:
 
     rng = random.Random(5)
     moment = now()
-
-    def weekday(after: int) -> date:
-        day = today() + timedelta(days=after)
-        while day.weekday() >= 5:
-            day += timedelta(days=1)
-        return day
 
     def by_email(email: str) -> User:
         return db.session.query(User).filter_by(email=email).one()
@@ -437,8 +435,6 @@ def add_chat_demo(school: School) -> None:
     Bram works Wednesday to Friday and Karin has switched chat off, so the
     "not available" notice shows for ouder.jansen whatever the time.
     """
-    from datetime import time, timedelta
-
     from sqlalchemy import select
 
     from .chat import service
@@ -555,7 +551,6 @@ def add_feed_demo(school: School) -> None:
     only children with consent are tagged.
     """
     import io
-    from datetime import datetime, time, timedelta
 
     from PIL import Image, ImageDraw
     from sqlalchemy import select
@@ -565,7 +560,6 @@ def add_feed_demo(school: School) -> None:
     from .clock import school_tz
     from .feed import service
     from .models import (
-        APP_PHOTOS,
         Announcement,
         Consent,
         ConsentChange,
@@ -581,14 +575,7 @@ def add_feed_demo(school: School) -> None:
     # -- consent ---------------------------------------------------------------
     topics = [
         ConsentTopic(school_id=school.id, name=name, description=text, position=i, key=key)
-        for i, (name, text, key) in enumerate([
-            ("Foto's in de app", "Foto's en filmpjes in parro, alleen te zien voor de ouders "
-             "van de groep.", APP_PHOTOS),
-            ("Foto's op de website", "Foto's op de openbare website van de school.", None),
-            ("Foto's in de nieuwsbrief", "Foto's in de nieuwsbrief die naar alle ouders gaat.",
-             None),
-            ("Social media", "Foto's op de Facebook- en Instagrampagina van de school.", None),
-        ])
+        for i, (name, text, key) in enumerate(CONSENT_TOPICS)
     ]
     db.session.add_all(topics)
     db.session.flush()
@@ -632,22 +619,18 @@ def add_feed_demo(school: School) -> None:
             select(Group).join(SchoolYear).where(SchoolYear.is_current).order_by(Group.grade)
         )
     )
-    assignments = {
-        ta.group_id: ta.user for ta in db.session.scalars(
-            select(TeacherAssignment).order_by(TeacherAssignment.id))
-    }
     members = {}
     for m in db.session.scalars(select(Membership)):
         members.setdefault(m.group_id, []).append(m.student_id)
     guardians_by_group = {}
-    for gs in db.session.scalars(select(Guardianship)):
-        for group_id, ids in members.items():
-            if gs.student_id in ids:
-                guardians_by_group.setdefault(group_id, set()).add(gs.user_id)
+    for group_id, user_id in db.session.execute(
+            select(Membership.group_id, Guardianship.user_id)
+            .join(Guardianship, Guardianship.student_id == Membership.student_id)):
+        guardians_by_group.setdefault(group_id, set()).add(user_id)
 
     seed = 0
     for group in groups:
-        teachers = [ta.user for ta in group.teacher_assignments] or [assignments[group.id]]
+        teachers = [ta.user for ta in group.teacher_assignments]
         for n, (days, *variants) in enumerate(FEED_POSTS):
             title, body, photos = variants[group.grade % 2]
             seed += 1

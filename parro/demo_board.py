@@ -19,37 +19,44 @@ history per school (the people stay), for the tests.
 from __future__ import annotations
 
 import random
-import time as clock_time
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import click
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from .absence.service import DEFAULT_REASONS
-from .clock import now, school_tz, today
-from .demo import CODE_OF_CONDUCT, FIRST_NAMES, LAST_NAMES, PARENT_NAMES, school_year_of
+from .clock import now, today
+from .demo import (
+    CODE_OF_CONDUCT,
+    CONSENT_TOPICS,
+    FIRST_NAMES,
+    LAST_NAMES,
+    PARENT_NAMES,
+    school_year_of,
+    weekday,
+)
 from .demo_scale import (
-    CHAT_LINES,
     Bulk,
+    _absences,
     _add_posts,
-    _earlier_groups,
+    _add_teachers,
+    _chats,
+    _conference_rounds,
+    _earlier_years,
+    _finish,
     _link_photos,
     _sample_photos,
     _user,
+    stopwatch,
 )
 from .extensions import db
 from .models import (
     APP_PHOTOS,
-    AbsenceKind,
     AbsenceReason,
-    AbsenceReport,
-    Activity,
-    ActivityKind,
     Announcement,
-    Booking,
     CalendarItem,
     CalendarKind,
     Consent,
@@ -65,12 +72,9 @@ from .models import (
     School,
     SchoolStaff,
     SchoolYear,
-    Slot,
     Student,
-    TeacherAssignment,
     User,
 )
-from .models.activity import activity_group
 from .models.calendar import CalendarItemGroup
 
 SCHOOLS = 20
@@ -119,7 +123,7 @@ def add_board(demo: School, factor: float = 1.0, schools: int = SCHOOLS,
     """The demo school topped up to 300-500 children, and `schools` - 1 more of as many
     (`children` makes a smaller board for the tests; the demo school gets two parallel
     groups at least)."""
-    started = clock_time.perf_counter()
+    say = stopwatch()
     rng = random.Random(22)
     bulk = Bulk()
     moment = now()
@@ -133,32 +137,21 @@ def add_board(demo: School, factor: float = 1.0, schools: int = SCHOOLS,
         made.append(seeder.school(demo if n == 0 else None, NAMES[(n - 1) % len(NAMES)],
                                   COLOURS[n % len(COLOURS)], previous))
         m = made[-1]
-        click.echo(f"  {clock_time.perf_counter() - started:6.1f} s  {m.name}: {m.groups} "
-                   f"groups, {m.children} children, {m.guardians} new parents")
+        say(f"{m.name}: {m.groups} groups, {m.children} children, {m.guardians} new parents")
 
     # A gym teacher who works at the first two schools (switches between them).
     (gym,) = bulk.ids(User, 1)
     bulk.insert(User, [_user(gym, GYM_TEACHER, "Vakleerkracht gym Sanne Koster", Role.TEACHER,
                              password, moment)])
-    bulk.insert(SchoolStaff, [
-        {"id": i, "user_id": gym, "school_id": m.school_id, "created_at": moment}
-        for i, m in zip(bulk.ids(SchoolStaff, 2), made[:2], strict=True)])
+    bulk.insert_new(SchoolStaff, [{"user_id": gym, "school_id": m.school_id,
+                                   "created_at": moment} for m in made[:2]])
 
     _link_photos(samples, seeder.photo_keys)
-    click.echo(f"  {clock_time.perf_counter() - started:6.1f} s  photo files linked")
-    bulk.fix_sequences()
-    db.session.commit()
-    if bulk.conn.dialect.name == "postgresql":
-        with db.engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
-    else:
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
+    say("photo files linked")
+    _finish(bulk, say)
     from .policy import forget_school_count
 
     forget_school_count()
-    click.echo(f"  {clock_time.perf_counter() - started:6.1f} s  done: "
-               + ", ".join(f"{n} {name}" for name, n in sorted(bulk.counts.items())))
     return made
 
 
@@ -199,10 +192,8 @@ class _Seeder:
             year_id, starts, ends = year.id, year.starts_on, year.ends_on
             have = db.session.scalar(select(func.count()).select_from(Membership)
                                      .where(Membership.school_year_id == year_id))
-            per_grade = defaultdict(int)
-            for grade in db.session.scalars(select(Group.grade)
-                                            .where(Group.school_year_id == year_id)):
-                per_grade[grade] += 1
+            per_grade = Counter(db.session.scalars(
+                select(Group.grade).where(Group.school_year_id == year_id)))
             new_children = max(2 * PER_GROUP, target - have)
             admin_id = db.session.scalar(select(User.id).where(User.email == "admin@example.org"))
             grades_needed: list[int] = []
@@ -218,14 +209,14 @@ class _Seeder:
             (year_id,) = bulk.ids(SchoolYear, 1)
             bulk.insert(SchoolYear, [{"id": year_id, "school_id": school_id, "name": year_name,
                                       "starts_on": starts, "ends_on": ends, "is_current": True}])
-            per_grade, have = defaultdict(int), 0
+            per_grade, have = Counter(), 0
             new_children = target
             (admin_id,) = bulk.ids(User, 1)
             bulk.insert(User, [_user(admin_id, f"admin.{slug(name[12:])}@example.org",
                                      f"Administratie {name[12:]}", Role.ADMIN, self.password,
                                      moment)])
-            bulk.insert(SchoolStaff, [{"id": bulk.ids(SchoolStaff, 1)[0], "user_id": admin_id,
-                                       "school_id": school_id, "created_at": moment}])
+            bulk.insert_new(SchoolStaff, [{"user_id": admin_id, "school_id": school_id,
+                                           "created_at": moment}])
             grades_needed = list(range(1, 9))
         made = Made(school_id, name)
         s = _School(school_id, year_id, starts, ends, admin_id)
@@ -234,9 +225,7 @@ class _Seeder:
         n_groups = max(len(grades_needed), round(new_children / PER_GROUP))
         order = rng.sample(range(1, 9), 8)
         grades = grades_needed + [order[i % 8] for i in range(n_groups - len(grades_needed))]
-        total = defaultdict(int, per_grade)
-        for grade in grades:
-            total[grade] += 1
+        total = per_grade + Counter(grades)
         rows = []
         for grade, gid in zip(sorted(grades), bulk.ids(Group, len(grades)), strict=True):
             index = per_grade[grade]
@@ -248,21 +237,13 @@ class _Seeder:
         made.groups = len(rows)
 
         # Teachers: one per group, every fifth group a job-sharing pair.
-        pairs = [(gid, k) for n, (gid, _name, _grade) in enumerate(s.groups)
-                 for k in range(2 if n % 5 == 4 else 1)]
-        teacher_rows = [_user(i, f"leerkracht{i}@example.org",
-                              f"{rng.choice(PARENT_NAMES)} {rng.choice(LAST_NAMES)}",
-                              Role.TEACHER, self.password, moment)
-                        for i in bulk.ids(User, len(pairs))]
-        bulk.insert(User, teacher_rows)
-        bulk.insert(SchoolStaff, [
-            {"id": i, "user_id": t["id"], "school_id": school_id, "created_at": moment}
-            for i, t in zip(bulk.ids(SchoolStaff, len(teacher_rows)), teacher_rows, strict=True)])
-        bulk.insert(TeacherAssignment, [
-            {"id": i, "user_id": t["id"], "group_id": gid}
-            for i, t, (gid, _k) in zip(bulk.ids(TeacherAssignment, len(pairs)), teacher_rows,
-                                       pairs, strict=True)])
-        for t, (gid, _k) in zip(teacher_rows, pairs, strict=True):
+        teacher_groups = [gid for n, (gid, _name, _grade) in enumerate(s.groups)
+                 for _k in range(2 if n % 5 == 4 else 1)]
+        teacher_rows = _add_teachers(
+            bulk, school_id, teacher_groups,
+            [f"{rng.choice(PARENT_NAMES)} {rng.choice(LAST_NAMES)}" for _ in teacher_groups],
+            self.password, moment)
+        for t, gid in zip(teacher_rows, teacher_groups, strict=True):
             s.teachers[gid].append(t["id"])
 
         # Children in families of one to three; the first few families are those of the
@@ -319,11 +300,12 @@ class _Seeder:
         made.children, made.guardians = have + len(student_rows), len(user_rows)
 
         self.consents(s, student_rows)
-        self.earlier_years(s)
         self.posts(s)
         self.chats(s)
         self.absences(s)
-        self.activities(s)
+        # A conference round in every group, half of its slots booked.
+        _conference_rounds(bulk, moment, [gid for gid, _n, _g in s.groups],
+                           teachers=s.teachers, pupils=s.pupils, parents=s.parents)
         if existing is None:  # the demo school has its own calendar and newsletter
             self.calendar_and_news(s)
         return made
@@ -333,14 +315,10 @@ class _Seeder:
         topics = dict(db.session.execute(select(ConsentTopic.id, ConsentTopic.key).where(
             ConsentTopic.school_id == s.school_id)).all())
         if not topics:
-            rows = [{"id": i, "school_id": s.school_id, "name": topic, "description": what,
+            rows = [{"school_id": s.school_id, "name": topic, "description": what,
                      "position": n, "key": key, "created_at": self.moment}
-                    for n, (i, (topic, what, key)) in enumerate(zip(bulk.ids(ConsentTopic, 2), [
-                        ("Foto's in de app", "Foto's en filmpjes in parro, alleen te zien voor "
-                         "de ouders van de groep.", APP_PHOTOS),
-                        ("Foto's op de website", "Foto's op de openbare website van de school.",
-                         None)], strict=True))]
-            bulk.insert(ConsentTopic, rows)
+                    for n, (topic, what, key) in enumerate(CONSENT_TOPICS[:2])]
+            bulk.insert_new(ConsentTopic, rows)
             topics = {r["id"]: r["key"] for r in rows}
         # Every family has answered this year (no yearly round stands before their feed).
         consent_rows = []
@@ -355,67 +333,27 @@ class _Seeder:
                     s.consenting.add(student["id"])
         bulk.insert_new(Consent, consent_rows)
 
-    def earlier_years(self, s: _School) -> None:
-        """The same children a grade lower each year back, in groups of their own."""
-        bulk = self.bulk
-        s.history = [(s.starts, min(today() - timedelta(days=1), s.ends),
-                      {gid: gid for gid, _n, _g in s.groups})]
-        for back in range(1, HISTORY["years"]):
-            name, starts, ends = school_year_of(date(s.starts.year - back, 9, 1))
-            old_year_id = db.session.scalar(select(SchoolYear.id).where(
-                SchoolYear.school_id == s.school_id, SchoolYear.name == name))
-            if old_year_id is None:
-                (old_year_id,) = bulk.ids(SchoolYear, 1)
-                bulk.insert(SchoolYear, [{"id": old_year_id, "school_id": s.school_id,
-                                          "name": name, "starts_on": starts, "ends_on": ends,
-                                          "is_current": False}])
-            old = _earlier_groups(bulk, old_year_id, back, s.groups, s.teachers, s.pupils)
-            s.history.append((starts, ends, {ogid: gid for gid, ogid in old.items()}))
-
     # -- what happened in it ------------------------------------------------------------
 
     def posts(self, s: _School) -> None:
-        bulk, rng = self.bulk, self.rng
-        targets = [(ogid, gid, starts, ends)
-                   for starts, ends, m in s.history for ogid, gid in m.items()]
-        names = {gid: name for gid, name, _g in s.groups}
-        n_posts = max(1, round(HISTORY["posts"] * self.factor))
+        """Posts in this year's groups and, with the same children a grade lower, in the
+        groups of the years before."""
+        history = _earlier_years(self.bulk, s.school_id, s.starts, s.ends, HISTORY["years"],
+                                 s.groups, s.teachers, s.pupils)
         _posts, att_rows, _likes, _reads = _add_posts(
-            bulk, rng, self.samples, n_posts, targets, teachers=s.teachers, names=names,
-            pupils=s.pupils, parents=s.parents, consenting=s.consenting, photos=(0, 0, 1, 1, 2, 3))
+            self.bulk, self.rng, self.samples, max(1, round(HISTORY["posts"] * self.factor)),
+            history, s.groups, teachers=s.teachers, pupils=s.pupils, parents=s.parents,
+            consenting=s.consenting, photos=(0, 0, 1, 1, 2, 3))
         self.photo_keys += [row["key"] for row in att_rows]
 
     def chats(self, s: _School) -> None:
         """A kindgesprek with history for every child with a parent, one letter to the office."""
         bulk = self.bulk
         students = [sid for gid, _n, _g in s.groups for sid in s.pupils[gid] if s.parents[sid]]
-        n_messages = round(HISTORY["messages"] * self.factor)
-        first = self.moment - timedelta(days=365 * HISTORY["years"])
-        msg_ids = iter(bulk.ids(Message, n_messages))
-        conv_rows, msg_rows, read_rows = [], [], []
-        for k, (conv_id, sid) in enumerate(zip(bulk.ids(Conversation, len(students)), students,
-                                               strict=True)):
-            count = n_messages // len(students) + (1 if k < n_messages % len(students) else 0)
-            gid = s.group_of[sid]
-            people = [s.teachers[gid][0], *s.parents[sid]]
-            step = (self.moment - timedelta(hours=1) - first) / max(1, count)
-            last_id, at = 0, first
-            for r in range(1, count + 1):
-                last_id, at = next(msg_ids), first + step * r
-                msg_rows.append({
-                    "id": last_id, "conversation_id": conv_id,
-                    "author_id": people[r % len(people)],
-                    "body": CHAT_LINES[r % len(CHAT_LINES)].format(child=s.first_names[sid]),
-                    "created_at": at, "revision": r,
-                })
-            conv_rows.append({"id": conv_id, "kind": ConversationKind.CHILD, "student_id": sid,
-                              "school_id": s.school_id, "title": "", "created_at": first,
-                              "revision": count, "last_message_id": last_id,
-                              "last_message_at": at if count else None})
-            for uid in {*s.teachers[gid], *s.parents[sid]}:
-                read_rows.append({"conversation_id": conv_id, "user_id": uid,
-                                  "last_read_message_id": last_id,
-                                  "notified_message_id": last_id, "updated_at": self.moment})
+        conv_rows, msg_rows, read_rows = _chats(
+            bulk, self.moment, s.school_id, students, round(HISTORY["messages"] * self.factor),
+            HISTORY["years"], teachers=s.teachers, group_of=s.group_of, parents=s.parents,
+            first_names=s.first_names)
         # A family writes to the office about their move; the office answers.
         if students:
             parent = s.parents[students[-1]][0]
@@ -443,7 +381,7 @@ class _Seeder:
         bulk.insert(ReadState, read_rows)
 
     def absences(self, s: _School) -> None:
-        bulk, rng = self.bulk, self.rng
+        bulk = self.bulk
         reasons = list(db.session.scalars(select(AbsenceReason.id).where(
             AbsenceReason.school_id == s.school_id)))
         if not reasons:
@@ -451,73 +389,12 @@ class _Seeder:
             bulk.insert(AbsenceReason, [
                 {"id": i, "school_id": s.school_id, "name": name, "position": n, "active": True}
                 for n, (i, name) in enumerate(zip(reasons, DEFAULT_REASONS, strict=True))])
-        everyone = [sid for sid in sorted(s.group_of) if s.parents[sid]]
-        seen, rows = set(), []
-        for _ in range(round(HISTORY["absences"] * self.factor) if everyone else 0):
-            sid = rng.choice(everyone)
-            day = today() - timedelta(days=rng.randint(1, 365 * HISTORY["years"]))
-            if day.weekday() >= 5 or (sid, day) in seen:
-                continue
-            seen.add((sid, day))
-            sick = rng.random() < 0.8
-            rows.append({
-                "student_id": sid, "kind": AbsenceKind.SICK if sick else AbsenceKind.APPOINTMENT,
-                "day": day, "starts_at": None if sick else time(10, 0),
-                "ends_at": None if sick else time(11, 0),
-                "reason_id": None if sick else rng.choice(reasons), "note": "",
-                "reported_by_id": s.parents[sid][0],
-                "reported_at": datetime.combine(day, time(7, rng.randint(0, 59)),
-                                                tzinfo=school_tz()),
-                "after_cutoff": False,
-            })
-        bulk.insert_new(AbsenceReport, rows)
-
-    def activities(self, s: _School) -> None:
-        """A conference round in every group, half of its slots booked."""
-        bulk, moment = self.bulk, self.moment
-        talk_day = today() + timedelta(days=10)
-        while talk_day.weekday() >= 5:
-            talk_day += timedelta(days=1)
-        start = datetime.combine(talk_day, time(14, 0), tzinfo=school_tz())
-        gids = [gid for gid, _n, _g in s.groups]
-        activity_rows, slot_rows, booking_rows = [], [], []
-        for aid, gid in zip(bulk.ids(Activity, len(gids)), gids, strict=True):
-            activity_rows.append({
-                "id": aid, "kind": ActivityKind.CONFERENCE, "title": "Oudergesprekken",
-                "description": "Tien minuten over hoe het met uw kind gaat.", "location": "",
-                "created_by_id": s.teachers[gid][0], "created_at": moment - timedelta(days=3),
-                "opens_at": moment - timedelta(days=2), "deadline": start - timedelta(days=2),
-                "early_days": 3, "slot_minutes": 10, "starts_at": start,
-                "ends_at": start + timedelta(minutes=180),
-            })
-            families = [sid for sid in s.pupils[gid] if s.parents[sid]]
-            for n, slot_id in enumerate(bulk.ids(Slot, 18)):
-                slot_rows.append({"id": slot_id, "activity_id": aid,
-                                  "starts_at": start + timedelta(minutes=10 * n),
-                                  "ends_at": start + timedelta(minutes=10 * (n + 1)),
-                                  "blocked": False})
-                if n % 2 == 0 and n // 2 < len(families):
-                    sid = families[n // 2]
-                    booking_rows.append({"activity_id": aid, "slot_id": slot_id,
-                                         "student_id": sid, "booked_by_id": s.parents[sid][0],
-                                         "created_at": moment, "updated_at": moment,
-                                         "sequence": 0})
-        bulk.insert(Activity, activity_rows)
-        bulk.insert(activity_group, [{"activity_id": a["id"], "group_id": gid}
-                                     for a, gid in zip(activity_rows, gids, strict=True)])
-        bulk.insert(Slot, slot_rows)
-        bulk.insert_new(Booking, booking_rows)
+        _absences(bulk, self.rng, [sid for sid in sorted(s.group_of) if s.parents[sid]],
+                  round(HISTORY["absences"] * self.factor), HISTORY["years"], s.parents, reasons)
 
     def calendar_and_news(self, s: _School) -> None:
         """A study day, a holiday week and a sports day for the upper groups; a newsletter."""
         bulk = self.bulk
-
-        def weekday(after: int) -> date:
-            day = today() + timedelta(days=after)
-            while day.weekday() >= 5:
-                day += timedelta(days=1)
-            return day
-
         monday = today() + timedelta(days=35 - today().weekday())
         study, holiday, sports = bulk.ids(CalendarItem, 3)
         base = {"school_id": s.school_id, "description": "", "location": "", "starts_at": None,
@@ -556,4 +433,3 @@ class _School:
     parents: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))  # active
     active: set[int] = field(default_factory=set)
     consenting: set[int] = field(default_factory=set)
-    history: list = field(default_factory=list)  # (starts, ends, {group then: group now})

@@ -20,6 +20,7 @@ import random
 import shutil
 import time as clock_time
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 import click
@@ -28,7 +29,7 @@ from sqlalchemy import func, insert, select, text
 
 from . import media
 from .clock import now, school_tz, today
-from .demo import FIRST_NAMES, LAST_NAMES, PARENT_NAMES, school_year_of
+from .demo import FIRST_NAMES, LAST_NAMES, PARENT_NAMES, school_year_of, weekday
 from .extensions import db
 from .models import (
     APP_PHOTOS,
@@ -144,13 +145,21 @@ class Bulk:
             ))
 
 
-def add_history(school: School, factor: float) -> None:
+def stopwatch() -> Callable[[str], None]:
+    """say(what): print `what` after the seconds since this call."""
     started = clock_time.perf_counter()
+
+    def say(what: str) -> None:
+        click.echo(f"  {clock_time.perf_counter() - started:6.1f} s  {what}")
+
+    return say
+
+
+def add_history(school: School, factor: float) -> None:
+    say = stopwatch()
     rng = random.Random(9)
     bulk = Bulk()
     moment = now()
-    def say(what: str) -> None:
-        click.echo(f"  {clock_time.perf_counter() - started:6.1f} s  {what}")
 
     # Everyone shares the demo password (hashing 3,000 of them would take minutes).
     password = db.session.scalar(
@@ -162,25 +171,11 @@ def add_history(school: School, factor: float) -> None:
     per_grade = max(1, round(FULL["groups"] / 8 * factor))
     new_groups = [(f"Groep {grade}{'abcdefghij'[c]}", grade)
                   for c in range(1, per_grade) for grade in range(1, 9)]
-    group_rows = [{"id": i, "school_year_id": year.id, "name": name, "grade": grade}
-                  for i, (name, grade)
-                  in zip(bulk.ids(Group, len(new_groups)), new_groups, strict=True)]
-    bulk.insert(Group, group_rows)
-    teacher_rows = [
-        _user(i, f"leerkracht{i}@example.org", f"Leerkracht {rng.choice(LAST_NAMES)}",
-              Role.TEACHER, password, moment)
-        for i in bulk.ids(User, len(group_rows))
-    ]
-    bulk.insert(User, teacher_rows)
-    bulk.insert(SchoolStaff, [
-        {"id": i, "user_id": t["id"], "school_id": school.id, "created_at": moment}
-        for i, t in zip(bulk.ids(SchoolStaff, len(teacher_rows)), teacher_rows, strict=True)
-    ])
-    bulk.insert(TeacherAssignment, [
-        {"id": i, "user_id": t["id"], "group_id": g["id"]}
-        for i, t, g in zip(bulk.ids(TeacherAssignment, len(group_rows)), teacher_rows, group_rows,
-                           strict=True)
-    ])
+    group_rows = [{"school_year_id": year.id, "name": name, "grade": grade}
+                  for name, grade in new_groups]
+    bulk.insert_new(Group, group_rows)
+    _add_teachers(bulk, school.id, [g["id"] for g in group_rows],
+                  [f"Leerkracht {rng.choice(LAST_NAMES)}" for _ in group_rows], password, moment)
 
     numbers = iter(range(50001, 10_000_000))
     student_rows, membership_rows, guardian_rows, guardianship_rows = [], [], [], []
@@ -204,12 +199,10 @@ def add_history(school: School, factor: float) -> None:
     bulk.insert_new(Membership, membership_rows)
     bulk.insert_new(Guardianship, guardianship_rows)
     topic = db.session.scalar(select(ConsentTopic).where(ConsentTopic.key == APP_PHOTOS))
-    consent_rows = [{"id": i, "student_id": s["id"], "topic_id": topic.id,
-                     "given": rng.random() < 0.9, "changed_at": moment - timedelta(days=30),
-                     "school_year_id": year.id}
-                    for i, s
-                    in zip(bulk.ids(Consent, len(student_rows)), student_rows, strict=True)]
-    bulk.insert(Consent, consent_rows)
+    bulk.insert_new(Consent, [{"student_id": s["id"], "topic_id": topic.id,
+                               "given": rng.random() < 0.9,
+                               "changed_at": moment - timedelta(days=30),
+                               "school_year_id": year.id} for s in student_rows])
     say(f"{len(group_rows)} groups, {len(student_rows)} children, "
         f"{len(guardian_rows)} parents added")
 
@@ -229,37 +222,22 @@ def add_history(school: School, factor: float) -> None:
             select(Guardianship.student_id, Guardianship.user_id).join(User)
             .where(User.active).order_by(Guardianship.id)):
         parents[student_id].append(user_id)
-    teacher_of: dict[int, int] = {}  # group -> its first teacher
-    teachers: dict[int, list[int]] = defaultdict(list)  # group -> all its teachers
+    teachers: dict[int, list[int]] = defaultdict(list)  # group -> all its teachers, first first
     for group_id, user_id in db.session.execute(
             select(TeacherAssignment.group_id, TeacherAssignment.user_id)
             .order_by(TeacherAssignment.id)):
-        teacher_of.setdefault(group_id, user_id)
         teachers[group_id].append(user_id)
     consenting = set(db.session.scalars(
         select(Consent.student_id).where(Consent.topic_id == topic.id, Consent.given)))
 
-    # -- earlier school years: the same children, a grade lower each year back ----------
-    start_year = year.starts_on.year
-    history = [(year.id, year.starts_on, min(today() - timedelta(days=1), year.ends_on),
-                {gid: gid for gid, _n, _g in current})]
-    for back in range(1, FULL["years"]):
-        name, starts, ends = school_year_of(date(start_year - back, 9, 1))
-        (old_year_id,) = bulk.ids(SchoolYear, 1)
-        bulk.insert(SchoolYear, [{"id": old_year_id, "school_id": school.id, "name": name,
-                                  "starts_on": starts, "ends_on": ends, "is_current": False}])
-        old = _earlier_groups(bulk, old_year_id, back, current, teachers, pupils)
-        history.append((old_year_id, starts, ends, {ogid: gid for gid, ogid in old.items()}))
+    history = _earlier_years(bulk, school.id, year.starts_on, year.ends_on, FULL["years"],
+                             current, teachers, pupils)
     say(f"{FULL['years'] - 1} earlier school years added")
 
     # -- posts, photos, likes, read receipts ---------------------------------------------
     samples = _sample_photos()
-    all_groups = [(ogid, gid, starts, ends)
-                  for _y, starts, ends, m in history for ogid, gid in m.items()]
-    n_posts = round(FULL["posts"] * factor)
-    group_names = {gid: name for gid, name, _g in current}
     post_rows, att_rows, like_rows, read_rows = _add_posts(
-        bulk, rng, samples, n_posts, all_groups, teachers=teachers, names=group_names,
+        bulk, rng, samples, round(FULL["posts"] * factor), history, current, teachers=teachers,
         pupils=pupils, parents=parents, consenting=consenting, photos=(0, 0, 1, 1, 2, 3, 4))
     say(f"{len(post_rows)} posts, {len(att_rows)} photos, {len(like_rows)} likes, "
         f"{len(read_rows)} read receipts")
@@ -271,96 +249,32 @@ def add_history(school: School, factor: float) -> None:
         Conversation.student_id.is_not(None))))
     students = [s for g in sorted(pupils) for s in pupils[g] if s not in has_chat and parents[s]]
     names = dict(db.session.execute(select(Student.id, Student.first_name)).all())
-    n_messages = round(FULL["messages"] * factor)
-    conv_rows, msg_rows, read_state_rows = [], [], []
-    conv_ids = bulk.ids(Conversation, len(students))
-    msg_ids = iter(bulk.ids(Message, n_messages))
-    first = moment - timedelta(days=365 * FULL["years"])
-    for k, (conv_id, sid) in enumerate(zip(conv_ids, students, strict=True)):
-        count = n_messages // len(students) + (1 if k < n_messages % len(students) else 0)
-        people = [teacher_of[group_of[sid]], *parents[sid]]
-        step = (moment - timedelta(hours=1) - first) / max(1, count)
-        last_id, at = 0, first
-        for r in range(1, count + 1):
-            last_id = next(msg_ids)
-            at = first + step * r
-            msg_rows.append({
-                "id": last_id, "conversation_id": conv_id, "author_id": people[r % len(people)],
-                "body": CHAT_LINES[r % len(CHAT_LINES)].format(child=names[sid]),
-                "created_at": at, "revision": r,
-            })
-        conv_rows.append({"id": conv_id, "kind": ConversationKind.CHILD, "student_id": sid,
-                          "school_id": school.id,
-                          "title": "", "created_at": first, "revision": count,
-                          "last_message_id": last_id, "last_message_at": at if count else None})
-        # Everyone has read it all: the benchmark's polls and pages find nothing new.
-        for uid in {*teachers[group_of[sid]], *parents[sid]}:
-            read_state_rows.append({"conversation_id": conv_id, "user_id": uid,
-                                    "last_read_message_id": last_id,
-                                    "notified_message_id": last_id, "updated_at": moment})
+    conv_rows, msg_rows, read_state_rows = _chats(
+        bulk, moment, school.id, students, round(FULL["messages"] * factor), FULL["years"],
+        teachers=teachers, group_of=group_of, parents=parents, first_names=names)
     bulk.insert(Conversation, conv_rows)
     bulk.insert(Message, msg_rows)
     bulk.insert(ReadState, read_state_rows)
     say(f"{len(conv_rows)} kindgesprekken with {len(msg_rows)} messages")
 
     # -- absence reports on earlier school days -------------------------------------
-    reasons = list(db.session.scalars(select(AbsenceReason.id)))
-    everyone = sorted(group_of)
-    seen, absence_rows = set(), []
-    for _ in range(round(FULL["absences"] * factor)):
-        sid = rng.choice(everyone)
-        day = today() - timedelta(days=rng.randint(1, 365 * FULL["years"]))
-        if day.weekday() >= 5 or (sid, day) in seen or not parents[sid]:
-            continue
-        seen.add((sid, day))
-        sick = rng.random() < 0.8
-        at = datetime.combine(day, time(7, rng.randint(0, 59)), tzinfo=school_tz())
-        absence_rows.append({
-            "student_id": sid, "kind": AbsenceKind.SICK if sick else AbsenceKind.APPOINTMENT,
-            "day": day, "starts_at": None if sick else time(10, 0),
-            "ends_at": None if sick else time(11, 0),
-            "reason_id": None if sick else rng.choice(reasons), "note": "",
-            "reported_by_id": parents[sid][0], "reported_at": at, "after_cutoff": False,
-        })
-    bulk.insert_new(AbsenceReport, absence_rows)
-    say(f"{len(absence_rows)} absence reports")
+    absences = _absences(bulk, rng, sorted(group_of), round(FULL["absences"] * factor),
+                         FULL["years"], parents, list(db.session.scalars(select(AbsenceReason.id))))
+    say(f"{absences} absence reports")
 
     # -- a conference round in every group, half of its slots booked -------------------
     with_round = set(db.session.scalars(select(activity_group.c.group_id).join(
         Activity, Activity.id == activity_group.c.activity_id).where(
         Activity.kind == ActivityKind.CONFERENCE)))
-    talk_day = today() + timedelta(days=10)
-    while talk_day.weekday() >= 5:
-        talk_day += timedelta(days=1)
-    start = datetime.combine(talk_day, time(14, 0), tzinfo=school_tz())
-    rounds = [gid for gid, _n, _g in current if gid not in with_round]
-    activity_rows, slot_rows, booking_rows = [], [], []
-    for aid, gid in zip(bulk.ids(Activity, len(rounds)), rounds, strict=True):
-        activity_rows.append({
-            "id": aid, "kind": ActivityKind.CONFERENCE, "title": "Oudergesprekken",
-            "description": "Tien minuten over hoe het met uw kind gaat.", "location": "",
-            "created_by_id": teacher_of[gid], "created_at": moment - timedelta(days=3),
-            "opens_at": moment - timedelta(days=2), "deadline": start - timedelta(days=2),
-            "early_days": 3, "slot_minutes": 10, "starts_at": start,
-            "ends_at": start + timedelta(minutes=180),
-        })
-        families = [s for s in pupils[gid] if parents[s]]
-        for n, slot_id in enumerate(bulk.ids(Slot, 18)):
-            slot_rows.append({"id": slot_id, "activity_id": aid,
-                              "starts_at": start + timedelta(minutes=10 * n),
-                              "ends_at": start + timedelta(minutes=10 * (n + 1)), "blocked": False})
-            if n % 2 == 0 and n // 2 < len(families):
-                sid = families[n // 2]
-                booking_rows.append({"activity_id": aid, "slot_id": slot_id, "student_id": sid,
-                                     "booked_by_id": parents[sid][0], "created_at": moment,
-                                     "updated_at": moment, "sequence": 0})
-    bulk.insert(Activity, activity_rows)
-    bulk.insert(activity_group, [{"activity_id": a["id"], "group_id": g}
-                                 for a, g in zip(activity_rows, rounds, strict=True)])
-    bulk.insert(Slot, slot_rows)
-    bulk.insert_new(Booking, booking_rows)
-    say(f"{len(activity_rows)} conference rounds, {len(booking_rows)} bookings")
+    rounds, bookings = _conference_rounds(
+        bulk, moment, [gid for gid, _n, _g in current if gid not in with_round],
+        teachers=teachers, pupils=pupils, parents=parents)
+    say(f"{rounds} conference rounds, {bookings} bookings")
+    _finish(bulk, say)
 
+
+def _finish(bulk: Bulk, say: Callable[[str], None]) -> None:
+    """Move the id sequences, commit and ANALYZE (the planner learns the new sizes)."""
     bulk.fix_sequences()
     db.session.commit()
     if bulk.conn.dialect.name == "postgresql":
@@ -370,6 +284,41 @@ def add_history(school: School, factor: float) -> None:
         db.session.execute(text("ANALYZE"))
         db.session.commit()
     say("done: " + ", ".join(f"{n} {name}" for name, n in sorted(bulk.counts.items())))
+
+
+def _add_teachers(bulk: Bulk, school_id: int, group_ids: list[int], names: list[str],
+                  password: str, moment: datetime) -> list[dict]:
+    """A teacher of the school for each group of `group_ids` (a group may come twice: a
+    job-sharing pair), called by `names`. Returns the users' rows."""
+    rows = [_user(i, f"leerkracht{i}@example.org", name, Role.TEACHER, password, moment)
+            for i, name in zip(bulk.ids(User, len(names)), names, strict=True)]
+    bulk.insert(User, rows)
+    bulk.insert_new(SchoolStaff, [{"user_id": t["id"], "school_id": school_id,
+                                   "created_at": moment} for t in rows])
+    bulk.insert_new(TeacherAssignment, [{"user_id": t["id"], "group_id": gid}
+                                        for t, gid in zip(rows, group_ids, strict=True)])
+    return rows
+
+
+def _earlier_years(bulk: Bulk, school_id: int, starts: date, ends: date, years: int, groups,
+                   teachers: dict[int, list[int]], pupils: dict[int, list[int]]) -> list:
+    """This school year (up to yesterday) and `years` - 1 before it (`starts`, `ends`: this
+    one's), the `groups` (id, name, grade) in them with the same children a grade lower
+    each year back. Returns [(from, to, {group then: group now})]."""
+    history = [(starts, min(today() - timedelta(days=1), ends),
+                {gid: gid for gid, _n, _g in groups})]
+    for back in range(1, years):
+        name, old_starts, old_ends = school_year_of(date(starts.year - back, 9, 1))
+        old_year_id = db.session.scalar(select(SchoolYear.id).where(
+            SchoolYear.school_id == school_id, SchoolYear.name == name))
+        if old_year_id is None:
+            (old_year_id,) = bulk.ids(SchoolYear, 1)
+            bulk.insert(SchoolYear, [{"id": old_year_id, "school_id": school_id, "name": name,
+                                      "starts_on": old_starts, "ends_on": old_ends,
+                                      "is_current": False}])
+        old = _earlier_groups(bulk, old_year_id, back, groups, teachers, pupils)
+        history.append((old_starts, old_ends, {ogid: gid for gid, ogid in old.items()}))
+    return history
 
 
 def _earlier_groups(bulk: Bulk, year_id: int, back: int, current,
@@ -384,22 +333,23 @@ def _earlier_groups(bulk: Bulk, year_id: int, back: int, current,
             rows.append({"id": i, "school_year_id": year_id, "grade": grade - back,
                          "name": gname.replace(str(grade), str(grade - back), 1)})
     bulk.insert(Group, rows)
-    bulk.insert(TeacherAssignment, [
-        {"id": i, "user_id": teachers[gid][0], "group_id": old[gid]}
-        for i, gid in zip(bulk.ids(TeacherAssignment, len(old)), old, strict=True)])
-    members = [(sid, old[gid]) for gid in old for sid in pupils[gid]]
-    bulk.insert(Membership, [
-        {"id": i, "student_id": sid, "group_id": ogid, "school_year_id": year_id}
-        for i, (sid, ogid) in zip(bulk.ids(Membership, len(members)), members, strict=True)])
+    bulk.insert_new(TeacherAssignment, [{"user_id": teachers[gid][0], "group_id": old[gid]}
+                                        for gid in old])
+    bulk.insert_new(Membership, [
+        {"student_id": sid, "group_id": old[gid], "school_year_id": year_id}
+        for gid in old for sid in pupils[gid]])
     return old
 
 
-def _add_posts(bulk: Bulk, rng: random.Random, samples, n_posts: int, targets, *,
-               teachers: dict[int, list[int]], names: dict[int, str], pupils: dict[int, list[int]],
+def _add_posts(bulk: Bulk, rng: random.Random, samples, n_posts: int, history, groups, *,
+               teachers: dict[int, list[int]], pupils: dict[int, list[int]],
                parents: dict[int, list[int]], consenting: set[int], photos: tuple[int, ...]):
-    """`n_posts` posts spread over `targets` ((group then, group now, from, to)), by the
-    group's first teacher, with `photos` choices of photo counts, likes and read
-    receipts of the group's families. Returns the rows of posts, photos, likes and reads."""
+    """`n_posts` posts spread over the groups of the years of `history` (_earlier_years()),
+    by the group's first teacher, with `photos` choices of photo counts, likes and read
+    receipts of the group's families; `groups`: this year's (id, name, grade). Returns the
+    rows of posts, photos, likes and reads."""
+    targets = [(ogid, gid, starts, ends) for starts, ends, m in history for ogid, gid in m.items()]
+    names = {gid: name for gid, name, _g in groups}
     post_rows, pg_rows, att_rows, tag_rows, like_rows, read_rows = [], [], [], [], [], []
     for n, post_id in enumerate(bulk.ids(Post, n_posts)):
         ogid, gid, starts, ends = targets[n % len(targets)]
@@ -439,6 +389,100 @@ def _add_posts(bulk: Bulk, rng: random.Random, samples, n_posts: int, targets, *
     bulk.insert_new(Like, like_rows)
     bulk.insert_new(ReadReceipt, read_rows)
     return post_rows, att_rows, like_rows, read_rows
+
+
+def _chats(bulk: Bulk, moment: datetime, school_id: int, students: list[int], n_messages: int,
+           years: int, *, teachers: dict[int, list[int]], group_of: dict[int, int],
+           parents: dict[int, list[int]], first_names: dict[int, str]):
+    """A kindgesprek for each of `students`, `n_messages` over them all in `years` years
+    between the group's first teacher and the parents. Returns the rows (not inserted) of
+    the conversations, the messages and the read states."""
+    conv_rows, msg_rows, read_rows = [], [], []
+    msg_ids = iter(bulk.ids(Message, n_messages))
+    first = moment - timedelta(days=365 * years)
+    for k, (conv_id, sid) in enumerate(zip(bulk.ids(Conversation, len(students)), students,
+                                           strict=True)):
+        count = n_messages // len(students) + (1 if k < n_messages % len(students) else 0)
+        gid = group_of[sid]
+        people = [teachers[gid][0], *parents[sid]]
+        step = (moment - timedelta(hours=1) - first) / max(1, count)
+        last_id, at = 0, first
+        for r in range(1, count + 1):
+            last_id, at = next(msg_ids), first + step * r
+            msg_rows.append({
+                "id": last_id, "conversation_id": conv_id, "author_id": people[r % len(people)],
+                "body": CHAT_LINES[r % len(CHAT_LINES)].format(child=first_names[sid]),
+                "created_at": at, "revision": r,
+            })
+        conv_rows.append({"id": conv_id, "kind": ConversationKind.CHILD, "student_id": sid,
+                          "school_id": school_id, "title": "", "created_at": first,
+                          "revision": count, "last_message_id": last_id,
+                          "last_message_at": at if count else None})
+        # Everyone has read it all: the benchmark's polls and pages find nothing new.
+        for uid in {*teachers[gid], *parents[sid]}:
+            read_rows.append({"conversation_id": conv_id, "user_id": uid,
+                              "last_read_message_id": last_id,
+                              "notified_message_id": last_id, "updated_at": moment})
+    return conv_rows, msg_rows, read_rows
+
+
+def _absences(bulk: Bulk, rng: random.Random, everyone: list[int], tries: int, years: int,
+              parents: dict[int, list[int]], reasons: list[int]) -> int:
+    """Absence reports on school days of the last `years` years: `tries` draws from
+    `everyone`, a child without a parent or a day drawn twice skipped. Returns how many."""
+    seen, rows = set(), []
+    for _ in range(tries if everyone else 0):
+        sid = rng.choice(everyone)
+        day = today() - timedelta(days=rng.randint(1, 365 * years))
+        if day.weekday() >= 5 or (sid, day) in seen or not parents[sid]:
+            continue
+        seen.add((sid, day))
+        sick = rng.random() < 0.8
+        rows.append({
+            "student_id": sid, "kind": AbsenceKind.SICK if sick else AbsenceKind.APPOINTMENT,
+            "day": day, "starts_at": None if sick else time(10, 0),
+            "ends_at": None if sick else time(11, 0),
+            "reason_id": None if sick else rng.choice(reasons), "note": "",
+            "reported_by_id": parents[sid][0],
+            "reported_at": datetime.combine(day, time(7, rng.randint(0, 59)), tzinfo=school_tz()),
+            "after_cutoff": False,
+        })
+    bulk.insert_new(AbsenceReport, rows)
+    return len(rows)
+
+
+def _conference_rounds(bulk: Bulk, moment: datetime, gids: list[int], *,
+                       teachers: dict[int, list[int]], pupils: dict[int, list[int]],
+                       parents: dict[int, list[int]]) -> tuple[int, int]:
+    """A conference round in each group of `gids` by its first teacher, on the first weekday
+    ten days from now, half of its slots booked. Returns (rounds, bookings)."""
+    start = datetime.combine(weekday(10), time(14, 0), tzinfo=school_tz())
+    activity_rows, slot_rows, booking_rows = [], [], []
+    for aid, gid in zip(bulk.ids(Activity, len(gids)), gids, strict=True):
+        activity_rows.append({
+            "id": aid, "kind": ActivityKind.CONFERENCE, "title": "Oudergesprekken",
+            "description": "Tien minuten over hoe het met uw kind gaat.", "location": "",
+            "created_by_id": teachers[gid][0], "created_at": moment - timedelta(days=3),
+            "opens_at": moment - timedelta(days=2), "deadline": start - timedelta(days=2),
+            "early_days": 3, "slot_minutes": 10, "starts_at": start,
+            "ends_at": start + timedelta(minutes=180),
+        })
+        families = [sid for sid in pupils[gid] if parents[sid]]
+        for n, slot_id in enumerate(bulk.ids(Slot, 18)):
+            slot_rows.append({"id": slot_id, "activity_id": aid,
+                              "starts_at": start + timedelta(minutes=10 * n),
+                              "ends_at": start + timedelta(minutes=10 * (n + 1)), "blocked": False})
+            if n % 2 == 0 and n // 2 < len(families):
+                sid = families[n // 2]
+                booking_rows.append({"activity_id": aid, "slot_id": slot_id, "student_id": sid,
+                                     "booked_by_id": parents[sid][0], "created_at": moment,
+                                     "updated_at": moment, "sequence": 0})
+    bulk.insert(Activity, activity_rows)
+    bulk.insert(activity_group, [{"activity_id": a["id"], "group_id": gid}
+                                 for a, gid in zip(activity_rows, gids, strict=True)])
+    bulk.insert(Slot, slot_rows)
+    bulk.insert_new(Booking, booking_rows)
+    return len(activity_rows), len(booking_rows)
 
 
 def _user(uid, email, name, role, password, moment, active=True) -> dict:

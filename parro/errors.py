@@ -11,7 +11,9 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from .extensions import db
 from .htmx import is_htmx
+from .i18n import LANG_COOKIE, LOCALES
 from .inputs import InvalidCharacter
 
 MESSAGES = {
@@ -72,9 +74,6 @@ def _render_without_database(code: int, title, text):
     The language a user chose is kept in the database; here it is the language
     cookie's, else the one the browser prefers of Dutch and English, else Dutch.
     """
-    from .extensions import db
-    from .i18n import LANG_COOKIE, LOCALES
-
     with contextlib.suppress(Exception):  # the connection is gone; teardown discards it
         db.session.rollback()
     chosen = request.cookies.get(LANG_COOKIE)
@@ -107,14 +106,10 @@ def init_app(app: Flask) -> None:
         return _render(exc.code, kind)
 
     @app.errorhandler(Exception)
-    def server_error(exc: Exception):
-        if isinstance(exc, HTTPException):
-            return http_error(exc)
+    def server_error(exc: Exception):  # not an HTTPException: Flask gives those to http_error
         app.logger.exception("unhandled error", exc_info=exc)
         if database_unavailable(exc):
             # Whatever the page would need from the database is not there either.
             return _render_without_database(503, *MESSAGES[503])
-        from .extensions import db
-
         db.session.rollback()
         return _render(500)

@@ -3,6 +3,7 @@ e-mail and language fields, and the one-line check."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from flask import request
@@ -40,6 +41,37 @@ def form_status() -> int:
 def add_error(field, *messages) -> None:
     """Show `messages` at `field` too (before validation its errors are a tuple)."""
     field.errors = [*field.errors, *messages]
+
+
+class FieldError(Exception):
+    """Input a service refuses: `message` for the user, and `field`, the name of the form
+    field it belongs to (None or "": the form as a whole). Each feature raises its own
+    subclass (admin's Invalid, absence's AbsenceError, ...), so a view catches only its own."""
+
+    def __init__(self, field: str | None, message):
+        super().__init__(str(message))
+        self.field = field
+        self.message = message
+
+
+def show_error(form, error: FieldError, default=None) -> None:
+    """Show a service's refusal at the field it names; else at `default`, else above the form."""
+    field = form._fields.get(error.field, default)
+    if field is None:
+        form.form_errors.append(error.message)
+    else:
+        add_error(field, error.message)
+
+
+@contextlib.contextmanager
+def showing_refusal(form, default=None):
+    """Around a service call and what follows when it succeeds (the flash, the redirect):
+    a refusal (FieldError) ends the block and is shown on the form (show_error), which the
+    view then renders again."""
+    try:
+        yield
+    except FieldError as error:
+        show_error(form, error, default)
 
 
 class MultiCheckboxField(SelectMultipleField):

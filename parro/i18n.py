@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from babel.dates import format_skeleton
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_babel import (
     format_date,
     format_datetime,
@@ -18,6 +18,8 @@ from flask_babel import (
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
+
+from . import clock
 
 LOCALES = ("nl", "en")
 LANG_COOKIE = "parro_lang"
@@ -32,8 +34,6 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    from flask import current_app
-
     return current_app.config["TIMEZONE"]
 
 
@@ -44,8 +44,6 @@ def relative(moment: datetime) -> str:
     It changes only with the date, so a page part showing it can be kept for the day
     (parro/fragments.py); static/js/app.js says 'zojuist' and '5 minuten geleden'.
     """
-    from . import clock
-
     local, now = moment.astimezone(clock.school_tz()), clock.local_now()
     days = (now.date() - local.date()).days
     future = now - local < -timedelta(minutes=1)  # planned; a few seconds ahead is clock skew
@@ -80,8 +78,6 @@ def time_element(moment: datetime | None) -> Markup:
     """<time> with the relative time, the exact time as its title (server-rendered)."""
     if moment is None:
         return Markup("")
-    from . import clock
-
     # Earlier today: static/js/app.js says "5 minuten geleden" and keeps it true.
     now = clock.local_now()
     same_day = moment <= now and moment.astimezone(now.tzinfo).date() == now.date()

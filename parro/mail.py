@@ -15,7 +15,7 @@ import logging
 import re
 import smtplib
 import threading
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -32,6 +32,7 @@ from .clock import now
 from .database import writer_transactions
 from .extensions import db
 from .models import OutboxMail, School
+from .models.outbox import Delivery
 from .theme.colour import brand
 from .user_text import render_text
 
@@ -127,33 +128,34 @@ def text_to_html(text: str, colour: str) -> Markup:
 # -- delivery -----------------------------------------------------------------
 
 
-def claim_due(limit: int = BATCH) -> list[int]:
-    """Take up to `limit` due mails for this sender and commit the claim."""
+def claim(model: type[Delivery], limit: int, lease: timedelta) -> list[int]:
+    """Take up to `limit` due rows of an outbox (OutboxMail, PushMessage) for this sender
+    and commit the claim: a lease of `lease`, after which a sender that died gives them back."""
     db.session.commit()  # a snapshot read before would hide what came due since
     with writer_transactions():
-        return _claim(limit)
+        moment = now()
+        rows = list(db.session.scalars(
+            select(model)
+            .where(
+                model.sent_at.is_(None),
+                model.failed_at.is_(None),
+                model.next_attempt_at <= moment,
+                or_(model.claimed_until.is_(None), model.claimed_until < moment),
+            )
+            .order_by(model.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ))
+        for row in rows:
+            row.claimed_until = moment + lease
+        ids = [row.id for row in rows]
+        db.session.commit()
+        return ids
 
 
-def _claim(limit: int) -> list[int]:
-    moment = now()
-    query = (
-        select(OutboxMail)
-        .where(
-            OutboxMail.sent_at.is_(None),
-            OutboxMail.failed_at.is_(None),
-            OutboxMail.next_attempt_at <= moment,
-            or_(OutboxMail.claimed_until.is_(None), OutboxMail.claimed_until < moment),
-        )
-        .order_by(OutboxMail.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    rows = list(db.session.scalars(query))
-    for row in rows:
-        row.claimed_until = moment + CLAIM
-    ids = [row.id for row in rows]
-    db.session.commit()
-    return ids
+def claim_due(limit: int = BATCH) -> list[int]:
+    """Take up to `limit` due mails for this sender and commit the claim."""
+    return claim(OutboxMail, limit, CLAIM)
 
 
 def message_of(row: OutboxMail) -> EmailMessage:
@@ -189,9 +191,13 @@ def _plain_layout(row: OutboxMail) -> str:
 
 
 @contextmanager
-def _smtp():
-    """One SMTP connection for a batch (with a timeout on every socket operation)."""
+def _connection():
+    """One SMTP connection for a batch (with a timeout on every socket operation), or none
+    when mail goes to .eml files."""
     cfg = current_app.config
+    if not cfg["MAIL_SERVER"]:
+        yield None
+        return
     cls = smtplib.SMTP_SSL if cfg["MAIL_USE_SSL"] else smtplib.SMTP
     with cls(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg["MAIL_TIMEOUT"]) as host:
         if cfg["MAIL_USE_TLS"]:
@@ -199,11 +205,6 @@ def _smtp():
         if cfg["MAIL_USERNAME"] and cfg["MAIL_PASSWORD"]:
             host.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
         yield host
-
-
-def _connection():
-    """One SMTP connection for a batch, or none when mail goes to .eml files."""
-    return _smtp() if current_app.config["MAIL_SERVER"] else nullcontext()
 
 
 def _deliver(host: smtplib.SMTP | None, mail_id: int, message: EmailMessage) -> None:
@@ -239,24 +240,20 @@ def _permanent(exc: Exception) -> bool:
 def _record(mail_id: int, error: Exception | None) -> None:
     """Write down how one delivery went, in a short transaction of its own."""
     with writer_transactions():
-        _record_result(mail_id, error)
-
-
-def _record_result(mail_id: int, error: Exception | None) -> None:
-    row = db.session.get(OutboxMail, mail_id)
-    row.attempts += 1
-    row.claimed_until = None
-    if error is None:
-        row.sent_at = now()
-    else:
-        row.last_error = f"{type(error).__name__}: {error}"[:2000]
-        if _permanent(error) or row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
-            row.failed_at = now()
-            log.error("mail %s to %s given up: %s", row.id, row.recipient, row.last_error)
+        row = db.session.get(OutboxMail, mail_id)
+        row.attempts += 1
+        row.claimed_until = None
+        if error is None:
+            row.sent_at = now()
         else:
-            row.next_attempt_at = now() + backoff(row.attempts)
-            log.warning("mail %s to %s failed, will retry: %s", row.id, row.recipient, error)
-    db.session.commit()
+            row.last_error = f"{type(error).__name__}: {error}"[:2000]
+            if _permanent(error) or row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+                row.failed_at = now()
+                log.error("mail %s to %s given up: %s", row.id, row.recipient, row.last_error)
+            else:
+                row.next_attempt_at = now() + backoff(row.attempts)
+                log.warning("mail %s to %s failed, will retry: %s", row.id, row.recipient, error)
+        db.session.commit()
 
 
 def _built(row: OutboxMail) -> EmailMessage | ValueError:

@@ -105,11 +105,14 @@ def _schools_of(role: Role):
             .order_by(SchoolStaff.school_id))
 
 
-def school_ids(user: User) -> list[int]:
+def school_ids(user: User, fresh: bool = False) -> list[int]:
     """The schools a user works at (staff), has children at (guardian) or runs (board);
-    of any account, logged in or not (an admin asks it of the people they administer)."""
+    of any account, logged in or not (an admin asks it of the people they administer).
+    `fresh`: read again, not what this request read before (after locking the account)."""
     if user.is_anonymous:
         return []
+    if fresh:
+        g.pop(f"schools_{user.id}", None)
     return per_request(f"schools_{user.id}", lambda: list(
         db.session.scalars(_schools_of(user.role), {"user_id": user.id})))
 
@@ -277,11 +280,12 @@ def is_admin_of_user(user: User, other: User) -> bool:
 #   would only send the person from one office to the other for the same account.
 
 
-def other_school_ids(other: User, school_id: int | None = None) -> list[int]:
+def other_school_ids(other: User, school_id: int | None = None,
+                     fresh: bool = False) -> list[int]:
     """The schools besides this one (by default the current one) that this person belongs
     to (school_ids): none when the school is theirs alone, whose the account then is."""
     here = current_school_id() if school_id is None else school_id
-    return [school_id for school_id in school_ids(other) if school_id != here]
+    return [school_id for school_id in school_ids(other, fresh) if school_id != here]
 
 
 def taught_group_ids(user: User) -> set[int]:
@@ -547,8 +551,10 @@ def can_reset_two_factor(user: User, target: User) -> bool:
 
 
 def can_choose_notifications(user: User) -> bool:
-    """Everyone signed in chooses their own Meldingen (channels, digest time, quiet hours)."""
-    return user.is_authenticated
+    """Everyone of a school chooses their own Meldingen (channels, digest time, quiet hours)
+    and the phones they come on. The board's admin gets no posts, chats, activities or
+    absence reports: nothing to choose, no phone to turn on."""
+    return user.is_authenticated and not user.is_board_admin
 
 
 def can_unsubscribe(link) -> bool:
@@ -866,8 +872,19 @@ def _member_statement():
         Conversation.id == CONVERSATION_ID, conversation_member_clause(USER_ID))
 
 
-def can_see_conversation(user: User, conversation: Conversation) -> bool:
-    if not user.is_authenticated:
+def in_other_school(user: User, conversation: Conversation) -> bool:
+    """Staff work in one school at a time: a kindgesprek or office conversation of their
+    other school is not theirs to read or write in until they switch to it (its page
+    offers the switch). A group chat belongs to its participants, from either school."""
+    return (user.is_staff and conversation.kind != ConversationKind.GROUP
+            and conversation.school_id != current_school_id())
+
+
+def can_see_conversation(user: User, conversation: Conversation,
+                         any_school: bool = False) -> bool:
+    """A member of the conversation, working in its school (in_other_school); with
+    `any_school`, in any school of theirs (the page that offers to switch)."""
+    if not user.is_authenticated or (not any_school and in_other_school(user, conversation)):
         return False
     values = {"conversation_id": conversation.id, "user_id": user.id}
     return per_request(

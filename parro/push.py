@@ -3,7 +3,7 @@
 A browser subscribes with the server's VAPID public key (RFC 8292) and sends us
 its subscription: the push service's endpoint and the keys to encrypt for
 (subscribe()). Every push is a PushMessage row, one per device, written in the
-transaction of its cause (queue_push()); the outbox sender (parro.mail's thread,
+transaction of its cause (queue_pushes()); the outbox sender (parro.mail's thread,
 and `flask --app app mail send`) claims due rows, encrypts each payload for its
 device (RFC 8291, aes128gcm, by pywebpush and http_ece), signs a VAPID JWT (py-vapid)
 and POSTs it to the endpoint (RFC 8030):
@@ -34,6 +34,7 @@ import os
 import re
 import socket
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr, parsedate_to_datetime
@@ -50,7 +51,7 @@ from . import notifications, push_hours
 from .clock import now
 from .database import writer_transactions
 from .extensions import db
-from .mail import register_round, wake_sender_after_commit
+from .mail import backoff, claim, register_round, wake_sender_after_commit
 from .models import NotificationChoice, PushMessage, PushSubscription, User
 
 # requests, cryptography, py-vapid and pywebpush (with aiohttp) take 24 MB of a worker:
@@ -301,22 +302,15 @@ def first_line(text: str) -> str:
     return next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
 
 
-def queue_push(user: User, category: str, title, body="", url: str = "/", tag: str = "",
-               important: bool = False) -> int:
-    """Push to every device of `user`, if they want push for `category` (in this transaction).
-
-    `title` and `body` may be lazy strings: they are rendered in the user's language.
-    Returns the number of pushes queued now (not those held for the user's hours).
-    """
-    return queue_pushes([user.id], category, title, body, url, tag, important)
-
-
 def queue_pushes(user_ids, category: str, title, body="", url: str = "/", tag: str = "",
                  important: bool = False) -> int:
-    """queue_push() for many users at once: `user_ids` is a list or a SELECT of ids.
+    """Push to every device of the users `user_ids` (a list or a SELECT of ids) who want
+    push for `category`, in this transaction.
 
+    `title` and `body` may be lazy strings: they are rendered in each user's language.
     One query finds the devices of those who want push for `category`; users without
-    a device cost nothing more. Returns the number of pushes queued.
+    a device cost nothing more. Returns the number of pushes queued now (not those held
+    for the users' hours).
     """
     if isinstance(user_ids, list | tuple | set) and not user_ids:
         return 0
@@ -393,26 +387,7 @@ def _queue(user: User, device_ids: list[int], category: str, title, body, url: s
 
 def claim_due(limit: int = BATCH) -> list[int]:
     """Take up to `limit` due pushes for this sender and commit the claim (a lease)."""
-    db.session.commit()  # a snapshot read before would hide what came due since
-    with writer_transactions():
-        moment = now()
-        rows = list(db.session.scalars(
-            select(PushMessage)
-            .where(
-                PushMessage.sent_at.is_(None),
-                PushMessage.failed_at.is_(None),
-                PushMessage.next_attempt_at <= moment,
-                or_(PushMessage.claimed_until.is_(None), PushMessage.claimed_until < moment),
-            )
-            .order_by(PushMessage.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ))
-        for row in rows:
-            row.claimed_until = moment + CLAIM
-        ids = [row.id for row in rows]
-        db.session.commit()
-        return ids
+    return claim(PushMessage, limit, CLAIM)
 
 
 @dataclass
@@ -421,11 +396,6 @@ class Outcome:
     error: str | None = None
     retry_after: timedelta | None = None
     permanent: bool = False  # no answer and never will be: the endpoint is refused
-
-
-def backoff(attempts: int) -> timedelta:
-    """1, 2, 4 … minutes, at most 6 hours between tries."""
-    return timedelta(minutes=min(2 ** (attempts - 1), 360))
 
 
 def _retry_after(value: str | None) -> timedelta | None:
@@ -617,18 +587,11 @@ def send_pending(limit: int = BATCH, http: requests.Session | None = None) -> di
         db.session.expunge(row)
     # No transaction stays open while we talk to push services (SQLite's write lock).
     db.session.rollback()
-    own = http is None
-    if own:
-        import requests
+    import requests
 
-        http = requests.Session()
-    try:
+    with requests.Session() if http is None else nullcontext(http) as session:
         for message_id, device, row in work:
-            outcome = deliver(http, device, row)
-            counts[_record(message_id, outcome)] += 1
-    finally:
-        if own:
-            http.close()
+            counts[_record(message_id, deliver(session, device, row))] += 1
     return counts
 
 

@@ -26,6 +26,7 @@ schools that have N years, so nothing a school keeps loses them.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -227,7 +228,7 @@ KINDS = [
 class Result:
     years: int
     kept: list[SchoolYear] | None  # the years kept by the school with the earliest cut-off
-    counts: dict[str, int]
+    counts: Counter[str]
     # Each school with its kept years (None: fewer than `years`, nothing of it removed).
     schools: list[tuple[School, list[SchoolYear] | None]]
 
@@ -244,7 +245,7 @@ def run(years, dry_run: bool = False, batch: int = DEFAULT_BATCH) -> Result:
     with_years = sorted((kept for _school, kept in schools if kept),
                         key=lambda kept: kept[-1].starts_on)
     kept = with_years[0] if with_years else None
-    counts: dict[str, int] = {}
+    counts: Counter[str] = Counter()
     result = Result(years, kept, counts, schools)
     # Not tied to the school years: a refused post's files expire after hours.
     pending = Kind("pending_uploads", PendingUpload, lambda cut, day: None,
@@ -252,11 +253,11 @@ def run(years, dry_run: bool = False, batch: int = DEFAULT_BATCH) -> Result:
     expired = PendingUpload.created_at < policy.pending_cutoff()
     if dry_run:
         ids = select(PendingUpload.id).where(expired)
-        _add(counts, pending.name, _count(ids))
-        _add(counts, pending.files_name, _count(pending.files(ids)))
+        counts[pending.name] += _count(ids)
+        counts[pending.files_name] += _count(pending.files(ids))
     else:
-        _add(counts, pending.name, 0)
-        _add(counts, pending.files_name, 0)
+        counts[pending.name] += 0
+        counts[pending.files_name] += 0
         _purge(pending, expired, batch, counts)
     if kept is None:
         return result
@@ -280,28 +281,23 @@ def run(years, dry_run: bool = False, batch: int = DEFAULT_BATCH) -> Result:
     return result
 
 
-def _remove(kind: Kind, condition, dry_run: bool, batch: int, counts: dict[str, int]) -> None:
+def _remove(kind: Kind, condition, dry_run: bool, batch: int, counts: Counter[str]) -> None:
     if not dry_run:
         _purge(kind, condition, batch, counts)
         return
     ids = select(kind.model.id).where(condition)
-    _add(counts, kind.name, _count(ids))
+    counts[kind.name] += _count(ids)
     if kind.files:
-        _add(counts, kind.files_name, _count(kind.files(ids)))
+        counts[kind.files_name] += _count(kind.files(ids))
     if kind.also:
-        for name, n in kind.also(ids).items():
-            _add(counts, name, n)
+        counts.update(kind.also(ids))
 
 
-def _add(counts: dict[str, int], name: str, n: int) -> None:
-    counts[name] = counts.get(name, 0) + n
-
-
-def _purge(kind: Kind, condition, batch: int, counts: dict[str, int]) -> None:
+def _purge(kind: Kind, condition, batch: int, counts: Counter[str]) -> None:
     """Delete in batches by id, one transaction each; files after each commit."""
     model = kind.model
     last = 0
-    _add(counts, kind.name, 0)
+    counts[kind.name] += 0
     while True:
         ids = list(
             db.session.scalars(
@@ -313,10 +309,9 @@ def _purge(kind: Kind, condition, batch: int, counts: dict[str, int]) -> None:
         last = ids[-1]
         keys = list(db.session.scalars(kind.files(ids))) if kind.files else []
         if kind.files:
-            _add(counts, kind.files_name, len(keys))
+            counts[kind.files_name] += len(keys)
         if kind.also:
-            for name, n in kind.also(ids).items():
-                _add(counts, name, n)
+            counts.update(kind.also(ids))
         statement = delete(model).where(model.id.in_(ids)).execution_options(
             synchronize_session=False
         )
@@ -327,4 +322,4 @@ def _purge(kind: Kind, condition, batch: int, counts: dict[str, int]) -> None:
             db.session.execute(statement)
         db.session.commit()
         media.remove(keys)
-        _add(counts, kind.name, len(ids))
+        counts[kind.name] += len(ids)

@@ -308,6 +308,13 @@ def copy_media(keys: list[str], source: Path, dest: Path) -> None:
                 shutil.copy2(path, dest / key[:2] / path.name)
 
 
+def alembic_revision(conn) -> str | None:
+    """The Alembic revision of the database on `conn`; None when it has none stamped."""
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def restore_rows(snapshot_db: Path) -> None:
     """Copy every row of a school snapshot's SQLite file into this (empty, PostgreSQL)
     database: the schema from the models, the tables in dependency order, the id
@@ -329,14 +336,8 @@ def restore_rows(snapshot_db: Path) -> None:
                         dest.execute(text(
                             f"SELECT setval('{seq}', (SELECT coalesce(max({pk[0].name}), 1) "
                             f"FROM {table.name}))"))
-            revision = None
-            if "alembic_version" in _table_names(source):
-                revision = source.scalar(text("SELECT version_num FROM alembic_version"))
+            revision = alembic_revision(source)
             if revision:
                 _stamp(dest, revision)
     finally:
         source_engine.dispose()
-
-
-def _table_names(conn) -> list[str]:
-    return inspect(conn).get_table_names()

@@ -138,9 +138,8 @@ def renew_session(user: User) -> None:
     """After a password change: every session ends, this browser gets a fresh one."""
     current = db.session.get(UserSession, current_session_id())
     kept = ({"remember": current.remember, "method": current.method,
-             "multi_factor": current.multi_factor} if current else {"remember": False})
-    if current:
-        kept["school_id"] = current.school_id
+             "multi_factor": current.multi_factor, "school_id": current.school_id}
+            if current else {"remember": False})
     end_all_sessions(user)
     start_session(user, **kept)
 
@@ -319,22 +318,15 @@ def _after_request(response: Response) -> Response:
     if "set_auth_cookie" in g:
         value = g.set_auth_cookie
         name = cfg["AUTH_COOKIE_NAME"]
+        options = {"path": "/", "secure": cfg["HTTPS"], "httponly": True, "samesite": "Lax"}
         if value is None:
-            response.delete_cookie(name, path="/", secure=cfg["HTTPS"], httponly=True,
-                                   samesite="Lax")
+            response.delete_cookie(name, **options)
         else:
             token, persistent = value
-            response.set_cookie(
-                name,
-                token,
-                max_age=int(timedelta(days=cfg["SESSION_REMEMBER_DAYS"]).total_seconds())
-                if persistent
-                else None,
-                path="/",
-                secure=cfg["HTTPS"],
-                httponly=True,
-                samesite="Lax",
-            )
+            remember = timedelta(days=cfg["SESSION_REMEMBER_DAYS"])
+            response.set_cookie(name, token,
+                                max_age=int(remember.total_seconds()) if persistent else None,
+                                **options)
     h = response.headers
     # The names the view set, in one pass: asking Headers for one it lacks raises (and
     # catches) an exception, twice per request here.

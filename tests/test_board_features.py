@@ -6,9 +6,13 @@ has a child at each; the staff of A see nothing of B; a gym teacher works at bot
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from parro import clock
 from parro.extensions import db
@@ -19,6 +23,8 @@ from parro.models import (
     CalendarItem,
     CalendarKind,
     ConsentTopic,
+    Conversation,
+    Message,
     SchoolStaff,
 )
 
@@ -181,6 +187,12 @@ def test_each_child_gets_its_own_schools_privacy_questions(client, board):
     lotte_page = page_text(client.get(f"/privacy/kind/{lotte.id}"))
     assert "Foto's in de schoolgids van B" in lotte_page
     assert "Foto's op de website van A" not in lotte_page
+    # The family's download: each child's current choices are its own school's questions.
+    archive = zipfile.ZipFile(io.BytesIO(client.post("/account/gegevens-downloaden").data))
+    consent = {c["kind"]: [n["onderwerp"] for n in c["nu"]]
+               for c in json.loads(archive.read("toestemming.json"))}
+    assert consent == {"Sem Tester": ["Foto's op de website van A"],
+                       "Lotte Tester": ["Foto's in de schoolgids van B"]}
 
 
 def test_absence_follows_the_childs_own_school(client, board):
@@ -321,6 +333,35 @@ def test_a_teacher_at_two_schools_switches_and_sees_the_other_schools_groups(cli
     assert "Sportdag B" in text and "Sportdag A" not in text
     chats = page_text(client.get("/gesprekken/"))
     assert "Lotte Tester" in chats and "Bram Tester" in chats and "Sem Tester" not in chats
+
+
+def test_a_teacher_at_two_schools_writes_in_a_schools_chats_only_while_working_there(
+        client, board):
+    """Working in B, the gym teacher may not write, change or delete in A's kindgesprek
+    (crafted requests): its page offers the switch, and nothing changes. Back in A, they may."""
+    gym, sem = board["gym"], board["sem"]
+    conversation = db.session.scalar(select(Conversation).filter_by(student_id=sem.id))
+    own = make_message(conversation, gym, body="Sem was vandaag moe")
+    db.session.commit()
+    ids = (conversation.id, own.id)
+    login_as(client, gym, board["b"])
+    base = f"/gesprekken/{ids[0]}"
+    assert "Basisschool De Test" in page_text(client.get(base))  # the switch is offered
+    assert client.post(base, data={"body": "Vanuit school B"}).status_code == 403
+    edit = f"{base}/berichten/{ids[1]}/bewerken"
+    assert client.get(edit).status_code == 403
+    assert client.post(edit, data={"body": "Veranderd"}).status_code == 403
+    assert client.post(f"{base}/berichten/{ids[1]}/verwijderen").status_code == 403
+    assert client.get(f"{base}/nieuw?v=0").status_code == 403
+    fresh()
+    message = db.session.get(Message, ids[1])
+    assert message.body == "Sem was vandaag moe" and not message.is_deleted
+    assert db.session.scalar(select(func.count(Message.id)).where(
+        Message.conversation_id == ids[0], Message.body == "Vanuit school B")) == 0
+    client.post("/scholen", data={"school_id": board["a"].id})
+    assert client.post(edit, data={"body": "Veranderd"}).status_code == 303
+    fresh()
+    assert db.session.get(Message, ids[1]).body == "Veranderd"
 
 
 def test_a_teacher_removed_from_the_school_they_work_in_moves_to_their_other_school(

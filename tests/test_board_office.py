@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import threading
 from types import SimpleNamespace
 
 import pytest
@@ -490,6 +491,37 @@ def test_taking_a_parent_of_two_schools_off_one_leaves_them_at_the_other(client,
     page = text_of(client.get(f"/beheer/ouders/{parent}"))
     assert "actief" in page and "Bram Beukema" in page and "uitgeschakeld" not in page
     assert "andere school" not in page and "Akker" not in page
+
+
+def test_both_offices_taking_a_parent_off_at_once_leave_no_account_linked_nowhere(
+        make_client, board):
+    """A's and B's offices take Bert off at the same moment: one of them was his last
+    school, so the account ends disabled, never working but tied to no school."""
+    _parent_of_both(board)
+    parent = board.b_parent.id
+    offices = []
+    for admin in (board.a_admin, board.b_admin):
+        office = make_client()
+        login_as(office, admin)
+        offices.append(office)
+    db.session.commit()
+    barrier = threading.Barrier(2)
+    statuses = [None, None]
+
+    def take_off(i):
+        barrier.wait()
+        statuses[i] = offices[i].post(f"/beheer/accounts/{parent}/uitschakelen").status_code
+
+    threads = [threading.Thread(target=take_off, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [303, 303]
+    fresh()
+    assert db.session.get(User, parent).disabled
+    assert db.session.scalar(select(func.count()).select_from(Guardianship)
+                             .where(Guardianship.user_id == parent)) == 1
 
 
 def test_a_parent_of_this_school_alone_is_disabled_as_before(client, make_client, board):

@@ -28,6 +28,18 @@ class _ChildForm(ParroForm):
             raise ValidationError(self.wrong_child)
 
 
+def _time(label, missing) -> TimeField:
+    """A required time of day; `missing` says what to fill in."""
+    return TimeField(label, format=TIME_FORMATS, validators=[InputRequired(missing)],
+                     invalid_value_message=BAD_TIME)
+
+
+def _note(label, rows: int) -> TextAreaField:
+    """A guardian's optional word to the teacher."""
+    return TextAreaField(label, render_kw={"rows": rows}, validators=[
+        Optional(), Length(max=500, message=_l("Houd het kort: hooguit 500 tekens."))])
+
+
 class SickForm(_ChildForm):
     pass
 
@@ -39,28 +51,14 @@ class AppointmentForm(_ChildForm):
         validators=[InputRequired(_l("Vul de datum van de afspraak in."))],
         invalid_value_message=BAD_DATE,
     )
-    starts_at = TimeField(
-        _l("Van"),
-        format=TIME_FORMATS,
-        validators=[InputRequired(_l("Vul in hoe laat uw kind weggaat."))],
-        invalid_value_message=BAD_TIME,
-    )
-    ends_at = TimeField(
-        _l("Tot"),
-        format=TIME_FORMATS,
-        validators=[InputRequired(_l("Vul in hoe laat uw kind terug is."))],
-        invalid_value_message=BAD_TIME,
-    )
+    starts_at = _time(_l("Van"), _l("Vul in hoe laat uw kind weggaat."))
+    ends_at = _time(_l("Tot"), _l("Vul in hoe laat uw kind terug is."))
     reason = SelectField(
         _l("Reden"),
         coerce=to_id,
         invalid_choice_message=_l("Kies een reden uit de lijst."),
     )
-    note = TextAreaField(
-        _l("Toelichting voor de leerkracht (niet verplicht)"),
-        validators=[Optional(), Length(max=500, message=_l("Houd het kort: hooguit 500 tekens."))],
-        render_kw={"rows": 3},
-    )
+    note = _note(_l("Toelichting voor de leerkracht (niet verplicht)"), rows=3)
 
     def validate_ends_at(self, field):
         if field.data and self.starts_at.data and field.data <= self.starts_at.data:
@@ -68,11 +66,7 @@ class AppointmentForm(_ChildForm):
 
 
 class WithdrawForm(ParroForm):
-    note = TextAreaField(
-        _l("Bericht aan de leerkracht"),
-        validators=[Optional(), Length(max=500, message=_l("Houd het kort: hooguit 500 tekens."))],
-        render_kw={"rows": 2},
-    )
+    note = _note(_l("Bericht aan de leerkracht"), rows=2)
 
 
 class FilterForm(ParroForm):

@@ -26,6 +26,7 @@ from sqlalchemy.orm import joinedload
 from .. import clock, policy
 from ..calendar.days import closed_for_all, closed_reason, next_school_day, school_day_after
 from ..extensions import db
+from ..forms import FieldError
 from ..models import (
     AbsenceKind,
     AbsencePreference,
@@ -42,13 +43,8 @@ from ..notifications import ABSENCE, notify
 DEFAULT_REASONS = ("Huisarts", "Tandarts", "Ziekenhuis", "Orthodontist", "Overig")
 
 
-class AbsenceError(Exception):
-    """A report the rules refuse; `field` names the form field the message belongs to."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
+class AbsenceError(FieldError):
+    """A report the rules refuse."""
 
 
 # -- configuration ------------------------------------------------------------
@@ -93,6 +89,13 @@ def max_days_ahead() -> int:
 def _group_ids(student: Student | None) -> list[int]:
     group = policy.current_group_of(student) if student is not None else None
     return [group.id] if group is not None else []
+
+
+def _closed(day: date, student: Student | None) -> str | None:
+    """Why the child's group has no school on `day` (its own school's calendar), or None."""
+    group_ids = _group_ids(student)
+    return closed_reason(day, group_ids[0] if group_ids else None,
+                         school_id=student.school_id if student is not None else None)
 
 
 def earliest_appointment_day(student: Student | None = None) -> date:
@@ -152,17 +155,13 @@ def report_sick(user: User, student: Student, email_receipt: bool = False, *,
     guardians who asked for receipts get one.
     """
     today = clock.today()
-    group_ids = _group_ids(student)
-    closed = closed_reason(today, group_ids[0] if group_ids else None,
-                           school_id=student.school_id)
+    closed = _closed(today, student)
     if closed:
         raise AbsenceError(
             "student",
             _("Vandaag (%(day)s) is er geen school voor %(child)s (%(why)s). Ziek melden "
               "hoeft niet.", day=long_date(today), child=student.first_name, why=closed),
         )
-    if not by_phone:
-        _remember_receipt_choice(user, email_receipt)
     report = AbsenceReport(
         student=student,
         kind=AbsenceKind.SICK,
@@ -172,9 +171,8 @@ def report_sick(user: User, student: Student, email_receipt: bool = False, *,
         after_cutoff=is_after_cutoff(student),
         by_phone=by_phone,
     )
-    db.session.add(report)
     try:
-        db.session.flush()
+        return _save(user, report, email_receipt)
     except IntegrityError:
         # The unique index on (child, day) for sick reports: someone was first.
         db.session.rollback()
@@ -185,6 +183,14 @@ def report_sick(user: User, student: Student, email_receipt: bool = False, *,
             _("%(child)s is vandaag al ziek gemeld. U hoeft niets meer te doen.",
               child=student.first_name),
         ) from None
+
+
+def _save(user: User, report: AbsenceReport, email_receipt: bool) -> AbsenceReport:
+    """Store the report, remember a guardian's receipt choice, send the receipts; commit."""
+    if not report.by_phone:
+        _remember_receipt_choice(user, email_receipt)
+    db.session.add(report)
+    db.session.flush()
     _send_receipts(user, report)
     db.session.commit()
     return report
@@ -208,9 +214,7 @@ def appointment_day_problem(day: date, student: Student | None = None,
     if day > today + timedelta(days=max_days_ahead()):
         return _("Zo ver vooruit kunt u nog niets doorgeven. Kies een datum binnen %(n)s dagen.",
                  n=max_days_ahead())
-    group_ids = _group_ids(student)
-    closed = closed_reason(day, group_ids[0] if group_ids else None,
-                           school_id=student.school_id if student is not None else None)
+    closed = _closed(day, student)
     if closed:
         return _("Op %(day)s is er geen school (%(why)s). Kies een schooldag.",
                  day=long_date(day), why=closed)
@@ -249,13 +253,7 @@ def report_appointment(
         reported_at=clock.now(),
         by_phone=by_phone,
     )
-    db.session.add(report)
-    if not by_phone:
-        _remember_receipt_choice(user, email_receipt)
-    db.session.flush()
-    _send_receipts(user, report)
-    db.session.commit()
-    return report
+    return _save(user, report, email_receipt)
 
 
 def _send_receipts(user: User, report: AbsenceReport) -> None:
@@ -360,6 +358,13 @@ def _load():
     )
 
 
+def _membership_this_year():
+    """How a report joins its child's Membership of the current school year (none without one)."""
+    year = policy.current_year()
+    return and_(Membership.student_id == AbsenceReport.student_id,
+                Membership.school_year_id == (year.id if year else None))
+
+
 def reports_of_children(user: User, past_days: int = 30) -> tuple[list, list]:
     """A guardian's reports about their children: (today and later, earlier ones)."""
     today = clock.today()
@@ -414,16 +419,9 @@ def absences_on(day: date, groups: list[Group], kinds=tuple(AbsenceKind)) -> lis
     """
     if not groups:
         return []
-    year = policy.current_year()
     rows = db.session.execute(
         select(AbsenceReport, Membership.group_id)
-        .join(
-            Membership,
-            and_(
-                Membership.student_id == AbsenceReport.student_id,
-                Membership.school_year_id == (year.id if year else None),
-            ),
-        )
+        .join(Membership, _membership_this_year())
         .join(Student, Student.id == AbsenceReport.student_id)
         .options(joinedload(AbsenceReport.reason), joinedload(AbsenceReport.student),
                  joinedload(AbsenceReport.reported_by))
@@ -479,18 +477,11 @@ def search(
 
     `reason` is "" (all), "sick", or the id of an appointment reason.
     """
-    year = policy.current_year()
     query = (
         select(AbsenceReport, Group)
         .join(Student, Student.id == AbsenceReport.student_id)
         .where(Student.school_id == policy.current_school_id())
-        .outerjoin(
-            Membership,
-            and_(
-                Membership.student_id == AbsenceReport.student_id,
-                Membership.school_year_id == (year.id if year else None),
-            ),
-        )
+        .outerjoin(Membership, _membership_this_year())
         .outerjoin(Group, Group.id == Membership.group_id)
         .options(*_load())
         .order_by(

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from .. import clock, policy
 from ..extensions import db
-from ..forms import EmptyForm, add_error
+from ..forms import EmptyForm, add_error, show_error
 from ..htmx import wants_fragment
 from ..models import AbsenceReason, AbsenceReport, School, Student
 from ..notifications import ABSENCE, DIRECT, mail_mode
@@ -151,7 +151,7 @@ def _report(form, record, allowed=policy.can_report_absence) -> AbsenceReport | 
     try:
         return record(student)
     except service.AbsenceError as error:
-        add_error(getattr(form, error.field, None) or form.student, error.message)
+        show_error(form, error, form.student)
         return None
 
 
@@ -172,8 +172,7 @@ def report_sick():
     report = _report(sick, lambda child: service.report_sick(
         current_user, child, sick.email_receipt.data))
     if report is not None:
-        _confirm(report)
-        return redirect(url_for("absence.index"), 303)
+        return _confirm(report)
     return _guardian_page(children, sick, appointment, status=422)
 
 
@@ -188,8 +187,7 @@ def report_appointment():
         current_user, child, email_receipt=appointment.email_receipt.data,
         **_appointment(appointment)))
     if report is not None:
-        _confirm(report)
-        return redirect(url_for("absence.index"), 303)
+        return _confirm(report)
     if appointment.day.data and not appointment.day.errors:
         # Say everything at once: a wrong date next to a wrong time. (When the service
         # refused, it checked the day first: a wrong day is already on the form.)
@@ -201,21 +199,22 @@ def report_appointment():
     return _guardian_page(children, sick, appointment, status=422)
 
 
-def _confirm(report: AbsenceReport) -> None:
+def _confirm(report: AbsenceReport) -> Response:
+    """Thank the guardian for the report, and back to the absence page."""
     child = report.student.first_name
     if report.is_sick:
         flash(_("Dank u wel. %(child)s is ziek gemeld voor vandaag. Beterschap!", child=child),
               "success")
         if report.after_cutoff:
             phone = report.student.school.phone  # the child's school's, not the current one's
+            cutoff = service.sick_cutoff(report.student).strftime("%H:%M")
             flash(
                 _("Let op: het is na %(time)s. De leerkracht ziet uw melding misschien pas na "
                   "de lessen. Is het dringend? Bel dan de school: %(phone)s.",
-                  time=service.sick_cutoff(report.student).strftime("%H:%M"), phone=phone)
+                  time=cutoff, phone=phone)
                 if phone else
                 _("Let op: het is na %(time)s. De leerkracht ziet uw melding misschien pas na "
-                  "de lessen. Is het dringend? Bel dan de school.",
-                  time=service.sick_cutoff(report.student).strftime("%H:%M")),
+                  "de lessen. Is het dringend? Bel dan de school.", time=cutoff),
                 "warning",
             )
     else:
@@ -228,6 +227,7 @@ def _confirm(report: AbsenceReport) -> None:
         )
     if service.wants_receipt(current_user) and mail_mode(current_user, ABSENCE) == DIRECT:
         flash(_("U krijgt ook een bevestiging per e-mail."), "info")
+    return redirect(url_for("absence.index"), 303)
 
 
 @bp.post("/<int:report_id>/intrekken")
@@ -276,7 +276,12 @@ def _phoned_page(sick, appointment, status=200):
     ), status
 
 
-def _recorded(report: AbsenceReport) -> None:
+def _record_phoned(sick, appointment, form, record):
+    """`record(child)` for the child `form` names, if the user may record it, and say so; the
+    forms again, with the reason, if refused."""
+    report = _report(form, record, policy.can_record_phoned_absence)
+    if report is None:
+        return _phoned_page(sick, appointment, status=422)
     child = report.student.full_name
     if report.is_sick:
         flash(_("%(child)s staat ziek gemeld voor vandaag, telefonisch doorgegeven.",
@@ -286,6 +291,7 @@ def _recorded(report: AbsenceReport) -> None:
                 child=child, day=service.long_date(report.day),
                 start=report.starts_at.strftime("%H:%M"), end=report.ends_at.strftime("%H:%M")),
               "success")
+    return redirect(url_for("absence.phoned"), 303)
 
 
 @bp.route("/telefonisch")
@@ -302,12 +308,8 @@ def phoned_sick():
     """Record a sick report a guardian phoned in."""
     policy.require(policy.can_record_phoned_absences(current_user))
     sick, appointment = _phoned_forms(sick=SickForm(prefix="sick"))
-    report = _report(sick, lambda child: service.report_sick(current_user, child, by_phone=True),
-                     policy.can_record_phoned_absence)
-    if report is not None:
-        _recorded(report)
-        return redirect(url_for("absence.phoned"), 303)
-    return _phoned_page(sick, appointment, status=422)
+    return _record_phoned(sick, appointment, sick, lambda child: service.report_sick(
+        current_user, child, by_phone=True))
 
 
 @bp.post("/telefonisch/afspraak")
@@ -316,13 +318,8 @@ def phoned_appointment():
     """Record an appointment a guardian phoned in."""
     policy.require(policy.can_record_phoned_absences(current_user))
     sick, appointment = _phoned_forms(appointment=AppointmentForm(prefix="appt"))
-    report = _report(appointment, lambda child: service.report_appointment(
-        current_user, child, by_phone=True, **_appointment(appointment)),
-        policy.can_record_phoned_absence)
-    if report is not None:
-        _recorded(report)
-        return redirect(url_for("absence.phoned"), 303)
-    return _phoned_page(sick, appointment, status=422)
+    return _record_phoned(sick, appointment, appointment, lambda child: service.report_appointment(
+        current_user, child, by_phone=True, **_appointment(appointment)))
 
 
 @bp.route("/overzicht")

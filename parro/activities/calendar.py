@@ -54,17 +54,25 @@ def _host() -> str:
 
 
 def _event(uid: str, summary: str, start, end, location: str = "", description: str = "",
-           url: str | None = None, sequence: int = 0) -> Event:
+           url: str | None = None, sequence: int | None = 0) -> Event:
+    """A timed event, or with `start` a date an all-day one (`end` the day after the last
+    day, RFC 5545) that makes nobody busy (a holiday)."""
     from icalendar import Event
 
-    tz = school_tz()
     event = Event()
     event.add("uid", f"{uid}@{_host()}")
     event.add("dtstamp", now())
-    event.add("sequence", sequence)
+    if sequence is not None:
+        event.add("sequence", sequence)
     event.add("summary", summary)
-    event.add("dtstart", start.astimezone(tz))
-    event.add("dtend", (end or start + timedelta(hours=1)).astimezone(tz))
+    if isinstance(start, datetime):
+        tz = school_tz()
+        event.add("dtstart", start.astimezone(tz))
+        event.add("dtend", (end or start + timedelta(hours=1)).astimezone(tz))
+    else:
+        event.add("dtstart", start)
+        event.add("dtend", end)
+        event.add("transp", "TRANSPARENT")
     if location:
         event.add("location", location)
     if description:
@@ -112,22 +120,11 @@ def activity_event(activity: Activity) -> Event | None:
 
 
 def calendar_item_event(item: CalendarItem) -> Event:
-    """A jaarkalender item: all day (DTEND the day after the last, RFC 5545) or timed."""
-    from icalendar import Event
-
+    """A jaarkalender item: all day or timed."""
     if item.all_day:
-        event = Event()
-        event.add("uid", f"calendar-{item.id}@{_host()}")
-        event.add("dtstamp", now())
-        event.add("summary", item.title)
-        event.add("dtstart", item.starts_on)
-        event.add("dtend", item.ends_on + timedelta(days=1))
-        event.add("transp", "TRANSPARENT")  # a holiday does not make anyone busy
-        if item.location:
-            event.add("location", item.location)
-        if item.description:
-            event.add("description", item.description)
-        return event
+        return _event(f"calendar-{item.id}", item.title, item.starts_on,
+                      item.ends_on + timedelta(days=1), item.location, item.description,
+                      sequence=None)
     tz = school_tz()
     return _event(
         f"calendar-{item.id}", item.title,
@@ -240,8 +237,7 @@ def events_for(user: User) -> list[Event]:
             select(Activity).where(Activity.starts_at >= since)
             .options(selectinload(Activity.groups))
         ):
-            with_user = policy.can_manage_activity(user, activity)
-            if not with_user:
+            if not policy.can_manage_activity(user, activity):
                 continue
             if activity.kind == ActivityKind.CONFERENCE:
                 bookings = db.session.scalars(

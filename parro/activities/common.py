@@ -112,14 +112,10 @@ def update_activity(activity: Activity, form) -> int:
     same transaction. Commits; returns how many people were told."""
     from ..notifications import ACTIVITIES, notify
 
-    before = {
-        "title": activity.title, "description": activity.description,
-        "location": activity.location, "deadline": activity.deadline,
-    }
-    activity.title = form.title.data.strip()
-    activity.description = (form.description.data or "").strip()
-    activity.location = (form.location.data or "").strip()
-    activity.deadline = form.deadline_at()
+    values = form.fields()  # title, description, location and deadline
+    before = {key: getattr(activity, key) for key in values}
+    for key, value in values.items():
+        setattr(activity, key, value)
     changed = [key for key, old in before.items() if getattr(activity, key) != old]
     told = answered_families(activity) if changed else []
     for user in told:

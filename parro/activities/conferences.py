@@ -149,14 +149,12 @@ def plan_slots(days: list[Day], minutes: int) -> list[tuple[datetime, datetime]]
     return sorted(slots)
 
 
-def create_conference(user, groups, *, title, description, location, days, minutes,
-                      opens_at, deadline, early_days) -> Activity:
-    activity = new_activity(
-        user, ActivityKind.CONFERENCE, groups, title=title, description=description,
-        location=location, opens_at=opens_at, deadline=deadline, early_days=early_days,
-        slot_minutes=minutes,
-    )
-    activity.slots = [Slot(starts_at=a, ends_at=b) for a, b in plan_slots(days, minutes)]
+def create_conference(user, groups, *, days: list[Day], **fields) -> Activity:
+    """fields: the round's title, description, location, deadline, opens_at, early_days
+    and slot_minutes."""
+    activity = new_activity(user, ActivityKind.CONFERENCE, groups, **fields)
+    activity.slots = [Slot(starts_at=a, ends_at=b)
+                      for a, b in plan_slots(days, activity.slot_minutes)]
     activity.starts_at = activity.slots[0].starts_at
     activity.ends_at = activity.slots[-1].ends_at
     db.session.commit()
@@ -219,14 +217,10 @@ def booking_in(activity: Activity, student: Student, guardian: User | None) -> B
 
 def booking_for(activity: Activity, student: Student, guardian: User | None) -> Booking | None:
     """The child's booking in this round (the guardian's own one when separate)."""
-    query = select(Booking).where(
-        Booking.activity_id == activity.id, Booking.student_id == student.id
-    )
-    if guardian is not None:
-        query = query.where(Booking.guardian_id == guardian.id)
-    else:
-        query = query.where(Booking.guardian_id.is_(None))
-    return db.session.scalar(query)
+    guardian_id = guardian.id if guardian is not None else None  # None: IS NULL
+    return db.session.scalar(select(Booking).where(
+        Booking.activity_id == activity.id, Booking.student_id == student.id,
+        Booking.guardian_id == guardian_id))
 
 
 def _party(user: User, activity: Activity, student: Student, guardian: User | None):

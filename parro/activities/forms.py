@@ -67,6 +67,16 @@ class _Int(IntegerField):
             raise ValueError(_("Vul een heel getal in.")) from None
 
 
+def _text(field) -> str:
+    return (field.data or "").strip()
+
+
+def _refuse(field, message) -> bool:
+    """Show `message` at `field`; False, the answer of the check that found it."""
+    add_error(field, message)
+    return False
+
+
 class ActivityForm(ParroForm):
     """What every activity has."""
 
@@ -90,6 +100,11 @@ class ActivityForm(ParroForm):
         if not field.data:
             raise ValidationError(_("Kies minstens één groep."))
 
+    def fields(self) -> dict:
+        """The checked form as the create service of its kind takes it (and update_activity)."""
+        return {"title": _text(self.title), "description": _text(self.description),
+                "deadline": self.deadline_at()}
+
     def deadline_at(self) -> datetime | None:
         if self.deadline_date.data and self.deadline_time.data:
             return common.local(self.deadline_date.data, self.deadline_time.data)
@@ -98,9 +113,8 @@ class ActivityForm(ParroForm):
     def _check_deadline(self) -> bool:
         deadline = self.deadline_at()
         if deadline is not None and deadline <= now():
-            add_error(self.deadline_date,
-                       _("Deze datum is al voorbij. Kies een datum in de toekomst."))
-            return False
+            return _refuse(self.deadline_date,
+                           _("Deze datum is al voorbij. Kies een datum in de toekomst."))
         return True
 
     def finish(self, ok: bool) -> bool:
@@ -111,6 +125,15 @@ class ActivityForm(ParroForm):
                 if not any(f.errors):
                     f.errors = []
         return ok
+
+
+class _Located(ActivityForm):
+    """An activity at a place (all but a materials list)."""
+
+    location = StringField(_l("Waar"), validators=[Length(max=120), single_line])
+
+    def fields(self) -> dict:
+        return {**super().fields(), "location": _text(self.location)}
 
 
 class DayForm(Form):
@@ -129,9 +152,7 @@ class DayForm(Form):
 CONFERENCE_DEADLINE = _l("Inschrijven kan tot en met")
 
 
-class ConferenceForm(ActivityForm):
-    location = StringField(_l("Waar"), validators=[Length(max=120), single_line])
-
+class ConferenceForm(_Located):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.deadline_date.label.text = CONFERENCE_DEADLINE
@@ -151,6 +172,10 @@ class ConferenceForm(ActivityForm):
 
     plan_days: list | None = None
     opens_at: datetime | None = None
+
+    def fields(self) -> dict:
+        return {**super().fields(), "days": self.plan_days, "slot_minutes": self.slot_minutes.data,
+                "opens_at": self.opens_at, "early_days": self.early_days.data}
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -186,38 +211,31 @@ class ConferenceForm(ActivityForm):
         try:
             slots = conferences.plan_slots([d for _row, d in days], self.slot_minutes.data)
         except common.PlanError as exc:
-            if exc.row is None:
-                add_error(getattr(self, exc.field), str(exc))
-            else:
-                add_error(getattr(self.days[days[exc.row][0]].form, exc.field), str(exc))
-            return False
+            form = self if exc.row is None else self.days[days[exc.row][0]].form
+            return _refuse(getattr(form, exc.field), str(exc))
         moment = now()
         for row, d in days:
             if common.local(d.day, d.start) <= moment:
-                add_error(self.days[row].form.date, _("Deze dag is al (deels) voorbij."))
-                return False
+                return _refuse(self.days[row].form.date, _("Deze dag is al (deels) voorbij."))
             # The jaarkalender's days without school: no conferences on a holiday.
             closed = closed_for_all(d.day, self.groups.data or [])
             if closed:
-                add_error(self.days[row].form.date, _(
+                return _refuse(self.days[row].form.date, _(
                     "Op %(day)s is er geen school (%(why)s). Kies een schooldag.",
                     day=format_date(d.day, "EEEE d MMMM"), why=closed))
-                return False
         self.plan_days = [d for _row, d in days]
         if not self._check_deadline():
             return False
         deadline = self.deadline_at()
         if deadline > slots[0][0]:
-            add_error(self.deadline_date, _(
+            return _refuse(self.deadline_date, _(
                 "Het inschrijven moet sluiten voordat het eerste gesprek begint (%(when)s).",
                 when=common.when(slots[0][0])))
-            return False
         self.opens_at = None
         if self.opens_date.data:
             self.opens_at = common.local(self.opens_date.data, self.opens_time.data or time(0, 0))
             if self.opens_at >= deadline:
-                add_error(self.opens_date, _("Het inschrijven moet openen vóór het sluiten."))
-                return False
+                return _refuse(self.opens_date, _("Het inschrijven moet openen vóór het sluiten."))
         return True
 
 
@@ -230,18 +248,20 @@ class ShiftForm(Form):
                   validators=[Optional(), NumberRange(1, 200, _l("Kies 1 tot 200 plaatsen."))])
 
 
-class VolunteerForm(ActivityForm):
-    location = StringField(_l("Waar"), validators=[Length(max=120), single_line])
+class VolunteerForm(_Located):
     shifts = FieldList(FormField(ShiftForm), min_entries=4, max_entries=20)
 
     cleaned_shifts: list | None = None
+
+    def fields(self) -> dict:
+        return {**super().fields(), "shifts": self.cleaned_shifts}
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators) and self._check_deadline()
         shifts = []
         for entry in self.shifts:
             sub = entry.form
-            title = (sub.title.data or "").strip()
+            title = _text(sub.title)
             if not title:
                 if sub.places.data or sub.date.data:
                     add_error(sub.title, _("Vul in wat de taak is."))
@@ -284,12 +304,15 @@ class MaterialsForm(ActivityForm):
 
     cleaned_items: list | None = None
 
+    def fields(self) -> dict:
+        return {**super().fields(), "items": self.cleaned_items}
+
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators) and self._check_deadline()
         items = []
         for entry in self.items:
             sub = entry.form
-            name = (sub.name.data or "").strip()
+            name = _text(sub.name)
             if not name:
                 if sub.needed.data:
                     add_error(sub.name, _("Vul in wat er nodig is."))
@@ -306,8 +329,7 @@ class MaterialsForm(ActivityForm):
         return self.finish(ok)
 
 
-class InvitationForm(ActivityForm):
-    location = StringField(_l("Waar"), validators=[Length(max=120), single_line])
+class InvitationForm(_Located):
     event_date = _Date(_l("Datum"), validators=[InputRequired(_l("Vul de datum in."))])
     event_start = _Time(_l("Van"), validators=[InputRequired(_l("Vul de begintijd in."))])
     event_end = _Time(_l("Tot"), validators=[InputRequired(_l("Vul de eindtijd in."))])
@@ -315,28 +337,27 @@ class InvitationForm(ActivityForm):
     starts_at: datetime | None = None
     ends_at: datetime | None = None
 
+    def fields(self) -> dict:
+        return {**super().fields(), "starts_at": self.starts_at, "ends_at": self.ends_at}
+
     def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators) and self._check_deadline()
-        if ok:
-            if self.event_end.data <= self.event_start.data:
-                add_error(self.event_end, _("De eindtijd moet na de begintijd liggen."))
-                return self.finish(False)
-            self.starts_at = common.local(self.event_date.data, self.event_start.data)
-            self.ends_at = common.local(self.event_date.data, self.event_end.data)
-            if self.starts_at <= now():
-                add_error(self.event_date, _("Deze datum is al voorbij."))
-                return self.finish(False)
-            if self.deadline_at() > self.starts_at:
-                add_error(self.deadline_date, _("Ouders moeten vóór het begin kunnen antwoorden."))
-                return self.finish(False)
-        return self.finish(ok)
+        if not (super().validate(extra_validators) and self._check_deadline()):
+            return False
+        if self.event_end.data <= self.event_start.data:
+            return _refuse(self.event_end, _("De eindtijd moet na de begintijd liggen."))
+        self.starts_at = common.local(self.event_date.data, self.event_start.data)
+        self.ends_at = common.local(self.event_date.data, self.event_end.data)
+        if self.starts_at <= now():
+            return _refuse(self.event_date, _("Deze datum is al voorbij."))
+        if self.deadline_at() > self.starts_at:
+            return _refuse(self.deadline_date, _("Ouders moeten vóór het begin kunnen antwoorden."))
+        return True
 
 
-class EditForm(ActivityForm):
+class EditForm(_Located):
     """Change what parents read and until when they can react; groups, times and slots stay."""
 
     groups = None
-    location = StringField(_l("Waar"), validators=[Length(max=120), single_line])
 
     def check_against(self, activity) -> bool:
         """The new deadline fits the activity: in the future, after opening, before it starts."""
@@ -345,13 +366,11 @@ class EditForm(ActivityForm):
         deadline = self.deadline_at()
         starts = common.first_moment(activity)
         if starts is not None and deadline > starts:
-            add_error(self.deadline_date, _(
+            return _refuse(self.deadline_date, _(
                 "Reageren moet sluiten voordat de activiteit begint (%(when)s).",
                 when=common.when(starts)))
-            return False
         if activity.opens_at is not None and deadline <= activity.opens_at:
-            add_error(self.deadline_date, _("Het inschrijven moet openen vóór het sluiten."))
-            return False
+            return _refuse(self.deadline_date, _("Het inschrijven moet openen vóór het sluiten."))
         return True
 
 

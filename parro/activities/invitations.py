@@ -15,12 +15,9 @@ from ..models import Activity, ActivityKind, Answer, Response, Student, User
 from .common import ActivityError, check_open, new_activity, participants
 
 
-def create_invitation(user, groups, *, title, description, location, starts_at, ends_at,
-                      deadline) -> Activity:
-    activity = new_activity(
-        user, ActivityKind.INVITATION, groups, title=title, description=description,
-        location=location, starts_at=starts_at, ends_at=ends_at, deadline=deadline,
-    )
+def create_invitation(user, groups, **fields) -> Activity:
+    """fields: the activity's title, description, location, deadline, starts_at, ends_at."""
+    activity = new_activity(user, ActivityKind.INVITATION, groups, **fields)
     db.session.commit()
     return activity
 

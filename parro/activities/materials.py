@@ -12,12 +12,9 @@ from ..models import Activity, ActivityKind, Item, Pledge, User
 from .common import ActivityError, check_open, new_activity
 
 
-def create_materials(user, groups, *, title, description, deadline, items) -> Activity:
-    """items: (name, needed)."""
-    activity = new_activity(
-        user, ActivityKind.MATERIALS, groups, title=title, description=description,
-        deadline=deadline,
-    )
+def create_materials(user, groups, *, items, **fields) -> Activity:
+    """items: (name, needed); fields: the activity's title, description and deadline."""
+    activity = new_activity(user, ActivityKind.MATERIALS, groups, **fields)
     activity.items = [Item(position=i, name=n, needed=q) for i, (n, q) in enumerate(items)]
     db.session.commit()
     return activity

@@ -41,23 +41,20 @@ def response_rate(activity: Activity) -> Rate:
     """How far the activity has come, for the teacher's overview."""
     if activity.kind == ActivityKind.CONFERENCE:
         total = len(participants(activity))
-        missing = sum(1 for m in not_booked(activity) if not m.guardians)
-        done = total - missing
-        return Rate(done, total,
-                    _("%(done)s van %(total)s kinderen ingeschreven", done=done, total=total))
-    if activity.kind == ActivityKind.INVITATION:
-        total = len(participants(activity))
-        done = len(activity.responses)
-        return Rate(done, total, _("%(done)s van %(total)s gezinnen hebben geantwoord",
-                                   done=done, total=total))
-    if activity.kind == ActivityKind.VOLUNTEER:
+        done = total - sum(1 for m in not_booked(activity) if not m.guardians)
+        label = _("%(done)s van %(total)s kinderen ingeschreven")
+    elif activity.kind == ActivityKind.INVITATION:
+        total, done = len(participants(activity)), len(activity.responses)
+        label = _("%(done)s van %(total)s gezinnen hebben geantwoord")
+    elif activity.kind == ActivityKind.VOLUNTEER:
         total = sum(s.places for s in activity.shifts)
         done = sum(s.taken for s in activity.shifts)
-        return Rate(done, total,
-                    _("%(done)s van %(total)s plaatsen gevuld", done=done, total=total))
-    total = sum(i.needed for i in activity.items)
-    done = sum(i.pledged for i in activity.items)
-    return Rate(done, total, _("%(done)s van %(total)s toegezegd", done=done, total=total))
+        label = _("%(done)s van %(total)s plaatsen gevuld")
+    else:
+        total = sum(i.needed for i in activity.items)
+        done = sum(i.pledged for i in activity.items)
+        label = _("%(done)s van %(total)s toegezegd")
+    return Rate(done, total, label % {"done": done, "total": total})
 
 
 def visible_activities(user: User) -> list[Activity]:
@@ -97,7 +94,8 @@ def guardian_overview(
     page lists exactly as many. Also open: volunteer calls and materials lists
     they have not answered yet while help is needed (optional: never counted).
     """
-    open_items: list[tuple[Activity, str, bool]] = []
+    waiting_items: list[tuple[Activity, str]] = []
+    optional: list[tuple[Activity, str]] = []
     mine: list[Mine] = []
     moment = now()
     waiting_for = waiting.children_waiting(user)
@@ -128,9 +126,8 @@ def guardian_overview(
                     mine.append(Mine(activity, answer_text(r), ics,
                                      {"activity_id": activity.id}, activity.starts_at))
         elif activity.kind == ActivityKind.VOLUNTEER:
-            taken = [s for s in activity.shifts for su in s.signups if su.user_id == user.id]
-            for s in taken:
-                signup = next(su for su in s.signups if su.user_id == user.id)
+            taken = [(s, su) for s in activity.shifts for su in s.signups if su.user_id == user.id]
+            for s, signup in taken:
                 mine.append(Mine(activity, _("U helpt mee: %(task)s", task=s.title),
                                  "activities.signup_ics" if s.starts_at else None,
                                  {"signup_id": signup.id}, s.starts_at))
@@ -143,15 +140,13 @@ def guardian_overview(
                                  _("U neemt mee: %(n)s × %(item)s", n=p.quantity, item=i.name)))
             if not pledged and any(i.remaining > 0 for i in activity.items):
                 todo = _("Er is nog iets nodig")
-        if todo and is_open_for(user, activity):
-            open_items.append((activity, todo, bool(waits)))
-        elif todo and not activity.is_closed():
-            start = opens_for(user, activity)
-            open_items.append((activity, _("Inschrijven kan vanaf %(when)s", when=when(start)),
-                               bool(waits)))
+        if todo and not is_open_for(user, activity):
+            todo = None if activity.is_closed() else _(
+                "Inschrijven kan vanaf %(when)s", when=when(opens_for(user, activity)))
+        if todo:
+            (waiting_items if waits else optional).append((activity, todo))
     mine.sort(key=lambda m: (m.starts_at is None, m.starts_at or moment))
-    return ([(a, t) for a, t, w in open_items if w], [(a, t) for a, t, w in open_items if not w],
-            mine)
+    return waiting_items, optional, mine
 
 
 def open_count(role: Role):

@@ -51,11 +51,13 @@ from .forms import (
     default_early_days,
 )
 
-FORMS = {
-    ActivityKind.CONFERENCE: ConferenceForm,
-    ActivityKind.VOLUNTEER: VolunteerForm,
-    ActivityKind.MATERIALS: MaterialsForm,
-    ActivityKind.INVITATION: InvitationForm,
+# What each kind is made with: its form (the page is activities/new_<kind>.html) and its
+# service, which takes the form's fields().
+CREATE = {
+    ActivityKind.CONFERENCE: (ConferenceForm, conferences.create_conference),
+    ActivityKind.VOLUNTEER: (VolunteerForm, volunteers.create_volunteer),
+    ActivityKind.MATERIALS: (MaterialsForm, materials.create_materials),
+    ActivityKind.INVITATION: (InvitationForm, invitations.create_invitation),
 }
 
 
@@ -126,14 +128,11 @@ def _chosen_groups(form) -> list[Group]:
     return groups
 
 
-def _text(field) -> str:
-    return (field.data or "").strip()
-
-
-def _create(kind: ActivityKind, template: str, create):
+def _create(kind: ActivityKind):
     policy.require(policy.can_create_activity(current_user))
     choices = _group_choices()
-    form = FORMS[kind]()
+    form_class, create = CREATE[kind]
+    form = form_class()
     form.groups.choices = [(g.id, g.name) for g in choices]
     if request.method == "GET":
         if len(choices) == 1:
@@ -143,59 +142,39 @@ def _create(kind: ActivityKind, template: str, create):
             form.title.data = _("Oudergesprekken")
     groups = _chosen_groups(form) if request.method == "POST" else []
     if form.validate_on_submit():
-        activity = create(form, groups)
+        activity = create(current_user, groups, **form.fields())
         flash(_("De activiteit staat klaar. Ouders van %(groups)s zien haar nu bij Activiteiten.",
                 groups=", ".join(g.name for g in groups)), "success")
         return redirect(url_for("activities.show", activity_id=activity.id), 303)
-    return render_template(template, form=form, kind=kind), form_status()
+    return render_template(f"activities/new_{kind}.html", form=form, kind=kind), form_status()
 
 
 @bp.route("/nieuw/oudergesprekken", methods=["GET", "POST"])
 @login_required
 def new_conference():
     """Plan a round of parent-teacher conferences: the app makes the slots."""
-    return _create(ActivityKind.CONFERENCE, "activities/new_conference.html", lambda f, groups:
-                   conferences.create_conference(
-                       current_user, groups, title=_text(f.title),
-                       description=_text(f.description),
-                       location=_text(f.location), days=f.plan_days,
-                       minutes=f.slot_minutes.data, opens_at=f.opens_at,
-                       deadline=f.deadline_at(), early_days=f.early_days.data))
+    return _create(ActivityKind.CONFERENCE)
 
 
 @bp.route("/nieuw/hulpouders", methods=["GET", "POST"])
 @login_required
 def new_volunteer():
     """Ask for volunteers: tasks or shifts with a number of places."""
-    return _create(ActivityKind.VOLUNTEER, "activities/new_volunteer.html", lambda f, groups:
-                   volunteers.create_volunteer(
-                       current_user, groups, title=_text(f.title),
-                       description=_text(f.description),
-                       location=_text(f.location), deadline=f.deadline_at(),
-                       shifts=f.cleaned_shifts))
+    return _create(ActivityKind.VOLUNTEER)
 
 
 @bp.route("/nieuw/spullen", methods=["GET", "POST"])
 @login_required
 def new_materials():
     """Ask for things the group needs, each with a number."""
-    return _create(ActivityKind.MATERIALS, "activities/new_materials.html", lambda f, groups:
-                   materials.create_materials(
-                       current_user, groups, title=_text(f.title),
-                       description=_text(f.description), deadline=f.deadline_at(),
-                       items=f.cleaned_items))
+    return _create(ActivityKind.MATERIALS)
 
 
 @bp.route("/nieuw/uitnodiging", methods=["GET", "POST"])
 @login_required
 def new_invitation():
     """Invite the families to an event and ask who comes."""
-    return _create(ActivityKind.INVITATION, "activities/new_invitation.html", lambda f, groups:
-                   invitations.create_invitation(
-                       current_user, groups, title=_text(f.title),
-                       description=_text(f.description),
-                       location=_text(f.location), starts_at=f.starts_at,
-                       ends_at=f.ends_at, deadline=f.deadline_at()))
+    return _create(ActivityKind.INVITATION)
 
 
 # -- one activity --------------------------------------------------------------------------
@@ -249,13 +228,14 @@ def _page(activity: Activity, status: int, error: str | None):
     else:
         activity = common.preload(activity)
         manage = policy.can_manage_activity(current_user, activity)
-    context = {"activity": activity, "manage": manage, "error": error, "action": ActionForm(),
-               "now": now()}
     children = common.children_in(current_user, activity)
-    context["children"] = children
-    context["open"] = common.is_open_for(current_user, activity)
-    context["opens_for"] = common.opens_for(current_user, activity)
-    context["several_children"] = common.has_several_children(current_user, activity)
+    context = {
+        "activity": activity, "manage": manage, "error": error, "action": ActionForm(),
+        "now": now(), "children": children,
+        "open": common.is_open_for(current_user, activity),
+        "opens_for": common.opens_for(current_user, activity),
+        "several_children": common.has_several_children(current_user, activity),
+    }
     if activity.kind == ActivityKind.CONFERENCE:
         context["days"] = conferences.slot_views(current_user, activity)
         context["teachers"] = conferences.teachers_of(activity)
@@ -335,18 +315,18 @@ def delete(activity_id: int):
     return redirect(url_for("activities.index"), 303)
 
 
-def _done(activity: Activity, message: str):
+def _done(activity: Activity, message: str, anchor: str = "mijn"):
     flash(message, "success")
-    return redirect(url_for("activities.show", activity_id=activity.id) + "#mijn", 303)
+    return redirect(url_for("activities.show", activity_id=activity.id) + f"#{anchor}", 303)
 
 
-def _form_or_422(form, activity: Activity):
-    """None when the action form is valid, else the page with why not."""
-    if form.validate_on_submit():
-        return None
-    errors = [e for field in form for e in field.errors]
-    return _show(activity, 422,
-                 errors[0] if errors else _("Er ging iets mis. Probeer het opnieuw."))
+def _checked(form):
+    """The action form when it is valid; else the page again, with why not (_refused)."""
+    if not form.validate_on_submit():
+        errors = [e for field in form for e in field.errors]
+        raise common.ActivityError(
+            errors[0] if errors else _("Er ging iets mis. Probeer het opnieuw."))
+    return form
 
 
 # -- conferences ------------------------------------------------------------------------------
@@ -387,13 +367,11 @@ def book(activity_id: int):
     if activity.kind != ActivityKind.CONFERENCE:
         abort(404)
     conferences.load_slots(activity)  # the slot and its booking come from here
-    form = ActionForm()
-    if (bad := _form_or_422(form, activity)) is not None:
-        return bad
+    form = _checked(ActionForm())
     if not form.child_id.data:
-        return _show(activity, 422, _("Kies voor welk kind het gesprek is."))
+        raise common.ActivityError(_("Kies voor welk kind het gesprek is."))
     if not form.slot_id.data:
-        return _show(activity, 422, _("Kies een tijdstip."))
+        raise common.ActivityError(_("Kies een tijdstip."))
     student = db.get_or_404(Student, form.child_id.data)
     slot = _slot_in(activity, form.slot_id.data)
     policy.require(policy.can_book(current_user, slot, student))
@@ -416,11 +394,9 @@ def move(booking_id: int):
     """Move a conference booking to another free slot."""
     booking = _booking(booking_id)
     activity = booking.activity
-    form = ActionForm()
-    if (bad := _form_or_422(form, activity)) is not None:
-        return bad
+    form = _checked(ActionForm())
     if not form.slot_id.data:
-        return _show(activity, 422, _("Kies een tijdstip."))
+        raise common.ActivityError(_("Kies een tijdstip."))
     slot = _slot_in(activity, form.slot_id.data)
     conferences.move(current_user, booking, slot)
     return _done(activity, _("Het gesprek voor %(child)s is verplaatst naar %(when)s.",
@@ -433,8 +409,7 @@ def cancel(booking_id: int):
     """Cancel a conference booking."""
     booking = _booking(booking_id)
     activity = booking.activity
-    if (bad := _form_or_422(ActionForm(), activity)) is not None:
-        return bad
+    _checked(ActionForm())
     child = booking.student.first_name
     conferences.cancel(current_user, booking)
     return _done(activity, _("Het gesprek voor %(child)s is geannuleerd.", child=child))
@@ -457,16 +432,13 @@ def block(slot_id: int):
     slot = db.get_or_404(Slot, slot_id)
     activity = _activity(slot.activity_id)
     policy.require(policy.can_manage_activity(current_user, activity))
-    form = ActionForm()
-    if (bad := _form_or_422(form, activity)) is not None:
-        return bad
+    form = _checked(ActionForm())
     blocked = bool(form.on.data)
     conferences.set_blocked(slot, blocked)
     message = (_("%(time)s is nu geblokkeerd.", time=_hhmm(slot.starts_at)) if blocked
                else _("%(time)s is weer vrij: ouders kunnen zich ervoor inschrijven.",
                          time=_hhmm(slot.starts_at)))
-    flash(message, "success")
-    return redirect(url_for("activities.show", activity_id=activity.id) + f"#slot-{slot.id}", 303)
+    return _done(activity, message, f"slot-{slot.id}")
 
 
 @bp.post("/<int:activity_id>/apart")
@@ -477,9 +449,7 @@ def separate(activity_id: int):
     policy.require(policy.can_manage_activity(current_user, activity))
     if activity.kind != ActivityKind.CONFERENCE:
         abort(404)
-    form = ActionForm()
-    if (bad := _form_or_422(form, activity)) is not None:
-        return bad
+    form = _checked(ActionForm())
     student = db.get_or_404(Student, form.child_id.data or 0)
     policy.require(policy.takes_part(student, activity))
     conferences.set_separate(activity, student, bool(form.on.data))
@@ -500,8 +470,7 @@ def sign_up(shift_id: int):
     shift = db.get_or_404(Shift, shift_id)
     activity = _activity(shift.activity_id)
     policy.require(policy.can_sign_up(current_user, shift))
-    if (bad := _form_or_422(ActionForm(), activity)) is not None:
-        return bad
+    _checked(ActionForm())
     volunteers.sign_up(current_user, shift)
     return _done(activity, _("Dank u wel! U staat ingeschreven voor ‘%(task)s’.", task=shift.title))
 
@@ -513,8 +482,7 @@ def withdraw(signup_id: int):
     signup = db.get_or_404(SignUp, signup_id)
     activity = _activity(signup.shift.activity_id)
     policy.require(policy.can_change_signup(current_user, signup))
-    if (bad := _form_or_422(ActionForm(), activity)) is not None:
-        return bad
+    _checked(ActionForm())
     task = signup.shift.title
     volunteers.withdraw(current_user, signup)
     return _done(activity, _("U bent afgemeld voor ‘%(task)s’.", task=task))
@@ -542,9 +510,7 @@ def pledge(item_id: int):
     item = db.get_or_404(Item, item_id)
     activity = _activity(item.activity_id)
     policy.require(policy.can_pledge(current_user, item))
-    form = PledgeForm()
-    if (bad := _form_or_422(form, activity)) is not None:
-        return bad
+    form = _checked(PledgeForm())
     result = materials.pledge(current_user, item, form.quantity.data)
     if result is None:
         return _done(activity, _("U neemt geen %(item)s meer mee.", item=item.name))
@@ -562,15 +528,13 @@ def respond(activity_id: int):
     activity = _activity(activity_id)
     if activity.kind != ActivityKind.INVITATION:
         abort(404)
-    form = RespondForm()
-    if (bad := _form_or_422(form, activity)) is not None:
-        return bad
+    form = _checked(RespondForm())
     student = db.get_or_404(Student, form.child_id.data)
     policy.require(policy.can_act_for_child(current_user, activity, student))
     answer = Answer(form.answer.data)
     people = form.people.data if form.people.data is not None else 1
     if answer != Answer.NO and people < 1:
-        return _show(activity, 422, _("Met hoeveel personen komt u? Vul minstens 1 in."))
+        raise common.ActivityError(_("Met hoeveel personen komt u? Vul minstens 1 in."))
     response = invitations.respond(current_user, activity, student, answer, people)
     return _done(activity, _("Uw antwoord is opgeslagen: %(answer)s.",
                              answer=invitations.answer_text(response)))
@@ -590,9 +554,9 @@ def event_ics(activity_id: int):
 # -- calendar subscription ------------------------------------------------------------------------
 
 
-def _ics(body: bytes, filename: str) -> Response:
+def _ics(body: bytes, filename: str, disposition: str = "attachment") -> Response:
     return Response(body, mimetype="text/calendar", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Content-Disposition": f'{disposition}; filename="{filename}"',
     })
 
 
@@ -634,17 +598,13 @@ def calendar_feed(token: str):
     if user is None:
         abort(404)
     name = _calendar_name(user)
-    response = _ics(calendar.to_ics(calendar.events_for(user), name=name), "parro.ics")
-    response.headers["Content-Disposition"] = 'inline; filename="parro.ics"'
-    return response
+    return _ics(calendar.to_ics(calendar.events_for(user), name=name), "parro.ics", "inline")
 
 
 def _calendar_name(user) -> str:
     """The subscription's title, by the user's schools: the phone opens it without a login,
     so there is no current school; of a family or staff at several schools, a neutral one."""
-    from ..policy import schools
-
-    theirs = schools(user)
+    theirs = policy.schools(user)
     if len(theirs) > 1:
         return _("Schoolagenda: mijn afspraken")
     return _("%(school)s: mijn afspraken", school=theirs[0].name if theirs else "parro")

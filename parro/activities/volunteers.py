@@ -11,12 +11,10 @@ from ..models import Activity, ActivityKind, Shift, SignUp, User
 from .common import ActivityError, check_open, new_activity
 
 
-def create_volunteer(user, groups, *, title, description, location, deadline, shifts) -> Activity:
-    """shifts: (title, starts_at or None, ends_at or None, places)."""
-    activity = new_activity(
-        user, ActivityKind.VOLUNTEER, groups, title=title, description=description,
-        location=location, deadline=deadline,
-    )
+def create_volunteer(user, groups, *, shifts, **fields) -> Activity:
+    """shifts: (title, starts_at or None, ends_at or None, places); fields: the activity's
+    title, description, location and deadline."""
+    activity = new_activity(user, ActivityKind.VOLUNTEER, groups, **fields)
     activity.shifts = [
         Shift(position=i, title=t, starts_at=a, ends_at=b, places=p)
         for i, (t, a, b, p) in enumerate(shifts)

@@ -23,29 +23,23 @@ from dataclasses import dataclass, field
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 
+from ..models.user import normalize_email  # the accounts' own: one address, one account
+
 MAX_BYTES = 1_000_000  # about 10,000 students; the file travels back in a form field
-COLUMNS = (
-    "leerlingnummer",
-    "voornaam",
-    "achternaam",
-    "groep",
-    "ouder1_naam",
-    "ouder1_email",
-    "ouder2_naam",
-    "ouder2_email",
-)
-REQUIRED = COLUMNS[:4]
-GUARDIAN_COLUMNS = (("ouder1_naam", "ouder1_email"), ("ouder2_naam", "ouder2_email"))
+# The columns, in the order the messages list them, each with the longest value it may hold.
 MAX_LENGTH = {
     "leerlingnummer": 40,
     "voornaam": 80,
     "achternaam": 120,
     "groep": 60,
     "ouder1_naam": 120,
-    "ouder2_naam": 120,
     "ouder1_email": 254,
+    "ouder2_naam": 120,
     "ouder2_email": 254,
 }
+COLUMNS = tuple(MAX_LENGTH)
+REQUIRED = COLUMNS[:4]
+GUARDIAN_COLUMNS = (("ouder1_naam", "ouder1_email"), ("ouder2_naam", "ouder2_email"))
 
 # "3", "groep 3", "3A", "Groep 3b": one grade. "5/6", "Groep 1-2": a combination
 # group, which has no single grade. A name without digits ("Kleuters Rood") has
@@ -89,10 +83,7 @@ class Existing:
     links: set[tuple[int, int]] = field(default_factory=set)  # (user id, student id)
 
     def group_by_id(self, group_id: int) -> GroupState | None:
-        for group in self.groups.values():
-            if group.id == group_id:
-                return group
-        return None
+        return next((group for group in self.groups.values() if group.id == group_id), None)
 
 
 # -- what comes out -------------------------------------------------------------
@@ -212,10 +203,6 @@ def clean(value: str) -> str:
 
 def name_key(group_name: str) -> str:
     return clean(group_name).casefold()
-
-
-def normalize_email(value: str) -> str:
-    return value.strip().lower()
 
 
 def decode(data: bytes) -> str:

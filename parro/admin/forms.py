@@ -31,6 +31,7 @@ from wtforms.validators import (
 )
 
 from ..forms import (
+    DATE_FORMATS,
     WEEKDAYS,
     EmailAddress,
     MultiCheckboxField,
@@ -59,11 +60,17 @@ def optional_int(value) -> int | None:
     return to_id(value)
 
 
+def choice_field(label, message=INVALID_CHOICE, **kw):
+    """A choice of an id or of nothing (None), with one message for a value not offered."""
+    return SelectField(label, coerce=optional_int, invalid_choice_message=message,
+                       invalid_value_message=message, **kw)
+
+
 def date_field(label):
     # type=date gives a date picker; older browsers show a text box, so accept d-m-yyyy too.
     return DateField(
         label,
-        format=["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"],
+        format=DATE_FORMATS,
         validators=[InputRequired(_l("Vul een datum in."))],
         invalid_value_message=INVALID_DATE,
     )
@@ -210,14 +217,11 @@ class GroupForm(ParroForm):
         validators=[DataRequired(_l("Vul de naam van de groep in.")), max_length(60), single_line],
         render_kw={"placeholder": "Groep 3"},
     )
-    grade = SelectField(_l("Leerjaar"), choices=GRADES, coerce=optional_int,
-                        invalid_choice_message=INVALID_CHOICE, invalid_value_message=INVALID_CHOICE)
+    grade = choice_field(_l("Leerjaar"), choices=GRADES)
 
 
 class AssignTeacherForm(ParroForm):
-    teacher = SelectField(_l("Leerkracht"), coerce=optional_int,
-                          invalid_choice_message=_l("Kies een leerkracht."),
-                          invalid_value_message=_l("Kies een leerkracht."))
+    teacher = choice_field(_l("Leerkracht"), _l("Kies een leerkracht."))
 
     def validate_teacher(self, field):
         if field.data is None:
@@ -243,13 +247,11 @@ class StudentForm(ParroForm):
 
 
 class NewStudentForm(StudentForm):
-    group = SelectField(_l("Groep"), coerce=optional_int, invalid_choice_message=INVALID_CHOICE,
-                        invalid_value_message=INVALID_CHOICE)
+    group = choice_field(_l("Groep"))
 
 
 class PlaceStudentForm(ParroForm):
-    group = SelectField(_l("Groep"), coerce=optional_int, invalid_choice_message=INVALID_CHOICE,
-                        invalid_value_message=INVALID_CHOICE)
+    group = choice_field(_l("Groep"))
 
     def validate_group(self, field):
         if field.data is None:
@@ -272,8 +274,7 @@ class ImportForm(ParroForm):
         validators=[FileRequired(_l("Kies een CSV-bestand."))],
         render_kw={"accept": ".csv,text/csv"},
     )
-    year = SelectField(_l("Schooljaar"), coerce=optional_int, invalid_choice_message=INVALID_CHOICE,
-                       invalid_value_message=INVALID_CHOICE)
+    year = choice_field(_l("Schooljaar"))
 
     def validate_file(self, field):
         stream = field.data.stream

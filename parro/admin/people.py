@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -157,7 +157,6 @@ def disable_account(user_id: int):
     too, only their tie with this one goes."""
     user = _account(user_id)
     if EmptyForm().validate_on_submit():
-        others = _other_schools(user)
         try:
             stays = service.leave_school(user, policy.current_school(), _me())
         except service.AccountError as exc:
@@ -167,7 +166,7 @@ def disable_account(user_id: int):
                 flash(_("%(name)s is weggehaald bij deze school: niet meer gekoppeld aan de "
                         "kinderen hier, niet meer in de gesprekken van deze school. Het "
                         "account blijft voor %(schools)s.", name=user.display_name,
-                        schools=", ".join(others)), "success")
+                        schools=", ".join(_other_schools(user))), "success")
                 return redirect(url_for("admin.guardians"), 303)
             if stays:
                 flash(_("%(name)s werkt niet meer bij deze school. Het account blijft voor de "
@@ -199,21 +198,26 @@ def enable_account(user_id: int):
 def resend_invitation(user_id: int):
     """Send an account a fresh activation link."""
     user = _account(user_id)
-    if EmptyForm().validate_on_submit():
-        again = service.was_invited(user)
-        try:
-            service.resend_invitation(user, _me())
-        except service.AccountError as exc:
-            flash(str(exc), "error")
-        else:
-            if again:
-                flash(_("Er is een nieuwe uitnodiging verstuurd naar %(email)s. "
-                        "Eerdere links werken niet meer.", email=user.email), "success")
-            else:  # the first one: there are no earlier links to speak of
-                flash(_("De uitnodiging is verstuurd naar %(email)s.", email=user.email),
-                      "success")
-            _shared_account(user)
+    if EmptyForm().validate_on_submit() and invite_again(user):
+        _shared_account(user)
     return _back_to(user)
+
+
+def invite_again(user: User) -> bool:
+    """Send `user` a fresh activation link and say so (or why not): this page's button and
+    the one on a child's page (students.resend_invitation). Whether it was sent."""
+    again = service.was_invited(user)
+    try:
+        service.resend_invitation(user, _me())
+    except service.AccountError as exc:
+        flash(str(exc), "error")
+        return False
+    if again:
+        flash(_("Er is een nieuwe uitnodiging verstuurd naar %(email)s. "
+                "Eerdere links werken niet meer.", email=user.email), "success")
+    else:  # the first one: there are no earlier links to speak of
+        flash(_("De uitnodiging is verstuurd naar %(email)s.", email=user.email), "success")
+    return True
 
 
 @bp.post("/medewerkers/<int:user_id>/tweestapsverificatie-uitzetten")
@@ -352,5 +356,4 @@ def guardian(user_id: int):
         children=children,
         other_schools=_other_schools(user),
         invitations=invitations,
-        days=current_app.config["INVITATION_DAYS"],
     )

@@ -20,7 +20,7 @@ from ..absence import service as absence_service
 from ..auth import sso
 from ..chat.availability import describe_hours, installation_default
 from ..extensions import db
-from ..forms import EmptyForm, add_error, form_status
+from ..forms import EmptyForm, add_error, form_status, show_error, showing_refusal
 from ..inputs import int_arg
 from ..models import Group, SchoolYear, Student, User
 from ..policy import (
@@ -45,14 +45,6 @@ from .forms import (
     StudentSearchForm,
     YearForm,
 )
-
-
-def _show_error(form, exc: service.Invalid) -> None:
-    """Put the service's message at its field, or above the form."""
-    if exc.field and exc.field in form:
-        add_error(form[exc.field], exc.message)
-    else:
-        form.form_errors.append(exc.message)
 
 
 def _year_label(year: SchoolYear) -> str:
@@ -109,7 +101,7 @@ def school_settings():
                 chat_starts_at=form.chat_starts_at.data, chat_ends_at=form.chat_ends_at.data)
         except service.Invalid as exc:  # another school's name
             media.discard([staged] if staged is not None else [])
-            _show_error(form, exc)
+            show_error(form, exc)
             return _settings_page(form)
         if staged is not None or form.remove_logo.data:
             unused = service.set_logo(staged)
@@ -139,12 +131,9 @@ def office_hours():
         "closes_at": school.office_closes_at,
     })
     if form.validate_on_submit():
-        try:
+        with showing_refusal(form):
             service.save_office_hours(form.weekdays.data, form.opens_at.data,
                                       form.closes_at.data)
-        except service.Invalid as exc:
-            _show_error(form, exc)
-        else:
             flash(_("De openingstijden van de administratie zijn opgeslagen."), "success")
             return redirect(url_for("admin.office_hours"), 303)
     return render_template("admin/office_hours.html", form=form), form_status()
@@ -159,7 +148,7 @@ def _logo(form: SchoolForm):
     try:
         return service.process_logo(upload)
     except service.Invalid as exc:
-        _show_error(form, exc)
+        show_error(form, exc)
         return False
 
 
@@ -193,11 +182,8 @@ def year_new():
         if defaults:
             form.name.data, form.starts_on.data, form.ends_on.data = defaults
     if form.validate_on_submit():
-        try:
-            year = service.create_year(form.name.data, form.starts_on.data, form.ends_on.data)
-        except service.Invalid as exc:
-            _show_error(form, exc)
-        else:
+        with showing_refusal(form):
+            year = service.save_year(form.name.data, form.starts_on.data, form.ends_on.data)
             flash(_("Schooljaar %(name)s is aangemaakt.", name=year.name), "success")
             return redirect(url_for("admin.years"), 303)
     return render_template("admin/year_form.html", form=form, year=None), form_status()
@@ -209,11 +195,8 @@ def year_edit(year_id: int):
     year = _year(year_id)
     form = YearForm(obj=year)
     if form.validate_on_submit():
-        try:
-            service.update_year(year, form.name.data, form.starts_on.data, form.ends_on.data)
-        except service.Invalid as exc:
-            _show_error(form, exc)
-        else:
+        with showing_refusal(form):
+            service.save_year(form.name.data, form.starts_on.data, form.ends_on.data, year)
             flash(_("Schooljaar %(name)s is opgeslagen.", name=year.name), "success")
             return redirect(url_for("admin.years"), 303)
     return render_template("admin/year_form.html", form=form, year=year), form_status()
@@ -254,11 +237,8 @@ def group_new(year_id: int):
     year = _year(year_id)
     form = GroupForm()
     if form.validate_on_submit():
-        try:
-            group = service.create_group(year, form.name.data, form.grade.data)
-        except service.Invalid as exc:
-            _show_error(form, exc)
-        else:
+        with showing_refusal(form):
+            group = service.save_group(year, form.name.data, form.grade.data)
             flash(_("%(name)s is aangemaakt. Koppel nu de leerkrachten.", name=group.name),
                   "success")
             return redirect(url_for("admin.group_edit", group_id=group.id), 303)
@@ -288,11 +268,8 @@ def group_edit(group_id: int):
     group = _group(group_id)
     form = GroupForm(obj=group)
     if form.validate_on_submit():
-        try:
-            service.update_group(group, form.name.data, form.grade.data)
-        except service.Invalid as exc:
-            _show_error(form, exc)
-        else:
+        with showing_refusal(form):
+            service.save_group(group.year, form.name.data, form.grade.data, group)
             flash(_("%(name)s is opgeslagen.", name=group.name), "success")
             return redirect(url_for("admin.group_edit", group_id=group.id), 303)
     return _render_group(group, form=form, status=form_status())
@@ -308,11 +285,8 @@ def group_assign(group_id: int):
     ]
     if form.validate_on_submit():
         teacher = db.session.get(User, form.teacher.data)
-        try:
+        with showing_refusal(form):
             service.assign_teacher(group, teacher)
-        except service.Invalid as exc:
-            _show_error(form, exc)
-        else:
             flash(_("%(teacher)s is gekoppeld aan %(group)s.", teacher=teacher.display_name,
                     group=group.name), "success")
             return redirect(url_for("admin.group_edit", group_id=group.id), 303)
@@ -381,14 +355,11 @@ def student_new():
     if request.method == "GET":
         form.group.data = int_arg("groep")
     if form.validate_on_submit():
-        try:
+        with showing_refusal(form):
             student = service.create_student(
                 form.student_number.data, form.first_name.data, form.last_name.data,
                 _group_of_year(form.group.data, year),
             )
-        except service.Invalid as exc:
-            _show_error(form, exc)
-        else:
             flash(_("%(name)s is toegevoegd.", name=student.full_name), "success")
             return redirect(url_for("admin.student_edit", student_id=student.id), 303)
     return render_template("admin/student_new.html", form=form, year=year), form_status()
@@ -419,12 +390,9 @@ def student_edit(student_id: int):
     student = _student(student_id)
     form = StudentForm(obj=student)
     if form.validate_on_submit():
-        try:
+        with showing_refusal(form):
             service.update_student(student, form.student_number.data, form.first_name.data,
                                    form.last_name.data)
-        except service.Invalid as exc:
-            _show_error(form, exc)
-        else:
             flash(_("De gegevens van %(name)s zijn opgeslagen.", name=student.full_name),
                   "success")
             return redirect(url_for("admin.student_edit", student_id=student.id), 303)
@@ -440,11 +408,8 @@ def student_place(student_id: int):
     form.group.choices = _group_choices(year, _l("Kies een groep"))
     if form.validate_on_submit():
         group = _group_of_year(form.group.data, year)
-        try:
+        with showing_refusal(form):
             service.place_student(student, group)
-        except service.Invalid as exc:
-            _show_error(form, exc)
-        else:
             flash(_("%(name)s zit nu in %(group)s.", name=student.full_name, group=group.name),
                   "success")
             return redirect(url_for("admin.student_edit", student_id=student.id), 303)
@@ -522,10 +487,6 @@ def import_confirm():
         plan = service.apply_import(data, year, form.digest.data)
     except service.StalePlan as exc:
         return _render_preview(exc.plan, year, data, stale=True)
-    except service.Invalid as exc:
-        upload = _import_form(from_request=False)
-        upload.form_errors.append(exc.message)
-        return _render_upload(upload, status=422)
     if not plan.ok:
         return _render_upload(_import_form(from_request=False), plan.problems, 422)
     flash(_("Import in %(year)s klaar: %(new)s nieuwe leerlingen, %(changed)s gewijzigd, "
@@ -547,15 +508,11 @@ def import_confirm():
 # -- the yearly rollover -----------------------------------------------------------
 
 
-def _render_rollover(form, current, status=200):
-    return render_template("admin/rollover.html", form=form, current=current,
-                           early=service.ends_later(current)), status
-
-
-def _render_rollover_preview(form, current, status=200):
-    return render_template("admin/rollover_preview.html", form=form, current=current,
-                           plan=service.rollover_plan(current),
-                           early=service.ends_later(current)), status
+def _render_rollover(form, current, status=200, preview=False):
+    """The rollover's form, or with `preview` what it will do."""
+    return render_template("admin/rollover_preview.html" if preview else "admin/rollover.html",
+                           form=form, current=current, early=service.ends_later(current),
+                           plan=service.rollover_plan(current) if preview else None), status
 
 
 def _early_needs_yes(form, current) -> bool:
@@ -574,12 +531,9 @@ def rollover():
         if defaults:
             form.name.data, form.starts_on.data, form.ends_on.data = defaults
     if current is not None and form.validate_on_submit():
-        try:
+        with showing_refusal(form):
             service.check_new_year(form.name.data, form.starts_on.data, form.ends_on.data)
-        except service.Invalid as exc:
-            _show_error(form, exc)
-        else:
-            return _render_rollover_preview(form, current)
+            return _render_rollover(form, current, preview=True)
     return _render_rollover(form, current, form_status())
 
 
@@ -595,14 +549,11 @@ def rollover_confirm():
                 "Schooljaar %(name)s loopt nog tot en met %(day)s. Vink aan dat u toch nu "
                 "wilt overgaan, of maak het nieuwe jaar nog niet huidig.",
                 name=current.name, day=format_date(current.ends_on, "d MMMM y")))
-            return _render_rollover_preview(form, current, 422)
-        try:
+            return _render_rollover(form, current, 422, preview=True)
+        with showing_refusal(form):
             year = service.start_new_year(form.name.data, form.starts_on.data,
                                           form.ends_on.data, move_groups=move,
                                           make_it_current=move and form.make_current.data)
-        except service.Invalid as exc:
-            _show_error(form, exc)
-        else:
             if not move:
                 flash(_("Schooljaar %(name)s is aangemaakt, nog zonder groepen. Importeer nu de "
                         "nieuwe indeling en maak het jaar daarna huidig bij Schooljaren.",

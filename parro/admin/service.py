@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
@@ -34,6 +35,7 @@ from sqlalchemy.orm import selectinload
 from .. import audit, media
 from ..clock import now, today
 from ..extensions import db
+from ..forms import FieldError
 from ..inputs import as_id
 from ..models import (
     Group,
@@ -54,13 +56,8 @@ from .csv_import import clean
 PAGE_SIZE = 50
 
 
-class Invalid(Exception):
-    """Input the service refuses; `field` names the form field the message belongs to."""
-
-    def __init__(self, field: str | None, message):
-        super().__init__(str(message))
-        self.field = field
-        self.message = message
+class Invalid(FieldError):
+    """Input the school's administration refuses."""
 
 
 def _commit(field: str | None, message) -> None:
@@ -257,21 +254,17 @@ def _check_year(name: str, starts: date, ends: date, year: SchoolYear | None = N
         ))
 
 
-def create_year(name: str, starts: date, ends: date) -> SchoolYear:
-    school = _require_school()
-    name = name.strip()
-    _check_year(name, starts, ends)
-    year = SchoolYear(school=school, name=name, starts_on=starts, ends_on=ends, is_current=False)
-    db.session.add(year)
-    _commit("name", _l("Er is al een schooljaar %(name)s.", name=name))
-    return year
-
-
-def update_year(year: SchoolYear, name: str, starts: date, ends: date) -> None:
+def save_year(name: str, starts: date, ends: date, year: SchoolYear | None = None) -> SchoolYear:
+    """Create a school year of the current school (not the current year yet), or change `year`."""
+    school = _require_school() if year is None else None
     name = name.strip()
     _check_year(name, starts, ends, year)
+    if year is None:
+        year = SchoolYear(school=school, is_current=False)
+        db.session.add(year)
     year.name, year.starts_on, year.ends_on = name, starts, ends
     _commit("name", _l("Er is al een schooljaar %(name)s.", name=name))
+    return year
 
 
 def _set_current(year: SchoolYear) -> None:
@@ -333,22 +326,18 @@ def _check_group_name(year: SchoolYear, name: str, group: Group | None = None) -
                                  year=year.name, name=name))
 
 
-def create_group(year: SchoolYear, name: str, grade: int | None) -> Group:
+def save_group(year: SchoolYear, name: str, grade: int | None,
+               group: Group | None = None) -> Group:
+    """Create a group in `year`, or rename `group` (of that year) and set its grade."""
     name = " ".join(name.split())
-    _check_group_name(year, name)
-    group = Group(year=year, name=name, grade=grade)
-    db.session.add(group)
+    _check_group_name(year, name, group)
+    if group is None:
+        group = Group(year=year)
+        db.session.add(group)
+    group.name, group.grade = name, grade
     _commit("name", _l("Er is in %(year)s al een groep met de naam %(name)s.",
                        year=year.name, name=name))
     return group
-
-
-def update_group(group: Group, name: str, grade: int | None) -> None:
-    name = " ".join(name.split())
-    _check_group_name(group.year, name, group)
-    group.name, group.grade = name, grade
-    _commit("name", _l("Er is in %(year)s al een groep met de naam %(name)s.",
-                       year=group.year.name, name=name))
 
 
 def group_students(group: Group) -> list[Student]:
@@ -390,15 +379,15 @@ def assignable_teachers(group: Group) -> list[User]:
     )
 
 
+def _assignment(group: Group, user: User) -> TeacherAssignment | None:
+    return db.session.scalar(select(TeacherAssignment).where(
+        TeacherAssignment.group_id == group.id, TeacherAssignment.user_id == user.id))
+
+
 def assign_teacher(group: Group, user: User) -> None:
     if not user.is_staff or user.disabled:
         raise Invalid("teacher", _l("Kies een leerkracht."))
-    exists = db.session.scalar(
-        select(TeacherAssignment.id).where(
-            TeacherAssignment.group_id == group.id, TeacherAssignment.user_id == user.id
-        )
-    )
-    if exists is None:
+    if _assignment(group, user) is None:
         db.session.add(TeacherAssignment(group=group, user=user))
         audit.record(audit.GROUP_CHANGE, target=group, teacher_id=user.id,
                      summary=f"{audit.person(user)} gekoppeld aan {group.name} "
@@ -407,11 +396,7 @@ def assign_teacher(group: Group, user: User) -> None:
 
 
 def unassign_teacher(group: Group, user: User) -> None:
-    assignment = db.session.scalar(
-        select(TeacherAssignment).where(
-            TeacherAssignment.group_id == group.id, TeacherAssignment.user_id == user.id
-        )
-    )
+    assignment = _assignment(group, user)
     if assignment is not None:
         db.session.delete(assignment)
         audit.record(audit.GROUP_CHANGE, target=group, teacher_id=user.id,
@@ -764,9 +749,7 @@ class RolloverPlan:
     @property
     def clashes(self) -> list[str]:
         """New names that two groups would both get."""
-        seen: dict[str, int] = {}
-        for move in self.moves:
-            seen[move.new_name.lower()] = seen.get(move.new_name.lower(), 0) + 1
+        seen = Counter(move.new_name.lower() for move in self.moves)
         return sorted({m.new_name for m in self.moves if seen[m.new_name.lower()] > 1})
 
 

@@ -7,26 +7,39 @@ from ..forms import LANGUAGES, ParroForm, add_error, email_field, language_field
 from .passwords import password_problem
 
 
+def _password_field(label, message, autocomplete: str, *validators) -> PasswordField:
+    """A required password field; `autocomplete` tells the password manager which one."""
+    return PasswordField(label, validators=[DataRequired(message), *validators],
+                         render_kw={"autocomplete": autocomplete})
+
+
+def _password_again(label, message) -> PasswordField:
+    """The new password typed a second time, which must be the same."""
+    return _password_field(label, message, "new-password",
+                           EqualTo("password", _l("De twee wachtwoorden zijn niet gelijk.")))
+
+
+def _name_field(label) -> StringField:
+    return StringField(
+        label,
+        validators=[DataRequired(_l("Vul uw naam in.")), Length(max=120), single_line],
+        render_kw={"autocomplete": "name"},
+    )
+
+
 class LoginForm(ParroForm):
     email = EmailField(
         _l("E-mailadres"),
         validators=[DataRequired(_l("Vul uw e-mailadres in.")), Length(max=254), single_line],
         render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
     )
-    password = PasswordField(
-        _l("Wachtwoord"),
-        validators=[DataRequired(_l("Vul uw wachtwoord in.")), Length(max=1024)],
-        render_kw={"autocomplete": "current-password"},
-    )
+    password = _password_field(_l("Wachtwoord"), _l("Vul uw wachtwoord in."),
+                               "current-password", Length(max=1024))
     remember = BooleanField(_l("Ingelogd blijven op dit apparaat"))
 
 
 class AccountForm(ParroForm):
-    name = StringField(
-        _l("Naam"),
-        validators=[DataRequired(_l("Vul uw naam in.")), Length(max=120), single_line],
-        render_kw={"autocomplete": "name"},
-    )
+    name = _name_field(_l("Naam"))
     locale = SelectField(_l("Taal"), choices=LANGUAGES)
 
 
@@ -37,19 +50,10 @@ class ForgotPasswordForm(ParroForm):
 class NewPasswordForm(ParroForm):
     """A new password, typed twice, checked against the rules and the user's own details."""
 
-    password = PasswordField(
-        _l("Nieuw wachtwoord"),
-        validators=[DataRequired(_l("Kies een nieuw wachtwoord."))],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Nieuw wachtwoord nogmaals"),
-        validators=[
-            DataRequired(_l("Typ het nieuwe wachtwoord nog een keer.")),
-            EqualTo("password", _l("De twee wachtwoorden zijn niet gelijk.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = _password_field(_l("Nieuw wachtwoord"), _l("Kies een nieuw wachtwoord."),
+                               "new-password")
+    confirm = _password_again(_l("Nieuw wachtwoord nogmaals"),
+                              _l("Typ het nieuwe wachtwoord nog een keer."))
 
     def __init__(self, *args, user_inputs=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,11 +66,8 @@ class NewPasswordForm(ParroForm):
 
 
 class ChangePasswordForm(NewPasswordForm):
-    current = PasswordField(
-        _l("Huidig wachtwoord"),
-        validators=[DataRequired(_l("Vul uw huidige wachtwoord in.")), Length(max=1024)],
-        render_kw={"autocomplete": "current-password"},
-    )
+    current = _password_field(_l("Huidig wachtwoord"), _l("Vul uw huidige wachtwoord in."),
+                              "current-password", Length(max=1024))
 
 
 # -- invitations and activation ------------------------------------------------
@@ -76,50 +77,30 @@ class ActivationForm(ParroForm):
         _l("Ik houd me aan deze afspraken"),
         validators=[DataRequired(_l("U kunt parro pas gebruiken als u de afspraken accepteert."))],
     )
-    name = StringField(
-        _l("Uw naam"),
-        validators=[DataRequired(_l("Vul uw naam in.")), Length(max=120), single_line],
-        render_kw={"autocomplete": "name"},
-    )
+    name = _name_field(_l("Uw naam"))
     locale = language_field()
-    password = PasswordField(
-        _l("Kies een wachtwoord"),
-        validators=[DataRequired(_l("Kies een wachtwoord.")), Length(max=1024)],
-        render_kw={"autocomplete": "new-password"},
-    )
-    password_again = PasswordField(
-        _l("Herhaal het wachtwoord"),
-        validators=[
-            DataRequired(_l("Vul het wachtwoord nog een keer in.")),
-            EqualTo("password", _l("De twee wachtwoorden zijn niet gelijk.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = _password_field(_l("Kies een wachtwoord"), _l("Kies een wachtwoord."),
+                               "new-password", Length(max=1024))
+    password_again = _password_again(_l("Herhaal het wachtwoord"),
+                                     _l("Vul het wachtwoord nog een keer in."))
 
 
 # -- two-factor login -----------------------------------------------------------------
 
 
-def code_field(label, message):
-    return StringField(
-        label,
-        validators=[DataRequired(message), Length(max=40), single_line],
+class TwoFactorCodeForm(ParroForm):
+    code = StringField(
+        _l("Code uit de app"),
+        validators=[DataRequired(_l("Vul de code uit de app in.")), Length(max=40), single_line],
         render_kw={"autocomplete": "one-time-code", "autocapitalize": "none",
                    "spellcheck": "false"},
     )
 
 
-class TwoFactorCodeForm(ParroForm):
-    code = code_field(_l("Code uit de app"), _l("Vul de code uit de app in."))
-
-
 class TwoFactorDisableForm(ParroForm):
-    proof = PasswordField(
-        _l("Uw wachtwoord of een code uit de app"),
-        validators=[DataRequired(_l("Vul uw wachtwoord of een code uit de app in.")),
-                    Length(max=1024)],
-        render_kw={"autocomplete": "current-password"},
-    )
+    proof = _password_field(_l("Uw wachtwoord of een code uit de app"),
+                            _l("Vul uw wachtwoord of een code uit de app in."),
+                            "current-password", Length(max=1024))
 
 
 class _Checked:
@@ -146,13 +127,14 @@ class CheckField(BooleanField):
             raise ValidationError(_l("Kies een van de mogelijkheden."))
 
 
-def notification_settings_form(user, setting, choices, formdata=None):
-    """Per category the user gets: push on or off and the mail; the digest time; for
-    parents their quiet hours. Categories the user does not get are not fields: posted,
-    they are ignored."""
+def notification_settings_form(user, formdata=None):
+    """Per category the user gets (the form's `categories`): push on or off and the mail;
+    the digest time; for parents their quiet hours. Categories the user does not get are
+    not fields: posted, they are ignored."""
     from .. import notifications as n
 
     categories = n.categories_for(user)
+    choices, setting = n.choices_of(user), n.setting_of(user)
 
     class NotificationSettingsForm(ParroForm):
         def validate(self, extra_validators=None):
@@ -175,6 +157,7 @@ def notification_settings_form(user, setting, choices, formdata=None):
                 ok = False
             return ok
 
+    NotificationSettingsForm.categories = categories
     data = {}
     options = [SelectChoice(m, n.MODE_LABELS[m]) for m in n.MAIL_MODES]
     for category in categories:

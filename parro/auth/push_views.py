@@ -7,15 +7,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import policy, push
-from ..extensions import db, limiter
+from ..extensions import db
 from ..forms import EmptyForm
 from ..models import PushSubscription
 from ..security import current_session_id
 from . import bp
 from .devices import describe
-from .views import _config
-
-_user_key = "push:{}".format
+from .views import _per_user_limit
 
 
 def device_name(device: PushSubscription) -> str:
@@ -29,6 +27,7 @@ def device_name(device: PushSubscription) -> str:
 @login_required
 def push_devices():
     """Show the user's devices with push, and (with JavaScript) turn this one on."""
+    policy.require(policy.can_choose_notifications(current_user))
     return render_template(
         "auth/push_devices.html",
         devices=push.devices_of(current_user),
@@ -44,13 +43,10 @@ def _refusal(message, status: int = 422):
 
 @bp.post("/account/meldingen-op-deze-telefoon/aanzetten")
 @login_required
-@limiter.limit(
-    _config("RATELIMIT_PUSH_SUBSCRIBE"),
-    key_func=lambda: _user_key(getattr(current_user, "id", "")),
-    exempt_when=lambda: not current_user.is_authenticated,
-)
+@_per_user_limit("RATELIMIT_PUSH_SUBSCRIBE", "push")
 def push_subscribe():
     """Store this browser's push subscription (sent by static/js/push.js as JSON)."""
+    policy.require(policy.can_choose_notifications(current_user))
     if request.content_length and request.content_length > 4096:
         return _refusal(_("De sleutels van dit apparaat kloppen niet."), 413)
     data = request.get_json(silent=True)
@@ -81,11 +77,7 @@ def _own_device(device_id: int) -> PushSubscription | None:
 
 @bp.post("/account/meldingen-op-deze-telefoon/<int:device_id>/testmelding")
 @login_required
-@limiter.limit(
-    _config("RATELIMIT_PUSH_TEST"),
-    key_func=lambda: "push-test:{}".format(getattr(current_user, "id", "")),
-    exempt_when=lambda: not current_user.is_authenticated,
-)
+@_per_user_limit("RATELIMIT_PUSH_TEST", "push-test")
 def push_test(device_id: int):
     """Send a test push to one of the user's devices."""
     if EmptyForm().validate_on_submit():

@@ -12,11 +12,11 @@ from .. import audit
 from ..clock import now
 from ..extensions import db
 from ..mail import account_school, queue_mail
-from ..models import PasswordReset, User
-from ..models.user import normalize_email
+from ..models import PasswordReset
 from ..security import end_all_sessions, hash_token, new_token
 from . import sso
 from .passwords import hash_password
+from .service import user_by_email
 
 UNKNOWN, USED, EXPIRED = "unknown", "used", "expired"
 
@@ -27,7 +27,7 @@ def request_reset(email: str) -> None:
     The caller answers the same whatever happens here: nobody learns from the
     page which addresses have an account.
     """
-    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    user = user_by_email(email)
     if user is None or not user.is_active:
         return
     if user.is_staff and sso.required_for_staff():

@@ -80,7 +80,8 @@ def _no_double_accounts():
         ) from None
 
 
-def _user_by_email(email: str) -> User | None:
+def user_by_email(email: str) -> User | None:
+    """The account with this e-mail address (as typed: it is normalized here), or None."""
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
@@ -151,7 +152,7 @@ def _link(user: User, student: Student) -> bool:
 def invite_guardian(student: Student, email: str, invited_by: User, locale: str | None = None
                     ) -> InviteResult:
     """Invite a guardian of `student`, or add the child to the account they already have."""
-    user = _user_by_email(email)
+    user = user_by_email(email)
     if user is not None and user.is_staff:
         raise AccountError(
             _("Dit e-mailadres hoort bij een medewerker van de school. "
@@ -198,11 +199,12 @@ def invite_guardian(student: Student, email: str, invited_by: User, locale: str 
 
 def staff_account(email: str) -> User | None:
     """The staff account with this address, at whichever school of the board."""
-    user = _user_by_email(email)
+    user = user_by_email(email)
     return user if user is not None and user.is_staff else None
 
 
-def _works_at(user: User, school: School) -> bool:
+def works_at(user: User, school: School) -> bool:
+    """Whether `user` is on the staff of `school` (has its SchoolStaff row)."""
     return db.session.scalar(select(SchoolStaff.id).where(
         SchoolStaff.user_id == user.id, SchoolStaff.school_id == school.id)) is not None
 
@@ -215,13 +217,13 @@ def invite_staff(email: str, name: str, role: Role, invited_by: User | None, loc
     if role not in (Role.TEACHER, Role.ADMIN):
         raise ValueError(role)
     school = school or current_school()
-    existing = _user_by_email(email)
+    existing = user_by_email(email)
     if existing is not None and existing.is_guardian:
         raise AccountError(
             _("Dit e-mailadres hoort bij een ouder of verzorger. "
               "Een medewerker heeft een eigen e-mailadres nodig.")
         )
-    if existing is not None and (not existing.is_staff or _works_at(existing, school)):
+    if existing is not None and (not existing.is_staff or works_at(existing, school)):
         raise AccountError(
             _("Er is al een account met dit e-mailadres. "
               "Staat het nog niet actief? Verstuur de uitnodiging dan opnieuw.")
@@ -247,7 +249,7 @@ def invite_board_admin(email: str, name: str, invited_by: User | None = None,
                        locale: str = "nl") -> User:
     """Create a board admin account and send its activation link; a board admin who has
     not activated theirs yet gets a fresh link (earlier ones stop working)."""
-    user = _user_by_email(email)
+    user = user_by_email(email)
     if user is not None and not user.is_board_admin:
         raise AccountError(_("Er is al een account met dit e-mailadres, van een medewerker of "
                              "ouder. Een beheerder van het schoolbestuur heeft een eigen "
@@ -276,7 +278,10 @@ def leave_school(user: User, school: School, changed_by: User) -> bool:
     Returns whether the account stays in use, at another school."""
     if user.id == changed_by.id:
         raise AccountError(_("U kunt uw eigen account niet uitschakelen."))
-    if not other_school_ids(user, school.id):
+    # Two offices taking the same person off at once: the second waits here, then finds
+    # its school was their last (otherwise each would leave them to the other: tied to none).
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    if not other_school_ids(user, school.id, fresh=True):
         set_disabled(user, True, changed_by)
         return False
     if user.is_guardian:
@@ -447,13 +452,10 @@ def latest_invitations(user_ids) -> dict[int, Invitation]:
     ids = list(user_ids)
     if not ids:
         return {}
-    latest: dict[int, Invitation] = {}
     rows = db.session.scalars(
         select(Invitation).where(Invitation.user_id.in_(ids)).order_by(Invitation.id)
     )
-    for invitation in rows:
-        latest[invitation.user_id] = invitation
-    return latest
+    return {invitation.user_id: invitation for invitation in rows}  # the newest comes last
 
 
 # How the audit log names the roles (stored text, so in the school's language).

@@ -28,7 +28,7 @@ from ..extensions import db
 from ..models import User
 from ..models.user import normalize_email
 from ..policy import current_school
-from .service import activate_by_school_account
+from .service import activate_by_school_account, user_by_email
 
 METHOD = "schoolaccount"  # UserSession.method and the audit log's word for it
 CLIENT = "school"
@@ -249,7 +249,7 @@ def sign_in(claims: dict) -> SignIn:
         _check_may_sign_in(user, email)
         return SignIn(user, email, mfa, linked=False)
     email = _verified_email(claims)
-    user = db.session.scalar(select(User).where(User.email == email))
+    user = user_by_email(email)
     if user is None:
         raise Refused("unknown", email=email)
     _check_may_sign_in(user, email)

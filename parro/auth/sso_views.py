@@ -12,8 +12,9 @@ from ..security import end_session, start_session
 from . import bp, sso, twofactor
 from .views import _config, _failed, record_login
 
-# Why a sign-in was refused: the HTTP status, the page's title and what the person can do.
 _AGAIN = _l("Probeer het opnieuw met de knop hieronder.")
+# Why a sign-in was refused: the HTTP status (403: only someone at the school can help;
+# otherwise trying again may), the page's title and what the person can do.
 REFUSALS = {
     "unknown": (403, _l("U heeft nog geen account"), _l(
         "U heeft nog geen account in parro. Vraag de administratie van de school om u uit te "
@@ -53,8 +54,6 @@ REFUSALS = {
         "parro kan de inlogdienst van de school nu niet bereiken. Probeer het over een paar "
         "minuten opnieuw.")),
 }
-# Refusals where trying again can help (the others need someone at the school).
-RETRY = {"cancelled", "state", "nonce", "expired", "invalid", "provider", "unreachable"}
 
 
 def _refused(refused: sso.Refused):
@@ -63,7 +62,7 @@ def _refused(refused: sso.Refused):
                  detail=refused.detail)
     db.session.commit()
     status, title, message = REFUSALS[refused.reason]
-    retry = refused.reason in RETRY
+    retry = status != 403
     return render_template(
         "auth/schoolaccount.html", title=title, message=message, alert=True,
         again=_AGAIN if retry else None, button=retry,

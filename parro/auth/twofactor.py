@@ -46,13 +46,9 @@ def qr_svg(user: User, secret: str, issuer: str) -> str:
     return segno.make(uri, error="m").svg_inline(scale=5, border=2, title="QR-code")
 
 
-def _digits(code: str) -> str:
-    return re.sub(r"\s", "", code or "")
-
-
 def matching_counter(secret: str, code: str) -> int | None:
     """The time step `code` belongs to (within the window), or None."""
-    code = _digits(code)
+    code = re.sub(r"\s", "", code or "")
     if not re.fullmatch(r"\d{6}", code):
         return None
     totp = pyotp.TOTP(secret)
@@ -80,12 +76,8 @@ def _use_counter(user: User, counter: int) -> bool:
     return False
 
 
-def _normal_recovery(code: str) -> str:
-    return re.sub(r"[\s-]", "", (code or "").lower())
-
-
 def use_recovery_code(user: User, code: str) -> bool:
-    code = _normal_recovery(code)
+    code = re.sub(r"[\s-]", "", (code or "").lower())
     if len(code) != 10:
         return False
     result = db.session.execute(
@@ -197,14 +189,20 @@ def begin_login(user: User, remember: bool, method: str = "password") -> None:
                         "after": _last_login_id(user.id)}
 
 
+def _pending() -> dict:
+    """The half-way login's note in this browser's session; {} when there is none."""
+    pending = session.get(PENDING)
+    return pending if isinstance(pending, dict) else {}
+
+
 def pending_login() -> tuple[User, bool] | None:
     """The user who typed the right password here a moment ago, and "remember me".
 
     None when the note ran out, or when a login of the user completed since it began
     (this one or another): a half-finished login ends when the login is done.
     """
-    pending = session.get(PENDING)
-    if not isinstance(pending, dict) or now().timestamp() > pending.get("until", 0):
+    pending = _pending()
+    if now().timestamp() > pending.get("until", 0):
         return None
     user = db.session.get(User, as_id(pending.get("user")))
     if user is None or not user.is_active or not user.has_two_factor:
@@ -216,10 +214,8 @@ def pending_login() -> tuple[User, bool] | None:
 
 def pending_method() -> str:
     """How the half-way login began: "password" or "schoolaccount"."""
-    pending = session.get(PENDING)
-    return pending.get("method", "password") if isinstance(pending, dict) else "password"
+    return _pending().get("method", "password")
 
 
 def pending_user_id() -> str:
-    pending = session.get(PENDING)
-    return str(pending.get("user", "")) if isinstance(pending, dict) else ""
+    return str(_pending().get("user", ""))

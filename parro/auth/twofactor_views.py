@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import audit, policy
-from ..extensions import db, limiter
+from ..extensions import db
 from ..forms import add_error, form_status
 from ..htmx import is_htmx
 from ..inputs import way_back
@@ -17,7 +17,7 @@ from ..security import current_session_multi_factor, start_session
 from . import bp, twofactor
 from .forms import TwoFactorCodeForm, TwoFactorDisableForm
 from .passwords import verify_password
-from .views import _config, _failed, record_login
+from .views import _failed, _login_limits, _per_user_limit, record_login
 
 SETUP = "totp_setup"  # the secret being set up, until it is confirmed with a code
 # What someone who must set up two-factor login first may still open.
@@ -38,13 +38,7 @@ def _wrong_code() -> str:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit(_config("RATELIMIT_LOGIN_IP"), methods=["POST"], deduct_when=_failed)
-@limiter.limit(
-    _config("RATELIMIT_LOGIN_ACCOUNT"),
-    methods=["POST"],
-    key_func=lambda: "login-code:" + twofactor.pending_user_id(),
-    deduct_when=_failed,
-)
+@_login_limits(lambda: "login-code:" + twofactor.pending_user_id())
 def login_code():
     """After the password: the code from the authenticator app, or a recovery code."""
     if current_user.is_authenticated:
@@ -104,13 +98,8 @@ def _page(form=None, disable=None, renew=None, status=200):
 
 
 def _own_limit():
-    return limiter.limit(
-        _config("RATELIMIT_LOGIN_ACCOUNT"),
-        methods=["POST"],
-        key_func=lambda: f"two-factor:{getattr(current_user, 'id', '')}",
-        exempt_when=lambda: not current_user.is_authenticated,
-        deduct_when=_failed,
-    )
+    return _per_user_limit("RATELIMIT_LOGIN_ACCOUNT", "two-factor", methods=["POST"],
+                           deduct_when=_failed)
 
 
 @bp.get("/account/tweestapsverificatie")
@@ -131,18 +120,18 @@ def two_factor_enable():
     if current_user.has_two_factor or not secret:
         return redirect(url_for("auth.two_factor"), 303)
     form = TwoFactorCodeForm()
-    if not form.validate_on_submit():
-        return _page(form=form, status=422)
-    codes = twofactor.enable(current_user, secret, form.code.data)
-    if codes is None:
+    if form.validate_on_submit():
+        codes = twofactor.enable(current_user, secret, form.code.data)
+        if codes is not None:
+            session.pop(SETUP, None)
+            audit.record(audit.SECURITY, summary="Tweestapsverificatie aangezet",
+                         target=current_user)
+            db.session.commit()
+            # Shown in this answer and never again (only their hashes are stored), so no
+            # redirect: the codes would have to wait somewhere for the next request.
+            return render_template("auth/recovery_codes.html", codes=codes)
         add_error(form.code, _wrong_code())
-        return _page(form=form, status=422)
-    session.pop(SETUP, None)
-    audit.record(audit.SECURITY, summary="Tweestapsverificatie aangezet", target=current_user)
-    db.session.commit()
-    # Shown in this answer and never again (only their hashes are stored), so no
-    # redirect: the codes would have to wait somewhere for the next request.
-    return render_template("auth/recovery_codes.html", codes=codes)
+    return _page(form=form, status=422)
 
 
 @bp.post("/account/tweestapsverificatie/herstelcodes")
@@ -154,14 +143,13 @@ def recovery_codes():
     if not current_user.has_two_factor:
         return redirect(url_for("auth.two_factor"), 303)
     form = TwoFactorCodeForm(prefix="nieuw")
-    if not form.validate_on_submit():
-        return _page(renew=form, status=422)
-    codes = twofactor.renew_recovery_codes(current_user, form.code.data)
-    if codes is None:
+    if form.validate_on_submit():
+        codes = twofactor.renew_recovery_codes(current_user, form.code.data)
+        if codes is not None:
+            # Shown once, in this answer (see two_factor_enable).
+            return render_template("auth/recovery_codes.html", codes=codes, renewed=True)
         add_error(form.code, _wrong_code())
-        return _page(renew=form, status=422)
-    # Shown once, in this answer (see two_factor_enable).
-    return render_template("auth/recovery_codes.html", codes=codes, renewed=True)
+    return _page(renew=form, status=422)
 
 
 @bp.post("/account/tweestapsverificatie/uitzetten")

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from datetime import time
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from .. import audit, notifications, policy
+from .. import audit, notifications, policy, push, push_hours
 from ..clock import now
 from ..extensions import csrf, db, limiter
 from ..forms import EmptyForm, add_error, form_status
@@ -36,6 +37,7 @@ from .forms import (
 )
 from .passwords import hash_password, needs_rehash, verify_password
 from .reset import UNKNOWN, USED, complete_reset, find_reset, request_reset
+from .service import user_by_email
 
 
 def _config(name: str):
@@ -51,14 +53,26 @@ def _failed(response) -> bool:
     return response.status_code != 303
 
 
+def _login_limits(key_func):
+    """A login step's limits on its POSTs, per IP and per account (failed attempts only)."""
+    per_ip = limiter.limit(_config("RATELIMIT_LOGIN_IP"), methods=["POST"], deduct_when=_failed)
+    per_account = limiter.limit(_config("RATELIMIT_LOGIN_ACCOUNT"), methods=["POST"],
+                                key_func=key_func, deduct_when=_failed)
+    return lambda view: per_ip(per_account(view))
+
+
+def _per_user_limit(setting: str, prefix: str, **options):
+    """The rate limit `setting` per logged-in user; login_required turns away the others."""
+    return limiter.limit(
+        _config(setting),
+        key_func=lambda: f"{prefix}:{getattr(current_user, 'id', '')}",
+        exempt_when=lambda: not current_user.is_authenticated,
+        **options,
+    )
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_config("RATELIMIT_LOGIN_IP"), methods=["POST"], deduct_when=_failed)
-@limiter.limit(
-    _config("RATELIMIT_LOGIN_ACCOUNT"),
-    methods=["POST"],
-    key_func=_email_key("login"),
-    deduct_when=_failed,
-)
+@_login_limits(_email_key("login"))
 def login():
     """Log in with email and password."""
     if current_user.is_authenticated:
@@ -67,7 +81,7 @@ def login():
     error = None
     if form.validate_on_submit():
         email = normalize_email(form.email.data)
-        user = db.session.scalar(select(User).where(User.email == email))
+        user = user_by_email(email)
         ok = verify_password(user.password_hash if user else None, form.password.data)
         ok = ok and user.is_active
         if ok and needs_rehash(user.password_hash):
@@ -185,18 +199,6 @@ def reset_password(token: str):
 # -- the user's own account ---------------------------------------------------
 
 
-def _account_page(form, status=200):
-    return render_template(
-        "auth/account.html",
-        form=form,
-        two_factor=policy.can_use_two_factor(current_user),
-        own_reports=policy.can_see_own_reports(current_user),
-        sessions=live_sessions(current_user),
-        current_session_id=current_session_id(),
-        describe=describe,
-    ), status
-
-
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
@@ -209,24 +211,26 @@ def account():
         with force_locale(current_user.locale):
             flash(_("Uw gegevens zijn opgeslagen."), "success")
         return redirect(url_for("auth.account"), 303)
-    return _account_page(form, form_status())
+    return render_template(
+        "auth/account.html",
+        form=form,
+        two_factor=policy.can_use_two_factor(current_user),
+        notifications=policy.can_choose_notifications(current_user),
+        own_reports=policy.can_see_own_reports(current_user),
+        sessions=live_sessions(current_user),
+        current_session_id=current_session_id(),
+        describe=describe,
+    ), form_status()
 
 
 @bp.route("/account/meldingen", methods=["GET", "POST"])
 @login_required
 def notification_settings():
     """Meldingen: per category push on or off and the mail; the digest time; quiet hours."""
-    from datetime import time
-
-    from .. import notifications, push, push_hours
-
     policy.require(policy.can_choose_notifications(current_user))
-    choices = notifications.choices_of(current_user)
-    setting = notifications.setting_of(current_user)
-    categories = notifications.categories_for(current_user)
     form = notification_settings_form(
-        current_user, setting, choices, request.form if request.method == "POST" else None,
-    )
+        current_user, request.form if request.method == "POST" else None)
+    categories = form.categories
     if form.validate_on_submit():
         quiet = None
         if not current_user.is_staff:
@@ -274,13 +278,7 @@ def unsubscribe(token: str):
 
 @bp.route("/account/wachtwoord", methods=["GET", "POST"])
 @login_required
-@limiter.limit(
-    _config("RATELIMIT_LOGIN_ACCOUNT"),
-    methods=["POST"],
-    key_func=lambda: f"password:{getattr(current_user, 'id', '')}",
-    exempt_when=lambda: not current_user.is_authenticated,
-    deduct_when=_failed,
-)
+@_per_user_limit("RATELIMIT_LOGIN_ACCOUNT", "password", methods=["POST"], deduct_when=_failed)
 def change_password():
     """Change the password; every other device is logged out."""
     form = ChangePasswordForm(user_inputs=[current_user.email, current_user.name])
@@ -304,11 +302,7 @@ def change_password():
 
 @bp.post("/account/gegevens-downloaden")
 @login_required
-@limiter.limit(
-    _config("RATELIMIT_EXPORT"),
-    key_func=lambda: f"export:{getattr(current_user, 'id', '')}",
-    exempt_when=lambda: not current_user.is_authenticated,
-)
+@_per_user_limit("RATELIMIT_EXPORT", "export")
 def export_data():
     """Inzage: download everything the app holds about me and my children (a ZIP)."""
     me = current_user._get_current_object()

@@ -33,7 +33,6 @@ from ..models import (
     Student,
     User,
 )
-from ..models.user import normalize_email
 
 DELIVERY_DAYS = 7  # the mail and push figures look back this many days
 
@@ -204,14 +203,9 @@ def admins_of(school: School) -> list[User]:
         .order_by(User.name, User.email)))
 
 
-def _works_at(user: User, school: School) -> bool:
-    return db.session.scalar(select(SchoolStaff.id).where(
-        SchoolStaff.user_id == user.id, SchoolStaff.school_id == school.id)) is not None
-
-
 def appointment_problem(email: str, school: School | None) -> str | None:
     """Why this address cannot become an admin (of `school`), or None when it can."""
-    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    user = accounts.user_by_email(email)
     if user is None:
         return None
     if user.is_guardian:
@@ -228,7 +222,7 @@ def appointment_problem(email: str, school: School | None) -> str | None:
     if user.disabled:
         return str(_l("Het account van dit e-mailadres is uitgeschakeld. Schakel het eerst weer "
                       "in (Beheer → Medewerkers bij de school van dit account)."))
-    if school is not None and _works_at(user, school):
+    if school is not None and accounts.works_at(user, school):
         return str(_l("%(name)s is al beheerder van %(school)s.", name=user.display_name,
                       school=school.name))
     return None
@@ -247,7 +241,7 @@ def appoint_admin(school: School, email: str, name: str, by: User | None,
     problem = appointment_problem(email, school)
     if problem:
         raise Invalid("email", problem)
-    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    user = accounts.user_by_email(email)
     if user is None:
         try:
             user = accounts.invite_staff(email, name, Role.ADMIN, invited_by=by, locale=locale,

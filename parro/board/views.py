@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from .. import policy
 from ..clock import today
 from ..extensions import db
-from ..forms import EmptyForm, add_error, form_status
+from ..forms import EmptyForm, form_status, showing_refusal
 from ..models import Role, School, User
 from . import bp, service
 from .forms import AppointAdminForm, NewSchoolForm
@@ -26,13 +26,6 @@ def _board_only():
 
 def _me() -> User:
     return current_user._get_current_object()
-
-
-def _show_error(form, exc: service.Invalid) -> None:
-    if exc.field and exc.field in form:
-        add_error(form[exc.field], exc.message)
-    else:
-        form.form_errors.append(exc.message)
 
 
 @bp.get("/")
@@ -50,12 +43,9 @@ def school_new():
         form.year_name.data, form.starts_on.data, form.ends_on.data = \
             service.school_year_of(today())
     if form.validate_on_submit():
-        try:
+        with showing_refusal(form):
             school = service.create_school(form.name.data, form.year_name.data,
                                            form.starts_on.data, form.ends_on.data)
-        except service.Invalid as exc:
-            _show_error(form, exc)
-        else:
             flash(_("%(school)s is aangemaakt, met schooljaar %(year)s. Benoem nu de eerste "
                     "beheerder van de school.", school=school.name, year=form.year_name.data),
                   "success")
@@ -69,12 +59,9 @@ def school_admins(school_id: int):
     school = db.get_or_404(School, school_id)
     form = AppointAdminForm()
     if form.validate_on_submit():
-        try:
+        with showing_refusal(form):
             appointed = service.appoint_admin(school, form.email.data, form.name.data or "",
                                               _me(), form.locale.data)
-        except service.Invalid as exc:
-            _show_error(form, exc)
-        else:
             if appointed.invited:
                 flash(_("%(email)s is uitgenodigd als beheerder van %(school)s: de uitnodiging "
                         "is verstuurd.", email=appointed.user.email, school=school.name),

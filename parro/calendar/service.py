@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from .. import clock, policy
 from ..extensions import db
+from ..forms import FieldError
 from ..models import (
     CalendarItem,
     CalendarItemGroup,
@@ -48,13 +49,8 @@ MAX_DAYS = 366  # one item spans at most a year
 TITLE_MAX, LOCATION_MAX, DESCRIPTION_MAX = 120, 120, 2000
 
 
-class CalendarError(Exception):
-    """Input the calendar refuses; `field` names the form field the message belongs to."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
+class CalendarError(FieldError):
+    """Input the calendar refuses."""
 
 
 # -- what people see ----------------------------------------------------------------

@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from .. import clock, policy
 from ..extensions import db
-from ..forms import EmptyForm, add_error, form_status
+from ..forms import EmptyForm, add_error, form_status, show_error
 from ..fragments import fragment
 from ..models import CalendarItem, CalendarKind
 from . import bp, service
@@ -105,7 +105,7 @@ def _edit_page(form: ItemForm, item: CalendarItem | None):
         try:
             saved = _save(form, item)
         except service.CalendarError as error:
-            add_error(getattr(form, error.field, None) or form.title, error.message)
+            show_error(form, error, form.title)
         else:
             if item is None:
                 flash(_("%(title)s staat in de kalender.", title=saved.title), "success")
@@ -125,13 +125,18 @@ def new():
     return _edit_page(form, None)
 
 
+def _item(item_id: int) -> CalendarItem:
+    policy.require(policy.can_manage_calendar(current_user))
+    item = db.get_or_404(CalendarItem, item_id)
+    policy.require(policy.can_manage_calendar_item(current_user, item))
+    return item
+
+
 @bp.route("/<int:item_id>/bewerken", methods=["GET", "POST"])
 @login_required
 def edit(item_id: int):
     """Change a calendar item."""
-    policy.require(policy.can_manage_calendar(current_user))
-    item = db.get_or_404(CalendarItem, item_id)
-    policy.require(policy.can_manage_calendar_item(current_user, item))
+    item = _item(item_id)
     # On a POST only what was sent counts (an emptied field must not keep the old value).
     form = ItemForm() if request.method == "POST" else ItemForm(
         title=item.title, kind=item.kind.value, starts_on=item.starts_on, ends_on=item.ends_on,
@@ -146,9 +151,7 @@ def edit(item_id: int):
 @login_required
 def delete(item_id: int):
     """Take an item out of the calendar."""
-    policy.require(policy.can_manage_calendar(current_user))
-    item = db.get_or_404(CalendarItem, item_id)
-    policy.require(policy.can_manage_calendar_item(current_user, item))
+    item = _item(item_id)
     if EmptyForm().validate_on_submit():
         title, day = item.title, item.starts_on
         service.delete_item(item)

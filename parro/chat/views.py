@@ -26,7 +26,7 @@ from ..fragments import fragments
 from ..htmx import wants_fragment
 from ..inputs import as_id, int_arg
 from ..media.serving import VARIANTS, send_stored
-from ..models import Conversation, ConversationKind, Message, School, Student, User
+from ..models import Conversation, Message, School, Student, User
 from ..policy import current_school
 from ..sql import CONVERSATION_ID, prebuilt
 from . import attachments, bp, service
@@ -85,7 +85,7 @@ def _with_child():
     )
 
 
-def _conversation(conversation_id: int) -> Conversation:
+def _conversation(conversation_id: int, any_school: bool = False) -> Conversation:
     # The child comes along for title_of, by a plain join: with a loader option,
     # service._lock's refresh FOR UPDATE would repeat the outer join, which PostgreSQL refuses.
     row = db.session.execute(_with_child(), {"conversation_id": conversation_id}).first()
@@ -93,7 +93,7 @@ def _conversation(conversation_id: int) -> Conversation:
         abort(404)
     conversation, student = row
     set_committed_value(conversation, "student", student)
-    policy.require(policy.can_see_conversation(current_user, conversation))
+    policy.require(policy.can_see_conversation(current_user, conversation, any_school))
     return conversation
 
 
@@ -276,9 +276,8 @@ def office():
 @login_required
 def show(conversation_id: int):
     """Show a conversation: its newest messages and the send box."""
-    conversation = _conversation(conversation_id)
-    if (current_user.is_staff and conversation.kind != ConversationKind.GROUP
-            and conversation.school_id != policy.current_school_id()):
+    conversation = _conversation(conversation_id, any_school=True)
+    if policy.in_other_school(current_user, conversation):
         # Staff's list and counts hold the kindgesprekken and office conversations of the
         # school they work in; one of their other school's (a mail's link) asks to switch.
         return render_template("chat/other_school.html",
@@ -400,6 +399,7 @@ def poll(conversation_id: int):
     if state.revision <= _int_arg("v"):
         return "", 204
     conversation = db.session.get(Conversation, conversation_id)
+    policy.require(not policy.in_other_school(current_user, conversation))
     return _news(conversation, _int_arg("na"), _int_arg("v"))
 
 

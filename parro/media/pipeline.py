@@ -115,7 +115,7 @@ class Limits:
             webp_quality=cfg["MEDIA_WEBP_QUALITY"],
             keep_originals=cfg["MEDIA_KEEP_ORIGINALS"],
             workers=cfg["MEDIA_WORKERS"],
-            ffmpeg=videos.find_ffmpeg(cfg["MEDIA_FFMPEG"]),
+            ffmpeg=shutil.which(cfg["MEDIA_FFMPEG"]),  # a path, or a name on PATH
         )
 
 

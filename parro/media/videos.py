@@ -20,7 +20,6 @@ with a message that says so, and the log says why.
 from __future__ import annotations
 
 import logging
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -33,11 +32,6 @@ log = logging.getLogger(__name__)
 # Far more than a remux of the largest allowed video takes; a file that makes
 # ffmpeg work longer is refused rather than holding the worker.
 TIMEOUT_SECONDS = 120
-
-
-def find_ffmpeg(configured: str) -> str | None:
-    """The ffmpeg program to run: MEDIA_FFMPEG as a path or a name on PATH, or None."""
-    return shutil.which(configured)
 
 
 def remux(source: Path, target: Path, ffmpeg: str | None) -> None:

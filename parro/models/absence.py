@@ -21,13 +21,13 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     false,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
 from ..database import UTCDateTime
 from ..extensions import db
+from .columns import ActorId, unique_where
 
 
 class AbsenceKind(enum.StrEnum):
@@ -62,14 +62,8 @@ class AbsenceReport(db.Model):
 
     __table_args__ = (
         # One sick report per child per day; a withdrawn one makes room for a new one.
-        Index(
-            "uq_absence_report_sick_day",
-            "student_id",
-            "day",
-            unique=True,
-            sqlite_where=text("kind = 'SICK' AND withdrawn_at IS NULL"),
-            postgresql_where=text("kind = 'SICK' AND withdrawn_at IS NULL"),
-        ),
+        unique_where("uq_absence_report_sick_day", "student_id", "day",
+                     where="kind = 'SICK' AND withdrawn_at IS NULL"),
         Index("ix_absence_report_day", "day"),
         Index("ix_absence_report_student_day", "student_id", "day"),
         CheckConstraint(
@@ -88,9 +82,7 @@ class AbsenceReport(db.Model):
     ends_at: Mapped[time | None] = mapped_column(Time)
     reason_id: Mapped[int | None] = mapped_column(ForeignKey("absence_reason.id"))
     note: Mapped[str] = mapped_column(Text, default="")
-    reported_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("app_user.id", ondelete="SET NULL")
-    )
+    reported_by_id: Mapped[ActorId]
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     # Reported after the morning cut-off: the teacher may not have seen it before lessons.
     after_cutoff: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -99,14 +91,16 @@ class AbsenceReport(db.Model):
     # A guardian's word to the teacher when withdrawing after the cut-off ("toch beter").
     withdrawn_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    withdrawn_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("app_user.id", ondelete="SET NULL")
-    )
+    withdrawn_by_id: Mapped[ActorId]
 
     student: Mapped[Student] = relationship()  # noqa: F821
     reason: Mapped[AbsenceReason | None] = relationship()
-    reported_by: Mapped[User | None] = relationship(foreign_keys=[reported_by_id])  # noqa: F821
-    withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])  # noqa: F821
+    reported_by: Mapped[User | None] = relationship(  # noqa: F821
+        foreign_keys="AbsenceReport.reported_by_id"
+    )
+    withdrawn_by: Mapped[User | None] = relationship(  # noqa: F821
+        foreign_keys="AbsenceReport.withdrawn_by_id"
+    )
 
     @property
     def is_sick(self) -> bool:

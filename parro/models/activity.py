@@ -25,19 +25,18 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     ForeignKeyConstraint,
-    Index,
     Integer,
     String,
     Table,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
 from ..database import UTCDateTime
 from ..extensions import db
+from .columns import ActorId, StudentId, UserId, owned, unique_where
 
 
 class ActivityKind(enum.StrEnum):
@@ -72,9 +71,7 @@ class Activity(db.Model):
     title: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
     location: Mapped[str] = mapped_column(String(120), default="")
-    created_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("app_user.id", ondelete="SET NULL")
-    )
+    created_by_id: Mapped[ActorId]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
     # Guardians book, sign up, pledge or answer from opens_at (None: at once) until deadline.
     opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -90,24 +87,11 @@ class Activity(db.Model):
     groups: Mapped[list[Group]] = relationship(  # noqa: F821
         secondary=activity_group, order_by="Group.grade, Group.name"
     )
-    slots: Mapped[list[Slot]] = relationship(
-        back_populates="activity", cascade="all, delete-orphan", passive_deletes=True,
-        order_by="Slot.starts_at",
-    )
-    shifts: Mapped[list[Shift]] = relationship(
-        back_populates="activity", cascade="all, delete-orphan", passive_deletes=True,
-        order_by="Shift.position",
-    )
-    items: Mapped[list[Item]] = relationship(
-        back_populates="activity", cascade="all, delete-orphan", passive_deletes=True,
-        order_by="Item.position",
-    )
-    responses: Mapped[list[Response]] = relationship(
-        back_populates="activity", cascade="all, delete-orphan", passive_deletes=True
-    )
-    separate: Mapped[list[SeparateBookings]] = relationship(
-        cascade="all, delete-orphan", passive_deletes=True
-    )
+    slots: Mapped[list[Slot]] = owned(back_populates="activity", order_by="Slot.starts_at")
+    shifts: Mapped[list[Shift]] = owned(back_populates="activity", order_by="Shift.position")
+    items: Mapped[list[Item]] = owned(back_populates="activity", order_by="Item.position")
+    responses: Mapped[list[Response]] = owned(back_populates="activity")
+    separate: Mapped[list[SeparateBookings]] = owned()
 
     @property
     def is_conference(self) -> bool:
@@ -156,14 +140,7 @@ class Booking(db.Model):
         # One booking per child and guardian when the teacher allowed separate bookings …
         UniqueConstraint("activity_id", "student_id", "guardian_id"),
         # … and otherwise one per child, shared by its guardians.
-        Index(
-            "uq_booking_family",
-            "activity_id",
-            "student_id",
-            unique=True,
-            sqlite_where=text("guardian_id IS NULL"),
-            postgresql_where=text("guardian_id IS NULL"),
-        ),
+        unique_where("uq_booking_family", "activity_id", "student_id", where="guardian_id IS NULL"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -172,16 +149,12 @@ class Booking(db.Model):
     )
     # A slot is never booked twice.
     slot_id: Mapped[int] = mapped_column(Integer, unique=True)
-    student_id: Mapped[int] = mapped_column(
-        ForeignKey("student.id", ondelete="CASCADE"), index=True
-    )
+    student_id: Mapped[StudentId]
     # Set only for a separate booking: the one guardian it belongs to.
     guardian_id: Mapped[int | None] = mapped_column(
         ForeignKey("app_user.id", ondelete="CASCADE")
     )
-    booked_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("app_user.id", ondelete="SET NULL")
-    )
+    booked_by_id: Mapped[ActorId]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCalendar SEQUENCE, +1 per move
@@ -190,7 +163,7 @@ class Booking(db.Model):
     activity: Mapped[Activity] = relationship(foreign_keys=[activity_id], viewonly=True)
     student: Mapped[Student] = relationship()  # noqa: F821
     guardian: Mapped[User | None] = relationship(foreign_keys=[guardian_id])  # noqa: F821
-    booked_by: Mapped[User | None] = relationship(foreign_keys=[booked_by_id])  # noqa: F821
+    booked_by: Mapped[User | None] = relationship(foreign_keys="Booking.booked_by_id")  # noqa: F821
 
 
 class SeparateBookings(db.Model):
@@ -220,10 +193,7 @@ class Shift(db.Model):
     taken: Mapped[int] = mapped_column(Integer, default=0)  # = number of sign-ups
 
     activity: Mapped[Activity] = relationship(back_populates="shifts")
-    signups: Mapped[list[SignUp]] = relationship(
-        back_populates="shift", cascade="all, delete-orphan", passive_deletes=True,
-        order_by="SignUp.created_at",
-    )
+    signups: Mapped[list[SignUp]] = owned(back_populates="shift", order_by="SignUp.created_at")
 
     @property
     def remaining(self) -> int:
@@ -235,9 +205,7 @@ class SignUp(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shift_id: Mapped[int] = mapped_column(ForeignKey("shift.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("app_user.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[UserId]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     shift: Mapped[Shift] = relationship(back_populates="signups")
@@ -259,10 +227,7 @@ class Item(db.Model):
     pledged: Mapped[int] = mapped_column(Integer, default=0)  # = sum of the pledges
 
     activity: Mapped[Activity] = relationship(back_populates="items")
-    pledges: Mapped[list[Pledge]] = relationship(
-        back_populates="item", cascade="all, delete-orphan", passive_deletes=True,
-        order_by="Pledge.created_at",
-    )
+    pledges: Mapped[list[Pledge]] = owned(back_populates="item", order_by="Pledge.created_at")
 
     @property
     def remaining(self) -> int:
@@ -277,9 +242,7 @@ class Pledge(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("app_user.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[UserId]
     quantity: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
@@ -297,14 +260,10 @@ class Response(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"))
-    student_id: Mapped[int] = mapped_column(
-        ForeignKey("student.id", ondelete="CASCADE"), index=True
-    )
+    student_id: Mapped[StudentId]
     answer: Mapped[Answer] = mapped_column(Enum(Answer, native_enum=False, length=5))
     people: Mapped[int] = mapped_column(Integer, default=0)
-    answered_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("app_user.id", ondelete="SET NULL")
-    )
+    answered_by_id: Mapped[ActorId]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     activity: Mapped[Activity] = relationship(back_populates="responses")

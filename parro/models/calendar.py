@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import now
 from ..database import UTCDateTime, Versioned
 from ..extensions import db
+from .columns import ActorId
 
 
 class CalendarKind(enum.StrEnum):
@@ -67,9 +68,7 @@ class CalendarItem(Versioned, db.Model):
     # The UID of the imported .ics event; None for items entered by hand.
     uid: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    created_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("app_user.id", ondelete="SET NULL")
-    )
+    created_by_id: Mapped[ActorId]
 
     groups: Mapped[list[Group]] = relationship(  # noqa: F821
         secondary="calendar_item_group", order_by="Group.grade, Group.name"

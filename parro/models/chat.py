@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import now
 from ..database import UTCDateTime, Versioned
 from ..extensions import db
+from .columns import ActorId, UserId
 
 
 class ConversationKind(enum.StrEnum):
@@ -69,9 +70,7 @@ class Conversation(db.Model):
     )
     office_key: Mapped[str | None] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(String(120), default="")
-    created_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("app_user.id", ondelete="SET NULL")
-    )
+    created_by_id: Mapped[ActorId]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     # Bumped under a row lock by every new, edited or deleted message: a poll
     # compares it with what the browser has and usually stops there.
@@ -112,7 +111,7 @@ class Participant(db.Model):
     conversation_id: Mapped[int] = mapped_column(
         ForeignKey("conversation.id", ondelete="CASCADE")
     )
-    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[UserId]
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     conversation: Mapped[Conversation] = relationship(back_populates="participants")
@@ -129,9 +128,7 @@ class Message(Versioned, db.Model):
     conversation_id: Mapped[int] = mapped_column(
         ForeignKey("conversation.id", ondelete="CASCADE")
     )
-    author_id: Mapped[int | None] = mapped_column(
-        ForeignKey("app_user.id", ondelete="SET NULL"), index=True
-    )
+    author_id: Mapped[ActorId] = mapped_column(index=True)
     body: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -140,7 +137,7 @@ class Message(Versioned, db.Model):
     revision: Mapped[int] = mapped_column(Integer, default=0)
     # Hidden by the school after a report: the others see a placeholder in its place.
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    hidden_by_id: Mapped[ActorId]
     # Sent by an admin in an office conversation: guardians see "De administratie", staff
     # also the name; author_id keeps who it was (also when the account is deleted later).
     as_office: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import now
 from ..database import UTCDateTime, Versioned
 from ..extensions import db
+from .columns import ActorId, StudentId, UserId, owned
 from .school import Group
 
 
@@ -69,9 +70,7 @@ class Post(PostRules, Versioned, db.Model):
     __table_args__ = (Index("ix_post_feed_order", "publish_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    author_id: Mapped[int | None] = mapped_column(
-        ForeignKey("app_user.id", ondelete="SET NULL"), index=True
-    )
+    author_id: Mapped[ActorId] = mapped_column(index=True)
     title: Mapped[str] = mapped_column(String(150), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     important: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -83,7 +82,7 @@ class Post(PostRules, Versioned, db.Model):
     mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Hidden by the school after a report (moderation): kept, but shown to nobody.
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    hidden_by_id: Mapped[ActorId]
 
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])  # noqa: F821
     post_groups: Mapped[list[PostGroup]] = relationship(
@@ -92,11 +91,10 @@ class Post(PostRules, Versioned, db.Model):
     groups: Mapped[list[Group]] = relationship(
         secondary="post_group", viewonly=True, order_by="Group.grade, Group.name"
     )
-    attachments: Mapped[list[Attachment]] = relationship(
-        back_populates="post", cascade="all, delete-orphan", order_by="Attachment.position",
-        passive_deletes=True,
+    attachments: Mapped[list[Attachment]] = owned(
+        back_populates="post", order_by="Attachment.position"
     )
-    likes: Mapped[list[Like]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    likes: Mapped[list[Like]] = owned()
 
     @property
     def group_ids(self) -> set[int]:
@@ -180,9 +178,7 @@ class Attachment(StoredFile, Versioned, db.Model):
 
     post: Mapped[Post | None] = relationship(back_populates="attachments")
     announcement: Mapped[Announcement | None] = relationship(back_populates="attachments")
-    tags: Mapped[list[PhotoTag]] = relationship(
-        back_populates="attachment", cascade="all, delete-orphan", passive_deletes=True
-    )
+    tags: Mapped[list[PhotoTag]] = owned(back_populates="attachment")
 
 
 class PendingUpload(StoredFile, db.Model):
@@ -195,9 +191,7 @@ class PendingUpload(StoredFile, db.Model):
     """
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    uploader_id: Mapped[int] = mapped_column(
-        ForeignKey("app_user.id", ondelete="CASCADE"), index=True
-    )
+    uploader_id: Mapped[UserId]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
 
 
@@ -208,9 +202,7 @@ class PhotoTag(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id", ondelete="CASCADE"))
-    student_id: Mapped[int] = mapped_column(
-        ForeignKey("student.id", ondelete="CASCADE"), index=True
-    )
+    student_id: Mapped[StudentId]
 
     attachment: Mapped[Attachment] = relationship(back_populates="tags")
     student: Mapped[Student] = relationship()  # noqa: F821
@@ -222,9 +214,7 @@ class Like(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("app_user.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[UserId]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     user: Mapped[User] = relationship()  # noqa: F821
@@ -237,9 +227,7 @@ class ReadReceipt(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("app_user.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[UserId]
     read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
@@ -264,7 +252,7 @@ class Announcement(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    author_id: Mapped[ActorId]
     title: Mapped[str] = mapped_column(String(150))
     body: Mapped[str] = mapped_column(Text, default="")
     all_groups: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -274,15 +262,12 @@ class Announcement(db.Model):
 
     author: Mapped[User | None] = relationship()  # noqa: F821
     school: Mapped[School] = relationship()  # noqa: F821
-    announcement_groups: Mapped[list[AnnouncementGroup]] = relationship(
-        cascade="all, delete-orphan", passive_deletes=True
-    )
+    announcement_groups: Mapped[list[AnnouncementGroup]] = owned()
     groups: Mapped[list[Group]] = relationship(
         secondary="announcement_group", viewonly=True, order_by="Group.grade, Group.name"
     )
-    attachments: Mapped[list[Attachment]] = relationship(
-        back_populates="announcement", cascade="all, delete-orphan", order_by="Attachment.position",
-        passive_deletes=True,
+    attachments: Mapped[list[Attachment]] = owned(
+        back_populates="announcement", order_by="Attachment.position"
     )
 
 
@@ -307,8 +292,6 @@ class AnnouncementDismissal(db.Model):
     announcement_id: Mapped[int] = mapped_column(
         ForeignKey("announcement.id", ondelete="CASCADE")
     )
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("app_user.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[UserId]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 

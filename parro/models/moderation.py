@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import now
 from ..database import UTCDateTime
 from ..extensions import db
+from .columns import ActorId
 
 OPEN, HIDDEN, DISMISSED, RESTORED = "open", "hidden", "dismissed", "restored"
 
@@ -26,9 +27,7 @@ class Report(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    reporter_id: Mapped[int | None] = mapped_column(
-        ForeignKey("app_user.id", ondelete="SET NULL"), index=True
-    )
+    reporter_id: Mapped[ActorId] = mapped_column(index=True)
     post_id: Mapped[int | None] = mapped_column(
         ForeignKey("post.id", ondelete="CASCADE"), index=True
     )
@@ -43,13 +42,13 @@ class Report(db.Model):
     # For the author, when hidden: a different text from the reporter's (who reported it
     # is never in it).
     author_answer: Mapped[str] = mapped_column(Text, default="", server_default="")
-    handled_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("app_user.id", ondelete="SET NULL")
-    )
+    handled_by_id: Mapped[ActorId]
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id])  # noqa: F821
-    handled_by: Mapped[User | None] = relationship(foreign_keys=[handled_by_id])  # noqa: F821
+    handled_by: Mapped[User | None] = relationship(  # noqa: F821
+        foreign_keys="Report.handled_by_id"
+    )
     post: Mapped[Post | None] = relationship()  # noqa: F821
     message: Mapped[Message | None] = relationship()  # noqa: F821
 

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..clock import now
 from ..database import UTCDateTime
 from ..extensions import db
+from .columns import UserId
 
 
 class NotificationSetting(db.Model):
@@ -111,9 +112,7 @@ class PushHeld(db.Model):
     __table_args__ = (Index("ix_push_held_due", "due_at", "user_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("app_user.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[UserId]
     category: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(200))  # already in the user's language
     url: Mapped[str] = mapped_column(String(300), default="")

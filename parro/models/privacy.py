@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import now
 from ..database import UTCDateTime
 from ..extensions import db
+from .columns import ActorId, StudentId
 
 # The topic that decides who may see photos in parro itself.
 APP_PHOTOS = "app_photos"
@@ -45,9 +46,7 @@ class Consent(db.Model):
         ForeignKey("consent_topic.id", ondelete="CASCADE"), index=True
     )
     given: Mapped[bool] = mapped_column(Boolean)
-    changed_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("app_user.id", ondelete="SET NULL")
-    )
+    changed_by_id: Mapped[ActorId]
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     # The school year in which a guardian last gave (or confirmed) this answer: the
     # yearly round asks again for every answer of an earlier year.
@@ -63,14 +62,10 @@ class ConsentChange(db.Model):
     """Every answer ever given: who, when, what."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    student_id: Mapped[int] = mapped_column(
-        ForeignKey("student.id", ondelete="CASCADE"), index=True
-    )
+    student_id: Mapped[StudentId]
     topic_id: Mapped[int] = mapped_column(ForeignKey("consent_topic.id", ondelete="CASCADE"))
     given: Mapped[bool] = mapped_column(Boolean)
-    changed_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("app_user.id", ondelete="SET NULL")
-    )
+    changed_by_id: Mapped[ActorId]
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     topic: Mapped[ConsentTopic] = relationship()

@@ -14,17 +14,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
 from ..database import UTCDateTime
 from ..extensions import db
+from .columns import UserId
+from .outbox import Delivery
 
 
 class PushSubscription(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[UserId]
     session_id: Mapped[int] = mapped_column(
         ForeignKey("user_session.id", ondelete="CASCADE"), index=True
     )
@@ -39,7 +41,7 @@ class PushSubscription(db.Model):
     user: Mapped[User] = relationship()  # noqa: F821
 
 
-class PushMessage(db.Model):
+class PushMessage(Delivery, db.Model):
     """One push to one device: the outbox row the sender delivers, retries and claims."""
 
     __table_args__ = (Index("ix_push_message_due", "sent_at", "next_attempt_at"),)
@@ -53,13 +55,5 @@ class PushMessage(db.Model):
     payload: Mapped[dict] = mapped_column(JSON)
     urgency: Mapped[str] = mapped_column(String(10), default="normal")  # RFC 8030 5.3
     ttl: Mapped[int] = mapped_column(Integer, default=86400)  # seconds the service keeps it
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    # A sender owns a row until this moment; another sender takes over after it.
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # gave up
-    last_error: Mapped[str | None] = mapped_column(Text)
 
     subscription: Mapped[PushSubscription] = relationship()

@@ -16,13 +16,13 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
 from ..database import UTCDateTime, Versioned
 from ..extensions import db
+from .columns import UserId, unique_where
 
 
 class School(db.Model):
@@ -73,13 +73,7 @@ class SchoolYear(db.Model):
     __table_args__ = (
         UniqueConstraint("school_id", "name"),
         # At most one current year per school.
-        Index(
-            "uq_school_year_current",
-            "school_id",
-            unique=True,
-            sqlite_where=text("is_current"),
-            postgresql_where=text("is_current"),
-        ),
+        unique_where("uq_school_year_current", "school_id", where="is_current"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -171,7 +165,7 @@ class SchoolStaff(db.Model):
     __table_args__ = (UniqueConstraint("user_id", "school_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[UserId]
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
@@ -183,7 +177,7 @@ class TeacherAssignment(db.Model):
     __table_args__ = (UniqueConstraint("user_id", "group_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[UserId]
     group_id: Mapped[int] = mapped_column(ForeignKey("school_group.id"), index=True)
 
     user: Mapped[User] = relationship(back_populates="teacher_assignments")  # noqa: F821

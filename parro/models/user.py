@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from ..clock import now
 from ..database import UTCDateTime, Versioned
 from ..extensions import db
+from .columns import ActorId, StudentId, UserId
 
 
 def normalize_email(value: str) -> str:
@@ -125,9 +126,7 @@ class Guardianship(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
-    student_id: Mapped[int] = mapped_column(
-        ForeignKey("student.id", ondelete="CASCADE"), index=True
-    )
+    student_id: Mapped[StudentId]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     user: Mapped[User] = relationship(back_populates="guardianships")
@@ -138,20 +137,18 @@ class Invitation(db.Model):
     """A single-use activation link; only its hash is stored."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[UserId]
     student_id: Mapped[int | None] = mapped_column(ForeignKey("student.id", ondelete="SET NULL"))
-    invited_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("app_user.id", ondelete="SET NULL")
-    )
+    invited_by_id: Mapped[ActorId]
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    user: Mapped[User] = relationship(foreign_keys="Invitation.user_id")
     student: Mapped[Student | None] = relationship()  # noqa: F821
-    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+    invited_by: Mapped[User | None] = relationship(foreign_keys="Invitation.invited_by_id")
 
     def is_usable(self) -> bool:
         return self.used_at is None and self.revoked_at is None and now() < self.expires_at
@@ -159,7 +156,7 @@ class Invitation(db.Model):
 
 class PasswordReset(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[UserId]
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -176,7 +173,7 @@ class UserSession(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[UserId]
     remember: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
@@ -197,7 +194,7 @@ class RecoveryCode(db.Model):
     """A one-time code to log in without the authenticator app; only its hash is stored."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[UserId]
     code_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -207,9 +204,7 @@ class LoginEvent(db.Model):
     """Every login attempt, successful or not (the audit log reads these)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("app_user.id", ondelete="SET NULL"), index=True
-    )
+    user_id: Mapped[ActorId] = mapped_column(index=True)
     email: Mapped[str] = mapped_column(String(254))
     success: Mapped[bool] = mapped_column(Boolean)
     ip: Mapped[str] = mapped_column(String(45), default="")

@@ -64,16 +64,15 @@ ANSWERS = {"yes": "ja", "no": "nee", "maybe": "misschien"}
 
 
 def _when(value):
-    """ISO 8601: times in UTC with offset, dates as YYYY-MM-DD, wall-clock times HH:MM."""
-    if value is None:
-        return None
+    """How the JSON files write a moment (json.dumps's `default`), ISO 8601: times in UTC with
+    offset, dates as YYYY-MM-DD, wall-clock times HH:MM."""
     if isinstance(value, time):
         return value.strftime("%H:%M")
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()
-    return value
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 @dataclass
@@ -141,21 +140,21 @@ def collect(user: User, school_id: int | None = None) -> Export:
         "naam": user.name,
         "e-mail": user.email,
         "taal": user.locale,
-        "account_aangemaakt_op": _when(user.created_at),
-        "account_geactiveerd_op": _when(user.activated_at),
-        "wachtwoord_gewijzigd_op": _when(user.password_changed_at),
+        "account_aangemaakt_op": user.created_at,
+        "account_geactiveerd_op": user.activated_at,
+        "wachtwoord_gewijzigd_op": user.password_changed_at,
         "ingelogde_apparaten": [
             {
                 "apparaat": describe(s.user_agent),
                 "browser": s.user_agent,
                 "ip_adres": s.ip,
-                "ingelogd_op": _when(s.created_at),
-                "laatst_gebruikt_op": _when(s.last_seen_at),
+                "ingelogd_op": s.created_at,
+                "laatst_gebruikt_op": s.last_seen_at,
             }
             for s in live_sessions(user)
         ],
         "inlogpogingen": [
-            {"moment": _when(e.created_at), "gelukt": e.success, "ip_adres": e.ip}
+            {"moment": e.created_at, "gelukt": e.success, "ip_adres": e.ip}
             for e in db.session.scalars(
                 select(LoginEvent).where(LoginEvent.user_id == user.id)
                 .order_by(LoginEvent.created_at)
@@ -182,7 +181,7 @@ def collect(user: User, school_id: int | None = None) -> Export:
         for c in children
     ]
 
-    topics = service.topics()
+    topics = service.topics_of_schools(c.school_id for c in children)  # each child's own
     answers = service.answers(ids)
     history: dict[int, list] = {i: [] for i in ids}
     for change in db.session.scalars(
@@ -193,19 +192,19 @@ def collect(user: User, school_id: int | None = None) -> Export:
         history[change.student_id].append({
             "onderwerp": change.topic.name,
             "toestemming": change.given,
-            "moment": _when(change.changed_at),
+            "moment": change.changed_at,
             "door": out.who(change.changed_by_id, staff_ids),
         })
     consents = []
     for c in children:
         current = []
-        for topic in topics:
+        for topic in topics[c.school_id]:
             answer = answers.get((c.id, topic.id))
             current.append({
                 "onderwerp": topic.name,
                 "beantwoord": answer is not None,
                 "toestemming": bool(answer and answer.given),
-                "gewijzigd_op": _when(answer.changed_at) if answer else None,
+                "gewijzigd_op": answer.changed_at if answer else None,
                 "gewijzigd_door": out.who(answer.changed_by_id, staff_ids) if answer else None,
             })
         consents.append({"kind": c.full_name, "nu": current, "geschiedenis": history[c.id]})
@@ -215,15 +214,15 @@ def collect(user: User, school_id: int | None = None) -> Export:
         {
             "kind": r.student.full_name,
             "soort": "ziek" if r.is_sick else "afspraak",
-            "dag": _when(r.day),
-            "van": _when(r.starts_at),
-            "tot": _when(r.ends_at),
+            "dag": r.day,
+            "van": r.starts_at,
+            "tot": r.ends_at,
             "reden": r.reason.name if r.reason else None,
             "toelichting": r.note,
-            "gemeld_op": _when(r.reported_at),
+            "gemeld_op": r.reported_at,
             "gemeld_door": out.who(r.reported_by_id, staff_ids),
             "na_het_begin_van_de_dag_gemeld": r.after_cutoff,
-            "ingetrokken_op": _when(r.withdrawn_at),
+            "ingetrokken_op": r.withdrawn_at,
             "ingetrokken_door": out.who(r.withdrawn_by_id, staff_ids),
         }
         for r in db.session.scalars(
@@ -250,28 +249,26 @@ def collect(user: User, school_id: int | None = None) -> Export:
         "tijd_dagelijks_overzicht": mail.digest_time.strftime("%H:%M"),
         "stille_uren": "{}-{}".format(mail.quiet_from.strftime("%H:%M"),
                                       mail.quiet_until.strftime("%H:%M")) if mail.quiet else None,
-        "agenda-abonnement_aangemaakt_op": _when(feed.created_at) if feed else None,
+        "agenda-abonnement_aangemaakt_op": feed.created_at if feed else None,
     }
 
     out.documents["groepsberichten.json"] = {
-        "vind_ik_leuk": [
-            {"bericht": title, "moment": _when(at)}
-            for title, at in db.session.execute(
-                out.here(select(Post.title, Like.created_at), Post.id, _school_posts)
-                .join(Post, Post.id == Like.post_id)
-                .where(Like.user_id == user.id).order_by(Like.created_at)
-            )
-        ],
-        "gelezen": [
-            {"bericht": title, "moment": _when(at)}
-            for title, at in db.session.execute(
-                out.here(select(Post.title, ReadReceipt.read_at), Post.id, _school_posts)
-                .join(Post, Post.id == ReadReceipt.post_id)
-                .where(ReadReceipt.user_id == user.id).order_by(ReadReceipt.read_at)
-            )
-        ],
+        "vind_ik_leuk": _post_marks(out, Like, Like.created_at),
+        "gelezen": _post_marks(out, ReadReceipt, ReadReceipt.read_at),
     }
     return out
+
+
+def _post_marks(out: Export, mark, at) -> list[dict]:
+    """The posts the user marked (a Like, a ReadReceipt) and when (`at`), oldest first."""
+    return [
+        {"bericht": title, "moment": moment}
+        for title, moment in db.session.execute(
+            out.here(select(Post.title, at), Post.id, _school_posts)
+            .join(Post, Post.id == mark.post_id)
+            .where(mark.user_id == out.user.id).order_by(at)
+        )
+    ]
 
 
 def _activities(out: Export, ids: list[int], staff_ids: set[int]) -> dict:
@@ -286,20 +283,8 @@ def _activities(out: Export, ids: list[int], staff_ids: set[int]) -> dict:
         .join(Slot, Slot.id == Booking.slot_id)
         .order_by(Slot.starts_at)
     )
-    signups = db.session.scalars(
-        out.here(select(SignUp).join(Shift, Shift.id == SignUp.shift_id),
-                 Shift.activity_id, _school_activities)
-        .where(SignUp.user_id == user.id)
-        .options(selectinload(SignUp.shift).selectinload(Shift.activity))
-        .order_by(SignUp.created_at)
-    )
-    pledges = db.session.scalars(
-        out.here(select(Pledge).join(Item, Item.id == Pledge.item_id),
-                 Item.activity_id, _school_activities)
-        .where(Pledge.user_id == user.id)
-        .options(selectinload(Pledge.item).selectinload(Item.activity))
-        .order_by(Pledge.created_at)
-    )
+    signups = _offered(out, SignUp, SignUp.shift, Shift)
+    pledges = _offered(out, Pledge, Pledge.item, Item)
     responses = db.session.scalars(
         select(Response).where(Response.student_id.in_(ids))
         .options(selectinload(Response.activity), selectinload(Response.student))
@@ -310,11 +295,11 @@ def _activities(out: Export, ids: list[int], staff_ids: set[int]) -> dict:
             {
                 "activiteit": b.slot.activity.title,
                 "kind": b.student.full_name,
-                "begint": _when(b.slot.starts_at),
-                "eindigt": _when(b.slot.ends_at),
+                "begint": b.slot.starts_at,
+                "eindigt": b.slot.ends_at,
                 "locatie": b.slot.activity.location,
-                "ingeschreven_op": _when(b.created_at),
-                "gewijzigd_op": _when(b.updated_at),
+                "ingeschreven_op": b.created_at,
+                "gewijzigd_op": b.updated_at,
                 "ingeschreven_door": out.who(b.booked_by_id, staff_ids),
             }
             for b in bookings
@@ -323,9 +308,9 @@ def _activities(out: Export, ids: list[int], staff_ids: set[int]) -> dict:
             {
                 "activiteit": s.shift.activity.title,
                 "taak": s.shift.title,
-                "begint": _when(s.shift.starts_at),
-                "eindigt": _when(s.shift.ends_at),
-                "aangemeld_op": _when(s.created_at),
+                "begint": s.shift.starts_at,
+                "eindigt": s.shift.ends_at,
+                "aangemeld_op": s.created_at,
             }
             for s in signups
         ],
@@ -334,7 +319,7 @@ def _activities(out: Export, ids: list[int], staff_ids: set[int]) -> dict:
                 "activiteit": p.item.activity.title,
                 "wat": p.item.name,
                 "aantal": p.quantity,
-                "toegezegd_op": _when(p.created_at),
+                "toegezegd_op": p.created_at,
             }
             for p in pledges
         ],
@@ -344,12 +329,23 @@ def _activities(out: Export, ids: list[int], staff_ids: set[int]) -> dict:
                 "kind": r.student.full_name,
                 "antwoord": ANSWERS.get(r.answer.value, r.answer.value),
                 "aantal_personen": r.people,
-                "beantwoord_op": _when(r.updated_at),
+                "beantwoord_op": r.updated_at,
                 "beantwoord_door": out.who(r.answered_by_id, staff_ids),
             }
             for r in responses
         ],
     }
+
+
+def _offered(out: Export, model, to_part, part):
+    """The user's sign-ups or pledges (`model`) with their shift or item (`part`, reached by
+    the relationship `to_part`) and its activity, oldest first."""
+    return db.session.scalars(
+        out.here(select(model).join(to_part), part.activity_id, _school_activities)
+        .where(model.user_id == out.user.id)
+        .options(selectinload(to_part).selectinload(part.activity))
+        .order_by(model.created_at)
+    )
 
 
 def _messages(out: Export) -> dict:
@@ -374,14 +370,14 @@ def _messages(out: Export) -> dict:
             })
         sent.append({
             "gesprek": title_of(m.conversation, user),
-            "verstuurd_op": _when(m.created_at),
-            "bewerkt_op": _when(m.edited_at),
-            "verwijderd_op": _when(m.deleted_at),
+            "verstuurd_op": m.created_at,
+            "bewerkt_op": m.edited_at,
+            "verwijderd_op": m.deleted_at,
             "tekst": m.body,
             "bijlagen": files,
         })
     read = [
-        {"gesprek": title_of(conversation, user), "laatst_gelezen_op": _when(at)}
+        {"gesprek": title_of(conversation, user), "laatst_gelezen_op": at}
         for conversation, at in db.session.execute(
             out.here(select(Conversation, ReadState.updated_at), Conversation.id,
                      _school_conversations)
@@ -396,8 +392,8 @@ def _messages(out: Export) -> dict:
         {
             "gesprek": title_of(m.conversation, user),
             "van": sender_name(m, user),
-            "verstuurd_op": _when(m.created_at),
-            "bewerkt_op": _when(m.edited_at),
+            "verstuurd_op": m.created_at,
+            "bewerkt_op": m.edited_at,
             "tekst": m.body,
         }
         for m in db.session.scalars(
@@ -450,7 +446,7 @@ def _photos(out: Export, children) -> list:
         post = photo.post
         result.append({
             "bericht": post.title,
-            "geplaatst_op": _when(post.publish_at),
+            "geplaatst_op": post.publish_at,
             "groepen": [g.name for g in post.groups],
             "kinderen_op_de_foto": [names[t.student_id] for t in photo.tags
                                     if t.student_id in names],
@@ -471,18 +467,19 @@ def _write(archive: zipfile.ZipFile, export: Export, prefix: str = "") -> None:
     archive.writestr(f"{prefix}README.txt", readme)
     for name, document in export.documents.items():
         archive.writestr(prefix + name,
-                         json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+                         json.dumps(document, ensure_ascii=False, indent=2, default=_when) + "\n")
     for arcname, path in export.files:
         # JPEG, PDF and MP4 are compressed already: store them as they are.
         archive.write(path, prefix + arcname, compress_type=zipfile.ZIP_STORED)
 
 
-def write_zip(export: Export):
-    """The ZIP in an anonymous temporary file, positioned at its start; and its size."""
+def _zip(fill):
+    """The ZIP that `fill(archive)` writes, in an anonymous temporary file positioned at its
+    start; and its size."""
     # Returned open: the caller sends it, and the response closes it.
     handle = tempfile.TemporaryFile()  # noqa: SIM115
     with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
-        _write(archive, export)
+        fill(archive)
     size = handle.tell()
     handle.seek(0)
     return handle, size
@@ -506,7 +503,7 @@ def download(user: User, *, by_admin: bool):
     """Build the export of `user`, log it, and send it as a download; the office's of what
     concerns its school."""
     export = collect(user, policy.current_school_id() if by_admin else None)
-    handle, size = write_zip(export)
+    handle, size = _zip(lambda archive: _write(archive, export))
     audit.record(
         audit.EXPORT, target=user, by_admin=by_admin, files=len(export.files),
         summary=f"Gegevens van {user.email} gedownload"
@@ -522,18 +519,14 @@ def download_family(guardians: list[User], family_name: str):
     Each folder is what that guardian downloads themselves: the children they share
     appear in each, as in their own downloads.
     """
-    handle = tempfile.TemporaryFile()  # noqa: SIM115
-    files = 0
-    with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
+    def fill(archive: zipfile.ZipFile) -> None:
         archive.writestr("LEESMIJ.txt", render_template(
             "privacy/family_export_readme.txt", guardians=guardians,
             folders=folder_names(guardians), family_name=family_name, moment=now()))
         for guardian, folder in zip(guardians, folder_names(guardians), strict=True):
-            export = collect(guardian, policy.current_school_id())
-            files += len(export.files)
-            _write(archive, export, folder)
-    size = handle.tell()
-    handle.seek(0)
+            _write(archive, collect(guardian, policy.current_school_id()), folder)
+
+    handle, size = _zip(fill)
     for guardian in guardians:
         audit.record(
             audit.EXPORT, target=guardian, by_admin=True, family=True,

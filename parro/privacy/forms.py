@@ -22,6 +22,19 @@ class TopicForm(ParroForm):
     app_photos = BooleanField(_l("Deze vraag bepaalt wie foto's in parro zelf te zien krijgt"))
 
 
+def _yes_no(label, answer: bool | None, validator) -> RadioField:
+    """Yes or no to a consent question, filled in with `answer` (None: neither)."""
+    return RadioField(
+        label,
+        choices=[
+            SelectChoice(YES, _l("Ja, ik geef toestemming")),
+            SelectChoice(NO, _l("Nee, geen toestemming")),
+        ],
+        validators=[validator],
+        default={True: YES, False: NO}.get(answer),
+    )
+
+
 def consent_form(topics, current: dict[int, bool | None]):
     """One yes/no question per topic, filled in with the current answers."""
 
@@ -29,19 +42,8 @@ def consent_form(topics, current: dict[int, bool | None]):
         pass
 
     for topic in topics:
-        setattr(
-            ConsentForm,
-            f"topic_{topic.id}",
-            RadioField(
-                topic.name,
-                choices=[
-                    SelectChoice(YES, _l("Ja, ik geef toestemming")),
-                    SelectChoice(NO, _l("Nee, geen toestemming")),
-                ],
-                validators=[Optional()],
-                default={True: YES, False: NO}.get(current.get(topic.id)),
-            ),
-        )
+        setattr(ConsentForm, f"topic_{topic.id}",
+                _yes_no(topic.name, current.get(topic.id), Optional()))
     return ConsentForm()
 
 
@@ -58,15 +60,8 @@ def round_form(questions):
 
     for child in questions:
         for topic in child.topics:
-            setattr(RoundForm, field_name(child.student.id, topic.id), RadioField(
-                topic.name,
-                choices=[
-                    SelectChoice(YES, _l("Ja, ik geef toestemming")),
-                    SelectChoice(NO, _l("Nee, geen toestemming")),
-                ],
-                validators=[InputRequired(_l("Kies ja of nee."))],
-                default={True: YES, False: NO}.get(child.current.get(topic.id)),
-            ))
+            setattr(RoundForm, field_name(child.student.id, topic.id), _yes_no(
+                topic.name, child.current.get(topic.id), InputRequired(_l("Kies ja of nee."))))
     return RoundForm()
 
 

@@ -67,15 +67,14 @@ def answers(student_ids) -> dict[tuple[int, int], Consent]:
         return {}
     return {
         (c.student_id, c.topic_id): c
-        for c in db.session.scalars(
-            select(Consent).where(Consent.student_id.in_(ids)).options()
-        )
+        for c in db.session.scalars(select(Consent).where(Consent.student_id.in_(ids)))
     }
 
 
-def year_answers(student_ids, year_id: int | None) -> dict[tuple[int, int], Consent]:
-    """(student id, topic id) -> the answer given (or confirmed) in this school year."""
-    return {key: c for key, c in answers(student_ids).items()
+def year_answers(given: dict[tuple[int, int], Consent],
+                 year_id: int | None) -> dict[tuple[int, int], Consent]:
+    """Of the answers `given` (from answers()), those given (or confirmed) in this year."""
+    return {key: c for key, c in given.items()
             if year_id is not None and c.school_year_id == year_id}
 
 

@@ -64,7 +64,7 @@ def child(student_id: int):
     topics = service.topics(student.school_id)  # the child's own school's questions
     answers = service.answers([student.id])
     year = policy.current_year_of(student.school_id)
-    this_year = service.year_answers([student.id], year.id if year else None)
+    this_year = service.year_answers(answers, year.id if year else None)
     current = {t.id: this_year[(student.id, t.id)].given if (student.id, t.id) in this_year
                else None for t in topics}
     may_change = policy.can_set_consent(current_user, student)

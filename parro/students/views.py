@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import policy
+from ..admin.people import invite_again
 from ..auth import service
 from ..extensions import db
 from ..forms import EmptyForm, add_error
@@ -92,16 +93,5 @@ def resend_invitation(student_id: int, user_id: int):
     if guardian is None:
         abort(404)
     if EmptyForm().validate_on_submit():
-        again = service.was_invited(guardian)
-        try:
-            service.resend_invitation(guardian, current_user._get_current_object())
-        except service.AccountError as exc:
-            flash(str(exc), "error")
-        else:
-            if again:
-                flash(_("Er is een nieuwe uitnodiging verstuurd naar %(email)s. "
-                        "Eerdere links werken niet meer.", email=guardian.email), "success")
-            else:  # the first one: there are no earlier links to speak of
-                flash(_("De uitnodiging is verstuurd naar %(email)s.", email=guardian.email),
-                      "success")
+        invite_again(guardian)
     return redirect(url_for("students.show", student_id=student.id), 303)

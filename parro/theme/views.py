@@ -11,7 +11,7 @@ from flask import Response, abort, current_app, request, send_file, send_from_di
 
 from ..assets import IMMUTABLE, content_hash
 from ..extensions import db
-from ..inputs import to_id
+from ..inputs import as_id
 from ..media import ICONS, icon_for, path_for
 from ..models import School
 from ..policy import current_school
@@ -130,10 +130,8 @@ def _serve(endpoint: str, mimetype: str) -> Response:
     """The look of the school `v` names (of the browser's school without one), kept a year
     when `v` is what theme_url gives for it now."""
     version = request.args.get("v", "")
-    try:
-        school = db.session.get(School, to_id(version.partition("-")[0]))
-    except ValueError:
-        school = None
+    school_id = as_id(version.partition("-")[0])
+    school = db.session.get(School, school_id) if school_id is not None else None
     look = Look.of(school or current_school())
     body = _BODIES[endpoint](look)
     response = Response(body, mimetype=mimetype)
@@ -187,10 +185,9 @@ def icon(school_id: int, name: str):
 @bp.get("/favicon.ico")
 def favicon():
     """Serve the icon browsers ask for on their own (pages link the SVG one)."""
-    response = send_from_directory(current_app.static_folder, "img/favicon.ico",
-                                   mimetype="image/vnd.microsoft.icon", max_age=86400)
-    response.headers["Cache-Control"] = "public, max-age=86400"
-    return response
+    # max_age: Werkzeug sends "Cache-Control: public, max-age=86400".
+    return send_from_directory(current_app.static_folder, "img/favicon.ico",
+                               mimetype="image/vnd.microsoft.icon", max_age=86400)
 
 
 @bp.get("/sw.js")
