@@ -163,18 +163,14 @@ def save(user: User, choices: dict[str, tuple[bool, str]], digest_time: time | N
     for key, (push, mail) in choices.items():
         if key not in BY_KEY or mail not in MAIL_MODES or not reaches(key, push, mail):
             raise ValueError(f"{key} cannot be push={push}, mail={mail}")
-        row = db.session.get(NotificationChoice, (user.id, key))
-        if row is None:
-            row = NotificationChoice(user_id=user.id, category=key)
-            db.session.add(row)
+        row = choice_of(user, key)
+        db.session.add(row)  # a new row; for a saved one a no-op
         row.push, row.mail = bool(push), mail
     if quiet is not None and quiet[1] == quiet[2]:
         raise ValueError("quiet hours from and until are the same")
     if digest_time is not None or quiet is not None:
-        setting = db.session.get(NotificationSetting, user.id)
-        if setting is None:
-            setting = setting_of(user)
-            db.session.add(setting)
+        setting = setting_of(user)
+        db.session.add(setting)  # a new one; for a saved one a no-op
         if digest_time is not None:
             setting.digest_time = digest_time
         if quiet is not None:

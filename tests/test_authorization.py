@@ -259,8 +259,9 @@ ROUTES = {
     # Inzage: guardians download their own family's data; the admin any family's.
     "auth.export_data": ("POST", lambda w: {}, only("guardian_other", "guardian"), {}),
     # Meldingen: everyone their own; the old address (in mails sent before) leads there.
-    "auth.notification_settings": ("GET", lambda w: {}, signed_in(), None),
-    "auth.notification_settings#save": ("POST", lambda w: {}, signed_in(ok=303), {}),
+    # The board's admin gets no notifications: nothing to choose, no phone to turn on.
+    "auth.notification_settings": ("GET", lambda w: {}, school_people(), None),
+    "auth.notification_settings#save": ("POST", lambda w: {}, school_people(ok=303), {}),
     "auth.email_settings": ("GET", lambda w: {}, signed_in(ok=301), None),
     # A signed link from a notification mail: for whoever holds it, logged in or not.
     "auth.unsubscribe": ("GET", lambda w: {"token": _unsubscribe_token(w)}, ALL, None),
@@ -271,8 +272,8 @@ ROUTES = {
     "auth.end_other_devices": ("POST", lambda w: {}, signed_in(ok=303), {}),
     # Meldingen op deze telefoon: a device is its own user's. Subscribing without a
     # subscription in the body is refused (422) for anyone logged in.
-    "auth.push_devices": ("GET", lambda w: {}, signed_in(), None),
-    "auth.push_subscribe": ("POST", lambda w: {}, signed_in(ok=422), {}),
+    "auth.push_devices": ("GET", lambda w: {}, school_people(), None),
+    "auth.push_subscribe": ("POST", lambda w: {}, school_people(ok=422), {}),
     "auth.push_test": ("POST", _admin_push_device, only("admin", ok=303), {}),
     "auth.push_unsubscribe": ("POST", _admin_push_device, only("admin", ok=303), {}),
     # two-factor login: staff and the board's admin; without a password step the code page

@@ -181,6 +181,10 @@ def test_a_board_admins_home_and_menu_are_the_board(app, client, board):
     assert re.findall(r"<a href=\"([^\"]+)\"", menu) == ["/bestuur/"]  # nothing of a school
     assert "Andere school" not in page  # the board works in none of its schools
     assert client.get("/tellers").status_code == 204  # no counts to poll
+    # No notifications come to the board's admin: their account offers none to choose.
+    account = client.get("/account").get_data(as_text=True)
+    assert "Tweestapsverificatie" in account and "Meldingen" not in account
+    assert client.get("/account/meldingen").status_code == 403
 
 
 def test_only_a_board_admin_opens_the_board_pages(app, make_client, board):

@@ -27,6 +27,7 @@ def device_name(device: PushSubscription) -> str:
 @login_required
 def push_devices():
     """Show the user's devices with push, and (with JavaScript) turn this one on."""
+    policy.require(policy.can_choose_notifications(current_user))
     return render_template(
         "auth/push_devices.html",
         devices=push.devices_of(current_user),
@@ -45,6 +46,7 @@ def _refusal(message, status: int = 422):
 @_per_user_limit("RATELIMIT_PUSH_SUBSCRIBE", "push")
 def push_subscribe():
     """Store this browser's push subscription (sent by static/js/push.js as JSON)."""
+    policy.require(policy.can_choose_notifications(current_user))
     if request.content_length and request.content_length > 4096:
         return _refusal(_("De sleutels van dit apparaat kloppen niet."), 413)
     data = request.get_json(silent=True)

@@ -215,6 +215,7 @@ def account():
         "auth/account.html",
         form=form,
         two_factor=policy.can_use_two_factor(current_user),
+        notifications=policy.can_choose_notifications(current_user),
         own_reports=policy.can_see_own_reports(current_user),
         sessions=live_sessions(current_user),
         current_session_id=current_session_id(),
