@@ -158,15 +158,9 @@ BAD_TIME = _l("Vul een tijd in, bijvoorbeeld 10:30.")
 LANGUAGES = [SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")]
 
 # ISO weekday numbers, Monday 1: teachers' working days and the office's opening days.
-WEEKDAYS = [
-    SelectChoice(1, _l("maandag")),
-    SelectChoice(2, _l("dinsdag")),
-    SelectChoice(3, _l("woensdag")),
-    SelectChoice(4, _l("donderdag")),
-    SelectChoice(5, _l("vrijdag")),
-    SelectChoice(6, _l("zaterdag")),
-    SelectChoice(7, _l("zondag")),
-]
+WEEKDAYS = [SelectChoice(number, name) for number, name in enumerate([
+    _l("maandag"), _l("dinsdag"), _l("woensdag"), _l("donderdag"), _l("vrijdag"),
+    _l("zaterdag"), _l("zondag")], start=1)]
 
 
 def language_field(label=None):

@@ -54,10 +54,6 @@ def items_for(user: User) -> list[NavItem]:
     return [item for item in _items if item.allowed(user)]
 
 
-def _counted(user: User) -> list[NavItem]:
-    return [item for item in items_for(user) if item.count]
-
-
 @prebuilt
 def _counts_statement(role: Role, keys: tuple[str, ...]):
     by_key = {item.key: item for item in _items}
@@ -68,7 +64,7 @@ def nav_counts(user: User) -> dict[str, int]:
     """Every count in the user's navigation, in one query (once per request)."""
 
     def compute():
-        items = _counted(user)
+        items = [item for item in items_for(user) if item.count]
         if not items:
             return {}
         statement = _counts_statement(user.role, tuple(item.key for item in items))

@@ -178,6 +178,10 @@ def current_year_of(school_id: int | None) -> SchoolYear | None:
         _current_year(), {"school_id": school_id}))
 
 
+# The ids of the current school year of every school: "this year" at a child's own school.
+_CURRENT_YEARS = select(SchoolYear.id).where(SchoolYear.is_current)
+
+
 def _year_id() -> int | None:
     year = current_year()
     return year.id if year else None
@@ -189,6 +193,10 @@ def is_admin(user: User) -> bool:
 
 def is_staff(user: User) -> bool:
     return user.is_authenticated and user.is_staff
+
+
+def is_guardian(user: User) -> bool:
+    return user.is_authenticated and user.is_guardian
 
 
 def works_in(user: User, school_id: int | None) -> bool:
@@ -300,10 +308,10 @@ def _taught_groups(user_id, year_id):
 def family(user: User) -> list[tuple[Student, Group | None]]:
     """A guardian's children by first name, each with their group this year (None: in none).
 
-    One query per request, from which child_group_ids(), own_children_ids() and
-    visible_groups() answer for a guardian.
+    One query per request, from which child_group_ids(), own_children_ids(),
+    is_guardian_of(), children() and visible_groups() answer for a guardian.
     """
-    if not user.is_authenticated or not user.is_guardian:
+    if not is_guardian(user):
         return []
 
     def load():
@@ -315,9 +323,8 @@ def family(user: User) -> list[tuple[Student, Group | None]]:
 @prebuilt
 def _family_statement():
     # This year at each child's own school.
-    this_year = (Membership.student_id == Student.id) & (
-        Membership.school_year_id.in_(select(SchoolYear.id).where(SchoolYear.is_current))
-    )
+    this_year = and_(Membership.student_id == Student.id,
+                     Membership.school_year_id.in_(_CURRENT_YEARS))
     return (
         select(Student, Group)
         .join(Guardianship, Guardianship.student_id == Student.id)
@@ -342,7 +349,7 @@ def _child_groups(user_id):
         select(Membership.group_id)
         .join(Guardianship, Guardianship.student_id == Membership.student_id)
         .where(Guardianship.user_id == user_id,
-               Membership.school_year_id.in_(select(SchoolYear.id).where(SchoolYear.is_current)))
+               Membership.school_year_id.in_(_CURRENT_YEARS))
     )
 
 
@@ -377,7 +384,7 @@ def visible_groups_select(role: Role):
 
 def visible_groups(user: User) -> list[Group]:
     """The groups of this year the user may read, in school order."""
-    if user.is_authenticated and user.is_guardian:
+    if is_guardian(user):
         groups = {group for _student, group in family(user) if group is not None}
         return sorted(groups, key=Group.school_order)
     ids = visible_group_ids(user)
@@ -398,29 +405,11 @@ def teaches(user: User, group: Group) -> bool:
 
 def children(user: User) -> list[Student]:
     """A guardian's children, whatever group they are in."""
-    if not user.is_authenticated or not user.is_guardian:
-        return []
-    return list(
-        db.session.scalars(
-            select(Student)
-            .join(Guardianship)
-            .where(Guardianship.user_id == user.id)
-            .order_by(Student.first_name)
-        )
-    )
+    return [student for student, _group in family(user)]
 
 
 def is_guardian_of(user: User, student: Student) -> bool:
-    if not user.is_authenticated or not user.is_guardian:
-        return False
-    return (
-        db.session.scalar(
-            select(Guardianship.id).where(
-                Guardianship.user_id == user.id, Guardianship.student_id == student.id
-            )
-        )
-        is not None
-    )
+    return student.id in own_children_ids(user)
 
 
 def current_group_of(student: Student) -> Group | None:
@@ -586,10 +575,7 @@ def can_use_mail_viewer(user: User) -> bool:
     It shows every mail, activation and password-reset links too: anyone else who
     could open it could take any account over.
     """
-    cfg = current_app.config
-    if not cfg["DEMO"] or cfg["MAIL_SERVER"]:
-        return False
-    return (user.is_authenticated and user.is_admin) or _from_this_machine()
+    return not current_app.config["MAIL_SERVER"] and can_use_push_viewer(user)
 
 
 def _from_this_machine() -> bool:
@@ -602,12 +588,7 @@ def _from_this_machine() -> bool:
 
 def can_use_push_viewer(user: User) -> bool:
     """The development push viewer: demo mode, from the machine itself or as an admin."""
-    from flask import request
-
-    if not current_app.config["DEMO"]:
-        return False
-    return request.remote_addr in ("127.0.0.1", "::1") or bool(
-        user.is_authenticated and user.is_admin)
+    return bool(current_app.config["DEMO"]) and (is_admin(user) or _from_this_machine())
 
 
 def can_add_demo_phone(user: User) -> bool:
@@ -618,24 +599,9 @@ def can_add_demo_phone(user: User) -> bool:
 # -- absence (absentie) ---------------------------------------------------------
 
 
-def is_guardian(user: User) -> bool:
-    return user.is_authenticated and user.is_guardian
-
-
 def reportable_children(user: User) -> list[Student]:
     """A guardian's children who are in a group this year: those they can report absent."""
-    if not is_guardian(user):
-        return []
-    return list(
-        db.session.scalars(
-            select(Student)
-            .join(Guardianship)
-            .join(Membership, Membership.student_id == Student.id)
-            .join(SchoolYear, SchoolYear.id == Membership.school_year_id)
-            .where(Guardianship.user_id == user.id, SchoolYear.is_current)
-            .order_by(Student.first_name)
-        )
-    )
+    return [student for student, group in family(user) if group is not None]
 
 
 def can_report_absence(user: User, student: Student) -> bool:
@@ -736,7 +702,7 @@ def takes_part(student: Student, activity) -> bool:
 
 def can_act_for_child(user: User, activity, student: Student) -> bool:
     """Book or answer for this child: its guardian, or staff of the activity."""
-    if user.is_authenticated and user.is_guardian:
+    if is_guardian(user):
         # The same question answered from the family's one query of the request
         # (a guardian manages no activity): their own child, in one of its groups.
         return any(child.id == student.id and group is not None
@@ -761,7 +727,7 @@ def can_change_booking(user: User, booking) -> bool:
 
 
 def can_sign_up(user: User, shift) -> bool:
-    return user.is_authenticated and user.is_guardian and can_see_activity(user, shift.activity)
+    return is_guardian(user) and can_see_activity(user, shift.activity)
 
 
 def can_change_signup(user: User, signup) -> bool:
@@ -772,7 +738,7 @@ def can_change_signup(user: User, signup) -> bool:
 
 
 def can_pledge(user: User, item) -> bool:
-    return user.is_authenticated and user.is_guardian and can_see_activity(user, item.activity)
+    return is_guardian(user) and can_see_activity(user, item.activity)
 
 
 # -- gesprekken ---------------------------------------------------------------
@@ -867,15 +833,14 @@ def member_conversation_ids(user_id: int, office_school_id=None, staff_school_id
     conversation of the installation (2.5 ms among a board's 7,358, 0.8 among one
     school's 987; README, Performance).
     """
-    current = select(SchoolYear.id).where(SchoolYear.is_current)
     as_guardian = (
         select(Conversation.id)
         .join(Guardianship, Guardianship.student_id == Conversation.student_id)
         .join(Membership, Membership.student_id == Guardianship.student_id)
-        .where(Guardianship.user_id == user_id, Membership.school_year_id.in_(current))
+        .where(Guardianship.user_id == user_id, Membership.school_year_id.in_(_CURRENT_YEARS))
     )
-    teacher_current = current if staff_school_id is None else \
-        current.where(SchoolYear.school_id == staff_school_id)
+    teacher_current = _CURRENT_YEARS if staff_school_id is None else \
+        _CURRENT_YEARS.where(SchoolYear.school_id == staff_school_id)
     as_teacher = (
         select(Conversation.id)
         .join(Membership, Membership.student_id == Conversation.student_id)
@@ -936,14 +901,13 @@ def can_post_in(user: User, conversation: Conversation, chat_off: bool) -> bool:
 
 def can_open_child_chat(user: User, student: Student) -> bool:
     """The kindgesprek about this child: its guardians and teachers, while it is in a group."""
-    if current_group_of(student) is None:
-        return False
-    return is_guardian_of(user, student) or teaches_student(user, student)
+    group = current_group_of(student)
+    return group is not None and (is_guardian_of(user, student) or teaches(user, group))
 
 
 def can_write_office(user: User) -> bool:
     """Guardians write to the office (administratie) about a child or their family."""
-    return user.is_authenticated and user.is_guardian and not user.disabled
+    return is_guardian(user) and not user.disabled
 
 
 def can_write_office_about(user: User, student: Student | None) -> bool:
@@ -974,24 +938,20 @@ def can_start_chat_with(user: User, guardians: list[User]) -> bool:
     return all(u.is_guardian and u.id in allowed for u in guardians)
 
 
+def can_see_message(user: User, message: Message) -> bool:
+    """Members of the conversation see its messages, but for deleted ones and those the
+    school hid after a report."""
+    return (not message.is_deleted and not message.is_hidden
+            and can_see_conversation(user, message.conversation))
+
+
 def can_change_message(user: User, message: Message) -> bool:
     """Authors edit and delete their own messages while they are in the conversation."""
-    return (
-        user.is_authenticated
-        and message.author_id == user.id
-        and not message.is_deleted
-        and not message.is_hidden
-        and can_see_conversation(user, message.conversation)
-    )
+    return user.is_authenticated and message.author_id == user.id and can_see_message(user, message)
 
 
 def can_see_attachment(user: User, attachment: MessageAttachment) -> bool:
-    message = attachment.message
-    return (
-        not message.is_deleted
-        and not message.is_hidden
-        and can_see_conversation(user, message.conversation)
-    )
+    return can_see_message(user, attachment.message)
 
 
 def can_use_chat(user: User) -> bool:
@@ -1112,9 +1072,7 @@ def can_see_announcement(user: User, announcement: Announcement) -> bool:
 def _schools_with_groups(user: User) -> set[int]:
     """The schools where the user has a group this year: a guardian's children's (each in
     their own school), staff's current school."""
-    if user.is_guardian:
-        return {student.school_id for student, group in family(user) if group is not None}
-    return {current_school_id()} if visible_group_ids(user) else set()
+    return reading_school_ids(user) if user.is_guardian or visible_group_ids(user) else set()
 
 
 def can_see_post_attachment(user: User, attachment: Attachment) -> bool:
@@ -1167,21 +1125,15 @@ def app_photo_answers(student_ids) -> dict[int, bool]:
     return dict(db.session.execute(_consented_statement(), {"ids": ids}).all())
 
 
-def _answers():
-    """This school year's answers on photos in the app."""
+@prebuilt
+def _consented_statement():
+    """This school year's answers on photos in the app of the students sql.IDS."""
     return (
         select(Consent.student_id, Consent.given)
         .join(ConsentTopic, ConsentTopic.id == Consent.topic_id)
-        .where(
-            ConsentTopic.key == APP_PHOTOS,
-            Consent.school_year_id.in_(select(SchoolYear.id).where(SchoolYear.is_current)),
-        )
+        .where(ConsentTopic.key == APP_PHOTOS, Consent.school_year_id.in_(_CURRENT_YEARS))
+        .where(Consent.student_id.in_(IDS))
     )
-
-
-@prebuilt
-def _consented_statement():
-    return _answers().where(Consent.student_id.in_(IDS))
 
 
 def _tag_consented():
@@ -1192,7 +1144,7 @@ def _tag_consented():
         Consent.student_id == PhotoTag.student_id,
         Consent.topic_id.in_(select(ConsentTopic.id).where(ConsentTopic.key == APP_PHOTOS)),
         Consent.given.is_(True),
-        Consent.school_year_id.in_(select(SchoolYear.id).where(SchoolYear.is_current)),
+        Consent.school_year_id.in_(_CURRENT_YEARS),
     )
 
 
@@ -1233,7 +1185,7 @@ def _unconsented_tags(attachments) -> list[tuple[int, int]]:
 
 
 def own_children_ids(user: User) -> set[int]:
-    if not user.is_authenticated or not user.is_guardian:
+    if not is_guardian(user):
         return set()
     return per_request(
         f"own_children_{user.id}", lambda: {student.id for student, _group in family(user)}
@@ -1279,7 +1231,7 @@ def can_manage_consent_topics(user: User) -> bool:
 
 def can_answer_consent(user: User) -> bool:
     """The page with every child's privacy questions: a guardian's own children only."""
-    return user.is_authenticated and user.is_guardian
+    return is_guardian(user)
 
 
 def can_run_consent_round(user: User) -> bool:
@@ -1296,13 +1248,7 @@ def can_report_post(user: User, post: PostFacts) -> bool:
 
 def can_report_message(user: User, message: Message) -> bool:
     """Members of the conversation may report a message of someone else's."""
-    return (
-        user.is_authenticated
-        and message.author_id != user.id
-        and not message.is_deleted
-        and not message.is_hidden
-        and can_see_conversation(user, message.conversation)
-    )
+    return user.is_authenticated and message.author_id != user.id and can_see_message(user, message)
 
 
 def can_see_own_reports(user: User) -> bool:

@@ -474,11 +474,11 @@ def _my_bookings():
     )
 
 
-def slot_views(user: User, activity: Activity, exclude: Booking | None = None) -> dict:
+def slot_views(user: User, activity: Activity) -> dict:
     """The round's slots by day; a free one "sluit aan" when it touches one of the family's
     other conferences (ends as it begins, or begins as it ends), and is not to be chosen
     when it is at the same time as one (book and move refuse it too)."""
-    others = [b for b in my_bookings(user) if b is not exclude]
+    others = my_bookings(user)
     days: dict[date, list[SlotView]] = defaultdict(list)
     # Worked out once for all slots (a round has up to 400; each filter, format and
     # translation in the template cost more than the rest of the page).

@@ -227,7 +227,6 @@ def _page(activity: Activity, status: int, error: str | None):
         conferences.load_slots(activity)  # a guardian's page needs no more (or nothing new)
     else:
         activity = common.preload(activity)
-        manage = policy.can_manage_activity(current_user, activity)
     children = common.children_in(current_user, activity)
     context = {
         "activity": activity, "manage": manage, "error": error, "action": ActionForm(),

@@ -94,26 +94,24 @@ def _between(everything: bool, brief: bool):
     return query.limit(LIMIT) if brief else query
 
 
-def items_between(user: User, first: date, last: date) -> list[CalendarItem]:
+def items_between(user: User, first: date, last: date,
+                  limit: int | None = None) -> list[CalendarItem]:
     """The user's items that touch [first, last], in date order: the whole school's and
-    those of their groups this year (a guardian's: of each child's school)."""
-    return _items(user, first, last, None)
-
-
-def upcoming(user: User, limit: int = 3, days: int = 28) -> list[CalendarItem]:
-    """The next few items (today's and those still running included), for the block above
-    the feed: only the columns it shows are loaded (another raises, not loads)."""
-    today = clock.today()
-    return _items(user, today, today + timedelta(days=days), limit)
-
-
-def _items(user: User, first: date, last: date, limit: int | None) -> list[CalendarItem]:
+    those of their groups this year (a guardian's: of each child's school); with a
+    `limit`, the first ones with only the columns the block above the feed shows."""
     everything = policy.is_admin(user)
     values = {"first": first, "last": last, "limit": limit,
               "school_ids": sorted(policy.reading_school_ids(user)),
               "group_ids": [] if everything else sorted(policy.visible_group_ids(user))}
     statement = _between(everything, limit is not None)
     return list(db.session.scalars(statement, values).unique())
+
+
+def upcoming(user: User, limit: int = 3, days: int = 28) -> list[CalendarItem]:
+    """The next few items (today's and those still running included), for the block above
+    the feed: only the columns it shows are loaded (another raises, not loads)."""
+    today = clock.today()
+    return items_between(user, today, today + timedelta(days=days), limit)
 
 
 def school_names(user: User) -> dict[int, str]:

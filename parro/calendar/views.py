@@ -107,10 +107,8 @@ def _edit_page(form: ItemForm, item: CalendarItem | None):
         except service.CalendarError as error:
             show_error(form, error, form.title)
         else:
-            if item is None:
-                flash(_("%(title)s staat in de kalender.", title=saved.title), "success")
-            else:
-                flash(_("%(title)s is aangepast.", title=saved.title), "success")
+            flash(_("%(title)s staat in de kalender.", title=saved.title) if item is None
+                  else _("%(title)s is aangepast.", title=saved.title), "success")
             return redirect(url_for("calendar.index", vanaf=saved.starts_on.isoformat()), 303)
     return render_template("calendar/edit.html", form=form, item=item), form_status()
 
