@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import BigInteger, DateTime, event, literal_column, text
+from sqlalchemy import BigInteger, DateTime, event, literal_column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -223,6 +223,13 @@ def keeping_loaded(session):
         yield
     finally:
         session.expire_on_commit = True
+
+
+def lock_row(model, row_id: int) -> None:
+    """Hold `model`'s row `row_id` until the transaction ends, so that a second run of the
+    same work (two senders, two offices) waits here and then reads what the first wrote.
+    PostgreSQL: SELECT ... FOR UPDATE; SQLite has one writer (writer_transactions) already."""
+    db.session.execute(select(model.id).where(model.id == row_id).with_for_update())
 
 
 def writer_transactions():

@@ -35,7 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from . import clock
-from .database import writer_transactions
+from .database import lock_row, writer_transactions
 from .extensions import db
 from .mail import CURRENT, account_school, queue_mail
 from .models import (
@@ -315,7 +315,7 @@ def _chat_lines(user: User, before: datetime) -> list[dict]:
 def digest_for(user: User, day: date) -> bool:
     """Queue this user's digest for `day` if it is due and has anything in it; commit."""
     # Two runs at once: the second waits here (PostgreSQL), then finds today's row.
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    lock_row(User, user.id)
     setting = setting_of(user)
     moment = _moment(setting, day)
     done = db.session.scalar(select(NotificationDigest.id).where(

@@ -35,7 +35,7 @@ from flask_babel import force_locale, ngettext
 from sqlalchemy import select
 
 from . import clock
-from .database import end_reads, writer_transactions
+from .database import end_reads, lock_row, writer_transactions
 from .extensions import db
 from .models import NotificationSetting, PushHeld, User
 
@@ -169,7 +169,7 @@ def summarise(user: User, send: Send, now: datetime | None = None) -> bool:
     now = clock.now() if now is None else now
     db.session.commit()
     with writer_transactions():  # SQLite: the write lock from the start
-        db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+        lock_row(User, user.id)
         rows = list(db.session.scalars(
             select(PushHeld).where(PushHeld.user_id == user.id, PushHeld.due_at <= now)
             .order_by(PushHeld.id)

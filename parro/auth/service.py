@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..clock import now, today
+from ..database import lock_row
 from ..extensions import db
 from ..mail import queue_mail
 from ..models import (
@@ -280,7 +281,7 @@ def leave_school(user: User, school: School, changed_by: User) -> bool:
         raise AccountError(_("U kunt uw eigen account niet uitschakelen."))
     # Two offices taking the same person off at once: the second waits here, then finds
     # its school was their last (otherwise each would leave them to the other: tied to none).
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    lock_row(User, user.id)
     if not other_school_ids(user, school.id, fresh=True):
         set_disabled(user, True, changed_by)
         return False

@@ -34,6 +34,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from .. import clock, policy
+from ..database import lock_row
 from ..extensions import db
 from ..mail import queue_mail, school_of
 from ..models import Conversation, Message, NotificationChoice, ReadState, Role, User
@@ -136,7 +137,7 @@ def _queue_summary(user: User, items, subject, template: str, **extra) -> bool:
 def digest_for(user: User, period_began) -> bool:
     """Queue this user's digest if there is anything in it; commit. True if one was queued."""
     # Two runs at once: the second waits here, then finds everything marked.
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    lock_row(User, user.id)
     items = pending(user, period_began)
     return _queue_summary(user, items, _l("Berichten van buiten uw werktijden"), "chat_digest",
                           total=sum(item.count for item in items))
@@ -238,7 +239,7 @@ def _waiting(user: User, conversation: Conversation) -> Item | None:
 
 def notice_for(user: User, conversations: list[Conversation]) -> bool:
     """Queue one notice for this user if anything waits too long; commit."""
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    lock_row(User, user.id)
     items = [i for i in (_waiting(user, c) for c in conversations) if i is not None]
     return _queue_summary(user, items, _l("Ongelezen berichten in parro"), "chat_notice")
 
